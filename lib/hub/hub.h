@@ -1,0 +1,108 @@
+/*
+ * hub.h — one hub's data directory: store, match index, allowlist, secrets.
+ *
+ * This is the single path every program takes: accept → validate →
+ * extract observables → append to the log (durable) → index. The CLI, the
+ * daemon, the benchmarks and the tests all go through it.
+ *
+ * A data directory holds:
+ *   tocsin.db        the SQLite log store (WAL)
+ *   card.key         32 random bytes, mode 0600: the payment-card hash key
+ *   allowlist.txt    optional operator allowlist (see allowlist.h)
+ */
+#ifndef TOCSIN_HUB_H
+#define TOCSIN_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "index/allowlist.h"
+#include "index/index.h"
+#include "observable/observable.h"
+#include "stix/stix.h"
+#include "store/store.h"
+#include "util/diag.h"
+#include "util/tcerr.h"
+
+struct hub;
+
+#define HUB_DEFAULT_DIR "./var"
+#define HUB_DEFAULT_COLLECTION "default"
+#define HUB_MAX_BATCH 100000    /* objects in one hub_ingest() call */
+#define HUB_MATCH_MAX_HITS 64   /* hits reported per matched value */
+
+/* Returns the directory to use: dir if not NULL, else $TOCSIN_DATA, else
+ * HUB_DEFAULT_DIR. Never NULL. */
+const char *hub_default_dir(const char *dir);
+
+/* Creates a data directory (mode 0700) with an empty store, a fresh card
+ * key and the default collection. Errors: TC_EEXIST if dir already holds a
+ * store, TC_EIO, TC_EDB. */
+enum tcerr hub_init(const char *dir, struct diag *d);
+
+/* Opens an initialised directory and builds the index. OUT: *out.
+ * Errors: TC_ENOTFOUND ("run tocsin init"), TC_EIO, TC_EDB, TC_EINVAL (bad
+ * allowlist line: "DIR/allowlist.txt:12: ..."). */
+enum tcerr hub_open(const char *dir, struct hub **out, struct diag *d);
+void hub_close(struct hub *h);
+
+struct store *hub_store(struct hub *h);
+const struct obs_ctx *hub_obs_ctx(const struct hub *h);
+struct index *hub_index(struct hub *h);
+const struct allowlist *hub_allowlist(const struct hub *h);
+
+/* Finds a collection by alias or id; NULL or "" means the default one. */
+enum tcerr hub_collection(struct hub *h, const char *name, struct store_collection *out,
+                          struct diag *d);
+
+enum hub_verdict {
+	HUB_ACCEPTED = 1,
+	HUB_DUPLICATE,
+	HUB_REJECTED,
+};
+
+struct hub_result {
+	enum hub_verdict verdict;
+	char id[STIX_ID_MAX];       /* "" if the object had no usable id */
+	uint64_t seq;               /* log position when accepted or duplicate */
+	int64_t date_added_us;
+	enum tcerr rc;              /* why it was rejected */
+	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
+};
+
+/* Validates n objects, appends the valid ones to collection in one durable
+ * transaction, and updates the index. paths[i] names object i in messages
+ * ("objects[3]", "feed.jsonl:12"); paths may be NULL. OUT: res[i].
+ * Returns TC_OK when the batch was processed (some objects may be
+ * rejected: see res), or the error that stopped it, in which case nothing
+ * of the batch was stored (TC_EDB, TC_ENOMEM, TC_ELIMIT if n > HUB_MAX_BATCH). */
+enum tcerr hub_ingest(struct hub *h, int64_t collection, json_t *const *objs,
+                      const char *const *paths, size_t n, struct hub_result *res,
+                      struct diag *d);
+
+struct hub_hit {
+	uint32_t ref;
+	enum index_how how;
+	uint8_t prefix_len;
+	char indicator_id[STIX_ID_MAX];
+	char collection[STORE_ALIAS_MAX + 1];
+	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
+};
+
+struct hub_match {
+	enum obs_kind kind;
+	char value[OBS_VALUE_MAX + 1];      /* normalised */
+	bool allowlisted;
+	char allowlist_reason[128];
+	size_t nhits;                       /* may exceed HUB_MATCH_MAX_HITS */
+	struct hub_hit hits[HUB_MATCH_MAX_HITS];
+};
+
+/* Classifies and normalises value (or uses *kind if kind != NULL), looks it
+ * up, and resolves each hit to its indicator id. OUT: *out. Errors:
+ * TC_EINVAL (the value is no observable: message says why). */
+enum tcerr hub_match(struct hub *h, struct slice value, const enum obs_kind *kind,
+                     struct hub_match *out, struct diag *d);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * stix.h — STIX 2.1 objects: strict JSON parsing and validation.
+ *
+ * stix_json_parse() turns bytes into a jansson value as strictly as I-JSON
+ * (RFC 7493) asks: invalid UTF-8, duplicate keys, NUL in strings, integers
+ * beyond ±(2^53−1), nesting deeper than a limit are errors with a line and
+ * column. stix_validate() then checks one STIX 2.1 object against the spec
+ * (common properties, id format, timestamps, each type's required
+ * properties, markings, extensions, indicator patterns) and fills the
+ * extracted columns every store and index needs (struct stix_meta).
+ * Every error message starts with the JSON path of the offending value:
+ * "objects[3].valid_until: must be later than valid_from".
+ */
+#ifndef TOCSIN_STIX_H
+#define TOCSIN_STIX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/diag.h"
+#include "util/slice.h"
+#include "util/tcerr.h"
+#include "util/timestamp.h"
+
+/* Named limits (STYLE: every limit is named, configurable and tested). */
+#define STIX_TYPE_MAX 250        /* STIX 2.1 §3.1: type names 3-250 chars */
+#define STIX_ID_MAX (STIX_TYPE_MAX + 2 + 36 + 1)
+#define STIX_VERSION_TEXT_MAX 64 /* longest accepted timestamp text */
+
+struct stix_limits {
+	size_t max_depth;        /* JSON nesting depth, default 64 */
+	size_t max_string;       /* bytes in one JSON string, default 1 MiB */
+	size_t max_properties;   /* keys in one JSON object, default 10,000 */
+	size_t max_array;        /* items in one JSON array, default 100,000 */
+	size_t max_pattern;      /* bytes in an indicator pattern, default 64 KiB */
+};
+
+/* The defaults above. */
+extern const struct stix_limits stix_default_limits;
+
+enum stix_class {
+	STIX_CLASS_SDO = 1,
+	STIX_CLASS_SRO,
+	STIX_CLASS_SCO,
+	STIX_CLASS_META,     /* marking-definition, language-content, extension-definition */
+	STIX_CLASS_BUNDLE,   /* only from stix_classify(); stix_validate() refuses bundles */
+	STIX_CLASS_CUSTOM,   /* x-... types defined by extension (new-sdo/sco/sro) */
+};
+
+/* TLP, most restrictive marking on the object. TLP 1.0 maps onto TLP 2.0:
+ * WHITE→CLEAR, GREEN→GREEN, AMBER→AMBER, RED→RED. The order is the order of
+ * restriction, so max() combines. */
+enum tlp_level {
+	TLP_NONE = 0,        /* no TLP marking on the object */
+	TLP_CLEAR,
+	TLP_GREEN,
+	TLP_AMBER,
+	TLP_AMBER_STRICT,
+	TLP_RED,
+};
+
+/* The extracted columns of one validated object version. */
+struct stix_meta {
+	char id[STIX_ID_MAX];
+	char type[STIX_TYPE_MAX + 1];
+	enum stix_class cls;
+	char spec_version[8];       /* "2.1" */
+	int64_t created_us;         /* 0 if the object has no created (SCO) */
+	int64_t modified_us;        /* 0 if the object has no modified */
+	/* The version as TAXII reports it: modified's text, else created's,
+	 * else "" (unversioned SCO). Kept as written, e.g. "2016-04-06T20:03:48.000Z". */
+	char version[STIX_VERSION_TEXT_MAX + 1];
+	int64_t version_us;         /* modified, else created, else 0 */
+	enum tlp_level tlp;
+	bool revoked;
+	int64_t valid_from_us;      /* indicator only; else 0 */
+	int64_t valid_until_us;     /* indicator only; 0 = no end */
+	char created_by_ref[STIX_ID_MAX]; /* "" if absent */
+};
+
+/* Parses text as one JSON value with the strictness described above.
+ * lim may be NULL (defaults). OUT: *out, a new reference the caller
+ * json_decref()s. Errors: TC_EINVAL (with line:column in d), TC_ELIMIT,
+ * TC_ENOMEM. */
+enum tcerr stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out,
+                           struct diag *d);
+
+/* Validates one STIX 2.1 object (not a bundle). path is the prefix for
+ * messages ("objects[3]"; NULL for none). lim may be NULL. OUT: *meta
+ * (may be NULL). Returns TC_OK, TC_EINVAL or TC_ELIMIT with the first
+ * problem found in d. obj is not modified. */
+enum tcerr stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim,
+                         struct stix_meta *meta, struct diag *d);
+
+/* Returns the class of a type name as STIX 2.1 defines it, STIX_CLASS_CUSTOM
+ * for syntactically valid names it does not define, 0 for invalid names. */
+enum stix_class stix_classify(const char *type);
+
+/* Returns the TLP level a marking-definition id stands for (TLP 1.0 or 2.0
+ * ids from the spec), TLP_NONE for any other id. */
+enum tlp_level stix_tlp_from_marking(const char *marking_id);
+/* Returns the TLP 2.0 marking-definition id for a level (NULL for TLP_NONE). */
+const char *stix_tlp_marking_id(enum tlp_level lvl);
+/* "clear", "green", "amber", "amber+strict", "red", "none" */
+const char *stix_tlp_name(enum tlp_level lvl);
+enum tcerr stix_tlp_parse(const char *name, enum tlp_level *out);
+
+/* Returns true if s is "<type>--<RFC 4122 UUID>" as the schema regex requires
+ * (identifier.json). OUT: type_len (may be NULL) = length of the type part. */
+bool stix_id_valid(struct slice s, size_t *type_len);
+
+#endif

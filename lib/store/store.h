@@ -1,0 +1,189 @@
+/*
+ * store.h — the log store: every accepted object version, in order.
+ *
+ * Everything is a log (DESIGN §2): each object version appended to a
+ * collection gets the next sequence number of this hub (seq, from 1) and a
+ * date_added in µs that is strictly increasing with seq unless the caller
+ * supplies one (migrations keep the date_added of their source). The store
+ * keeps every version, knows which version of each object is the current
+ * one (greatest modified), the observables extracted from each version, and
+ * the collections. Appends come in batches: one transaction per call, and
+ * store_append() returns only after the batch is durable (SQLite WAL with
+ * synchronous=FULL). Appending the same (collection, id, version) again is
+ * a duplicate, reported as such, not an error; a new modified is a new
+ * version. A revoked version stays in the log; it is never current for
+ * matching purposes (see store_scan_indexable).
+ *
+ * Backends sit behind a small function table (store_backend.h): "sqlite:"
+ * (default, a file) and "memory:" (tests). Both pass the same conformance
+ * tests (tests/unit/store/).
+ *
+ * Objects are referred to by a dense 32-bit ref, one per (collection,
+ * object id), assigned on first append and never reused; the match index
+ * stores refs, not ids.
+ */
+#ifndef TOCSIN_STORE_H
+#define TOCSIN_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "observable/observable.h"
+#include "stix/stix.h"
+#include "util/diag.h"
+#include "util/slice.h"
+#include "util/tcerr.h"
+
+struct store;
+
+#define STORE_ALIAS_MAX 64
+#define STORE_TITLE_MAX 256
+#define STORE_DESCRIPTION_MAX 1024
+
+struct store_collection {
+	int64_t num;                       /* store-internal number, from 1 */
+	char uuid[37];                     /* TAXII collection id */
+	char alias[STORE_ALIAS_MAX + 1];   /* unique name, e.g. "default" */
+	char title[STORE_TITLE_MAX + 1];
+	char description[STORE_DESCRIPTION_MAX + 1];
+};
+
+struct store_obs {
+	enum obs_kind kind;
+	struct slice value;    /* normalised */
+};
+
+/* One object version to append. */
+struct store_obj_in {
+	struct slice json;               /* the validated object, compact JSON */
+	const struct stix_meta *meta;
+	int64_t collection;              /* struct store_collection.num */
+	int64_t date_added_us;           /* 0: assigned by the store */
+	const struct store_obs *obs;     /* observables extracted from this version */
+	size_t nobs;
+	int64_t producer;                /* producing organisation, 0 if unknown */
+};
+
+enum store_status {
+	STORE_ADDED = 1,     /* appended as a new version */
+	STORE_DUPLICATE,     /* this (collection, id, version) was already stored */
+};
+
+struct store_append_out {
+	enum store_status status;
+	uint64_t seq;            /* log position (of the stored copy for a duplicate) */
+	int64_t date_added_us;
+	uint32_t ref;
+	bool current;            /* this version is now the object's current one */
+};
+
+/* Told, after a batch is durable, about each version that stopped being
+ * the current one, or became non-indexable (revoked), with the observables
+ * it carried, so the caller can remove them from its index. */
+typedef void (*store_unindex_cb)(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value);
+
+/* Opens (creating if needed, migrating if old) a store. spec is
+ * "sqlite:PATH", "memory:" or a bare PATH (sqlite). OUT: *out.
+ * Errors: TC_EIO, TC_EDB (message says which file and why), TC_ENOMEM,
+ * TC_EUNSUPPORTED (a schema newer than this build). */
+enum tcerr store_open(const char *spec, struct store **out, struct diag *d);
+void store_close(struct store *s);
+
+/* Appends n object versions in one durable transaction. On error nothing
+ * of the batch is stored. OUT: out[i] for each input. unindex may be NULL. */
+enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n,
+                        struct store_append_out *out, store_unindex_cb unindex, void *ctx,
+                        struct diag *d);
+
+/* Collections. add: alias unique ([a-z0-9][a-z0-9._-]*, ≤ 64), uuid NULL for
+ * a new v4 id. Errors: TC_EEXIST, TC_EINVAL. OUT: *out (may be NULL). */
+enum tcerr store_collection_add(struct store *s, const char *alias, const char *uuid,
+                                const char *title, const char *description,
+                                struct store_collection *out, struct diag *d);
+/* Finds by alias or uuid. TC_ENOTFOUND if none. */
+enum tcerr store_collection_find(struct store *s, const char *alias_or_uuid,
+                                 struct store_collection *out);
+/* Calls cb for each collection in creation order. */
+enum tcerr store_collection_list(struct store *s,
+                                 enum tcerr (*cb)(void *ctx, const struct store_collection *c),
+                                 void *ctx);
+
+/* What a query sees of one stored version. Pointers are valid only during
+ * the callback. */
+struct store_row {
+	uint64_t seq;
+	int64_t date_added_us;
+	uint32_t ref;
+	int64_t collection;
+	struct slice json;
+	const char *id;
+	const char *type;
+	const char *version;       /* as in stix_meta.version */
+	int64_t version_us;
+	const char *spec_version;
+	enum tlp_level tlp;
+	bool revoked;
+	int64_t valid_until_us;
+	int64_t producer;
+	bool is_first, is_last;    /* first / last version of its object in its collection */
+};
+
+enum store_version_sel {
+	STORE_V_LAST = 1,   /* the version with the greatest modified (default) */
+	STORE_V_FIRST = 2,
+	STORE_V_ALL = 4,
+};
+
+/* A read of the log. Filters are ANDed; list members are ORed (TAXII 2.1
+ * §3.4). Rows come in ascending date_added order (ties by seq). */
+struct store_query {
+	int64_t collection;            /* 0: every collection */
+	int64_t added_after_us;        /* exclusive; 0: from the start */
+	uint64_t after_seq;            /* exclusive; 0: from the start (cursors) */
+	const char *const *ids;  size_t nids;
+	const char *const *types; size_t ntypes;
+	unsigned versions;             /* STORE_V_* bits; 0 means STORE_V_LAST */
+	const int64_t *version_us; size_t nversion_us; /* exact versions, ORed with the bits */
+	const char *const *spec_versions; size_t nspec_versions;
+	size_t limit;                  /* rows taken before stopping; 0: no limit */
+};
+
+enum store_row_verdict {
+	STORE_ROW_TAKE = 1,  /* counts towards limit */
+	STORE_ROW_SKIP,      /* e.g. policy hid it: does not count */
+	STORE_ROW_STOP,      /* end the query now */
+};
+
+typedef enum store_row_verdict (*store_row_cb)(void *ctx, const struct store_row *row);
+
+/* Runs q, calling cb per matching row. OUT: *more (may be NULL) = another
+ * row matching q exists after the last one taken. */
+enum tcerr store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *ctx,
+                       bool *more, struct diag *d);
+
+/* Calls cb for every observable of every current, non-revoked version
+ * (any collection), for building the index at open. */
+typedef enum tcerr (*store_indexable_cb)(void *ctx, uint32_t ref, enum obs_kind kind,
+                                         struct slice value, int64_t valid_until_us);
+enum tcerr store_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx,
+                                struct diag *d);
+
+/* The current version of ref. OUT: *row valid only during cb. */
+enum tcerr store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+
+struct store_stats {
+	uint64_t log_position;     /* greatest seq */
+	uint64_t versions;         /* stored versions */
+	uint64_t objects;          /* distinct (collection, id) */
+	uint64_t collections;
+	uint64_t observables[OBS_KIND_MAX + 1]; /* per kind, over current versions */
+	uint64_t indicators;       /* current indicator objects */
+	uint64_t revoked;          /* current versions that are revoked */
+};
+enum tcerr store_stats(struct store *s, struct store_stats *out);
+
+/* Small key/value settings kept with the data (schema version, hub id). */
+enum tcerr store_setting_get(struct store *s, const char *key, struct buf *out);
+enum tcerr store_setting_set(struct store *s, const char *key, const char *value);
+
+#endif

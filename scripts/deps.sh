@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the Debian packages that tocsin's build, tests and benchmarks need.
+# Idempotent: when every package is already installed it does nothing and
+# touches no network. Runs as root, or through sudo otherwise.
+set -eu
+
+PACKAGES="
+build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
+libxxhash-dev libsodium-dev nettle-dev libmicrohttpd-dev libgnutls28-dev
+libcmocka-dev python3 python3-pytest python3-requests python3-jsonschema
+"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+else
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
