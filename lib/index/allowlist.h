@@ -33,9 +33,16 @@ enum tcerr allowlist_add_defaults(struct allowlist *al);
 /* Adds one normalised entry; reason is kept ("RFC 1918 private range"). */
 enum tcerr allowlist_add(struct allowlist *al, enum obs_kind kind, struct slice value,
                          const char *reason);
-/* Loads a file as described above. ctx normalises its values. */
-enum tcerr allowlist_load_file(struct allowlist *al, const struct obs_ctx *ctx, const char *path,
-                               struct diag *d);
+/* The shape of obs_classify(): the allowlist takes the normaliser as a
+ * parameter so the index module does not depend on the observable code. */
+typedef enum tcerr (*allowlist_classify_fn)(const struct obs_ctx *ctx, struct slice in,
+                                            enum obs_kind *kind, struct buf *out,
+                                            struct diag *d);
+
+/* Loads a file as described above; classify (with ctx) normalises its
+ * values. Errors: TC_EIO, TC_EINVAL ("path:line: message"), TC_ELIMIT. */
+enum tcerr allowlist_load_file(struct allowlist *al, const struct obs_ctx *ctx,
+                               allowlist_classify_fn classify, const char *path, struct diag *d);
 /* Returns true if (kind, normalised value) is allowlisted: the value itself,
  * a network containing it, or a parent domain of it. OUT: *reason (may be
  * NULL) = the entry's reason. For a URL, its host is checked too; for an

@@ -123,7 +123,7 @@ enum tcerr obs_extract(const struct obs_ctx *ctx, const json_t *obj,
                        const struct stix_meta *meta, obs_extract_cb cb, void *cbctx,
                        struct diag *d);
 
-/* ids of the extension definitions tocsin ships (data/extensions/*.json),
+/* ids of the extension definitions tocsin ships (data/extensions/),
  * fixed forever. */
 #define TOCSIN_EXT_PHONE "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c01"
 #define TOCSIN_EXT_BANK_ACCOUNT "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c02"

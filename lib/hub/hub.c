@@ -1,0 +1,636 @@
+/*
+ * hub.c — a hub's data directory: the one path from input to index.
+ *
+ * accept → validate → extract observables → append to the log → index.
+ * Invariant: the index holds exactly the observables of the current,
+ * non-revoked indicator versions in the store (expiry is checked at lookup
+ * time), because it is built from the store at open and changed only after
+ * a batch is durable — through the store's unindex callback for versions
+ * that stop being current and by hub_ingest for the versions that become
+ * current.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "hub.h"
+#include "util/buf.h"
+#include "util/timestamp.h"
+
+#define HUB_DB_FILE "tocsin.db"
+#define HUB_CARD_KEY_FILE "card.key"
+#define HUB_ALLOWLIST_FILE "allowlist.txt"
+
+struct hub {
+	char dir[PATH_MAX];
+	struct store *store;
+	struct index *index;
+	struct allowlist *allow;
+	uint8_t card_key[OBS_CARD_KEY_LEN];
+	struct obs_ctx obs;
+};
+
+const char *
+hub_default_dir(const char *dir)
+{
+	if (dir && *dir)
+		return dir;
+	const char *env = getenv("TOCSIN_DATA");
+	if (env && *env)
+		return env;
+	return HUB_DEFAULT_DIR;
+}
+
+static enum tcerr
+hub_path(char out[PATH_MAX], const char *dir, const char *file, struct diag *d)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, file);
+	if (n < 0 || n >= PATH_MAX)
+		return diag_set(d, TC_ELIMIT, "%s: path too long", dir);
+	return TC_OK;
+}
+
+/* Creates dir and its missing parents; the last component gets mode 0700. */
+static enum tcerr
+hub_mkdirs(const char *dir, struct diag *d)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(dir);
+	if (len == 0 || len >= sizeof(tmp))
+		return diag_set(d, TC_EINVAL, "invalid data directory '%s'", dir);
+	memcpy(tmp, dir, len + 1);
+	for (size_t i = 1; i < len; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+		tmp[i] = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return diag_set(d, TC_EIO, "%s: %s", dir, strerror(errno));
+	return TC_OK;
+}
+
+static enum tcerr
+hub_write_card_key(const char *path, struct diag *d)
+{
+	uint8_t key[OBS_CARD_KEY_LEN];
+	enum tcerr rc = TC_OK;
+
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return diag_set(d, TC_EIO, "cannot read random bytes: %s", strerror(errno));
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = diag_set(d, errno == EEXIST ? TC_EEXIST : TC_EIO, "%s: %s", path,
+		              strerror(errno));
+		goto out;
+	}
+	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0)
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	close(fd);
+out:
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+enum tcerr
+hub_init(const char *dir, struct diag *d)
+{
+	char db[PATH_MAX], keyfile[PATH_MAX], spec[PATH_MAX + 8];
+	struct store *s = NULL;
+	struct stat st;
+	enum tcerr rc;
+
+	dir = hub_default_dir(dir);
+	if ((rc = hub_path(db, dir, HUB_DB_FILE, d)) || (rc = hub_path(keyfile, dir, HUB_CARD_KEY_FILE, d)))
+		return rc;
+	if (stat(db, &st) == 0)
+		return diag_set(d, TC_EEXIST, "%s is already a tocsin data directory", dir);
+	if ((rc = hub_mkdirs(dir, d)))
+		return rc;
+	if (stat(keyfile, &st) != 0 && (rc = hub_write_card_key(keyfile, d)))
+		return rc;
+	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
+	if (n < 0 || (size_t)n >= sizeof(spec))
+		return diag_set(d, TC_ELIMIT, "%s: path too long", db);
+	if ((rc = store_open(spec, &s, d)))
+		return rc;
+	rc = store_collection_add(s, HUB_DEFAULT_COLLECTION, NULL, "Default collection",
+	                          "Objects imported without naming a collection", NULL, d);
+	store_close(s);
+	return rc;
+}
+
+static enum tcerr
+hub_read_card_key(struct hub *h, const char *path, struct diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	ssize_t n = read(fd, h->card_key, sizeof(h->card_key));
+	close(fd);
+	if (n != (ssize_t)sizeof(h->card_key))
+		return diag_set(d, TC_EINVAL, "%s: expected %d bytes of key", path,
+		                OBS_CARD_KEY_LEN);
+	h->obs.card_key = h->card_key;
+	h->obs.card_key_len = sizeof(h->card_key);
+	return TC_OK;
+}
+
+static enum tcerr
+hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
+              int64_t valid_until_us)
+{
+	struct hub *h = ctx;
+	/* A value the index cannot parse was refused at ingest; an old store
+	 * may still hold one, and one bad row must not stop the hub. */
+	enum tcerr rc = index_add(h->index, kind, value, ref, valid_until_us);
+	return rc == TC_EINVAL ? TC_OK : rc;
+}
+
+enum tcerr
+hub_open(const char *dir, struct hub **out, struct diag *d)
+{
+	char db[PATH_MAX], path[PATH_MAX], spec[PATH_MAX + 8];
+	struct hub *h;
+	struct stat st;
+	enum tcerr rc;
+
+	*out = NULL;
+	dir = hub_default_dir(dir);
+	if ((rc = hub_path(db, dir, HUB_DB_FILE, d)))
+		return rc;
+	if (stat(db, &st) != 0)
+		return diag_set(d, TC_ENOTFOUND,
+		                "%s is not a tocsin data directory (run 'tocsin init')", dir);
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	if (strlen(dir) >= sizeof(h->dir)) {
+		rc = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
+		goto fail;
+	}
+	memcpy(h->dir, dir, strlen(dir) + 1);
+	if ((rc = hub_path(path, dir, HUB_CARD_KEY_FILE, d)) ||
+	    (rc = hub_read_card_key(h, path, d)))
+		goto fail;
+	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
+	if (n < 0 || (size_t)n >= sizeof(spec)) {
+		rc = diag_set(d, TC_ELIMIT, "%s: path too long", db);
+		goto fail;
+	}
+	if ((rc = store_open(spec, &h->store, d)))
+		goto fail;
+	if ((rc = allowlist_new(&h->allow)) || (rc = allowlist_add_defaults(h->allow))) {
+		diag_set(d, rc, "allowlist: %s", tcerr_str(rc));
+		goto fail;
+	}
+	if ((rc = hub_path(path, dir, HUB_ALLOWLIST_FILE, d)))
+		goto fail;
+	if (stat(path, &st) == 0 &&
+	    (rc = allowlist_load_file(h->allow, &h->obs, obs_classify, path, d)))
+		goto fail;
+	if ((rc = index_new(&h->index))) {
+		diag_set(d, rc, "index: %s", tcerr_str(rc));
+		goto fail;
+	}
+	if ((rc = store_scan_indexable(h->store, hub_index_one, h, d)))
+		goto fail;
+	*out = h;
+	return TC_OK;
+fail:
+	hub_close(h);
+	return rc;
+}
+
+void
+hub_close(struct hub *h)
+{
+	if (!h)
+		return;
+	store_close(h->store);
+	index_free(h->index);
+	allowlist_free(h->allow);
+	explicit_bzero(h->card_key, sizeof(h->card_key));
+	free(h);
+}
+
+struct store *
+hub_store(struct hub *h)
+{
+	return h->store;
+}
+
+const struct obs_ctx *
+hub_obs_ctx(const struct hub *h)
+{
+	return &h->obs;
+}
+
+struct index *
+hub_index(struct hub *h)
+{
+	return h->index;
+}
+
+const struct allowlist *
+hub_allowlist(const struct hub *h)
+{
+	return h->allow;
+}
+
+enum tcerr
+hub_collection(struct hub *h, const char *name, struct store_collection *out, struct diag *d)
+{
+	if (!name || !*name)
+		name = HUB_DEFAULT_COLLECTION;
+	enum tcerr rc = store_collection_find(h->store, name, out);
+	if (rc == TC_ENOTFOUND)
+		return diag_set(d, rc, "no collection '%s'", name);
+	if (rc)
+		return diag_set(d, rc, "collection '%s': %s", name, tcerr_str(rc));
+	return TC_OK;
+}
+
+/* ---- ingest ---- */
+
+/* One observable of one object, while the batch is being prepared: the
+ * value lives at [off, off+len) of the batch's value buffer, which may
+ * move while it grows, so slices are made only once it is complete. */
+struct pending_obs {
+	size_t obj;
+	enum obs_kind kind;
+	size_t off, len;
+};
+
+struct ingest {
+	struct buf values;
+	struct pending_obs *obs;
+	size_t nobs, capobs;
+	size_t cur;            /* object being extracted */
+};
+
+static enum tcerr
+ingest_collect(void *ctx, enum obs_kind kind, struct slice value)
+{
+	struct ingest *in = ctx;
+	if (in->nobs == in->capobs) {
+		size_t ncap = in->capobs ? in->capobs * 2 : 256;
+		struct pending_obs *p = realloc(in->obs, ncap * sizeof(*p));
+		if (!p)
+			return TC_ENOMEM;
+		in->obs = p;
+		in->capobs = ncap;
+	}
+	size_t off = in->values.len;
+	buf_append_slice(&in->values, value);
+	if (buf_error(&in->values))
+		return buf_error(&in->values);
+	in->obs[in->nobs++] = (struct pending_obs){ in->cur, kind, off, value.len };
+	return TC_OK;
+}
+
+static void
+hub_unindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
+{
+	struct hub *h = ctx;
+	index_remove(h->index, kind, value, ref);
+}
+
+static void
+result_reject(struct hub_result *r, enum tcerr rc, const struct diag *d)
+{
+	r->verdict = HUB_REJECTED;
+	r->rc = rc;
+	snprintf(r->why, sizeof(r->why), "%s", d->msg[0] ? d->msg : tcerr_str(rc));
+}
+
+/* Objects whose observables go to the index: indicators only. An SCO says
+ * "this was seen", not "this is malicious"; its values are still checked
+ * by obs_extract so that garbage is refused. */
+static bool
+is_indexed_type(const struct stix_meta *m)
+{
+	return strcmp(m->type, "indicator") == 0;
+}
+
+enum tcerr
+hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *const *paths,
+           size_t n, struct hub_result *res, struct diag *d)
+{
+	struct ingest in = { 0 };
+	struct stix_meta *metas = NULL;
+	struct store_obj_in *sin = NULL;
+	struct store_append_out *sout = NULL;
+	struct store_obs *sobs = NULL;
+	char **json = NULL;
+	size_t *json_len = NULL, *slot = NULL;
+	size_t nvalid = 0;
+	enum tcerr rc = TC_OK;
+	struct diag od;
+
+	if (n > HUB_MAX_BATCH)
+		return diag_set(d, TC_ELIMIT, "batch of %zu objects exceeds the limit of %d", n,
+		                HUB_MAX_BATCH);
+	if (n == 0)
+		return TC_OK;
+	buf_init(&in.values, 0);
+	metas = calloc(n, sizeof(*metas));
+	sin = calloc(n, sizeof(*sin));
+	sout = calloc(n, sizeof(*sout));
+	json = calloc(n, sizeof(*json));
+	json_len = calloc(n, sizeof(*json_len));
+	slot = calloc(n, sizeof(*slot));
+	if (!metas || !sin || !sout || !json || !json_len || !slot) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+
+	/* 1. validate, extract, serialise */
+	for (size_t i = 0; i < n; i++) {
+		const char *path = paths ? paths[i] : NULL;
+		struct hub_result *r = &res[i];
+		memset(r, 0, sizeof(*r));
+		diag_clear(&od);
+		enum tcerr vrc = stix_validate(objs[i], path, NULL, &metas[i], &od);
+		if (vrc == TC_ENOMEM) {
+			rc = diag_set(d, vrc, "out of memory");
+			goto out;
+		}
+		if (vrc) {
+			const char *id = json_string_value(json_object_get(objs[i], "id"));
+			if (id && strlen(id) < sizeof(r->id))
+				memcpy(r->id, id, strlen(id) + 1);
+			result_reject(r, vrc, &od);
+			continue;
+		}
+		memcpy(r->id, metas[i].id, sizeof(r->id));
+		size_t mark = in.nobs, vmark = in.values.len;
+		in.cur = i;
+		enum tcerr erc = obs_extract(&h->obs, objs[i], &metas[i], ingest_collect, &in, &od);
+		if (erc == TC_ENOMEM || buf_error(&in.values) == TC_ENOMEM) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (erc) {
+			in.nobs = mark;
+			buf_truncate(&in.values, vmark);
+			if (path)
+				diag_prefix(&od, "%s", path);
+			result_reject(r, erc, &od);
+			continue;
+		}
+		if (!is_indexed_type(&metas[i])) {
+			in.nobs = mark;
+			buf_truncate(&in.values, vmark);
+		}
+		json[i] = json_dumps(objs[i], JSON_COMPACT);
+		if (!json[i]) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_len[i] = strlen(json[i]);
+		slot[nvalid++] = i;
+	}
+	if (nvalid == 0)
+		goto out;
+
+	/* 2. append durably */
+	sobs = calloc(in.nobs ? in.nobs : 1, sizeof(*sobs));
+	if (!sobs) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0, o = 0; k < nvalid; k++) {
+		size_t i = slot[k];
+		sin[k] = (struct store_obj_in){
+			.json = slice_make(json[i], json_len[i]),
+			.meta = &metas[i],
+			.collection = collection,
+			.obs = &sobs[o],
+		};
+		while (o < in.nobs && in.obs[o].obj == i) {
+			sobs[o] = (struct store_obs){ in.obs[o].kind,
+			                              slice_make(in.values.p + in.obs[o].off,
+			                                         in.obs[o].len) };
+			sin[k].nobs++;
+			o++;
+		}
+	}
+	if ((rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d)))
+		goto out;
+
+	/* 3. index what became current */
+	for (size_t k = 0; k < nvalid; k++) {
+		size_t i = slot[k];
+		struct hub_result *r = &res[i];
+		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
+		r->seq = sout[k].seq;
+		r->date_added_us = sout[k].date_added_us;
+		if (sout[k].status != STORE_ADDED || !sout[k].current || metas[i].revoked)
+			continue;
+		for (size_t j = 0; j < sin[k].nobs; j++) {
+			enum tcerr irc = index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
+			                           sout[k].ref, metas[i].valid_until_us);
+			if (irc == TC_ENOMEM) {
+				rc = diag_set(d, irc, "index: out of memory (the log is intact; "
+				                      "restart to rebuild the index)");
+				goto out;
+			}
+		}
+	}
+out:
+	if (json)
+		for (size_t i = 0; i < n; i++)
+			free(json[i]);
+	free(json);
+	free(json_len);
+	free(slot);
+	free(sobs);
+	free(sout);
+	free(sin);
+	free(metas);
+	free(in.obs);
+	buf_reset(&in.values);
+	return rc;
+}
+
+/* ---- match ---- */
+
+/* Writes the network of prefix_len bits around an address as "a.b.c.d/n". */
+static void
+network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out, size_t outlen)
+{
+	unsigned char b[16];
+	int af = kind == OBS_IPV6 ? AF_INET6 : AF_INET;
+	size_t nbytes = af == AF_INET6 ? 16 : 4;
+	char text[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (inet_pton(af, addr, b) != 1 || prefix_len > nbytes * 8)
+		return;
+	for (size_t i = 0; i < nbytes; i++) {
+		unsigned keep = prefix_len > i * 8 ? prefix_len - (unsigned)i * 8 : 0;
+		if (keep < 8)
+			b[i] &= (unsigned char)(0xff << (8 - keep));
+	}
+	if (!inet_ntop(af, b, text, sizeof(text)))
+		return;
+	snprintf(out, outlen, "%s/%u", text, prefix_len);
+}
+
+/* Returns the parent domain labels_up labels above name. */
+static const char *
+parent_domain(const char *name, unsigned labels_up)
+{
+	const char *p = name;
+	for (unsigned i = 0; i < labels_up && p; i++) {
+		p = strchr(p, '.');
+		if (p)
+			p++;
+	}
+	return p ? p : name;
+}
+
+struct confirm {
+	const struct hub *h;
+	enum obs_kind kind;
+	struct slice value;       /* the indexed value the hit stands for */
+	bool found;
+	int64_t collection;
+	char id[STIX_ID_MAX];
+};
+
+static enum tcerr
+confirm_obs(void *ctx, enum obs_kind kind, struct slice value)
+{
+	struct confirm *c = ctx;
+	if (kind == c->kind && slice_eq(value, c->value))
+		c->found = true;
+	return TC_OK;
+}
+
+/* Re-extracts the observables of the hit's current version and checks that
+ * it really names the value, so a hash collision or a stale entry never
+ * reaches the user. */
+static enum store_row_verdict
+confirm_row(void *ctx, const struct store_row *row)
+{
+	struct confirm *c = ctx;
+	json_error_t jerr;
+	struct stix_meta meta;
+	struct diag d;
+	json_t *obj = json_loadb(row->json.p, row->json.len, 0, &jerr);
+
+	if (!obj)
+		return STORE_ROW_STOP;
+	if (stix_validate(obj, NULL, NULL, &meta, &d) == TC_OK)
+		obs_extract(&c->h->obs, obj, &meta, confirm_obs, c, &d);
+	json_decref(obj);
+	c->collection = row->collection;
+	snprintf(c->id, sizeof(c->id), "%s", row->id);
+	return STORE_ROW_TAKE;
+}
+
+struct collection_name {
+	int64_t num;
+	char *alias;
+	size_t cap;
+};
+
+static enum tcerr
+collection_by_num(void *ctx, const struct store_collection *c)
+{
+	struct collection_name *cn = ctx;
+	if (c->num == cn->num)
+		snprintf(cn->alias, cn->cap, "%s", c->alias);
+	return TC_OK;
+}
+
+/* Fills hit->matched: the indexed value the hit stands for. */
+static void
+hit_matched_value(const struct hub_match *m, const struct index_hit *ih, struct hub_hit *hit)
+{
+	switch (ih->how) {
+	case INDEX_CIDR:
+		/* a host entry is stored without "/32" or "/128" */
+		if ((m->kind == OBS_IPV4 && ih->prefix_len == 32) ||
+		    (m->kind == OBS_IPV6 && ih->prefix_len == 128))
+			snprintf(hit->matched, sizeof(hit->matched), "%s", m->value);
+		else
+			network_text(m->kind, m->value, ih->prefix_len, hit->matched,
+			             sizeof(hit->matched));
+		break;
+	case INDEX_PARENT_DOMAIN:
+		snprintf(hit->matched, sizeof(hit->matched), "%s",
+		         parent_domain(m->value, ih->labels_up));
+		break;
+	default:
+		snprintf(hit->matched, sizeof(hit->matched), "%s", m->value);
+	}
+}
+
+enum tcerr
+hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct hub_match *out,
+          struct diag *d)
+{
+	struct buf norm;
+	struct index_hit hits[HUB_MATCH_MAX_HITS];
+	enum tcerr rc;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&norm, OBS_VALUE_MAX);
+	if (kind) {
+		out->kind = *kind;
+		rc = obs_normalize(&h->obs, *kind, value, &norm, d);
+	} else {
+		rc = obs_classify(&h->obs, value, &out->kind, &norm, d);
+	}
+	if (rc)
+		goto out;
+	if (buf_error(&norm)) {
+		rc = diag_set(d, buf_error(&norm), "value too long (limit %d bytes)", OBS_VALUE_MAX);
+		goto out;
+	}
+	memcpy(out->value, norm.p, norm.len + 1);
+	const char *reason = NULL;
+	out->allowlisted = allowlist_check(h->allow, out->kind, buf_slice(&norm), &reason);
+	if (out->allowlisted && reason)
+		snprintf(out->allowlist_reason, sizeof(out->allowlist_reason), "%s", reason);
+
+	size_t nhits = index_lookup(h->index, out->kind, buf_slice(&norm), ts_now_us(), hits,
+	                            HUB_MATCH_MAX_HITS);
+	size_t take = nhits < HUB_MATCH_MAX_HITS ? nhits : HUB_MATCH_MAX_HITS;
+	for (size_t i = 0; i < take; i++) {
+		struct hub_hit *hit = &out->hits[out->nhits];
+		memset(hit, 0, sizeof(*hit));
+		hit->ref = hits[i].ref;
+		hit->how = hits[i].how;
+		hit->prefix_len = hits[i].prefix_len;
+		hit_matched_value(out, &hits[i], hit);
+		struct confirm c = {
+			.h = h,
+			.kind = hits[i].how == INDEX_PARENT_DOMAIN ? OBS_DOMAIN : out->kind,
+			.value = slice_from_cstr(hit->matched),
+		};
+		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
+			continue;
+		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
+		struct collection_name cn = { c.collection, hit->collection, sizeof(hit->collection) };
+		store_collection_list(h->store, collection_by_num, &cn);
+		out->nhits++;
+	}
+	/* hits past the first HUB_MATCH_MAX_HITS are counted, not resolved */
+	out->nhits += nhits - take;
+out:
+	buf_reset(&norm);
+	return rc;
+}
