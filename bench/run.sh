@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR — runs every benchmark that is built in BUILD_DIR,
+# one after the other, each bounded in time, and ends with one table:
+# figure | measured | target | PASS/BELOW. Targets are DESIGN §8's.
+#
+# Sizes can be changed from the environment (defaults in brackets):
+#   BENCH_INGEST_COUNT [1000000]   indicators ingested into SQLite
+#   BENCH_PATTERN_SECONDS [3]      seconds of pattern parsing
+#   BENCH_MATCH_ARGS []            arguments for bench/index/bench_match
+#   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
+#   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
+# Exit status: 0 when every benchmark ran (whatever its verdict), 1 when
+# one failed or timed out, 2 on usage errors.
+set -uo pipefail
+
+build=${1:-}
+if [[ -z $build || ! -d $build ]]; then
+    echo "usage: bench/run.sh BUILD_DIR   (a release build: make bench does it)" >&2
+    exit 2
+fi
+ingest_count=${BENCH_INGEST_COUNT:-1000000}
+pattern_seconds=${BENCH_PATTERN_SECONDS:-3}
+limit=${BENCH_TIMEOUT:-150}
+
+if [[ -f $build/meson-info/intro-buildoptions.json ]] &&
+    grep -q '"name": "buildtype", "value": "debug"' "$build/meson-info/intro-buildoptions.json"; then
+    echo "bench: warning: $build is a debug build; figures will be low (use make bench)" >&2
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/tocsin-bench.XXXXXX")
+trap 'rm -f "$log"' EXIT
+failed=0
+
+# run NAME BINARY ARGS... — runs one benchmark, shows its output, keeps it for the table
+run() {
+    local name=$1 bin=$2
+    shift 2
+    if [[ ! -x $bin ]]; then
+        echo "== $name: not built ($bin), skipped"
+        echo "SKIP $name" >>"$log"
+        return
+    fi
+    echo "== $name: $bin $*"
+    local start=$SECONDS out rc
+    out=$(timeout "$limit" "$bin" "$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    printf '%s\n' "$out" >>"$log"
+    if ((rc == 124)); then
+        echo "== $name: stopped after ${limit} s"
+        echo "FAILED $name (timeout)" >>"$log"
+        failed=1
+    elif ((rc != 0)); then
+        echo "== $name: exit status $rc"
+        echo "FAILED $name (exit $rc)" >>"$log"
+        failed=1
+    else
+        echo "== $name: $((SECONDS - start)) s"
+    fi
+    echo
+}
+
+# shellcheck disable=SC2086 # the *_ARGS variables are word lists on purpose
+{
+    run ingest "$build/bench/bench_ingest" --count "$ingest_count"
+    run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
+    run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:-}
+    run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
+}
+
+# The table. A benchmark line in the common form
+#   "<figure>: <number> <unit> (target >= N) PASS|BELOW"
+# is taken as it is; the known figures without a verdict get DESIGN's target.
+/usr/bin/python3 - "$log" <<'PY'
+import re, sys
+
+lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+num = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
+verdict = re.compile(r"^(?P<fig>[^:]+): " + num + r" (?P<unit>[^(]*?) \(target (?P<op>>=|<=|≥|≤) "
+                     + num + r"[^)]*\) (?P<v>PASS|BELOW)")
+# figure name, regex on a line, unit, target, op  (DESIGN §8; pattern parse has none)
+known = [
+    ("pattern parse", re.compile(r"^pattern parse: " + num + r" patterns/s"), "patterns/s", None, ">="),
+    ("match lookups", re.compile(r"(?i)^(?:match|lookup)[^:]*: " + num + r" (?:lookups|values)?/s"),
+     "lookups/s", 5_000_000, ">="),
+    ("store append", re.compile(r"^store append: " + num + r" versions/s"), "versions/s", 200_000, ">="),
+]
+
+def val(s):
+    return float(s.replace(",", ""))
+
+def fmt(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+rows, seen = [], set()
+for line in lines:
+    m = verdict.match(line)
+    if m:
+        fig = m.group("fig").strip()
+        if fig in seen:
+            continue
+        seen.add(fig)
+        op = {"≥": ">=", "≤": "<="}.get(m.group("op"), m.group("op"))
+        rows.append((fig, f"{fmt(val(m.group(2)))} {m.group('unit').strip()}",
+                     f"{op} {fmt(val(m.group(5)))}", m.group("v")))
+        continue
+    for fig, rx, unit, target, op in known:
+        m = rx.search(line)
+        if m and fig not in seen:
+            seen.add(fig)
+            x = val(m.group(1))
+            if target is None:
+                rows.append((fig, f"{fmt(x)} {unit}", "—", "—"))
+            else:
+                ok = x >= target if op == ">=" else x <= target
+                rows.append((fig, f"{fmt(x)} {unit}", f"{op} {fmt(target)}", "PASS" if ok else "BELOW"))
+for line in lines:
+    if line.startswith("SKIP ") or line.startswith("FAILED "):
+        what, name = line.split(" ", 1)
+        rows.append((name, "not built" if what == "SKIP" else name.split("(", 1)[-1].rstrip(")"),
+                     "", "SKIPPED" if what == "SKIP" else "FAILED"))
+
+head = ("figure", "measured", "target", "verdict")
+w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |")
+print("|" + "|".join("-" * (w[i] + 2) for i in range(4)) + "|")
+for r in rows:
+    print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
+PY
+exit $failed
