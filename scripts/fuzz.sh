@@ -6,7 +6,9 @@
 # tests/fuzz/corpus/<name>/ (so the checked-in corpus only changes when a
 # person adds a find on purpose). A crash, leak or sanitizer report leaves
 # its input in FUZZ_BUILD_DIR/fuzz-artifacts/<name>/ and fails the run; the
-# log of each target is kept beside it. Exit status: 0 no target failed,
+# log of each target is kept beside it. Inputs left there by an earlier run
+# are replayed first: those that pass now are deleted, the others fail the
+# run again. Exit status: 0 no target failed,
 # 1 some target crashed, 2 usage error or nothing to run.
 set -uo pipefail
 
@@ -60,6 +62,15 @@ for bin in "${targets[@]}"; do
     fi
     log=$artifacts/$name/fuzz.log
     printf '%-20s %4d seeds ... ' "$name" "$seeds"
+    # Inputs left by an earlier run: those that no longer fail were fixed.
+    still=0
+    for old in "$artifacts/$name"/{crash,leak,timeout,oom,slow-unit}-*; do
+        if "$bin" -timeout=10 "$old" >/dev/null 2>&1; then
+            rm -f "$old"
+        else
+            still=$((still + 1))
+        fi
+    done
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$name/" "$corpus" >"$log" 2>&1
     rc=$?
@@ -70,7 +81,7 @@ for bin in "${targets[@]}"; do
     grown=$(find "$corpus" -type f | wc -l)
     if ((rc != 0 || found > 0)); then
         crashed=1
-        line="FAILED (exit $rc): see $artifacts/$name/ ($found input(s)), log $log"
+        line="FAILED (exit $rc): see $artifacts/$name/ ($found input(s), $still from an earlier run), log $log"
     else
         line="ok: ${execs:-?} runs, coverage ${cov:-?}, corpus $seeds -> $grown"
     fi
