@@ -1,7 +1,7 @@
 /*
  * bench_ingest.c — ingest rate into a fresh SQLite data directory.
  *
- *   bench_ingest [--count N] [--batch N] [--seed N] [--dir DIR] [--keep]
+ *   bench_ingest [--count N] [--batch N] [--seconds S] [--seed N] [--dir DIR] [--keep]
  *
  * Does what `tocsin import` does minus reading a file: the generator writes
  * N indicators (plus the ~5 % identities, malware, relationships and
@@ -12,7 +12,9 @@
  * data directory is made with hub_init() in a fresh temporary directory
  * (removed afterwards unless --keep). Prints the rate against the DESIGN §8
  * target, the index memory per indicator, the store size and the time to
- * reopen (which rebuilds the index from the store).
+ * reopen (which rebuilds the index from the store). With --seconds the
+ * run stops after the batch that passes S seconds of timed work, and the
+ * rate is over what was ingested by then (bench/run.sh bounds it so).
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -52,7 +54,7 @@ file_size(const char *dir, const char *name)
 int
 main(int argc, char **argv)
 {
-	uint64_t count = 1000000, batch = 10000, seed = 1;
+	uint64_t count = 1000000, batch = 10000, seed = 1, seconds = 0;
 	const char *dir_arg = NULL;
 	bool keep = false;
 	for (int i = 1; i < argc; i++) {
@@ -69,10 +71,11 @@ main(int argc, char **argv)
 		uint64_t *dst = strcmp(argv[i], "--count") == 0   ? &count
 		                : strcmp(argv[i], "--batch") == 0 ? &batch
 		                : strcmp(argv[i], "--seed") == 0  ? &seed
+		                : strcmp(argv[i], "--seconds") == 0 ? &seconds
 		                                                  : NULL;
 		if (!dst || !bench_parse_count(v, dst)) {
-			fprintf(stderr, "usage: bench_ingest [--count N] [--batch N] [--seed N] "
-			                "[--dir DIR] [--keep]\n");
+			fprintf(stderr, "usage: bench_ingest [--count N] [--batch N] [--seconds S] "
+			                "[--seed N] [--dir DIR] [--keep]\n");
 			return 2;
 		}
 		i++;
@@ -134,6 +137,7 @@ main(int argc, char **argv)
 
 	uint64_t indicators = 0, objects = 0, accepted = 0, dups = 0, rejected = 0;
 	double t_parse = 0, t_ingest = 0, t_free = 0;
+	double c_parse = 0, c_ingest = 0, c_free = 0; /* CPU seconds */
 	while (indicators < count) {
 		/* generate one batch (not timed) */
 		buf_clear(&text);
@@ -150,7 +154,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 
-		double a = bench_now();
+		double a = bench_now(), ca = bench_cpu();
 		for (size_t i = 0; i < n; i++) {
 			struct slice s = slice_make(text.p + off[i], off[i + 1] - off[i]);
 			e = stix_json_parse(s, NULL, &objs[i], &d);
@@ -162,12 +166,12 @@ main(int argc, char **argv)
 				goto out;
 			}
 		}
-		double b = bench_now();
+		double b = bench_now(), cb = bench_cpu();
 		e = hub_ingest(h, coll.num, objs, NULL, n, res, &d);
-		double c = bench_now();
+		double c = bench_now(), cc = bench_cpu();
 		for (size_t i = 0; i < n; i++)
 			json_decref(objs[i]);
-		double dd = bench_now();
+		double dd = bench_now(), cd = bench_cpu();
 		if (e) {
 			fprintf(stderr, "bench_ingest: batch at object %llu: %s (%s)\n",
 			        (unsigned long long)objects, d.msg, tcerr_str(e));
@@ -176,6 +180,9 @@ main(int argc, char **argv)
 		t_parse += b - a;
 		t_ingest += c - b;
 		t_free += dd - c;
+		c_parse += cb - ca;
+		c_ingest += cc - cb;
+		c_free += cd - cc;
 		for (size_t i = 0; i < n; i++) {
 			if (res[i].verdict == HUB_ACCEPTED) {
 				accepted++;
@@ -190,6 +197,12 @@ main(int argc, char **argv)
 		}
 		objects += n;
 		indicators += batch_ind;
+		if (seconds && t_parse + t_ingest + t_free >= (double)seconds && indicators < count) {
+			printf("ingest: stopped after %llu s of work (--seconds), %s of %s indicators\n",
+			       (unsigned long long)seconds, bench_fmt(indicators, n1),
+			       bench_fmt(count, n2));
+			break;
+		}
 	}
 	double total = t_parse + t_ingest + t_free;
 	double rate = total > 0 ? (double)indicators / total : 0;
@@ -198,8 +211,16 @@ main(int argc, char **argv)
 	       bench_fmt(indicators, n1), bench_fmt(objects, n2), bench_fmt(accepted, n3),
 	       bench_fmt(dups, (char[BENCH_NUM_MAX]){ 0 }),
 	       bench_fmt(rejected, (char[BENCH_NUM_MAX]){ 0 }));
-	printf("ingest: init %.2f s; parse %.2f s, hub_ingest %.2f s, free %.2f s; batches of %s\n",
+	double cpu = c_parse + c_ingest + c_free;
+	printf("ingest: init %.2f s; wall: parse %.2f s, hub_ingest %.2f s, free %.2f s; batches of %s\n",
 	       t_init, t_parse, t_ingest, t_free, bench_fmt(batch, n1));
+	printf("ingest: cpu: parse %.2f s, hub_ingest %.2f s, free %.2f s = %s indicators per CPU second\n",
+	       c_parse, c_ingest, c_free,
+	       bench_fmt(cpu > 0 ? (uint64_t)((double)indicators / cpu) : 0, n1));
+	if (total > 1.5 * cpu)
+		printf("ingest: note: wall time is %.1fx CPU time: waiting for the disk or for a busy "
+		       "machine (load average counts)\n",
+		       total / cpu);
 	uint64_t distinct = g.st.indicators - g.st.later_versions;
 	size_t mem = index_memory(hub_index(h)), entries = index_count(hub_index(h));
 	uint64_t db = file_size(dir, "tocsin.db") + file_size(dir, "tocsin.db-wal");

@@ -13,6 +13,9 @@
 
 /* Seconds on the monotonic clock. */
 double bench_now(void);
+/* CPU seconds this process has used (all threads): on a shared machine
+ * the wall clock also counts the time other programs held the CPU. */
+double bench_cpu(void);
 /* Writes v with ',' every three digits ("1,234,567"); returns out. */
 const char *bench_fmt(uint64_t v, char out[BENCH_NUM_MAX]);
 /* Parses a count such as "1000000", "1,000,000", "1M" or "250k". Returns

@@ -22,7 +22,11 @@ data=${TOCSIN_DATA:-./var}
 feed=$data/demo-feed.jsonl
 feed_count=${TOCSIN_DEMO_COUNT:-100000}
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 die() {
     echo "run: $*" >&2
     exit 1
@@ -140,9 +144,13 @@ PY
 )
 ((${#picks[@]} > 0)) || die "could not pick values from $feed"
 values=()
+width=0
 for p in "${picks[@]}"; do
     values+=("${p%%$'\t'*}")
-    printf '  %-70s %s\n' "${p%%$'\t'*}" "expect ${p#*$'\t'}"
+    ((${#values[-1]} > width)) && width=${#values[-1]}
+done
+for p in "${picks[@]}"; do
+    printf '  %-*s  expect %s\n' "$width" "${p%%$'\t'*}" "${p#*$'\t'}"
 done
 echo
 echo "\$ tocsin match --data $data ${values[*]}"
@@ -157,12 +165,17 @@ say "5. stats"
 
 cat <<EOF
 
-Done. The hub's data lives in $data (store, card key, optional allowlist.txt).
-Try next:
-  $tocsin match --data $data 1.2.3.4 evil.example     look values up
+Done. The hub's data lives in $data (store, card key, optional allowlist.txt);
+'make run' again reuses it. Try next:
+  # look values up, one answer a line (--json for machines)
+  $tocsin match --data $data 1.2.3.4 login.evil.example
   $tocsin match --data $data --json --stdin < values.txt
-  $gen --seed 2 --count 10000 -o more.jsonl && $tocsin import --data $data more.jsonl
-  $tocsin export --help                                   blocklists for firewalls and resolvers
-  make bench                                              the performance figures (docs/benchmarks.md)
-  make check                                              every test
+  # more data: another seed gives other indicators
+  $gen --seed 2 --count 10000 -o more.jsonl
+  $tocsin import --data $data more.jsonl
+  # blocklists for firewalls and resolvers
+  $tocsin export --help
+  # the performance figures (docs/benchmarks.md), every test
+  make bench
+  make check
 EOF
