@@ -22,7 +22,7 @@ int
 main(int argc, char **argv)
 {
 	uint64_t count = 200000, seed = 1, seconds = 3;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t *dst = strcmp(argv[i], "--count") == 0     ? &count
 		                : strcmp(argv[i], "--seed") == 0    ? &seed
@@ -32,7 +32,6 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: bench_pattern [--count N] [--seconds S] [--seed N]\n");
 			return 2;
 		}
-		i++;
 	}
 	if (count == 0)
 		count = 1;
