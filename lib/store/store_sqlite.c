@@ -727,8 +727,9 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		out[i].indexable = out[i].current && !c->revoked;
 	}
 	if (unindex) {
-		const char *p = gone.p, *end = gone.p + gone.len;
-		while (p && p < end) {
+		struct slice g = buf_slice(&gone);
+		const char *p = g.p, *end = g.p + g.len;
+		while (p < end) {
 			uint32_t ref, len;
 			memcpy(&ref, p, sizeof ref);
 			memcpy(&len, p + 4, sizeof len);
@@ -1019,7 +1020,7 @@ sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag
 	while (!t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t ref = (uint32_t)sqlite3_column_int64(st, 0);
 		const unsigned char *b = sqlite3_column_blob(st, 1);
-		const unsigned char *end = b + sqlite3_column_bytes(st, 1);
+		const unsigned char *end = b ? b + sqlite3_column_bytes(st, 1) : NULL;
 		int64_t valid_until = sqlite3_column_int64(st, 2);
 		enum obs_kind kind;
 		struct slice value;
@@ -1086,7 +1087,7 @@ sq_stats(struct store *s, struct store_stats *out)
 		return TC_EDB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *b = sqlite3_column_blob(st, 0);
-		const unsigned char *end = b + sqlite3_column_bytes(st, 0);
+		const unsigned char *end = b ? b + sqlite3_column_bytes(st, 0) : NULL;
 		enum obs_kind kind;
 		struct slice value;
 		while (sq_obs_next(&b, end, &kind, &value))
