@@ -154,3 +154,19 @@ stix_classify(const char *type)
 			return STIX_CLASS_SCO;
 	return STIX_CLASS_SDO;
 }
+
+bool
+stix_id_valid(struct slice s, size_t *type_len)
+{
+	const char *dd = NULL;
+	for (size_t i = 0; i + 1 < s.len; i++)
+		if (s.p[i] == '-' && s.p[i + 1] == '-') {
+			dd = s.p + i;
+			break;
+		}
+	if (!dd || s.p + s.len - (dd + 2) != 36)
+		return false;
+	if (type_len)
+		*type_len = (size_t)(dd - s.p);
+	return true;
+}
