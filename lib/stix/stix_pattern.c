@@ -292,7 +292,8 @@ keyword(const char *p, size_t n)
 		{ "WITHIN", TK_WITHIN }, { "REPEATS", TK_REPEATS }, { "TIMES", TK_TIMES },
 		{ "true", TK_BOOL }, { "false", TK_BOOL },
 	};
-	if (n < 2 || n > 10)
+	/* keywords are upper case but for true/false; most names are not */
+	if (n < 2 || n > 10 || !((p[0] >= 'A' && p[0] <= 'Z') || p[0] == 't' || p[0] == 'f'))
 		return TK_IDENT;
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
 		if (kw[i].w[0] == p[0] && strlen(kw[i].w) == n && memcmp(kw[i].w, p, n) == 0)
