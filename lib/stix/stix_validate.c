@@ -1136,6 +1136,42 @@ static const char *const sco_exts[] = {
 
 /* ---------- common properties (§3.2) ---------- */
 
+static bool
+str_is(const json_t *v, const char *s)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+static bool
+all_digits(const char *s, size_t min)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (s[n] < '0' || s[n] > '9')
+			return false;
+	return n >= min;
+}
+
+/* ^CVE-\d{4}-(0\d{3}|[1-9]\d{3,})$ */
+static bool
+cve_id_valid(const char *s)
+{
+	if (strncmp(s, "CVE-", 4) != 0 || strlen(s) < 13 || s[8] != '-')
+		return false;
+	for (int i = 4; i < 8; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	const char *n = s + 9;
+	return all_digits(n, 4) && (n[0] != '0' || strlen(n) == 4);
+}
+
+/* ^CAPEC-\d+$ */
+static bool
+capec_id_valid(const char *s)
+{
+	return strncmp(s, "CAPEC-", 6) == 0 && all_digits(s + 6, 1);
+}
+
 static enum tcerr
 chk_external_references(struct stix__vctx *c, const json_t *o)
 {
@@ -1172,6 +1208,20 @@ chk_external_references(struct stix__vctx *c, const json_t *o)
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "external_references", i, NULL),
 			                  "needs description, url or external_id");
+		/* external-reference.json: the cve and capec sources fix the
+		 * form of external_id. */
+		const json_t *src = json_object_get(e, "source_name");
+		const json_t *xid = json_object_get(e, "external_id");
+		if (str_is(src, "cve") || str_is(src, "capec")) {
+			bool cve = str_is(src, "cve");
+			if (!xid || !(cve ? cve_id_valid(json_string_value(xid))
+			                  : capec_id_valid(json_string_value(xid))))
+				return stix__verr(c, TC_EINVAL,
+				                  pidx(p, sizeof(p), "external_references", i,
+				                       "external_id"),
+				                  cve ? "must be CVE-YYYY-NNNN for source_name cve"
+				                      : "must be CAPEC-N for source_name capec");
+		}
 		const json_t *h = json_object_get(e, "hashes");
 		if (h && (rc = check_hashes(c, h,
 		                            pidx(p, sizeof(p), "external_references", i, "hashes"))))
