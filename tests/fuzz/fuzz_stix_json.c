@@ -49,12 +49,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf_error(&a) == TC_OK) {
 		json_error_t e;
 		json_t *w = json_loadb(a.p, a.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
-		if (!w)
-			abort(); /* JCS output must be JSON */
-		jcs_append(&b, w);
+		/* JCS output must be JSON. A real of 1e19 or more is written
+		 * in integer form, which jansson cannot hold: skip those. */
+		if (!w && json_error_code(&e) != json_error_numeric_overflow)
+			abort();
+		if (w)
+			jcs_append(&b, w);
 		/* Canonical form is a fixed point (reals printed shortest may
 		 * re-read as integers, which print identically). */
-		if (buf_error(&b) == TC_OK && (a.len != b.len || memcmp(a.p, b.p, a.len) != 0))
+		if (w && buf_error(&b) == TC_OK && (a.len != b.len || memcmp(a.p, b.p, a.len) != 0))
 			abort();
 		json_decref(w);
 	}

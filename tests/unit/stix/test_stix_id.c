@@ -41,11 +41,12 @@ static void
 test_jcs_rfc8785_example(void **state)
 {
 	/* RFC 8785 §3.2.2 sample input and its canonical output */
-	assert_jcs("{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],"
-	           " \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
-	           " \"literals\": [null, true, false]}",
-	           "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,"
-	           "1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+	assert_jcs(
+	    "{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],"
+	    " \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
+	    " \"literals\": [null, true, false]}",
+	    "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,"
+	    "1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
 }
 
 static void
@@ -70,23 +71,23 @@ test_jcs_numbers(void **state)
 	static const struct {
 		const char *in, *want;
 	} v[] = {
-		{ "0", "0" },
-		{ "-0.0", "0" },
-		{ "1.0", "1" },
-		{ "-1.5", "-1.5" },
-		{ "9007199254740991", "9007199254740991" },
-		{ "-9007199254740991", "-9007199254740991" },
-		{ "1e20", "100000000000000000000" },
-		{ "1e21", "1e+21" },
-		{ "1.2345678901234568e20", "123456789012345680000" },
-		{ "0.000001", "0.000001" },
-		{ "1e-7", "1e-7" },
-		{ "1.5e-7", "1.5e-7" },
-		{ "5e-324", "5e-324" },
-		{ "1.7976931348623157e308", "1.7976931348623157e+308" },
-		{ "0.1", "0.1" },
-		{ "123.456", "123.456" },
-		{ "100", "100" },
+	    {"0", "0"},
+	    {"-0.0", "0"},
+	    {"1.0", "1"},
+	    {"-1.5", "-1.5"},
+	    {"9007199254740991", "9007199254740991"},
+	    {"-9007199254740991", "-9007199254740991"},
+	    {"1e20", "100000000000000000000"},
+	    {"1e21", "1e+21"},
+	    {"1.2345678901234568e20", "123456789012345680000"},
+	    {"0.000001", "0.000001"},
+	    {"1e-7", "1e-7"},
+	    {"1.5e-7", "1.5e-7"},
+	    {"5e-324", "5e-324"},
+	    {"1.7976931348623157e308", "1.7976931348623157e+308"},
+	    {"0.1", "0.1"},
+	    {"123.456", "123.456"},
+	    {"100", "100"},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		assert_jcs(v[i].in, v[i].want);
@@ -120,8 +121,8 @@ test_uuid_v5(void **state)
 	assert_int_equal(uuid_v5(TOCSIN_UUID_NAMESPACE, SLICE_LIT("hello"), u), TC_OK);
 	assert_string_equal(u, "978e7f16-52dd-516a-a4e8-8b52c08646df");
 	/* RFC 4122 appendix namespace DNS, name "python.org" (a widely quoted vector) */
-	assert_int_equal(uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", SLICE_LIT("python.org"), u),
-	                 TC_OK);
+	assert_int_equal(
+	    uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", SLICE_LIT("python.org"), u), TC_OK);
 	assert_string_equal(u, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
 	assert_int_equal(uuid_v5("not-a-uuid", SLICE_LIT("x"), u), TC_EINVAL);
 	assert_int_equal(uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430cg", SLICE_LIT("x"), u),
@@ -181,9 +182,10 @@ test_sco_vectors(void **state)
 	              "\"dst_ref\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\","
 	              "\"src_ref\":\"ipv4-addr--4d22aae0-2bf9-5427-8819-e4f6abf20a53\"}",
 	              "network-traffic--e98b386d-e6e6-5707-8791-53f7a0df4d12");
-	assert_sco_id("domain-name",
-	              "{\"value\":\"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84\"}",
-	              "domain-name--ac751e41-42cb-5f89-83af-ac2d5d38d973");
+	assert_sco_id(
+	    "domain-name",
+	    "{\"value\":\"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84\"}",
+	    "domain-name--ac751e41-42cb-5f89-83af-ac2d5d38d973");
 }
 
 static void
@@ -210,14 +212,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jcs_rfc8785_example),
-		cmocka_unit_test(test_jcs_key_order_utf16),
-		cmocka_unit_test(test_jcs_numbers),
-		cmocka_unit_test(test_jcs_many_keys),
-		cmocka_unit_test(test_uuid_v5),
-		cmocka_unit_test(test_uuid_v4),
-		cmocka_unit_test(test_sco_vectors),
-		cmocka_unit_test(test_sco_random),
+	    cmocka_unit_test(test_jcs_rfc8785_example),
+	    cmocka_unit_test(test_jcs_key_order_utf16),
+	    cmocka_unit_test(test_jcs_numbers),
+	    cmocka_unit_test(test_jcs_many_keys),
+	    cmocka_unit_test(test_uuid_v5),
+	    cmocka_unit_test(test_uuid_v4),
+	    cmocka_unit_test(test_sco_vectors),
+	    cmocka_unit_test(test_sco_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,13 +167,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_strict),
-		cmocka_unit_test(test_ijson_integers),
-		cmocka_unit_test(test_limit_depth),
-		cmocka_unit_test(test_limit_string),
-		cmocka_unit_test(test_limit_properties),
-		cmocka_unit_test(test_limit_array),
+	    cmocka_unit_test(test_defaults),       cmocka_unit_test(test_strict),
+	    cmocka_unit_test(test_ijson_integers), cmocka_unit_test(test_limit_depth),
+	    cmocka_unit_test(test_limit_string),   cmocka_unit_test(test_limit_properties),
+	    cmocka_unit_test(test_limit_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
