@@ -1163,11 +1163,10 @@ parse_cmp_or(struct parser *ps)
 }
 
 /* Qualifiers after an observation expression or a parenthesised group,
- * any number and order, at most one of each kind on one expression.
- * Known simplification: the qualifiers of one expression are kept as a
- * set, so their relative order is lost (printing writes REPEATS, WITHIN,
- * START..STOP), and qualifiers of a group around a single expression merge
- * into that expression, where a repeated kind is a duplicate. */
+ * any number and order, at most one of each kind on one expression
+ * (STIX 2.1 §9, Pattern Qualifiers). The qualifiers of a group around a
+ * single expression merge into that expression's node; their order is kept
+ * only where it changes the meaning (within_first). */
 static bool
 parse_qualifiers(struct parser *ps, struct sp_node *n)
 {
@@ -1240,6 +1239,7 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 			}
 			n->repeats = ps->tok.c.i;
 			n->has_repeats = true;
+			n->within_first = n->has_within;
 			advance(ps);
 			if (ps->tok.kind != TK_TIMES) {
 				expected(ps, "TIMES after REPEATS n");

@@ -382,18 +382,27 @@ print_timestamp(struct buf *b, int64_t us)
 }
 
 static void
+print_within(struct buf *b, const struct sp_node *n)
+{
+	buf_append_cstr(b, " WITHIN ");
+	if (n->within_seconds == floor(n->within_seconds) && n->within_seconds < 9e15)
+		buf_printf(b, "%.0f", n->within_seconds);
+	else
+		append_float(b, n->within_seconds);
+	buf_append_cstr(b, " SECONDS");
+}
+
+static void
 print_quals(struct buf *b, const struct sp_node *n)
 {
+	bool within_first = n->has_within && n->has_repeats && n->within_first;
+
+	if (within_first)
+		print_within(b, n);
 	if (n->has_repeats)
 		buf_printf(b, " REPEATS %lld TIMES", (long long)n->repeats);
-	if (n->has_within) {
-		buf_append_cstr(b, " WITHIN ");
-		if (n->within_seconds == floor(n->within_seconds) && n->within_seconds < 9e15)
-			buf_printf(b, "%.0f", n->within_seconds);
-		else
-			append_float(b, n->within_seconds);
-		buf_append_cstr(b, " SECONDS");
-	}
+	if (n->has_within && !within_first)
+		print_within(b, n);
 	if (n->has_start_stop) {
 		buf_append_cstr(b, " START ");
 		print_timestamp(b, n->start_us);

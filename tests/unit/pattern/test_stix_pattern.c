@@ -212,6 +212,10 @@ test_qualifiers(void **state)
 	assert_true(o->has_start_stop);
 	assert_int_equal(o->start_us, 1464739200000000LL);
 	assert_int_equal(o->stop_us, 1467331200500000LL);
+	assert_false(o->within_first);
+	stix_pattern_free(p);
+	p = parse_ok("[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_true(p->root->within_first);
 	stix_pattern_free(p);
 
 	/* a qualifier after a group applies to the group's node */
@@ -453,8 +457,22 @@ test_print(void **state)
 	              "[a:b = 1] OR [c:d = 2] OR [e:f = 3]");
 	assert_prints("([a:b = 1] OR [c:d = 2]) AND [e:f = 3]",
 	              "([a:b = 1] OR [c:d = 2]) AND [e:f = 3]");
+	/* WITHIN before REPEATS means something else and is kept; other
+	 * orders are canonicalised */
 	assert_prints("[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_prints("([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_prints("([a:b = 1] REPEATS 2 TIMES) WITHIN 5 SECONDS",
 	              "[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS");
+	assert_prints("[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-02T00:00:00Z' "
+	              "WITHIN 5 SECONDS REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z'");
+	assert_prints("[a:b = 1] REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z' WITHIN 5 SECONDS",
+	              "[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z'");
 	assert_prints("([a:b = 1] AND [c:d = 2]) WITHIN 0.25 SECONDS",
 	              "([a:b = 1] AND [c:d = 2]) WITHIN 0.25 SECONDS");
 	assert_prints("[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'",
