@@ -105,16 +105,21 @@ struct sp_node {
 	struct sp_path path;
 	struct sp_const value;
 	/* qualifiers, on SP_OBSERVATION and on parenthesised observation groups
-	 * (on the group's top node). The qualifiers of one expression form a
-	 * set: their written order is not kept, and a group around a single
-	 * expression merges its qualifiers into that expression, where a
-	 * repeated kind is the "duplicate ... qualifier" error. */
+	 * (on the group's top node). A group around a single expression merges
+	 * its qualifiers into that expression, where a repeated kind is the
+	 * "duplicate ... qualifier" error. Of their written order only what
+	 * changes the meaning is kept: within_first (below). */
 	bool has_within;
 	double within_seconds;
 	bool has_start_stop;
 	int64_t start_us, stop_us;
 	bool has_repeats;
 	int64_t repeats;
+	/* WITHIN was applied before REPEATS ("X WITHIN 5 SECONDS REPEATS 2
+	 * TIMES": each repetition within 5 s), not after ("X REPEATS 2 TIMES
+	 * WITHIN 5 SECONDS": all repetitions within 5 s). START..STOP commutes
+	 * with both. */
+	bool within_first;
 	size_t column;     /* 1-based column in the pattern text where the node starts */
 };
 
@@ -149,7 +154,8 @@ enum tcerr stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_c
 
 /* Appends a canonical re-serialisation of the pattern (single spaces,
  * canonical paths, parentheses only where needed, qualifiers in the order
- * REPEATS, WITHIN, START..STOP, START/STOP times from their µs value);
+ * REPEATS, WITHIN, START..STOP unless within_first, START/STOP times from
+ * their µs value);
  * parse(print(p)) yields the same AST. Errors are recorded in out. */
 struct buf;
 void stix_pattern_print(const struct stix_pattern *p, struct buf *out);

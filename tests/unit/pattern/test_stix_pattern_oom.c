@@ -57,8 +57,8 @@ big_pattern(void)
 	struct buf b;
 	buf_init(&b, 0);
 	for (int i = 0; i < 200; i++)
-		buf_printf(&b, "%s[file:hashes.'SHA-256' = '%064d' OR x:y IN (%d, 'z')]", i ? " OR " : "",
-		           i, i);
+		buf_printf(&b, "%s[file:hashes.'SHA-256' = '%064d' OR x:y IN (%d, 'z')]",
+		           i ? " OR " : "", i, i);
 	char *s = buf_detach(&b, NULL);
 	assert_non_null(s);
 	return s;
@@ -115,7 +115,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_oom),
+	    cmocka_unit_test(test_parse_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
