@@ -30,6 +30,7 @@
 #define UNTIL_LAST (UINT32_MAX - 1)
 
 #define TABLE_MIN_SLOTS 16
+#define SLOTS_PER_LINE 4                  /* 16-byte slots in a 64-byte cache line */
 #define TABLE_MAX_SLOTS ((size_t)1 << 34)  /* 256 GiB of slots: far past any machine */
 #define TABLE_MAP_BYTES ((size_t)2 << 20)  /* tables this big are mmapped, huge pages */
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -39,8 +40,9 @@
 #define V4_BLOCKS 65536                   /* /16 blocks */
 #define V4_LONG_LENS 15                   /* lengths 17..31 are counted per block */
 
-#define BATCH_GROUP 16                    /* queries whose probes overlap */
+#define BATCH_GROUP 32                    /* queries whose probes overlap */
 #define PREP_PARENTS 6                    /* parent-domain hashes computed ahead */
+#define PREP_NETS 8                       /* IPv4 network hashes computed ahead */
 
 struct slot {
 	uint64_t h;
@@ -269,8 +271,12 @@ slots_alloc(size_t nslots, size_t *map_bytes)
 {
 	size_t bytes = nslots * sizeof(struct slot);
 	*map_bytes = 0;
-	if (bytes < TABLE_MAP_BYTES)
-		return calloc(nslots, sizeof(struct slot));
+	if (bytes < TABLE_MAP_BYTES) {
+		struct slot *s = aligned_alloc(64, bytes); /* bytes: a multiple of 64 */
+		if (s)
+			memset(s, 0, bytes);
+		return s;
+	}
 	size_t len = bytes + HUGE_PAGE;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -292,6 +298,7 @@ slots_alloc(size_t nslots, size_t *map_bytes)
 static enum tcerr
 htab_init(struct htab *t, size_t nslots)
 {
+	_Static_assert(sizeof(struct slot) * SLOTS_PER_LINE == 64, "four slots a line");
 	t->s = slots_alloc(nslots, &t->map_bytes);
 	if (!t->s)
 		return TC_ENOMEM;
@@ -314,11 +321,19 @@ htab_slots(const struct htab *t)
 	return t->mask + 1;
 }
 
+/* Where the probe for h starts: the first slot of a 64-byte line, so the
+ * first four probes (nearly every miss at our load) cost one cache line. */
+static inline size_t
+htab_home(const struct htab *t, uint64_t h)
+{
+	return (size_t)h & t->mask & ~(size_t)(SLOTS_PER_LINE - 1);
+}
+
 /* Returns the slot holding h, or NULL. */
 static inline struct slot *
 htab_find(const struct htab *t, uint64_t h)
 {
-	size_t i = h & t->mask;
+	size_t i = htab_home(t, h);
 	for (;;) {
 		struct slot *s = &t->s[i];
 		if (s->h == h)
@@ -333,7 +348,7 @@ htab_find(const struct htab *t, uint64_t h)
 static void
 htab_place(struct htab *t, struct slot v)
 {
-	size_t i = v.h & t->mask;
+	size_t i = htab_home(t, v.h);
 	while (t->s[i].h != 0)
 		i = (i + 1) & t->mask;
 	t->s[i] = v;
@@ -386,7 +401,7 @@ htab_delete(struct htab *t, struct slot *s)
 		j = (j + 1) & t->mask;
 		if (t->s[j].h == 0)
 			break;
-		size_t home = t->s[j].h & t->mask;
+		size_t home = htab_home(t, t->s[j].h);
 		/* may slot j move to i? only if its home is not in (i, j] */
 		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!between) {
@@ -735,12 +750,17 @@ struct prep {
 	uint64_t ph[PREP_PARENTS];
 	size_t pnext;               /* where to resume parent hashing */
 	unsigned pup;
+	bool nets_ready;            /* IPv4: the network keys below are computed */
+	unsigned nnets;
+	uint8_t netlen[PREP_NETS];
+	uint64_t neth[PREP_NETS];
+	uint32_t netrest;           /* lengths still to probe after those */
 };
 
 static inline void
 prefetch_slot(const struct htab *t, uint64_t h)
 {
-	__builtin_prefetch(&t->s[h & t->mask]);
+	__builtin_prefetch(&t->s[htab_home(t, h)]);
 }
 
 static void
@@ -752,6 +772,7 @@ prepare(const struct index *idx, enum obs_kind kind, struct slice v, struct prep
 	p->nparents = 0;
 	p->pnext = 0;
 	p->pup = 0;
+	p->nets_ready = false;
 	if (kind < OBS_IPV4 || kind > OBS_KIND_MAX || v.len == 0 || !v.p)
 		return;
 	if (is_ip_kind(kind)) {
@@ -791,6 +812,38 @@ prepare(const struct index *idx, enum obs_kind kind, struct slice v, struct prep
 	p->pnext = i;
 }
 
+/* The prefix lengths to probe for an IPv4 query: those of networks in or
+ * over its /16 block, shorter than the query. */
+static inline uint32_t
+v4_lengths(const struct index *idx, const struct ipval *ip)
+{
+	uint32_t m = idx->v4_blk[ip->v4 >> 16];
+	if (ip->plen < 32)
+		m &= ((uint32_t)1 << ip->plen) - 1;
+	return m;
+}
+
+/* Batch second stage, once the block masks have arrived: the network keys
+ * of an IPv4 query, their slots prefetched. */
+static void
+prepare_nets(const struct index *idx, struct prep *p)
+{
+	if (!p->valid || p->kind != OBS_IPV4 || !idx->v4_blk)
+		return;
+	uint32_t m = v4_lengths(idx, &p->ip);
+	p->nnets = 0;
+	while (m && p->nnets < PREP_NETS) {
+		unsigned L = 31 - (unsigned)__builtin_clz(m);
+		m &= ~((uint32_t)1 << L);
+		uint64_t h = key_v4(L, p->ip.v4 & v4_netmask(L));
+		prefetch_slot(&idx->nets, h);
+		p->netlen[p->nnets] = (uint8_t)L;
+		p->neth[p->nnets++] = h;
+	}
+	p->netrest = m;
+	p->nets_ready = true;
+}
+
 static void
 run_ip(const struct index *idx, const struct prep *p, int64_t now_us, struct out *o)
 {
@@ -801,9 +854,15 @@ run_ip(const struct index *idx, const struct prep *p, int64_t now_us, struct out
 	if (ip->fam == 4) {
 		if (!idx->v4_blk)
 			return;
-		uint32_t m = idx->v4_blk[ip->v4 >> 16];
-		if (ip->plen < 32)
-			m &= ((uint32_t)1 << ip->plen) - 1;
+		uint32_t m;
+		if (p->nets_ready) {
+			for (unsigned k = 0; k < p->nnets; k++)
+				probe(idx, &idx->nets, p->neth[k], now_us, o, INDEX_CIDR, p->netlen[k],
+				      0);
+			m = p->netrest;
+		} else {
+			m = v4_lengths(idx, ip);
+		}
 		while (m) {
 			unsigned L = 31 - (unsigned)__builtin_clz(m);
 			m &= ~((uint32_t)1 << L);
@@ -882,6 +941,8 @@ index_lookup_batch(const struct index *idx, const struct index_query *q, size_t 
 		size_t m = n - g < BATCH_GROUP ? n - g : BATCH_GROUP;
 		for (size_t i = 0; i < m; i++)
 			prepare(idx, q[g + i].kind, q[g + i].value, &p[i], true);
+		for (size_t i = 0; i < m; i++)
+			prepare_nets(idx, &p[i]);
 		for (size_t i = 0; i < m; i++) {
 			struct out o = { written < max ? hits + written : NULL, max - written, 0 };
 			run(idx, &p[i], q[g + i].value, now_us, &o);
