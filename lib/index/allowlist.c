@@ -90,9 +90,11 @@ add_entry(struct allowlist *al, enum obs_kind kind, struct slice value, const ch
 	}
 	char *r = NULL;
 	if (copy) {
-		r = strdup(reason);
+		size_t len = strlen(reason) + 1;
+		r = malloc(len);
 		if (!r)
 			return TC_ENOMEM;
+		memcpy(r, reason, len);
 	}
 	enum tcerr rc = index_add(al->idx, kind, value, (uint32_t)al->n, 0);
 	if (rc) {

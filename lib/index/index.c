@@ -40,7 +40,8 @@
 #define V4_BLOCKS 65536                   /* /16 blocks */
 #define V4_LONG_LENS 15                   /* lengths 17..31 are counted per block */
 
-#define BATCH_GROUP 32                    /* queries whose probes overlap */
+#define PIPE_DEPTH 24                     /* queries in flight in a batch */
+#define PIPE_NETS 12                      /* steps before IPv4 network keys */
 #define PREP_PARENTS 6                    /* parent-domain hashes computed ahead */
 #define PREP_NETS 8                       /* IPv4 network hashes computed ahead */
 
@@ -935,21 +936,24 @@ size_t
 index_lookup_batch(const struct index *idx, const struct index_query *q, size_t n,
                    int64_t now_us, struct index_hit *hits, size_t max, size_t *counts)
 {
-	struct prep p[BATCH_GROUP];
+	/* a software pipeline: query k is hashed and its slots prefetched,
+	 * PIPE_NETS steps later its IPv4 network keys, PIPE_DEPTH - 1 steps later
+	 * it is probed, by which time its cache lines have arrived */
+	struct prep p[PIPE_DEPTH];
 	size_t total = 0, written = 0;
-	for (size_t g = 0; g < n; g += BATCH_GROUP) {
-		size_t m = n - g < BATCH_GROUP ? n - g : BATCH_GROUP;
-		for (size_t i = 0; i < m; i++)
-			prepare(idx, q[g + i].kind, q[g + i].value, &p[i], true);
-		for (size_t i = 0; i < m; i++)
-			prepare_nets(idx, &p[i]);
-		for (size_t i = 0; i < m; i++) {
-			struct out o = { written < max ? hits + written : NULL, max - written, 0 };
-			run(idx, &p[i], q[g + i].value, now_us, &o);
-			counts[g + i] = o.n;
-			total += o.n;
-			written += o.n < o.max ? o.n : o.max;
-		}
+	for (size_t k = 0; k < n + PIPE_DEPTH; k++) {
+		if (k < n)
+			prepare(idx, q[k].kind, q[k].value, &p[k % PIPE_DEPTH], true);
+		if (k >= PIPE_NETS && k - PIPE_NETS < n)
+			prepare_nets(idx, &p[(k - PIPE_NETS) % PIPE_DEPTH]);
+		if (k + 1 < PIPE_DEPTH || k + 1 - PIPE_DEPTH >= n)
+			continue;
+		size_t i = k + 1 - PIPE_DEPTH;
+		struct out o = { written < max ? hits + written : NULL, max - written, 0 };
+		run(idx, &p[i % PIPE_DEPTH], q[i].value, now_us, &o);
+		counts[i] = o.n;
+		total += o.n;
+		written += o.n < o.max ? o.n : o.max;
 	}
 	return total;
 }
