@@ -180,7 +180,7 @@ test_allowlist_oom(void **state)
 			break;
 		assert_true(fail_at < 10000);
 	}
-	assert_true(fail_at > 100); /* the defaults alone take hundreds */
+	assert_true(fail_at > 10); /* the scenario did meet failures */
 	fail_at = 0;
 }
 
