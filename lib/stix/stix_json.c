@@ -1,0 +1,196 @@
+/*
+ * stix_json.c — strict JSON parsing for STIX content (I-JSON, RFC 7493).
+ *
+ * jansson does the lexing: it rejects invalid UTF-8, \u0000 (without
+ * JSON_ALLOW_NUL), raw control characters, duplicate keys (with
+ * JSON_REJECT_DUPLICATES) and trailing garbage. What it cannot refuse is
+ * checked by one walk over the decoded value: integers outside
+ * ±(2^53−1), nesting deeper than max_depth, strings longer than
+ * max_string, objects with more than max_properties keys, arrays longer
+ * than max_array. Invariant: a value returned by stix_json_parse() satisfies
+ * every one of those limits, so later code may rely on them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "stix.h"
+
+/* I-JSON (RFC 7493 §2.2): integers must be exactly representable as IEEE
+ * doubles, i.e. within ±(2^53−1). */
+#define STIX_JSON_INT_MAX 9007199254740991LL
+
+const struct stix_limits stix_default_limits = {
+	.max_depth = 64,
+	.max_string = 1024 * 1024,
+	.max_properties = 10000,
+	.max_array = 100000,
+	.max_pattern = 64 * 1024,
+};
+
+/* Walk state: the path of the value being checked, kept as text so that a
+ * limit error names the place ("objects[3].labels[7]"). */
+struct jwalk {
+	const struct stix_limits *lim;
+	struct diag *d;
+	char path[256];
+	size_t plen;
+};
+
+static enum tcerr
+jwalk_err(struct jwalk *w, enum tcerr rc, const char *what)
+{
+	if (w->plen)
+		return diag_set(w->d, rc, "%s: %s", w->path, what);
+	return diag_set(w->d, rc, "%s", what);
+}
+
+/* Appends a path component; a path too long for the buffer is cut with
+ * "..." (messages stay readable, the walk stays correct). */
+static size_t
+jwalk_push_key(struct jwalk *w, const char *key)
+{
+	size_t old = w->plen;
+	int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s",
+	                 w->plen ? "." : "", key);
+	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
+		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
+		w->plen = sizeof(w->path) - 1;
+	} else {
+		w->plen += (size_t)n;
+	}
+	return old;
+}
+
+static size_t
+jwalk_push_index(struct jwalk *w, size_t i)
+{
+	size_t old = w->plen;
+	int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "[%zu]", i);
+	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
+		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
+		w->plen = sizeof(w->path) - 1;
+	} else {
+		w->plen += (size_t)n;
+	}
+	return old;
+}
+
+static void
+jwalk_pop(struct jwalk *w, size_t old)
+{
+	w->plen = old;
+	w->path[old] = '\0';
+}
+
+static enum tcerr
+jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
+{
+	char msg[96];
+	enum tcerr rc = TC_OK;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (depth >= w->lim->max_depth) {
+			snprintf(msg, sizeof(msg), "nesting deeper than %zu", w->lim->max_depth);
+			return jwalk_err(w, TC_ELIMIT, msg);
+		}
+		if (json_object_size(v) > w->lim->max_properties) {
+			snprintf(msg, sizeof(msg), "more than %zu properties",
+			         w->lim->max_properties);
+			return jwalk_err(w, TC_ELIMIT, msg);
+		}
+		const char *key;
+		size_t klen;
+		json_t *item;
+		json_object_keylen_foreach((json_t *)v, key, klen, item)
+		{
+			if (klen > w->lim->max_string) {
+				snprintf(msg, sizeof(msg), "property name longer than %zu bytes",
+				         w->lim->max_string);
+				return jwalk_err(w, TC_ELIMIT, msg);
+			}
+			size_t old = jwalk_push_key(w, key);
+			rc = jwalk_value(w, item, depth + 1);
+			if (rc)
+				return rc;
+			jwalk_pop(w, old);
+		}
+		return TC_OK;
+	}
+	case JSON_ARRAY: {
+		if (depth >= w->lim->max_depth) {
+			snprintf(msg, sizeof(msg), "nesting deeper than %zu", w->lim->max_depth);
+			return jwalk_err(w, TC_ELIMIT, msg);
+		}
+		size_t n = json_array_size(v);
+		if (n > w->lim->max_array) {
+			snprintf(msg, sizeof(msg), "more than %zu array items", w->lim->max_array);
+			return jwalk_err(w, TC_ELIMIT, msg);
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t old = jwalk_push_index(w, i);
+			rc = jwalk_value(w, json_array_get(v, i), depth + 1);
+			if (rc)
+				return rc;
+			jwalk_pop(w, old);
+		}
+		return TC_OK;
+	}
+	case JSON_STRING:
+		if (json_string_length(v) > w->lim->max_string) {
+			snprintf(msg, sizeof(msg), "string longer than %zu bytes",
+			         w->lim->max_string);
+			return jwalk_err(w, TC_ELIMIT, msg);
+		}
+		return TC_OK;
+	case JSON_INTEGER: {
+		json_int_t i = json_integer_value(v);
+		if (i > STIX_JSON_INT_MAX || i < -STIX_JSON_INT_MAX)
+			return jwalk_err(w, TC_EINVAL,
+			                 "integer outside ±(2^53-1) (I-JSON, RFC 7493 §2.2)");
+		return TC_OK;
+	}
+	default:
+		return TC_OK;
+	}
+}
+
+enum tcerr
+stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, struct diag *d)
+{
+	json_error_t err;
+	json_t *v;
+	enum tcerr rc;
+
+	diag_clear(d);
+	*out = NULL;
+	if (!lim)
+		lim = &stix_default_limits;
+	/* JSON_REJECT_DUPLICATES: I-JSON §2.3 names must be unique.
+	 * JSON_DECODE_ANY: callers decide which top-level kinds they accept.
+	 * No JSON_ALLOW_NUL: "\u0000" is refused (I-JSON §2.1 forbids
+	 * noncharacters; NUL breaks every C consumer downstream). */
+	v = json_loadb(text.p ? text.p : "", text.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	               &err);
+	if (!v) {
+		enum json_error_code code = json_error_code(&err);
+		rc = code == json_error_out_of_memory ? TC_ENOMEM : TC_EINVAL;
+		if (code == json_error_stack_overflow)
+			rc = TC_ELIMIT;
+		diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
+		if (d) {
+			d->line = err.line;
+			d->column = err.column;
+		}
+		return rc;
+	}
+	struct jwalk w = { .lim = lim, .d = d };
+	w.path[0] = '\0';
+	rc = jwalk_value(&w, v, 0);
+	if (rc) {
+		json_decref(v);
+		return rc;
+	}
+	*out = v;
+	return TC_OK;
+}
