@@ -87,8 +87,13 @@ imp_problem(struct imp *im, const char *where, const char *why)
 	size_t wl = strlen(where);
 
 	cli_progress_clear(&im->progress);
-	/* hub and stix messages already start with the location we passed */
-	if (wl && strncmp(why, where, wl) == 0)
+	/* hub and stix messages already start with the location we passed;
+	 * a line location ("feed.jsonl:12") followed by a property path
+	 * reads better as "feed.jsonl:12: valid_until: ..." */
+	if (wl && strncmp(why, where, wl) == 0 && why[wl] == '.' && wl > 0 &&
+	    where[wl - 1] >= '0' && where[wl - 1] <= '9')
+		fprintf(stderr, "%s: %s\n", where, why + wl + 1);
+	else if (wl && strncmp(why, where, wl) == 0)
 		fprintf(stderr, "%s\n", why);
 	else
 		fprintf(stderr, "%s: %s\n", where, why);
