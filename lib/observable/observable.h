@@ -22,7 +22,7 @@
  *                 lowercase hex of the exact length
  *   phone         E.164 "+79991234567" (8 → +7 for Russian national form)
  *   bank-account  IBAN "DE89370400440532013000" (check digits verified), or
- *                 national "RU:044525225:40817810099910004312" (country,
+ *                 national "RU:044525225:30101810400000000225" (country,
  *                 bank code, account; the Russian control key verified)
  *   card          "hmac-sha256:<hex>" keyed hash of the Luhn-checked PAN;
  *                 the PAN itself is never kept
@@ -84,9 +84,14 @@ const char *obs_kind_name(enum obs_kind k);
  * Returns TC_OK or TC_EINVAL. */
 enum tcerr obs_kind_parse(struct slice name, enum obs_kind *out);
 
-/* Normalises in as kind into out (appended). Errors: TC_EINVAL with a
- * message saying why ("not an IPv4 address", "IBAN check digits do not
- * match"), TC_ELIMIT, TC_EUNSUPPORTED (card without key), TC_ENOMEM. */
+/* Normalises in as kind into out (appended). Leading and trailing
+ * whitespace is ignored. An IPv4-mapped address given as ipv6 is written
+ * in its IPv4 form ("1.2.3.4"): its kind is ipv4, which a caller learns
+ * from obs_classify(); "::ffff:1.2.3.4" given as ipv4 is accepted too.
+ * On error nothing is appended. The message never repeats the value.
+ * Errors: TC_EINVAL with a message saying why ("not an IPv4 address",
+ * "IBAN check digits do not match"), TC_ELIMIT, TC_EUNSUPPORTED (card
+ * without key), TC_ENOMEM. */
 enum tcerr obs_normalize(const struct obs_ctx *ctx, enum obs_kind kind, struct slice in,
                          struct buf *out, struct diag *d);
 
@@ -123,7 +128,7 @@ enum tcerr obs_extract(const struct obs_ctx *ctx, const json_t *obj,
                        const struct stix_meta *meta, obs_extract_cb cb, void *cbctx,
                        struct diag *d);
 
-/* ids of the extension definitions tocsin ships (data/extensions/),
+/* ids of the extension definitions tocsin ships (data/extensions/<type>.json),
  * fixed forever. */
 #define TOCSIN_EXT_PHONE "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c01"
 #define TOCSIN_EXT_BANK_ACCOUNT "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c02"
