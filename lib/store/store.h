@@ -30,6 +30,7 @@
 
 #include "observable/observable.h"
 #include "stix/stix.h"
+#include "util/buf.h"
 #include "util/diag.h"
 #include "util/slice.h"
 #include "util/tcerr.h"
@@ -74,12 +75,17 @@ struct store_append_out {
 	uint64_t seq;            /* log position (of the stored copy for a duplicate) */
 	int64_t date_added_us;
 	uint32_t ref;
-	bool current;            /* this version is now the object's current one */
+	bool current;            /* after the batch, this version is the object's current one
+	                          * (greatest version_us), revoked or not */
+	bool indexable;          /* current and not revoked: the caller indexes its observables */
 };
 
-/* Told, after a batch is durable, about each version that stopped being
- * the current one, or became non-indexable (revoked), with the observables
- * it carried, so the caller can remove them from its index. */
+/* Told, after a batch is durable, about each version that was indexable
+ * before the batch (current, not revoked) and is not any more (a newer
+ * version, possibly revoked, replaced it), once per observable it carried,
+ * so the caller can remove them from its index. Versions appended and
+ * superseded within the same batch were never indexable and are not
+ * reported. */
 typedef void (*store_unindex_cb)(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value);
 
 /* Opens (creating if needed, migrating if old) a store. spec is
@@ -90,7 +96,14 @@ enum tcerr store_open(const char *spec, struct store **out, struct diag *d);
 void store_close(struct store *s);
 
 /* Appends n object versions in one durable transaction. On error nothing
- * of the batch is stored. OUT: out[i] for each input. unindex may be NULL. */
+ * of the batch is stored. OUT: out[i] for each input. unindex may be NULL.
+ * A version older than the object's current one (out-of-order arrival) is
+ * stored but is not current and unindexes nothing. Errors: TC_EINVAL (no
+ * meta, empty id or json, bad observable kind), TC_ENOTFOUND (no such
+ * collection; the message names the input, "in[3]: no collection 42"),
+ * TC_ELIMIT (n > STORE_BATCH_MAX), TC_EDB, TC_EBUSY, TC_ENOMEM.
+ * One struct store is used by one thread at a time. */
+#define STORE_BATCH_MAX 1000000
 enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n,
                         struct store_append_out *out, store_unindex_cb unindex, void *ctx,
                         struct diag *d);
@@ -100,7 +113,7 @@ enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n
 enum tcerr store_collection_add(struct store *s, const char *alias, const char *uuid,
                                 const char *title, const char *description,
                                 struct store_collection *out, struct diag *d);
-/* Finds by alias or uuid. TC_ENOTFOUND if none. */
+/* Finds by alias or uuid (any case). TC_ENOTFOUND if none. */
 enum tcerr store_collection_find(struct store *s, const char *alias_or_uuid,
                                  struct store_collection *out);
 /* Calls cb for each collection in creation order. */
@@ -135,7 +148,11 @@ enum store_version_sel {
 };
 
 /* A read of the log. Filters are ANDed; list members are ORed (TAXII 2.1
- * §3.4). Rows come in ascending date_added order (ties by seq). */
+ * §3.4). Rows come in ascending date_added order (ties by seq). versions
+ * 0 with no exact version_us means STORE_V_LAST; versions 0 with exact
+ * versions selects only those. Each list holds at most STORE_QUERY_LIST_MAX
+ * members (TC_ELIMIT). */
+#define STORE_QUERY_LIST_MAX 1000
 struct store_query {
 	int64_t collection;            /* 0: every collection */
 	int64_t added_after_us;        /* exclusive; 0: from the start */
@@ -157,7 +174,9 @@ enum store_row_verdict {
 typedef enum store_row_verdict (*store_row_cb)(void *ctx, const struct store_row *row);
 
 /* Runs q, calling cb per matching row. OUT: *more (may be NULL) = another
- * row matching q exists after the last one taken. */
+ * row matching q exists after the last one taken (after q->limit rows were
+ * taken, or the row cb answered STORE_ROW_STOP for). Errors: TC_ELIMIT,
+ * TC_EDB. */
 enum tcerr store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *ctx,
                        bool *more, struct diag *d);
 
@@ -168,7 +187,8 @@ typedef enum tcerr (*store_indexable_cb)(void *ctx, uint32_t ref, enum obs_kind 
 enum tcerr store_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx,
                                 struct diag *d);
 
-/* The current version of ref. OUT: *row valid only during cb. */
+/* Calls cb once with the current version of ref (its verdict is ignored).
+ * TC_ENOTFOUND if no object has that ref. */
 enum tcerr store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 
 struct store_stats {
@@ -176,13 +196,19 @@ struct store_stats {
 	uint64_t versions;         /* stored versions */
 	uint64_t objects;          /* distinct (collection, id) */
 	uint64_t collections;
-	uint64_t observables[OBS_KIND_MAX + 1]; /* per kind, over current versions */
-	uint64_t indicators;       /* current indicator objects */
+	uint64_t observables[OBS_KIND_MAX + 1]; /* per kind, over indexable versions */
+	uint64_t indicators;       /* current indicator objects, not revoked */
 	uint64_t revoked;          /* current versions that are revoked */
 };
 enum tcerr store_stats(struct store *s, struct store_stats *out);
 
-/* Small key/value settings kept with the data (schema version, hub id). */
+/* Small key/value settings kept with the data (schema version, hub id).
+ * get appends the value to out; TC_ENOTFOUND if key is unset. set
+ * replaces; "schema_version" belongs to the store (TC_EPERM). Keys are at
+ * most STORE_SETTING_KEY_MAX bytes, values STORE_SETTING_VALUE_MAX
+ * (TC_ELIMIT). */
+#define STORE_SETTING_KEY_MAX 128
+#define STORE_SETTING_VALUE_MAX 65536
 enum tcerr store_setting_get(struct store *s, const char *key, struct buf *out);
 enum tcerr store_setting_set(struct store *s, const char *key, const char *value);
 

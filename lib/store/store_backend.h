@@ -1,0 +1,51 @@
+/*
+ * store_backend.h — the table of functions a log-store backend provides.
+ *
+ * store.c checks arguments once (spec, aliases, uuids, limits, batch
+ * inputs) and then dispatches through the backend chosen at open from the
+ * spec prefix; a backend may trust what it receives. Every backend
+ * embeds struct store as its first member, so a struct store * is also a
+ * pointer to the backend's own state. Both backends keep the same
+ * semantics, checked by one conformance suite (tests/unit/store/).
+ */
+#ifndef TOCSIN_STORE_BACKEND_H
+#define TOCSIN_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store__backend {
+	const char *name; /* "sqlite", "memory" */
+	/* path: what follows the spec prefix. OUT: *out. */
+	enum tcerr (*open)(const char *path, struct store **out, struct diag *d);
+	void (*close)(struct store *s);
+	/* Inputs were checked by store_append (n >= 1). */
+	enum tcerr (*append)(struct store *s, const struct store_obj_in *in, size_t n,
+	                     struct store_append_out *out, store_unindex_cb unindex, void *ctx,
+	                     struct diag *d);
+	/* c is complete (uuid, alias, title, description checked); c->num is
+	 * assigned. Errors: TC_EEXIST (alias or uuid taken). */
+	enum tcerr (*collection_add)(struct store *s, struct store_collection *c, struct diag *d);
+	/* key: an alias, or a lowercase uuid. */
+	enum tcerr (*collection_find)(struct store *s, const char *key, struct store_collection *out);
+	enum tcerr (*collection_list)(struct store *s,
+	                              enum tcerr (*cb)(void *ctx, const struct store_collection *c),
+	                              void *ctx);
+	/* q->versions is never 0 when no exact versions are given. */
+	enum tcerr (*query)(struct store *s, const struct store_query *q, store_row_cb cb,
+	                    void *ctx, bool *more, struct diag *d);
+	enum tcerr (*scan_indexable)(struct store *s, store_indexable_cb cb, void *ctx,
+	                             struct diag *d);
+	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+	enum tcerr (*stats)(struct store *s, struct store_stats *out);
+	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
+	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
+};
+
+struct store {
+	const struct store__backend *be;
+};
+
+extern const struct store__backend store__memory;
+extern const struct store__backend store__sqlite;
+
+#endif

@@ -1,0 +1,616 @@
+/*
+ * store_memory.c — the "memory:" log store, for tests and throw-away hubs.
+ *
+ * Versions live in an array indexed by seq - 1, objects in an array
+ * indexed by ref - 1, found by (collection, id) through an open-addressing
+ * hash; each object chains its versions newest-appended first. Invariants:
+ * an object's cur_seq / first_seq name its versions with the greatest /
+ * smallest version_us, and exactly those carry is_last / is_first. A batch
+ * is all or nothing: every check and every allocation happens before the
+ * first change, so nothing can fail half-way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_backend.h"
+#include "util/timestamp.h"
+
+struct mem_obs {
+	enum obs_kind kind;
+	struct slice value; /* points into the version's block */
+};
+
+struct mem_version {
+	uint64_t prev_seq;  /* previous version appended for the same ref, 0 none */
+	int64_t date_added;
+	uint32_t ref;
+	int64_t collection;
+	int64_t version_us;
+	int64_t valid_until;
+	int64_t producer;
+	enum tlp_level tlp;
+	bool revoked, is_first, is_last;
+	char spec_version[8];
+	char *block;        /* one allocation: obs array, json, id, type, version, values */
+	struct mem_obs *obs;
+	size_t nobs;
+	struct slice json;
+	const char *id, *type, *version;
+};
+
+struct mem_object {
+	int64_t collection;
+	const char *id;     /* in the block of its first version */
+	uint64_t cur_seq, first_seq, last_appended;
+};
+
+struct mem_setting {
+	char *key, *value;
+};
+
+struct mem_store {
+	struct store base;
+	struct store_collection *colls;
+	size_t ncolls, capcolls;
+	struct mem_version *v;
+	size_t nv, capv;
+	struct mem_object *obj;
+	size_t nobj, capobj;
+	uint32_t *hash;     /* refs, 0 = empty */
+	size_t hashcap;     /* power of two */
+	struct mem_setting *settings;
+	size_t nsettings;
+	int64_t last_added;
+	bool unsorted;      /* some date_added is not greater than an earlier one */
+	uint64_t *order;    /* seqs by (date_added, seq), valid while order_n == nv */
+	size_t order_n;
+};
+
+static struct mem_store *
+mem(struct store *s)
+{
+	return (struct mem_store *)s;
+}
+
+static enum tcerr
+mem_open(const char *path, struct store **out, struct diag *d)
+{
+	struct mem_store *m = calloc(1, sizeof *m);
+	if (!m)
+		return diag_set(d, TC_ENOMEM, "memory store: out of memory");
+	m->base.be = &store__memory;
+	*out = &m->base;
+	return TC_OK;
+}
+
+static void
+mem_close(struct store *s)
+{
+	struct mem_store *m = mem(s);
+	for (size_t i = 0; i < m->nv; i++)
+		free(m->v[i].block);
+	for (size_t i = 0; i < m->nsettings; i++) {
+		free(m->settings[i].key);
+		free(m->settings[i].value);
+	}
+	free(m->settings);
+	free(m->v);
+	free(m->obj);
+	free(m->hash);
+	free(m->colls);
+	free(m->order);
+	free(m);
+}
+
+static uint64_t
+key_hash(int64_t collection, const char *id)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)collection;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static uint32_t
+mem_find_ref(const struct mem_store *m, int64_t collection, const char *id)
+{
+	if (!m->hashcap)
+		return 0;
+	size_t mask = m->hashcap - 1;
+	for (size_t i = key_hash(collection, id) & mask;; i = (i + 1) & mask) {
+		uint32_t ref = m->hash[i];
+		if (ref == 0)
+			return 0;
+		const struct mem_object *o = &m->obj[ref - 1];
+		if (o->collection == collection && strcmp(o->id, id) == 0)
+			return ref;
+	}
+}
+
+static void
+hash_put(uint32_t *tab, size_t cap, const struct mem_object *o, uint32_t ref)
+{
+	size_t mask = cap - 1;
+	size_t i = key_hash(o->collection, o->id) & mask;
+	while (tab[i])
+		i = (i + 1) & mask;
+	tab[i] = ref;
+}
+
+/* Makes room for n more objects and versions; changes nothing visible. */
+static enum tcerr
+mem_reserve(struct mem_store *m, size_t n)
+{
+	if (m->nv + n > m->capv) {
+		size_t cap = m->capv ? m->capv : 64;
+		while (cap < m->nv + n)
+			cap *= 2;
+		struct mem_version *nvv = realloc(m->v, cap * sizeof *nvv);
+		if (!nvv)
+			return TC_ENOMEM;
+		m->v = nvv;
+		m->capv = cap;
+	}
+	if (m->nobj + n > m->capobj) {
+		size_t cap = m->capobj ? m->capobj : 64;
+		while (cap < m->nobj + n)
+			cap *= 2;
+		struct mem_object *no = realloc(m->obj, cap * sizeof *no);
+		if (!no)
+			return TC_ENOMEM;
+		m->obj = no;
+		m->capobj = cap;
+	}
+	if ((m->nobj + n) * 2 > m->hashcap) {
+		size_t cap = m->hashcap ? m->hashcap : 128;
+		while ((m->nobj + n) * 2 > cap)
+			cap *= 2;
+		uint32_t *tab = calloc(cap, sizeof *tab);
+		if (!tab)
+			return TC_ENOMEM;
+		for (size_t r = 0; r < m->nobj; r++)
+			hash_put(tab, cap, &m->obj[r], (uint32_t)(r + 1));
+		free(m->hash);
+		m->hash = tab;
+		m->hashcap = cap;
+	}
+	return TC_OK;
+}
+
+/* Copies everything of in that the store keeps into one allocation. */
+static enum tcerr
+mem_stage(const struct store_obj_in *in, struct mem_version *v)
+{
+	const struct stix_meta *meta = in->meta;
+	size_t idlen = strlen(meta->id), tlen = strlen(meta->type), vlen = strlen(meta->version);
+	size_t sz = in->nobs * sizeof(struct mem_obs) + in->json.len + idlen + tlen + vlen + 3;
+	for (size_t k = 0; k < in->nobs; k++)
+		sz += in->obs[k].value.len + 1;
+	char *b = malloc(sz);
+	if (!b)
+		return TC_ENOMEM;
+	memset(v, 0, sizeof *v);
+	v->block = b;
+	v->obs = (struct mem_obs *)(void *)b;
+	v->nobs = in->nobs;
+	char *p = b + in->nobs * sizeof(struct mem_obs);
+	for (size_t k = 0; k < in->nobs; k++) {
+		v->obs[k].kind = in->obs[k].kind;
+		if (in->obs[k].value.len)
+			memcpy(p, in->obs[k].value.p, in->obs[k].value.len);
+		p[in->obs[k].value.len] = '\0';
+		v->obs[k].value = slice_make(p, in->obs[k].value.len);
+		p += in->obs[k].value.len + 1;
+	}
+	memcpy(p, in->json.p, in->json.len);
+	v->json = slice_make(p, in->json.len);
+	p += in->json.len;
+	memcpy(p, meta->id, idlen + 1);
+	v->id = p;
+	p += idlen + 1;
+	memcpy(p, meta->type, tlen + 1);
+	v->type = p;
+	p += tlen + 1;
+	memcpy(p, meta->version, vlen + 1);
+	v->version = p;
+	v->collection = in->collection;
+	v->version_us = meta->version_us;
+	v->valid_until = meta->valid_until_us;
+	v->producer = in->producer;
+	v->tlp = meta->tlp;
+	v->revoked = meta->revoked;
+	memcpy(v->spec_version, meta->spec_version, sizeof v->spec_version);
+	v->spec_version[sizeof v->spec_version - 1] = '\0';
+	return TC_OK;
+}
+
+static bool
+mem_coll_exists(const struct mem_store *m, int64_t num)
+{
+	return num >= 1 && (uint64_t)num <= m->ncolls;
+}
+
+static enum tcerr
+mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct store_append_out *out,
+           store_unindex_cb unindex, void *ctx, struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	struct mem_version *staged = NULL;
+	uint64_t *unidx = NULL;
+	size_t nunidx = 0;
+	enum tcerr rc = TC_OK;
+
+	for (size_t i = 0; i < n; i++)
+		if (!mem_coll_exists(m, in[i].collection))
+			return diag_set(d, TC_ENOTFOUND, "in[%zu]: no collection %lld", i,
+			                (long long)in[i].collection);
+	staged = calloc(n, sizeof *staged);
+	unidx = malloc(n * sizeof *unidx);
+	if (!staged || !unidx || mem_reserve(m, n)) {
+		rc = diag_set(d, TC_ENOMEM, "store: out of memory for a batch of %zu", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mem_stage(&in[i], &staged[i])) {
+			rc = diag_set(d, TC_ENOMEM, "store: out of memory for a batch of %zu", n);
+			goto out;
+		}
+	}
+
+	/* From here on nothing fails. */
+	uint64_t batch_start = m->nv + 1;
+	int64_t now = ts_now_us();
+	for (size_t i = 0; i < n; i++) {
+		struct mem_version *nv = &staged[i];
+		uint32_t ref = mem_find_ref(m, nv->collection, nv->id);
+		struct mem_object *o = ref ? &m->obj[ref - 1] : NULL;
+		if (o) {
+			uint64_t dup = 0;
+			for (uint64_t q = o->last_appended; q; q = m->v[q - 1].prev_seq)
+				if (m->v[q - 1].version_us == nv->version_us) {
+					dup = q;
+					break;
+				}
+			if (dup) {
+				free(nv->block);
+				nv->block = NULL;
+				out[i] = (struct store_append_out){ .status = STORE_DUPLICATE,
+					                            .seq = dup,
+					                            .date_added_us = m->v[dup - 1].date_added,
+					                            .ref = ref };
+				continue;
+			}
+		}
+		uint64_t seq = m->nv + 1;
+		int64_t added = in[i].date_added_us;
+		if (!added)
+			added = now > m->last_added ? now : m->last_added + 1;
+		if (added <= m->last_added)
+			m->unsorted = true;
+		else
+			m->last_added = added;
+		nv->date_added = added;
+		if (!o) {
+			ref = (uint32_t)(m->nobj + 1);
+			o = &m->obj[m->nobj++];
+			o->collection = nv->collection;
+			o->id = nv->id;
+			o->cur_seq = o->first_seq = seq;
+			o->last_appended = 0;
+			hash_put(m->hash, m->hashcap, o, ref);
+			nv->is_first = nv->is_last = true;
+		} else {
+			struct mem_version *cur = &m->v[o->cur_seq - 1];
+			if (nv->version_us > cur->version_us) {
+				cur->is_last = false;
+				nv->is_last = true;
+				if (o->cur_seq < batch_start && !cur->revoked)
+					unidx[nunidx++] = o->cur_seq;
+				o->cur_seq = seq;
+			}
+			struct mem_version *first = &m->v[o->first_seq - 1];
+			if (nv->version_us < first->version_us) {
+				first->is_first = false;
+				nv->is_first = true;
+				o->first_seq = seq;
+			}
+		}
+		nv->ref = ref;
+		nv->prev_seq = o->last_appended;
+		o->last_appended = seq;
+		m->v[m->nv++] = *nv;
+		nv->block = NULL;
+		out[i] = (struct store_append_out){ .status = STORE_ADDED,
+			                            .seq = seq,
+			                            .date_added_us = added,
+			                            .ref = ref };
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mem_object *o = &m->obj[out[i].ref - 1];
+		out[i].current = o->cur_seq == out[i].seq;
+		out[i].indexable = out[i].current && !m->v[out[i].seq - 1].revoked;
+	}
+	if (unindex) {
+		for (size_t k = 0; k < nunidx; k++) {
+			const struct mem_version *v = &m->v[unidx[k] - 1];
+			for (size_t j = 0; j < v->nobs; j++)
+				unindex(ctx, v->ref, v->obs[j].kind, v->obs[j].value);
+		}
+	}
+out:
+	if (staged && rc)
+		for (size_t i = 0; i < n; i++)
+			free(staged[i].block);
+	free(staged);
+	free(unidx);
+	return rc;
+}
+
+static enum tcerr
+mem_collection_add(struct store *s, struct store_collection *c, struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	for (size_t i = 0; i < m->ncolls; i++) {
+		if (strcmp(m->colls[i].alias, c->alias) == 0)
+			return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+		if (strcmp(m->colls[i].uuid, c->uuid) == 0)
+			return diag_set(d, TC_EEXIST, "collection %s already exists", c->uuid);
+	}
+	if (m->ncolls == m->capcolls) {
+		size_t cap = m->capcolls ? m->capcolls * 2 : 8;
+		struct store_collection *nc = realloc(m->colls, cap * sizeof *nc);
+		if (!nc)
+			return diag_set(d, TC_ENOMEM, "store: out of memory");
+		m->colls = nc;
+		m->capcolls = cap;
+	}
+	c->num = (int64_t)m->ncolls + 1;
+	m->colls[m->ncolls++] = *c;
+	return TC_OK;
+}
+
+static enum tcerr
+mem_collection_find(struct store *s, const char *key, struct store_collection *out)
+{
+	struct mem_store *m = mem(s);
+	for (size_t i = 0; i < m->ncolls; i++)
+		if (strcmp(m->colls[i].alias, key) == 0 || strcmp(m->colls[i].uuid, key) == 0) {
+			*out = m->colls[i];
+			return TC_OK;
+		}
+	return TC_ENOTFOUND;
+}
+
+static enum tcerr
+mem_collection_list(struct store *s, enum tcerr (*cb)(void *ctx, const struct store_collection *c),
+                    void *ctx)
+{
+	struct mem_store *m = mem(s);
+	for (size_t i = 0; i < m->ncolls; i++) {
+		enum tcerr rc = cb(ctx, &m->colls[i]);
+		if (rc)
+			return rc;
+	}
+	return TC_OK;
+}
+
+static void
+mem_row(const struct mem_store *m, uint64_t seq, struct store_row *r)
+{
+	const struct mem_version *v = &m->v[seq - 1];
+	*r = (struct store_row){
+		.seq = seq,
+		.date_added_us = v->date_added,
+		.ref = v->ref,
+		.collection = v->collection,
+		.json = v->json,
+		.id = m->obj[v->ref - 1].id,
+		.type = v->type,
+		.version = v->version,
+		.version_us = v->version_us,
+		.spec_version = v->spec_version,
+		.tlp = v->tlp,
+		.revoked = v->revoked,
+		.valid_until_us = v->valid_until,
+		.producer = v->producer,
+		.is_first = v->is_first,
+		.is_last = v->is_last,
+	};
+}
+
+static bool
+in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool
+mem_matches(const struct mem_store *m, const struct store_query *q, uint64_t seq)
+{
+	const struct mem_version *v = &m->v[seq - 1];
+	if (q->collection && v->collection != q->collection)
+		return false;
+	if (v->date_added <= q->added_after_us && q->added_after_us)
+		return false;
+	if (seq <= q->after_seq)
+		return false;
+	if (q->nids && !in_list(q->ids, q->nids, m->obj[v->ref - 1].id))
+		return false;
+	if (q->ntypes && !in_list(q->types, q->ntypes, v->type))
+		return false;
+	if (q->nspec_versions && !in_list(q->spec_versions, q->nspec_versions, v->spec_version))
+		return false;
+	bool ver = (q->versions & STORE_V_ALL) || ((q->versions & STORE_V_LAST) && v->is_last) ||
+	           ((q->versions & STORE_V_FIRST) && v->is_first);
+	for (size_t i = 0; !ver && i < q->nversion_us; i++)
+		ver = v->version_us == q->version_us[i];
+	return ver;
+}
+
+static int
+order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct mem_store *m = arg;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	int64_t dx = m->v[x - 1].date_added, dy = m->v[y - 1].date_added;
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Returns the seq at position i of (date_added, seq) order. */
+static uint64_t
+mem_order_at(const struct mem_store *m, size_t i)
+{
+	return m->unsorted ? m->order[i] : (uint64_t)i + 1;
+}
+
+static enum tcerr
+mem_query(struct store *s, const struct store_query *q, store_row_cb cb, void *ctx, bool *more,
+          struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	if (m->unsorted && m->order_n != m->nv) {
+		uint64_t *ord = realloc(m->order, (m->nv ? m->nv : 1) * sizeof *ord);
+		if (!ord)
+			return diag_set(d, TC_ENOMEM, "store: out of memory");
+		for (size_t i = 0; i < m->nv; i++)
+			ord[i] = i + 1;
+		qsort_r(ord, m->nv, sizeof *ord, order_cmp, m);
+		m->order = ord;
+		m->order_n = m->nv;
+	}
+	size_t taken = 0;
+	for (size_t i = 0; i < m->nv; i++) {
+		uint64_t seq = mem_order_at(m, i);
+		if (!mem_matches(m, q, seq))
+			continue;
+		if (q->limit && taken == q->limit) {
+			if (more)
+				*more = true;
+			return TC_OK;
+		}
+		struct store_row r;
+		mem_row(m, seq, &r);
+		enum store_row_verdict vd = cb(ctx, &r);
+		if (vd == STORE_ROW_STOP) {
+			if (more)
+				*more = true;
+			return TC_OK;
+		}
+		if (vd == STORE_ROW_TAKE)
+			taken++;
+	}
+	return TC_OK;
+}
+
+static enum tcerr
+mem_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	for (size_t r = 0; r < m->nobj; r++) {
+		const struct mem_version *v = &m->v[m->obj[r].cur_seq - 1];
+		if (v->revoked)
+			continue;
+		for (size_t k = 0; k < v->nobs; k++) {
+			enum tcerr rc = cb(ctx, v->ref, v->obs[k].kind, v->obs[k].value, v->valid_until);
+			if (rc)
+				return rc;
+		}
+	}
+	return TC_OK;
+}
+
+static enum tcerr
+mem_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	struct mem_store *m = mem(s);
+	if (ref == 0 || ref > m->nobj)
+		return TC_ENOTFOUND;
+	struct store_row r;
+	mem_row(m, m->obj[ref - 1].cur_seq, &r);
+	cb(ctx, &r);
+	return TC_OK;
+}
+
+static enum tcerr
+mem_stats(struct store *s, struct store_stats *out)
+{
+	struct mem_store *m = mem(s);
+	out->log_position = m->nv;
+	out->versions = m->nv;
+	out->objects = m->nobj;
+	out->collections = m->ncolls;
+	for (size_t r = 0; r < m->nobj; r++) {
+		const struct mem_version *v = &m->v[m->obj[r].cur_seq - 1];
+		if (v->revoked) {
+			out->revoked++;
+			continue;
+		}
+		if (strcmp(v->type, "indicator") == 0)
+			out->indicators++;
+		for (size_t k = 0; k < v->nobs; k++)
+			out->observables[v->obs[k].kind]++;
+	}
+	return TC_OK;
+}
+
+static enum tcerr
+mem_setting_get(struct store *s, const char *key, struct buf *out)
+{
+	struct mem_store *m = mem(s);
+	for (size_t i = 0; i < m->nsettings; i++)
+		if (strcmp(m->settings[i].key, key) == 0) {
+			buf_append_cstr(out, m->settings[i].value);
+			return buf_error(out);
+		}
+	return TC_ENOTFOUND;
+}
+
+static enum tcerr
+mem_setting_set(struct store *s, const char *key, const char *value)
+{
+	struct mem_store *m = mem(s);
+	char *v = strdup(value);
+	if (!v)
+		return TC_ENOMEM;
+	for (size_t i = 0; i < m->nsettings; i++)
+		if (strcmp(m->settings[i].key, key) == 0) {
+			free(m->settings[i].value);
+			m->settings[i].value = v;
+			return TC_OK;
+		}
+	char *k = strdup(key);
+	struct mem_setting *ns = realloc(m->settings, (m->nsettings + 1) * sizeof *ns);
+	if (!k || !ns) {
+		free(k);
+		free(v);
+		if (ns)
+			m->settings = ns;
+		return TC_ENOMEM;
+	}
+	m->settings = ns;
+	m->settings[m->nsettings++] = (struct mem_setting){ k, v };
+	return TC_OK;
+}
+
+const struct store__backend store__memory = {
+	.name = "memory",
+	.open = mem_open,
+	.close = mem_close,
+	.append = mem_append,
+	.collection_add = mem_collection_add,
+	.collection_find = mem_collection_find,
+	.collection_list = mem_collection_list,
+	.query = mem_query,
+	.scan_indexable = mem_scan_indexable,
+	.get_ref = mem_get_ref,
+	.stats = mem_stats,
+	.setting_get = mem_setting_get,
+	.setting_set = mem_setting_set,
+};

@@ -1,0 +1,1000 @@
+/*
+ * store_sqlite.c — the "sqlite:" log store: one SQLite file in WAL mode.
+ *
+ * Tables: collections; objects (one row per (collection, STIX id), its ref
+ * is the rowid, and it caches the seq and version_us of its current and
+ * first versions); versions (one row per stored version, seq is the rowid,
+ * with is_first / is_last kept exact); observables (seq, kind, value).
+ * Invariants: objects.current_seq names the version with the greatest
+ * version_us of its ref and only that version has is_last = 1; likewise
+ * first_seq and is_first; seqs and refs are dense from 1 and never reused
+ * once a batch is committed. Every append batch is one BEGIN IMMEDIATE
+ * transaction committed with synchronous=FULL, so store_append returns
+ * only when the batch is durable, and an error rolls all of it back.
+ * The schema is versioned: the settings row "schema_version" counts the
+ * migration steps applied, and open applies the missing ones in one
+ * transaction. The file carries its own application_id so that another
+ * SQLite database is not mistaken for a tocsin store.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_backend.h"
+#include "util/timestamp.h"
+
+#define SQ_APPLICATION_ID 0x74637331 /* "tcs1" */
+#define SQ_BUSY_TIMEOUT_MS 10000
+#define SQ_CACHE_KIB 65536
+#define SQ_JOURNAL_SIZE_LIMIT (64 * 1024 * 1024)
+#define SQ_QUERY_CACHE 8        /* dynamic query statements kept prepared */
+#define SQ_QUERY_SQL_MAX 65536  /* bytes of generated query SQL */
+
+/* Migration steps: schema_version N means steps [0, N) were applied. Never
+ * edit a step once released; append a new one. */
+static const char *const sq_migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE collections(num INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
+	" alias TEXT NOT NULL UNIQUE, title TEXT NOT NULL, description TEXT NOT NULL);"
+	"CREATE TABLE objects(ref INTEGER PRIMARY KEY,"
+	" collection INTEGER NOT NULL REFERENCES collections(num),"
+	" stix_id TEXT NOT NULL, current_seq INTEGER NOT NULL, cur_version_us INTEGER NOT NULL,"
+	" cur_revoked INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+	" first_version_us INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX objects_id ON objects(stix_id, collection);"
+	"CREATE TABLE versions(seq INTEGER PRIMARY KEY, ref INTEGER NOT NULL REFERENCES objects(ref),"
+	" collection INTEGER NOT NULL, date_added INTEGER NOT NULL, version_us INTEGER NOT NULL,"
+	" version TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
+	" tlp INTEGER NOT NULL, revoked INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+	" producer INTEGER NOT NULL, is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
+	" json BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX versions_ref ON versions(ref, version_us);"
+	"CREATE INDEX versions_coll_added ON versions(collection, date_added);"
+	"CREATE INDEX versions_added ON versions(date_added);"
+	"CREATE TABLE observables(seq INTEGER NOT NULL REFERENCES versions(seq),"
+	" kind INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY(seq, kind, value)) WITHOUT ROWID;",
+};
+#define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
+
+#define SQ_ROW_COLS                                                                              \
+	"v.seq, v.date_added, v.ref, v.collection, v.json, o.stix_id, v.type, v.version,"        \
+	" v.version_us, v.spec_version, v.tlp, v.revoked, v.valid_until, v.producer,"            \
+	" v.is_first, v.is_last"
+
+enum sq_stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_MAXES,
+	S_COLL_EXISTS,
+	S_OBJ_INSERT,
+	S_OBJ_GET,
+	S_VER_DUP,
+	S_VER_INSERT,
+	S_OBS_INSERT,
+	S_VER_UNLAST,
+	S_VER_UNFIRST,
+	S_OBJ_SETCUR,
+	S_OBJ_SETFIRST,
+	S_OBS_OF,
+	S_COLL_ADD,
+	S_COLL_FIND,
+	S_COLL_LIST,
+	S_GET_REF,
+	S_SCAN,
+	S_SETTING_GET,
+	S_SETTING_SET,
+	S_NSTMT
+};
+
+static const char *const sq_sql[S_NSTMT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_MAXES] = "SELECT (SELECT max(seq) FROM versions), (SELECT max(ref) FROM objects),"
+	            " (SELECT max(date_added) FROM versions)",
+	[S_COLL_EXISTS] = "SELECT 1 FROM collections WHERE num = ?",
+	[S_OBJ_INSERT] = "INSERT OR IGNORE INTO objects(ref, collection, stix_id, current_seq,"
+	                 " cur_version_us, cur_revoked, first_seq, first_version_us)"
+	                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?4, ?5)",
+	[S_OBJ_GET] = "SELECT ref, current_seq, cur_version_us, cur_revoked, first_seq,"
+	              " first_version_us FROM objects WHERE stix_id = ? AND collection = ?",
+	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
+	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
+	                 " type, spec_version, tlp, revoked, valid_until, producer, is_first,"
+	                 " is_last, json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_OBS_INSERT] = "INSERT OR IGNORE INTO observables(seq, kind, value) VALUES(?, ?, ?)",
+	[S_VER_UNLAST] = "UPDATE versions SET is_last = 0 WHERE seq = ?",
+	[S_VER_UNFIRST] = "UPDATE versions SET is_first = 0 WHERE seq = ?",
+	[S_OBJ_SETCUR] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
+	                 " cur_revoked = ?4 WHERE ref = ?1",
+	[S_OBJ_SETFIRST] = "UPDATE objects SET first_seq = ?2, first_version_us = ?3 WHERE ref = ?1",
+	[S_OBS_OF] = "SELECT kind, value FROM observables WHERE seq = ?",
+	[S_COLL_ADD] = "INSERT INTO collections(uuid, alias, title, description) VALUES(?,?,?,?)",
+	[S_COLL_FIND] = "SELECT num, uuid, alias, title, description FROM collections"
+	                " WHERE alias = ?1 OR uuid = ?1",
+	[S_COLL_LIST] = "SELECT num, uuid, alias, title, description FROM collections ORDER BY num",
+	[S_GET_REF] = "SELECT " SQ_ROW_COLS " FROM objects o JOIN versions v ON v.seq = o.current_seq"
+	              " WHERE o.ref = ?",
+	[S_SCAN] = "SELECT o.ref, b.kind, b.value, v.valid_until FROM objects o"
+	           " JOIN versions v ON v.seq = o.current_seq JOIN observables b ON b.seq = v.seq"
+	           " WHERE o.cur_revoked = 0 ORDER BY o.ref",
+	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
+	[S_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
+	                  " ON CONFLICT(key) DO UPDATE SET value = ?2",
+};
+
+struct sq_cached_query {
+	char *sql;
+	sqlite3_stmt *st;
+};
+
+struct sq_store {
+	struct store base;
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[S_NSTMT];
+	struct sq_cached_query qc[SQ_QUERY_CACHE];
+	size_t qc_next;
+};
+
+static struct sq_store *
+sq(struct store *s)
+{
+	return (struct sq_store *)s;
+}
+
+/* Maps a SQLite result code to ours and describes it in d. */
+static enum tcerr
+sq_err(struct sq_store *q, int rc, struct diag *d)
+{
+	int prim = rc & 0xff;
+	enum tcerr t = TC_EDB;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		t = TC_EBUSY;
+	else if (prim == SQLITE_NOMEM)
+		t = TC_ENOMEM;
+	else if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_FULL ||
+	         prim == SQLITE_READONLY || prim == SQLITE_PERM)
+		t = TC_EIO;
+	return diag_set(d, t, "%s: %s", q->path, q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+}
+
+static sqlite3_stmt *
+sq_stmt(struct sq_store *q, enum sq_stmt which)
+{
+	sqlite3_stmt *st = q->st[which];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Runs a statement that returns no rows we need. */
+static int
+sq_run(sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void
+sq_free(struct sq_store *q)
+{
+	for (int i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(q->st[i]);
+	for (size_t i = 0; i < SQ_QUERY_CACHE; i++) {
+		sqlite3_finalize(q->qc[i].st);
+		free(q->qc[i].sql);
+	}
+	if (q->db)
+		sqlite3_close_v2(q->db);
+	free(q->path);
+	free(q);
+}
+
+static void
+sq_close(struct store *s)
+{
+	sq_free(sq(s));
+}
+
+/* Reads one integer from a single-row query; *out untouched when NULL. */
+static int
+sq_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Brings the schema to SQ_SCHEMA_VERSION inside the caller's transaction. */
+static enum tcerr
+sq_migrate(struct sq_store *q, struct diag *d)
+{
+	int64_t appid = 0, ntables = 0, version = -1;
+	int rc = sq_int(q->db, "PRAGMA application_id", &appid);
+	if (!rc)
+		rc = sq_int(q->db, "SELECT count(*) FROM sqlite_master", &ntables);
+	if (rc)
+		return sq_err(q, rc, d);
+	if (appid == 0 && ntables == 0) {
+		version = 0;
+	} else if (appid != SQ_APPLICATION_ID) {
+		return diag_set(d, TC_EDB, "%s: not a tocsin database (another SQLite database)",
+		                q->path);
+	} else {
+		rc = sq_int(q->db,
+		            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'schema_version'",
+		            &version);
+		if (rc)
+			return sq_err(q, rc, d);
+		if (version < 1)
+			return diag_set(d, TC_EDB, "%s: damaged tocsin database: no schema_version",
+			                q->path);
+	}
+	if (version > SQ_SCHEMA_VERSION)
+		return diag_set(d, TC_EUNSUPPORTED,
+		                "%s: schema version %lld is newer than this build knows (%d); "
+		                "upgrade tocsin to open it",
+		                q->path, (long long)version, SQ_SCHEMA_VERSION);
+	if (version == SQ_SCHEMA_VERSION)
+		return TC_OK;
+	for (int64_t v = version; v < SQ_SCHEMA_VERSION; v++) {
+		char *err = NULL;
+		rc = sqlite3_exec(q->db, sq_migrations[v], NULL, NULL, &err);
+		if (rc) {
+			enum tcerr t = diag_set(d, TC_EDB, "%s: schema migration %lld failed: %s",
+			                        q->path, (long long)v + 1, err ? err : "?");
+			sqlite3_free(err);
+			return t;
+		}
+	}
+	char sql[128];
+	int k = snprintf(sql, sizeof sql,
+	                 "INSERT OR REPLACE INTO settings(key, value) VALUES('schema_version', '%d');"
+	                 "PRAGMA application_id = %d;",
+	                 SQ_SCHEMA_VERSION, SQ_APPLICATION_ID);
+	if (k < 0 || (size_t)k >= sizeof sql)
+		return diag_set(d, TC_EINTERNAL, "%s: migration statement too long", q->path);
+	rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+	return rc ? sq_err(q, rc, d) : TC_OK;
+}
+
+static enum tcerr
+sq_open(const char *path, struct store **out, struct diag *d)
+{
+	enum tcerr t = TC_OK;
+	int rc;
+	struct sq_store *q = calloc(1, sizeof *q);
+	if (!q || !(q->path = strdup(path))) {
+		free(q);
+		return diag_set(d, TC_ENOMEM, "%s: out of memory", path);
+	}
+	q->base.be = &store__sqlite;
+	rc = sqlite3_open_v2(path, &q->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                             SQLITE_OPEN_EXRESCODE,
+	                     NULL);
+	if (rc) {
+		t = diag_set(d, (rc & 0xff) == SQLITE_NOMEM ? TC_ENOMEM : TC_EIO, "%s: %s", path,
+		             q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(q->db, SQ_BUSY_TIMEOUT_MS);
+	/* page_size only matters for a new file, and must precede WAL. */
+	char pragmas[512];
+	int k = snprintf(pragmas, sizeof pragmas,
+	                 "PRAGMA page_size = 8192;"
+	                 "PRAGMA journal_mode = WAL;"
+	                 "PRAGMA synchronous = FULL;"
+	                 "PRAGMA foreign_keys = ON;"
+	                 "PRAGMA cache_size = -%d;"
+	                 "PRAGMA journal_size_limit = %d;"
+	                 "PRAGMA temp_store = MEMORY;",
+	                 SQ_CACHE_KIB, SQ_JOURNAL_SIZE_LIMIT);
+	if (k < 0 || (size_t)k >= sizeof pragmas) {
+		t = diag_set(d, TC_EINTERNAL, "%s: pragma text too long", path);
+		goto out;
+	}
+	char *err = NULL;
+	rc = sqlite3_exec(q->db, pragmas, NULL, NULL, &err);
+	sqlite3_free(err);
+	if (rc) {
+		t = sq_err(q, rc, d);
+		goto out;
+	}
+	int64_t wal = 0;
+	rc = sq_int(q->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode", &wal);
+	if (rc || !wal) {
+		t = rc ? sq_err(q, rc, d)
+		       : diag_set(d, TC_EDB, "%s: cannot switch the database to WAL mode", path);
+		goto out;
+	}
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc) {
+		t = sq_err(q, rc, d);
+		goto out;
+	}
+	t = sq_migrate(q, d);
+	rc = sqlite3_exec(q->db, t ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (t)
+		goto out;
+	if (rc) {
+		t = sq_err(q, rc, d);
+		goto out;
+	}
+	for (int i = 0; i < S_NSTMT; i++) {
+		rc = sqlite3_prepare_v3(q->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i],
+		                        NULL);
+		if (rc) {
+			t = sq_err(q, rc, d);
+			goto out;
+		}
+	}
+	*out = &q->base;
+out:
+	if (t)
+		sq_free(q);
+	return t;
+}
+
+/* Per batch: the final current version of each ref the batch touched. */
+struct sq_cur {
+	uint32_t ref;       /* 0: empty slot */
+	bool revoked;
+	uint64_t seq;
+};
+
+static struct sq_cur *
+sq_cur_slot(struct sq_cur *tab, size_t cap, uint32_t ref)
+{
+	size_t mask = cap - 1;
+	size_t i = ((uint64_t)ref * 0x9E3779B97F4A7C15ull >> 20) & mask;
+	while (tab[i].ref && tab[i].ref != ref)
+		i = (i + 1) & mask;
+	return &tab[i];
+}
+
+static bool
+sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+/* Observables of versions superseded by the batch, gathered before commit:
+ * records of ref (4 bytes), kind (1), length (4), value. */
+static enum tcerr
+sq_gather_obs(struct sq_store *q, uint64_t seq, uint32_t ref, struct buf *b, int *rcp)
+{
+	sqlite3_stmt *st = sq_stmt(q, S_OBS_OF);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t kind = (uint8_t)sqlite3_column_int(st, 0);
+		const void *val = sqlite3_column_text(st, 1);
+		uint32_t len = (uint32_t)sqlite3_column_bytes(st, 1);
+		buf_append(b, &ref, sizeof ref);
+		buf_append(b, &kind, 1);
+		buf_append(b, &len, sizeof len);
+		buf_append(b, val, len);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*rcp = rc;
+		return TC_EDB;
+	}
+	return buf_error(b);
+}
+
+static enum tcerr
+sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store_append_out *out,
+          store_unindex_cb unindex, void *ctx, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	enum tcerr t = TC_OK;
+	int rc = SQLITE_OK;
+	bool in_tx = false;
+	struct buf gone;
+	buf_init(&gone, 0);
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	struct sq_cur *cur = calloc(cap, sizeof *cur);
+	if (!cur) {
+		t = diag_set(d, TC_ENOMEM, "store: out of memory for a batch of %zu", n);
+		goto out;
+	}
+
+	rc = sq_run(sq_stmt(q, S_BEGIN));
+	if (rc)
+		goto out;
+	in_tx = true;
+	sqlite3_stmt *st = sq_stmt(q, S_MAXES);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		goto out;
+	uint64_t next_seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	uint32_t next_ref = (uint32_t)sqlite3_column_int64(st, 1) + 1;
+	int64_t last_added = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	rc = SQLITE_OK;
+	const uint64_t batch_start = next_seq;
+	const int64_t now = ts_now_us();
+	int64_t checked_coll = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct store_obj_in *o = &in[i];
+		const struct stix_meta *m = o->meta;
+		if (o->collection != checked_coll) {
+			st = sq_stmt(q, S_COLL_EXISTS);
+			sqlite3_bind_int64(st, 1, o->collection);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			if (rc == SQLITE_DONE) {
+				rc = SQLITE_OK;
+				t = diag_set(d, TC_ENOTFOUND, "in[%zu]: no collection %lld", i,
+				             (long long)o->collection);
+				goto out;
+			}
+			if (rc != SQLITE_ROW)
+				goto out;
+			rc = SQLITE_OK;
+			checked_coll = o->collection;
+		}
+		uint64_t seq = next_seq;
+		bool is_first = true, is_last = true;
+		uint32_t ref;
+		/* the object's current version once this input is placed */
+		uint64_t after_seq = seq;
+		bool after_revoked = m->revoked;
+		st = sq_stmt(q, S_OBJ_INSERT);
+		sqlite3_bind_int64(st, 1, next_ref);
+		sqlite3_bind_int64(st, 2, o->collection);
+		sq_bind_text(st, 3, m->id);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 5, m->version_us);
+		sqlite3_bind_int(st, 6, m->revoked);
+		if ((rc = sq_run(st)))
+			goto out;
+		if (sqlite3_changes(q->db) == 1) {
+			ref = next_ref++;
+		} else {
+			st = sq_stmt(q, S_OBJ_GET);
+			sq_bind_text(st, 1, m->id);
+			sqlite3_bind_int64(st, 2, o->collection);
+			if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+				goto out;
+			ref = (uint32_t)sqlite3_column_int64(st, 0);
+			uint64_t cur_seq = (uint64_t)sqlite3_column_int64(st, 1);
+			int64_t cur_vus = sqlite3_column_int64(st, 2);
+			bool cur_revoked = sqlite3_column_int(st, 3) != 0;
+			uint64_t first_seq = (uint64_t)sqlite3_column_int64(st, 4);
+			int64_t first_vus = sqlite3_column_int64(st, 5);
+			sqlite3_reset(st);
+			rc = SQLITE_OK;
+			after_seq = cur_seq;
+			after_revoked = cur_revoked;
+
+			st = sq_stmt(q, S_VER_DUP);
+			sqlite3_bind_int64(st, 1, ref);
+			sqlite3_bind_int64(st, 2, m->version_us);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				out[i] = (struct store_append_out){
+					.status = STORE_DUPLICATE,
+					.seq = (uint64_t)sqlite3_column_int64(st, 0),
+					.date_added_us = sqlite3_column_int64(st, 1),
+					.ref = ref,
+				};
+				sqlite3_reset(st);
+				rc = SQLITE_OK;
+				*sq_cur_slot(cur, cap, ref) = (struct sq_cur){ ref, cur_revoked, cur_seq };
+				continue;
+			}
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				goto out;
+			rc = SQLITE_OK;
+			if (m->version_us > cur_vus) {
+				st = sq_stmt(q, S_VER_UNLAST);
+				sqlite3_bind_int64(st, 1, (sqlite3_int64)cur_seq);
+				if ((rc = sq_run(st)))
+					goto out;
+				st = sq_stmt(q, S_OBJ_SETCUR);
+				sqlite3_bind_int64(st, 1, ref);
+				sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+				sqlite3_bind_int64(st, 3, m->version_us);
+				sqlite3_bind_int(st, 4, m->revoked);
+				if ((rc = sq_run(st)))
+					goto out;
+				if (cur_seq < batch_start && !cur_revoked) {
+					t = sq_gather_obs(q, cur_seq, ref, &gone, &rc);
+					if (t)
+						goto out;
+				}
+			} else {
+				is_last = false;
+			}
+			if (m->version_us < first_vus) {
+				st = sq_stmt(q, S_VER_UNFIRST);
+				sqlite3_bind_int64(st, 1, (sqlite3_int64)first_seq);
+				if ((rc = sq_run(st)))
+					goto out;
+				st = sq_stmt(q, S_OBJ_SETFIRST);
+				sqlite3_bind_int64(st, 1, ref);
+				sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+				sqlite3_bind_int64(st, 3, m->version_us);
+				if ((rc = sq_run(st)))
+					goto out;
+			} else {
+				is_first = false;
+			}
+		}
+		int64_t added = o->date_added_us;
+		if (!added)
+			added = now > last_added ? now : last_added + 1;
+		if (added > last_added)
+			last_added = added;
+		st = sq_stmt(q, S_VER_INSERT);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 2, ref);
+		sqlite3_bind_int64(st, 3, o->collection);
+		sqlite3_bind_int64(st, 4, added);
+		sqlite3_bind_int64(st, 5, m->version_us);
+		sq_bind_text(st, 6, m->version);
+		sq_bind_text(st, 7, m->type);
+		sq_bind_text(st, 8, m->spec_version);
+		sqlite3_bind_int(st, 9, (int)m->tlp);
+		sqlite3_bind_int(st, 10, m->revoked);
+		sqlite3_bind_int64(st, 11, m->valid_until_us);
+		sqlite3_bind_int64(st, 12, o->producer);
+		sqlite3_bind_int(st, 13, is_first);
+		sqlite3_bind_int(st, 14, is_last);
+		sqlite3_bind_blob64(st, 15, o->json.p, o->json.len, SQLITE_STATIC);
+		if ((rc = sq_run(st)))
+			goto out;
+		for (size_t k = 0; k < o->nobs; k++) {
+			st = sq_stmt(q, S_OBS_INSERT);
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+			sqlite3_bind_int(st, 2, (int)o->obs[k].kind);
+			sqlite3_bind_text64(st, 3, o->obs[k].value.p ? o->obs[k].value.p : "",
+			                    o->obs[k].value.len, SQLITE_STATIC, SQLITE_UTF8);
+			if ((rc = sq_run(st)))
+				goto out;
+		}
+		next_seq++;
+		out[i] = (struct store_append_out){
+			.status = STORE_ADDED, .seq = seq, .date_added_us = added, .ref = ref
+		};
+		if (is_last) {
+			after_seq = seq;
+			after_revoked = m->revoked;
+		}
+		*sq_cur_slot(cur, cap, ref) = (struct sq_cur){ ref, after_revoked, after_seq };
+	}
+	rc = sq_run(sq_stmt(q, S_COMMIT));
+	if (rc)
+		goto out;
+	in_tx = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct sq_cur *c = sq_cur_slot(cur, cap, out[i].ref);
+		out[i].current = c->seq == out[i].seq;
+		out[i].indexable = out[i].current && !c->revoked;
+	}
+	if (unindex) {
+		const char *p = gone.p, *end = gone.p + gone.len;
+		while (p && p < end) {
+			uint32_t ref, len;
+			uint8_t kind;
+			memcpy(&ref, p, sizeof ref);
+			memcpy(&kind, p + 4, 1);
+			memcpy(&len, p + 5, sizeof len);
+			unindex(ctx, ref, (enum obs_kind)kind, slice_make(p + 9, len));
+			p += 9 + len;
+		}
+	}
+out:
+	if (rc && !t)
+		t = sq_err(q, rc, d);
+	if (t == TC_ENOMEM && !d->msg[0])
+		diag_set(d, TC_ENOMEM, "store: out of memory for a batch of %zu", n);
+	if (in_tx)
+		sq_run(sq_stmt(q, S_ROLLBACK));
+	free(cur);
+	buf_reset(&gone);
+	return t;
+}
+
+static void
+sq_coll_from_row(sqlite3_stmt *st, struct store_collection *c)
+{
+	memset(c, 0, sizeof *c);
+	c->num = sqlite3_column_int64(st, 0);
+	snprintf(c->uuid, sizeof c->uuid, "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(c->alias, sizeof c->alias, "%s", (const char *)sqlite3_column_text(st, 2));
+	snprintf(c->title, sizeof c->title, "%s", (const char *)sqlite3_column_text(st, 3));
+	snprintf(c->description, sizeof c->description, "%s",
+	         (const char *)sqlite3_column_text(st, 4));
+}
+
+static enum tcerr
+sq_collection_add(struct store *s, struct store_collection *c, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_COLL_FIND);
+	sq_bind_text(st, 1, c->alias);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+	st = sq_stmt(q, S_COLL_FIND);
+	sq_bind_text(st, 1, c->uuid);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return diag_set(d, TC_EEXIST, "collection %s already exists", c->uuid);
+	st = sq_stmt(q, S_COLL_ADD);
+	sq_bind_text(st, 1, c->uuid);
+	sq_bind_text(st, 2, c->alias);
+	sq_bind_text(st, 3, c->title);
+	sq_bind_text(st, 4, c->description);
+	rc = sq_run(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+	if (rc)
+		return sq_err(q, rc, d);
+	c->num = sqlite3_last_insert_rowid(q->db);
+	return TC_OK;
+}
+
+static enum tcerr
+sq_collection_find(struct store *s, const char *key, struct store_collection *out)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_COLL_FIND);
+	sq_bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		sq_coll_from_row(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? TC_OK : rc == SQLITE_DONE ? TC_ENOTFOUND : TC_EDB;
+}
+
+static enum tcerr
+sq_collection_list(struct store *s, enum tcerr (*cb)(void *ctx, const struct store_collection *c),
+                   void *ctx)
+{
+	struct sq_store *q = sq(s);
+	/* Read all first: the callback may call back into the store. */
+	struct store_collection *all = NULL;
+	size_t n = 0, cap = 0;
+	enum tcerr t = TC_OK;
+	sqlite3_stmt *st = sq_stmt(q, S_COLL_LIST);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct store_collection *na = realloc(all, cap * sizeof *na);
+			if (!na) {
+				t = TC_ENOMEM;
+				goto out;
+			}
+			all = na;
+		}
+		sq_coll_from_row(st, &all[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		t = TC_EDB;
+		goto out;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n && !t; i++)
+		t = cb(ctx, &all[i]);
+out:
+	sqlite3_reset(st);
+	free(all);
+	return t;
+}
+
+static void
+sq_row(sqlite3_stmt *st, struct store_row *r)
+{
+	*r = (struct store_row){
+		.seq = (uint64_t)sqlite3_column_int64(st, 0),
+		.date_added_us = sqlite3_column_int64(st, 1),
+		.ref = (uint32_t)sqlite3_column_int64(st, 2),
+		.collection = sqlite3_column_int64(st, 3),
+		.id = (const char *)sqlite3_column_text(st, 5),
+		.type = (const char *)sqlite3_column_text(st, 6),
+		.version = (const char *)sqlite3_column_text(st, 7),
+		.version_us = sqlite3_column_int64(st, 8),
+		.spec_version = (const char *)sqlite3_column_text(st, 9),
+		.tlp = (enum tlp_level)sqlite3_column_int(st, 10),
+		.revoked = sqlite3_column_int(st, 11) != 0,
+		.valid_until_us = sqlite3_column_int64(st, 12),
+		.producer = sqlite3_column_int64(st, 13),
+		.is_first = sqlite3_column_int(st, 14) != 0,
+		.is_last = sqlite3_column_int(st, 15) != 0,
+	};
+	const void *json = sqlite3_column_blob(st, 4);
+	r->json = slice_make(json ? json : "", (size_t)sqlite3_column_bytes(st, 4));
+}
+
+static void
+sq_in_list(struct buf *b, const char *col, size_t n)
+{
+	buf_printf(b, " %s IN (", col);
+	for (size_t i = 0; i < n; i++)
+		buf_append_cstr(b, i ? ",?" : "?");
+	buf_append_char(b, ')');
+}
+
+/* Returns a prepared statement for sql from the small cache, or NULL. */
+static sqlite3_stmt *
+sq_query_stmt(struct sq_store *q, const char *sql, int *rcp)
+{
+	for (size_t i = 0; i < SQ_QUERY_CACHE; i++)
+		if (q->qc[i].sql && strcmp(q->qc[i].sql, sql) == 0) {
+			sqlite3_reset(q->qc[i].st);
+			sqlite3_clear_bindings(q->qc[i].st);
+			return q->qc[i].st;
+		}
+	char *copy = strdup(sql);
+	sqlite3_stmt *st = NULL;
+	if (!copy) {
+		*rcp = SQLITE_NOMEM;
+		return NULL;
+	}
+	*rcp = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (*rcp) {
+		free(copy);
+		return NULL;
+	}
+	struct sq_cached_query *slot = &q->qc[q->qc_next];
+	q->qc_next = (q->qc_next + 1) % SQ_QUERY_CACHE;
+	sqlite3_finalize(slot->st);
+	free(slot->sql);
+	slot->sql = copy;
+	slot->st = st;
+	return st;
+}
+
+static enum tcerr
+sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *ctx, bool *more,
+         struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	struct buf sql;
+	buf_init(&sql, SQ_QUERY_SQL_MAX);
+	enum tcerr t = TC_OK;
+	int rc = SQLITE_OK;
+	buf_append_cstr(&sql, "SELECT " SQ_ROW_COLS
+	                      " FROM versions v JOIN objects o ON o.ref = v.ref WHERE 1");
+	if (qr->collection)
+		buf_append_cstr(&sql, " AND v.collection = ?");
+	if (qr->added_after_us)
+		buf_append_cstr(&sql, " AND v.date_added > ?");
+	if (qr->after_seq)
+		buf_append_cstr(&sql, " AND v.seq > ?");
+	if (qr->nids) {
+		buf_append_cstr(&sql, " AND");
+		sq_in_list(&sql, "o.stix_id", qr->nids);
+	}
+	if (qr->ntypes) {
+		buf_append_cstr(&sql, " AND");
+		sq_in_list(&sql, "v.type", qr->ntypes);
+	}
+	if (qr->nspec_versions) {
+		buf_append_cstr(&sql, " AND");
+		sq_in_list(&sql, "v.spec_version", qr->nspec_versions);
+	}
+	if (!(qr->versions & STORE_V_ALL)) {
+		const char *sep = "";
+		buf_append_cstr(&sql, " AND (");
+		if (qr->versions & STORE_V_LAST) {
+			buf_append_cstr(&sql, "v.is_last = 1");
+			sep = " OR";
+		}
+		if (qr->versions & STORE_V_FIRST) {
+			buf_printf(&sql, "%s v.is_first = 1", sep);
+			sep = " OR";
+		}
+		if (qr->nversion_us) {
+			buf_append_cstr(&sql, sep);
+			sq_in_list(&sql, "v.version_us", qr->nversion_us);
+		}
+		buf_append_char(&sql, ')');
+	}
+	buf_append_cstr(&sql, " ORDER BY v.date_added, v.seq");
+	if ((t = buf_error(&sql))) {
+		diag_set(d, t, "query: too many filters");
+		goto out;
+	}
+	sqlite3_stmt *st = sq_query_stmt(q, sql.p, &rc);
+	if (!st)
+		goto out;
+	int k = 1;
+	if (qr->collection)
+		sqlite3_bind_int64(st, k++, qr->collection);
+	if (qr->added_after_us)
+		sqlite3_bind_int64(st, k++, qr->added_after_us);
+	if (qr->after_seq)
+		sqlite3_bind_int64(st, k++, (sqlite3_int64)qr->after_seq);
+	for (size_t i = 0; i < qr->nids; i++)
+		sq_bind_text(st, k++, qr->ids[i]);
+	for (size_t i = 0; i < qr->ntypes; i++)
+		sq_bind_text(st, k++, qr->types[i]);
+	for (size_t i = 0; i < qr->nspec_versions; i++)
+		sq_bind_text(st, k++, qr->spec_versions[i]);
+	if (!(qr->versions & STORE_V_ALL))
+		for (size_t i = 0; i < qr->nversion_us; i++)
+			sqlite3_bind_int64(st, k++, qr->version_us[i]);
+	size_t taken = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (qr->limit && taken == qr->limit) {
+			if (more)
+				*more = true;
+			break;
+		}
+		struct store_row r;
+		sq_row(st, &r);
+		enum store_row_verdict vd = cb(ctx, &r);
+		if (vd == STORE_ROW_STOP) {
+			if (more)
+				*more = true;
+			break;
+		}
+		if (vd == STORE_ROW_TAKE)
+			taken++;
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_reset(st);
+out:
+	if (rc && !t)
+		t = sq_err(q, rc, d);
+	buf_reset(&sql);
+	return t;
+}
+
+static enum tcerr
+sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_SCAN);
+	enum tcerr t = TC_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 2);
+		t = cb(ctx, (uint32_t)sqlite3_column_int64(st, 0),
+		       (enum obs_kind)sqlite3_column_int(st, 1),
+		       slice_make(v ? v : "", (size_t)sqlite3_column_bytes(st, 2)),
+		       sqlite3_column_int64(st, 3));
+		if (t)
+			break;
+	}
+	if (!t && rc != SQLITE_DONE)
+		t = sq_err(q, rc, d);
+	sqlite3_reset(st);
+	return t;
+}
+
+static enum tcerr
+sq_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_GET_REF);
+	sqlite3_bind_int64(st, 1, ref);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		struct store_row r;
+		sq_row(st, &r);
+		cb(ctx, &r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? TC_OK : rc == SQLITE_DONE ? TC_ENOTFOUND : TC_EDB;
+}
+
+static enum tcerr
+sq_stats(struct store *s, struct store_stats *out)
+{
+	struct sq_store *q = sq(s);
+	int64_t v = 0;
+	int rc;
+	/* seqs and refs are dense from 1: max is the count */
+	if ((rc = sq_int(q->db, "SELECT max(seq) FROM versions", &v)))
+		return TC_EDB;
+	out->log_position = out->versions = (uint64_t)v;
+	v = 0;
+	if ((rc = sq_int(q->db, "SELECT max(ref) FROM objects", &v)))
+		return TC_EDB;
+	out->objects = (uint64_t)v;
+	v = 0;
+	if ((rc = sq_int(q->db, "SELECT count(*) FROM collections", &v)))
+		return TC_EDB;
+	out->collections = (uint64_t)v;
+	v = 0;
+	if ((rc = sq_int(q->db, "SELECT count(*) FROM objects WHERE cur_revoked = 1", &v)))
+		return TC_EDB;
+	out->revoked = (uint64_t)v;
+	v = 0;
+	if ((rc = sq_int(q->db,
+	                 "SELECT count(*) FROM objects o JOIN versions v ON v.seq = o.current_seq"
+	                 " WHERE o.cur_revoked = 0 AND v.type = 'indicator'",
+	                 &v)))
+		return TC_EDB;
+	out->indicators = (uint64_t)v;
+	sqlite3_stmt *st = NULL;
+	rc = sqlite3_prepare_v2(q->db,
+	                        "SELECT b.kind, count(*) FROM objects o JOIN observables b"
+	                        " ON b.seq = o.current_seq WHERE o.cur_revoked = 0 GROUP BY b.kind",
+	                        -1, &st, NULL);
+	if (rc)
+		return TC_EDB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0);
+		if (kind >= 0 && kind <= OBS_KIND_MAX)
+			out->observables[kind] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? TC_OK : TC_EDB;
+}
+
+static enum tcerr
+sq_setting_get(struct store *s, const char *key, struct buf *out)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_SETTING_GET);
+	sq_bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return buf_error(out);
+	return rc == SQLITE_DONE ? TC_ENOTFOUND : TC_EDB;
+}
+
+static enum tcerr
+sq_setting_set(struct store *s, const char *key, const char *value)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_SETTING_SET);
+	sq_bind_text(st, 1, key);
+	sq_bind_text(st, 2, value);
+	int rc = sq_run(st);
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return TC_EBUSY;
+	return rc ? TC_EDB : TC_OK;
+}
+
+const struct store__backend store__sqlite = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.append = sq_append,
+	.collection_add = sq_collection_add,
+	.collection_find = sq_collection_find,
+	.collection_list = sq_collection_list,
+	.query = sq_query,
+	.scan_indexable = sq_scan_indexable,
+	.get_ref = sq_get_ref,
+	.stats = sq_stats,
+	.setting_get = sq_setting_get,
+	.setting_set = sq_setting_set,
+};

@@ -1,0 +1,982 @@
+/*
+ * Conformance tests of lib/store: every test runs against "memory:" and
+ * "sqlite:<tmpfile>", so both backends keep the same semantics. The last
+ * group covers what only a file can do: reopening, refusing a file that is
+ * no tocsin database, refusing a schema newer than the build.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/timestamp.h"
+
+#define T0 1700000000000000LL /* 2023-11-14T22:13:20Z in µs */
+#define SEC 1000000LL
+
+struct fixture {
+	struct store *s;
+	char spec[128];
+	char path[96];
+	int64_t coll;  /* "default" */
+	int64_t coll2; /* "second" */
+};
+
+/* One hand-built object version. */
+struct obj {
+	struct stix_meta meta;
+	char json[512];
+	struct store_obs obs[2];
+	char val[2][64];
+	struct store_obj_in in;
+};
+
+static void
+mk(struct obj *o, int64_t coll, const char *type, int idnum, int64_t version_us, bool revoked,
+   const char *domain)
+{
+	memset(o, 0, sizeof *o);
+	snprintf(o->meta.type, sizeof o->meta.type, "%s", type);
+	snprintf(o->meta.id, sizeof o->meta.id, "%s--00000000-0000-4000-8000-%012d", type, idnum);
+	snprintf(o->meta.spec_version, sizeof o->meta.spec_version, "2.1");
+	o->meta.version_us = version_us;
+	if (version_us)
+		ts_format(version_us, 3, o->meta.version);
+	o->meta.modified_us = version_us;
+	o->meta.revoked = revoked;
+	o->meta.tlp = TLP_GREEN;
+	o->meta.valid_until_us = version_us ? version_us + 3600 * SEC : 0;
+	snprintf(o->json, sizeof o->json,
+	         "{\"type\":\"%s\",\"id\":\"%s\",\"modified\":\"%s\",\"revoked\":%s}", type,
+	         o->meta.id, o->meta.version, revoked ? "true" : "false");
+	o->in.json = slice_from_cstr(o->json);
+	o->in.meta = &o->meta;
+	o->in.collection = coll;
+	o->in.producer = 7;
+	if (domain) {
+		snprintf(o->val[0], sizeof o->val[0], "%s", domain);
+		snprintf(o->val[1], sizeof o->val[1], "www.%s", domain);
+		o->obs[0] = (struct store_obs){ OBS_DOMAIN, slice_from_cstr(o->val[0]) };
+		o->obs[1] = (struct store_obs){ OBS_DOMAIN, slice_from_cstr(o->val[1]) };
+		o->in.obs = o->obs;
+		o->in.nobs = 2;
+	}
+}
+
+static enum tcerr
+add1(struct store *s, struct obj *o, struct store_append_out *out)
+{
+	struct diag d;
+	return store_append(s, &o->in, 1, out, NULL, NULL, &d);
+}
+
+/* --- unindex recorder --- */
+struct unidx {
+	size_t n;
+	uint32_t ref[16];
+	char value[16][64];
+	struct store *s;
+	uint64_t versions_seen; /* store stats at callback time */
+};
+
+static void
+unindex_cb(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
+{
+	struct unidx *u = ctx;
+	assert_int_equal(kind, OBS_DOMAIN);
+	if (u->n < 16) {
+		u->ref[u->n] = ref;
+		snprintf(u->value[u->n], sizeof u->value[0], "%.*s", (int)value.len, value.p);
+	}
+	u->n++;
+	if (u->s) {
+		struct store_stats st;
+		assert_int_equal(store_stats(u->s, &st), TC_OK);
+		u->versions_seen = st.versions;
+	}
+}
+
+/* --- query recorder --- */
+struct rows {
+	size_t n;
+	uint64_t seq[64];
+	char id[64][80];
+	bool first[64], last[64];
+	int64_t version_us[64];
+	size_t skip_every; /* SKIP rows whose seq is a multiple of this (0: never) */
+	uint64_t stop_at;  /* STOP at this seq (0: never) */
+};
+
+static enum store_row_verdict
+row_cb(void *ctx, const struct store_row *r)
+{
+	struct rows *w = ctx;
+	if (w->stop_at && r->seq == w->stop_at)
+		return STORE_ROW_STOP;
+	if (w->skip_every && r->seq % w->skip_every == 0)
+		return STORE_ROW_SKIP;
+	assert_true(w->n < 64);
+	w->seq[w->n] = r->seq;
+	snprintf(w->id[w->n], sizeof w->id[0], "%s", r->id);
+	w->first[w->n] = r->is_first;
+	w->last[w->n] = r->is_last;
+	w->version_us[w->n] = r->version_us;
+	/* the stored JSON comes back byte for byte */
+	assert_true(r->json.len > 10 && r->json.p[0] == '{');
+	assert_non_null(strstr(r->json.p, r->id) ? r->json.p : NULL);
+	assert_true(strcmp(r->spec_version, "2.1") == 0 || strcmp(r->spec_version, "2.0") == 0);
+	assert_int_equal(r->producer, 7);
+	w->n++;
+	return STORE_ROW_TAKE;
+}
+
+static size_t
+run_query(struct store *s, const struct store_query *q, struct rows *w, bool *more)
+{
+	struct diag d;
+	assert_int_equal(store_query(s, q, row_cb, w, more, &d), TC_OK);
+	return w->n;
+}
+
+/* --- fixtures --- */
+static int
+open_with(void **state, const char *kind)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct diag d;
+	if (strcmp(kind, "sqlite") == 0) {
+		snprintf(f->path, sizeof f->path, "/tmp/tocsin-test-store-XXXXXX");
+		int fd = mkstemp(f->path);
+		assert_true(fd >= 0);
+		close(fd);
+		unlink(f->path);
+		snprintf(f->spec, sizeof f->spec, "sqlite:%s", f->path);
+	} else {
+		snprintf(f->spec, sizeof f->spec, "memory:");
+	}
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_OK);
+	struct store_collection c;
+	assert_int_equal(store_collection_add(f->s, "default", NULL, "Default", NULL, &c, &d), TC_OK);
+	f->coll = c.num;
+	assert_int_equal(store_collection_add(f->s, "second", NULL, NULL, NULL, &c, &d), TC_OK);
+	f->coll2 = c.num;
+	*state = f;
+	return 0;
+}
+
+static int
+setup_memory(void **state)
+{
+	return open_with(state, "memory");
+}
+
+static int
+setup_sqlite(void **state)
+{
+	return open_with(state, "sqlite");
+}
+
+static void
+remove_db(const char *path)
+{
+	char p[128];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->s);
+	if (f->path[0])
+		remove_db(f->path);
+	free(f);
+	return 0;
+}
+
+/* --- conformance tests --- */
+
+static void
+test_append_new(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b;
+	struct store_append_out oa, ob;
+	mk(&a, f->coll, "indicator", 1, T0, false, "evil.example");
+	mk(&b, f->coll, "indicator", 2, T0, false, "bad.example");
+	int64_t before = ts_now_us();
+	assert_int_equal(add1(f->s, &a, &oa), TC_OK);
+	assert_int_equal(add1(f->s, &b, &ob), TC_OK);
+	assert_int_equal(oa.status, STORE_ADDED);
+	assert_int_equal(oa.seq, 1);
+	assert_int_equal(ob.seq, 2);
+	assert_int_not_equal(oa.ref, 0);
+	assert_int_not_equal(oa.ref, ob.ref);
+	assert_true(oa.current && oa.indexable);
+	assert_true(oa.date_added_us >= before);
+	assert_true(ob.date_added_us > oa.date_added_us);
+}
+
+static void
+test_date_added_strictly_increasing_in_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct obj o[5];
+	struct store_obj_in in[5];
+	struct store_append_out out[5];
+	struct diag d;
+	for (int i = 0; i < 5; i++) {
+		mk(&o[i], f->coll, "indicator", 10 + i, T0, false, NULL);
+		in[i] = o[i].in;
+	}
+	assert_int_equal(store_append(f->s, in, 5, out, NULL, NULL, &d), TC_OK);
+	for (int i = 1; i < 5; i++) {
+		assert_int_equal(out[i].seq, out[i - 1].seq + 1);
+		assert_true(out[i].date_added_us > out[i - 1].date_added_us);
+	}
+}
+
+static void
+test_duplicate(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, a2;
+	struct store_append_out o1, o2, ob[2];
+	struct diag d;
+	mk(&a, f->coll, "indicator", 1, T0, false, "evil.example");
+	assert_int_equal(add1(f->s, &a, &o1), TC_OK);
+	assert_int_equal(add1(f->s, &a, &o2), TC_OK);
+	assert_int_equal(o2.status, STORE_DUPLICATE);
+	assert_int_equal(o2.seq, o1.seq);
+	assert_int_equal(o2.date_added_us, o1.date_added_us);
+	assert_int_equal(o2.ref, o1.ref);
+	assert_true(o2.current);
+
+	/* twice in one batch: the second is a duplicate of the first */
+	mk(&a2, f->coll, "indicator", 2, T0, false, NULL);
+	struct store_obj_in in[2] = { a2.in, a2.in };
+	assert_int_equal(store_append(f->s, in, 2, ob, NULL, NULL, &d), TC_OK);
+	assert_int_equal(ob[0].status, STORE_ADDED);
+	assert_int_equal(ob[1].status, STORE_DUPLICATE);
+	assert_int_equal(ob[1].seq, ob[0].seq);
+
+	/* the same id in another collection is another object */
+	struct obj c;
+	struct store_append_out oc;
+	mk(&c, f->coll2, "indicator", 1, T0, false, NULL);
+	assert_int_equal(add1(f->s, &c, &oc), TC_OK);
+	assert_int_equal(oc.status, STORE_ADDED);
+	assert_int_not_equal(oc.ref, o1.ref);
+
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.versions, 3);
+	assert_int_equal(st.objects, 3);
+}
+
+static void
+test_unversioned_sco_duplicate(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a;
+	struct store_append_out o1, o2;
+	mk(&a, f->coll, "domain-name", 5, 0, false, "evil.example");
+	assert_int_equal(add1(f->s, &a, &o1), TC_OK);
+	assert_int_equal(add1(f->s, &a, &o2), TC_OK);
+	assert_int_equal(o1.status, STORE_ADDED);
+	assert_int_equal(o2.status, STORE_DUPLICATE);
+	assert_true(o1.indexable);
+}
+
+static void
+test_new_version_unindexes_previous(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2;
+	struct store_append_out o1, o2;
+	struct diag d;
+	struct unidx u = { .s = f->s };
+	mk(&v1, f->coll, "indicator", 1, T0, false, "old.example");
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, false, "new.example");
+	assert_int_equal(store_append(f->s, &v1.in, 1, &o1, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(u.n, 0);
+	assert_int_equal(store_append(f->s, &v2.in, 1, &o2, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(o2.status, STORE_ADDED);
+	assert_int_equal(o2.ref, o1.ref);
+	assert_true(o2.seq > o1.seq);
+	assert_true(o2.current && o2.indexable);
+	assert_int_equal(u.n, 2);
+	assert_int_equal(u.ref[0], o1.ref);
+	assert_true((strcmp(u.value[0], "old.example") == 0 &&
+	             strcmp(u.value[1], "www.old.example") == 0) ||
+	            (strcmp(u.value[1], "old.example") == 0 &&
+	             strcmp(u.value[0], "www.old.example") == 0));
+	/* told after commit: the new version was already visible */
+	assert_int_equal(u.versions_seen, 2);
+
+	/* the current version is v2 */
+	struct rows w = { 0 };
+	assert_int_equal(store_get_ref(f->s, o1.ref, row_cb, &w), TC_OK);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.seq[0], o2.seq);
+	assert_true(w.last[0] && !w.first[0]);
+}
+
+static void
+test_out_of_order_version(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, v3;
+	struct store_append_out o;
+	struct diag d;
+	struct unidx u = { 0 };
+	mk(&v2, f->coll, "indicator", 1, T0 + 2 * SEC, false, "two.example");
+	mk(&v1, f->coll, "indicator", 1, T0, false, "one.example");
+	mk(&v3, f->coll, "indicator", 1, T0 + SEC, false, "three.example");
+	assert_int_equal(store_append(f->s, &v2.in, 1, &o, unindex_cb, &u, &d), TC_OK);
+	uint64_t seq2 = o.seq;
+	assert_int_equal(store_append(f->s, &v1.in, 1, &o, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	assert_false(o.current);
+	assert_false(o.indexable);
+	uint64_t seq1 = o.seq;
+	assert_int_equal(store_append(f->s, &v3.in, 1, &o, unindex_cb, &u, &d), TC_OK);
+	assert_false(o.current);
+	uint64_t seq3 = o.seq;
+	assert_int_equal(u.n, 0);
+
+	struct store_query q = { .collection = f->coll, .versions = STORE_V_ALL };
+	struct rows w = { 0 };
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(w.first[i], w.seq[i] == seq1);
+		assert_int_equal(w.last[i], w.seq[i] == seq2);
+	}
+	(void)seq3;
+	q.versions = STORE_V_FIRST;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], seq1);
+	q.versions = STORE_V_LAST;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], seq2);
+	q.versions = STORE_V_FIRST | STORE_V_LAST;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+
+	/* the index sees only the current version's observables */
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.observables[OBS_DOMAIN], 2);
+}
+
+static enum tcerr
+count_indexable(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
+                int64_t valid_until_us)
+{
+	size_t *n = ctx;
+	assert_true(valid_until_us > 0);
+	(*n)++;
+	return TC_OK;
+}
+
+static void
+test_revocation(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, other;
+	struct store_append_out o1, o2, oo;
+	struct diag d;
+	struct unidx u = { 0 };
+	mk(&v1, f->coll, "indicator", 1, T0, false, "evil.example");
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, true, "evil.example");
+	mk(&other, f->coll, "indicator", 2, T0, false, "other.example");
+	assert_int_equal(add1(f->s, &v1, &o1), TC_OK);
+	assert_int_equal(add1(f->s, &other, &oo), TC_OK);
+	size_t n = 0;
+	assert_int_equal(store_scan_indexable(f->s, count_indexable, &n, &d), TC_OK);
+	assert_int_equal(n, 4);
+
+	assert_int_equal(store_append(f->s, &v2.in, 1, &o2, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(o2.status, STORE_ADDED);
+	assert_true(o2.current);
+	assert_false(o2.indexable);
+	assert_int_equal(u.n, 2);
+	assert_int_equal(u.ref[0], o1.ref);
+	n = 0;
+	assert_int_equal(store_scan_indexable(f->s, count_indexable, &n, &d), TC_OK);
+	assert_int_equal(n, 2); /* only other's */
+
+	/* a revoked current version stays queryable as the last version */
+	struct store_query q = { .collection = f->coll };
+	struct rows w = { 0 };
+	const char *ids[] = { v1.meta.id };
+	q.ids = ids;
+	q.nids = 1;
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], o2.seq);
+
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.revoked, 1);
+	assert_int_equal(st.indicators, 1);
+	assert_int_equal(st.observables[OBS_DOMAIN], 2);
+
+	/* a newer version after a revoked one does not unindex again */
+	struct obj v3;
+	struct store_append_out o3;
+	memset(&u, 0, sizeof u);
+	mk(&v3, f->coll, "indicator", 1, T0 + 2 * SEC, false, "evil.example");
+	assert_int_equal(store_append(f->s, &v3.in, 1, &o3, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(u.n, 0);
+	assert_true(o3.indexable);
+}
+
+static void
+test_versions_within_one_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, v3;
+	struct store_append_out out[3], o;
+	struct diag d;
+	struct unidx u = { 0 };
+	mk(&v1, f->coll, "indicator", 1, T0, false, "a.example");
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, false, "b.example");
+	mk(&v3, f->coll, "indicator", 1, T0 + 2 * SEC, false, "c.example");
+	struct store_obj_in in[2] = { v1.in, v2.in };
+	assert_int_equal(store_append(f->s, in, 2, out, unindex_cb, &u, &d), TC_OK);
+	assert_false(out[0].current);
+	assert_true(out[1].current && out[1].indexable);
+	assert_int_equal(u.n, 0); /* v1 was never indexable */
+
+	/* v3 then a duplicate of v2 in one batch: v2 is no longer current */
+	struct store_obj_in in2[2] = { v3.in, v2.in };
+	assert_int_equal(store_append(f->s, in2, 2, out, unindex_cb, &u, &d), TC_OK);
+	assert_true(out[0].current);
+	assert_int_equal(out[1].status, STORE_DUPLICATE);
+	assert_false(out[1].current);
+	assert_int_equal(u.n, 2);
+	assert_true(strstr(u.value[0], "b.example") != NULL);
+	(void)o;
+}
+
+static void
+test_failed_batch_stores_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b;
+	struct store_append_out out[2];
+	struct diag d;
+	mk(&a, f->coll, "indicator", 1, T0, false, "evil.example");
+	mk(&b, 999, "indicator", 2, T0, false, NULL);
+	struct store_obj_in in[2] = { a.in, b.in };
+	assert_int_equal(store_append(f->s, in, 2, out, NULL, NULL, &d), TC_ENOTFOUND);
+	assert_non_null(strstr(d.msg, "in[1]"));
+	assert_non_null(strstr(d.msg, "999"));
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.versions, 0);
+	assert_int_equal(st.objects, 0);
+	struct rows w = { 0 };
+	struct store_query q = { 0 };
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 0);
+	/* the log continues from 1 */
+	assert_int_equal(add1(f->s, &a, out), TC_OK);
+	assert_int_equal(out[0].seq, 1);
+	assert_int_equal(out[0].ref, 1);
+
+	/* malformed input is refused before anything happens */
+	struct store_obj_in bad = a.in;
+	bad.meta = NULL;
+	assert_int_equal(store_append(f->s, &bad, 1, out, NULL, NULL, &d), TC_EINVAL);
+	bad = a.in;
+	bad.json = slice_make("", 0);
+	assert_int_equal(store_append(f->s, &bad, 1, out, NULL, NULL, &d), TC_EINVAL);
+	struct store_obs o = { 0, SLICE_LIT("x") };
+	bad = a.in;
+	bad.obs = &o;
+	bad.nobs = 1;
+	assert_int_equal(store_append(f->s, &bad, 1, out, NULL, NULL, &d), TC_EINVAL);
+	assert_int_equal(store_append(f->s, &a.in, 0, out, NULL, NULL, &d), TC_OK);
+}
+
+/* Six objects in two collections, two types, one with three versions. */
+static void
+load_six(struct fixture *f, struct store_append_out *out)
+{
+	static struct obj o[8];
+	struct store_obj_in in[8];
+	struct diag d;
+	mk(&o[0], f->coll, "indicator", 1, T0, false, "a.example");
+	mk(&o[1], f->coll, "malware", 2, T0, false, NULL);
+	mk(&o[2], f->coll, "indicator", 3, T0, false, "c.example");
+	mk(&o[3], f->coll2, "indicator", 4, T0, false, "d.example");
+	mk(&o[4], f->coll, "indicator", 1, T0 + SEC, false, "a.example");
+	mk(&o[5], f->coll, "malware", 6, T0, false, NULL);
+	snprintf(o[5].meta.spec_version, sizeof o[5].meta.spec_version, "2.0");
+	mk(&o[6], f->coll, "indicator", 1, T0 + 2 * SEC, false, "a.example");
+	mk(&o[7], f->coll, "indicator", 8, T0, false, "h.example");
+	for (int i = 0; i < 8; i++)
+		in[i] = o[i].in;
+	/* seq 1..8; seq 5 and 7 are versions 2 and 3 of object 1 */
+	assert_int_equal(store_append(f->s, in, 8, out, NULL, NULL, &d), TC_OK);
+}
+
+static void
+test_query_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct rows w;
+	struct store_query q;
+	bool more;
+
+	/* default: last versions of every collection, in log order */
+	memset(&q, 0, sizeof q);
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, &more), 6);
+	assert_false(more);
+	uint64_t want_last[] = { 2, 3, 4, 6, 7, 8 };
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(w.seq[i], want_last[i]);
+
+	/* collection */
+	q.collection = f->coll2;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], 4);
+	q.collection = f->coll;
+
+	/* all versions */
+	q.versions = STORE_V_ALL;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 7);
+
+	/* exact versions, alone and ORed with first */
+	int64_t exact[] = { T0 + SEC };
+	q.versions = 0;
+	q.version_us = exact;
+	q.nversion_us = 1;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], 5);
+	q.versions = STORE_V_FIRST;
+	const char *id1[] = { "indicator--00000000-0000-4000-8000-000000000001" };
+	q.ids = id1;
+	q.nids = 1;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+	assert_int_equal(w.seq[0], 1);
+	assert_int_equal(w.seq[1], 5);
+	q.version_us = NULL;
+	q.nversion_us = 0;
+
+	/* ids: ORed */
+	const char *ids[] = { "indicator--00000000-0000-4000-8000-000000000001",
+		              "malware--00000000-0000-4000-8000-000000000002",
+		              "indicator--00000000-0000-4000-8000-000000000099" };
+	q.ids = ids;
+	q.nids = 3;
+	q.versions = STORE_V_LAST;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+	assert_int_equal(w.seq[0], 2);
+	assert_int_equal(w.seq[1], 7);
+	q.ids = NULL;
+	q.nids = 0;
+
+	/* types */
+	const char *types[] = { "malware" };
+	q.types = types;
+	q.ntypes = 1;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+	assert_int_equal(w.seq[0], 2);
+	assert_int_equal(w.seq[1], 6);
+	q.types = NULL;
+	q.ntypes = 0;
+
+	/* spec versions */
+	const char *sv[] = { "2.0" };
+	q.spec_versions = sv;
+	q.nspec_versions = 1;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], 6);
+	q.spec_versions = NULL;
+	q.nspec_versions = 0;
+
+	/* TAXII 2.1 §3.4.1: added_after is exclusive */
+	q.versions = STORE_V_ALL;
+	q.added_after_us = out[2].date_added_us;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 4);
+	assert_int_equal(w.seq[0], 5);
+	q.added_after_us = 0;
+
+	/* after_seq is exclusive */
+	q.after_seq = 6;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+	assert_int_equal(w.seq[0], 7);
+	q.after_seq = 0;
+
+	/* limit and more */
+	q.limit = 3;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, &more), 3);
+	assert_true(more);
+	q.limit = 7;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, &more), 7);
+	assert_false(more);
+
+	/* SKIP does not count towards limit */
+	q.limit = 3;
+	memset(&w, 0, sizeof w);
+	w.skip_every = 2; /* skips seq 2 */
+	assert_int_equal(run_query(f->s, &q, &w, &more), 3);
+	assert_int_equal(w.seq[0], 1);
+	assert_int_equal(w.seq[1], 3);
+	assert_int_equal(w.seq[2], 5);
+	assert_true(more);
+
+	/* STOP ends the query; the stopped row remains */
+	q.limit = 0;
+	memset(&w, 0, sizeof w);
+	w.stop_at = 3;
+	assert_int_equal(run_query(f->s, &q, &w, &more), 2);
+	assert_true(more);
+}
+
+static void
+test_query_limits(void **state)
+{
+	struct fixture *f = *state;
+	static const char *ids[STORE_QUERY_LIST_MAX + 1];
+	for (size_t i = 0; i <= STORE_QUERY_LIST_MAX; i++)
+		ids[i] = "indicator--00000000-0000-4000-8000-000000000001";
+	struct store_query q = { .ids = ids, .nids = STORE_QUERY_LIST_MAX + 1 };
+	struct rows w = { 0 };
+	struct diag d;
+	assert_int_equal(store_query(f->s, &q, row_cb, &w, NULL, &d), TC_ELIMIT);
+	q.nids = STORE_QUERY_LIST_MAX;
+	assert_int_equal(store_query(f->s, &q, row_cb, &w, NULL, &d), TC_OK);
+}
+
+static void
+test_caller_date_added_orders_queries(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b;
+	struct store_append_out oa, ob;
+	mk(&a, f->coll, "indicator", 1, T0, false, NULL);
+	mk(&b, f->coll, "indicator", 2, T0, false, NULL);
+	assert_int_equal(add1(f->s, &a, &oa), TC_OK);
+	b.in.date_added_us = T0; /* migrated: older than anything assigned */
+	assert_int_equal(add1(f->s, &b, &ob), TC_OK);
+	assert_int_equal(ob.date_added_us, T0);
+	assert_true(ob.seq > oa.seq);
+	struct store_query q = { 0 };
+	struct rows w = { 0 };
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 2);
+	assert_int_equal(w.seq[0], ob.seq);
+	assert_int_equal(w.seq[1], oa.seq);
+	/* later assigned dates stay above every stored one */
+	struct obj c;
+	struct store_append_out oc;
+	mk(&c, f->coll, "indicator", 3, T0, false, NULL);
+	assert_int_equal(add1(f->s, &c, &oc), TC_OK);
+	assert_true(oc.date_added_us > oa.date_added_us);
+}
+
+struct coll_list {
+	size_t n;
+	char alias[8][STORE_ALIAS_MAX + 1];
+};
+
+static enum tcerr
+coll_cb(void *ctx, const struct store_collection *c)
+{
+	struct coll_list *l = ctx;
+	if (l->n < 8)
+		snprintf(l->alias[l->n], sizeof l->alias[0], "%s", c->alias);
+	l->n++;
+	return TC_OK;
+}
+
+static void
+test_collections(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c, g;
+	struct diag d;
+	assert_int_equal(store_collection_add(f->s, "default", NULL, NULL, NULL, NULL, &d),
+	                 TC_EEXIST);
+	assert_int_equal(store_collection_add(f->s, "Bad", NULL, NULL, NULL, NULL, &d), TC_EINVAL);
+	assert_int_equal(store_collection_add(f->s, "-x", NULL, NULL, NULL, NULL, &d), TC_EINVAL);
+	assert_int_equal(store_collection_add(f->s, "", NULL, NULL, NULL, NULL, &d), TC_EINVAL);
+	char longalias[STORE_ALIAS_MAX + 2];
+	memset(longalias, 'a', sizeof longalias - 1);
+	longalias[STORE_ALIAS_MAX + 1] = '\0';
+	assert_int_equal(store_collection_add(f->s, longalias, NULL, NULL, NULL, NULL, &d),
+	                 TC_EINVAL);
+	longalias[STORE_ALIAS_MAX] = '\0';
+	assert_int_equal(store_collection_add(f->s, longalias, NULL, NULL, NULL, NULL, &d), TC_OK);
+	assert_int_equal(store_collection_add(f->s, "ok", "not-a-uuid", NULL, NULL, NULL, &d),
+	                 TC_EINVAL);
+	assert_int_equal(store_collection_add(f->s, "feeds.bank_1", "91A7B528-80EB-42ED-A74D-C6FBD5A26116",
+	                                      "Bank feeds", "From banks", &c, &d),
+	                 TC_OK);
+	assert_string_equal(c.uuid, "91a7b528-80eb-42ed-a74d-c6fbd5a26116");
+	assert_int_equal(store_collection_add(f->s, "other", "91a7b528-80eb-42ed-a74d-c6fbd5a26116",
+	                                      NULL, NULL, NULL, &d),
+	                 TC_EEXIST);
+
+	assert_int_equal(store_collection_find(f->s, "feeds.bank_1", &g), TC_OK);
+	assert_int_equal(g.num, c.num);
+	assert_string_equal(g.title, "Bank feeds");
+	assert_string_equal(g.description, "From banks");
+	assert_int_equal(store_collection_find(f->s, "91A7B528-80EB-42ED-A74D-C6FBD5A26116", &g),
+	                 TC_OK);
+	assert_int_equal(g.num, c.num);
+	assert_int_equal(store_collection_find(f->s, "nope", &g), TC_ENOTFOUND);
+	assert_int_equal(store_collection_find(f->s, "default", &g), TC_OK);
+	assert_int_equal(g.num, f->coll);
+	assert_string_equal(g.title, "Default");
+	/* a generated uuid is a v4 uuid */
+	assert_int_equal(strlen(g.uuid), 36);
+	assert_int_equal(g.uuid[14], '4');
+
+	struct coll_list l = { 0 };
+	assert_int_equal(store_collection_list(f->s, coll_cb, &l), TC_OK);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.alias[0], "default");
+	assert_string_equal(l.alias[1], "second");
+	assert_string_equal(l.alias[2], longalias);
+	assert_string_equal(l.alias[3], "feeds.bank_1");
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.collections, 4);
+}
+
+static void
+test_stats(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.log_position, 8);
+	assert_int_equal(st.versions, 8);
+	assert_int_equal(st.objects, 6);
+	assert_int_equal(st.indicators, 4);
+	assert_int_equal(st.revoked, 0);
+	assert_int_equal(st.observables[OBS_DOMAIN], 8);
+	assert_int_equal(st.observables[OBS_IPV4], 0);
+}
+
+static void
+test_get_ref(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct rows w = { 0 };
+	assert_int_equal(store_get_ref(f->s, out[0].ref, row_cb, &w), TC_OK);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.seq[0], 7);
+	assert_int_equal(w.version_us[0], T0 + 2 * SEC);
+	assert_string_equal(w.id[0], "indicator--00000000-0000-4000-8000-000000000001");
+	assert_int_equal(store_get_ref(f->s, 0, row_cb, &w), TC_ENOTFOUND);
+	assert_int_equal(store_get_ref(f->s, 1000, row_cb, &w), TC_ENOTFOUND);
+}
+
+static void
+test_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(store_setting_get(f->s, "hub_id", &b), TC_ENOTFOUND);
+	assert_int_equal(store_setting_set(f->s, "hub_id", "hub-a"), TC_OK);
+	assert_int_equal(store_setting_get(f->s, "hub_id", &b), TC_OK);
+	assert_string_equal(b.p, "hub-a");
+	assert_int_equal(store_setting_set(f->s, "hub_id", "hub-b"), TC_OK);
+	buf_clear(&b);
+	assert_int_equal(store_setting_get(f->s, "hub_id", &b), TC_OK);
+	assert_string_equal(b.p, "hub-b");
+	assert_int_equal(store_setting_set(f->s, "schema_version", "99"), TC_EPERM);
+	assert_int_equal(store_setting_set(f->s, "", "x"), TC_EINVAL);
+	char big[STORE_SETTING_KEY_MAX + 2];
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(store_setting_set(f->s, big, "x"), TC_ELIMIT);
+	buf_reset(&b);
+}
+
+/* --- sqlite only --- */
+
+static void
+test_sqlite_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8], o;
+	struct diag d;
+	load_six(f, out);
+	assert_int_equal(store_setting_set(f->s, "hub_id", "hub-a"), TC_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_OK);
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.versions, 8);
+	assert_int_equal(st.objects, 6);
+	assert_int_equal(st.collections, 2);
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(store_setting_get(f->s, "hub_id", &b), TC_OK);
+	assert_string_equal(b.p, "hub-a");
+	buf_clear(&b);
+	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
+	assert_string_equal(b.p, "1");
+	buf_reset(&b);
+	struct store_collection c;
+	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
+	assert_int_equal(c.num, f->coll2);
+	/* the log continues, and an old object is still known */
+	struct obj a, n;
+	mk(&a, f->coll, "indicator", 3, T0, false, "c.example");
+	assert_int_equal(add1(f->s, &a, &o), TC_OK);
+	assert_int_equal(o.status, STORE_DUPLICATE);
+	assert_int_equal(o.seq, 3);
+	mk(&n, f->coll, "indicator", 77, T0, false, NULL);
+	assert_int_equal(add1(f->s, &n, &o), TC_OK);
+	assert_int_equal(o.seq, 9);
+	assert_int_equal(o.ref, 7);
+	assert_true(o.date_added_us > out[7].date_added_us);
+}
+
+static void
+test_sqlite_not_a_database(void **state)
+{
+	char path[] = "/tmp/tocsin-test-garbage-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	char junk[4096];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 7 + 3);
+	assert_int_equal(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+	close(fd);
+	struct store *s = NULL;
+	struct diag d;
+	char spec[64];
+	snprintf(spec, sizeof spec, "sqlite:%s", path);
+	assert_int_equal(store_open(spec, &s, &d), TC_EDB);
+	assert_null(s);
+	assert_non_null(strstr(d.msg, path));
+	/* a bare path means sqlite too */
+	assert_int_equal(store_open(path, &s, &d), TC_EDB);
+	remove_db(path);
+}
+
+static void
+test_sqlite_foreign_database(void **state)
+{
+	char path[] = "/tmp/tocsin-test-foreign-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store *s = NULL;
+	struct diag d;
+	assert_int_equal(store_open(path, &s, &d), TC_EDB);
+	assert_non_null(strstr(d.msg, path));
+	assert_non_null(strstr(d.msg, "not a tocsin database"));
+	remove_db(path);
+}
+
+static void
+test_sqlite_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE settings SET value = '9999' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	struct diag d;
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_EUNSUPPORTED);
+	assert_null(f->s);
+	assert_non_null(strstr(d.msg, "9999"));
+	assert_non_null(strstr(d.msg, f->path));
+}
+
+static void
+test_bad_spec(void **state)
+{
+	struct store *s = NULL;
+	struct diag d;
+	assert_int_equal(store_open("", &s, &d), TC_EINVAL);
+	assert_int_equal(store_open("sqlite:", &s, &d), TC_EINVAL);
+	assert_int_not_equal(store_open("sqlite:/nonexistent-dir/x/y.db", &s, &d), TC_OK);
+	assert_null(s);
+}
+
+#define CONFORMANCE(setup)                                                                        \
+	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
+	                                teardown),                                                 \
+	cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),                          \
+	cmocka_unit_test_setup_teardown(test_unversioned_sco_duplicate, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_new_version_unindexes_previous, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_out_of_order_version, setup, teardown),               \
+	cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_failed_batch_stores_nothing, setup, teardown),        \
+	cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),                      \
+	cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),                       \
+	cmocka_unit_test_setup_teardown(test_caller_date_added_orders_queries, setup, teardown),   \
+	cmocka_unit_test_setup_teardown(test_collections, setup, teardown),                        \
+	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),                              \
+	cmocka_unit_test_setup_teardown(test_get_ref, setup, teardown),                            \
+	cmocka_unit_test_setup_teardown(test_settings, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest memory[] = { CONFORMANCE(setup_memory) };
+	const struct CMUnitTest sqlite[] = {
+		CONFORMANCE(setup_sqlite),
+		cmocka_unit_test_setup_teardown(test_sqlite_reopen, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_newer_schema, setup_sqlite, teardown),
+		cmocka_unit_test(test_sqlite_not_a_database),
+		cmocka_unit_test(test_sqlite_foreign_database),
+		cmocka_unit_test(test_bad_spec),
+	};
+	int rc = cmocka_run_group_tests_name("store-memory", memory, NULL, NULL);
+	rc |= cmocka_run_group_tests_name("store-sqlite", sqlite, NULL, NULL);
+	return rc;
+}
