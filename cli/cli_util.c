@@ -47,7 +47,7 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "tocsin %s: ", cmd->name);
+	fputs("tocsin: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -103,7 +103,7 @@ cli_parse_kind(const struct cli_cmd *cmd, const char *name, enum obs_kind *out)
 {
 	if (obs_kind_parse(slice_from_cstr(name), out) == TC_OK)
 		return true;
-	fprintf(stderr, "tocsin %s: unknown kind '%s'; kinds are:", cmd->name, name);
+	fprintf(stderr, "tocsin: unknown kind '%s'; kinds are:", name);
 	for (int k = 1; k <= OBS_KIND_MAX; k++)
 		fprintf(stderr, " %s", obs_kind_name((enum obs_kind)k));
 	fputc('\n', stderr);

@@ -45,7 +45,7 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints cmd's usage on f. */
 void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
 
-/* Prints "tocsin CMD: message" and cmd's usage on stderr; returns
+/* Prints "tocsin: message" and cmd's usage on stderr; returns
  * CLI_EXIT_USAGE, so a command can `return cli_usage_error(...)`. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

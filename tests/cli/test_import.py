@@ -190,3 +190,37 @@ def test_summary_goes_to_stdout_only(data, tmp_path):
     p = run("import", "--data", data, f, check_rc=0)
     assert p.stdout.strip() == "imported 3, duplicates 0, rejected 0"
     assert "\r" not in p.stderr, "no progress bar when stderr is not a terminal"
+
+
+def test_progress_bar_only_on_a_terminal_for_large_input(data, tmp_path):
+    import os
+    import pty
+    import subprocess
+    from conftest import BIN
+    objs = [indicator(f"[domain-name:value = 'p{i}.evil-c2.net']", description="x" * 400)
+            for i in range(2500)]
+    f = write_jsonl(tmp_path / "large.jsonl", objs)
+    assert f.stat().st_size > 1024 * 1024
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([BIN, "import", "--data", str(data), str(f)], stdout=subprocess.PIPE,
+                           stderr=slave, text=True, timeout=120)
+        os.close(slave)
+        slave = -1
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 0
+    assert p.stdout == "imported 2500, duplicates 0, rejected 0\n", "stdout stays clean"
+    assert b"large.jsonl [" in err and b"%" in err, err[:200]
+    assert err.endswith(b"\r\x1b[K"), "the bar is erased at the end"
