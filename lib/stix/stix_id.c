@@ -241,6 +241,12 @@ jcs_double(struct buf *out, double v)
 void
 jcs_append(struct buf *out, const json_t *v)
 {
+	if (!v) {
+		/* no value: record it like any other failed append */
+		if (out->err == TC_OK)
+			out->err = TC_EINVAL;
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		size_t n = json_object_size(v), i = 0;

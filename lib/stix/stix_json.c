@@ -177,7 +177,12 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 		rc = code == json_error_out_of_memory ? TC_ENOMEM : TC_EINVAL;
 		if (code == json_error_stack_overflow)
 			rc = TC_ELIMIT;
-		diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
+		/* jansson's text names its own flag for NUL; say it plainly. */
+		if (code == json_error_null_character)
+			diag_set(d, rc, "line %d, column %d: \\u0000 is not allowed in strings",
+			         err.line, err.column);
+		else
+			diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
 		if (d) {
 			d->line = err.line;
 			d->column = err.column;

@@ -292,7 +292,8 @@ keyword(const char *p, size_t n)
 		{ "WITHIN", TK_WITHIN }, { "REPEATS", TK_REPEATS }, { "TIMES", TK_TIMES },
 		{ "true", TK_BOOL }, { "false", TK_BOOL },
 	};
-	if (n < 2 || n > 10)
+	/* keywords are upper case but for true/false; most names are not */
+	if (n < 2 || n > 10 || !((p[0] >= 'A' && p[0] <= 'Z') || p[0] == 't' || p[0] == 'f'))
 		return TK_IDENT;
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
 		if (kw[i].w[0] == p[0] && strlen(kw[i].w) == n && memcmp(kw[i].w, p, n) == 0)
@@ -1005,8 +1006,9 @@ parse_prop_test(struct parser *ps)
 		break;
 	default:
 		/* LIKE, MATCHES, ISSUBSET, ISSUPERSET take a StringLiteral. The
-		 * MATCHES string is a PCRE (§9.4.2); it is NOT compiled or
-		 * checked here. */
+		 * MATCHES string is a PCRE (STIX 2.1 §9, Comparison Operators);
+		 * it is NOT compiled or checked here (known gap): a bad
+		 * regular expression parses and fails only where matched. */
 		if (k != TK_STRING) {
 			snprintf(what, sizeof(what), "a string after %s", op_name(n->op));
 			expected(ps, what);
@@ -1044,7 +1046,8 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 		size_t off = ps->tok.off;
 		switch (ps->tok.kind) {
 		case TK_WITHIN:
-			/* STIX 2.1 §9.5: WITHIN <int|float> SECONDS, positive */
+			/* STIX 2.1 §9, Pattern Qualifiers: WITHIN <int|float>
+			 * SECONDS, a positive number */
 			if (n->has_within) {
 				fail_at(ps, TC_EINVAL, off, "duplicate WITHIN qualifier");
 				return false;
@@ -1178,7 +1181,8 @@ parse_obs_or(struct parser *ps)
 	return parse_chain(ps, TK_OR, SP_OBS_OR, parse_obs_and);
 }
 
-/* STIX 2.1 §9.6 precedence: FOLLOWEDBY binds loosest, then OR, then AND. */
+/* STIX 2.1 §9, Operator Precedence: FOLLOWEDBY binds loosest, then OR,
+ * then AND. */
 static struct sp_node *
 parse_obs_expressions(struct parser *ps)
 {

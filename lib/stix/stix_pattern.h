@@ -31,10 +31,12 @@
 #define STIX_PATTERN_MAX_DEPTH_DEFAULT 64    /* nesting of parentheses/brackets */
 #define STIX_PATTERN_MAX_NODES_DEFAULT 10000 /* AST nodes */
 
+/* A zero field means its default. Exceeding one is TC_ELIMIT, with a
+ * message naming the field ("... (max_depth)"). */
 struct sp_limits {
-	size_t max_len;
-	size_t max_depth;
-	size_t max_nodes;
+	size_t max_len;   /* bytes of pattern text */
+	size_t max_depth; /* '(' and '[' nesting, observation and comparison level */
+	size_t max_nodes; /* struct sp_node count */
 };
 
 enum sp_node_kind {
@@ -102,7 +104,11 @@ struct sp_node {
 	enum sp_op op;
 	struct sp_path path;
 	struct sp_const value;
-	/* qualifiers, on SP_OBSERVATION and on parenthesised observation groups */
+	/* qualifiers, on SP_OBSERVATION and on parenthesised observation groups
+	 * (on the group's top node). The qualifiers of one expression form a
+	 * set: their written order is not kept, and a group around a single
+	 * expression merges its qualifiers into that expression, where a
+	 * repeated kind is the "duplicate ... qualifier" error. */
 	bool has_within;
 	double within_seconds;
 	bool has_start_stop;
@@ -125,19 +131,26 @@ enum tcerr stix_pattern_parse(struct slice text, const struct sp_limits *lim,
                               struct stix_pattern **out, struct diag *d);
 void stix_pattern_free(struct stix_pattern *p);
 
-/* Called once per exact value. path_text is the object path written
- * canonically: "ipv4-addr:value", "file:hashes.'SHA-256'",
- * "network-traffic:dst_ref.value", "email-message:from_ref.value";
- * value is the constant (strings unescaped; ints as decimal text).
+/* Called once per exact value, in pattern order. path_text is the object
+ * path written canonically: "ipv4-addr:value", "file:hashes.'SHA-256'",
+ * "network-traffic:dst_ref.value", "email-message:from_ref.value" (a key is
+ * quoted unless it is [a-zA-Z_][a-zA-Z0-9_]* and not a keyword);
+ * value is the constant (strings unescaped; ints as decimal text; floats
+ * as the shortest decimal that reads back exactly; booleans "true"/"false";
+ * b'' and h'' as their decoded bytes; timestamps as written). Both are
+ * valid only during the call.
  * Return TC_OK to continue, anything else to stop (returned to the caller). */
 typedef enum tcerr (*stix_pattern_exact_cb)(void *ctx, const char *path_text,
                                             struct slice value, bool sufficient);
 
-/* Reports every exact value of p to cb (see top of file). */
+/* Reports every exact value of p to cb (see top of file). Returns TC_OK,
+ * TC_ENOMEM, or the first non-TC_OK value cb returned. */
 enum tcerr stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void *ctx);
 
 /* Appends a canonical re-serialisation of the pattern (single spaces,
- * canonical paths); parse(print(p)) yields the same AST. */
+ * canonical paths, parentheses only where needed, qualifiers in the order
+ * REPEATS, WITHIN, START..STOP, START/STOP times from their µs value);
+ * parse(print(p)) yields the same AST. Errors are recorded in out. */
 struct buf;
 void stix_pattern_print(const struct stix_pattern *p, struct buf *out);
 

@@ -229,6 +229,8 @@ report(struct exact_walk *w, const struct sp_node *n, const struct sp_const *c, 
 	return w->cb(w->ctx, w->path.p, v, sufficient);
 }
 
+#define EXACT_SMALL_STACK 32
+
 struct exact_item {
 	const struct sp_node *n;
 	bool sufficient;
@@ -242,10 +244,15 @@ stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void 
 
 	if (!p || !p->root)
 		return TC_OK;
-	/* a binary tree of nnodes nodes never needs more than nnodes + 1 slots */
-	struct exact_item *stack = malloc((p->nnodes + 1) * sizeof(*stack));
-	if (!stack)
-		return TC_ENOMEM;
+	/* a binary tree of nnodes nodes never needs more than nnodes + 1 slots;
+	 * small patterns (nearly all indicators) use the C stack */
+	struct exact_item small[EXACT_SMALL_STACK];
+	struct exact_item *stack = small;
+	if (p->nnodes + 1 > EXACT_SMALL_STACK) {
+		stack = malloc((p->nnodes + 1) * sizeof(*stack));
+		if (!stack)
+			return TC_ENOMEM;
+	}
 	buf_init(&w.path, 0);
 	buf_init(&w.val, 0);
 	size_t top = 0;
@@ -286,7 +293,8 @@ stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void 
 			break;
 		}
 	}
-	free(stack);
+	if (stack != small)
+		free(stack);
 	buf_reset(&w.path);
 	buf_reset(&w.val);
 	return rc;
