@@ -228,7 +228,7 @@ main(int argc, char **argv)
 {
 	size_t count = DEFAULT_COUNT, nq = DEFAULT_QUERIES;
 	uint64_t seed = 20260101;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		char *end;
 		if (i + 1 >= argc)
 			usage();
@@ -243,7 +243,6 @@ main(int argc, char **argv)
 			seed = v;
 		else
 			usage();
-		i++;
 	}
 	size_t nets = count / 100;
 
