@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "import/import.h"
@@ -344,7 +345,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 				return cli_usage_error(cmd, "'-' given more than once");
 			continue;
 		}
-		if (stat(argv[i], &st) != 0) {
+		if (stat(argv[i], &st) != 0 || access(argv[i], R_OK) != 0) {
 			cli_err("%s: %s", argv[i], strerror(errno));
 			return CLI_EXIT_USAGE;
 		}
