@@ -195,8 +195,9 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	}
 	if ((rc = hub_path(path, dir, HUB_ALLOWLIST_FILE, d)))
 		goto fail;
-	if (stat(path, &st) == 0 &&
-	    (rc = allowlist_load_file(h->allow, &h->obs, obs_classify, path, d)))
+	struct allowlist_normalizer nz = { &h->obs, obs_classify, obs_normalize,
+		                           obs_kind_parse };
+	if (stat(path, &st) == 0 && (rc = allowlist_load_file(h->allow, &nz, path, d)))
 		goto fail;
 	if ((rc = index_new(&h->index))) {
 		diag_set(d, rc, "index: %s", tcerr_str(rc));

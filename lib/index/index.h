@@ -15,6 +15,19 @@
  *
  * Concurrency: one writer, and readers that do not run at the same time as
  * the writer (the caller locks); a lock-free read path is the daemon's job.
+ *
+ * Layout (index.c): one open-addressing table of 16-byte slots (hash, ref,
+ * valid_until in whole seconds) for exact values, a second, small one for
+ * IP networks; a value named by several indicators keeps its refs in an
+ * overflow list. valid_until is kept to the second, rounded up: an entry
+ * whose valid_until_us is not a whole second matches until the next whole
+ * second (at most 1 s late, never early); times before 1970 count as
+ * 1970-01-01T00:00:01Z and times after 2106 as "no end" minus one second.
+ * Networks: IPv4 keeps, per /16 block, a mask of the prefix lengths that
+ * exist in or over it, so a lookup probes only those; IPv6 probes every
+ * prefix length present anywhere (a known gap: many IPv6 lengths cost many
+ * probes). An address indicator is a full-length network: "10.0.0.1/32" and
+ * "10.0.0.1" are the same key.
  */
 #ifndef TOCSIN_INDEX_H
 #define TOCSIN_INDEX_H
@@ -46,8 +59,10 @@ enum tcerr index_new(struct index **out);
 void index_free(struct index *idx);
 
 /* Adds (kind, value) → ref. value is normalised. valid_until_us 0 = no end.
- * Adding the same (kind, value, ref) twice keeps one entry (the later
- * valid_until). Errors: TC_EINVAL (unparsable ip/cidr), TC_ENOMEM. */
+ * Adding the same (kind, value, ref) twice keeps one entry (with the
+ * valid_until of the later add). Errors: TC_EINVAL (unparsable ip/cidr,
+ * network with host bits set, empty value, unknown kind), TC_ENOMEM (the
+ * index is unchanged). */
 enum tcerr index_add(struct index *idx, enum obs_kind kind, struct slice value, uint32_t ref,
                      int64_t valid_until_us);
 /* Removes (kind, value) → ref; absent entries are ignored. */
@@ -60,8 +75,30 @@ void index_remove(struct index *idx, enum obs_kind kind, struct slice value, uin
 size_t index_lookup(const struct index *idx, enum obs_kind kind, struct slice value,
                     int64_t now_us, struct index_hit *hits, size_t max);
 
-/* Entries held, and bytes of memory the index uses. */
+/* One query of a batch. */
+struct index_query {
+	enum obs_kind kind;
+	struct slice value;
+};
+
+/* Looks up n queries at once, as index_lookup would one by one, but
+ * overlapping their memory accesses (hashes first, prefetches, then the
+ * probes): several times faster than n index_lookup calls on a large index.
+ * OUT: counts[i] = hits found for q[i] (as index_lookup returns). Hits are
+ * written in query order, each query's most specific first, until max are
+ * written: query i's hits start at the sum of min(counts[j]) written before
+ * it. Returns the total number of hits found (may exceed max). */
+size_t index_lookup_batch(const struct index *idx, const struct index_query *q, size_t n,
+                          int64_t now_us, struct index_hit *hits, size_t max, size_t *counts);
+
+/* Makes room for n more exact entries without growing again (for a bulk
+ * load at start-up). Errors: TC_ENOMEM. */
+enum tcerr index_reserve(struct index *idx, size_t n);
+
+/* Entries held, (kind, value, ref) triples. */
 size_t index_count(const struct index *idx);
+/* Bytes the index has allocated: tables, overflow lists, network masks
+ * (malloc's own bookkeeping, a few bytes per overflow list, not counted). */
 size_t index_memory(const struct index *idx);
 
 #endif

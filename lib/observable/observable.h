@@ -97,9 +97,13 @@ enum tcerr obs_normalize(const struct obs_ctx *ctx, enum obs_kind kind, struct s
 
 /* Guesses the kind of a free-form value (as typed to `tocsin match` or in a
  * CSV row without a kind) and normalises it. Order of guesses: IP/CIDR,
- * URL (has "://"), email, hash by length, phone (+ and digits), IBAN,
- * card (13-19 digits, Luhn), wallet, ASN ("AS123"), domain.
- * OUT: *kind. Errors as obs_normalize. */
+ * URL (has "://"), email, hash by length (32 md5, 40 sha1, 64 sha256,
+ * 128 sha512: Streebog only when the kind is given), phone ("+..." or the
+ * Russian "8 XXX XXX-XX-XX"), bank account (IBAN, "CC:..." or "BIK
+ * account"), card ("hmac-sha256:..." or 13-19 digits), wallet, ASN
+ * ("AS123" or digits), domain (has a dot). Once a guess is made the value
+ * must normalise as that kind: "01.2.3.4" is an error ("looks like ipv4:
+ * ..."), not a domain. OUT: *kind. Errors as obs_normalize. */
 enum tcerr obs_classify(const struct obs_ctx *ctx, struct slice in, enum obs_kind *kind,
                         struct buf *out, struct diag *d);
 

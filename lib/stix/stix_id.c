@@ -241,6 +241,12 @@ jcs_double(struct buf *out, double v)
 void
 jcs_append(struct buf *out, const json_t *v)
 {
+	if (!v) {
+		/* no value: record it like any other failed append */
+		if (out->err == TC_OK)
+			out->err = TC_EINVAL;
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		size_t n = json_object_size(v), i = 0;
@@ -321,25 +327,25 @@ struct sco_idprops {
 
 /* Sorted by type. process has none: always UUIDv4. */
 static const struct sco_idprops sco_idprops[] = {
-	{ "artifact", { "hashes", "payload_bin", NULL } },
-	{ "autonomous-system", { "number", NULL } },
-	{ "directory", { "path", NULL } },
-	{ "domain-name", { "value", NULL } },
-	{ "email-addr", { "value", NULL } },
-	{ "email-message", { "from_ref", "subject", "body", NULL } },
-	{ "file", { "hashes", "name", "parent_directory_ref", "extensions", NULL } },
-	{ "ipv4-addr", { "value", NULL } },
-	{ "ipv6-addr", { "value", NULL } },
-	{ "mac-addr", { "value", NULL } },
-	{ "mutex", { "name", NULL } },
-	{ "network-traffic",
-	  { "start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols",
-	    "extensions", NULL } },
-	{ "software", { "name", "cpe", "swid", "vendor", "version", NULL } },
-	{ "url", { "value", NULL } },
-	{ "user-account", { "account_type", "user_id", "account_login", NULL } },
-	{ "windows-registry-key", { "key", "values", NULL } },
-	{ "x509-certificate", { "hashes", "serial_number", NULL } },
+    {"artifact", {"hashes", "payload_bin", NULL}},
+    {"autonomous-system", {"number", NULL}},
+    {"directory", {"path", NULL}},
+    {"domain-name", {"value", NULL}},
+    {"email-addr", {"value", NULL}},
+    {"email-message", {"from_ref", "subject", "body", NULL}},
+    {"file", {"hashes", "name", "parent_directory_ref", "extensions", NULL}},
+    {"ipv4-addr", {"value", NULL}},
+    {"ipv6-addr", {"value", NULL}},
+    {"mac-addr", {"value", NULL}},
+    {"mutex", {"name", NULL}},
+    {"network-traffic",
+     {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions",
+      NULL}},
+    {"software", {"name", "cpe", "swid", "vendor", "version", NULL}},
+    {"url", {"value", NULL}},
+    {"user-account", {"account_type", "user_id", "account_login", NULL}},
+    {"windows-registry-key", {"key", "values", NULL}},
+    {"x509-certificate", {"hashes", "serial_number", NULL}},
 };
 
 static const struct sco_idprops *

@@ -24,7 +24,9 @@ enum tcerr uuid_v4(char out[UUID_TEXT_MAX]);
 enum tcerr uuid_v5(const char *ns, struct slice name, char out[UUID_TEXT_MAX]);
 
 /* Appends the RFC 8785 canonical JSON of v to out (sorted keys by UTF-16
- * code units, ECMAScript number form, minimal string escapes). */
+ * code units, ECMAScript number form, minimal string escapes). Errors are
+ * recorded in out like any append (TC_ENOMEM, TC_ELIMIT; TC_EINVAL if v is
+ * NULL). */
 void jcs_append(struct buf *out, const json_t *v);
 
 /* Computes the deterministic id of an SCO of the given type from its

@@ -13,7 +13,7 @@
 
 /* Validation context: where messages go and how they are prefixed. */
 struct stix__vctx {
-	const char *path;              /* "objects[3]", or NULL/"" for none */
+	const char *path; /* "objects[3]", or NULL/"" for none */
 	struct diag *d;
 	const struct stix_limits *lim;
 };
@@ -21,7 +21,7 @@ struct stix__vctx {
 /* Records "<path>.<prop>: <message>" (prop NULL: "<path>: <message>") in
  * c->d and returns rc. */
 enum tcerr stix__verr(struct stix__vctx *c, enum tcerr rc, const char *prop, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Checks that a marking-definition whose id is a TLP id carries the
  * canonical TLP content, and that no other id claims to be TLP. Returns

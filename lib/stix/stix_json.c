@@ -20,11 +20,11 @@
 #define STIX_JSON_INT_MAX 9007199254740991LL
 
 const struct stix_limits stix_default_limits = {
-	.max_depth = 64,
-	.max_string = 1024 * 1024,
-	.max_properties = 10000,
-	.max_array = 100000,
-	.max_pattern = 64 * 1024,
+    .max_depth = 64,
+    .max_string = 1024 * 1024,
+    .max_properties = 10000,
+    .max_array = 100000,
+    .max_pattern = 64 * 1024,
 };
 
 /* Walk state: the path of the value being checked, kept as text so that a
@@ -50,8 +50,8 @@ static size_t
 jwalk_push_key(struct jwalk *w, const char *key)
 {
 	size_t old = w->plen;
-	int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s",
-	                 w->plen ? "." : "", key);
+	int n =
+	    snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s", w->plen ? "." : "", key);
 	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
 		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
 		w->plen = sizeof(w->path) - 1;
@@ -177,14 +177,19 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 		rc = code == json_error_out_of_memory ? TC_ENOMEM : TC_EINVAL;
 		if (code == json_error_stack_overflow)
 			rc = TC_ELIMIT;
-		diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
+		/* jansson's text names its own flag for NUL; say it plainly. */
+		if (code == json_error_null_character)
+			diag_set(d, rc, "line %d, column %d: \\u0000 is not allowed in strings",
+			         err.line, err.column);
+		else
+			diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
 		if (d) {
 			d->line = err.line;
 			d->column = err.column;
 		}
 		return rc;
 	}
-	struct jwalk w = { .lim = lim, .d = d };
+	struct jwalk w = {.lim = lim, .d = d};
 	w.path[0] = '\0';
 	rc = jwalk_value(&w, v, 0);
 	if (rc) {

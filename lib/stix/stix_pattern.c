@@ -63,21 +63,53 @@ chunk_free_all(struct arena_chunk *c)
 enum tk {
 	TK_EOF,
 	TK_ERR, /* the lexer failed; the error is already recorded */
-	TK_LBRACK, TK_RBRACK, TK_LPAREN, TK_RPAREN, TK_COLON, TK_DOT, TK_COMMA, TK_STAR,
-	TK_EQ, TK_NEQ, TK_LT, TK_LE, TK_GT, TK_GE,
+	TK_LBRACK,
+	TK_RBRACK,
+	TK_LPAREN,
+	TK_RPAREN,
+	TK_COLON,
+	TK_DOT,
+	TK_COMMA,
+	TK_STAR,
+	TK_EQ,
+	TK_NEQ,
+	TK_LT,
+	TK_LE,
+	TK_GT,
+	TK_GE,
 	TK_IDENT,        /* [a-zA-Z_][a-zA-Z0-9_]* that is not a keyword */
 	TK_IDENT_HYPHEN, /* an identifier with at least one '-' */
-	TK_INT, TK_FLOAT, TK_STRING, TK_BINARY, TK_HEX, TK_TIMESTAMP, TK_BOOL,
-	TK_AND, TK_OR, TK_NOT, TK_FOLLOWEDBY, TK_LIKE, TK_MATCHES, TK_ISSUPERSET,
-	TK_ISSUBSET, TK_EXISTS, TK_LAST, TK_IN, TK_START, TK_STOP, TK_SECONDS, TK_WITHIN,
-	TK_REPEATS, TK_TIMES,
+	TK_INT,
+	TK_FLOAT,
+	TK_STRING,
+	TK_BINARY,
+	TK_HEX,
+	TK_TIMESTAMP,
+	TK_BOOL,
+	TK_AND,
+	TK_OR,
+	TK_NOT,
+	TK_FOLLOWEDBY,
+	TK_LIKE,
+	TK_MATCHES,
+	TK_ISSUPERSET,
+	TK_ISSUBSET,
+	TK_EXISTS,
+	TK_LAST,
+	TK_IN,
+	TK_START,
+	TK_STOP,
+	TK_SECONDS,
+	TK_WITHIN,
+	TK_REPEATS,
+	TK_TIMES,
 };
 
 struct tok {
 	enum tk kind;
-	size_t off, len;    /* where in the text */
-	bool negative;      /* TK_INT/TK_FLOAT written with '-' (IntNeg/FloatNeg) */
-	struct sp_const c;  /* literal tokens: the decoded value */
+	size_t off, len;   /* where in the text */
+	bool negative;     /* TK_INT/TK_FLOAT written with '-' (IntNeg/FloatNeg) */
+	struct sp_const c; /* literal tokens: the decoded value */
 };
 
 struct parser {
@@ -92,9 +124,8 @@ struct parser {
 	struct diag *d;
 };
 
-static void
-fail_at(struct parser *ps, enum tcerr rc, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void fail_at(struct parser *ps, enum tcerr rc, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Records the first error; off is the byte offset the message points at. */
 static void
@@ -173,7 +204,12 @@ static size_t
 ws_len(const unsigned char *s, size_t n)
 {
 	switch (s[0]) {
-	case ' ': case '\t': case '\r': case '\n': case 0x0b: case 0x0c:
+	case ' ':
+	case '\t':
+	case '\r':
+	case '\n':
+	case 0x0b:
+	case 0x0c:
 		return 1;
 	case 0xc2: /* U+0085, U+00A0 */
 		return n >= 2 && (s[1] == 0x85 || s[1] == 0xa0) ? 2 : 0;
@@ -284,15 +320,28 @@ keyword(const char *p, size_t n)
 		const char *w;
 		enum tk k;
 	} kw[] = {
-		{ "AND", TK_AND }, { "OR", TK_OR }, { "NOT", TK_NOT },
-		{ "FOLLOWEDBY", TK_FOLLOWEDBY }, { "LIKE", TK_LIKE }, { "MATCHES", TK_MATCHES },
-		{ "ISSUPERSET", TK_ISSUPERSET }, { "ISSUBSET", TK_ISSUBSET },
-		{ "EXISTS", TK_EXISTS }, { "LAST", TK_LAST }, { "IN", TK_IN },
-		{ "START", TK_START }, { "STOP", TK_STOP }, { "SECONDS", TK_SECONDS },
-		{ "WITHIN", TK_WITHIN }, { "REPEATS", TK_REPEATS }, { "TIMES", TK_TIMES },
-		{ "true", TK_BOOL }, { "false", TK_BOOL },
+	    {"AND", TK_AND},
+	    {"OR", TK_OR},
+	    {"NOT", TK_NOT},
+	    {"FOLLOWEDBY", TK_FOLLOWEDBY},
+	    {"LIKE", TK_LIKE},
+	    {"MATCHES", TK_MATCHES},
+	    {"ISSUPERSET", TK_ISSUPERSET},
+	    {"ISSUBSET", TK_ISSUBSET},
+	    {"EXISTS", TK_EXISTS},
+	    {"LAST", TK_LAST},
+	    {"IN", TK_IN},
+	    {"START", TK_START},
+	    {"STOP", TK_STOP},
+	    {"SECONDS", TK_SECONDS},
+	    {"WITHIN", TK_WITHIN},
+	    {"REPEATS", TK_REPEATS},
+	    {"TIMES", TK_TIMES},
+	    {"true", TK_BOOL},
+	    {"false", TK_BOOL},
 	};
-	if (n < 2 || n > 10)
+	/* keywords are upper case but for true/false; most names are not */
+	if (n < 2 || n > 10 || !((p[0] >= 'A' && p[0] <= 'Z') || p[0] == 't' || p[0] == 'f'))
 		return TK_IDENT;
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
 		if (kw[i].w[0] == p[0] && strlen(kw[i].w) == n && memcmp(kw[i].w, p, n) == 0)
@@ -394,7 +443,7 @@ lex_binary(struct parser *ps, struct tok *t)
 		uint32_t v = 0;
 		for (size_t k = 0; k < 4; k++)
 			v = v << 6 | (uint32_t)(b[i + k] == '=' ? 0 : b64_val(b[i + k]));
-		char tri[3] = { (char)(v >> 16), (char)(v >> 8 & 0xff), (char)(v & 0xff) };
+		char tri[3] = {(char)(v >> 16), (char)(v >> 8 & 0xff), (char)(v & 0xff)};
 		for (size_t k = 0; k < 3 && o < outlen; k++)
 			out[o++] = tri[k];
 	}
@@ -453,7 +502,7 @@ lex_timestamp(struct parser *ps, struct tok *t)
 		t->kind = TK_ERR;
 		return;
 	}
-	struct slice text = { ps->s + q + 1, e - q - 1 };
+	struct slice text = {ps->s + q + 1, e - q - 1};
 	if (ts_parse(text, &t->c.ts_us, NULL) != TC_OK) {
 		fail_at(ps, TC_EINVAL, ps->pos,
 		        "invalid timestamp literal: expected t'YYYY-MM-DDTHH:MM:SS[.s+]Z'");
@@ -523,8 +572,8 @@ lex_number(struct parser *ps, struct tok *t)
 	}
 	t->kind = TK_INT;
 	t->c.kind = SP_CONST_INT;
-	t->c.i = t->negative ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v)
-	                     : (int64_t)v;
+	t->c.i =
+	    t->negative ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
 	ps->pos = i;
 }
 
@@ -553,13 +602,27 @@ advance(struct parser *ps)
 	char n2 = p + 2 < ps->len ? s[p + 2] : '\0';
 	size_t l = 1;
 	switch (c) {
-	case '[': t->kind = TK_LBRACK; break;
-	case ']': t->kind = TK_RBRACK; break;
-	case '(': t->kind = TK_LPAREN; break;
-	case ')': t->kind = TK_RPAREN; break;
-	case ':': t->kind = TK_COLON; break;
-	case ',': t->kind = TK_COMMA; break;
-	case '*': t->kind = TK_STAR; break;
+	case '[':
+		t->kind = TK_LBRACK;
+		break;
+	case ']':
+		t->kind = TK_RBRACK;
+		break;
+	case '(':
+		t->kind = TK_LPAREN;
+		break;
+	case ')':
+		t->kind = TK_RPAREN;
+		break;
+	case ':':
+		t->kind = TK_COLON;
+		break;
+	case ',':
+		t->kind = TK_COMMA;
+		break;
+	case '*':
+		t->kind = TK_STAR;
+		break;
 	case '=':
 		t->kind = TK_EQ;
 		l = n1 == '=' ? 2 : 1;
@@ -588,7 +651,8 @@ advance(struct parser *ps)
 		}
 		t->kind = TK_DOT;
 		break;
-	case '+': case '-':
+	case '+':
+	case '-':
 		if (is_digit(n1) || (n1 == '.' && is_digit(n2))) {
 			lex_number(ps, t);
 			goto done;
@@ -644,26 +708,50 @@ static const char *
 tok_name(enum tk k)
 {
 	switch (k) {
-	case TK_EOF: return "end of pattern";
-	case TK_LBRACK: return "'['";
-	case TK_RBRACK: return "']'";
-	case TK_LPAREN: return "'('";
-	case TK_RPAREN: return "')'";
-	case TK_COLON: return "':'";
-	case TK_DOT: return "'.'";
-	case TK_COMMA: return "','";
-	case TK_STAR: return "'*'";
-	case TK_EQ: case TK_NEQ: case TK_LT: case TK_LE: case TK_GT: case TK_GE:
+	case TK_EOF:
+		return "end of pattern";
+	case TK_LBRACK:
+		return "'['";
+	case TK_RBRACK:
+		return "']'";
+	case TK_LPAREN:
+		return "'('";
+	case TK_RPAREN:
+		return "')'";
+	case TK_COLON:
+		return "':'";
+	case TK_DOT:
+		return "'.'";
+	case TK_COMMA:
+		return "','";
+	case TK_STAR:
+		return "'*'";
+	case TK_EQ:
+	case TK_NEQ:
+	case TK_LT:
+	case TK_LE:
+	case TK_GT:
+	case TK_GE:
 		return "operator";
-	case TK_IDENT: case TK_IDENT_HYPHEN: return "identifier";
-	case TK_INT: return "integer";
-	case TK_FLOAT: return "number";
-	case TK_STRING: return "string";
-	case TK_BINARY: return "binary literal";
-	case TK_HEX: return "hex literal";
-	case TK_TIMESTAMP: return "timestamp";
-	case TK_BOOL: return "boolean";
-	default: return "keyword";
+	case TK_IDENT:
+	case TK_IDENT_HYPHEN:
+		return "identifier";
+	case TK_INT:
+		return "integer";
+	case TK_FLOAT:
+		return "number";
+	case TK_STRING:
+		return "string";
+	case TK_BINARY:
+		return "binary literal";
+	case TK_HEX:
+		return "hex literal";
+	case TK_TIMESTAMP:
+		return "timestamp";
+	case TK_BOOL:
+		return "boolean";
+	default:
+		return "keyword";
 	}
 }
 
@@ -676,11 +764,20 @@ expected(struct parser *ps, const char *what)
 
 	switch (t->kind) {
 	case TK_EOF:
-	case TK_LBRACK: case TK_RBRACK: case TK_LPAREN: case TK_RPAREN:
-	case TK_COLON: case TK_DOT: case TK_COMMA: case TK_STAR:
+	case TK_LBRACK:
+	case TK_RBRACK:
+	case TK_LPAREN:
+	case TK_RPAREN:
+	case TK_COLON:
+	case TK_DOT:
+	case TK_COMMA:
+	case TK_STAR:
 		fail_at(ps, TC_EINVAL, t->off, "expected %s, found %s", what, tok_name(t->kind));
 		break;
-	case TK_STRING: case TK_BINARY: case TK_HEX: case TK_TIMESTAMP:
+	case TK_STRING:
+	case TK_BINARY:
+	case TK_HEX:
+	case TK_TIMESTAMP:
 		/* the token text carries its own quotes */
 		fail_at(ps, TC_EINVAL, t->off, "expected %s, found %s %.*s%s", what,
 		        tok_name(t->kind), n, text, t->len > 40 ? "..." : "");
@@ -813,21 +910,21 @@ parse_path(struct parser *ps, struct sp_path *path)
 		return false;
 	}
 	advance(ps);
-	struct sp_step st = { .kind = SP_STEP_KEY };
+	struct sp_step st = {.kind = SP_STEP_KEY};
 	if (!(st.key = parse_key(ps, "':'")) || !push_step(ps, path, &cap, st))
 		return false;
 	for (;;) {
 		if (ps->tok.kind == TK_DOT) {
 			advance(ps);
-			st = (struct sp_step){ .kind = SP_STEP_KEY };
+			st = (struct sp_step){.kind = SP_STEP_KEY};
 			if (!(st.key = parse_key(ps, "'.'")))
 				return false;
 		} else if (ps->tok.kind == TK_LBRACK) {
 			advance(ps);
 			if (ps->tok.kind == TK_INT) {
-				st = (struct sp_step){ .kind = SP_STEP_INDEX, .index = ps->tok.c.i };
+				st = (struct sp_step){.kind = SP_STEP_INDEX, .index = ps->tok.c.i};
 			} else if (ps->tok.kind == TK_STAR) {
-				st = (struct sp_step){ .kind = SP_STEP_ANY };
+				st = (struct sp_step){.kind = SP_STEP_ANY};
 			} else {
 				expected(ps, "integer or '*' in list index");
 				return false;
@@ -849,8 +946,8 @@ parse_path(struct parser *ps, struct sp_path *path)
 static bool
 is_primitive_tok(enum tk k)
 {
-	return k == TK_INT || k == TK_FLOAT || k == TK_STRING || k == TK_BINARY ||
-	       k == TK_HEX || k == TK_TIMESTAMP || k == TK_BOOL;
+	return k == TK_INT || k == TK_FLOAT || k == TK_STRING || k == TK_BINARY || k == TK_HEX ||
+	       k == TK_TIMESTAMP || k == TK_BOOL;
 }
 
 /* setLiteral: '(' ')' | '(' primitive (',' primitive)* ')'. The grammar
@@ -899,10 +996,17 @@ static const char *
 op_name(enum sp_op op)
 {
 	static const char *names[] = {
-		[SP_OP_EQ] = "=", [SP_OP_NEQ] = "!=", [SP_OP_GT] = ">", [SP_OP_LT] = "<",
-		[SP_OP_GE] = ">=", [SP_OP_LE] = "<=", [SP_OP_IN] = "IN", [SP_OP_LIKE] = "LIKE",
-		[SP_OP_MATCHES] = "MATCHES", [SP_OP_ISSUBSET] = "ISSUBSET",
-		[SP_OP_ISSUPERSET] = "ISSUPERSET",
+	    [SP_OP_EQ] = "=",
+	    [SP_OP_NEQ] = "!=",
+	    [SP_OP_GT] = ">",
+	    [SP_OP_LT] = "<",
+	    [SP_OP_GE] = ">=",
+	    [SP_OP_LE] = "<=",
+	    [SP_OP_IN] = "IN",
+	    [SP_OP_LIKE] = "LIKE",
+	    [SP_OP_MATCHES] = "MATCHES",
+	    [SP_OP_ISSUBSET] = "ISSUBSET",
+	    [SP_OP_ISSUPERSET] = "ISSUPERSET",
 	};
 	return names[op];
 }
@@ -955,17 +1059,39 @@ parse_prop_test(struct parser *ps)
 		advance(ps);
 	}
 	switch (ps->tok.kind) {
-	case TK_EQ: n->op = SP_OP_EQ; break;
-	case TK_NEQ: n->op = SP_OP_NEQ; break;
-	case TK_GT: n->op = SP_OP_GT; break;
-	case TK_LT: n->op = SP_OP_LT; break;
-	case TK_GE: n->op = SP_OP_GE; break;
-	case TK_LE: n->op = SP_OP_LE; break;
-	case TK_IN: n->op = SP_OP_IN; break;
-	case TK_LIKE: n->op = SP_OP_LIKE; break;
-	case TK_MATCHES: n->op = SP_OP_MATCHES; break;
-	case TK_ISSUBSET: n->op = SP_OP_ISSUBSET; break;
-	case TK_ISSUPERSET: n->op = SP_OP_ISSUPERSET; break;
+	case TK_EQ:
+		n->op = SP_OP_EQ;
+		break;
+	case TK_NEQ:
+		n->op = SP_OP_NEQ;
+		break;
+	case TK_GT:
+		n->op = SP_OP_GT;
+		break;
+	case TK_LT:
+		n->op = SP_OP_LT;
+		break;
+	case TK_GE:
+		n->op = SP_OP_GE;
+		break;
+	case TK_LE:
+		n->op = SP_OP_LE;
+		break;
+	case TK_IN:
+		n->op = SP_OP_IN;
+		break;
+	case TK_LIKE:
+		n->op = SP_OP_LIKE;
+		break;
+	case TK_MATCHES:
+		n->op = SP_OP_MATCHES;
+		break;
+	case TK_ISSUBSET:
+		n->op = SP_OP_ISSUBSET;
+		break;
+	case TK_ISSUPERSET:
+		n->op = SP_OP_ISSUPERSET;
+		break;
 	default:
 		expected(ps, "comparison operator after object path");
 		return NULL;
@@ -974,8 +1100,12 @@ parse_prop_test(struct parser *ps)
 	enum tk k = ps->tok.kind;
 	char what[64];
 	switch (n->op) {
-	case SP_OP_EQ: case SP_OP_NEQ: /* propTestEqual: primitiveLiteral */
-	case SP_OP_GT: case SP_OP_LT: case SP_OP_GE: case SP_OP_LE: /* orderableLiteral */
+	case SP_OP_EQ:
+	case SP_OP_NEQ: /* propTestEqual: primitiveLiteral */
+	case SP_OP_GT:
+	case SP_OP_LT:
+	case SP_OP_GE:
+	case SP_OP_LE: /* orderableLiteral */
 		if (k == TK_LPAREN) {
 			fail_at(ps, TC_EINVAL, ps->tok.off,
 			        "'%s' compares with a single value, not a set (use IN)",
@@ -1005,8 +1135,9 @@ parse_prop_test(struct parser *ps)
 		break;
 	default:
 		/* LIKE, MATCHES, ISSUBSET, ISSUPERSET take a StringLiteral. The
-		 * MATCHES string is a PCRE (§9.4.2); it is NOT compiled or
-		 * checked here. */
+		 * MATCHES string is a PCRE (STIX 2.1 §9, Comparison Operators);
+		 * it is NOT compiled or checked here (known gap): a bad
+		 * regular expression parses and fails only where matched. */
 		if (k != TK_STRING) {
 			snprintf(what, sizeof(what), "a string after %s", op_name(n->op));
 			expected(ps, what);
@@ -1032,11 +1163,10 @@ parse_cmp_or(struct parser *ps)
 }
 
 /* Qualifiers after an observation expression or a parenthesised group,
- * any number and order, at most one of each kind on one expression.
- * Known simplification: the qualifiers of one expression are kept as a
- * set, so their relative order is lost (printing writes REPEATS, WITHIN,
- * START..STOP), and qualifiers of a group around a single expression merge
- * into that expression, where a repeated kind is a duplicate. */
+ * any number and order, at most one of each kind on one expression
+ * (STIX 2.1 §9, Pattern Qualifiers). The qualifiers of a group around a
+ * single expression merge into that expression's node; their order is kept
+ * only where it changes the meaning (within_first). */
 static bool
 parse_qualifiers(struct parser *ps, struct sp_node *n)
 {
@@ -1044,7 +1174,8 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 		size_t off = ps->tok.off;
 		switch (ps->tok.kind) {
 		case TK_WITHIN:
-			/* STIX 2.1 §9.5: WITHIN <int|float> SECONDS, positive */
+			/* STIX 2.1 §9, Pattern Qualifiers: WITHIN <int|float>
+			 * SECONDS, a positive number */
 			if (n->has_within) {
 				fail_at(ps, TC_EINVAL, off, "duplicate WITHIN qualifier");
 				return false;
@@ -1056,7 +1187,8 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 				expected(ps, "a positive number of seconds after WITHIN");
 				return false;
 			}
-			n->within_seconds = ps->tok.kind == TK_INT ? (double)ps->tok.c.i : ps->tok.c.f;
+			n->within_seconds =
+			    ps->tok.kind == TK_INT ? (double)ps->tok.c.i : ps->tok.c.f;
 			n->has_within = true;
 			advance(ps);
 			if (ps->tok.kind != TK_SECONDS) {
@@ -1088,7 +1220,8 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 			}
 			n->stop_us = ps->tok.c.ts_us;
 			if (n->stop_us <= n->start_us) {
-				fail_at(ps, TC_EINVAL, ps->tok.off, "STOP must be later than START");
+				fail_at(ps, TC_EINVAL, ps->tok.off,
+				        "STOP must be later than START");
 				return false;
 			}
 			n->has_start_stop = true;
@@ -1106,6 +1239,7 @@ parse_qualifiers(struct parser *ps, struct sp_node *n)
 			}
 			n->repeats = ps->tok.c.i;
 			n->has_repeats = true;
+			n->within_first = n->has_within;
 			advance(ps);
 			if (ps->tok.kind != TK_TIMES) {
 				expected(ps, "TIMES after REPEATS n");
@@ -1178,7 +1312,8 @@ parse_obs_or(struct parser *ps)
 	return parse_chain(ps, TK_OR, SP_OBS_OR, parse_obs_and);
 }
 
-/* STIX 2.1 §9.6 precedence: FOLLOWEDBY binds loosest, then OR, then AND. */
+/* STIX 2.1 §9, Operator Precedence: FOLLOWEDBY binds loosest, then OR,
+ * then AND. */
 static struct sp_node *
 parse_obs_expressions(struct parser *ps)
 {
@@ -1189,15 +1324,18 @@ enum tcerr
 stix_pattern_parse(struct slice text, const struct sp_limits *lim, struct stix_pattern **out,
                    struct diag *d)
 {
-	struct parser ps = { .s = text.p ? text.p : "", .len = text.len, .d = d };
+	struct parser ps = {.s = text.p ? text.p : "", .len = text.len, .d = d};
 
 	*out = NULL;
 	diag_clear(d);
 	ps.lim.max_len = lim && lim->max_len ? lim->max_len : STIX_PATTERN_MAX_LEN_DEFAULT;
 	ps.lim.max_depth = lim && lim->max_depth ? lim->max_depth : STIX_PATTERN_MAX_DEPTH_DEFAULT;
 	ps.lim.max_nodes = lim && lim->max_nodes ? lim->max_nodes : STIX_PATTERN_MAX_NODES_DEFAULT;
+	if (!text.p && text.len)
+		return diag_set(d, TC_EINVAL, "pattern text is NULL");
 	if (text.len > ps.lim.max_len)
-		return diag_set(d, TC_ELIMIT, "pattern is %zu bytes, more than the limit of %zu (max_len)",
+		return diag_set(d, TC_ELIMIT,
+		                "pattern is %zu bytes, more than the limit of %zu (max_len)",
 		                text.len, ps.lim.max_len);
 
 	size_t cap = ARENA_FIRST_MIN + 8 * text.len;

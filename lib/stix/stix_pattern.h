@@ -31,10 +31,12 @@
 #define STIX_PATTERN_MAX_DEPTH_DEFAULT 64    /* nesting of parentheses/brackets */
 #define STIX_PATTERN_MAX_NODES_DEFAULT 10000 /* AST nodes */
 
+/* A zero field means its default. Exceeding one is TC_ELIMIT, with a
+ * message naming the field ("... (max_depth)"). */
 struct sp_limits {
-	size_t max_len;
-	size_t max_depth;
-	size_t max_nodes;
+	size_t max_len;   /* bytes of pattern text */
+	size_t max_depth; /* '(' and '[' nesting, observation and comparison level */
+	size_t max_nodes; /* struct sp_node count */
 };
 
 enum sp_node_kind {
@@ -102,13 +104,22 @@ struct sp_node {
 	enum sp_op op;
 	struct sp_path path;
 	struct sp_const value;
-	/* qualifiers, on SP_OBSERVATION and on parenthesised observation groups */
+	/* qualifiers, on SP_OBSERVATION and on parenthesised observation groups
+	 * (on the group's top node). A group around a single expression merges
+	 * its qualifiers into that expression, where a repeated kind is the
+	 * "duplicate ... qualifier" error. Of their written order only what
+	 * changes the meaning is kept: within_first (below). */
 	bool has_within;
 	double within_seconds;
 	bool has_start_stop;
 	int64_t start_us, stop_us;
 	bool has_repeats;
 	int64_t repeats;
+	/* WITHIN was applied before REPEATS ("X WITHIN 5 SECONDS REPEATS 2
+	 * TIMES": each repetition within 5 s), not after ("X REPEATS 2 TIMES
+	 * WITHIN 5 SECONDS": all repetitions within 5 s). START..STOP commutes
+	 * with both. */
+	bool within_first;
 	size_t column;     /* 1-based column in the pattern text where the node starts */
 };
 
@@ -125,19 +136,27 @@ enum tcerr stix_pattern_parse(struct slice text, const struct sp_limits *lim,
                               struct stix_pattern **out, struct diag *d);
 void stix_pattern_free(struct stix_pattern *p);
 
-/* Called once per exact value. path_text is the object path written
- * canonically: "ipv4-addr:value", "file:hashes.'SHA-256'",
- * "network-traffic:dst_ref.value", "email-message:from_ref.value";
- * value is the constant (strings unescaped; ints as decimal text).
+/* Called once per exact value, in pattern order. path_text is the object
+ * path written canonically: "ipv4-addr:value", "file:hashes.'SHA-256'",
+ * "network-traffic:dst_ref.value", "email-message:from_ref.value" (a key is
+ * quoted unless it is [a-zA-Z_][a-zA-Z0-9_]* and not a keyword);
+ * value is the constant (strings unescaped; ints as decimal text; floats
+ * as the shortest decimal that reads back exactly; booleans "true"/"false";
+ * b'' and h'' as their decoded bytes; timestamps as written). Both are
+ * valid only during the call.
  * Return TC_OK to continue, anything else to stop (returned to the caller). */
 typedef enum tcerr (*stix_pattern_exact_cb)(void *ctx, const char *path_text,
                                             struct slice value, bool sufficient);
 
-/* Reports every exact value of p to cb (see top of file). */
+/* Reports every exact value of p to cb (see top of file). Returns TC_OK,
+ * TC_ENOMEM, or the first non-TC_OK value cb returned. */
 enum tcerr stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void *ctx);
 
 /* Appends a canonical re-serialisation of the pattern (single spaces,
- * canonical paths); parse(print(p)) yields the same AST. */
+ * canonical paths, parentheses only where needed, qualifiers in the order
+ * REPEATS, WITHIN, START..STOP unless within_first, START/STOP times from
+ * their µs value);
+ * parse(print(p)) yields the same AST. Errors are recorded in out. */
 struct buf;
 void stix_pattern_print(const struct stix_pattern *p, struct buf *out);
 

@@ -24,9 +24,9 @@ static bool
 is_keyword(const char *s)
 {
 	static const char *const kw[] = {
-		"AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET",
-		"EXISTS", "LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS",
-		"TIMES", "true", "false",
+	    "AND",      "OR",      "NOT",   "FOLLOWEDBY", "LIKE",  "MATCHES", "ISSUPERSET",
+	    "ISSUBSET", "EXISTS",  "LAST",  "IN",         "START", "STOP",    "SECONDS",
+	    "WITHIN",   "REPEATS", "TIMES", "true",       "false",
 	};
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
 		if (strcmp(s, kw[i]) == 0)
@@ -130,15 +130,15 @@ static void
 append_base64(struct buf *b, const unsigned char *p, size_t len)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	for (size_t i = 0; i < len; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
 		if (i + 1 < len)
 			v |= (uint32_t)p[i + 1] << 8;
 		if (i + 2 < len)
 			v |= p[i + 2];
-		char q[4] = { tab[v >> 18], tab[v >> 12 & 63], i + 1 < len ? tab[v >> 6 & 63] : '=',
-		              i + 2 < len ? tab[v & 63] : '=' };
+		char q[4] = {tab[v >> 18], tab[v >> 12 & 63], i + 1 < len ? tab[v >> 6 & 63] : '=',
+		             i + 2 < len ? tab[v & 63] : '='};
 		buf_append(b, q, 4);
 	}
 }
@@ -208,7 +208,7 @@ report(struct exact_walk *w, const struct sp_node *n, const struct sp_const *c, 
 	case SP_CONST_BINARY:
 	case SP_CONST_HEX:
 	case SP_CONST_TIMESTAMP:
-		v = (struct slice){ c->str, c->len };
+		v = (struct slice){c->str, c->len};
 		break;
 	case SP_CONST_BOOL:
 		v = c->b ? SLICE_LIT("true") : SLICE_LIT("false");
@@ -229,6 +229,8 @@ report(struct exact_walk *w, const struct sp_node *n, const struct sp_const *c, 
 	return w->cb(w->ctx, w->path.p, v, sufficient);
 }
 
+#define EXACT_SMALL_STACK 32
+
 struct exact_item {
 	const struct sp_node *n;
 	bool sufficient;
@@ -237,19 +239,24 @@ struct exact_item {
 enum tcerr
 stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void *ctx)
 {
-	struct exact_walk w = { .cb = cb, .ctx = ctx };
+	struct exact_walk w = {.cb = cb, .ctx = ctx};
 	enum tcerr rc = TC_OK;
 
 	if (!p || !p->root)
 		return TC_OK;
-	/* a binary tree of nnodes nodes never needs more than nnodes + 1 slots */
-	struct exact_item *stack = malloc((p->nnodes + 1) * sizeof(*stack));
-	if (!stack)
-		return TC_ENOMEM;
+	/* a binary tree of nnodes nodes never needs more than nnodes + 1 slots;
+	 * small patterns (nearly all indicators) use the C stack */
+	struct exact_item small[EXACT_SMALL_STACK];
+	struct exact_item *stack = small;
+	if (p->nnodes + 1 > EXACT_SMALL_STACK) {
+		stack = malloc((p->nnodes + 1) * sizeof(*stack));
+		if (!stack)
+			return TC_ENOMEM;
+	}
 	buf_init(&w.path, 0);
 	buf_init(&w.val, 0);
 	size_t top = 0;
-	stack[top++] = (struct exact_item){ p->root, true };
+	stack[top++] = (struct exact_item){p->root, true};
 	while (top && !rc) {
 		struct exact_item it = stack[--top];
 		const struct sp_node *n = it.n;
@@ -258,20 +265,20 @@ stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void 
 		case SP_OBS_OR:
 		case SP_CMP_OR:
 			/* either side alone satisfies an OR */
-			stack[top++] = (struct exact_item){ n->right, suff };
-			stack[top++] = (struct exact_item){ n->left, suff };
+			stack[top++] = (struct exact_item){n->right, suff};
+			stack[top++] = (struct exact_item){n->left, suff};
 			break;
 		case SP_FOLLOWEDBY:
 		case SP_OBS_AND:
 		case SP_CMP_AND:
 			/* the other side is needed too */
-			stack[top++] = (struct exact_item){ n->right, false };
-			stack[top++] = (struct exact_item){ n->left, false };
+			stack[top++] = (struct exact_item){n->right, false};
+			stack[top++] = (struct exact_item){n->left, false};
 			break;
 		case SP_OBSERVATION:
 			/* WITHIN and START/STOP do not change sufficiency: a single
 			 * observation satisfies them; REPEATS needs several. */
-			stack[top++] = (struct exact_item){ n->left, suff };
+			stack[top++] = (struct exact_item){n->left, suff};
 			break;
 		case SP_COMPARISON:
 			if (n->negated)
@@ -286,7 +293,8 @@ stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void 
 			break;
 		}
 	}
-	free(stack);
+	if (stack != small)
+		free(stack);
 	buf_reset(&w.path);
 	buf_reset(&w.val);
 	return rc;
@@ -310,12 +318,18 @@ static int
 prec(const struct sp_node *n)
 {
 	switch (n->kind) {
-	case SP_FOLLOWEDBY: return 1;
-	case SP_OBS_OR: return 2;
-	case SP_OBS_AND: return 3;
-	case SP_CMP_OR: return 1;
-	case SP_CMP_AND: return 2;
-	default: return 4;
+	case SP_FOLLOWEDBY:
+		return 1;
+	case SP_OBS_OR:
+		return 2;
+	case SP_OBS_AND:
+		return 3;
+	case SP_CMP_OR:
+		return 1;
+	case SP_CMP_AND:
+		return 2;
+	default:
+		return 4;
 	}
 }
 
@@ -330,17 +344,28 @@ static const char *
 binop_text(enum sp_node_kind k)
 {
 	switch (k) {
-	case SP_FOLLOWEDBY: return " FOLLOWEDBY ";
-	case SP_OBS_OR: case SP_CMP_OR: return " OR ";
-	default: return " AND ";
+	case SP_FOLLOWEDBY:
+		return " FOLLOWEDBY ";
+	case SP_OBS_OR:
+	case SP_CMP_OR:
+		return " OR ";
+	default:
+		return " AND ";
 	}
 }
 
 static const char *const op_text[] = {
-	[SP_OP_EQ] = "=", [SP_OP_NEQ] = "!=", [SP_OP_GT] = ">", [SP_OP_LT] = "<",
-	[SP_OP_GE] = ">=", [SP_OP_LE] = "<=", [SP_OP_IN] = "IN", [SP_OP_LIKE] = "LIKE",
-	[SP_OP_MATCHES] = "MATCHES", [SP_OP_ISSUBSET] = "ISSUBSET",
-	[SP_OP_ISSUPERSET] = "ISSUPERSET",
+    [SP_OP_EQ] = "=",
+    [SP_OP_NEQ] = "!=",
+    [SP_OP_GT] = ">",
+    [SP_OP_LT] = "<",
+    [SP_OP_GE] = ">=",
+    [SP_OP_LE] = "<=",
+    [SP_OP_IN] = "IN",
+    [SP_OP_LIKE] = "LIKE",
+    [SP_OP_MATCHES] = "MATCHES",
+    [SP_OP_ISSUBSET] = "ISSUBSET",
+    [SP_OP_ISSUPERSET] = "ISSUPERSET",
 };
 
 static void print_node(struct printer *pr, const struct sp_node *n);
@@ -357,18 +382,27 @@ print_timestamp(struct buf *b, int64_t us)
 }
 
 static void
+print_within(struct buf *b, const struct sp_node *n)
+{
+	buf_append_cstr(b, " WITHIN ");
+	if (n->within_seconds == floor(n->within_seconds) && n->within_seconds < 9e15)
+		buf_printf(b, "%.0f", n->within_seconds);
+	else
+		append_float(b, n->within_seconds);
+	buf_append_cstr(b, " SECONDS");
+}
+
+static void
 print_quals(struct buf *b, const struct sp_node *n)
 {
+	bool within_first = n->has_within && n->has_repeats && n->within_first;
+
+	if (within_first)
+		print_within(b, n);
 	if (n->has_repeats)
 		buf_printf(b, " REPEATS %lld TIMES", (long long)n->repeats);
-	if (n->has_within) {
-		buf_append_cstr(b, " WITHIN ");
-		if (n->within_seconds == floor(n->within_seconds) && n->within_seconds < 9e15)
-			buf_printf(b, "%.0f", n->within_seconds);
-		else
-			append_float(b, n->within_seconds);
-		buf_append_cstr(b, " SECONDS");
-	}
+	if (n->has_within && !within_first)
+		print_within(b, n);
 	if (n->has_start_stop) {
 		buf_append_cstr(b, " START ");
 		print_timestamp(b, n->start_us);
@@ -451,7 +485,7 @@ stix_pattern_print(const struct stix_pattern *p, struct buf *out)
 {
 	if (!p || !p->root || buf_error(out))
 		return;
-	struct printer pr = { .b = out };
+	struct printer pr = {.b = out};
 	pr.spine = malloc((p->nnodes + 1) * sizeof(*pr.spine));
 	if (!pr.spine) {
 		out->err = TC_ENOMEM;

@@ -16,32 +16,30 @@
 struct tlp_def {
 	const char *id;
 	enum tlp_level lvl;
-	int version;          /* 1 = TLP 1.0, 2 = TLP 2.0 */
-	const char *word;     /* definition.tlp (1.0) or tlp_2_0 (2.0) */
-	const char *name;     /* "TLP:..." */
+	int version;      /* 1 = TLP 1.0, 2 = TLP 2.0 */
+	const char *word; /* definition.tlp (1.0) or tlp_2_0 (2.0) */
+	const char *name; /* "TLP:..." */
 };
 
 static const struct tlp_def tlp_defs[] = {
-	/* TLP 1.0, STIX 2.1 §7.2.1.4 */
-	{ "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", TLP_CLEAR, 1, "white",
-	  "TLP:WHITE" },
-	{ "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", TLP_GREEN, 1, "green",
-	  "TLP:GREEN" },
-	{ "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", TLP_AMBER, 1, "amber",
-	  "TLP:AMBER" },
-	{ "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", TLP_RED, 1, "red",
-	  "TLP:RED" },
-	/* TLP 2.0 */
-	{ "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", TLP_CLEAR, 2, "clear",
-	  "TLP:CLEAR" },
-	{ "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", TLP_GREEN, 2, "green",
-	  "TLP:GREEN" },
-	{ "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", TLP_AMBER, 2, "amber",
-	  "TLP:AMBER" },
-	{ "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", TLP_AMBER_STRICT, 2,
-	  "amber+strict", "TLP:AMBER+STRICT" },
-	{ "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", TLP_RED, 2, "red",
-	  "TLP:RED" },
+    /* TLP 1.0, STIX 2.1 §7.2.1.4 */
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", TLP_CLEAR, 1, "white",
+     "TLP:WHITE"},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", TLP_GREEN, 1, "green",
+     "TLP:GREEN"},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", TLP_AMBER, 1, "amber",
+     "TLP:AMBER"},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", TLP_RED, 1, "red", "TLP:RED"},
+    /* TLP 2.0 */
+    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", TLP_CLEAR, 2, "clear",
+     "TLP:CLEAR"},
+    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", TLP_GREEN, 2, "green",
+     "TLP:GREEN"},
+    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", TLP_AMBER, 2, "amber",
+     "TLP:AMBER"},
+    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", TLP_AMBER_STRICT, 2,
+     "amber+strict", "TLP:AMBER+STRICT"},
+    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", TLP_RED, 2, "red", "TLP:RED"},
 };
 
 #define TLP_NDEFS (sizeof(tlp_defs) / sizeof(tlp_defs[0]))
@@ -80,12 +78,18 @@ const char *
 stix_tlp_name(enum tlp_level lvl)
 {
 	switch (lvl) {
-	case TLP_CLEAR: return "clear";
-	case TLP_GREEN: return "green";
-	case TLP_AMBER: return "amber";
-	case TLP_AMBER_STRICT: return "amber+strict";
-	case TLP_RED: return "red";
-	case TLP_NONE: break;
+	case TLP_CLEAR:
+		return "clear";
+	case TLP_GREEN:
+		return "green";
+	case TLP_AMBER:
+		return "amber";
+	case TLP_AMBER_STRICT:
+		return "amber+strict";
+	case TLP_RED:
+		return "red";
+	case TLP_NONE:
+		break;
 	}
 	return "none";
 }
@@ -93,8 +97,8 @@ stix_tlp_name(enum tlp_level lvl)
 enum tcerr
 stix_tlp_parse(const char *name, enum tlp_level *out)
 {
-	static const enum tlp_level all[] = { TLP_NONE, TLP_CLEAR, TLP_GREEN, TLP_AMBER,
-		                              TLP_AMBER_STRICT, TLP_RED };
+	static const enum tlp_level all[] = {TLP_NONE,  TLP_CLEAR,        TLP_GREEN,
+	                                     TLP_AMBER, TLP_AMBER_STRICT, TLP_RED};
 	if (!name)
 		return TC_EINVAL;
 	/* Accept "TLP:AMBER+STRICT" as well as "amber+strict", any case;
@@ -133,8 +137,9 @@ stix__tlp_check_definition(const json_t *obj, const char *id, struct stix__vctx 
 	if (!t) {
 		/* Only the published ids may claim to be TLP. */
 		if (str_is(dt, "tlp"))
-			return stix__verr(c, TC_EINVAL, "definition_type",
-			                  "\"tlp\" is reserved for the TLP 1.0 marking definitions");
+			return stix__verr(
+			    c, TC_EINVAL, "definition_type",
+			    "\"tlp\" is reserved for the TLP 1.0 marking definitions");
 		if (tlp2)
 			return stix__verr(c, TC_EINVAL, "extensions",
 			                  "the TLP 2.0 extension is reserved for the TLP 2.0 "
@@ -156,8 +161,9 @@ stix__tlp_check_definition(const json_t *obj, const char *id, struct stix__vctx 
 			                  "must be {\"tlp\": \"%s\"} for this TLP marking id",
 			                  t->word);
 		if (!str_is(json_object_get(obj, "created"), "2017-01-20T00:00:00.000Z"))
-			return stix__verr(c, TC_EINVAL, "created",
-			                  "must be 2017-01-20T00:00:00.000Z for this TLP marking id");
+			return stix__verr(
+			    c, TC_EINVAL, "created",
+			    "must be 2017-01-20T00:00:00.000Z for this TLP marking id");
 		return TC_OK;
 	}
 	if (dt || json_object_get(obj, "definition"))

@@ -22,7 +22,7 @@
 #include "stix_internal.h"
 #include "stix_pattern.h"
 
-#define STIX_PROP_MIN 3          /* STIX 2.1 §3.1: property names 3-250 chars */
+#define STIX_PROP_MIN 3 /* STIX 2.1 §3.1: property names 3-250 chars */
 #define STIX_PROP_MAX 250
 #define STIX_COUNT_MAX 999999999 /* §4.14 number_observed, §5.2 count */
 #define STIX_PROP_PATH_MAX 320   /* nested property path in a message */
@@ -276,6 +276,11 @@ want_ts(struct stix__vctx *c, const json_t *o, const char *prop, bool required, 
 		                : TC_OK;
 	if (!json_is_string(v))
 		return stix__verr(c, TC_EINVAL, prop, "must be a timestamp string");
+	/* util/timestamp.h parses at most 64 characters; more fraction
+	 * digits are legal STIX but beyond tocsin's named limit. */
+	if (json_string_length(v) > STIX_VERSION_TEXT_MAX)
+		return stix__verr(c, TC_ELIMIT, prop, "timestamp longer than %d characters",
+		                  STIX_VERSION_TEXT_MAX);
 	int64_t t;
 	if (ts_parse(slice_make(json_string_value(v), json_string_length(v)), &t, &frac))
 		return stix__verr(c, TC_EINVAL, prop,
@@ -298,8 +303,8 @@ check_hashes(struct stix__vctx *c, const json_t *h, const char *prop)
 		const char *name;
 		size_t len;
 	} fixed[] = {
-		{ "MD5", 32 },      { "SHA-1", 40 },     { "SHA-256", 64 },
-		{ "SHA-512", 128 }, { "SHA3-256", 64 },  { "SHA3-512", 128 },
+	    {"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},
+	    {"SHA-512", 128}, {"SHA3-256", 64}, {"SHA3-512", 128},
 	};
 	char p[STIX_PROP_PATH_MAX];
 	const char *key;
@@ -341,8 +346,7 @@ check_hashes(struct stix__vctx *c, const json_t *h, const char *prop)
 
 /* A single identifier; type (may be NULL) restricts its type part. */
 static enum tcerr
-want_ref(struct stix__vctx *c, const json_t *o, const char *prop, bool required,
-         const char *type)
+want_ref(struct stix__vctx *c, const json_t *o, const char *prop, bool required, const char *type)
 {
 	const json_t *v = json_object_get(o, prop);
 	size_t tl;
@@ -358,8 +362,7 @@ want_ref(struct stix__vctx *c, const json_t *o, const char *prop, bool required,
 
 /* A _refs list: non-empty, each an identifier (of type, if not NULL). */
 static enum tcerr
-want_refs(struct stix__vctx *c, const json_t *o, const char *prop, bool required,
-          const char *type)
+want_refs(struct stix__vctx *c, const json_t *o, const char *prop, bool required, const char *type)
 {
 	const json_t *v = json_object_get(o, prop);
 	char p[STIX_PROP_PATH_MAX];
@@ -384,8 +387,7 @@ want_refs(struct stix__vctx *c, const json_t *o, const char *prop, bool required
 
 /* later must not be before earlier (both optional). strict: must be later. */
 static enum tcerr
-want_order(struct stix__vctx *c, const json_t *o, const char *first, const char *last,
-           bool strict)
+want_order(struct stix__vctx *c, const json_t *o, const char *first, const char *last, bool strict)
 {
 	int64_t a, b;
 	enum tcerr rc;
@@ -420,9 +422,10 @@ want_kill_chain(struct stix__vctx *c, const json_t *o)
 			                  pidx(p, sizeof(p), "kill_chain_phases", i, NULL),
 			                  "must be an object");
 		if (!json_is_string(json_object_get(e, "kill_chain_name")))
-			return stix__verr(c, TC_EINVAL,
-			                  pidx(p, sizeof(p), "kill_chain_phases", i, "kill_chain_name"),
-			                  "must be a string");
+			return stix__verr(
+			    c, TC_EINVAL,
+			    pidx(p, sizeof(p), "kill_chain_phases", i, "kill_chain_name"),
+			    "must be a string");
 		if (!json_is_string(json_object_get(e, "phase_name")))
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "kill_chain_phases", i, "phase_name"),
@@ -505,9 +508,9 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 	if (strcmp(json_string_value(json_object_get(o, "pattern_type")), "stix") != 0)
 		return TC_OK;
 	/* §9.4: a STIX pattern that does not parse is invalid. */
-	struct sp_limits pl = { .max_len = c->lim->max_pattern,
-		                .max_depth = STIX_PATTERN_MAX_DEPTH_DEFAULT,
-		                .max_nodes = STIX_PATTERN_MAX_NODES_DEFAULT };
+	struct sp_limits pl = {.max_len = c->lim->max_pattern,
+	                       .max_depth = STIX_PATTERN_MAX_DEPTH_DEFAULT,
+	                       .max_nodes = STIX_PATTERN_MAX_NODES_DEFAULT};
 	struct stix_pattern *p = NULL;
 	struct diag pd;
 	diag_clear(&pd);
@@ -523,7 +526,7 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 static enum tcerr
 chk_location(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const any[] = { "region", "country", "latitude", NULL };
+	static const char *const any[] = {"region", "country", "latitude", NULL};
 	const json_t *lat = json_object_get(o, "latitude");
 	const json_t *lon = json_object_get(o, "longitude");
 	enum tcerr rc;
@@ -553,8 +556,7 @@ chk_malware(const json_t *o, struct stix__vctx *c)
 	if ((rc = want_bool(c, o, "is_family", true)))
 		return rc;
 	/* §4.10: name is required when is_family is true. */
-	if (json_is_true(json_object_get(o, "is_family")) &&
-	    (rc = want_string(c, o, "name", true)))
+	if (json_is_true(json_object_get(o, "is_family")) && (rc = want_string(c, o, "name", true)))
 		return rc;
 	if ((rc = want_string(c, o, "name", false)))
 		return rc;
@@ -609,7 +611,8 @@ chk_observed_data(const json_t *o, struct stix__vctx *c)
 	const json_t *refs = json_object_get(o, "object_refs");
 	/* §4.14: exactly one of objects (deprecated) and object_refs. */
 	if (!objs == !refs)
-		return stix__verr(c, TC_EINVAL, NULL, "needs exactly one of objects or object_refs");
+		return stix__verr(c, TC_EINVAL, NULL,
+		                  "needs exactly one of objects or object_refs");
 	if (objs && (!json_is_object(objs) || json_object_size(objs) == 0))
 		return stix__verr(c, TC_EINVAL, "objects", "must be a non-empty dictionary");
 	return refs ? want_refs(c, o, "object_refs", true, NULL) : TC_OK;
@@ -618,8 +621,8 @@ chk_observed_data(const json_t *o, struct stix__vctx *c)
 static enum tcerr
 chk_opinion(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const ops[] = { "strongly-disagree", "disagree", "neutral", "agree",
-		                           "strongly-agree", NULL };
+	static const char *const ops[] = {"strongly-disagree", "disagree", "neutral", "agree",
+	                                  "strongly-agree",    NULL};
 	enum tcerr rc;
 	const json_t *v;
 	if ((rc = want_refs(c, o, "object_refs", true, NULL)))
@@ -656,7 +659,7 @@ ref_is_meta_or_sro(const json_t *v, size_t tl)
 static enum tcerr
 chk_relationship(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const ends[] = { "source_ref", "target_ref", NULL };
+	static const char *const ends[] = {"source_ref", "target_ref", NULL};
 	enum tcerr rc;
 	const json_t *v;
 	size_t tl;
@@ -739,8 +742,7 @@ chk_artifact(const json_t *o, struct stix__vctx *c)
 	if (url && !json_is_string(url))
 		return stix__verr(c, TC_EINVAL, "url", "must be a string");
 	if (json_object_get(o, "decryption_key") && !json_object_get(o, "encryption_algorithm"))
-		return stix__verr(c, TC_EINVAL, "decryption_key",
-		                  "needs encryption_algorithm");
+		return stix__verr(c, TC_EINVAL, "decryption_key", "needs encryption_algorithm");
 	return want_string(c, o, "mime_type", false);
 }
 
@@ -873,7 +875,8 @@ chk_network_traffic(const json_t *o, struct stix__vctx *c)
 		return rc;
 	/* §6.12: end MUST NOT be present when is_active is true. */
 	if (json_is_true(json_object_get(o, "is_active")) && json_object_get(o, "end"))
-		return stix__verr(c, TC_EINVAL, "end", "must not be present when is_active is true");
+		return stix__verr(c, TC_EINVAL, "end",
+		                  "must not be present when is_active is true");
 	return want_order(c, o, "start", "end", false);
 }
 
@@ -882,10 +885,19 @@ chk_network_traffic(const json_t *o, struct stix__vctx *c)
 static enum tcerr
 chk_process(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const any[] = { "extensions", "is_hidden", "pid", "created_time",
-		                           "cwd", "command_line", "environment_variables",
-		                           "opened_connection_refs", "creator_user_ref",
-		                           "image_ref", "parent_ref", "child_refs", NULL };
+	static const char *const any[] = {"extensions",
+	                                  "is_hidden",
+	                                  "pid",
+	                                  "created_time",
+	                                  "cwd",
+	                                  "command_line",
+	                                  "environment_variables",
+	                                  "opened_connection_refs",
+	                                  "creator_user_ref",
+	                                  "image_ref",
+	                                  "parent_ref",
+	                                  "child_refs",
+	                                  NULL};
 	return want_any(c, o, any, "the process properties");
 }
 
@@ -899,34 +911,52 @@ chk_software(const json_t *o, struct stix__vctx *c)
 static enum tcerr
 chk_user_account(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const any[] = { "extensions", "user_id", "credential", "account_login",
-		                           "account_type", "display_name", "is_service_account",
-		                           "is_privileged", "can_escalate_privs", "is_disabled",
-		                           "account_created", "account_expires",
-		                           "credential_last_changed", "account_first_login",
-		                           "account_last_login", NULL };
+	static const char *const any[] = {"extensions",
+	                                  "user_id",
+	                                  "credential",
+	                                  "account_login",
+	                                  "account_type",
+	                                  "display_name",
+	                                  "is_service_account",
+	                                  "is_privileged",
+	                                  "can_escalate_privs",
+	                                  "is_disabled",
+	                                  "account_created",
+	                                  "account_expires",
+	                                  "credential_last_changed",
+	                                  "account_first_login",
+	                                  "account_last_login",
+	                                  NULL};
 	return want_any(c, o, any, "the user-account properties");
 }
 
 static enum tcerr
 chk_registry_key(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const any[] = { "key", "values", "modified_time", "creator_user_ref",
-		                           "number_of_subkeys", NULL };
-	return want_any(c, o, any, "key, values, modified_time, creator_user_ref or "
-	                           "number_of_subkeys");
+	static const char *const any[] = {
+	    "key", "values", "modified_time", "creator_user_ref", "number_of_subkeys", NULL};
+	return want_any(c, o, any,
+	                "key, values, modified_time, creator_user_ref or "
+	                "number_of_subkeys");
 }
 
 static enum tcerr
 chk_x509(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const any[] = { "is_self_signed", "hashes", "version", "serial_number",
-		                           "signature_algorithm", "issuer", "validity_not_before",
-		                           "validity_not_after", "subject",
-		                           "subject_public_key_algorithm",
-		                           "subject_public_key_modulus",
-		                           "subject_public_key_exponent", "x509_v3_extensions",
-		                           NULL };
+	static const char *const any[] = {"is_self_signed",
+	                                  "hashes",
+	                                  "version",
+	                                  "serial_number",
+	                                  "signature_algorithm",
+	                                  "issuer",
+	                                  "validity_not_before",
+	                                  "validity_not_after",
+	                                  "subject",
+	                                  "subject_public_key_algorithm",
+	                                  "subject_public_key_modulus",
+	                                  "subject_public_key_exponent",
+	                                  "x509_v3_extensions",
+	                                  NULL};
 	enum tcerr rc = want_any(c, o, any, "the x509-certificate properties");
 	return rc ? rc : want_order(c, o, "validity_not_before", "validity_not_after", false);
 }
@@ -965,7 +995,8 @@ chk_marking_definition(const json_t *o, struct stix__vctx *c)
 	 * (e.g. TLP 2.0) carries the marking. */
 	if (!json_object_get(o, "extensions") || dt || def) {
 		if (!dt)
-			return stix__verr(c, TC_EINVAL, "definition_type", "required property missing");
+			return stix__verr(c, TC_EINVAL, "definition_type",
+			                  "required property missing");
 		if (!json_is_string(dt))
 			return stix__verr(c, TC_EINVAL, "definition_type", "must be a string");
 		if (!def)
@@ -984,8 +1015,9 @@ chk_marking_definition(const json_t *o, struct stix__vctx *c)
 static enum tcerr
 chk_extension_definition(const json_t *o, struct stix__vctx *c)
 {
-	static const char *const types[] = { "new-sdo", "new-sco", "new-sro", "property-extension",
-		                             "toplevel-property-extension", NULL };
+	static const char *const types[] = {
+	    "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension",
+	    NULL};
 	enum tcerr rc;
 	if ((rc = want_string(c, o, "name", true)))
 		return rc;
@@ -1001,9 +1033,10 @@ chk_extension_definition(const json_t *o, struct stix__vctx *c)
 		const char *s = json_string_value(json_array_get(et, i));
 		if (!str_in(s, types)) {
 			char p[STIX_PROP_PATH_MAX];
-			return stix__verr(c, TC_EINVAL, pidx(p, sizeof(p), "extension_types", i, NULL),
-			                  "must be new-sdo, new-sco, new-sro, property-extension or "
-			                  "toplevel-property-extension");
+			return stix__verr(
+			    c, TC_EINVAL, pidx(p, sizeof(p), "extension_types", i, NULL),
+			    "must be new-sdo, new-sco, new-sro, property-extension or "
+			    "toplevel-property-extension");
 		}
 		toplevel |= strcmp(s, "toplevel-property-extension") == 0;
 	}
@@ -1023,49 +1056,49 @@ struct type_def {
 
 /* Sorted by strcmp for bsearch (test_stix_validate checks every entry). */
 static const struct type_def type_defs[] = {
-	{ "artifact", STIX_CLASS_SCO, chk_artifact },
-	{ "attack-pattern", STIX_CLASS_SDO, chk_attack_pattern },
-	{ "autonomous-system", STIX_CLASS_SCO, chk_as },
-	{ "bundle", STIX_CLASS_BUNDLE, NULL },
-	{ "campaign", STIX_CLASS_SDO, chk_seen },
-	{ "course-of-action", STIX_CLASS_SDO, chk_named },
-	{ "directory", STIX_CLASS_SCO, chk_directory },
-	{ "domain-name", STIX_CLASS_SCO, chk_value },
-	{ "email-addr", STIX_CLASS_SCO, chk_value },
-	{ "email-message", STIX_CLASS_SCO, chk_email_message },
-	{ "extension-definition", STIX_CLASS_META, chk_extension_definition },
-	{ "file", STIX_CLASS_SCO, chk_file },
-	{ "grouping", STIX_CLASS_SDO, chk_grouping },
-	{ "identity", STIX_CLASS_SDO, chk_named },
-	{ "incident", STIX_CLASS_SDO, chk_named },
-	{ "indicator", STIX_CLASS_SDO, chk_indicator },
-	{ "infrastructure", STIX_CLASS_SDO, chk_seen },
-	{ "intrusion-set", STIX_CLASS_SDO, chk_seen },
-	{ "ipv4-addr", STIX_CLASS_SCO, chk_ipv4 },
-	{ "ipv6-addr", STIX_CLASS_SCO, chk_value },
-	{ "language-content", STIX_CLASS_META, chk_language_content },
-	{ "location", STIX_CLASS_SDO, chk_location },
-	{ "mac-addr", STIX_CLASS_SCO, chk_mac },
-	{ "malware", STIX_CLASS_SDO, chk_malware },
-	{ "malware-analysis", STIX_CLASS_SDO, chk_malware_analysis },
-	{ "marking-definition", STIX_CLASS_META, chk_marking_definition },
-	{ "mutex", STIX_CLASS_SCO, chk_mutex },
-	{ "network-traffic", STIX_CLASS_SCO, chk_network_traffic },
-	{ "note", STIX_CLASS_SDO, chk_note },
-	{ "observed-data", STIX_CLASS_SDO, chk_observed_data },
-	{ "opinion", STIX_CLASS_SDO, chk_opinion },
-	{ "process", STIX_CLASS_SCO, chk_process },
-	{ "relationship", STIX_CLASS_SRO, chk_relationship },
-	{ "report", STIX_CLASS_SDO, chk_report },
-	{ "sighting", STIX_CLASS_SRO, chk_sighting },
-	{ "software", STIX_CLASS_SCO, chk_software },
-	{ "threat-actor", STIX_CLASS_SDO, chk_seen },
-	{ "tool", STIX_CLASS_SDO, chk_attack_pattern },
-	{ "url", STIX_CLASS_SCO, chk_value },
-	{ "user-account", STIX_CLASS_SCO, chk_user_account },
-	{ "vulnerability", STIX_CLASS_SDO, chk_named },
-	{ "windows-registry-key", STIX_CLASS_SCO, chk_registry_key },
-	{ "x509-certificate", STIX_CLASS_SCO, chk_x509 },
+    {"artifact", STIX_CLASS_SCO, chk_artifact},
+    {"attack-pattern", STIX_CLASS_SDO, chk_attack_pattern},
+    {"autonomous-system", STIX_CLASS_SCO, chk_as},
+    {"bundle", STIX_CLASS_BUNDLE, NULL},
+    {"campaign", STIX_CLASS_SDO, chk_seen},
+    {"course-of-action", STIX_CLASS_SDO, chk_named},
+    {"directory", STIX_CLASS_SCO, chk_directory},
+    {"domain-name", STIX_CLASS_SCO, chk_value},
+    {"email-addr", STIX_CLASS_SCO, chk_value},
+    {"email-message", STIX_CLASS_SCO, chk_email_message},
+    {"extension-definition", STIX_CLASS_META, chk_extension_definition},
+    {"file", STIX_CLASS_SCO, chk_file},
+    {"grouping", STIX_CLASS_SDO, chk_grouping},
+    {"identity", STIX_CLASS_SDO, chk_named},
+    {"incident", STIX_CLASS_SDO, chk_named},
+    {"indicator", STIX_CLASS_SDO, chk_indicator},
+    {"infrastructure", STIX_CLASS_SDO, chk_seen},
+    {"intrusion-set", STIX_CLASS_SDO, chk_seen},
+    {"ipv4-addr", STIX_CLASS_SCO, chk_ipv4},
+    {"ipv6-addr", STIX_CLASS_SCO, chk_value},
+    {"language-content", STIX_CLASS_META, chk_language_content},
+    {"location", STIX_CLASS_SDO, chk_location},
+    {"mac-addr", STIX_CLASS_SCO, chk_mac},
+    {"malware", STIX_CLASS_SDO, chk_malware},
+    {"malware-analysis", STIX_CLASS_SDO, chk_malware_analysis},
+    {"marking-definition", STIX_CLASS_META, chk_marking_definition},
+    {"mutex", STIX_CLASS_SCO, chk_mutex},
+    {"network-traffic", STIX_CLASS_SCO, chk_network_traffic},
+    {"note", STIX_CLASS_SDO, chk_note},
+    {"observed-data", STIX_CLASS_SDO, chk_observed_data},
+    {"opinion", STIX_CLASS_SDO, chk_opinion},
+    {"process", STIX_CLASS_SCO, chk_process},
+    {"relationship", STIX_CLASS_SRO, chk_relationship},
+    {"report", STIX_CLASS_SDO, chk_report},
+    {"sighting", STIX_CLASS_SRO, chk_sighting},
+    {"software", STIX_CLASS_SCO, chk_software},
+    {"threat-actor", STIX_CLASS_SDO, chk_seen},
+    {"tool", STIX_CLASS_SDO, chk_attack_pattern},
+    {"url", STIX_CLASS_SCO, chk_value},
+    {"user-account", STIX_CLASS_SCO, chk_user_account},
+    {"vulnerability", STIX_CLASS_SDO, chk_named},
+    {"windows-registry-key", STIX_CLASS_SCO, chk_registry_key},
+    {"x509-certificate", STIX_CLASS_SCO, chk_x509},
 };
 
 static const struct type_def *
@@ -1097,12 +1130,34 @@ stix_classify(const char *type)
 /* Timestamp-valued properties of the predefined types (§4-§7), sorted.
  * created and modified are checked separately (millisecond rule). */
 static const char *const ts_props[] = {
-	"account_created", "account_expires", "account_first_login", "account_last_login",
-	"analysis_ended", "analysis_started", "atime", "created_time", "credential_last_changed",
-	"ctime", "date", "end", "first_observed", "first_seen", "last_observed", "last_seen",
-	"modified_time", "mtime", "object_modified", "published", "start", "start_time",
-	"stop_time", "submitted", "valid_from", "valid_until", "validity_not_after",
-	"validity_not_before",
+    "account_created",
+    "account_expires",
+    "account_first_login",
+    "account_last_login",
+    "analysis_ended",
+    "analysis_started",
+    "atime",
+    "created_time",
+    "credential_last_changed",
+    "ctime",
+    "date",
+    "end",
+    "first_observed",
+    "first_seen",
+    "last_observed",
+    "last_seen",
+    "modified_time",
+    "mtime",
+    "object_modified",
+    "published",
+    "start",
+    "start_time",
+    "stop_time",
+    "submitted",
+    "valid_from",
+    "valid_until",
+    "validity_not_after",
+    "validity_not_before",
 };
 
 static bool
@@ -1124,12 +1179,58 @@ is_ts_prop(const char *key)
 
 /* Predefined SCO extensions (§6: archive-ext ... windows-service-ext). */
 static const char *const sco_exts[] = {
-	"archive-ext", "http-request-ext", "icmp-ext", "ntfs-ext", "pdf-ext", "raster-image-ext",
-	"socket-ext", "tcp-ext", "unix-account-ext", "windows-pebinary-ext", "windows-process-ext",
-	"windows-service-ext", NULL,
+    "archive-ext",
+    "http-request-ext",
+    "icmp-ext",
+    "ntfs-ext",
+    "pdf-ext",
+    "raster-image-ext",
+    "socket-ext",
+    "tcp-ext",
+    "unix-account-ext",
+    "windows-pebinary-ext",
+    "windows-process-ext",
+    "windows-service-ext",
+    NULL,
 };
 
 /* ---------- common properties (§3.2) ---------- */
+
+static bool
+str_is(const json_t *v, const char *s)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+static bool
+all_digits(const char *s, size_t min)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (s[n] < '0' || s[n] > '9')
+			return false;
+	return n >= min;
+}
+
+/* ^CVE-\d{4}-(0\d{3}|[1-9]\d{3,})$ */
+static bool
+cve_id_valid(const char *s)
+{
+	if (strncmp(s, "CVE-", 4) != 0 || strlen(s) < 13 || s[8] != '-')
+		return false;
+	for (int i = 4; i < 8; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	const char *n = s + 9;
+	return all_digits(n, 4) && (n[0] != '0' || strlen(n) == 4);
+}
+
+/* ^CAPEC-\d+$ */
+static bool
+capec_id_valid(const char *s)
+{
+	return strncmp(s, "CAPEC-", 6) == 0 && all_digits(s + 6, 1);
+}
 
 static enum tcerr
 chk_external_references(struct stix__vctx *c, const json_t *o)
@@ -1148,8 +1249,8 @@ chk_external_references(struct stix__vctx *c, const json_t *o)
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "external_references", i, NULL),
 			                  "must be an object");
-		static const char *const fields[] = { "source_name", "description", "url",
-			                              "external_id", NULL };
+		static const char *const fields[] = {"source_name", "description", "url",
+		                                     "external_id", NULL};
 		for (const char *const *f = fields; *f; f++) {
 			const json_t *fv = json_object_get(e, *f);
 			if (f == fields && !fv)
@@ -1167,9 +1268,23 @@ chk_external_references(struct stix__vctx *c, const json_t *o)
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "external_references", i, NULL),
 			                  "needs description, url or external_id");
+		/* external-reference.json: the cve and capec sources fix the
+		 * form of external_id. */
+		const json_t *src = json_object_get(e, "source_name");
+		const json_t *xid = json_object_get(e, "external_id");
+		if (str_is(src, "cve") || str_is(src, "capec")) {
+			bool cve = str_is(src, "cve");
+			if (!xid || !(cve ? cve_id_valid(json_string_value(xid))
+			                  : capec_id_valid(json_string_value(xid))))
+				return stix__verr(
+				    c, TC_EINVAL,
+				    pidx(p, sizeof(p), "external_references", i, "external_id"),
+				    cve ? "must be CVE-YYYY-NNNN for source_name cve"
+				        : "must be CAPEC-N for source_name capec");
+		}
 		const json_t *h = json_object_get(e, "hashes");
-		if (h && (rc = check_hashes(c, h,
-		                            pidx(p, sizeof(p), "external_references", i, "hashes"))))
+		if (h && (rc = check_hashes(
+		              c, h, pidx(p, sizeof(p), "external_references", i, "hashes"))))
 			return rc;
 	}
 	return TC_OK;
@@ -1224,9 +1339,9 @@ chk_granular_markings(struct stix__vctx *c, const json_t *o)
 static enum tcerr
 chk_extensions(struct stix__vctx *c, const json_t *o)
 {
-	static const char *const ext_types[] = { "new-sdo", "new-sco", "new-sro",
-		                                 "property-extension",
-		                                 "toplevel-property-extension", NULL };
+	static const char *const ext_types[] = {
+	    "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension",
+	    NULL};
 	const json_t *v = json_object_get(o, "extensions");
 	char p[STIX_PROP_PATH_MAX];
 	const char *key;
@@ -1242,8 +1357,9 @@ chk_extensions(struct stix__vctx *c, const json_t *o)
 		if (stix_id_valid(slice_make(key, klen), &tl)) {
 			if (tl != sizeof("extension-definition") - 1 ||
 			    memcmp(key, "extension-definition", tl) != 0)
-				return stix__verr(c, TC_EINVAL, p,
-				                  "extension key must be an extension-definition id");
+				return stix__verr(
+				    c, TC_EINVAL, p,
+				    "extension key must be an extension-definition id");
 			/* §7.3: the value is an object with extension_type. */
 			if (!json_is_object(e))
 				return stix__verr(c, TC_EINVAL, p, "must be an object");
@@ -1252,9 +1368,10 @@ chk_extensions(struct stix__vctx *c, const json_t *o)
 				return stix__verr(c, TC_EINVAL, p,
 				                  "extension_type: required property missing");
 			if (!json_is_string(et) || !str_in(json_string_value(et), ext_types))
-				return stix__verr(c, TC_EINVAL, p,
-				                  "extension_type: must be new-sdo, new-sco, new-sro, "
-				                  "property-extension or toplevel-property-extension");
+				return stix__verr(
+				    c, TC_EINVAL, p,
+				    "extension_type: must be new-sdo, new-sco, new-sro, "
+				    "property-extension or toplevel-property-extension");
 			continue;
 		}
 		if (!str_in(key, sco_exts))
@@ -1281,8 +1398,9 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 	json_object_keylen_foreach((json_t *)o, key, klen, v)
 	{
 		if (!prop_name_valid(key, klen))
-			return stix__verr(c, TC_EINVAL, key,
-			                  "property names must be 3-250 characters a-z, A-Z, 0-9, _");
+			return stix__verr(
+			    c, TC_EINVAL, key,
+			    "property names must be 3-250 characters a-z, A-Z, 0-9, _");
 		if (ends_with(key, klen, "_ref", 4)) {
 			if (!json_id(v, &tl))
 				return stix__verr(c, TC_EINVAL, key, "not a valid STIX identifier");
@@ -1313,7 +1431,8 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 			bool ok = json_is_string(v) && sl % 4 == 0;
 			for (size_t i = 0; ok && i < sl; i++) {
 				char ch = s[i];
-				bool pad = ch == '=' && i + 2 >= sl && (i + 1 == sl || s[i + 1] == '=');
+				bool pad =
+				    ch == '=' && i + 2 >= sl && (i + 1 == sl || s[i + 1] == '=');
 				ok = pad || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 				     (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
 			}
@@ -1344,7 +1463,7 @@ enum tcerr
 stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim,
               struct stix_meta *meta, struct diag *d)
 {
-	struct stix__vctx cx = { .path = path, .d = d, .lim = lim ? lim : &stix_default_limits };
+	struct stix__vctx cx = {.path = path, .d = d, .lim = lim ? lim : &stix_default_limits};
 	struct stix__vctx *c = &cx;
 	const json_t *tv, *idv, *sv;
 	enum tcerr rc;
@@ -1400,21 +1519,17 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 		if ((rc = want_ts(c, obj, "created", versioned || is_marking, true, &created_us,
 		                  &created_txt)))
 			return rc;
-		if ((rc = want_ts(c, obj, "modified", versioned, true, &modified_us,
-		                  &modified_txt)))
+		if ((rc =
+		         want_ts(c, obj, "modified", versioned, true, &modified_us, &modified_txt)))
 			return rc;
 		if (created_txt && modified_txt && modified_us < created_us)
-			return stix__verr(c, TC_EINVAL, "modified", "must not be earlier than created");
-		const char *vt = modified_txt ? modified_txt : created_txt;
-		if (vt && strlen(vt) > STIX_VERSION_TEXT_MAX)
-			return stix__verr(c, TC_ELIMIT, modified_txt ? "modified" : "created",
-			                  "timestamp longer than %d characters",
-			                  STIX_VERSION_TEXT_MAX);
+			return stix__verr(c, TC_EINVAL, "modified",
+			                  "must not be earlier than created");
 	}
 
 	/* common optional properties (§3.2) */
-	if ((rc = want_ref(c, obj, "created_by_ref", cls == STIX_CLASS_META &&
-	                                                     strcmp(type, "extension-definition") == 0,
+	if ((rc = want_ref(c, obj, "created_by_ref",
+	                   cls == STIX_CLASS_META && strcmp(type, "extension-definition") == 0,
 	                   "identity")))
 		return rc;
 	if ((rc = want_bool(c, obj, "revoked", false)))

@@ -75,6 +75,10 @@ store_append(struct store *s, const struct store_obj_in *in, size_t n,
 				                k, (int)o->obs[k].kind);
 			if (!o->obs[k].value.p && o->obs[k].value.len)
 				return diag_set(d, TC_EINVAL, "in[%zu].obs[%zu]: no value", i, k);
+			if (o->obs[k].value.len > STORE_OBS_VALUE_MAX)
+				return diag_set(d, TC_ELIMIT,
+				                "in[%zu].obs[%zu]: value longer than %d bytes", i, k,
+				                STORE_OBS_VALUE_MAX);
 		}
 	}
 	return s->be->append(s, in, n, out, unindex, ctx, d);
@@ -290,7 +294,7 @@ store_setting_set(struct store *s, const char *key, const char *value)
 		return TC_EINVAL;
 	if (strlen(value) > STORE_SETTING_VALUE_MAX)
 		return TC_ELIMIT;
-	if (strcmp(key, "schema_version") == 0)
+	if (strcmp(key, "schema_version") == 0 || strncmp(key, "store.", 6) == 0)
 		return TC_EPERM;
 	return s->be->setting_set(s, key, value);
 }

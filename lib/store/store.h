@@ -51,8 +51,9 @@ struct store_collection {
 
 struct store_obs {
 	enum obs_kind kind;
-	struct slice value;    /* normalised */
+	struct slice value;    /* normalised, at most STORE_OBS_VALUE_MAX bytes */
 };
+#define STORE_OBS_VALUE_MAX 65535
 
 /* One object version to append. */
 struct store_obj_in {
@@ -101,7 +102,8 @@ void store_close(struct store *s);
  * stored but is not current and unindexes nothing. Errors: TC_EINVAL (no
  * meta, empty id or json, bad observable kind), TC_ENOTFOUND (no such
  * collection; the message names the input, "in[3]: no collection 42"),
- * TC_ELIMIT (n > STORE_BATCH_MAX), TC_EDB, TC_EBUSY, TC_ENOMEM.
+ * TC_ELIMIT (n > STORE_BATCH_MAX, an observable longer than
+ * STORE_OBS_VALUE_MAX), TC_EDB, TC_EBUSY, TC_ENOMEM.
  * One struct store is used by one thread at a time. */
 #define STORE_BATCH_MAX 1000000
 enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n,
@@ -204,7 +206,8 @@ enum tcerr store_stats(struct store *s, struct store_stats *out);
 
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set
- * replaces; "schema_version" belongs to the store (TC_EPERM). Keys are at
+ * replaces; "schema_version" and keys starting "store." belong to the
+ * store (TC_EPERM). Keys are at
  * most STORE_SETTING_KEY_MAX bytes, values STORE_SETTING_VALUE_MAX
  * (TC_ELIMIT). */
 #define STORE_SETTING_KEY_MAX 128

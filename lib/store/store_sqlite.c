@@ -2,9 +2,14 @@
  * store_sqlite.c — the "sqlite:" log store: one SQLite file in WAL mode.
  *
  * Tables: collections; objects (one row per (collection, STIX id), its ref
- * is the rowid, and it caches the seq and version_us of its current and
- * first versions); versions (one row per stored version, seq is the rowid,
- * with is_first / is_last kept exact); observables (seq, kind, value).
+ * is the rowid, found through idhash, a SipHash of the id keyed per
+ * database so that chosen ids cannot pile onto one hash; it caches the seq
+ * and version_us of its current and first versions); versions (one row
+ * per stored version, seq is the rowid, with is_first / is_last kept
+ * exact, and the version's observables packed in one blob: kind byte,
+ * 16-bit little-endian length, value). Uniqueness of (collection, id) and
+ * of (ref, version_us) is kept by the append path inside its write
+ * transaction, which saves an index probe per row.
  * Invariants: objects.current_seq names the version with the greatest
  * version_us of its ref and only that version has is_last = 1; likewise
  * first_seq and is_first; seqs and refs are dense from 1 and never reused
@@ -16,10 +21,12 @@
  * transaction. The file carries its own application_id so that another
  * SQLite database is not mistaken for a tocsin store.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "store/store_backend.h"
 #include "util/timestamp.h"
@@ -30,6 +37,8 @@
 #define SQ_JOURNAL_SIZE_LIMIT (64 * 1024 * 1024)
 #define SQ_QUERY_CACHE 8        /* dynamic query statements kept prepared */
 #define SQ_QUERY_SQL_MAX 65536  /* bytes of generated query SQL */
+#define SQ_HASH_KEY_SETTING "store.id_hash_key"
+#define SQ_OBS_HEADER 3         /* kind byte + 16-bit length */
 
 /* Migration steps: schema_version N means steps [0, N) were applied. Never
  * edit a step once released; append a new one. */
@@ -40,21 +49,20 @@ static const char *const sq_migrations[] = {
 	" alias TEXT NOT NULL UNIQUE, title TEXT NOT NULL, description TEXT NOT NULL);"
 	"CREATE TABLE objects(ref INTEGER PRIMARY KEY,"
 	" collection INTEGER NOT NULL REFERENCES collections(num),"
-	" stix_id TEXT NOT NULL, current_seq INTEGER NOT NULL, cur_version_us INTEGER NOT NULL,"
+	" stix_id TEXT NOT NULL, idhash INTEGER NOT NULL,"
+	" current_seq INTEGER NOT NULL, cur_version_us INTEGER NOT NULL,"
 	" cur_revoked INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
 	" first_version_us INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX objects_id ON objects(stix_id, collection);"
+	"CREATE INDEX objects_idhash ON objects(idhash);"
 	"CREATE TABLE versions(seq INTEGER PRIMARY KEY, ref INTEGER NOT NULL REFERENCES objects(ref),"
 	" collection INTEGER NOT NULL, date_added INTEGER NOT NULL, version_us INTEGER NOT NULL,"
 	" version TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
 	" tlp INTEGER NOT NULL, revoked INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
 	" producer INTEGER NOT NULL, is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
-	" json BLOB NOT NULL);"
-	"CREATE UNIQUE INDEX versions_ref ON versions(ref, version_us);"
+	" json BLOB NOT NULL, obs BLOB);"
+	"CREATE INDEX versions_ref ON versions(ref, version_us);"
 	"CREATE INDEX versions_coll_added ON versions(collection, date_added);"
-	"CREATE INDEX versions_added ON versions(date_added);"
-	"CREATE TABLE observables(seq INTEGER NOT NULL REFERENCES versions(seq),"
-	" kind INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY(seq, kind, value)) WITHOUT ROWID;",
+	"CREATE INDEX versions_added ON versions(date_added);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
 
@@ -73,7 +81,6 @@ enum sq_stmt {
 	S_OBJ_GET,
 	S_VER_DUP,
 	S_VER_INSERT,
-	S_OBS_INSERT,
 	S_VER_UNLAST,
 	S_VER_UNFIRST,
 	S_OBJ_SETCUR,
@@ -96,31 +103,30 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_MAXES] = "SELECT (SELECT max(seq) FROM versions), (SELECT max(ref) FROM objects),"
 	            " (SELECT max(date_added) FROM versions)",
 	[S_COLL_EXISTS] = "SELECT 1 FROM collections WHERE num = ?",
-	[S_OBJ_INSERT] = "INSERT OR IGNORE INTO objects(ref, collection, stix_id, current_seq,"
+	[S_OBJ_INSERT] = "INSERT INTO objects(ref, collection, stix_id, idhash, current_seq,"
 	                 " cur_version_us, cur_revoked, first_seq, first_version_us)"
-	                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?4, ?5)",
+	                 " VALUES(?1, ?2, ?3, ?7, ?4, ?5, ?6, ?4, ?5)",
 	[S_OBJ_GET] = "SELECT ref, current_seq, cur_version_us, cur_revoked, first_seq,"
-	              " first_version_us FROM objects WHERE stix_id = ? AND collection = ?",
+	              " first_version_us FROM objects WHERE idhash = ?3 AND stix_id = ?1"
+	              " AND collection = ?2",
 	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
 	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
 	                 " type, spec_version, tlp, revoked, valid_until, producer, is_first,"
-	                 " is_last, json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[S_OBS_INSERT] = "INSERT OR IGNORE INTO observables(seq, kind, value) VALUES(?, ?, ?)",
+	                 " is_last, json, obs) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_VER_UNLAST] = "UPDATE versions SET is_last = 0 WHERE seq = ?",
 	[S_VER_UNFIRST] = "UPDATE versions SET is_first = 0 WHERE seq = ?",
 	[S_OBJ_SETCUR] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
 	                 " cur_revoked = ?4 WHERE ref = ?1",
 	[S_OBJ_SETFIRST] = "UPDATE objects SET first_seq = ?2, first_version_us = ?3 WHERE ref = ?1",
-	[S_OBS_OF] = "SELECT kind, value FROM observables WHERE seq = ?",
+	[S_OBS_OF] = "SELECT obs FROM versions WHERE seq = ?",
 	[S_COLL_ADD] = "INSERT INTO collections(uuid, alias, title, description) VALUES(?,?,?,?)",
 	[S_COLL_FIND] = "SELECT num, uuid, alias, title, description FROM collections"
 	                " WHERE alias = ?1 OR uuid = ?1",
 	[S_COLL_LIST] = "SELECT num, uuid, alias, title, description FROM collections ORDER BY num",
 	[S_GET_REF] = "SELECT " SQ_ROW_COLS " FROM objects o JOIN versions v ON v.seq = o.current_seq"
 	              " WHERE o.ref = ?",
-	[S_SCAN] = "SELECT o.ref, b.kind, b.value, v.valid_until FROM objects o"
-	           " JOIN versions v ON v.seq = o.current_seq JOIN observables b ON b.seq = v.seq"
-	           " WHERE o.cur_revoked = 0 ORDER BY o.ref",
+	[S_SCAN] = "SELECT o.ref, v.obs, v.valid_until FROM objects o"
+	           " JOIN versions v ON v.seq = o.current_seq WHERE o.cur_revoked = 0",
 	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
 	[S_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
 	                  " ON CONFLICT(key) DO UPDATE SET value = ?2",
@@ -138,7 +144,76 @@ struct sq_store {
 	sqlite3_stmt *st[S_NSTMT];
 	struct sq_cached_query qc[SQ_QUERY_CACHE];
 	size_t qc_next;
+	uint64_t hkey[2];  /* SipHash key of objects.idhash */
 };
+
+static uint64_t
+rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                                 \
+	do {                                                                                     \
+		v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);                        \
+		v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;                                           \
+		v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;                                           \
+		v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);                        \
+	} while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012) of p under key k. */
+static uint64_t
+siphash24(const uint64_t k[2], const void *p, size_t len)
+{
+	const unsigned char *in = p;
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull, v1 = k[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull, v3 = k[1] ^ 0x7465646279746573ull;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = (m << 8) | in[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t b = (uint64_t)len << 56;
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static sqlite3_int64
+sq_idhash(const uint64_t k[2], const char *id)
+{
+	return (sqlite3_int64)siphash24(k, id, strlen(id));
+}
+
+/* Walks an observables blob. Returns false at its end or on damage. */
+static bool
+sq_obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *kind,
+            struct slice *value)
+{
+	if (!*p || end - *p < SQ_OBS_HEADER)
+		return false;
+	size_t len = (size_t)(*p)[1] | (size_t)(*p)[2] << 8;
+	if ((size_t)(end - *p) - SQ_OBS_HEADER < len)
+		return false;
+	*kind = (enum obs_kind)(*p)[0];
+	*value = slice_make((const char *)*p + SQ_OBS_HEADER, len);
+	*p += SQ_OBS_HEADER + len;
+	return true;
+}
 
 static struct sq_store *
 sq(struct store *s)
@@ -265,15 +340,58 @@ sq_migrate(struct sq_store *q, struct diag *d)
 			return t;
 		}
 	}
-	char sql[128];
+	uint8_t key[16];
+	size_t got = 0;
+	while (got < sizeof key) {
+		ssize_t r = getrandom(key + got, sizeof key - got, 0);
+		if (r < 0 && errno != EINTR)
+			return diag_set(d, TC_EIO, "%s: no randomness for the id hash key", q->path);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	char hex[33];
+	for (size_t i = 0; i < sizeof key; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	char sql[256];
 	int k = snprintf(sql, sizeof sql,
 	                 "INSERT OR REPLACE INTO settings(key, value) VALUES('schema_version', '%d');"
+	                 "INSERT OR IGNORE INTO settings(key, value) VALUES('%s', '%s');"
 	                 "PRAGMA application_id = %d;",
-	                 SQ_SCHEMA_VERSION, SQ_APPLICATION_ID);
+	                 SQ_SCHEMA_VERSION, SQ_HASH_KEY_SETTING, hex, SQ_APPLICATION_ID);
 	if (k < 0 || (size_t)k >= sizeof sql)
 		return diag_set(d, TC_EINTERNAL, "%s: migration statement too long", q->path);
 	rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
 	return rc ? sq_err(q, rc, d) : TC_OK;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static enum tcerr
+sq_load_key(struct sq_store *q, struct diag *d)
+{
+	sqlite3_stmt *st = q->st[S_SETTING_GET];
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, SQ_HASH_KEY_SETTING, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	bool ok = v && strlen(v) == 32;
+	q->hkey[0] = q->hkey[1] = 0;
+	for (size_t i = 0; ok && i < 32; i++) {
+		int h = hexval(v[i]);
+		if (h < 0)
+			ok = false;
+		else
+			q->hkey[i / 16] = q->hkey[i / 16] << 4 | (uint64_t)h;
+	}
+	sqlite3_reset(st);
+	if (!ok)
+		return diag_set(d, TC_EDB, "%s: damaged tocsin database: bad %s", q->path,
+		                SQ_HASH_KEY_SETTING);
+	return TC_OK;
 }
 
 static enum tcerr
@@ -347,6 +465,9 @@ sq_open(const char *path, struct store **out, struct diag *d)
 			goto out;
 		}
 	}
+	t = sq_load_key(q, d);
+	if (t)
+		goto out;
 	*out = &q->base;
 out:
 	if (t)
@@ -378,21 +499,20 @@ sq_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Observables of versions superseded by the batch, gathered before commit:
- * records of ref (4 bytes), kind (1), length (4), value. */
+ * records of ref (4 bytes), blob length (4), observables blob. */
 static enum tcerr
 sq_gather_obs(struct sq_store *q, uint64_t seq, uint32_t ref, struct buf *b, int *rcp)
 {
 	sqlite3_stmt *st = sq_stmt(q, S_OBS_OF);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint8_t kind = (uint8_t)sqlite3_column_int(st, 0);
-		const void *val = sqlite3_column_text(st, 1);
-		uint32_t len = (uint32_t)sqlite3_column_bytes(st, 1);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(st, 0);
+		uint32_t len = (uint32_t)sqlite3_column_bytes(st, 0);
 		buf_append(b, &ref, sizeof ref);
-		buf_append(b, &kind, 1);
 		buf_append(b, &len, sizeof len);
-		buf_append(b, val, len);
+		buf_append(b, blob, len);
+		rc = SQLITE_DONE;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -410,8 +530,9 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 	enum tcerr t = TC_OK;
 	int rc = SQLITE_OK;
 	bool in_tx = false;
-	struct buf gone;
+	struct buf gone, obs;
 	buf_init(&gone, 0);
+	buf_init(&obs, 0);
 	size_t cap = 16;
 	while (cap < 2 * n)
 		cap *= 2;
@@ -462,22 +583,27 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		/* the object's current version once this input is placed */
 		uint64_t after_seq = seq;
 		bool after_revoked = m->revoked;
-		st = sq_stmt(q, S_OBJ_INSERT);
-		sqlite3_bind_int64(st, 1, next_ref);
+		sqlite3_int64 idhash = sq_idhash(q->hkey, m->id);
+		st = sq_stmt(q, S_OBJ_GET);
+		sq_bind_text(st, 1, m->id);
 		sqlite3_bind_int64(st, 2, o->collection);
-		sq_bind_text(st, 3, m->id);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
-		sqlite3_bind_int64(st, 5, m->version_us);
-		sqlite3_bind_int(st, 6, m->revoked);
-		if ((rc = sq_run(st)))
-			goto out;
-		if (sqlite3_changes(q->db) == 1) {
+		sqlite3_bind_int64(st, 3, idhash);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(st);
+			st = sq_stmt(q, S_OBJ_INSERT);
+			sqlite3_bind_int64(st, 1, next_ref);
+			sqlite3_bind_int64(st, 2, o->collection);
+			sq_bind_text(st, 3, m->id);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
+			sqlite3_bind_int64(st, 5, m->version_us);
+			sqlite3_bind_int(st, 6, m->revoked);
+			sqlite3_bind_int64(st, 7, idhash);
+			if ((rc = sq_run(st)))
+				goto out;
 			ref = next_ref++;
 		} else {
-			st = sq_stmt(q, S_OBJ_GET);
-			sq_bind_text(st, 1, m->id);
-			sqlite3_bind_int64(st, 2, o->collection);
-			if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+			if (rc != SQLITE_ROW)
 				goto out;
 			ref = (uint32_t)sqlite3_column_int64(st, 0);
 			uint64_t cur_seq = (uint64_t)sqlite3_column_int64(st, 1);
@@ -566,17 +692,21 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		sqlite3_bind_int(st, 13, is_first);
 		sqlite3_bind_int(st, 14, is_last);
 		sqlite3_bind_blob64(st, 15, o->json.p, o->json.len, SQLITE_STATIC);
+		if (o->nobs) {
+			buf_clear(&obs);
+			for (size_t k = 0; k < o->nobs; k++) {
+				unsigned char h[SQ_OBS_HEADER] = { (unsigned char)o->obs[k].kind,
+					                           (unsigned char)(o->obs[k].value.len & 255),
+					                           (unsigned char)(o->obs[k].value.len >> 8) };
+				buf_append(&obs, h, sizeof h);
+				buf_append_slice(&obs, o->obs[k].value);
+			}
+			if ((t = buf_error(&obs)))
+				goto out;
+			sqlite3_bind_blob64(st, 16, obs.p, obs.len, SQLITE_STATIC);
+		}
 		if ((rc = sq_run(st)))
 			goto out;
-		for (size_t k = 0; k < o->nobs; k++) {
-			st = sq_stmt(q, S_OBS_INSERT);
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-			sqlite3_bind_int(st, 2, (int)o->obs[k].kind);
-			sqlite3_bind_text64(st, 3, o->obs[k].value.p ? o->obs[k].value.p : "",
-			                    o->obs[k].value.len, SQLITE_STATIC, SQLITE_UTF8);
-			if ((rc = sq_run(st)))
-				goto out;
-		}
 		next_seq++;
 		out[i] = (struct store_append_out){
 			.status = STORE_ADDED, .seq = seq, .date_added_us = added, .ref = ref
@@ -597,15 +727,18 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		out[i].indexable = out[i].current && !c->revoked;
 	}
 	if (unindex) {
-		const char *p = gone.p, *end = gone.p + gone.len;
-		while (p && p < end) {
+		struct slice g = buf_slice(&gone);
+		const char *p = g.p, *end = g.p + g.len;
+		while (p < end) {
 			uint32_t ref, len;
-			uint8_t kind;
 			memcpy(&ref, p, sizeof ref);
-			memcpy(&kind, p + 4, 1);
-			memcpy(&len, p + 5, sizeof len);
-			unindex(ctx, ref, (enum obs_kind)kind, slice_make(p + 9, len));
-			p += 9 + len;
+			memcpy(&len, p + 4, sizeof len);
+			const unsigned char *b = (const unsigned char *)p + 8, *bend = b + len;
+			enum obs_kind kind;
+			struct slice value;
+			while (sq_obs_next(&b, bend, &kind, &value))
+				unindex(ctx, ref, kind, value);
+			p += 8 + len;
 		}
 	}
 out:
@@ -617,6 +750,7 @@ out:
 		sq_run(sq_stmt(q, S_ROLLBACK));
 	free(cur);
 	buf_reset(&gone);
+	buf_reset(&obs);
 	return t;
 }
 
@@ -793,6 +927,8 @@ sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *c
 		buf_append_cstr(&sql, " AND v.seq > ?");
 	if (qr->nids) {
 		buf_append_cstr(&sql, " AND");
+		sq_in_list(&sql, "o.idhash", qr->nids);
+		buf_append_cstr(&sql, " AND");
 		sq_in_list(&sql, "o.stix_id", qr->nids);
 	}
 	if (qr->ntypes) {
@@ -835,6 +971,8 @@ sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *c
 		sqlite3_bind_int64(st, k++, qr->added_after_us);
 	if (qr->after_seq)
 		sqlite3_bind_int64(st, k++, (sqlite3_int64)qr->after_seq);
+	for (size_t i = 0; i < qr->nids; i++)
+		sqlite3_bind_int64(st, k++, sq_idhash(q->hkey, qr->ids[i]));
 	for (size_t i = 0; i < qr->nids; i++)
 		sq_bind_text(st, k++, qr->ids[i]);
 	for (size_t i = 0; i < qr->ntypes; i++)
@@ -879,14 +1017,15 @@ sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag
 	sqlite3_stmt *st = sq_stmt(q, S_SCAN);
 	enum tcerr t = TC_OK;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 2);
-		t = cb(ctx, (uint32_t)sqlite3_column_int64(st, 0),
-		       (enum obs_kind)sqlite3_column_int(st, 1),
-		       slice_make(v ? v : "", (size_t)sqlite3_column_bytes(st, 2)),
-		       sqlite3_column_int64(st, 3));
-		if (t)
-			break;
+	while (!t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t ref = (uint32_t)sqlite3_column_int64(st, 0);
+		const unsigned char *b = sqlite3_column_blob(st, 1);
+		const unsigned char *end = b ? b + sqlite3_column_bytes(st, 1) : NULL;
+		int64_t valid_until = sqlite3_column_int64(st, 2);
+		enum obs_kind kind;
+		struct slice value;
+		while (!t && sq_obs_next(&b, end, &kind, &value))
+			t = cb(ctx, ref, kind, value, valid_until);
 	}
 	if (!t && rc != SQLITE_DONE)
 		t = sq_err(q, rc, d);
@@ -941,15 +1080,19 @@ sq_stats(struct store *s, struct store_stats *out)
 	out->indicators = (uint64_t)v;
 	sqlite3_stmt *st = NULL;
 	rc = sqlite3_prepare_v2(q->db,
-	                        "SELECT b.kind, count(*) FROM objects o JOIN observables b"
-	                        " ON b.seq = o.current_seq WHERE o.cur_revoked = 0 GROUP BY b.kind",
+	                        "SELECT v.obs FROM objects o JOIN versions v ON v.seq = o.current_seq"
+	                        " WHERE o.cur_revoked = 0 AND v.obs IS NOT NULL",
 	                        -1, &st, NULL);
 	if (rc)
 		return TC_EDB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(st, 0);
-		if (kind >= 0 && kind <= OBS_KIND_MAX)
-			out->observables[kind] = (uint64_t)sqlite3_column_int64(st, 1);
+		const unsigned char *b = sqlite3_column_blob(st, 0);
+		const unsigned char *end = b ? b + sqlite3_column_bytes(st, 0) : NULL;
+		enum obs_kind kind;
+		struct slice value;
+		while (sq_obs_next(&b, end, &kind, &value))
+			if (kind >= 0 && kind <= OBS_KIND_MAX)
+				out->observables[kind]++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? TC_OK : TC_EDB;

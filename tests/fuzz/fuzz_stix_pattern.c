@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* the printed text may be longer than the input (escapes, canonical
 	 * floats), so allow it past the default length limit */
-	struct sp_limits lim = { .max_len = b1.len + 1 };
+	struct sp_limits lim = {.max_len = b1.len + 1};
 	if (stix_pattern_parse(buf_slice(&b1), &lim, &q, &d) != TC_OK)
 		abort();
 	stix_pattern_print(q, &b2);

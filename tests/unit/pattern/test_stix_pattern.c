@@ -140,12 +140,14 @@ test_golden_invalid(void **state)
 		const char *want = tab + 1;
 		struct stix_pattern *p = NULL;
 		struct diag d;
-		enum tcerr rc = stix_pattern_parse(slice_make(line, (size_t)(tab - line)), NULL, &p, &d);
+		enum tcerr rc =
+		    stix_pattern_parse(slice_make(line, (size_t)(tab - line)), NULL, &p, &d);
 		if (rc == TC_OK)
 			fail_msg("invalid.txt:%d: %s: parsed", lines, line);
 		assert_int_equal(rc, TC_EINVAL);
 		if (strcmp(d.msg, want) != 0)
-			fail_msg("invalid.txt:%d: %s:\n got  %s\n want %s", lines, line, d.msg, want);
+			fail_msg("invalid.txt:%d: %s:\n got  %s\n want %s", lines, line, d.msg,
+			         want);
 		long col = 0;
 		assert_int_equal(sscanf(d.msg, "column %ld:", &col), 1);
 		assert_int_equal(col, d.column);
@@ -160,7 +162,8 @@ static void
 test_precedence(void **state)
 {
 	/* FOLLOWEDBY < OR < AND: a AND b OR c FOLLOWEDBY d = ((a AND b) OR c) FOLLOWEDBY d */
-	struct stix_pattern *p = parse_ok("[a:b = 1] AND [c:d = 2] OR [e:f = 3] FOLLOWEDBY [g:h = 4]");
+	struct stix_pattern *p =
+	    parse_ok("[a:b = 1] AND [c:d = 2] OR [e:f = 3] FOLLOWEDBY [g:h = 4]");
 	const struct sp_node *r = p->root;
 	assert_int_equal(r->kind, SP_FOLLOWEDBY);
 	assert_int_equal(r->right->kind, SP_OBSERVATION);
@@ -197,9 +200,9 @@ test_precedence(void **state)
 static void
 test_qualifiers(void **state)
 {
-	struct stix_pattern *p = parse_ok(
-		"[a:b = 1] REPEATS 5 TIMES WITHIN 180 SECONDS START t'2016-06-01T00:00:00Z' "
-		"STOP t'2016-07-01T00:00:00.5Z'");
+	struct stix_pattern *p =
+	    parse_ok("[a:b = 1] REPEATS 5 TIMES WITHIN 180 SECONDS START t'2016-06-01T00:00:00Z' "
+	             "STOP t'2016-07-01T00:00:00.5Z'");
 	const struct sp_node *o = p->root;
 	assert_int_equal(o->kind, SP_OBSERVATION);
 	assert_true(o->has_repeats);
@@ -209,6 +212,10 @@ test_qualifiers(void **state)
 	assert_true(o->has_start_stop);
 	assert_int_equal(o->start_us, 1464739200000000LL);
 	assert_int_equal(o->stop_us, 1467331200500000LL);
+	assert_false(o->within_first);
+	stix_pattern_free(p);
+	p = parse_ok("[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_true(p->root->within_first);
 	stix_pattern_free(p);
 
 	/* a qualifier after a group applies to the group's node */
@@ -259,7 +266,8 @@ test_constants(void **state)
 	assert_true(it[7].f == -0.25);
 	stix_pattern_free(p);
 
-	p = parse_ok("[a:b = -9223372036854775808 AND a:c = 9223372036854775807 AND a:d = b'QQ==']");
+	p = parse_ok(
+	    "[a:b = -9223372036854775808 AND a:c = 9223372036854775807 AND a:d = b'QQ==']");
 	c = p->root->left;
 	assert_int_equal(c->left->left->value.i, INT64_MIN);
 	assert_int_equal(c->left->right->value.i, INT64_MAX);
@@ -276,8 +284,8 @@ test_constants(void **state)
 static void
 test_paths(void **state)
 {
-	struct stix_pattern *p = parse_ok(
-		"[file:extensions.'windows-pebinary-ext'.sections[*].entropy[-1][+2] > 7.0]");
+	struct stix_pattern *p =
+	    parse_ok("[file:extensions.'windows-pebinary-ext'.sections[*].entropy[-1][+2] > 7.0]");
 	const struct sp_node *c = p->root->left;
 	assert_string_equal(c->path.type, "file");
 	assert_int_equal(c->path.nsteps, 7);
@@ -336,7 +344,7 @@ collect(void *ctx, const char *path_text, struct slice value, bool sufficient)
 static struct got
 exact(const char *text)
 {
-	struct got g = { 0 };
+	struct got g = {0};
 	struct stix_pattern *p = parse_ok(text);
 	assert_int_equal(stix_pattern_exact(p, collect, &g), TC_OK);
 	stix_pattern_free(p);
@@ -346,8 +354,9 @@ exact(const char *text)
 static void
 test_exact_or_in(void **state)
 {
-	struct got g = exact("[ipv4-addr:value = '198.51.100.1' OR ipv4-addr:value = '203.0.113.33'] "
-	                     "OR [file:hashes.'SHA-256' = 'aa\\'b']");
+	struct got g =
+	    exact("[ipv4-addr:value = '198.51.100.1' OR ipv4-addr:value = '203.0.113.33'] "
+	          "OR [file:hashes.'SHA-256' = 'aa\\'b']");
 	assert_int_equal(g.n, 3);
 	assert_string_equal(g.path[0], "ipv4-addr:value");
 	assert_string_equal(g.value[0], "198.51.100.1");
@@ -427,7 +436,7 @@ test_exact_excluded(void **state)
 
 	/* the callback's error stops the walk and is returned */
 	struct stix_pattern *p = parse_ok("[a:b IN ('1','2','3','4','5','6','7','8','9')]");
-	struct got many = { 0 };
+	struct got many = {0};
 	assert_int_equal(stix_pattern_exact(p, collect, &many), TC_ELIMIT);
 	assert_int_equal(many.n, 8);
 	stix_pattern_free(p);
@@ -444,11 +453,26 @@ test_print(void **state)
 	assert_prints("((([a:b = 1])))", "[a:b = 1]");
 	assert_prints("[a:b = 1] OR ([c:d = 2] OR [e:f = 3])",
 	              "[a:b = 1] OR ([c:d = 2] OR [e:f = 3])");
-	assert_prints("([a:b = 1] OR [c:d = 2]) OR [e:f = 3]", "[a:b = 1] OR [c:d = 2] OR [e:f = 3]");
+	assert_prints("([a:b = 1] OR [c:d = 2]) OR [e:f = 3]",
+	              "[a:b = 1] OR [c:d = 2] OR [e:f = 3]");
 	assert_prints("([a:b = 1] OR [c:d = 2]) AND [e:f = 3]",
 	              "([a:b = 1] OR [c:d = 2]) AND [e:f = 3]");
+	/* WITHIN before REPEATS means something else and is kept; other
+	 * orders are canonicalised */
 	assert_prints("[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_prints("([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES");
+	assert_prints("([a:b = 1] REPEATS 2 TIMES) WITHIN 5 SECONDS",
 	              "[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS");
+	assert_prints("[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-02T00:00:00Z' "
+	              "WITHIN 5 SECONDS REPEATS 2 TIMES",
+	              "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z'");
+	assert_prints("[a:b = 1] REPEATS 2 TIMES START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z' WITHIN 5 SECONDS",
+	              "[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS START t'2016-06-01T00:00:00Z' "
+	              "STOP t'2016-06-02T00:00:00Z'");
 	assert_prints("([a:b = 1] AND [c:d = 2]) WITHIN 0.25 SECONDS",
 	              "([a:b = 1] AND [c:d = 2]) WITHIN 0.25 SECONDS");
 	assert_prints("[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'",
@@ -483,12 +507,13 @@ test_limits(void **state)
 	struct stix_pattern *p;
 
 	/* max_len */
-	struct sp_limits lim = { .max_len = 20 };
+	struct sp_limits lim = {.max_len = 20};
 	assert_int_equal(parse_err("[ipv4-addr:value = '198.51.100.1']", &lim, &d), TC_ELIMIT);
 	assert_string_equal(d.msg, "pattern is 34 bytes, more than the limit of 20 (max_len)");
 	lim.max_len = 34;
-	assert_int_equal(stix_pattern_parse(SLICE_LIT("[ipv4-addr:value = '198.51.100.1']"), &lim,
-	                                    &p, &d), TC_OK);
+	assert_int_equal(
+	    stix_pattern_parse(SLICE_LIT("[ipv4-addr:value = '198.51.100.1']"), &lim, &p, &d),
+	    TC_OK);
 	stix_pattern_free(p);
 
 	/* max_depth: the observation's '[' counts as one level */
@@ -505,7 +530,7 @@ test_limits(void **state)
 	assert_int_equal(parse_err(s, NULL, &d), TC_ELIMIT);
 	free(s);
 	/* parentheses inside an observation count too */
-	lim = (struct sp_limits){ .max_depth = 1 };
+	lim = (struct sp_limits){.max_depth = 1};
 	assert_int_equal(parse_err("[(a:b = 1)]", &lim, &d), TC_ELIMIT);
 	assert_string_equal(d.msg, "column 2: nesting deeper than the limit of 1 (max_depth)");
 	assert_int_equal(d.column, 2);
@@ -517,7 +542,7 @@ static void
 test_limits_nodes(void **state)
 {
 	struct diag d;
-	struct sp_limits lim = { .max_nodes = 3 };
+	struct sp_limits lim = {.max_nodes = 3};
 	struct stix_pattern *p;
 
 	/* OR of two observations: 5 nodes */
@@ -536,7 +561,7 @@ test_limits_nodes(void **state)
 	for (int i = 0; i < 3000; i++)
 		buf_printf(&b, "%s[a:b = %d]", i ? " OR " : "", i);
 	assert_int_equal(stix_pattern_parse(buf_slice(&b), NULL, &p, &d), TC_OK);
-	struct got g = { 0 };
+	struct got g = {0};
 	assert_int_equal(stix_pattern_exact(p, collect, &g), TC_ELIMIT);
 	char *s = print_str(p);
 	assert_string_equal(s, b.p);
@@ -545,7 +570,7 @@ test_limits_nodes(void **state)
 	/* past the default node limit */
 	for (int i = 3000; i < 6000; i++)
 		buf_printf(&b, " OR [a:b = %d]", i);
-	lim = (struct sp_limits){ .max_len = 1 << 20 };
+	lim = (struct sp_limits){.max_len = 1 << 20};
 	assert_int_equal(stix_pattern_parse(buf_slice(&b), &lim, &p, &d), TC_ELIMIT);
 	assert_non_null(strstr(d.msg, "AST nodes (max_nodes)"));
 	buf_reset(&b);
@@ -555,18 +580,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_valid),
-		cmocka_unit_test(test_golden_invalid),
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_qualifiers),
-		cmocka_unit_test(test_constants),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_exact_or_in),
-		cmocka_unit_test(test_exact_not_sufficient),
-		cmocka_unit_test(test_exact_excluded),
-		cmocka_unit_test(test_print),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_limits_nodes),
+	    cmocka_unit_test(test_golden_valid),   cmocka_unit_test(test_golden_invalid),
+	    cmocka_unit_test(test_precedence),     cmocka_unit_test(test_qualifiers),
+	    cmocka_unit_test(test_constants),      cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_exact_or_in),    cmocka_unit_test(test_exact_not_sufficient),
+	    cmocka_unit_test(test_exact_excluded), cmocka_unit_test(test_print),
+	    cmocka_unit_test(test_limits),         cmocka_unit_test(test_limits_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -473,6 +473,16 @@ test_versions_within_one_batch(void **state)
 	(void)o;
 }
 
+static enum tcerr
+longest_value(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
+              int64_t valid_until_us)
+{
+	size_t *n = ctx;
+	if (value.len > *n)
+		*n = value.len;
+	return TC_OK;
+}
+
 static void
 test_failed_batch_stores_nothing(void **state)
 {
@@ -510,6 +520,24 @@ test_failed_batch_stores_nothing(void **state)
 	bad.obs = &o;
 	bad.nobs = 1;
 	assert_int_equal(store_append(f->s, &bad, 1, out, NULL, NULL, &d), TC_EINVAL);
+	static char huge[STORE_OBS_VALUE_MAX + 1];
+	memset(huge, 'a', sizeof huge);
+	o = (struct store_obs){ OBS_DOMAIN, slice_make(huge, sizeof huge) };
+	assert_int_equal(store_append(f->s, &bad, 1, out, NULL, NULL, &d), TC_ELIMIT);
+	/* the longest value is kept whole */
+	struct obj big;
+	mk(&big, f->coll, "domain-name", 50, 0, false, NULL);
+	o.value.len = STORE_OBS_VALUE_MAX;
+	big.in.obs = &o;
+	big.in.nobs = 1;
+	struct store_append_out ok;
+	assert_int_equal(store_append(f->s, &big.in, 1, &ok, NULL, NULL, &d), TC_OK);
+	struct store_stats st2;
+	assert_int_equal(store_stats(f->s, &st2), TC_OK);
+	assert_int_equal(st2.observables[OBS_DOMAIN], 3);
+	size_t longest = 0;
+	assert_int_equal(store_scan_indexable(f->s, longest_value, &longest, &d), TC_OK);
+	assert_int_equal(longest, STORE_OBS_VALUE_MAX);
 	assert_int_equal(store_append(f->s, &a.in, 0, out, NULL, NULL, &d), TC_OK);
 }
 
@@ -822,6 +850,7 @@ test_settings(void **state)
 	assert_int_equal(store_setting_get(f->s, "hub_id", &b), TC_OK);
 	assert_string_equal(b.p, "hub-b");
 	assert_int_equal(store_setting_set(f->s, "schema_version", "99"), TC_EPERM);
+	assert_int_equal(store_setting_set(f->s, "store.id_hash_key", "00"), TC_EPERM);
 	assert_int_equal(store_setting_set(f->s, "", "x"), TC_EINVAL);
 	char big[STORE_SETTING_KEY_MAX + 2];
 	memset(big, 'k', sizeof big - 1);

@@ -1,0 +1,199 @@
+/*
+ * cli_util.c — shared helpers of the tocsin commands: messages, usage,
+ * getopt_long wrapper, data directory opening and the progress bar.
+ *
+ * Invariant: errors go to stderr prefixed "tocsin: ", results to stdout;
+ * the progress bar is only ever drawn on a terminal and is erased before
+ * any other stderr line so the two never interleave.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "util/timestamp.h"
+
+const struct cli_cmd *
+cli_find_command(const char *name)
+{
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void
+cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tocsin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_print_usage(const struct cli_cmd *cmd, FILE *f)
+{
+	fputs(cmd->usage, f);
+}
+
+int
+cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tocsin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	cli_print_usage(cmd, stderr);
+	return CLI_EXIT_USAGE;
+}
+
+int
+cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, const char *shortopts,
+           const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	/* getopt_long leaves the offending word at optind - 1. */
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	if (c == ':')
+		cli_usage_error(cmd, "option '%s' needs an argument", word);
+	else if (optopt)
+		cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	else
+		cli_usage_error(cmd, "unknown option '%s'", word);
+	return '?';
+}
+
+int
+cli_open_hub(const char *dir, struct hub **out)
+{
+	struct diag d;
+	const char *path = hub_default_dir(dir);
+	enum tcerr rc;
+
+	diag_clear(&d);
+	rc = hub_open(path, out, &d);
+	if (rc == TC_OK)
+		return CLI_EXIT_OK;
+	if (rc == TC_ENOTFOUND)
+		cli_err("%s is not a tocsin data directory (run 'tocsin init')", path);
+	else if (d.msg[0])
+		cli_err("%s", d.msg);
+	else
+		cli_err("%s: %s", path, tcerr_str(rc));
+	*out = NULL;
+	return CLI_EXIT_USAGE;
+}
+
+bool
+cli_parse_kind(const struct cli_cmd *cmd, const char *name, enum obs_kind *out)
+{
+	if (obs_kind_parse(slice_from_cstr(name), out) == TC_OK)
+		return true;
+	fprintf(stderr, "tocsin: unknown kind '%s'; kinds are:", name);
+	for (int k = 1; k <= OBS_KIND_MAX; k++)
+		fprintf(stderr, " %s", obs_kind_name((enum obs_kind)k));
+	fputc('\n', stderr);
+	cli_print_usage(cmd, stderr);
+	return false;
+}
+
+bool
+cli_write(FILE *f, const void *p, size_t len)
+{
+	if (len == 0 || fwrite(p, 1, len, f) == len)
+		return true;
+	return false;
+}
+
+int
+cli_finish_stdout(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_err("stdout: %s", strerror(errno ? errno : EIO));
+		return CLI_EXIT_USAGE;
+	}
+	return rc;
+}
+
+/* Progress bar ---------------------------------------------------------- */
+
+void
+cli_progress_start(struct cli_progress *p, const char *label, uint64_t total)
+{
+	memset(p, 0, sizeof(*p));
+	p->tty = isatty(STDERR_FILENO) == 1;
+	p->label = label;
+	p->total = total;
+}
+
+static void
+progress_draw(struct cli_progress *p)
+{
+	char bar[CLI_PROGRESS_WIDTH + 1];
+	size_t filled = 0;
+
+	if (p->total && p->done <= p->total)
+		filled = (size_t)(p->done * CLI_PROGRESS_WIDTH / p->total);
+	for (size_t i = 0; i < CLI_PROGRESS_WIDTH; i++)
+		bar[i] = i < filled ? '#' : (p->total ? '.' : ' ');
+	bar[CLI_PROGRESS_WIDTH] = '\0';
+	if (p->total)
+		fprintf(stderr, "\r%s [%s] %3u%% %llu objects", p->label, bar,
+		        (unsigned)(p->done * 100 / (p->total ? p->total : 1)),
+		        (unsigned long long)p->objects);
+	else
+		fprintf(stderr, "\r%s %llu MB %llu objects", p->label,
+		        (unsigned long long)(p->done >> 20), (unsigned long long)p->objects);
+	fflush(stderr);
+	p->drawn = true;
+}
+
+void
+cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t objects)
+{
+	int64_t now;
+
+	p->done = done;
+	p->objects = objects;
+	if (!p->tty)
+		return;
+	if (p->total <= CLI_PROGRESS_MIN_BYTES && done <= CLI_PROGRESS_MIN_BYTES)
+		return;
+	now = ts_now_us();
+	if (p->drawn && now - p->last_draw_us < CLI_PROGRESS_INTERVAL_US)
+		return;
+	p->last_draw_us = now;
+	progress_draw(p);
+}
+
+void
+cli_progress_clear(struct cli_progress *p)
+{
+	if (!p->drawn)
+		return;
+	/* Return to the start of the line and erase it (ECMA-48 EL). */
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	p->drawn = false;
+	p->last_draw_us = 0;
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	cli_progress_clear(p);
+}

@@ -1,0 +1,28 @@
+/*
+ * cmd.h — the entry points and usage texts of the tocsin commands, one
+ * command group per file (cmd_init.c, cmd_import.c, cmd_match.c,
+ * cmd_export.c). Each entry point takes argv with argv[0] = the command
+ * name and returns a CLI_EXIT_* code.
+ */
+#ifndef TOCSIN_CLI_CMD_H
+#define TOCSIN_CLI_CMD_H
+
+#include "cli_util.h"
+
+extern const char cmd_init_usage[];
+int cmd_init(const struct cli_cmd *cmd, int argc, char **argv);
+
+extern const char cmd_import_usage[];
+int cmd_import(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_validate_usage[];
+int cmd_validate(const struct cli_cmd *cmd, int argc, char **argv);
+
+extern const char cmd_match_usage[];
+int cmd_match(const struct cli_cmd *cmd, int argc, char **argv);
+
+extern const char cmd_export_usage[];
+int cmd_export(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_stats_usage[];
+int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * cmd_export.c — `tocsin export` (the indicators as STIX, CSV or a plain
+ * list, written by lib/export) and `tocsin stats` (what the data directory
+ * holds).
+ *
+ * Invariant: the output file is written completely or not at all: with
+ * -o the export goes to a temporary file beside FILE that is renamed over
+ * it only once the export succeeded, so a failed run never leaves half a
+ * blocklist where an enforcement point would read it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "export/export.h"
+#include "util/buf.h"
+
+const char cmd_export_usage[] =
+	"usage: tocsin export [--data DIR] --format stix|csv|plain [--kind KIND]\n"
+	"                     [--collection NAME] [-o FILE]\n"
+	"\n"
+	"Writes the current objects (not revoked, not expired):\n"
+	"  stix    one STIX 2.1 bundle, each object as stored\n"
+	"  csv     value,kind,indicator_id,valid_until,tlp: one row per observable\n"
+	"  plain   each observable value once, one a line (block lists)\n"
+	"\n"
+	"Options:\n"
+	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
+	"  -f, --format FORMAT     stix, csv or plain (required)\n"
+	"  -k, --kind KIND         only observables of KIND (stix: objects having one);\n"
+	"                          may be repeated\n"
+	"  -c, --collection NAME   only this collection (default: every collection)\n"
+	"  -o, --output FILE       write FILE (replaced atomically when complete)\n"
+	"                          instead of standard output\n"
+	"  -h, --help              show this help\n";
+
+/* Where the export goes: stdout, or a temporary file renamed over FILE. */
+struct export_sink {
+	FILE *f;
+	const char *target;         /* -o FILE, or NULL */
+	char tmp[4096];             /* the temporary file beside it */
+	int err;                    /* errno of the first failed write */
+};
+
+static enum tcerr
+sink_write(void *ctx, const char *p, size_t n)
+{
+	struct export_sink *s = ctx;
+
+	if (fwrite(p, 1, n, s->f) != n) {
+		s->err = errno ? errno : EIO;
+		return TC_EIO;
+	}
+	return TC_OK;
+}
+
+/* Opens a temporary file in FILE's directory, so the final rename() stays
+ * on one file system and is atomic. Returns CLI_EXIT_OK or reports. */
+static int
+sink_open(struct export_sink *s, const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target + 1) : 0;
+	const char *base = slash ? slash + 1 : target;
+	mode_t mask;
+	int fd, n;
+
+	s->target = target;
+	if (*base == '\0') {
+		cli_err("%s: is a directory", target);
+		return CLI_EXIT_USAGE;
+	}
+	n = snprintf(s->tmp, sizeof(s->tmp), "%.*s.%s.XXXXXX", dirlen, target, base);
+	if (n < 0 || (size_t)n >= sizeof(s->tmp)) {
+		cli_err("%s: path too long", target);
+		return CLI_EXIT_USAGE;
+	}
+	fd = mkstemp(s->tmp);
+	if (fd < 0) {
+		cli_err("%s: %s", target, strerror(errno));
+		s->tmp[0] = '\0';
+		return CLI_EXIT_USAGE;
+	}
+	/* mkstemp makes 0600; a block list is read by other daemons, so give
+	 * it the mode a new file would get. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0 || (s->f = fdopen(fd, "w")) == NULL) {
+		cli_err("%s: %s", s->tmp, strerror(errno));
+		close(fd);
+		unlink(s->tmp);
+		s->tmp[0] = '\0';
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Makes the output durable and visible (ok), or throws it away. */
+static int
+sink_close(struct export_sink *s, bool ok)
+{
+	if (!s->target) {
+		if (ok && (fflush(stdout) != 0 || ferror(stdout))) {
+			cli_err("stdout: %s", strerror(errno ? errno : EIO));
+			return CLI_EXIT_USAGE;
+		}
+		return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (ok && (fflush(s->f) != 0 || ferror(s->f) || fsync(fileno(s->f)) != 0)) {
+		cli_err("%s: %s", s->target, strerror(errno ? errno : EIO));
+		ok = false;
+	}
+	if (fclose(s->f) != 0 && ok) {
+		cli_err("%s: %s", s->target, strerror(errno));
+		ok = false;
+	}
+	if (ok && rename(s->tmp, s->target) != 0) {
+		cli_err("%s: %s", s->target, strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(s->tmp);
+	return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+int
+cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "collection", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_opts opts;
+	struct export_sink sink;
+	struct export_counts counts;
+	const char *dir = NULL, *output = NULL;
+	bool have_format = false;
+	struct hub *h = NULL;
+	enum obs_kind kind;
+	struct diag d;
+	enum tcerr trc;
+	int c, rc;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(&sink, 0, sizeof(sink));
+	while ((c = cli_getopt(cmd, argc, argv, ":d:f:k:c:o:h", longopts)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'f':
+			if (export_format_parse(optarg, &opts.format) != TC_OK)
+				return cli_usage_error(cmd, "unknown format '%s'", optarg);
+			have_format = true;
+			break;
+		case 'k':
+			if (!cli_parse_kind(cmd, optarg, &kind))
+				return CLI_EXIT_USAGE;
+			opts.kinds |= EXPORT_KIND_BIT(kind);
+			break;
+		case 'c':
+			opts.collection = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			cli_print_usage(cmd, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!have_format)
+		return cli_usage_error(cmd, "--format is required (stix, csv or plain)");
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+
+	rc = cli_open_hub(dir, &h);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	/* Refuse an unknown collection before creating any file. */
+	if (opts.collection) {
+		struct store_collection coll;
+		diag_clear(&d);
+		if (hub_collection(h, opts.collection, &coll, &d) != TC_OK) {
+			cli_err("%s", d.msg[0] ? d.msg : "no such collection");
+			hub_close(h);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	sink.f = stdout;
+	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK) {
+		hub_close(h);
+		return rc;
+	}
+	diag_clear(&d);
+	trc = export_hub(h, &opts, sink_write, &sink, &counts, &d);
+	if (trc != TC_OK) {
+		if (trc == TC_EIO && sink.err)
+			cli_err("%s: %s", output ? output : "stdout", strerror(sink.err));
+		else
+			cli_err("export: %s", d.msg[0] ? d.msg : tcerr_str(trc));
+	}
+	rc = sink_close(&sink, trc == TC_OK);
+	hub_close(h);
+	return rc;
+}
+
+const char cmd_stats_usage[] =
+	"usage: tocsin stats [--data DIR] [--json]\n"
+	"\n"
+	"Shows what the data directory holds: log position, object versions,\n"
+	"objects, collections, current indicators, revoked objects, observables\n"
+	"per kind, match index entries and memory, allowlist entries.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --data DIR   data directory (default: $TOCSIN_DATA, else ./var)\n"
+	"  -j, --json       one JSON object instead of text\n"
+	"  -h, --help       show this help\n";
+
+int
+cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	bool json = false;
+	struct hub *h = NULL;
+	struct store_stats st;
+	enum tcerr trc;
+	int c, rc;
+
+	while ((c = cli_getopt(cmd, argc, argv, ":d:jh", longopts)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			cli_print_usage(cmd, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	rc = cli_open_hub(dir, &h);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	memset(&st, 0, sizeof(st));
+	trc = store_stats(hub_store(h), &st);
+	if (trc != TC_OK) {
+		cli_err("%s: %s", hub_default_dir(dir), tcerr_str(trc));
+		hub_close(h);
+		return CLI_EXIT_USAGE;
+	}
+	size_t entries = index_count(hub_index(h));
+	size_t memory = index_memory(hub_index(h));
+	size_t allow = allowlist_count(hub_allowlist(h));
+	if (json) {
+		printf("{\"log_position\":%llu,\"versions\":%llu,\"objects\":%llu,"
+		       "\"collections\":%llu,\"indicators\":%llu,\"revoked\":%llu,"
+		       "\"observables\":{",
+		       (unsigned long long)st.log_position, (unsigned long long)st.versions,
+		       (unsigned long long)st.objects, (unsigned long long)st.collections,
+		       (unsigned long long)st.indicators, (unsigned long long)st.revoked);
+		for (int k = 1; k <= OBS_KIND_MAX; k++)
+			printf("%s\"%s\":%llu", k > 1 ? "," : "", obs_kind_name((enum obs_kind)k),
+			       (unsigned long long)st.observables[k]);
+		printf("},\"index\":{\"entries\":%zu,\"memory_bytes\":%zu},"
+		       "\"allowlist_entries\":%zu}\n",
+		       entries, memory, allow);
+	} else {
+		printf("data directory     %s\n", hub_default_dir(dir));
+		printf("log position       %llu\n", (unsigned long long)st.log_position);
+		printf("versions           %llu\n", (unsigned long long)st.versions);
+		printf("objects            %llu\n", (unsigned long long)st.objects);
+		printf("collections        %llu\n", (unsigned long long)st.collections);
+		printf("indicators         %llu\n", (unsigned long long)st.indicators);
+		printf("revoked            %llu\n", (unsigned long long)st.revoked);
+		printf("observables\n");
+		for (int k = 1; k <= OBS_KIND_MAX; k++)
+			if (st.observables[k])
+				printf("  %-16s %llu\n", obs_kind_name((enum obs_kind)k),
+				       (unsigned long long)st.observables[k]);
+		printf("index entries      %zu\n", entries);
+		printf("index memory       %zu bytes", memory);
+		if (entries)
+			printf(" (%.1f per entry)", (double)memory / (double)entries);
+		printf("\n");
+		printf("allowlist entries  %zu\n", allow);
+	}
+	hub_close(h);
+	return cli_finish_stdout(CLI_EXIT_OK);
+}

@@ -1,0 +1,351 @@
+/*
+ * export.c — the export writer: stored versions in, bundle / CSV / list out.
+ *
+ * Output goes through one buffer flushed to the sink every EXPORT_FLUSH
+ * bytes; the first error (of the sink, of memory) is kept and ends the
+ * export. The bundle is well-formed JSON at every flush boundary once
+ * finished: the opening is written with the first object (or at finish),
+ * objects are separated by ",\n", and the closing "]}" comes last.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xxhash.h>
+
+#include "export.h"
+#include "stix/stix_id.h"
+#include "util/buf.h"
+#include "util/timestamp.h"
+
+struct export_writer {
+	struct export_opts o;
+	const struct obs_ctx *obs;
+	export_write_fn write;
+	void *wctx;
+	struct buf out;
+	enum tcerr err;
+	bool started;           /* header written */
+	size_t nobj;            /* objects written into the bundle */
+	char bundle_id[STIX_ID_MAX];
+	struct export_counts c;
+	/* plain: a set of 64-bit value hashes, open addressing, 0 = empty */
+	uint64_t *set;
+	size_t set_cap, set_n;
+	/* per row, for the extract callback */
+	const struct store_row *row;
+	size_t row_values;
+	bool row_match;
+};
+
+const char *
+export_format_name(enum export_format f)
+{
+	switch (f) {
+	case EXPORT_STIX: return "stix";
+	case EXPORT_CSV: return "csv";
+	case EXPORT_PLAIN: return "plain";
+	}
+	return "?";
+}
+
+enum tcerr
+export_format_parse(const char *name, enum export_format *out)
+{
+	if (!name)
+		return TC_EINVAL;
+	if (strcasecmp(name, "stix") == 0 || strcasecmp(name, "json") == 0)
+		*out = EXPORT_STIX;
+	else if (strcasecmp(name, "csv") == 0)
+		*out = EXPORT_CSV;
+	else if (strcasecmp(name, "plain") == 0 || strcasecmp(name, "txt") == 0)
+		*out = EXPORT_PLAIN;
+	else
+		return TC_EINVAL;
+	return TC_OK;
+}
+
+static enum tcerr
+flush(struct export_writer *w, bool force, struct diag *d)
+{
+	if (w->err)
+		return w->err;
+	if ((w->err = buf_error(&w->out)))
+		return diag_set(d, w->err, "export: output buffer: %s", tcerr_str(w->err));
+	if (!w->out.len || (!force && w->out.len < EXPORT_FLUSH))
+		return TC_OK;
+	if ((w->err = w->write(w->wctx, w->out.p, w->out.len)))
+		return diag_set(d, w->err, "export: write failed: %s", tcerr_str(w->err));
+	buf_clear(&w->out);
+	return TC_OK;
+}
+
+enum tcerr
+export_writer_new(const struct export_opts *opts, const struct obs_ctx *obs,
+                  export_write_fn write, void *wctx, struct export_writer **out,
+                  struct diag *d)
+{
+	*out = NULL;
+	if (!opts || !write)
+		return diag_set(d, TC_EINVAL, "export: no options or sink");
+	if (opts->format < EXPORT_STIX || opts->format > EXPORT_PLAIN)
+		return diag_set(d, TC_EINVAL, "export: unknown format");
+	struct export_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	w->o = *opts;
+	w->o.bundle_id = NULL;
+	w->o.collection = NULL;
+	w->obs = obs;
+	w->write = write;
+	w->wctx = wctx;
+	/* Room for one object beyond the flush threshold. */
+	buf_init(&w->out, EXPORT_FLUSH + EXPORT_MAX_OBJECT + 64);
+	if (!w->o.now_us)
+		w->o.now_us = ts_now_us();
+	if (opts->format == EXPORT_STIX) {
+		if (opts->bundle_id) {
+			if (!stix_id_valid(slice_from_cstr(opts->bundle_id), NULL) ||
+			    strncmp(opts->bundle_id, "bundle--", 8) != 0) {
+				free(w);
+				return diag_set(d, TC_EINVAL, "bundle id: not bundle--<uuid>");
+			}
+			snprintf(w->bundle_id, sizeof(w->bundle_id), "%s", opts->bundle_id);
+		} else {
+			char u[UUID_TEXT_MAX];
+			enum tcerr rc = uuid_v4(u);
+			if (rc) {
+				free(w);
+				return diag_set(d, rc, "export: cannot make a bundle id");
+			}
+			snprintf(w->bundle_id, sizeof(w->bundle_id), "bundle--%s", u);
+		}
+	}
+	*out = w;
+	return TC_OK;
+}
+
+static void
+start(struct export_writer *w)
+{
+	if (w->started)
+		return;
+	w->started = true;
+	switch (w->o.format) {
+	case EXPORT_STIX:
+		/* STIX 2.1 §8: type, id and objects. */
+		buf_printf(&w->out, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", w->bundle_id);
+		break;
+	case EXPORT_CSV:
+		buf_append_cstr(&w->out, "value,kind,indicator_id,valid_until,tlp\r\n");
+		break;
+	case EXPORT_PLAIN:
+		break;
+	}
+}
+
+/* RFC 4180 §2.6-2.7: quote a field holding a comma, quote, CR or LF (and
+ * one with edge spaces, which some readers would trim). */
+static void
+csv_field(struct buf *b, struct slice s)
+{
+	bool q = s.len && (s.p[0] == ' ' || s.p[s.len - 1] == ' ');
+	for (size_t i = 0; i < s.len && !q; i++)
+		q = s.p[i] == ',' || s.p[i] == '"' || s.p[i] == '\r' || s.p[i] == '\n';
+	if (!q) {
+		buf_append_slice(b, s);
+		return;
+	}
+	buf_append_char(b, '"');
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] == '"')
+			buf_append_char(b, '"');
+		buf_append_char(b, s.p[i]);
+	}
+	buf_append_char(b, '"');
+}
+
+/* Inserts h; returns 1 if new, 0 if present, -1 on error (w->err set). */
+static int
+set_add(struct export_writer *w, uint64_t h)
+{
+	if (!h)
+		h = 1;
+	if (2 * (w->set_n + 1) > w->set_cap) {
+		if (w->set_n >= EXPORT_MAX_VALUES) {
+			w->err = TC_ELIMIT;
+			return -1;
+		}
+		size_t ncap = w->set_cap ? w->set_cap * 2 : 1024;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns) {
+			w->err = TC_ENOMEM;
+			return -1;
+		}
+		for (size_t i = 0; i < w->set_cap; i++) {
+			if (!w->set[i])
+				continue;
+			size_t j = (size_t)w->set[i] & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = w->set[i];
+		}
+		free(w->set);
+		w->set = ns;
+		w->set_cap = ncap;
+	}
+	size_t j = (size_t)h & (w->set_cap - 1);
+	while (w->set[j]) {
+		if (w->set[j] == h)
+			return 0;
+		j = (j + 1) & (w->set_cap - 1);
+	}
+	w->set[j] = h;
+	w->set_n++;
+	return 1;
+}
+
+static enum tcerr
+on_obs(void *ctx, enum obs_kind kind, struct slice value)
+{
+	struct export_writer *w = ctx;
+	if (w->o.kinds && !(w->o.kinds & EXPORT_KIND_BIT(kind)))
+		return TC_OK;
+	w->row_match = true;
+	switch (w->o.format) {
+	case EXPORT_STIX:
+		break;
+	case EXPORT_CSV: {
+		char t[TS_TEXT_MAX] = "";
+		csv_field(&w->out, value);
+		buf_printf(&w->out, ",%s,", obs_kind_name(kind));
+		csv_field(&w->out, slice_from_cstr(w->row->id));
+		buf_append_char(&w->out, ',');
+		if (w->row->valid_until_us)
+			ts_format(w->row->valid_until_us, 3, t);
+		buf_printf(&w->out, "%s,%s\r\n", t,
+		           w->row->tlp == TLP_NONE ? "" : stix_tlp_name(w->row->tlp));
+		w->row_values++;
+		break;
+	}
+	case EXPORT_PLAIN: {
+		/* A value is one line: one with a line break cannot be written
+		 * safely and is left out (no normalised value has one). */
+		if (memchr(value.p, '\n', value.len) || memchr(value.p, '\r', value.len))
+			return TC_OK;
+		/* 64-bit hashes: two distinct values collide with odds of
+		 * about n^2 / 2^65, i.e. never at hub sizes. */
+		int added = set_add(w, XXH3_64bits_withSeed(value.p, value.len, (uint64_t)kind));
+		if (added < 0)
+			return w->err;
+		if (!added)
+			return TC_OK;
+		buf_append_slice(&w->out, value);
+		buf_append_char(&w->out, '\n');
+		w->row_values++;
+		break;
+	}
+	}
+	return buf_error(&w->out);
+}
+
+enum tcerr
+export_writer_row(struct export_writer *w, const struct store_row *row, struct diag *d)
+{
+	enum tcerr rc;
+	json_t *obj = NULL;
+
+	if (w->err)
+		return w->err;
+	if (row->revoked && !w->o.include_revoked) {
+		w->c.revoked++;
+		return TC_OK;
+	}
+	if (row->valid_until_us && row->valid_until_us <= w->o.now_us && !w->o.include_expired) {
+		w->c.expired++;
+		return TC_OK;
+	}
+	start(w);
+	bool need_obs = w->o.format != EXPORT_STIX || w->o.kinds;
+	size_t mark = w->out.len;
+	w->row = row;
+	w->row_values = 0;
+	w->row_match = false;
+	if (need_obs) {
+		if (row->json.len > EXPORT_MAX_OBJECT)
+			return w->err = diag_set(d, TC_ELIMIT, "%s: stored object larger than %zu bytes",
+			                         row->id, EXPORT_MAX_OBJECT);
+		json_error_t je;
+		obj = json_loadb(row->json.p, row->json.len, 0, &je);
+		if (!obj) {
+			w->c.unreadable++;
+			return TC_OK;
+		}
+		/* The columns obs_extract needs, as the store extracted them. */
+		struct stix_meta meta = { 0 };
+		snprintf(meta.id, sizeof(meta.id), "%s", row->id);
+		snprintf(meta.type, sizeof(meta.type), "%s", row->type);
+		snprintf(meta.spec_version, sizeof(meta.spec_version), "%s",
+		         row->spec_version ? row->spec_version : "2.1");
+		if (row->version)
+			snprintf(meta.version, sizeof(meta.version), "%s", row->version);
+		meta.cls = stix_classify(row->type);
+		meta.version_us = row->version_us;
+		meta.modified_us = row->version_us;
+		meta.tlp = row->tlp;
+		meta.revoked = row->revoked;
+		meta.valid_until_us = row->valid_until_us;
+		struct diag od;
+		rc = obs_extract(w->obs, obj, &meta, on_obs, w, &od);
+		json_decref(obj);
+		if (rc == TC_ENOMEM || rc == TC_ELIMIT || w->err) {
+			if (!w->err)
+				w->err = rc;
+			return diag_set(d, w->err, "%s: %s", row->id, tcerr_str(w->err));
+		}
+		if (rc) {
+			/* A stored version whose observables no longer extract
+			 * (a stricter build): leave out what it wrote. */
+			buf_truncate(&w->out, mark);
+			w->c.unreadable++;
+			return TC_OK;
+		}
+	}
+	if (w->o.format == EXPORT_STIX) {
+		if (w->o.kinds && !w->row_match)
+			return TC_OK;
+		if (w->nobj++)
+			buf_append_cstr(&w->out, ",\n");
+		else
+			buf_append_char(&w->out, '\n');
+		buf_append_slice(&w->out, row->json);
+		w->c.objects++;
+	} else if (w->row_values) {
+		w->c.objects++;
+		w->c.values += w->row_values;
+	}
+	return flush(w, false, d);
+}
+
+enum tcerr
+export_writer_finish(struct export_writer *w, struct export_counts *counts, struct diag *d)
+{
+	if (!w->err) {
+		start(w);
+		if (w->o.format == EXPORT_STIX)
+			buf_append_cstr(&w->out, w->nobj ? "\n]}\n" : "]}\n");
+		flush(w, true, d);
+	}
+	if (counts)
+		*counts = w->c;
+	return w->err;
+}
+
+void
+export_writer_free(struct export_writer *w)
+{
+	if (!w)
+		return;
+	buf_reset(&w->out);
+	free(w->set);
+	free(w);
+}

@@ -1,0 +1,161 @@
+/*
+ * import_indicator.c — the STIX 2.1 indicator an import makes from one
+ * observable (a CSV row, a MISP attribute).
+ *
+ * The indicator is a pure function of its inputs: the id is UUIDv5 over
+ * id_name in TOCSIN_UUID_NAMESPACE and every timestamp comes from the
+ * input, never from the clock, so the same input gives the same object
+ * byte for byte. Its name shows the normalised value, which for a payment
+ * card is the keyed hash: the PAN never reaches an object.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "import_int.h"
+#include "stix/stix_id.h"
+#include "util/timestamp.h"
+
+static int
+set_text(json_t *o, const char *key, const char *s, size_t n)
+{
+	json_t *v = json_stringn(s, n);
+	if (!v)
+		return -1;
+	return json_object_set_new(o, key, v);
+}
+
+static int
+set_time(json_t *o, const char *key, int64_t us)
+{
+	char t[TS_TEXT_MAX];
+	int n = ts_format(us, 3, t);
+	return set_text(o, key, t, (size_t)n);
+}
+
+enum tcerr
+import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
+                  struct diag *d)
+{
+	enum tcerr rc = TC_OK;
+	struct buf b;
+	char uuid[UUID_TEXT_MAX];
+	json_t *o = NULL;
+	int bad = 0;
+
+	*out = NULL;
+	buf_init(&b, 0);
+	if ((rc = uuid_v5(TOCSIN_UUID_NAMESPACE, in->id_name, uuid)))
+		return diag_set(d, rc, "cannot make an id");
+	int n = snprintf(id, STIX_ID_MAX, "indicator--%s", uuid);
+	if (n < 0 || n >= STIX_ID_MAX)
+		return diag_set(d, TC_EINTERNAL, "id too long");
+	o = json_object();
+	if (!o)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	/* STIX 2.1 §4.7: type, spec_version, id, created, modified, pattern,
+	 * pattern_type, valid_from are required. */
+	bad |= set_text(o, "type", "indicator", 9);
+	bad |= set_text(o, "spec_version", "2.1", 3);
+	bad |= set_text(o, "id", id, strlen(id));
+	bad |= set_time(o, "created", in->created_us);
+	bad |= set_time(o, "modified", in->created_us);
+
+	const char *kname = obs_kind_name(in->kind);
+	buf_printf(&b, "%s ", kname);
+	buf_append_slice(&b, in->value);
+	if (buf_error(&b)) {
+		rc = diag_set(d, buf_error(&b), "name too long");
+		goto out;
+	}
+	bad |= set_text(o, "name", b.p, b.len);
+	if (in->description.p || in->extra_desc) {
+		buf_clear(&b);
+		if (in->description.p)
+			buf_append_slice(&b, in->description);
+		if (in->extra_desc) {
+			if (b.len)
+				buf_append_cstr(&b, " ");
+			buf_append_cstr(&b, in->extra_desc);
+		}
+		if (buf_error(&b)) {
+			rc = diag_set(d, buf_error(&b), "description too long");
+			goto out;
+		}
+		json_t *v = json_stringn(b.p, b.len);
+		if (!v) {
+			rc = diag_set(d, TC_EINVAL, "description: not valid UTF-8");
+			goto out;
+		}
+		bad |= json_object_set_new(o, "description", v);
+	}
+	json_t *types = json_array();
+	if (!types || json_array_append_new(types, json_string("malicious-activity")))
+		bad = -1;
+	bad |= json_object_set_new(o, "indicator_types", types);
+
+	buf_clear(&b);
+	obs_to_pattern(in->kind, in->value, &b);
+	if (buf_error(&b)) {
+		rc = diag_set(d, buf_error(&b), "pattern too long");
+		goto out;
+	}
+	bad |= set_text(o, "pattern", b.p, b.len);
+	bad |= set_text(o, "pattern_type", "stix", 4);
+	bad |= set_time(o, "valid_from", in->valid_from_us);
+	if (in->valid_until_us)
+		bad |= set_time(o, "valid_until", in->valid_until_us);
+	if (in->labels && json_array_size(in->labels))
+		bad |= json_object_set(o, "labels", in->labels);
+	const char *mk = stix_tlp_marking_id(in->tlp);
+	if (mk) {
+		json_t *refs = json_array();
+		if (!refs || json_array_append_new(refs, json_string(mk)))
+			bad = -1;
+		bad |= json_object_set_new(o, "object_marking_refs", refs);
+	}
+	if (bad) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	buf_reset(&b);
+	return rc;
+}
+
+enum tcerr
+import__parse_time(struct slice s, int64_t *us)
+{
+	s = slice_trim(s);
+	if (s.len == 10) {
+		/* "YYYY-MM-DD": midnight UTC. */
+		char t[TS_TEXT_MAX];
+		memcpy(t, s.p, 10);
+		memcpy(t + 10, "T00:00:00Z", 10);
+		return ts_parse(slice_make(t, 20), us, NULL);
+	}
+	return ts_parse(s, us, NULL);
+}
+
+enum tcerr
+import__parse_tlp(struct slice s, enum tlp_level *out)
+{
+	char t[32];
+	s = slice_trim(s);
+	if (s.len >= sizeof(t))
+		return TC_EINVAL;
+	for (size_t i = 0; i < s.len; i++)
+		t[i] = (char)tolower((unsigned char)s.p[i]);
+	t[s.len] = '\0';
+	const char *name = t;
+	if (strncmp(name, "tlp:", 4) == 0)
+		name += 4;
+	/* TLP 2.0: WHITE became CLEAR. */
+	if (strcmp(name, "white") == 0)
+		name = "clear";
+	if (strcmp(name, "none") == 0)
+		return TC_EINVAL;
+	return stix_tlp_parse(name, out);
+}

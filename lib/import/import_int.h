@@ -1,0 +1,78 @@
+/*
+ * import_int.h — what the files of lib/import share (library-private).
+ *
+ * One struct import__run holds the state of a run: the options, the counts,
+ * the input buffer of the record reader and the place to report. The
+ * buffer holds input bytes buf[off..len); records are slices into it valid
+ * until the next read.
+ */
+#ifndef TOCSIN_IMPORT_INT_H
+#define TOCSIN_IMPORT_INT_H
+
+#include "import.h"
+#include "util/buf.h"
+
+struct import__run {
+	const char *name;
+	const struct import_opts *o;
+	struct import_counts *c;
+	struct diag *d;
+	size_t max_document, max_line, max_objects;
+	int64_t csv_time_us;
+
+	import_read_fn rd;
+	void *rctx;
+	char *buf;
+	size_t len, off, cap;
+	bool eof;
+	long line; /* line number where the next record starts, from 1 */
+};
+
+/* Hands obj to on_object (obj stays the caller's). */
+enum tcerr import__emit(struct import__run *r, json_t *obj, const char *where);
+/* Reports a rejected item. fmt makes the reason. */
+enum tcerr import__reject(struct import__run *r, const char *where, enum tcerr rc,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Writes "name" + suffix into where (truncated with "..." if too long). */
+void import__where(const struct import__run *r, char where[IMPORT_WHERE_MAX], const char *fmt,
+                   ...) __attribute__((format(printf, 3, 4)));
+
+/* Next record: a line, or with csv_quotes an RFC 4180 record whose quoted
+ * fields may span lines. OUT: *rec (rec->p NULL at end of input), *lineno
+ * (its first line), *too_long (the record exceeded max_line and was
+ * skipped; rec is empty then). */
+enum tcerr import__next_record(struct import__run *r, bool csv_quotes, struct slice *rec,
+                               long *lineno, bool *too_long);
+
+/* Readers of each kind of input, called with the reader positioned at the
+ * start of the content. */
+enum tcerr import__csv(struct import__run *r);
+enum tcerr import__misp(struct import__run *r, const json_t *doc);
+
+/* What an indicator made by the import is built from. */
+struct import__ind {
+	enum obs_kind kind;
+	struct slice value;       /* normalised */
+	struct slice id_name;     /* name hashed into the UUIDv5 id */
+	int64_t created_us;       /* also modified */
+	int64_t valid_from_us;
+	int64_t valid_until_us;   /* 0: none */
+	enum tlp_level tlp;
+	struct slice description; /* p NULL: none */
+	json_t *labels;           /* array or NULL; borrowed */
+	const char *extra_desc;   /* appended to the description, may be NULL */
+};
+
+/* Builds the STIX 2.1 indicator. OUT: *out (new reference), id. Errors:
+ * TC_EINVAL (description is not UTF-8), TC_ENOMEM. */
+enum tcerr import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
+                             struct diag *d);
+
+/* Parses an RFC 3339 time or a date "YYYY-MM-DD" (midnight UTC). */
+enum tcerr import__parse_time(struct slice s, int64_t *us);
+
+/* Maps "clear", "white", "green", "amber", "amber+strict", "red", with an
+ * optional "tlp:" prefix, any case. */
+enum tcerr import__parse_tlp(struct slice s, enum tlp_level *out);
+
+#endif

@@ -1,0 +1,132 @@
+"""tocsin match: hit, miss, cidr, parent-domain, allowlisted; text and --json."""
+import json
+
+import pytest
+
+from conftest import bundle, ind_domain, ind_ip, ind_url, indicator, run, sid, write_json
+
+IP = ind_ip("185.220.101.7")
+NET = indicator("[ipv4-addr:value = '185.220.100.0/22']")
+DOM = ind_domain("evil-c2.net")
+URL = ind_url("http://evil-c2.net/login.php")
+RESOLVER = ind_ip("8.8.8.8")           # a bad indicator: allowlisted
+V6 = indicator("[ipv6-addr:value = '2001:67c:2e8::/48']")
+
+
+@pytest.fixture
+def hub(data, tmp_path):
+    f = write_json(tmp_path / "feed.json", bundle([IP, NET, DOM, URL, RESOLVER, V6]))
+    run("import", "--data", data, f, check_rc=0)
+    return data
+
+
+def lines(p):
+    return p.stdout.splitlines()
+
+
+def test_exact_hit_and_miss_text(hub):
+    p = run("match", "--data", hub, "evil-c2.net", "93.184.215.14", check_rc=0)
+    hit, miss = lines(p)
+    assert hit == f"evil-c2.net  HIT exact {DOM['id']}"
+    assert miss == "93.184.215.14  miss"
+    assert p.stderr == ""
+
+
+def test_cidr_reports_the_network(hub):
+    p = run("match", "--data", hub, "185.220.102.1", check_rc=0)
+    assert lines(p) == [f"185.220.102.1  HIT cidr 185.220.100.0/22 {NET['id']}"]
+
+
+def test_exact_and_cidr_most_specific_first(hub):
+    p = run("match", "--data", hub, "--json", "185.220.101.7", check_rc=0)
+    r = json.loads(p.stdout)
+    assert [(h["how"], h["indicator_id"]) for h in r["hits"]] == [
+        ("exact", IP["id"]), ("cidr", NET["id"])]
+    assert r["hits"][1]["matched"] == "185.220.100.0/22"
+
+
+def test_parent_domain(hub):
+    p = run("match", "--data", hub, "www.login.evil-c2.net", check_rc=0)
+    assert lines(p) == [f"www.login.evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']}"]
+    # a name that only ends with the same letters is no subdomain
+    p = run("match", "--data", hub, "notevil-c2.net", check_rc=0)
+    assert lines(p) == ["notevil-c2.net  miss"]
+
+
+def test_ipv6_network(hub):
+    p = run("match", "--data", hub, "--json", "2001:67C:2E8:0:0::1", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["kind"] == "ipv6" and r["normalized"] == "2001:67c:2e8::1"
+    assert r["hits"][0]["how"] == "cidr" and r["hits"][0]["indicator_id"] == V6["id"]
+
+
+def test_url_is_normalised_before_matching(hub):
+    p = run("match", "--data", hub, "--json", "HTTP://EVIL-C2.NET:80/./login.php#x", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["kind"] == "url" and r["normalized"] == "http://evil-c2.net/login.php"
+    assert r["hit"] and r["hits"][0]["indicator_id"] == URL["id"]
+
+
+def test_allowlisted_hit_is_reported_and_marked(hub):
+    p = run("match", "--data", hub, "8.8.8.8", check_rc=0)
+    (line,) = lines(p)
+    assert line.startswith(f"8.8.8.8  HIT exact {RESOLVER['id']} [allowlisted: ")
+    p = run("match", "--data", hub, "--json", "8.8.8.8", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["hit"] is True and r["allowlisted"] is True and r["allowlist_reason"]
+
+
+def test_allowlisted_miss(hub):
+    p = run("match", "--data", hub, "--json", "192.168.1.1", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["hit"] is False and r["allowlisted"] is True
+    assert r["hits"] == []
+
+
+def test_json_fields(hub):
+    p = run("match", "--data", hub, "--json", "WWW.Evil-C2.net.", "93.184.215.14", check_rc=0)
+    a, b = map(json.loads, lines(p))
+    assert a == {
+        "value": "WWW.Evil-C2.net.", "kind": "domain", "normalized": "www.evil-c2.net",
+        "hit": True, "allowlisted": False, "allowlist_reason": None, "hits_total": 1,
+        "hits": [{"indicator_id": DOM["id"], "how": "parent-domain", "matched": "evil-c2.net",
+                  "collection": "default"}],
+    }
+    assert b["hit"] is False and b["kind"] == "ipv4" and b["hits"] == []
+
+
+def test_stdin_streams_one_answer_per_line(hub):
+    p = run("match", "--data", hub, "--stdin",
+            input="evil-c2.net\n\n  93.184.215.14  \n# comment\nsub.evil-c2.net\n", check_rc=0)
+    assert [l.split()[:2] for l in lines(p)] == [
+        ["evil-c2.net", "HIT"], ["93.184.215.14", "miss"], ["sub.evil-c2.net", "HIT"]]
+
+
+def test_value_that_is_no_observable(hub):
+    p = run("match", "--data", hub, "evil-c2.net", "not a value!", "93.184.215.14")
+    assert p.returncode == 1
+    assert len(lines(p)) == 2, "the other values are still answered"
+    assert p.stderr.startswith("tocsin: 'not a value!': ")
+
+
+def test_kind_option(hub):
+    p = run("match", "--data", hub, "--kind", "domain", "--json", "evil-c2.net", check_rc=0)
+    assert json.loads(p.stdout)["kind"] == "domain"
+    p = run("match", "--data", hub, "--kind", "ipv4", "evil-c2.net")
+    assert p.returncode == 1 and p.stdout == ""
+
+
+def test_expired_indicator_does_not_match(data, tmp_path):
+    old = indicator("[domain-name:value = 'expired-c2.net']",
+                    valid_until="2024-06-01T00:00:00.000Z")
+    run("import", "--data", data, write_json(tmp_path / "f.json", bundle([old])), check_rc=0)
+    p = run("match", "--data", data, "expired-c2.net", check_rc=0)
+    assert lines(p) == ["expired-c2.net  miss"]
+
+
+def test_revoked_indicator_does_not_match(data, tmp_path):
+    run("import", "--data", data, write_json(tmp_path / "a.json", bundle([DOM])), check_rc=0)
+    rev = dict(DOM, modified="2024-03-01T00:00:00.000Z", revoked=True)
+    run("import", "--data", data, write_json(tmp_path / "b.json", bundle([rev])), check_rc=0)
+    p = run("match", "--data", data, "evil-c2.net", check_rc=0)
+    assert lines(p) == ["evil-c2.net  miss"]

@@ -1,0 +1,576 @@
+/* Unit tests of lib/import: each format from tests/data/import/, format
+ * detection, limits, determinism of the objects made from CSV and MISP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "import/import.h"
+#include "stix/stix_id.h"
+
+#define MAXN 64
+
+struct got {
+	size_t n, nrej;
+	json_t *obj[MAXN];
+	char where[MAXN][IMPORT_WHERE_MAX];
+	char rej_where[MAXN][IMPORT_WHERE_MAX];
+	char rej_why[MAXN][DIAG_MSG_MAX];
+	enum tcerr rej_rc[MAXN];
+	uint64_t progress_calls, progress_last;
+	size_t stop_after; /* 0: never stop */
+};
+
+static enum tcerr
+on_object(void *ctx, json_t *obj, const char *where)
+{
+	struct got *g = ctx;
+	if (g->stop_after && g->n == g->stop_after)
+		return TC_EPERM;
+	assert_true(g->n < MAXN);
+	g->obj[g->n] = json_incref(obj);
+	snprintf(g->where[g->n], IMPORT_WHERE_MAX, "%s", where);
+	g->n++;
+	return TC_OK;
+}
+
+static enum tcerr
+on_reject(void *ctx, const char *where, enum tcerr rc, const char *why)
+{
+	struct got *g = ctx;
+	assert_true(g->nrej < MAXN);
+	snprintf(g->rej_where[g->nrej], IMPORT_WHERE_MAX, "%s", where);
+	snprintf(g->rej_why[g->nrej], DIAG_MSG_MAX, "%s", why);
+	g->rej_rc[g->nrej] = rc;
+	g->nrej++;
+	return TC_OK;
+}
+
+static void
+on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct got *g = ctx;
+	assert_true(done >= g->progress_last);
+	g->progress_last = done;
+	g->progress_calls++;
+}
+
+static void
+got_free(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		json_decref(g->obj[i]);
+	memset(g, 0, sizeof(*g));
+}
+
+static const uint8_t card_key[OBS_CARD_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static const struct obs_ctx obsctx = { card_key, sizeof(card_key) };
+
+static struct import_opts
+opts_for(struct got *g)
+{
+	struct import_opts o = { 0 };
+	o.obs = &obsctx;
+	o.on_object = on_object;
+	o.on_reject = on_reject;
+	o.on_progress = on_progress;
+	o.ctx = g;
+	return o;
+}
+
+static enum tcerr
+run_file(const char *file, const struct import_opts *o, struct import_counts *c, struct diag *d)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", DATA_DIR, file);
+	((struct got *)o->ctx)->progress_last = 0;
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	enum tcerr rc = import_file(file, f, o, c, d);
+	fclose(f);
+	return rc;
+}
+
+static enum tcerr
+run_text(const char *name, const char *text, const struct import_opts *o,
+         struct import_counts *c, struct diag *d)
+{
+	((struct got *)o->ctx)->progress_last = 0;
+	return import_buffer(name, slice_from_cstr(text), o, c, d);
+}
+
+static const char *
+sget(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void
+test_bundle(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_BUNDLE);
+	assert_int_equal(c.objects, 5);
+	assert_int_equal(g.n, 5);
+	assert_int_equal(c.rejected, 0);
+	const char *types[] = { "identity", "indicator", "malware", "relationship", "ipv4-addr" };
+	for (size_t i = 0; i < 5; i++) {
+		char w[64];
+		snprintf(w, sizeof(w), "bundle.json: objects[%zu]", i);
+		assert_string_equal(g.where[i], w);
+		assert_string_equal(sget(g.obj[i], "type"), types[i]);
+	}
+	/* Passed through untouched: the pattern is as written. */
+	assert_string_equal(sget(g.obj[1], "pattern"), "[ipv4-addr:value = '198.51.100.1']");
+	assert_true(g.progress_calls >= 1);
+	assert_int_equal(g.progress_last, c.bytes);
+	got_free(&g);
+}
+
+static void
+test_envelope_and_single_object(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("envelope.json", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_ENVELOPE);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.where[1], "envelope.json: objects[1]");
+	got_free(&g);
+
+	assert_int_equal(run_text("one.json",
+	                          "{\"type\":\"domain-name\",\"id\":\"domain-name--3c10e93f-798e-"
+	                          "5a26-a0c1-08156efab7f5\",\"value\":\"a.example\"}\n",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(c.format, IMPORT_OBJECT);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.where[0], "one.json");
+	got_free(&g);
+
+	/* A JSON array of objects; a non-object element is a rejection. */
+	assert_int_equal(run_text("arr.json", "[{\"type\":\"x\",\"id\":\"x--1\"}, 3]", &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(c.format, IMPORT_ARRAY);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_where[0], "arr.json: [1]");
+	got_free(&g);
+}
+
+static void
+test_document_errors(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_text("bad.json", "{\"type\":\"bundle\",\n \"objects\": [1,}", &o, &c, &d),
+	                 TC_EINVAL);
+	assert_true(strncmp(d.msg, "bad.json", 8) == 0);
+	assert_non_null(strstr(d.msg, "line 2"));
+
+	assert_int_equal(run_text("b.json", "{\"type\":\"bundle\",\"objects\":{}}", &o, &c, &d),
+	                 TC_EINVAL);
+	assert_string_equal(d.msg, "b.json: objects: must be an array");
+
+	assert_int_equal(run_text("w.json", "{\"hello\":1}", &o, &c, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "neither a STIX bundle"));
+
+	/* Forced bundle on an envelope is refused, not guessed. */
+	o.format = IMPORT_BUNDLE;
+	assert_int_equal(run_file("envelope.json", &o, &c, &d), TC_EINVAL);
+	assert_int_equal(g.n, 0);
+
+	/* Duplicate keys are refused (I-JSON). */
+	o.format = IMPORT_AUTO;
+	assert_int_equal(run_text("dup.json", "{\"type\":\"bundle\",\"type\":\"bundle\"}", &o, &c,
+	                          &d),
+	                 TC_EINVAL);
+	got_free(&g);
+}
+
+static void
+test_limits(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	o.max_document = 100;
+	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_ELIMIT);
+	assert_int_equal(g.n, 0);
+	assert_non_null(strstr(d.msg, "more than 100 bytes"));
+
+	o.max_document = 0;
+	o.max_objects = 4;
+	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_ELIMIT);
+	assert_int_equal(g.n, 0);
+	o.max_objects = 5;
+	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 5);
+	got_free(&g);
+
+	/* A line longer than max_line is one rejection; reading goes on. */
+	o.max_objects = 0;
+	o.max_line = 64;
+	char text[1024];
+	char longval[200];
+	memset(longval, 'a', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	snprintf(text, sizeof(text), "192.0.2.1\n%s.example\n192.0.2.2\n", longval);
+	assert_int_equal(run_text("l.csv", text, &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_where[0], "l.csv:2");
+	assert_int_equal(g.rej_rc[0], TC_ELIMIT);
+	got_free(&g);
+}
+
+static void
+test_jsonl(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("feed.jsonl", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_JSONL);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.where[0], "feed.jsonl:1");
+	assert_string_equal(g.where[1], "feed.jsonl:2");
+	assert_string_equal(g.where[2], "feed.jsonl:7");
+	assert_string_equal(sget(g.obj[2], "type"), "email-addr");
+	assert_int_equal(g.nrej, 3);
+	assert_string_equal(g.rej_where[0], "feed.jsonl:3");
+	assert_string_equal(g.rej_where[1], "feed.jsonl:5");
+	assert_string_equal(g.rej_why[1], "not a JSON object");
+	assert_string_equal(g.rej_where[2], "feed.jsonl:6"); /* duplicate key */
+	assert_int_equal(c.skipped, 1);
+	got_free(&g);
+
+	/* The caller can stop the run. */
+	g.stop_after = 1;
+	assert_int_equal(run_file("feed.jsonl", &o, &c, &d), TC_EPERM);
+	assert_int_equal(g.n, 1);
+	got_free(&g);
+}
+
+static void
+test_csv(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("feed.csv", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_CSV);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.where[0], "feed.csv:2");
+	assert_string_equal(g.where[1], "feed.csv:3");
+	assert_string_equal(g.where[2], "feed.csv:7");
+	assert_string_equal(g.where[3], "feed.csv:8");
+	assert_int_equal(c.skipped, 2);
+
+	json_t *a = g.obj[0];
+	assert_string_equal(sget(a, "type"), "indicator");
+	assert_string_equal(sget(a, "spec_version"), "2.1");
+	assert_string_equal(sget(a, "name"), "ipv4 198.51.100.7");
+	assert_string_equal(sget(a, "pattern_type"), "stix");
+	assert_non_null(strstr(sget(a, "pattern"), "'198.51.100.7'"));
+	assert_string_equal(sget(a, "created"), "2020-01-01T00:00:00.000Z");
+	assert_string_equal(sget(a, "modified"), "2020-01-01T00:00:00.000Z");
+	assert_string_equal(sget(a, "valid_from"), "2020-01-01T00:00:00.000Z");
+	assert_string_equal(sget(a, "valid_until"), "2030-01-01T00:00:00.000Z");
+	assert_string_equal(sget(a, "description"), "C2 server, seen \"twice\"");
+	json_t *labels = json_object_get(a, "labels");
+	assert_int_equal(json_array_size(labels), 2);
+	assert_string_equal(json_string_value(json_array_get(labels, 1)), "c2");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(a, "object_marking_refs"), 0)),
+	                    stix_tlp_marking_id(TLP_AMBER));
+	/* id = indicator--uuidv5(namespace, "ipv4:198.51.100.7") */
+	char uuid[UUID_TEXT_MAX], id[STIX_ID_MAX];
+	assert_int_equal(uuid_v5(TOCSIN_UUID_NAMESPACE, SLICE_LIT("ipv4:198.51.100.7"), uuid),
+	                 TC_OK);
+	snprintf(id, sizeof(id), "indicator--%s", uuid);
+	assert_string_equal(sget(a, "id"), id);
+
+	/* Kind guessed and value normalised. */
+	assert_string_equal(sget(g.obj[1], "name"), "domain evil.example");
+	/* The card: only the keyed hash appears anywhere in the object. */
+	char *dump = json_dumps(g.obj[2], JSON_COMPACT);
+	assert_non_null(dump);
+	assert_null(strstr(dump, "4111"));
+	assert_non_null(strstr(dump, "hmac-sha256:"));
+	free(dump);
+	assert_string_equal(sget(g.obj[3], "description"), "line one\r\nline two");
+
+	const char *rej[][2] = {
+		{ "feed.csv:4", "value: " },
+		{ "feed.csv:10", "valid_until: must be later than valid_from" },
+		{ "feed.csv:11", "kind: 'colour' is not an observable kind" },
+		{ "feed.csv:12", "tlp: 'purple' is not clear, green, amber, amber+strict or red" },
+		{ "feed.csv:13", "8 fields, at most 6 expected" },
+		{ "feed.csv:14", "text after a closing quote" },
+		{ "feed.csv:15", "value: " },
+	};
+	assert_int_equal(g.nrej, 7);
+	for (size_t i = 0; i < 7; i++) {
+		assert_string_equal(g.rej_where[i], rej[i][0]);
+		assert_true(strncmp(g.rej_why[i], rej[i][1], strlen(rej[i][1])) == 0);
+		assert_null(strstr(g.rej_why[i], "4111"));
+	}
+	got_free(&g);
+}
+
+static void
+test_csv_deterministic(void **state)
+{
+	struct got g1 = { 0 }, g2 = { 0 };
+	struct import_opts o1 = opts_for(&g1), o2 = opts_for(&g2);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("feed.csv", &o1, &c, &d), TC_OK);
+	assert_int_equal(run_file("feed.csv", &o2, &c, &d), TC_OK);
+	assert_int_equal(g1.n, g2.n);
+	for (size_t i = 0; i < g1.n; i++)
+		assert_true(json_equal(g1.obj[i], g2.obj[i]));
+	got_free(&g2);
+
+	/* created_us moves the version, not the id. */
+	o2.created_us = INT64_C(1700000000000000);
+	assert_int_equal(run_file("feed.csv", &o2, &c, &d), TC_OK);
+	assert_string_equal(sget(g1.obj[0], "id"), sget(g2.obj[0], "id"));
+	assert_string_equal(sget(g2.obj[0], "modified"), "2023-11-14T22:13:20.000Z");
+	got_free(&g1);
+	got_free(&g2);
+}
+
+static void
+test_csv_plain_and_header_variants(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	/* A plain list, LF endings, no final newline, BOM. */
+	assert_int_equal(run_text("l.txt", "\xEF\xBB\xBF" "192.0.2.1\nevil.example", &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(c.format, IMPORT_CSV);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.where[1], "l.txt:2");
+	got_free(&g);
+
+	/* Named columns in another order, valid_from given. */
+	assert_int_equal(run_text("h.csv",
+	                          "kind,value,valid_from,indicator_id\n"
+	                          "domain,a.example,2024-02-03,indicator--x\n",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(sget(g.obj[0], "valid_from"), "2024-02-03T00:00:00.000Z");
+	assert_string_equal(sget(g.obj[0], "modified"), "2024-02-03T00:00:00.000Z");
+	got_free(&g);
+
+	assert_int_equal(run_text("h.csv", "value,tlp_level\n", &o, &c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "h.csv:1: unknown column 'tlp_level'");
+
+	/* Cards without the hub's key are refused, per row. */
+	o.obs = NULL;
+	assert_int_equal(run_text("c.csv", "4111111111111111,card\n", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(g.nrej, 1);
+	assert_int_equal(g.rej_rc[0], TC_EUNSUPPORTED);
+	got_free(&g);
+
+	/* Unterminated quote at the end. */
+	o.obs = &obsctx;
+	assert_int_equal(run_text("q.csv", "192.0.2.1\n\"192.0.2.2,ipv4\n", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_why[0], "unterminated quoted field");
+	got_free(&g);
+
+	/* Empty input is nothing, not an error. */
+	assert_int_equal(run_text("e", "  \n\n", &o, &c, &d), TC_OK);
+	assert_int_equal(c.objects, 0);
+}
+
+static void
+test_misp(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_file("event.json", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_MISP);
+	assert_int_equal(g.n, 6); /* 5 indicators + the report */
+	assert_string_equal(g.where[0], "event.json: Event.Attribute[0]");
+	assert_string_equal(g.where[1], "event.json: Event.Attribute[1]");
+	assert_string_equal(g.where[2], "event.json: Event.Attribute[3]");
+	assert_string_equal(g.where[3], "event.json: Event.Attribute[6]");
+	assert_string_equal(g.where[4], "event.json: Event.Object[0].Attribute[1]");
+	assert_string_equal(g.where[5], "event.json: Event");
+	assert_int_equal(c.skipped, 2);
+
+	json_t *ip = g.obj[0];
+	assert_string_equal(sget(ip, "name"), "ipv4 203.0.113.5");
+	assert_string_equal(sget(ip, "created"), "2024-03-05T14:48:20.000Z");
+	assert_string_equal(sget(ip, "description"), "landing page host");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(ip, "object_marking_refs"), 0)),
+	                    stix_tlp_marking_id(TLP_AMBER));
+	char uuid[UUID_TEXT_MAX], id[STIX_ID_MAX];
+	uuid_v5(TOCSIN_UUID_NAMESPACE,
+	        SLICE_LIT("misp-attribute:5f1c2a3b-2222-4a2b-9c3d-0123456789ab"), uuid);
+	snprintf(id, sizeof(id), "indicator--%s", uuid);
+	assert_string_equal(sget(ip, "id"), id);
+	/* The attribute's tlp:red is stricter than the event's amber. */
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(g.obj[1], "object_marking_refs"), 0)),
+	                    stix_tlp_marking_id(TLP_RED));
+	assert_string_equal(sget(g.obj[1], "name"), "domain bank-login.example");
+	assert_string_equal(sget(g.obj[2], "name"), "ipv4 198.51.100.23");
+	assert_non_null(strstr(sget(g.obj[2], "description"), "port 8443"));
+	char *dump = json_dumps(g.obj[3], JSON_COMPACT);
+	assert_null(strstr(dump, "4111"));
+	free(dump);
+	assert_string_equal(sget(g.obj[4], "name"),
+	                    "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+	json_t *rep = g.obj[5];
+	assert_string_equal(sget(rep, "type"), "report");
+	assert_string_equal(sget(rep, "name"), "Phishing wave against bank customers");
+	assert_string_equal(sget(rep, "published"), "2024-03-05T00:00:00.000Z");
+	assert_string_equal(sget(rep, "created"), "2024-03-05T14:46:40.000Z");
+	json_t *refs = json_object_get(rep, "object_refs");
+	assert_int_equal(json_array_size(refs), 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(json_string_value(json_array_get(refs, i)), sget(g.obj[i], "id"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(rep, "labels"), 0)),
+	                    "threat-level:high");
+
+	assert_int_equal(g.nrej, 2);
+	assert_string_equal(g.rej_where[0], "event.json: Event.Attribute[4]");
+	assert_string_equal(g.rej_why[0], "MISP type 'yara' is not supported");
+	assert_int_equal(g.rej_rc[0], TC_EUNSUPPORTED);
+	assert_string_equal(g.rej_where[1], "event.json: Event.Attribute[5]");
+
+	/* Importing again: the same objects. */
+	struct got g2 = { 0 };
+	struct import_opts o2 = opts_for(&g2);
+	assert_int_equal(run_file("event.json", &o2, &c, &d), TC_OK);
+	assert_int_equal(g2.n, g.n);
+	for (size_t i = 0; i < g.n; i++)
+		assert_true(json_equal(g.obj[i], g2.obj[i]));
+	got_free(&g2);
+	got_free(&g);
+
+	/* misp_all takes the attributes without to_ids (the url; filename
+	 * is an unsupported type then). */
+	o.misp_all = true;
+	assert_int_equal(run_file("event.json", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 7);
+	assert_int_equal(g.nrej, 3);
+	got_free(&g);
+}
+
+static void
+test_misp_wrappers(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+	const char *ev = "{\"Event\":{\"info\":\"x\",\"uuid\":\"5f1c2a3b-1111-4a2b-9c3d-"
+	                 "0123456789ab\",\"Attribute\":[{\"type\":\"AS\",\"to_ids\":true,"
+	                 "\"value\":\"64496\"}]}}";
+	char text[1024];
+
+	snprintf(text, sizeof(text), "{\"response\":[%s,%s]}", ev, ev);
+	assert_int_equal(run_text("r.json", text, &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_MISP);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.where[2], "r.json: response[1].Event.Attribute[0]");
+	assert_string_equal(sget(g.obj[0], "name"), "asn AS64496");
+	/* No timestamps: the fixed time. */
+	assert_string_equal(sget(g.obj[0], "created"), "2020-01-01T00:00:00.000Z");
+	got_free(&g);
+
+	snprintf(text, sizeof(text), "[%s]", ev);
+	assert_int_equal(run_text("l.json", text, &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.where[1], "l.json: [0].Event");
+	got_free(&g);
+
+	/* An event without importable attributes makes no report. */
+	assert_int_equal(run_text("n.json", "{\"Event\":{\"info\":\"x\",\"Attribute\":[]}}", &o, &c,
+	                          &d),
+	                 TC_OK);
+	assert_int_equal(g.n, 0);
+	got_free(&g);
+}
+
+static void
+test_format_names(void **state)
+{
+	enum import_format f;
+	assert_int_equal(import_format_parse("csv", &f), TC_OK);
+	assert_int_equal(f, IMPORT_CSV);
+	assert_int_equal(import_format_parse("stix", &f), TC_OK);
+	assert_int_equal(f, IMPORT_AUTO);
+	assert_int_equal(import_format_parse("xml", &f), TC_EINVAL);
+	assert_string_equal(import_format_name(IMPORT_MISP), "misp");
+
+	/* Forcing csv on JSON makes rejections, not objects. */
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+	o.format = IMPORT_CSV;
+	assert_int_equal(run_file("envelope.json", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 0);
+	assert_true(g.nrej > 0);
+	got_free(&g);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bundle),
+		cmocka_unit_test(test_envelope_and_single_object),
+		cmocka_unit_test(test_document_errors),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_deterministic),
+		cmocka_unit_test(test_csv_plain_and_header_variants),
+		cmocka_unit_test(test_misp),
+		cmocka_unit_test(test_misp_wrappers),
+		cmocka_unit_test(test_format_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
