@@ -955,7 +955,10 @@ index_lookup(const struct index *idx, enum obs_kind kind, struct slice value, in
 {
 	struct prep p;
 	struct out o = { hits, max, 0 };
-	prepare(idx, kind, value, &p, false);
+	/* even alone, a query's probes overlap: the exact slot, the parents'
+	 * slots and the block mask are fetched at once */
+	prepare(idx, kind, value, &p, true);
+	prepare_nets(idx, &p);
 	run(idx, &p, value, now_us, &o);
 	return o.n;
 }
