@@ -4,11 +4,13 @@
  * Two open-addressing tables with linear probing and backward-shift
  * deletion (no tombstones): `exact` holds every exact value (an IP address
  * is its full-length network), `nets` holds IP networks shorter than the
- * address. A slot is 16 bytes: the 64-bit XXH3 hash of the key (0 = empty),
- * a ref and the valid_until second; a key named by several refs points
- * instead to an overflow list (until == UNTIL_MULTI, ref = list number).
+ * address. A slot is 16 bytes: 63 bits of the XXH3 hash of the key (0 =
+ * empty), a ref and the valid_until second; a key named by several refs
+ * points instead to an overflow list (until == UNTIL_MULTI, ref = list
+ * number). A key's probe starts on the first slot of its 64-byte line.
  * Invariants: a key occupies at most one slot per table; every occupied
  * slot is reachable from its home slot without crossing an empty one; a
+ * line whose spilled flag is clear has every key homed on it inside it; a
  * table is never more than 3/4 full; a list holds at least two refs; for
  * IPv4, bit L of v4_blk[b] is set exactly when a network of length L < 32
  * lies in or over /16 block b, and v4_cnt counts them for L > 16; for
@@ -31,6 +33,7 @@
 
 #define TABLE_MIN_SLOTS 16
 #define SLOTS_PER_LINE 4                  /* 16-byte slots in a 64-byte cache line */
+#define SLOT_SPILLED ((uint64_t)1 << 63)  /* in h of a line's first slot: see htab_find */
 #define TABLE_MAX_SLOTS ((size_t)1 << 34)  /* 256 GiB of slots: far past any machine */
 #define TABLE_MAP_BYTES ((size_t)2 << 20)  /* tables this big are mmapped, huge pages */
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -113,9 +116,12 @@ until_live(uint32_t u, int64_t now_us)
 
 /* ---- keys ---- */
 
+/* A key is 63 bits of XXH3: bit 63 of a slot's h is the line's spilled
+ * flag, and 0 marks an empty slot. */
 static inline uint64_t
 hash_fix(uint64_t h)
 {
+	h &= ~SLOT_SPILLED;
 	return h ? h : 1;
 }
 
@@ -323,36 +329,57 @@ htab_slots(const struct htab *t)
 }
 
 /* Where the probe for h starts: the first slot of a 64-byte line, so the
- * first four probes (nearly every miss at our load) cost one cache line. */
+ * first four probes cost one cache line. */
 static inline size_t
 htab_home(const struct htab *t, uint64_t h)
 {
 	return (size_t)h & t->mask & ~(size_t)(SLOTS_PER_LINE - 1);
 }
 
-/* Returns the slot holding h, or NULL. */
+static inline uint64_t
+slot_key(const struct slot *s)
+{
+	return s->h & ~SLOT_SPILLED;
+}
+
+/* Returns the slot holding h, or NULL. A miss whose home line is full
+ * stops there unless a key of that line was ever placed beyond it. */
 static inline struct slot *
 htab_find(const struct htab *t, uint64_t h)
 {
-	size_t i = htab_home(t, h);
+	size_t home = htab_home(t, h), i = home;
 	for (;;) {
 		struct slot *s = &t->s[i];
-		if (s->h == h)
+		uint64_t k = slot_key(s);
+		if (k == h)
 			return s;
-		if (s->h == 0)
+		if (k == 0)
 			return NULL;
 		i = (i + 1) & t->mask;
+		if (((i - home) & t->mask) == SLOTS_PER_LINE && !(t->s[home].h & SLOT_SPILLED))
+			return NULL;
 	}
 }
 
-/* Places a slot known to be absent; the table has room. */
-static void
-htab_place(struct htab *t, struct slot v)
+/* Writes key data into slot i, keeping the position's spilled flag. */
+static inline void
+slot_put(struct htab *t, size_t i, uint64_t key, uint32_t ref, uint32_t until)
 {
-	size_t i = htab_home(t, v.h);
-	while (t->s[i].h != 0)
+	t->s[i].h = key | (t->s[i].h & SLOT_SPILLED);
+	t->s[i].ref = ref;
+	t->s[i].until = until;
+}
+
+/* Places a key known to be absent; the table has room. */
+static void
+htab_place(struct htab *t, uint64_t key, uint32_t ref, uint32_t until)
+{
+	size_t home = htab_home(t, key), i = home;
+	while (slot_key(&t->s[i]) != 0)
 		i = (i + 1) & t->mask;
-	t->s[i] = v;
+	if (((i - home) & t->mask) >= SLOTS_PER_LINE)
+		t->s[home].h |= SLOT_SPILLED;
+	slot_put(t, i, key, ref, until);
 	t->used++;
 }
 
@@ -364,8 +391,8 @@ htab_resize(struct htab *t, size_t nslots)
 	if (nslots > TABLE_MAX_SLOTS || htab_init(&nt, nslots))
 		return TC_ENOMEM;
 	for (size_t i = 0; i <= t->mask; i++)
-		if (t->s[i].h)
-			htab_place(&nt, t->s[i]);
+		if (slot_key(&t->s[i]))
+			htab_place(&nt, slot_key(&t->s[i]), t->s[i].ref, t->s[i].until);
 	htab_free(t);
 	*t = nt;
 	return TC_OK;
@@ -400,19 +427,20 @@ htab_delete(struct htab *t, struct slot *s)
 	size_t i = (size_t)(s - t->s), j = i;
 	for (;;) {
 		j = (j + 1) & t->mask;
-		if (t->s[j].h == 0)
+		uint64_t k = slot_key(&t->s[j]);
+		if (k == 0)
 			break;
-		size_t home = htab_home(t, t->s[j].h);
-		/* may slot j move to i? only if its home is not in (i, j] */
+		size_t home = htab_home(t, k);
+		/* may slot j move to i? only if its home is not in (i, j]; a key
+		 * only ever moves nearer its home, so spilled flags stay true
+		 * (at worst stale: one line scanned in vain) */
 		bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!between) {
-			t->s[i] = t->s[j];
+			slot_put(t, i, k, t->s[j].ref, t->s[j].until);
 			i = j;
 		}
 	}
-	t->s[i].h = 0;
-	t->s[i].ref = 0;
-	t->s[i].until = 0;
+	slot_put(t, i, 0, 0, 0);
 	t->used--;
 }
 
@@ -614,7 +642,7 @@ index_add(struct index *idx, enum obs_kind kind, struct slice value, uint32_t re
 			return TC_ENOMEM;
 		if (htab_reserve(t, 1))
 			return TC_ENOMEM;
-		htab_place(t, (struct slot){ h, ref, until });
+		htab_place(t, h, ref, until);
 		idx->count++;
 		if (is_net)
 			nets_account(idx, &ip, 1);
@@ -927,7 +955,10 @@ index_lookup(const struct index *idx, enum obs_kind kind, struct slice value, in
 {
 	struct prep p;
 	struct out o = { hits, max, 0 };
-	prepare(idx, kind, value, &p, false);
+	/* even alone, a query's probes overlap: the exact slot, the parents'
+	 * slots and the block mask are fetched at once */
+	prepare(idx, kind, value, &p, true);
+	prepare_nets(idx, &p);
 	run(idx, &p, value, now_us, &o);
 	return o.n;
 }

@@ -8,18 +8,20 @@
  * reported); domains match on the name and on each parent domain
  * ("a.b.evil.example" hits an indicator on "evil.example", reported as
  * INDEX_PARENT_DOMAIN); URLs match after normalisation. An entry whose
- * valid_until has passed does not match. The index stores 64-bit hashes,
+ * valid_until has passed does not match. The index stores 63-bit hashes,
  * not the values (≤ 100 bytes per indicator): a hit is confirmed by the
- * caller through the store when it needs the indicator ids, so the 2^-64
+ * caller through the store when it needs the indicator ids, so the 2^-63
  * chance of a false hit never reaches a user.
  *
  * Concurrency: one writer, and readers that do not run at the same time as
  * the writer (the caller locks); a lock-free read path is the daemon's job.
  *
  * Layout (index.c): one open-addressing table of 16-byte slots (hash, ref,
- * valid_until in whole seconds) for exact values, a second, small one for
- * IP networks; a value named by several indicators keeps its refs in an
- * overflow list. valid_until is kept to the second, rounded up: an entry
+ * valid_until in whole seconds), four to a cache line, for exact values, a
+ * second, small one for IP networks; a value named by several indicators
+ * keeps its refs in an overflow list. About 27 bytes per indicator at 10M.
+ * Lookups cost about one cache miss each: use index_lookup_batch for many
+ * values, it overlaps the misses (several times faster). valid_until is kept to the second, rounded up: an entry
  * whose valid_until_us is not a whole second matches until the next whole
  * second (at most 1 s late, never early); times before 1970 count as
  * 1970-01-01T00:00:01Z and times after 2106 as "no end" minus one second.
@@ -27,7 +29,9 @@
  * exist in or over it, so a lookup probes only those; IPv6 probes every
  * prefix length present anywhere (a known gap: many IPv6 lengths cost many
  * probes). An address indicator is a full-length network: "10.0.0.1/32" and
- * "10.0.0.1" are the same key.
+ * "10.0.0.1" are the same key. Removal leaves the table as dense as it was
+ * (no shrinking); heavy churn may leave lines marked as spilled, costing a
+ * miss one extra cache line until the table next grows.
  */
 #ifndef TOCSIN_INDEX_H
 #define TOCSIN_INDEX_H

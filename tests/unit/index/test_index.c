@@ -160,6 +160,52 @@ test_remove_keeps_neighbours(void **state)
 }
 
 static void
+test_churn_against_model(void **state)
+{
+	/* random adds and removes over few keys in small tables: spilled
+	 * lines, backward shifts and overflow lists all get exercised, and
+	 * the index must agree with a plain array after every step */
+	enum { KEYS = 600, REFS = 3, STEPS = 30000 };
+	static bool model[KEYS][REFS];
+	memset(model, 0, sizeof model);
+	struct index *idx = mk();
+	struct index_hit h[8];
+	uint64_t x = 88172645463325252ull;
+	size_t live = 0;
+	char v[32];
+	for (int step = 0; step < STEPS; step++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		unsigned k = (unsigned)(x % KEYS), r = (unsigned)((x >> 20) % REFS);
+		bool add = (x >> 40) % 3 != 0 || step < KEYS;
+		snprintf(v, sizeof v, "k%u.example", k);
+		if (add) {
+			assert_int_equal(index_add(idx, OBS_DOMAIN, S(v), r, 0), TC_OK);
+			live += !model[k][r];
+			model[k][r] = true;
+		} else {
+			index_remove(idx, OBS_DOMAIN, S(v), r);
+			live -= model[k][r];
+			model[k][r] = false;
+		}
+		if (step % 1000 != 999)
+			continue;
+		assert_int_equal(index_count(idx), live);
+		for (unsigned kk = 0; kk < KEYS; kk++) {
+			snprintf(v, sizeof v, "k%u.example", kk);
+			size_t n = look(idx, OBS_DOMAIN, v, h, 8), want = 0;
+			for (unsigned rr = 0; rr < REFS; rr++)
+				want += model[kk][rr];
+			assert_int_equal(n, want);
+			for (size_t j = 0; j < n; j++)
+				assert_true(model[kk][h[j].ref]);
+		}
+	}
+	index_free(idx);
+}
+
+static void
 test_expiry(void **state)
 {
 	struct index *idx = mk();
@@ -417,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_multiple_refs),
 		cmocka_unit_test(test_remove_keeps_neighbours),
+		cmocka_unit_test(test_churn_against_model),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_cidr_v4),
 		cmocka_unit_test(test_cidr_v4_long_prefixes_share_block),
