@@ -47,7 +47,7 @@ keyed_form(struct slice in, struct buf *out, struct diag *d)
 		                SHA256_DIGEST_SIZE * 2);
 	char tmp[SHA256_DIGEST_SIZE * 2];
 	for (size_t i = 0; i < hex.len; i++) {
-		if (obs__hexval(hex.p[i]) < 0)
+		if (hex_digit(hex.p[i]) < 0)
 			return diag_set(d, TC_EINVAL, "keyed card hash contains a non-hex character");
 		tmp[i] = obs__lower(hex.p[i]);
 	}

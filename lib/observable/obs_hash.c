@@ -35,7 +35,7 @@ obs__hash(enum obs_kind kind, struct slice in, struct buf *out, struct diag *d)
 		return diag_set(d, TC_EINVAL, "%s hash must be %zu hex digits, not %zu",
 		                obs_kind_name(kind), want, in.len);
 	for (size_t i = 0; i < in.len; i++) {
-		if (obs__hexval(in.p[i]) < 0)
+		if (hex_digit(in.p[i]) < 0)
 			return diag_set(d, TC_EINVAL, "%s hash contains a non-hex character at %zu",
 			                obs_kind_name(kind), i + 1);
 		tmp[i] = obs__lower(in.p[i]);

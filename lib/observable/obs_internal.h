@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/hex.h"
 #include "observable/observable.h"
 
 #define OBS_DOMAIN_MAX 253 /* RFC 1035 §2.3.4: name length without the final dot */
@@ -34,17 +35,6 @@ obs__is_alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static inline int
-obs__hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static inline char
 obs__lower(char c)

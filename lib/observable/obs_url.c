@@ -59,8 +59,8 @@ pct_normalise(struct slice in, size_t auth_start, size_t auth_end, struct buf *b
 		if (c == '#' && !in_auth)
 			break;
 		if (c == '%') {
-			int h = i + 2 < in.len ? obs__hexval(in.p[i + 1]) : -1;
-			int l = i + 2 < in.len ? obs__hexval(in.p[i + 2]) : -1;
+			int h = i + 2 < in.len ? hex_digit(in.p[i + 1]) : -1;
+			int l = i + 2 < in.len ? hex_digit(in.p[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				buf_append_cstr(b, "%25");
 				continue;

@@ -214,7 +214,7 @@ address(enum chain ch, struct slice s, struct buf *out, struct diag *d)
 			return diag_set(d, TC_EINVAL, "eth address must be 0x and 40 hex digits");
 		buf_append_cstr(out, "0x");
 		for (size_t i = 2; i < s.len; i++) {
-			if (obs__hexval(s.p[i]) < 0) {
+			if (hex_digit(s.p[i]) < 0) {
 				return diag_set(d, TC_EINVAL, "eth address must be 0x and 40 hex digits");
 			}
 			buf_append_char(out, obs__lower(s.p[i]));

@@ -153,7 +153,7 @@ only_chars(struct slice s, const char *set, bool hex)
 {
 	for (size_t i = 0; i < s.len; i++) {
 		char c = s.p[i];
-		if (obs__is_digit(c) || (hex && obs__hexval(c) >= 0))
+		if (obs__is_digit(c) || (hex && hex_digit(c) >= 0))
 			continue;
 		if (!c || !strchr(set, c))
 			return false;

@@ -19,6 +19,7 @@
 
 #include <nettle/sha1.h>
 
+#include "util/hex.h"
 #include "stix_id.h"
 
 #define STIX_SCO_NAMESPACE "00abedb4-aa42-466c-9c01-fed23315a9b7"
@@ -38,17 +39,6 @@ uuid_format(const uint8_t u[16], char out[UUID_TEXT_MAX])
 	out[o] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool
 uuid_parse(const char *s, uint8_t u[16])
@@ -63,7 +53,7 @@ uuid_parse(const char *s, uint8_t u[16])
 			i++;
 			continue;
 		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		u[j++] = (uint8_t)(hi << 4 | lo);

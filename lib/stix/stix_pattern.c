@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "stix_pattern.h"
 #include "util/timestamp.h"
 
@@ -301,17 +302,6 @@ b64_val(char c)
 	return -1;
 }
 
-static int
-hex_val(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static enum tk
 keyword(const char *p, size_t n)
@@ -469,7 +459,7 @@ lex_hex(struct parser *ps, struct tok *t)
 	size_t n = e - q - 1;
 	bool ok = n % 2 == 0;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = hex_val(h[i]) >= 0;
+		ok = hex_digit(h[i]) >= 0;
 	if (!ok) {
 		fail_at(ps, TC_EINVAL, ps->pos,
 		        "invalid hex literal: needs an even number of hex digits");
@@ -482,7 +472,7 @@ lex_hex(struct parser *ps, struct tok *t)
 		return;
 	}
 	for (size_t i = 0; i < n; i += 2)
-		out[i / 2] = (char)(hex_val(h[i]) << 4 | hex_val(h[i + 1]));
+		out[i / 2] = (char)(hex_digit(h[i]) << 4 | hex_digit(h[i + 1]));
 	out[n / 2] = '\0';
 	t->kind = TK_HEX;
 	t->c.kind = SP_CONST_HEX;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "util/hex.h"
 #include "store/store_backend.h"
 #include "util/timestamp.h"
 
@@ -364,11 +365,6 @@ sq_migrate(struct sq_store *q, struct diag *d)
 	return rc ? sq_err(q, rc, d) : TC_OK;
 }
 
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 static enum tcerr
 sq_load_key(struct sq_store *q, struct diag *d)
@@ -381,7 +377,7 @@ sq_load_key(struct sq_store *q, struct diag *d)
 	bool ok = v && strlen(v) == 32;
 	q->hkey[0] = q->hkey[1] = 0;
 	for (size_t i = 0; ok && i < 32; i++) {
-		int h = hexval(v[i]);
+		int h = hex_digit(v[i]);
 		if (h < 0)
 			ok = false;
 		else

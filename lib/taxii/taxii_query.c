@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "taxii_query.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
@@ -289,17 +290,6 @@ taxii_query_add(struct taxii_query *q, unsigned allowed, struct slice key, struc
 	return TC_OK;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes s into out ('+' is a space, as in HTML forms). */
 static enum tcerr
@@ -311,8 +301,8 @@ url_decode(struct slice s, struct buf *out, struct diag *d)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < s.len ? hexval(s.p[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s.p[i + 2]) : -1;
+			int hi = i + 2 < s.len ? hex_digit(s.p[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit(s.p[i + 2]) : -1;
 			if (lo < 0)
 				return diag_set(d, TC_EINVAL, "bad percent-encoding in the query string");
 			c = (char)(hi << 4 | lo);
