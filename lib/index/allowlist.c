@@ -157,9 +157,10 @@ decide(const struct allowlist *al, enum obs_kind kind, struct slice value, const
 }
 
 /* The host of a canonical URL "scheme://[user@]host[:port][/...]", as
- * (kind, text). Returns false if there is none. */
+ * (kind, text). OUT: *site_root = the URL names the whole site (nothing
+ * after the authority but "/"). Returns false if there is no host. */
 static bool
-url_host(struct slice url, enum obs_kind *kind, struct slice *host)
+url_host(struct slice url, enum obs_kind *kind, struct slice *host, bool *site_root)
 {
 	const char *p = url.p, *end = url.p + url.len;
 	const char *sep = NULL;
@@ -176,6 +177,7 @@ url_host(struct slice url, enum obs_kind *kind, struct slice *host)
 	const char *a = sep + 3, *ae = a;
 	while (ae < end && *ae != '/' && *ae != '?' && *ae != '#')
 		ae++;
+	*site_root = ae == end || (ae + 1 == end && *ae == '/');
 	for (const char *q = ae; q > a; q--) {
 		if (q[-1] == '@') {
 			a = q;
@@ -210,19 +212,17 @@ allowlist_check(const struct allowlist *al, enum obs_kind kind, struct slice val
 {
 	const char *why = NULL;
 	enum verdict v = decide(al, kind, value, &why);
+	/* A URL is covered by its host's entry only when it names the whole
+	 * site: "block https://github.com/" must be refused, but a malware
+	 * file at https://github.com/user/repo/x.exe is a legitimate block.
+	 * For the same reason an email address is covered only by an entry
+	 * for itself, never by its domain (scams come from gmail.com). */
 	if (v == NO_ENTRY && kind == OBS_URL) {
 		enum obs_kind hk;
 		struct slice host;
-		if (url_host(value, &hk, &host))
+		bool site_root;
+		if (url_host(value, &hk, &host, &site_root) && site_root)
 			v = decide(al, hk, host, &why);
-	} else if (v == NO_ENTRY && kind == OBS_EMAIL) {
-		const char *at = NULL;
-		for (size_t i = 0; i < value.len; i++)
-			if (value.p[i] == '@')
-				at = value.p + i;
-		if (at && at + 1 < value.p + value.len)
-			v = decide(al, OBS_DOMAIN,
-			           slice_make(at + 1, (size_t)(value.p + value.len - at - 1)), &why);
 	}
 	if (reason)
 		*reason = v == ALLOWED ? why : NULL;

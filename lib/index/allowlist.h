@@ -89,8 +89,10 @@ enum tcerr allowlist_load_buf(struct allowlist *al, const struct allowlist_norma
                               const char *name, struct slice text, struct diag *d);
 /* Returns true if (kind, normalised value) is allowlisted: the value itself,
  * a network containing it, or a parent domain of it. OUT: *reason (may be
- * NULL) = the entry's reason. For a URL, its host is checked too; for an
- * email, its domain. */
+ * NULL) = the entry's reason. A URL that names a whole site ("https://host/")
+ * is also covered by its host's entry; a URL with a path or query, and an
+ * email address, only by an entry for exactly that value, so malware on a
+ * popular host and scams from a popular mail domain can still be blocked. */
 bool allowlist_check(const struct allowlist *al, enum obs_kind kind, struct slice value,
                      const char **reason);
 /* Entries held, exceptions included. */
