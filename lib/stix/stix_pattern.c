@@ -982,25 +982,6 @@ parse_set(struct parser *ps, struct sp_const *set)
 	return !ps->rc;
 }
 
-static const char *
-op_name(enum sp_op op)
-{
-	static const char *names[] = {
-	    [SP_OP_EQ] = "=",
-	    [SP_OP_NEQ] = "!=",
-	    [SP_OP_GT] = ">",
-	    [SP_OP_LT] = "<",
-	    [SP_OP_GE] = ">=",
-	    [SP_OP_LE] = "<=",
-	    [SP_OP_IN] = "IN",
-	    [SP_OP_LIKE] = "LIKE",
-	    [SP_OP_MATCHES] = "MATCHES",
-	    [SP_OP_ISSUBSET] = "ISSUBSET",
-	    [SP_OP_ISSUPERSET] = "ISSUPERSET",
-	};
-	return names[op];
-}
-
 static struct sp_node *parse_cmp_or(struct parser *ps);
 
 /* propTest: path NOT? op value | '(' comparison ')' | NOT? EXISTS path */
@@ -1099,16 +1080,16 @@ parse_prop_test(struct parser *ps)
 		if (k == TK_LPAREN) {
 			fail_at(ps, TC_EINVAL, ps->tok.off,
 			        "'%s' compares with a single value, not a set (use IN)",
-			        op_name(n->op));
+			        stix_pattern_op_text(n->op));
 			return NULL;
 		}
 		if (k == TK_BOOL && n->op != SP_OP_EQ && n->op != SP_OP_NEQ) {
 			fail_at(ps, TC_EINVAL, ps->tok.off,
-			        "'%s' needs an orderable value, not a boolean", op_name(n->op));
+			        "'%s' needs an orderable value, not a boolean", stix_pattern_op_text(n->op));
 			return NULL;
 		}
 		if (!is_primitive_tok(k)) {
-			snprintf(what, sizeof(what), "a value after '%s'", op_name(n->op));
+			snprintf(what, sizeof(what), "a value after '%s'", stix_pattern_op_text(n->op));
 			expected(ps, what);
 			return NULL;
 		}
@@ -1129,7 +1110,7 @@ parse_prop_test(struct parser *ps)
 		 * it is NOT compiled or checked here (known gap): a bad
 		 * regular expression parses and fails only where matched. */
 		if (k != TK_STRING) {
-			snprintf(what, sizeof(what), "a string after %s", op_name(n->op));
+			snprintf(what, sizeof(what), "a string after %s", stix_pattern_op_text(n->op));
 			expected(ps, what);
 			return NULL;
 		}

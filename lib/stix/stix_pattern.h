@@ -148,6 +148,10 @@ void stix_pattern_free(struct stix_pattern *p);
 typedef enum tcerr (*stix_pattern_exact_cb)(void *ctx, const char *path_text,
                                             struct slice value, bool sufficient);
 
+/* Returns the operator as the pattern language writes it ("=", "ISSUBSET");
+ * "?" for a value outside enum sp_op. */
+const char *stix_pattern_op_text(enum sp_op op);
+
 /* Reports every exact value of p to cb (see top of file). Returns TC_OK,
  * TC_ENOMEM, or the first non-TC_OK value cb returned. */
 enum tcerr stix_pattern_exact(const struct stix_pattern *p, stix_pattern_exact_cb cb, void *ctx);

@@ -368,6 +368,14 @@ static const char *const op_text[] = {
     [SP_OP_ISSUPERSET] = "ISSUPERSET",
 };
 
+const char *
+stix_pattern_op_text(enum sp_op op)
+{
+	if (op < SP_OP_EQ || op > SP_OP_ISSUPERSET)
+		return "?";
+	return op_text[op];
+}
+
 static void print_node(struct printer *pr, const struct sp_node *n);
 
 static void
@@ -459,7 +467,7 @@ print_node(struct printer *pr, const struct sp_node *n)
 	case SP_COMPARISON:
 		append_path(b, &n->path);
 		buf_append_cstr(b, n->negated ? " NOT " : " ");
-		buf_append_cstr(b, op_text[n->op]);
+		buf_append_cstr(b, stix_pattern_op_text(n->op));
 		buf_append_char(b, ' ');
 		append_const(b, &n->value);
 		break;
