@@ -81,6 +81,29 @@ enum tcerr hub_ingest(struct hub *h, int64_t collection, json_t *const *objs,
                       const char *const *paths, size_t n, struct hub_result *res,
                       struct diag *d);
 
+/* One object for hub_ingest_items(): objects of one batch may go to
+ * different collections, from different producers (the daemon's group
+ * commit). date_added_us 0 lets the store assign it; a migration passes
+ * the source's (see store_obj_in). */
+struct hub_item {
+	json_t *obj;
+	const char *path;          /* names the object in messages; may be NULL */
+	int64_t collection;
+	int64_t producer;          /* organisation number, 0 for the hub */
+	int64_t date_added_us;
+};
+
+/* As hub_ingest, per item. hub_ingest(h, c, objs, paths, n, ...) is
+ * hub_ingest_items with collection c, producer 0. */
+enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n,
+                            struct hub_result *res, struct diag *d);
+
+/* Deletes versions (store_delete) and keeps the index in step: the
+ * observables of deleted current versions leave it, those of versions
+ * that became current enter it. OUT: *out. Errors as store_delete. */
+enum tcerr hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may,
+                      void *may_ctx, struct store_delete_out *out, struct diag *d);
+
 struct hub_hit {
 	uint32_t ref;
 	enum index_how how;

@@ -159,6 +159,13 @@ struct store_query {
 	int64_t collection;            /* 0: every collection */
 	int64_t added_after_us;        /* exclusive; 0: from the start */
 	uint64_t after_seq;            /* exclusive; 0: from the start (cursors) */
+	/* A page cursor: when after_date_us is not 0, only rows after the
+	 * position (after_date_us, after_date_seq) in the (date_added, seq)
+	 * order, i.e. date_added > after_date_us, or date_added ==
+	 * after_date_us and seq > after_date_seq. This is how TAXII `next`
+	 * resumes even where migrated rows share a date_added. */
+	int64_t after_date_us;
+	uint64_t after_date_seq;
 	const char *const *ids;  size_t nids;
 	const char *const *types; size_t ntypes;
 	unsigned versions;             /* STORE_V_* bits; 0 means STORE_V_LAST */
@@ -182,10 +189,64 @@ typedef enum store_row_verdict (*store_row_cb)(void *ctx, const struct store_row
 enum tcerr store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *ctx,
                        bool *more, struct diag *d);
 
-/* Calls cb for every observable of every current, non-revoked version
- * (any collection), for building the index at open. */
+/* Deleting versions (TAXII 2.1 §5.7). A deletion is a log entry: each
+ * deleted version is removed from every query and a tombstone with the
+ * next sequence number records (collection, id, version, seq of the
+ * version). If the object's current version goes, the greatest remaining
+ * version becomes current (and first/last flags follow); unindex is told
+ * about the observables of a deleted indexable version and reindex about
+ * those of a version that became indexable, as after an append.
+ *
+ * q selects the versions of one object in one collection: versions 0
+ * with no exact version_us means every version (a DELETE without
+ * match[version] removes the object); spec_versions filters as in
+ * store_query. may is asked about each selected version, in version
+ * order; the whole call is one transaction. */
+struct store_delete_q {
+	int64_t collection;
+	const char *id;
+	unsigned versions;             /* STORE_V_* bits; 0 with no exact: all */
+	const int64_t *version_us; size_t nversion_us;
+	const char *const *spec_versions; size_t nspec_versions;
+};
+
+enum store_delete_verdict {
+	STORE_DEL_YES = 1,   /* delete this version */
+	STORE_DEL_HIDDEN,    /* the requester cannot see it: leave it, do not count it */
+	STORE_DEL_REFUSED,   /* visible but not the requester's to delete: leave it, count it */
+};
+typedef enum store_delete_verdict (*store_delete_cb)(void *ctx, const struct store_row *row);
 typedef enum tcerr (*store_indexable_cb)(void *ctx, uint32_t ref, enum obs_kind kind,
                                          struct slice value, int64_t valid_until_us);
+
+struct store_delete_out {
+	size_t deleted;          /* versions removed */
+	size_t refused;          /* versions visible but refused by may */
+	uint64_t seq;            /* log position of the last tombstone (0 if none) */
+};
+
+/* Errors: TC_EINVAL (no id), TC_ENOTFOUND (no such collection), TC_ELIMIT,
+ * TC_EDB. Deleting nothing is TC_OK with deleted == 0. unindex and
+ * reindex may be NULL. */
+enum tcerr store_delete(struct store *s, const struct store_delete_q *q, store_delete_cb may,
+                        void *may_ctx, store_unindex_cb unindex, store_indexable_cb reindex,
+                        void *ictx, struct store_delete_out *out, struct diag *d);
+
+/* Tombstones after seq, in order (for streams and peers). */
+struct store_tombstone {
+	uint64_t seq;            /* of the deletion */
+	int64_t deleted_us;
+	int64_t collection;
+	const char *id;
+	const char *version;
+	uint64_t version_seq;    /* seq of the deleted version */
+};
+enum tcerr store_tombstones(struct store *s, uint64_t after_seq,
+                            enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
+                            void *ctx, struct diag *d);
+
+/* Calls cb for every observable of every current, non-revoked version
+ * (any collection), for building the index at open. */
 enum tcerr store_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx,
                                 struct diag *d);
 

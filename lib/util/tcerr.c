@@ -19,6 +19,7 @@ tcerr_str(enum tcerr rc)
 	case TC_EPERM: return "permission denied";
 	case TC_EUNSUPPORTED: return "not supported";
 	case TC_EINTERNAL: return "internal error";
+	case TC_ECORRUPT: return "integrity check failed";
 	}
 	return "unknown error";
 }

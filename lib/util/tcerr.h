@@ -21,6 +21,7 @@ enum tcerr {
 	TC_EPERM,      /* not allowed by policy */
 	TC_EUNSUPPORTED, /* valid but not supported by this build */
 	TC_EINTERNAL,  /* a bug: an invariant did not hold */
+	TC_ECORRUPT,   /* stored data failed an integrity check */
 };
 
 /* Returns a static, lowercase description of rc ("out of memory"). */

@@ -1,0 +1,77 @@
+/*
+ * policy.h — the one door (DESIGN §2.3): may this requester see this
+ * object version, read or write this collection, delete this version?
+ *
+ * Every read path (TAXII objects, object, versions, manifest; CLI export;
+ * later stream, match and federation) calls policy_row() for each stored
+ * version before showing it; nothing else decides. The rules:
+ *
+ *  - Collections: can_read when the collection's read SPEC admits the
+ *    principal; can_write when its write SPEC admits it and the role
+ *    writes at all (reg_role_writes).
+ *  - TLP 2.0 on the version (TLP 1.0 maps onto it; an unmarked version
+ *    counts as POLICY_UNMARKED_TLP):
+ *      CLEAR, GREEN   every reader of the collection;
+ *      AMBER          readers whose organisation is the producer or shares
+ *                     a sharing group with it;
+ *      AMBER+STRICT   readers of the producer's organisation and of the
+ *                     named recipients;
+ *      RED            readers of the named recipients only (the producer
+ *                     names itself to keep seeing its own RED objects).
+ *  - Named recipients: the identity ids (struct reg_org.identity) listed
+ *    in the version's property extension POLICY_EXT_ID, property
+ *    "recipients". Read only for AMBER+STRICT and RED versions.
+ *  - Deleting a version: the requester can read and write the collection,
+ *    can see the version, and its organisation produced it or its role is
+ *    admin.
+ *  - The operator subject (the hub's own CLI, with access to the data
+ *    directory) sees and may do everything; a --for ORG option on the CLI
+ *    builds an organisation subject instead.
+ */
+#ifndef TOCSIN_POLICY_H
+#define TOCSIN_POLICY_H
+
+#include <stdbool.h>
+
+#include "registry/registry.h"
+#include "store/store.h"
+
+/* The tocsin distribution extension (data/extensions/x-tocsin-distribution.json). */
+#define POLICY_EXT_ID "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
+#define POLICY_RECIPIENTS_MAX 256     /* recipients read from one version */
+#define POLICY_UNMARKED_TLP TLP_GREEN
+
+/* Who asks. Built once per request. */
+struct policy_subject {
+	const struct reg_snapshot *snap;
+	const struct reg_principal *principal;  /* NULL for the operator */
+	const struct reg_org *org;              /* NULL for the operator */
+	bool operator_;
+};
+
+/* A subject for principal p (org looked up in snap); the operator subject. */
+void policy_subject_principal(struct policy_subject *who, const struct reg_snapshot *snap,
+                              const struct reg_principal *p);
+void policy_subject_operator(struct policy_subject *who, const struct reg_snapshot *snap);
+
+struct policy_rights {
+	bool can_read, can_write;
+};
+
+/* The requester's rights on collection c (TAXII can_read / can_write). */
+struct policy_rights policy_collection(const struct policy_subject *who,
+                                       const struct reg_collection *c);
+
+/* May who see this stored version? Checks the collection's read rights
+ * (row->collection) and the version's TLP. Never errors: a version it
+ * cannot judge (unparsable recipients, unknown collection) is hidden. */
+bool policy_row(const struct policy_subject *who, const struct store_row *row);
+
+/* May who delete this version? (Implies policy_row.) */
+bool policy_may_delete(const struct policy_subject *who, const struct store_row *row);
+
+/* True when reading this version must be written to the audit log
+ * (AMBER, AMBER+STRICT, RED). */
+bool policy_audit_read(const struct store_row *row);
+
+#endif

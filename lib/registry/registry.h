@@ -1,0 +1,222 @@
+/*
+ * registry.h — who may talk to a hub: organisations, principals and their
+ * credentials, each collection's read/write rights, and TAXII status
+ * resources.
+ *
+ * The registry lives in DATA/registry.db (SQLite, WAL), beside the log
+ * store; the CLI changes it, the daemon reads it at start and on SIGHUP
+ * into an immutable snapshot (struct reg_snapshot) that authenticates
+ * requests and answers policy questions without touching the database.
+ * API keys are shown once, at creation, and stored only as a hash: a key
+ * carries 256 random bits, so a fast hash (SHA-256) is as safe as a slow
+ * password hash and costs no time per request. A principal authenticated
+ * by a client certificate is stored by the certificate's SHA-256
+ * fingerprint. A struct registry may be used from several threads: calls
+ * are serialised internally.
+ */
+#ifndef TOCSIN_REGISTRY_H
+#define TOCSIN_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stix/stix.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/diag.h"
+#include "util/tcerr.h"
+
+struct registry;
+struct reg_snapshot;
+
+#define REG_FILE "registry.db"
+#define REG_ORG_NAME_MAX 128        /* bytes of an organisation name */
+#define REG_GROUPS_MAX 32           /* sharing groups per organisation */
+#define REG_GROUP_NAME_MAX 64       /* [a-z0-9][a-z0-9._-]* */
+#define REG_KEY_NAME_MAX 128        /* bytes of a principal's free-text name */
+#define REG_KEY_ID_LEN 12           /* "k" + 11 lower-case base32 characters */
+#define REG_KEY_TEXT_MAX 96         /* the whole key as shown once: "tcs_<id>_<secret>" */
+#define REG_SPEC_MAX 4096           /* bytes of a read/write SPEC */
+#define REG_SPEC_TERMS_MAX 256      /* terms in one SPEC */
+#define REG_STATUS_MAX (64 * 1024 * 1024) /* bytes of one stored status resource */
+
+/* DESIGN §4: the sectors an organisation belongs to. */
+enum reg_sector {
+	SECTOR_TELECOM = 1,
+	SECTOR_FINANCE,
+	SECTOR_INTERNET,
+	SECTOR_GOVERNMENT,
+	SECTOR_LAW_ENFORCEMENT,
+	SECTOR_CERT,
+	SECTOR_CRITICAL_INFRASTRUCTURE,
+	SECTOR_OTHER,
+};
+#define SECTOR_MAX SECTOR_OTHER
+
+/* What a principal may do. reader and agent read; contributor,
+ * coordinator, admin and peer also write (collection rights permitting);
+ * admin may delete versions other organisations produced. */
+enum reg_role {
+	ROLE_READER = 1,
+	ROLE_CONTRIBUTOR,
+	ROLE_COORDINATOR,
+	ROLE_ADMIN,
+	ROLE_AGENT,
+	ROLE_PEER,
+};
+#define ROLE_MAX ROLE_PEER
+
+/* "telecom", "law-enforcement", ... NULL for an out-of-range value. */
+const char *reg_sector_name(enum reg_sector s);
+const char *reg_role_name(enum reg_role r);
+/* TC_EINVAL (message lists the valid names) for an unknown name. */
+enum tcerr reg_sector_parse(const char *name, enum reg_sector *out, struct diag *d);
+enum tcerr reg_role_parse(const char *name, enum reg_role *out, struct diag *d);
+/* true if role r may write at all. */
+bool reg_role_writes(enum reg_role r);
+
+struct reg_org {
+	int64_t num;                          /* from 1; 0 is the hub itself */
+	char name[REG_ORG_NAME_MAX + 1];      /* unique, case-insensitively */
+	enum reg_sector sector;
+	char country[3];                      /* ISO 3166-1 alpha-2, upper case */
+	/* The organisation's STIX identity: identity--UUIDv5(tocsin namespace,
+	 * name). Objects name recipients by these ids (see policy.h). */
+	char identity[STIX_ID_MAX];
+	size_t ngroups;
+	char groups[REG_GROUPS_MAX][REG_GROUP_NAME_MAX + 1]; /* sorted, unique */
+	int64_t created_us;
+};
+
+enum reg_cred {
+	REG_CRED_KEY = 1,    /* API key: HTTP Basic password or Bearer token */
+	REG_CRED_CERT,       /* TLS client certificate, by SHA-256 fingerprint */
+};
+
+struct reg_principal {
+	int64_t num;                          /* from 1 */
+	char key_id[REG_KEY_ID_LEN + 1];      /* public; what `key revoke` takes */
+	int64_t org;
+	enum reg_role role;
+	enum reg_cred cred;
+	char name[REG_KEY_NAME_MAX + 1];
+	int64_t created_us;
+	int64_t revoked_us;                   /* 0 while valid */
+};
+
+/* Opens (creating if needed) DIR/registry.db. Errors: TC_EIO, TC_EDB
+ * (message names the file), TC_ENOMEM. */
+enum tcerr registry_open(const char *dir, struct registry **out, struct diag *d);
+void registry_close(struct registry *r);
+
+/* Organisations. add: name 1..REG_ORG_NAME_MAX printable UTF-8, country
+ * two letters (stored upper case), groups may be NULL. Errors: TC_EEXIST,
+ * TC_EINVAL (message names the field), TC_ELIMIT. OUT: *out (may be NULL). */
+enum tcerr registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
+                            const char *country, const char *const *groups, size_t ngroups,
+                            struct reg_org *out, struct diag *d);
+/* Replaces an organisation's sharing groups. TC_ENOTFOUND, TC_EINVAL. */
+enum tcerr registry_org_set_groups(struct registry *r, const char *name,
+                                   const char *const *groups, size_t ngroups, struct diag *d);
+/* By name (any case) or by "#num". TC_ENOTFOUND. */
+enum tcerr registry_org_find(struct registry *r, const char *name, struct reg_org *out);
+/* In creation order. cb's error stops the walk and is returned. */
+enum tcerr registry_org_list(struct registry *r,
+                             enum tcerr (*cb)(void *ctx, const struct reg_org *o), void *ctx);
+
+/* Creates a principal of org. For REG_CRED_KEY, key_text receives the key
+ * (REG_KEY_TEXT_MAX + 1 bytes), the only time it exists outside the
+ * caller; cert_sha256 is NULL. For REG_CRED_CERT, cert_sha256 is the
+ * certificate's fingerprint and key_text is left empty. Errors:
+ * TC_ENOTFOUND (no such org), TC_EINVAL, TC_EEXIST (certificate already
+ * mapped). OUT: *out (may be NULL). */
+enum tcerr registry_key_create(struct registry *r, const char *org, enum reg_role role,
+                               const char *name, const uint8_t *cert_sha256,
+                               char *key_text, struct reg_principal *out, struct diag *d);
+/* Revokes by key id; revoking twice is TC_OK. TC_ENOTFOUND. */
+enum tcerr registry_key_revoke(struct registry *r, const char *key_id, struct diag *d);
+enum tcerr registry_key_list(struct registry *r,
+                             enum tcerr (*cb)(void *ctx, const struct reg_principal *p),
+                             void *ctx);
+
+/* Collection rights. A SPEC is a comma-separated list of terms, ORed:
+ *   all                  every authenticated principal
+ *   none                 nobody (the default for a collection without rights)
+ *   org:NAME             an organisation
+ *   sector:SECTOR        every organisation of a sector
+ *   role:ROLE            every principal with that role
+ *   group:GROUP          every organisation in a sharing group
+ * A bare word is a sector or role name if it is one, else an organisation
+ * name. Names are checked against the registry when set (TC_EINVAL names
+ * the unknown term). collection is a TAXII collection id (UUID). */
+enum tcerr registry_rights_set(struct registry *r, const char *collection, const char *read_spec,
+                               const char *write_spec, struct diag *d);
+/* Appends the stored specs to read/write; TC_ENOTFOUND if none were set. */
+enum tcerr registry_rights_get(struct registry *r, const char *collection, struct buf *read_spec,
+                               struct buf *write_spec);
+
+/* TAXII status resources (§4.3), kept at least REG_STATUS_KEEP_US. put
+ * replaces. get appends the stored JSON text to out; TC_ENOTFOUND when
+ * unknown or expired. purge drops those older than now_us - keep_us. */
+#define REG_STATUS_KEEP_US (48LL * 3600 * 1000000)
+enum tcerr registry_status_put(struct registry *r, const char *id, int64_t created_us,
+                               const char *json, size_t len, struct diag *d);
+enum tcerr registry_status_get(struct registry *r, const char *id, int64_t now_us,
+                               struct buf *out);
+enum tcerr registry_status_purge(struct registry *r, int64_t now_us, struct diag *d);
+
+/* A compiled SPEC. */
+struct reg_spec {
+	bool all;
+	unsigned sectors;         /* bit (1 << enum reg_sector) */
+	unsigned roles;           /* bit (1 << enum reg_role) */
+	size_t norgs;
+	int64_t *orgs;            /* sorted */
+	size_t ngroups;
+	char (*groups)[REG_GROUP_NAME_MAX + 1];
+};
+
+/* One collection as the daemon serves it: the store's collection and its
+ * rights (both specs empty = nobody). */
+struct reg_collection {
+	struct store_collection c;
+	struct reg_spec read, write;
+};
+
+/* An immutable picture of the registry plus the store's collections,
+ * shared by request threads: reference-counted, freed by the last unref.
+ * Errors: TC_EDB, TC_ENOMEM, TC_EINVAL (a stored spec no longer resolves:
+ * the message names the collection and term). */
+enum tcerr reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **out,
+                              struct diag *d);
+void reg_snapshot_ref(struct reg_snapshot *snap);
+void reg_snapshot_unref(struct reg_snapshot *snap);
+
+/* Authentication. key_text is the whole key ("tcs_<id>_<secret>"); the
+ * comparison is constant-time. NULL when unknown or revoked. */
+const struct reg_principal *reg_snapshot_auth_key(const struct reg_snapshot *snap,
+                                                  const char *key_text, size_t len);
+const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *snap,
+                                                   const uint8_t sha256[32]);
+/* Lookups; NULL when absent. */
+const struct reg_org *reg_snapshot_org(const struct reg_snapshot *snap, int64_t num);
+const struct reg_collection *reg_snapshot_collection(const struct reg_snapshot *snap,
+                                                     int64_t num);
+/* By id (UUID, any case) or alias. */
+const struct reg_collection *reg_snapshot_collection_find(const struct reg_snapshot *snap,
+                                                          const char *id_or_alias);
+/* Collections in creation order (a stable order, TAXII §3.3). */
+size_t reg_snapshot_ncollections(const struct reg_snapshot *snap);
+const struct reg_collection *reg_snapshot_collection_at(const struct reg_snapshot *snap,
+                                                        size_t i);
+/* Counts, for /metrics and logs. */
+size_t reg_snapshot_norgs(const struct reg_snapshot *snap);
+size_t reg_snapshot_nprincipals(const struct reg_snapshot *snap);
+
+/* true if the spec admits principal p of organisation o (o may be NULL
+ * for the hub itself: only `all` admits it). */
+bool reg_spec_admits(const struct reg_spec *spec, const struct reg_principal *p,
+                     const struct reg_org *o);
+
+#endif
