@@ -69,6 +69,9 @@ struct store_obj_in {
 enum store_status {
 	STORE_ADDED = 1,     /* appended as a new version */
 	STORE_DUPLICATE,     /* this (collection, id, version) was already stored */
+	STORE_FOREIGN,       /* not stored: the object exists in this collection and its
+	                      * first version came from another producer (in->producer is
+	                      * not 0 and differs); STIX §3.6: only the creator versions */
 };
 
 struct store_append_out {
