@@ -724,9 +724,19 @@ audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
 	f = fopen(path, "re");
 	if (!f) {
-		if (errno == ENOENT)
+		if (errno != ENOENT)
+			return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		/* no log: fine only if there never was one */
+		rc = head_read(dir, &head_n, head_hash, d);
+		if (rc == TC_ENOTFOUND)
 			return diag_set(d, TC_ENOTFOUND, "%s: no audit log", path);
-		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		if (rc == TC_EIO)
+			return rc;
+		diag_clear(d);
+		if (rc != TC_OK || head_n > 0)
+			report_bad(r, 1, "missing: %s is gone but %s records %" PRIu64 " entries",
+			           AUDIT_FILE, AUDIT_HEAD_FILE, head_n);
+		return TC_OK;
 	}
 	rc = head_read(dir, &head_n, head_hash, d);
 	if (rc == TC_EIO)

@@ -209,6 +209,10 @@ test_verify_empty_and_missing(void **state)
 	assert_int_equal(audit_open(dir, &a, &d), TC_OK);
 	audit_close(a);
 	verify_ok(0);
+	/* the whole log removed while the head remembers it */
+	write_entries(2);
+	rm_file(AUDIT_FILE);
+	verify_bad(1, "is gone");
 }
 
 static void
