@@ -190,7 +190,7 @@ taxii__post_objects(struct taxii__rq *r)
 	struct hub_result *res = NULL;
 	char *paths = NULL;
 	char status_id[UUID_TEXT_MAX];
-	char detail[256];
+	char detail[DIAG_MSG_MAX + 128];
 	struct taxii__idlist ids;
 	struct diag d;
 	size_t n = 0, nadded = 0, ndup = 0;
@@ -366,7 +366,7 @@ taxii__delete_object(struct taxii__rq *r)
 	struct del x = { .who = r->who, .ids = &ids };
 	const char *one_id[1] = { r->object_id };
 	struct store_delete_out out = { 0 };
-	char detail[128];
+	char detail[DIAG_MSG_MAX + 128];
 	struct diag d;
 	enum tcerr rc = TC_OK, wrc;
 
