@@ -116,7 +116,7 @@ setup(void **state)
 	f->cfg = (struct taxii_server_cfg){
 		.api_root = "hub",
 		.title = "test hub",
-		.max_content_length = 64 * 1024,
+		.max_content_length = 256 * 1024,
 		.max_page = 100,
 	};
 	memset(f->cfg.cursor_key, 0x5a, sizeof(f->cfg.cursor_key));
@@ -177,7 +177,7 @@ call(struct fx *f, int who, const char *method, const char *path, const char *qu
 	}
 	if (f->rs.status >= 400) {
 		/* §3.6.1: an error resource whose http_status equals the status */
-		char code[8];
+		char code[16];
 		snprintf(code, sizeof(code), "%d", f->rs.status);
 		assert_non_null(f->j);
 		assert_string_equal(json_string_value(json_object_get(f->j, "http_status")), code);
@@ -309,7 +309,7 @@ test_discovery_and_api_root(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(f->j, "versions"), 0)),
 	                    "application/taxii+json;version=2.1");
 	assert_int_equal(json_integer_value(json_object_get(f->j, "max_content_length")),
-	                 64 * 1024);
+	                 256 * 1024);
 }
 
 static void
