@@ -136,8 +136,11 @@ import_dump_alias(const char *title, const char *fallback, char out[IMPORT_DUMP_
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c - 'A' + 'a');
 			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-				if (dash && n > 0 && n + 1 < max)
+				if (dash && n > 0) {
+					if (n + 2 > max)
+						break; /* no room for "-c": end on a whole word */
 					out[n++] = '-';
+				}
 				dash = false;
 				out[n++] = c;
 			} else {
