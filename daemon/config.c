@@ -580,7 +580,7 @@ conf_print(const struct conf *c, struct buf *out)
 		case K_TEXT:
 		case K_NAME: {
 			const char *s = base + k->off;
-			if (!*s) {
+			if (!*s && k->kind != K_TEXT) {
 				if (k->kind == K_ADDR)
 					buf_printf(out, "%s = off\n", k->key);
 				else
