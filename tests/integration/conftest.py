@@ -74,6 +74,7 @@ SEEDED = {
 }
 
 MAX_CONTENT = 1024 * 1024
+MAX_PAGE = 40  # small, so that clients meet the cap (as_pages lowers its page size)
 
 
 def pytest_configure(config):
@@ -196,7 +197,8 @@ def hub(tmp_path_factory):
     d = tmp_path_factory.mktemp("hub") / "var"
     identities, keys, colls = build_data(d)
     conf = d.parent / "tocsind.conf"
-    conf.write_text(f"# integration tests\nmax_content_length = {MAX_CONTENT}\n")
+    conf.write_text(f"# integration tests\n[taxii]\nmax_content_length = {MAX_CONTENT}\n"
+                    f"max_page = {MAX_PAGE}\n")
     daemon = Daemon(d, config=conf)
     h = Hub(f"http://{daemon.addr}", keys, identities, colls, ORGS, PRINCIPALS, COLLECTIONS,
             data=d, daemon=daemon)

@@ -10,8 +10,8 @@ V2 = "2024-06-01T00:00:00.000Z"
 
 
 def present(hub, alias, oid, who="bank"):
-    objs = hub.get(hub.objects_url(alias), who, {"match[version]": "all"}).json().get("objects", [])
-    man = hub.get(hub.manifest_url(alias), who, {"match[version]": "all"}).json().get("objects", [])
+    objs, _ = hub.walk(hub.objects_url(alias), who, {"match[version]": "all", "match[id]": oid})
+    man, _ = hub.walk(hub.manifest_url(alias), who, {"match[version]": "all"}, limit=1000)
     return ({o["modified"] for o in objs if o["id"] == oid},
             {m["version"] for m in man if m["id"] == oid})
 
