@@ -70,6 +70,9 @@ enum tcerr taxii__cursor_check(const struct taxii__rq *r, enum taxii__endpoint e
 /* Principal number (0 for the operator) and organisation name, for
  * cursors and audit entries. */
 int64_t taxii__principal_num(const struct policy_subject *who);
+#define TAXII__STATUS_KEY_MAX 64
+void taxii__status_key(const struct policy_subject *who, const char *id,
+                       char out[TAXII__STATUS_KEY_MAX]);
 const char *taxii__org_name(const struct policy_subject *who);
 const char *taxii__actor(const struct taxii__rq *r);
 

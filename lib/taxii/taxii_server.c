@@ -61,6 +61,18 @@ taxii__principal_num(const struct policy_subject *who)
 	return who && who->principal ? who->principal->num : 0;
 }
 
+/* Statuses are stored under "<org>/<id>", so that only the organisation
+ * that posted (any of its principals: a client may poll with another key)
+ * can read one; for anyone else the id is unknown (404). */
+void
+taxii__status_key(const struct policy_subject *who, const char *id, char out[TAXII__STATUS_KEY_MAX])
+{
+	int64_t org = who && who->org ? who->org->num : 0;
+	int n = snprintf(out, TAXII__STATUS_KEY_MAX, "%lld/%s", (long long)org, id);
+	if (n < 0 || n >= TAXII__STATUS_KEY_MAX)
+		out[0] = '\0'; /* cannot happen: id is at most a UUID */
+}
+
 const char *
 taxii__org_name(const struct policy_subject *who)
 {
@@ -222,8 +234,8 @@ get_api_root(struct taxii__rq *r)
 	return TC_OK;
 }
 
-/* §4.3: the stored resource, as written after the POST. A status id is a
- * random UUID known only to the poster; it is not bound to a principal. */
+/* §4.3: the stored resource, as written after the POST, shown only to
+ * the organisation that posted (taxii__status_key). */
 static enum tcerr
 get_status(struct taxii__rq *r, struct slice id)
 {
@@ -236,7 +248,9 @@ get_status(struct taxii__rq *r, struct slice id)
 	}
 	memcpy(key, id.p, id.len);
 	key[id.len] = '\0';
-	rc = registry_status_get(r->env->registry, key, ts_now_us(), &r->rs->body);
+	char skey[TAXII__STATUS_KEY_MAX];
+	taxii__status_key(r->who, key, skey);
+	rc = registry_status_get(r->env->registry, skey, ts_now_us(), &r->rs->body);
 	if (rc == TC_ENOTFOUND) {
 		taxii_error(r->rs, 404, "No such status",
 		            "unknown or expired status id (statuses are kept 48 hours)");

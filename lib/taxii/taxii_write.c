@@ -61,9 +61,20 @@ check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
 		            "the body must be a TAXII envelope: {\"objects\": [...]}");
 		return false;
 	}
+	if (json_object_get(root, "type")) {
+		/* A bundle ({"type": "bundle", ...}) or a lone STIX object. */
+		taxii_error(r->rs, 422, "Not an envelope",
+		            "the body has a \"type\": it is a STIX bundle or object, not a "
+		            "TAXII envelope; post {\"objects\": [...]}");
+		return false;
+	}
 	list = json_object_get(root, "objects");
-	if (!list)
-		return true; /* an empty envelope: nothing to do */
+	if (!list || (json_is_array(list) && json_array_size(list) == 0)) {
+		/* TAXII 2.1 §2: a list has at least one item; a POST adds objects. */
+		taxii_error(r->rs, 422, "Not an envelope",
+		            "objects: the envelope must list at least one STIX object");
+		return false;
+	}
 	if (!json_is_array(list)) {
 		taxii_error(r->rs, 422, "Not an envelope",
 		            "objects: must be a list of STIX objects");
@@ -296,8 +307,9 @@ taxii__post_objects(struct taxii__rq *r)
 	}
 	/* §4.3: keep it for the status endpoint */
 	diag_clear(&d);
-	wrc =
-	    registry_status_put(r->env->registry, status_id, now_us, rs->body.p, rs->body.len, &d);
+	char skey[TAXII__STATUS_KEY_MAX];
+	taxii__status_key(r->who, status_id, skey);
+	wrc = registry_status_put(r->env->registry, skey, now_us, rs->body.p, rs->body.len, &d);
 	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
 	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
 	wrc = taxii__idlist_audit(r, &ids, false, "write", 202, status_id, detail);

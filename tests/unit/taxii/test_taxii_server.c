@@ -492,6 +492,8 @@ test_post_status_and_duplicates(void **state)
 	snprintf(sp, sizeof(sp), "/taxii2/hub/status/%s/", status_id);
 	assert_int_equal(get(f, TELCO, sp, NULL), 200);
 	assert_string_equal(f->rs.body.p, status_body);
+	/* another organisation learns nothing about it */
+	assert_int_equal(get(f, BANK, sp, NULL), 404);
 	assert_int_equal(
 	    get(f, TELCO, "/taxii2/hub/status/6a7a0b7e-0000-4000-8000-000000000000/", NULL), 404);
 
@@ -501,10 +503,14 @@ test_post_status_and_duplicates(void **state)
 	assert_int_equal(json_integer_value(json_object_get(f->j, "failure_count")), 1);
 	free(env);
 
-	/* empty envelopes are accepted and change nothing */
-	assert_int_equal(post(f, TELCO, cpath(f, C_SHARED, "objects/"), "{}"), 202);
-	assert_int_equal(json_integer_value(json_object_get(f->j, "total_count")), 0);
-	assert_null(json_object_get(f->j, "successes"));
+	/* an envelope without objects adds nothing: 422, not a status */
+	assert_int_equal(post(f, TELCO, cpath(f, C_SHARED, "objects/"), "{}"), 422);
+	assert_int_equal(post(f, TELCO, cpath(f, C_SHARED, "objects/"), "{\"objects\":[]}"), 422);
+	/* a bundle is not an envelope, even an empty one */
+	assert_int_equal(post(f, TELCO, cpath(f, C_SHARED, "objects/"),
+	                      "{\"type\":\"bundle\",\"id\":\"bundle--6d1f3b0a-0c2e-4c62-9d4e-"
+	                      "3f2a1b0c9d8e\",\"objects\":[]}"),
+	                 422);
 	buf_reset(&o);
 }
 
@@ -522,8 +528,9 @@ test_post_errors(void **state)
 	assert_int_equal(
 	    call(f, TELCO, "POST", path, NULL, ACCEPT, "application/taxii+json;version=2.0", "{}"),
 	    415);
+	/* the bare type passes the 415 check (then {} is a 422) */
 	assert_int_equal(call(f, TELCO, "POST", path, NULL, ACCEPT, "application/taxii+json", "{}"),
-	                 202);
+	                 422);
 	/* 406 on POST too */
 	assert_int_equal(call(f, TELCO, "POST", path, NULL, "application/json", ACCEPT, "{}"), 406);
 	/* 400: not JSON */
@@ -555,7 +562,7 @@ test_post_errors(void **state)
 	/* rights: readonly (T,F) → 403, bankonly (F,F) → 404, writeonly (F,T) → 202 */
 	assert_int_equal(post(f, TELCO, cpath(f, C_READONLY, "objects/"), "{}"), 403);
 	assert_int_equal(post(f, TELCO, cpath(f, C_BANKONLY, "objects/"), "{}"), 404);
-	assert_int_equal(post(f, TELCO, cpath(f, C_WRITEONLY, "objects/"), "{}"), 202);
+	assert_int_equal(post(f, TELCO, cpath(f, C_WRITEONLY, "objects/"), "{}"), 422); /* past 403/404 */
 	/* a reader role never writes, even where the collection admits it */
 	assert_int_equal(post(f, CERT, cpath(f, C_SHARED, "objects/"), "{}"), 403);
 	/* nothing of the rejected requests was stored */
