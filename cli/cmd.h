@@ -25,4 +25,7 @@ int cmd_export(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_stats_usage[];
 int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv);
 
+extern const char cmd_audit_usage[];
+int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
+
 #endif

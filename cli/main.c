@@ -25,6 +25,7 @@ const struct cli_cmd cli_commands[] = {
 	{ "export", "write the indicators as STIX, CSV or a plain list", cmd_export_usage,
 	  cmd_export },
 	{ "stats", "show what the data directory holds", cmd_stats_usage, cmd_stats },
+	{ "audit", "verify the audit log's hash chain", cmd_audit_usage, cmd_audit },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

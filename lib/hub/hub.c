@@ -5,9 +5,11 @@
  * Invariant: the index holds exactly the observables of the current,
  * non-revoked indicator versions in the store (expiry is checked at lookup
  * time), because it is built from the store at open and changed only after
- * a batch is durable — through the store's unindex callback for versions
- * that stop being current and by hub_ingest for the versions that become
- * current.
+ * a batch or a deletion is durable — through the store's unindex callback
+ * for versions that stop being current (superseded or deleted), by
+ * hub_ingest_items for the versions that become current, and by the
+ * store's reindex callback for a version that becomes current again when
+ * a newer one is deleted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -327,6 +329,36 @@ enum tcerr
 hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *const *paths,
            size_t n, struct hub_result *res, struct diag *d)
 {
+	if (n > HUB_MAX_BATCH)
+		return diag_set(d, TC_ELIMIT, "batch of %zu objects exceeds the limit of %d", n,
+		                HUB_MAX_BATCH);
+	if (n == 0)
+		return TC_OK;
+	struct hub_item *items = calloc(n, sizeof(*items));
+	if (!items)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct hub_item){ .obj = objs[i],
+			                      .path = paths ? paths[i] : NULL,
+			                      .collection = collection };
+	enum tcerr rc = hub_ingest_items(h, items, n, res, d);
+	free(items);
+	return rc;
+}
+
+/* "objects[3]: " or "" before a message about an item. */
+static void
+item_reject(struct hub_result *r, const char *path, enum tcerr rc, const char *msg)
+{
+	r->verdict = HUB_REJECTED;
+	r->rc = rc;
+	snprintf(r->why, sizeof(r->why), "%s%s%s", path ? path : "", path ? ": " : "", msg);
+}
+
+enum tcerr
+hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
+                 struct diag *d)
+{
 	struct ingest in = { 0 };
 	struct stix_meta *metas = NULL;
 	struct store_obj_in *sin = NULL;
@@ -357,17 +389,26 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 
 	/* 1. validate, extract, serialise */
 	for (size_t i = 0; i < n; i++) {
-		const char *path = paths ? paths[i] : NULL;
+		const char *path = items[i].path;
+		json_t *obj = items[i].obj;
 		struct hub_result *r = &res[i];
 		memset(r, 0, sizeof(*r));
 		diag_clear(&od);
-		enum tcerr vrc = stix_validate(objs[i], path, NULL, &metas[i], &od);
+		if (!obj) {
+			item_reject(r, path, TC_EINVAL, "no object");
+			continue;
+		}
+		if (items[i].date_added_us < 0) {
+			item_reject(r, path, TC_EINVAL, "date_added before 1970");
+			continue;
+		}
+		enum tcerr vrc = stix_validate(obj, path, NULL, &metas[i], &od);
 		if (vrc == TC_ENOMEM) {
 			rc = diag_set(d, vrc, "out of memory");
 			goto out;
 		}
 		if (vrc) {
-			const char *id = json_string_value(json_object_get(objs[i], "id"));
+			const char *id = json_string_value(json_object_get(obj, "id"));
 			if (id && strlen(id) < sizeof(r->id))
 				memcpy(r->id, id, strlen(id) + 1);
 			result_reject(r, vrc, &od);
@@ -376,7 +417,7 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 		memcpy(r->id, metas[i].id, sizeof(r->id));
 		size_t mark = in.nobs, vmark = in.values.len;
 		in.cur = i;
-		enum tcerr erc = obs_extract(&h->obs, objs[i], &metas[i], ingest_collect, &in, &od);
+		enum tcerr erc = obs_extract(&h->obs, obj, &metas[i], ingest_collect, &in, &od);
 		if (erc == TC_ENOMEM || buf_error(&in.values) == TC_ENOMEM) {
 			rc = diag_set(d, TC_ENOMEM, "out of memory");
 			goto out;
@@ -393,7 +434,7 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 			in.nobs = mark;
 			buf_truncate(&in.values, vmark);
 		}
-		json[i] = json_dumps(objs[i], JSON_COMPACT);
+		json[i] = json_dumps(obj, JSON_COMPACT);
 		if (!json[i]) {
 			rc = diag_set(d, TC_ENOMEM, "out of memory");
 			goto out;
@@ -415,7 +456,9 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 		sin[k] = (struct store_obj_in){
 			.json = slice_make(json[i], json_len[i]),
 			.meta = &metas[i],
-			.collection = collection,
+			.collection = items[i].collection,
+			.date_added_us = items[i].date_added_us,
+			.producer = items[i].producer,
 			.obs = &sobs[o],
 		};
 		while (o < in.nobs && in.obs[o].obj == i) {
@@ -433,6 +476,13 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 	for (size_t k = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		struct hub_result *r = &res[i];
+		if (sout[k].status == STORE_FOREIGN) {
+			/* STIX 2.1 §3.6: only the object's creator makes new versions */
+			item_reject(r, items[i].path, TC_EPERM,
+			            "another organisation produced this object; only its producer "
+			            "may add versions");
+			continue;
+		}
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
@@ -461,6 +511,22 @@ out:
 	free(metas);
 	free(in.obs);
 	buf_reset(&in.values);
+	return rc;
+}
+
+/* ---- delete ---- */
+
+enum tcerr
+hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, void *may_ctx,
+           struct store_delete_out *out, struct diag *d)
+{
+	/* unindex: the deleted current version; reindex: the one that took
+	 * its place. Only indicators carry observables in the store. */
+	enum tcerr rc = store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h,
+	                             out, d);
+	if (rc == TC_ENOMEM && out->deleted)
+		diag_set(d, rc, "index: out of memory (the log is intact; restart to rebuild "
+		                "the index)");
 	return rc;
 }
 

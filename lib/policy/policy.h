@@ -49,10 +49,17 @@ struct policy_subject {
 	bool operator_;
 };
 
-/* A subject for principal p (org looked up in snap); the operator subject. */
+/* A subject for principal p (org looked up in snap; a principal whose
+ * organisation is not in snap sees nothing); the operator subject. */
 void policy_subject_principal(struct policy_subject *who, const struct reg_snapshot *snap,
                               const struct reg_principal *p);
 void policy_subject_operator(struct policy_subject *who, const struct reg_snapshot *snap);
+/* A subject for organisation org as a whole, with no principal (CLI
+ * `export --for ORG`): `role:` terms of a SPEC admit nobody, so it sees
+ * what every principal of org may see, and it may write nothing. org
+ * belongs to snap (or outlives the subject). A NULL org sees nothing. */
+void policy_subject_org(struct policy_subject *who, const struct reg_snapshot *snap,
+                        const struct reg_org *org);
 
 struct policy_rights {
 	bool can_read, can_write;

@@ -110,9 +110,16 @@ struct reg_principal {
 enum tcerr registry_open(const char *dir, struct registry **out, struct diag *d);
 void registry_close(struct registry *r);
 
-/* Organisations. add: name 1..REG_ORG_NAME_MAX printable UTF-8, country
- * two letters (stored upper case), groups may be NULL. Errors: TC_EEXIST,
- * TC_EINVAL (message names the field), TC_ELIMIT. OUT: *out (may be NULL). */
+/* Organisations. add: name 1..REG_ORG_NAME_MAX printable UTF-8, without
+ * ',' (it separates SPEC terms), not starting with '#' (see find) and
+ * without leading or trailing spaces; unique under ASCII case folding.
+ * country two letters (stored upper case). groups may be NULL; each is
+ * lower-cased, checked, sorted and de-duplicated. The identity is
+ * identity--UUIDv5(REG_ORG_NAMESPACE, ASCII-lower-cased name). Errors:
+ * TC_EEXIST, TC_EINVAL (message names the field), TC_ELIMIT (more than
+ * REG_GROUPS_MAX groups). OUT: *out (may be NULL). */
+#define REG_ORG_NAMESPACE "8d6f1c3a-2b7e-4f90-a5d4-3e1b9c7f0a62"
+
 enum tcerr registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
                             const char *country, const char *const *groups, size_t ngroups,
                             struct reg_org *out, struct diag *d);
@@ -149,9 +156,16 @@ enum tcerr registry_key_list(struct registry *r,
  *   group:GROUP          every organisation in a sharing group
  * A bare word is a sector or role name if it is one, else an organisation
  * name. Names are checked against the registry when set (TC_EINVAL names
- * the unknown term). collection is a TAXII collection id (UUID). */
+ * the unknown term; a group: term must name a group some organisation is
+ * in). Keywords, sectors and roles match in any case. `none` stands alone;
+ * an empty SPEC is TC_EINVAL. collection is a TAXII collection id (UUID,
+ * stored lower-cased). */
 enum tcerr registry_rights_set(struct registry *r, const char *collection, const char *read_spec,
                                const char *write_spec, struct diag *d);
+/* Checks a SPEC as registry_rights_set() would, storing nothing (so a
+ * caller can check rights before creating the collection). TC_EINVAL,
+ * TC_ELIMIT (message names the term), TC_EDB. */
+enum tcerr registry_spec_check(struct registry *r, const char *spec, struct diag *d);
 /* Appends the stored specs to read/write; TC_ENOTFOUND if none were set. */
 enum tcerr registry_rights_get(struct registry *r, const char *collection, struct buf *read_spec,
                                struct buf *write_spec);

@@ -240,7 +240,60 @@ store_query(struct store *s, const struct store_query *q, store_row_cb cb, void 
 		qq.versions = STORE_V_LAST;
 	if (qq.versions & STORE_V_ALL)
 		qq.versions = STORE_V_ALL, qq.nversion_us = 0;
+	/* date_added > x and the cursor (a, s): the cursor is implied by
+	 * x >= a, and implies the bound when x < a; keep one, so a backend
+	 * has one lower bound on date_added to seek to. */
+	if (qq.after_date_us < 0 || qq.added_after_us < 0)
+		return diag_set(d, TC_EINVAL, "query: negative date_added bound");
+	if (qq.after_date_us && qq.added_after_us >= qq.after_date_us)
+		qq.after_date_us = 0, qq.after_date_seq = 0;
+	else if (qq.after_date_us)
+		qq.added_after_us = 0;
 	return s->be->query(s, &qq, cb, ctx, more, d);
+}
+
+static enum store_delete_verdict
+delete_all(void *ctx, const struct store_row *row)
+{
+	(void)ctx;
+	(void)row;
+	return STORE_DEL_YES;
+}
+
+enum tcerr
+store_delete(struct store *s, const struct store_delete_q *q, store_delete_cb may, void *may_ctx,
+             store_unindex_cb unindex, store_indexable_cb reindex, void *ictx,
+             struct store_delete_out *out, struct diag *d)
+{
+	diag_clear(d);
+	memset(out, 0, sizeof *out);
+	if (!q->id || !*q->id)
+		return diag_set(d, TC_EINVAL, "delete: no object id");
+	if (q->collection <= 0)
+		return diag_set(d, TC_ENOTFOUND, "delete: no collection %lld",
+		                (long long)q->collection);
+	if (!list_ok(q->version_us, q->nversion_us) ||
+	    !list_ok(q->spec_versions, q->nspec_versions))
+		return diag_set(d, TC_ELIMIT, "delete: a filter lists more than %d values",
+		                STORE_QUERY_LIST_MAX);
+	struct store_delete_q qq = *q;
+	qq.versions &= STORE_V_LAST | STORE_V_FIRST | STORE_V_ALL;
+	if (qq.versions == 0 && qq.nversion_us == 0)
+		qq.versions = STORE_V_ALL;
+	if (qq.versions & STORE_V_ALL)
+		qq.versions = STORE_V_ALL, qq.nversion_us = 0;
+	if (!may)
+		may = delete_all;
+	return s->be->delete(s, &qq, may, may_ctx, unindex, reindex, ictx, out, d);
+}
+
+enum tcerr
+store_tombstones(struct store *s, uint64_t after_seq,
+                 enum tcerr (*cb)(void *ctx, const struct store_tombstone *t), void *ctx,
+                 struct diag *d)
+{
+	diag_clear(d);
+	return s->be->tombstones(s, after_seq, cb, ctx, d);
 }
 
 enum tcerr

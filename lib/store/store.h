@@ -188,7 +188,7 @@ typedef enum store_row_verdict (*store_row_cb)(void *ctx, const struct store_row
 /* Runs q, calling cb per matching row. OUT: *more (may be NULL) = another
  * row matching q exists after the last one taken (after q->limit rows were
  * taken, or the row cb answered STORE_ROW_STOP for). Errors: TC_ELIMIT,
- * TC_EDB. */
+ * TC_EINVAL (a negative date bound), TC_EDB. */
 enum tcerr store_query(struct store *s, const struct store_query *q, store_row_cb cb, void *ctx,
                        bool *more, struct diag *d);
 

@@ -30,11 +30,21 @@ struct store__backend {
 	enum tcerr (*collection_list)(struct store *s,
 	                              enum tcerr (*cb)(void *ctx, const struct store_collection *c),
 	                              void *ctx);
-	/* q->versions is never 0 when no exact versions are given. */
+	/* q->versions is never 0 when no exact versions are given; at most one
+	 * of added_after_us and after_date_us is set (store_query keeps the
+	 * tighter of the two). */
 	enum tcerr (*query)(struct store *s, const struct store_query *q, store_row_cb cb,
 	                    void *ctx, bool *more, struct diag *d);
 	enum tcerr (*scan_indexable)(struct store *s, store_indexable_cb cb, void *ctx,
 	                             struct diag *d);
+	/* q is checked and normalised: q->id set, q->versions is STORE_V_ALL
+	 * alone or other bits and/or exact versions; may is never NULL. */
+	enum tcerr (*delete)(struct store *s, const struct store_delete_q *q, store_delete_cb may,
+	                     void *may_ctx, store_unindex_cb unindex, store_indexable_cb reindex,
+	                     void *ictx, struct store_delete_out *out, struct diag *d);
+	enum tcerr (*tombstones)(struct store *s, uint64_t after_seq,
+	                         enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
+	                         void *ctx, struct diag *d);
 	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);

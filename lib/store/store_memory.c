@@ -3,11 +3,16 @@
  *
  * Versions live in an array indexed by seq - 1, objects in an array
  * indexed by ref - 1, found by (collection, id) through an open-addressing
- * hash; each object chains its versions newest-appended first. Invariants:
- * an object's cur_seq / first_seq name its versions with the greatest /
- * smallest version_us, and exactly those carry is_last / is_first. A batch
- * is all or nothing: every check and every allocation happens before the
- * first change, so nothing can fail half-way.
+ * hash; each object chains its versions newest-appended first. A deletion
+ * marks the version dead (its block stays: the object's id lives in it)
+ * and takes the next slot of the array for its tombstone, also dead, so
+ * that seq stays the array position. Invariants: an object's cur_seq /
+ * first_seq name its live versions with the greatest / smallest
+ * version_us, and exactly those carry is_last / is_first; both are 0 when
+ * no live version is left (the object has vanished; a new append revives
+ * the same ref). A batch or a deletion is all or nothing: every check and
+ * every allocation happens before the first change, so nothing can fail
+ * half-way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,7 @@ struct mem_version {
 	int64_t producer;
 	enum tlp_level tlp;
 	bool revoked, is_first, is_last;
+	bool dead;          /* deleted, or the slot of a tombstone */
 	char spec_version[8];
 	char *block;        /* one allocation: obs array, json, id, type, version, values */
 	struct mem_obs *obs;
@@ -41,7 +47,14 @@ struct mem_version {
 struct mem_object {
 	int64_t collection;
 	const char *id;     /* in the block of its first version */
-	uint64_t cur_seq, first_seq, last_appended;
+	uint64_t cur_seq, first_seq, last_appended; /* cur_seq 0: no live version */
+	int64_t producer;   /* of the version that created (or revived) the object */
+};
+
+struct mem_tomb {
+	uint64_t seq;
+	int64_t deleted_us;
+	uint64_t version_seq; /* the dead version: its id, version, collection */
 };
 
 struct mem_setting {
@@ -64,6 +77,8 @@ struct mem_store {
 	bool unsorted;      /* some date_added is not greater than an earlier one */
 	uint64_t *order;    /* seqs by (date_added, seq), valid while order_n == nv */
 	size_t order_n;
+	struct mem_tomb *tombs;
+	size_t ntombs, captombs;
 };
 
 static struct mem_store *
@@ -99,6 +114,7 @@ mem_close(struct store *s)
 	free(m->hash);
 	free(m->colls);
 	free(m->order);
+	free(m->tombs);
 	free(m);
 }
 
@@ -269,7 +285,7 @@ mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct stor
 		if (o) {
 			uint64_t dup = 0;
 			for (uint64_t q = o->last_appended; q; q = m->v[q - 1].prev_seq)
-				if (m->v[q - 1].version_us == nv->version_us) {
+				if (!m->v[q - 1].dead && m->v[q - 1].version_us == nv->version_us) {
 					dup = q;
 					break;
 				}
@@ -279,6 +295,14 @@ mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct stor
 				out[i] = (struct store_append_out){ .status = STORE_DUPLICATE,
 					                            .seq = dup,
 					                            .date_added_us = m->v[dup - 1].date_added,
+					                            .ref = ref };
+				continue;
+			}
+			/* STIX 2.1 §3.6: only the producer of an object versions it */
+			if (o->cur_seq && nv->producer && nv->producer != o->producer) {
+				free(nv->block);
+				nv->block = NULL;
+				out[i] = (struct store_append_out){ .status = STORE_FOREIGN,
 					                            .ref = ref };
 				continue;
 			}
@@ -299,7 +323,13 @@ mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct stor
 			o->id = nv->id;
 			o->cur_seq = o->first_seq = seq;
 			o->last_appended = 0;
+			o->producer = nv->producer;
 			hash_put(m->hash, m->hashcap, o, ref);
+			nv->is_first = nv->is_last = true;
+		} else if (!o->cur_seq) {
+			/* every version was deleted: the object starts again */
+			o->cur_seq = o->first_seq = seq;
+			o->producer = nv->producer;
 			nv->is_first = nv->is_last = true;
 		} else {
 			struct mem_version *cur = &m->v[o->cur_seq - 1];
@@ -329,6 +359,8 @@ mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct stor
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct mem_object *o = &m->obj[out[i].ref - 1];
+		if (out[i].status == STORE_FOREIGN)
+			continue;
 		out[i].current = o->cur_seq == out[i].seq;
 		out[i].indexable = out[i].current && !m->v[out[i].seq - 1].revoked;
 	}
@@ -433,9 +465,14 @@ static bool
 mem_matches(const struct mem_store *m, const struct store_query *q, uint64_t seq)
 {
 	const struct mem_version *v = &m->v[seq - 1];
+	if (v->dead)
+		return false;
 	if (q->collection && v->collection != q->collection)
 		return false;
 	if (v->date_added <= q->added_after_us && q->added_after_us)
+		return false;
+	if (q->after_date_us && (v->date_added < q->after_date_us ||
+	                         (v->date_added == q->after_date_us && seq <= q->after_date_seq)))
 		return false;
 	if (seq <= q->after_seq)
 		return false;
@@ -509,11 +546,182 @@ mem_query(struct store *s, const struct store_query *q, store_row_cb cb, void *c
 	return TC_OK;
 }
 
+static bool
+mem_delete_selects(const struct store_delete_q *q, const struct mem_version *v)
+{
+	if (q->nspec_versions && !in_list(q->spec_versions, q->nspec_versions, v->spec_version))
+		return false;
+	bool ver = (q->versions & STORE_V_ALL) || ((q->versions & STORE_V_LAST) && v->is_last) ||
+	           ((q->versions & STORE_V_FIRST) && v->is_first);
+	for (size_t i = 0; !ver && i < q->nversion_us; i++)
+		ver = v->version_us == q->version_us[i];
+	return ver;
+}
+
+static int
+by_version_cmp(const void *a, const void *b, void *arg)
+{
+	const struct mem_store *m = arg;
+	int64_t x = m->v[*(const uint64_t *)a - 1].version_us;
+	int64_t y = m->v[*(const uint64_t *)b - 1].version_us;
+	return x < y ? -1 : x > y;
+}
+
+static void
+mem_tell(const struct mem_version *v, store_unindex_cb unindex, void *ctx)
+{
+	for (size_t j = 0; j < v->nobs; j++)
+		unindex(ctx, v->ref, v->obs[j].kind, v->obs[j].value);
+}
+
+static enum tcerr
+mem_delete(struct store *s, const struct store_delete_q *q, store_delete_cb may, void *may_ctx,
+           store_unindex_cb unindex, store_indexable_cb reindex, void *ictx,
+           struct store_delete_out *out, struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	uint64_t *vs = NULL;
+	bool *del = NULL;
+	size_t nvs = 0, ndel = 0;
+	enum tcerr rc = TC_OK;
+
+	if (!mem_coll_exists(m, q->collection))
+		return diag_set(d, TC_ENOTFOUND, "delete: no collection %lld",
+		                (long long)q->collection);
+	uint32_t ref = mem_find_ref(m, q->collection, q->id);
+	if (!ref || !m->obj[ref - 1].cur_seq)
+		return TC_OK;
+	struct mem_object *o = &m->obj[ref - 1];
+	for (uint64_t k = o->last_appended; k; k = m->v[k - 1].prev_seq)
+		nvs++;
+	vs = malloc(nvs * sizeof *vs);
+	del = calloc(nvs, sizeof *del);
+	if (!vs || !del) {
+		rc = diag_set(d, TC_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	nvs = 0;
+	for (uint64_t k = o->last_appended; k; k = m->v[k - 1].prev_seq)
+		if (!m->v[k - 1].dead)
+			vs[nvs++] = k;
+	qsort_r(vs, nvs, sizeof *vs, by_version_cmp, m);
+	for (size_t i = 0; i < nvs; i++) {
+		if (!mem_delete_selects(q, &m->v[vs[i] - 1]))
+			continue;
+		struct store_row r;
+		mem_row(m, vs[i], &r);
+		enum store_delete_verdict vd = may(may_ctx, &r);
+		if (vd == STORE_DEL_YES)
+			del[i] = true, ndel++;
+		else if (vd == STORE_DEL_REFUSED)
+			out->refused++;
+	}
+	if (!ndel)
+		goto out;
+	/* room for the tombstones first: from here on nothing fails */
+	if (mem_reserve(m, ndel)) {
+		rc = diag_set(d, TC_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	if (m->ntombs + ndel > m->captombs) {
+		size_t cap = m->captombs ? m->captombs : 16;
+		while (cap < m->ntombs + ndel)
+			cap *= 2;
+		struct mem_tomb *nt = realloc(m->tombs, cap * sizeof *nt);
+		if (!nt) {
+			rc = diag_set(d, TC_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		m->tombs = nt;
+		m->captombs = cap;
+	}
+	int64_t now = ts_now_us();
+	int64_t deleted_us = now > m->last_added ? now : m->last_added + 1;
+	m->last_added = deleted_us;
+	uint64_t old_cur = o->cur_seq;
+	uint64_t new_cur = 0, new_first = 0;
+	for (size_t i = 0; i < nvs; i++) {
+		struct mem_version *v = &m->v[vs[i] - 1];
+		if (!del[i]) {
+			if (!new_first)
+				new_first = vs[i];
+			new_cur = vs[i];
+			continue;
+		}
+		v->dead = true;
+		uint64_t seq = m->nv + 1;
+		m->v[m->nv++] = (struct mem_version){ .date_added = deleted_us, .dead = true };
+		m->tombs[m->ntombs++] = (struct mem_tomb){ seq, deleted_us, vs[i] };
+		out->deleted++;
+		out->seq = seq;
+	}
+	for (size_t i = 0; i < nvs; i++) {
+		struct mem_version *v = &m->v[vs[i] - 1];
+		v->is_first = vs[i] == new_first;
+		v->is_last = vs[i] == new_cur;
+	}
+	o->cur_seq = new_cur;
+	o->first_seq = new_first;
+	if (new_cur != old_cur) {
+		const struct mem_version *ov = &m->v[old_cur - 1];
+		if (unindex && !ov->revoked)
+			mem_tell(ov, unindex, ictx);
+		const struct mem_version *cv = new_cur ? &m->v[new_cur - 1] : NULL;
+		for (size_t j = 0; reindex && cv && !cv->revoked && j < cv->nobs; j++) {
+			rc = reindex(ictx, ref, cv->obs[j].kind, cv->obs[j].value, cv->valid_until);
+			if (rc) {
+				diag_set(d, rc, "delete: the deletion is stored; reindexing %s failed",
+				         q->id);
+				goto out;
+			}
+		}
+	}
+out:
+	free(vs);
+	free(del);
+	return rc;
+}
+
+static enum tcerr
+mem_tombstones(struct store *s, uint64_t after_seq,
+               enum tcerr (*cb)(void *ctx, const struct store_tombstone *t), void *ctx,
+               struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	(void)d;
+	size_t lo = 0, hi = m->ntombs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->tombs[mid].seq <= after_seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < m->ntombs; i++) {
+		const struct mem_tomb *t = &m->tombs[i];
+		const struct mem_version *v = &m->v[t->version_seq - 1];
+		struct store_tombstone st = {
+			.seq = t->seq,
+			.deleted_us = t->deleted_us,
+			.collection = v->collection,
+			.id = m->obj[v->ref - 1].id,
+			.version = v->version,
+			.version_seq = t->version_seq,
+		};
+		enum tcerr rc = cb(ctx, &st);
+		if (rc)
+			return rc;
+	}
+	return TC_OK;
+}
+
 static enum tcerr
 mem_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
 {
 	struct mem_store *m = mem(s);
 	for (size_t r = 0; r < m->nobj; r++) {
+		if (!m->obj[r].cur_seq)
+			continue;
 		const struct mem_version *v = &m->v[m->obj[r].cur_seq - 1];
 		if (v->revoked)
 			continue;
@@ -530,7 +738,7 @@ static enum tcerr
 mem_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 {
 	struct mem_store *m = mem(s);
-	if (ref == 0 || ref > m->nobj)
+	if (ref == 0 || ref > m->nobj || !m->obj[ref - 1].cur_seq)
 		return TC_ENOTFOUND;
 	struct store_row r;
 	mem_row(m, m->obj[ref - 1].cur_seq, &r);
@@ -543,10 +751,12 @@ mem_stats(struct store *s, struct store_stats *out)
 {
 	struct mem_store *m = mem(s);
 	out->log_position = m->nv;
-	out->versions = m->nv;
-	out->objects = m->nobj;
+	out->versions = m->nv - 2 * m->ntombs; /* each tombstone killed one version */
 	out->collections = m->ncolls;
 	for (size_t r = 0; r < m->nobj; r++) {
+		if (!m->obj[r].cur_seq)
+			continue;
+		out->objects++;
 		const struct mem_version *v = &m->v[m->obj[r].cur_seq - 1];
 		if (v->revoked) {
 			out->revoked++;
@@ -609,6 +819,8 @@ const struct store__backend store__memory = {
 	.collection_list = mem_collection_list,
 	.query = mem_query,
 	.scan_indexable = mem_scan_indexable,
+	.delete = mem_delete,
+	.tombstones = mem_tombstones,
 	.get_ref = mem_get_ref,
 	.stats = mem_stats,
 	.setting_get = mem_setting_get,

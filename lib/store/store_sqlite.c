@@ -16,6 +16,14 @@
  * once a batch is committed. Every append batch is one BEGIN IMMEDIATE
  * transaction committed with synchronous=FULL, so store_append returns
  * only when the batch is durable, and an error rolls all of it back.
+ * A deletion removes the version's row and records a tombstone that takes
+ * the next seq; an object whose last version goes keeps its row (its ref
+ * is never reused) with current_seq = first_seq = 0 until a new append
+ * revives it. The log position is the greatest seq of versions and
+ * tombstones, and a tombstone's deleted_us is never below a date_added
+ * stored before it, so dates assigned later stay above the deleted ones.
+ * objects.producer is the producer of the version that created (or
+ * revived) the object: only it, or the hub (producer 0), adds versions.
  * The schema is versioned: the settings row "schema_version" counts the
  * migration steps applied, and open applies the missing ones in one
  * transaction. The file carries its own application_id so that another
@@ -64,6 +72,13 @@ static const char *const sq_migrations[] = {
 	"CREATE INDEX versions_ref ON versions(ref, version_us);"
 	"CREATE INDEX versions_coll_added ON versions(collection, date_added);"
 	"CREATE INDEX versions_added ON versions(date_added);",
+	/* 2: deletions (tombstones) and the producer of each object */
+	"ALTER TABLE objects ADD COLUMN producer INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE objects SET producer = coalesce((SELECT v.producer FROM versions v"
+	" WHERE v.seq = objects.first_seq), 0);"
+	"CREATE TABLE tombstones(seq INTEGER PRIMARY KEY, deleted_us INTEGER NOT NULL,"
+	" collection INTEGER NOT NULL, ref INTEGER NOT NULL REFERENCES objects(ref),"
+	" version TEXT NOT NULL, version_us INTEGER NOT NULL, version_seq INTEGER NOT NULL);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
 
@@ -87,6 +102,13 @@ enum sq_stmt {
 	S_OBJ_SETCUR,
 	S_OBJ_SETFIRST,
 	S_OBS_OF,
+	S_OBJ_REVIVE,
+	S_DEL_VERSIONS,
+	S_VER_DELETE,
+	S_VER_SETFLAGS,
+	S_OBJ_SETBOTH,
+	S_TOMB_INSERT,
+	S_TOMBS,
 	S_COLL_ADD,
 	S_COLL_FIND,
 	S_COLL_LIST,
@@ -101,14 +123,17 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_MAXES] = "SELECT (SELECT max(seq) FROM versions), (SELECT max(ref) FROM objects),"
-	            " (SELECT max(date_added) FROM versions)",
+	[S_MAXES] = "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
+	            " coalesce((SELECT max(seq) FROM tombstones), 0)),"
+	            " (SELECT max(ref) FROM objects),"
+	            " max(coalesce((SELECT max(date_added) FROM versions), 0),"
+	            " coalesce((SELECT deleted_us FROM tombstones ORDER BY seq DESC LIMIT 1), 0))",
 	[S_COLL_EXISTS] = "SELECT 1 FROM collections WHERE num = ?",
 	[S_OBJ_INSERT] = "INSERT INTO objects(ref, collection, stix_id, idhash, current_seq,"
-	                 " cur_version_us, cur_revoked, first_seq, first_version_us)"
-	                 " VALUES(?1, ?2, ?3, ?7, ?4, ?5, ?6, ?4, ?5)",
+	                 " cur_version_us, cur_revoked, first_seq, first_version_us, producer)"
+	                 " VALUES(?1, ?2, ?3, ?7, ?4, ?5, ?6, ?4, ?5, ?8)",
 	[S_OBJ_GET] = "SELECT ref, current_seq, cur_version_us, cur_revoked, first_seq,"
-	              " first_version_us FROM objects WHERE idhash = ?3 AND stix_id = ?1"
+	              " first_version_us, producer FROM objects WHERE idhash = ?3 AND stix_id = ?1"
 	              " AND collection = ?2",
 	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
 	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
@@ -120,6 +145,19 @@ static const char *const sq_sql[S_NSTMT] = {
 	                 " cur_revoked = ?4 WHERE ref = ?1",
 	[S_OBJ_SETFIRST] = "UPDATE objects SET first_seq = ?2, first_version_us = ?3 WHERE ref = ?1",
 	[S_OBS_OF] = "SELECT obs FROM versions WHERE seq = ?",
+	[S_OBJ_REVIVE] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3, cur_revoked = ?4,"
+	                 " first_seq = ?2, first_version_us = ?3, producer = ?5 WHERE ref = ?1",
+	[S_DEL_VERSIONS] = "SELECT " SQ_ROW_COLS ", v.obs FROM versions v JOIN objects o"
+	                   " ON o.ref = v.ref WHERE v.ref = ? ORDER BY v.version_us",
+	[S_VER_DELETE] = "DELETE FROM versions WHERE seq = ?",
+	[S_VER_SETFLAGS] = "UPDATE versions SET is_first = ?2, is_last = ?3 WHERE seq = ?1",
+	[S_OBJ_SETBOTH] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
+	                  " cur_revoked = ?4, first_seq = ?5, first_version_us = ?6 WHERE ref = ?1",
+	[S_TOMB_INSERT] = "INSERT INTO tombstones(seq, deleted_us, collection, ref, version,"
+	                  " version_us, version_seq) VALUES(?,?,?,?,?,?,?)",
+	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq"
+	            " FROM tombstones t JOIN objects o ON o.ref = t.ref WHERE t.seq > ?"
+	            " ORDER BY t.seq",
 	[S_COLL_ADD] = "INSERT INTO collections(uuid, alias, title, description) VALUES(?,?,?,?)",
 	[S_COLL_FIND] = "SELECT num, uuid, alias, title, description FROM collections"
 	                " WHERE alias = ?1 OR uuid = ?1",
@@ -595,6 +633,7 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 			sqlite3_bind_int64(st, 5, m->version_us);
 			sqlite3_bind_int(st, 6, m->revoked);
 			sqlite3_bind_int64(st, 7, idhash);
+			sqlite3_bind_int64(st, 8, o->producer);
 			if ((rc = sq_run(st)))
 				goto out;
 			ref = next_ref++;
@@ -607,8 +646,21 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 			bool cur_revoked = sqlite3_column_int(st, 3) != 0;
 			uint64_t first_seq = (uint64_t)sqlite3_column_int64(st, 4);
 			int64_t first_vus = sqlite3_column_int64(st, 5);
+			int64_t producer = sqlite3_column_int64(st, 6);
 			sqlite3_reset(st);
 			rc = SQLITE_OK;
+			if (cur_seq == 0) {
+				/* every version was deleted: the object starts again */
+				st = sq_stmt(q, S_OBJ_REVIVE);
+				sqlite3_bind_int64(st, 1, ref);
+				sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+				sqlite3_bind_int64(st, 3, m->version_us);
+				sqlite3_bind_int(st, 4, m->revoked);
+				sqlite3_bind_int64(st, 5, o->producer);
+				if ((rc = sq_run(st)))
+					goto out;
+				goto insert;
+			}
 			after_seq = cur_seq;
 			after_revoked = cur_revoked;
 
@@ -632,6 +684,13 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 			if (rc != SQLITE_DONE)
 				goto out;
 			rc = SQLITE_OK;
+			/* STIX 2.1 §3.6: only the producer of an object versions it */
+			if (o->producer && o->producer != producer) {
+				out[i] = (struct store_append_out){ .status = STORE_FOREIGN,
+					                            .ref = ref };
+				*sq_cur_slot(cur, cap, ref) = (struct sq_cur){ ref, cur_revoked, cur_seq };
+				continue;
+			}
 			if (m->version_us > cur_vus) {
 				st = sq_stmt(q, S_VER_UNLAST);
 				sqlite3_bind_int64(st, 1, (sqlite3_int64)cur_seq);
@@ -667,6 +726,7 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 				is_first = false;
 			}
 		}
+insert:;
 		int64_t added = o->date_added_us;
 		if (!added)
 			added = now > last_added ? now : last_added + 1;
@@ -718,6 +778,8 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		goto out;
 	in_tx = false;
 	for (size_t i = 0; i < n; i++) {
+		if (out[i].status == STORE_FOREIGN)
+			continue;
 		const struct sq_cur *c = sq_cur_slot(cur, cap, out[i].ref);
 		out[i].current = c->seq == out[i].seq;
 		out[i].indexable = out[i].current && !c->revoked;
@@ -921,6 +983,9 @@ sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *c
 		buf_append_cstr(&sql, " AND v.date_added > ?");
 	if (qr->after_seq)
 		buf_append_cstr(&sql, " AND v.seq > ?");
+	/* the cursor as a range on the index, then the ties by seq */
+	if (qr->after_date_us)
+		buf_append_cstr(&sql, " AND v.date_added >= ? AND (v.date_added > ? OR v.seq > ?)");
 	if (qr->nids) {
 		buf_append_cstr(&sql, " AND");
 		sq_in_list(&sql, "o.idhash", qr->nids);
@@ -967,6 +1032,11 @@ sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *c
 		sqlite3_bind_int64(st, k++, qr->added_after_us);
 	if (qr->after_seq)
 		sqlite3_bind_int64(st, k++, (sqlite3_int64)qr->after_seq);
+	if (qr->after_date_us) {
+		sqlite3_bind_int64(st, k++, qr->after_date_us);
+		sqlite3_bind_int64(st, k++, qr->after_date_us);
+		sqlite3_bind_int64(st, k++, (sqlite3_int64)qr->after_date_seq);
+	}
 	for (size_t i = 0; i < qr->nids; i++)
 		sqlite3_bind_int64(st, k++, sq_idhash(q->hkey, qr->ids[i]));
 	for (size_t i = 0; i < qr->nids; i++)
@@ -1003,6 +1073,255 @@ out:
 	if (rc && !t)
 		t = sq_err(q, rc, d);
 	buf_reset(&sql);
+	return t;
+}
+
+/* One version of the object being deleted from, as read before any change. */
+struct sq_dv {
+	uint64_t seq;
+	int64_t version_us, valid_until;
+	bool revoked, is_first, is_last, del;
+	size_t version_off, obs_off, obs_len; /* in the text buffer */
+};
+
+static bool
+sq_delete_selects(const struct store_delete_q *q, const struct store_row *r)
+{
+	bool ver = (q->versions & STORE_V_ALL) || ((q->versions & STORE_V_LAST) && r->is_last) ||
+	           ((q->versions & STORE_V_FIRST) && r->is_first);
+	for (size_t i = 0; !ver && i < q->nversion_us; i++)
+		ver = r->version_us == q->version_us[i];
+	if (!ver)
+		return false;
+	if (!q->nspec_versions)
+		return true;
+	for (size_t i = 0; i < q->nspec_versions; i++)
+		if (strcmp(q->spec_versions[i], r->spec_version) == 0)
+			return true;
+	return false;
+}
+
+/* Calls unindex (or reindex) for each observable of the blob at b. */
+static enum tcerr
+sq_tell_obs(const struct buf *b, const struct sq_dv *v, uint32_t ref, store_unindex_cb unindex,
+            store_indexable_cb reindex, void *ctx)
+{
+	const unsigned char *p = (const unsigned char *)b->p + v->obs_off, *end = p + v->obs_len;
+	enum obs_kind kind;
+	struct slice value;
+	enum tcerr t = TC_OK;
+	while (!t && sq_obs_next(&p, end, &kind, &value)) {
+		if (unindex)
+			unindex(ctx, ref, kind, value);
+		else
+			t = reindex(ctx, ref, kind, value, v->valid_until);
+	}
+	return t;
+}
+
+static enum tcerr
+sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may, void *may_ctx,
+          store_unindex_cb unindex, store_indexable_cb reindex, void *ictx,
+          struct store_delete_out *out, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	enum tcerr t = TC_OK;
+	int rc = SQLITE_OK;
+	bool in_tx = false;
+	struct sq_dv *vs = NULL;
+	size_t nvs = 0, capvs = 0, ndel = 0;
+	struct buf text; /* versions' text and observables, NUL-separated */
+	buf_init(&text, 0);
+
+	if ((rc = sq_run(sq_stmt(q, S_BEGIN))))
+		goto out;
+	in_tx = true;
+	sqlite3_stmt *st = sq_stmt(q, S_COLL_EXISTS);
+	sqlite3_bind_int64(st, 1, dq->collection);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+		t = diag_set(d, TC_ENOTFOUND, "delete: no collection %lld",
+		             (long long)dq->collection);
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	st = sq_stmt(q, S_OBJ_GET);
+	sq_bind_text(st, 1, dq->id);
+	sqlite3_bind_int64(st, 2, dq->collection);
+	sqlite3_bind_int64(st, 3, sq_idhash(q->hkey, dq->id));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		goto out;
+	}
+	uint32_t ref = (uint32_t)sqlite3_column_int64(st, 0);
+	uint64_t old_cur = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	rc = SQLITE_OK;
+	if (!old_cur)
+		goto out;
+
+	/* 1. read the versions in version order and ask about the selected */
+	st = sq_stmt(q, S_DEL_VERSIONS);
+	sqlite3_bind_int64(st, 1, ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nvs == capvs) {
+			size_t cap = capvs ? capvs * 2 : 8;
+			struct sq_dv *nv = realloc(vs, cap * sizeof *nv);
+			if (!nv) {
+				t = diag_set(d, TC_ENOMEM, "store: out of memory");
+				sqlite3_reset(st);
+				goto out;
+			}
+			vs = nv;
+			capvs = cap;
+		}
+		struct store_row r;
+		sq_row(st, &r);
+		struct sq_dv *v = &vs[nvs++];
+		*v = (struct sq_dv){ .seq = r.seq, .version_us = r.version_us,
+			             .valid_until = r.valid_until_us, .revoked = r.revoked,
+			             .is_first = r.is_first, .is_last = r.is_last };
+		v->version_off = text.len;
+		buf_append_cstr(&text, r.version);
+		buf_append_char(&text, '\0');
+		v->obs_off = text.len;
+		v->obs_len = (size_t)sqlite3_column_bytes(st, 16);
+		if (v->obs_len)
+			buf_append(&text, sqlite3_column_blob(st, 16), v->obs_len);
+		if (sq_delete_selects(dq, &r)) {
+			enum store_delete_verdict vd = may(may_ctx, &r);
+			if (vd == STORE_DEL_YES)
+				v->del = true, ndel++;
+			else if (vd == STORE_DEL_REFUSED)
+				out->refused++;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto out;
+	rc = SQLITE_OK;
+	if ((t = buf_error(&text))) {
+		diag_set(d, t, "store: out of memory");
+		goto out;
+	}
+	if (!ndel)
+		goto out;
+
+	/* 2. tombstones, removal, new first and current */
+	st = sq_stmt(q, S_MAXES);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		goto out;
+	uint64_t next_seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	int64_t last_added = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	rc = SQLITE_OK;
+	int64_t now = ts_now_us();
+	int64_t deleted_us = now > last_added ? now : last_added + 1;
+	const struct sq_dv *first = NULL, *last = NULL, *was = NULL;
+	for (size_t i = 0; i < nvs; i++) {
+		struct sq_dv *v = &vs[i];
+		if (v->seq == old_cur)
+			was = v;
+		if (!v->del) {
+			if (!first)
+				first = v;
+			last = v;
+			continue;
+		}
+		st = sq_stmt(q, S_TOMB_INSERT);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)next_seq);
+		sqlite3_bind_int64(st, 2, deleted_us);
+		sqlite3_bind_int64(st, 3, dq->collection);
+		sqlite3_bind_int64(st, 4, ref);
+		sq_bind_text(st, 5, text.p + v->version_off);
+		sqlite3_bind_int64(st, 6, v->version_us);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)v->seq);
+		if ((rc = sq_run(st)))
+			goto out;
+		st = sq_stmt(q, S_VER_DELETE);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->seq);
+		if ((rc = sq_run(st)))
+			goto out;
+		out->seq = next_seq++;
+		out->deleted++;
+	}
+	for (size_t i = 0; i < nvs; i++) {
+		const struct sq_dv *v = &vs[i];
+		bool want_first = v == first, want_last = v == last;
+		if (v->del || (v->is_first == want_first && v->is_last == want_last))
+			continue;
+		st = sq_stmt(q, S_VER_SETFLAGS);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->seq);
+		sqlite3_bind_int(st, 2, want_first);
+		sqlite3_bind_int(st, 3, want_last);
+		if ((rc = sq_run(st)))
+			goto out;
+	}
+	st = sq_stmt(q, S_OBJ_SETBOTH);
+	sqlite3_bind_int64(st, 1, ref);
+	sqlite3_bind_int64(st, 2, last ? (sqlite3_int64)last->seq : 0);
+	sqlite3_bind_int64(st, 3, last ? last->version_us : 0);
+	sqlite3_bind_int(st, 4, last ? last->revoked : 0);
+	sqlite3_bind_int64(st, 5, first ? (sqlite3_int64)first->seq : 0);
+	sqlite3_bind_int64(st, 6, first ? first->version_us : 0);
+	if ((rc = sq_run(st)))
+		goto out;
+	if ((rc = sq_run(sq_stmt(q, S_COMMIT))))
+		goto out;
+	in_tx = false;
+
+	/* 3. the index follows the current version */
+	if (last != was) {
+		if (unindex && was && !was->revoked)
+			sq_tell_obs(&text, was, ref, unindex, NULL, ictx);
+		if (reindex && last && !last->revoked &&
+		    (t = sq_tell_obs(&text, last, ref, NULL, reindex, ictx)))
+			diag_set(d, t, "delete: the deletion is stored; reindexing %s failed",
+			         dq->id);
+	}
+out:
+	if (rc && !t)
+		t = sq_err(q, rc, d);
+	if (in_tx)
+		sq_run(sq_stmt(q, S_ROLLBACK));
+	free(vs);
+	buf_reset(&text);
+	return t;
+}
+
+static enum tcerr
+sq_tombstones(struct store *s, uint64_t after_seq,
+              enum tcerr (*cb)(void *ctx, const struct store_tombstone *t), void *ctx,
+              struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	/* its own statement: the callback may read the store meanwhile */
+	sqlite3_stmt *st = NULL;
+	enum tcerr t = TC_OK;
+	int rc = sqlite3_prepare_v2(q->db, sq_sql[S_TOMBS], -1, &st, NULL);
+	if (rc)
+		return sq_err(q, rc, d);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
+	while (!t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_tombstone ts = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.deleted_us = sqlite3_column_int64(st, 1),
+			.collection = sqlite3_column_int64(st, 2),
+			.id = (const char *)sqlite3_column_text(st, 3),
+			.version = (const char *)sqlite3_column_text(st, 4),
+			.version_seq = (uint64_t)sqlite3_column_int64(st, 5),
+		};
+		t = cb(ctx, &ts);
+	}
+	if (!t && rc != SQLITE_DONE)
+		t = sq_err(q, rc, d);
+	sqlite3_finalize(st);
 	return t;
 }
 
@@ -1051,14 +1370,24 @@ sq_stats(struct store *s, struct store_stats *out)
 	struct sq_store *q = sq(s);
 	int64_t v = 0;
 	int rc;
-	/* seqs and refs are dense from 1: max is the count */
-	if ((rc = sq_int(q->db, "SELECT max(seq) FROM versions", &v)))
+	/* seqs and refs are dense from 1, and each tombstone took one seq and
+	 * removed one version */
+	int64_t ntombs = 0, vanished = 0;
+	if ((rc = sq_int(q->db,
+	                 "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
+	                 " coalesce((SELECT max(seq) FROM tombstones), 0))",
+	                 &v)) ||
+	    (rc = sq_int(q->db, "SELECT count(*) FROM tombstones", &ntombs)))
 		return TC_EDB;
-	out->log_position = out->versions = (uint64_t)v;
+	out->log_position = (uint64_t)v;
+	out->versions = (uint64_t)(v - 2 * ntombs);
 	v = 0;
 	if ((rc = sq_int(q->db, "SELECT max(ref) FROM objects", &v)))
 		return TC_EDB;
-	out->objects = (uint64_t)v;
+	if (ntombs && (rc = sq_int(q->db, "SELECT count(*) FROM objects WHERE current_seq = 0",
+	                           &vanished)))
+		return TC_EDB;
+	out->objects = (uint64_t)(v - vanished);
 	v = 0;
 	if ((rc = sq_int(q->db, "SELECT count(*) FROM collections", &v)))
 		return TC_EDB;
@@ -1132,6 +1461,8 @@ const struct store__backend store__sqlite = {
 	.collection_list = sq_collection_list,
 	.query = sq_query,
 	.scan_indexable = sq_scan_indexable,
+	.delete = sq_delete,
+	.tombstones = sq_tombstones,
 	.get_ref = sq_get_ref,
 	.stats = sq_stats,
 	.setting_get = sq_setting_get,

@@ -883,7 +883,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "1");
+	assert_string_equal(b.p, "2");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);

@@ -1,0 +1,808 @@
+/*
+ * audit.c — the append-only, hash-chained audit log (audit.h).
+ *
+ * Each entry is one line of DIR/audit.log:
+ *   {"n":N,"ts":"…","prev":"<64 hex>",<event members>,"hash":"<64 hex>"}
+ * with the members always in that order. "hash" is the SHA-256 of the
+ * exact bytes of the line without its hash member, i.e. the line up to
+ * ',"hash":' followed by '}'; a verifier recomputes it from the stored
+ * bytes without re-serialising anything. "prev" is the hash of entry N-1
+ * (64 zeros for entry 1). DIR/audit.head holds {"n":N,"hash":"…"} of the
+ * last entry made durable, replaced atomically (temporary file, fsync,
+ * rename, directory fsync) after each sync.
+ *
+ * Invariants kept under a->mu: a->last_n / a->last_hash describe the last
+ * complete line in the file (its size a->size); a->synced_n <= a->last_n
+ * is what the head records; at most one thread syncs at a time
+ * (a->syncing), the others wait for it and return at once when its sync
+ * covered their entries (group commit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <nettle/sha2.h>
+
+#include "audit/audit.h"
+#include "util/buf.h"
+#include "util/hex.h"
+#include "util/timestamp.h"
+
+#define HASH_HEX 64
+#define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"") - 1 + HASH_HEX + 2) /* ,"hash":"…"} */
+#define AUDIT_PATH_MAX 4096
+#define AUDIT_HEAD_MAX 512       /* bytes of audit.head */
+#define AUDIT_TAIL_CHUNK 65536   /* bytes read at a time when looking back for the tail */
+
+struct audit {
+	pthread_mutex_t mu;
+	pthread_cond_t synced;       /* signalled when a sync ends */
+	int fd;                      /* audit.log, O_APPEND */
+	char dir[AUDIT_PATH_MAX];
+	uint64_t last_n;
+	char last_hash[HASH_HEX + 1];
+	off_t size;                  /* bytes of complete lines */
+	uint64_t synced_n;           /* entries the head covers */
+	bool syncing;
+	enum tcerr broken;           /* sticky: a write left the file in an unknown state */
+};
+
+static const char zero_hash[HASH_HEX + 1] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+static void
+sha256_hex(const char *p, size_t len, const char *tail, size_t tail_len, char out[HASH_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sha256_ctx ctx;
+	uint8_t dig[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, (const uint8_t *)p);
+	if (tail_len)
+		sha256_update(&ctx, tail_len, (const uint8_t *)tail);
+	sha256_digest(&ctx, sizeof(dig), dig);
+	for (size_t i = 0; i < sizeof(dig); i++) {
+		out[2 * i] = hex[dig[i] >> 4];
+		out[2 * i + 1] = hex[dig[i] & 15];
+	}
+	out[HASH_HEX] = '\0';
+}
+
+static bool
+is_hash_hex(const char *s, size_t len)
+{
+	if (len != HASH_HEX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (hex_digit(s[i]) < 0 || (s[i] >= 'A' && s[i] <= 'F'))
+			return false;
+	return true;
+}
+
+static int
+path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid (RFC 3629:
+ * no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t
+utf8_seq(const unsigned char *p, size_t len)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become U+FFFD, so an
+ * entry is never refused for a caller's bad bytes (a request path, a
+ * certificate subject). NULL on out-of-memory. */
+static json_t *
+json_text(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+	json_t *j = json_stringn(s, len);
+	struct buf b;
+
+	if (j)
+		return j;
+	buf_init(&b, 0);
+	while (i < len) {
+		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+		if (n == 0) {
+			buf_append_cstr(&b, "\xef\xbf\xbd");
+			i++;
+		} else {
+			buf_append(&b, s + i, n);
+			i += n;
+		}
+	}
+	j = buf_error(&b) ? NULL : json_stringn(b.p ? b.p : "", b.len);
+	buf_reset(&b);
+	return j;
+}
+
+static int
+set_text(json_t *o, const char *key, const char *s)
+{
+	if (!s)
+		return 0;
+	return json_object_set_new(o, key, json_text(s));
+}
+
+/* The event members of e as JSON text without braces ("" if none).
+ * Errors: TC_EINVAL, TC_ELIMIT, TC_ENOMEM. OUT: *out (free()). */
+static enum tcerr
+event_text(const struct audit_entry *e, char **out, size_t *outlen, struct diag *d)
+{
+	json_t *o = json_object(), *ids = NULL;
+	char *txt = NULL;
+	enum tcerr rc = TC_ENOMEM;
+	int bad = 0;
+
+	*out = NULL;
+	if (!o)
+		goto out;
+	bad |= set_text(o, "action", e->action);
+	bad |= set_text(o, "actor", e->actor);
+	bad |= set_text(o, "org", e->org);
+	bad |= set_text(o, "collection", e->collection);
+	bad |= set_text(o, "request", e->request);
+	bad |= set_text(o, "status_id", e->status_id);
+	if (e->http_status)
+		bad |= json_object_set_new(o, "http_status", json_integer(e->http_status));
+	if (e->nids) {
+		ids = json_array();
+		if (!ids)
+			goto out;
+		for (size_t i = 0; i < e->nids; i++)
+			bad |= json_array_append_new(ids, json_text(e->ids[i] ? e->ids[i] : ""));
+		bad |= json_object_set_new(o, "ids", ids);
+		ids = NULL;
+	}
+	bad |= set_text(o, "detail", e->detail);
+	if (bad)
+		goto out;
+	/* jansson keeps members in insertion order: the order above. */
+	txt = json_dumps(o, JSON_COMPACT);
+	if (!txt)
+		goto out;
+	*outlen = strlen(txt);
+	if (*outlen > AUDIT_LINE_MAX) {
+		rc = diag_set(d, TC_ELIMIT, "audit entry: %zu bytes, more than the limit of %d",
+		              *outlen, AUDIT_LINE_MAX);
+		goto out;
+	}
+	/* drop the braces */
+	memmove(txt, txt + 1, *outlen - 2);
+	*outlen -= 2;
+	txt[*outlen] = '\0';
+	*out = txt;
+	txt = NULL;
+	rc = TC_OK;
+out:
+	if (rc == TC_ENOMEM)
+		diag_set(d, rc, "audit entry: out of memory");
+	free(txt);
+	json_decref(ids);
+	json_decref(o);
+	return rc;
+}
+
+static enum tcerr
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return TC_EIO;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return TC_OK;
+}
+
+/* Reads DIR/audit.head. OUT: *n, hash. TC_ENOTFOUND when absent,
+ * TC_ECORRUPT when unreadable, TC_EIO. */
+static enum tcerr
+head_read(const char *dir, uint64_t *n, char hash[HASH_HEX + 1], struct diag *d)
+{
+	char path[AUDIT_PATH_MAX], text[AUDIT_HEAD_MAX];
+	json_t *j = NULL, *jn, *jh;
+	enum tcerr rc = TC_ECORRUPT;
+	ssize_t len;
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, AUDIT_HEAD_FILE))
+		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return diag_set(d, TC_ENOTFOUND, "%s: missing", path);
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	}
+	len = read(fd, text, sizeof(text));
+	close(fd);
+	if (len < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	if ((size_t)len == sizeof(text))
+		return diag_set(d, TC_ECORRUPT, "%s: longer than %d bytes", path, AUDIT_HEAD_MAX);
+	j = json_loadb(text, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+	jn = json_object_get(j, "n");
+	jh = json_object_get(j, "hash");
+	if (!json_is_integer(jn) || json_integer_value(jn) < 0 || !json_is_string(jh) ||
+	    !is_hash_hex(json_string_value(jh), json_string_length(jh))) {
+		diag_set(d, rc, "%s: not a head record {\"n\":N,\"hash\":\"…\"}", path);
+		goto out;
+	}
+	*n = (uint64_t)json_integer_value(jn);
+	memcpy(hash, json_string_value(jh), HASH_HEX + 1);
+	rc = TC_OK;
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* Replaces DIR/audit.head atomically and durably. TC_EIO. */
+static enum tcerr
+head_write(const char *dir, uint64_t n, const char *hash, struct diag *d)
+{
+	char path[AUDIT_PATH_MAX], tmp[AUDIT_PATH_MAX], text[AUDIT_HEAD_MAX];
+	int fd, len, dfd;
+
+	if (path_join(path, sizeof(path), dir, AUDIT_HEAD_FILE) ||
+	    path_join(tmp, sizeof(tmp), dir, AUDIT_HEAD_FILE ".tmp"))
+		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	len = snprintf(text, sizeof(text), "{\"n\":%" PRIu64 ",\"hash\":\"%s\"}\n", n, hash);
+	if (len < 0 || (size_t)len >= sizeof(text))
+		return diag_set(d, TC_EINTERNAL, "audit head: does not fit");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+	if (write_all(fd, text, (size_t)len) != TC_OK || fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return diag_set(d, TC_EIO, "%s: %s", tmp, strerror(e));
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(e));
+	}
+	/* the rename itself must survive a crash */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return diag_set(d, TC_EIO, "%s: %s", dir, strerror(e));
+	}
+	close(dfd);
+	return TC_OK;
+}
+
+/* What a line says about itself, once its hash is checked. */
+struct line_info {
+	uint64_t n;
+	char prev[HASH_HEX + 1];
+	char hash[HASH_HEX + 1];
+};
+
+/* Checks one line (without its newline): JSON object, hash member last,
+ * hash over the rest. Returns NULL when fine, else why (a static text). */
+static const char *
+line_check(const char *p, size_t len, struct line_info *li)
+{
+	static const char suffix_start[] = ",\"hash\":\"";
+	json_t *j = NULL, *jn, *jp, *jh;
+	const char *why = NULL;
+	char computed[HASH_HEX + 1];
+	size_t body;
+
+	if (len > AUDIT_LINE_MAX + HASH_SUFFIX_LEN + 128)
+		return "longer than an entry may be";
+	j = json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(j)) {
+		why = "not a JSON object (an unchained line)";
+		goto out;
+	}
+	jn = json_object_get(j, "n");
+	jp = json_object_get(j, "prev");
+	jh = json_object_get(j, "hash");
+	if (!json_is_integer(jn) || json_integer_value(jn) < 1 || !json_is_string(jp) ||
+	    !is_hash_hex(json_string_value(jp), json_string_length(jp)) || !json_is_string(jh) ||
+	    !is_hash_hex(json_string_value(jh), json_string_length(jh))) {
+		why = "lacks n, prev or hash (an unchained line)";
+		goto out;
+	}
+	if (len < HASH_SUFFIX_LEN + 1 ||
+	    memcmp(p + len - HASH_SUFFIX_LEN, suffix_start, sizeof(suffix_start) - 1) != 0 ||
+	    p[len - 1] != '}' || p[len - 2] != '"') {
+		why = "hash is not the last member";
+		goto out;
+	}
+	li->n = (uint64_t)json_integer_value(jn);
+	memcpy(li->prev, json_string_value(jp), HASH_HEX + 1);
+	memcpy(li->hash, json_string_value(jh), HASH_HEX + 1);
+	body = len - HASH_SUFFIX_LEN;
+	sha256_hex(p, body, "}", 1, computed);
+	if (memcmp(computed, li->hash, HASH_HEX) != 0)
+		why = "hash does not match its content (the entry or its hash was altered)";
+out:
+	json_decref(j);
+	return why;
+}
+
+/* The start of the line that ends just before offset end (the offset of
+ * its newline, or the file size for an incomplete last line): the byte
+ * after the previous newline, or 0. Scans back AUDIT_TAIL_CHUNK bytes at a
+ * time, at most one entry's length. OUT: *start. TC_EIO, TC_ENOMEM. */
+static enum tcerr
+line_start(int fd, off_t end, off_t *start)
+{
+	const off_t longest = AUDIT_LINE_MAX + HASH_SUFFIX_LEN + 256;
+	char *chunk = malloc(AUDIT_TAIL_CHUNK);
+	off_t scan = end;
+
+	if (!chunk)
+		return TC_ENOMEM;
+	*start = 0;
+	while (scan > 0) {
+		off_t from = scan >= AUDIT_TAIL_CHUNK ? scan - AUDIT_TAIL_CHUNK : 0;
+		size_t n = (size_t)(scan - from);
+		if (pread(fd, chunk, n, from) != (ssize_t)n) {
+			free(chunk);
+			return TC_EIO;
+		}
+		for (size_t i = n; i > 0; i--)
+			if (chunk[i - 1] == '\n') {
+				*start = from + (off_t)i;
+				free(chunk);
+				return TC_OK;
+			}
+		if (end - from > longest) {
+			*start = from; /* too long to be an entry: it will fail its check */
+			break;
+		}
+		scan = from;
+	}
+	free(chunk);
+	return TC_OK;
+}
+
+/* Reads the line [start, end) (end: its newline's offset). OUT: *line
+ * (free()), NUL-terminated. TC_EIO, TC_ENOMEM. */
+static enum tcerr
+line_read(int fd, off_t start, off_t end, char **line)
+{
+	size_t n = (size_t)(end - start);
+	char *p = malloc(n + 1);
+
+	*line = NULL;
+	if (!p)
+		return TC_ENOMEM;
+	if (n && pread(fd, p, n, start) != (ssize_t)n) {
+		free(p);
+		return TC_EIO;
+	}
+	p[n] = '\0';
+	*line = p;
+	return TC_OK;
+}
+
+enum tcerr
+audit_open(const char *dir, struct audit **out, struct diag *d)
+{
+	char path[AUDIT_PATH_MAX], head_hash[HASH_HEX + 1];
+	struct audit *a = NULL;
+	uint64_t head_n = 0;
+	struct stat st;
+	enum tcerr rc;
+	off_t complete, at;
+	bool have_head;
+
+	*out = NULL;
+	if (path_join(path, sizeof(path), dir, AUDIT_FILE))
+		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return diag_set(d, TC_ENOMEM, "audit: out of memory");
+	a->fd = -1;
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		return diag_set(d, TC_ENOMEM, "audit: cannot create a mutex");
+	}
+	if (pthread_cond_init(&a->synced, NULL) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+		return diag_set(d, TC_ENOMEM, "audit: cannot create a condition variable");
+	}
+	if (snprintf(a->dir, sizeof(a->dir), "%s", dir) >= (int)sizeof(a->dir)) {
+		rc = diag_set(d, TC_EIO, "%s: path too long", dir);
+		goto out;
+	}
+	memcpy(a->last_hash, zero_hash, sizeof(zero_hash));
+
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (a->fd < 0 || fstat(a->fd, &st) != 0) {
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = head_read(dir, &head_n, head_hash, d);
+	have_head = rc == TC_OK;
+	if (rc != TC_OK && rc != TC_ENOTFOUND)
+		goto out;
+	if (!have_head && st.st_size > 0) {
+		rc = diag_set(d, TC_ECORRUPT,
+		              "%s: has entries but %s is missing (run tocsin audit verify)", path,
+		              AUDIT_HEAD_FILE);
+		goto out;
+	}
+	diag_clear(d);
+
+	/* An incomplete last line is a write cut short by a crash: it was
+	 * never synced, so nothing acknowledged it. Cut it off. */
+	complete = st.st_size;
+	if (complete > 0) {
+		char c;
+		if (pread(a->fd, &c, 1, complete - 1) != 1) {
+			rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (c != '\n') {
+			rc = line_start(a->fd, complete, &complete);
+			if (rc != TC_OK) {
+				diag_set(d, rc, "%s: cannot read the tail", path);
+				goto out;
+			}
+		}
+	}
+
+	/* Walk back from the end to the entry the head names. Entries after
+	 * it were appended but not synced before the last stop: kept. */
+	at = complete;
+	for (;;) {
+		struct line_info li;
+		char *l = NULL;
+		off_t s;
+		const char *why;
+
+		if (at == 0) {
+			if (head_n != 0) {
+				rc = diag_set(d, TC_ECORRUPT,
+				              "%s: %s records %" PRIu64
+				              " entries but the log ends before entry %" PRIu64
+				              " (run tocsin audit verify)",
+				              path, AUDIT_HEAD_FILE, head_n, a->last_n ? a->last_n : 1);
+				goto out;
+			}
+			break;
+		}
+		rc = line_start(a->fd, at - 1, &s);
+		if (rc == TC_OK)
+			rc = line_read(a->fd, s, at - 1, &l);
+		if (rc != TC_OK) {
+			diag_set(d, rc, "%s: cannot read the tail", path);
+			goto out;
+		}
+		why = line_check(l, (size_t)(at - 1 - s), &li);
+		free(l);
+		if (why) {
+			rc = diag_set(d, TC_ECORRUPT, "%s: last entries: %s (run tocsin audit verify)",
+			              path, why);
+			goto out;
+		}
+		if (at == complete) {
+			a->last_n = li.n;
+			memcpy(a->last_hash, li.hash, sizeof(li.hash));
+		}
+		if (li.n < head_n) {
+			rc = diag_set(d, TC_ECORRUPT,
+			              "%s: ends at entry %" PRIu64 " but %s records %" PRIu64
+			              " (entries were cut off; run tocsin audit verify)",
+			              path, li.n, AUDIT_HEAD_FILE, head_n);
+			goto out;
+		}
+		if (li.n == head_n) {
+			if (memcmp(li.hash, head_hash, HASH_HEX) != 0) {
+				rc = diag_set(d, TC_ECORRUPT,
+				              "%s: entry %" PRIu64 " does not match %s (run tocsin audit verify)",
+				              path, li.n, AUDIT_HEAD_FILE);
+				goto out;
+			}
+			break;
+		}
+		at = s;
+	}
+	if (complete != st.st_size && ftruncate(a->fd, complete) != 0) {
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	a->size = complete;
+	a->synced_n = head_n;
+	if (!have_head) {
+		rc = head_write(a->dir, 0, zero_hash, d);
+		if (rc != TC_OK)
+			goto out;
+	}
+	*out = a;
+	a = NULL;
+	rc = TC_OK;
+out:
+	if (a) {
+		if (a->fd >= 0)
+			close(a->fd);
+		pthread_cond_destroy(&a->synced);
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+	}
+	return rc;
+}
+
+void
+audit_close(struct audit *a)
+{
+	if (!a)
+		return;
+	(void)audit_sync(a, NULL);
+	close(a->fd);
+	pthread_cond_destroy(&a->synced);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+enum tcerr
+audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
+{
+	char ts[TS_TEXT_MAX], hash[HASH_HEX + 1];
+	char *ev = NULL;
+	size_t evlen = 0;
+	struct buf line;
+	enum tcerr rc;
+
+	if (!e->action || !*e->action)
+		return diag_set(d, TC_EINVAL, "audit entry: no action");
+	if (e->nids > AUDIT_IDS_MAX)
+		return diag_set(d, TC_ELIMIT, "audit entry: %zu ids, more than the limit of %d",
+		                e->nids, AUDIT_IDS_MAX);
+	rc = event_text(e, &ev, &evlen, d);
+	if (rc != TC_OK)
+		return rc;
+	buf_init(&line, AUDIT_LINE_MAX + HASH_SUFFIX_LEN + 256);
+
+	pthread_mutex_lock(&a->mu);
+	if (a->broken) {
+		rc = diag_set(d, a->broken, "audit log: an earlier write failed; reopen it");
+		goto unlock;
+	}
+	ts_format(e->ts_us ? e->ts_us : ts_now_us(), 6, ts);
+	buf_printf(&line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"%s%s}", a->last_n + 1,
+	           ts, a->last_hash, evlen ? "," : "", ev);
+	if (buf_error(&line)) {
+		rc = diag_set(d, buf_error(&line), "audit entry: %s", tcerr_str(buf_error(&line)));
+		goto unlock;
+	}
+	sha256_hex(line.p, line.len, NULL, 0, hash);
+	buf_truncate(&line, line.len - 1);
+	buf_printf(&line, ",\"hash\":\"%s\"}\n", hash);
+	if (buf_error(&line)) {
+		rc = diag_set(d, buf_error(&line), "audit entry: %s", tcerr_str(buf_error(&line)));
+		goto unlock;
+	}
+	rc = write_all(a->fd, line.p, line.len);
+	if (rc != TC_OK) {
+		int err = errno;
+		/* Take the partial line back so the file stays a chain. */
+		if (ftruncate(a->fd, a->size) != 0)
+			a->broken = TC_EIO;
+		diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(err));
+		goto unlock;
+	}
+	a->size += (off_t)line.len;
+	a->last_n++;
+	memcpy(a->last_hash, hash, sizeof(hash));
+unlock:
+	pthread_mutex_unlock(&a->mu);
+	buf_reset(&line);
+	free(ev);
+	return rc;
+}
+
+enum tcerr
+audit_sync(struct audit *a, struct diag *d)
+{
+	enum tcerr rc = TC_OK;
+	uint64_t target;
+
+	pthread_mutex_lock(&a->mu);
+	target = a->last_n;
+	while (a->synced_n < target) {
+		uint64_t n;
+		char hash[HASH_HEX + 1];
+
+		if (a->syncing) {
+			/* another thread is syncing: its sync may cover us */
+			pthread_cond_wait(&a->synced, &a->mu);
+			continue;
+		}
+		a->syncing = true;
+		n = a->last_n;
+		memcpy(hash, a->last_hash, sizeof(hash));
+		pthread_mutex_unlock(&a->mu);
+
+		if (fdatasync(a->fd) != 0)
+			rc = diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
+		else
+			rc = head_write(a->dir, n, hash, d);
+
+		pthread_mutex_lock(&a->mu);
+		a->syncing = false;
+		if (rc == TC_OK && n > a->synced_n)
+			a->synced_n = n;
+		pthread_cond_broadcast(&a->synced);
+		if (rc != TC_OK)
+			break;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+static void
+report_bad(struct audit_report *r, uint64_t entry, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+report_bad(struct audit_report *r, uint64_t entry, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	r->ok = false;
+	r->bad_entry = entry;
+	if (entry)
+		n = snprintf(r->why, sizeof(r->why), "entry %" PRIu64 ": ", entry);
+	else
+		n = 0;
+	if (n < 0 || (size_t)n >= sizeof(r->why))
+		return;
+	va_start(ap, fmt);
+	/* a truncated reason is still a reason */
+	(void)vsnprintf(r->why + n, sizeof(r->why) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+enum tcerr
+audit_verify(const char *dir, struct audit_report *r, struct diag *d)
+{
+	char path[AUDIT_PATH_MAX], head_hash[HASH_HEX + 1], prev[HASH_HEX + 1];
+	uint64_t head_n = 0, expect = 1;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f = NULL;
+	enum tcerr rc;
+	bool head_matched = false;
+
+	memset(r, 0, sizeof(*r));
+	r->ok = true;
+	if (path_join(path, sizeof(path), dir, AUDIT_FILE))
+		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno != ENOENT)
+			return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		/* no log: fine only if there never was one */
+		rc = head_read(dir, &head_n, head_hash, d);
+		if (rc == TC_ENOTFOUND)
+			return diag_set(d, TC_ENOTFOUND, "%s: no audit log", path);
+		if (rc == TC_EIO)
+			return rc;
+		diag_clear(d);
+		if (rc != TC_OK || head_n > 0)
+			report_bad(r, 1, "missing: %s is gone but %s records %" PRIu64 " entries",
+			           AUDIT_FILE, AUDIT_HEAD_FILE, head_n);
+		return TC_OK;
+	}
+	rc = head_read(dir, &head_n, head_hash, d);
+	if (rc == TC_EIO)
+		goto out;
+	if (rc != TC_OK) {
+		/* missing or unreadable head: the tail cannot be checked */
+		report_bad(r, 0, "%s", d && d->msg[0] ? d->msg : "audit.head unreadable");
+		diag_clear(d);
+		rc = TC_OK;
+		goto out;
+	}
+	memcpy(prev, zero_hash, sizeof(prev));
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct line_info li;
+		const char *why;
+
+		if (line[len - 1] != '\n') {
+			report_bad(r, expect, "incomplete last line (no newline)");
+			goto done;
+		}
+		why = line_check(line, (size_t)len - 1, &li);
+		if (why) {
+			report_bad(r, expect, "%s", why);
+			goto done;
+		}
+		if (li.n != expect) {
+			if (li.n > expect)
+				report_bad(r, expect, "missing: the next line is entry %" PRIu64
+				                      " (entries removed or reordered)", li.n);
+			else
+				report_bad(r, expect, "line holds entry %" PRIu64
+				                      " (entries reordered or repeated)", li.n);
+			goto done;
+		}
+		if (memcmp(li.prev, prev, HASH_HEX) != 0) {
+			report_bad(r, expect, "prev does not match the hash of entry %" PRIu64
+			                      " (an entry before it was removed or altered)",
+			           expect - 1);
+			goto done;
+		}
+		if (li.n == head_n) {
+			if (memcmp(li.hash, head_hash, HASH_HEX) != 0) {
+				report_bad(r, expect, "hash differs from the one %s records",
+				           AUDIT_HEAD_FILE);
+				goto done;
+			}
+			head_matched = true;
+		}
+		memcpy(prev, li.hash, sizeof(prev));
+		r->entries++;
+		expect++;
+	}
+	if (ferror(f)) {
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (head_n > 0 && !head_matched) {
+		report_bad(r, r->entries + 1,
+		           "missing: %s records %" PRIu64 " entries, the log ends after %" PRIu64
+		           " (entries cut off the end)",
+		           AUDIT_HEAD_FILE, head_n, r->entries);
+	}
+done:
+	rc = TC_OK;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}

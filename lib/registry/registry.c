@@ -1,0 +1,1165 @@
+/*
+ * registry.c — the registry database: organisations, principals, rights
+ * and TAXII status resources in DIR/registry.db.
+ *
+ * One SQLite file in WAL mode with synchronous=FULL, so a change returns
+ * only when it is durable. The schema is versioned like the store's: the
+ * settings row "schema_version" counts the migration steps applied, open
+ * applies the missing ones in one transaction, and the file carries its
+ * own application_id. Invariants: an API key exists in clear only inside
+ * registry_key_create() and the caller's key_text buffer (wiped here on
+ * error, and every local copy is wiped with explicit_bzero); the database
+ * holds SHA-256 of the whole key text, never the key. Organisation names
+ * are unique under ASCII case folding (COLLATE NOCASE), and an
+ * organisation's identity is derived from its lower-cased name, so the
+ * two agree. Every public call takes r->mu for its whole length, so one
+ * struct registry serves several threads; callbacks run after the lock is
+ * released, on a copy of the rows, so they may call back into the registry.
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "registry/registry_internal.h"
+#include "stix/stix_id.h"
+#include "util/timestamp.h"
+
+#define REG_APPLICATION_ID 0x74637372 /* "tcsr" */
+#define REG_BUSY_TIMEOUT_MS 10000
+#define REG_PATH_MAX 4096
+#define REG_SECRET_BYTES 32           /* 256 random bits per key */
+#define REG_KEY_ID_TRIES 8            /* fresh key ids tried on a collision */
+#define REG_KEY_PREFIX "tcs_"
+
+
+/* Migration steps: schema_version N means steps [0, N) were applied. Never
+ * edit a released step; append a new one. */
+static const char *const reg_migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE orgs(num INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" sector INTEGER NOT NULL, country TEXT NOT NULL, identity TEXT NOT NULL UNIQUE,"
+	" created_us INTEGER NOT NULL);"
+	"CREATE TABLE org_groups(org INTEGER NOT NULL REFERENCES orgs(num), grp TEXT NOT NULL,"
+	" PRIMARY KEY(org, grp)) WITHOUT ROWID;"
+	"CREATE TABLE principals(num INTEGER PRIMARY KEY, key_id TEXT NOT NULL UNIQUE,"
+	" hash BLOB NOT NULL, org INTEGER NOT NULL REFERENCES orgs(num),"
+	" role INTEGER NOT NULL, cred INTEGER NOT NULL, name TEXT NOT NULL,"
+	" created_us INTEGER NOT NULL, revoked_us INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX principals_hash ON principals(hash);"
+	"CREATE TABLE rights(collection TEXT PRIMARY KEY, read_spec TEXT NOT NULL,"
+	" write_spec TEXT NOT NULL, updated_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE statuses(id TEXT PRIMARY KEY, created_us INTEGER NOT NULL,"
+	" json BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX statuses_created ON statuses(created_us);",
+};
+#define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
+
+struct registry {
+	pthread_mutex_t mu;
+	sqlite3 *db;
+	char path[REG_PATH_MAX];
+};
+
+/* Maps a SQLite result code to ours and describes it in d. */
+static enum tcerr
+reg_dberr(struct registry *r, int rc, struct diag *d)
+{
+	int prim = rc & 0xff;
+	enum tcerr t = TC_EDB;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		t = TC_EBUSY;
+	else if (prim == SQLITE_NOMEM)
+		t = TC_ENOMEM;
+	else if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_FULL ||
+	         prim == SQLITE_READONLY || prim == SQLITE_PERM)
+		t = TC_EIO;
+	return diag_set(d, t, "%s: %s", r->path, r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+}
+
+static enum tcerr
+reg_prepare(struct registry *r, const char *sql, sqlite3_stmt **st, struct diag *d)
+{
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
+	return rc ? reg_dberr(r, rc, d) : TC_OK;
+}
+
+static enum tcerr
+reg_exec(struct registry *r, const char *sql, struct diag *d)
+{
+	int rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+	return rc ? reg_dberr(r, rc, d) : TC_OK;
+}
+
+/* Steps a statement that returns no rows. */
+static enum tcerr
+reg_step_done(struct registry *r, sqlite3_stmt *st, struct diag *d)
+{
+	int rc = sqlite3_step(st);
+	return rc == SQLITE_DONE ? TC_OK : reg_dberr(r, rc, d);
+}
+
+/* Reads one integer from a single-row query; *out untouched when no row. */
+static int
+reg_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Copies column i as text into out (size bytes), truncating. */
+static void
+reg_col_text(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
+}
+
+/* Brings the schema to REG_SCHEMA_VERSION inside the caller's transaction. */
+static enum tcerr
+reg_migrate(struct registry *r, struct diag *d)
+{
+	int64_t appid = 0, ntables = 0, version = -1;
+	int rc = reg_int(r->db, "PRAGMA application_id", &appid);
+	if (!rc)
+		rc = reg_int(r->db, "SELECT count(*) FROM sqlite_master", &ntables);
+	if (rc)
+		return reg_dberr(r, rc, d);
+	if (appid == 0 && ntables == 0) {
+		version = 0;
+	} else if (appid != REG_APPLICATION_ID) {
+		return diag_set(d, TC_EDB, "%s: not a tocsin registry (another SQLite database)",
+		                r->path);
+	} else {
+		rc = reg_int(r->db,
+		             "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'schema_version'",
+		             &version);
+		if (rc)
+			return reg_dberr(r, rc, d);
+		if (version < 1)
+			return diag_set(d, TC_EDB, "%s: damaged tocsin registry: no schema_version",
+			                r->path);
+	}
+	if (version > REG_SCHEMA_VERSION)
+		return diag_set(d, TC_EUNSUPPORTED,
+		                "%s: schema version %lld is newer than this build knows (%d); "
+		                "upgrade tocsin to open it",
+		                r->path, (long long)version, REG_SCHEMA_VERSION);
+	if (version == REG_SCHEMA_VERSION)
+		return TC_OK;
+	for (int64_t v = version; v < REG_SCHEMA_VERSION; v++) {
+		char *err = NULL;
+		rc = sqlite3_exec(r->db, reg_migrations[v], NULL, NULL, &err);
+		if (rc) {
+			enum tcerr t = diag_set(d, TC_EDB, "%s: schema migration %lld failed: %s",
+			                        r->path, (long long)v + 1, err ? err : "?");
+			sqlite3_free(err);
+			return t;
+		}
+	}
+	char sql[256];
+	int k = snprintf(sql, sizeof sql,
+	                 "INSERT OR REPLACE INTO settings(key, value)"
+	                 " VALUES('schema_version', '%d'); PRAGMA application_id = %d;",
+	                 REG_SCHEMA_VERSION, REG_APPLICATION_ID);
+	if (k < 0 || (size_t)k >= sizeof sql)
+		return diag_set(d, TC_EINTERNAL, "%s: migration statement too long", r->path);
+	return reg_exec(r, sql, d);
+}
+
+static void
+reg_free(struct registry *r)
+{
+	if (r->db)
+		sqlite3_close_v2(r->db);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+enum tcerr
+registry_open(const char *dir, struct registry **out, struct diag *d)
+{
+	enum tcerr t = TC_OK;
+	int rc;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return diag_set(d, TC_EIO, "libsodium could not initialise (no randomness)");
+	struct registry *r = calloc(1, sizeof *r);
+	if (!r)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	if (pthread_mutex_init(&r->mu, NULL)) {
+		free(r);
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	}
+	int n = snprintf(r->path, sizeof r->path, "%s/%s", dir, REG_FILE);
+	if (n < 0 || (size_t)n >= sizeof r->path) {
+		t = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
+		goto out;
+	}
+	/* Our mutex serialises every use of the connection. */
+	rc = sqlite3_open_v2(r->path, &r->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                             SQLITE_OPEN_EXRESCODE,
+	                     NULL);
+	if (rc) {
+		t = diag_set(d, (rc & 0xff) == SQLITE_NOMEM ? TC_ENOMEM : TC_EIO, "%s: %s", r->path,
+		             r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(r->db, REG_BUSY_TIMEOUT_MS);
+	if ((t = reg_exec(r,
+	                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                  " PRAGMA foreign_keys = ON;",
+	                  d)))
+		goto out;
+	int64_t wal = 0;
+	rc = reg_int(r->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode", &wal);
+	if (rc || !wal) {
+		t = rc ? reg_dberr(r, rc, d)
+		       : diag_set(d, TC_EDB, "%s: cannot switch the database to WAL mode", r->path);
+		goto out;
+	}
+	if ((t = reg_exec(r, "BEGIN IMMEDIATE", d)))
+		goto out;
+	t = reg_migrate(r, d);
+	rc = sqlite3_exec(r->db, t ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (!t && rc)
+		t = reg_dberr(r, rc, d);
+	if (t)
+		goto out;
+	*out = r;
+out:
+	if (t)
+		reg_free(r);
+	return t;
+}
+
+void
+registry_close(struct registry *r)
+{
+	if (r)
+		reg_free(r);
+}
+
+/* ---------- organisations ---------- */
+
+/* Checks that s is valid UTF-8 without control characters. */
+static bool
+reg_printable_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p;
+		int more;
+		unsigned cp, min;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			more = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			more = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			more = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		p++;
+		for (int i = 0; i < more; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return false;
+	}
+	return true;
+}
+
+static enum tcerr
+reg_check_org_name(const char *name, struct diag *d)
+{
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len > REG_ORG_NAME_MAX)
+		return diag_set(d, TC_EINVAL, "name: must be 1 to %d bytes", REG_ORG_NAME_MAX);
+	if (!reg_printable_utf8(name))
+		return diag_set(d, TC_EINVAL, "name: must be printable UTF-8");
+	if (name[0] == ' ' || name[len - 1] == ' ')
+		return diag_set(d, TC_EINVAL, "name: must not start or end with a space");
+	/* ',' separates SPEC terms; '#' starts a "#num" reference */
+	if (strchr(name, ','))
+		return diag_set(d, TC_EINVAL, "name: must not contain ','");
+	if (name[0] == '#')
+		return diag_set(d, TC_EINVAL, "name: must not start with '#'");
+	return TC_OK;
+}
+
+static int
+reg_cmp_group(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Validates, lower-cases, sorts and de-duplicates groups into o. */
+static enum tcerr
+reg_norm_groups(const char *const *groups, size_t ngroups, struct reg_org *o, struct diag *d)
+{
+	o->ngroups = 0;
+	if (ngroups && !groups)
+		return diag_set(d, TC_EINVAL, "groups: missing");
+	for (size_t i = 0; i < ngroups; i++) {
+		char g[REG_GROUP_NAME_MAX + 1];
+		enum tcerr rc = reg__group_norm(groups[i] ? groups[i] : "", g, d);
+		if (rc) {
+			diag_prefix(d, "groups[%zu]", i);
+			return rc;
+		}
+		bool dup = false;
+		for (size_t j = 0; j < o->ngroups && !dup; j++)
+			dup = strcmp(o->groups[j], g) == 0;
+		if (dup)
+			continue;
+		if (o->ngroups == REG_GROUPS_MAX)
+			return diag_set(d, TC_ELIMIT, "groups: more than %d", REG_GROUPS_MAX);
+		memcpy(o->groups[o->ngroups++], g, sizeof g);
+	}
+	qsort(o->groups, o->ngroups, sizeof o->groups[0], reg_cmp_group);
+	return TC_OK;
+}
+
+static enum tcerr
+reg_identity(const char *name, char out[STIX_ID_MAX])
+{
+	char lower[REG_ORG_NAME_MAX + 1];
+	size_t len = strlen(name);
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		lower[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	char uuid[UUID_TEXT_MAX];
+	enum tcerr rc = uuid_v5(REG_ORG_NAMESPACE, slice_make(lower, len), uuid);
+	if (rc)
+		return rc;
+	int n = snprintf(out, STIX_ID_MAX, "identity--%s", uuid);
+	return n < 0 || n >= STIX_ID_MAX ? TC_EINTERNAL : TC_OK;
+}
+
+static enum tcerr
+reg_insert_groups(struct registry *r, const struct reg_org *o, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc = reg_prepare(r, "INSERT INTO org_groups(org, grp) VALUES(?, ?)", &st, d);
+	for (size_t i = 0; !rc && i < o->ngroups; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, o->num);
+		sqlite3_bind_text(st, 2, o->groups[i], -1, SQLITE_STATIC);
+		rc = reg_step_done(r, st, d);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define REG_ORG_COLS "num, name, sector, country, identity, created_us"
+
+static void
+reg_org_row(sqlite3_stmt *st, struct reg_org *o)
+{
+	memset(o, 0, sizeof *o);
+	o->num = sqlite3_column_int64(st, 0);
+	reg_col_text(st, 1, o->name, sizeof o->name);
+	o->sector = (enum reg_sector)sqlite3_column_int(st, 2);
+	reg_col_text(st, 3, o->country, sizeof o->country);
+	reg_col_text(st, 4, o->identity, sizeof o->identity);
+	o->created_us = sqlite3_column_int64(st, 5);
+}
+
+/* Fills the groups of o. */
+static enum tcerr
+reg_load_groups(struct registry *r, struct reg_org *o, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc = reg_prepare(r, "SELECT grp FROM org_groups WHERE org = ? ORDER BY grp",
+	                            &st, d);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, o->num);
+	int s;
+	o->ngroups = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && o->ngroups < REG_GROUPS_MAX)
+		reg_col_text(st, 0, o->groups[o->ngroups++], sizeof o->groups[0]);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Finds an organisation by name (any case) or "#num"; lock held. */
+static enum tcerr
+reg_org_find_locked(struct registry *r, const char *name, struct reg_org *out, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+	if (!name)
+		return TC_ENOTFOUND;
+	if (name[0] == '#') {
+		char *end;
+		long long num = strtoll(name + 1, &end, 10);
+		if (end == name + 1 || *end)
+			return TC_ENOTFOUND;
+		rc = reg_prepare(r, "SELECT " REG_ORG_COLS " FROM orgs WHERE num = ?", &st, d);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(st, 1, num);
+	} else {
+		rc = reg_prepare(r, "SELECT " REG_ORG_COLS " FROM orgs WHERE name = ?", &st, d);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	}
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		reg_org_row(st, out);
+	else
+		rc = s == SQLITE_DONE ? TC_ENOTFOUND : reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = reg_load_groups(r, out, d);
+	return rc;
+}
+
+/* Runs body's statements in one IMMEDIATE transaction: commits when rc is
+ * TC_OK, else rolls back. Returns the first error. */
+static enum tcerr
+reg_end_tx(struct registry *r, enum tcerr rc, struct diag *d)
+{
+	if (rc) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return reg_exec(r, "COMMIT", d);
+}
+
+enum tcerr
+registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
+                 const char *country, const char *const *groups, size_t ngroups,
+                 struct reg_org *out, struct diag *d)
+{
+	struct reg_org *o = calloc(1, sizeof *o), *tmp = calloc(1, sizeof *tmp);
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+
+	if (!o || !tmp) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = reg_check_org_name(name, d)))
+		goto out;
+	if (!reg_sector_name(sector)) {
+		rc = diag_set(d, TC_EINVAL, "sector: out of range");
+		goto out;
+	}
+	if (!country || strlen(country) != 2 ||
+	    !((country[0] | 0x20) >= 'a' && (country[0] | 0x20) <= 'z') ||
+	    !((country[1] | 0x20) >= 'a' && (country[1] | 0x20) <= 'z')) {
+		rc = diag_set(d, TC_EINVAL, "country '%s': must be two letters (ISO 3166-1 alpha-2)",
+		              country ? country : "");
+		goto out;
+	}
+	if ((rc = reg_norm_groups(groups, ngroups, o, d)))
+		goto out;
+	memcpy(o->name, name, strlen(name) + 1);
+	o->sector = sector;
+	o->country[0] = (char)(country[0] & ~0x20);
+	o->country[1] = (char)(country[1] & ~0x20);
+	o->created_us = ts_now_us();
+	if ((rc = reg_identity(name, o->identity))) {
+		diag_set(d, rc, "name: cannot derive an identity");
+		goto out;
+	}
+
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_org_find_locked(r, name, tmp, d);
+		if (rc == TC_OK)
+			rc = diag_set(d, TC_EEXIST, "organisation '%s' already exists (as '%s')", name,
+			              tmp->name);
+		else if (rc == TC_ENOTFOUND)
+			rc = reg_prepare(r,
+			                 "INSERT INTO orgs(name, sector, country, identity, created_us)"
+			                 " VALUES(?, ?, ?, ?, ?)",
+			                 &st, d);
+		if (!rc) {
+			sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 2, (int)o->sector);
+			sqlite3_bind_text(st, 3, o->country, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, o->identity, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, o->created_us);
+			rc = reg_step_done(r, st, d);
+			o->num = sqlite3_last_insert_rowid(r->db);
+		}
+		if (!rc)
+			rc = reg_insert_groups(r, o, d);
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!rc && out)
+		*out = *o;
+out:
+	sqlite3_finalize(st);
+	free(o);
+	free(tmp);
+	return rc;
+}
+
+enum tcerr
+registry_org_set_groups(struct registry *r, const char *name, const char *const *groups,
+                        size_t ngroups, struct diag *d)
+{
+	struct reg_org *o = calloc(1, sizeof *o), *norm = calloc(1, sizeof *norm);
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+
+	if (!o || !norm) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = reg_norm_groups(groups, ngroups, norm, d)))
+		goto out;
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_org_find_locked(r, name, o, d);
+		if (rc == TC_ENOTFOUND)
+			rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", name ? name : "");
+		if (!rc)
+			rc = reg_prepare(r, "DELETE FROM org_groups WHERE org = ?", &st, d);
+		if (!rc) {
+			sqlite3_bind_int64(st, 1, o->num);
+			rc = reg_step_done(r, st, d);
+		}
+		if (!rc) {
+			norm->num = o->num;
+			rc = reg_insert_groups(r, norm, d);
+		}
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+out:
+	sqlite3_finalize(st);
+	free(o);
+	free(norm);
+	return rc;
+}
+
+enum tcerr
+registry_org_find(struct registry *r, const char *name, struct reg_org *out)
+{
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_org_find_locked(r, name, out, NULL);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Loads every organisation with its groups, in num order; lock held. */
+static enum tcerr
+reg_load_orgs(struct registry *r, struct reg_org **out, size_t *n, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	struct reg_org *v = NULL;
+	size_t len = 0, cap = 0;
+	enum tcerr rc = reg_prepare(r, "SELECT " REG_ORG_COLS " FROM orgs ORDER BY num", &st, d);
+	int s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			void *p = realloc(v, nc * sizeof *v);
+			if (!p) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				break;
+			}
+			v = p;
+			cap = nc;
+		}
+		reg_org_row(st, &v[len++]);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	for (size_t i = 0; !rc && i < len; i++)
+		rc = reg_load_groups(r, &v[i], d);
+	if (rc) {
+		free(v);
+		v = NULL;
+		len = 0;
+	}
+	*out = v;
+	*n = len;
+	return rc;
+}
+
+enum tcerr
+registry_org_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct reg_org *o),
+                  void *ctx)
+{
+	struct reg_org *v = NULL;
+	size_t n = 0;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_exec(r, "BEGIN", NULL);
+	if (!rc) {
+		rc = reg_load_orgs(r, &v, &n, NULL);
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&r->mu);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = cb(ctx, &v[i]);
+	free(v);
+	return rc;
+}
+
+/* ---------- principals ---------- */
+
+/* "k" + 11 lower-case base32 characters. */
+static void
+reg_new_key_id(char out[REG_KEY_ID_LEN + 1])
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	out[0] = 'k';
+	for (int i = 1; i < REG_KEY_ID_LEN; i++)
+		out[i] = b32[randombytes_uniform(32)];
+	out[REG_KEY_ID_LEN] = '\0';
+}
+
+/* Writes "tcs_<id>_<secret>" from 256 fresh random bits. */
+static enum tcerr
+reg_new_key_text(const char *key_id, char text[REG_KEY_TEXT_MAX + 1])
+{
+	uint8_t secret[REG_SECRET_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(REG_SECRET_BYTES,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	randombytes_buf(secret, sizeof secret);
+	sodium_bin2base64(b64, sizeof b64, secret, sizeof secret,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	int n = snprintf(text, REG_KEY_TEXT_MAX + 1, REG_KEY_PREFIX "%s_%s", key_id, b64);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(b64, sizeof b64);
+	if (n < 0 || n > REG_KEY_TEXT_MAX) {
+		explicit_bzero(text, REG_KEY_TEXT_MAX + 1);
+		return TC_EINTERNAL;
+	}
+	return TC_OK;
+}
+
+static enum tcerr
+reg_check_key_name(const char *name, struct diag *d)
+{
+	if (strlen(name) > REG_KEY_NAME_MAX)
+		return diag_set(d, TC_EINVAL, "name: longer than %d bytes", REG_KEY_NAME_MAX);
+	if (!reg_printable_utf8(name))
+		return diag_set(d, TC_EINVAL, "name: must be printable UTF-8");
+	return TC_OK;
+}
+
+enum tcerr
+registry_key_create(struct registry *r, const char *org, enum reg_role role, const char *name,
+                    const uint8_t *cert_sha256, char *key_text, struct reg_principal *out,
+                    struct diag *d)
+{
+	struct reg_org *o = calloc(1, sizeof *o);
+	struct reg_principal p = { 0 };
+	uint8_t hash[REG__HASH_LEN];
+	char text[REG_KEY_TEXT_MAX + 1] = "";
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+	bool locked = false, tx = false;
+
+	if (key_text)
+		key_text[0] = '\0';
+	if (!o) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!reg_role_name(role)) {
+		rc = diag_set(d, TC_EINVAL, "role: out of range");
+		goto out;
+	}
+	if (!name)
+		name = "";
+	if ((rc = reg_check_key_name(name, d)))
+		goto out;
+	if (!cert_sha256 && !key_text) {
+		rc = diag_set(d, TC_EINVAL, "key_text: missing");
+		goto out;
+	}
+	p.role = role;
+	p.cred = cert_sha256 ? REG_CRED_CERT : REG_CRED_KEY;
+	memcpy(p.name, name, strlen(name) + 1);
+	p.created_us = ts_now_us();
+
+	pthread_mutex_lock(&r->mu);
+	locked = true;
+	if ((rc = reg_exec(r, "BEGIN IMMEDIATE", d)))
+		goto out;
+	tx = true;
+	rc = reg_org_find_locked(r, org, o, d);
+	if (rc == TC_ENOTFOUND)
+		rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", org ? org : "");
+	if (rc)
+		goto out;
+	p.org = o->num;
+	if (cert_sha256) {
+		memcpy(hash, cert_sha256, sizeof hash);
+		if ((rc = reg_prepare(r,
+		                      "SELECT key_id FROM principals WHERE hash = ? AND cred = ?"
+		                      " AND revoked_us = 0",
+		                      &st, d)))
+			goto out;
+		sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, REG_CRED_CERT);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW)
+			rc = diag_set(d, TC_EEXIST, "certificate already mapped to key %s",
+			              (const char *)sqlite3_column_text(st, 0));
+		else if (s != SQLITE_DONE)
+			rc = reg_dberr(r, s, d);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc)
+			goto out;
+	}
+	if ((rc = reg_prepare(r,
+	                      "INSERT INTO principals(key_id, hash, org, role, cred, name,"
+	                      " created_us) VALUES(?, ?, ?, ?, ?, ?, ?)",
+	                      &st, d)))
+		goto out;
+	for (int tries = 0;; tries++) {
+		reg_new_key_id(p.key_id);
+		if (!cert_sha256) {
+			if ((rc = reg_new_key_text(p.key_id, text))) {
+				diag_set(d, rc, "key text too long");
+				goto out;
+			}
+			crypto_hash_sha256(hash, (const unsigned char *)text, strlen(text));
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, p.key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, p.org);
+		sqlite3_bind_int(st, 4, (int)p.role);
+		sqlite3_bind_int(st, 5, (int)p.cred);
+		sqlite3_bind_text(st, 6, p.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, p.created_us);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_DONE)
+			break;
+		if (s != SQLITE_CONSTRAINT_UNIQUE || tries + 1 == REG_KEY_ID_TRIES) {
+			rc = reg_dberr(r, s, d);
+			goto out;
+		}
+		/* a key id collided (1 in 2^55 per pair): draw another */
+	}
+	p.num = sqlite3_last_insert_rowid(r->db);
+	sqlite3_finalize(st);
+	st = NULL;
+	tx = false;
+	if ((rc = reg_exec(r, "COMMIT", d))) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (key_text)
+		memcpy(key_text, text, strlen(text) + 1);
+	if (out)
+		*out = p;
+out:
+	sqlite3_finalize(st);
+	if (tx)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	if (locked)
+		pthread_mutex_unlock(&r->mu);
+	explicit_bzero(text, sizeof text);
+	explicit_bzero(hash, sizeof hash);
+	if (rc && key_text)
+		key_text[0] = '\0';
+	free(o);
+	return rc;
+}
+
+enum tcerr
+registry_key_revoke(struct registry *r, const char *key_id, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+	pthread_mutex_lock(&r->mu);
+	rc = reg_prepare(r,
+	                 "UPDATE principals SET revoked_us = CASE WHEN revoked_us = 0 THEN ?"
+	                 " ELSE revoked_us END WHERE key_id = ?",
+	                 &st, d);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, ts_now_us());
+		sqlite3_bind_text(st, 2, key_id ? key_id : "", -1, SQLITE_STATIC);
+		rc = reg_step_done(r, st, d);
+	}
+	if (!rc && sqlite3_changes(r->db) == 0)
+		rc = diag_set(d, TC_ENOTFOUND, "no key '%s'", key_id ? key_id : "");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+#define REG_PRINCIPAL_COLS "num, key_id, org, role, cred, name, created_us, revoked_us, hash"
+
+static void
+reg_principal_row(sqlite3_stmt *st, struct reg__principal *out)
+{
+	struct reg_principal *p = &out->p;
+	memset(out, 0, sizeof *out);
+	p->num = sqlite3_column_int64(st, 0);
+	reg_col_text(st, 1, p->key_id, sizeof p->key_id);
+	p->org = sqlite3_column_int64(st, 2);
+	p->role = (enum reg_role)sqlite3_column_int(st, 3);
+	p->cred = (enum reg_cred)sqlite3_column_int(st, 4);
+	reg_col_text(st, 5, p->name, sizeof p->name);
+	p->created_us = sqlite3_column_int64(st, 6);
+	p->revoked_us = sqlite3_column_int64(st, 7);
+	const void *h = sqlite3_column_blob(st, 8);
+	if (h && sqlite3_column_bytes(st, 8) == REG__HASH_LEN)
+		memcpy(out->hash, h, REG__HASH_LEN);
+}
+
+/* Loads principals in num order (only active ones when active_only); lock held. */
+static enum tcerr
+reg_load_principals(struct registry *r, bool active_only, struct reg__principal **out,
+                    size_t *n, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	struct reg__principal *v = NULL;
+	size_t len = 0, cap = 0;
+	enum tcerr rc = reg_prepare(r,
+	                            active_only ? "SELECT " REG_PRINCIPAL_COLS " FROM principals"
+	                                          " WHERE revoked_us = 0 ORDER BY num"
+	                                        : "SELECT " REG_PRINCIPAL_COLS " FROM principals"
+	                                          " ORDER BY num",
+	                            &st, d);
+	int s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			void *p = realloc(v, nc * sizeof *v);
+			if (!p) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				break;
+			}
+			v = p;
+			cap = nc;
+		}
+		reg_principal_row(st, &v[len++]);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	if (rc) {
+		if (v)
+			explicit_bzero(v, len * sizeof *v);
+		free(v);
+		v = NULL;
+		len = 0;
+	}
+	*out = v;
+	*n = len;
+	return rc;
+}
+
+enum tcerr
+registry_key_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct reg_principal *p),
+                  void *ctx)
+{
+	struct reg__principal *v = NULL;
+	size_t n = 0;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_load_principals(r, false, &v, &n, NULL);
+	pthread_mutex_unlock(&r->mu);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = cb(ctx, &v[i].p);
+	if (v)
+		explicit_bzero(v, n * sizeof *v);
+	free(v);
+	return rc;
+}
+
+/* ---------- rights ---------- */
+
+/* Checks a UUID's text form and writes it lower-cased. */
+static bool
+reg_uuid_norm(const char *s, char out[37])
+{
+	if (!s || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+		} else if (c >= 'A' && c <= 'F') {
+			c = (char)(c - 'A' + 'a');
+		} else {
+			return false;
+		}
+		out[i] = c;
+	}
+	out[36] = '\0';
+	return true;
+}
+
+/* Compiles spec against the organisations to check it; lock held. */
+static enum tcerr
+reg_check_spec_locked(struct registry *r, const char *what, const char *spec, struct diag *d)
+{
+	struct reg_org *orgs = NULL;
+	size_t norgs = 0;
+	struct reg_spec s;
+	enum tcerr rc = reg_load_orgs(r, &orgs, &norgs, d);
+	if (!rc) {
+		rc = reg__spec_compile(spec ? spec : "", orgs, norgs, true, &s, d);
+		if (rc)
+			diag_prefix(d, "%s", what);
+		else
+			reg__spec_free(&s);
+	}
+	free(orgs);
+	return rc;
+}
+
+enum tcerr
+registry_spec_check(struct registry *r, const char *spec, struct diag *d)
+{
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_check_spec_locked(r, "spec", spec, d);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_rights_set(struct registry *r, const char *collection, const char *read_spec,
+                    const char *write_spec, struct diag *d)
+{
+	char id[37];
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+	if (!reg_uuid_norm(collection, id))
+		return diag_set(d, TC_EINVAL, "collection '%s': not a UUID",
+		                collection ? collection : "");
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_check_spec_locked(r, "read", read_spec, d);
+		if (!rc)
+			rc = reg_check_spec_locked(r, "write", write_spec, d);
+		if (!rc)
+			rc = reg_prepare(r,
+			                 "INSERT INTO rights(collection, read_spec, write_spec,"
+			                 " updated_us) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(collection)"
+			                 " DO UPDATE SET read_spec = ?2, write_spec = ?3,"
+			                 " updated_us = ?4",
+			                 &st, d);
+		if (!rc) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, read_spec, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, write_spec, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, ts_now_us());
+			rc = reg_step_done(r, st, d);
+		}
+		sqlite3_finalize(st);
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_rights_get(struct registry *r, const char *collection, struct buf *read_spec,
+                    struct buf *write_spec)
+{
+	char id[37];
+	sqlite3_stmt *st = NULL;
+	if (!reg_uuid_norm(collection, id))
+		return TC_ENOTFOUND;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(
+		r, "SELECT read_spec, write_spec FROM rights WHERE collection = ?", &st, NULL);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			buf_append_cstr(read_spec, (const char *)sqlite3_column_text(st, 0));
+			buf_append_cstr(write_spec, (const char *)sqlite3_column_text(st, 1));
+			rc = buf_error(read_spec) ? buf_error(read_spec) : buf_error(write_spec);
+		} else {
+			rc = s == SQLITE_DONE ? TC_ENOTFOUND : reg_dberr(r, s, NULL);
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* ---------- status resources ---------- */
+
+enum tcerr
+registry_status_put(struct registry *r, const char *id, int64_t created_us, const char *json,
+                    size_t len, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	if (!id || !id[0])
+		return diag_set(d, TC_EINVAL, "status id: empty");
+	if (len > REG_STATUS_MAX)
+		return diag_set(d, TC_ELIMIT, "status %s: larger than %d bytes", id, REG_STATUS_MAX);
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r,
+	                            "INSERT OR REPLACE INTO statuses(id, created_us, json)"
+	                            " VALUES(?, ?, ?)",
+	                            &st, d);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, created_us);
+		sqlite3_bind_blob64(st, 3, json ? json : "", len, SQLITE_STATIC);
+		rc = reg_step_done(r, st, d);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_status_get(struct registry *r, const char *id, int64_t now_us, struct buf *out)
+{
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r, "SELECT created_us, json FROM statuses WHERE id = ?", &st,
+	                            NULL);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			if (sqlite3_column_int64(st, 0) < now_us - REG_STATUS_KEEP_US) {
+				rc = TC_ENOTFOUND; /* expired, not yet purged */
+			} else {
+				const void *p = sqlite3_column_blob(st, 1);
+				buf_append(out, p ? p : "", (size_t)sqlite3_column_bytes(st, 1));
+				rc = buf_error(out);
+			}
+		} else {
+			rc = s == SQLITE_DONE ? TC_ENOTFOUND : reg_dberr(r, s, NULL);
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_status_purge(struct registry *r, int64_t now_us, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r, "DELETE FROM statuses WHERE created_us < ?", &st, d);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, now_us - REG_STATUS_KEEP_US);
+		rc = reg_step_done(r, st, d);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* ---------- what a snapshot reads ---------- */
+
+void
+reg__loaded_free(struct reg__loaded *l)
+{
+	free(l->orgs);
+	if (l->prs)
+		explicit_bzero(l->prs, l->nprs * sizeof *l->prs);
+	free(l->prs);
+	for (size_t i = 0; i < l->nrights; i++) {
+		free(l->rights[i].read);
+		free(l->rights[i].write);
+	}
+	free(l->rights);
+	memset(l, 0, sizeof *l);
+}
+
+static enum tcerr
+reg_load_rights(struct registry *r, struct reg__loaded *l, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	enum tcerr rc = reg_prepare(r, "SELECT collection, read_spec, write_spec FROM rights",
+	                            &st, d);
+	int s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (l->nrights == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			void *p = realloc(l->rights, nc * sizeof *l->rights);
+			if (!p) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				break;
+			}
+			l->rights = p;
+			cap = nc;
+		}
+		struct reg__rights *x = &l->rights[l->nrights];
+		reg_col_text(st, 0, x->collection, sizeof x->collection);
+		x->read = strdup((const char *)sqlite3_column_text(st, 1));
+		x->write = strdup((const char *)sqlite3_column_text(st, 2));
+		l->nrights++;
+		if (!x->read || !x->write)
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum tcerr
+reg__load(struct registry *r, struct reg__loaded *out, struct diag *d)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_exec(r, "BEGIN", d);
+	if (!rc) {
+		rc = reg_load_orgs(r, &out->orgs, &out->norgs, d);
+		if (!rc)
+			rc = reg_load_principals(r, true, &out->prs, &out->nprs, d);
+		if (!rc)
+			rc = reg_load_rights(r, out, d);
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (rc)
+		reg__loaded_free(out);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * registry_internal.h — what the files of lib/registry share and nothing
+ * else may use: the loaded rows a snapshot is built from and the SPEC
+ * compiler. Invariant: a struct reg__loaded owns everything it points to
+ * and reg__loaded_free() releases it, wiping the credential hashes.
+ */
+#ifndef TOCSIN_REGISTRY_INTERNAL_H
+#define TOCSIN_REGISTRY_INTERNAL_H
+
+#include "registry/registry.h"
+
+#define REG__HASH_LEN 32 /* SHA-256 */
+
+/* A principal as the snapshot keeps it: hash is the SHA-256 of the whole
+ * key text (REG_CRED_KEY) or the certificate fingerprint (REG_CRED_CERT). */
+struct reg__principal {
+	struct reg_principal p;
+	uint8_t hash[REG__HASH_LEN];
+};
+
+struct reg__rights {
+	char collection[37];   /* lower-case UUID */
+	char *read, *write;    /* SPEC texts as stored */
+};
+
+/* Everything reg_snapshot_build() reads from the database, read in one
+ * transaction so that it is one consistent picture. */
+struct reg__loaded {
+	struct reg_org *orgs;          /* in num order */
+	size_t norgs;
+	struct reg__principal *prs;    /* active (not revoked) only, in num order */
+	size_t nprs;
+	struct reg__rights *rights;
+	size_t nrights;
+};
+
+/* Fills *out. Errors: TC_EDB, TC_ENOMEM (with d). */
+enum tcerr reg__load(struct registry *r, struct reg__loaded *out, struct diag *d);
+void reg__loaded_free(struct reg__loaded *l);
+
+/* Compiles SPEC text against the organisations orgs[0..norgs). With
+ * check_groups, a group: term must name a group some organisation is in
+ * (a typo is caught when rights are set; a snapshot accepts an empty
+ * group, which admits nobody). OUT: *out, freed with reg__spec_free() also
+ * on error. Errors: TC_EINVAL (message names the term), TC_ELIMIT,
+ * TC_ENOMEM. */
+enum tcerr reg__spec_compile(const char *text, const struct reg_org *orgs, size_t norgs,
+                             bool check_groups, struct reg_spec *out, struct diag *d);
+void reg__spec_free(struct reg_spec *s);
+
+/* Checks a sharing group name ([a-z0-9][a-z0-9._-]*, ≤ REG_GROUP_NAME_MAX)
+ * and writes it lower-cased to out. TC_EINVAL with a message naming it. */
+enum tcerr reg__group_norm(const char *g, char out[REG_GROUP_NAME_MAX + 1], struct diag *d);
+
+#endif

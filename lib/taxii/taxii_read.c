@@ -1,0 +1,309 @@
+/*
+ * taxii_read.c — the paged read endpoints: manifest (§5.3), objects GET
+ * (§5.4), object GET (§5.6) and versions (§5.8).
+ *
+ * One engine serves all four: the URL parameters become a store_query in
+ * (date_added, seq) order, a `next` cursor resumes after the last row the
+ * previous page showed, and every row passes policy_row() before it is
+ * written (hidden rows answer STORE_ROW_SKIP and never count towards the
+ * limit). Stored objects are already compact JSON and are copied byte for
+ * byte. Invariant: nothing reaches the body that policy_row() refused, and
+ * a page whose AMBER/RED rows could not be written to the audit log is
+ * replaced by an error, never sent.
+ *
+ * Choices: X-TAXII-Date-Added-First/Last are omitted on an empty page
+ * (§3.2 defines them from the first and last object of the response; there
+ * are none). An unversioned object (an SCO) reports its date_added as its
+ * version (§3.4.1 "a server-consistent value"); match[version] with a
+ * timestamp therefore only selects versioned objects. Reads are audited on
+ * the endpoints that show object content (objects, object); manifest and
+ * versions show ids and timestamps only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxii_internal.h"
+#include "util/timestamp.h"
+
+struct page {
+	struct taxii__rq *r;
+	enum taxii__endpoint ep;
+	struct buf *b;
+	size_t shown;
+	struct taxii__pos first, last;
+	bool audit;                 /* collect ids of versions policy_audit_read() flags */
+	struct taxii__idlist ids;
+};
+
+/* The version TAXII reports for a row: modified, else created, else (an
+ * unversioned SCO) its date_added. */
+static const char *
+row_version(const struct store_row *row, char tmp[TS_TEXT_MAX])
+{
+	if (row->version && row->version[0])
+		return row->version;
+	taxii__ts(row->date_added_us, tmp);
+	return tmp;
+}
+
+static enum store_row_verdict
+page_row(void *ctx, const struct store_row *row)
+{
+	struct page *pg = ctx;
+	struct buf *b = pg->b;
+	char vtmp[TS_TEXT_MAX], dtmp[TS_TEXT_MAX];
+	const char *version;
+
+	if (!policy_row(pg->r->who, row))
+		return STORE_ROW_SKIP;
+	/* App. B: cap the bytes of one response; the next page continues */
+	if (pg->shown > 0 && b->len + row->json.len + 256 > TAXII_PAGE_BYTES_MAX)
+		return STORE_ROW_STOP;
+	version = row_version(row, vtmp);
+	if (pg->shown > 0)
+		buf_append_char(b, ',');
+	switch (pg->ep) {
+	case TAXII__EP_MANIFEST:
+		/* §5.3.1 manifest-record */
+		taxii__ts(row->date_added_us, dtmp);
+		buf_append_char(b, '{');
+		taxii__json_kv(b, false, "id", row->id);
+		taxii__json_kv(b, true, "date_added", dtmp);
+		taxii__json_kv(b, true, "version", version);
+		taxii__json_kv(b, true, "media_type", TAXII_STIX_MEDIA_TYPE);
+		buf_append_char(b, '}');
+		break;
+	case TAXII__EP_OBJECTS:
+	case TAXII__EP_OBJECT:
+		buf_append_slice(b, row->json);
+		break;
+	case TAXII__EP_VERSIONS:
+		buf_append_json_str(b, slice_from_cstr(version));
+		break;
+	}
+	if (pg->audit && policy_audit_read(row)) {
+		taxii__idlist_add(&pg->ids, row->id, version);
+	}
+	if (pg->shown == 0)
+		pg->first = (struct taxii__pos){ row->date_added_us, row->seq };
+	pg->last = (struct taxii__pos){ row->date_added_us, row->seq };
+	pg->shown++;
+	return STORE_ROW_TAKE;
+}
+
+struct visible {
+	const struct policy_subject *who;
+	bool seen;
+};
+
+static enum store_row_verdict
+visible_row(void *ctx, const struct store_row *row)
+{
+	struct visible *v = ctx;
+	if (!policy_row(v->who, row))
+		return STORE_ROW_SKIP;
+	v->seen = true;
+	return STORE_ROW_STOP;
+}
+
+/* Is any version of r->object_id visible to the requester? */
+static enum tcerr
+object_visible(struct taxii__rq *r, bool *seen)
+{
+	struct visible v = { r->who, false };
+	const char *ids[1] = { r->object_id };
+	struct store_query sq = {
+		.collection = r->col->c.num,
+		.ids = ids,
+		.nids = 1,
+		.versions = STORE_V_ALL,
+	};
+	struct diag d;
+	enum tcerr rc = store_query(r->env->store, &sq, visible_row, &v, NULL, &d);
+
+	*seen = v.seen;
+	return rc;
+}
+
+static enum tcerr read_page(struct taxii__rq *r, enum taxii__endpoint ep);
+
+enum tcerr
+taxii__get_manifest(struct taxii__rq *r)
+{
+	return read_page(r, TAXII__EP_MANIFEST);
+}
+
+enum tcerr
+taxii__get_objects(struct taxii__rq *r)
+{
+	return read_page(r, TAXII__EP_OBJECTS);
+}
+
+enum tcerr
+taxii__get_object(struct taxii__rq *r)
+{
+	return read_page(r, TAXII__EP_OBJECT);
+}
+
+enum tcerr
+taxii__get_versions(struct taxii__rq *r)
+{
+	return read_page(r, TAXII__EP_VERSIONS);
+}
+
+/* Which URL parameters each endpoint takes (§3.1 table; §5.6 also lists
+ * match[spec_version]). */
+static unsigned
+allowed_params(enum taxii__endpoint ep)
+{
+	unsigned paging = TAXII_P_ADDED_AFTER | TAXII_P_LIMIT | TAXII_P_NEXT;
+	switch (ep) {
+	case TAXII__EP_MANIFEST:
+	case TAXII__EP_OBJECTS:
+		return paging | TAXII_P_MATCH_ID | TAXII_P_MATCH_TYPE | TAXII_P_MATCH_VERSION |
+		       TAXII_P_MATCH_SPEC_VERSION;
+	case TAXII__EP_OBJECT:
+		return paging | TAXII_P_MATCH_VERSION | TAXII_P_MATCH_SPEC_VERSION;
+	case TAXII__EP_VERSIONS:
+		return paging | TAXII_P_MATCH_SPEC_VERSION;
+	}
+	return 0;
+}
+
+static enum tcerr
+read_page(struct taxii__rq *r, enum taxii__endpoint ep)
+{
+	struct taxii_query q;
+	struct page pg = { .r = r, .ep = ep, .b = &r->rs->body };
+	struct taxii__pos pos = { 0, 0 };
+	struct store_query sq = { 0 };
+	const char *one_id[1] = { r->object_id };
+	struct diag d;
+	bool more = false;
+	enum tcerr rc = TC_OK;
+	size_t limit;
+	const char *list_key = ep == TAXII__EP_MANIFEST ? "objects"
+	                       : ep == TAXII__EP_VERSIONS ? "versions"
+	                                                  : "objects";
+
+	taxii_query_init(&q);
+	taxii__idlist_init(&pg.ids);
+	pg.audit = ep == TAXII__EP_OBJECTS || ep == TAXII__EP_OBJECT;
+
+	/* §5.3, §5.4, §5.6, §5.8: can_read=false → 403 (the collection is
+	 * visible: the requester may write it) */
+	if (!r->rights.can_read) {
+		taxii_error(r->rs, 403, "Not allowed to read this collection", NULL);
+		goto out;
+	}
+	diag_clear(&d);
+	rc = taxii_query_parse(&q, allowed_params(ep), r->rq->query, &d);
+	if (rc == TC_ENOMEM)
+		goto out;
+	if (rc) {
+		rc = TC_OK;
+		taxii_error(r->rs, 400, "Bad query parameter", d.msg);
+		goto out;
+	}
+	/* App. B: `next` is not trusted; it must be ours, for this principal
+	 * and this very query */
+	if ((q.present & TAXII_P_NEXT) && taxii__cursor_check(r, ep, &q, q.next, &pos) != TC_OK) {
+		taxii_error(r->rs, 400, "Bad query parameter",
+		            "next: not a cursor issued for this query and this requester");
+		goto out;
+	}
+
+	limit = r->cfg->max_page ? r->cfg->max_page : TAXII_DEFAULT_MAX_PAGE;
+	if ((q.present & TAXII_P_LIMIT) && q.limit < limit)
+		limit = q.limit; /* §3.4: never more than asked; the server may cap */
+
+	sq.collection = r->col->c.num;
+	sq.added_after_us = (q.present & TAXII_P_ADDED_AFTER) ? q.added_after_us : 0;
+	sq.after_date_us = pos.date_us;
+	sq.after_date_seq = pos.seq;
+	sq.limit = limit;
+	sq.spec_versions = (const char *const *)q.spec_versions;
+	sq.nspec_versions = q.nspec_versions;
+	/* enum taxii_version_bits and enum store_version_sel share values */
+	sq.versions = q.versions;
+	sq.version_us = q.version_us;
+	sq.nversion_us = q.nversion_us;
+	if (ep == TAXII__EP_MANIFEST || ep == TAXII__EP_OBJECTS) {
+		sq.ids = (const char *const *)q.ids;
+		sq.nids = q.nids;
+		sq.types = (const char *const *)q.types;
+		sq.ntypes = q.ntypes;
+	} else {
+		sq.ids = one_id;
+		sq.nids = 1;
+	}
+	if (ep == TAXII__EP_VERSIONS) {
+		sq.versions = STORE_V_ALL;
+		sq.version_us = NULL;
+		sq.nversion_us = 0;
+	}
+
+	buf_append_char(pg.b, '{');
+	buf_append_json_str(pg.b, slice_from_cstr(list_key));
+	buf_append_cstr(pg.b, ":[");
+	diag_clear(&d);
+	rc = store_query(r->env->store, &sq, page_row, &pg, &more, &d);
+	if (rc == TC_ENOMEM)
+		goto out;
+	if (rc) {
+		taxii_error(r->rs, rc == TC_ELIMIT ? 400 : 503,
+		            rc == TC_ELIMIT ? "Query too large" : "Store unavailable", d.msg);
+		rc = TC_OK;
+		goto out;
+	}
+	if (buf_error(pg.b))
+		goto out; /* taxii_handle answers 500 */
+
+	if (pg.shown == 0) {
+		/* §5.6, §5.8: 404 when the object has no version this requester may
+		 * see; an empty page of a visible object is `{}` */
+		if (ep == TAXII__EP_OBJECT || ep == TAXII__EP_VERSIONS) {
+			bool seen = false;
+			if ((rc = object_visible(r, &seen))) {
+				if (rc != TC_ENOMEM) {
+					rc = TC_OK;
+					taxii_error(r->rs, 503, "Store unavailable", NULL);
+				}
+				goto out;
+			}
+			if (!seen) {
+				taxii_error(r->rs, 404, "No such object", NULL);
+				goto out;
+			}
+		}
+		buf_clear(pg.b);
+		buf_append_cstr(pg.b, "{}");
+		more = false;
+	} else {
+		buf_append_char(pg.b, ']');
+		buf_printf(pg.b, ",\"more\":%s", more ? "true" : "false");
+		if (more) {
+			char next[TAXII__CURSOR_TEXT + 1];
+			taxii__cursor_make(r, ep, &q, pg.last, next);
+			taxii__json_kv(pg.b, true, "next", next);
+		}
+		buf_append_char(pg.b, '}');
+		/* §3.2 */
+		taxii__ts(pg.first.date_us, r->rs->date_added_first);
+		taxii__ts(pg.last.date_us, r->rs->date_added_last);
+	}
+	/* audit before answering: a read that cannot be audited is not sent */
+	if ((rc = taxii__idlist_audit(r, &pg.ids, true, "read", 200, NULL, NULL))) {
+		if (rc == TC_ENOMEM)
+			goto out;
+		rc = TC_OK;
+		taxii_error(r->rs, 503, "Audit log unavailable", NULL);
+		goto out;
+	}
+	r->rs->status = 200;
+	r->rs->objects = pg.shown;
+out:
+	taxii__idlist_reset(&pg.ids);
+	taxii_query_reset(&q);
+	return rc;
+}

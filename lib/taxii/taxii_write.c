@@ -1,0 +1,476 @@
+/*
+ * taxii_write.c — the write endpoints: objects POST (§5.5) and object
+ * DELETE (§5.7).
+ *
+ * POST checks, in order: write right (403), Content-Type (415), size
+ * (413), JSON (400), envelope shape (422: not an envelope, an item that is
+ * not a STIX object, a bundle, or a spec version other than 2.1), then
+ * hands every object to env->writer with the requester's organisation as
+ * producer. Objects the hub rejects (invalid STIX, TC_EPERM for a version
+ * of an object another organisation produced) are failures in the status,
+ * with the hub's message; duplicates are successes (§5.5). The status is
+ * `complete` (the writer returns only when the batch is durable), kept in
+ * the registry, audited, and the audit log synced, before the 202.
+ *
+ * DELETE needs can_read and can_write (§5.7 table: otherwise 403; neither
+ * is the 404 of an unknown collection). It removes only versions
+ * policy_may_delete() allows; when some visible selected version is not
+ * the requester's to delete nothing is deleted (403), when none is
+ * visible the answer is 404. Invariant: every write that reached the
+ * writer is in the audit log, synced, before the answer.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stix/stix.h"
+#include "stix/stix_id.h"
+#include "taxii_internal.h"
+#include "util/timestamp.h"
+
+#define TAXII_PATH_TEXT_MAX 24 /* "objects[99999]" */
+
+/* §4.3.1 status-details version: the object's modified, else created,
+ * else (an SCO) its date_added, else the request time. */
+static const char *
+object_version(const json_t *obj, int64_t fallback_us, char tmp[TS_TEXT_MAX])
+{
+	const char *v = json_string_value(json_object_get(obj, "modified"));
+	if (!v)
+		v = json_string_value(json_object_get(obj, "created"));
+	if (v && strlen(v) <= STIX_VERSION_TEXT_MAX)
+		return v;
+	taxii__ts(fallback_us, tmp);
+	return tmp;
+}
+
+/* §5.5: 422 for what is no envelope of STIX 2.1 objects. Returns true when
+ * the envelope may go to the writer; else rs holds the 422. */
+static bool
+check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
+{
+	char msg[DIAG_MSG_MAX];
+	const json_t *list;
+	size_t i;
+	const json_t *o;
+
+	*objs = NULL;
+	if (!json_is_object(root)) {
+		taxii_error(r->rs, 422, "Not an envelope",
+		            "the body must be a TAXII envelope: {\"objects\": [...]}");
+		return false;
+	}
+	list = json_object_get(root, "objects");
+	if (!list)
+		return true; /* an empty envelope: nothing to do */
+	if (!json_is_array(list)) {
+		taxii_error(r->rs, 422, "Not an envelope", "objects: must be a list of STIX objects");
+		return false;
+	}
+	json_array_foreach(list, i, o) {
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const json_t *sv = json_object_get(o, "spec_version");
+		const char *why = NULL;
+		int n;
+
+		if (!json_is_object(o))
+			why = "not a JSON object";
+		else if (!type)
+			why = "no type: not a STIX object";
+		else if (strcmp(type, "bundle") == 0)
+			why = "a bundle; post the bundle's objects in the envelope instead";
+		else if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
+			why = "spec_version: this API root accepts STIX 2.1 objects only";
+		else if (!sv && stix_classify(type) != STIX_CLASS_SCO &&
+		         stix_classify(type) != STIX_CLASS_CUSTOM)
+			why = "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+		if (!why)
+			continue;
+		n = snprintf(msg, sizeof(msg), "objects[%zu]: %s", i, why);
+		(void)n; /* a truncated message is still a message */
+		taxii_error(r->rs, 422, "Unprocessable envelope", msg);
+		return false;
+	}
+	*objs = list;
+	return true;
+}
+
+/* Appends one status-details (§4.3.1). */
+static void
+status_detail(struct buf *b, bool comma, const char *id, const char *version, const char *msg)
+{
+	if (comma)
+		buf_append_char(b, ',');
+	buf_append_char(b, '{');
+	taxii__json_kv(b, false, "id", id);
+	taxii__json_kv(b, true, "version", version);
+	if (msg && *msg)
+		taxii__json_kv(b, true, "message", msg);
+	buf_append_char(b, '}');
+}
+
+static const char *
+reject_message(const struct hub_result *res, char tmp[DIAG_MSG_MAX])
+{
+	if (res->why[0])
+		return res->why;
+	snprintf(tmp, DIAG_MSG_MAX, "rejected: %s", tcerr_str(res->rc));
+	return tmp;
+}
+
+/* Builds the status resource into b. OUT: the audit list of stored ids. */
+static void
+build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t *list,
+             const struct hub_result *res, size_t n, struct taxii__idlist *ids,
+             size_t *nadded, size_t *ndup)
+{
+	char ts[TS_TEXT_MAX], vtmp[TS_TEXT_MAX], mtmp[DIAG_MSG_MAX];
+	size_t ok = 0, bad = 0, k;
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].verdict == HUB_REJECTED)
+			bad++;
+		else
+			ok++;
+	}
+	taxii__ts(now_us, ts);
+	buf_append_char(b, '{');
+	taxii__json_kv(b, false, "id", status_id);
+	taxii__json_kv(b, true, "status", "complete");
+	taxii__json_kv(b, true, "request_timestamp", ts);
+	buf_printf(b, ",\"total_count\":%zu,\"success_count\":%zu", n, ok);
+	/* §1.3: omit empty lists rather than send [] */
+	if (ok) {
+		buf_append_cstr(b, ",\"successes\":[");
+		k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (res[i].verdict == HUB_REJECTED)
+				continue;
+			const json_t *o = json_array_get(list, i);
+			const char *v = object_version(o, res[i].date_added_us, vtmp);
+			bool dup = res[i].verdict == HUB_DUPLICATE;
+			status_detail(b, k++ > 0, res[i].id, v, dup ? "duplicate: already stored" : NULL);
+			if (dup)
+				(*ndup)++;
+			else
+				(*nadded)++;
+			taxii__idlist_add(ids, res[i].id, v);
+		}
+		buf_append_char(b, ']');
+	}
+	buf_printf(b, ",\"failure_count\":%zu", bad);
+	if (bad) {
+		buf_append_cstr(b, ",\"failures\":[");
+		k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (res[i].verdict != HUB_REJECTED)
+				continue;
+			const json_t *o = json_array_get(list, i);
+			const char *id = res[i].id[0] ? res[i].id : "";
+			if (!id[0]) {
+				const char *jid = json_string_value(json_object_get(o, "id"));
+				id = jid && strlen(jid) < STIX_ID_MAX ? jid : "";
+			}
+			status_detail(b, k++ > 0, id, object_version(o, now_us, vtmp),
+			              reject_message(&res[i], mtmp));
+		}
+		buf_append_char(b, ']');
+	}
+	buf_append_cstr(b, ",\"pending_count\":0}");
+}
+
+enum tcerr
+taxii__post_objects(struct taxii__rq *r)
+{
+	struct taxii_response *rs = r->rs;
+	json_t *root = NULL;
+	const json_t *list = NULL;
+	struct hub_item *items = NULL;
+	struct hub_result *res = NULL;
+	char *paths = NULL;
+	char status_id[UUID_TEXT_MAX];
+	char detail[DIAG_MSG_MAX + 128];
+	struct taxii__idlist ids;
+	struct diag d;
+	size_t n = 0, nadded = 0, ndup = 0;
+	int64_t now_us = ts_now_us();
+	enum tcerr rc = TC_OK, wrc;
+
+	taxii__idlist_init(&ids);
+	/* §5.5: can_write=false → 403 (the collection is visible: readable) */
+	if (!r->rights.can_write) {
+		taxii_error(rs, 403, "Not allowed to write this collection", NULL);
+		goto out;
+	}
+	/* §3.1: a POST carries the TAXII Content-Type */
+	if (!taxii__content_type_ok(r->rq->content_type)) {
+		taxii_error(rs, 415, "Unsupported media type",
+		            "send Content-Type: " TAXII_MEDIA_TYPE);
+		goto out;
+	}
+	/* §4.2.1: bodies above max_content_length get 413 */
+	if (r->rq->body.len > r->cfg->max_content_length) {
+		char m[128];
+		snprintf(m, sizeof(m), "the body exceeds max_content_length (%zu bytes)",
+		         r->cfg->max_content_length);
+		taxii_error(rs, 413, "Request too large", m);
+		goto out;
+	}
+	diag_clear(&d);
+	rc = stix_json_parse(r->rq->body, NULL, &root, &d);
+	if (rc == TC_ENOMEM)
+		goto out;
+	if (rc) {
+		char m[DIAG_MSG_MAX + 64];
+		if (d.line)
+			snprintf(m, sizeof(m), "body:%ld:%ld: %s", d.line, d.column, d.msg);
+		else
+			snprintf(m, sizeof(m), "body: %s", d.msg);
+		if (rc == TC_ELIMIT)
+			taxii_error(rs, 413, "Request too large", m);
+		else
+			taxii_error(rs, 400, "Malformed JSON", m);
+		rc = TC_OK;
+		goto out;
+	}
+	if (!check_envelope(r, root, &list))
+		goto out;
+	n = list ? json_array_size(list) : 0;
+	if (n > TAXII_POST_OBJECTS_MAX) {
+		char m[96];
+		snprintf(m, sizeof(m), "an envelope may carry at most %d objects",
+		         TAXII_POST_OBJECTS_MAX);
+		taxii_error(rs, 413, "Request too large", m);
+		goto out;
+	}
+	if (uuid_v4(status_id) != TC_OK) {
+		taxii_error(rs, 503, "No randomness", "cannot make a status id; retry later");
+		goto out;
+	}
+	if (n) {
+		items = calloc(n, sizeof(*items));
+		res = calloc(n, sizeof(*res));
+		paths = calloc(n, TAXII_PATH_TEXT_MAX);
+		if (!items || !res || !paths) {
+			rc = TC_ENOMEM;
+			goto out;
+		}
+		int64_t producer = r->who->org ? r->who->org->num : 0;
+		for (size_t i = 0; i < n; i++) {
+			char *p = paths + i * TAXII_PATH_TEXT_MAX;
+			snprintf(p, TAXII_PATH_TEXT_MAX, "objects[%zu]", i); /* fits: n ≤ 100000 */
+			items[i] = (struct hub_item){
+				.obj = json_array_get(list, i),
+				.path = p,
+				.collection = r->col->c.num,
+				.producer = producer,
+			};
+		}
+		diag_clear(&d);
+		wrc = r->env->writer->ingest(r->env->writer->ctx, items, n, res, &d);
+		if (wrc) {
+			/* nothing of the batch was stored: audit the attempt, then fail */
+			snprintf(detail, sizeof(detail), "%zu objects not stored: %s", n,
+			         d.msg[0] ? d.msg : tcerr_str(wrc));
+			int code = wrc == TC_ENOMEM ? 500 : 503;
+			if (taxii__audit(r, "write", code, NULL, NULL, 0, detail) == TC_OK)
+				audit_sync(r->env->audit, &d);
+			if (wrc == TC_ELIMIT)
+				taxii_error(rs, 413, "Request too large", detail);
+			else
+				taxii_error(rs, code, "Store unavailable", "nothing was stored; retry later");
+			goto out;
+		}
+	}
+
+	build_status(&rs->body, status_id, now_us, list, res, n, &ids, &nadded, &ndup);
+	if (buf_error(&rs->body) || buf_error(&ids.b)) {
+		rc = TC_ENOMEM;
+		goto out;
+	}
+	/* §4.3: keep it for the status endpoint */
+	diag_clear(&d);
+	wrc = registry_status_put(r->env->registry, status_id, now_us, rs->body.p, rs->body.len, &d);
+	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
+	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
+	wrc = taxii__idlist_audit(r, &ids, false, "write", 202, status_id, detail);
+	if (wrc == TC_OK)
+		wrc = audit_sync(r->env->audit, &d);
+	if (wrc) {
+		if (wrc == TC_ENOMEM) {
+			rc = wrc;
+			goto out;
+		}
+		taxii_error(rs, 503, "Audit log unavailable",
+		            "the objects were stored but the write could not be audited; posting "
+		            "them again is safe (duplicates succeed)");
+		goto out;
+	}
+	rs->status = 202;
+	rs->objects = n;
+out:
+	taxii__idlist_reset(&ids);
+	free(items);
+	free(res);
+	free(paths);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- DELETE ---- */
+
+struct del {
+	const struct policy_subject *who;
+	size_t visible, refused;
+	struct taxii__idlist *ids;
+};
+
+static enum store_row_verdict
+del_check_row(void *ctx, const struct store_row *row)
+{
+	struct del *x = ctx;
+	if (!policy_row(x->who, row))
+		return STORE_ROW_SKIP;
+	x->visible++;
+	if (!policy_may_delete(x->who, row))
+		x->refused++;
+	return STORE_ROW_TAKE;
+}
+
+static enum store_delete_verdict
+del_may(void *ctx, const struct store_row *row)
+{
+	struct del *x = ctx;
+	char tmp[TS_TEXT_MAX];
+
+	if (!policy_row(x->who, row))
+		return STORE_DEL_HIDDEN;
+	if (!policy_may_delete(x->who, row))
+		return STORE_DEL_REFUSED;
+	if (row->version && row->version[0]) {
+		taxii__idlist_add(x->ids, row->id, row->version);
+	} else {
+		taxii__ts(row->date_added_us, tmp);
+		taxii__idlist_add(x->ids, row->id, tmp);
+	}
+	return STORE_DEL_YES;
+}
+
+enum tcerr
+taxii__delete_object(struct taxii__rq *r)
+{
+	struct taxii_response *rs = r->rs;
+	struct taxii_query q;
+	struct taxii__idlist ids;
+	struct del x = { .who = r->who, .ids = &ids };
+	const char *one_id[1] = { r->object_id };
+	struct store_delete_out out = { 0 };
+	char detail[DIAG_MSG_MAX + 128];
+	struct diag d;
+	enum tcerr rc = TC_OK, wrc;
+
+	taxii_query_init(&q);
+	taxii__idlist_init(&ids);
+	/* §5.7: (T,F) and (F,T) → 403; (F,F) was the 404 of resolve_collection */
+	if (!r->rights.can_read || !r->rights.can_write) {
+		taxii_error(rs, 403, "Not allowed to delete from this collection",
+		            "deleting needs both read and write rights");
+		goto out;
+	}
+	diag_clear(&d);
+	rc = taxii_query_parse(&q, TAXII_P_MATCH_VERSION | TAXII_P_MATCH_SPEC_VERSION, r->rq->query,
+	                       &d);
+	if (rc == TC_ENOMEM)
+		goto out;
+	if (rc) {
+		rc = TC_OK;
+		taxii_error(rs, 400, "Bad query parameter", d.msg);
+		goto out;
+	}
+
+	/* look first, so that a refusal deletes nothing */
+	struct store_query sq = {
+		.collection = r->col->c.num,
+		.ids = one_id,
+		.nids = 1,
+		.versions = q.versions,
+		.version_us = q.version_us,
+		.nversion_us = q.nversion_us,
+		.spec_versions = (const char *const *)q.spec_versions,
+		.nspec_versions = q.nspec_versions,
+	};
+	/* §5.7: without match[version], every version */
+	if (q.versions == 0 && q.nversion_us == 0)
+		sq.versions = STORE_V_ALL;
+	diag_clear(&d);
+	if ((rc = store_query(r->env->store, &sq, del_check_row, &x, NULL, &d))) {
+		if (rc != TC_ENOMEM) {
+			rc = TC_OK;
+			taxii_error(rs, 503, "Store unavailable", NULL);
+		}
+		goto out;
+	}
+	if (x.visible == 0) {
+		taxii_error(rs, 404, "No such object", NULL);
+		goto out;
+	}
+	if (x.refused) {
+		taxii_error(rs, 403, "Not allowed to delete this object",
+		            "only the producing organisation (or an admin) deletes its versions");
+		goto out;
+	}
+
+	struct store_delete_q dq = {
+		.collection = r->col->c.num,
+		.id = r->object_id,
+		.versions = q.versions,
+		.version_us = q.version_us,
+		.nversion_us = q.nversion_us,
+		.spec_versions = (const char *const *)q.spec_versions,
+		.nspec_versions = q.nspec_versions,
+	};
+	diag_clear(&d);
+	wrc = r->env->writer->remove(r->env->writer->ctx, &dq, del_may, &x, &out, &d);
+	if (wrc) {
+		snprintf(detail, sizeof(detail), "nothing deleted: %s",
+		         d.msg[0] ? d.msg : tcerr_str(wrc));
+		if (taxii__audit(r, "delete", 503, NULL, NULL, 0, detail) == TC_OK)
+			audit_sync(r->env->audit, &d);
+		if (wrc == TC_ENOMEM) {
+			rc = wrc;
+			goto out;
+		}
+		taxii_error(rs, 503, "Store unavailable", "nothing was deleted; retry later");
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%zu versions deleted, %zu refused", out.deleted,
+	         out.refused);
+	int code = out.deleted ? 200 : 404;
+	wrc = taxii__idlist_audit(r, &ids, false, "delete", code, NULL, detail);
+	if (wrc == TC_OK)
+		wrc = audit_sync(r->env->audit, &d);
+	if (wrc) {
+		if (wrc == TC_ENOMEM) {
+			rc = wrc;
+			goto out;
+		}
+		taxii_error(rs, 503, "Audit log unavailable",
+		            "the versions were deleted but the deletion could not be audited");
+		goto out;
+	}
+	if (!out.deleted) {
+		/* changed between the look and the delete */
+		taxii_error(rs, 404, "No such object", NULL);
+		goto out;
+	}
+	/* §5.7: 200 with no body */
+	buf_clear(&rs->body);
+	rs->status = 200;
+	rs->content_type = NULL;
+	rs->objects = out.deleted;
+out:
+	taxii__idlist_reset(&ids);
+	taxii_query_reset(&q);
+	return rc;
+}

@@ -1,0 +1,532 @@
+/* Unit tests of lib/policy: a registry of organisations in sectors and
+ * sharing groups, principals of every role and collections with rights,
+ * then a literal table of who sees which version: every TLP level
+ * (unmarked and TLP 1.0 included) x producer (same organisation, sharing
+ * a group, other, the hub) x named recipient or not x collection readable
+ * or not. Rows are built from real STIX objects run through the
+ * validator, so the TLP 1.0 mapping and the distribution extension are
+ * exercised as ingest sees them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "policy/policy.h"
+#include "stix/stix.h"
+
+/* marking-definition ids: TLP 2.0 and TLP 1.0 (STIX 2.1 §7.2.1.4) */
+#define M_CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+#define M_GREEN "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define M_AMBER "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+#define M_AMBER_STRICT "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+#define M_RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+#define M1_WHITE "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+#define M1_GREEN "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+#define M1_AMBER "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+#define M1_RED "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+
+enum { BANK, BANK2, TELCO, OTHER, CERT, NORGS };
+static const struct {
+	const char *name;
+	enum reg_sector sector;
+	const char *groups[2];
+	size_t ngroups;
+} org_defs[NORGS] = {
+	[BANK] = { "Bank", SECTOR_FINANCE, { "fin-isac", "national" }, 2 },
+	[BANK2] = { "Bank Two", SECTOR_FINANCE, { "fin-isac" }, 1 },
+	[TELCO] = { "Telco", SECTOR_TELECOM, { "national" }, 1 },
+	[OTHER] = { "Other", SECTOR_INTERNET, { NULL }, 0 },
+	[CERT] = { "CERT", SECTOR_CERT, { "national" }, 1 },
+};
+
+enum { C_OPEN, C_CLOSED, C_FIN, C_ROLES, C_NONE, NCOLL };
+static const struct {
+	const char *alias, *read, *write; /* read NULL: no rights set */
+} coll_defs[NCOLL] = {
+	[C_OPEN] = { "open", "all", "all" },
+	[C_CLOSED] = { "closed", "org:Other", "org:Other" },
+	[C_FIN] = { "fin", "sector:finance", "group:fin-isac" },
+	[C_ROLES] = { "roles", "role:reader,role:agent", "role:admin,Telco" },
+	[C_NONE] = { "none", NULL, NULL },
+};
+
+static struct {
+	char dir[64];
+	struct registry *reg;
+	struct store *store;
+	struct reg_snapshot *snap;
+	struct reg_org org[NORGS];
+	struct reg_principal p[NORGS][ROLE_MAX + 1]; /* p[org][role] */
+	int64_t coll[NCOLL];
+} w;
+
+static int
+setup(void **state)
+{
+	struct diag d;
+
+	snprintf(w.dir, sizeof(w.dir), "/tmp/tocsin-policy-XXXXXX");
+	assert_non_null(mkdtemp(w.dir));
+	assert_int_equal(registry_open(w.dir, &w.reg, &d), TC_OK);
+	assert_int_equal(store_open("memory:", &w.store, &d), TC_OK);
+	for (int o = 0; o < NORGS; o++) {
+		if (registry_org_add(w.reg, org_defs[o].name, org_defs[o].sector, "DE",
+		                     org_defs[o].groups, org_defs[o].ngroups, &w.org[o], &d))
+			fail_msg("org %s: %s", org_defs[o].name, d.msg);
+		for (int r = 1; r <= ROLE_MAX; r++) {
+			char key[REG_KEY_TEXT_MAX + 1];
+			if (registry_key_create(w.reg, org_defs[o].name, (enum reg_role)r, "test",
+			                        NULL, key, &w.p[o][r], &d))
+				fail_msg("key: %s", d.msg);
+		}
+	}
+	for (int c = 0; c < NCOLL; c++) {
+		struct store_collection sc;
+		assert_int_equal(store_collection_add(w.store, coll_defs[c].alias, NULL, NULL, NULL,
+		                                      &sc, &d),
+		                 TC_OK);
+		w.coll[c] = sc.num;
+		if (coll_defs[c].read &&
+		    registry_rights_set(w.reg, sc.uuid, coll_defs[c].read, coll_defs[c].write, &d))
+			fail_msg("rights %s: %s", coll_defs[c].alias, d.msg);
+	}
+	if (reg_snapshot_build(w.reg, w.store, &w.snap, &d))
+		fail_msg("snapshot: %s", d.msg);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char p[128];
+
+	reg_snapshot_unref(w.snap);
+	store_close(w.store);
+	registry_close(w.reg);
+	static const char *const files[] = { "registry.db", "registry.db-wal", "registry.db-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", w.dir, files[i]);
+		unlink(p);
+	}
+	rmdir(w.dir);
+	return 0;
+}
+
+/* One stored version as policy sees it, built from a validated object. */
+struct ver {
+	char json[4096];
+	struct stix_meta meta;
+	struct store_row row;
+};
+
+/* Builds an indicator with the given markings (NULL-terminated, may be
+ * empty) and recipients (raw JSON text of the "recipients" value, NULL for
+ * no extension), validates it and fills v->row. */
+static void
+ver_make(struct ver *v, const char *const *markings, const char *recipients, int producer_org,
+         int coll)
+{
+	static int serial;
+	char marks[1024] = "", ext[2048] = "";
+	size_t m = 0;
+	struct diag d;
+	json_t *o;
+	int n;
+
+	for (size_t i = 0; markings && markings[i]; i++) {
+		n = snprintf(marks + m, sizeof(marks) - m, "%s\"%s\"", i ? "," : "", markings[i]);
+		assert_true(n > 0 && (size_t)n < sizeof(marks) - m);
+		m += (size_t)n;
+	}
+	if (recipients) {
+		n = snprintf(ext, sizeof(ext),
+		             ",\"extensions\":{\"" POLICY_EXT_ID "\":{\"extension_type\":"
+		             "\"property-extension\",\"recipients\":%s}}",
+		             recipients);
+		assert_true(n > 0 && (size_t)n < (int)sizeof(ext));
+	}
+	serial++;
+	n = snprintf(v->json, sizeof(v->json),
+	             "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+	             "\"id\":\"indicator--00000000-0000-4000-8000-%012d\","
+	             "\"created\":\"2024-01-01T00:00:00.000Z\","
+	             "\"modified\":\"2024-01-01T00:00:00.000Z\","
+	             "\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\","
+	             "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\""
+	             "%s%s%s%s}",
+	             serial, m ? ",\"object_marking_refs\":[" : "", marks, m ? "]" : "", ext);
+	assert_true(n > 0 && (size_t)n < sizeof(v->json));
+	assert_int_equal(stix_json_parse(slice_from_cstr(v->json), NULL, &o, &d), TC_OK);
+	if (stix_validate(o, NULL, NULL, &v->meta, &d) != TC_OK)
+		fail_msg("invalid test object: %s\n%s", d.msg, v->json);
+	json_decref(o);
+	memset(&v->row, 0, sizeof(v->row));
+	v->row.seq = (uint64_t)serial;
+	v->row.collection = w.coll[coll];
+	v->row.json = slice_from_cstr(v->json);
+	v->row.id = v->meta.id;
+	v->row.type = v->meta.type;
+	v->row.version = v->meta.version;
+	v->row.version_us = v->meta.version_us;
+	v->row.spec_version = v->meta.spec_version;
+	v->row.tlp = v->meta.tlp;
+	v->row.producer = producer_org < 0 ? 0 : w.org[producer_org].num;
+	v->row.is_first = v->row.is_last = true;
+}
+
+static void
+subject(struct policy_subject *who, int org, enum reg_role role)
+{
+	policy_subject_principal(who, w.snap, &w.p[org][role]);
+}
+
+/* ---- collection rights ---- */
+
+static void
+test_collection_rights(void **state)
+{
+	/* [org][collection] for a reader and for a contributor: "rw" letters */
+	static const struct {
+		int org;
+		enum reg_role role;
+		const char *rights[NCOLL]; /* open closed fin roles none */
+	} t[] = {
+		{ BANK, ROLE_READER, { "r", "", "r", "r", "" } },
+		{ BANK, ROLE_CONTRIBUTOR, { "rw", "", "rw", "", "" } },
+		{ BANK, ROLE_ADMIN, { "rw", "", "rw", "w", "" } },
+		{ BANK, ROLE_AGENT, { "r", "", "r", "r", "" } },
+		{ BANK2, ROLE_COORDINATOR, { "rw", "", "rw", "", "" } },
+		{ BANK2, ROLE_PEER, { "rw", "", "rw", "", "" } },
+		{ TELCO, ROLE_READER, { "r", "", "", "r", "" } },
+		{ TELCO, ROLE_CONTRIBUTOR, { "rw", "", "", "w", "" } },
+		{ OTHER, ROLE_READER, { "r", "r", "", "r", "" } },
+		{ OTHER, ROLE_CONTRIBUTOR, { "rw", "rw", "", "", "" } },
+		{ CERT, ROLE_AGENT, { "r", "", "", "r", "" } },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct policy_subject who;
+		subject(&who, t[i].org, t[i].role);
+		for (int c = 0; c < NCOLL; c++) {
+			const struct reg_collection *rc = reg_snapshot_collection(w.snap, w.coll[c]);
+			assert_non_null(rc);
+			struct policy_rights r = policy_collection(&who, rc);
+			char got[3] = "";
+			size_t n = 0;
+			if (r.can_read)
+				got[n++] = 'r';
+			if (r.can_write)
+				got[n++] = 'w';
+			got[n] = '\0';
+			if (strcmp(got, t[i].rights[c]) != 0)
+				fail_msg("%s %s on %s: got '%s', want '%s'", org_defs[t[i].org].name,
+				         reg_role_name(t[i].role), coll_defs[c].alias, got,
+				         t[i].rights[c]);
+		}
+	}
+}
+
+static void
+test_operator_and_org_rights(void **state)
+{
+	struct policy_subject op, org;
+	const struct reg_collection *none = reg_snapshot_collection(w.snap, w.coll[C_NONE]);
+	const struct reg_collection *roles = reg_snapshot_collection(w.snap, w.coll[C_ROLES]);
+	const struct reg_collection *fin = reg_snapshot_collection(w.snap, w.coll[C_FIN]);
+
+	policy_subject_operator(&op, w.snap);
+	assert_true(policy_collection(&op, none).can_read);
+	assert_true(policy_collection(&op, none).can_write);
+
+	/* an organisation as a whole: role terms admit nobody, writes nothing */
+	policy_subject_org(&org, w.snap, &w.org[BANK]);
+	assert_true(policy_collection(&org, fin).can_read);
+	assert_false(policy_collection(&org, fin).can_write);
+	assert_false(policy_collection(&org, roles).can_read);
+	assert_false(policy_collection(&org, NULL).can_read);
+}
+
+/* ---- the visibility matrix ---- */
+
+enum { P_SAME, P_GROUP, P_OTHER, P_HUB, NPROD };
+static const int producer_org[NPROD] = { BANK, BANK2, OTHER, -1 };
+
+static void
+test_visibility_matrix(void **state)
+{
+	/* The requester is a reader of Bank. Recipients name Bank (and Telco)
+	 * or only Telco. Each cell: named, not named; readable collection
+	 * "open". In the unreadable collection "closed" every cell is 0. */
+	static const struct {
+		const char *what;
+		const char *marks[3];
+		int see[NPROD][2]; /* [producer][named? 0 : 1] */
+	} t[] = {
+		{ "unmarked", { NULL }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
+		{ "CLEAR", { M_CLEAR }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
+		{ "TLP1 WHITE", { M1_WHITE }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
+		{ "GREEN", { M_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
+		{ "TLP1 GREEN", { M1_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
+		{ "AMBER", { M_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		{ "TLP1 AMBER", { M1_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		{ "AMBER+STRICT", { M_AMBER_STRICT }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "RED", { M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "TLP1 RED", { M1_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "GREEN and RED", { M_GREEN, M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "TLP1 GREEN and AMBER", { M1_GREEN, M_AMBER },
+		  { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+	};
+	char named[2 * STIX_ID_MAX + 16], not_named[STIX_ID_MAX + 8];
+	struct policy_subject who, op;
+	size_t cells = 0;
+
+	snprintf(named, sizeof(named), "[\"%s\",\"%s\"]", w.org[TELCO].identity,
+	         w.org[BANK].identity);
+	snprintf(not_named, sizeof(not_named), "[\"%s\"]", w.org[TELCO].identity);
+	subject(&who, BANK, ROLE_READER);
+	policy_subject_operator(&op, w.snap);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (int p = 0; p < NPROD; p++)
+			for (int nm = 0; nm < 2; nm++)
+				for (int readable = 0; readable < 2; readable++) {
+					struct ver v;
+					ver_make(&v, t[i].marks, nm == 0 ? named : not_named,
+					         producer_org[p], readable ? C_OPEN : C_CLOSED);
+					bool want = readable && t[i].see[p][nm];
+					bool got = policy_row(&who, &v.row);
+					if (got != want)
+						fail_msg("%s, producer %s, %s, %s: got %d want %d",
+						         t[i].what,
+						         (const char *[]){ "same org", "group",
+						                           "other", "hub" }[p],
+						         nm == 0 ? "named" : "not named",
+						         readable ? "readable" : "unreadable", got,
+						         want);
+					/* the operator sees everything */
+					assert_true(policy_row(&op, &v.row));
+					/* audit exactly the AMBER and RED levels */
+					assert_int_equal(policy_audit_read(&v.row),
+					                 v.row.tlp >= TLP_AMBER);
+					cells++;
+				}
+	assert_int_equal(cells, sizeof(t) / sizeof(t[0]) * NPROD * 2 * 2);
+}
+
+static void
+test_amber_group_is_the_producers(void **state)
+{
+	/* Telco shares "national" with Bank but nothing with Bank Two. */
+	struct policy_subject telco, cert, other;
+	struct ver v;
+	static const char *const amber[] = { M_AMBER, NULL };
+
+	subject(&telco, TELCO, ROLE_READER);
+	subject(&cert, CERT, ROLE_AGENT);
+	subject(&other, OTHER, ROLE_READER);
+	ver_make(&v, amber, NULL, BANK, C_OPEN);
+	assert_true(policy_row(&telco, &v.row));
+	assert_true(policy_row(&cert, &v.row));
+	assert_false(policy_row(&other, &v.row));
+	ver_make(&v, amber, NULL, BANK2, C_OPEN);
+	assert_false(policy_row(&telco, &v.row));
+	assert_false(policy_row(&cert, &v.row));
+	/* AMBER does not read recipients: naming Other does not show it */
+	char rec[STIX_ID_MAX + 8];
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[OTHER].identity);
+	ver_make(&v, amber, rec, BANK2, C_OPEN);
+	assert_false(policy_row(&other, &v.row));
+}
+
+static void
+test_every_principal_of_a_named_org(void **state)
+{
+	/* RED named to Telco: every role of Telco sees it where it can read;
+	 * nobody of Bank does. */
+	static const char *const red[] = { M_RED, NULL };
+	struct ver v;
+	char rec[STIX_ID_MAX + 8];
+
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	ver_make(&v, red, rec, BANK, C_OPEN);
+	for (int r = 1; r <= ROLE_MAX; r++) {
+		struct policy_subject a, b;
+		subject(&a, TELCO, (enum reg_role)r);
+		subject(&b, BANK, (enum reg_role)r);
+		assert_true(policy_row(&a, &v.row));
+		assert_false(policy_row(&b, &v.row));
+	}
+	/* the organisation subject (export --for) agrees */
+	struct policy_subject org;
+	policy_subject_org(&org, w.snap, &w.org[TELCO]);
+	assert_true(policy_row(&org, &v.row));
+	policy_subject_org(&org, w.snap, &w.org[BANK]);
+	assert_false(policy_row(&org, &v.row));
+}
+
+static void
+test_unreadable_recipients_hide(void **state)
+{
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const strict[] = { M_AMBER_STRICT, NULL };
+	struct policy_subject bank, op;
+	struct ver v;
+	char rec[STIX_ID_MAX + 16];
+
+	subject(&bank, BANK, ROLE_READER);
+	policy_subject_operator(&op, w.snap);
+	/* a non-string member spoils the list, even next to Bank's id */
+	snprintf(rec, sizeof(rec), "[\"%s\",42]", w.org[BANK].identity);
+	ver_make(&v, red, rec, TELCO, C_OPEN);
+	assert_false(policy_row(&bank, &v.row));
+	assert_true(policy_row(&op, &v.row));
+	/* AMBER+STRICT of one's own organisation needs no recipients */
+	ver_make(&v, strict, rec, BANK, C_OPEN);
+	assert_true(policy_row(&bank, &v.row));
+	/* more than POLICY_RECIPIENTS_MAX recipients: hidden */
+	{
+		struct buf b;
+		buf_init(&b, 0);
+		buf_printf(&b, "[\"%s\"", w.org[BANK].identity);
+		for (int i = 0; i < POLICY_RECIPIENTS_MAX; i++)
+			buf_printf(&b, ",\"identity--00000000-0000-4000-8000-%012d\"", i);
+		buf_append_cstr(&b, "]");
+		assert_int_equal(buf_error(&b), TC_OK);
+		struct store_row row;
+		struct ver big;
+		ver_make(&big, red, "[]", TELCO, C_OPEN);
+		/* splice the long list into the stored JSON by hand */
+		char *json = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&json, &len);
+		const char *at = strstr(big.json, "\"recipients\":[]");
+		assert_non_null(at);
+		fprintf(f, "%.*s\"recipients\":%s%s", (int)(at - big.json), big.json, b.p,
+		        at + strlen("\"recipients\":[]"));
+		fclose(f);
+		row = big.row;
+		row.json = slice_make(json, len);
+		assert_false(policy_row(&bank, &row));
+		/* one fewer and Bank is seen */
+		buf_clear(&b);
+		buf_printf(&b, "[\"%s\"", w.org[BANK].identity);
+		for (int i = 0; i < POLICY_RECIPIENTS_MAX - 1; i++)
+			buf_printf(&b, ",\"identity--00000000-0000-4000-8000-%012d\"", i);
+		buf_append_cstr(&b, "]");
+		free(json);
+		f = open_memstream(&json, &len);
+		fprintf(f, "%.*s\"recipients\":%s%s", (int)(at - big.json), big.json, b.p,
+		        at + strlen("\"recipients\":[]"));
+		fclose(f);
+		row.json = slice_make(json, len);
+		assert_true(policy_row(&bank, &row));
+		free(json);
+		buf_reset(&b);
+	}
+	/* not JSON at all */
+	ver_make(&v, red, "[]", TELCO, C_OPEN);
+	v.row.json = SLICE_LIT("{\"recipients\":");
+	assert_false(policy_row(&bank, &v.row));
+}
+
+static void
+test_unknown_collection_and_org(void **state)
+{
+	static const char *const green[] = { M_GREEN, NULL };
+	struct policy_subject bank, ghost, nobody;
+	struct reg_principal p = w.p[BANK][ROLE_ADMIN];
+	struct ver v;
+
+	subject(&bank, BANK, ROLE_READER);
+	ver_make(&v, green, NULL, BANK, C_OPEN);
+	assert_true(policy_row(&bank, &v.row));
+	v.row.collection = 9999;
+	assert_false(policy_row(&bank, &v.row));
+	/* a principal whose organisation is not in the snapshot sees nothing */
+	p.org = 9999;
+	policy_subject_principal(&ghost, w.snap, &p);
+	ver_make(&v, green, NULL, BANK, C_OPEN);
+	assert_false(policy_row(&ghost, &v.row));
+	policy_subject_org(&nobody, w.snap, NULL);
+	assert_false(policy_row(&nobody, &v.row));
+	/* the "none" collection shows nothing to anyone but the operator */
+	ver_make(&v, green, NULL, BANK, C_NONE);
+	for (int o = 0; o < NORGS; o++)
+		for (int r = 1; r <= ROLE_MAX; r++) {
+			struct policy_subject s;
+			subject(&s, o, (enum reg_role)r);
+			assert_false(policy_row(&s, &v.row));
+		}
+}
+
+/* ---- deleting ---- */
+
+static void
+test_delete_rules(void **state)
+{
+	static const char *const green[] = { M_GREEN, NULL };
+	static const char *const amber[] = { M_AMBER, NULL };
+	static const struct {
+		const char *what;
+		int org;
+		enum reg_role role;
+		const char *const *marks;
+		int producer, coll;
+		bool want;
+	} t[] = {
+		{ "own version", BANK, ROLE_CONTRIBUTOR, green, BANK, C_OPEN, true },
+		{ "another org's version", BANK, ROLE_CONTRIBUTOR, green, BANK2, C_OPEN, false },
+		{ "the hub's version", BANK, ROLE_COORDINATOR, green, -1, C_OPEN, false },
+		{ "admin, another org's version", BANK, ROLE_ADMIN, green, BANK2, C_OPEN, true },
+		{ "admin, the hub's version", BANK, ROLE_ADMIN, green, -1, C_OPEN, true },
+		{ "admin, a version it cannot see", BANK, ROLE_ADMIN, amber, OTHER, C_OPEN, false },
+		{ "admin, visible AMBER of its group", BANK, ROLE_ADMIN, amber, BANK2, C_OPEN,
+		  true },
+		{ "reader, own version", BANK, ROLE_READER, green, BANK, C_OPEN, false },
+		{ "agent, own version", BANK, ROLE_AGENT, green, BANK, C_OPEN, false },
+		{ "own version, unreadable collection", BANK, ROLE_ADMIN, green, BANK, C_CLOSED,
+		  false },
+		{ "own version, no write right", TELCO, ROLE_CONTRIBUTOR, green, TELCO, C_ROLES,
+		  false },
+		{ "reader, readable but not writable", BANK, ROLE_READER, green, BANK, C_ROLES,
+		  false },
+		{ "Telco admin in roles: write yes, read no", TELCO, ROLE_ADMIN, green, TELCO,
+		  C_ROLES, false },
+		{ "own version, group-writable", BANK2, ROLE_PEER, green, BANK2, C_FIN, true },
+	};
+	struct policy_subject op, org;
+
+	policy_subject_operator(&op, w.snap);
+	policy_subject_org(&org, w.snap, &w.org[BANK]);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct policy_subject who;
+		struct ver v;
+		subject(&who, t[i].org, t[i].role);
+		ver_make(&v, t[i].marks, NULL, t[i].producer, t[i].coll);
+		if (policy_may_delete(&who, &v.row) != t[i].want)
+			fail_msg("%s: got %d want %d", t[i].what, !t[i].want, t[i].want);
+		assert_true(policy_may_delete(&op, &v.row));
+		assert_false(policy_may_delete(&org, &v.row));
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_collection_rights),
+		cmocka_unit_test(test_operator_and_org_rights),
+		cmocka_unit_test(test_visibility_matrix),
+		cmocka_unit_test(test_amber_group_is_the_producers),
+		cmocka_unit_test(test_every_principal_of_a_named_org),
+		cmocka_unit_test(test_unreadable_recipients_hide),
+		cmocka_unit_test(test_unknown_collection_and_org),
+		cmocka_unit_test(test_delete_rules),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
