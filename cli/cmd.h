@@ -1,7 +1,7 @@
 /*
  * cmd.h — the entry points and usage texts of the tocsin commands, one
  * command group per file (cmd_init.c, cmd_import.c, cmd_match.c,
- * cmd_export.c). Each entry point takes argv with argv[0] = the command
+ * cmd_export.c, cmd_org.c). Each entry point takes argv with argv[0] = the command
  * name and returns a CLI_EXIT_* code.
  */
 #ifndef TOCSIN_CLI_CMD_H
@@ -27,5 +27,11 @@ int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_org_usage[];
+int cmd_org(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_key_usage[];
+int cmd_key(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_collection_usage[];
+int cmd_collection(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -7,12 +7,14 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "registry/registry.h"
 
 const char cmd_init_usage[] =
 	"usage: tocsin init [--data DIR]\n"
 	"\n"
 	"Creates a data directory (mode 0700) with an empty store, a fresh\n"
-	"payment-card hash key and the collection 'default'.\n"
+	"payment-card hash key, the collection 'default' (readable and writable\n"
+	"by nobody until 'tocsin collection rights') and an empty registry.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR   data directory (default: $TOCSIN_DATA, else ./var)\n"
@@ -60,6 +62,14 @@ cmd_init(const struct cli_cmd *cmd, int argc, char **argv)
 			cli_err("%s: %s", dir, tcerr_str(rc));
 		return CLI_EXIT_USAGE;
 	}
+	/* the registry (organisations, keys, rights) lives beside the store */
+	struct registry *reg;
+	diag_clear(&d);
+	if ((rc = registry_open(dir, &reg, &d)) != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
+		return CLI_EXIT_USAGE;
+	}
+	registry_close(reg);
 	printf("initialised %s\n", dir);
 	return cli_finish_stdout(CLI_EXIT_OK);
 }

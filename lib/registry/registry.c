@@ -944,7 +944,7 @@ reg_check_spec_locked(struct registry *r, const char *what, const char *spec, st
 	enum tcerr rc = reg_load_orgs(r, &orgs, &norgs, d);
 	if (!rc) {
 		rc = reg__spec_compile(spec ? spec : "", orgs, norgs, true, &s, d);
-		if (rc)
+		if (rc && what)
 			diag_prefix(d, "%s", what);
 		else
 			reg__spec_free(&s);
@@ -957,7 +957,7 @@ enum tcerr
 registry_spec_check(struct registry *r, const char *spec, struct diag *d)
 {
 	pthread_mutex_lock(&r->mu);
-	enum tcerr rc = reg_check_spec_locked(r, "spec", spec, d);
+	enum tcerr rc = reg_check_spec_locked(r, NULL, spec, d);
 	pthread_mutex_unlock(&r->mu);
 	return rc;
 }

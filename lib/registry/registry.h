@@ -141,6 +141,13 @@ enum tcerr registry_org_list(struct registry *r,
 enum tcerr registry_key_create(struct registry *r, const char *org, enum reg_role role,
                                const char *name, const uint8_t *cert_sha256,
                                char *key_text, struct reg_principal *out, struct diag *d);
+/* The SHA-256 fingerprint of a certificate given as PEM (the first
+ * "-----BEGIN CERTIFICATE-----" block) or as DER, as a TLS layer computes
+ * it over the DER bytes. Errors: TC_EINVAL (no certificate, bad base64;
+ * message says which), TC_ELIMIT (larger than REG_CERT_MAX). */
+#define REG_CERT_MAX (64 * 1024)
+enum tcerr registry_cert_fingerprint(const char *data, size_t len, uint8_t sha256[32],
+                                     struct diag *d);
 /* Revokes by key id; revoking twice is TC_OK. TC_ENOTFOUND. */
 enum tcerr registry_key_revoke(struct registry *r, const char *key_id, struct diag *d);
 enum tcerr registry_key_list(struct registry *r,

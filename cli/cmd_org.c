@@ -1,0 +1,757 @@
+/*
+ * cmd_org.c — `tocsin org`, `tocsin key` and `tocsin collection`: who may
+ * talk to the hub and what each collection lets them do.
+ *
+ * Each is a group of subcommands over lib/registry (and the store, for
+ * collections). Invariant: results go to stdout in the fixed formats the
+ * tests and the demo rely on (an identity, a key text, a UUID, or an
+ * aligned table with a header line); an API key is printed exactly once,
+ * by `key create`, and wiped from memory afterwards. Any error exits 2
+ * with nothing changed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "registry/registry.h"
+#include "util/timestamp.h"
+
+#define ORG_LIST_GROUPS_MAX (REG_GROUPS_MAX * (REG_GROUP_NAME_MAX + 1))
+
+const char cmd_org_usage[] =
+	"usage: tocsin org add NAME --sector SECTOR --country CC [--groups G1,G2] [--data DIR]\n"
+	"       tocsin org list [--data DIR]\n"
+	"       tocsin org groups NAME G1,G2 [--data DIR]\n"
+	"\n"
+	"Manages the organisations of the hub. 'add' prints the organisation's STIX\n"
+	"identity id (identity--...), by which objects name recipients. 'groups'\n"
+	"replaces the sharing groups ('' for none). Names are unique in any case.\n"
+	"\n"
+	"Sectors: telecom, finance, internet, government, law-enforcement, cert,\n"
+	"critical-infrastructure, other. Groups: letters, digits, '.', '_', '-'.\n"
+	"\n"
+	"Options:\n"
+	"  -s, --sector SECTOR   the organisation's sector\n"
+	"  -c, --country CC      ISO 3166-1 alpha-2 country code\n"
+	"  -g, --groups G1,G2    sharing groups (TLP:AMBER reaches their members)\n"
+	"  -d, --data DIR        data directory (default: $TOCSIN_DATA, else ./var)\n"
+	"  -h, --help            show this help\n";
+
+const char cmd_key_usage[] =
+	"usage: tocsin key create ORG --role ROLE [--name N] [--cert PEM_FILE] [--data DIR]\n"
+	"       tocsin key list [--data DIR]\n"
+	"       tocsin key revoke KEYID [--data DIR]\n"
+	"\n"
+	"Manages the principals that talk to the hub. 'create' prints the API key\n"
+	"(tcs_<keyid>_<secret>) once: only its hash is stored. With --cert it maps a\n"
+	"TLS client certificate (PEM or DER) instead and prints the key id. 'list'\n"
+	"never shows secrets. 'revoke' takes effect when tocsind reloads (SIGHUP).\n"
+	"\n"
+	"Roles: reader, contributor, coordinator, admin, agent, peer.\n"
+	"\n"
+	"Options:\n"
+	"  -r, --role ROLE       what the principal may do\n"
+	"  -n, --name N          a free-text label (who holds the key)\n"
+	"      --cert PEM_FILE   authenticate by this client certificate\n"
+	"  -d, --data DIR        data directory (default: $TOCSIN_DATA, else ./var)\n"
+	"  -h, --help            show this help\n";
+
+const char cmd_collection_usage[] =
+	"usage: tocsin collection add ALIAS --read SPEC --write SPEC [--title T]\n"
+	"                          [--description D] [--id UUID] [--data DIR]\n"
+	"       tocsin collection list [--data DIR]\n"
+	"       tocsin collection rights ALIAS --read SPEC --write SPEC [--data DIR]\n"
+	"\n"
+	"Manages TAXII collections and who may read and write them. 'add' prints the\n"
+	"new collection's id. A SPEC is a comma-separated list of terms, any of which\n"
+	"admits: all, none, org:NAME, sector:SECTOR, role:ROLE, group:GROUP, or a bare\n"
+	"sector, role or organisation name. A collection without rights admits\n"
+	"nobody. Changes take effect when tocsind reloads (SIGHUP).\n"
+	"\n"
+	"Options:\n"
+	"  -r, --read SPEC        who may read\n"
+	"  -w, --write SPEC       who may write\n"
+	"  -t, --title T          title (default: the alias)\n"
+	"  -D, --description D    description\n"
+	"      --id UUID          the collection id (default: a new random one)\n"
+	"  -d, --data DIR         data directory (default: $TOCSIN_DATA, else ./var)\n"
+	"  -h, --help             show this help\n";
+
+/* Prints d's message, else rc's description, as an error; returns 2. */
+static int
+org_fail(enum tcerr rc, const struct diag *d, const char *what)
+{
+	if (d && d->msg[0])
+		cli_err("%s", d->msg);
+	else
+		cli_err("%s: %s", what, tcerr_str(rc));
+	return CLI_EXIT_USAGE;
+}
+
+/* The data directory's store file; false (reported) if dir is no data directory. */
+static bool
+org_data_dir(const char *dir, char db[PATH_MAX])
+{
+	struct stat st;
+	int n = snprintf(db, PATH_MAX, "%s/tocsin.db", dir);
+	if (n < 0 || n >= PATH_MAX) {
+		cli_err("%s: path too long", dir);
+		return false;
+	}
+	if (stat(db, &st) != 0) {
+		cli_err("%s is not a tocsin data directory (run 'tocsin init')", dir);
+		return false;
+	}
+	return true;
+}
+
+static int
+org_open(const char *dir, struct registry **r)
+{
+	char db[PATH_MAX];
+	struct diag d;
+	dir = hub_default_dir(dir);
+	if (!org_data_dir(dir, db))
+		return CLI_EXIT_USAGE;
+	diag_clear(&d);
+	enum tcerr rc = registry_open(dir, r, &d);
+	return rc ? org_fail(rc, &d, dir) : CLI_EXIT_OK;
+}
+
+static int
+org_open_store(const char *dir, struct store **s)
+{
+	char db[PATH_MAX], spec[PATH_MAX + 8];
+	struct diag d;
+	dir = hub_default_dir(dir);
+	if (!org_data_dir(dir, db))
+		return CLI_EXIT_USAGE;
+	snprintf(spec, sizeof spec, "sqlite:%s", db);
+	diag_clear(&d);
+	enum tcerr rc = store_open(spec, s, &d);
+	return rc ? org_fail(rc, &d, db) : CLI_EXIT_OK;
+}
+
+/*
+ * Tables: rows of strings printed in aligned columns under a header, two
+ * spaces apart, padded by characters (not bytes) so UTF-8 names line up.
+ */
+#define TABLE_COLS_MAX 8
+
+struct table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols, row-major; row 0 is the header */
+};
+
+static size_t
+table_width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/* Adds a row of ncols strings (copied); false on out of memory. */
+static bool
+table_row(struct table *t, const char *const *cols)
+{
+	if (t->nrows == t->cap) {
+		size_t nc = t->cap ? 2 * t->cap : 16;
+		void *p = realloc(t->cells, nc * t->ncols * sizeof *t->cells);
+		if (!p)
+			return false;
+		t->cells = p;
+		t->cap = nc;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *c = strdup(cols[i] ? cols[i] : "");
+		if (!c) {
+			for (size_t j = 0; j < i; j++)
+				free(t->cells[t->nrows * t->ncols + j]);
+			return false;
+		}
+		t->cells[t->nrows * t->ncols + i] = c;
+	}
+	t->nrows++;
+	return true;
+}
+
+static void
+table_print(const struct table *t)
+{
+	size_t w[TABLE_COLS_MAX] = { 0 };
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t x = table_width(t->cells[r * t->ncols + c]);
+			if (x > w[c])
+				w[c] = x;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			fputs(s, stdout);
+			if (c + 1 < t->ncols)
+				for (size_t k = table_width(s); k < w[c] + 2; k++)
+					fputc(' ', stdout);
+		}
+		fputc('\n', stdout);
+	}
+}
+
+static void
+table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* Splits "a,b,c" (in place) into at most max parts; "" gives none. */
+static size_t
+org_split(char *s, const char **out, size_t max, bool *too_many)
+{
+	size_t n = 0;
+	*too_many = false;
+	if (!*s)
+		return 0;
+	for (char *p = s;;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		if (n == max) {
+			*too_many = true;
+			return n;
+		}
+		out[n++] = p;
+		if (!comma)
+			return n;
+		p = comma + 1;
+	}
+}
+
+/* ---------- org ---------- */
+
+static const struct option org_longopts[] = {
+	{ "sector", required_argument, NULL, 's' },
+	{ "country", required_argument, NULL, 'c' },
+	{ "groups", required_argument, NULL, 'g' },
+	{ "data", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+org_groups_arg(const struct cli_cmd *cmd, char *arg, const char **groups, size_t *n)
+{
+	bool too_many;
+	*n = org_split(arg, groups, REG_GROUPS_MAX + 1, &too_many);
+	if (too_many || *n > REG_GROUPS_MAX) {
+		cli_err("--groups: more than %d groups", REG_GROUPS_MAX);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+struct org_list_ctx {
+	struct table t;
+	bool oom;
+};
+
+static enum tcerr
+org_list_row(void *ctx, const struct reg_org *o)
+{
+	struct org_list_ctx *c = ctx;
+	char groups[ORG_LIST_GROUPS_MAX + 1] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < o->ngroups; i++) {
+		int n = snprintf(groups + used, sizeof groups - used, "%s%s", i ? "," : "",
+		                 o->groups[i]);
+		if (n < 0 || (size_t)n >= sizeof groups - used)
+			break;
+		used += (size_t)n;
+	}
+	const char *row[] = { o->name, reg_sector_name(o->sector), o->country,
+		              o->ngroups ? groups : "-", o->identity };
+	if (!table_row(&c->t, row)) {
+		c->oom = true;
+		return TC_ENOMEM;
+	}
+	return TC_OK;
+}
+
+int
+cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *dir = NULL, *sector_arg = NULL, *country = NULL;
+	char *groups_arg = NULL;
+	struct registry *r = NULL;
+	struct diag d;
+	enum tcerr rc;
+	int c, ret;
+
+	if (argc < 2)
+		return cli_usage_error(cmd, "missing subcommand (add, list or groups)");
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		cli_print_usage(cmd, stdout);
+		return CLI_EXIT_OK;
+	}
+	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
+	     grp = strcmp(sub, "groups") == 0;
+	if (!add && !list && !grp)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or groups)", sub);
+	argc--;
+	argv++;
+	while ((c = cli_getopt(cmd, argc, argv, ":s:c:g:d:h", org_longopts)) != -1) {
+		switch (c) {
+		case 's':
+			sector_arg = optarg;
+			break;
+		case 'c':
+			country = optarg;
+			break;
+		case 'g':
+			groups_arg = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			cli_print_usage(cmd, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	if (!add && (sector_arg || country || groups_arg))
+		return cli_usage_error(cmd, "--sector, --country and --groups belong to 'org add'");
+
+	if (list) {
+		if (npos > 0)
+			return cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
+		if ((ret = org_open(dir, &r)))
+			return ret;
+		struct org_list_ctx lc = { .t = { .ncols = 5 } };
+		const char *head[] = { "NAME", "SECTOR", "COUNTRY", "GROUPS", "IDENTITY" };
+		if (!table_row(&lc.t, head))
+			rc = TC_ENOMEM;
+		else
+			rc = registry_org_list(r, org_list_row, &lc);
+		if (rc)
+			ret = org_fail(rc, NULL, "org list");
+		else
+			table_print(&lc.t);
+		table_free(&lc.t);
+		registry_close(r);
+		return ret ? ret : cli_finish_stdout(CLI_EXIT_OK);
+	}
+
+	if (grp) {
+		const char *groups[REG_GROUPS_MAX + 1];
+		size_t n;
+		if (npos != 2)
+			return cli_usage_error(cmd, "'org groups' takes NAME and G1,G2 ('' for none)");
+		if ((ret = org_groups_arg(cmd, pos[1], groups, &n)))
+			return ret;
+		if ((ret = org_open(dir, &r)))
+			return ret;
+		diag_clear(&d);
+		rc = registry_org_set_groups(r, pos[0], groups, n, &d);
+		registry_close(r);
+		return rc ? org_fail(rc, &d, pos[0]) : CLI_EXIT_OK;
+	}
+
+	/* add */
+	const char *groups[REG_GROUPS_MAX + 1];
+	size_t ngroups = 0;
+	enum reg_sector sector;
+	if (npos != 1)
+		return cli_usage_error(cmd, npos ? "'org add' takes one NAME (quote names with spaces)"
+		                                 : "'org add' needs a NAME");
+	if (!sector_arg)
+		return cli_usage_error(cmd, "'org add' needs --sector");
+	if (!country)
+		return cli_usage_error(cmd, "'org add' needs --country");
+	diag_clear(&d);
+	if (reg_sector_parse(sector_arg, &sector, &d))
+		return cli_usage_error(cmd, "%s", d.msg);
+	if (groups_arg && (ret = org_groups_arg(cmd, groups_arg, groups, &ngroups)))
+		return ret;
+	if ((ret = org_open(dir, &r)))
+		return ret;
+	struct reg_org o;
+	rc = registry_org_add(r, pos[0], sector, country, groups, ngroups, &o, &d);
+	registry_close(r);
+	if (rc)
+		return org_fail(rc, &d, pos[0]);
+	printf("%s\n", o.identity);
+	return cli_finish_stdout(CLI_EXIT_OK);
+}
+
+/* ---------- key ---------- */
+
+#define OPT_CERT 0x100
+
+static const struct option key_longopts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "data", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Reads a certificate file and fingerprints it; false (reported) on error. */
+static bool
+key_cert_file(const char *path, uint8_t fp[32])
+{
+	static char data[REG_CERT_MAX + 1];
+	struct diag d;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		cli_err("%s: %s", path, strerror(errno));
+		return false;
+	}
+	size_t n = fread(data, 1, sizeof data, f);
+	bool err = ferror(f);
+	fclose(f);
+	if (err) {
+		cli_err("%s: read error", path);
+		return false;
+	}
+	diag_clear(&d);
+	if (registry_cert_fingerprint(data, n, fp, &d)) {
+		cli_err("%s: %s", path, d.msg);
+		return false;
+	}
+	return true;
+}
+
+struct key_list_ctx {
+	struct registry *r;
+	struct table t;
+};
+
+static enum tcerr
+key_list_row(void *ctx, const struct reg_principal *p)
+{
+	struct key_list_ctx *c = ctx;
+	char created[TS_TEXT_MAX], revoked[TS_TEXT_MAX] = "-", org[REG_ORG_NAME_MAX + 1];
+	char num[32];
+	struct reg_org o;
+	ts_format(p->created_us, 0, created);
+	if (p->revoked_us)
+		ts_format(p->revoked_us, 0, revoked);
+	snprintf(num, sizeof num, "#%lld", (long long)p->org);
+	if (registry_org_find(c->r, num, &o) == TC_OK)
+		snprintf(org, sizeof org, "%s", o.name);
+	else
+		snprintf(org, sizeof org, "%s", num);
+	const char *row[] = { p->key_id, org,     reg_role_name(p->role),
+		              p->cred == REG_CRED_CERT ? "cert" : "key",
+		              p->name[0] ? p->name : "-", created, revoked };
+	return table_row(&c->t, row) ? TC_OK : TC_ENOMEM;
+}
+
+int
+cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *dir = NULL, *role_arg = NULL, *name = NULL, *cert = NULL;
+	struct registry *r = NULL;
+	struct diag d;
+	enum tcerr rc;
+	int c, ret;
+
+	if (argc < 2)
+		return cli_usage_error(cmd, "missing subcommand (create, list or revoke)");
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		cli_print_usage(cmd, stdout);
+		return CLI_EXIT_OK;
+	}
+	bool create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
+	     revoke = strcmp(sub, "revoke") == 0;
+	if (!create && !list && !revoke)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (create, list or revoke)", sub);
+	argc--;
+	argv++;
+	while ((c = cli_getopt(cmd, argc, argv, ":r:n:d:h", key_longopts)) != -1) {
+		switch (c) {
+		case 'r':
+			role_arg = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case OPT_CERT:
+			cert = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			cli_print_usage(cmd, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	if (!create && (role_arg || name || cert))
+		return cli_usage_error(cmd, "--role, --name and --cert belong to 'key create'");
+
+	if (list) {
+		if (npos > 0)
+			return cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
+		if ((ret = org_open(dir, &r)))
+			return ret;
+		struct key_list_ctx lc = { .r = r, .t = { .ncols = 7 } };
+		const char *head[] = { "KEY ID", "ORG", "ROLE", "CRED", "NAME", "CREATED",
+			               "REVOKED" };
+		rc = table_row(&lc.t, head) ? registry_key_list(r, key_list_row, &lc) : TC_ENOMEM;
+		if (rc)
+			ret = org_fail(rc, NULL, "key list");
+		else
+			table_print(&lc.t);
+		table_free(&lc.t);
+		registry_close(r);
+		return ret ? ret : cli_finish_stdout(CLI_EXIT_OK);
+	}
+
+	if (revoke) {
+		if (npos != 1)
+			return cli_usage_error(cmd, "'key revoke' takes one KEYID");
+		if ((ret = org_open(dir, &r)))
+			return ret;
+		diag_clear(&d);
+		rc = registry_key_revoke(r, pos[0], &d);
+		registry_close(r);
+		if (rc)
+			return org_fail(rc, &d, pos[0]);
+		printf("revoked %s\n", pos[0]);
+		return cli_finish_stdout(CLI_EXIT_OK);
+	}
+
+	/* create */
+	enum reg_role role;
+	uint8_t fp[32];
+	if (npos != 1)
+		return cli_usage_error(cmd, npos ? "'key create' takes one ORG"
+		                                 : "'key create' needs an ORG");
+	if (!role_arg)
+		return cli_usage_error(cmd, "'key create' needs --role");
+	diag_clear(&d);
+	if (reg_role_parse(role_arg, &role, &d))
+		return cli_usage_error(cmd, "%s", d.msg);
+	if (cert && !key_cert_file(cert, fp))
+		return CLI_EXIT_USAGE;
+	if ((ret = org_open(dir, &r)))
+		return ret;
+	char text[REG_KEY_TEXT_MAX + 1];
+	struct reg_principal p;
+	rc = registry_key_create(r, pos[0], role, name, cert ? fp : NULL, text, &p, &d);
+	registry_close(r);
+	if (rc) {
+		explicit_bzero(text, sizeof text);
+		return org_fail(rc, &d, pos[0]);
+	}
+	if (cert) {
+		printf("%s\n", p.key_id);
+		fprintf(stderr, "tocsin: certificate mapped to key %s (%s, %s)\n", p.key_id, pos[0],
+		        reg_role_name(role));
+	} else {
+		printf("%s\n", text);
+		explicit_bzero(text, sizeof text);
+		fprintf(stderr,
+		        "tocsin: key %s (%s, %s) is shown once: store it now; only its hash is "
+		        "kept\n",
+		        p.key_id, pos[0], reg_role_name(role));
+	}
+	return cli_finish_stdout(CLI_EXIT_OK);
+}
+
+/* ---------- collection ---------- */
+
+#define OPT_ID 0x101
+
+static const struct option coll_longopts[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "title", required_argument, NULL, 't' },
+	{ "description", required_argument, NULL, 'D' },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "data", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Checks both SPECs; false (reported) if either is wrong. */
+static bool
+coll_check_specs(struct registry *r, const char *read, const char *write)
+{
+	struct diag d;
+	diag_clear(&d);
+	if (registry_spec_check(r, read, &d)) {
+		cli_err("--read: %s", d.msg);
+		return false;
+	}
+	diag_clear(&d);
+	if (registry_spec_check(r, write, &d)) {
+		cli_err("--write: %s", d.msg);
+		return false;
+	}
+	return true;
+}
+
+struct coll_list_ctx {
+	struct registry *r;
+	struct table t;
+};
+
+static enum tcerr
+coll_list_row(void *ctx, const struct store_collection *sc)
+{
+	struct coll_list_ctx *c = ctx;
+	struct buf rd, wr;
+	buf_init(&rd, REG_SPEC_MAX);
+	buf_init(&wr, REG_SPEC_MAX);
+	enum tcerr rc = registry_rights_get(c->r, sc->uuid, &rd, &wr);
+	if (rc == TC_OK || rc == TC_ENOTFOUND) {
+		const char *row[] = { sc->uuid, sc->alias, sc->title, rc ? "none" : rd.p,
+			              rc ? "none" : wr.p };
+		rc = table_row(&c->t, row) ? TC_OK : TC_ENOMEM;
+	}
+	buf_reset(&rd);
+	buf_reset(&wr);
+	return rc;
+}
+
+int
+cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *dir = NULL, *read = NULL, *write = NULL, *title = NULL, *desc = NULL,
+		   *id = NULL;
+	struct registry *r = NULL;
+	struct store *s = NULL;
+	struct diag d;
+	enum tcerr rc = TC_OK;
+	int c, ret;
+
+	if (argc < 2)
+		return cli_usage_error(cmd, "missing subcommand (add, list or rights)");
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		cli_print_usage(cmd, stdout);
+		return CLI_EXIT_OK;
+	}
+	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
+	     rights = strcmp(sub, "rights") == 0;
+	if (!add && !list && !rights)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or rights)", sub);
+	argc--;
+	argv++;
+	while ((c = cli_getopt(cmd, argc, argv, ":r:w:t:D:d:h", coll_longopts)) != -1) {
+		switch (c) {
+		case 'r':
+			read = optarg;
+			break;
+		case 'w':
+			write = optarg;
+			break;
+		case 't':
+			title = optarg;
+			break;
+		case 'D':
+			desc = optarg;
+			break;
+		case OPT_ID:
+			id = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			cli_print_usage(cmd, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	if (!add && (title || desc || id))
+		return cli_usage_error(cmd,
+		                       "--title, --description and --id belong to 'collection add'");
+	if (list && (read || write))
+		return cli_usage_error(cmd, "--read and --write belong to 'add' and 'rights'");
+	if (list) {
+		if (npos > 0)
+			return cli_usage_error(cmd, "unexpected argument '%s'", pos[0]);
+	} else {
+		if (npos != 1)
+			return cli_usage_error(cmd, npos ? "'collection %s' takes one ALIAS"
+			                                 : "'collection %s' needs an ALIAS",
+			                       sub);
+		if (!read || !write)
+			return cli_usage_error(cmd, "'collection %s' needs --read and --write", sub);
+	}
+	if ((ret = org_open(dir, &r)))
+		return ret;
+	if ((ret = org_open_store(dir, &s)))
+		goto out;
+
+	if (list) {
+		struct coll_list_ctx lc = { .r = r, .t = { .ncols = 5 } };
+		const char *head[] = { "ID", "ALIAS", "TITLE", "READ", "WRITE" };
+		rc = table_row(&lc.t, head) ? store_collection_list(s, coll_list_row, &lc)
+		                            : TC_ENOMEM;
+		if (rc)
+			ret = org_fail(rc, NULL, "collection list");
+		else
+			table_print(&lc.t);
+		table_free(&lc.t);
+		if (!ret)
+			ret = cli_finish_stdout(CLI_EXIT_OK);
+		goto out;
+	}
+
+	if (!coll_check_specs(r, read, write)) {
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	struct store_collection sc;
+	diag_clear(&d);
+	if (rights) {
+		rc = store_collection_find(s, pos[0], &sc);
+		if (rc == TC_ENOTFOUND) {
+			cli_err("no collection '%s' (see 'tocsin collection list')", pos[0]);
+			ret = CLI_EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		rc = store_collection_add(s, pos[0], id, title ? title : pos[0], desc ? desc : "",
+		                          &sc, &d);
+	}
+	if (!rc)
+		rc = registry_rights_set(r, sc.uuid, read, write, &d);
+	if (rc) {
+		ret = org_fail(rc, &d, pos[0]);
+		goto out;
+	}
+	if (add)
+		printf("%s\n", sc.uuid);
+	ret = cli_finish_stdout(CLI_EXIT_OK);
+out:
+	if (s)
+		store_close(s);
+	registry_close(r);
+	return ret;
+}
