@@ -10,7 +10,7 @@
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
-#   BENCH_HTTP_TIMEOUT [330]       the same for the TAXII-over-HTTP benchmarks,
+#   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
 #                                  are in bench/http/bench_taxii.py
@@ -73,7 +73,7 @@ run() {
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
     if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then
-        limit=${BENCH_HTTP_TIMEOUT:-330} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
+        limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"
