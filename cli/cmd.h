@@ -25,13 +25,13 @@ int cmd_export(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_stats_usage[];
 int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv);
 
-extern const char cmd_audit_usage[];
-int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_org_usage[];
 int cmd_org(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_key_usage[];
 int cmd_key(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_collection_usage[];
 int cmd_collection(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_audit_usage[];
+int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -294,19 +294,6 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 	enum tcerr rc;
 	int c, ret;
 
-	if (argc < 2)
-		return cli_usage_error(cmd, "missing subcommand (add, list or groups)");
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		cli_print_usage(cmd, stdout);
-		return CLI_EXIT_OK;
-	}
-	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
-	     grp = strcmp(sub, "groups") == 0;
-	if (!add && !list && !grp)
-		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or groups)", sub);
-	argc--;
-	argv++;
 	while ((c = cli_getopt(cmd, argc, argv, ":s:c:g:d:h", org_longopts)) != -1) {
 		switch (c) {
 		case 's':
@@ -328,8 +315,17 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* options may come before or after the subcommand (getopt permutes) */
 	int npos = argc - optind;
 	char **pos = argv + optind;
+	if (npos == 0)
+		return cli_usage_error(cmd, "missing subcommand (add, list or groups)");
+	const char *sub = *pos++;
+	npos--;
+	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
+	     grp = strcmp(sub, "groups") == 0;
+	if (!add && !list && !grp)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or groups)", sub);
 	if (!add && (sector_arg || country || groups_arg))
 		return cli_usage_error(cmd, "--sector, --country and --groups belong to 'org add'");
 
@@ -469,19 +465,6 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 	enum tcerr rc;
 	int c, ret;
 
-	if (argc < 2)
-		return cli_usage_error(cmd, "missing subcommand (create, list or revoke)");
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		cli_print_usage(cmd, stdout);
-		return CLI_EXIT_OK;
-	}
-	bool create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
-	     revoke = strcmp(sub, "revoke") == 0;
-	if (!create && !list && !revoke)
-		return cli_usage_error(cmd, "unknown subcommand '%s' (create, list or revoke)", sub);
-	argc--;
-	argv++;
 	while ((c = cli_getopt(cmd, argc, argv, ":r:n:d:h", key_longopts)) != -1) {
 		switch (c) {
 		case 'r':
@@ -503,8 +486,17 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* options may come before or after the subcommand (getopt permutes) */
 	int npos = argc - optind;
 	char **pos = argv + optind;
+	if (npos == 0)
+		return cli_usage_error(cmd, "missing subcommand (create, list or revoke)");
+	const char *sub = *pos++;
+	npos--;
+	bool create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
+	     revoke = strcmp(sub, "revoke") == 0;
+	if (!create && !list && !revoke)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (create, list or revoke)", sub);
 	if (!create && (role_arg || name || cert))
 		return cli_usage_error(cmd, "--role, --name and --cert belong to 'key create'");
 
@@ -645,19 +637,6 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 	enum tcerr rc = TC_OK;
 	int c, ret;
 
-	if (argc < 2)
-		return cli_usage_error(cmd, "missing subcommand (add, list or rights)");
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		cli_print_usage(cmd, stdout);
-		return CLI_EXIT_OK;
-	}
-	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
-	     rights = strcmp(sub, "rights") == 0;
-	if (!add && !list && !rights)
-		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or rights)", sub);
-	argc--;
-	argv++;
 	while ((c = cli_getopt(cmd, argc, argv, ":r:w:t:D:d:h", coll_longopts)) != -1) {
 		switch (c) {
 		case 'r':
@@ -685,8 +664,17 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* options may come before or after the subcommand (getopt permutes) */
 	int npos = argc - optind;
 	char **pos = argv + optind;
+	if (npos == 0)
+		return cli_usage_error(cmd, "missing subcommand (add, list or rights)");
+	const char *sub = *pos++;
+	npos--;
+	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
+	     rights = strcmp(sub, "rights") == 0;
+	if (!add && !list && !rights)
+		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or rights)", sub);
 	if (!add && (title || desc || id))
 		return cli_usage_error(cmd,
 		                       "--title, --description and --id belong to 'collection add'");

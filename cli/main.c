@@ -25,12 +25,12 @@ const struct cli_cmd cli_commands[] = {
 	{ "export", "write the indicators as STIX, CSV or a plain list", cmd_export_usage,
 	  cmd_export },
 	{ "stats", "show what the data directory holds", cmd_stats_usage, cmd_stats },
-	{ "audit", "verify the audit log's hash chain", cmd_audit_usage, cmd_audit },
 	{ "org", "add and list organisations and their sharing groups", cmd_org_usage, cmd_org },
 	{ "key", "create, list and revoke API keys and client certificates", cmd_key_usage,
 	  cmd_key },
 	{ "collection", "add and list collections and set who may read and write",
 	  cmd_collection_usage, cmd_collection },
+	{ "audit", "verify the audit log's hash chain", cmd_audit_usage, cmd_audit },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

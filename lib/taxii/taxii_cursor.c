@@ -96,9 +96,8 @@ cursor_mac(const struct taxii__rq *r, enum taxii__endpoint ep, const struct taxi
 }
 
 void
-taxii__cursor_make(const struct taxii__rq *r, enum taxii__endpoint ep,
-                   const struct taxii_query *q, struct taxii__pos pos,
-                   char out[TAXII__CURSOR_TEXT + 1])
+taxii__cursor_make(const struct taxii__rq *r, enum taxii__endpoint ep, const struct taxii_query *q,
+                   struct taxii__pos pos, char out[TAXII__CURSOR_TEXT + 1])
 {
 	uint8_t raw[TAXII__CURSOR_BYTES];
 	uint8_t mac[SHA256_DIGEST_SIZE];
@@ -117,8 +116,8 @@ taxii__cursor_make(const struct taxii__rq *r, enum taxii__endpoint ep,
 }
 
 enum tcerr
-taxii__cursor_check(const struct taxii__rq *r, enum taxii__endpoint ep,
-                    const struct taxii_query *q, const char *text, struct taxii__pos *pos)
+taxii__cursor_check(const struct taxii__rq *r, enum taxii__endpoint ep, const struct taxii_query *q,
+                    const char *text, struct taxii__pos *pos)
 {
 	uint8_t raw[TAXII__CURSOR_BYTES + 3];
 	uint8_t mac[SHA256_DIGEST_SIZE];

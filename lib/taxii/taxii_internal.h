@@ -39,9 +39,9 @@ struct taxii__rq {
 	const struct taxii_request *rq;
 	struct taxii_response *rs;
 	const struct policy_subject *who;
-	const struct reg_collection *col;   /* NULL above the collection level */
-	struct policy_rights rights;        /* on col */
-	char object_id[TAXII_PATH_ID_MAX];  /* "" unless the path names an object */
+	const struct reg_collection *col;  /* NULL above the collection level */
+	struct policy_rights rights;       /* on col */
+	char object_id[TAXII_PATH_ID_MAX]; /* "" unless the path names an object */
 	char request_line[TAXII_AUDIT_REQUEST_MAX];
 };
 

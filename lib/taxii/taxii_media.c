@@ -76,8 +76,9 @@ media_ok(struct slice m, bool with_q)
 		while (eq < p.len && p.p[eq] != '=')
 			eq++;
 		struct slice name = slice_trim(slice_make(p.p, eq));
-		struct slice value = eq < p.len ? slice_trim(slice_make(p.p + eq + 1, p.len - eq - 1))
-		                                : slice_make("", 0);
+		struct slice value = eq < p.len
+		                         ? slice_trim(slice_make(p.p + eq + 1, p.len - eq - 1))
+		                         : slice_make("", 0);
 		value = unquote(value);
 		if (ci_eq(name, "version")) {
 			/* §1.6.8.2: this server speaks 2.1 only */

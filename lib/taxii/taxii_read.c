@@ -31,7 +31,7 @@ struct page {
 	struct buf *b;
 	size_t shown;
 	struct taxii__pos first, last;
-	bool audit;                 /* collect ids of versions policy_audit_read() flags */
+	bool audit; /* collect ids of versions policy_audit_read() flags */
 	struct taxii__idlist ids;
 };
 
@@ -85,8 +85,8 @@ page_row(void *ctx, const struct store_row *row)
 		taxii__idlist_add(&pg->ids, row->id, version);
 	}
 	if (pg->shown == 0)
-		pg->first = (struct taxii__pos){ row->date_added_us, row->seq };
-	pg->last = (struct taxii__pos){ row->date_added_us, row->seq };
+		pg->first = (struct taxii__pos){row->date_added_us, row->seq};
+	pg->last = (struct taxii__pos){row->date_added_us, row->seq};
 	pg->shown++;
 	return STORE_ROW_TAKE;
 }
@@ -110,13 +110,13 @@ visible_row(void *ctx, const struct store_row *row)
 static enum tcerr
 object_visible(struct taxii__rq *r, bool *seen)
 {
-	struct visible v = { r->who, false };
-	const char *ids[1] = { r->object_id };
+	struct visible v = {r->who, false};
+	const char *ids[1] = {r->object_id};
 	struct store_query sq = {
-		.collection = r->col->c.num,
-		.ids = ids,
-		.nids = 1,
-		.versions = STORE_V_ALL,
+	    .collection = r->col->c.num,
+	    .ids = ids,
+	    .nids = 1,
+	    .versions = STORE_V_ALL,
 	};
 	struct diag d;
 	enum tcerr rc = store_query(r->env->store, &sq, visible_row, &v, NULL, &d);
@@ -174,15 +174,15 @@ static enum tcerr
 read_page(struct taxii__rq *r, enum taxii__endpoint ep)
 {
 	struct taxii_query q;
-	struct page pg = { .r = r, .ep = ep, .b = &r->rs->body };
-	struct taxii__pos pos = { 0, 0 };
-	struct store_query sq = { 0 };
-	const char *one_id[1] = { r->object_id };
+	struct page pg = {.r = r, .ep = ep, .b = &r->rs->body};
+	struct taxii__pos pos = {0, 0};
+	struct store_query sq = {0};
+	const char *one_id[1] = {r->object_id};
 	struct diag d;
 	bool more = false;
 	enum tcerr rc = TC_OK;
 	size_t limit;
-	const char *list_key = ep == TAXII__EP_MANIFEST ? "objects"
+	const char *list_key = ep == TAXII__EP_MANIFEST   ? "objects"
 	                       : ep == TAXII__EP_VERSIONS ? "versions"
 	                                                  : "objects";
 

@@ -21,8 +21,8 @@
 #include "taxii_internal.h"
 #include "util/timestamp.h"
 
-#define TAXII_PATH_SEGMENTS_MAX 6   /* root/collections/ID/objects/OID/versions */
-#define TAXII_STATUS_ID_MAX 36      /* a UUID */
+#define TAXII_PATH_SEGMENTS_MAX 6 /* root/collections/ID/objects/OID/versions */
+#define TAXII_STATUS_ID_MAX 36    /* a UUID */
 
 void
 taxii_response_init(struct taxii_response *rs)
@@ -80,8 +80,8 @@ taxii__actor(const struct taxii__rq *r)
 }
 
 enum tcerr
-taxii__audit(const struct taxii__rq *r, const char *action, int http_status,
-             const char *status_id, const char *const *ids, size_t nids, const char *detail)
+taxii__audit(const struct taxii__rq *r, const char *action, int http_status, const char *status_id,
+             const char *const *ids, size_t nids, const char *detail)
 {
 	struct diag d;
 	size_t i = 0;
@@ -90,16 +90,16 @@ taxii__audit(const struct taxii__rq *r, const char *action, int http_status,
 	do {
 		size_t n = nids - i < AUDIT_IDS_MAX ? nids - i : AUDIT_IDS_MAX;
 		struct audit_entry e = {
-			.action = action,
-			.actor = taxii__actor(r),
-			.org = taxii__org_name(r->who),
-			.collection = r->col ? r->col->c.uuid : NULL,
-			.request = r->request_line,
-			.status_id = status_id,
-			.http_status = http_status,
-			.ids = n ? ids + i : NULL,
-			.nids = n,
-			.detail = detail,
+		    .action = action,
+		    .actor = taxii__actor(r),
+		    .org = taxii__org_name(r->who),
+		    .collection = r->col ? r->col->c.uuid : NULL,
+		    .request = r->request_line,
+		    .status_id = status_id,
+		    .http_status = http_status,
+		    .ids = n ? ids + i : NULL,
+		    .nids = n,
+		    .detail = detail,
 		};
 		diag_clear(&d);
 		if ((rc = audit_append(r->env->audit, &e, &d)))
@@ -135,8 +135,7 @@ taxii__idlist_add(struct taxii__idlist *l, const char *id, const char *version)
 
 enum tcerr
 taxii__idlist_audit(const struct taxii__rq *r, const struct taxii__idlist *l, bool skip_empty,
-                    const char *action, int http_status, const char *status_id,
-                    const char *detail)
+                    const char *action, int http_status, const char *status_id, const char *detail)
 {
 	const char **v = NULL;
 	const char *p;
@@ -260,7 +259,10 @@ write_collection(struct buf *b, const struct reg_collection *c, struct policy_ri
 
 	buf_append_char(b, '{');
 	taxii__json_kv(b, false, "id", sc->uuid);
-	taxii__json_kv(b, true, "title", sc->title[0] ? sc->title : sc->alias[0] ? sc->alias : sc->uuid);
+	taxii__json_kv(b, true, "title",
+	               sc->title[0]   ? sc->title
+	               : sc->alias[0] ? sc->alias
+	                              : sc->uuid);
 	if (sc->description[0])
 		taxii__json_kv(b, true, "description", sc->description);
 	if (sc->alias[0])
@@ -442,7 +444,8 @@ dispatch(struct taxii__rq *r, enum route rt, const struct path *p)
 		if (oid.len >= sizeof(r->object_id) || !stix_id_valid(oid, NULL)) {
 			/* not an id: no object can have it; still check rights first */
 			if (!r->rights.can_read) {
-				taxii_error(r->rs, 403, "Not allowed to read this collection", NULL);
+				taxii_error(r->rs, 403, "Not allowed to read this collection",
+				            NULL);
 				return TC_OK;
 			}
 			taxii_error(r->rs, 404, "No such object", NULL);
@@ -472,7 +475,7 @@ enum tcerr
 taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
              const struct taxii_request *rq, struct taxii_response *rs)
 {
-	struct taxii__rq r = { .cfg = cfg, .env = env, .rq = rq, .rs = rs, .who = rq->who };
+	struct taxii__rq r = {.cfg = cfg, .env = env, .rq = rq, .rs = rs, .who = rq->who};
 	struct path p;
 	enum route rt = R_NONE;
 	enum tcerr rc = TC_OK;
@@ -500,7 +503,8 @@ taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
 	}
 	if (!rq->method || !rq->path || !split_path(rq->path, &p) ||
 	    (rt = route_of(&p, cfg->api_root)) == R_NONE) {
-		taxii_error(rs, 404, "Not found", "no TAXII resource at this path (paths end in '/')");
+		taxii_error(rs, 404, "Not found",
+		            "no TAXII resource at this path (paths end in '/')");
 		goto out;
 	}
 	if (!method_ok(rt, rq->method)) {
@@ -510,7 +514,8 @@ taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
 	/* §3.1: requests carry a TAXII media range in Accept */
 	if (!taxii__accept_ok(rq->accept)) {
 		taxii_error(rs, 406, "Not acceptable",
-		            "send Accept: " TAXII_MEDIA_TYPE " (this server speaks TAXII 2.1 only)");
+		            "send Accept: " TAXII_MEDIA_TYPE
+		            " (this server speaks TAXII 2.1 only)");
 		goto out;
 	}
 	rc = dispatch(&r, rt, &p);

@@ -65,10 +65,12 @@ check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
 	if (!list)
 		return true; /* an empty envelope: nothing to do */
 	if (!json_is_array(list)) {
-		taxii_error(r->rs, 422, "Not an envelope", "objects: must be a list of STIX objects");
+		taxii_error(r->rs, 422, "Not an envelope",
+		            "objects: must be a list of STIX objects");
 		return false;
 	}
-	json_array_foreach(list, i, o) {
+	json_array_foreach(list, i, o)
+	{
 		const char *type = json_string_value(json_object_get(o, "type"));
 		const json_t *sv = json_object_get(o, "spec_version");
 		const char *why = NULL;
@@ -84,7 +86,8 @@ check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
 			why = "spec_version: this API root accepts STIX 2.1 objects only";
 		else if (!sv && stix_classify(type) != STIX_CLASS_SCO &&
 		         stix_classify(type) != STIX_CLASS_CUSTOM)
-			why = "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+			why = "no spec_version (a STIX 2.0 object?): this API root accepts STIX "
+			      "2.1 only";
 		if (!why)
 			continue;
 		n = snprintf(msg, sizeof(msg), "objects[%zu]: %s", i, why);
@@ -122,8 +125,8 @@ reject_message(const struct hub_result *res, char tmp[DIAG_MSG_MAX])
 /* Builds the status resource into b. OUT: the audit list of stored ids. */
 static void
 build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t *list,
-             const struct hub_result *res, size_t n, struct taxii__idlist *ids,
-             size_t *nadded, size_t *ndup)
+             const struct hub_result *res, size_t n, struct taxii__idlist *ids, size_t *nadded,
+             size_t *ndup)
 {
 	char ts[TS_TEXT_MAX], vtmp[TS_TEXT_MAX], mtmp[DIAG_MSG_MAX];
 	size_t ok = 0, bad = 0, k;
@@ -150,7 +153,8 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t 
 			const json_t *o = json_array_get(list, i);
 			const char *v = object_version(o, res[i].date_added_us, vtmp);
 			bool dup = res[i].verdict == HUB_DUPLICATE;
-			status_detail(b, k++ > 0, res[i].id, v, dup ? "duplicate: already stored" : NULL);
+			status_detail(b, k++ > 0, res[i].id, v,
+			              dup ? "duplicate: already stored" : NULL);
 			if (dup)
 				(*ndup)++;
 			else
@@ -261,10 +265,10 @@ taxii__post_objects(struct taxii__rq *r)
 			char *p = paths + i * TAXII_PATH_TEXT_MAX;
 			snprintf(p, TAXII_PATH_TEXT_MAX, "objects[%zu]", i); /* fits: n ≤ 100000 */
 			items[i] = (struct hub_item){
-				.obj = json_array_get(list, i),
-				.path = p,
-				.collection = r->col->c.num,
-				.producer = producer,
+			    .obj = json_array_get(list, i),
+			    .path = p,
+			    .collection = r->col->c.num,
+			    .producer = producer,
 			};
 		}
 		diag_clear(&d);
@@ -279,7 +283,8 @@ taxii__post_objects(struct taxii__rq *r)
 			if (wrc == TC_ELIMIT)
 				taxii_error(rs, 413, "Request too large", detail);
 			else
-				taxii_error(rs, code, "Store unavailable", "nothing was stored; retry later");
+				taxii_error(rs, code, "Store unavailable",
+				            "nothing was stored; retry later");
 			goto out;
 		}
 	}
@@ -291,7 +296,8 @@ taxii__post_objects(struct taxii__rq *r)
 	}
 	/* §4.3: keep it for the status endpoint */
 	diag_clear(&d);
-	wrc = registry_status_put(r->env->registry, status_id, now_us, rs->body.p, rs->body.len, &d);
+	wrc =
+	    registry_status_put(r->env->registry, status_id, now_us, rs->body.p, rs->body.len, &d);
 	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
 	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
 	wrc = taxii__idlist_audit(r, &ids, false, "write", 202, status_id, detail);
@@ -363,9 +369,9 @@ taxii__delete_object(struct taxii__rq *r)
 	struct taxii_response *rs = r->rs;
 	struct taxii_query q;
 	struct taxii__idlist ids;
-	struct del x = { .who = r->who, .ids = &ids };
-	const char *one_id[1] = { r->object_id };
-	struct store_delete_out out = { 0 };
+	struct del x = {.who = r->who, .ids = &ids};
+	const char *one_id[1] = {r->object_id};
+	struct store_delete_out out = {0};
 	char detail[DIAG_MSG_MAX + 128];
 	struct diag d;
 	enum tcerr rc = TC_OK, wrc;
@@ -391,14 +397,14 @@ taxii__delete_object(struct taxii__rq *r)
 
 	/* look first, so that a refusal deletes nothing */
 	struct store_query sq = {
-		.collection = r->col->c.num,
-		.ids = one_id,
-		.nids = 1,
-		.versions = q.versions,
-		.version_us = q.version_us,
-		.nversion_us = q.nversion_us,
-		.spec_versions = (const char *const *)q.spec_versions,
-		.nspec_versions = q.nspec_versions,
+	    .collection = r->col->c.num,
+	    .ids = one_id,
+	    .nids = 1,
+	    .versions = q.versions,
+	    .version_us = q.version_us,
+	    .nversion_us = q.nversion_us,
+	    .spec_versions = (const char *const *)q.spec_versions,
+	    .nspec_versions = q.nspec_versions,
 	};
 	/* §5.7: without match[version], every version */
 	if (q.versions == 0 && q.nversion_us == 0)
@@ -422,13 +428,13 @@ taxii__delete_object(struct taxii__rq *r)
 	}
 
 	struct store_delete_q dq = {
-		.collection = r->col->c.num,
-		.id = r->object_id,
-		.versions = q.versions,
-		.version_us = q.version_us,
-		.nversion_us = q.nversion_us,
-		.spec_versions = (const char *const *)q.spec_versions,
-		.nspec_versions = q.nspec_versions,
+	    .collection = r->col->c.num,
+	    .id = r->object_id,
+	    .versions = q.versions,
+	    .version_us = q.version_us,
+	    .nversion_us = q.nversion_us,
+	    .spec_versions = (const char *const *)q.spec_versions,
+	    .nspec_versions = q.nspec_versions,
 	};
 	diag_clear(&d);
 	wrc = r->env->writer->remove(r->env->writer->ctx, &dq, del_may, &x, &out, &d);

@@ -10,6 +10,9 @@ OPTIONS = {
     "match": ["--data", "--json", "--kind", "--stdin"],
     "export": ["--data", "--format", "--kind", "--collection", "--output"],
     "stats": ["--data", "--json"],
+    "org": ["--data", "--sector", "--country", "--groups"],
+    "key": ["--data", "--role", "--name", "--cert"],
+    "collection": ["--data", "--read", "--write", "--title", "--description", "--id"],
 }
 
 

@@ -204,6 +204,160 @@ test_reopen_rebuilds_index(void **state)
 	assert_int_equal(match(f, "+7 (999) 123-45-67", &m), 1);
 }
 
+struct seen {
+	size_t n;
+	int64_t producer[8], collection[8], date_added[8];
+	char id[8][80];
+};
+
+static enum store_row_verdict
+seen_row(void *ctx, const struct store_row *r)
+{
+	struct seen *s = ctx;
+	assert_true(s->n < 8);
+	s->producer[s->n] = r->producer;
+	s->collection[s->n] = r->collection;
+	s->date_added[s->n] = r->date_added_us;
+	snprintf(s->id[s->n], sizeof(s->id[0]), "%s", r->id);
+	s->n++;
+	return STORE_ROW_TAKE;
+}
+
+/* The daemon's group commit: one batch, two collections, three producers. */
+static void
+test_ingest_items_mixed_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c2;
+	struct diag d;
+	struct hub_match m;
+	assert_int_equal(store_collection_add(hub_store(f->hub), "second", NULL, NULL, NULL, &c2, &d),
+	                 TC_OK);
+	const char *pa1 = "[domain-name:value = 'a1.example']";
+	const char *pa2 = "[domain-name:value = 'a2.example']";
+	const char *pb = "[domain-name:value = 'b.example']";
+	const int64_t migrated = 1600000000000000LL;
+	struct hub_item it[6] = {
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0 },
+		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
+		  migrated },
+		/* a new version of 0010 from another organisation */
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0 },
+		/* the same id in the other collection is another object */
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0 },
+		/* the hub versions anything */
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0 },
+		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
+		  0 },
+	};
+	struct hub_result r[6];
+	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
+	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[1].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[1].date_added_us, migrated);
+	assert_int_equal(r[2].verdict, HUB_REJECTED);
+	assert_int_equal(r[2].rc, TC_EPERM);
+	assert_string_equal(r[2].id, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30010");
+	assert_non_null(strstr(r[2].why, "objects[2]: "));
+	assert_non_null(strstr(r[2].why, "only its producer may add versions"));
+	assert_int_equal(r[3].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[4].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[5].verdict, HUB_REJECTED);
+	assert_int_equal(r[5].rc, TC_EINVAL);
+	/* seqs in batch order, the refused ones took none */
+	assert_int_equal(r[1].seq, r[0].seq + 1);
+	assert_int_equal(r[3].seq, r[1].seq + 1);
+	assert_int_equal(r[4].seq, r[3].seq + 1);
+
+	assert_int_equal(match(f, "a1.example", &m), 2);
+	assert_int_equal(match(f, "a2.example", &m), 0);
+	assert_int_equal(match(f, "b.example", &m), 1);
+	assert_string_equal(m.hits[0].collection, "second");
+
+	/* what the store holds: collection, producer and date_added per version */
+	struct seen s = { 0 };
+	struct store_query q = { .versions = STORE_V_ALL };
+	assert_int_equal(store_query(hub_store(f->hub), &q, seen_row, &s, NULL, &d), TC_OK);
+	assert_int_equal(s.n, 4);
+	/* the migrated date sorts first */
+	assert_int_equal(s.date_added[0], migrated);
+	assert_int_equal(s.collection[0], c2.num);
+	assert_int_equal(s.producer[0], 6);
+	assert_int_equal(s.collection[1], f->coll);
+	assert_int_equal(s.producer[1], 5);
+	assert_int_equal(s.collection[2], c2.num);
+	assert_int_equal(s.producer[2], 6);
+	assert_int_equal(s.producer[3], 0);
+	/* the producer's own new version is accepted */
+	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
+		                  f->coll, 5, 0 };
+	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
+	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
+	assert_int_equal(match(f, "a2.example", &m), 1);
+	json_decref(again.obj);
+	/* and a negative date_added is refused on its own */
+	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
+		                   "x", f->coll, 5, -1 };
+	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
+	assert_int_equal(r[0].verdict, HUB_REJECTED);
+	json_decref(again.obj);
+	for (int i = 0; i < 6; i++)
+		json_decref(it[i].obj);
+}
+
+static void
+hub_delete1(struct fixture *f, const char *tail, unsigned versions, size_t want)
+{
+	char id[80];
+	struct diag d;
+	struct store_delete_out out;
+	snprintf(id, sizeof(id), "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3%s", tail);
+	struct store_delete_q q = { .collection = f->coll, .id = id, .versions = versions };
+	assert_int_equal(hub_delete(f->hub, &q, NULL, NULL, &out, &d), TC_OK);
+	assert_int_equal(out.deleted, want);
+}
+
+static void
+test_delete_keeps_index_in_step(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+	struct diag d;
+	const char *p1 = "[domain-name:value = 'first.example']";
+	const char *p2 = "[domain-name:value = 'second.example']";
+	ingest1(f, indicator("0020", "2024-01-01T00:00:00.000Z", p1, NULL), HUB_ACCEPTED);
+	ingest1(f, indicator("0020", "2024-02-01T00:00:00.000Z", p2, NULL), HUB_ACCEPTED);
+	ingest1(f, indicator("0021", "2024-01-01T00:00:00.000Z",
+	                     "[ipv4-addr:value = '192.0.2.10']", NULL),
+	        HUB_ACCEPTED);
+	assert_int_equal(match(f, "first.example", &m), 0);
+	assert_int_equal(match(f, "second.example", &m), 1);
+	assert_int_equal(index_count(hub_index(f->hub)), 2);
+	/* deleting the newest version brings the older one back */
+	hub_delete1(f, "0020", STORE_V_LAST, 1);
+	assert_int_equal(match(f, "second.example", &m), 0);
+	assert_int_equal(match(f, "first.example", &m), 1);
+	assert_string_equal(m.hits[0].indicator_id,
+	                    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30020");
+	/* the index itself, not only the confirmed matches, follows */
+	assert_int_equal(index_count(hub_index(f->hub)), 2);
+	/* deleting the object removes it */
+	hub_delete1(f, "0021", 0, 1);
+	assert_int_equal(match(f, "192.0.2.10", &m), 0);
+	assert_int_equal(index_count(hub_index(f->hub)), 1);
+	hub_delete1(f, "0020", 0, 1);
+	assert_int_equal(match(f, "first.example", &m), 0);
+	assert_int_equal(index_count(hub_index(f->hub)), 0);
+	hub_delete1(f, "0020", 0, 0);
+	/* and a reopened hub agrees */
+	hub_close(f->hub);
+	assert_int_equal(hub_open(f->dir, &f->hub, &d), TC_OK);
+	assert_int_equal(match(f, "first.example", &m), 0);
+	assert_int_equal(match(f, "second.example", &m), 0);
+	assert_int_equal(match(f, "192.0.2.10", &m), 0);
+	assert_int_equal(index_count(hub_index(f->hub)), 0);
+}
+
 static void
 test_open_uninitialised(void **state)
 {
@@ -225,6 +379,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rejections_keep_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_rebuilds_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_uninitialised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

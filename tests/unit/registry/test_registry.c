@@ -490,6 +490,30 @@ test_cert(void **state)
 	                 TC_OK);
 }
 
+static void
+test_cert_fingerprint(void **state)
+{
+	/* a DER "certificate" and its PEM form give the same fingerprint */
+	static const char der[] = "\x30\x03\x02\x01\x05";
+	static const char pem[] = "junk before\n-----BEGIN CERTIFICATE-----\r\nMAMC\n AQU=\n"
+	                          "-----END CERTIFICATE-----\n";
+	uint8_t a[32], b[32], want[32];
+	struct diag d;
+	crypto_hash_sha256(want, (const unsigned char *)der, 5);
+	assert_int_equal(registry_cert_fingerprint(der, 5, a, &d), TC_OK);
+	assert_memory_equal(a, want, 32);
+	assert_int_equal(registry_cert_fingerprint(pem, strlen(pem), b, &d), TC_OK);
+	assert_memory_equal(b, want, 32);
+	assert_int_equal(registry_cert_fingerprint("hello", 5, a, &d), TC_EINVAL);
+	assert_int_equal(registry_cert_fingerprint("", 0, a, &d), TC_EINVAL);
+	static const char nob64[] = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----";
+	assert_int_equal(registry_cert_fingerprint(nob64, strlen(nob64), a, &d), TC_EINVAL);
+	static const char noend[] = "-----BEGIN CERTIFICATE-----\nMAMCAQU=\n";
+	assert_int_equal(registry_cert_fingerprint(noend, strlen(noend), a, &d), TC_EINVAL);
+	assert_int_equal(registry_cert_fingerprint(der, (size_t)REG_CERT_MAX + 1, a, &d),
+	                 TC_ELIMIT);
+}
+
 /* ---------- specs ---------- */
 
 static struct store_collection
@@ -866,6 +890,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_key_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_stored_hashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert, setup, teardown),
+		cmocka_unit_test(test_cert_fingerprint),
 		cmocka_unit_test_setup_teardown(test_spec_terms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_admits, setup, teardown),

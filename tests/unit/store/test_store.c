@@ -111,6 +111,7 @@ struct rows {
 	char id[64][80];
 	bool first[64], last[64];
 	int64_t version_us[64];
+	int64_t date[64];
 	size_t skip_every; /* SKIP rows whose seq is a multiple of this (0: never) */
 	uint64_t stop_at;  /* STOP at this seq (0: never) */
 };
@@ -129,6 +130,7 @@ row_cb(void *ctx, const struct store_row *r)
 	w->first[w->n] = r->is_first;
 	w->last[w->n] = r->is_last;
 	w->version_us[w->n] = r->version_us;
+	w->date[w->n] = r->date_added_us;
 	/* the stored JSON comes back byte for byte */
 	assert_true(r->json.len > 10 && r->json.p[0] == '{');
 	assert_non_null(strstr(r->json.p, r->id) ? r->json.p : NULL);
@@ -974,6 +976,652 @@ test_bad_spec(void **state)
 	assert_null(s);
 }
 
+/* --- cursors --- */
+
+/* TAXII `next` resumes at (date_added, seq): migrated rows share a
+ * date_added, and a page boundary may fall among them. */
+static void
+test_cursor_resumes_across_equal_dates(void **state)
+{
+	struct fixture *f = *state;
+	struct obj o[9];
+	struct store_obj_in in[9];
+	struct store_append_out out[9];
+	struct diag d;
+	for (int i = 0; i < 9; i++) {
+		mk(&o[i], f->coll, "indicator", 100 + i, T0, false, NULL);
+		/* 0-5 share T0, 6-7 share T0 + 1 µs, 8 is assigned */
+		o[i].in.date_added_us = i < 6 ? T0 : i < 8 ? T0 + 1 : 0;
+		in[i] = o[i].in;
+	}
+	/* appended in two batches so that the ties are not in seq order alone */
+	assert_int_equal(store_append(f->s, in + 3, 6, out + 3, NULL, NULL, &d), TC_OK);
+	assert_int_equal(store_append(f->s, in, 3, out, NULL, NULL, &d), TC_OK);
+	/* expected order: date_added, then seq */
+	uint64_t want[9] = { out[3].seq, out[4].seq, out[5].seq, out[0].seq, out[1].seq,
+		             out[2].seq, out[6].seq, out[7].seq, out[8].seq };
+	struct store_query q = { .collection = f->coll, .limit = 2 };
+	uint64_t got[12];
+	size_t ngot = 0, pages = 0;
+	bool more = true;
+	while (more) {
+		struct rows w = { 0 };
+		run_query(f->s, &q, &w, &more);
+		assert_true(w.n <= 2);
+		for (size_t i = 0; i < w.n && ngot < 12; i++)
+			got[ngot++] = w.seq[i];
+		assert_true(w.n > 0);
+		q.after_date_us = w.date[w.n - 1];
+		q.after_date_seq = w.seq[w.n - 1];
+		assert_true(++pages <= 5);
+	}
+	assert_int_equal(ngot, 9);
+	for (size_t i = 0; i < 9; i++)
+		assert_int_equal(got[i], want[i]);
+
+	/* with added_after: the tighter bound wins either way */
+	struct rows w = { 0 };
+	q = (struct store_query){ .collection = f->coll, .added_after_us = T0,
+		                  .after_date_us = T0, .after_date_seq = out[4].seq };
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 3);
+	assert_int_equal(w.seq[0], out[6].seq);
+	memset(&w, 0, sizeof w);
+	q.added_after_us = T0 - 1;
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 7);
+	assert_int_equal(w.seq[0], out[5].seq);
+	memset(&w, 0, sizeof w);
+	q.after_date_us = T0 + 1;
+	q.after_date_seq = out[7].seq;
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], out[8].seq);
+	q.after_date_us = -1;
+	assert_int_equal(store_query(f->s, &q, row_cb, &w, NULL, &d), TC_EINVAL);
+}
+
+/* --- deletion --- */
+
+/* What store_delete told the index, and what it asked about. */
+struct delrec {
+	size_t nun, nre, nmay;
+	char un[8][64], re[8][64];
+	uint32_t un_ref[8], re_ref[8];
+	int64_t re_valid_until[8];
+	int64_t may_version[8];
+	/* verdict per version_us; YES when not listed */
+	int64_t hide_us, refuse_us;
+	struct store *s;
+	uint64_t versions_seen;
+};
+
+static void
+del_unindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
+{
+	struct delrec *r = ctx;
+	assert_int_equal(kind, OBS_DOMAIN);
+	assert_true(r->nun < 8);
+	r->un_ref[r->nun] = ref;
+	snprintf(r->un[r->nun++], sizeof r->un[0], "%.*s", (int)value.len, value.p);
+	if (r->s) {
+		struct store_stats st;
+		assert_int_equal(store_stats(r->s, &st), TC_OK);
+		r->versions_seen = st.versions;
+	}
+}
+
+static enum tcerr
+del_reindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value, int64_t valid_until)
+{
+	struct delrec *r = ctx;
+	assert_int_equal(kind, OBS_DOMAIN);
+	assert_true(r->nre < 8);
+	r->re_ref[r->nre] = ref;
+	r->re_valid_until[r->nre] = valid_until;
+	snprintf(r->re[r->nre++], sizeof r->re[0], "%.*s", (int)value.len, value.p);
+	return TC_OK;
+}
+
+static enum store_delete_verdict
+del_may(void *ctx, const struct store_row *row)
+{
+	struct delrec *r = ctx;
+	assert_true(r->nmay < 8);
+	assert_non_null(strstr(row->json.p, row->id));
+	r->may_version[r->nmay++] = row->version_us;
+	if (row->version_us == r->hide_us)
+		return STORE_DEL_HIDDEN;
+	if (row->version_us == r->refuse_us)
+		return STORE_DEL_REFUSED;
+	return STORE_DEL_YES;
+}
+
+static enum tcerr
+del_run(struct fixture *f, int idnum, unsigned versions, const int64_t *exact, size_t nexact,
+        struct delrec *r, struct store_delete_out *out)
+{
+	char id[80];
+	struct diag d;
+	snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", idnum);
+	struct store_delete_q q = { .collection = f->coll, .id = id, .versions = versions,
+		                    .version_us = exact, .nversion_us = nexact };
+	return store_delete(f->s, &q, del_may, r, del_unindex, del_reindex, r, out, &d);
+}
+
+/* Object 50 in three versions, appended out of order; each version has its
+ * own domains. Returns the seqs of v1, v2, v3 (by modified). */
+static void
+load_three(struct fixture *f, uint64_t seq[3], uint32_t *ref)
+{
+	static struct obj v[3];
+	struct store_append_out o;
+	static const char *dom[3] = { "one.example", "two.example", "three.example" };
+	int order[3] = { 1, 0, 2 };
+	for (int k = 0; k < 3; k++) {
+		int i = order[k];
+		mk(&v[i], f->coll, "indicator", 50, T0 + i * SEC, false, dom[i]);
+		assert_int_equal(add1(f->s, &v[i], &o), TC_OK);
+		assert_int_equal(o.status, STORE_ADDED);
+		seq[i] = o.seq;
+		*ref = o.ref;
+	}
+}
+
+static size_t
+count_versions(struct fixture *f, int idnum, struct rows *w)
+{
+	char id[80];
+	const char *ids[1] = { id };
+	snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", idnum);
+	struct store_query q = { .ids = ids, .nids = 1, .versions = STORE_V_ALL };
+	memset(w, 0, sizeof *w);
+	return run_query(f->s, &q, w, NULL);
+}
+
+static void
+test_delete_all_versions(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq[3];
+	uint32_t ref;
+	struct obj other;
+	struct store_append_out oo;
+	mk(&other, f->coll, "indicator", 51, T0, false, "other.example");
+	load_three(f, seq, &ref);
+	assert_int_equal(add1(f->s, &other, &oo), TC_OK);
+	struct delrec r = { .s = f->s };
+	struct store_delete_out out;
+	assert_int_equal(del_run(f, 50, 0, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 3);
+	assert_int_equal(out.refused, 0);
+	assert_int_equal(out.seq, 7); /* 4 versions, then tombstones 5, 6, 7 */
+	/* asked in version order, though appended out of order */
+	assert_int_equal(r.nmay, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(r.may_version[i], T0 + i * SEC);
+	/* the current version's observables leave the index, after commit */
+	assert_int_equal(r.nun, 2);
+	assert_string_equal(r.un[0], "three.example");
+	assert_int_equal(r.un_ref[0], ref);
+	assert_int_equal(r.versions_seen, 1);
+	assert_int_equal(r.nre, 0);
+
+	struct rows w;
+	assert_int_equal(count_versions(f, 50, &w), 0);
+	struct store_query q = { 0 };
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], oo.seq);
+	assert_int_equal(store_get_ref(f->s, ref, row_cb, &w), TC_ENOTFOUND);
+	size_t n = 0;
+	struct diag d;
+	assert_int_equal(store_scan_indexable(f->s, count_indexable, &n, &d), TC_OK);
+	assert_int_equal(n, 2);
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.log_position, 7);
+	assert_int_equal(st.versions, 1);
+	assert_int_equal(st.objects, 1);
+	assert_int_equal(st.indicators, 1);
+	assert_int_equal(st.observables[OBS_DOMAIN], 2);
+
+	/* deleting again deletes nothing */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(del_run(f, 50, 0, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 0);
+	assert_int_equal(out.seq, 0);
+	assert_int_equal(r.nmay, 0);
+
+	/* the id may come back, from anyone: the same ref, the next seq, a
+	 * date_added after the deletion */
+	struct obj back;
+	struct store_append_out ob;
+	mk(&back, f->coll, "indicator", 50, T0 + SEC, false, "back.example");
+	back.in.producer = 8;
+	assert_int_equal(add1(f->s, &back, &ob), TC_OK);
+	assert_int_equal(ob.status, STORE_ADDED);
+	assert_int_equal(ob.ref, ref);
+	assert_int_equal(ob.seq, 8);
+	assert_true(ob.current && ob.indexable);
+	assert_true(ob.date_added_us > oo.date_added_us);
+	/* now producer 8 owns it */
+	mk(&back, f->coll, "indicator", 50, T0 + 5 * SEC, false, NULL);
+	assert_int_equal(add1(f->s, &back, &ob), TC_OK);
+	assert_int_equal(ob.status, STORE_FOREIGN);
+}
+
+static void
+test_delete_exact_version(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq[3];
+	uint32_t ref;
+	load_three(f, seq, &ref);
+	struct delrec r = { 0 };
+	struct store_delete_out out;
+	int64_t exact[] = { T0 + SEC, T0 + 9 * SEC };
+	assert_int_equal(del_run(f, 50, 0, exact, 2, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(out.seq, 4);
+	assert_int_equal(r.nmay, 1);
+	assert_int_equal(r.nun + r.nre, 0); /* the current version stays */
+	struct rows w;
+	assert_int_equal(count_versions(f, 50, &w), 2);
+	assert_int_equal(w.seq[0], seq[0]);
+	assert_true(w.first[0] && !w.last[0]);
+	assert_int_equal(w.seq[1], seq[2]);
+	assert_true(!w.first[1] && w.last[1]);
+}
+
+static void
+test_delete_last_reindexes_previous(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq[3];
+	uint32_t ref;
+	load_three(f, seq, &ref);
+	struct delrec r = { 0 };
+	struct store_delete_out out;
+	assert_int_equal(del_run(f, 50, STORE_V_LAST, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(r.nun, 2);
+	assert_string_equal(r.un[0], "three.example");
+	assert_int_equal(r.nre, 2);
+	assert_string_equal(r.re[0], "two.example");
+	assert_string_equal(r.re[1], "www.two.example");
+	assert_int_equal(r.re_ref[0], ref);
+	assert_int_equal(r.re_valid_until[0], T0 + SEC + 3600 * SEC);
+	/* the previous version is current: get_ref, last flag, default query */
+	struct rows w = { 0 };
+	assert_int_equal(store_get_ref(f->s, ref, row_cb, &w), TC_OK);
+	assert_int_equal(w.seq[0], seq[1]);
+	assert_true(w.last[0] && !w.first[0]);
+	struct store_query q = { .collection = f->coll };
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], seq[1]);
+	size_t n = 0;
+	struct diag d;
+	assert_int_equal(store_scan_indexable(f->s, count_indexable, &n, &d), TC_OK);
+	assert_int_equal(n, 2);
+	/* and again: the first version is also the last */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(del_run(f, 50, STORE_V_LAST, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(r.nre, 2);
+	assert_string_equal(r.re[0], "one.example");
+	assert_int_equal(count_versions(f, 50, &w), 1);
+	assert_true(w.first[0] && w.last[0]);
+}
+
+static void
+test_delete_first(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq[3];
+	uint32_t ref;
+	load_three(f, seq, &ref);
+	struct delrec r = { 0 };
+	struct store_delete_out out;
+	assert_int_equal(del_run(f, 50, STORE_V_FIRST, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(r.nun + r.nre, 0);
+	struct rows w;
+	assert_int_equal(count_versions(f, 50, &w), 2);
+	assert_int_equal(w.seq[0], seq[1]); /* v2 (appended first) is first now */
+	assert_true(w.first[0] && !w.last[0]);
+	struct store_query q = { .collection = f->coll, .versions = STORE_V_FIRST };
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 1);
+	assert_int_equal(w.seq[0], seq[1]);
+}
+
+static void
+test_delete_verdicts(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq[3];
+	uint32_t ref;
+	load_three(f, seq, &ref);
+	struct delrec r = { .hide_us = T0, .refuse_us = T0 + SEC };
+	struct store_delete_out out;
+	assert_int_equal(del_run(f, 50, 0, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(r.nmay, 3);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(out.refused, 1);
+	/* the newest went; the refused one is current again */
+	assert_int_equal(r.nre, 2);
+	assert_string_equal(r.re[0], "two.example");
+	struct rows w;
+	assert_int_equal(count_versions(f, 50, &w), 2);
+	/* nothing allowed: no tombstone, no seq */
+	r = (struct delrec){ .hide_us = T0, .refuse_us = T0 + SEC };
+	assert_int_equal(del_run(f, 50, 0, NULL, 0, &r, &out), TC_OK);
+	assert_int_equal(out.deleted, 0);
+	assert_int_equal(out.refused, 1);
+	assert_int_equal(out.seq, 0);
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.log_position, 4);
+}
+
+static void
+test_delete_only_version_vanishes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct delrec r = { 0 };
+	struct store_delete_out dout;
+	assert_int_equal(del_run(f, 3, 0, NULL, 0, &r, &dout), TC_OK);
+	assert_int_equal(dout.deleted, 1);
+	assert_int_equal(dout.seq, 9);
+	assert_int_equal(r.nun, 2);
+	assert_string_equal(r.un[0], "c.example");
+	struct rows w;
+	assert_int_equal(count_versions(f, 3, &w), 0);
+	struct store_query q = { .versions = STORE_V_ALL };
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 7);
+	for (size_t i = 0; i < w.n; i++)
+		assert_int_not_equal(w.seq[i], 3);
+	q = (struct store_query){ .versions = STORE_V_FIRST | STORE_V_LAST };
+	memset(&w, 0, sizeof w);
+	assert_int_equal(run_query(f->s, &q, &w, NULL), 6);
+	assert_int_equal(store_get_ref(f->s, out[2].ref, row_cb, &w), TC_ENOTFOUND);
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.objects, 5);
+	assert_int_equal(st.versions, 7);
+	assert_int_equal(st.observables[OBS_DOMAIN], 6);
+	/* other objects are untouched */
+	assert_int_equal(store_get_ref(f->s, out[7].ref, row_cb, &w), TC_OK);
+}
+
+static void
+test_delete_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct store_delete_out dout;
+	struct diag d;
+	struct store_delete_q q = { .collection = f->coll };
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d),
+	                 TC_EINVAL);
+	q.id = "indicator--00000000-0000-4000-8000-000000000001";
+	q.collection = 99;
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d),
+	                 TC_ENOTFOUND);
+	assert_non_null(strstr(d.msg, "99"));
+	/* the object is in another collection */
+	q.collection = f->coll2;
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d), TC_OK);
+	assert_int_equal(dout.deleted, 0);
+	/* spec_version filters */
+	q.collection = f->coll;
+	const char *sv[] = { "2.0" };
+	q.spec_versions = sv;
+	q.nspec_versions = 1;
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d), TC_OK);
+	assert_int_equal(dout.deleted, 0);
+	q.nspec_versions = STORE_QUERY_LIST_MAX + 1;
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d),
+	                 TC_ELIMIT);
+	/* no callbacks at all: everything selected goes */
+	q.spec_versions = NULL;
+	q.nspec_versions = 0;
+	assert_int_equal(store_delete(f->s, &q, NULL, NULL, NULL, NULL, NULL, &dout, &d), TC_OK);
+	assert_int_equal(dout.deleted, 3);
+}
+
+struct tomblist {
+	size_t n;
+	uint64_t seq[8], version_seq[8];
+	int64_t deleted_us[8], collection[8];
+	char id[8][80], version[8][40];
+	size_t stop_after;
+};
+
+static enum tcerr
+tomb_cb(void *ctx, const struct store_tombstone *t)
+{
+	struct tomblist *l = ctx;
+	assert_true(l->n < 8);
+	l->seq[l->n] = t->seq;
+	l->version_seq[l->n] = t->version_seq;
+	l->deleted_us[l->n] = t->deleted_us;
+	l->collection[l->n] = t->collection;
+	snprintf(l->id[l->n], sizeof l->id[0], "%s", t->id);
+	snprintf(l->version[l->n], sizeof l->version[0], "%s", t->version);
+	l->n++;
+	return l->stop_after && l->n == l->stop_after ? TC_EEXIST : TC_OK;
+}
+
+static void
+test_tombstones(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	load_six(f, out);
+	struct delrec r = { 0 };
+	struct store_delete_out d1, d2;
+	struct diag d;
+	int64_t before = ts_now_us();
+	int64_t exact[] = { T0 + SEC };
+	assert_int_equal(del_run(f, 1, 0, exact, 1, &r, &d1), TC_OK);
+	assert_int_equal(del_run(f, 8, 0, NULL, 0, &r, &d2), TC_OK);
+	assert_int_equal(d1.seq, 9);
+	assert_int_equal(d2.seq, 10);
+	struct tomblist l = { 0 };
+	assert_int_equal(store_tombstones(f->s, 0, tomb_cb, &l, &d), TC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.seq[0], 9);
+	assert_int_equal(l.version_seq[0], 5);
+	assert_string_equal(l.id[0], "indicator--00000000-0000-4000-8000-000000000001");
+	char v[40];
+	ts_format(T0 + SEC, 3, v);
+	assert_string_equal(l.version[0], v);
+	assert_int_equal(l.collection[0], f->coll);
+	assert_true(l.deleted_us[0] >= before);
+	assert_int_equal(l.seq[1], 10);
+	assert_int_equal(l.version_seq[1], 8);
+	assert_true(l.deleted_us[1] > out[7].date_added_us);
+	/* after a seq */
+	memset(&l, 0, sizeof l);
+	assert_int_equal(store_tombstones(f->s, 9, tomb_cb, &l, &d), TC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.seq[0], 10);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(store_tombstones(f->s, 10, tomb_cb, &l, &d), TC_OK);
+	assert_int_equal(l.n, 0);
+	/* the callback's error stops the walk */
+	memset(&l, 0, sizeof l);
+	l.stop_after = 1;
+	assert_int_equal(store_tombstones(f->s, 0, tomb_cb, &l, &d), TC_EEXIST);
+	assert_int_equal(l.n, 1);
+	/* the log goes on after the tombstones, dates above the deletion's */
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.log_position, 10);
+	assert_int_equal(st.versions, 6);
+	struct obj n;
+	struct store_append_out on;
+	mk(&n, f->coll, "indicator", 20, T0, false, NULL);
+	assert_int_equal(add1(f->s, &n, &on), TC_OK);
+	assert_int_equal(on.seq, 11);
+	assert_true(on.date_added_us > l.deleted_us[0]);
+	/* a deleted version may be appended again: it is new */
+	mk(&n, f->coll, "indicator", 1, T0 + SEC, false, "a.example");
+	assert_int_equal(add1(f->s, &n, &on), TC_OK);
+	assert_int_equal(on.status, STORE_ADDED);
+	assert_int_equal(on.seq, 12);
+	assert_false(on.current);
+}
+
+static void
+test_foreign_producer(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, v3, v4, dup;
+	struct store_append_out o;
+	mk(&v1, f->coll, "indicator", 1, T0, false, "a.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	uint32_t ref = o.ref;
+	/* another producer: refused, nothing stored, no seq taken */
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, false, "b.example");
+	v2.in.producer = 8;
+	struct unidx u = { 0 };
+	struct diag d;
+	assert_int_equal(store_append(f->s, &v2.in, 1, &o, unindex_cb, &u, &d), TC_OK);
+	assert_int_equal(o.status, STORE_FOREIGN);
+	assert_int_equal(o.ref, ref);
+	assert_false(o.current || o.indexable);
+	assert_int_equal(u.n, 0);
+	struct rows w;
+	assert_int_equal(count_versions(f, 1, &w), 1);
+	/* the same producer versions it */
+	mk(&v3, f->coll, "indicator", 1, T0 + SEC, false, "c.example");
+	assert_int_equal(add1(f->s, &v3, &o), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	assert_int_equal(o.seq, 2);
+	/* a duplicate stays a duplicate, whoever sends it */
+	dup = v1;
+	dup.in.meta = &dup.meta;
+	dup.in.producer = 8;
+	assert_int_equal(add1(f->s, &dup, &o), TC_OK);
+	assert_int_equal(o.status, STORE_DUPLICATE);
+	assert_int_equal(o.seq, 1);
+	/* the same object id in another collection is another object */
+	mk(&v4, f->coll2, "indicator", 1, T0, false, NULL);
+	v4.in.producer = 8;
+	assert_int_equal(add1(f->s, &v4, &o), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	/* within one batch: 9 creates, 7 may not version it, the hub (0) may */
+	struct obj b[3];
+	struct store_obj_in in[3];
+	struct store_append_out out[3];
+	mk(&b[0], f->coll, "indicator", 2, T0, false, NULL);
+	b[0].in.producer = 9;
+	mk(&b[1], f->coll, "indicator", 2, T0 + SEC, false, NULL);
+	mk(&b[2], f->coll, "indicator", 2, T0 + 2 * SEC, false, NULL);
+	b[2].in.producer = 0;
+	for (int i = 0; i < 3; i++)
+		in[i] = b[i].in;
+	assert_int_equal(store_append(f->s, in, 3, out, NULL, NULL, &d), TC_OK);
+	assert_int_equal(out[0].status, STORE_ADDED);
+	assert_int_equal(out[1].status, STORE_FOREIGN);
+	assert_int_equal(out[2].status, STORE_ADDED);
+	assert_int_equal(out[2].seq, out[0].seq + 1);
+	assert_true(out[2].current);
+	/* the hub may version anything, also the first producer's */
+	mk(&v4, f->coll, "indicator", 1, T0 + 3 * SEC, false, NULL);
+	v4.in.producer = 0;
+	assert_int_equal(add1(f->s, &v4, &o), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	/* and the object still belongs to its first producer */
+	mk(&v4, f->coll, "indicator", 1, T0 + 4 * SEC, false, NULL);
+	assert_int_equal(add1(f->s, &v4, &o), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	v4.meta.version_us = T0 + 5 * SEC;
+	v4.in.producer = 8;
+	assert_int_equal(add1(f->s, &v4, &o), TC_OK);
+	assert_int_equal(o.status, STORE_FOREIGN);
+}
+
+/* --- sqlite only, continued --- */
+
+static void
+test_sqlite_tombstones_survive_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	struct diag d;
+	load_six(f, out);
+	struct delrec r = { 0 };
+	struct store_delete_out dout;
+	/* the newest version in the log goes: the log position must not */
+	assert_int_equal(del_run(f, 8, 0, NULL, 0, &r, &dout), TC_OK);
+	assert_int_equal(dout.seq, 9);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_OK);
+	struct tomblist l = { 0 };
+	assert_int_equal(store_tombstones(f->s, 0, tomb_cb, &l, &d), TC_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.id[0], "indicator--00000000-0000-4000-8000-000000000008");
+	struct store_stats st;
+	assert_int_equal(store_stats(f->s, &st), TC_OK);
+	assert_int_equal(st.log_position, 9);
+	assert_int_equal(st.objects, 5);
+	struct obj n;
+	struct store_append_out on;
+	mk(&n, f->coll, "indicator", 20, T0, false, NULL);
+	assert_int_equal(add1(f->s, &n, &on), TC_OK);
+	assert_int_equal(on.seq, 10);
+	assert_true(on.date_added_us > l.deleted_us[0]);
+}
+
+/* A store made by a build of schema 1 (no producer column, no
+ * tombstones) opens, learns each object's producer from its first
+ * version, and refuses foreign versions. */
+static void
+test_sqlite_migrates_schema_1(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out out[8];
+	struct diag d;
+	load_six(f, out);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE tombstones;"
+	                              "ALTER TABLE objects DROP COLUMN producer;"
+	                              "UPDATE settings SET value = '1' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_OK);
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
+	assert_string_equal(b.p, "2");
+	buf_reset(&b);
+	struct obj v;
+	struct store_append_out o;
+	mk(&v, f->coll, "indicator", 3, T0 + SEC, false, NULL);
+	v.in.producer = 8;
+	assert_int_equal(add1(f->s, &v, &o), TC_OK);
+	assert_int_equal(o.status, STORE_FOREIGN);
+	v.in.producer = 7;
+	assert_int_equal(add1(f->s, &v, &o), TC_OK);
+	assert_int_equal(o.status, STORE_ADDED);
+	struct delrec r = { 0 };
+	struct store_delete_out dout;
+	assert_int_equal(del_run(f, 3, 0, NULL, 0, &r, &dout), TC_OK);
+	assert_int_equal(dout.deleted, 2);
+	assert_int_equal(dout.seq, 11);
+}
+
 #define CONFORMANCE(setup)                                                                        \
 	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
@@ -991,7 +1639,17 @@ test_bad_spec(void **state)
 	cmocka_unit_test_setup_teardown(test_collections, setup, teardown),                        \
 	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),                              \
 	cmocka_unit_test_setup_teardown(test_get_ref, setup, teardown),                            \
-	cmocka_unit_test_setup_teardown(test_settings, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),                           \
+	cmocka_unit_test_setup_teardown(test_cursor_resumes_across_equal_dates, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_delete_all_versions, setup, teardown),                \
+	cmocka_unit_test_setup_teardown(test_delete_exact_version, setup, teardown),               \
+	cmocka_unit_test_setup_teardown(test_delete_last_reindexes_previous, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_delete_first, setup, teardown),                       \
+	cmocka_unit_test_setup_teardown(test_delete_verdicts, setup, teardown),                    \
+	cmocka_unit_test_setup_teardown(test_delete_only_version_vanishes, setup, teardown),       \
+	cmocka_unit_test_setup_teardown(test_delete_errors, setup, teardown),                      \
+	cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown)
 
 int
 main(void)
@@ -1001,6 +1659,9 @@ main(void)
 		CONFORMANCE(setup_sqlite),
 		cmocka_unit_test_setup_teardown(test_sqlite_reopen, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_newer_schema, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_tombstones_survive_reopen, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_migrates_schema_1, setup_sqlite, teardown),
 		cmocka_unit_test(test_sqlite_not_a_database),
 		cmocka_unit_test(test_sqlite_foreign_database),
 		cmocka_unit_test(test_bad_spec),

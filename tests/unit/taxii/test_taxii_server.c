@@ -22,7 +22,7 @@
 enum { BANK, TELCO, CERT, OTHER, BANK_ADMIN, NP };
 enum { C_SHARED, C_BANKONLY, C_READONLY, C_WRITEONLY, C_BULK, NC };
 
-static const char *const org_names[] = { "bank", "telco", "cert", "other" };
+static const char *const org_names[] = {"bank", "telco", "cert", "other"};
 
 struct fx {
 	char dir[256];
@@ -43,8 +43,7 @@ struct fx {
 };
 
 static enum tcerr
-w_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
-         struct diag *d)
+w_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res, struct diag *d)
 {
 	return hub_ingest_items(ctx, items, n, res, d);
 }
@@ -64,17 +63,17 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct diag d;
 	struct reg_org o;
-	static const enum reg_sector sectors[] = { SECTOR_FINANCE, SECTOR_TELECOM, SECTOR_CERT,
-		                                   SECTOR_OTHER };
-	static const char *const fin[] = { "fin" };
+	static const enum reg_sector sectors[] = {SECTOR_FINANCE, SECTOR_TELECOM, SECTOR_CERT,
+	                                          SECTOR_OTHER};
+	static const char *const fin[] = {"fin"};
 	static const struct {
 		const char *alias, *read, *write;
 	} cols[NC] = {
-		{ "shared", READERS, READERS },
-		{ "bankonly", "org:bank", "org:bank" },
-		{ "readonly", READERS, "org:bank" },
-		{ "writeonly", "org:bank", "sector:finance,sector:telecom" },
-		{ "bulk", READERS, "org:bank" },
+	    {"shared", READERS, READERS},
+	    {"bankonly", "org:bank", "org:bank"},
+	    {"readonly", READERS, "org:bank"},
+	    {"writeonly", "org:bank", "sector:finance,sector:telecom"},
+	    {"bulk", READERS, "org:bank"},
 	};
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tocsin-test-taxii-XXXXXX");
@@ -91,8 +90,8 @@ setup(void **state)
 		                 TC_OK);
 		memcpy(f->identity[i], o.identity, sizeof(o.identity));
 	}
-	static const enum reg_role roles[NP] = { ROLE_CONTRIBUTOR, ROLE_CONTRIBUTOR, ROLE_READER,
-		                                 ROLE_READER, ROLE_ADMIN };
+	static const enum reg_role roles[NP] = {ROLE_CONTRIBUTOR, ROLE_CONTRIBUTOR, ROLE_READER,
+	                                        ROLE_READER, ROLE_ADMIN};
 	for (int i = 0; i < NP; i++)
 		assert_int_equal(registry_key_create(f->reg, org_names[i == BANK_ADMIN ? BANK : i],
 		                                     roles[i], "test", NULL, f->key[i], NULL, &d),
@@ -103,25 +102,25 @@ setup(void **state)
 		                                      cols[i].alias, "a test collection", &c, &d),
 		                 TC_OK);
 		memcpy(f->col[i], c.uuid, sizeof(c.uuid));
-		assert_int_equal(registry_rights_set(f->reg, c.uuid, cols[i].read, cols[i].write, &d),
-		                 TC_OK);
+		assert_int_equal(
+		    registry_rights_set(f->reg, c.uuid, cols[i].read, cols[i].write, &d), TC_OK);
 	}
 	assert_int_equal(reg_snapshot_build(f->reg, hub_store(f->hub), &f->snap, &d), TC_OK);
 	for (int i = 0; i < NP; i++) {
 		const struct reg_principal *p =
-			reg_snapshot_auth_key(f->snap, f->key[i], strlen(f->key[i]));
+		    reg_snapshot_auth_key(f->snap, f->key[i], strlen(f->key[i]));
 		assert_non_null(p);
 		policy_subject_principal(&f->who[i], f->snap, p);
 	}
 	f->cfg = (struct taxii_server_cfg){
-		.api_root = "hub",
-		.title = "test hub",
-		.max_content_length = 256 * 1024,
-		.max_page = 100,
+	    .api_root = "hub",
+	    .title = "test hub",
+	    .max_content_length = 256 * 1024,
+	    .max_page = 100,
 	};
 	memset(f->cfg.cursor_key, 0x5a, sizeof(f->cfg.cursor_key));
-	f->w = (struct taxii_writer){ w_ingest, w_remove, f->hub };
-	f->env = (struct taxii_env){ hub_store(f->hub), f->reg, f->audit, &f->w };
+	f->w = (struct taxii_writer){w_ingest, w_remove, f->hub};
+	f->env = (struct taxii_env){hub_store(f->hub), f->reg, f->audit, &f->w};
 	taxii_response_init(&f->rs);
 	*state = f;
 	return 0;
@@ -155,14 +154,14 @@ call(struct fx *f, int who, const char *method, const char *path, const char *qu
      const char *accept, const char *ctype, const char *body)
 {
 	struct taxii_request rq = {
-		.method = method,
-		.path = path,
-		.query = slice_from_cstr(query ? query : ""),
-		.accept = accept,
-		.content_type = ctype,
-		.body = slice_from_cstr(body ? body : ""),
-		.who = who >= 0 ? &f->who[who] : NULL,
-		.actor = who >= 0 ? "test" : NULL,
+	    .method = method,
+	    .path = path,
+	    .query = slice_from_cstr(query ? query : ""),
+	    .accept = accept,
+	    .content_type = ctype,
+	    .body = slice_from_cstr(body ? body : ""),
+	    .who = who >= 0 ? &f->who[who] : NULL,
+	    .actor = who >= 0 ? "test" : NULL,
 	};
 	json_error_t e;
 
@@ -283,7 +282,8 @@ has_id(struct fx *f, const char *key, const char *id)
 {
 	json_t *v;
 	size_t i;
-	json_array_foreach(json_object_get(f->j, key), i, v) {
+	json_array_foreach(json_object_get(f->j, key), i, v)
+	{
 		const char *s = json_is_string(v) ? json_string_value(v)
 		                                  : json_string_value(json_object_get(v, "id"));
 		if (s && strcmp(s, id) == 0)
@@ -302,8 +302,9 @@ test_discovery_and_api_root(void **state)
 	assert_int_equal(get(f, OTHER, "/taxii2/", NULL), 200);
 	assert_string_equal(json_string_value(json_object_get(f->j, "title")), "test hub");
 	assert_string_equal(json_string_value(json_object_get(f->j, "default")), "/taxii2/hub/");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(f->j, "api_roots"), 0)),
-	                    "/taxii2/hub/");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(f->j, "api_roots"), 0)),
+	    "/taxii2/hub/");
 
 	assert_int_equal(get(f, OTHER, "/taxii2/hub/", NULL), 200);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(f->j, "versions"), 0)),
@@ -316,15 +317,14 @@ static void
 test_no_credential_is_401(void **state)
 {
 	struct fx *f = *state;
-	const char *paths[] = { "/taxii2/", "/taxii2/hub/", "/taxii2/hub/collections/",
-		                "/taxii2/nothing/here/" };
+	const char *paths[] = {"/taxii2/", "/taxii2/hub/", "/taxii2/hub/collections/",
+	                       "/taxii2/nothing/here/"};
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(get(f, -1, paths[i], NULL), 401);
 		assert_true(f->rs.www_authenticate);
 	}
-	assert_int_equal(call(f, -1, "POST", cpath(f, C_SHARED, "objects/"), NULL, ACCEPT, ACCEPT,
-	                      "{}"),
-	                 401);
+	assert_int_equal(
+	    call(f, -1, "POST", cpath(f, C_SHARED, "objects/"), NULL, ACCEPT, ACCEPT, "{}"), 401);
 }
 
 static void
@@ -332,25 +332,25 @@ test_accept_header(void **state)
 {
 	struct fx *f = *state;
 	const char *good[] = {
-		"application/taxii+json;version=2.1",
-		"application/taxii+json",
-		"application/taxii+json; version=2.1",
-		"application/taxii+json ; version = \"2.1\"",
-		"Application/TAXII+JSON;version=2.1",
-		"text/html, application/taxii+json;version=2.1;q=0.9",
-		"application/taxii+json;q=0.5;version=2.1",
-		"application/taxii+json;charset=utf-8",
+	    "application/taxii+json;version=2.1",
+	    "application/taxii+json",
+	    "application/taxii+json; version=2.1",
+	    "application/taxii+json ; version = \"2.1\"",
+	    "Application/TAXII+JSON;version=2.1",
+	    "text/html, application/taxii+json;version=2.1;q=0.9",
+	    "application/taxii+json;q=0.5;version=2.1",
+	    "application/taxii+json;charset=utf-8",
 	};
 	const char *bad[] = {
-		NULL,
-		"",
-		"*/*",
-		"application/*",
-		"application/json",
-		"application/taxii+json;version=2.0",
-		"application/taxii+json;q=0",
-		"application/taxii+json;version=2.1;q=0.000",
-		"application/stix+json;version=2.1",
+	    NULL,
+	    "",
+	    "*/*",
+	    "application/*",
+	    "application/json",
+	    "application/taxii+json;version=2.0",
+	    "application/taxii+json;q=0",
+	    "application/taxii+json;version=2.1;q=0.000",
+	    "application/stix+json;version=2.1",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		if (call(f, OTHER, "GET", "/taxii2/", NULL, good[i], NULL, NULL) != 200)
@@ -368,18 +368,16 @@ test_paths_and_methods(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(get(f, BANK, "/taxii2", NULL), 404);
-	assert_int_equal(get(f, BANK, "/taxii2/hub", NULL), 404);  /* §3.1: paths end in '/' */
+	assert_int_equal(get(f, BANK, "/taxii2/hub", NULL), 404); /* §3.1: paths end in '/' */
 	assert_int_equal(get(f, BANK, "/taxii2/other/", NULL), 404);
 	assert_int_equal(get(f, BANK, "/taxii2/hub//", NULL), 404);
 	assert_int_equal(get(f, BANK, "/taxii2/hub/collections/x/y/", NULL), 404);
 	assert_int_equal(get(f, BANK, cpath(f, C_SHARED, "objects"), NULL), 404);
 	assert_int_equal(get(f, BANK, cpath(f, C_SHARED, "objects/a/b/c/"), NULL), 404);
-	assert_int_equal(call(f, BANK, "PUT", cpath(f, C_SHARED, "objects/"), NULL, ACCEPT, ACCEPT,
-	                      "{}"),
-	                 405);
-	assert_int_equal(call(f, BANK, "POST", "/taxii2/hub/collections/", NULL, ACCEPT, ACCEPT,
-	                      "{}"),
-	                 405);
+	assert_int_equal(
+	    call(f, BANK, "PUT", cpath(f, C_SHARED, "objects/"), NULL, ACCEPT, ACCEPT, "{}"), 405);
+	assert_int_equal(
+	    call(f, BANK, "POST", "/taxii2/hub/collections/", NULL, ACCEPT, ACCEPT, "{}"), 405);
 	assert_int_equal(call(f, BANK, "DELETE", cpath(f, C_SHARED, ""), NULL, ACCEPT, NULL, NULL),
 	                 405);
 	/* an object id that is no STIX id */
@@ -400,15 +398,16 @@ test_collections_per_requester(void **state)
 	assert_int_equal(get(f, TELCO, "/taxii2/hub/collections/", NULL), 200);
 	json_t *list = json_object_get(f->j, "collections");
 	assert_int_equal(json_array_size(list), 4);
-	const char *want[] = { "shared", "readonly", "writeonly", "bulk" };
-	const bool rd[] = { true, true, false, true }, wr[] = { true, false, true, false };
-	json_array_foreach(list, i, v) {
+	const char *want[] = {"shared", "readonly", "writeonly", "bulk"};
+	const bool rd[] = {true, true, false, true}, wr[] = {true, false, true, false};
+	json_array_foreach(list, i, v)
+	{
 		assert_string_equal(json_string_value(json_object_get(v, "alias")), want[i]);
 		assert_int_equal(json_is_true(json_object_get(v, "can_read")), rd[i]);
 		assert_int_equal(json_is_true(json_object_get(v, "can_write")), wr[i]);
 		assert_string_equal(
-			json_string_value(json_array_get(json_object_get(v, "media_types"), 0)),
-			"application/stix+json;version=2.1");
+		    json_string_value(json_array_get(json_object_get(v, "media_types"), 0)),
+		    "application/stix+json;version=2.1");
 		assert_non_null(json_string_value(json_object_get(v, "title")));
 	}
 	/* bank sees five */
@@ -436,12 +435,12 @@ test_collection_hidden_is_404(void **state)
 	/* never reveal that bankonly exists: same answer as an unknown id */
 	assert_int_equal(get(f, TELCO, cpath(f, C_BANKONLY, ""), NULL), 404);
 	snprintf(hidden_body, sizeof(hidden_body), "%s", f->rs.body.p);
-	assert_int_equal(get(f, TELCO, "/taxii2/hub/collections/7c7f7a5e-0000-4000-8000-000000000000/",
-	                     NULL),
-	                 404);
+	assert_int_equal(
+	    get(f, TELCO, "/taxii2/hub/collections/7c7f7a5e-0000-4000-8000-000000000000/", NULL),
+	    404);
 	snprintf(unknown_body, sizeof(unknown_body), "%s", f->rs.body.p);
 	assert_string_equal(hidden_body, unknown_body);
-	const char *sub[] = { "manifest/", "objects/" };
+	const char *sub[] = {"manifest/", "objects/"};
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(get(f, TELCO, cpath(f, C_BANKONLY, sub[i]), NULL), 404);
 	assert_int_equal(get(f, BANK, cpath(f, C_BANKONLY, ""), NULL), 200);
@@ -484,7 +483,8 @@ test_post_status_and_duplicates(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(fail, "message")), "valid_until"));
 	const char *rts = json_string_value(json_object_get(f->j, "request_timestamp"));
 	assert_int_equal(strlen(rts), 27); /* µs precision */
-	snprintf(status_id, sizeof(status_id), "%s", json_string_value(json_object_get(f->j, "id")));
+	snprintf(status_id, sizeof(status_id), "%s",
+	         json_string_value(json_object_get(f->j, "id")));
 	snprintf(status_body, sizeof(status_body), "%s", f->rs.body.p);
 
 	/* §4.3: the status resource is kept */
@@ -492,9 +492,8 @@ test_post_status_and_duplicates(void **state)
 	snprintf(sp, sizeof(sp), "/taxii2/hub/status/%s/", status_id);
 	assert_int_equal(get(f, TELCO, sp, NULL), 200);
 	assert_string_equal(f->rs.body.p, status_body);
-	assert_int_equal(get(f, TELCO, "/taxii2/hub/status/6a7a0b7e-0000-4000-8000-000000000000/",
-	                     NULL),
-	                 404);
+	assert_int_equal(
+	    get(f, TELCO, "/taxii2/hub/status/6a7a0b7e-0000-4000-8000-000000000000/", NULL), 404);
 
 	/* §5.5: a duplicate succeeds */
 	assert_int_equal(post(f, TELCO, cpath(f, C_SHARED, "objects/"), env), 202);
@@ -520,9 +519,9 @@ test_post_errors(void **state)
 	/* 415 */
 	assert_int_equal(call(f, TELCO, "POST", path, NULL, ACCEPT, "application/json", "{}"), 415);
 	assert_int_equal(call(f, TELCO, "POST", path, NULL, ACCEPT, NULL, "{}"), 415);
-	assert_int_equal(call(f, TELCO, "POST", path, NULL, ACCEPT,
-	                      "application/taxii+json;version=2.0", "{}"),
-	                 415);
+	assert_int_equal(
+	    call(f, TELCO, "POST", path, NULL, ACCEPT, "application/taxii+json;version=2.0", "{}"),
+	    415);
 	assert_int_equal(call(f, TELCO, "POST", path, NULL, ACCEPT, "application/taxii+json", "{}"),
 	                 202);
 	/* 406 on POST too */
@@ -532,15 +531,15 @@ test_post_errors(void **state)
 	assert_int_equal(post(f, TELCO, path, "{\"a\":1,\"a\":2}"), 400);
 	/* 422: not an envelope, not STIX, the wrong spec version, a bundle */
 	const char *e422[] = {
-		"[]",
-		"{\"objects\":{}}",
-		"{\"objects\":[1]}",
-		"{\"objects\":[{\"id\":\"x\"}]}",
-		"{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.0\"}]}",
-		"{\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-"
-		"000000000001\"}]}",
-		"{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
-		"000000000001\",\"objects\":[]}]}",
+	    "[]",
+	    "{\"objects\":{}}",
+	    "{\"objects\":[1]}",
+	    "{\"objects\":[{\"id\":\"x\"}]}",
+	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.0\"}]}",
+	    "{\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-"
+	    "000000000001\"}]}",
+	    "{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
+	    "000000000001\",\"objects\":[]}]}",
 	};
 	for (size_t i = 0; i < sizeof(e422) / sizeof(e422[0]); i++)
 		if (post(f, TELCO, path, e422[i]) != 422)
@@ -622,28 +621,30 @@ test_objects_manifest_headers_and_filters(void **state)
 	                 200);
 	assert_int_equal(list_len(f->j, "objects"), 1);
 	assert_string_equal(json_string_value(json_object_get(
-		                    json_array_get(json_object_get(f->j, "objects"), 0), "modified")),
+	                        json_array_get(json_object_get(f->j, "objects"), 0), "modified")),
 	                    "2024-01-01T00:00:00.000Z");
-	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "objects/"),
-	                     "match[version]=2024-03-01T00:00:00Z"),
-	                 200);
+	assert_int_equal(
+	    get(f, TELCO, cpath(f, C_SHARED, "objects/"), "match[version]=2024-03-01T00:00:00Z"),
+	    200);
 	assert_int_equal(list_len(f->j, "objects"), 1);
 	/* match[type], match[spec_version] */
 	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "objects/"), "match[type]=malware"), 200);
 	assert_int_equal(json_object_size(f->j), 0);
 	assert_int_equal(f->rs.date_added_first[0], '\0'); /* no header on an empty page */
-	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "objects/"),
-	                     "match[type]=malware,indicator"),
-	                 200);
+	assert_int_equal(
+	    get(f, TELCO, cpath(f, C_SHARED, "objects/"), "match[type]=malware,indicator"), 200);
 	assert_int_equal(list_len(f->j, "objects"), 2);
 	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "objects/"), "match[spec_version]=2.0"),
 	                 200);
 	assert_int_equal(json_object_size(f->j), 0);
 	/* 400 for malformed parameters */
-	const char *bad[] = { "limit=0", "limit=x", "added_after=yesterday",
-		              "match[version]=all,first", "match[id]=nope",
-		              "added_after=2024-01-01T00:00:00Z&added_after=2024-01-01T00:00:00Z",
-		              "next=AAAA" };
+	const char *bad[] = {"limit=0",
+	                     "limit=x",
+	                     "added_after=yesterday",
+	                     "match[version]=all,first",
+	                     "match[id]=nope",
+	                     "added_after=2024-01-01T00:00:00Z&added_after=2024-01-01T00:00:00Z",
+	                     "next=AAAA"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (get(f, TELCO, cpath(f, C_SHARED, "objects/"), bad[i]) != 400)
 			fail_msg("%s: %d, not 400", bad[i], f->rs.status);
@@ -669,8 +670,16 @@ test_objects_manifest_headers_and_filters(void **state)
 	assert_true(f->rs.date_added_first[0] != '\0');
 	assert_int_equal(get(f, TELCO, opath(f, C_SHARED, id1, ""), "match[version]=all"), 200);
 	assert_int_equal(list_len(f->j, "objects"), 2);
-	assert_int_equal(get(f, TELCO, opath(f, C_SHARED, "indicator--00000000-0000-4000-8000-"
-	                                                  "000000009999", ""),
+	/* a visible object with nothing after added_after: an empty page, not 404 */
+	assert_int_equal(
+	    get(f, TELCO, opath(f, C_SHARED, id1, ""), "added_after=2999-01-01T00:00:00Z"), 200);
+	assert_int_equal(json_object_size(f->j), 0);
+	assert_int_equal(f->rs.date_added_last[0], '\0');
+	assert_int_equal(get(f, TELCO,
+	                     opath(f, C_SHARED,
+	                           "indicator--00000000-0000-4000-8000-"
+	                           "000000009999",
+	                           ""),
 	                     NULL),
 	                 404);
 	/* versions */
@@ -716,7 +725,8 @@ walk_next(struct fx *f, int who, int c, const char *endpoint, size_t limit, char
 		}
 		for (size_t i = 0; i < n && seen < max; i++) {
 			json_t *o = json_array_get(json_object_get(f->j, "objects"), i);
-			snprintf(ids[seen++], 64, "%s", json_string_value(json_object_get(o, "id")));
+			snprintf(ids[seen++], 64, "%s",
+			         json_string_value(json_object_get(o, "id")));
 		}
 		if (!json_is_true(json_object_get(f->j, "more"))) {
 			assert_null(json_object_get(f->j, "next"));
@@ -837,9 +847,9 @@ test_tlp_hiding(void **state)
 	/* who sees what: telco (no group) GREEN only; cert (group fin,
 	 * recipient) GREEN, AMBER, STRICT, RED_CERT; bank all but RED_CERT */
 	static const bool sees[3][5] = {
-		{ true, true, true, true, false },  /* BANK */
-		{ true, false, false, false, false }, /* TELCO */
-		{ true, true, true, false, true },  /* CERT */
+	    {true, true, true, true, false},    /* BANK */
+	    {true, false, false, false, false}, /* TELCO */
+	    {true, true, true, false, true},    /* CERT */
 	};
 	for (int w = 0; w < 3; w++) {
 		size_t want = 0;
@@ -856,14 +866,24 @@ test_tlp_hiding(void **state)
 		for (int i = 0; i < 5; i++) {
 			int code = sees[w][i] ? 200 : 404;
 			assert_int_equal(get(f, w, opath(f, C_SHARED, id[i], ""), NULL), code);
-			assert_int_equal(get(f, w, opath(f, C_SHARED, id[i], "versions/"), NULL), code);
-			assert_int_equal(get(f, w, opath(f, C_SHARED, id[i], ""), "match[version]=all"),
+			assert_int_equal(get(f, w, opath(f, C_SHARED, id[i], "versions/"), NULL),
 			                 code);
+			assert_int_equal(
+			    get(f, w, opath(f, C_SHARED, id[i], ""), "match[version]=all"), code);
 		}
-		/* hidden rows never count towards the limit */
-		assert_int_equal(get(f, w, cpath(f, C_SHARED, "objects/"), "limit=1"), 200);
-		assert_int_equal(list_len(f->j, "objects"), 1);
 	}
+	/* hidden rows never count towards the limit: after the four rows the
+	 * telco may not see comes a second GREEN one; pages of one show it */
+	char late[64];
+	ind_id(GREEN + 5, late);
+	post_one(f, BANK, C_SHARED, GREEN + 5, "2024-01-01T00:00:00.000Z", TLP_GREEN, NULL);
+	static char seen[8][64];
+	assert_int_equal(walk_next(f, TELCO, C_SHARED, "objects/", 1, seen, 8), 2);
+	assert_string_equal(seen[0], id[0]);
+	assert_string_equal(seen[1], late);
+	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "objects/"), "limit=2"), 200);
+	assert_int_equal(list_len(f->j, "objects"), 2);
+	assert_false(json_is_true(json_object_get(f->j, "more")));
 	/* the cert's AMBER/RED reads went to the audit log, as id@version */
 	audit_sync(f->audit, NULL);
 	char path[300], line[8192];
@@ -899,27 +919,23 @@ test_delete_table(void **state)
 	post_one(f, BANK, C_SHARED, 21, "2024-01-01T00:00:00.000Z", TLP_GREEN, NULL);
 
 	/* §5.7: (F,F) 404, (T,F) 403, (F,T) 403 */
-	assert_int_equal(call(f, TELCO, "DELETE", opath(f, C_BANKONLY, id, ""), NULL, ACCEPT, NULL,
-	                      NULL),
-	                 404);
-	assert_int_equal(call(f, TELCO, "DELETE", opath(f, C_READONLY, id, ""), NULL, ACCEPT, NULL,
-	                      NULL),
-	                 403);
-	assert_int_equal(call(f, TELCO, "DELETE", opath(f, C_WRITEONLY, id, ""), NULL, ACCEPT, NULL,
-	                      NULL),
-	                 403);
+	assert_int_equal(
+	    call(f, TELCO, "DELETE", opath(f, C_BANKONLY, id, ""), NULL, ACCEPT, NULL, NULL), 404);
+	assert_int_equal(
+	    call(f, TELCO, "DELETE", opath(f, C_READONLY, id, ""), NULL, ACCEPT, NULL, NULL), 403);
+	assert_int_equal(
+	    call(f, TELCO, "DELETE", opath(f, C_WRITEONLY, id, ""), NULL, ACCEPT, NULL, NULL), 403);
 	/* (T,T) but another organisation's object: 403, nothing deleted */
-	assert_int_equal(call(f, TELCO, "DELETE", opath(f, C_SHARED, id, ""), NULL, ACCEPT, NULL,
-	                      NULL),
-	                 403);
+	assert_int_equal(
+	    call(f, TELCO, "DELETE", opath(f, C_SHARED, id, ""), NULL, ACCEPT, NULL, NULL), 403);
 	assert_int_equal(get(f, TELCO, opath(f, C_SHARED, id, "versions/"), NULL), 200);
 	assert_int_equal(list_len(f->j, "versions"), 2);
 	/* unknown object: 404 */
-	assert_int_equal(call(f, BANK, "DELETE",
-	                      opath(f, C_SHARED, "indicator--00000000-0000-4000-8000-000000009999",
-	                            ""),
-	                      NULL, ACCEPT, NULL, NULL),
-	                 404);
+	assert_int_equal(
+	    call(f, BANK, "DELETE",
+	         opath(f, C_SHARED, "indicator--00000000-0000-4000-8000-000000009999", ""), NULL,
+	         ACCEPT, NULL, NULL),
+	    404);
 	/* the producer deletes the first version only */
 	assert_int_equal(call(f, BANK, "DELETE", opath(f, C_SHARED, id, ""), "match[version]=first",
 	                      ACCEPT, NULL, NULL),
@@ -930,9 +946,8 @@ test_delete_table(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(f->j, "versions"), 0)),
 	                    "2024-02-01T00:00:00.000Z");
 	/* then all of it: gone from object, manifest and objects */
-	assert_int_equal(call(f, BANK, "DELETE", opath(f, C_SHARED, id, ""), NULL, ACCEPT, NULL,
-	                      NULL),
-	                 200);
+	assert_int_equal(
+	    call(f, BANK, "DELETE", opath(f, C_SHARED, id, ""), NULL, ACCEPT, NULL, NULL), 200);
 	assert_int_equal(get(f, TELCO, opath(f, C_SHARED, id, ""), NULL), 404);
 	assert_int_equal(get(f, TELCO, cpath(f, C_SHARED, "manifest/"), "match[version]=all"), 200);
 	assert_false(has_id(f, "objects", id));
@@ -944,9 +959,9 @@ test_delete_table(void **state)
 	char id3[64];
 	ind_id(22, id3);
 	/* the bank admin is not an admin of the hub's... role admin: allowed */
-	assert_int_equal(call(f, BANK_ADMIN, "DELETE", opath(f, C_SHARED, id3, ""), NULL, ACCEPT,
-	                      NULL, NULL),
-	                 200);
+	assert_int_equal(
+	    call(f, BANK_ADMIN, "DELETE", opath(f, C_SHARED, id3, ""), NULL, ACCEPT, NULL, NULL),
+	    200);
 	/* the deletions are audited */
 	char path[300], line[8192];
 	snprintf(path, sizeof(path), "%s/" AUDIT_FILE, f->dir);
@@ -966,21 +981,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_discovery_and_api_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_credential_is_401, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_accept_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paths_and_methods, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collections_per_requester, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collection_hidden_is_404, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_post_status_and_duplicates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_post_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_producer_is_a_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_objects_manifest_headers_and_filters, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cursor_is_bound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tlp_hiding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_discovery_and_api_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_credential_is_401, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_accept_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paths_and_methods, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_collections_per_requester, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_collection_hidden_is_404, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_post_status_and_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_post_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_producer_is_a_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_objects_manifest_headers_and_filters, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cursor_is_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tlp_hiding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_table, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

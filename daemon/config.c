@@ -1,0 +1,616 @@
+/*
+ * config.c — parses tocsind's configuration file and command-line
+ * overrides into struct conf.
+ *
+ * Every key is described once, in conf_keys[]: its section, name, kind,
+ * range and where it lives in struct conf. Parsing, overriding, defaults
+ * and printing all walk that table, so a key cannot be accepted without
+ * being validated and printed. Invariant: whatever conf_set() or
+ * conf_parse() leaves in a struct conf is within the table's ranges, and
+ * on error the message always names the origin (file:line or --option).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "taxii/taxii_server.h"
+
+enum conf_kind {
+	K_ADDR,   /* "ADDR:PORT" or "off" */
+	K_PATH,   /* a file name */
+	K_TEXT,   /* free text, UTF-8 */
+	K_NAME,   /* [a-z0-9][a-z0-9_-]* */
+	K_UINT,   /* unsigned, decimal */
+	K_SIZE,   /* size_t, decimal with an optional k/M/G (binary) suffix */
+	K_BOOL,
+	K_LEVEL,  /* debug info warn error */
+};
+
+struct conf_key {
+	const char *section;
+	const char *key;
+	enum conf_kind kind;
+	size_t off;        /* offsetof(struct conf, ...) */
+	size_t size;       /* for strings: sizeof the array */
+	uint64_t min, max; /* for numbers */
+	size_t origin_off; /* offsetof an origin field, or 0 */
+};
+
+#define STR(f) K_PATH, offsetof(struct conf, f), sizeof(((struct conf *)0)->f), 0, 0
+#define NUM(kind, f, lo, hi) kind, offsetof(struct conf, f), 0, (lo), (hi)
+
+static const struct conf_key conf_keys[] = {
+	{ "server", "listen", K_ADDR, offsetof(struct conf, listen), CONF_ADDR_MAX, 0, 0, 0 },
+	{ "server", "tls_listen", K_ADDR, offsetof(struct conf, tls_listen), CONF_ADDR_MAX, 0, 0,
+	  offsetof(struct conf, origin_tls_listen) },
+	{ "server", "tls_cert", STR(tls_cert), offsetof(struct conf, origin_tls_cert) },
+	{ "server", "tls_key", STR(tls_key), 0 },
+	{ "server", "client_ca", STR(client_ca), offsetof(struct conf, origin_client_ca) },
+	{ "server", "threads", NUM(K_UINT, threads, 0, CONF_THREADS_MAX), 0 },
+	{ "server", "connection_limit", NUM(K_UINT, connection_limit, 1, CONF_CONNECTION_LIMIT_MAX), 0 },
+	{ "server", "connection_timeout",
+	  NUM(K_UINT, connection_timeout, 1, CONF_CONNECTION_TIMEOUT_MAX), 0 },
+	{ "taxii", "api_root", K_NAME, offsetof(struct conf, api_root), CONF_API_ROOT_MAX, 0, 0, 0 },
+	{ "taxii", "title", K_TEXT, offsetof(struct conf, title), CONF_TEXT_MAX, 0, 0, 0 },
+	{ "taxii", "description", K_TEXT, offsetof(struct conf, description), CONF_TEXT_MAX, 0, 0, 0 },
+	{ "taxii", "contact", K_TEXT, offsetof(struct conf, contact), CONF_TEXT_MAX, 0, 0, 0 },
+	{ "taxii", "max_content_length",
+	  NUM(K_SIZE, max_content_length, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX), 0 },
+	{ "taxii", "max_page", NUM(K_SIZE, max_page, 1, CONF_MAX_PAGE_MAX), 0 },
+	{ "metrics", "require_auth", NUM(K_BOOL, metrics_require_auth, 0, 1), 0 },
+	{ "log", "level", NUM(K_LEVEL, log_level, 0, 3), 0 },
+	{ "log", "access", NUM(K_BOOL, log_access, 0, 1), 0 },
+	{ "writer", "batch_max_objects",
+	  NUM(K_SIZE, batch_max_objects, 1, CONF_BATCH_MAX_OBJECTS_MAX), 0 },
+	{ "writer", "batch_max_wait_us",
+	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
+};
+#define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+const char *
+conf_log_level_name(enum conf_log_level l)
+{
+	return (unsigned)l < 4 ? level_names[l] : "info";
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->listen, sizeof c->listen, "%s", CONF_DEFAULT_LISTEN);
+	c->threads = 0;
+	c->connection_limit = 1024;
+	c->connection_timeout = 60;
+	snprintf(c->api_root, sizeof c->api_root, "%s", "hub");
+	snprintf(c->title, sizeof c->title, "%s", "tocsin hub");
+	c->max_content_length = TAXII_DEFAULT_MAX_CONTENT;
+	c->max_page = TAXII_DEFAULT_MAX_PAGE;
+	c->metrics_require_auth = false;
+	c->log_level = CONF_LOG_INFO;
+	c->log_access = true;
+	c->batch_max_objects = 10000;
+	c->batch_max_wait_us = 0;
+}
+
+/* true if s is valid UTF-8 without control characters (RFC 3629). */
+static bool
+text_ok(struct slice s)
+{
+	const unsigned char *p = (const unsigned char *)s.p;
+	size_t i = 0;
+	while (i < s.len) {
+		unsigned char b = p[i];
+		size_t n;
+		uint32_t cp;
+		if (b < 0x80) {
+			if (b < 0x20 || b == 0x7f)
+				return false;
+			i++;
+			continue;
+		} else if ((b & 0xe0) == 0xc0) {
+			n = 1;
+			cp = b & 0x1f;
+		} else if ((b & 0xf0) == 0xe0) {
+			n = 2;
+			cp = b & 0x0f;
+		} else if ((b & 0xf8) == 0xf0) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			return false;
+		}
+		if (i + n >= s.len)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static enum tcerr
+parse_u64(struct slice v, bool suffix, uint64_t *out)
+{
+	uint64_t x = 0;
+	size_t i = 0;
+	if (v.len == 0)
+		return TC_EINVAL;
+	for (; i < v.len && v.p[i] >= '0' && v.p[i] <= '9'; i++) {
+		unsigned dgt = (unsigned)(v.p[i] - '0');
+		if (x > (UINT64_MAX - dgt) / 10)
+			return TC_ELIMIT;
+		x = x * 10 + dgt;
+	}
+	if (i == 0)
+		return TC_EINVAL;
+	if (i < v.len) {
+		unsigned shift;
+		if (!suffix || i + 1 != v.len)
+			return TC_EINVAL;
+		switch (v.p[i]) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return TC_EINVAL;
+		}
+		if (x > (UINT64_MAX >> shift))
+			return TC_ELIMIT;
+		x <<= shift;
+	}
+	*out = x;
+	return TC_OK;
+}
+
+enum tcerr
+conf_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_t *salen, struct diag *d)
+{
+	char host[CONF_ADDR_MAX];
+	const char *colon;
+	size_t hlen;
+	bool v6 = false;
+
+	memset(sa, 0, sizeof *sa);
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':')
+			return diag_set(d, TC_EINVAL, "\"%s\": expected [IPv6]:PORT", s);
+		hlen = (size_t)(rb - s - 1);
+		if (hlen >= sizeof host)
+			return diag_set(d, TC_EINVAL, "\"%s\": address too long", s);
+		memcpy(host, s + 1, hlen);
+		colon = rb + 1;
+		v6 = true;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return diag_set(d, TC_EINVAL, "\"%s\": expected ADDRESS:PORT, e.g. %s", s,
+			                CONF_DEFAULT_LISTEN);
+		hlen = (size_t)(colon - s);
+		if (hlen >= sizeof host)
+			return diag_set(d, TC_EINVAL, "\"%s\": address too long", s);
+		memcpy(host, s, hlen);
+	}
+	host[hlen] = '\0';
+	uint64_t port;
+	const char *ps = colon + 1;
+	if (parse_u64(slice_from_cstr(ps), false, &port) || port > 65535 || strlen(ps) > 5)
+		return diag_set(d, TC_EINVAL, "\"%s\": the port must be a number 0..65535", s);
+	if (v6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return diag_set(d, TC_EINVAL, "\"%s\": not a numeric IPv6 address", s);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*salen = sizeof *a6;
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return diag_set(d, TC_EINVAL,
+			                "\"%s\": not a numeric IPv4 address (IPv6: [ADDR]:PORT)", s);
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*salen = sizeof *a4;
+	}
+	return TC_OK;
+}
+
+static const struct conf_key *
+key_find(const char *section, struct slice key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].section, section) == 0 &&
+		    slice_eq_cstr(key, conf_keys[i].key))
+			return &conf_keys[i];
+	return NULL;
+}
+
+static bool
+section_known(struct slice name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (slice_eq_cstr(name, conf_keys[i].section))
+			return true;
+	return false;
+}
+
+static enum tcerr
+set_string(const struct conf_key *k, char *dst, struct slice v, const char *origin, struct diag *d)
+{
+	if (v.len >= k->size)
+		return diag_set(d, TC_ELIMIT, "%s: %s: longer than %zu bytes", origin, k->key,
+		                k->size - 1);
+	if (memchr(v.p, '\0', v.len) || !text_ok(v))
+		return diag_set(d, TC_EINVAL,
+		                "%s: %s: must be UTF-8 text without control characters", origin,
+		                k->key);
+	memcpy(dst, v.p, v.len);
+	dst[v.len] = '\0';
+	return TC_OK;
+}
+
+enum tcerr
+conf_set(struct conf *c, const char *section, const char *key, struct slice v,
+         const char *origin, struct diag *d)
+{
+	char *base = (char *)c;
+	const struct conf_key *k = key_find(section, slice_from_cstr(key));
+	uint64_t x;
+	enum tcerr rc;
+
+	if (!k)
+		return diag_set(d, TC_ENOTFOUND, "%s: unknown key \"%s\" in [%s]", origin, key,
+		                section);
+	switch (k->kind) {
+	case K_ADDR: {
+		char tmp[CONF_ADDR_MAX];
+		struct sockaddr_storage sa;
+		socklen_t salen;
+		if (slice_eq_cstr(v, "off")) {
+			base[k->off] = '\0';
+			break;
+		}
+		if ((rc = set_string(k, tmp, v, origin, d)))
+			return rc;
+		if ((rc = conf_addr_parse(tmp, &sa, &salen, d))) {
+			diag_prefix(d, "%s: %s", origin, k->key);
+			return rc;
+		}
+		memcpy(base + k->off, tmp, v.len + 1);
+		break;
+	}
+	case K_PATH:
+		if (v.len == 0)
+			return diag_set(d, TC_EINVAL, "%s: %s: empty file name", origin, k->key);
+		/* fall through */
+	case K_TEXT:
+		if ((rc = set_string(k, base + k->off, v, origin, d)))
+			return rc;
+		break;
+	case K_NAME:
+		if (v.len == 0 || v.len >= k->size)
+			return diag_set(d, TC_EINVAL, "%s: %s: must be 1..%zu characters", origin,
+			                k->key, k->size - 1);
+		for (size_t i = 0; i < v.len; i++) {
+			char ch = v.p[i];
+			bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			          (i > 0 && (ch == '-' || ch == '_'));
+			if (!ok)
+				return diag_set(d, TC_EINVAL,
+				                "%s: %s: use lower-case letters, digits, '-' and '_' "
+				                "(starting with a letter or digit)",
+				                origin, k->key);
+		}
+		memcpy(base + k->off, v.p, v.len);
+		base[k->off + v.len] = '\0';
+		break;
+	case K_UINT:
+	case K_SIZE:
+		rc = parse_u64(v, k->kind == K_SIZE, &x);
+		if (rc == TC_EINVAL)
+			return diag_set(d, TC_EINVAL, "%s: %s: expected a number%s", origin, k->key,
+			                k->kind == K_SIZE ? " (suffix k, M or G allowed)" : "");
+		if (rc || x < k->min || x > k->max)
+			return diag_set(d, TC_ELIMIT, "%s: %s: must be %llu..%llu", origin, k->key,
+			                (unsigned long long)k->min, (unsigned long long)k->max);
+		if (k->kind == K_UINT)
+			*(unsigned *)(void *)(base + k->off) = (unsigned)x;
+		else
+			*(size_t *)(void *)(base + k->off) = (size_t)x;
+		break;
+	case K_BOOL: {
+		bool b;
+		if (slice_eq_cstr(v, "true") || slice_eq_cstr(v, "yes") || slice_eq_cstr(v, "on"))
+			b = true;
+		else if (slice_eq_cstr(v, "false") || slice_eq_cstr(v, "no") ||
+		         slice_eq_cstr(v, "off"))
+			b = false;
+		else
+			return diag_set(d, TC_EINVAL, "%s: %s: expected true or false", origin,
+			                k->key);
+		*(bool *)(void *)(base + k->off) = b;
+		break;
+	}
+	case K_LEVEL: {
+		size_t i;
+		for (i = 0; i < 4; i++)
+			if (slice_eq_cstr(v, level_names[i]))
+				break;
+		if (i == 4)
+			return diag_set(d, TC_EINVAL, "%s: %s: expected debug, info, warn or error",
+			                origin, k->key);
+		*(enum conf_log_level *)(void *)(base + k->off) = (enum conf_log_level)i;
+		break;
+	}
+	}
+	if (k->origin_off)
+		snprintf(base + k->origin_off, CONF_ORIGIN_MAX, "%s", origin);
+	return TC_OK;
+}
+
+/* Unquotes a "..." value into out (at most CONF_LINE_MAX bytes). */
+static enum tcerr
+unquote(struct slice v, char *out, size_t *outlen)
+{
+	size_t n = 0;
+	if (v.len < 2 || v.p[v.len - 1] != '"')
+		return TC_EINVAL;
+	for (size_t i = 1; i + 1 < v.len; i++) {
+		char ch = v.p[i];
+		if (ch == '\\') {
+			if (i + 2 >= v.len || (v.p[i + 1] != '"' && v.p[i + 1] != '\\'))
+				return TC_EINVAL;
+			ch = v.p[++i];
+		} else if (ch == '"') {
+			return TC_EINVAL;
+		}
+		out[n++] = ch;
+	}
+	*outlen = n;
+	return TC_OK;
+}
+
+enum tcerr
+conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
+{
+	char section[16] = "";
+	bool seen[NKEYS];
+	long seen_line[NKEYS];
+	char origin[CONF_ORIGIN_MAX];
+	char *val = NULL;
+	long line = 0;
+	size_t pos = 0;
+	enum tcerr rc = TC_OK;
+
+	memset(seen, 0, sizeof seen);
+	diag_clear(d);
+	if (text.len > CONF_FILE_MAX)
+		return diag_set(d, TC_ELIMIT, "%s: larger than %d bytes", name, CONF_FILE_MAX);
+	val = malloc(CONF_LINE_MAX);
+	if (!val)
+		return diag_set(d, TC_ENOMEM, "%s: out of memory", name);
+
+	while (pos < text.len) {
+		const char *nl = memchr(text.p + pos, '\n', text.len - pos);
+		size_t end = nl ? (size_t)(nl - text.p) : text.len;
+		struct slice l = slice_make(text.p + pos, end - pos);
+		line++;
+		pos = end + 1;
+		snprintf(origin, sizeof origin, "%s:%ld", name, line);
+		if (l.len > CONF_LINE_MAX) {
+			rc = diag_set(d, TC_ELIMIT, "%s: line longer than %d bytes", origin,
+			              CONF_LINE_MAX);
+			goto out;
+		}
+		if (memchr(l.p, '\0', l.len)) {
+			rc = diag_set(d, TC_EINVAL, "%s: NUL byte", origin);
+			goto out;
+		}
+		l = slice_trim(l);
+		if (l.len == 0 || l.p[0] == '#' || l.p[0] == ';')
+			continue;
+		if (l.p[0] == '[') {
+			struct slice s;
+			if (l.p[l.len - 1] != ']' || l.len < 3) {
+				rc = diag_set(d, TC_EINVAL, "%s: expected [section]", origin);
+				goto out;
+			}
+			s = slice_trim(slice_make(l.p + 1, l.len - 2));
+			if (!section_known(s) || s.len >= sizeof section) {
+				rc = diag_set(d, TC_ENOTFOUND,
+				              "%s: unknown section [%.*s] (known: server, taxii, "
+				              "metrics, log, writer)",
+				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
+				goto out;
+			}
+			memcpy(section, s.p, s.len);
+			section[s.len] = '\0';
+			continue;
+		}
+		const char *eq = memchr(l.p, '=', l.len);
+		if (!eq) {
+			rc = diag_set(d, TC_EINVAL, "%s: expected key = value", origin);
+			goto out;
+		}
+		struct slice k = slice_trim(slice_make(l.p, (size_t)(eq - l.p)));
+		struct slice v = slice_trim(slice_make(eq + 1, l.len - (size_t)(eq - l.p) - 1));
+		if (!section[0]) {
+			rc = diag_set(d, TC_EINVAL, "%s: key before any [section]", origin);
+			goto out;
+		}
+		const struct conf_key *ck = key_find(section, k);
+		if (!ck) {
+			rc = diag_set(d, TC_ENOTFOUND, "%s: unknown key \"%.*s\" in [%s]", origin,
+			              (int)(k.len > 64 ? 64 : k.len), k.p, section);
+			goto out;
+		}
+		size_t ki = (size_t)(ck - conf_keys);
+		if (seen[ki]) {
+			rc = diag_set(d, TC_EEXIST, "%s: %s already set on line %ld", origin,
+			              ck->key, seen_line[ki]);
+			goto out;
+		}
+		seen[ki] = true;
+		seen_line[ki] = line;
+		if (v.len && v.p[0] == '"') {
+			size_t n;
+			if (unquote(v, val, &n)) {
+				rc = diag_set(d, TC_EINVAL,
+				              "%s: %s: bad quoted value (only \\\" and \\\\ escapes)",
+				              origin, ck->key);
+				goto out;
+			}
+			v = slice_make(val, n);
+		}
+		if ((rc = conf_set(c, section, ck->key, v, origin, d)))
+			goto out;
+	}
+out:
+	if (rc && d)
+		d->line = line;
+	free(val);
+	return rc;
+}
+
+enum tcerr
+conf_load(struct conf *c, const char *path, struct diag *d)
+{
+	enum tcerr rc = TC_OK;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = diag_set(d, TC_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		rc = diag_set(d, TC_ELIMIT, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		rc = diag_set(d, TC_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	rc = conf_parse(c, path, slice_make(text, len), d);
+out:
+	free(text);
+	close(fd);
+	return rc;
+}
+
+enum tcerr
+conf_check(const struct conf *c, struct diag *d)
+{
+	if (!c->listen[0] && !c->tls_listen[0])
+		return diag_set(d, TC_EINVAL,
+		                "no listener: set [server] listen or tls_listen (listen = off "
+		                "needs tls_listen)");
+	if (c->tls_listen[0] && (!c->tls_cert[0] || !c->tls_key[0]))
+		return diag_set(d, TC_EINVAL, "%s: tls_listen needs tls_cert and tls_key in [server]",
+		                c->origin_tls_listen[0] ? c->origin_tls_listen : "tls_listen");
+	if ((c->tls_cert[0] || c->tls_key[0]) && !c->tls_listen[0])
+		return diag_set(d, TC_EINVAL, "%s: tls_cert and tls_key need tls_listen in [server]",
+		                c->origin_tls_cert[0] ? c->origin_tls_cert : "tls_cert");
+	if (c->client_ca[0] && !c->tls_listen[0])
+		return diag_set(d, TC_EINVAL,
+		                "%s: client_ca needs tls_listen (client certificates come over TLS)",
+		                c->origin_client_ca);
+	return TC_OK;
+}
+
+static void
+print_quoted(struct buf *out, const char *s)
+{
+	buf_append_char(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_append_char(out, '\\');
+		buf_append_char(out, *s);
+	}
+	buf_append_char(out, '"');
+}
+
+void
+conf_print(const struct conf *c, struct buf *out)
+{
+	const char *section = "";
+	const char *base = (const char *)c;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		if (strcmp(section, k->section) != 0) {
+			buf_printf(out, "%s[%s]\n", i ? "\n" : "", k->section);
+			section = k->section;
+		}
+		switch (k->kind) {
+		case K_ADDR:
+		case K_PATH:
+		case K_TEXT:
+		case K_NAME: {
+			const char *s = base + k->off;
+			if (!*s && k->kind != K_TEXT) {
+				if (k->kind == K_ADDR)
+					buf_printf(out, "%s = off\n", k->key);
+				else
+					buf_printf(out, "# %s is not set\n", k->key);
+				break;
+			}
+			if (k->kind == K_ADDR || k->kind == K_NAME) {
+				buf_printf(out, "%s = %s\n", k->key, s);
+				break;
+			}
+			buf_printf(out, "%s = ", k->key);
+			print_quoted(out, s);
+			buf_append_char(out, '\n');
+			break;
+		}
+		case K_UINT:
+			buf_printf(out, "%s = %u\n", k->key, *(const unsigned *)(const void *)(base + k->off));
+			break;
+		case K_SIZE:
+			buf_printf(out, "%s = %zu\n", k->key, *(const size_t *)(const void *)(base + k->off));
+			break;
+		case K_BOOL:
+			buf_printf(out, "%s = %s\n", k->key,
+			           *(const bool *)(const void *)(base + k->off) ? "true" : "false");
+			break;
+		case K_LEVEL:
+			buf_printf(out, "%s = %s\n", k->key,
+			           conf_log_level_name(
+			               *(const enum conf_log_level *)(const void *)(base + k->off)));
+			break;
+		}
+	}
+}

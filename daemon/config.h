@@ -1,0 +1,123 @@
+/*
+ * config.h — tocsind's configuration: one INI-style file, defaults in one
+ * table, every key validated with a "file:line: message" error.
+ *
+ * The format (docs/daemon.md, etc/tocsind.conf): `[section]` lines, then
+ * `key = value` lines; blank lines and lines starting with '#' or ';' are
+ * ignored (no comments after a value: '#' may be part of a title). A value
+ * may be written in double quotes to keep leading or trailing spaces, with
+ * \" and \\ as the only escapes. Unknown sections and keys, a key set
+ * twice, a key before any section and a value out of its named range are
+ * errors. Command-line options override the file through conf_set(), and
+ * conf_check() then validates the keys that depend on each other. The
+ * effective configuration printed by conf_print() parses back to itself.
+ */
+#ifndef TOCSIN_DAEMON_CONFIG_H
+#define TOCSIN_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "util/buf.h"
+#include "util/diag.h"
+#include "util/slice.h"
+#include "util/tcerr.h"
+
+#define CONF_FILE_MAX (1024 * 1024)        /* bytes of a configuration file */
+#define CONF_LINE_MAX 4096                 /* bytes of one line */
+#define CONF_PATH_MAX 1024                 /* bytes of a file name value */
+#define CONF_ADDR_MAX 64                   /* bytes of "ADDR:PORT" */
+#define CONF_TEXT_MAX 1024                 /* bytes of title, description, contact */
+#define CONF_API_ROOT_MAX 64               /* bytes of the API root name */
+#define CONF_THREADS_MAX 256               /* request threads */
+#define CONF_CONNECTION_LIMIT_MAX 100000   /* simultaneous connections */
+#define CONF_CONNECTION_TIMEOUT_MAX 86400  /* seconds of idleness */
+#define CONF_MAX_CONTENT_MIN 1024          /* bytes: below this no envelope fits */
+#define CONF_MAX_CONTENT_MAX ((size_t)1 << 30)
+#define CONF_MAX_PAGE_MAX 100000           /* objects per page */
+#define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
+#define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
+
+#define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
+
+enum conf_log_level {
+	CONF_LOG_DEBUG = 0,
+	CONF_LOG_INFO,
+	CONF_LOG_WARN,
+	CONF_LOG_ERROR,
+};
+
+/* Where a key's value came from, for messages about keys that depend on
+ * each other: "FILE:LINE" or "--option" or "" for a default. */
+#define CONF_ORIGIN_MAX (CONF_PATH_MAX + 24)
+
+struct conf {
+	/* [server] */
+	char listen[CONF_ADDR_MAX];        /* "" = no plain HTTP listener ("off") */
+	char tls_listen[CONF_ADDR_MAX];    /* "" = no TLS listener */
+	char tls_cert[CONF_PATH_MAX];      /* PEM certificate chain */
+	char tls_key[CONF_PATH_MAX];       /* PEM private key */
+	char client_ca[CONF_PATH_MAX];     /* PEM CA bundle: client certificates required */
+	unsigned threads;                  /* 0 = one per online CPU */
+	unsigned connection_limit;
+	unsigned connection_timeout;       /* seconds */
+	/* [taxii] */
+	char api_root[CONF_API_ROOT_MAX];
+	char title[CONF_TEXT_MAX];
+	char description[CONF_TEXT_MAX];   /* "" = not sent */
+	char contact[CONF_TEXT_MAX];       /* "" = not sent */
+	size_t max_content_length;
+	size_t max_page;
+	/* [metrics] */
+	bool metrics_require_auth;
+	/* [log] */
+	enum conf_log_level log_level;
+	bool log_access;
+	/* [writer] */
+	size_t batch_max_objects;
+	unsigned batch_max_wait_us;
+
+	/* origins of the keys conf_check() relates */
+	char origin_tls_listen[CONF_ORIGIN_MAX];
+	char origin_client_ca[CONF_ORIGIN_MAX];
+	char origin_tls_cert[CONF_ORIGIN_MAX];
+};
+
+/* Fills c with the defaults (the one table in config.c). */
+void conf_defaults(struct conf *c);
+
+/* Sets one key. value is untrusted bytes. origin names where it came from
+ * in messages ("tocsind.conf:12", "--listen"). Errors: TC_ENOTFOUND
+ * (unknown section or key), TC_EINVAL (bad value), TC_ELIMIT (out of
+ * range, too long); d->msg is "ORIGIN: message". */
+enum tcerr conf_set(struct conf *c, const char *section, const char *key, struct slice value,
+                    const char *origin, struct diag *d);
+
+/* Parses a whole file's text (name is used in messages). Keys it sets
+ * override what c held. Errors as conf_set, plus TC_EINVAL for syntax and
+ * TC_EEXIST for a key set twice; d->msg is "NAME:LINE: message" and
+ * d->line the line. */
+enum tcerr conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d);
+
+/* Reads and parses the file at path. TC_EIO ("PATH: No such file ..."),
+ * TC_ELIMIT (larger than CONF_FILE_MAX), or as conf_parse. */
+enum tcerr conf_load(struct conf *c, const char *path, struct diag *d);
+
+/* Checks the keys that depend on each other (a TLS listener needs a
+ * certificate and key; client_ca needs a TLS listener; at least one
+ * listener). TC_EINVAL with "ORIGIN: message". */
+enum tcerr conf_check(const struct conf *c, struct diag *d);
+
+/* Appends the effective configuration, in the file format, to out. */
+void conf_print(const struct conf *c, struct buf *out);
+
+/* Parses "IPv4:PORT" or "[IPv6]:PORT" (numeric addresses only, port
+ * 0..65535, 0 = any free port). OUT: *sa, *salen. TC_EINVAL. */
+enum tcerr conf_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_t *salen,
+                           struct diag *d);
+
+const char *conf_log_level_name(enum conf_log_level l);
+
+#endif

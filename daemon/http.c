@@ -1,0 +1,690 @@
+/*
+ * http.c — the libmicrohttpd glue of tocsind (see http.h).
+ *
+ * One struct req lives per request, from the URI callback (which keeps
+ * the raw URI: MHD hands the handler only the decoded path) to the
+ * completion callback (access log line, metrics, free). The body is
+ * accumulated in a buf capped at max_content_length: a larger
+ * Content-Length is refused before reading, a larger streamed body is
+ * discarded as it arrives and refused at its end, both with 413. Every
+ * answer this file makes is a JSON error resource (TAXII 2.1 §3.6.1) —
+ * with the TAXII media type on /taxii2/ — never HTML.
+ *
+ * Known gap: errors MHD raises itself before calling us (a header block
+ * larger than HTTP_MEMORY_LIMIT, a malformed request line) are answered
+ * by libmicrohttpd with its own short text body.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy/policy.h"
+
+#define WWW_AUTHENTICATE "Basic realm=\"tocsin\", Bearer realm=\"tocsin\""
+#define JSON_TYPE "application/json"
+
+struct listener {
+	struct MHD_Daemon *d;
+	struct app *app;
+	bool tls;
+	char addr[CONF_ADDR_MAX + 8];
+};
+
+struct http_server {
+	struct app *app;
+	struct listener l[2];
+	size_t n;
+	char *pem_cert, *pem_key, *pem_ca;
+};
+
+struct req {
+	struct listener *lis;
+	uint64_t t0_us;
+	char *uri;               /* raw request target, NUL-terminated, capped */
+	bool uri_cut;
+	struct buf body;
+	bool started, counted, too_large, body_nomem;
+	int status;
+	size_t bytes;
+	char method[16];
+	char actor[AUTH_ACTOR_MAX];
+};
+
+/* Per worker thread: its store connection and its snapshot reference. */
+struct tstate {
+	struct store *store;
+	struct reg_snapshot *snap;
+	uint64_t gen;
+};
+
+static pthread_key_t tkey;
+static pthread_once_t tkey_once = PTHREAD_ONCE_INIT;
+
+static void
+tstate_free(void *p)
+{
+	struct tstate *t = p;
+	if (t->store)
+		store_close(t->store);
+	if (t->snap)
+		reg_snapshot_unref(t->snap);
+	free(t);
+}
+
+static void
+tkey_init(void)
+{
+	if (pthread_key_create(&tkey, tstate_free) != 0)
+		abort();
+}
+
+static struct tstate *
+tstate_get(void)
+{
+	struct tstate *t = pthread_getspecific(tkey);
+	if (!t) {
+		t = calloc(1, sizeof *t);
+		if (!t)
+			abort(); /* the daemon's glue may die on OOM (STYLE) */
+		pthread_setspecific(tkey, t);
+	}
+	return t;
+}
+
+static const struct reg_snapshot *
+thread_snapshot(struct app *a, struct tstate *t)
+{
+	uint64_t g = atomic_load_explicit(&a->snap_gen, memory_order_acquire);
+	if (!t->snap || t->gen != g) {
+		struct reg_snapshot *s = app_snapshot_get(a);
+		if (t->snap)
+			reg_snapshot_unref(t->snap);
+		t->snap = s;
+		t->gen = g;
+	}
+	return t->snap;
+}
+
+static struct store *
+thread_store(struct app *a, struct tstate *t, struct diag *d)
+{
+	if (!t->store && store_open(a->store_spec, &t->store, d) != TC_OK)
+		t->store = NULL;
+	return t->store;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Queues body (a malloc'd buffer, taken over) with the headers given. */
+static enum MHD_Result
+respond(struct MHD_Connection *con, struct req *r, int status, const char *ctype,
+        struct buf *body, bool www_auth, const char *first, const char *last)
+{
+	size_t len = 0;
+	char *p = buf_error(body) ? NULL : buf_detach(body, &len);
+	if (!p) {
+		buf_reset(body);
+		p = strdup("{\"title\":\"out of memory\",\"http_status\":\"503\"}");
+		if (!p)
+			return MHD_NO;
+		len = strlen(p);
+		status = 503;
+		ctype = JSON_TYPE;
+	}
+	struct MHD_Response *rs = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+	if (!rs) {
+		free(p);
+		return MHD_NO;
+	}
+	if (ctype)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(rs, "X-Content-Type-Options", "nosniff");
+	if (www_auth)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE, WWW_AUTHENTICATE);
+	if (first && first[0])
+		MHD_add_response_header(rs, "X-TAXII-Date-Added-First", first);
+	if (last && last[0])
+		MHD_add_response_header(rs, "X-TAXII-Date-Added-Last", last);
+	enum MHD_Result ret = MHD_queue_response(con, (unsigned)status, rs);
+	MHD_destroy_response(rs);
+	r->status = status;
+	r->bytes = len;
+	return ret;
+}
+
+/* A TAXII 2.1 §3.6.1 error resource; the TAXII media type on /taxii2/. */
+static enum MHD_Result
+respond_error(struct MHD_Connection *con, struct req *r, int status, bool taxii,
+              const char *title, const char *description, bool www_auth)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_cstr(&b, "{\"title\":");
+	buf_append_json_str(&b, slice_from_cstr(title));
+	if (description) {
+		buf_append_cstr(&b, ",\"description\":");
+		buf_append_json_str(&b, slice_from_cstr(description));
+	}
+	buf_printf(&b, ",\"http_status\":\"%d\"}", status);
+	return respond(con, r, status, taxii ? TAXII_MEDIA_TYPE : JSON_TYPE, &b, www_auth, NULL,
+	               NULL);
+}
+
+static bool
+is_get(const char *method)
+{
+	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+static enum MHD_Result
+serve_healthz(struct MHD_Connection *con, struct req *r, struct app *a)
+{
+	struct buf b;
+	if (!is_get(r->method))
+		return respond_error(con, r, 405, false, "method not allowed",
+		                     "/healthz answers GET", false);
+	buf_init(&b, 0);
+	buf_printf(&b, "{\"status\":\"ok\",\"log_position\":%llu}\n",
+	           (unsigned long long)app_log_position(a));
+	return respond(con, r, 200, JSON_TYPE, &b, false, NULL, NULL);
+}
+
+static enum MHD_Result
+serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a,
+              const struct reg_snapshot *snap)
+{
+	struct buf b;
+	struct metrics_gauges g = {
+		.log_position = app_log_position(a),
+		.index_entries = atomic_load(&a->index_entries),
+		.organisations = snap ? reg_snapshot_norgs(snap) : 0,
+		.principals = snap ? reg_snapshot_nprincipals(snap) : 0,
+		.collections = snap ? reg_snapshot_ncollections(snap) : 0,
+		.writer = a->writer ? writer_stats(a->writer) : NULL,
+	};
+	if (!is_get(r->method))
+		return respond_error(con, r, 405, false, "method not allowed",
+		                     "/metrics answers GET", false);
+	buf_init(&b, 0);
+	metrics_render(&b, &g);
+	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
+	               NULL);
+}
+
+static enum MHD_Result
+serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+            const char *url, const struct policy_subject *who)
+{
+	struct diag d;
+	struct store *s = thread_store(a, t, &d);
+	if (!s) {
+		log_error("store open failed", d.msg);
+		return respond_error(con, r, 503, true, "the hub's store is unavailable",
+		                     "try again later", false);
+	}
+	const char *q = strchr(r->uri, '?');
+	struct taxii_env env = {
+		.store = s, .registry = a->registry, .audit = a->audit, .writer = &a->tw,
+	};
+	struct taxii_request rq = {
+		.method = r->method,
+		.path = url,
+		.query = q ? slice_make(q + 1, strcspn(q + 1, "#")) : slice_make("", 0),
+		.accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.body = buf_slice(&r->body),
+		.who = who,
+		.actor = r->actor[0] ? r->actor : NULL,
+	};
+	struct taxii_response rs;
+	taxii_response_init(&rs);
+	enum tcerr rc = taxii_handle(&a->tcfg, &env, &rq, &rs);
+	enum MHD_Result ret;
+	if (rc) {
+		taxii_response_reset(&rs);
+		return respond_error(con, r, 503, true, "the hub could not answer",
+		                     tcerr_str(rc), false);
+	}
+	ret = respond(con, r, rs.status, rs.content_type, &rs.body, rs.www_authenticate,
+	              rs.date_added_first, rs.date_added_last);
+	taxii_response_reset(&rs);
+	return ret;
+}
+
+static enum MHD_Result
+dispatch(struct MHD_Connection *con, struct req *r, const char *url)
+{
+	struct app *a = r->lis->app;
+	struct tstate *t = tstate_get();
+	const struct reg_snapshot *snap = thread_snapshot(a, t);
+	bool taxii = strncmp(url, TAXII_PREFIX, strlen(TAXII_PREFIX)) == 0 ||
+	             strcmp(url, "/taxii2") == 0;
+
+	if (r->body_nomem)
+		return respond_error(con, r, 503, taxii, "out of memory", NULL, false);
+	if (r->too_large) {
+		char desc[96];
+		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes",
+		         a->conf->max_content_length);
+		return respond_error(con, r, 413, taxii, "request too large", desc, false);
+	}
+	if (r->uri_cut)
+		return respond_error(con, r, 414, taxii, "request URI too long", NULL, false);
+	if (strcmp(url, "/healthz") == 0)
+		return serve_healthz(con, r, a);
+
+	/* Authenticate: /metrics (if configured) and TAXII. */
+	const struct reg_principal *p = NULL;
+	const char *why = "";
+	const union MHD_ConnectionInfo *ci =
+		r->lis->tls ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	enum auth_result ar = snap ? auth_request(snap,
+	                                          MHD_lookup_connection_value(
+	                                              con, MHD_HEADER_KIND,
+	                                              MHD_HTTP_HEADER_AUTHORIZATION),
+	                                          tls, a->conf->client_ca[0] != '\0', &p,
+	                                          r->actor, &why)
+	                           : AUTH_NONE;
+
+	if (strcmp(url, "/metrics") == 0) {
+		if (a->conf->metrics_require_auth && ar != AUTH_OK)
+			return respond_error(con, r, 401, false, "authentication required",
+			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
+		return serve_metrics(con, r, a, snap);
+	}
+	if (!taxii)
+		return respond_error(con, r, 404, false, "not found",
+		                     "tocsind serves /taxii2/, /healthz and /metrics", false);
+	if (ar == AUTH_BAD)
+		return respond_error(con, r, 401, true, "authentication failed", why, true);
+	struct policy_subject who;
+	if (p)
+		policy_subject_principal(&who, snap, p);
+	return serve_taxii(con, r, a, t, url, p ? &who : NULL);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+	struct req *r = *con_cls;
+	struct app *a = ((struct listener *)cls)->app;
+
+	if (!r)
+		return MHD_NO; /* the URI callback could not allocate */
+	if (!r->started) {
+		r->started = true;
+		r->counted = true;
+		atomic_fetch_add(&a->inflight, 1);
+		snprintf(r->method, sizeof r->method, "%s", method);
+		buf_init(&r->body, a->conf->max_content_length);
+		const char *cl =
+			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno || *end || n > a->conf->max_content_length) {
+				r->too_large = true;
+				return dispatch(con, r, url); /* answered before reading the body */
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->too_large && !r->body_nomem) {
+			buf_append(&r->body, upload_data, *upload_data_size);
+			if (buf_error(&r->body) == TC_ELIMIT)
+				r->too_large = true;
+			else if (buf_error(&r->body))
+				r->body_nomem = true;
+			if (r->too_large || r->body_nomem)
+				buf_reset(&r->body);
+		}
+		*upload_data_size = 0; /* consumed, or discarded */
+		return MHD_YES;
+	}
+	if (r->status)
+		return MHD_YES; /* answered already */
+	return dispatch(con, r, url);
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct listener *lis = cls;
+	struct req *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	size_t len = strnlen(uri, HTTP_URI_MAX + 1);
+	if (len > HTTP_URI_MAX) {
+		len = HTTP_URI_MAX;
+		r->uri_cut = true;
+	}
+	r->uri = strndup(uri, len);
+	if (!r->uri) {
+		free(r);
+		return NULL;
+	}
+	r->lis = lis;
+	r->t0_us = now_us();
+	return r;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	struct listener *lis = cls;
+	if (!r)
+		return;
+	uint64_t us = now_us() - r->t0_us;
+	size_t plen = strcspn(r->uri, "?");
+	char path[256];
+	snprintf(path, sizeof path, "%.*s", (int)(plen < 255 ? plen : 255), r->uri);
+	metrics_request(metrics_route_of(path), r->method, r->status, us);
+	if (lis->app->conf->log_access) {
+		struct logline l;
+		log_begin(&l, CONF_LOG_INFO, "request");
+		log_str(&l, "method", r->method);
+		log_strn(&l, "path", r->uri, plen);
+		log_int(&l, "status", r->status);
+		log_int(&l, "bytes", (int64_t)r->bytes);
+		log_int(&l, "us", (int64_t)us);
+		log_str(&l, "key", r->actor[0] ? r->actor : NULL);
+		log_bool(&l, "tls", lis->tls);
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			log_bool(&l, "aborted", true);
+		log_end(&l);
+	}
+	if (r->counted)
+		atomic_fetch_sub(&lis->app->inflight, 1);
+	buf_reset(&r->body);
+	free(r->uri);
+	free(r);
+	*con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (n < 0)
+		return;
+	size_t len = strnlen(msg, sizeof msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	struct logline l;
+	log_begin(&l, CONF_LOG_WARN, "libmicrohttpd");
+	log_str(&l, "detail", msg);
+	log_end(&l);
+}
+
+/* Reads a whole PEM file into a NUL-terminated string. */
+static enum tcerr
+read_pem(const char *key, const char *path, char **out, struct diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *p = NULL;
+	size_t len = 0;
+	enum tcerr rc = TC_OK;
+
+	*out = NULL;
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s %s: %s", key, path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > HTTP_PEM_MAX) {
+		rc = diag_set(d, TC_EINVAL, "%s %s: not a regular file of at most %d bytes", key,
+		              path, HTTP_PEM_MAX);
+		goto out;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		rc = diag_set(d, TC_ENOMEM, "%s: out of memory", key);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	p[len] = '\0';
+	*out = p;
+out:
+	close(fd);
+	return rc;
+}
+
+static void
+free_secret(char *p)
+{
+	if (p) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
+}
+
+/* Loads the PEM texts and checks them with GnuTLS. OUT: the three texts
+ * (ca may stay NULL). */
+static enum tcerr
+tls_load(const struct conf *c, char **cert, char **key, char **ca, struct diag *d)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_priority_t prio = NULL;
+	const char *err_pos = NULL;
+	enum tcerr rc;
+	int e;
+
+	*cert = *key = *ca = NULL;
+	if ((rc = read_pem("tls_cert", c->tls_cert, cert, d)) ||
+	    (rc = read_pem("tls_key", c->tls_key, key, d)))
+		goto out;
+	if (c->client_ca[0] && (rc = read_pem("client_ca", c->client_ca, ca, d)))
+		goto out;
+	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS) {
+		rc = diag_set(d, TC_ENOMEM, "TLS: out of memory");
+		goto out;
+	}
+	gnutls_datum_t dc = { (unsigned char *)*cert, (unsigned)strlen(*cert) };
+	gnutls_datum_t dk = { (unsigned char *)*key, (unsigned)strlen(*key) };
+	e = gnutls_certificate_set_x509_key_mem(cred, &dc, &dk, GNUTLS_X509_FMT_PEM);
+	if (e < 0) {
+		rc = diag_set(d, TC_EINVAL, "tls_cert %s / tls_key %s: %s", c->tls_cert, c->tls_key,
+		              gnutls_strerror(e));
+		goto out;
+	}
+	if (*ca) {
+		gnutls_datum_t da = { (unsigned char *)*ca, (unsigned)strlen(*ca) };
+		e = gnutls_certificate_set_x509_trust_mem(cred, &da, GNUTLS_X509_FMT_PEM);
+		if (e <= 0) {
+			rc = diag_set(d, TC_EINVAL, "client_ca %s: %s", c->client_ca,
+			              e < 0 ? gnutls_strerror(e) : "no certificate in the file");
+			goto out;
+		}
+	}
+	e = gnutls_priority_init(&prio, HTTP_TLS_PRIORITIES, &err_pos);
+	if (e < 0) {
+		rc = diag_set(d, TC_EINTERNAL, "TLS priorities rejected by GnuTLS at \"%s\": %s",
+		              err_pos ? err_pos : "", gnutls_strerror(e));
+		goto out;
+	}
+	rc = TC_OK;
+out:
+	if (prio)
+		gnutls_priority_deinit(prio);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	if (rc) {
+		free_secret(*cert);
+		free_secret(*key);
+		free_secret(*ca);
+		*cert = *key = *ca = NULL;
+	}
+	return rc;
+}
+
+enum tcerr
+http_tls_check(const struct conf *c, struct diag *d)
+{
+	char *cert, *key, *ca;
+	if (!c->tls_listen[0])
+		return TC_OK;
+	enum tcerr rc = tls_load(c, &cert, &key, &ca, d);
+	if (!rc) {
+		free_secret(cert);
+		free_secret(key);
+		free_secret(ca);
+	}
+	return rc;
+}
+
+static enum tcerr
+listener_start(struct http_server *s, struct listener *l, const char *addr, bool tls,
+               struct diag *d)
+{
+	const struct conf *c = s->app->conf;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	enum tcerr rc;
+	unsigned threads = c->threads;
+
+	if ((rc = conf_addr_parse(addr, &sa, &salen, d)))
+		return rc;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	l->app = s->app;
+	l->tls = tls;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, s->pem_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->pem_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES },
+		{ s->pem_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->pem_ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct MHD_OptionItem none[] = { { MHD_OPTION_END, 0, NULL } };
+	l->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		c->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, l, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		MHD_OPTION_ARRAY,
+		tls ? tls_opts : none, MHD_OPTION_END);
+	if (!l->d)
+		return diag_set(d, TC_EIO, "%s %s: cannot listen (address in use, or not local?)",
+		                tls ? "tls_listen" : "listen", addr);
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = di ? di->port : 0;
+	char host[INET6_ADDRSTRLEN];
+	if (sa.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host, sizeof host);
+		snprintf(l->addr, sizeof l->addr, "[%s]:%u", host, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host, sizeof host);
+		snprintf(l->addr, sizeof l->addr, "%s:%u", host, port);
+	}
+	struct logline ll;
+	log_begin(&ll, CONF_LOG_INFO, "listening");
+	log_str(&ll, "addr", l->addr);
+	log_bool(&ll, "tls", tls);
+	if (tls)
+		log_bool(&ll, "client_certificates", s->pem_ca != NULL);
+	log_int(&ll, "threads", threads);
+	log_end(&ll);
+	return TC_OK;
+}
+
+static void
+server_free(struct http_server *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->l[i].d)
+			MHD_stop_daemon(s->l[i].d);
+	free_secret(s->pem_cert);
+	free_secret(s->pem_key);
+	free_secret(s->pem_ca);
+	free(s);
+}
+
+enum tcerr
+http_start(struct app *app, struct http_server **out, struct diag *d)
+{
+	const struct conf *c = app->conf;
+	struct http_server *s = calloc(1, sizeof *s);
+	enum tcerr rc = TC_OK;
+
+	if (!s)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	pthread_once(&tkey_once, tkey_init);
+	s->app = app;
+	if (c->tls_listen[0] && (rc = tls_load(c, &s->pem_cert, &s->pem_key, &s->pem_ca, d)))
+		goto out;
+	if (c->listen[0]) {
+		if ((rc = listener_start(s, &s->l[s->n++], c->listen, false, d)))
+			goto out;
+	}
+	if (c->tls_listen[0]) {
+		if ((rc = listener_start(s, &s->l[s->n++], c->tls_listen, true, d)))
+			goto out;
+	}
+	*out = s;
+out:
+	if (rc)
+		server_free(s);
+	return rc;
+}
+
+void
+http_shutdown(struct http_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(s->l[i].d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	uint64_t t0 = now_us();
+	while (atomic_load(&s->app->inflight) > 0 && now_us() - t0 < HTTP_DRAIN_MS * 1000ull)
+		usleep(5000);
+	struct logline l;
+	log_begin(&l, CONF_LOG_INFO, "stopped accepting");
+	log_int(&l, "unfinished_requests", atomic_load(&s->app->inflight));
+	log_end(&l);
+	server_free(s);
+}

@@ -1,0 +1,44 @@
+/*
+ * http.h — tocsind's HTTP(S) front: libmicrohttpd listeners that route
+ * /taxii2/ to taxii_handle(), serve /healthz and /metrics, and answer
+ * everything else with a JSON error resource.
+ *
+ * Each listener is an MHD daemon with its own polling thread and a pool
+ * of conf->threads workers; each worker opens its own read connection to
+ * the store on first use and keeps it (reads never wait for the writer).
+ */
+#ifndef TOCSIN_DAEMON_HTTP_H
+#define TOCSIN_DAEMON_HTTP_H
+
+#include "app.h"
+#include "config.h"
+#include "util/diag.h"
+#include "util/tcerr.h"
+
+/* GnuTLS priorities of the TLS listener: TLS 1.2 and 1.3 only, AEAD
+ * ciphers only, forward-secret key exchange only. */
+#define HTTP_TLS_PRIORITIES                                                                     \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-RSA:-VERS-SSL3.0:%SERVER_PRECEDENCE"
+#define HTTP_PEM_MAX (1024 * 1024)      /* bytes of a certificate, key or CA file */
+#define HTTP_URI_MAX 20000              /* bytes of a request URI we keep */
+#define HTTP_MEMORY_LIMIT (128 * 1024)  /* MHD's per-connection header memory */
+#define HTTP_DRAIN_MS 30000             /* how long shutdown waits for requests */
+
+struct http_server;
+
+/* Checks that the TLS files (if configured) are readable and hold a
+ * matching certificate and key, and a CA bundle. TC_EIO / TC_EINVAL with
+ * a message naming the file. */
+enum tcerr http_tls_check(const struct conf *c, struct diag *d);
+
+/* Starts the configured listeners and logs a "listening" line for each.
+ * OUT: *out. TC_EIO (cannot bind: message names the address), TC_EINVAL. */
+enum tcerr http_start(struct app *app, struct http_server **out, struct diag *d);
+
+/* Stops accepting connections (closing the listening sockets), waits up
+ * to HTTP_DRAIN_MS for the requests in flight to be answered, then stops
+ * the listeners and frees s. */
+void http_shutdown(struct http_server *s);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * main.c — tocsind, the TAXII 2.1 hub daemon: options, start-up, signals
+ * and orderly shutdown.
+ *
+ * The main thread owns the process's signals: SIGHUP, SIGTERM and SIGINT
+ * are blocked before any thread starts and taken here with sigwait(), so
+ * no handler ever runs inside a request thread. SIGHUP rebuilds the
+ * registry snapshot (keys, revocations, collections, rights) and swaps it
+ * in; SIGTERM/SIGINT stop accepting, let the requests in flight finish,
+ * drain the writer, close the hub and exit 0.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "hub/hub.h"
+#include "http.h"
+#include "log.h"
+#include "writer.h"
+
+#define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
+#define EXIT_CONFIG 2
+
+static const char usage[] =
+	"usage: tocsind [--data DIR] [--config FILE] [--listen ADDR:PORT]\n"
+	"               [--tls-listen ADDR:PORT] [--check]\n"
+	"       tocsind --help | --version\n"
+	"\n"
+	"The tocsin hub daemon: TAXII 2.1 over HTTP(S) on the data directory DIR\n"
+	"(default $TOCSIN_DATA, else ./var; create it with `tocsin init`).\n"
+	"\n"
+	"  --data DIR            the hub's data directory\n"
+	"  --config FILE         configuration file (see tocsind(8), etc/tocsind.conf)\n"
+	"  --listen ADDR:PORT    plain HTTP listener (default 127.0.0.1:8480; port 0\n"
+	"                        picks a free port; \"off\" disables it)\n"
+	"  --tls-listen ADDR:PORT  HTTPS listener (needs tls_cert and tls_key)\n"
+	"  --check               check the configuration, print the effective one, exit\n"
+	"  --help                this text\n"
+	"  --version             the version\n"
+	"\n"
+	"Signals: SIGHUP reloads keys, collections and rights; SIGTERM or SIGINT\n"
+	"finish the requests in flight and stop.\n";
+
+/* The writer's backend: the hub, owned by the writer thread. */
+struct backend {
+	struct hub *hub;
+	struct audit *audit;
+	struct app *app;
+};
+
+static enum tcerr
+be_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
+          struct diag *d)
+{
+	struct backend *b = ctx;
+	return hub_ingest_items(b->hub, items, n, res, d);
+}
+
+static enum tcerr
+be_remove(void *ctx, const struct store_delete_q *q, store_delete_cb may, void *may_ctx,
+          struct store_delete_out *out, struct diag *d)
+{
+	struct backend *b = ctx;
+	return hub_delete(b->hub, q, may, may_ctx, out, d);
+}
+
+static void
+be_after(void *ctx)
+{
+	struct backend *b = ctx;
+	struct diag d;
+	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
+		log_error("audit sync failed", d.msg);
+	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
+}
+
+/* Reads DIR/cursor.key, creating it (0600) on first start, so next
+ * cursors survive restarts. */
+static enum tcerr
+cursor_key(const char *dir, uint8_t key[32], struct diag *d)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof path, "%s/%s", dir, CURSOR_KEY_FILE);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return diag_set(d, TC_ELIMIT, "%s: path too long", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, key, 32);
+		close(fd);
+		if (r != 32)
+			return diag_set(d, TC_ECORRUPT, "%s: expected 32 bytes", path);
+		return TC_OK;
+	}
+	if (errno != ENOENT)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	if (getrandom(key, 32, 0) != 32)
+		return diag_set(d, TC_EIO, "getrandom: %s", strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	ssize_t w = write(fd, key, 32);
+	if (w != 32 || fsync(fd) != 0) {
+		close(fd);
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	}
+	close(fd);
+	return TC_OK;
+}
+
+static void
+log_snapshot(const char *msg, const struct reg_snapshot *s)
+{
+	struct logline l;
+	log_begin(&l, CONF_LOG_INFO, msg);
+	log_int(&l, "organisations", (int64_t)reg_snapshot_norgs(s));
+	log_int(&l, "principals", (int64_t)reg_snapshot_nprincipals(s));
+	log_int(&l, "collections", (int64_t)reg_snapshot_ncollections(s));
+	log_end(&l);
+}
+
+static int
+fail(const char *what, const struct diag *d)
+{
+	log_error(what, d->msg);
+	fprintf(stderr, "tocsind: %s: %s\n", what, d->msg);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-listen", required_argument, NULL, 't' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct conf conf;
+	const char *data = NULL, *config = NULL, *listen = NULL, *tls_listen = NULL;
+	bool check = false;
+	struct diag d;
+	int ch, status = 1;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'c': config = optarg; break;
+		case 'l': listen = optarg; break;
+		case 't': tls_listen = optarg; break;
+		case 'k': check = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("tocsind %s\n", TOCSIN_VERSION); return 0;
+		default: fputs(usage, stderr); return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tocsind: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		return EXIT_CONFIG;
+	}
+
+	/* Configuration: defaults, then the file, then the options. */
+	conf_defaults(&conf);
+	diag_clear(&d);
+	if ((config && conf_load(&conf, config, &d)) ||
+	    (listen && conf_set(&conf, "server", "listen", slice_from_cstr(listen), "--listen", &d)) ||
+	    (tls_listen && conf_set(&conf, "server", "tls_listen", slice_from_cstr(tls_listen),
+	                            "--tls-listen", &d)) ||
+	    conf_check(&conf, &d) || http_tls_check(&conf, &d)) {
+		fprintf(stderr, "%s\n", d.msg);
+		return EXIT_CONFIG;
+	}
+	data = hub_default_dir(data);
+	if (check) {
+		struct buf out;
+		buf_init(&out, 0);
+		buf_printf(&out, "# tocsind %s: configuration OK (data directory %s)\n\n",
+		           TOCSIN_VERSION, data);
+		conf_print(&conf, &out);
+		if (buf_error(&out))
+			return 1;
+		fputs(out.p, stdout);
+		buf_reset(&out);
+		return 0;
+	}
+	log_set_level(conf.log_level);
+
+	/* Signals belong to this thread only: block them before any thread starts. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	static struct app app;
+	struct hub *hub = NULL;
+	struct store *ctl = NULL;          /* this thread's store connection, for snapshots */
+	struct reg_snapshot *snap = NULL;
+	struct http_server *srv = NULL;
+	struct backend be = { 0 };
+	struct store_stats st;
+
+	{
+		struct logline l;
+		log_begin(&l, CONF_LOG_INFO, "starting");
+		log_str(&l, "version", TOCSIN_VERSION);
+		log_str(&l, "data", data);
+		log_int(&l, "pid", (int64_t)getpid());
+		log_end(&l);
+	}
+	app.conf = &conf;
+	app.data_dir = data;
+	pthread_mutex_init(&app.snap_mu, NULL);
+	int n = snprintf(app.store_spec, sizeof app.store_spec, "%s/tocsin.db", data);
+	if (n < 0 || (size_t)n >= sizeof app.store_spec) {
+		fprintf(stderr, "tocsind: --data: path too long\n");
+		return EXIT_CONFIG;
+	}
+	if (hub_open(data, &hub, &d)) {
+		status = fail("cannot open the data directory", &d);
+		goto out;
+	}
+	if (registry_open(data, &app.registry, &d)) {
+		status = fail("cannot open the registry", &d);
+		goto out;
+	}
+	if (audit_open(data, &app.audit, &d)) {
+		status = fail("cannot open the audit log", &d);
+		goto out;
+	}
+	if (store_open(app.store_spec, &ctl, &d)) {
+		status = fail("cannot open the store", &d);
+		goto out;
+	}
+	if (reg_snapshot_build(app.registry, ctl, &snap, &d)) {
+		status = fail("cannot read the registry", &d);
+		goto out;
+	}
+	app_snapshot_swap(&app, snap);
+	log_snapshot("registry loaded", snap);
+	if (cursor_key(data, app.tcfg.cursor_key, &d)) {
+		status = fail("cannot read the cursor key", &d);
+		goto out;
+	}
+	if (store_stats(hub_store(hub), &st) == TC_OK)
+		atomic_store(&app.log_position0, st.log_position);
+	atomic_store(&app.index_entries, index_count(hub_index(hub)));
+
+	app.tcfg.api_root = conf.api_root;
+	app.tcfg.title = conf.title;
+	app.tcfg.description = conf.description[0] ? conf.description : NULL;
+	app.tcfg.contact = conf.contact[0] ? conf.contact : NULL;
+	app.tcfg.max_content_length = conf.max_content_length;
+	app.tcfg.max_page = conf.max_page;
+
+	be = (struct backend){ .hub = hub, .audit = app.audit, .app = &app };
+	struct writer_backend wb = { be_ingest, be_remove, be_after, &be };
+	struct writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
+		                 .batch_max_wait_us = conf.batch_max_wait_us };
+	if (writer_start(&wc, &wb, &app.writer, &d)) {
+		status = fail("cannot start the writer", &d);
+		goto out;
+	}
+	writer_taxii(app.writer, &app.tw);
+	if (http_start(&app, &srv, &d)) {
+		status = fail("cannot start", &d);
+		goto out;
+	}
+
+	for (;;) {
+		int sig;
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			struct reg_snapshot *ns = NULL;
+			if (reg_snapshot_build(app.registry, ctl, &ns, &d)) {
+				log_error("reload failed; keeping the previous registry", d.msg);
+				continue;
+			}
+			app_snapshot_swap(&app, ns);
+			log_snapshot("reloaded", ns);
+			continue;
+		}
+		struct logline l;
+		log_begin(&l, CONF_LOG_INFO, "shutting down");
+		log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		log_end(&l);
+		break;
+	}
+	status = 0;
+out:
+	http_shutdown(srv);           /* no request thread is left after this */
+	if (app.writer) {
+		writer_stop(app.writer);  /* drains the queue */
+		app.writer = NULL;
+	}
+	app_snapshot_swap(&app, NULL);
+	if (ctl)
+		store_close(ctl);
+	if (app.audit)
+		audit_close(app.audit);
+	if (app.registry)
+		registry_close(app.registry);
+	if (hub)
+		hub_close(hub);
+	log_simple(status ? CONF_LOG_ERROR : CONF_LOG_INFO, "stopped");
+	return status;
+}

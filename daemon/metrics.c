@@ -1,0 +1,218 @@
+/*
+ * metrics.c — request counters and latency histograms for /metrics.
+ *
+ * Counters are _Atomic uint64_t updated with relaxed fetch-add: a scrape
+ * may see one request's count before its histogram bucket, which
+ * Prometheus tolerates. Invariant: every index used is bounded by the
+ * fixed tables below (routes, status slots, buckets), whatever the input.
+ */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static const char *const route_names[MR_COUNT] = {
+	"discovery", "api_root", "status", "collections", "collection", "manifest",
+	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "other",
+};
+
+/* The status codes tocsind answers; anything else counts as "other". */
+static const int status_codes[] = {
+	200, 201, 202, 204, 206, 301, 304, 400, 401, 403, 404, 405, 406,
+	408, 409, 413, 415, 416, 422, 429, 500, 501, 503,
+};
+#define NSTATUS (sizeof status_codes / sizeof status_codes[0])
+
+enum { M_GET, M_POST, M_DELETE, M_OTHER, NMETHODS };
+static const char *const method_names[NMETHODS] = { "GET", "POST", "DELETE", "other" };
+
+/* Upper bounds of the latency buckets, µs (+Inf is the count). */
+static const uint64_t bucket_us[] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000,
+};
+#define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
+
+static _Atomic uint64_t requests[MR_COUNT][NMETHODS][NSTATUS + 1];
+static _Atomic uint64_t hist[MR_COUNT][NBUCKETS];   /* non-cumulative */
+static _Atomic uint64_t hist_count[MR_COUNT];
+static _Atomic uint64_t hist_sum_us[MR_COUNT];
+
+const char *
+metrics_route_name(enum metrics_route r)
+{
+	return (unsigned)r < MR_COUNT ? route_names[r] : "other";
+}
+
+/* TAXII 2.1 §4-§5 URL shapes, by segment: taxii2 / ROOT / ... */
+enum metrics_route
+metrics_route_of(const char *path)
+{
+	const char *seg[8];
+	size_t len[8], n = 0;
+	const char *p = path;
+
+	if (strcmp(path, "/healthz") == 0)
+		return MR_HEALTHZ;
+	if (strcmp(path, "/metrics") == 0)
+		return MR_METRICS;
+	if (strncmp(path, "/taxii2/", 8) != 0)
+		return MR_OTHER;
+	while (*p == '/')
+		p++;
+	while (*p && n < 8) {
+		const char *s = strchr(p, '/');
+		size_t l = s ? (size_t)(s - p) : strlen(p);
+		seg[n] = p;
+		len[n] = l;
+		n++;
+		p += l;
+		while (*p == '/')
+			p++;
+	}
+	if (*p)
+		return MR_TAXII_OTHER;
+#define IS(i, w) (len[i] == strlen(w) && memcmp(seg[i], w, len[i]) == 0)
+	switch (n) {
+	case 1: return MR_DISCOVERY;
+	case 2: return MR_API_ROOT;
+	case 3: return IS(2, "collections") ? MR_COLLECTIONS : MR_TAXII_OTHER;
+	case 4:
+		if (IS(2, "status"))
+			return MR_STATUS;
+		return IS(2, "collections") ? MR_COLLECTION : MR_TAXII_OTHER;
+	case 5:
+		if (!IS(2, "collections"))
+			return MR_TAXII_OTHER;
+		if (IS(4, "objects"))
+			return MR_OBJECTS;
+		return IS(4, "manifest") ? MR_MANIFEST : MR_TAXII_OTHER;
+	case 6:
+		return IS(2, "collections") && IS(4, "objects") ? MR_OBJECT : MR_TAXII_OTHER;
+	case 7:
+		return IS(2, "collections") && IS(4, "objects") && IS(6, "versions") ? MR_VERSIONS
+		                                                                     : MR_TAXII_OTHER;
+	default:
+		return MR_TAXII_OTHER;
+	}
+#undef IS
+}
+
+void
+metrics_request(enum metrics_route r, const char *method, int status, uint64_t duration_us)
+{
+	size_t s = NSTATUS, m = M_OTHER, b;
+	if ((unsigned)r >= MR_COUNT)
+		r = MR_OTHER;
+	for (size_t i = 0; i < NSTATUS; i++)
+		if (status_codes[i] == status) {
+			s = i;
+			break;
+		}
+	if (method) {
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			m = M_GET;
+		else if (strcmp(method, "POST") == 0)
+			m = M_POST;
+		else if (strcmp(method, "DELETE") == 0)
+			m = M_DELETE;
+	}
+	atomic_fetch_add_explicit(&requests[r][m][s], 1, memory_order_relaxed);
+	for (b = 0; b < NBUCKETS && duration_us > bucket_us[b]; b++)
+		;
+	if (b < NBUCKETS)
+		atomic_fetch_add_explicit(&hist[r][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hist_count[r], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hist_sum_us[r], duration_us, memory_order_relaxed);
+}
+
+static uint64_t
+ld(const _Atomic uint64_t *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+void
+metrics_render(struct buf *out, const struct metrics_gauges *g)
+{
+	buf_append_cstr(out, "# HELP tocsin_http_requests_total HTTP requests answered.\n"
+	                     "# TYPE tocsin_http_requests_total counter\n");
+	for (size_t r = 0; r < MR_COUNT; r++)
+		for (size_t m = 0; m < NMETHODS; m++)
+			for (size_t s = 0; s <= NSTATUS; s++) {
+				uint64_t v = ld(&requests[r][m][s]);
+				if (!v)
+					continue;
+				buf_printf(out,
+				           "tocsin_http_requests_total{route=\"%s\",method=\"%s\","
+				           "status=\"",
+				           route_names[r], method_names[m]);
+				if (s < NSTATUS)
+					buf_printf(out, "%d", status_codes[s]);
+				else
+					buf_append_cstr(out, "other");
+				buf_printf(out, "\"} %llu\n", (unsigned long long)v);
+			}
+	buf_append_cstr(out, "# HELP tocsin_http_request_duration_seconds Time from the request's "
+	                     "first byte to the answer.\n"
+	                     "# TYPE tocsin_http_request_duration_seconds histogram\n");
+	for (size_t r = 0; r < MR_COUNT; r++) {
+		uint64_t count = ld(&hist_count[r]), cum = 0;
+		if (!count)
+			continue;
+		for (size_t b = 0; b < NBUCKETS; b++) {
+			cum += ld(&hist[r][b]);
+			buf_printf(out,
+			           "tocsin_http_request_duration_seconds_bucket{route=\"%s\","
+			           "le=\"%g\"} %llu\n",
+			           route_names[r], (double)bucket_us[b] / 1e6, (unsigned long long)cum);
+		}
+		buf_printf(out,
+		           "tocsin_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+		           "%llu\n"
+		           "tocsin_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+		           "tocsin_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+		           route_names[r], (unsigned long long)count, route_names[r],
+		           (double)ld(&hist_sum_us[r]) / 1e6, route_names[r],
+		           (unsigned long long)count);
+	}
+	buf_printf(out,
+	           "# HELP tocsin_log_position The hub's log position (greatest sequence number).\n"
+	           "# TYPE tocsin_log_position gauge\ntocsin_log_position %llu\n"
+	           "# HELP tocsin_index_entries Observables in the match index.\n"
+	           "# TYPE tocsin_index_entries gauge\ntocsin_index_entries %llu\n"
+	           "# HELP tocsin_organisations Organisations in the registry snapshot.\n"
+	           "# TYPE tocsin_organisations gauge\ntocsin_organisations %llu\n"
+	           "# HELP tocsin_principals Principals (keys, certificates) in the snapshot.\n"
+	           "# TYPE tocsin_principals gauge\ntocsin_principals %llu\n"
+	           "# HELP tocsin_collections TAXII collections served.\n"
+	           "# TYPE tocsin_collections gauge\ntocsin_collections %llu\n",
+	           (unsigned long long)g->log_position, (unsigned long long)g->index_entries,
+	           (unsigned long long)g->organisations, (unsigned long long)g->principals,
+	           (unsigned long long)g->collections);
+	if (g->writer) {
+		const struct writer_stats *w = g->writer;
+		buf_printf(out,
+		           "# HELP tocsin_objects_ingested_total Objects accepted into the log.\n"
+		           "# TYPE tocsin_objects_ingested_total counter\n"
+		           "tocsin_objects_ingested_total %llu\n"
+		           "# HELP tocsin_writer_batches_total Write transactions (group commits).\n"
+		           "# TYPE tocsin_writer_batches_total counter\n"
+		           "tocsin_writer_batches_total %llu\n"
+		           "# HELP tocsin_writer_batch_objects_total Objects handed to write "
+		           "transactions (divide by batches for the mean batch size).\n"
+		           "# TYPE tocsin_writer_batch_objects_total counter\n"
+		           "tocsin_writer_batch_objects_total %llu\n"
+		           "# HELP tocsin_writer_submissions_total Write requests served by the "
+		           "writer.\n"
+		           "# TYPE tocsin_writer_submissions_total counter\n"
+		           "tocsin_writer_submissions_total %llu\n"
+		           "# HELP tocsin_writer_deletes_total Delete transactions.\n"
+		           "# TYPE tocsin_writer_deletes_total counter\n"
+		           "tocsin_writer_deletes_total %llu\n",
+		           (unsigned long long)ld(&w->accepted), (unsigned long long)ld(&w->batches),
+		           (unsigned long long)ld(&w->objects),
+		           (unsigned long long)ld(&w->submissions),
+		           (unsigned long long)ld(&w->deletes));
+	}
+}

@@ -1,0 +1,55 @@
+/*
+ * metrics.h — tocsind's Prometheus metrics, counted with lock-free atomics.
+ *
+ * Request threads call metrics_request() once per answered request; the
+ * /metrics handler renders the text exposition format (version 0.0.4).
+ * Route labels are a fixed, small set derived from the path's shape, so
+ * no request can create a new time series.
+ */
+#ifndef TOCSIN_DAEMON_METRICS_H
+#define TOCSIN_DAEMON_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "writer.h"
+
+enum metrics_route {
+	MR_DISCOVERY = 0,
+	MR_API_ROOT,
+	MR_STATUS,
+	MR_COLLECTIONS,
+	MR_COLLECTION,
+	MR_MANIFEST,
+	MR_OBJECTS,
+	MR_OBJECT,
+	MR_VERSIONS,
+	MR_TAXII_OTHER,
+	MR_HEALTHZ,
+	MR_METRICS,
+	MR_OTHER,
+	MR_COUNT
+};
+
+/* The route label of a request path (percent-decoded, without query). */
+enum metrics_route metrics_route_of(const char *path);
+const char *metrics_route_name(enum metrics_route r);
+
+/* Counts one answered request. Thread-safe, lock-free. */
+void metrics_request(enum metrics_route r, const char *method, int status, uint64_t duration_us);
+
+/* Values /metrics shows that live elsewhere. */
+struct metrics_gauges {
+	uint64_t log_position;
+	uint64_t index_entries;
+	uint64_t organisations;
+	uint64_t principals;
+	uint64_t collections;
+	const struct writer_stats *writer;   /* may be NULL */
+};
+
+/* Appends the whole exposition to out. */
+void metrics_render(struct buf *out, const struct metrics_gauges *g);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * test_config.c — tocsind's configuration parser: defaults, every kind of
+ * key, file:line errors, overrides, cross-key checks and the round trip
+ * of the printed effective configuration.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static enum tcerr
+parse(struct conf *c, const char *text, struct diag *d)
+{
+	conf_defaults(c);
+	return conf_parse(c, "t.conf", slice_from_cstr(text), d);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf c;
+	struct diag d;
+	conf_defaults(&c);
+	assert_string_equal(c.listen, "127.0.0.1:8480");
+	assert_string_equal(c.api_root, "hub");
+	assert_int_equal(c.tls_listen[0], 0);
+	assert_int_equal(conf_check(&c, &d), TC_OK);
+}
+
+static void
+test_all_keys(void **state)
+{
+	struct conf c;
+	struct diag d;
+	const char *text = "# comment\n"
+	                   "; another\n"
+	                   "[server]\n"
+	                   "listen = [::1]:0\n"
+	                   "tls_listen = 0.0.0.0:8443\n"
+	                   "tls_cert = /etc/tocsin/cert.pem\n"
+	                   "tls_key = /etc/tocsin/key.pem\n"
+	                   "client_ca = /etc/tocsin/ca.pem\n"
+	                   "threads = 8\n"
+	                   "connection_limit = 500\n"
+	                   "connection_timeout = 30\n"
+	                   "\n"
+	                   "[taxii]\n"
+	                   "api_root = national-hub\n"
+	                   "title = \"  Hub # 1 \\\"FR\\\"  \"\n"
+	                   "description = Threat sharing; for members\n"
+	                   "contact = soc@example.org\n"
+	                   "max_content_length = 10M\n"
+	                   "max_page = 500\n"
+	                   "[metrics]\n"
+	                   "require_auth = yes\n"
+	                   "[log]\n"
+	                   "level = debug\n"
+	                   "access = off\n"
+	                   "  [ writer ]  \n"
+	                   "batch_max_objects = 2k\n"
+	                   "batch_max_wait_us = 500\n";
+	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_string_equal(c.listen, "[::1]:0");
+	assert_string_equal(c.tls_listen, "0.0.0.0:8443");
+	assert_string_equal(c.client_ca, "/etc/tocsin/ca.pem");
+	assert_int_equal(c.threads, 8);
+	assert_int_equal(c.connection_limit, 500);
+	assert_int_equal(c.connection_timeout, 30);
+	assert_string_equal(c.api_root, "national-hub");
+	assert_string_equal(c.title, "  Hub # 1 \"FR\"  ");
+	assert_string_equal(c.description, "Threat sharing; for members");
+	assert_int_equal(c.max_content_length, 10 * 1024 * 1024);
+	assert_int_equal(c.max_page, 500);
+	assert_true(c.metrics_require_auth);
+	assert_int_equal(c.log_level, CONF_LOG_DEBUG);
+	assert_false(c.log_access);
+	assert_int_equal(c.batch_max_objects, 2048);
+	assert_int_equal(c.batch_max_wait_us, 500);
+	assert_int_equal(conf_check(&c, &d), TC_OK);
+	assert_string_equal(c.origin_client_ca, "t.conf:8");
+}
+
+struct bad {
+	const char *text;
+	enum tcerr rc;
+	const char *msg;  /* the whole expected message */
+};
+
+static void
+test_errors(void **state)
+{
+	static const struct bad cases[] = {
+		{ "[server]\nlisten = 1.2.3.4\n", TC_EINVAL,
+		  "t.conf:2: listen: \"1.2.3.4\": expected ADDRESS:PORT, e.g. 127.0.0.1:8480" },
+		{ "[server]\nlisten = localhost:80\n", TC_EINVAL,
+		  "t.conf:2: listen: \"localhost:80\": not a numeric IPv4 address (IPv6: [ADDR]:PORT)" },
+		{ "[server]\nlisten = 127.0.0.1:65536\n", TC_EINVAL,
+		  "t.conf:2: listen: \"127.0.0.1:65536\": the port must be a number 0..65535" },
+		{ "[server]\nthreads = 257\n", TC_ELIMIT, "t.conf:2: threads: must be 0..256" },
+		{ "[server]\nthreads = -1\n", TC_EINVAL, "t.conf:2: threads: expected a number" },
+		{ "[server]\nthreads = 4k\n", TC_EINVAL, "t.conf:2: threads: expected a number" },
+		{ "[server]\nconnection_limit = 0\n", TC_ELIMIT,
+		  "t.conf:2: connection_limit: must be 1..100000" },
+		{ "[server]\nthreads = 99999999999999999999999\n", TC_ELIMIT,
+		  "t.conf:2: threads: must be 0..256" },
+		{ "[taxii]\nmax_content_length = 1023\n", TC_ELIMIT,
+		  "t.conf:2: max_content_length: must be 1024..1073741824" },
+		{ "[taxii]\nmax_content_length = 2G\n", TC_ELIMIT,
+		  "t.conf:2: max_content_length: must be 1024..1073741824" },
+		{ "[taxii]\nmax_page = 0\n", TC_ELIMIT, "t.conf:2: max_page: must be 1..100000" },
+		{ "[taxii]\napi_root = Hub\n", TC_EINVAL,
+		  "t.conf:2: api_root: use lower-case letters, digits, '-' and '_' (starting with a "
+		  "letter or digit)" },
+		{ "[taxii]\napi_root = a/b\n", TC_EINVAL,
+		  "t.conf:2: api_root: use lower-case letters, digits, '-' and '_' (starting with a "
+		  "letter or digit)" },
+		{ "[taxii]\napi_root =\n", TC_EINVAL, "t.conf:2: api_root: must be 1..63 characters" },
+		{ "[taxii]\ntitle = \"open\n", TC_EINVAL,
+		  "t.conf:2: title: bad quoted value (only \\\" and \\\\ escapes)" },
+		{ "[taxii]\ntitle = \"a\\nb\"\n", TC_EINVAL,
+		  "t.conf:2: title: bad quoted value (only \\\" and \\\\ escapes)" },
+		{ "[taxii]\ntitle = bad\xff utf8\n", TC_EINVAL,
+		  "t.conf:2: title: must be UTF-8 text without control characters" },
+		{ "[taxii]\ntitle = \xed\xa0\x80\n", TC_EINVAL,
+		  "t.conf:2: title: must be UTF-8 text without control characters" },
+		{ "[metrics]\nrequire_auth = maybe\n", TC_EINVAL,
+		  "t.conf:2: require_auth: expected true or false" },
+		{ "[log]\nlevel = verbose\n", TC_EINVAL,
+		  "t.conf:2: level: expected debug, info, warn or error" },
+		{ "[writer]\nbatch_max_objects = 100001\n", TC_ELIMIT,
+		  "t.conf:2: batch_max_objects: must be 1..100000" },
+		{ "[writer]\nbatch_max_wait_us = 1000001\n", TC_ELIMIT,
+		  "t.conf:2: batch_max_wait_us: must be 0..1000000" },
+		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
+		{ "\n\n[serve]\n", TC_ENOTFOUND,
+		  "t.conf:3: unknown section [serve] (known: server, taxii, metrics, log, writer)" },
+		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
+		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
+		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
+		{ "[taxii]\nlisten = 127.0.0.1:1\n", TC_ENOTFOUND,
+		  "t.conf:2: unknown key \"listen\" in [taxii]" },
+		{ "[server]\nthreads = 1\n# again\nthreads = 2\n", TC_EEXIST,
+		  "t.conf:4: threads already set on line 2" },
+		{ "[server]\ntls_cert =\n", TC_EINVAL, "t.conf:2: tls_cert: empty file name" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct conf c;
+		struct diag d;
+		enum tcerr rc = parse(&c, cases[i].text, &d);
+		if (rc != cases[i].rc || strcmp(d.msg, cases[i].msg) != 0)
+			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, rc, d.msg, cases[i].rc,
+			         cases[i].msg);
+	}
+}
+
+static void
+test_limits(void **state)
+{
+	struct conf c;
+	struct diag d;
+	char big[CONF_LINE_MAX + 64];
+	int n = snprintf(big, sizeof big, "[taxii]\ntitle = ");
+	memset(big + n, 'x', sizeof big - (size_t)n - 2);
+	big[sizeof big - 2] = '\n';
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(parse(&c, big, &d), TC_ELIMIT);
+	assert_string_equal(d.msg, "t.conf:2: line longer than 4096 bytes");
+	assert_int_equal(d.line, 2);
+
+	/* a title of exactly CONF_TEXT_MAX - 1 bytes fits, one more does not */
+	char t[CONF_TEXT_MAX + 32];
+	n = snprintf(t, sizeof t, "[taxii]\ntitle = ");
+	memset(t + n, 'y', CONF_TEXT_MAX - 1);
+	t[n + CONF_TEXT_MAX - 1] = '\0';
+	assert_int_equal(parse(&c, t, &d), TC_OK);
+	assert_int_equal(strlen(c.title), CONF_TEXT_MAX - 1);
+	t[n + CONF_TEXT_MAX - 1] = 'y';
+	t[n + CONF_TEXT_MAX] = '\0';
+	assert_int_equal(parse(&c, t, &d), TC_ELIMIT);
+	assert_string_equal(d.msg, "t.conf:2: title: longer than 1023 bytes");
+
+	char nul[] = "[taxii]\ntitle = a\0b\n";
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", slice_make(nul, sizeof nul - 1), &d), TC_EINVAL);
+	assert_string_equal(d.msg, "t.conf:2: NUL byte");
+}
+
+static void
+test_overrides_and_check(void **state)
+{
+	struct conf c;
+	struct diag d;
+	assert_int_equal(parse(&c, "[server]\nlisten = 127.0.0.1:9000\n", &d), TC_OK);
+	assert_int_equal(conf_set(&c, "server", "listen", slice_from_cstr("127.0.0.1:0"),
+	                          "--listen", &d),
+	                 TC_OK);
+	assert_string_equal(c.listen, "127.0.0.1:0");
+	assert_int_equal(conf_set(&c, "server", "listen", slice_from_cstr("nope"), "--listen", &d),
+	                 TC_EINVAL);
+	assert_string_equal(d.msg, "--listen: listen: \"nope\": expected ADDRESS:PORT, e.g. "
+	                           "127.0.0.1:8480");
+	assert_string_equal(c.listen, "127.0.0.1:0"); /* unchanged on error */
+
+	/* a TLS listener without a certificate names where it was set */
+	assert_int_equal(conf_set(&c, "server", "tls_listen", slice_from_cstr("127.0.0.1:0"),
+	                          "--tls-listen", &d),
+	                 TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "--tls-listen: tls_listen needs tls_cert and tls_key in [server]");
+
+	assert_int_equal(parse(&c, "[server]\nclient_ca = ca.pem\n", &d), TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "t.conf:2: client_ca needs tls_listen (client certificates come "
+	                           "over TLS)");
+
+	assert_int_equal(parse(&c, "[server]\nlisten = off\n", &d), TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "no listener: set [server] listen or tls_listen (listen = off "
+	                           "needs tls_listen)");
+}
+
+static void
+test_print_round_trip(void **state)
+{
+	struct conf a, b;
+	struct diag d;
+	struct buf out, out2;
+	buf_init(&out, 0);
+	buf_init(&out2, 0);
+	assert_int_equal(parse(&a, "[server]\nlisten = off\ntls_listen = [::]:8443\n"
+	                           "tls_cert = c \"x\".pem\ntls_key = k.pem\n"
+	                           "[taxii]\ntitle = \" spaced \\\\ \"\n[log]\nlevel = warn\n",
+	                       &d),
+	                 TC_OK);
+	conf_print(&a, &out);
+	assert_int_equal(buf_error(&out), TC_OK);
+	assert_non_null(strstr(out.p, "[server]\nlisten = off\ntls_listen = [::]:8443\n"));
+	assert_non_null(strstr(out.p, "tls_cert = \"c \\\"x\\\".pem\"\n"));
+	assert_non_null(strstr(out.p, "# client_ca is not set\n"));
+	assert_non_null(strstr(out.p, "level = warn\n"));
+	conf_defaults(&b);
+	assert_int_equal(conf_parse(&b, "printed", buf_slice(&out), &d), TC_OK);
+	conf_print(&b, &out2);
+	assert_string_equal(out.p, out2.p);
+	assert_string_equal(b.title, " spaced \\ ");
+	assert_string_equal(b.tls_cert, "c \"x\".pem");
+	buf_reset(&out);
+	buf_reset(&out2);
+}
+
+static void
+test_load(void **state)
+{
+	struct conf c;
+	struct diag d;
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, "/nonexistent/tocsind.conf", &d), TC_EIO);
+	assert_string_equal(d.msg, "/nonexistent/tocsind.conf: No such file or directory");
+	assert_int_equal(conf_load(&c, "/", &d), TC_EIO);
+	/* the example shipped in etc/ parses and passes the check */
+	assert_int_equal(conf_load(&c, SOURCE_ROOT "/etc/tocsind.conf", &d), TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_OK);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_overrides_and_check),
+		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
