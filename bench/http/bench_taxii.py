@@ -265,6 +265,9 @@ def load(b, daemon, args, name_for_cpu):
     reqs = re.search(r"requests: ([0-9,]+) answered", p.stdout)
     n = int(reqs.group(1).replace(",", "")) if reqs else 0
     per = " = %.0f µs of tocsind CPU per request" % (served / n * 1e6) if n else ""
+    objs = re.search(r"objects: ([0-9,]+) in accepted", p.stdout)
+    if objs and "POST" in name_for_cpu:
+        per += ", %.1f µs per object" % (served / int(objs.group(1).replace(",", "")) * 1e6)
     threads = ", ".join("%s %.2f" % (k, v) for k, v in sorted(d.items(), key=lambda kv: -kv[1]) if v >= 0.01)
     log("cpu (%s, %.1f s wall): tocsind %.2f s [%s]%s; tocsin-load %.2f s; machine %.2f of %d cores busy"
         % (name_for_cpu, wall, served, threads, per, client, busy, os.cpu_count()))
