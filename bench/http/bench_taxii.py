@@ -264,7 +264,8 @@ def load(b, daemon, args, name_for_cpu):
     busy = (tot - (m1[1] - m0[1])) / tot * os.cpu_count() if tot else 0
     reqs = re.search(r"requests: ([0-9,]+) answered", p.stdout)
     n = int(reqs.group(1).replace(",", "")) if reqs else 0
-    per = " = %.0f µs of tocsind CPU per request" % (served / n * 1e6) if n else ""
+    per = (" = %.0f µs of tocsind CPU per request (%s requests per tocsind CPU second)"
+           % (served / n * 1e6, f"{n / served:,.0f}")) if n and served else ""
     objs = re.search(r"objects: ([0-9,]+) in accepted", p.stdout)
     if objs and "POST" in name_for_cpu:
         per += ", %.1f µs per object" % (served / int(objs.group(1).replace(",", "")) * 1e6)
