@@ -29,6 +29,7 @@ CURSOR = "c/{}+=&x"               # needs percent-encoding in a query string
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes
 
     def log_message(self, *args):
         pass
