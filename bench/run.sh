@@ -10,6 +10,10 @@
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
+#   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
+#                                  whose first run imports 1M indicators (cached
+#                                  in BUILD_DIR/bench-data); their own knobs
+#                                  are in bench/http/bench_taxii.py
 # Exit status: 0 when every benchmark ran (whatever its verdict), 1 when
 # one failed or timed out, 2 on usage errors.
 set -uo pipefail
@@ -68,6 +72,12 @@ run() {
     run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
+    if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then
+        limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
+    else
+        echo "== TAXII over HTTP: tocsind not built, skipped"
+        echo "SKIP TAXII over HTTP" >>"$log"
+    fi
 }
 
 # The table. A benchmark line in the common form
@@ -85,6 +95,10 @@ verdict = re.compile(r"^(?P<fig>[^:]+): " + num + r" (?P<unit>[^,(\[]*)[^(]*\((?
 known = [
     ("pattern parse", re.compile(r"^pattern parse: " + num + r" patterns/s"), "patterns/s", None, ">="),
     ("store append", re.compile(r"^store append: " + num + r" versions/s"), "versions/s", 200_000, ">="),
+    ("TAXII GET next-cursor walk, page of 100",
+     re.compile(r"^TAXII GET next-cursor walk, page of 100: " + num + r" requests/s"), "requests/s", None, ">="),
+    ("TAXII GET p99 latency at 50 connections",
+     re.compile(r"^TAXII GET p99 latency at 50 connections: " + num + r" ms"), "ms", None, "<="),
 ]
 
 # clearer names in the table for the figures the benchmarks print tersely
