@@ -18,11 +18,13 @@
 
 #include "cmd.h"
 #include "export/export.h"
+#include "policy/policy.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 
 const char cmd_export_usage[] =
 	"usage: tocsin export [--data DIR] --format stix|csv|plain [--kind KIND]\n"
-	"                     [--collection NAME] [-o FILE]\n"
+	"                     [--collection NAME] [--for ORG] [-o FILE]\n"
 	"\n"
 	"Writes the current objects (not revoked, not expired):\n"
 	"  stix    one STIX 2.1 bundle, each object as stored\n"
@@ -35,6 +37,9 @@ const char cmd_export_usage[] =
 	"  -k, --kind KIND         only observables of KIND (stix: objects having one);\n"
 	"                          may be repeated\n"
 	"  -c, --collection NAME   only this collection (default: every collection)\n"
+	"      --for ORG           only what organisation ORG may see (collection\n"
+	"                          read rights and TLP, as the hub serves it);\n"
+	"                          default: everything (the operator's view)\n"
 	"  -o, --output FILE       write FILE (replaced atomically when complete)\n"
 	"                          instead of standard output\n"
 	"  -h, --help              show this help\n";
@@ -128,6 +133,39 @@ sink_close(struct export_sink *s, bool ok)
 	return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
+/* Builds the policy subject of organisation name (--for): the registry's
+ * snapshot over h's store, and the organisation in it. OUT: *reg, *snap
+ * (the caller frees them, also on error), *who. Returns a CLI_EXIT_*. */
+static int
+for_subject(const char *dir, struct hub *h, const char *name, struct registry **reg,
+            struct reg_snapshot **snap, struct policy_subject *who)
+{
+	const struct reg_org *org;
+	struct reg_org found;
+	struct diag d;
+
+	diag_clear(&d);
+	if (registry_open(hub_default_dir(dir), reg, &d) != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : "cannot open the registry");
+		return CLI_EXIT_USAGE;
+	}
+	if (registry_org_find(*reg, name, &found) != TC_OK) {
+		cli_err("--for: no organisation '%s' (see tocsin org list)", name);
+		return CLI_EXIT_USAGE;
+	}
+	if (reg_snapshot_build(*reg, hub_store(h), snap, &d) != TC_OK) {
+		cli_err("registry: %s", d.msg[0] ? d.msg : "cannot read");
+		return CLI_EXIT_USAGE;
+	}
+	org = reg_snapshot_org(*snap, found.num);
+	if (!org) {
+		cli_err("--for: organisation '%s' changed while reading; try again", name);
+		return CLI_EXIT_USAGE;
+	}
+	policy_subject_org(who, *snap, org);
+	return CLI_EXIT_OK;
+}
+
 int
 cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -137,10 +175,15 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "collection", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "for", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct export_opts opts;
+	struct policy_subject who;
+	struct registry *reg = NULL;
+	struct reg_snapshot *snap = NULL;
+	const char *for_org = NULL;
 	struct export_sink sink;
 	struct export_counts counts;
 	const char *dir = NULL, *output = NULL;
@@ -174,6 +217,9 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'F':
+			for_org = optarg;
+			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
 			return CLI_EXIT_OK;
@@ -199,11 +245,15 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	sink.f = stdout;
-	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK) {
-		hub_close(h);
-		return rc;
+	if (for_org) {
+		rc = for_subject(dir, h, for_org, &reg, &snap, &who);
+		if (rc != CLI_EXIT_OK)
+			goto out;
+		opts.who = &who;
 	}
+	sink.f = stdout;
+	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)
+		goto out;
 	diag_clear(&d);
 	trc = export_hub(h, &opts, sink_write, &sink, &counts, &d);
 	if (trc != TC_OK) {
@@ -213,6 +263,11 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			cli_err("export: %s", d.msg[0] ? d.msg : tcerr_str(trc));
 	}
 	rc = sink_close(&sink, trc == TC_OK);
+out:
+	if (snap)
+		reg_snapshot_unref(snap);
+	if (reg)
+		registry_close(reg);
 	hub_close(h);
 	return rc;
 }

@@ -15,7 +15,10 @@
  * complete line in the file (its size a->size); a->synced_n <= a->last_n
  * is what the head records; at most one thread syncs at a time
  * (a->syncing), the others wait for it and return at once when its sync
- * covered their entries (group commit).
+ * covered their entries (group commit). Between processes (the daemon
+ * and a CLI command) an exclusive flock() on audit.log orders appends and
+ * head updates: an appender first takes the chain up from the file's
+ * last line if someone else wrote since, and the head only moves forward.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -586,6 +590,45 @@ audit_close(struct audit *a)
 	free(a);
 }
 
+/* Called with a->mu and the file lock held: if another process appended
+ * since our last write (the CLI's registry commands while the daemon
+ * runs), takes the chain up from the file's last line. TC_EIO,
+ * TC_ECORRUPT, TC_ENOMEM. */
+static enum tcerr
+catch_up(struct audit *a, struct diag *d)
+{
+	struct line_info li;
+	struct stat st;
+	const char *why;
+	char *l = NULL;
+	enum tcerr rc;
+	off_t s;
+	char c;
+
+	if (fstat(a->fd, &st) != 0)
+		return diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
+	if (st.st_size == a->size)
+		return TC_OK;
+	if (st.st_size < a->size || pread(a->fd, &c, 1, st.st_size - 1) != 1 || c != '\n')
+		return diag_set(d, TC_ECORRUPT,
+		                "%s/%s: changed under us (run tocsin audit verify)", a->dir,
+		                AUDIT_FILE);
+	rc = line_start(a->fd, st.st_size - 1, &s);
+	if (rc == TC_OK)
+		rc = line_read(a->fd, s, st.st_size - 1, &l);
+	if (rc != TC_OK)
+		return diag_set(d, rc, "%s/%s: cannot read the tail", a->dir, AUDIT_FILE);
+	why = line_check(l, (size_t)(st.st_size - 1 - s), &li);
+	free(l);
+	if (why || li.n <= a->last_n)
+		return diag_set(d, TC_ECORRUPT, "%s/%s: last entry: %s (run tocsin audit verify)",
+		                a->dir, AUDIT_FILE, why ? why : "numbered backwards");
+	a->last_n = li.n;
+	memcpy(a->last_hash, li.hash, sizeof(li.hash));
+	a->size = st.st_size;
+	return TC_OK;
+}
+
 enum tcerr
 audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 {
@@ -593,6 +636,7 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 	char *ev = NULL;
 	size_t evlen = 0;
 	struct buf line;
+	bool locked = false;
 	enum tcerr rc;
 
 	if (!e->action || !*e->action)
@@ -610,6 +654,17 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 		rc = diag_set(d, a->broken, "audit log: an earlier write failed; reopen it");
 		goto unlock;
 	}
+	/* Several processes may append (the daemon and the CLI): the file
+	 * lock orders them, catch_up() continues the other's chain. */
+	while (flock(a->fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			rc = diag_set(d, TC_EIO, "%s/%s: lock: %s", a->dir, AUDIT_FILE,
+			              strerror(errno));
+			goto unlock;
+		}
+	locked = true;
+	if ((rc = catch_up(a, d)) != TC_OK)
+		goto unlock;
 	ts_format(e->ts_us ? e->ts_us : ts_now_us(), 6, ts);
 	buf_printf(&line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"%s%s}", a->last_n + 1,
 	           ts, a->last_hash, evlen ? "," : "", ev);
@@ -637,9 +692,31 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 	a->last_n++;
 	memcpy(a->last_hash, hash, sizeof(hash));
 unlock:
+	if (locked)
+		(void)flock(a->fd, LOCK_UN);
 	pthread_mutex_unlock(&a->mu);
 	buf_reset(&line);
 	free(ev);
+	return rc;
+}
+
+/* Moves the head to entry n unless another process already moved it
+ * further (the head never goes back). TC_EIO. */
+static enum tcerr
+head_advance(struct audit *a, uint64_t n, const char *hash, struct diag *d)
+{
+	char cur_hash[HASH_HEX + 1];
+	uint64_t cur = 0;
+	enum tcerr rc;
+
+	while (flock(a->fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return diag_set(d, TC_EIO, "%s/%s: lock: %s", a->dir, AUDIT_FILE,
+			                strerror(errno));
+	rc = head_read(a->dir, &cur, cur_hash, d);
+	if (rc != TC_OK || cur < n)
+		rc = head_write(a->dir, n, hash, d);
+	(void)flock(a->fd, LOCK_UN);
 	return rc;
 }
 
@@ -668,7 +745,7 @@ audit_sync(struct audit *a, struct diag *d)
 		if (fdatasync(a->fd) != 0)
 			rc = diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
 		else
-			rc = head_write(a->dir, n, hash, d);
+			rc = head_advance(a, n, hash, d);
 
 		pthread_mutex_lock(&a->mu);
 		a->syncing = false;

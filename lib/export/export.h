@@ -16,10 +16,13 @@
  *
  * By default only current versions (the caller's query asks for the last
  * version) that are neither revoked nor expired (valid_until <= now) are
- * written. export_hub() runs the whole export over a hub's store as the
- * hub operator; a caller that serves other principals (the daemon's
- * /api/v1/export) queries through the policy itself and feeds the rows
- * it may show to an export writer.
+ * written. export_hub() runs the whole export over a hub's store, as the
+ * hub operator or, with opts->who, as that policy subject (`tocsin export
+ * --for ORG`): each object's current version goes through policy_row()
+ * and is left out when the subject may not see it (an older, visible
+ * version is not shown in its place). A caller that serves principals
+ * over the network (the daemon's /api/v1/export) may do the same or feed
+ * the rows it may show to an export writer itself.
  *
  * Memory: the writer holds one object at a time plus an output buffer of
  * EXPORT_FLUSH bytes; plain additionally keeps 8 bytes per distinct value
@@ -34,6 +37,7 @@
 
 #include "hub/hub.h"
 #include "observable/observable.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "util/diag.h"
 #include "util/tcerr.h"
@@ -68,6 +72,9 @@ struct export_opts {
 	bool include_expired;
 	int64_t now_us;           /* what "expired" is measured against; 0: the clock */
 	const char *bundle_id;    /* "bundle--..." to use; NULL: a new random one */
+	/* export_hub: whose view (policy_row() decides each version); NULL:
+	 * the operator's, everything. The writer itself ignores it. */
+	const struct policy_subject *who;
 };
 
 struct export_counts {
@@ -76,6 +83,7 @@ struct export_counts {
 	size_t revoked;           /* versions left out because revoked */
 	size_t expired;           /* versions left out because expired */
 	size_t unreadable;        /* stored JSON that did not parse (should be 0) */
+	size_t hidden;            /* export_hub: current versions policy kept from opts->who */
 };
 
 struct export_writer;

@@ -1,5 +1,6 @@
 /*
- * export_hub.c — an export over a hub's store, as the hub operator.
+ * export_hub.c — an export over a hub's store, as the hub operator or as
+ * a policy subject (opts->who).
  *
  * Kept apart from the writer so that programs and tests that feed rows
  * themselves (the daemon through its policy check, unit tests) do not link
@@ -10,6 +11,8 @@
 
 struct hub_export {
 	struct export_writer *w;
+	const struct policy_subject *who;
+	size_t hidden;
 	enum tcerr rc;
 	struct diag *d;
 };
@@ -18,6 +21,11 @@ static enum store_row_verdict
 on_row(void *ctx, const struct store_row *row)
 {
 	struct hub_export *x = ctx;
+	/* DESIGN §2.3: the one door decides what the subject sees. */
+	if (x->who && !policy_row(x->who, row)) {
+		x->hidden++;
+		return STORE_ROW_SKIP;
+	}
 	if ((x->rc = export_writer_row(x->w, row, x->d)))
 		return STORE_ROW_STOP;
 	return STORE_ROW_TAKE;
@@ -27,7 +35,7 @@ enum tcerr
 export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write, void *wctx,
            struct export_counts *counts, struct diag *d)
 {
-	struct hub_export x = { .d = d };
+	struct hub_export x = { .d = d, .who = opts->who };
 	struct store_query q = { .versions = STORE_V_LAST };
 	struct store_collection coll;
 	enum tcerr rc;
@@ -48,6 +56,8 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	 * and the caller must say so. */
 	if (!rc)
 		rc = export_writer_finish(x.w, counts, d);
+	if (!rc && counts)
+		counts->hidden = x.hidden;
 	export_writer_free(x.w);
 	return rc;
 }

@@ -461,6 +461,37 @@ test_limits_and_bad_input(void **state)
 	verify_ok(2);
 }
 
+static void
+test_two_handles(void **state)
+{
+	/* Two writers on one directory (the daemon and a CLI command) take
+	 * turns; the chain stays one chain and the head never goes back. */
+	struct audit *a, *b;
+	struct diag d;
+
+	assert_int_equal(audit_open(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_open(dir, &b, &d), TC_OK);
+	for (int i = 0; i < 20; i++) {
+		struct audit_entry e = { .action = i % 3 ? "read" : "org.add", .detail = "x" };
+		assert_int_equal(audit_append(i % 2 ? a : b, &e, &d), TC_OK);
+		if (i % 5 == 4)
+			assert_int_equal(audit_sync(i % 2 ? b : a, &d), TC_OK);
+	}
+	assert_int_equal(audit_sync(b, &d), TC_OK);
+	assert_int_equal(audit_sync(a, &d), TC_OK); /* its last entry is older */
+	audit_close(a);
+	audit_close(b);
+	verify_ok(20);
+	/* the head names entry 20: cutting it off is caught */
+	struct lines ls;
+	lines_read(&ls);
+	free(ls.l[19]);
+	ls.n = 19;
+	lines_write(&ls);
+	lines_free(&ls);
+	verify_bad(20, "cut off");
+}
+
 #define THREADS 4
 #define PER_THREAD 1000
 
@@ -521,6 +552,7 @@ main(void)
 		T(test_head_missing),
 		T(test_crash_leftovers),
 		T(test_limits_and_bad_input),
+		T(test_two_handles),
 		T(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
