@@ -1034,6 +1034,8 @@ registry_status_put(struct registry *r, const char *id, int64_t created_us, cons
 	sqlite3_stmt *st = NULL;
 	if (!id || !id[0])
 		return diag_set(d, TC_EINVAL, "status id: empty");
+	if (!json && len)
+		return diag_set(d, TC_EINVAL, "status %s: no JSON text", id);
 	if (len > REG_STATUS_MAX)
 		return diag_set(d, TC_ELIMIT, "status %s: larger than %d bytes", id, REG_STATUS_MAX);
 	pthread_mutex_lock(&r->mu);
@@ -1044,7 +1046,7 @@ registry_status_put(struct registry *r, const char *id, int64_t created_us, cons
 	if (!rc) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, created_us);
-		sqlite3_bind_blob64(st, 3, json ? json : "", len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 3, json ? json : "", (sqlite3_uint64)len, SQLITE_STATIC);
 		rc = reg_step_done(r, st, d);
 	}
 	sqlite3_finalize(st);

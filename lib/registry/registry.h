@@ -209,6 +209,8 @@ struct reg_collection {
  * shared by request threads: reference-counted, freed by the last unref.
  * Errors: TC_EDB, TC_ENOMEM, TC_EINVAL (a stored spec no longer resolves:
  * the message names the collection and term). */
+/* s is read (store_collection_list) during the call, so the caller must
+ * not use it from another thread meanwhile (store.h). */
 enum tcerr reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **out,
                               struct diag *d);
 void reg_snapshot_ref(struct reg_snapshot *snap);

@@ -831,6 +831,7 @@ test_status(void **state)
 	assert_int_equal(registry_status_put(f->r, "big", t0, "{}", (size_t)REG_STATUS_MAX + 1, &d),
 	                 TC_ELIMIT);
 	assert_int_equal(registry_status_put(f->r, "", t0, "{}", 2, &d), TC_EINVAL);
+	assert_int_equal(registry_status_put(f->r, "s3", t0, NULL, 2, &d), TC_EINVAL);
 	buf_init(&b, 1);
 	assert_int_equal(registry_status_get(f->r, "s2", t0 + REG_STATUS_KEEP_US, &b), TC_ELIMIT);
 	buf_reset(&b);
