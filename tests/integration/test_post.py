@@ -123,12 +123,12 @@ def test_post_over_max_content_length_413(hub):
     mcl = hub.get(hub.root, "bank").json()["max_content_length"]
     assert mcl <= 256 * 1024 * 1024, mcl
     filler = "x" * (mcl + 1 - len('{"objects":[],"x_pad":""}'))
-    body = json.dumps({"objects": [], "x_pad": filler})
+    body = json.dumps({"objects": [], "x_pad": filler}, separators=(",", ":"))
     assert len(body) == mcl + 1
     r = hub.post("open", "bank", body=body)
     error_shape(r, 413)
     # exactly at the limit is not a 413 (§4.2.1)
-    body = json.dumps({"objects": [], "x_pad": filler[:-1]})
+    body = json.dumps({"objects": [], "x_pad": filler[:-1]}, separators=(",", ":"))
     assert len(body) == mcl
     r = hub.post("open", "bank", body=body)
     assert r.status_code != 413, r.text[:300]
@@ -141,7 +141,6 @@ def test_post_over_max_content_length_413(hub):
     '{"objects": {}}',
     '{"objects": "x"}',
     '{"objects": [1, 2]}',
-    '{"more": false}',
     '{"objects": [',
     'not json',
     '',
