@@ -197,9 +197,10 @@ cat <<EOF
   # discovery, the API root, the collections this key may see
   curl -s -u "demo:\$KEY" -H "\$A" http://$host/taxii2/
   curl -s -u "demo:\$KEY" -H "\$A" $root/collections/
-  # a page of 5 objects of the national feed (follow "next" for the rest)
+  # a page of 5 objects of the national feed (follow "next" for the rest);
+  # -g stops curl from reading match[...] as a glob
   curl -s -u "demo:\$KEY" -H "\$A" "$root/collections/$national/objects/?limit=5"
-  curl -s -u "demo:\$KEY" -H "\$A" "$root/collections/$national/manifest/?limit=5&match[type]=indicator"
+  curl -s -g -u "demo:\$KEY" -H "\$A" "$root/collections/$national/manifest/?limit=5&match[type]=indicator"
   # POST an envelope (202 and a status resource), then read the status by its id
   curl -s -u "demo:\$KEY" -H "\$A" -H 'Content-Type: $taxii' \\
     --data '{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"demo","pattern":"[ipv4-addr:value = '"'"'203.0.113.7'"'"']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00.000Z"}]}' \\
