@@ -31,7 +31,8 @@ for d in sys.argv[1:]:
     for line in lines:
         t = json.loads(line)
         r = t["result"]
-        suite = (t.get("suite") or ["?"])[0].split(":")[-1]
+        # name is "project:suite / test"
+        suite = t["name"].split(" / ")[0].split(":")[-1]
         c = per.setdefault(suite, [0, 0, 0])
         if r in ("OK", "EXPECTEDFAIL"):
             ok += 1
