@@ -185,6 +185,13 @@ respond_error(struct MHD_Connection *con, struct req *r, int status, bool taxii,
 		buf_append_json_str(&b, slice_from_cstr(description));
 	}
 	buf_printf(&b, ",\"http_status\":\"%d\"}", status);
+	if (!taxii) {
+		/* elsewhere JSON, unless the client asked for TAXII (a TAXII client
+		 * that mistyped a path gets an answer it can parse) */
+		const char *acc = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                              MHD_HTTP_HEADER_ACCEPT);
+		taxii = acc && strstr(acc, "application/taxii+json") != NULL;
+	}
 	return respond(con, r, status, taxii ? TAXII_MEDIA_TYPE : JSON_TYPE, &b, www_auth, NULL,
 	               NULL);
 }
