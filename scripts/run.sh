@@ -99,7 +99,7 @@ else
     say "2. organisations"
     for o in "${orgs[@]}"; do
         IFS='|' read -r name sector cc groups <<<"$o"
-        if "$tocsin" org list --data "$data" | grep -qw -- "$name"; then
+        if "$tocsin" org list --data "$data" | awk -v n="$name" '$1 == n { f = 1 } END { exit !f }'; then
             echo "$name exists"
         else
             printf '%-10s %-16s %s  %s\n' "$name" "$sector" \
@@ -131,8 +131,12 @@ else
     : >"$colls_file"
     for c in "${collections[@]}"; do
         IFS='|' read -r alias rd wr title <<<"$c"
-        id=$("$tocsin" collection add "$alias" --read "$rd" --write "$wr" --title "$title" \
-            --data "$data")
+        # an interrupted first run may have made it already
+        id=$("$tocsin" collection list --data "$data" | awk -v a="$alias" '$2 == a { print $1 }')
+        if [[ -z $id ]]; then
+            id=$("$tocsin" collection add "$alias" --read "$rd" --write "$wr" --title "$title" \
+                --data "$data")
+        fi
         printf '%s %s\n' "$alias" "$id" >>"$colls_file"
         printf '  %-9s %s  read: %s  write: %s\n' "$alias" "$id" "$rd" "$wr"
     done
