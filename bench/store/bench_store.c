@@ -1,15 +1,24 @@
 /*
- * bench_store.c — how fast the log store appends indicator versions.
+ * bench_store.c — how fast the log store appends and pages.
  *
- * Appends TOTAL new indicator versions (about 600 bytes of JSON and one or
- * two observables each, as the ingest path produces them) in batches of
- * BATCH into a fresh store, then prints "store append: N versions/s".
- * Target (DESIGN §8 ingest ≥ 100,000 indicators/s end to end): the store
- * alone ≥ 200,000 versions/s into SQLite. Bounded: at most a few seconds.
+ * append (the default mode): appends TOTAL new indicator versions (about
+ * 600 bytes of JSON and one or two observables each, as the ingest path
+ * produces them) in batches of BATCH into a fresh store, then prints
+ * "store append: N versions/s". Target (DESIGN §8 ingest ≥ 100,000
+ * indicators/s end to end): the store alone ≥ 200,000 versions/s into
+ * SQLite. Bounded: at most a few seconds.
  *
- * Usage: bench_store [SPEC [TOTAL [BATCH]]]   SPEC defaults to a temporary
- * SQLite file that is removed afterwards; "memory:" measures the memory
- * backend.
+ * query: loads TOTAL versions (default 1,000,000: nine in ten new
+ * objects, one in ten a newer version of one of them) into one
+ * collection, then pages through the whole collection as a TAXII client
+ * does (`GET objects/?limit=100`, then `next`: the (date_added, seq)
+ * cursor), and looks up single ids (match[id]). Prints µs per page of 100
+ * (mean and p99) and per id lookup. The daemon's target is ≥ 5,000 pages/s
+ * over HTTP, so the store's share must stay well under 200 µs.
+ *
+ * Usage: bench_store [append|query] [SPEC [TOTAL [BATCH]]]   SPEC defaults
+ * to a temporary SQLite file that is removed afterwards; "memory:"
+ * measures the memory backend.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +30,12 @@
 #include "util/timestamp.h"
 
 #define DEFAULT_TOTAL 300000
+#define DEFAULT_QUERY_TOTAL 1000000
 #define DEFAULT_BATCH 10000
 #define TOTAL_MAX 10000000
+#define PAGE 100            /* objects per page, as `limit=100` */
+#define ID_LOOKUPS 20000
+#define FIRST_PAGE_RUNS 2000
 
 struct item {
 	struct stix_meta meta;
@@ -39,8 +52,9 @@ clock_s(clockid_t id)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Object k; bump > 0 makes a newer version of it. */
 static void
-fill(struct item *it, struct store_obj_in *in, uint64_t k, int64_t coll)
+fill(struct item *it, struct store_obj_in *in, uint64_t k, int64_t coll, int64_t bump)
 {
 	static const int64_t t0 = 1700000000000000LL;
 	memset(&it->meta, 0, sizeof it->meta);
@@ -52,7 +66,7 @@ fill(struct item *it, struct store_obj_in *in, uint64_t k, int64_t coll)
 	         (unsigned)(h >> 16) & 0xffff, (unsigned)(h >> 4) & 0xfff, (unsigned)h & 0xfff,
 	         (unsigned long long)(k & 0xffffffffffffull));
 	snprintf(it->meta.spec_version, sizeof it->meta.spec_version, "2.1");
-	it->meta.version_us = t0 + (int64_t)k;
+	it->meta.version_us = t0 + (int64_t)k + bump;
 	ts_format(it->meta.version_us, 3, it->meta.version);
 	it->meta.tlp = TLP_GREEN;
 	it->meta.valid_until_us = t0 + 86400000000LL;
@@ -88,16 +102,158 @@ fill(struct item *it, struct store_obj_in *in, uint64_t k, int64_t coll)
 	};
 }
 
+/* Appends versions [from, to) of the load plan: object k < nobj for
+ * k < nobj, then newer versions of scattered objects. */
+static int
+load(struct store *s, int64_t coll, long from, long to, long nobj, long batch,
+     struct item *items, struct store_obj_in *in, struct store_append_out *out, double *spent,
+     double *cpu, double *json_bytes)
+{
+	struct diag d;
+	for (long done = from; done < to;) {
+		long n = to - done < batch ? to - done : batch;
+		for (long i = 0; i < n; i++) {
+			long j = done + i;
+			if (j < nobj)
+				fill(&items[i], &in[i], (uint64_t)j, coll, 0);
+			else
+				fill(&items[i], &in[i], (uint64_t)((j - nobj) * 7919 % nobj), coll,
+				     1000000000LL);
+			*json_bytes += (double)in[i].json.len;
+		}
+		double t = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+		if (store_append(s, in, (size_t)n, out, NULL, NULL, &d)) {
+			fprintf(stderr, "bench_store: %s\n", d.msg);
+			return 1;
+		}
+		*spent += clock_s(CLOCK_MONOTONIC) - t;
+		*cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		done += n;
+	}
+	return 0;
+}
+
+struct page {
+	size_t n;
+	int64_t last_date;
+	uint64_t last_seq;
+	size_t bytes;
+};
+
+static enum store_row_verdict
+page_row(void *ctx, const struct store_row *r)
+{
+	struct page *p = ctx;
+	p->n++;
+	p->last_date = r->date_added_us;
+	p->last_seq = r->seq;
+	p->bytes += r->json.len;
+	return STORE_ROW_TAKE;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int
+bench_query(struct store *s, int64_t coll, long nobj)
+{
+	struct diag d;
+	size_t cap = (size_t)nobj / PAGE + 2;
+	double *lat = calloc(cap, sizeof *lat);
+	if (!lat)
+		return 1;
+	/* 1. the whole collection, page after page */
+	struct store_query q = { .collection = coll, .limit = PAGE };
+	size_t pages = 0, rows = 0;
+	bool more = true;
+	double total = 0, cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	while (more && pages < cap) {
+		struct page p = { 0 };
+		double t = clock_s(CLOCK_MONOTONIC);
+		if (store_query(s, &q, page_row, &p, &more, &d)) {
+			fprintf(stderr, "bench_store: %s\n", d.msg);
+			free(lat);
+			return 1;
+		}
+		lat[pages] = (clock_s(CLOCK_MONOTONIC) - t) * 1e6;
+		total += lat[pages++];
+		rows += p.n;
+		q.after_date_us = p.last_date;
+		q.after_date_seq = p.last_seq;
+	}
+	if ((long)rows != nobj) {
+		fprintf(stderr, "bench_store: paged %zu objects, expected %ld\n", rows, nobj);
+		free(lat);
+		return 1;
+	}
+	double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	qsort(lat, pages, sizeof *lat, cmp_double);
+	printf("store page of %d (cursor walk over %ld objects): %.1f us mean, %.1f us p50, "
+	       "%.1f us p99 (%zu pages, %.0f pages/s)\n",
+	       PAGE, nobj, total / (double)pages, lat[pages / 2], lat[pages * 99 / 100], pages,
+	       (double)pages / (total / 1e6));
+	printf("store page of %d cpu: %.1f us per page (wall includes waiting for the CPU)\n",
+	       PAGE, cpu * 1e6 / (double)pages);
+	/* 2. the first page again and again */
+	q.after_date_us = 0;
+	q.after_date_seq = 0;
+	double t = clock_s(CLOCK_MONOTONIC);
+	for (int i = 0; i < FIRST_PAGE_RUNS; i++) {
+		struct page p = { 0 };
+		if (store_query(s, &q, page_row, &p, &more, &d) || p.n != PAGE) {
+			fprintf(stderr, "bench_store: first page: %s\n", d.msg);
+			free(lat);
+			return 1;
+		}
+	}
+	printf("store first page of %d: %.1f us\n", PAGE,
+	       (clock_s(CLOCK_MONOTONIC) - t) * 1e6 / FIRST_PAGE_RUNS);
+	/* 3. match[id]: one id, every version */
+	struct item it;
+	struct store_obj_in in;
+	const char *ids[1] = { it.meta.id };
+	q = (struct store_query){ .collection = coll, .ids = ids, .nids = 1,
+		                  .versions = STORE_V_ALL };
+	double spent = 0;
+	size_t found = 0;
+	for (long i = 0; i < ID_LOOKUPS; i++) {
+		fill(&it, &in, (uint64_t)((i * 104729) % nobj), coll, 0);
+		struct page p = { 0 };
+		double t0 = clock_s(CLOCK_MONOTONIC);
+		if (store_query(s, &q, page_row, &p, NULL, &d)) {
+			fprintf(stderr, "bench_store: %s\n", d.msg);
+			free(lat);
+			return 1;
+		}
+		spent += clock_s(CLOCK_MONOTONIC) - t0; /* fill() is not timed */
+		found += p.n;
+	}
+	printf("store match[id] lookup: %.1f us (%ld lookups, %zu versions found)\n",
+	       spent * 1e6 / ID_LOOKUPS, (long)ID_LOOKUPS, found);
+	free(lat);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	bool query = false;
+	if (argc > 1 && (strcmp(argv[1], "query") == 0 || strcmp(argv[1], "append") == 0)) {
+		query = strcmp(argv[1], "query") == 0;
+		argc--, argv++;
+	}
 	char tmp[] = "/tmp/tocsin-bench-store-XXXXXX";
 	char spec[128];
 	const char *sp = argc > 1 ? argv[1] : NULL;
-	long total = argc > 2 ? strtol(argv[2], NULL, 10) : DEFAULT_TOTAL;
+	long total = argc > 2 ? strtol(argv[2], NULL, 10) : query ? DEFAULT_QUERY_TOTAL : DEFAULT_TOTAL;
 	long batch = argc > 3 ? strtol(argv[3], NULL, 10) : DEFAULT_BATCH;
 	if (total <= 0 || total > TOTAL_MAX || batch <= 0 || batch > STORE_BATCH_MAX) {
-		fprintf(stderr, "usage: bench_store [SPEC [TOTAL<=%d [BATCH]]]\n", TOTAL_MAX);
+		fprintf(stderr, "usage: bench_store [append|query] [SPEC [TOTAL<=%d [BATCH]]]\n",
+		        TOTAL_MAX);
 		return 2;
 	}
 	bool own = sp == NULL;
@@ -128,32 +284,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	double spent = 0, cpu = 0, json_bytes = 0;
-	long done = 0;
-	int rc = 0;
-	while (done < total) {
-		long n = total - done < batch ? total - done : batch;
-		for (long i = 0; i < n; i++) {
-			fill(&items[i], &in[i], (uint64_t)(done + i), c.num);
-			json_bytes += (double)in[i].json.len;
-		}
-		double t = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-		if (store_append(s, in, (size_t)n, out, NULL, NULL, &d)) {
-			fprintf(stderr, "bench_store: %s\n", d.msg);
-			rc = 1;
-			break;
-		}
-		spent += clock_s(CLOCK_MONOTONIC) - t;
-		cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-		done += n;
-	}
-	if (!rc) {
+	long nobj = query ? total - total / 10 : total;
+	int rc = load(s, c.num, 0, total, nobj, batch, items, in, out, &spent, &cpu, &json_bytes);
+	if (!rc && !query) {
 		printf("store append: %.0f versions/s (%ld versions in batches of %ld, %.0f bytes "
 		       "JSON avg, %s)\n",
-		       (double)done / spent, done, batch, json_bytes / (double)done, sp);
+		       (double)total / spent, total, batch, json_bytes / (double)total, sp);
 		printf("store append cpu: %.0f versions per CPU second (wall includes fsync and "
 		       "other load)\n",
-		       (double)done / cpu);
+		       (double)total / cpu);
 		printf("target: >= 200000 versions/s into SQLite\n");
+	}
+	if (!rc && query) {
+		printf("store loaded %ld versions of %ld objects (%.0f versions/s)\n", total, nobj,
+		       (double)total / spent);
+		rc = bench_query(s, c.num, nobj);
 	}
 	store_close(s);
 	if (own) {

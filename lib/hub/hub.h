@@ -94,7 +94,12 @@ struct hub_item {
 };
 
 /* As hub_ingest, per item. hub_ingest(h, c, objs, paths, n, ...) is
- * hub_ingest_items with collection c, producer 0. */
+ * hub_ingest_items with collection c, producer 0. An item that would be a
+ * new version of an object another producer made (STORE_FOREIGN) is
+ * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
+ * produced this object; only its producer may add versions"; an item
+ * with a negative date_added_us or no obj is rejected with TC_EINVAL.
+ * Every collection named must exist (else TC_ENOTFOUND for the batch). */
 enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n,
                             struct hub_result *res, struct diag *d);
 

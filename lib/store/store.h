@@ -71,7 +71,11 @@ enum store_status {
 	STORE_DUPLICATE,     /* this (collection, id, version) was already stored */
 	STORE_FOREIGN,       /* not stored: the object exists in this collection and its
 	                      * first version came from another producer (in->producer is
-	                      * not 0 and differs); STIX §3.6: only the creator versions */
+	                      * not 0 and differs); STIX §3.6: only the creator versions.
+	                      * "First" is the append that created the object (or revived
+	                      * it after every version was deleted); versions the hub (0)
+	                      * added do not change who owns it. A duplicate is reported
+	                      * as STORE_DUPLICATE whoever sends it. */
 };
 
 struct store_append_out {
@@ -204,7 +208,12 @@ enum tcerr store_query(struct store *s, const struct store_query *q, store_row_c
  * with no exact version_us means every version (a DELETE without
  * match[version] removes the object); spec_versions filters as in
  * store_query. may is asked about each selected version, in version
- * order; the whole call is one transaction. */
+ * order; the whole call is one transaction. When no version is left the
+ * object vanishes: from every query, store_get_ref and
+ * store_scan_indexable, and from store_stats' objects; appending its id
+ * again revives it under the same ref, owned by whoever appends then. A
+ * deleted version may be appended again (it is new, not a duplicate).
+ * Dates assigned after a deletion are greater than its deleted_us. */
 struct store_delete_q {
 	int64_t collection;
 	const char *id;
@@ -235,10 +244,12 @@ enum tcerr store_delete(struct store *s, const struct store_delete_q *q, store_d
                         void *may_ctx, store_unindex_cb unindex, store_indexable_cb reindex,
                         void *ictx, struct store_delete_out *out, struct diag *d);
 
-/* Tombstones after seq, in order (for streams and peers). */
+/* Tombstones after seq, in order (for streams and peers). cb's error
+ * stops the walk and is returned. Pointers are valid during the callback.
+ * Errors: TC_EDB. */
 struct store_tombstone {
 	uint64_t seq;            /* of the deletion */
-	int64_t deleted_us;
+	int64_t deleted_us;      /* when, never below a date_added stored before it */
 	int64_t collection;
 	const char *id;
 	const char *version;

@@ -977,15 +977,23 @@ sq_query(struct store *s, const struct store_query *qr, store_row_cb cb, void *c
 	int rc = SQLITE_OK;
 	buf_append_cstr(&sql, "SELECT " SQ_ROW_COLS
 	                      " FROM versions v JOIN objects o ON o.ref = v.ref WHERE 1");
+	/* Plans (checked with EXPLAIN QUERY PLAN): without ids, walk
+	 * versions_coll_added (collection, date_added, and the rowid seq) in
+	 * order, no sort step, seeking to the bound or cursor; with ids, find
+	 * the objects through objects_idhash and their versions through
+	 * versions_ref, then sort those few rows. The unary + keeps the
+	 * planner off the date index when ids are given, which would
+	 * otherwise walk the whole collection to save a small sort. */
+	const char *ix = qr->nids ? "+" : "";
 	if (qr->collection)
-		buf_append_cstr(&sql, " AND v.collection = ?");
+		buf_printf(&sql, " AND %sv.collection = ?", ix);
 	if (qr->added_after_us)
-		buf_append_cstr(&sql, " AND v.date_added > ?");
+		buf_printf(&sql, " AND %sv.date_added > ?", ix);
 	if (qr->after_seq)
 		buf_append_cstr(&sql, " AND v.seq > ?");
 	/* the cursor as a range on the index, then the ties by seq */
 	if (qr->after_date_us)
-		buf_append_cstr(&sql, " AND v.date_added >= ? AND (v.date_added > ? OR v.seq > ?)");
+		buf_printf(&sql, " AND %sv.date_added >= ? AND (v.date_added > ? OR v.seq > ?)", ix);
 	if (qr->nids) {
 		buf_append_cstr(&sql, " AND");
 		sq_in_list(&sql, "o.idhash", qr->nids);
