@@ -499,21 +499,18 @@ conf_load(struct conf *c, const char *path, struct diag *d)
 
 	if (fd < 0)
 		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = diag_set(d, TC_EIO, "%s: not a regular file", path);
+	/* a regular file, or a pipe (--config <(...)); never a directory */
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		rc = diag_set(d, TC_EIO, "%s: not a file", path);
 		goto out;
 	}
-	if (st.st_size > CONF_FILE_MAX) {
-		rc = diag_set(d, TC_ELIMIT, "%s: larger than %d bytes", path, CONF_FILE_MAX);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
+	text = malloc(CONF_FILE_MAX + 1);
 	if (!text) {
 		rc = diag_set(d, TC_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, text + len, (size_t)st.st_size - len);
+	while (len <= CONF_FILE_MAX) {
+		ssize_t r = read(fd, text + len, CONF_FILE_MAX + 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -523,6 +520,10 @@ conf_load(struct conf *c, const char *path, struct diag *d)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+	}
+	if (len > CONF_FILE_MAX) {
+		rc = diag_set(d, TC_ELIMIT, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+		goto out;
 	}
 	rc = conf_parse(c, path, slice_make(text, len), d);
 out:

@@ -60,7 +60,7 @@ struct conf {
 	char tls_cert[CONF_PATH_MAX];      /* PEM certificate chain */
 	char tls_key[CONF_PATH_MAX];       /* PEM private key */
 	char client_ca[CONF_PATH_MAX];     /* PEM CA bundle: client certificates required */
-	unsigned threads;                  /* 0 = one per online CPU */
+	unsigned threads;                  /* 0 = 4 per online CPU, at least 8 */
 	unsigned connection_limit;
 	unsigned connection_timeout;       /* seconds */
 	/* [taxii] */

@@ -585,8 +585,15 @@ listener_start(struct http_server *s, struct listener *l, const char *addr, bool
 	if ((rc = conf_addr_parse(addr, &sa, &salen, d)))
 		return rc;
 	if (threads == 0) {
+		/* Request threads block on SQLite reads and, for writes, on the
+		 * writer: more threads than CPUs keep the CPUs busy and let more
+		 * writes join one group commit (measured: docs/daemon.md). */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (unsigned)n : 1;
+		threads = n > 0 ? HTTP_THREADS_PER_CPU * (unsigned)n : HTTP_THREADS_MIN;
+		if (threads < HTTP_THREADS_MIN)
+			threads = HTTP_THREADS_MIN;
+		if (threads > CONF_THREADS_MAX)
+			threads = CONF_THREADS_MAX;
 	}
 	l->app = s->app;
 	l->tls = tls;

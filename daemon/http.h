@@ -24,6 +24,8 @@
 #define HTTP_URI_MAX 20000              /* bytes of a request URI we keep */
 #define HTTP_MEMORY_LIMIT (128 * 1024)  /* MHD's per-connection header memory */
 #define HTTP_DRAIN_MS 30000             /* how long shutdown waits for requests */
+#define HTTP_THREADS_PER_CPU 4          /* threads = 0: this many per online CPU ... */
+#define HTTP_THREADS_MIN 8              /* ... and at least this many */
 
 struct http_server;
 

@@ -263,6 +263,7 @@ test_load(void **state)
 	assert_int_equal(conf_load(&c, "/nonexistent/tocsind.conf", &d), TC_EIO);
 	assert_string_equal(d.msg, "/nonexistent/tocsind.conf: No such file or directory");
 	assert_int_equal(conf_load(&c, "/", &d), TC_EIO);
+	assert_string_equal(d.msg, "/: not a file");
 	/* the example shipped in etc/ parses and passes the check */
 	assert_int_equal(conf_load(&c, SOURCE_ROOT "/etc/tocsind.conf", &d), TC_OK);
 	assert_int_equal(conf_check(&c, &d), TC_OK);
