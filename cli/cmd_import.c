@@ -1,7 +1,8 @@
 /*
  * cmd_import.c — `tocsin import` and `tocsin validate`: read files of
  * threat intelligence (import.h) and store them through hub_ingest(), or
- * only check them.
+ * only check them; `tocsin import --taxii-dump` moves a medallion server's
+ * data file in (import_dump_*).
  *
  * Invariant: memory stays bounded by one batch (IMPORT_BATCH objects) plus
  * what the reader holds, whatever the size of the input; each batch is one
@@ -27,6 +28,7 @@
 
 const char cmd_import_usage[] =
 	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT] FILE...\n"
+	"       tocsin import [--data DIR] --taxii-dump FILE\n"
 	"\n"
 	"Validates the objects in each FILE ('-' for standard input) and stores\n"
 	"the valid ones. Inputs: STIX 2.1 bundles, TAXII 2.1 envelopes, single\n"
@@ -35,10 +37,21 @@ const char cmd_import_usage[] =
 	"list of values. Prints 'imported N, duplicates M, rejected K'; each\n"
 	"rejected object is reported on stderr with its place and the reason.\n"
 	"\n"
+	"With --taxii-dump, FILE is the data file of a medallion TAXII server\n"
+	"(the OASIS reference server's memory backend): each collection is\n"
+	"created with its original id (or reused if one has that id already)\n"
+	"and every object version keeps its date_added, so TAXII clients keep\n"
+	"their added_after cursors. Prints each collection's id and alias,\n"
+	"then 'imported N, duplicates M, rejected K' and 'collections: created\n"
+	"X, reused Y'. New collections have no rights: set them with 'tocsin\n"
+	"collection rights'. A malformed file is refused before anything is\n"
+	"stored; importing the same file again gives duplicates.\n"
+	"\n"
 	"Options:\n"
 	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -c, --collection NAME   collection alias or id (default: 'default')\n"
 	"  -f, --format FORMAT     auto (default), stix, jsonl, misp or csv\n"
+	"  -t, --taxii-dump FILE   import a medallion data file (no other FILE)\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"Exit status: 0 every object accepted (duplicates included), 1 some\n"
@@ -291,6 +304,84 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	return CLI_EXIT_OK;
 }
 
+static void
+dump_on_collection(void *ctx, const struct import_dump_collection *c, const char *alias,
+                   bool created)
+{
+	bool *any_created = ctx;
+
+	if (created)
+		*any_created = true;
+	printf("%s collection %s %s (%s: %s)\n", created ? "created" : "reused", c->uuid, alias,
+	       c->api_root, c->title[0] ? c->title : "no title");
+}
+
+static void
+dump_on_reject(void *ctx, const char *where, const char *why)
+{
+	size_t wl = strlen(where);
+
+	/* hub messages already start with the place we passed */
+	if (strncmp(why, where, wl) == 0 && why[wl] == '.')
+		fprintf(stderr, "%s: %s\n", where, why + wl + 1);
+	else if (strncmp(why, where, wl) == 0)
+		fprintf(stderr, "%s\n", why);
+	else
+		fprintf(stderr, "%s: %s\n", where, why);
+}
+
+/* `tocsin import --taxii-dump FILE`: parse the whole file first (nothing
+ * is stored from a malformed one), then store it. */
+static int
+imp_taxii_dump(const char *dir, const char *path)
+{
+	struct import_dump *dump = NULL;
+	struct import_dump_totals t;
+	struct hub *hub = NULL;
+	struct diag d;
+	bool any_created = false;
+	struct import_dump_ingest_cbs cbs = {dump_on_collection, dump_on_reject, &any_created};
+	enum tcerr rc;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	ret = cli_open_hub(dir, &hub);
+	if (ret != CLI_EXIT_OK)
+		return cli_finish_stdout(ret);
+	diag_clear(&d);
+	rc = import_dump_load(path, NULL, &dump, &d);
+	if (rc != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
+		cli_err("%s: nothing imported", path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	diag_clear(&d);
+	rc = import_dump_ingest(hub, dump, &cbs, &t, &d);
+	/* The totals count what was committed, even after an error. */
+	printf("imported %zu, duplicates %zu, rejected %zu\n", t.imported, t.duplicates,
+	       t.rejected);
+	printf("collections: created %zu, reused %zu\n", t.created, t.reused);
+	if (rc != TC_OK) {
+		cli_err("%s: %s", path, d.msg[0] ? d.msg : tcerr_str(rc));
+		cli_err("%s: stopped; the counts above are what was stored", path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (t.undated)
+		cli_err("%s: %zu object versions had no date_added in the file; they got the "
+		        "import time",
+		        path, t.undated);
+	if (any_created)
+		cli_err("new collections have no rights yet: 'tocsin collection rights ALIAS "
+		        "--read SPEC --write SPEC'");
+	ret = t.rejected ? CLI_EXIT_PROBLEMS : CLI_EXIT_OK;
+out:
+	import_dump_free(dump);
+	hub_close(hub);
+	return cli_finish_stdout(ret);
+}
+
 /* Both commands: parse options, check the files exist, run each. */
 static int
 imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
@@ -299,6 +390,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		{ "data", required_argument, NULL, 'd' },
 		{ "collection", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "taxii-dump", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -307,7 +399,8 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *collection = NULL;
+	const char *dir = NULL, *collection = NULL, *dump = NULL;
+	bool format_given = false;
 	enum import_format format = IMPORT_AUTO;
 	struct imp *im = NULL;
 	struct store_collection coll;
@@ -315,7 +408,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	int c, rc = CLI_EXIT_OK;
 	int nstdin = 0;
 
-	while ((c = cli_getopt(cmd, argc, argv, validate_only ? ":f:h" : ":d:c:f:h",
+	while ((c = cli_getopt(cmd, argc, argv, validate_only ? ":f:h" : ":d:c:f:t:h",
 	                       validate_only ? validate_longopts : longopts)) != -1) {
 		switch (c) {
 		case 'd':
@@ -327,6 +420,10 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		case 'f':
 			if (import_format_parse(optarg, &format) != TC_OK)
 				return cli_usage_error(cmd, "unknown format '%s'", optarg);
+			format_given = true;
+			break;
+		case 't':
+			dump = optarg;
 			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
@@ -334,6 +431,14 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		default:
 			return CLI_EXIT_USAGE;
 		}
+	}
+	if (dump) {
+		if (collection || format_given)
+			return cli_usage_error(cmd, "--taxii-dump keeps the file's collections and "
+			                            "format: no --collection or --format");
+		if (optind < argc)
+			return cli_usage_error(cmd, "--taxii-dump takes one FILE, no others");
+		return imp_taxii_dump(dir, dump);
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no FILE given ('-' reads standard input)");

@@ -46,6 +46,7 @@
 
 #include "observable/observable.h"
 #include "stix/stix.h"
+#include "util/buf.h"
 #include "util/diag.h"
 #include "util/slice.h"
 #include "util/tcerr.h"
@@ -144,5 +145,151 @@ enum tcerr import_file(const char *name, FILE *in, const struct import_opts *opt
 /* import_run() over bytes in memory. */
 enum tcerr import_buffer(const char *name, struct slice data, const struct import_opts *opts,
                          struct import_counts *counts, struct diag *d);
+
+/*
+ * Migration from medallion, the OASIS reference TAXII 2.1 server: its
+ * memory-backend data file ("dump") is one JSON object with
+ *   "/discovery"   the discovery resource (read, not imported: tocsind
+ *                  serves its own),
+ *   NAME           one member per API root ("api1", "trustgroup1"), an
+ *                  object with "information" (the API root resource),
+ *                  "status" (status resources) and "collections".
+ * "collections" is an array of collection resources (id, title,
+ * description, can_read, can_write, media_types) each with "objects" (the
+ * STIX object versions) and optionally "manifest" (records id, date_added,
+ * version, media_type; older files: "versions" and "media_types" lists).
+ * Later medallion files key "collections" and "status" by id instead of
+ * listing them, and carry each object's manifest data in a member
+ * "__meta" {"date_added", "media_type", "version"} of the object; both
+ * shapes are read.
+ *
+ * Parsing (import_dump_parse) needs no store: it checks the structure,
+ * finds each object version's date_added (the manifest record with the
+ * same id and version, else __meta.date_added), strips __meta, and orders
+ * the versions by date_added across collections. A structural problem
+ * (not an object, a collection without a valid id, a manifest record
+ * without a valid date_added, a limit) fails the whole parse with its
+ * place: nothing is imported from a malformed dump. A problem confined to
+ * one object (not a JSON object, a malformed __meta) marks that object
+ * rejected; STIX validation is left to the hub, as for other imports.
+ *
+ * Ingesting (import_dump_ingest) creates each collection with its
+ * original id (or reuses the collection that has it) and appends every
+ * version with its original date_added, so TAXII clients that move from
+ * medallion keep their added_after cursors.
+ */
+#define IMPORT_DUMP_MAX_BYTES ((size_t)1 << 30)       /* bytes of the file */
+#define IMPORT_DUMP_MAX_DEPTH 70                      /* JSON nesting: an object's 64 + the framing */
+#define IMPORT_DUMP_MAX_API_ROOTS 1000                /* API roots in the file */
+#define IMPORT_DUMP_MAX_COLLECTIONS 10000             /* collections over all API roots */
+#define IMPORT_DUMP_MAX_OBJECTS ((size_t)1000000)     /* object versions over all collections */
+#define IMPORT_DUMP_MAX_MANIFEST ((size_t)2000000)    /* manifest records (each version counts) */
+#define IMPORT_DUMP_ALIAS_MAX 64                      /* = STORE_ALIAS_MAX */
+#define IMPORT_DUMP_ALIAS_TRIES 1000                  /* "alias", "alias-2", ... "alias-1000" */
+#define IMPORT_DUMP_BATCH 10000                       /* versions per durable batch */
+
+struct import_dump_opts {
+	/* Limits; 0 means the IMPORT_DUMP_MAX_* default. */
+	size_t max_bytes, max_depth, max_api_roots, max_collections, max_objects, max_manifest;
+};
+
+struct import_dump_collection {
+	const char *api_root;      /* the API root's name in the file; borrowed from the dump */
+	char uuid[37];             /* the collection id, lower case */
+	const char *title;         /* "" if none; borrowed from the dump */
+	const char *description;   /* "" if none; borrowed from the dump */
+	char alias[IMPORT_DUMP_ALIAS_MAX + 1]; /* from the title (import_dump_alias) */
+	bool can_read, can_write;  /* as medallion answered them (informational) */
+	size_t nobjects;           /* object versions in the file */
+};
+
+enum import_dump_date {
+	IMPORT_DATE_NONE = 0,      /* the file gives none: the store assigns the import time */
+	IMPORT_DATE_MANIFEST,      /* the manifest record with the same id and version */
+	IMPORT_DATE_META,          /* the object's __meta.date_added */
+};
+
+struct import_dump_item {
+	json_t *obj;               /* the version without __meta (the dump's); NULL if rejected */
+	uint32_t collection;       /* index in import_dump.cols */
+	uint32_t index;            /* position in its collection's objects */
+	int64_t date_added_us;     /* 0 with IMPORT_DATE_NONE */
+	enum import_dump_date date_from;
+	size_t why;                /* rejected: offset of the reason in import_dump.whys */
+};
+
+struct import_dump {
+	json_t *doc;               /* the parsed file */
+	char *name;                /* the file name as given, for messages */
+	size_t napi_roots;
+	struct import_dump_collection *cols;
+	size_t ncols;
+	struct import_dump_item *items; /* every version, in (date_added, collection, index)
+	                                 * order; undated versions last, in file order */
+	size_t nitems;
+	size_t nrejected;          /* items rejected while parsing */
+	struct buf whys;           /* NUL-separated reasons of the rejected items */
+};
+
+/* Parses a dump held in data. name is used in messages ("dump.json"). o
+ * may be NULL (defaults). OUT: *out, freed with import_dump_free(); NULL
+ * on error. Errors: TC_EINVAL (not JSON, or not medallion's shape: the
+ * message names the place, "dump.json: trustgroup1/collections[2].id: not
+ * a UUID"), TC_ELIMIT (a limit of o; d names it), TC_ENOMEM. */
+enum tcerr import_dump_parse(const char *name, struct slice data, const struct import_dump_opts *o,
+                             struct import_dump **out, struct diag *d);
+
+/* Reads the file at path (at most o->max_bytes) and parses it. Errors as
+ * import_dump_parse, and TC_EIO (cannot read: "PATH: reason"), TC_ELIMIT
+ * (larger than max_bytes). */
+enum tcerr import_dump_load(const char *path, const struct import_dump_opts *o,
+                            struct import_dump **out, struct diag *d);
+
+void import_dump_free(struct import_dump *dump);
+
+/* Writes the place of item i in the file: "dump.json:
+ * api1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/objects[3]". */
+void import_dump_where(const struct import_dump *dump, size_t i, char where[IMPORT_WHERE_MAX]);
+
+/* The reason item i was rejected while parsing, or NULL if it was not. */
+const char *import_dump_why(const struct import_dump *dump, size_t i);
+
+/* Makes a collection alias ([a-z0-9][a-z0-9._-]*, at most
+ * IMPORT_DUMP_ALIAS_MAX - 5 bytes so that a "-1000" suffix fits) from a
+ * title: ASCII letters lower-cased, digits kept, every other run of bytes
+ * one '-'. A title that gives nothing gives fallback's alias, and if
+ * that gives nothing too, "collection". */
+void import_dump_alias(const char *title, const char *fallback, char out[IMPORT_DUMP_ALIAS_MAX + 1]);
+
+struct hub;
+
+/* What import_dump_ingest() tells its caller as it goes. Each may be NULL. */
+struct import_dump_ingest_cbs {
+	/* A collection of the dump, created (with this alias) or reused (the
+	 * store already had its id; alias is the store's). */
+	void (*collection)(void *ctx, const struct import_dump_collection *c, const char *alias,
+	                   bool created);
+	/* An object version not stored: its place and why. */
+	void (*reject)(void *ctx, const char *where, const char *why);
+	void *ctx;
+};
+
+struct import_dump_totals {
+	size_t imported, duplicates, rejected;
+	size_t created, reused;      /* collections */
+	size_t undated;              /* versions stored with the import time as date_added */
+};
+
+/* Creates or reuses each collection of dump (by id), then appends every
+ * version in dump order with its date_added, producer 0 (the hub), in
+ * batches of IMPORT_DUMP_BATCH, each one durable transaction. Running it
+ * again over the same dump gives duplicates, not errors. OUT: *totals
+ * (always filled: on error it counts what was committed). Errors: TC_EDB,
+ * TC_EIO, TC_ENOMEM (the batch being written is not stored; batches
+ * before it are), TC_EEXIST (no free alias after IMPORT_DUMP_ALIAS_TRIES),
+ * TC_EINVAL (the store refused a collection). */
+enum tcerr import_dump_ingest(struct hub *h, const struct import_dump *dump,
+                              const struct import_dump_ingest_cbs *cbs,
+                              struct import_dump_totals *totals, struct diag *d);
 
 #endif
