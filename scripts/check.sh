@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: the normal build (unit, cli, integration, fuzz
-# replay) and the sanitizer build (unit, fuzz replay), then prints one closing
+# replay) and the sanitizer build (unit, fuzz replay, integration: tocsind under
+# ASan+UBSan, whose exit status the suite checks), then prints one closing
 # line with the totals and the count per suite.
 set -uo pipefail
 build=${1:-build}
@@ -16,7 +17,7 @@ run() {
     fi
 }
 run meson test -C "$build" --print-errorlogs --num-processes 2
-run meson test -C "$asan" --print-errorlogs --num-processes 2 --suite unit --suite fuzz
+run meson test -C "$asan" --print-errorlogs --num-processes 2 --suite unit --suite fuzz --suite integration
 
 summary() {
     /usr/bin/python3 - "$@" <<'PY'
@@ -31,7 +32,8 @@ for d in sys.argv[1:]:
     for line in lines:
         t = json.loads(line)
         r = t["result"]
-        suite = (t.get("suite") or ["?"])[0].split(":")[-1]
+        # name is "project:suite / test"
+        suite = t["name"].split(" / ")[0].split(":")[-1]
         c = per.setdefault(suite, [0, 0, 0])
         if r in ("OK", "EXPECTEDFAIL"):
             ok += 1
@@ -56,7 +58,7 @@ for d in sys.argv[1:]:
         continue
     s = s if s.tag == "testsuite" else s.find("testsuite")
     n, f, e, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
-    print(f"check: integration cases: {n - f - e - sk} passed, {f + e} failed, {sk} skipped")
+    print(f"check: integration cases ({d}): {n - f - e - sk} passed, {f + e} failed, {sk} skipped or expected failures")
 PY
 }
 summary "$build" "$asan"

@@ -99,7 +99,7 @@ else
     say "2. organisations"
     for o in "${orgs[@]}"; do
         IFS='|' read -r name sector cc groups <<<"$o"
-        if "$tocsin" org list --data "$data" | grep -qw -- "$name"; then
+        if "$tocsin" org list --data "$data" | awk -v n="$name" '$1 == n { f = 1 } END { exit !f }'; then
             echo "$name exists"
         else
             printf '%-10s %-16s %s  %s\n' "$name" "$sector" \
@@ -131,8 +131,12 @@ else
     : >"$colls_file"
     for c in "${collections[@]}"; do
         IFS='|' read -r alias rd wr title <<<"$c"
-        id=$("$tocsin" collection add "$alias" --read "$rd" --write "$wr" --title "$title" \
-            --data "$data")
+        # an interrupted first run may have made it already
+        id=$("$tocsin" collection list --data "$data" | awk -v a="$alias" '$2 == a { print $1 }')
+        if [[ -z $id ]]; then
+            id=$("$tocsin" collection add "$alias" --read "$rd" --write "$wr" --title "$title" \
+                --data "$data")
+        fi
         printf '%s %s\n' "$alias" "$id" >>"$colls_file"
         printf '  %-9s %s  read: %s  write: %s\n' "$alias" "$id" "$rd" "$wr"
     done
@@ -197,9 +201,10 @@ cat <<EOF
   # discovery, the API root, the collections this key may see
   curl -s -u "demo:\$KEY" -H "\$A" http://$host/taxii2/
   curl -s -u "demo:\$KEY" -H "\$A" $root/collections/
-  # a page of 5 objects of the national feed (follow "next" for the rest)
+  # a page of 5 objects of the national feed (follow "next" for the rest);
+  # -g stops curl from reading match[...] as a glob
   curl -s -u "demo:\$KEY" -H "\$A" "$root/collections/$national/objects/?limit=5"
-  curl -s -u "demo:\$KEY" -H "\$A" "$root/collections/$national/manifest/?limit=5&match[type]=indicator"
+  curl -s -g -u "demo:\$KEY" -H "\$A" "$root/collections/$national/manifest/?limit=5&match[type]=indicator"
   # POST an envelope (202 and a status resource), then read the status by its id
   curl -s -u "demo:\$KEY" -H "\$A" -H 'Content-Type: $taxii' \\
     --data '{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"demo","pattern":"[ipv4-addr:value = '"'"'203.0.113.7'"'"']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00.000Z"}]}' \\

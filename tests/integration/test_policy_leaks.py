@@ -234,6 +234,17 @@ def test_list_paths(world, principal):
                 assert got in (e1, e2), msg(which, principal, alias, url, "got", sorted(got),
                                             "select-then-filter", sorted(e1),
                                             "filter-then-select", sorted(e2))
+        # exact versions and types select among the visible versions only
+        for ver in ("2024-01-01T00:00:00.000Z", "2024-05-05T05:05:05.555Z", "2024-05-05T05:05:05.555000Z"):
+            r = hub.get(u, principal, {"match[version]": ver})
+            got = pairs(r.json().get("objects", []))
+            exp = {(i, v) for i, v in want if v[:23] == ver[:23]}
+            assert got == exp, msg("match[version]", ver, principal, alias, "leak", sorted(got - exp),
+                                   "missing", sorted(exp - got))
+        r = hub.get(m, principal, {"match[type]": "malware", "match[version]": "all"})
+        got = {(x["id"], x["version"]) for x in r.json().get("objects", [])}
+        exp = {(i, v) for i, v in want if i.startswith("malware--")}
+        assert got == exp, msg("match[type]", principal, alias, sorted(got ^ exp))
         # paging via next, small pages
         items, pages = hub.walk(u, principal, {"match[version]": "all"}, limit=3)
         got = pairs(items)

@@ -151,11 +151,15 @@ def test_accept_variants(hub, ep, accept, status):
 
 
 def test_errors_are_taxii_json_never_html(hub):
-    for url in (hub.base + "/nope", hub.base + "/taxii2/nope/", hub.root + "nope/",
+    for url in (hub.base + "/taxii2/nope/", hub.root + "nope/", hub.root + "nope",
                 hub.root + "collections/not-a-uuid-or-alias/"):
         r = hub.get(url, "bank")
         error_shape(r, 404)
         assert "<html" not in r.text.lower()
+    # outside /taxii2/ the daemon answers a JSON error too (any JSON type)
+    r = hub.get(hub.base + "/nope", "bank")
+    assert r.status_code == 404 and "json" in r.headers["Content-Type"]
+    assert r.json()["http_status"] == "404"
 
 
 def test_healthz_and_metrics(hub):
