@@ -135,9 +135,7 @@ def test_post_over_max_content_length_413(hub):
 
 
 @pytest.mark.parametrize("body", [
-    pytest.param('{"type":"bundle","id":"bundle--6d1f3b0a-0c2e-4c62-9d4e-3f2a1b0c9d8e","objects":[]}',
-                 marks=pytest.mark.xfail(strict=True, reason="finding for taxii: a STIX bundle "
-                                         "is taken as an envelope (202), not refused with 422")),
+    '{"type":"bundle","id":"bundle--6d1f3b0a-0c2e-4c62-9d4e-3f2a1b0c9d8e","objects":[]}',
     '[]',
     '"objects"',
     '{"objects": {}}',
@@ -185,8 +183,6 @@ def test_status_get_and_unknown(hub):
     error_shape(r, r.status_code)
 
 
-@pytest.mark.xfail(strict=True, reason="finding for taxii: GET status/{id}/ answers any "
-                   "principal; the status lists the ids another organisation posted")
 def test_status_of_another_org_not_shown(hub):
     o = obj_indicator("[ipv4-addr:value = '203.0.113.60']", "post-status-private")
     st = hub.post_ok("open", "bank", [o])
