@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct reg_org orgs[NORGS];
 
 static void
-org_init(struct reg_org *o, int64_t num, const char *name, enum reg_sector sector,
-         const char *g0, const char *g1)
+org_init(struct reg_org *o, int64_t num, const char *name, enum reg_sector sector, const char *g0,
+         const char *g1)
 {
 	memset(o, 0, sizeof(*o));
 	o->num = num;

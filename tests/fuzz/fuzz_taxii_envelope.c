@@ -38,8 +38,7 @@ static struct {
 } fx;
 
 static enum tcerr
-w_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
-         struct diag *d)
+w_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res, struct diag *d)
 {
 	return hub_ingest_items(ctx, items, n, res, d);
 }
@@ -93,8 +92,8 @@ fx_setup(void)
 	need(audit_open(fx.dir, &fx.audit, &d), &d, "audit_open");
 	need(registry_org_add(fx.reg, "bank", SECTOR_FINANCE, "LU", NULL, 0, &o, &d), &d,
 	     "org add");
-	need(registry_key_create(fx.reg, "bank", ROLE_CONTRIBUTOR, "fuzz", NULL, key, NULL, &d),
-	     &d, "key create");
+	need(registry_key_create(fx.reg, "bank", ROLE_CONTRIBUTOR, "fuzz", NULL, key, NULL, &d), &d,
+	     "key create");
 	need(store_collection_add(hub_store(fx.hub), "shared", NULL, "shared", NULL, &c, &d), &d,
 	     "collection add");
 	need(registry_rights_set(fx.reg, c.uuid, "all", "org:bank", &d), &d, "rights");

@@ -129,7 +129,8 @@ setup(void **state)
 	    registry_key_create(f->reg, "bank", ROLE_CONTRIBUTOR, "oom", NULL, key, NULL, &d),
 	    TC_OK);
 	assert_int_equal(
-	    store_collection_add(hub_store(f->hub), "shared", NULL, "shared", "oom", &c, &d), TC_OK);
+	    store_collection_add(hub_store(f->hub), "shared", NULL, "shared", "oom", &c, &d),
+	    TC_OK);
 	memcpy(f->col, c.uuid, sizeof(f->col));
 	assert_int_equal(registry_rights_set(f->reg, c.uuid, "all", "org:bank", &d), TC_OK);
 	assert_int_equal(reg_snapshot_build(f->reg, hub_store(f->hub), &f->snap, &d), TC_OK);
@@ -213,9 +214,8 @@ assert_error_resource(const struct taxii_response *rs, long n)
  * want_status; check (may be NULL) judges a normal body. Returns the
  * number of allocations the request makes. */
 static long
-torture(struct fx *f, const char *method, const char *path, const char *query,
-        const char *body, int want_status, const char *want_body,
-        void (*check)(struct fx *f, json_t *j))
+torture(struct fx *f, const char *method, const char *path, const char *query, const char *body,
+        int want_status, const char *want_body, void (*check)(struct fx *f, json_t *j))
 {
 	struct taxii_response rs;
 	json_error_t e;
@@ -233,8 +233,9 @@ torture(struct fx *f, const char *method, const char *path, const char *query,
 					fail_msg("allocation %ld failed: body is not JSON: %s", n,
 					         rs.body.p);
 				if (want_body && strcmp(rs.body.p, want_body) != 0)
-					fail_msg("allocation %ld failed: answer differs:\n%s\n---\n%s",
-					         n, rs.body.p, want_body);
+					fail_msg(
+					    "allocation %ld failed: answer differs:\n%s\n---\n%s",
+					    n, rs.body.p, want_body);
 				if (check)
 					check(f, j);
 				json_decref(j);
