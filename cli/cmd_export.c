@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "export/export.h"
 #include "policy/policy.h"
+#include "cli_audit.h"
 #include "registry/registry.h"
 #include "util/buf.h"
 
@@ -166,6 +167,87 @@ for_subject(const char *dir, struct hub *h, const char *name, struct registry **
 	return CLI_EXIT_OK;
 }
 
+/* The AMBER, AMBER+STRICT and RED versions an export --for showed, as
+ * "id@version" strings NUL-separated in one buffer, for the audit log. */
+struct export_reads {
+	struct buf ids;
+	size_t n;
+};
+
+/* Ids per audit entry: AUDIT_IDS_MAX "id@version" strings of ~90 bytes
+ * would come close to AUDIT_LINE_MAX; half keeps well below it. */
+#define EXPORT_AUDIT_IDS (AUDIT_IDS_MAX / 2)
+
+static enum tcerr
+export_taken(void *ctx, const struct store_row *row)
+{
+	struct export_reads *r = ctx;
+	if (!policy_audit_read(row))
+		return TC_OK;
+	buf_printf(&r->ids, "%s@%s", row->id, row->version);
+	buf_append_char(&r->ids, '\0');
+	r->n++;
+	return buf_error(&r->ids);
+}
+
+/* Appends the "read" entries of an export for org (one, or more when
+ * over EXPORT_AUDIT_IDS ids), syncs and closes a. Returns rc or worse. */
+static int
+export_audit(struct audit *a, const struct export_reads *r, const char *org, bool ok, int rc)
+{
+	const char **ids = NULL;
+	char detail[128];
+	const char *p = r->ids.p;
+	struct diag d;
+	enum tcerr arc = TC_OK;
+
+	if (r->n && !(ids = calloc(r->n, sizeof(*ids)))) {
+		arc = TC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		ids[i] = p;
+		p += strlen(p) + 1;
+	}
+	size_t i = 0;
+	do {
+		size_t n = r->n - i < EXPORT_AUDIT_IDS ? r->n - i : EXPORT_AUDIT_IDS;
+		snprintf(detail, sizeof(detail), "tocsin export --for: %zu amber/red versions%s",
+		         r->n, ok ? "" : ", export failed part-way");
+		struct audit_entry e = {
+			.action = "read",
+			.actor = "operator",
+			.org = org,
+			.request = "tocsin export --for",
+			.ids = n ? ids + i : NULL,
+			.nids = n,
+			.detail = detail,
+		};
+		diag_clear(&d);
+		if ((arc = audit_append(a, &e, &d)))
+			goto out;
+		i += n;
+	} while (i < r->n);
+out:
+	free(ids);
+	/* syncs and closes; an empty entry list cannot happen here */
+	if (arc) {
+		audit_close(a);
+		cli_err("the export was done but could not be written to the audit log: %s",
+		        tcerr_str(arc));
+		return rc > CLI_EXIT_PROBLEMS ? rc : CLI_EXIT_PROBLEMS;
+	}
+	diag_clear(&d);
+	arc = audit_sync(a, &d);
+	audit_close(a);
+	if (arc) {
+		cli_err("the export was done but the audit log could not be synced: %s",
+		        d.msg[0] ? d.msg : tcerr_str(arc));
+		return rc > CLI_EXIT_PROBLEMS ? rc : CLI_EXIT_PROBLEMS;
+	}
+	return rc;
+}
+
 int
 cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -183,6 +265,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 	struct policy_subject who;
 	struct registry *reg = NULL;
 	struct reg_snapshot *snap = NULL;
+	struct audit *audit = NULL;
+	struct export_reads reads = { .n = 0 };
 	const char *for_org = NULL;
 	struct export_sink sink;
 	struct export_counts counts;
@@ -250,6 +334,12 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		if (rc != CLI_EXIT_OK)
 			goto out;
 		opts.who = &who;
+		/* DESIGN §2.3: an export for an organisation is a read by it */
+		if ((rc = cli_audit_open(dir, &audit)) != CLI_EXIT_OK)
+			goto out;
+		buf_init(&reads.ids, 0);
+		opts.taken = export_taken;
+		opts.taken_ctx = &reads;
 	}
 	sink.f = stdout;
 	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)
@@ -263,7 +353,16 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			cli_err("export: %s", d.msg[0] ? d.msg : tcerr_str(trc));
 	}
 	rc = sink_close(&sink, trc == TC_OK);
+	/* a file is only made visible on success; stdout may have received
+	 * part of the output even when the export failed */
+	if (audit && (rc == CLI_EXIT_OK || !output)) {
+		rc = export_audit(audit, &reads, who.org->name, rc == CLI_EXIT_OK, rc);
+		audit = NULL;
+	}
 out:
+	if (audit)
+		audit_close(audit);
+	buf_reset(&reads.ids);
 	if (snap)
 		reg_snapshot_unref(snap);
 	if (reg)

@@ -9,7 +9,9 @@
  * durable transaction, so an input that fails part-way leaves the store
  * with every batch committed before the failure and nothing half-written.
  * Every object the reader finds is counted exactly once: imported,
- * duplicate or rejected (validate: valid or invalid).
+ * duplicate or rejected (validate: valid or invalid). An import run
+ * appends one entry to the audit log: the collection, the files and the
+ * counts, also when it stopped part-way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_audit.h"
 #include "cmd.h"
 #include "import/import.h"
 #include "util/buf.h"
@@ -25,6 +28,8 @@
 /* Objects handed to hub_ingest() at once: large enough for group commit
  * to pay, small enough to bound memory (≤ HUB_MAX_BATCH). */
 #define IMPORT_BATCH 10000
+/* Bytes of the audit entry's detail (counts and file names). */
+#define IMPORT_AUDIT_DETAIL_MAX 4096
 
 const char cmd_import_usage[] =
 	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT] FILE...\n"
@@ -90,6 +95,7 @@ struct imp {
 
 	/* totals over every file */
 	uint64_t accepted, duplicates, rejected;
+	struct audit *audit;        /* open while importing; NULL for validate */
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
 };
@@ -484,6 +490,8 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		}
 		im->collection = coll.num;
 		im->obs = *hub_obs_ctx(im->hub);
+		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
+			goto out;
 	}
 
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
@@ -500,8 +508,33 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		       (unsigned long long)im->rejected);
 	if (rc == CLI_EXIT_OK && im->rejected)
 		rc = CLI_EXIT_PROBLEMS;
+	if (im->audit) {
+		struct buf detail;
+		buf_init(&detail, IMPORT_AUDIT_DETAIL_MAX);
+		buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu%s; files",
+		           (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
+		           (unsigned long long)im->rejected,
+		           rc == CLI_EXIT_USAGE ? ", stopped by an error" : "");
+		for (int i = optind; i < argc; i++)
+			buf_printf(&detail, " %s", argv[i]);
+		if (buf_error(&detail)) { /* too many names: the counts are what matters */
+			buf_clear(&detail);
+			buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu; %d files",
+			           (unsigned long long)im->accepted,
+			           (unsigned long long)im->duplicates,
+			           (unsigned long long)im->rejected, argc - optind);
+		}
+		rc = cli_audit_commit(im->audit,
+		                      &(struct audit_entry){ .action = "import",
+		                                             .collection = coll.uuid,
+		                                             .detail = detail.p ? detail.p : "" },
+		                      rc);
+		im->audit = NULL;
+		buf_reset(&detail);
+	}
 out:
 	if (im) {
+		cli_audit_abandon(im->audit);
 		imp_batch_release(im);
 		buf_reset(&im->wheres);
 		hub_close(im->hub);

@@ -7,7 +7,8 @@
  * tests and the demo rely on (an identity, a key text, a UUID, or an
  * aligned table with a header line); an API key is printed exactly once,
  * by `key create`, and wiped from memory afterwards. Any error exits 2
- * with nothing changed.
+ * with nothing changed. Every change appends one entry (actor "operator",
+ * never a secret) to the audit log (cli_audit.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_audit.h"
 #include "cmd.h"
 #include "registry/registry.h"
 #include "util/timestamp.h"
@@ -134,6 +136,44 @@ org_open_store(const char *dir, struct store **s)
 	diag_clear(&d);
 	enum tcerr rc = store_open(spec, s, &d);
 	return rc ? org_fail(rc, &d, db) : CLI_EXIT_OK;
+}
+
+/* Opens the registry and then the audit log (so a damaged log stops the
+ * command before it changes anything). */
+static int
+org_open_audited(const char *dir, struct registry **r, struct audit **a)
+{
+	int ret = org_open(dir, r);
+	if (ret)
+		return ret;
+	if ((ret = cli_audit_open(dir, a))) {
+		registry_close(*r);
+		*r = NULL;
+	}
+	return ret;
+}
+
+/* A buffer's text ("" when empty or failed: the entry still records the
+ * action). */
+static const char *
+org_bstr(const struct buf *b)
+{
+	return b->p && !b->err ? b->p : "";
+}
+
+/* "groups a,b" (or "groups none") for an audit entry. */
+static void
+org_groups_detail(const struct reg_org *o, const char *prefix, struct buf *b)
+{
+	buf_append_cstr(b, prefix);
+	buf_append_cstr(b, "groups ");
+	if (o->ngroups == 0)
+		buf_append_cstr(b, "none");
+	for (size_t i = 0; i < o->ngroups; i++) {
+		if (i)
+			buf_append_char(b, ',');
+		buf_append_cstr(b, o->groups[i]);
+	}
 }
 
 /*
@@ -356,12 +396,29 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 			return cli_usage_error(cmd, "'org groups' takes NAME and G1,G2 ('' for none)");
 		if ((ret = org_groups_arg(cmd, pos[1], groups, &n)))
 			return ret;
-		if ((ret = org_open(dir, &r)))
+		struct audit *a;
+		if ((ret = org_open_audited(dir, &r, &a)))
 			return ret;
 		diag_clear(&d);
 		rc = registry_org_set_groups(r, pos[0], groups, n, &d);
+		struct reg_org o;
+		if (!rc)
+			rc = registry_org_find(r, pos[0], &o);
 		registry_close(r);
-		return rc ? org_fail(rc, &d, pos[0]) : CLI_EXIT_OK;
+		if (rc) {
+			cli_audit_abandon(a);
+			return org_fail(rc, &d, pos[0]);
+		}
+		struct buf detail;
+		buf_init(&detail, 0);
+		org_groups_detail(&o, "", &detail);
+		ret = cli_audit_commit(a,
+		                       &(struct audit_entry){ .action = "org.groups",
+		                                              .org = o.name,
+		                                              .detail = org_bstr(&detail) },
+		                       CLI_EXIT_OK);
+		buf_reset(&detail);
+		return ret;
 	}
 
 	/* add */
@@ -380,15 +437,27 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "%s", d.msg);
 	if (groups_arg && (ret = org_groups_arg(cmd, groups_arg, groups, &ngroups)))
 		return ret;
-	if ((ret = org_open(dir, &r)))
+	struct audit *a;
+	if ((ret = org_open_audited(dir, &r, &a)))
 		return ret;
 	struct reg_org o;
 	rc = registry_org_add(r, pos[0], sector, country, groups, ngroups, &o, &d);
 	registry_close(r);
-	if (rc)
+	if (rc) {
+		cli_audit_abandon(a);
 		return org_fail(rc, &d, pos[0]);
+	}
+	struct buf detail;
+	buf_init(&detail, 0);
+	buf_printf(&detail, "sector %s, country %s, identity %s, ", reg_sector_name(o.sector),
+	           o.country, o.identity);
+	org_groups_detail(&o, "", &detail);
+	ret = cli_audit_commit(
+	    a, &(struct audit_entry){ .action = "org.add", .org = o.name, .detail = org_bstr(&detail) },
+	    CLI_EXIT_OK);
+	buf_reset(&detail);
 	printf("%s\n", o.identity);
-	return cli_finish_stdout(CLI_EXIT_OK);
+	return cli_finish_stdout(ret);
 }
 
 /* ---------- key ---------- */
@@ -521,15 +590,22 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 	if (revoke) {
 		if (npos != 1)
 			return cli_usage_error(cmd, "'key revoke' takes one KEYID");
-		if ((ret = org_open(dir, &r)))
+		struct audit *a;
+		if ((ret = org_open_audited(dir, &r, &a)))
 			return ret;
 		diag_clear(&d);
 		rc = registry_key_revoke(r, pos[0], &d);
 		registry_close(r);
-		if (rc)
+		if (rc) {
+			cli_audit_abandon(a);
 			return org_fail(rc, &d, pos[0]);
+		}
+		char detail[64];
+		snprintf(detail, sizeof detail, "key %.*s", REG_KEY_ID_LEN, pos[0]);
+		ret = cli_audit_commit(
+		    a, &(struct audit_entry){ .action = "key.revoke", .detail = detail }, CLI_EXIT_OK);
 		printf("revoked %s\n", pos[0]);
-		return cli_finish_stdout(CLI_EXIT_OK);
+		return cli_finish_stdout(ret);
 	}
 
 	/* create */
@@ -545,16 +621,37 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "%s", d.msg);
 	if (cert && !key_cert_file(cert, fp))
 		return CLI_EXIT_USAGE;
-	if ((ret = org_open(dir, &r)))
+	struct audit *a;
+	if ((ret = org_open_audited(dir, &r, &a)))
 		return ret;
+	diag_clear(&d);
 	char text[REG_KEY_TEXT_MAX + 1];
 	struct reg_principal p;
+	struct reg_org o;
 	rc = registry_key_create(r, pos[0], role, name, cert ? fp : NULL, text, &p, &d);
+	if (!rc)
+		rc = registry_org_find(r, pos[0], &o);
 	registry_close(r);
 	if (rc) {
 		explicit_bzero(text, sizeof text);
+		cli_audit_abandon(a);
 		return org_fail(rc, &d, pos[0]);
 	}
+	/* the key id and what it may do; never the secret */
+	struct buf detail;
+	buf_init(&detail, 0);
+	buf_printf(&detail, "key %s, role %s, %s", p.key_id, reg_role_name(role),
+	           cert ? "client certificate sha256 " : "api key");
+	if (cert)
+		buf_append_hex(&detail, fp, sizeof fp);
+	if (p.name[0])
+		buf_printf(&detail, ", name %s", p.name);
+	ret = cli_audit_commit(a,
+	                       &(struct audit_entry){ .action = "key.create",
+	                                              .org = o.name,
+	                                              .detail = org_bstr(&detail) },
+	                       CLI_EXIT_OK);
+	buf_reset(&detail);
 	if (cert) {
 		printf("%s\n", p.key_id);
 		fprintf(stderr, "tocsin: certificate mapped to key %s (%s, %s)\n", p.key_id, pos[0],
@@ -567,7 +664,7 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 		        "kept\n",
 		        p.key_id, pos[0], reg_role_name(role));
 	}
-	return cli_finish_stdout(CLI_EXIT_OK);
+	return cli_finish_stdout(ret);
 }
 
 /* ---------- collection ---------- */
@@ -634,6 +731,7 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 	struct registry *r = NULL;
 	struct store *s = NULL;
 	struct diag d;
+	struct audit *a = NULL;
 	enum tcerr rc = TC_OK;
 	int c, ret;
 
@@ -715,6 +813,8 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
+	if ((ret = cli_audit_open(dir, &a)))
+		goto out;
 	struct store_collection sc;
 	diag_clear(&d);
 	if (rights) {
@@ -728,16 +828,40 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = store_collection_add(s, pos[0], id, title ? title : pos[0], desc ? desc : "",
 		                          &sc, &d);
 	}
+	bool created = add && rc == TC_OK;
 	if (!rc)
 		rc = registry_rights_set(r, sc.uuid, read, write, &d);
 	if (rc) {
 		ret = org_fail(rc, &d, pos[0]);
+		if (created) { /* the collection exists now: record that much */
+			ret = cli_audit_commit(
+			    a,
+			    &(struct audit_entry){ .action = "collection.add",
+			                           .collection = sc.uuid,
+			                           .detail = "rights could not be set: nobody" },
+			    ret);
+			a = NULL;
+		}
 		goto out;
 	}
+	struct buf detail;
+	buf_init(&detail, 0);
+	if (add)
+		buf_printf(&detail, "alias %s, ", sc.alias);
+	buf_printf(&detail, "read %s; write %s", read, write);
+	ret = cli_audit_commit(a,
+	                       &(struct audit_entry){ .action = add ? "collection.add"
+	                                                            : "collection.rights",
+	                                              .collection = sc.uuid,
+	                                              .detail = org_bstr(&detail) },
+	                       CLI_EXIT_OK);
+	a = NULL;
+	buf_reset(&detail);
 	if (add)
 		printf("%s\n", sc.uuid);
-	ret = cli_finish_stdout(CLI_EXIT_OK);
+	ret = cli_finish_stdout(ret);
 out:
+	cli_audit_abandon(a);
 	if (s)
 		store_close(s);
 	registry_close(r);

@@ -326,6 +326,12 @@ export_writer_row(struct export_writer *w, const struct store_row *row, struct d
 	return flush(w, false, d);
 }
 
+size_t
+export_writer_objects(const struct export_writer *w)
+{
+	return w->c.objects;
+}
+
 enum tcerr
 export_writer_finish(struct export_writer *w, struct export_counts *counts, struct diag *d)
 {

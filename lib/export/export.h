@@ -75,6 +75,11 @@ struct export_opts {
 	/* export_hub: whose view (policy_row() decides each version); NULL:
 	 * the operator's, everything. The writer itself ignores it. */
 	const struct policy_subject *who;
+	/* export_hub: called with each version the writer took (after
+	 * policy and the options), e.g. to audit what was shown; NULL: none.
+	 * An error it returns stops the export and is returned. */
+	enum tcerr (*taken)(void *ctx, const struct store_row *row);
+	void *taken_ctx;
 };
 
 struct export_counts {
@@ -106,6 +111,9 @@ enum tcerr export_writer_row(struct export_writer *w, const struct store_row *ro
  * (may be NULL). */
 enum tcerr export_writer_finish(struct export_writer *w, struct export_counts *counts,
                                 struct diag *d);
+
+/* Objects taken so far (export_counts.objects before finish). */
+size_t export_writer_objects(const struct export_writer *w);
 
 void export_writer_free(struct export_writer *w);
 

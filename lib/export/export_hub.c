@@ -12,6 +12,8 @@
 struct hub_export {
 	struct export_writer *w;
 	const struct policy_subject *who;
+	enum tcerr (*taken)(void *ctx, const struct store_row *row);
+	void *taken_ctx;
 	size_t hidden;
 	enum tcerr rc;
 	struct diag *d;
@@ -26,7 +28,11 @@ on_row(void *ctx, const struct store_row *row)
 		x->hidden++;
 		return STORE_ROW_SKIP;
 	}
+	size_t before = export_writer_objects(x->w);
 	if ((x->rc = export_writer_row(x->w, row, x->d)))
+		return STORE_ROW_STOP;
+	if (x->taken && export_writer_objects(x->w) != before &&
+	    (x->rc = x->taken(x->taken_ctx, row)))
 		return STORE_ROW_STOP;
 	return STORE_ROW_TAKE;
 }
@@ -35,7 +41,9 @@ enum tcerr
 export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write, void *wctx,
            struct export_counts *counts, struct diag *d)
 {
-	struct hub_export x = { .d = d, .who = opts->who };
+	struct hub_export x = {
+		.d = d, .who = opts->who, .taken = opts->taken, .taken_ctx = opts->taken_ctx
+	};
 	struct store_query q = { .versions = STORE_V_LAST };
 	struct store_collection coll;
 	enum tcerr rc;

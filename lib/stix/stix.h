@@ -82,7 +82,17 @@ struct stix_meta {
 /* Parses text as one JSON value with the strictness described above.
  * lim may be NULL (defaults). OUT: *out, a new reference the caller
  * json_decref()s. Errors: TC_EINVAL (with line:column in d), TC_ELIMIT,
- * TC_ENOMEM. */
+ * TC_ENOMEM (also when jansson's lexer ran out of memory and reported it
+ * as a syntax error: see stix_json_alloc_init()). */
+/* Routes jansson's allocations through malloc with a per-thread "an
+ * allocation failed" flag, so that stix_json_parse() can tell running out
+ * of memory from bad input (jansson reports some of its allocation
+ * failures as syntax errors). Idempotent and thread-safe;
+ * stix_json_parse() calls it. It calls json_set_alloc_funcs(): a program
+ * that installs its own jansson allocator afterwards loses the
+ * distinction (an out-of-memory may then be reported as TC_EINVAL). */
+void stix_json_alloc_init(void);
+
 enum tcerr stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out,
                            struct diag *d);
 

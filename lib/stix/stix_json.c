@@ -10,7 +10,9 @@
  * than max_array. Invariant: a value returned by stix_json_parse() satisfies
  * every one of those limits, so later code may rely on them.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stix.h"
@@ -155,6 +157,37 @@ jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
 	}
 }
 
+/* Set when an allocation of jansson's failed on this thread. */
+static _Thread_local bool stix_json_oom;
+static pthread_once_t stix_json_once = PTHREAD_ONCE_INIT;
+
+static void *
+stix_json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		stix_json_oom = true;
+	return p;
+}
+
+static void
+stix_json_free(void *p)
+{
+	free(p);
+}
+
+static void
+stix_json_install(void)
+{
+	json_set_alloc_funcs(stix_json_malloc, stix_json_free);
+}
+
+void
+stix_json_alloc_init(void)
+{
+	pthread_once(&stix_json_once, stix_json_install);
+}
+
 enum tcerr
 stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, struct diag *d)
 {
@@ -170,9 +203,16 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 	 * JSON_DECODE_ANY: callers decide which top-level kinds they accept.
 	 * No JSON_ALLOW_NUL: "\u0000" is refused (I-JSON §2.1 forbids
 	 * noncharacters; NUL breaks every C consumer downstream). */
+	stix_json_alloc_init();
+	stix_json_oom = false;
 	v = json_loadb(text.p ? text.p : "", text.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	               &err);
 	if (!v) {
+		/* jansson reports some allocation failures as syntax errors, and
+		 * leaves the error blank (its code byte unset) when its lexer's
+		 * first buffer cannot be allocated */
+		if (stix_json_oom || err.text[0] == '\0')
+			return diag_set(d, TC_ENOMEM, "out of memory");
 		enum json_error_code code = json_error_code(&err);
 		rc = code == json_error_out_of_memory ? TC_ENOMEM : TC_EINVAL;
 		if (code == json_error_stack_overflow)
@@ -188,6 +228,12 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 			d->column = err.column;
 		}
 		return rc;
+	}
+	if (stix_json_oom) {
+		/* jansson's lexer drops a character whose buffer could not
+		 * grow and carries on: the value may be silently damaged */
+		json_decref(v);
+		return diag_set(d, TC_ENOMEM, "out of memory");
 	}
 	struct jwalk w = {.lim = lim, .d = d};
 	w.path[0] = '\0';

@@ -126,6 +126,33 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Length of the UTF-8 sequence at p (2-4 bytes, p[0] >= 0x80), or 0 when
+ * it is not valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t
+buf_utf8_len(const unsigned char *p, size_t len)
+{
+	unsigned c = p[0], cp, min;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : n;
+}
+
 void
 buf_append_json_str(struct buf *b, struct slice s)
 {
@@ -134,6 +161,20 @@ buf_append_json_str(struct buf *b, struct slice s)
 	size_t start = 0;
 	for (size_t i = 0; i < s.len; i++) {
 		unsigned char c = (unsigned char)s.p[i];
+		if (c >= 0x80) {
+			/* RFC 8259 §8.1: JSON text is UTF-8; a byte that is not
+			 * (a message quoting bad input, a cut-off text) becomes
+			 * U+FFFD so the output always parses */
+			size_t n = buf_utf8_len((const unsigned char *)s.p + i, s.len - i);
+			if (n) {
+				i += n - 1;
+				continue;
+			}
+			buf_append(b, s.p + start, i - start);
+			buf_append(b, "\xef\xbf\xbd", 3);
+			start = i + 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		buf_append(b, s.p + start, i - start);

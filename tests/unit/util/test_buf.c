@@ -53,6 +53,26 @@ test_json_string(void **state)
 	buf_reset(&b);
 }
 
+/* RFC 8259 §8.1: the output is UTF-8 whatever the input; valid sequences
+ * pass, each bad byte becomes U+FFFD (a message quoting bad input, a text
+ * cut in the middle of a character). */
+static void
+test_json_string_utf8(void **state)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_json_str(&b, slice_from_cstr("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	assert_string_equal(b.p, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	buf_clear(&b);
+	/* lone continuation, overlong '/', surrogate, above U+10FFFF, cut off */
+	buf_append_json_str(&b, slice_from_cstr("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xf4\x90\x80\x80"
+	                                            "e\xe2\x82"));
+	assert_string_equal(b.p, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	                         "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "e\xef\xbf\xbd\xef\xbf\xbd\"");
+	buf_reset(&b);
+	(void)state;
+}
+
 static void
 test_hex(void **state)
 {
@@ -71,6 +91,7 @@ main(void)
 		cmocka_unit_test(test_append_and_detach),
 		cmocka_unit_test(test_cap_is_sticky),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_string_utf8),
 		cmocka_unit_test(test_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
