@@ -875,6 +875,8 @@ main(int argc, char **argv)
 	struct conn *cs = calloc(o.conns, sizeof(*cs));
 	if (!ws || !cs) {
 		fprintf(stderr, "tocsin-load: out of memory\n");
+		free(ws);
+		free(cs);
 		return 1;
 	}
 	for (unsigned t = 0; t < o.threads; t++) {
@@ -883,6 +885,8 @@ main(int argc, char **argv)
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (w->ep < 0) {
 			perror("tocsin-load: epoll_create1");
+			free(ws);
+			free(cs);
 			return 1;
 		}
 		/* each worker has a contiguous share of the connections */
@@ -898,6 +902,8 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < o.conns; i++) {
 		if (conn_open(&cs[i]) < 0) {
 			fprintf(stderr, "tocsin-load: connect %s:%s: %s\n", o.host, o.port, strerror(errno));
+			free(ws);
+			free(cs);
 			return 1;
 		}
 	}
