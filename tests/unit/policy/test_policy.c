@@ -496,6 +496,10 @@ test_extension_id_elsewhere(void **state)
 	assert_null(strstr(v.json, POLICY_EXT_ID));
 	assert_true(policy_row(&bank, &v.row));
 	assert_false(policy_row(&telco, &v.row));
+	/* ... also after escaped backslashes (C:\\u is no \u escape) */
+	ver_describe(&v, "C:\\\\u\\\\");
+	assert_true(policy_row(&bank, &v.row));
+	assert_false(policy_row(&telco, &v.row));
 }
 
 static void
