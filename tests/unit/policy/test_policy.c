@@ -487,8 +487,8 @@ test_extension_id_elsewhere(void **state)
 	assert_non_null(k);
 	{
 		char tmp[sizeof(v.json)];
-		int n = snprintf(tmp, sizeof(tmp), "%.*s\"\\u0065%s", (int)(k - v.json), v.json,
-		                 k + 2);
+		int n =
+		    snprintf(tmp, sizeof(tmp), "%.*s\"\\u0065%s", (int)(k - v.json), v.json, k + 2);
 		assert_true(n > 0 && (size_t)n < sizeof(tmp));
 		memcpy(v.json, tmp, (size_t)n + 1);
 		v.row.json = slice_from_cstr(v.json);
