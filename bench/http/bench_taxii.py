@@ -21,7 +21,9 @@ Environment (defaults in brackets): BENCH_HTTP_OBJECTS [1000000],
 BENCH_HTTP_SECONDS [12] per GET run, BENCH_HTTP_CONNS [16],
 BENCH_HTTP_ENVELOPES [300] POST bodies of 1,000 objects,
 BENCH_HTTP_PERF [] set to record `perf record -g` of tocsind during the
-GET run and print the top of its report.
+GET run and print the top of its report, BENCH_HTTP_ONLY [] `get` or `post`
+to run only that half, BENCH_HTTP_TOCSIND [] another tocsind binary to
+measure (e.g. a saved one, for before/after runs on the same data).
 Exit status: 0 when every run completed (whatever the verdicts), 1 when a
 run failed, 2 on usage errors or when the hub could not be set up.
 """
@@ -388,6 +390,8 @@ def main():
         "tocsind": os.path.join(build, "daemon", "tocsind"),
         "root": os.path.abspath(os.environ.get("BENCH_HTTP_DATA", os.path.join(build, "bench-data"))),
     }
+    if os.environ.get("BENCH_HTTP_TOCSIND", "").strip():
+        b["tocsind"] = os.environ["BENCH_HTTP_TOCSIND"].strip()
     for k in ("gen", "load", "tocsin", "tocsind"):
         if not os.access(b[k], os.X_OK):
             print("bench: %s is not built" % b[k], file=sys.stderr)
@@ -399,8 +403,14 @@ def main():
     os.makedirs(b["root"], exist_ok=True)
     key = gen_key(b["gen"])
     rc = 0
+    only = os.environ.get("BENCH_HTTP_ONLY", "").strip().lower()
+    if only not in ("", "get", "post"):
+        print("bench: BENCH_HTTP_ONLY must be get or post", file=sys.stderr)
+        return 2
     for what, fn in (("GET", lambda: bench_get(b, count, key, seconds, conns)),
                      ("POST", lambda: bench_post(b, n_env, key))):
+        if only and what.lower() != only:
+            continue
         try:
             fn()
         except (Failed, OSError, ValueError) as e:

@@ -434,6 +434,74 @@ test_unreadable_recipients_hide(void **state)
 	assert_false(policy_row(&bank, &v.row));
 }
 
+/* Puts `"description":"<text>",` first in v's stored JSON (after validation:
+ * policy reads the row's bytes only). */
+static void
+ver_describe(struct ver *v, const char *text)
+{
+	char tmp[sizeof(v->json)];
+	int n = snprintf(tmp, sizeof(tmp), "{\"description\":\"%s\",%s", text, v->json + 1);
+	assert_true(n > 0 && (size_t)n < sizeof(tmp));
+	memcpy(v->json, tmp, (size_t)n + 1);
+	v->row.json = slice_from_cstr(v->json);
+}
+
+static void
+test_extension_id_elsewhere(void **state)
+{
+	/* The recipients are read only when the extension id occurs in the
+	 * version's bytes; the id (and Bank's identity) inside a string value
+	 * must not make it look named. */
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const strict[] = { M_AMBER_STRICT, NULL };
+	struct policy_subject bank, telco;
+	struct ver v;
+	char text[512], rec[STIX_ID_MAX + 8];
+
+	subject(&bank, BANK, ROLE_READER);
+	subject(&telco, TELCO, ROLE_READER);
+	snprintf(text, sizeof(text), "for " POLICY_EXT_ID " recipients: [%s]",
+	         w.org[BANK].identity);
+	/* no extension, the id only in the description: hidden */
+	ver_make(&v, red, NULL, TELCO, C_OPEN);
+	ver_describe(&v, text);
+	assert_false(policy_row(&bank, &v.row));
+	ver_make(&v, strict, NULL, TELCO, C_OPEN);
+	ver_describe(&v, text);
+	assert_false(policy_row(&bank, &v.row));
+	/* the id in the description and the extension naming Telco: Bank
+	 * still hidden, Telco named */
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_describe(&v, text);
+	assert_false(policy_row(&bank, &v.row));
+	assert_true(policy_row(&telco, &v.row));
+	/* the extension naming Bank after such a description: seen */
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[BANK].identity);
+	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_describe(&v, text);
+	assert_true(policy_row(&bank, &v.row));
+	/* the extension's key spelled with a \u escape is still read */
+	ver_make(&v, red, rec, TELCO, C_OPEN);
+	char *k = strstr(v.json, "\"" POLICY_EXT_ID "\"");
+	assert_non_null(k);
+	{
+		char tmp[sizeof(v.json)];
+		int n =
+		    snprintf(tmp, sizeof(tmp), "%.*s\"\\u0065%s", (int)(k - v.json), v.json, k + 2);
+		assert_true(n > 0 && (size_t)n < sizeof(tmp));
+		memcpy(v.json, tmp, (size_t)n + 1);
+		v.row.json = slice_from_cstr(v.json);
+	}
+	assert_null(strstr(v.json, POLICY_EXT_ID));
+	assert_true(policy_row(&bank, &v.row));
+	assert_false(policy_row(&telco, &v.row));
+	/* ... also after escaped backslashes (C:\\u is no \u escape) */
+	ver_describe(&v, "C:\\\\u\\\\");
+	assert_true(policy_row(&bank, &v.row));
+	assert_false(policy_row(&telco, &v.row));
+}
+
 static void
 test_unknown_collection_and_org(void **state)
 {
@@ -525,6 +593,7 @@ main(void)
 		cmocka_unit_test(test_amber_group_is_the_producers),
 		cmocka_unit_test(test_every_principal_of_a_named_org),
 		cmocka_unit_test(test_unreadable_recipients_hide),
+		cmocka_unit_test(test_extension_id_elsewhere),
 		cmocka_unit_test(test_unknown_collection_and_org),
 		cmocka_unit_test(test_delete_rules),
 	};
