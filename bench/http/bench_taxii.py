@@ -390,7 +390,7 @@ def perf_report(perf, what):
         return
     p, data = perf
     p.wait()
-    for sort, lim, title in (("dso", "2", "by library"), ("sym", "1", "by function")):
+    for sort, lim, title in (("comm,dso", "2", "by thread and library"), ("sym", "1", "by function")):
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                               "--sort", sort, "--percent-limit", lim, "-g", "none"],
                              capture_output=True, text=True).stdout

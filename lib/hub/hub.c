@@ -434,12 +434,14 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			in.nobs = mark;
 			buf_truncate(&in.values, vmark);
 		}
-		json[i] = json_dumps(obj, JSON_COMPACT);
-		if (!json[i]) {
-			rc = diag_set(d, TC_ENOMEM, "out of memory");
-			goto out;
+		if (items[i].text.len == 0) {
+			json[i] = json_dumps(obj, JSON_COMPACT);
+			if (!json[i]) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				goto out;
+			}
+			json_len[i] = strlen(json[i]);
 		}
-		json_len[i] = strlen(json[i]);
 		slot[nvalid++] = i;
 	}
 	if (nvalid == 0)
@@ -454,7 +456,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	for (size_t k = 0, o = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		sin[k] = (struct store_obj_in){
-			.json = slice_make(json[i], json_len[i]),
+			.json = items[i].text.len ? items[i].text : slice_make(json[i], json_len[i]),
 			.meta = &metas[i],
 			.collection = items[i].collection,
 			.date_added_us = items[i].date_added_us,

@@ -91,6 +91,12 @@ struct hub_item {
 	int64_t collection;
 	int64_t producer;          /* organisation number, 0 for the hub */
 	int64_t date_added_us;
+	/* Optional: obj's JSON text as received (e.g. its span of a POST
+	 * body), stored as is instead of json_dumps(obj). The caller
+	 * promises it is obj's text: valid JSON that parses to obj, without
+	 * insignificant whitespace (what is stored is copied into TAXII
+	 * responses). { NULL, 0 }: obj is serialised. */
+	struct slice text;
 };
 
 /* As hub_ingest, per item. hub_ingest(h, c, objs, paths, n, ...) is
