@@ -277,6 +277,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	writer_taxii(app.writer, &app.tw);
+	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;

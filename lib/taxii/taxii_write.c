@@ -273,6 +273,58 @@ fail:
 	return rc;
 }
 
+/* Hands items to the writer; with w->obs, validates and extracts them
+ * here first (hub_prepare: in this request thread, in parallel with the
+ * others) so the writer only appends the valid ones and indexes. OUT:
+ * res[i] for every item. Returns what the writer returns, or TC_ENOMEM. */
+static enum tcerr
+ingest(const struct taxii_writer *w, struct hub_item *items, size_t n, struct hub_result *res,
+       struct diag *d)
+{
+	struct hub_prep *prep = NULL;
+	struct hub_item *ok = NULL;
+	struct hub_result *okres = NULL;
+	size_t *at = NULL, m = 0;
+	enum tcerr rc;
+
+	if (!w->obs)
+		return w->ingest(w->ctx, items, n, res, d);
+	if ((rc = hub_prepare(w->obs, items, n, res, &prep, d)))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		m += res[i].verdict != HUB_REJECTED;
+	if (m == n) {
+		rc = w->ingest(w->ctx, items, n, res, d);
+		goto out;
+	}
+	rc = TC_OK;
+	if (m == 0)
+		goto out;
+	ok = calloc(m, sizeof(*ok));
+	okres = calloc(m, sizeof(*okres));
+	at = calloc(m, sizeof(*at));
+	if (!ok || !okres || !at) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (res[i].verdict == HUB_REJECTED)
+			continue;
+		ok[k] = items[i];
+		at[k++] = i;
+	}
+	if ((rc = w->ingest(w->ctx, ok, m, okres, d)))
+		goto out;
+	for (size_t k = 0; k < m; k++)
+		res[at[k]] = okres[k];
+out:
+	free(ok);
+	free(okres);
+	free(at);
+	hub_prep_free(prep);
+	return rc;
+}
+
 enum tcerr
 taxii__post_objects(struct taxii__rq *r)
 {
@@ -375,7 +427,7 @@ taxii__post_objects(struct taxii__rq *r)
 			items[i].producer = producer;
 		}
 		diag_clear(&d);
-		wrc = r->env->writer->ingest(r->env->writer->ctx, items, n, res, &d);
+		wrc = ingest(r->env->writer, items, n, res, &d);
 		if (wrc) {
 			/* nothing of the batch was stored: audit the attempt, then fail */
 			snprintf(detail, sizeof(detail), "%zu objects not stored: %s", n,
