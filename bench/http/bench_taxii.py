@@ -22,7 +22,10 @@ BENCH_HTTP_SECONDS [12] per GET run, BENCH_HTTP_CONNS [16],
 BENCH_HTTP_ENVELOPES [300] POST bodies of 1,000 objects,
 BENCH_HTTP_PERF [] set to record `perf record -g` of tocsind during the
 GET run (and the POST run) and print the top of its report,
-BENCH_HTTP_ONLY [] `get` or `post` to run only that part.
+BENCH_HTTP_ONLY [] `get` or `post` to run only that part,
+BENCH_HTTP_PERF_KEEP [] a file to keep the POST run's perf data in,
+BENCH_HTTP_REPEAT [1] POST runs (each into a fresh hub): the machine is
+shared, so compare the best of several.
 Exit status: 0 when every run completed (whatever the verdicts), 1 when a
 run failed, 2 on usage errors or when the hub could not be set up.
 """
@@ -390,6 +393,10 @@ def perf_report(perf, what):
         return
     p, data = perf
     p.wait()
+    keep = os.environ.get("BENCH_HTTP_PERF_KEEP")
+    if keep:
+        shutil.copyfile(data, keep)
+        log("bench: perf data kept in %s" % keep)
     for sort, lim, title in (("comm,dso", "2", "by thread and library"), ("sym", "1", "by function")):
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                               "--sort", sort, "--percent-limit", lim, "-g", "none"],
@@ -424,13 +431,14 @@ def main():
     n_env = env_int("BENCH_HTTP_ENVELOPES", 300)
     os.makedirs(b["root"], exist_ok=True)
     key = gen_key(b["gen"])
+    repeat = max(env_int("BENCH_HTTP_REPEAT", 1), 1)
     rc = 0
     only = os.environ.get("BENCH_HTTP_ONLY", "").strip().lower()
     if only not in ("", "get", "post"):
         print("bench: BENCH_HTTP_ONLY must be get or post", file=sys.stderr)
         return 2
     for what, fn in (("GET", lambda: bench_get(b, count, key, seconds, conns)),
-                     ("POST", lambda: bench_post(b, n_env, key))):
+                     ("POST", lambda: [bench_post(b, n_env, key) for _ in range(repeat)])):
         if only and what.lower() != only:
             continue
         try:
