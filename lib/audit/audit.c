@@ -666,8 +666,14 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 	if ((rc = catch_up(a, d)) != TC_OK)
 		goto unlock;
 	ts_format(e->ts_us ? e->ts_us : ts_now_us(), 6, ts);
-	buf_printf(&line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"%s%s}", a->last_n + 1,
-	           ts, a->last_hash, evlen ? "," : "", ev);
+	buf_printf(&line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"", a->last_n + 1, ts,
+	           a->last_hash);
+	/* the event may be ~100 KB (a POST's ids): appended, not formatted */
+	if (evlen) {
+		buf_append_char(&line, ',');
+		buf_append(&line, ev, evlen);
+	}
+	buf_append_char(&line, '}');
 	if (buf_error(&line)) {
 		rc = diag_set(d, buf_error(&line), "audit entry: %s", tcerr_str(buf_error(&line)));
 		goto unlock;

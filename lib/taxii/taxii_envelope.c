@@ -52,14 +52,19 @@ scan_object(struct slice b, size_t i, bool *ws)
 				return i;
 			break;
 		case '"':
-			while (i < b.len && b.p[i] != '"') {
-				if (b.p[i] == '\\')
-					i++;
-				i++;
+			/* to the first quote not escaped: preceded by an even
+			 * run of backslashes (memchr: strings are most of it) */
+			for (;;) {
+				const char *q = memchr(b.p + i, '"', b.len - i);
+				if (!q)
+					return 0;
+				size_t j = (size_t)(q - b.p), k = j;
+				while (k > i && b.p[k - 1] == '\\')
+					k--;
+				i = j + 1;
+				if (((j - k) & 1) == 0)
+					break;
 			}
-			if (i >= b.len)
-				return 0;
-			i++; /* the closing quote */
 			break;
 		default:
 			if (is_ws(c))

@@ -40,6 +40,22 @@ test_compact_envelope(void **state)
 	free(sp);
 }
 
+/* a backslash escapes the next byte only: "x\\" ends at its second
+ * quote, "\\\"]" runs on past the escaped quote */
+static void
+test_escapes(void **state)
+{
+	(void)state;
+	const char *b = "{\"objects\":[{\"a\":\"x\\\\\"},{\"b\":\"\\\\\\\"]}\"}]}";
+	struct taxii_span *sp;
+	size_t n;
+	assert_int_equal(scan(b, 10, &sp, &n), TC_OK);
+	assert_int_equal(n, 2);
+	assert_span(b, &sp[0], "{\"a\":\"x\\\\\"}");
+	assert_span(b, &sp[1], "{\"b\":\"\\\\\\\"]}\"}");
+	free(sp);
+}
+
 static void
 test_whitespace_is_compacted_outside_strings(void **state)
 {
@@ -143,6 +159,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_compact_envelope),
+	    cmocka_unit_test(test_escapes),
 	    cmocka_unit_test(test_whitespace_is_compacted_outside_strings),
 	    cmocka_unit_test(test_other_shapes_fall_back),
 	    cmocka_unit_test(test_limit),
