@@ -26,6 +26,7 @@
 #include "hub/hub.h"
 #include "http.h"
 #include "log.h"
+#include "taxii/taxii_jarena.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -154,6 +155,9 @@ main(int argc, char **argv)
 	bool check = false;
 	struct diag d;
 	int ch, status = 1;
+
+	/* before any JSON value exists: POST envelopes parse into a per-request arena */
+	taxii_jarena_install();
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {

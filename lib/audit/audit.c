@@ -165,6 +165,19 @@ set_text(json_t *o, const char *key, const char *s)
 	return json_object_set_new(o, key, json_text(s));
 }
 
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's request arena). */
+static void
+json_text_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 /* The event members of e as JSON text without braces ("" if none).
  * Errors: TC_EINVAL, TC_ELIMIT, TC_ENOMEM. OUT: *out (free()). */
 static enum tcerr
@@ -218,7 +231,7 @@ event_text(const struct audit_entry *e, char **out, size_t *outlen, struct diag 
 out:
 	if (rc == TC_ENOMEM)
 		diag_set(d, rc, "audit entry: out of memory");
-	free(txt);
+	json_text_free(txt);
 	json_decref(ids);
 	json_decref(o);
 	return rc;
@@ -702,7 +715,7 @@ unlock:
 		(void)flock(a->fd, LOCK_UN);
 	pthread_mutex_unlock(&a->mu);
 	buf_reset(&line);
-	free(ev);
+	json_text_free(ev);
 	return rc;
 }
 

@@ -325,6 +325,19 @@ is_indexed_type(const struct stix_meta *m)
 	return strcmp(m->type, "indicator") == 0;
 }
 
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's request arena). */
+static void
+json_text_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 /* "objects[3]: " or "" before a message about an item. */
 static void
 item_reject(struct hub_result *r, const char *path, enum tcerr rc, const char *msg)
@@ -599,7 +612,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 out:
 	if (json)
 		for (size_t i = 0; i < n; i++)
-			free(json[i]);
+			json_text_free(json[i]);
 	free(json);
 	free(json_len);
 	free(slot);

@@ -28,6 +28,7 @@
 #include "stix/stix_id.h"
 #include "taxii_envelope.h"
 #include "taxii_internal.h"
+#include "taxii_jarena.h"
 #include "util/timestamp.h"
 
 #define TAXII_PATH_TEXT_MAX 32 /* "objects[" SIZE_MAX "]" */
@@ -344,6 +345,9 @@ taxii__post_objects(struct taxii__rq *r)
 	enum tcerr rc = TC_OK, wrc;
 
 	taxii__idlist_init(&ids);
+	/* every JSON value of this request is released at out:, before the
+	 * scope ends (the writer thread only reads them while we wait) */
+	taxii_jarena_begin();
 	/* §5.5: can_write=false → 403 (the collection is visible: readable) */
 	if (!r->rights.can_write) {
 		taxii_error(rs, 403, "Not allowed to write this collection", NULL);
@@ -481,6 +485,7 @@ out:
 	free(paths);
 	free(compact);
 	json_decref(root);
+	taxii_jarena_end();
 	return rc;
 }
 
