@@ -23,8 +23,7 @@ struct jchunk {
 	_Alignas(JARENA_ALIGN) unsigned char data[];
 };
 
-static _Thread_local struct jchunk *ja_head;  /* chunks of this scope, newest first */
-static _Thread_local struct jchunk *ja_spare; /* kept for the next scope */
+static _Thread_local struct jchunk *ja_head; /* chunks of this scope, newest first */
 static _Thread_local bool ja_on;
 
 static bool
@@ -40,16 +39,10 @@ ja_owns(const void *p)
 static struct jchunk *
 ja_chunk(size_t size)
 {
-	struct jchunk *c;
-	if (size == JARENA_CHUNK && ja_spare) {
-		c = ja_spare;
-		ja_spare = NULL;
-	} else {
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->size = size;
-	}
+	struct jchunk *c = malloc(sizeof(*c) + size);
+	if (!c)
+		return NULL;
+	c->size = size;
 	c->used = 0;
 	return c;
 }
@@ -114,12 +107,10 @@ void
 taxii_jarena_end(void)
 {
 	ja_on = false;
+	/* nothing is kept between scopes: a thread that ends leaves nothing */
 	for (struct jchunk *c = ja_head, *nx; c; c = nx) {
 		nx = c->next;
-		if (c->size == JARENA_CHUNK && !ja_spare)
-			ja_spare = c;
-		else
-			free(c);
+		free(c);
 	}
 	ja_head = NULL;
 }

@@ -19,8 +19,7 @@ void taxii_jarena_install(void);
  * taxii_jarena_install() it changes nothing. Scopes do not nest. */
 void taxii_jarena_begin(void);
 
-/* Ends the scope and gives the arena's memory back (keeping one chunk
- * for the thread's next scope). */
+/* Ends the scope and gives the arena's memory back. */
 void taxii_jarena_end(void);
 
 #endif
