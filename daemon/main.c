@@ -26,6 +26,7 @@
 #include "hub/hub.h"
 #include "http.h"
 #include "log.h"
+#include "taxii/taxii_jarena.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -155,6 +156,9 @@ main(int argc, char **argv)
 	struct diag d;
 	int ch, status = 1;
 
+	/* before any JSON value exists: POST envelopes parse into a per-request arena */
+	taxii_jarena_install();
+
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
@@ -277,6 +281,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	writer_taxii(app.writer, &app.tw);
+	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;

@@ -21,9 +21,13 @@ Environment (defaults in brackets): BENCH_HTTP_OBJECTS [1000000],
 BENCH_HTTP_SECONDS [12] per GET run, BENCH_HTTP_CONNS [16],
 BENCH_HTTP_ENVELOPES [300] POST bodies of 1,000 objects,
 BENCH_HTTP_PERF [] set to record `perf record -g` of tocsind during the
-GET run and print the top of its report, BENCH_HTTP_ONLY [] `get` or `post`
-to run only that half, BENCH_HTTP_TOCSIND [] another tocsind binary to
-measure (e.g. a saved one, for before/after runs on the same data).
+GET run (and the POST run) and print the top of its report,
+BENCH_HTTP_ONLY [] `get` or `post` to run only that part,
+BENCH_HTTP_TOCSIND [] another tocsind binary to measure (e.g. a saved one,
+for before/after runs on the same data),
+BENCH_HTTP_PERF_KEEP [] a file to keep the POST run's perf data in,
+BENCH_HTTP_REPEAT [1] POST runs (each into a fresh hub): the machine is
+shared, so compare the best of several.
 Exit status: 0 when every run completed (whatever the verdicts), 1 when a
 run failed, 2 on usage errors or when the hub could not be set up.
 """
@@ -360,9 +364,11 @@ def bench_post(b, n_env, key):
             hdrs = ["-H", "Accept: " + ACCEPT, "-H", "Content-Type: " + ACCEPT,
                     "-H", "Authorization: Bearer " + hub.key]
             path = "/taxii2/hub/collections/%s/objects/" % hub.collection
+            perf = perf_start(d, work, 8)
             load(b, d, ["-c", 8, "-d", 60, "--timeout", 120, *hdrs, "--bodies", bodies, "--accept", "202",
                         "--objects", ENVELOPE, "--name", "TAXII POST objects, 8 clients, envelopes of 1,000",
                         "--target-ops", POST_TARGET, d.base + path], "POST")
+            perf_report(perf, "POST")
             try:
                 st, hdr, body = get(d.base + "/healthz", hub.key)
                 log("bench: after the POSTs /healthz says %s" % body.decode(errors="replace").strip())
@@ -372,6 +378,33 @@ def bench_post(b, n_env, key):
             d.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def perf_start(d, workdir, seconds):
+    """With BENCH_HTTP_PERF set and perf installed: records tocsind for seconds."""
+    if not (os.environ.get("BENCH_HTTP_PERF") and shutil.which("perf")):
+        return None
+    data = os.path.join(workdir, "perf-post.data")
+    p = subprocess.Popen(["perf", "record", "-g", "-o", data, "-p", str(d.p.pid), "--",
+                          "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, data
+
+
+def perf_report(perf, what):
+    if not perf:
+        return
+    p, data = perf
+    p.wait()
+    keep = os.environ.get("BENCH_HTTP_PERF_KEEP")
+    if keep:
+        shutil.copyfile(data, keep)
+        log("bench: perf data kept in %s" % keep)
+    for sort, lim, title in (("comm,dso", "2", "by thread and library"), ("sym", "1", "by function")):
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                              "--sort", sort, "--percent-limit", lim, "-g", "none"],
+                             capture_output=True, text=True).stdout
+        log("perf, tocsind during the %s run, %s:" % (what, title))
+        log("\n".join(l for l in rep.splitlines() if l.strip() and not l.startswith("#"))[:4000])
 
 
 def short(n):
@@ -402,13 +435,14 @@ def main():
     n_env = env_int("BENCH_HTTP_ENVELOPES", 300)
     os.makedirs(b["root"], exist_ok=True)
     key = gen_key(b["gen"])
+    repeat = max(env_int("BENCH_HTTP_REPEAT", 1), 1)
     rc = 0
     only = os.environ.get("BENCH_HTTP_ONLY", "").strip().lower()
     if only not in ("", "get", "post"):
         print("bench: BENCH_HTTP_ONLY must be get or post", file=sys.stderr)
         return 2
     for what, fn in (("GET", lambda: bench_get(b, count, key, seconds, conns)),
-                     ("POST", lambda: bench_post(b, n_env, key))):
+                     ("POST", lambda: [bench_post(b, n_env, key) for _ in range(repeat)])):
         if only and what.lower() != only:
             continue
         try:

@@ -112,7 +112,8 @@ hub_init(const char *dir, struct diag *d)
 	enum tcerr rc;
 
 	dir = hub_default_dir(dir);
-	if ((rc = hub_path(db, dir, HUB_DB_FILE, d)) || (rc = hub_path(keyfile, dir, HUB_CARD_KEY_FILE, d)))
+	if ((rc = hub_path(db, dir, HUB_DB_FILE, d)) ||
+	    (rc = hub_path(keyfile, dir, HUB_CARD_KEY_FILE, d)))
 		return rc;
 	if (stat(db, &st) == 0)
 		return diag_set(d, TC_EEXIST, "%s is already a tocsin data directory", dir);
@@ -197,8 +198,7 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	}
 	if ((rc = hub_path(path, dir, HUB_ALLOWLIST_FILE, d)))
 		goto fail;
-	struct allowlist_normalizer nz = { &h->obs, obs_classify, obs_normalize,
-		                           obs_kind_parse };
+	struct allowlist_normalizer nz = {&h->obs, obs_classify, obs_normalize, obs_kind_parse};
 	if (stat(path, &st) == 0 && (rc = allowlist_load_file(h->allow, &nz, path, d)))
 		goto fail;
 	if ((rc = index_new(&h->index))) {
@@ -278,7 +278,7 @@ struct ingest {
 	struct buf values;
 	struct pending_obs *obs;
 	size_t nobs, capobs;
-	size_t cur;            /* object being extracted */
+	size_t cur; /* object being extracted */
 };
 
 static enum tcerr
@@ -297,7 +297,7 @@ ingest_collect(void *ctx, enum obs_kind kind, struct slice value)
 	buf_append_slice(&in->values, value);
 	if (buf_error(&in->values))
 		return buf_error(&in->values);
-	in->obs[in->nobs++] = (struct pending_obs){ in->cur, kind, off, value.len };
+	in->obs[in->nobs++] = (struct pending_obs){in->cur, kind, off, value.len};
 	return TC_OK;
 }
 
@@ -325,6 +325,153 @@ is_indexed_type(const struct stix_meta *m)
 	return strcmp(m->type, "indicator") == 0;
 }
 
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's request arena). */
+static void
+json_text_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
+/* "objects[3]: " or "" before a message about an item. */
+static void
+item_reject(struct hub_result *r, const char *path, enum tcerr rc, const char *msg)
+{
+	r->verdict = HUB_REJECTED;
+	r->rc = rc;
+	snprintf(r->why, sizeof(r->why), "%s%s%s", path ? path : "", path ? ": " : "", msg);
+}
+
+/* Validates item i and collects its observables into in. Returns TC_OK
+ * (r->verdict is HUB_REJECTED when the item was refused) or TC_ENOMEM. */
+static enum tcerr
+prepare_one(const struct obs_ctx *obs, const struct hub_item *it, size_t i, struct stix_meta *meta,
+            struct ingest *in, struct hub_result *r)
+{
+	const char *path = it->path;
+	json_t *obj = it->obj;
+	struct diag od;
+
+	memset(r, 0, sizeof(*r));
+	diag_clear(&od);
+	if (!obj) {
+		item_reject(r, path, TC_EINVAL, "no object");
+		return TC_OK;
+	}
+	if (it->date_added_us < 0) {
+		item_reject(r, path, TC_EINVAL, "date_added before 1970");
+		return TC_OK;
+	}
+	enum tcerr vrc = stix_validate(obj, path, NULL, meta, &od);
+	if (vrc == TC_ENOMEM)
+		return vrc;
+	if (vrc) {
+		const char *id = json_string_value(json_object_get(obj, "id"));
+		if (id && strlen(id) < sizeof(r->id))
+			memcpy(r->id, id, strlen(id) + 1);
+		result_reject(r, vrc, &od);
+		return TC_OK;
+	}
+	memcpy(r->id, meta->id, sizeof(r->id));
+	size_t mark = in->nobs, vmark = in->values.len;
+	in->cur = i;
+	enum tcerr erc = obs_extract(obs, obj, meta, ingest_collect, in, &od);
+	if (erc == TC_ENOMEM || buf_error(&in->values) == TC_ENOMEM)
+		return TC_ENOMEM;
+	if (erc) {
+		in->nobs = mark;
+		buf_truncate(&in->values, vmark);
+		if (path)
+			diag_prefix(&od, "%s", path);
+		result_reject(r, erc, &od);
+		return TC_OK;
+	}
+	if (!is_indexed_type(meta)) {
+		in->nobs = mark;
+		buf_truncate(&in->values, vmark);
+	}
+	return TC_OK;
+}
+
+struct hub_prep {
+	struct stix_meta *metas;
+	struct ingest in;
+	struct store_obs *sobs;
+};
+
+void
+hub_prep_free(struct hub_prep *p)
+{
+	if (!p)
+		return;
+	free(p->metas);
+	free(p->in.obs);
+	buf_reset(&p->in.values);
+	free(p->sobs);
+	free(p);
+}
+
+enum tcerr
+hub_prepare(const struct obs_ctx *obs, struct hub_item *items, size_t n, struct hub_result *res,
+            struct hub_prep **out, struct diag *d)
+{
+	struct hub_prep *p;
+	enum tcerr rc = TC_OK;
+
+	*out = NULL;
+	if (n > HUB_MAX_BATCH)
+		return diag_set(d, TC_ELIMIT, "batch of %zu objects exceeds the limit of %d", n,
+		                HUB_MAX_BATCH);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	buf_init(&p->in.values, 0);
+	p->metas = calloc(n ? n : 1, sizeof(*p->metas));
+	if (!p->metas) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i].meta = NULL;
+		items[i].obs = NULL;
+		items[i].nobs = 0;
+		if (prepare_one(obs, &items[i], i, &p->metas[i], &p->in, &res[i])) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	/* the value buffer is complete: now slices into it stay valid */
+	p->sobs = calloc(p->in.nobs ? p->in.nobs : 1, sizeof(*p->sobs));
+	if (!p->sobs) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t o = 0; o < p->in.nobs; o++)
+		p->sobs[o] = (struct store_obs){
+		    p->in.obs[o].kind,
+		    slice_make(p->in.values.p + p->in.obs[o].off, p->in.obs[o].len)};
+	for (size_t i = 0, o = 0; i < n; i++) {
+		if (res[i].verdict == HUB_REJECTED)
+			continue;
+		items[i].meta = &p->metas[i];
+		items[i].obs = &p->sobs[o];
+		while (o < p->in.nobs && p->in.obs[o].obj == i) {
+			items[i].nobs++;
+			o++;
+		}
+	}
+	*out = p;
+	return TC_OK;
+fail:
+	hub_prep_free(p);
+	return rc;
+}
+
 enum tcerr
 hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *const *paths,
            size_t n, struct hub_result *res, struct diag *d)
@@ -338,28 +485,18 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 	if (!items)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		items[i] = (struct hub_item){ .obj = objs[i],
-			                      .path = paths ? paths[i] : NULL,
-			                      .collection = collection };
+		items[i] = (struct hub_item){
+		    .obj = objs[i], .path = paths ? paths[i] : NULL, .collection = collection};
 	enum tcerr rc = hub_ingest_items(h, items, n, res, d);
 	free(items);
 	return rc;
-}
-
-/* "objects[3]: " or "" before a message about an item. */
-static void
-item_reject(struct hub_result *r, const char *path, enum tcerr rc, const char *msg)
-{
-	r->verdict = HUB_REJECTED;
-	r->rc = rc;
-	snprintf(r->why, sizeof(r->why), "%s%s%s", path ? path : "", path ? ": " : "", msg);
 }
 
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
 {
-	struct ingest in = { 0 };
+	struct ingest in = {0};
 	struct stix_meta *metas = NULL;
 	struct store_obj_in *sin = NULL;
 	struct store_append_out *sout = NULL;
@@ -368,7 +505,6 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	size_t *json_len = NULL, *slot = NULL;
 	size_t nvalid = 0;
 	enum tcerr rc = TC_OK;
-	struct diag od;
 
 	if (n > HUB_MAX_BATCH)
 		return diag_set(d, TC_ELIMIT, "batch of %zu objects exceeds the limit of %d", n,
@@ -387,59 +523,32 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		goto out;
 	}
 
-	/* 1. validate, extract, serialise */
+	/* 1. validate, extract (unless prepared), serialise (unless text given) */
 	for (size_t i = 0; i < n; i++) {
-		const char *path = items[i].path;
-		json_t *obj = items[i].obj;
 		struct hub_result *r = &res[i];
-		memset(r, 0, sizeof(*r));
-		diag_clear(&od);
-		if (!obj) {
-			item_reject(r, path, TC_EINVAL, "no object");
-			continue;
+		if (items[i].meta) {
+			memset(r, 0, sizeof(*r));
+			if (items[i].date_added_us < 0) {
+				item_reject(r, items[i].path, TC_EINVAL, "date_added before 1970");
+				continue;
+			}
+			memcpy(r->id, items[i].meta->id, sizeof(r->id));
+		} else {
+			if (prepare_one(&h->obs, &items[i], i, &metas[i], &in, r)) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (r->verdict == HUB_REJECTED)
+				continue;
 		}
-		if (items[i].date_added_us < 0) {
-			item_reject(r, path, TC_EINVAL, "date_added before 1970");
-			continue;
+		if (items[i].text.len == 0) {
+			json[i] = json_dumps(items[i].obj, JSON_COMPACT);
+			if (!json[i]) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				goto out;
+			}
+			json_len[i] = strlen(json[i]);
 		}
-		enum tcerr vrc = stix_validate(obj, path, NULL, &metas[i], &od);
-		if (vrc == TC_ENOMEM) {
-			rc = diag_set(d, vrc, "out of memory");
-			goto out;
-		}
-		if (vrc) {
-			const char *id = json_string_value(json_object_get(obj, "id"));
-			if (id && strlen(id) < sizeof(r->id))
-				memcpy(r->id, id, strlen(id) + 1);
-			result_reject(r, vrc, &od);
-			continue;
-		}
-		memcpy(r->id, metas[i].id, sizeof(r->id));
-		size_t mark = in.nobs, vmark = in.values.len;
-		in.cur = i;
-		enum tcerr erc = obs_extract(&h->obs, obj, &metas[i], ingest_collect, &in, &od);
-		if (erc == TC_ENOMEM || buf_error(&in.values) == TC_ENOMEM) {
-			rc = diag_set(d, TC_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (erc) {
-			in.nobs = mark;
-			buf_truncate(&in.values, vmark);
-			if (path)
-				diag_prefix(&od, "%s", path);
-			result_reject(r, erc, &od);
-			continue;
-		}
-		if (!is_indexed_type(&metas[i])) {
-			in.nobs = mark;
-			buf_truncate(&in.values, vmark);
-		}
-		json[i] = json_dumps(obj, JSON_COMPACT);
-		if (!json[i]) {
-			rc = diag_set(d, TC_ENOMEM, "out of memory");
-			goto out;
-		}
-		json_len[i] = strlen(json[i]);
 		slot[nvalid++] = i;
 	}
 	if (nvalid == 0)
@@ -454,17 +563,17 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	for (size_t k = 0, o = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		sin[k] = (struct store_obj_in){
-			.json = slice_make(json[i], json_len[i]),
-			.meta = &metas[i],
-			.collection = items[i].collection,
-			.date_added_us = items[i].date_added_us,
-			.producer = items[i].producer,
-			.obs = &sobs[o],
+		    .json = items[i].text.len ? items[i].text : slice_make(json[i], json_len[i]),
+		    .meta = items[i].meta ? items[i].meta : &metas[i],
+		    .collection = items[i].collection,
+		    .date_added_us = items[i].date_added_us,
+		    .producer = items[i].producer,
+		    .obs = items[i].meta ? items[i].obs : &sobs[o],
+		    .nobs = items[i].meta ? items[i].nobs : 0,
 		};
-		while (o < in.nobs && in.obs[o].obj == i) {
-			sobs[o] = (struct store_obs){ in.obs[o].kind,
-			                              slice_make(in.values.p + in.obs[o].off,
-			                                         in.obs[o].len) };
+		while (!items[i].meta && o < in.nobs && in.obs[o].obj == i) {
+			sobs[o] = (struct store_obs){
+			    in.obs[o].kind, slice_make(in.values.p + in.obs[o].off, in.obs[o].len)};
 			sin[k].nobs++;
 			o++;
 		}
@@ -486,14 +595,16 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
-		if (sout[k].status != STORE_ADDED || !sout[k].current || metas[i].revoked)
+		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
-			enum tcerr irc = index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
-			                           sout[k].ref, metas[i].valid_until_us);
+			enum tcerr irc =
+			    index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
+			              sout[k].ref, sin[k].meta->valid_until_us);
 			if (irc == TC_ENOMEM) {
-				rc = diag_set(d, irc, "index: out of memory (the log is intact; "
-				                      "restart to rebuild the index)");
+				rc = diag_set(d, irc,
+				              "index: out of memory (the log is intact; "
+				              "restart to rebuild the index)");
 				goto out;
 			}
 		}
@@ -501,7 +612,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 out:
 	if (json)
 		for (size_t i = 0; i < n; i++)
-			free(json[i]);
+			json_text_free(json[i]);
 	free(json);
 	free(json_len);
 	free(slot);
@@ -522,11 +633,12 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 {
 	/* unindex: the deleted current version; reindex: the one that took
 	 * its place. Only indicators carry observables in the store. */
-	enum tcerr rc = store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h,
-	                             out, d);
+	enum tcerr rc =
+	    store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h, out, d);
 	if (rc == TC_ENOMEM && out->deleted)
-		diag_set(d, rc, "index: out of memory (the log is intact; restart to rebuild "
-		                "the index)");
+		diag_set(d, rc,
+		         "index: out of memory (the log is intact; restart to rebuild "
+		         "the index)");
 	return rc;
 }
 
@@ -570,7 +682,7 @@ parent_domain(const char *name, unsigned labels_up)
 struct confirm {
 	const struct hub *h;
 	enum obs_kind kind;
-	struct slice value;       /* the indexed value the hit stands for */
+	struct slice value; /* the indexed value the hit stands for */
 	bool found;
 	int64_t collection;
 	char id[STIX_ID_MAX];
@@ -664,7 +776,8 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	if (rc)
 		goto out;
 	if (buf_error(&norm)) {
-		rc = diag_set(d, buf_error(&norm), "value too long (limit %d bytes)", OBS_VALUE_MAX);
+		rc =
+		    diag_set(d, buf_error(&norm), "value too long (limit %d bytes)", OBS_VALUE_MAX);
 		goto out;
 	}
 	memcpy(out->value, norm.p, norm.len + 1);
@@ -684,14 +797,15 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 		hit->prefix_len = hits[i].prefix_len;
 		hit_matched_value(out, &hits[i], hit);
 		struct confirm c = {
-			.h = h,
-			.kind = hits[i].how == INDEX_PARENT_DOMAIN ? OBS_DOMAIN : out->kind,
-			.value = slice_from_cstr(hit->matched),
+		    .h = h,
+		    .kind = hits[i].how == INDEX_PARENT_DOMAIN ? OBS_DOMAIN : out->kind,
+		    .value = slice_from_cstr(hit->matched),
 		};
 		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
 			continue;
 		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
-		struct collection_name cn = { c.collection, hit->collection, sizeof(hit->collection) };
+		struct collection_name cn = {c.collection, hit->collection,
+		                             sizeof(hit->collection)};
 		store_collection_list(h->store, collection_by_num, &cn);
 		out->nhits++;
 	}

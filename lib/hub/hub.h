@@ -91,9 +91,23 @@ struct hub_item {
 	int64_t collection;
 	int64_t producer;          /* organisation number, 0 for the hub */
 	int64_t date_added_us;
+	/* Optional: obj's JSON text as received (e.g. its span of a POST
+	 * body), stored as is instead of json_dumps(obj). The caller
+	 * promises it is obj's text: valid JSON that parses to obj, without
+	 * insignificant whitespace (what is stored is copied into TAXII
+	 * responses). { NULL, 0 }: obj is serialised. */
+	struct slice text;
+	/* Optional, set by hub_prepare(): obj was validated into *meta and its
+	 * observables to index are obs[0..nobs); hub_ingest_items then only
+	 * appends and indexes. NULL: hub_ingest_items does it all. */
+	const struct stix_meta *meta;
+	const struct store_obs *obs;
+	size_t nobs;
 };
 
-/* As hub_ingest, per item. hub_ingest(h, c, objs, paths, n, ...) is
+/* As hub_ingest, per item. Threads: hub_ingest_items and every other
+ * function taking a struct hub are called from one thread at a time (the
+ * daemon's writer); hub_prepare needs no hub. hub_ingest(h, c, objs, paths, n, ...) is
  * hub_ingest_items with collection c, producer 0. An item that would be a
  * new version of an object another producer made (STORE_FOREIGN) is
  * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
@@ -102,6 +116,21 @@ struct hub_item {
  * Every collection named must exist (else TC_ENOTFOUND for the batch). */
 enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n,
                             struct hub_result *res, struct diag *d);
+
+/* The per-object work of hub_ingest_items that needs no hub: validates
+ * each item's obj (stix_validate) and extracts its observables with obs
+ * (read-only), setting items[i].meta, .obs and .nobs, and res[i] to
+ * HUB_REJECTED (with why) for an item that fails; res[i].verdict is 0 for
+ * the others, which the caller hands to hub_ingest_items (the rejected
+ * ones are not to be passed). Threads: safe to call from any number of
+ * threads at once (obs is only read), so the daemon's request threads do
+ * it and its one writer thread only appends and indexes. OUT: *prep, the
+ * memory the items now point into (hub_prep_free() after the items were
+ * ingested). Errors: TC_ENOMEM, TC_ELIMIT (n > HUB_MAX_BATCH). */
+struct hub_prep;
+enum tcerr hub_prepare(const struct obs_ctx *obs, struct hub_item *items, size_t n,
+                       struct hub_result *res, struct hub_prep **prep, struct diag *d);
+void hub_prep_free(struct hub_prep *prep);
 
 /* Deletes versions (store_delete) and keeps the index in step: the
  * observables of deleted current versions leave it, those of versions

@@ -29,8 +29,10 @@ const struct stix_limits stix_default_limits = {
     .max_pattern = 64 * 1024,
 };
 
-/* Walk state: the path of the value being checked, kept as text so that a
- * limit error names the place ("objects[3].labels[7]"). */
+/* Walk state. The path of the value being checked is a chain of frames
+ * on the C stack (one per enclosing member or item), turned into text
+ * ("objects[3].labels[7]") only when a limit error names the place: the
+ * walk of a valid document formats nothing. */
 struct jwalk {
 	const struct stix_limits *lim;
 	struct diag *d;
@@ -38,54 +40,62 @@ struct jwalk {
 	size_t plen;
 };
 
-static enum tcerr
-jwalk_err(struct jwalk *w, enum tcerr rc, const char *what)
+struct jframe {
+	const struct jframe *up;   /* NULL: a member or item of the root */
+	const char *key;           /* the member's name, or NULL for an item */
+	size_t index;              /* the item's index */
+};
+
+/* Appends a path component; a path too long for the buffer is cut with
+ * "..." (messages stay readable, the walk stays correct). */
+static void
+jwalk_push(struct jwalk *w, const struct jframe *f)
 {
+	int n;
+	if (f->key)
+		n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s",
+		             w->plen ? "." : "", f->key);
+	else
+		n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "[%zu]", f->index);
+	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
+		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
+		w->plen = sizeof(w->path) - 1;
+	} else {
+		w->plen += (size_t)n;
+	}
+}
+
+/* Formats the path of frame f (root first) into w->path. */
+static void
+jwalk_path(struct jwalk *w, const struct jframe *f)
+{
+	const struct jframe *chain[sizeof(w->path)];
+	size_t n = 0, depth = 0;
+	/* each component takes a byte at least, so only the outermost
+	 * sizeof(chain) can show before the path is cut */
+	for (const struct jframe *g = f; g; g = g->up)
+		depth++;
+	for (; f && depth > sizeof(chain) / sizeof(chain[0]); f = f->up)
+		depth--;
+	for (; f; f = f->up)
+		chain[n++] = f;
+	w->plen = 0;
+	w->path[0] = '\0';
+	while (n)
+		jwalk_push(w, chain[--n]);
+}
+
+static enum tcerr
+jwalk_err(struct jwalk *w, const struct jframe *f, enum tcerr rc, const char *what)
+{
+	jwalk_path(w, f);
 	if (w->plen)
 		return diag_set(w->d, rc, "%s: %s", w->path, what);
 	return diag_set(w->d, rc, "%s", what);
 }
 
-/* Appends a path component; a path too long for the buffer is cut with
- * "..." (messages stay readable, the walk stays correct). */
-static size_t
-jwalk_push_key(struct jwalk *w, const char *key)
-{
-	size_t old = w->plen;
-	int n =
-	    snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "%s%s", w->plen ? "." : "", key);
-	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
-		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
-		w->plen = sizeof(w->path) - 1;
-	} else {
-		w->plen += (size_t)n;
-	}
-	return old;
-}
-
-static size_t
-jwalk_push_index(struct jwalk *w, size_t i)
-{
-	size_t old = w->plen;
-	int n = snprintf(w->path + w->plen, sizeof(w->path) - w->plen, "[%zu]", i);
-	if (n < 0 || (size_t)n >= sizeof(w->path) - w->plen) {
-		memcpy(w->path + sizeof(w->path) - 4, "...", 4);
-		w->plen = sizeof(w->path) - 1;
-	} else {
-		w->plen += (size_t)n;
-	}
-	return old;
-}
-
-static void
-jwalk_pop(struct jwalk *w, size_t old)
-{
-	w->plen = old;
-	w->path[old] = '\0';
-}
-
 static enum tcerr
-jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
+jwalk_value(struct jwalk *w, const json_t *v, size_t depth, const struct jframe *at)
 {
 	char msg[96];
 	enum tcerr rc = TC_OK;
@@ -94,12 +104,12 @@ jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
 	case JSON_OBJECT: {
 		if (depth >= w->lim->max_depth) {
 			snprintf(msg, sizeof(msg), "nesting deeper than %zu", w->lim->max_depth);
-			return jwalk_err(w, TC_ELIMIT, msg);
+			return jwalk_err(w, at, TC_ELIMIT, msg);
 		}
 		if (json_object_size(v) > w->lim->max_properties) {
 			snprintf(msg, sizeof(msg), "more than %zu properties",
 			         w->lim->max_properties);
-			return jwalk_err(w, TC_ELIMIT, msg);
+			return jwalk_err(w, at, TC_ELIMIT, msg);
 		}
 		const char *key;
 		size_t klen;
@@ -109,32 +119,30 @@ jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
 			if (klen > w->lim->max_string) {
 				snprintf(msg, sizeof(msg), "property name longer than %zu bytes",
 				         w->lim->max_string);
-				return jwalk_err(w, TC_ELIMIT, msg);
+				return jwalk_err(w, at, TC_ELIMIT, msg);
 			}
-			size_t old = jwalk_push_key(w, key);
-			rc = jwalk_value(w, item, depth + 1);
+			struct jframe f = { at, key, 0 };
+			rc = jwalk_value(w, item, depth + 1, &f);
 			if (rc)
 				return rc;
-			jwalk_pop(w, old);
 		}
 		return TC_OK;
 	}
 	case JSON_ARRAY: {
 		if (depth >= w->lim->max_depth) {
 			snprintf(msg, sizeof(msg), "nesting deeper than %zu", w->lim->max_depth);
-			return jwalk_err(w, TC_ELIMIT, msg);
+			return jwalk_err(w, at, TC_ELIMIT, msg);
 		}
 		size_t n = json_array_size(v);
 		if (n > w->lim->max_array) {
 			snprintf(msg, sizeof(msg), "more than %zu array items", w->lim->max_array);
-			return jwalk_err(w, TC_ELIMIT, msg);
+			return jwalk_err(w, at, TC_ELIMIT, msg);
 		}
 		for (size_t i = 0; i < n; i++) {
-			size_t old = jwalk_push_index(w, i);
-			rc = jwalk_value(w, json_array_get(v, i), depth + 1);
+			struct jframe f = { at, NULL, i };
+			rc = jwalk_value(w, json_array_get(v, i), depth + 1, &f);
 			if (rc)
 				return rc;
-			jwalk_pop(w, old);
 		}
 		return TC_OK;
 	}
@@ -142,13 +150,13 @@ jwalk_value(struct jwalk *w, const json_t *v, size_t depth)
 		if (json_string_length(v) > w->lim->max_string) {
 			snprintf(msg, sizeof(msg), "string longer than %zu bytes",
 			         w->lim->max_string);
-			return jwalk_err(w, TC_ELIMIT, msg);
+			return jwalk_err(w, at, TC_ELIMIT, msg);
 		}
 		return TC_OK;
 	case JSON_INTEGER: {
 		json_int_t i = json_integer_value(v);
 		if (i > STIX_JSON_INT_MAX || i < -STIX_JSON_INT_MAX)
-			return jwalk_err(w, TC_EINVAL,
+			return jwalk_err(w, at, TC_EINVAL,
 			                 "integer outside ±(2^53-1) (I-JSON, RFC 7493 §2.2)");
 		return TC_OK;
 	}
@@ -237,7 +245,7 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 	}
 	struct jwalk w = {.lim = lim, .d = d};
 	w.path[0] = '\0';
-	rc = jwalk_value(&w, v, 0);
+	rc = jwalk_value(&w, v, 0, NULL);
 	if (rc) {
 		json_decref(v);
 		return rc;

@@ -68,6 +68,10 @@ struct taxii_writer {
 	enum tcerr (*remove)(void *ctx, const struct store_delete_q *q, store_delete_cb may,
 	                     void *may_ctx, struct store_delete_out *out, struct diag *d);
 	void *ctx;
+	/* Optional: the hub's observable context. When set, a POST validates
+	 * and extracts its objects in the request thread (hub_prepare) and
+	 * hands only the valid ones, prepared, to ingest. */
+	const struct obs_ctx *obs;
 };
 
 /* What one request thread brings. */

@@ -26,10 +26,12 @@
 
 #include "stix/stix.h"
 #include "stix/stix_id.h"
+#include "taxii_envelope.h"
 #include "taxii_internal.h"
+#include "taxii_jarena.h"
 #include "util/timestamp.h"
 
-#define TAXII_PATH_TEXT_MAX 24 /* "objects[99999]" */
+#define TAXII_PATH_TEXT_MAX 32 /* "objects[" SIZE_MAX "]" */
 
 /* §4.3.1 status-details version: the object's modified, else created,
  * else (an SCO) its date_added, else the request time. */
@@ -45,6 +47,26 @@ object_version(const json_t *obj, int64_t fallback_us, char tmp[TS_TEXT_MAX])
 	return tmp;
 }
 
+/* §5.5: why item o of an envelope is no STIX 2.1 object (a 422), or NULL. */
+static const char *
+item_problem(const json_t *o)
+{
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const json_t *sv = json_object_get(o, "spec_version");
+
+	if (!json_is_object(o))
+		return "not a JSON object";
+	if (!type)
+		return "no type: not a STIX object";
+	if (strcmp(type, "bundle") == 0)
+		return "a bundle; post the bundle's objects in the envelope instead";
+	if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
+		return "spec_version: this API root accepts STIX 2.1 objects only";
+	if (!sv && stix_classify(type) != STIX_CLASS_SCO && stix_classify(type) != STIX_CLASS_CUSTOM)
+		return "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+	return NULL;
+}
+
 /* §5.5: 422 for what is no envelope of STIX 2.1 objects. Returns true when
  * the envelope may go to the writer; else rs holds the 422. */
 static bool
@@ -54,6 +76,7 @@ check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
 	const json_t *list;
 	size_t i;
 	const json_t *o;
+	int n;
 
 	*objs = NULL;
 	if (!json_is_object(root)) {
@@ -82,23 +105,7 @@ check_envelope(struct taxii__rq *r, const json_t *root, const json_t **objs)
 	}
 	json_array_foreach(list, i, o)
 	{
-		const char *type = json_string_value(json_object_get(o, "type"));
-		const json_t *sv = json_object_get(o, "spec_version");
-		const char *why = NULL;
-		int n;
-
-		if (!json_is_object(o))
-			why = "not a JSON object";
-		else if (!type)
-			why = "no type: not a STIX object";
-		else if (strcmp(type, "bundle") == 0)
-			why = "a bundle; post the bundle's objects in the envelope instead";
-		else if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
-			why = "spec_version: this API root accepts STIX 2.1 objects only";
-		else if (!sv && stix_classify(type) != STIX_CLASS_SCO &&
-		         stix_classify(type) != STIX_CLASS_CUSTOM)
-			why = "no spec_version (a STIX 2.0 object?): this API root accepts STIX "
-			      "2.1 only";
+		const char *why = item_problem(o);
 		if (!why)
 			continue;
 		n = snprintf(msg, sizeof(msg), "objects[%zu]: %s", i, why);
@@ -135,7 +142,7 @@ reject_message(const struct hub_result *res, char tmp[DIAG_MSG_MAX])
 
 /* Builds the status resource into b. OUT: the audit list of stored ids. */
 static void
-build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t *list,
+build_status(struct buf *b, const char *status_id, int64_t now_us, const struct hub_item *items,
              const struct hub_result *res, size_t n, struct taxii__idlist *ids, size_t *nadded,
              size_t *ndup)
 {
@@ -161,7 +168,7 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t 
 		for (size_t i = 0; i < n; i++) {
 			if (res[i].verdict == HUB_REJECTED)
 				continue;
-			const json_t *o = json_array_get(list, i);
+			const json_t *o = items[i].obj;
 			const char *v = object_version(o, res[i].date_added_us, vtmp);
 			bool dup = res[i].verdict == HUB_DUPLICATE;
 			status_detail(b, k++ > 0, res[i].id, v,
@@ -181,7 +188,7 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t 
 		for (size_t i = 0; i < n; i++) {
 			if (res[i].verdict != HUB_REJECTED)
 				continue;
-			const json_t *o = json_array_get(list, i);
+			const json_t *o = items[i].obj;
 			const char *id = res[i].id[0] ? res[i].id : "";
 			if (!id[0]) {
 				const char *jid = json_string_value(json_object_get(o, "id"));
@@ -195,6 +202,130 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const json_t 
 	buf_append_cstr(b, ",\"pending_count\":0}");
 }
 
+/* The common case of a POST body, parsed object by object: each object
+ * is parsed alone (no tree of the whole envelope, which is costly to
+ * build and to free at once) and keeps its received text, so the hub
+ * stores it without serialising it again. OUT: *items (obj owned: the
+ * caller decrefs each; text set), *n, *compact (holds the texts of
+ * objects that had whitespace; caller frees). Returns TC_OK; TC_EINVAL
+ * when the body must be parsed whole instead — another shape, an object
+ * that does not parse or that check_envelope would refuse — so that the
+ * answer is the one the whole parse gives; TC_ENOMEM. */
+static enum tcerr
+split_envelope(struct slice body, struct hub_item **items_out, size_t *n_out, char **compact_out)
+{
+	struct taxii_span *sp = NULL;
+	struct hub_item *items = NULL;
+	char *compact = NULL;
+	size_t n = 0, i = 0, at = 0;
+	struct diag d;
+	enum tcerr rc;
+	/* the whole body's limits, seen from inside {"objects": [ ... ]} */
+	struct stix_limits lim = stix_default_limits;
+	lim.max_depth = lim.max_depth > 2 ? lim.max_depth - 2 : 0;
+
+	*items_out = NULL;
+	*n_out = 0;
+	*compact_out = NULL;
+	rc = taxii_envelope_scan(body, TAXII_POST_OBJECTS_MAX, &sp, &n);
+	if (rc == TC_ELIMIT)
+		rc = TC_EINVAL;
+	if (rc)
+		return rc;
+	items = calloc(n, sizeof(*items));
+	if (!items) {
+		rc = TC_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		struct slice t = slice_make(body.p + sp[i].off, sp[i].len);
+		json_t *o;
+		if ((rc = stix_json_parse(t, &lim, &o, &d)))
+			goto fail;
+		items[i].obj = o;
+		if (item_problem(o)) {
+			i++;
+			rc = TC_EINVAL;
+			goto fail;
+		}
+		if (sp[i].ws) {
+			if (!compact && !(compact = malloc(body.len))) {
+				i++;
+				rc = TC_ENOMEM;
+				goto fail;
+			}
+			size_t len = taxii_envelope_compact(body, &sp[i], compact + at);
+			t = slice_make(compact + at, len);
+			at += len;
+		}
+		items[i].text = t;
+	}
+	free(sp);
+	*items_out = items;
+	*n_out = n;
+	*compact_out = compact;
+	return TC_OK;
+fail:
+	for (size_t k = 0; items && k < i; k++)
+		json_decref(items[k].obj);
+	free(items);
+	free(compact);
+	free(sp);
+	return rc;
+}
+
+/* Hands items to the writer; with w->obs, validates and extracts them
+ * here first (hub_prepare: in this request thread, in parallel with the
+ * others) so the writer only appends the valid ones and indexes. OUT:
+ * res[i] for every item. Returns what the writer returns, or TC_ENOMEM. */
+static enum tcerr
+ingest(const struct taxii_writer *w, struct hub_item *items, size_t n, struct hub_result *res,
+       struct diag *d)
+{
+	struct hub_prep *prep = NULL;
+	struct hub_item *ok = NULL;
+	struct hub_result *okres = NULL;
+	size_t *at = NULL, m = 0;
+	enum tcerr rc;
+
+	if (!w->obs)
+		return w->ingest(w->ctx, items, n, res, d);
+	if ((rc = hub_prepare(w->obs, items, n, res, &prep, d)))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		m += res[i].verdict != HUB_REJECTED;
+	if (m == n) {
+		rc = w->ingest(w->ctx, items, n, res, d);
+		goto out;
+	}
+	rc = TC_OK;
+	if (m == 0)
+		goto out;
+	ok = calloc(m, sizeof(*ok));
+	okres = calloc(m, sizeof(*okres));
+	at = calloc(m, sizeof(*at));
+	if (!ok || !okres || !at) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (res[i].verdict == HUB_REJECTED)
+			continue;
+		ok[k] = items[i];
+		at[k++] = i;
+	}
+	if ((rc = w->ingest(w->ctx, ok, m, okres, d)))
+		goto out;
+	for (size_t k = 0; k < m; k++)
+		res[at[k]] = okres[k];
+out:
+	free(ok);
+	free(okres);
+	free(at);
+	hub_prep_free(prep);
+	return rc;
+}
+
 enum tcerr
 taxii__post_objects(struct taxii__rq *r)
 {
@@ -203,7 +334,8 @@ taxii__post_objects(struct taxii__rq *r)
 	const json_t *list = NULL;
 	struct hub_item *items = NULL;
 	struct hub_result *res = NULL;
-	char *paths = NULL;
+	char *paths = NULL, *compact = NULL;
+	bool split = false;
 	char status_id[UUID_TEXT_MAX];
 	char detail[DIAG_MSG_MAX + 128];
 	struct taxii__idlist ids;
@@ -213,6 +345,9 @@ taxii__post_objects(struct taxii__rq *r)
 	enum tcerr rc = TC_OK, wrc;
 
 	taxii__idlist_init(&ids);
+	/* every JSON value of this request is released at out:, before the
+	 * scope ends (the writer thread only reads them while we wait) */
+	taxii_jarena_begin();
 	/* §5.5: can_write=false → 403 (the collection is visible: readable) */
 	if (!r->rights.can_write) {
 		taxii_error(rs, 403, "Not allowed to write this collection", NULL);
@@ -232,42 +367,58 @@ taxii__post_objects(struct taxii__rq *r)
 		taxii_error(rs, 413, "Request too large", m);
 		goto out;
 	}
-	diag_clear(&d);
-	rc = stix_json_parse(r->rq->body, NULL, &root, &d);
+	rc = split_envelope(r->rq->body, &items, &n, &compact);
 	if (rc == TC_ENOMEM)
 		goto out;
-	if (rc) {
-		char m[DIAG_MSG_MAX + 64];
-		if (d.line)
-			snprintf(m, sizeof(m), "body:%ld:%ld: %s", d.line, d.column, d.msg);
-		else
-			snprintf(m, sizeof(m), "body: %s", d.msg);
-		if (rc == TC_ELIMIT)
+	split = rc == TC_OK;
+	if (!split) {
+		/* another shape, or some object is not right: parse the body
+		 * whole, for the precise answer */
+		diag_clear(&d);
+		rc = stix_json_parse(r->rq->body, NULL, &root, &d);
+		if (rc == TC_ENOMEM)
+			goto out;
+		if (rc) {
+			char m[DIAG_MSG_MAX + 64];
+			if (d.line)
+				snprintf(m, sizeof(m), "body:%ld:%ld: %s", d.line, d.column, d.msg);
+			else
+				snprintf(m, sizeof(m), "body: %s", d.msg);
+			if (rc == TC_ELIMIT)
+				taxii_error(rs, 413, "Request too large", m);
+			else
+				taxii_error(rs, 400, "Malformed JSON", m);
+			rc = TC_OK;
+			goto out;
+		}
+		if (!check_envelope(r, root, &list))
+			goto out;
+		n = list ? json_array_size(list) : 0;
+		if (n > TAXII_POST_OBJECTS_MAX) {
+			char m[96];
+			snprintf(m, sizeof(m), "an envelope may carry at most %d objects",
+			         TAXII_POST_OBJECTS_MAX);
 			taxii_error(rs, 413, "Request too large", m);
-		else
-			taxii_error(rs, 400, "Malformed JSON", m);
-		rc = TC_OK;
-		goto out;
-	}
-	if (!check_envelope(r, root, &list))
-		goto out;
-	n = list ? json_array_size(list) : 0;
-	if (n > TAXII_POST_OBJECTS_MAX) {
-		char m[96];
-		snprintf(m, sizeof(m), "an envelope may carry at most %d objects",
-		         TAXII_POST_OBJECTS_MAX);
-		taxii_error(rs, 413, "Request too large", m);
-		goto out;
+			goto out;
+		}
+		if (n) {
+			items = calloc(n, sizeof(*items));
+			if (!items) {
+				rc = TC_ENOMEM;
+				goto out;
+			}
+			for (size_t i = 0; i < n; i++)
+				items[i].obj = json_array_get(list, i);
+		}
 	}
 	if (uuid_v4(status_id) != TC_OK) {
 		taxii_error(rs, 503, "No randomness", "cannot make a status id; retry later");
 		goto out;
 	}
 	if (n) {
-		items = calloc(n, sizeof(*items));
 		res = calloc(n, sizeof(*res));
 		paths = calloc(n, TAXII_PATH_TEXT_MAX);
-		if (!items || !res || !paths) {
+		if (!res || !paths) {
 			rc = TC_ENOMEM;
 			goto out;
 		}
@@ -275,15 +426,12 @@ taxii__post_objects(struct taxii__rq *r)
 		for (size_t i = 0; i < n; i++) {
 			char *p = paths + i * TAXII_PATH_TEXT_MAX;
 			snprintf(p, TAXII_PATH_TEXT_MAX, "objects[%zu]", i); /* fits: n ≤ 100000 */
-			items[i] = (struct hub_item){
-			    .obj = json_array_get(list, i),
-			    .path = p,
-			    .collection = r->col->c.num,
-			    .producer = producer,
-			};
+			items[i].path = p;
+			items[i].collection = r->col->c.num;
+			items[i].producer = producer;
 		}
 		diag_clear(&d);
-		wrc = r->env->writer->ingest(r->env->writer->ctx, items, n, res, &d);
+		wrc = ingest(r->env->writer, items, n, res, &d);
 		if (wrc) {
 			/* nothing of the batch was stored: audit the attempt, then fail */
 			snprintf(detail, sizeof(detail), "%zu objects not stored: %s", n,
@@ -300,7 +448,7 @@ taxii__post_objects(struct taxii__rq *r)
 		}
 	}
 
-	build_status(&rs->body, status_id, now_us, list, res, n, &ids, &nadded, &ndup);
+	build_status(&rs->body, status_id, now_us, items, res, n, &ids, &nadded, &ndup);
 	if (buf_error(&rs->body) || buf_error(&ids.b)) {
 		rc = TC_ENOMEM;
 		goto out;
@@ -329,10 +477,15 @@ taxii__post_objects(struct taxii__rq *r)
 	rs->objects = n;
 out:
 	taxii__idlist_reset(&ids);
+	if (split)
+		for (size_t i = 0; i < n; i++)
+			json_decref(items[i].obj);
 	free(items);
 	free(res);
 	free(paths);
+	free(compact);
 	json_decref(root);
+	taxii_jarena_end();
 	return rc;
 }
 

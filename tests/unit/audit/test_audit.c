@@ -461,6 +461,36 @@ test_limits_and_bad_input(void **state)
 	verify_ok(2);
 }
 
+/* The entry's members, as written (directly, without a JSON tree): their
+ * order, escapes, ids, and U+FFFD for bytes that are not UTF-8. */
+static void
+test_entry_text(void **state)
+{
+	(void)state;
+	struct audit *a;
+	struct diag d;
+	struct lines ls;
+	const char *ids[3] = { "indicator--1@2024-01-01T00:00:00Z", "a\"b\\c\n\x01", NULL };
+	struct audit_entry e = { .action = "write", .actor = "k\xc3", .org = "Bank",
+		                 .collection = "c1", .status_id = "s1", .http_status = 202,
+		                 .ids = ids, .nids = 3, .detail = "caf\xc3\xa9" };
+	assert_int_equal(audit_open(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_append(a, &e, &d), TC_OK);
+	assert_int_equal(audit_sync(a, &d), TC_OK);
+	audit_close(a);
+	lines_read(&ls);
+	assert_int_equal(ls.n, 1);
+	const char *body = strstr(ls.l[0], "\"action\"");
+	assert_non_null(body);
+	const char *want = "\"action\":\"write\",\"actor\":\"k\xef\xbf\xbd\",\"org\":\"Bank\","
+	                   "\"collection\":\"c1\",\"status_id\":\"s1\",\"http_status\":202,"
+	                   "\"ids\":[\"indicator--1@2024-01-01T00:00:00Z\","
+	                   "\"a\\\"b\\\\c\\n\\u0001\",\"\"],\"detail\":\"caf\xc3\xa9\",\"hash\":";
+	assert_memory_equal(body, want, strlen(want));
+	lines_free(&ls);
+	verify_ok(1);
+}
+
 static void
 test_two_handles(void **state)
 {
@@ -552,6 +582,7 @@ main(void)
 		T(test_head_missing),
 		T(test_crash_leftovers),
 		T(test_limits_and_bad_input),
+		T(test_entry_text),
 		T(test_two_handles),
 		T(test_threads),
 	};

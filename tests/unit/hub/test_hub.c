@@ -190,6 +190,54 @@ test_rejections_keep_the_rest(void **state)
 		json_decref(objs[i]);
 }
 
+/* The daemon's split: hub_prepare in a request thread, then
+ * hub_ingest_items with the valid items only; stored text as given. */
+static void
+test_prepare_then_ingest(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r[3], r2[2];
+	struct hub_prep *prep = NULL;
+	struct diag d;
+	struct hub_match m;
+	struct hub_item it[3];
+	const char *paths[3] = { "objects[0]", "objects[1]", "objects[2]" };
+	json_t *objs[3] = {
+		indicator("0020", "2024-01-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.80']", NULL),
+		indicator("0021", "2024-01-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.81'",
+		          NULL),
+		indicator("0022", "2024-01-01T00:00:00.000Z", "[domain-name:value = 'p.example']",
+		          NULL),
+	};
+	char *text = json_dumps(objs[2], JSON_COMPACT);
+	assert_non_null(text);
+	for (int i = 0; i < 3; i++)
+		it[i] = (struct hub_item){ .obj = objs[i], .path = paths[i], .collection = f->coll };
+	it[2].text = slice_from_cstr(text);
+
+	assert_int_equal(hub_prepare(hub_obs_ctx(f->hub), it, 3, r, &prep, &d), TC_OK);
+	assert_int_equal(r[0].verdict, 0);
+	assert_non_null(it[0].meta);
+	assert_int_equal(it[0].nobs, 1);
+	assert_int_equal(r[1].verdict, HUB_REJECTED);
+	assert_non_null(strstr(r[1].why, "objects[1].pattern"));
+	assert_null(it[1].meta);
+	/* nothing is stored or indexed before the commit */
+	assert_int_equal(match(f, "192.0.2.80", &m), 0);
+
+	struct hub_item ok[2] = { it[0], it[2] };
+	assert_int_equal(hub_ingest_items(f->hub, ok, 2, r2, &d), TC_OK);
+	assert_int_equal(r2[0].verdict, HUB_ACCEPTED);
+	assert_int_equal(r2[1].verdict, HUB_ACCEPTED);
+	assert_string_equal(r2[1].id, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30022");
+	assert_int_equal(match(f, "192.0.2.80", &m), 1);
+	assert_int_equal(match(f, "p.example", &m), 1);
+	hub_prep_free(prep);
+	free(text);
+	for (int i = 0; i < 3; i++)
+		json_decref(objs[i]);
+}
+
 static void
 test_reopen_rebuilds_index(void **state)
 {
@@ -238,17 +286,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated },
+		  migrated, { NULL, 0 }, NULL, NULL, 0 },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0 },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0 },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0 },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0 },
+		  0, { NULL, 0 }, NULL, NULL, 0 },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -290,14 +338,14 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0 };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1 };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0 };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);
@@ -377,6 +425,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_version_and_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_does_not_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejections_keep_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prepare_then_ingest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_rebuilds_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_uninitialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),

@@ -119,7 +119,8 @@ setup(void **state)
 	    .max_page = 100,
 	};
 	memset(f->cfg.cursor_key, 0x5a, sizeof(f->cfg.cursor_key));
-	f->w = (struct taxii_writer){w_ingest, w_remove, f->hub};
+	/* request-thread preparation on, as in tocsind */
+	f->w = (struct taxii_writer){w_ingest, w_remove, f->hub, hub_obs_ctx(f->hub)};
 	f->env = (struct taxii_env){hub_store(f->hub), f->reg, f->audit, &f->w};
 	taxii_response_init(&f->rs);
 	*state = f;
