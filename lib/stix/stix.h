@@ -88,10 +88,15 @@ struct stix_meta {
  * allocation failed" flag, so that stix_json_parse() can tell running out
  * of memory from bad input (jansson reports some of its allocation
  * failures as syntax errors). Idempotent and thread-safe;
- * stix_json_parse() calls it. It calls json_set_alloc_funcs(): a program
- * that installs its own jansson allocator afterwards loses the
- * distinction (an out-of-memory may then be reported as TC_EINVAL). */
+ * stix_json_parse() calls it. Programs must not call
+ * json_set_alloc_funcs() themselves: use stix_json_set_alloc(). */
 void stix_json_alloc_init(void);
+
+/* Makes jansson allocate with m and f (e.g. the daemon's request arena,
+ * taxii_jarena.h), keeping the out-of-memory flag: a NULL from m is
+ * noted. Call before other threads use JSON; m and f must accept
+ * pointers the other made before (f of memory m did not give is free). */
+void stix_json_set_alloc(void *(*m)(size_t), void (*f)(void *));
 
 enum tcerr stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out,
                            struct diag *d);

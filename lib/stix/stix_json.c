@@ -169,10 +169,13 @@ jwalk_value(struct jwalk *w, const json_t *v, size_t depth, const struct jframe 
 static _Thread_local bool stix_json_oom;
 static pthread_once_t stix_json_once = PTHREAD_ONCE_INIT;
 
+static void *(*stix_json_user_malloc)(size_t) = malloc;
+static void (*stix_json_user_free)(void *) = free;
+
 static void *
 stix_json_malloc(size_t n)
 {
-	void *p = malloc(n);
+	void *p = stix_json_user_malloc(n);
 	if (!p)
 		stix_json_oom = true;
 	return p;
@@ -181,7 +184,7 @@ stix_json_malloc(size_t n)
 static void
 stix_json_free(void *p)
 {
-	free(p);
+	stix_json_user_free(p);
 }
 
 static void
@@ -194,6 +197,14 @@ void
 stix_json_alloc_init(void)
 {
 	pthread_once(&stix_json_once, stix_json_install);
+}
+
+void
+stix_json_set_alloc(void *(*m)(size_t), void (*f)(void *))
+{
+	stix_json_alloc_init();
+	stix_json_user_malloc = m ? m : malloc;
+	stix_json_user_free = f ? f : free;
 }
 
 enum tcerr

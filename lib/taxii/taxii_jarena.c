@@ -8,6 +8,8 @@
  */
 #include "taxii_jarena.h"
 
+#include "stix/stix.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,7 +96,8 @@ ja_free(void *p)
 void
 taxii_jarena_install(void)
 {
-	json_set_alloc_funcs(ja_malloc, ja_free);
+	/* through lib/stix, which keeps telling out-of-memory from bad input */
+	stix_json_set_alloc(ja_malloc, ja_free);
 }
 
 void

@@ -9,7 +9,8 @@
 
 /* Makes jansson allocate through the arena functions (for every thread;
  * outside a taxii_jarena_begin/end scope they are malloc and free). Call
- * once, before any JSON value exists (the daemon's start). */
+ * once, before other threads use JSON (the daemon's start); it goes through
+ * stix_json_set_alloc(). */
 void taxii_jarena_install(void);
 
 /* Starts a scope on this thread: JSON values made until

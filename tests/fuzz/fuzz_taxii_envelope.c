@@ -110,7 +110,7 @@ fx_setup(void)
 	    .max_page = 100,
 	};
 	memset(fx.cfg.cursor_key, 0x3c, sizeof(fx.cfg.cursor_key));
-	fx.w = (struct taxii_writer){w_ingest, w_remove, fx.hub};
+	fx.w = (struct taxii_writer){w_ingest, w_remove, fx.hub, hub_obs_ctx(fx.hub)};
 	fx.env = (struct taxii_env){hub_store(fx.hub), fx.reg, fx.audit, &fx.w};
 	snprintf(fx.path, sizeof(fx.path), "/taxii2/hub/collections/%s/objects/", c.uuid);
 }

@@ -144,7 +144,7 @@ setup(void **state)
 	    .max_page = 100,
 	};
 	memset(f->cfg.cursor_key, 0x11, sizeof(f->cfg.cursor_key));
-	f->w = (struct taxii_writer){w_ingest, w_remove, f->hub};
+	f->w = (struct taxii_writer){w_ingest, w_remove, f->hub, hub_obs_ctx(f->hub)};
 	f->env = (struct taxii_env){hub_store(f->hub), f->reg, f->audit, &f->w};
 	*state = f;
 	return 0;
