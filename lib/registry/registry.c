@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,6 +80,23 @@ reg_dberr(struct registry *r, int rc, struct diag *d)
 	         prim == SQLITE_READONLY || prim == SQLITE_PERM)
 		t = TC_EIO;
 	return diag_set(d, t, "%s: %s", r->path, r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+}
+
+/* Makes room for one more element in the array *v of *cap elements of
+ * size elem holding len: doubles it (from 16) when full. TC_ENOMEM leaves
+ * *v as it was. */
+static enum tcerr
+reg_grow(void **v, size_t *cap, size_t len, size_t elem, struct diag *d)
+{
+	if (len < *cap)
+		return TC_OK;
+	size_t nc = *cap ? 2 * *cap : 16;
+	void *p = nc <= SIZE_MAX / elem ? realloc(*v, nc * elem) : NULL;
+	if (!p)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	*v = p;
+	*cap = nc;
+	return TC_OK;
 }
 
 static enum tcerr
@@ -594,16 +612,10 @@ reg_load_orgs(struct registry *r, struct reg_org **out, size_t *n, struct diag *
 	enum tcerr rc = reg_prepare(r, "SELECT " REG_ORG_COLS " FROM orgs ORDER BY num", &st, d);
 	int s = SQLITE_DONE;
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? 2 * cap : 16;
-			void *p = realloc(v, nc * sizeof *v);
-			if (!p) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			v = p;
-			cap = nc;
-		}
+		void *grown = v;
+		if ((rc = reg_grow(&grown, &cap, len, sizeof *v, d)))
+			break;
+		v = grown;
 		reg_org_row(st, &v[len++]);
 	}
 	if (!rc && s != SQLITE_DONE)
@@ -865,16 +877,10 @@ reg_load_principals(struct registry *r, bool active_only, struct reg__principal 
 	                            &st, d);
 	int s = SQLITE_DONE;
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? 2 * cap : 16;
-			void *p = realloc(v, nc * sizeof *v);
-			if (!p) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			v = p;
-			cap = nc;
-		}
+		void *grown = v;
+		if ((rc = reg_grow(&grown, &cap, len, sizeof *v, d)))
+			break;
+		v = grown;
 		reg_principal_row(st, &v[len++]);
 	}
 	if (!rc && s != SQLITE_DONE)
@@ -1122,16 +1128,10 @@ reg_load_rights(struct registry *r, struct reg__loaded *l, struct diag *d)
 	                            &st, d);
 	int s = SQLITE_DONE;
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (l->nrights == cap) {
-			size_t nc = cap ? 2 * cap : 16;
-			void *p = realloc(l->rights, nc * sizeof *l->rights);
-			if (!p) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			l->rights = p;
-			cap = nc;
-		}
+		void *grown = l->rights;
+		if ((rc = reg_grow(&grown, &cap, l->nrights, sizeof *l->rights, d)))
+			break;
+		l->rights = grown;
 		struct reg__rights *x = &l->rights[l->nrights];
 		reg_col_text(st, 0, x->collection, sizeof x->collection);
 		x->read = strdup((const char *)sqlite3_column_text(st, 1));
