@@ -28,6 +28,9 @@
 /* Objects handed to hub_ingest() at once: large enough for group commit
  * to pay, small enough to bound memory (≤ HUB_MAX_BATCH). */
 #define IMPORT_BATCH 10000
+/* Notes of one kind (expired, re-fanged, to_ids false) listed on stderr
+ * per run; the rest are only counted in the summary. */
+#define IMPORT_NOTES_SHOWN 20
 /* Bytes of the audit entry's detail (counts and file names). */
 #define IMPORT_AUDIT_DETAIL_MAX 4096
 
@@ -41,6 +44,10 @@ const char cmd_import_usage[] =
 	"CSV (value[,kind[,valid_until[,tlp[,labels[,description]]]]]) or a plain\n"
 	"list of values. Prints 'imported N, duplicates M, rejected K'; each\n"
 	"rejected object is reported on stderr with its place and the reason.\n"
+	"Defanged values (hxxp://, [.], (dot), [at]) are re-fanged; CSV rows\n"
+	"already expired are imported (they do not match); MISP attributes with\n"
+	"to_ids false are not imported. Each is noted on stderr (the first 20\n"
+	"of a kind) and counted on a 'notes:' line after the summary.\n"
 	"\n"
 	"With --taxii-dump, FILE is the data file of a medallion TAXII server\n"
 	"(the OASIS reference server's memory backend): each collection is\n"
@@ -98,6 +105,8 @@ struct imp {
 	struct audit *audit;        /* open while importing; NULL for validate */
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
+	/* notes over every file, by enum import_note */
+	uint64_t notes[IMPORT_NOTE_NOT_IDS + 1];
 };
 
 /* Prints one problem found in the input: "LOCATION: reason". */
@@ -235,6 +244,44 @@ on_reject(void *ctx, const char *where, enum tcerr rc, const char *why)
 	return TC_OK;
 }
 
+static enum tcerr
+on_note(void *ctx, const char *where, enum import_note what, const char *text)
+{
+	struct imp *im = ctx;
+
+	if ((unsigned)what > IMPORT_NOTE_NOT_IDS)
+		return TC_OK;
+	if (++im->notes[what] <= IMPORT_NOTES_SHOWN) {
+		cli_progress_clear(&im->progress);
+		fprintf(stderr, "%s: note: %s\n", where, text);
+	}
+	return TC_OK;
+}
+
+/* The 'notes:' line after the summary, if there is anything to note. */
+static void
+imp_print_notes(const struct imp *im)
+{
+	static const char *const what[] = {
+		[IMPORT_NOTE_EXPIRED] = "expired (imported; they do not match)",
+		[IMPORT_NOTE_REFANGED] = "re-fanged (defanged values restored)",
+		[IMPORT_NOTE_NOT_IDS] = "MISP attributes with to_ids false (not imported: not for "
+		                        "detection)",
+	};
+	const char *sep = "notes: ";
+	for (unsigned k = IMPORT_NOTE_EXPIRED; k <= IMPORT_NOTE_NOT_IDS; k++) {
+		if (!im->notes[k])
+			continue;
+		printf("%s%llu %s", sep, (unsigned long long)im->notes[k], what[k]);
+		sep = ", ";
+		if (im->notes[k] > IMPORT_NOTES_SHOWN)
+			fprintf(stderr, "note: %llu more notes like the above not listed\n",
+			        (unsigned long long)(im->notes[k] - IMPORT_NOTES_SHOWN));
+	}
+	if (sep[0] == ',')
+		printf("\n");
+}
+
 static void
 on_progress(void *ctx, uint64_t done, uint64_t total)
 {
@@ -269,6 +316,7 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	opts.on_object = on_object;
 	opts.on_reject = on_reject;
 	opts.on_progress = on_progress;
+	opts.on_note = on_note;
 	opts.ctx = im;
 	im->seen = 0;
 	cli_progress_start(&im->progress, im->display, opts.total_bytes);
@@ -506,6 +554,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		printf("imported %llu, duplicates %llu, rejected %llu\n",
 		       (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
 		       (unsigned long long)im->rejected);
+	imp_print_notes(im);
 	if (rc == CLI_EXIT_OK && im->rejected)
 		rc = CLI_EXIT_PROBLEMS;
 	if (im->audit) {

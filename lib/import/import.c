@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "import_int.h"
+#include "util/timestamp.h"
 
 static const char *const format_names[] = {
 	[IMPORT_AUTO] = "auto",       [IMPORT_BUNDLE] = "bundle", [IMPORT_ENVELOPE] = "envelope",
@@ -93,6 +94,32 @@ import__reject(struct import__run *r, const char *where, enum tcerr why_rc, cons
 	if (!r->o->on_reject)
 		return TC_OK;
 	enum tcerr rc = r->o->on_reject(r->o->ctx, where, why_rc, why);
+	if (rc)
+		diag_set(r->d, rc, "%s: stopped by the caller", where);
+	return rc;
+}
+
+enum tcerr
+import__note(struct import__run *r, const char *where, enum import_note what, const char *fmt,
+             ...)
+{
+	char text[DIAG_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		text[0] = '\0';
+	else if ((size_t)n >= sizeof(text))
+		memcpy(text + sizeof(text) - 4, "...", 4);
+	switch (what) {
+	case IMPORT_NOTE_EXPIRED: r->c->expired++; break;
+	case IMPORT_NOTE_REFANGED: r->c->refanged++; break;
+	case IMPORT_NOTE_NOT_IDS: r->c->not_ids++; break;
+	}
+	if (!r->o->on_note)
+		return TC_OK;
+	enum tcerr rc = r->o->on_note(r->o->ctx, where, what, text);
 	if (rc)
 		diag_set(r->d, rc, "%s: stopped by the caller", where);
 	return rc;
@@ -366,6 +393,9 @@ classify_doc(const json_t *doc, enum import_format *fmt)
 		*fmt = IMPORT_BUNDLE;
 	else if (json_object_get(doc, "Event") || json_object_get(doc, "response"))
 		*fmt = IMPORT_MISP;
+	else if (!type && json_object_get(doc, "info") &&
+	         (json_object_get(doc, "Attribute") || json_object_get(doc, "Object")))
+		*fmt = IMPORT_MISP; /* an unwrapped MISP event */
 	else if (!type && json_object_get(doc, "objects"))
 		*fmt = IMPORT_ENVELOPE;
 	else if (type && json_object_get(doc, "id"))
@@ -472,6 +502,7 @@ import_run(const char *name, import_read_fn rd, void *rctx, const struct import_
 	r.max_line = opts->max_line ? opts->max_line : IMPORT_MAX_LINE;
 	r.max_objects = opts->max_objects ? opts->max_objects : IMPORT_MAX_OBJECTS;
 	r.csv_time_us = opts->created_us ? opts->created_us : IMPORT_FIXED_TIME_US;
+	r.now_us = opts->now_us ? opts->now_us : ts_now_us();
 
 	enum import_format fmt = opts->format;
 	size_t got;

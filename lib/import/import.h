@@ -20,7 +20,18 @@
  *             {"response":[{"Event":...}, ...]}
  *   jsonl     one STIX object per line (JSON Lines)
  *   csv       value[,kind[,valid_until[,tlp[,labels[,description]]]]] rows
- *             (RFC 4180), or named columns after a header line
+ *             (RFC 4180), or named columns after a header line (any
+ *             order; also name, confidence, valid_from: the CSV of
+ *             tocsin export and of bench's generator read back)
+ * MISP events may also come unwrapped (the event object itself, with
+ * "info" and "Attribute" or "Object", but no "Event" around it).
+ *
+ * Notes: what the reader did to an item it still imported, or why it left
+ * a well-formed item out on purpose, goes to on_note (and is counted):
+ * a CSV row whose valid_until is past (imported: the history is kept,
+ * the index does not match it), a defanged value ("hxxp://evil[.]example")
+ * restored before normalisation, a MISP attribute with to_ids false (not
+ * imported: MISP marks it as context, not for detection or blocking).
  * Detection: the first non-space byte '{' or '[' means JSON; if the first
  * line alone is a complete JSON object and more lines follow, JSON Lines,
  * otherwise one JSON document classified by its keys. Anything else is CSV
@@ -96,6 +107,16 @@ typedef enum tcerr (*import_object_cb)(void *ctx, json_t *obj, const char *where
  * run. */
 typedef enum tcerr (*import_reject_cb)(void *ctx, const char *where, enum tcerr rc,
                                        const char *why);
+enum import_note {
+	IMPORT_NOTE_EXPIRED = 1, /* imported, but valid_until is not after now */
+	IMPORT_NOTE_REFANGED,    /* a defanged value was restored, then imported */
+	IMPORT_NOTE_NOT_IDS,     /* a MISP attribute with to_ids false, not imported */
+};
+/* Called once per note; text says what, in words ("valid_until
+ * 2024-01-01T00:00:00.000Z is past: imported, it does not match").
+ * Returning non-TC_OK stops the run. */
+typedef enum tcerr (*import_note_cb)(void *ctx, const char *where, enum import_note what,
+                                     const char *text);
 /* Called after each chunk read: done bytes so far of total (0 if unknown). */
 typedef void (*import_progress_cb)(void *ctx, uint64_t done, uint64_t total);
 /* Reads up to cap bytes into p. OUT: *got, 0 at end of input. Returns
@@ -111,11 +132,13 @@ struct import_opts {
 	size_t max_objects;             /* 0: IMPORT_MAX_OBJECTS */
 	int64_t created_us;             /* CSV time; 0: IMPORT_FIXED_TIME_US */
 	bool misp_all;                  /* MISP: also attributes with to_ids false */
+	int64_t now_us;                 /* what "expired" is judged against; 0: the clock */
 	uint64_t total_bytes;           /* for progress; 0 if unknown */
 	import_object_cb on_object;     /* required */
 	import_reject_cb on_reject;     /* NULL: rejections are only counted */
 	import_progress_cb on_progress; /* may be NULL */
-	void *ctx;                      /* passed to the three callbacks */
+	import_note_cb on_note;         /* NULL: notes are only counted */
+	void *ctx;                      /* passed to the callbacks */
 };
 
 struct import_counts {
@@ -123,7 +146,10 @@ struct import_counts {
 	uint64_t bytes;            /* bytes read */
 	size_t objects;            /* handed to on_object */
 	size_t rejected;           /* handed to on_reject */
-	size_t skipped;            /* blank/comment lines, MISP attributes without to_ids */
+	size_t skipped;            /* blank and comment lines */
+	size_t expired;            /* IMPORT_NOTE_EXPIRED: imported, already expired */
+	size_t refanged;           /* IMPORT_NOTE_REFANGED: imported after re-fanging */
+	size_t not_ids;            /* IMPORT_NOTE_NOT_IDS: MISP to_ids false, not imported */
 };
 
 /* Reads the whole input from rd and reports what it holds. name is used in

@@ -3,17 +3,27 @@
  *
  * Columns, in this order unless a header line names them: value, kind,
  * valid_until, tlp, labels (';'-separated), description. A header is a
- * first record whose first field is "value"; it may also name valid_from
- * and indicator_id (ignored, so tocsin's own CSV export reads back). Blank
- * records and records starting with '#' are skipped, so a plain list of
- * values, one a line, is valid input. Each row is one record in memory:
- * the field scratch buffer is wiped after each row because a row may hold
- * a card number.
+ * first record whose first field is "value", or whose fields are all
+ * column names, one of them "value", in any order; it may also name
+ * valid_from, name (the indicator's name), confidence (0-100) and
+ * indicator_id (ignored), so tocsin's own CSV export and the CSV of
+ * bench's generator (kind,value,name,tlp,confidence,valid_from,
+ * valid_until,labels) read back. The header is not a row: it is neither
+ * imported nor rejected. Blank records and records starting with '#' are
+ * skipped, so a plain list of values, one a line, is valid input.
+ *
+ * A defanged value ("hxxp://evil[.]example") is re-fanged before it is
+ * classified, and a note says so. A row whose valid_until is not after
+ * the time of the run is imported (the log keeps history; the index does
+ * not match it) and a note says it is expired. Each row is one record in
+ * memory: the field scratch buffer is wiped after each row because a row
+ * may hold a card number.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "import_int.h"
+#include "util/timestamp.h"
 
 enum csv_col {
 	COL_IGNORE = 0,
@@ -24,6 +34,8 @@ enum csv_col {
 	COL_TLP,
 	COL_LABELS,
 	COL_DESCRIPTION,
+	COL_NAME,
+	COL_CONFIDENCE,
 };
 
 static const struct {
@@ -37,6 +49,8 @@ static const struct {
 	{ "tlp", COL_TLP },
 	{ "labels", COL_LABELS },
 	{ "description", COL_DESCRIPTION },
+	{ "name", COL_NAME },
+	{ "confidence", COL_CONFIDENCE },
 	{ "indicator_id", COL_IGNORE },
 };
 
@@ -134,8 +148,9 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 {
 	struct slice val = { NULL, 0 }, kind = { NULL, 0 }, from = { NULL, 0 },
 	             until = { NULL, 0 }, tlp = { NULL, 0 }, labels = { NULL, 0 },
-	             desc = { NULL, 0 };
-	struct buf norm;
+	             desc = { NULL, 0 }, name = { NULL, 0 }, conf = { NULL, 0 };
+	struct buf norm, fanged;
+	bool refanged;
 	struct diag od;
 	enum tcerr rc = TC_OK, orc;
 	json_t *lab = NULL, *obj = NULL;
@@ -155,6 +170,8 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 		case COL_TLP: tlp = slice_trim(s); break;
 		case COL_LABELS: labels = s; break;
 		case COL_DESCRIPTION: desc = s; break;
+		case COL_NAME: name = slice_trim(s); break;
+		case COL_CONFIDENCE: conf = slice_trim(s); break;
 		case COL_IGNORE: break;
 		}
 	}
@@ -165,7 +182,21 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 		                      OBS_VALUE_MAX);
 
 	buf_init(&norm, OBS_VALUE_MAX * 4);
+	buf_init(&fanged, OBS_VALUE_MAX);
 	diag_clear(&od);
+	refanged = import__refang(val, &fanged);
+	if (refanged) {
+		if (buf_error(&fanged) == TC_ENOMEM) {
+			rc = diag_set(r->d, TC_ENOMEM, "%s: out of memory", where);
+			goto out;
+		}
+		if (buf_error(&fanged)) {
+			rc = import__reject(r, where, TC_ELIMIT, "value: longer than %d bytes",
+			                    OBS_VALUE_MAX);
+			goto out;
+		}
+		val = buf_slice(&fanged);
+	}
 	if (kind.len) {
 		if (obs_kind_parse(kind, &in.kind)) {
 			rc = import__reject(r, where, TC_EINVAL, "kind: '%.*s' is not an observable kind",
@@ -187,6 +218,33 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 		goto out;
 	}
 	in.value = buf_slice(&norm);
+	/* A card's row names it by its keyed hash only: a name column could
+	 * repeat the number in clear. */
+	if (name.len && in.kind != OBS_CARD) {
+		if (name.len > OBS_VALUE_MAX * 2) {
+			rc = import__reject(r, where, TC_ELIMIT, "name: longer than %d bytes",
+			                    OBS_VALUE_MAX * 2);
+			goto out;
+		}
+		in.name = name;
+	}
+	if (conf.len) {
+		int v = 0;
+		bool ok = conf.len <= 3;
+		for (size_t k = 0; ok && k < conf.len; k++) {
+			ok = conf.p[k] >= '0' && conf.p[k] <= '9';
+			v = v * 10 + (conf.p[k] - '0');
+		}
+		/* STIX 2.1 §3.2: confidence is an integer 0-100. */
+		if (!ok || v > 100) {
+			rc = import__reject(r, where, TC_EINVAL,
+			                    "confidence: '%.*s' is not an integer from 0 to 100",
+			                    (int)(conf.len > 16 ? 16 : conf.len), conf.p);
+			goto out;
+		}
+		in.has_confidence = true;
+		in.confidence = v;
+	}
 
 	in.created_us = r->csv_time_us;
 	if (from.len && import__parse_time(from, &in.created_us)) {
@@ -241,13 +299,30 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 		rc = import__reject(r, where, orc, "%s", od.msg);
 		goto out;
 	}
-	rc = import__emit(r, obj, where);
+	if ((rc = import__emit(r, obj, where)))
+		goto out;
+	/* Cards are never named in a note: their value is a keyed hash, and
+	 * the defanged text is the row's, not the hub's. */
+	if (refanged && (rc = import__note(r, where, IMPORT_NOTE_REFANGED,
+	                                   "defanged value re-fanged to '%.*s'",
+	                                   in.kind == OBS_CARD ? 4 : (int)in.value.len,
+	                                   in.kind == OBS_CARD ? "card" : in.value.p)))
+		goto out;
+	if (in.valid_until_us && in.valid_until_us <= r->now_us) {
+		char t[TS_TEXT_MAX];
+		ts_format(in.valid_until_us, 3, t);
+		rc = import__note(r, where, IMPORT_NOTE_EXPIRED,
+		                  "expired: valid_until %s is past; imported, it does not match", t);
+	}
 out:
 	json_decref(obj);
 	json_decref(lab);
 	if (norm.p)
 		explicit_bzero(norm.p, norm.cap);
 	buf_reset(&norm);
+	if (fanged.p)
+		explicit_bzero(fanged.p, fanged.cap);
+	buf_reset(&fanged);
 	return rc;
 }
 

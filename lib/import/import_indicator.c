@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "import_int.h"
 #include "stix/stix_id.h"
@@ -61,13 +62,22 @@ import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MA
 	bad |= set_time(o, "modified", in->created_us);
 
 	const char *kname = obs_kind_name(in->kind);
-	buf_printf(&b, "%s ", kname);
-	buf_append_slice(&b, in->value);
+	if (in->name.p && in->name.len) {
+		buf_append_slice(&b, in->name);
+	} else {
+		buf_printf(&b, "%s ", kname);
+		buf_append_slice(&b, in->value);
+	}
 	if (buf_error(&b)) {
 		rc = diag_set(d, buf_error(&b), "name too long");
 		goto out;
 	}
-	bad |= set_text(o, "name", b.p, b.len);
+	json_t *nv = json_stringn(b.p, b.len);
+	if (!nv) {
+		rc = diag_set(d, TC_EINVAL, "name: not valid UTF-8");
+		goto out;
+	}
+	bad |= json_object_set_new(o, "name", nv);
 	if (in->description.p || in->extra_desc) {
 		buf_clear(&b);
 		if (in->description.p)
@@ -106,6 +116,10 @@ import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MA
 		bad |= set_time(o, "valid_until", in->valid_until_us);
 	if (in->labels && json_array_size(in->labels))
 		bad |= json_object_set(o, "labels", in->labels);
+	if (in->has_confidence)
+		bad |= json_object_set_new(o, "confidence", json_integer(in->confidence));
+	if (in->ext_refs && json_array_size(in->ext_refs))
+		bad |= json_object_set(o, "external_references", in->ext_refs);
 	const char *mk = stix_tlp_marking_id(in->tlp);
 	if (mk) {
 		json_t *refs = json_array();
@@ -123,6 +137,51 @@ out:
 	json_decref(o);
 	buf_reset(&b);
 	return rc;
+}
+
+/* Defanging marks, each restored to what it stands for. */
+static const struct {
+	const char *from, *to;
+} fang_marks[] = {
+	{ "[.]", "." },   { "(.)", "." },   { "{.}", "." },   { "[dot]", "." },
+	{ "(dot)", "." }, { "{dot}", "." }, { "[://]", "://" }, { "[:]", ":" },
+	{ "[/]", "/" },   { "[@]", "@" },   { "[at]", "@" },  { "(at)", "@" },
+	{ "{at}", "@" },
+};
+
+bool
+import__refang(struct slice in, struct buf *out)
+{
+	bool changed = false;
+	size_t i = 0;
+
+	buf_clear(out);
+	/* hxxp:// and hxxps:// (any case) at the start: the scheme. */
+	if (in.len >= 4 && strncasecmp(in.p, "hxxp", 4) == 0) {
+		buf_append_cstr(out, "http");
+		i = 4;
+		changed = true;
+	}
+	while (i < in.len) {
+		char c = in.p[i];
+		if (c == '[' || c == '(' || c == '{') {
+			size_t k;
+			for (k = 0; k < sizeof(fang_marks) / sizeof(fang_marks[0]); k++) {
+				size_t n = strlen(fang_marks[k].from);
+				if (n <= in.len - i && strncasecmp(in.p + i, fang_marks[k].from, n) == 0)
+					break;
+			}
+			if (k < sizeof(fang_marks) / sizeof(fang_marks[0])) {
+				buf_append_cstr(out, fang_marks[k].to);
+				i += strlen(fang_marks[k].from);
+				changed = true;
+				continue;
+			}
+		}
+		buf_append_char(out, c);
+		i++;
+	}
+	return changed;
 }
 
 enum tcerr

@@ -19,6 +19,7 @@ struct import__run {
 	struct diag *d;
 	size_t max_document, max_line, max_objects;
 	int64_t csv_time_us;
+	int64_t now_us;
 
 	import_read_fn rd;
 	void *rctx;
@@ -33,6 +34,9 @@ enum tcerr import__emit(struct import__run *r, json_t *obj, const char *where);
 /* Reports a rejected item. fmt makes the reason. */
 enum tcerr import__reject(struct import__run *r, const char *where, enum tcerr rc,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Counts a note and hands it to on_note. fmt makes the text. */
+enum tcerr import__note(struct import__run *r, const char *where, enum import_note what,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Writes "name" + suffix into where (truncated with "..." if too long). */
 void import__where(const struct import__run *r, char where[IMPORT_WHERE_MAX], const char *fmt,
                    ...) __attribute__((format(printf, 3, 4)));
@@ -58,7 +62,11 @@ struct import__ind {
 	int64_t valid_from_us;
 	int64_t valid_until_us;   /* 0: none */
 	enum tlp_level tlp;
+	struct slice name;        /* p NULL: "<kind> <value>" */
 	struct slice description; /* p NULL: none */
+	bool has_confidence;
+	int confidence;           /* 0..100, if has_confidence */
+	json_t *ext_refs;         /* external_references array or NULL; borrowed */
 	json_t *labels;           /* array or NULL; borrowed */
 	const char *extra_desc;   /* appended to the description, may be NULL */
 };
@@ -67,6 +75,14 @@ struct import__ind {
  * TC_EINVAL (description is not UTF-8), TC_ENOMEM. */
 enum tcerr import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
                              struct diag *d);
+
+/* Restores a defanged value: "hxxp"/"hxxps" at the start become
+ * "http"/"https"; "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}" become
+ * "."; "[:]" ":"; "[://]" "://"; "[/]" "/"; "[@]", "[at]", "(at)",
+ * "{at}" "@" (letters in any case). OUT: out (cleared first; wipe it
+ * after use: it may hold a card number). Returns true if anything was
+ * replaced. */
+bool import__refang(struct slice in, struct buf *out);
 
 /* Parses an RFC 3339 time or a date "YYYY-MM-DD" (midnight UTC). */
 enum tcerr import__parse_time(struct slice s, int64_t *us);

@@ -22,6 +22,10 @@ struct got {
 	char rej_where[MAXN][IMPORT_WHERE_MAX];
 	char rej_why[MAXN][DIAG_MSG_MAX];
 	enum tcerr rej_rc[MAXN];
+	size_t nnote;
+	char note_where[MAXN][IMPORT_WHERE_MAX];
+	char note_text[MAXN][DIAG_MSG_MAX];
+	enum import_note note_what[MAXN];
 	uint64_t progress_calls, progress_last;
 	size_t stop_after; /* 0: never stop */
 };
@@ -48,6 +52,18 @@ on_reject(void *ctx, const char *where, enum tcerr rc, const char *why)
 	snprintf(g->rej_why[g->nrej], DIAG_MSG_MAX, "%s", why);
 	g->rej_rc[g->nrej] = rc;
 	g->nrej++;
+	return TC_OK;
+}
+
+static enum tcerr
+on_note(void *ctx, const char *where, enum import_note what, const char *text)
+{
+	struct got *g = ctx;
+	assert_true(g->nnote < MAXN);
+	snprintf(g->note_where[g->nnote], IMPORT_WHERE_MAX, "%s", where);
+	snprintf(g->note_text[g->nnote], DIAG_MSG_MAX, "%s", text);
+	g->note_what[g->nnote] = what;
+	g->nnote++;
 	return TC_OK;
 }
 
@@ -79,6 +95,7 @@ opts_for(struct got *g)
 	o.on_object = on_object;
 	o.on_reject = on_reject;
 	o.on_progress = on_progress;
+	o.on_note = on_note;
 	o.ctx = g;
 	return o;
 }
@@ -433,7 +450,14 @@ test_misp(void **state)
 	assert_string_equal(g.where[3], "event.json: Event.Attribute[6]");
 	assert_string_equal(g.where[4], "event.json: Event.Object[0].Attribute[1]");
 	assert_string_equal(g.where[5], "event.json: Event");
-	assert_int_equal(c.skipped, 2);
+	/* to_ids false: noted and counted, not imported, not rejected. */
+	assert_int_equal(c.skipped, 0);
+	assert_int_equal(c.not_ids, 2);
+	assert_int_equal(g.nnote, 2);
+	assert_int_equal(g.note_what[0], IMPORT_NOTE_NOT_IDS);
+	assert_string_equal(g.note_where[0], "event.json: Event.Attribute[2]");
+	assert_non_null(strstr(g.note_text[0], "to_ids false"));
+	assert_string_equal(g.note_where[1], "event.json: Event.Object[0].Attribute[0]");
 
 	json_t *ip = g.obj[0];
 	assert_string_equal(sget(ip, "name"), "ipv4 203.0.113.5");
@@ -533,6 +557,246 @@ test_misp_wrappers(void **state)
 	got_free(&g);
 }
 
+
+/* The CSV that bench's generator writes: its header names every column,
+ * in its own order, and is neither imported nor rejected. */
+static void
+test_csv_generator_header(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	o.now_us = INT64_C(1767225600000000); /* 2026-01-01 */
+	assert_int_equal(
+	    run_text("gen.csv",
+	             "kind,value,name,tlp,confidence,valid_from,valid_until,labels\n"
+	             "ipv4,154.9.153.44,Malicious IP 154.9.153.44,clear,65,"
+	             "2025-06-09T00:35:15.096Z,,ddos;spam\n"
+	             "ipv4,176.29.201.0/24,Malicious network 176.29.201.0/24,green,,"
+	             "2025-07-10T02:17:55.332Z,,\n"
+	             "domain,livel.kz,Phishing domain livel.kz,green,85,2025-04-18T21:32:24.232Z,"
+	             "2025-05-27T21:32:24.232Z,\n",
+	             &o, &c, &d),
+	    TC_OK);
+	assert_int_equal(g.nrej, 0);
+	assert_int_equal(c.rejected, 0);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.where[0], "gen.csv:2");
+	assert_string_equal(sget(g.obj[0], "name"), "Malicious IP 154.9.153.44");
+	assert_int_equal(json_integer_value(json_object_get(g.obj[0], "confidence")), 65);
+	assert_null(json_object_get(g.obj[1], "confidence"));
+	assert_string_equal(sget(g.obj[0], "valid_from"), "2025-06-09T00:35:15.096Z");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(g.obj[0], "labels"), 1)),
+	                    "spam");
+	/* The third row expired before now: imported, and said so. */
+	assert_int_equal(c.expired, 1);
+	assert_int_equal(g.nnote, 1);
+	assert_int_equal(g.note_what[0], IMPORT_NOTE_EXPIRED);
+	assert_string_equal(g.note_where[0], "gen.csv:4");
+	assert_non_null(strstr(g.note_text[0], "2025-05-27T21:32:24.232Z"));
+	got_free(&g);
+
+	/* A bad confidence is the row's problem, not the file's. */
+	assert_int_equal(run_text("gen.csv", "value,confidence\nevil.example,101\n", &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_why[0], "confidence: '101' is not an integer from 0 to 100");
+	got_free(&g);
+
+	/* A name column never repeats a card number in the indicator. */
+	assert_int_equal(run_text("gen.csv", "value,kind,name\n4111111111111111,card,"
+	                                     "card 4111111111111111\n",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.n, 1);
+	char *dump = json_dumps(g.obj[0], JSON_COMPACT);
+	assert_null(strstr(dump, "4111"));
+	free(dump);
+	got_free(&g);
+}
+
+static void
+test_refang(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	assert_int_equal(run_text("f.csv",
+	                          "hxxps://evil[.]example/a\n"
+	                          "hXXp://bad(dot)example[:]8080/b\n"
+	                          "user[@]phish[dot]example\n"
+	                          "x(at)phish(.)example\n"
+	                          "203.0.113[.]9\n"
+	                          "plain.example\n",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.nrej, 0);
+	assert_int_equal(g.n, 6);
+	assert_string_equal(sget(g.obj[0], "name"), "url https://evil.example/a");
+	assert_string_equal(sget(g.obj[1], "name"), "url http://bad.example:8080/b");
+	assert_string_equal(sget(g.obj[2], "name"), "email user@phish.example");
+	assert_string_equal(sget(g.obj[3], "name"), "email x@phish.example");
+	assert_string_equal(sget(g.obj[4], "name"), "ipv4 203.0.113.9");
+	assert_int_equal(c.refanged, 5);
+	assert_int_equal(g.nnote, 5);
+	assert_int_equal(g.note_what[0], IMPORT_NOTE_REFANGED);
+	assert_string_equal(g.note_where[4], "f.csv:5");
+	assert_non_null(strstr(g.note_text[0], "https://evil.example/a"));
+	got_free(&g);
+}
+
+static const char *
+label(const json_t *o, size_t i)
+{
+	return json_string_value(json_array_get(json_object_get(o, "labels"), i));
+}
+
+static void
+test_misp_composite_tags_orgc(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	/* event_rich.json is an unwrapped event. */
+	assert_int_equal(run_file("event_rich.json", &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_MISP);
+	assert_int_equal(g.nrej, 0);
+	assert_int_equal(g.n, 7); /* domain|ip gives two; four more; the report */
+	/* domain|ip: split into a domain and an address indicator. */
+	assert_string_equal(g.where[0], "event_rich.json: Attribute[0]");
+	assert_string_equal(sget(g.obj[0], "name"), "domain c2.bad-actor.example");
+	assert_string_equal(sget(g.obj[1], "name"), "ipv4 203.0.113.77");
+	assert_string_not_equal(sget(g.obj[0], "id"), sget(g.obj[1], "id"));
+	/* ip-src|port and hostname|port: the address or name, the port said. */
+	assert_string_equal(sget(g.obj[2], "name"), "ipv6 2001:db8::66");
+	assert_non_null(strstr(sget(g.obj[2], "description"), "source port 4444"));
+	assert_string_equal(sget(g.obj[3], "name"), "domain panel.bad-actor.example");
+	assert_non_null(strstr(sget(g.obj[3], "description"), "port 8080"));
+	assert_string_equal(label(g.obj[3], 0), "kill-chain:command-and-control");
+	/* filename|sha1: the hash, the file name said; the galaxy a label. */
+	assert_string_equal(sget(g.obj[4], "name"),
+	                    "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	assert_non_null(strstr(sget(g.obj[4], "description"), "dropper.exe"));
+	assert_string_equal(label(g.obj[4], 0), "misp-galaxy:malware=\"X-Agent\"");
+	/* the defanged url */
+	assert_string_equal(sget(g.obj[5], "name"), "url https://login.bad-actor.example/owa");
+	assert_int_equal(c.refanged, 1);
+	/* TLP from the event's tag, Orgc as an external reference. */
+	for (size_t i = 0; i < 7; i++) {
+		assert_string_equal(json_string_value(json_array_get(
+		                            json_object_get(g.obj[i], "object_marking_refs"), 0)),
+		                    stix_tlp_marking_id(TLP_GREEN));
+		json_t *ext = json_object_get(g.obj[i], "external_references");
+		json_t *orgc = json_array_get(ext, json_array_size(ext) - 1);
+		assert_string_equal(sget(orgc, "source_name"), "misp-orgc");
+		assert_string_equal(sget(orgc, "description"), "CERT-Example");
+		assert_string_equal(sget(orgc, "external_id"), "6a2b3c4d-0000-4e5f-8a9b-0123456789ab");
+	}
+	/* The report: the event's tags and galaxy clusters as labels. */
+	json_t *rep = g.obj[6];
+	assert_string_equal(sget(rep, "type"), "report");
+	assert_string_equal(g.where[6], "event_rich.json");
+	assert_int_equal(json_array_size(json_object_get(rep, "object_refs")), 6);
+	assert_string_equal(label(rep, 0), "threat-level:medium");
+	assert_string_equal(label(rep, 1), "osint:source-type=\"block-or-filter-list\"");
+	assert_string_equal(label(rep, 2), "misp-galaxy:threat-actor=\"Sofacy\"");
+	/* to_ids false: noted, not imported. */
+	assert_int_equal(c.not_ids, 1);
+	got_free(&g);
+}
+
+static void
+test_misp_malformed(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	/* Faults confined to an attribute reject that attribute, by place. */
+	assert_int_equal(run_file("event_bad.json", &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 2); /* the good attribute and the report */
+	assert_string_equal(sget(g.obj[0], "created"), "2024-05-01T10:40:01.000Z");
+	const char *rej[][2] = {
+		{ "event_bad.json: Event.Attribute[1].value", "not a string" },
+		{ "event_bad.json: Event.Attribute[2].timestamp", "not a Unix time" },
+		{ "event_bad.json: Event.Attribute[3].to_ids", "not a boolean" },
+		{ "event_bad.json: Event.Attribute[4]", "value: port: not a number from 1 to 65535" },
+		{ "event_bad.json: Event.Attribute[5].Tag[0].name", "not a TLP 2.0 tag" },
+	};
+	assert_int_equal(g.nrej, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(g.rej_where[i], rej[i][0]);
+		assert_true(strncmp(g.rej_why[i], rej[i][1], strlen(rej[i][1])) == 0);
+	}
+	got_free(&g);
+
+	/* Faults of the event's shape reject the whole event, nothing of it
+	 * handed on, and never turn into a made-up time. */
+	static const char *const events[][3] = {
+		{ "{\"Event\":{\"info\":\"x\",\"Attribute\":{\"type\":\"ip-dst\",\"to_ids\":true,"
+		  "\"value\":\"192.0.2.1\"}}}",
+		  "a.json: Event.Attribute", "not a list" },
+		{ "{\"Event\":{\"info\":\"x\",\"timestamp\":\"2024-01-01\",\"Attribute\":[{\"type\":"
+		  "\"ip-dst\",\"to_ids\":true,\"value\":\"192.0.2.1\"}]}}",
+		  "a.json: Event.timestamp", "not a Unix time" },
+		{ "{\"Event\":{\"info\":\"x\",\"timestamp\":-5,\"Attribute\":[]}}",
+		  "a.json: Event.timestamp", "not a Unix time" },
+		{ "{\"Event\":{\"info\":\"x\",\"date\":\"01/02/2024\",\"Attribute\":[]}}",
+		  "a.json: Event.date", "not a YYYY-MM-DD date" },
+		{ "{\"Event\":{\"info\":\"x\",\"Object\":[{\"Attribute\":{}}]}}",
+		  "a.json: Event.Object[0].Attribute", "not a list" },
+		{ "{\"Event\":{\"info\":\"x\",\"Tag\":{\"name\":\"tlp:red\"},\"Attribute\":[]}}",
+		  "a.json: Event.Tag", "not a list" },
+		{ "{\"Event\":{\"info\":\"x\",\"Orgc\":\"CIRCL\",\"Attribute\":[]}}",
+		  "a.json: Event.Orgc", "not an object" },
+		{ "{\"info\":\"x\",\"timestamp\":\"soon\",\"Attribute\":[]}",
+		  "a.json: timestamp", "not a Unix time" },
+	};
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		assert_int_equal(run_text("a.json", events[i][0], &o, &c, &d), TC_OK);
+		assert_int_equal(g.n, 0);
+		assert_int_equal(g.nrej, 1);
+		assert_string_equal(g.rej_where[0], events[i][1]);
+		assert_true(strncmp(g.rej_why[0], events[i][2], strlen(events[i][2])) == 0);
+		got_free(&g);
+	}
+}
+
+static void
+test_misp_unwrapped_and_response(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+	const char *bare = "{\"info\":\"x\",\"uuid\":\"5f1c2a3b-1111-4a2b-9c3d-0123456789ab\","
+	                   "\"timestamp\":1700000000,\"Attribute\":[{\"type\":\"domain\","
+	                   "\"to_ids\":true,\"value\":\"bare.example\"}]}";
+	char text[1024];
+
+	assert_int_equal(run_text("b.json", bare, &o, &c, &d), TC_OK);
+	assert_int_equal(c.format, IMPORT_MISP);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.where[0], "b.json: Attribute[0]");
+	assert_string_equal(sget(g.obj[0], "created"), "2023-11-14T22:13:20.000Z");
+	got_free(&g);
+
+	/* The API's list form, with bare events in it too. */
+	snprintf(text, sizeof(text), "{\"response\":[%s,{\"Event\":%s}]}", bare, bare);
+	assert_int_equal(run_text("r.json", text, &o, &c, &d), TC_OK);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.where[0], "r.json: response[0].Attribute[0]");
+	assert_string_equal(g.where[2], "r.json: response[1].Event.Attribute[0]");
+	got_free(&g);
+}
+
 static void
 test_format_names(void **state)
 {
@@ -570,6 +834,11 @@ main(void)
 		cmocka_unit_test(test_csv_plain_and_header_variants),
 		cmocka_unit_test(test_misp),
 		cmocka_unit_test(test_misp_wrappers),
+		cmocka_unit_test(test_csv_generator_header),
+		cmocka_unit_test(test_refang),
+		cmocka_unit_test(test_misp_composite_tags_orgc),
+		cmocka_unit_test(test_misp_malformed),
+		cmocka_unit_test(test_misp_unwrapped_and_response),
 		cmocka_unit_test(test_format_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
