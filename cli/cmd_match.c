@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "util/buf.h"
+#include "util/timestamp.h"
 
 const char cmd_match_usage[] =
 	"usage: tocsin match [--data DIR] [--json] [--kind KIND] VALUE...\n"
@@ -24,14 +25,23 @@ const char cmd_match_usage[] =
 	"\n"
 	"Looks each VALUE up in the current indicators: exact values, IP\n"
 	"addresses inside indicator networks (cidr), names under an indicator\n"
-	"domain (parent-domain). Prints one line per value:\n"
+	"domain (parent-domain), and URLs and e-mail addresses whose host or\n"
+	"domain is, or is under, an indicator domain (parent-domain; an IP host\n"
+	"in an indicator network: cidr). Prints one line per value:\n"
 	"  evil.example  HIT exact indicator--...\n"
+	"  http://a.evil.example/x  HIT parent-domain evil.example indicator--...\n"
 	"  8.8.8.8  miss [allowlisted: ...]\n"
+	"A miss names the indicators that would have hit but expired or are\n"
+	"revoked:\n"
+	"  old.example  miss (expired: indicator--... valid_until 2025-01-01T...)\n"
+	"  gone.example  miss (revoked: indicator--...)\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR    data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -j, --json        one JSON object a line: value, kind, normalized, hit,\n"
-	"                    allowlisted, allowlist_reason, hits\n"
+	"                    allowlisted, allowlist_reason, hits_total, hits (each:\n"
+	"                    indicator_id, how, via, matched, collection), expired\n"
+	"                    and revoked (the same, with valid_until)\n"
 	"  -k, --kind KIND   treat every value as KIND (ipv4, ipv6, domain, url,\n"
 	"                    email, md5, sha1, sha256, sha512, streebog256,\n"
 	"                    streebog512, phone, bank-account, card, wallet, asn)\n"
@@ -55,6 +65,20 @@ how_name(enum index_how how)
 		return "cidr";
 	case INDEX_PARENT_DOMAIN:
 		return "parent-domain";
+	}
+	return "unknown";
+}
+
+static const char *
+via_name(enum hub_via via)
+{
+	switch (via) {
+	case HUB_VIA_VALUE:
+		return "value";
+	case HUB_VIA_URL_HOST:
+		return "url-host";
+	case HUB_VIA_EMAIL_DOMAIN:
+		return "email-domain";
 	}
 	return "unknown";
 }
@@ -124,9 +148,43 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 	}
 	if (m->nhits > shown)
 		buf_printf(b, " (+%zu more)", m->nhits - shown);
+	for (size_t i = 0; i < m->ninactive; i++) {
+		const struct hub_hit *h = &m->inactive[i];
+		if (h->state == HUB_HIT_REVOKED) {
+			buf_printf(b, " (revoked: %s)", h->indicator_id);
+		} else {
+			char t[TS_TEXT_MAX];
+			ts_format(h->valid_until_us, 3, t);
+			buf_printf(b, " (expired: %s valid_until %s)", h->indicator_id, t);
+		}
+	}
 	if (m->allowlisted)
 		buf_printf(b, " [allowlisted: %s]", m->allowlist_reason);
 	buf_append_char(b, '\n');
+}
+
+/* One hit as a JSON object; expired and revoked ones with valid_until. */
+static void
+format_json_hit(struct buf *b, const struct hub_hit *h)
+{
+	buf_append_cstr(b, "{\"indicator_id\":");
+	json_str_utf8(b, slice_from_cstr(h->indicator_id));
+	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", how_name(h->how),
+	           via_name(h->via));
+	json_str_utf8(b, slice_from_cstr(h->matched));
+	buf_append_cstr(b, ",\"collection\":");
+	json_str_utf8(b, slice_from_cstr(h->collection));
+	if (h->state != HUB_HIT_LIVE) {
+		buf_append_cstr(b, ",\"valid_until\":");
+		if (h->valid_until_us) {
+			char t[TS_TEXT_MAX];
+			ts_format(h->valid_until_us, 3, t);
+			buf_printf(b, "\"%s\"", t);
+		} else {
+			buf_append_cstr(b, "null");
+		}
+	}
+	buf_append_char(b, '}');
 }
 
 static void
@@ -146,16 +204,21 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 		buf_append_cstr(b, "null");
 	buf_printf(b, ",\"hits_total\":%zu,\"hits\":[", m->nhits);
 	for (size_t i = 0; i < shown; i++) {
-		const struct hub_hit *h = &m->hits[i];
 		if (i)
 			buf_append_char(b, ',');
-		buf_append_cstr(b, "{\"indicator_id\":");
-		json_str_utf8(b, slice_from_cstr(h->indicator_id));
-		buf_printf(b, ",\"how\":\"%s\",\"matched\":", how_name(h->how));
-		json_str_utf8(b, slice_from_cstr(h->matched));
-		buf_append_cstr(b, ",\"collection\":");
-		json_str_utf8(b, slice_from_cstr(h->collection));
-		buf_append_char(b, '}');
+		format_json_hit(b, &m->hits[i]);
+	}
+	for (int st = HUB_HIT_EXPIRED; st <= HUB_HIT_REVOKED; st++) {
+		bool first = true;
+		buf_append_cstr(b, st == HUB_HIT_EXPIRED ? "],\"expired\":[" : "],\"revoked\":[");
+		for (size_t i = 0; i < m->ninactive; i++) {
+			if (m->inactive[i].state != (enum hub_hit_state)st)
+				continue;
+			if (!first)
+				buf_append_char(b, ',');
+			first = false;
+			format_json_hit(b, &m->inactive[i]);
+		}
 	}
 	buf_append_cstr(b, "]}\n");
 }

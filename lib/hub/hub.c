@@ -34,6 +34,7 @@ struct hub {
 	char dir[PATH_MAX];
 	struct store *store;
 	struct index *index;
+	struct index *revoked;  /* revoked current versions, for match's "revoked"; NULL until needed */
 	struct allowlist *allow;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
 	struct obs_ctx obs;
@@ -221,6 +222,7 @@ hub_close(struct hub *h)
 		return;
 	store_close(h->store);
 	index_free(h->index);
+	index_free(h->revoked);
 	allowlist_free(h->allow);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
 	free(h);
@@ -595,6 +597,19 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
+		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked &&
+		    h->revoked) {
+			/* keep match's revoked index in step once it exists; out of
+			 * memory there only costs a "revoked" note, so it is dropped
+			 * and rebuilt at the next need */
+			for (size_t j = 0; j < sin[k].nobs; j++)
+				if (index_add(h->revoked, sin[k].obs[j].kind, sin[k].obs[j].value,
+				              sout[k].ref, 0) == TC_ENOMEM) {
+					index_free(h->revoked);
+					h->revoked = NULL;
+					break;
+				}
+		}
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
@@ -684,6 +699,8 @@ struct confirm {
 	enum obs_kind kind;
 	struct slice value; /* the indexed value the hit stands for */
 	bool found;
+	bool revoked;
+	int64_t valid_until_us;
 	int64_t collection;
 	char id[STIX_ID_MAX];
 };
@@ -715,6 +732,8 @@ confirm_row(void *ctx, const struct store_row *row)
 		obs_extract(&c->h->obs, obj, &meta, confirm_obs, c, &d);
 	json_decref(obj);
 	c->collection = row->collection;
+	c->revoked = row->revoked;
+	c->valid_until_us = row->valid_until_us;
 	snprintf(c->id, sizeof(c->id), "%s", row->id);
 	return STORE_ROW_TAKE;
 }
@@ -734,39 +753,200 @@ collection_by_num(void *ctx, const struct store_collection *c)
 	return TC_OK;
 }
 
-/* Fills hit->matched: the indexed value the hit stands for. */
+/* Fills hit->matched: the indexed value the hit stands for, when value
+ * (of kind) was looked up. */
 static void
-hit_matched_value(const struct hub_match *m, const struct index_hit *ih, struct hub_hit *hit)
+hit_matched_value(enum obs_kind kind, const char *value, const struct index_hit *ih,
+                  struct hub_hit *hit)
 {
 	switch (ih->how) {
 	case INDEX_CIDR:
 		/* a host entry is stored without "/32" or "/128" */
-		if ((m->kind == OBS_IPV4 && ih->prefix_len == 32) ||
-		    (m->kind == OBS_IPV6 && ih->prefix_len == 128))
-			snprintf(hit->matched, sizeof(hit->matched), "%s", m->value);
+		if ((kind == OBS_IPV4 && ih->prefix_len == 32) ||
+		    (kind == OBS_IPV6 && ih->prefix_len == 128))
+			snprintf(hit->matched, sizeof(hit->matched), "%s", value);
 		else
-			network_text(m->kind, m->value, ih->prefix_len, hit->matched,
+			network_text(kind, value, ih->prefix_len, hit->matched,
 			             sizeof(hit->matched));
 		break;
 	case INDEX_PARENT_DOMAIN:
 		snprintf(hit->matched, sizeof(hit->matched), "%s",
-		         parent_domain(m->value, ih->labels_up));
+		         parent_domain(value, ih->labels_up));
 		break;
 	default:
-		snprintf(hit->matched, sizeof(hit->matched), "%s", m->value);
+		snprintf(hit->matched, sizeof(hit->matched), "%s", value);
 	}
+}
+
+/* One lookup of a match: value of kind, standing for the matched value
+ * through via. */
+struct match_query {
+	enum obs_kind kind;
+	const char *value;
+	enum hub_via via;
+};
+
+/* Looks q up in idx and adds what is confirmed: with want LIVE, the hits
+ * (live at now) to out->hits; otherwise the expired (want EXPIRED, idx the
+ * match index looked up with no time limit) or revoked (idx the revoked
+ * index) indicators to out->inactive. */
+static void
+match_add(struct hub *h, const struct index *idx, const struct match_query *q,
+          enum hub_hit_state want, int64_t now_us, struct hub_match *out)
+{
+	struct index_hit hits[HUB_MATCH_MAX_HITS];
+	size_t nhits = index_lookup(idx, q->kind, slice_from_cstr(q->value),
+	                            want == HUB_HIT_LIVE ? now_us : 0, hits, HUB_MATCH_MAX_HITS);
+	size_t take = nhits < HUB_MATCH_MAX_HITS ? nhits : HUB_MATCH_MAX_HITS;
+	for (size_t i = 0; i < take; i++) {
+		struct hub_hit *hit;
+		if (want == HUB_HIT_LIVE) {
+			if (out->nhits >= HUB_MATCH_MAX_HITS) {
+				out->nhits++;
+				continue;
+			}
+			hit = &out->hits[out->nhits];
+		} else {
+			if (out->ninactive >= HUB_MATCH_MAX_INACTIVE)
+				return;
+			hit = &out->inactive[out->ninactive];
+		}
+		memset(hit, 0, sizeof(*hit));
+		hit->ref = hits[i].ref;
+		hit->how = hits[i].how;
+		hit->prefix_len = hits[i].prefix_len;
+		hit->via = q->via;
+		/* a domain found for a URL's host or an e-mail's domain is the
+		 * value's parent domain, whichever label it is */
+		if (q->via != HUB_VIA_VALUE && q->kind == OBS_DOMAIN)
+			hit->how = INDEX_PARENT_DOMAIN;
+		/* an address inside a URL lies in the indicator's address or
+		 * network */
+		if (q->via != HUB_VIA_VALUE && q->kind != OBS_DOMAIN)
+			hit->how = INDEX_CIDR;
+		hit_matched_value(q->kind, q->value, &hits[i], hit);
+		struct confirm c = {
+		    .h = h,
+		    .kind = hits[i].how == INDEX_PARENT_DOMAIN ? OBS_DOMAIN : q->kind,
+		    .value = slice_from_cstr(hit->matched),
+		};
+		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
+			continue;
+		bool expired = c.valid_until_us != 0 && c.valid_until_us <= now_us;
+		enum hub_hit_state state = c.revoked ? HUB_HIT_REVOKED
+		                           : expired ? HUB_HIT_EXPIRED
+		                                     : HUB_HIT_LIVE;
+		if (state != want)
+			continue;
+		hit->state = state;
+		hit->valid_until_us = c.valid_until_us;
+		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
+		struct collection_name cn = {c.collection, hit->collection,
+		                             sizeof(hit->collection)};
+		store_collection_list(h->store, collection_by_num, &cn);
+		if (want == HUB_HIT_LIVE)
+			out->nhits++;
+		else
+			out->ninactive++;
+	}
+	/* hits past the first HUB_MATCH_MAX_HITS are counted, not resolved */
+	if (want == HUB_HIT_LIVE)
+		out->nhits += nhits - take;
+}
+
+/* The host of a normalised URL ("scheme://[userinfo@]host[:port]/..."),
+ * or of an e-mail address (after the last '@'), normalised as a domain or
+ * an IP address. Returns false if there is none to look up. */
+static bool
+match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
+           enum obs_kind *hkind)
+{
+	struct slice s;
+	struct diag d;
+
+	if (kind == OBS_EMAIL) {
+		const char *at = strrchr(value, '@');
+		if (!at || !at[1] || at[1] == '[')
+			return false;
+		s = slice_from_cstr(at + 1);
+		*hkind = OBS_DOMAIN;
+		return obs_normalize(&h->obs, OBS_DOMAIN, s, host, &d) == TC_OK;
+	}
+	const char *p = strstr(value, "://");
+	if (!p)
+		return false;
+	p += 3;
+	size_t n = strcspn(p, "/?#");
+	s = slice_make(p, n);
+	/* userinfo: up to the last '@' of the authority */
+	for (size_t i = s.len; i > 0; i--)
+		if (s.p[i - 1] == '@') {
+			s = slice_make(s.p + i, s.len - i);
+			break;
+		}
+	if (s.len && s.p[0] == '[') {
+		const char *close = memchr(s.p, ']', s.len);
+		if (!close)
+			return false;
+		s = slice_make(s.p + 1, (size_t)(close - s.p - 1));
+		*hkind = OBS_IPV6;
+	} else {
+		const char *colon = memchr(s.p, ':', s.len);
+		if (colon)
+			s.len = (size_t)(colon - s.p);
+		enum obs_kind k;
+		buf_clear(host);
+		if (obs_classify(&h->obs, s, &k, host, &d) != TC_OK || k != OBS_IPV4)
+			k = OBS_DOMAIN;
+		*hkind = k;
+	}
+	if (!s.len)
+		return false;
+	buf_clear(host);
+	return obs_normalize(&h->obs, *hkind, s, host, &d) == TC_OK && !buf_error(host);
+}
+
+static enum tcerr
+revoked_add(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
+            int64_t valid_until_us)
+{
+	struct index *idx = ctx;
+	/* a value the index cannot parse was refused at ingest; skip it */
+	enum tcerr rc = index_add(idx, kind, value, ref, 0);
+	return rc == TC_EINVAL ? TC_OK : rc;
+}
+
+/* Builds the index of revoked current versions, once. */
+static enum tcerr
+revoked_index(struct hub *h, struct diag *d)
+{
+	enum tcerr rc;
+	if (h->revoked)
+		return TC_OK;
+	if ((rc = index_new(&h->revoked)))
+		return diag_set(d, rc, "revoked index: %s", tcerr_str(rc));
+	if ((rc = store_scan_revoked(h->store, revoked_add, h->revoked, d))) {
+		index_free(h->revoked);
+		h->revoked = NULL;
+		if (!d->msg[0])
+			diag_set(d, rc, "revoked index: %s", tcerr_str(rc));
+	}
+	return rc;
 }
 
 enum tcerr
 hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct hub_match *out,
           struct diag *d)
 {
-	struct buf norm;
-	struct index_hit hits[HUB_MATCH_MAX_HITS];
+	struct buf norm, host;
+	struct match_query q[2];
+	size_t nq = 1;
 	enum tcerr rc;
+	int64_t now = ts_now_us();
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&norm, OBS_VALUE_MAX);
+	buf_init(&host, OBS_VALUE_MAX);
 	if (kind) {
 		out->kind = *kind;
 		rc = obs_normalize(&h->obs, *kind, value, &norm, d);
@@ -786,32 +966,27 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	if (out->allowlisted && reason)
 		snprintf(out->allowlist_reason, sizeof(out->allowlist_reason), "%s", reason);
 
-	size_t nhits = index_lookup(h->index, out->kind, buf_slice(&norm), ts_now_us(), hits,
-	                            HUB_MATCH_MAX_HITS);
-	size_t take = nhits < HUB_MATCH_MAX_HITS ? nhits : HUB_MATCH_MAX_HITS;
-	for (size_t i = 0; i < take; i++) {
-		struct hub_hit *hit = &out->hits[out->nhits];
-		memset(hit, 0, sizeof(*hit));
-		hit->ref = hits[i].ref;
-		hit->how = hits[i].how;
-		hit->prefix_len = hits[i].prefix_len;
-		hit_matched_value(out, &hits[i], hit);
-		struct confirm c = {
-		    .h = h,
-		    .kind = hits[i].how == INDEX_PARENT_DOMAIN ? OBS_DOMAIN : out->kind,
-		    .value = slice_from_cstr(hit->matched),
-		};
-		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
-			continue;
-		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
-		struct collection_name cn = {c.collection, hit->collection,
-		                             sizeof(hit->collection)};
-		store_collection_list(h->store, collection_by_num, &cn);
-		out->nhits++;
-	}
-	/* hits past the first HUB_MATCH_MAX_HITS are counted, not resolved */
-	out->nhits += nhits - take;
+	q[0] = (struct match_query){ out->kind, out->value, HUB_VIA_VALUE };
+	enum obs_kind hkind;
+	if ((out->kind == OBS_URL || out->kind == OBS_EMAIL) &&
+	    match_host(h, out->kind, out->value, &host, &hkind) && host.p)
+		q[nq++] = (struct match_query){ hkind, host.p,
+			                        out->kind == OBS_URL ? HUB_VIA_URL_HOST
+			                                             : HUB_VIA_EMAIL_DOMAIN };
+	for (size_t i = 0; i < nq; i++)
+		match_add(h, h->index, &q[i], HUB_HIT_LIVE, now, out);
+	if (out->nhits)
+		goto out;
+	/* A miss: say which indicators would have hit but expired or were
+	 * revoked, so that a miss is never mistaken for "never listed". */
+	for (size_t i = 0; i < nq; i++)
+		match_add(h, h->index, &q[i], HUB_HIT_EXPIRED, now, out);
+	if ((rc = revoked_index(h, d)))
+		goto out;
+	for (size_t i = 0; i < nq; i++)
+		match_add(h, h->revoked, &q[i], HUB_HIT_REVOKED, now, out);
 out:
 	buf_reset(&norm);
+	buf_reset(&host);
 	return rc;
 }

@@ -31,6 +31,7 @@ struct hub;
 #define HUB_DEFAULT_COLLECTION "default"
 #define HUB_MAX_BATCH 100000    /* objects in one hub_ingest() call */
 #define HUB_MATCH_MAX_HITS 64   /* hits reported per matched value */
+#define HUB_MATCH_MAX_INACTIVE 8 /* expired or revoked indicators reported per miss */
 
 /* Returns the directory to use: dir if not NULL, else $TOCSIN_DATA, else
  * HUB_DEFAULT_DIR. Never NULL. */
@@ -138,10 +139,27 @@ void hub_prep_free(struct hub_prep *prep);
 enum tcerr hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may,
                       void *may_ctx, struct store_delete_out *out, struct diag *d);
 
+/* What part of the value a hit is for. */
+enum hub_via {
+	HUB_VIA_VALUE = 0,     /* the value itself */
+	HUB_VIA_URL_HOST,      /* the host of a URL (how: parent-domain, or cidr for an address) */
+	HUB_VIA_EMAIL_DOMAIN,  /* the domain of an e-mail address (how: parent-domain) */
+};
+
+/* Why an indicator that names the value does not make it a hit. */
+enum hub_hit_state {
+	HUB_HIT_LIVE = 0,
+	HUB_HIT_EXPIRED,       /* valid_until is not after now */
+	HUB_HIT_REVOKED,       /* its current version is revoked */
+};
+
 struct hub_hit {
 	uint32_t ref;
 	enum index_how how;
 	uint8_t prefix_len;
+	enum hub_via via;
+	enum hub_hit_state state;
+	int64_t valid_until_us;            /* of the indicator's current version; 0: none */
 	char indicator_id[STIX_ID_MAX];
 	char collection[STORE_ALIAS_MAX + 1];
 	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
@@ -154,11 +172,24 @@ struct hub_match {
 	char allowlist_reason[128];
 	size_t nhits;                       /* may exceed HUB_MATCH_MAX_HITS */
 	struct hub_hit hits[HUB_MATCH_MAX_HITS];
+	/* Only when there is no hit: indicators that would name the value
+	 * but have expired or are revoked (state says which), at most
+	 * HUB_MATCH_MAX_INACTIVE. */
+	size_t ninactive;
+	struct hub_hit inactive[HUB_MATCH_MAX_INACTIVE];
 };
 
 /* Classifies and normalises value (or uses *kind if kind != NULL), looks it
- * up, and resolves each hit to its indicator id. OUT: *out. Errors:
- * TC_EINVAL (the value is no observable: message says why). */
+ * up, and resolves each hit to its indicator id. A URL is also looked up
+ * by its host (a domain: on the name and each parent, as a domain is; an
+ * address: exact and in networks), an e-mail address by its domain: such
+ * hits have via HUB_VIA_URL_HOST or HUB_VIA_EMAIL_DOMAIN. When nothing
+ * hits, the expired and revoked indicators that would have are listed in
+ * inactive (revoked ones come from a second index, built from the store
+ * at the first miss that needs it and kept in step by later ingests:
+ * hub_match is not to be called concurrently with itself or an ingest).
+ * OUT: *out. Errors: TC_EINVAL (the value is no observable: message says
+ * why), TC_ENOMEM, TC_EDB (building the revoked index). */
 enum tcerr hub_match(struct hub *h, struct slice value, const enum obs_kind *kind,
                      struct hub_match *out, struct diag *d);
 

@@ -304,6 +304,13 @@ store_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct d
 }
 
 enum tcerr
+store_scan_revoked(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	diag_clear(d);
+	return s->be->scan_revoked(s, cb, ctx, d);
+}
+
+enum tcerr
 store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 {
 	if (ref == 0)

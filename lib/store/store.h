@@ -264,6 +264,12 @@ enum tcerr store_tombstones(struct store *s, uint64_t after_seq,
 enum tcerr store_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx,
                                 struct diag *d);
 
+/* Calls cb for every observable of every current version that is revoked
+ * (any collection), with its valid_until: what `tocsin match` needs to say
+ * "revoked" instead of "miss". The same callback as store_scan_indexable;
+ * an error cb returns stops the scan and is returned. */
+enum tcerr store_scan_revoked(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d);
+
 /* Calls cb once with the current version of ref (its verdict is ignored).
  * TC_ENOTFOUND if no object has that ref. */
 enum tcerr store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);

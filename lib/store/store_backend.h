@@ -37,6 +37,8 @@ struct store__backend {
 	                    void *ctx, bool *more, struct diag *d);
 	enum tcerr (*scan_indexable)(struct store *s, store_indexable_cb cb, void *ctx,
 	                             struct diag *d);
+	enum tcerr (*scan_revoked)(struct store *s, store_indexable_cb cb, void *ctx,
+	                           struct diag *d);
 	/* q is checked and normalised: q->id set, q->versions is STORE_V_ALL
 	 * alone or other bits and/or exact versions; may is never NULL. */
 	enum tcerr (*delete)(struct store *s, const struct store_delete_q *q, store_delete_cb may,

@@ -716,14 +716,14 @@ mem_tombstones(struct store *s, uint64_t after_seq,
 }
 
 static enum tcerr
-mem_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+mem_scan(struct store *s, bool revoked, store_indexable_cb cb, void *ctx)
 {
 	struct mem_store *m = mem(s);
 	for (size_t r = 0; r < m->nobj; r++) {
 		if (!m->obj[r].cur_seq)
 			continue;
 		const struct mem_version *v = &m->v[m->obj[r].cur_seq - 1];
-		if (v->revoked)
+		if (v->revoked != revoked)
 			continue;
 		for (size_t k = 0; k < v->nobs; k++) {
 			enum tcerr rc = cb(ctx, v->ref, v->obs[k].kind, v->obs[k].value, v->valid_until);
@@ -732,6 +732,18 @@ mem_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct dia
 		}
 	}
 	return TC_OK;
+}
+
+static enum tcerr
+mem_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	return mem_scan(s, false, cb, ctx);
+}
+
+static enum tcerr
+mem_scan_revoked(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	return mem_scan(s, true, cb, ctx);
 }
 
 static enum tcerr
@@ -819,6 +831,7 @@ const struct store__backend store__memory = {
 	.collection_list = mem_collection_list,
 	.query = mem_query,
 	.scan_indexable = mem_scan_indexable,
+	.scan_revoked = mem_scan_revoked,
 	.delete = mem_delete,
 	.tombstones = mem_tombstones,
 	.get_ref = mem_get_ref,

@@ -114,6 +114,7 @@ enum sq_stmt {
 	S_COLL_LIST,
 	S_GET_REF,
 	S_SCAN,
+	S_SCAN_REVOKED,
 	S_SETTING_GET,
 	S_SETTING_SET,
 	S_NSTMT
@@ -166,6 +167,8 @@ static const char *const sq_sql[S_NSTMT] = {
 	              " WHERE o.ref = ?",
 	[S_SCAN] = "SELECT o.ref, v.obs, v.valid_until FROM objects o"
 	           " JOIN versions v ON v.seq = o.current_seq WHERE o.cur_revoked = 0",
+	[S_SCAN_REVOKED] = "SELECT o.ref, v.obs, v.valid_until FROM objects o"
+	                   " JOIN versions v ON v.seq = o.current_seq WHERE o.cur_revoked = 1",
 	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
 	[S_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
 	                  " ON CONFLICT(key) DO UPDATE SET value = ?2",
@@ -1334,10 +1337,10 @@ sq_tombstones(struct store *s, uint64_t after_seq,
 }
 
 static enum tcerr
-sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+sq_scan(struct store *s, int which, store_indexable_cb cb, void *ctx, struct diag *d)
 {
 	struct sq_store *q = sq(s);
-	sqlite3_stmt *st = sq_stmt(q, S_SCAN);
+	sqlite3_stmt *st = sq_stmt(q, which);
 	enum tcerr t = TC_OK;
 	int rc;
 	while (!t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1354,6 +1357,18 @@ sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag
 		t = sq_err(q, rc, d);
 	sqlite3_reset(st);
 	return t;
+}
+
+static enum tcerr
+sq_scan_indexable(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	return sq_scan(s, S_SCAN, cb, ctx, d);
+}
+
+static enum tcerr
+sq_scan_revoked(struct store *s, store_indexable_cb cb, void *ctx, struct diag *d)
+{
+	return sq_scan(s, S_SCAN_REVOKED, cb, ctx, d);
 }
 
 static enum tcerr
@@ -1469,6 +1484,7 @@ const struct store__backend store__sqlite = {
 	.collection_list = sq_collection_list,
 	.query = sq_query,
 	.scan_indexable = sq_scan_indexable,
+	.scan_revoked = sq_scan_revoked,
 	.delete = sq_delete,
 	.tombstones = sq_tombstones,
 	.get_ref = sq_get_ref,

@@ -89,10 +89,12 @@ def test_json_fields(hub):
     assert a == {
         "value": "WWW.Evil-C2.net.", "kind": "domain", "normalized": "www.evil-c2.net",
         "hit": True, "allowlisted": False, "allowlist_reason": None, "hits_total": 1,
-        "hits": [{"indicator_id": DOM["id"], "how": "parent-domain", "matched": "evil-c2.net",
-                  "collection": "default"}],
+        "hits": [{"indicator_id": DOM["id"], "how": "parent-domain", "via": "value",
+                  "matched": "evil-c2.net", "collection": "default"}],
+        "expired": [], "revoked": [],
     }
     assert b["hit"] is False and b["kind"] == "ipv4" and b["hits"] == []
+    assert b["expired"] == [] and b["revoked"] == []
 
 
 def test_stdin_streams_one_answer_per_line(hub):
@@ -121,7 +123,18 @@ def test_expired_indicator_does_not_match(data, tmp_path):
                     valid_until="2024-06-01T00:00:00.000Z")
     run("import", "--data", data, write_json(tmp_path / "f.json", bundle([old])), check_rc=0)
     p = run("match", "--data", data, "expired-c2.net", check_rc=0)
-    assert lines(p) == ["expired-c2.net  miss"]
+    # a miss, but said to be an expired indicator, not "never listed"
+    assert lines(p) == [f"expired-c2.net  miss (expired: {old['id']} "
+                        "valid_until 2024-06-01T00:00:00.000Z)"]
+    p = run("match", "--data", data, "--json", "expired-c2.net", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["hit"] is False and r["hits"] == [] and r["revoked"] == []
+    assert [(e["indicator_id"], e["valid_until"]) for e in r["expired"]] == [
+        (old["id"], "2024-06-01T00:00:00.000Z")]
+    # a URL under the expired domain says so too
+    p = run("match", "--data", data, "http://www.expired-c2.net/", check_rc=0)
+    assert lines(p) == [f"http://www.expired-c2.net/  miss (expired: {old['id']} "
+                        "valid_until 2024-06-01T00:00:00.000Z)"]
 
 
 def test_revoked_indicator_does_not_match(data, tmp_path):
@@ -129,4 +142,45 @@ def test_revoked_indicator_does_not_match(data, tmp_path):
     rev = dict(DOM, modified="2024-03-01T00:00:00.000Z", revoked=True)
     run("import", "--data", data, write_json(tmp_path / "b.json", bundle([rev])), check_rc=0)
     p = run("match", "--data", data, "evil-c2.net", check_rc=0)
-    assert lines(p) == ["evil-c2.net  miss"]
+    assert lines(p) == [f"evil-c2.net  miss (revoked: {DOM['id']})"]
+    p = run("match", "--data", data, "--json", "user@evil-c2.net", check_rc=0)
+    r = json.loads(p.stdout)
+    assert r["hit"] is False and r["expired"] == []
+    assert [(e["indicator_id"], e["via"]) for e in r["revoked"]] == [
+        (DOM["id"], "email-domain")]
+    # a value never listed is a plain miss
+    p = run("match", "--data", data, "never-listed.example", check_rc=0)
+    assert lines(p) == ["never-listed.example  miss"]
+
+
+def test_url_and_email_under_a_listed_domain(hub):
+    p = run("match", "--data", hub, "http://a.evil-c2.net/x", "user@evil-c2.net",
+            "USER@Mail.Evil-C2.net", "https://user:pw@evil-c2.net:8443/y?q=1", check_rc=0)
+    assert lines(p) == [
+        f"http://a.evil-c2.net/x  HIT parent-domain evil-c2.net {DOM['id']}",
+        f"user@evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']}",
+        f"USER@Mail.Evil-C2.net  HIT parent-domain evil-c2.net {DOM['id']}",
+        f"https://user:pw@evil-c2.net:8443/y?q=1  HIT parent-domain evil-c2.net {DOM['id']}",
+    ]
+    p = run("match", "--data", hub, "--json", "http://a.evil-c2.net/x", "user@evil-c2.net",
+            check_rc=0)
+    url, mail = [json.loads(l) for l in lines(p)]
+    assert url["kind"] == "url" and url["hit"] is True
+    assert [(h["how"], h["via"], h["matched"]) for h in url["hits"]] == [
+        ("parent-domain", "url-host", "evil-c2.net")]
+    assert [(h["how"], h["via"]) for h in mail["hits"]] == [("parent-domain", "email-domain")]
+    # the listed URL itself: exact first, then its host's domain
+    p = run("match", "--data", hub, "--json", "http://evil-c2.net/login.php", check_rc=0)
+    r = json.loads(p.stdout)
+    assert [(h["how"], h["via"], h["indicator_id"]) for h in r["hits"]] == [
+        ("exact", "value", URL["id"]), ("parent-domain", "url-host", DOM["id"])]
+    # only the same letters at the end is no subdomain
+    p = run("match", "--data", hub, "http://notevil-c2.net/", "a@notevil-c2.net",
+            check_rc=0)
+    assert lines(p) == ["http://notevil-c2.net/  miss", "a@notevil-c2.net  miss"]
+
+
+def test_url_with_an_address_in_a_listed_network(hub):
+    p = run("match", "--data", hub, "http://185.220.102.1:8080/x", check_rc=0)
+    assert lines(p) == [
+        f"http://185.220.102.1:8080/x  HIT cidr 185.220.100.0/22 {NET['id']}"]

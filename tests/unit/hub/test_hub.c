@@ -417,6 +417,64 @@ test_open_uninitialised(void **state)
 	assert_int_equal(hub_init(f->dir, &d), TC_EEXIST);
 }
 
+
+/* issue 8 point 12: a URL or an e-mail address under a listed domain is a
+ * hit; an expired or revoked indicator is said to be one on a miss, also
+ * when the revocation arrives after the revoked index was built. */
+static void
+test_match_via_host_expired_revoked(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+
+	ingest1(f, indicator("0030", "2024-01-01T00:00:00.000Z",
+	                     "[domain-name:value = 'evil.example']", NULL),
+	        HUB_ACCEPTED);
+	ingest1(f, indicator("0031", "2024-01-01T00:00:00.000Z",
+	                     "[domain-name:value = 'old.example']",
+	                     ",\"valid_until\":\"2024-06-01T00:00:00Z\""),
+	        HUB_ACCEPTED);
+	ingest1(f, indicator("0032", "2024-01-01T00:00:00.000Z",
+	                     "[domain-name:value = 'gone.example']", NULL),
+	        HUB_ACCEPTED);
+
+	assert_int_equal(match(f, "http://a.evil.example/x", &m), 1);
+	assert_int_equal(m.hits[0].how, INDEX_PARENT_DOMAIN);
+	assert_int_equal(m.hits[0].via, HUB_VIA_URL_HOST);
+	assert_string_equal(m.hits[0].matched, "evil.example");
+	assert_int_equal(match(f, "user@evil.example", &m), 1);
+	assert_int_equal(m.hits[0].via, HUB_VIA_EMAIL_DOMAIN);
+	assert_int_equal(m.ninactive, 0);
+
+	assert_int_equal(match(f, "old.example", &m), 0);
+	assert_int_equal(m.ninactive, 1);
+	assert_int_equal(m.inactive[0].state, HUB_HIT_EXPIRED);
+	assert_string_equal(m.inactive[0].indicator_id,
+	                    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30031");
+	assert_int_equal(m.inactive[0].valid_until_us, INT64_C(1717200000000000));
+
+	assert_int_equal(match(f, "gone.example", &m), 1);
+	/* a miss builds the revoked index (empty so far) */
+	assert_int_equal(match(f, "never.example", &m), 0);
+	assert_int_equal(m.ninactive, 0);
+	ingest1(f, indicator("0032", "2024-02-01T00:00:00.000Z",
+	                     "[domain-name:value = 'gone.example']", ",\"revoked\":true"),
+	        HUB_ACCEPTED);
+	assert_int_equal(match(f, "www.gone.example", &m), 0);
+	assert_int_equal(m.ninactive, 1);
+	assert_int_equal(m.inactive[0].state, HUB_HIT_REVOKED);
+	assert_int_equal(m.inactive[0].how, INDEX_PARENT_DOMAIN);
+	/* and a reopened hub agrees */
+	struct diag d;
+	hub_close(f->hub);
+	assert_int_equal(hub_open(f->dir, &f->hub, &d), TC_OK);
+	assert_int_equal(match(f, "gone.example", &m), 0);
+	assert_int_equal(m.ninactive, 1);
+	assert_int_equal(m.inactive[0].state, HUB_HIT_REVOKED);
+	assert_int_equal(match(f, "never.example", &m), 0);
+	assert_int_equal(m.ninactive, 0);
+}
+
 int
 main(void)
 {
@@ -430,6 +488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_uninitialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_via_host_expired_revoked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

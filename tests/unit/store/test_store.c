@@ -386,6 +386,14 @@ test_out_of_order_version(void **state)
 }
 
 static enum tcerr
+revoked_cb(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value, int64_t valid_until_us)
+{
+	struct unidx *u = ctx;
+	unindex_cb(u, ref, kind, value);
+	return TC_OK;
+}
+
+static enum tcerr
 count_indexable(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
                 int64_t valid_until_us)
 {
@@ -421,6 +429,12 @@ test_revocation(void **state)
 	n = 0;
 	assert_int_equal(store_scan_indexable(f->s, count_indexable, &n, &d), TC_OK);
 	assert_int_equal(n, 2); /* only other's */
+	/* ... and the revoked one is found by store_scan_revoked, with its
+	 * ref, so that match can say "revoked" rather than "miss" */
+	struct unidx rv = { 0 };
+	assert_int_equal(store_scan_revoked(f->s, revoked_cb, &rv, &d), TC_OK);
+	assert_int_equal(rv.n, 2);
+	assert_int_equal(rv.ref[0], o1.ref);
 
 	/* a revoked current version stays queryable as the last version */
 	struct store_query q = { .collection = f->coll };
