@@ -8,7 +8,8 @@
  * valid_from, name (the indicator's name), confidence (0-100) and
  * indicator_id (ignored), so tocsin's own CSV export and the CSV of
  * bench's generator (kind,value,name,tlp,confidence,valid_from,
- * valid_until,labels) read back. The header is not a row: it is neither
+ * valid_until,labels) read back; indicator and ioc stand for value, type
+ * for kind, tags for labels, comment for description. The header is not a row: it is neither
  * imported nor rejected. Blank records and records starting with '#' are
  * skipped, so a plain list of values, one a line, is valid input.
  *
@@ -52,6 +53,12 @@ static const struct {
 	{ "name", COL_NAME },
 	{ "confidence", COL_CONFIDENCE },
 	{ "indicator_id", COL_IGNORE },
+	/* what other tools call them */
+	{ "indicator", COL_VALUE },
+	{ "ioc", COL_VALUE },
+	{ "type", COL_KIND },
+	{ "tags", COL_LABELS },
+	{ "comment", COL_DESCRIPTION },
 };
 
 struct csv_row {

@@ -224,3 +224,153 @@ def test_progress_bar_only_on_a_terminal_for_large_input(data, tmp_path):
     assert p.stdout == "imported 2500, duplicates 0, rejected 0\n", "stdout stays clean"
     assert b"large.jsonl [" in err and b"%" in err, err[:200]
     assert err.endswith(b"\r\x1b[K"), "the bar is erased at the end"
+
+
+# ---- issue 8 point 11: what the importers say about what they read ----
+
+def notes(stdout):
+    """The 'notes:' line after the summary, or ''."""
+    line = [l for l in stdout.splitlines() if l.startswith("notes: ")]
+    return line[-1] if line else ""
+
+
+def test_generator_csv_imports_cleanly(data, tmp_path):
+    import os
+    import subprocess
+    gen = os.path.join(os.environ["TOCSIN_BUILD"], "bench", "tocsin-gen")
+    f = tmp_path / "gen.csv"
+    subprocess.run([gen, "--seed", "7", "--count", "300", "--format", "csv", "-o", str(f)],
+                   check=True)
+    header = f.read_text().splitlines()[0]
+    assert header.startswith("kind,value,")
+    p = run("import", "--data", data, f, check_rc=0)
+    # the header line is recognised: neither imported nor rejected
+    assert summary(p.stdout) == (300, 0, 0), p.stderr
+    assert "rejected" not in p.stderr and "gen.csv:1:" not in p.stderr
+    # the generator's name and confidence columns are kept
+    first = f.read_text().splitlines()[1].split(",")
+    kind, value, name = first[0], first[1], first[2]
+    p = run("match", "--data", data, "--kind", kind if kind != "wallet" else "wallet", value,
+            check_rc=0)
+    assert " HIT " in p.stdout or " miss (expired" in p.stdout, p.stdout
+
+
+def test_csv_header_in_any_order_is_not_a_rejection(data, tmp_path):
+    f = tmp_path / "feed.csv"
+    f.write_text("tlp,value,kind\namber,185.220.101.9,ipv4\ngreen,header-order.example,domain\n")
+    p = run("import", "--data", data, f, check_rc=0)
+    assert summary(p.stdout) == (2, 0, 0)
+    assert p.stderr == ""
+    # the names other tools give the columns
+    f.write_text("indicator,type,comment\n185.220.101.10,ipv4,seen in logs\n")
+    p = run("import", "--data", data, f, check_rc=0)
+    assert summary(p.stdout) == (1, 0, 0)
+    assert p.stderr == ""
+
+
+def test_expired_rows_are_imported_and_reported(data, tmp_path):
+    f = tmp_path / "feed.csv"
+    f.write_text("value,kind,valid_from,valid_until\n"
+                 "old-c2.example,domain,2023-01-01,2024-01-01\n"
+                 "new-c2.example,domain,2023-01-01,2099-01-01\n")
+    p = run("import", "--data", data, f, check_rc=0)
+    assert summary(p.stdout) == (2, 0, 0)
+    assert notes(p.stdout) == "notes: 1 expired (imported; they do not match)"
+    assert re.search(r"feed\.csv:2: note: expired: valid_until 2024-01-01T00:00:00\.000Z",
+                     p.stderr, re.M), p.stderr
+    p = run("match", "--data", data, "old-c2.example", "new-c2.example", check_rc=0)
+    old, new = p.stdout.splitlines()
+    assert old.startswith("old-c2.example  miss (expired: indicator--")
+    assert new.startswith("new-c2.example  HIT exact")
+
+
+def test_defanged_values_are_refanged_and_said(data, tmp_path):
+    f = tmp_path / "feed.csv"
+    f.write_text("hxxp://phish[.]example/login\nbad(dot)example\nmule[@]fraud[.]example\n"
+                 "185.220.101[.]44\nclean.example\n")
+    p = run("import", "--data", data, f, check_rc=0)
+    assert summary(p.stdout) == (5, 0, 0)
+    assert notes(p.stdout) == "notes: 4 re-fanged (defanged values restored)"
+    assert "feed.csv:1: note: defanged value re-fanged to 'http://phish.example/login'" \
+        in p.stderr
+    assert "feed.csv:5" not in p.stderr
+    p = run("match", "--data", data, "http://phish.example/login", "bad.example",
+            "mule@fraud.example", "185.220.101.44", check_rc=0)
+    assert [l.split()[1] for l in p.stdout.splitlines()] == ["HIT"] * 4
+
+
+def misp_attr(uuid_tail, type_, value, to_ids=True, **extra):
+    return dict({"uuid": f"6c1c6b1e-0a8c-4a4e-8d6e-2b1f3c4d{uuid_tail}", "type": type_,
+                 "category": "Network activity", "value": value, "to_ids": to_ids,
+                 "timestamp": "1704067200"}, **extra)
+
+
+def test_misp_composite_types_split_and_to_ids_false_reported(data, tmp_path):
+    ev = {"Event": {
+        "uuid": "6c1c6b1e-0a8c-4a4e-8d6e-2b1f3c4d5e6f", "info": "composite",
+        "date": "2024-01-01", "timestamp": "1704067200",
+        "Orgc": {"name": "CERT-Example", "uuid": "6c1c6b1e-0a8c-4a4e-8d6e-2b1f3c4d0000"},
+        "Tag": [{"name": "tlp:green"}, {"name": "campaign:phish-wave"}],
+        "Attribute": [
+            misp_attr("5e70", "domain|ip", "split-c2.example|185.220.101.61"),
+            misp_attr("5e71", "ip-dst|port", "185.220.101.62|8443"),
+            misp_attr("5e72", "hostname|port", "panel.split-c2.example|8080"),
+            misp_attr("5e73", "filename|sha256", "x.exe|" + "ab" * 32),
+            misp_attr("5e74", "ip-src", "185.220.101.63", to_ids=False),
+        ],
+    }}
+    f = write_json(tmp_path / "event.json", ev)
+    p = run("import", "--data", data, f, check_rc=0)
+    # 2 + 1 + 1 + 1 indicators and the report
+    assert summary(p.stdout) == (6, 0, 0), p.stderr
+    assert notes(p.stdout) == \
+        "notes: 1 MISP attributes with to_ids false (not imported: not for detection)"
+    assert re.search(r"event\.json: Event\.Attribute\[4\]: note: ip-src attribute with "
+                     r"to_ids false", p.stderr, re.M), p.stderr
+    p = run("match", "--data", data, "split-c2.example", "185.220.101.61", "185.220.101.62",
+            "panel.split-c2.example", "ab" * 32, "185.220.101.63", check_rc=0)
+    assert [l.split()[1] for l in p.stdout.splitlines()] == ["HIT"] * 5 + ["miss"]
+
+
+def test_misp_unwrapped_event(data, tmp_path):
+    ev = {"uuid": "6c1c6b1e-0a8c-4a4e-8d6e-2b1f3c4d5e6f", "info": "no wrapper",
+          "timestamp": "1704067200",
+          "Attribute": [misp_attr("5e80", "domain", "unwrapped.example")]}
+    f = write_json(tmp_path / "event.json", ev)
+    p = run("import", "--data", data, f, check_rc=0)
+    assert summary(p.stdout) == (2, 0, 0), p.stderr
+    p = run("match", "--data", data, "unwrapped.example", check_rc=0)
+    assert p.stdout.split()[1] == "HIT"
+
+
+def test_misp_malformed_is_rejected_with_its_place(data, tmp_path):
+    ev = {"Event": {
+        "uuid": "6c1c6b1e-0a8c-4a4e-8d6e-2b1f3c4d5e6f", "info": "bad", "timestamp": "1704067200",
+        "Attribute": [
+            misp_attr("5e90", "domain", "fine.example"),
+            misp_attr("5e91", "domain", "badtime.example", timestamp="2024-01-01 10:00"),
+            misp_attr("5e92", "ip-dst", 3232235777),
+        ],
+    }}
+    f = write_json(tmp_path / "event.json", ev)
+    p = run("import", "--data", data, f)
+    assert p.returncode == 1, p
+    assert summary(p.stdout) == (2, 0, 2)
+    assert "event.json: Event.Attribute[1].timestamp: not a Unix time" in p.stderr
+    assert "event.json: Event.Attribute[2].value: not a string" in p.stderr
+    # never coerced: the bad-time attribute is not stored at all
+    p = run("match", "--data", data, "badtime.example", check_rc=0)
+    assert p.stdout.strip() == "badtime.example  miss"
+
+    # an Attribute object where the list belongs: the whole event refused
+    ev["Event"]["Attribute"] = misp_attr("5e93", "domain", "single.example")
+    f = write_json(tmp_path / "event2.json", ev)
+    p = run("import", "--data", data, f)
+    assert p.returncode == 1
+    assert summary(p.stdout) == (0, 0, 1)
+    assert "event2.json: Event.Attribute: not a list" in p.stderr
+    ev["Event"]["Attribute"] = []
+    ev["Event"]["timestamp"] = "yesterday"
+    f = write_json(tmp_path / "event3.json", ev)
+    p = run("import", "--data", data, f)
+    assert "event3.json: Event.timestamp: not a Unix time" in p.stderr
