@@ -5,7 +5,8 @@
  * format forced), with small limits so the limit paths are reached, and
  * once more feeding the input in small uneven chunks so records that span
  * reads are exercised. Every object handed on must be a JSON object and
- * every location non-empty.
+ * every location non-empty; every note (expired, re-fanged, to_ids false)
+ * has a place and a text, and the counts agree with the notes made.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,17 @@ on_reject(void *ctx, const char *where, enum tcerr rc, const char *why)
 {
 	if (!where[0] || rc == TC_OK)
 		abort();
+	return TC_OK;
+}
+
+static size_t notes;
+
+static enum tcerr
+on_note(void *ctx, const char *where, enum import_note what, const char *text)
+{
+	if (!where[0] || !text[0] || what < IMPORT_NOTE_EXPIRED || what > IMPORT_NOTE_NOT_IDS)
+		abort();
+	notes++;
 	return TC_OK;
 }
 
@@ -69,6 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.obs = &obs;
 	o.on_object = on_object;
 	o.on_reject = on_reject;
+	o.on_note = on_note;
+	o.now_us = INT64_C(1767225600000000); /* fixed: runs are reproducible */
 	o.ctx = &n;
 	o.max_document = 1 << 20;
 	o.max_line = 256;
@@ -76,9 +90,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 		o.format = fmts[i];
 		o.misp_all = i % 2;
+		notes = 0;
 		import_buffer("fuzz", (struct slice){ (const char *)data, size }, &o, &c, &d);
 		if (c.bytes != size && d.msg[0] == '\0')
 			abort(); /* stopped early without saying why */
+		if (notes != c.expired + c.refanged + c.not_ids)
+			abort();
 	}
 	struct chunks ch = { data, size, 0, 1 + size % 13 };
 	o.format = IMPORT_AUTO;
