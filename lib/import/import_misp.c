@@ -16,7 +16,8 @@
  *
  * Kept: TLP tags (tlp:clear/white/green/amber/amber+strict/red) on the
  * event and on an attribute become TLP 2.0 markings, the most restrictive
- * winning; an unknown tlp: tag is refused, never guessed. Other tags and
+ * winning; an unknown tlp: tag is refused, never guessed ("tlp:ex:chr",
+ * an addition to a level, is a label). Other tags and
  * galaxy clusters become labels (a cluster as its MISP tag name,
  * misp-galaxy:TYPE="VALUE"): the event's on the report, an attribute's on
  * its indicators. The creating organisation (Orgc) becomes an external
@@ -218,7 +219,9 @@ misp_tags(const json_t *o, enum tlp_level *tlp, json_t *labels, char member[MISP
 		if (!json_is_object(t) || !json_is_string(nm))
 			return "not a string";
 		const char *name = json_string_value(nm);
-		if (strncasecmp(name, "tlp:", 4) == 0) {
+		/* MISP's tlp taxonomy also has "tlp:ex:chr" (Chatham House
+		 * rule), an addition to a level, not one: kept as a label. */
+		if (strncasecmp(name, "tlp:", 4) == 0 && strncasecmp(name, "tlp:ex:", 7) != 0) {
 			enum tlp_level l;
 			if (import__parse_tlp(slice_from_cstr(name), &l) != TC_OK)
 				return "not a TLP 2.0 tag (tlp:clear, green, amber, amber+strict, "

@@ -737,6 +737,21 @@ test_misp_malformed(void **state)
 	}
 	got_free(&g);
 
+	/* tlp:ex:chr is no level: a label, not a refusal. */
+	assert_int_equal(run_text("x.json",
+	                          "{\"Event\":{\"info\":\"x\",\"Tag\":[{\"name\":\"tlp:ex:chr\"},"
+	                          "{\"name\":\"tlp:amber\"}],\"Attribute\":[{\"type\":\"domain\","
+	                          "\"to_ids\":true,\"value\":\"chr.example\"}]}}",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.nrej, 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(label(g.obj[1], 0), "tlp:ex:chr");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(g.obj[0], "object_marking_refs"), 0)),
+	                    stix_tlp_marking_id(TLP_AMBER));
+	got_free(&g);
+
 	/* Faults of the event's shape reject the whole event, nothing of it
 	 * handed on, and never turn into a made-up time. */
 	static const char *const events[][3] = {
