@@ -359,11 +359,11 @@ taxii__post_objects(struct taxii__rq *r)
 		            "send Content-Type: " TAXII_MEDIA_TYPE);
 		goto out;
 	}
-	/* §4.2.1: bodies above max_content_length get 413 */
-	if (r->rq->body.len > r->cfg->max_content_length) {
+	/* §4.2.1: bodies above this root's max_content_length get 413 */
+	if (r->rq->body.len > r->root.max_content_length) {
 		char m[128];
 		snprintf(m, sizeof(m), "the body exceeds max_content_length (%zu bytes)",
-		         r->cfg->max_content_length);
+		         r->root.max_content_length);
 		taxii_error(rs, 413, "Request too large", m);
 		goto out;
 	}
@@ -456,7 +456,7 @@ taxii__post_objects(struct taxii__rq *r)
 	/* §4.3: keep it for the status endpoint */
 	diag_clear(&d);
 	char skey[TAXII__STATUS_KEY_MAX];
-	taxii__status_key(r->who, status_id, skey);
+	taxii__status_key(r, status_id, skey);
 	wrc = registry_status_put(r->env->registry, skey, now_us, rs->body.p, rs->body.len, &d);
 	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
 	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
