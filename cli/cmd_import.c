@@ -22,7 +22,9 @@
 
 #include "cli_audit.h"
 #include "cmd.h"
+#include "hub/hub.h"
 #include "import/import.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 
 /* Objects handed to hub_ingest() at once: large enough for group commit
@@ -310,14 +312,18 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	return CLI_EXIT_OK;
 }
 
+struct dump_ctx {
+	const struct import_dump *dump;
+	bool *created;        /* per collection of the dump */
+};
+
 static void
 dump_on_collection(void *ctx, const struct import_dump_collection *c, const char *alias,
                    bool created)
 {
-	bool *any_created = ctx;
+	struct dump_ctx *x = ctx;
 
-	if (created)
-		*any_created = true;
+	x->created[c - x->dump->cols] = created;
 	printf("%s collection %s %s (%s: %s)\n", created ? "created" : "reused", c->uuid, alias,
 	       c->api_root, c->title[0] ? c->title : "no title");
 }
@@ -343,10 +349,12 @@ imp_taxii_dump(const char *dir, const char *path)
 {
 	struct import_dump *dump = NULL;
 	struct import_dump_totals t;
+	struct import_dump_reg_totals rt;
 	struct hub *hub = NULL;
+	struct registry *reg = NULL;
 	struct diag d;
-	bool any_created = false;
-	struct import_dump_ingest_cbs cbs = {dump_on_collection, dump_on_reject, &any_created};
+	struct dump_ctx x = {0};
+	struct import_dump_ingest_cbs cbs = {dump_on_collection, dump_on_reject, &x};
 	enum tcerr rc;
 	int ret;
 
@@ -355,10 +363,23 @@ imp_taxii_dump(const char *dir, const char *path)
 	if (ret != CLI_EXIT_OK)
 		return cli_finish_stdout(ret);
 	diag_clear(&d);
+	if (registry_open(hub_default_dir(dir), &reg, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	diag_clear(&d);
 	rc = import_dump_load(path, NULL, &dump, &d);
 	if (rc != TC_OK) {
 		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
 		cli_err("%s: nothing imported", path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	x.dump = dump;
+	x.created = calloc(dump->ncols ? dump->ncols : 1, sizeof(*x.created));
+	if (!x.created) {
+		cli_err("out of memory");
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -378,12 +399,32 @@ imp_taxii_dump(const char *dir, const char *path)
 		cli_err("%s: %zu object versions had no date_added in the file; they got the "
 		        "import time",
 		        path, t.undated);
-	if (any_created)
-		cli_err("new collections have no rights yet: 'tocsin collection rights ALIAS "
-		        "--read SPEC --write SPEC'");
+	/* API roots, each new collection's root and rights, statuses */
+	diag_clear(&d);
+	rc = import_dump_register(reg, dump, x.created, &rt, &d);
+	printf("api roots: created %zu, kept %zu; rights from the file: %zu collections; "
+	       "statuses: %zu\n",
+	       rt.roots_created, rt.roots_kept, rt.rights_set, rt.statuses);
+	if (rc != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
+		cli_err("%s: the objects are stored; API roots, rights or statuses are not all "
+		        "recorded",
+		        path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (rt.rights_set)
+		cli_err("new collections got medallion's rights for every user (can_read/can_write "
+		        "true: all, false: none); narrow them with 'tocsin collection rights "
+		        "ALIAS --read SPEC --write SPEC'");
+	if (rt.roots_created || rt.statuses)
+		cli_err("reload tocsind (SIGHUP) to serve the new API roots and collections");
 	ret = t.rejected ? CLI_EXIT_PROBLEMS : CLI_EXIT_OK;
 out:
+	free(x.created);
 	import_dump_free(dump);
+	if (reg)
+		registry_close(reg);
 	hub_close(hub);
 	return cli_finish_stdout(ret);
 }
