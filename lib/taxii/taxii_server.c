@@ -196,54 +196,60 @@ taxii_error(struct taxii_response *rs, int status, const char *title, const char
 
 /* ---- API roots ---- */
 
-/* Fills out with the root name names (a configured root, the default
- * root, or one the registry knows, in that order of precedence). false
- * when no root has that name. */
+/* Fills out with the root name names: known if it is the default root,
+ * a configured root or a root the registry knows. Its information comes
+ * from the configuration where set, else from the registry, else the
+ * defaults ([taxii] title and description for the default root, the name
+ * as title for others). The registry may lower max_content_length below
+ * the daemon's, never raise it (bodies below an advertised limit never
+ * get 413). false when no root has that name. */
 static bool
 root_find(const struct taxii_server_cfg *cfg, const struct reg_snapshot *snap, struct slice name,
           struct taxii__root *out)
 {
+	const struct taxii_api_root *c = NULL;
+	const struct reg_api_root *g = NULL;
+
 	memset(out, 0, sizeof(*out));
 	if (name.len == 0 || name.len > REG_API_ROOT_NAME_MAX)
 		return false;
 	memcpy(out->name, name.p, name.len);
 	out->name[name.len] = '\0';
 	out->is_default = cfg->api_root && strcmp(out->name, cfg->api_root) == 0;
+	for (size_t i = 0; i < cfg->nroots && !c; i++)
+		if (cfg->roots[i].name && strcmp(cfg->roots[i].name, out->name) == 0)
+			c = &cfg->roots[i];
+	size_t n = snap ? reg_snapshot_napi_roots(snap) : 0;
+	for (size_t i = 0; i < n && !g; i++)
+		if (strcmp(reg_snapshot_api_root_at(snap, i)->name, out->name) == 0)
+			g = reg_snapshot_api_root_at(snap, i);
+	if (!out->is_default && !c && !g)
+		return false;
+
 	out->max_content_length = cfg->max_content_length;
 	if (out->is_default) {
 		out->title = cfg->title && cfg->title[0] ? cfg->title : "tocsin";
 		out->description = cfg->description && cfg->description[0] ? cfg->description : NULL;
 	}
-	for (size_t i = 0; i < cfg->nroots; i++) {
-		const struct taxii_api_root *c = &cfg->roots[i];
-		if (!c->name || strcmp(c->name, out->name) != 0)
-			continue;
+	if (g) {
+		if (g->title[0])
+			out->title = g->title;
+		if (g->description[0])
+			out->description = g->description;
+		if (g->max_content_length && g->max_content_length < cfg->max_content_length)
+			out->max_content_length = (size_t)g->max_content_length;
+	}
+	if (c) {
 		if (c->title && c->title[0])
 			out->title = c->title;
 		if (c->description && c->description[0])
 			out->description = c->description;
 		if (c->max_content_length)
 			out->max_content_length = c->max_content_length;
-		if (!out->title)
-			out->title = c->name;
-		return true;
 	}
-	if (out->is_default)
-		return true;
-	size_t n = snap ? reg_snapshot_napi_roots(snap) : 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct reg_api_root *g = reg_snapshot_api_root_at(snap, i);
-		if (strcmp(g->name, out->name) != 0)
-			continue;
-		out->title = g->title[0] ? g->title : g->name;
-		out->description = g->description[0] ? g->description : NULL;
-		/* the registry may lower the limit, never raise it above what the
-		 * daemon reads (bodies below an advertised limit never get 413) */
-		if (g->max_content_length && g->max_content_length < cfg->max_content_length)
-			out->max_content_length = (size_t)g->max_content_length;
-		return true;
-	}
-	return false;
+	if (!out->title)
+		out->title = out->name;
+	return true;
 }
 
 /* true if collection c belongs to the request's API root. */

@@ -62,9 +62,11 @@ struct taxii_api_root {
 
 /* The API roots served: the default one (api_root), those of roots[]
  * (configured), and those the registry snapshot knows (a collection put
- * in them, or a migration). A configured root overrides the registry's
- * root of the same name; the default root takes title and description
- * from the server's unless roots[] names it. Each collection belongs to
+ * in them, or a migration). A root's information comes key by key from
+ * roots[], else the registry, else the defaults (the server's title and
+ * description for the default root; the name as title, and
+ * max_content_length, for others); the registry may lower
+ * max_content_length, never raise it. Each collection belongs to
  * one root (reg_collection.api_root, "" = the default root) and is not
  * reachable under any other. */
 struct taxii_server_cfg {
