@@ -4,7 +4,8 @@
  *
  * POST checks, in order: write right (403), Content-Type (415), size
  * (413), JSON (400), envelope shape (422: not an envelope, an item that is
- * not a STIX object, a bundle, or a spec version other than 2.1), then
+ * not a STIX object, a bundle, a spec version other than 2.1, or an
+ * object without a STIX id its status could name it by, §4.3.1), then
  * hands every object to env->writer with the requester's organisation as
  * producer. Objects the hub rejects (invalid STIX, TC_EPERM for a version
  * of an object another organisation produced) are failures in the status,
@@ -64,6 +65,12 @@ item_problem(const json_t *o)
 		return "spec_version: this API root accepts STIX 2.1 objects only";
 	if (!sv && stix_classify(type) != STIX_CLASS_SCO && stix_classify(type) != STIX_CLASS_CUSTOM)
 		return "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+	/* §4.3.1: a status names each object by its STIX identifier; one
+	 * without an id it could name is unprocessable */
+	const json_t *id = json_object_get(o, "id");
+	if (!json_is_string(id) ||
+	    !stix_id_valid(slice_make(json_string_value(id), json_string_length(id)), NULL))
+		return "id: missing or not a STIX identifier (TYPE--UUID)";
 	return NULL;
 }
 

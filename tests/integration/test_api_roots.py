@@ -252,3 +252,139 @@ def test_other_paths_without_slash_stay_404(rh):
     r = rh.s.get(rh.base + "/taxii2/hub", headers={"Accept": TAXII}, timeout=30,
                  allow_redirects=False)
     error_shape(r, 401)
+
+
+# ---- every resource, field by field (TAXII 2.1 §3.6.1, §3.7, §4.1.1,
+# §4.2.1, §4.3.1, §5.1.1, §5.2.1, §5.3.1, §5.8.1) ----
+
+TS = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"  # TAXII timestamp: µs, UTC
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+STIX_ID = r"^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+
+# property -> (type, required); "next" on manifest and versions is the
+# opaque cursor §3.4 lists as their URL parameter (taxii2client's as_pages
+# reads it from every paged resource)
+SHAPES = {
+    "discovery": {"title": (str, True), "description": (str, False), "contact": (str, False),
+                  "default": (str, False), "api_roots": (list, False)},
+    "api-root": {"title": (str, True), "description": (str, False), "versions": (list, True),
+                 "max_content_length": (int, True)},
+    "collections": {"collections": (list, False)},
+    "collection": {"id": (str, True), "title": (str, True), "description": (str, False),
+                   "alias": (str, False), "can_read": (bool, True), "can_write": (bool, True),
+                   "media_types": (list, False)},
+    "manifest": {"more": (bool, False), "next": (str, False), "objects": (list, False)},
+    "manifest-record": {"id": (str, True), "date_added": (str, True), "version": (str, True),
+                        "media_type": (str, False)},
+    "envelope": {"more": (bool, False), "next": (str, False), "objects": (list, False)},
+    "versions": {"more": (bool, False), "next": (str, False), "versions": (list, False)},
+    "status": {"id": (str, True), "status": (str, True), "request_timestamp": (str, False),
+               "total_count": (int, True), "success_count": (int, True),
+               "successes": (list, False), "failure_count": (int, True),
+               "failures": (list, False), "pending_count": (int, True),
+               "pendings": (list, False)},
+    "status-details": {"id": (str, True), "version": (str, True), "message": (str, False)},
+    "error": {"title": (str, True), "description": (str, False), "error_id": (str, False),
+              "error_code": (str, False), "http_status": (str, False),
+              "external_details": (str, False), "details": (dict, False)},
+}
+
+
+def shape(kind, body):
+    import re
+    spec = SHAPES[kind]
+    assert isinstance(body, dict), (kind, body)
+    extra = set(body) - set(spec)
+    assert not extra, f"{kind}: properties the specification does not define: {extra}"
+    for k, (t, req) in spec.items():
+        if req:
+            assert k in body, f"{kind}: required {k} missing: {body}"
+        if k in body:
+            v = body[k]
+            assert isinstance(v, t) and not (t is int and isinstance(v, bool)), (kind, k, v)
+            if t is list:
+                assert v, f"{kind}: {k}: an empty list must be omitted (§1.3)"
+    if kind == "manifest-record":
+        assert re.match(TS, body["date_added"]) and re.match(STIX_ID, body["id"]), body
+    if kind == "status":
+        assert re.match(UUID, body["id"]) and body["status"] in ("complete", "pending")
+        assert body["total_count"] == (body["success_count"] + body["failure_count"]
+                                       + body["pending_count"])
+        for lst, n in (("successes", "success_count"), ("failures", "failure_count"),
+                       ("pendings", "pending_count")):
+            assert len(body.get(lst, [])) == body[n], (lst, body)
+            for sd in body.get(lst, []):
+                shape("status-details", sd)
+        if "request_timestamp" in body:
+            assert re.match(TS, body["request_timestamp"]), body
+    if kind == "collection":
+        assert re.match(UUID, body["id"]), body
+    return body
+
+
+def taxii_json(r, status=200):
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert r.headers.get("Content-Type") == TAXII, r.headers.get("Content-Type")
+    return r.json()
+
+
+def test_every_resource_field_by_field(rh):
+    import re
+    shape("discovery", taxii_json(rh.get(rh.base + "/taxii2/", "bank")))
+    for root in ("hub", "trusted", "api1", "trustgroup1"):
+        b = shape("api-root", taxii_json(rh.get(url(rh, root), "bank")))
+        assert "application/taxii+json;version=2.1" in b["versions"]
+        assert b["max_content_length"] > 0
+        cs = shape("collections", taxii_json(rh.get(url(rh, root, "collections/"), "bank")))
+        for c in cs.get("collections", []):
+            shape("collection", c)
+            assert shape("collection", taxii_json(rh.get(coll(rh, root, c["id"]), "bank"))) == c
+    # a page with more, then the last one
+    cid = rh.colls["main"]
+    objs = [obj_indicator(f"[ipv4-addr:value = '198.18.0.{i}']", f"shape-{i}") for i in range(3)]
+    st = shape("status", taxii_json(rh.post(coll(rh, "hub", cid, "objects/"), "bank", objs), 202))
+    shape("status", taxii_json(rh.get(url(rh, "hub", f"status/{st['id']}/"), "bank")))
+    # a status with a failure and a duplicate
+    bad = dict(objs[0], id="indicator--00000000-0000-4000-8000-0000000000ff", valid_until="2000-01-01T00:00:00Z")
+    st = shape("status", taxii_json(rh.post(coll(rh, "hub", cid, "objects/"), "bank",
+                                            [objs[0], bad]), 202))
+    assert st["failure_count"] == 1 and st["success_count"] == 1
+    for ep, kind in (("manifest/", "manifest"), ("objects/", "envelope")):
+        r = rh.get(coll(rh, "hub", cid, ep), "bank", {"limit": "1"})
+        b = shape(kind, taxii_json(r))
+        assert b["more"] is True and b.get("next")
+        for k in ("X-TAXII-Date-Added-First", "X-TAXII-Date-Added-Last"):
+            assert re.match(TS, r.headers[k]), (k, r.headers.get(k))
+        if kind == "manifest":
+            for m in b["objects"]:
+                shape("manifest-record", m)
+        items, pages = rh.walk(coll(rh, "hub", cid, ep), "bank", limit=2)
+        for _, pb in pages:
+            shape(kind, pb)
+    oid = objs[0]["id"]
+    r = rh.get(coll(rh, "hub", cid, f"objects/{oid}/versions/"), "bank")
+    shape("versions", taxii_json(r))
+    assert "X-TAXII-Date-Added-First" in r.headers
+    shape("envelope", taxii_json(rh.get(coll(rh, "hub", cid, f"objects/{oid}/"), "bank")))
+    # nothing matches: the empty envelope {} (§5.4), no date headers
+    r = rh.get(coll(rh, "hub", cid, "objects/"), "bank", {"match[type]": "malware"})
+    assert shape("envelope", taxii_json(r)) == {}
+    # errors everywhere: the error resource, the TAXII media type, http_status = status
+    for r, code in (
+        (rh.get(rh.base + "/taxii2/", None), 401),
+        (rh.get(url(rh, "nosuch"), "bank"), 404),
+        (rh.get(coll(rh, "api1", DROPBOX, "objects/"), "bank"), 403),
+        (rh.get(coll(rh, "hub", cid, "objects/"), "bank", {"limit": "x"}), 400),
+        (rh.get(url(rh, "hub"), "bank", accept="application/json"), 406),
+        (rh.post(coll(rh, "hub", cid, "objects/"), "bank", objs, content_type="text/plain"), 415),
+        (rh.post(coll(rh, "hub", cid, "objects/"), "bank", body="{}"), 422),
+        # §4.3.1: a status names objects by STIX id; one it cannot name is a 422
+        (rh.post(coll(rh, "hub", cid, "objects/"), "bank",
+                 [objs[0], {k: v for k, v in objs[1].items() if k != "id"}]), 422),
+        (rh.post(coll(rh, "hub", cid, "objects/"), "bank",
+                 [dict(objs[1], id="indicator--not-a-uuid")]), 422),
+        (rh.s.put(coll(rh, "hub", cid, "objects/"), headers=rh.headers("bank"), timeout=30), 405),
+    ):
+        b = shape("error", taxii_json(r, code))
+        assert b["http_status"] == str(code)
+

@@ -733,6 +733,10 @@ test_post_errors(void **state)
 	    "000000000001\"}]}",
 	    "{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
 	    "000000000001\",\"objects\":[]}]}",
+	    /* §4.3.1: no id the status could name it by */
+	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\"}]}",
+	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"x\"}]}",
+	    "{\"objects\":[{\"type\":\"ipv4-addr\",\"value\":\"192.0.2.1\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(e422) / sizeof(e422[0]); i++)
 		if (post(f, TELCO, path, e422[i]) != 422)
