@@ -1,17 +1,19 @@
 /*
  * taxii_server.c — taxii_handle(): authentication, routing, media-type
  * checks and error resources, and the small resources (discovery, API
- * root, status, collections, collection). The paged endpoints live in
+ * roots, status, collections, collection). The paged endpoints live in
  * taxii_read.c, the writes in taxii_write.c.
  *
  * Invariant: every answer is a TAXII resource or error resource with the
- * TAXII content type (except a DELETE's empty 200), and every answer that
- * concerns a collection was decided after policy_collection(): a requester
- * who may neither read nor write a collection gets exactly the 404 an
- * unknown collection gets (App. B: do not reveal what the client may not
- * see). Order of checks: credential (401), path and method (404, 405),
+ * TAXII content type (except a DELETE's empty 200 and a 308, which have no
+ * body), and every answer that concerns a collection was decided after
+ * policy_collection(): a requester who may neither read nor write a
+ * collection, or asks for it under another API root than its own, gets
+ * exactly the 404 an unknown collection gets (App. B: do not reveal what
+ * the client may not see). Order of checks: credential (401), path (308
+ * for a missing last '/', 404 for an unknown root or path), method (405),
  * Accept (406), collection rights (404, 403), then the endpoint's own
- * (400, 413, 415, 422).
+ * (400, 413 against the root's max_content_length, 415, 422).
  */
 #include <stdio.h>
 #include <stdlib.h>
