@@ -22,7 +22,9 @@
 
 #include "cli_audit.h"
 #include "cmd.h"
+#include "hub/hub.h"
 #include "import/import.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 
 /* Objects handed to hub_ingest() at once: large enough for group commit
@@ -50,14 +52,17 @@ const char cmd_import_usage[] =
 	"of a kind) and counted on a 'notes:' line after the summary.\n"
 	"\n"
 	"With --taxii-dump, FILE is the data file of a medallion TAXII server\n"
-	"(the OASIS reference server's memory backend): each collection is\n"
-	"created with its original id (or reused if one has that id already)\n"
-	"and every object version keeps its date_added, so TAXII clients keep\n"
-	"their added_after cursors. Prints each collection's id and alias,\n"
-	"then 'imported N, duplicates M, rejected K' and 'collections: created\n"
-	"X, reused Y'. New collections have no rights: set them with 'tocsin\n"
-	"collection rights'. A malformed file is refused before anything is\n"
-	"stored; importing the same file again gives duplicates.\n"
+	"(the OASIS reference server's memory backend): its API roots are kept\n"
+	"(served at /taxii2/NAME/), each collection is created with its original\n"
+	"id in its root (or reused if one has that id already), with medallion's\n"
+	"rights (can_read/can_write true: 'all', false: 'none'), every object\n"
+	"version keeps its date_added, so TAXII clients keep their added_after\n"
+	"cursors, and status resources are kept 48 hours. Prints each\n"
+	"collection's id and alias, then 'imported N, duplicates M, rejected K',\n"
+	"'collections: created X, reused Y' and 'api roots: created A, kept B;\n"
+	"rights from the file: R collections; statuses: S'. A malformed file is\n"
+	"refused before anything is stored; importing the same file again gives\n"
+	"duplicates and keeps the roots and rights the hub already has.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
@@ -358,14 +363,18 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	return CLI_EXIT_OK;
 }
 
+struct dump_ctx {
+	const struct import_dump *dump;
+	bool *created;        /* per collection of the dump */
+};
+
 static void
 dump_on_collection(void *ctx, const struct import_dump_collection *c, const char *alias,
                    bool created)
 {
-	bool *any_created = ctx;
+	struct dump_ctx *x = ctx;
 
-	if (created)
-		*any_created = true;
+	x->created[c - x->dump->cols] = created;
 	printf("%s collection %s %s (%s: %s)\n", created ? "created" : "reused", c->uuid, alias,
 	       c->api_root, c->title[0] ? c->title : "no title");
 }
@@ -391,10 +400,12 @@ imp_taxii_dump(const char *dir, const char *path)
 {
 	struct import_dump *dump = NULL;
 	struct import_dump_totals t;
+	struct import_dump_reg_totals rt;
 	struct hub *hub = NULL;
+	struct registry *reg = NULL;
 	struct diag d;
-	bool any_created = false;
-	struct import_dump_ingest_cbs cbs = {dump_on_collection, dump_on_reject, &any_created};
+	struct dump_ctx x = {0};
+	struct import_dump_ingest_cbs cbs = {dump_on_collection, dump_on_reject, &x};
 	enum tcerr rc;
 	int ret;
 
@@ -403,10 +414,23 @@ imp_taxii_dump(const char *dir, const char *path)
 	if (ret != CLI_EXIT_OK)
 		return cli_finish_stdout(ret);
 	diag_clear(&d);
+	if (registry_open(hub_default_dir(dir), &reg, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	diag_clear(&d);
 	rc = import_dump_load(path, NULL, &dump, &d);
 	if (rc != TC_OK) {
 		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
 		cli_err("%s: nothing imported", path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	x.dump = dump;
+	x.created = calloc(dump->ncols ? dump->ncols : 1, sizeof(*x.created));
+	if (!x.created) {
+		cli_err("out of memory");
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -426,12 +450,32 @@ imp_taxii_dump(const char *dir, const char *path)
 		cli_err("%s: %zu object versions had no date_added in the file; they got the "
 		        "import time",
 		        path, t.undated);
-	if (any_created)
-		cli_err("new collections have no rights yet: 'tocsin collection rights ALIAS "
-		        "--read SPEC --write SPEC'");
+	/* API roots, each new collection's root and rights, statuses */
+	diag_clear(&d);
+	rc = import_dump_register(reg, dump, x.created, &rt, &d);
+	printf("api roots: created %zu, kept %zu; rights from the file: %zu collections; "
+	       "statuses: %zu\n",
+	       rt.roots_created, rt.roots_kept, rt.rights_set, rt.statuses);
+	if (rc != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
+		cli_err("%s: the objects are stored; API roots, rights or statuses are not all "
+		        "recorded",
+		        path);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (rt.rights_set)
+		cli_err("new collections got medallion's rights for every user (can_read/can_write "
+		        "true: all, false: none); narrow them with 'tocsin collection rights "
+		        "ALIAS --read SPEC --write SPEC'");
+	if (rt.roots_created || rt.statuses)
+		cli_err("reload tocsind (SIGHUP) to serve the new API roots and collections");
 	ret = t.rejected ? CLI_EXIT_PROBLEMS : CLI_EXIT_OK;
 out:
+	free(x.created);
 	import_dump_free(dump);
+	if (reg)
+		registry_close(reg);
 	hub_close(hub);
 	return cli_finish_stdout(ret);
 }

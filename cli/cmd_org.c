@@ -64,7 +64,8 @@ const char cmd_key_usage[] =
 
 const char cmd_collection_usage[] =
 	"usage: tocsin collection add ALIAS --read SPEC --write SPEC [--title T]\n"
-	"                          [--description D] [--id UUID] [--data DIR]\n"
+	"                          [--description D] [--id UUID] [--api-root NAME]\n"
+	"                          [--data DIR]\n"
 	"       tocsin collection list [--data DIR]\n"
 	"       tocsin collection rights ALIAS --read SPEC --write SPEC [--data DIR]\n"
 	"\n"
@@ -80,6 +81,10 @@ const char cmd_collection_usage[] =
 	"  -t, --title T          title (default: the alias)\n"
 	"  -D, --description D    description\n"
 	"      --id UUID          the collection id (default: a new random one)\n"
+	"      --api-root NAME    the API root that serves it, /taxii2/NAME/ (default:\n"
+	"                         tocsind's default root, [taxii] api_root); a new NAME\n"
+	"                         is served from the next reload; its title and limits\n"
+	"                         come from an [api_root NAME] section of tocsind.conf\n"
 	"  -d, --data DIR         data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -h, --help             show this help\n";
 
@@ -670,6 +675,7 @@ cmd_key(const struct cli_cmd *cmd, int argc, char **argv)
 /* ---------- collection ---------- */
 
 #define OPT_ID 0x101
+#define OPT_API_ROOT 0x102
 
 static const struct option coll_longopts[] = {
 	{ "read", required_argument, NULL, 'r' },
@@ -677,6 +683,7 @@ static const struct option coll_longopts[] = {
 	{ "title", required_argument, NULL, 't' },
 	{ "description", required_argument, NULL, 'D' },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "api-root", required_argument, NULL, OPT_API_ROOT },
 	{ "data", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -712,10 +719,13 @@ coll_list_row(void *ctx, const struct store_collection *sc)
 	struct buf rd, wr;
 	buf_init(&rd, REG_SPEC_MAX);
 	buf_init(&wr, REG_SPEC_MAX);
-	enum tcerr rc = registry_rights_get(c->r, sc->uuid, &rd, &wr);
+	char root[REG_API_ROOT_NAME_MAX + 1];
+	enum tcerr rc = registry_collection_root_get(c->r, sc->uuid, root);
+	if (!rc)
+		rc = registry_rights_get(c->r, sc->uuid, &rd, &wr);
 	if (rc == TC_OK || rc == TC_ENOTFOUND) {
 		const char *row[] = { sc->uuid, sc->alias, sc->title, rc ? "none" : rd.p,
-			              rc ? "none" : wr.p };
+			              rc ? "none" : wr.p, root[0] ? root : "(default)" };
 		rc = table_row(&c->t, row) ? TC_OK : TC_ENOMEM;
 	}
 	buf_reset(&rd);
@@ -727,7 +737,7 @@ int
 cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	const char *dir = NULL, *read = NULL, *write = NULL, *title = NULL, *desc = NULL,
-		   *id = NULL;
+		   *id = NULL, *api_root = NULL;
 	struct registry *r = NULL;
 	struct store *s = NULL;
 	struct diag d;
@@ -752,6 +762,9 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_ID:
 			id = optarg;
 			break;
+		case OPT_API_ROOT:
+			api_root = optarg;
+			break;
 		case 'd':
 			dir = optarg;
 			break;
@@ -773,9 +786,14 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 	     rights = strcmp(sub, "rights") == 0;
 	if (!add && !list && !rights)
 		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or rights)", sub);
-	if (!add && (title || desc || id))
-		return cli_usage_error(cmd,
-		                       "--title, --description and --id belong to 'collection add'");
+	if (!add && (title || desc || id || api_root))
+		return cli_usage_error(cmd, "--title, --description, --id and --api-root belong to "
+		                            "'collection add'");
+	if (api_root) {
+		diag_clear(&d);
+		if (reg_api_root_name_check(api_root, &d))
+			return cli_usage_error(cmd, "--api-root: %s", d.msg);
+	}
 	if (list && (read || write))
 		return cli_usage_error(cmd, "--read and --write belong to 'add' and 'rights'");
 	if (list) {
@@ -795,8 +813,8 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 
 	if (list) {
-		struct coll_list_ctx lc = { .r = r, .t = { .ncols = 5 } };
-		const char *head[] = { "ID", "ALIAS", "TITLE", "READ", "WRITE" };
+		struct coll_list_ctx lc = { .r = r, .t = { .ncols = 6 } };
+		const char *head[] = { "ID", "ALIAS", "TITLE", "READ", "WRITE", "API ROOT" };
 		rc = table_row(&lc.t, head) ? store_collection_list(s, coll_list_row, &lc)
 		                            : TC_ENOMEM;
 		if (rc)
@@ -831,6 +849,13 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 	bool created = add && rc == TC_OK;
 	if (!rc)
 		rc = registry_rights_set(r, sc.uuid, read, write, &d);
+	if (!rc && api_root) {
+		struct reg_api_root ar = { 0 };
+		snprintf(ar.name, sizeof ar.name, "%s", api_root); /* checked: fits */
+		rc = registry_api_root_ensure(r, &ar, NULL, &d);
+		if (!rc)
+			rc = registry_collection_root_set(r, sc.uuid, api_root, &d);
+	}
 	if (rc) {
 		ret = org_fail(rc, &d, pos[0]);
 		if (created) { /* the collection exists now: record that much */
@@ -848,6 +873,8 @@ cmd_collection(const struct cli_cmd *cmd, int argc, char **argv)
 	buf_init(&detail, 0);
 	if (add)
 		buf_printf(&detail, "alias %s, ", sc.alias);
+	if (api_root)
+		buf_printf(&detail, "API root %s, ", api_root);
 	buf_printf(&detail, "read %s; write %s", read, write);
 	ret = cli_audit_commit(a,
 	                       &(struct audit_entry){ .action = add ? "collection.add"

@@ -76,6 +76,16 @@ static const struct conf_key conf_keys[] = {
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
+/* The keys of an [api_root NAME] section; offsets into struct conf_api_root. */
+#define RSTR(f) offsetof(struct conf_api_root, f), sizeof(((struct conf_api_root *)0)->f)
+static const struct conf_key root_keys[] = {
+	{ "api_root", "title", K_TEXT, RSTR(title), 0, 0, 0 },
+	{ "api_root", "description", K_TEXT, RSTR(description), 0, 0, 0 },
+	{ "api_root", "max_content_length", K_SIZE, offsetof(struct conf_api_root, max_content_length),
+	  0, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX, 0 },
+};
+#define NROOTKEYS (sizeof root_keys / sizeof root_keys[0])
+
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 const char *
@@ -265,18 +275,14 @@ set_string(const struct conf_key *k, char *dst, struct slice v, const char *orig
 	return TC_OK;
 }
 
-enum tcerr
-conf_set(struct conf *c, const char *section, const char *key, struct slice v,
-         const char *origin, struct diag *d)
+/* Sets key k of the structure at base (struct conf or struct
+ * conf_api_root) from v. */
+static enum tcerr
+key_set(const struct conf_key *k, char *base, struct slice v, const char *origin, struct diag *d)
 {
-	char *base = (char *)c;
-	const struct conf_key *k = key_find(section, slice_from_cstr(key));
 	uint64_t x;
 	enum tcerr rc;
 
-	if (!k)
-		return diag_set(d, TC_ENOTFOUND, "%s: unknown key \"%s\" in [%s]", origin, key,
-		                section);
 	switch (k->kind) {
 	case K_ADDR: {
 		char tmp[CONF_ADDR_MAX];
@@ -364,6 +370,48 @@ conf_set(struct conf *c, const char *section, const char *key, struct slice v,
 	return TC_OK;
 }
 
+enum tcerr
+conf_set(struct conf *c, const char *section, const char *key, struct slice v,
+         const char *origin, struct diag *d)
+{
+	const struct conf_key *k = key_find(section, slice_from_cstr(key));
+
+	if (!k)
+		return diag_set(d, TC_ENOTFOUND, "%s: unknown key \"%s\" in [%s]", origin, key,
+		                section);
+	return key_set(k, (char *)c, v, origin, d);
+}
+
+/* Checks an API root name as K_NAME does. */
+static enum tcerr
+root_name_check(struct slice v, const char *origin, struct diag *d)
+{
+	if (v.len == 0 || v.len >= CONF_API_ROOT_MAX)
+		return diag_set(d, TC_EINVAL, "%s: [api_root NAME]: the name must be 1..%d characters",
+		                origin, CONF_API_ROOT_MAX - 1);
+	for (size_t i = 0; i < v.len; i++) {
+		char ch = v.p[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		          (i > 0 && (ch == '-' || ch == '_'));
+		if (!ok)
+			return diag_set(d, TC_EINVAL,
+			                "%s: [api_root %.*s]: use lower-case letters, digits, '-' and "
+			                "'_' (starting with a letter or digit)",
+			                origin, (int)(v.len > 64 ? 64 : v.len), v.p);
+	}
+	return TC_OK;
+}
+
+size_t
+conf_body_max(const struct conf *c)
+{
+	size_t m = c->max_content_length;
+	for (size_t i = 0; i < c->nroots; i++)
+		if (c->roots[i].max_content_length > m)
+			m = c->roots[i].max_content_length;
+	return m;
+}
+
 /* Unquotes a "..." value into out (at most CONF_LINE_MAX bytes). */
 static enum tcerr
 unquote(struct slice v, char *out, size_t *outlen)
@@ -390,6 +438,9 @@ enum tcerr
 conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 {
 	char section[16] = "";
+	struct conf_api_root *root = NULL;  /* in an [api_root NAME] section */
+	bool root_seen[NROOTKEYS];
+	long root_seen_line[NROOTKEYS];
 	bool seen[NKEYS];
 	long seen_line[NKEYS];
 	char origin[CONF_ORIGIN_MAX];
@@ -432,10 +483,38 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				goto out;
 			}
 			s = slice_trim(slice_make(l.p + 1, l.len - 2));
+			root = NULL;
+			if (s.len > 8 && memcmp(s.p, "api_root", 8) == 0 &&
+			    (s.p[8] == ' ' || s.p[8] == '\t')) {
+				struct slice nm = slice_trim(slice_make(s.p + 9, s.len - 9));
+				if ((rc = root_name_check(nm, origin, d)))
+					goto out;
+				for (size_t i = 0; i < c->nroots; i++) {
+					if (slice_eq_cstr(nm, c->roots[i].name)) {
+						rc = diag_set(d, TC_EEXIST,
+						              "%s: [api_root %s] already defined on line %ld",
+						              origin, c->roots[i].name, c->roots[i].line);
+						goto out;
+					}
+				}
+				if (c->nroots == CONF_API_ROOTS_MAX) {
+					rc = diag_set(d, TC_ELIMIT, "%s: more than %d [api_root] sections",
+					              origin, CONF_API_ROOTS_MAX);
+					goto out;
+				}
+				root = &c->roots[c->nroots++];
+				memset(root, 0, sizeof *root);
+				memcpy(root->name, nm.p, nm.len);
+				root->name[nm.len] = '\0';
+				root->line = line;
+				memset(root_seen, 0, sizeof root_seen);
+				snprintf(section, sizeof section, "%s", "api_root");
+				continue;
+			}
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "metrics, log, writer)",
+				              "metrics, log, writer, api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}
@@ -453,6 +532,40 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 		if (!section[0]) {
 			rc = diag_set(d, TC_EINVAL, "%s: key before any [section]", origin);
 			goto out;
+		}
+		if (root) {
+			const struct conf_key *rk = NULL;
+			for (size_t i = 0; i < NROOTKEYS; i++)
+				if (slice_eq_cstr(k, root_keys[i].key))
+					rk = &root_keys[i];
+			if (!rk) {
+				rc = diag_set(d, TC_ENOTFOUND,
+				              "%s: unknown key \"%.*s\" in [api_root %s] (known: title, "
+				              "description, max_content_length)",
+				              origin, (int)(k.len > 64 ? 64 : k.len), k.p, root->name);
+				goto out;
+			}
+			size_t ri = (size_t)(rk - root_keys);
+			if (root_seen[ri]) {
+				rc = diag_set(d, TC_EEXIST, "%s: %s already set on line %ld", origin,
+				              rk->key, root_seen_line[ri]);
+				goto out;
+			}
+			root_seen[ri] = true;
+			root_seen_line[ri] = line;
+			if (v.len && v.p[0] == '"') {
+				size_t n;
+				if (unquote(v, val, &n)) {
+					rc = diag_set(d, TC_EINVAL,
+					              "%s: %s: bad quoted value (only \\\" and \\\\ escapes)",
+					              origin, rk->key);
+					goto out;
+				}
+				v = slice_make(val, n);
+			}
+			if ((rc = key_set(rk, (char *)root, v, origin, d)))
+				goto out;
+			continue;
 		}
 		const struct conf_key *ck = key_find(section, k);
 		if (!ck) {
@@ -564,17 +677,9 @@ print_quoted(struct buf *out, const char *s)
 	buf_append_char(out, '"');
 }
 
-void
-conf_print(const struct conf *c, struct buf *out)
+static void
+print_key(const struct conf_key *k, const char *base, struct buf *out)
 {
-	const char *section = "";
-	const char *base = (const char *)c;
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct conf_key *k = &conf_keys[i];
-		if (strcmp(section, k->section) != 0) {
-			buf_printf(out, "%s[%s]\n", i ? "\n" : "", k->section);
-			section = k->section;
-		}
 		switch (k->kind) {
 		case K_ADDR:
 		case K_PATH:
@@ -612,6 +717,32 @@ conf_print(const struct conf *c, struct buf *out)
 			           conf_log_level_name(
 			               *(const enum conf_log_level *)(const void *)(base + k->off)));
 			break;
+		}
+}
+
+void
+conf_print(const struct conf *c, struct buf *out)
+{
+	const char *section = "";
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		if (strcmp(section, k->section) != 0) {
+			buf_printf(out, "%s[%s]\n", i ? "\n" : "", k->section);
+			section = k->section;
+		}
+		print_key(k, (const char *)c, out);
+	}
+	for (size_t r = 0; r < c->nroots; r++) {
+		const struct conf_api_root *root = &c->roots[r];
+		buf_printf(out, "\n[api_root %s]\n", root->name);
+		for (size_t i = 0; i < NROOTKEYS; i++) {
+			const struct conf_key *k = &root_keys[i];
+			if (k->kind == K_SIZE && root->max_content_length == 0) {
+				buf_printf(out, "# %s is not set: [taxii] max_content_length applies\n",
+				           k->key);
+				continue;
+			}
+			print_key(k, (const char *)root, out);
 		}
 	}
 }

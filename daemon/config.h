@@ -4,7 +4,10 @@
  *
  * The format (docs/daemon.md, etc/tocsind.conf): `[section]` lines, then
  * `key = value` lines; blank lines and lines starting with '#' or ';' are
- * ignored (no comments after a value: '#' may be part of a title). A value
+ * ignored (no comments after a value: '#' may be part of a title).
+ * `[api_root NAME]` sections (any number up to CONF_API_ROOTS_MAX, each
+ * name once) define further API roots with their own title, description
+ * and max_content_length. A value
  * may be written in double quotes to keep leading or trailing spaces, with
  * \" and \\ as the only escapes. Unknown sections and keys, a key set
  * twice, a key before any section and a value out of its named range are
@@ -39,6 +42,7 @@
 #define CONF_MAX_PAGE_MAX 100000           /* objects per page */
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
+#define CONF_API_ROOTS_MAX 32              /* [api_root NAME] sections */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -52,6 +56,15 @@ enum conf_log_level {
 /* Where a key's value came from, for messages about keys that depend on
  * each other: "FILE:LINE" or "--option" or "" for a default. */
 #define CONF_ORIGIN_MAX (CONF_PATH_MAX + 24)
+
+/* One [api_root NAME] section: an API root served at /taxii2/NAME/. */
+struct conf_api_root {
+	char name[CONF_API_ROOT_MAX];
+	char title[CONF_TEXT_MAX];         /* "" = [taxii] title for the default root, else NAME */
+	char description[CONF_TEXT_MAX];   /* "" = not sent */
+	size_t max_content_length;         /* 0 = [taxii] max_content_length */
+	long line;                         /* where the section starts, for messages */
+};
 
 struct conf {
 	/* [server] */
@@ -78,6 +91,9 @@ struct conf {
 	/* [writer] */
 	size_t batch_max_objects;
 	unsigned batch_max_wait_us;
+	/* [api_root NAME] sections, in file order */
+	size_t nroots;
+	struct conf_api_root roots[CONF_API_ROOTS_MAX];
 
 	/* origins of the keys conf_check() relates */
 	char origin_tls_listen[CONF_ORIGIN_MAX];
@@ -109,6 +125,9 @@ enum tcerr conf_load(struct conf *c, const char *path, struct diag *d);
  * certificate and key; client_ca needs a TLS listener; at least one
  * listener). TC_EINVAL with "ORIGIN: message". */
 enum tcerr conf_check(const struct conf *c, struct diag *d);
+
+/* The largest request body any API root accepts: the HTTP layer's cap. */
+size_t conf_body_max(const struct conf *c);
 
 /* Appends the effective configuration, in the file format, to out. */
 void conf_print(const struct conf *c, struct buf *out);

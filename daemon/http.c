@@ -4,7 +4,8 @@
  * One struct req lives per request, from the URI callback (which keeps
  * the raw URI: MHD hands the handler only the decoded path) to the
  * completion callback (access log line, metrics, free). The body is
- * accumulated in a buf capped at max_content_length: a larger
+ * accumulated in a buf capped at the largest max_content_length of any
+ * configured API root (each root's own limit is checked in lib/taxii): a larger
  * Content-Length is refused before reading, a larger streamed body is
  * discarded as it arrives and refused at its end, both with 413. Every
  * answer this file makes is a JSON error resource (TAXII 2.1 §3.6.1) —
@@ -136,8 +137,9 @@ now_us(void)
 
 /* Queues body (a malloc'd buffer, taken over) with the headers given. */
 static enum MHD_Result
-respond(struct MHD_Connection *con, struct req *r, int status, const char *ctype,
-        struct buf *body, bool www_auth, const char *first, const char *last)
+respond_loc(struct MHD_Connection *con, struct req *r, int status, const char *ctype,
+            struct buf *body, bool www_auth, const char *first, const char *last,
+            const char *location)
 {
 	size_t len = 0;
 	char *p = buf_error(body) ? NULL : buf_detach(body, &len);
@@ -164,11 +166,20 @@ respond(struct MHD_Connection *con, struct req *r, int status, const char *ctype
 		MHD_add_response_header(rs, "X-TAXII-Date-Added-First", first);
 	if (last && last[0])
 		MHD_add_response_header(rs, "X-TAXII-Date-Added-Last", last);
+	if (location && location[0])
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_LOCATION, location);
 	enum MHD_Result ret = MHD_queue_response(con, (unsigned)status, rs);
 	MHD_destroy_response(rs);
 	r->status = status;
 	r->bytes = len;
 	return ret;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *con, struct req *r, int status, const char *ctype,
+        struct buf *body, bool www_auth, const char *first, const char *last)
+{
+	return respond_loc(con, r, status, ctype, body, www_auth, first, last, NULL);
 }
 
 /* A TAXII 2.1 §3.6.1 error resource; the TAXII media type on /taxii2/. */
@@ -272,8 +283,8 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 		return respond_error(con, r, 503, true, "the hub could not answer",
 		                     tcerr_str(rc), false);
 	}
-	ret = respond(con, r, rs.status, rs.content_type, &rs.body, rs.www_authenticate,
-	              rs.date_added_first, rs.date_added_last);
+	ret = respond_loc(con, r, rs.status, rs.content_type, &rs.body, rs.www_authenticate,
+	                  rs.date_added_first, rs.date_added_last, rs.location);
 	taxii_response_reset(&rs);
 	return ret;
 }
@@ -292,7 +303,7 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 	if (r->too_large) {
 		char desc[96];
 		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes",
-		         a->conf->max_content_length);
+		         conf_body_max(a->conf));
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
 	}
 	if (r->uri_cut)
@@ -346,14 +357,14 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		r->counted = true;
 		atomic_fetch_add(&a->inflight, 1);
 		snprintf(r->method, sizeof r->method, "%s", method);
-		buf_init(&r->body, a->conf->max_content_length);
+		buf_init(&r->body, conf_body_max(a->conf));
 		const char *cl =
 			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
 			char *end;
 			errno = 0;
 			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno || *end || n > a->conf->max_content_length) {
+			if (errno || *end || n > conf_body_max(a->conf)) {
 				r->too_large = true;
 				return dispatch(con, r, url); /* answered before reading the body */
 			}

@@ -126,6 +126,7 @@ log_snapshot(const char *msg, const struct reg_snapshot *s)
 	log_int(&l, "organisations", (int64_t)reg_snapshot_norgs(s));
 	log_int(&l, "principals", (int64_t)reg_snapshot_nprincipals(s));
 	log_int(&l, "collections", (int64_t)reg_snapshot_ncollections(s));
+	log_int(&l, "registry_api_roots", (int64_t)reg_snapshot_napi_roots(s));
 	log_end(&l);
 }
 
@@ -271,6 +272,16 @@ main(int argc, char **argv)
 	app.tcfg.contact = conf.contact[0] ? conf.contact : NULL;
 	app.tcfg.max_content_length = conf.max_content_length;
 	app.tcfg.max_page = conf.max_page;
+	static struct taxii_api_root roots[CONF_API_ROOTS_MAX];
+	for (size_t i = 0; i < conf.nroots; i++)
+		roots[i] = (struct taxii_api_root){
+			.name = conf.roots[i].name,
+			.title = conf.roots[i].title,
+			.description = conf.roots[i].description,
+			.max_content_length = conf.roots[i].max_content_length,
+		};
+	app.tcfg.roots = roots;
+	app.tcfg.nroots = conf.nroots;
 
 	be = (struct backend){ .hub = hub, .audit = app.audit, .app = &app };
 	struct writer_backend wb = { be_ingest, be_remove, be_after, &be };

@@ -219,13 +219,30 @@ struct import_dump_opts {
 	size_t max_bytes, max_depth, max_api_roots, max_collections, max_objects, max_manifest;
 };
 
+/* One API root of the file (its member name, its "information"). */
+#define IMPORT_DUMP_ROOT_NAME_MAX 63          /* = REG_API_ROOT_NAME_MAX */
+#define IMPORT_DUMP_MAX_STATUSES 100000       /* status resources over all API roots */
+struct import_dump_root {
+	const char *name;          /* [a-z0-9][a-z0-9_-]*, checked; borrowed from the dump */
+	const char *title;         /* "" if none; borrowed */
+	const char *description;   /* "" if none; borrowed */
+	uint64_t max_content_length; /* 0 if none */
+};
+
+/* One status resource (TAXII 2.1 §4.3.1) of an API root. */
+struct import_dump_status {
+	uint32_t root;             /* index in import_dump.roots */
+	char id[37];               /* a UUID, lower case */
+	const json_t *obj;         /* the resource as the file has it; borrowed */
+};
+
 struct import_dump_collection {
 	const char *api_root;      /* the API root's name in the file; borrowed from the dump */
 	char uuid[37];             /* the collection id, lower case */
 	const char *title;         /* "" if none; borrowed from the dump */
 	const char *description;   /* "" if none; borrowed from the dump */
 	char alias[IMPORT_DUMP_ALIAS_MAX + 1]; /* from the title (import_dump_alias) */
-	bool can_read, can_write;  /* as medallion answered them (informational) */
+	bool can_read, can_write;  /* as medallion answered them to every user */
 	size_t nobjects;           /* object versions in the file */
 };
 
@@ -248,6 +265,9 @@ struct import_dump {
 	json_t *doc;               /* the parsed file */
 	char *name;                /* the file name as given, for messages */
 	size_t napi_roots;
+	struct import_dump_root *roots;   /* napi_roots of them, in file order */
+	struct import_dump_status *statuses;
+	size_t nstatuses;
 	struct import_dump_collection *cols;
 	size_t ncols;
 	struct import_dump_item *items; /* every version, in (date_added, collection, index)
@@ -317,5 +337,27 @@ struct import_dump_totals {
 enum tcerr import_dump_ingest(struct hub *h, const struct import_dump *dump,
                               const struct import_dump_ingest_cbs *cbs,
                               struct import_dump_totals *totals, struct diag *d);
+
+struct registry;
+
+struct import_dump_reg_totals {
+	size_t roots_created, roots_kept;   /* API roots new to the registry, already there */
+	size_t rights_set;                  /* collections whose rights came from the file */
+	size_t statuses;                    /* status resources kept */
+};
+
+/* Records in the registry what the file says beyond objects (after
+ * import_dump_ingest): each API root with its information (a root the
+ * registry has is kept as it is); for each collection created[i] says was
+ * created by this import, its API root and its rights, mapped from
+ * medallion's can_read/can_write (which medallion answers alike to every
+ * authenticated user) to the SPEC `all` (true) or `none` (false) — a
+ * reused collection keeps its root and rights; and every status
+ * resource, under REG_STATUS_IMPORTED_PREFIX "ROOT/ID", kept
+ * REG_STATUS_KEEP_US from now. OUT: *t (always filled). Errors: TC_EDB,
+ * TC_EINVAL, TC_ENOMEM (with d; what was recorded before stays). */
+enum tcerr import_dump_register(struct registry *r, const struct import_dump *dump,
+                                const bool *created, struct import_dump_reg_totals *t,
+                                struct diag *d);
 
 #endif

@@ -34,6 +34,7 @@ struct dparse {
 	size_t items_cap, cols_cap;
 	struct mrec *recs;          /* the current collection's manifest */
 	size_t nrecs, recs_cap;
+	size_t st_cap;              /* of dump->statuses */
 };
 
 static void
@@ -474,6 +475,56 @@ collection_read(struct dparse *p, const char *root, const json_t *c, const char 
 	return objects_read(p, json_object_get(c, "objects"), ci, cplace);
 }
 
+/* true if name can name an API root at the hub ([a-z0-9][a-z0-9_-]*). */
+static bool
+root_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > IMPORT_DUMP_ROOT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (i > 0 && (c == '-' || c == '_'))))
+			return false;
+	}
+	return true;
+}
+
+/* One status resource (§4.3.1); key: its member name when "status" is
+ * keyed by id, else NULL. */
+static enum tcerr
+status_read(struct dparse *p, uint32_t ri, const json_t *s, const char *key, const char *place)
+{
+	struct import_dump *dump = p->dump;
+	char uuid[37];
+
+	if (!json_is_object(s))
+		return dfail(p, TC_EINVAL, place, "not an object");
+	const json_t *id = json_object_get(s, "id");
+	if (!json_is_string(id) || !uuid_text(json_string_value(id), uuid))
+		return dfail(p, TC_EINVAL, place, "id: not a UUID");
+	char kuuid[37];
+	if (key && (!uuid_text(key, kuuid) || strcmp(kuuid, uuid) != 0))
+		return dfail(p, TC_EINVAL, place, "id: differs from the status's key");
+	if (dump->nstatuses >= IMPORT_DUMP_MAX_STATUSES)
+		return dfail(p, TC_ELIMIT, place, "more than %d status resources in the file",
+		             IMPORT_DUMP_MAX_STATUSES);
+	if (dump->nstatuses == p->st_cap) {
+		size_t cap = p->st_cap ? p->st_cap * 2 : 16;
+		struct import_dump_status *n = realloc(dump->statuses, cap * sizeof(*n));
+		if (!n)
+			return diag_set(p->d, TC_ENOMEM, "out of memory");
+		dump->statuses = n;
+		p->st_cap = cap;
+	}
+	struct import_dump_status *st = &dump->statuses[dump->nstatuses++];
+	st->root = ri;
+	memcpy(st->id, uuid, sizeof(uuid));
+	st->obj = s;
+	return TC_OK;
+}
+
 /* One API root member: information, status, collections. */
 static enum tcerr
 api_root_read(struct dparse *p, const char *root, const json_t *r)
@@ -483,12 +534,53 @@ api_root_read(struct dparse *p, const char *root, const json_t *r)
 
 	if (!json_is_object(r))
 		return dfail(p, TC_EINVAL, root, "an API root must be an object");
+	if (!root_name_ok(root))
+		return dfail(p, TC_EINVAL, root,
+		             "not usable as an API root name at the hub (lower-case letters, "
+		             "digits, '-' and '_', starting with a letter or digit, at most %d): "
+		             "rename the member",
+		             IMPORT_DUMP_ROOT_NAME_MAX);
+	uint32_t ri = (uint32_t)p->dump->napi_roots - 1;
+	struct import_dump_root *ro = &p->dump->roots[ri];
+	memset(ro, 0, sizeof(*ro));
+	ro->name = root;
+	ro->title = ro->description = "";
 	const json_t *info = json_object_get(r, "information");
 	if (info && !json_is_object(info))
 		return dfail(p, TC_EINVAL, root, "information: not an object");
+	if (info) {
+		place_fmt(place, "%s/information", root);
+		if ((rc = opt_string(p, info, "title", place, &ro->title)) ||
+		    (rc = opt_string(p, info, "description", place, &ro->description)))
+			return rc;
+		const json_t *m = json_object_get(info, "max_content_length");
+		if (m && !json_is_null(m)) {
+			if (!json_is_integer(m) || json_integer_value(m) <= 0)
+				return dfail(p, TC_EINVAL, place,
+				             "max_content_length: not a positive integer");
+			ro->max_content_length = (uint64_t)json_integer_value(m);
+		}
+	}
 	const json_t *st = json_object_get(r, "status");
-	if (st && !json_is_array(st) && !json_is_object(st))
+	if (st && !json_is_null(st) && !json_is_array(st) && !json_is_object(st))
 		return dfail(p, TC_EINVAL, root, "status: not an array or object");
+	if (json_is_array(st)) {
+		size_t i;
+		const json_t *s;
+		json_array_foreach(st, i, s) {
+			place_fmt(place, "%s/status[%zu]", root, i);
+			if ((rc = status_read(p, ri, s, NULL, place)))
+				return rc;
+		}
+	} else if (json_is_object(st)) {
+		const char *key;
+		const json_t *s;
+		json_object_foreach((json_t *)st, key, s) {
+			place_fmt(place, "%s/status/%s", root, key);
+			if ((rc = status_read(p, ri, s, key, place)))
+				return rc;
+		}
+	}
 	const json_t *cols = json_object_get(r, "collections");
 	if (!cols || json_is_null(cols))
 		return TC_OK;
@@ -540,6 +632,8 @@ import_dump_free(struct import_dump *dump)
 	json_decref(dump->doc);
 	free(dump->name);
 	free(dump->cols);
+	free(dump->roots);
+	free(dump->statuses);
 	free(dump->items);
 	buf_reset(&dump->whys);
 	free(dump);
@@ -616,6 +710,13 @@ import_dump_parse(const char *name, struct slice data, const struct import_dump_
 			rc = dfail(&p, TC_ELIMIT, NULL, "more than %zu API roots", o.max_api_roots);
 			goto out;
 		}
+		struct import_dump_root *nr =
+		    realloc(dump->roots, dump->napi_roots * sizeof(*dump->roots));
+		if (!nr) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		dump->roots = nr;
 		if ((rc = api_root_read(&p, key, v)))
 			goto out;
 	}

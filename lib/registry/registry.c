@@ -57,6 +57,13 @@ static const char *const reg_migrations[] = {
 	"CREATE TABLE statuses(id TEXT PRIMARY KEY, created_us INTEGER NOT NULL,"
 	" json BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX statuses_created ON statuses(created_us);",
+	/* 2: API roots (TAXII 2.1 §4.2) and the root each collection belongs
+	 * to; a collection without a row is in the daemon's default root */
+	"CREATE TABLE api_roots(name TEXT PRIMARY KEY, title TEXT NOT NULL,"
+	" description TEXT NOT NULL, max_content_length INTEGER NOT NULL,"
+	" created_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE collection_roots(collection TEXT PRIMARY KEY, api_root TEXT NOT NULL)"
+	" WITHOUT ROWID;",
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
@@ -1031,6 +1038,116 @@ registry_rights_get(struct registry *r, const char *collection, struct buf *read
 	return rc;
 }
 
+/* ---------- API roots ---------- */
+
+enum tcerr
+reg_api_root_name_check(const char *name, struct diag *d)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > REG_API_ROOT_NAME_MAX)
+		return diag_set(d, TC_EINVAL, "API root '%s': a name has 1..%d characters",
+		                name ? name : "", REG_API_ROOT_NAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		          (i > 0 && (c == '-' || c == '_'));
+		if (!ok)
+			return diag_set(d, TC_EINVAL,
+			                "API root '%s': use lower-case letters, digits, '-' and '_' "
+			                "(starting with a letter or digit)",
+			                name);
+	}
+	return TC_OK;
+}
+
+enum tcerr
+registry_api_root_ensure(struct registry *r, const struct reg_api_root *root, bool *created,
+                         struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+
+	if (created)
+		*created = false;
+	if ((rc = reg_api_root_name_check(root->name, d)))
+		return rc;
+	if (root->max_content_length > INT64_MAX)
+		return diag_set(d, TC_ELIMIT, "API root '%s': max_content_length too large",
+		                root->name);
+	pthread_mutex_lock(&r->mu);
+	rc = reg_prepare(r,
+	                 "INSERT INTO api_roots(name, title, description, max_content_length,"
+	                 " created_us) VALUES(?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+	                 &st, d);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, root->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, root->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, root->description, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)root->max_content_length);
+		sqlite3_bind_int64(st, 5, ts_now_us());
+		rc = reg_step_done(r, st, d);
+		if (!rc && created)
+			*created = sqlite3_changes(r->db) > 0;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_collection_root_set(struct registry *r, const char *collection, const char *root,
+                             struct diag *d)
+{
+	char id[37];
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+
+	if (!reg_uuid_norm(collection, id))
+		return diag_set(d, TC_EINVAL, "collection '%s': not a UUID",
+		                collection ? collection : "");
+	if ((rc = reg_api_root_name_check(root, d)))
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	rc = reg_prepare(r,
+	                 "INSERT INTO collection_roots(collection, api_root) VALUES(?1, ?2)"
+	                 " ON CONFLICT(collection) DO UPDATE SET api_root = ?2",
+	                 &st, d);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+		rc = reg_step_done(r, st, d);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_collection_root_get(struct registry *r, const char *collection,
+                             char out[REG_API_ROOT_NAME_MAX + 1])
+{
+	char id[37];
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	if (!reg_uuid_norm(collection, id))
+		return TC_OK;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(
+		r, "SELECT api_root FROM collection_roots WHERE collection = ?", &st, NULL);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW)
+			reg_col_text(st, 0, out, REG_API_ROOT_NAME_MAX + 1);
+		else if (s != SQLITE_DONE)
+			rc = reg_dberr(r, s, NULL);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
 /* ---------- status resources ---------- */
 
 enum tcerr
@@ -1116,7 +1233,54 @@ reg__loaded_free(struct reg__loaded *l)
 		free(l->rights[i].write);
 	}
 	free(l->rights);
+	free(l->roots);
+	free(l->croots);
 	memset(l, 0, sizeof *l);
+}
+
+static enum tcerr
+reg_load_roots(struct registry *r, struct reg__loaded *l, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	enum tcerr rc = reg_prepare(r,
+	                            "SELECT name, title, description, max_content_length"
+	                            " FROM api_roots ORDER BY created_us, name",
+	                            &st, d);
+	int s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		void *grown = l->roots;
+		if ((rc = reg_grow(&grown, &cap, l->nroots, sizeof *l->roots, d)))
+			break;
+		l->roots = grown;
+		struct reg_api_root *x = &l->roots[l->nroots++];
+		reg_col_text(st, 0, x->name, sizeof x->name);
+		reg_col_text(st, 1, x->title, sizeof x->title);
+		reg_col_text(st, 2, x->description, sizeof x->description);
+		int64_t m = sqlite3_column_int64(st, 3);
+		x->max_content_length = m > 0 ? (uint64_t)m : 0;
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	cap = 0;
+	rc = reg_prepare(r, "SELECT collection, api_root FROM collection_roots", &st, d);
+	s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		void *grown = l->croots;
+		if ((rc = reg_grow(&grown, &cap, l->ncroots, sizeof *l->croots, d)))
+			break;
+		l->croots = grown;
+		struct reg__croot *x = &l->croots[l->ncroots++];
+		reg_col_text(st, 0, x->collection, sizeof x->collection);
+		reg_col_text(st, 1, x->api_root, sizeof x->api_root);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static enum tcerr
@@ -1158,6 +1322,8 @@ reg__load(struct registry *r, struct reg__loaded *out, struct diag *d)
 			rc = reg_load_principals(r, true, &out->prs, &out->nprs, d);
 		if (!rc)
 			rc = reg_load_rights(r, out, d);
+		if (!rc)
+			rc = reg_load_roots(r, out, d);
 		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	}
 	pthread_mutex_unlock(&r->mu);

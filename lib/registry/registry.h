@@ -177,10 +177,45 @@ enum tcerr registry_spec_check(struct registry *r, const char *spec, struct diag
 enum tcerr registry_rights_get(struct registry *r, const char *collection, struct buf *read_spec,
                                struct buf *write_spec);
 
+/* TAXII API roots (§4.2). A root is known to the registry once a
+ * collection is put in it (tocsin collection add --api-root) or a
+ * migration brings it; tocsind serves these beside the roots its
+ * configuration file defines (which override title, description and
+ * max_content_length of a root of the same name). A collection with no
+ * root recorded belongs to the daemon's default root. */
+#define REG_API_ROOT_NAME_MAX 63    /* [a-z0-9][a-z0-9_-]* */
+struct reg_api_root {
+	char name[REG_API_ROOT_NAME_MAX + 1];
+	char title[STORE_TITLE_MAX + 1];          /* "" = the name */
+	char description[STORE_DESCRIPTION_MAX + 1];
+	uint64_t max_content_length;              /* 0 = the daemon's default */
+};
+/* TC_EINVAL (message names the root) for a name that is not
+ * [a-z0-9][a-z0-9_-]* of 1..REG_API_ROOT_NAME_MAX bytes. */
+enum tcerr reg_api_root_name_check(const char *name, struct diag *d);
+/* Records root unless a root of that name exists (which is kept as it
+ * is). OUT: *created (may be NULL). Errors: TC_EINVAL, TC_ELIMIT, TC_EDB. */
+enum tcerr registry_api_root_ensure(struct registry *r, const struct reg_api_root *root,
+                                    bool *created, struct diag *d);
+/* Puts collection (a UUID) in API root root (replacing its previous root).
+ * The root need not be recorded. Errors: TC_EINVAL, TC_EDB. */
+enum tcerr registry_collection_root_set(struct registry *r, const char *collection,
+                                        const char *root, struct diag *d);
+/* The root recorded for collection, "" when none (the default root).
+ * Errors: TC_EDB. */
+enum tcerr registry_collection_root_get(struct registry *r, const char *collection,
+                                        char out[REG_API_ROOT_NAME_MAX + 1]);
+
 /* TAXII status resources (§4.3), kept at least REG_STATUS_KEEP_US. put
  * replaces. get appends the stored JSON text to out; TC_ENOTFOUND when
  * unknown or expired. purge drops those older than now_us - keep_us. */
 #define REG_STATUS_KEEP_US (48LL * 3600 * 1000000)
+/* Keys: "ORG/ID" for a status of the default API root, "ORG/ROOT/ID" for
+ * another root (ORG the posting organisation's number, 0 for the hub
+ * itself), and "import/ROOT/ID" for a status a migration brought (its
+ * poster is unknown: lib/taxii shows it to whoever may read or write a
+ * collection of ROOT). */
+#define REG_STATUS_IMPORTED_PREFIX "import/"
 enum tcerr registry_status_put(struct registry *r, const char *id, int64_t created_us,
                                const char *json, size_t len, struct diag *d);
 enum tcerr registry_status_get(struct registry *r, const char *id, int64_t now_us,
@@ -203,6 +238,7 @@ struct reg_spec {
 struct reg_collection {
 	struct store_collection c;
 	struct reg_spec read, write;
+	char api_root[REG_API_ROOT_NAME_MAX + 1]; /* "" = the daemon's default root */
 };
 
 /* An immutable picture of the registry plus the store's collections,
@@ -233,6 +269,9 @@ const struct reg_collection *reg_snapshot_collection_find(const struct reg_snaps
 size_t reg_snapshot_ncollections(const struct reg_snapshot *snap);
 const struct reg_collection *reg_snapshot_collection_at(const struct reg_snapshot *snap,
                                                         size_t i);
+/* The API roots the registry knows, in creation order. */
+size_t reg_snapshot_napi_roots(const struct reg_snapshot *snap);
+const struct reg_api_root *reg_snapshot_api_root_at(const struct reg_snapshot *snap, size_t i);
 /* Counts, for /metrics and logs. */
 size_t reg_snapshot_norgs(const struct reg_snapshot *snap);
 size_t reg_snapshot_nprincipals(const struct reg_snapshot *snap);

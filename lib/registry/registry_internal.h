@@ -23,6 +23,11 @@ struct reg__rights {
 	char *read, *write;    /* SPEC texts as stored */
 };
 
+struct reg__croot {
+	char collection[37];   /* lower-case UUID */
+	char api_root[REG_API_ROOT_NAME_MAX + 1];
+};
+
 /* Everything reg_snapshot_build() reads from the database, read in one
  * transaction so that it is one consistent picture. */
 struct reg__loaded {
@@ -32,6 +37,10 @@ struct reg__loaded {
 	size_t nprs;
 	struct reg__rights *rights;
 	size_t nrights;
+	struct reg_api_root *roots;    /* in creation order */
+	size_t nroots;
+	struct reg__croot *croots;
+	size_t ncroots;
 };
 
 /* Fills *out. Errors: TC_EDB, TC_ENOMEM (with d). */

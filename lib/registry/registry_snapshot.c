@@ -31,6 +31,8 @@ struct reg_snapshot {
 	size_t ncerts;
 	struct reg_collection *colls;   /* creation order */
 	size_t ncolls;
+	struct reg_api_root *roots;     /* creation order */
+	size_t nroots;
 };
 
 static void
@@ -48,6 +50,7 @@ snap_free(struct reg_snapshot *s)
 		reg__spec_free(&s->colls[i].write);
 	}
 	free(s->colls);
+	free(s->roots);
 	free(s);
 }
 
@@ -137,8 +140,18 @@ reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **ou
 	snap->colls = sc.v;
 	snap->ncolls = sc.n;
 	sc.v = NULL;
+	snap->roots = l.roots;
+	snap->nroots = l.nroots;
+	l.roots = NULL;
+	l.nroots = 0;
 	for (size_t i = 0; i < snap->ncolls; i++) {
 		struct reg_collection *c = &snap->colls[i];
+		for (size_t j = 0; j < l.ncroots; j++) {
+			if (strcasecmp(l.croots[j].collection, c->c.uuid) == 0) {
+				memcpy(c->api_root, l.croots[j].api_root, sizeof c->api_root);
+				break;
+			}
+		}
 		for (size_t j = 0; j < l.nrights; j++) {
 			if (strcasecmp(l.rights[j].collection, c->c.uuid) != 0)
 				continue;
@@ -258,6 +271,18 @@ const struct reg_collection *
 reg_snapshot_collection_at(const struct reg_snapshot *snap, size_t i)
 {
 	return i < snap->ncolls ? &snap->colls[i] : NULL;
+}
+
+size_t
+reg_snapshot_napi_roots(const struct reg_snapshot *snap)
+{
+	return snap->nroots;
+}
+
+const struct reg_api_root *
+reg_snapshot_api_root_at(const struct reg_snapshot *snap, size_t i)
+{
+	return i < snap->nroots ? &snap->roots[i] : NULL;
 }
 
 size_t

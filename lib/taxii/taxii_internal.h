@@ -32,6 +32,16 @@ enum taxii__endpoint {
 	TAXII__EP_VERSIONS,
 };
 
+/* The API root a request is under (§4.2), resolved from the
+ * configuration and the registry snapshot. */
+struct taxii__root {
+	char name[REG_API_ROOT_NAME_MAX + 1];
+	const char *title;
+	const char *description;           /* NULL: none */
+	size_t max_content_length;
+	bool is_default;
+};
+
 /* One request being answered. */
 struct taxii__rq {
 	const struct taxii_server_cfg *cfg;
@@ -39,6 +49,7 @@ struct taxii__rq {
 	const struct taxii_request *rq;
 	struct taxii_response *rs;
 	const struct policy_subject *who;
+	struct taxii__root root;           /* name "" above the API root level */
 	const struct reg_collection *col;  /* NULL above the collection level */
 	struct policy_rights rights;       /* on col */
 	char object_id[TAXII_PATH_ID_MAX]; /* "" unless the path names an object */
@@ -70,9 +81,8 @@ enum tcerr taxii__cursor_check(const struct taxii__rq *r, enum taxii__endpoint e
 /* Principal number (0 for the operator) and organisation name, for
  * cursors and audit entries. */
 int64_t taxii__principal_num(const struct policy_subject *who);
-#define TAXII__STATUS_KEY_MAX 64
-void taxii__status_key(const struct policy_subject *who, const char *id,
-                       char out[TAXII__STATUS_KEY_MAX]);
+#define TAXII__STATUS_KEY_MAX 128
+void taxii__status_key(const struct taxii__rq *r, const char *id, char out[TAXII__STATUS_KEY_MAX]);
 const char *taxii__org_name(const struct policy_subject *who);
 const char *taxii__actor(const struct taxii__rq *r);
 

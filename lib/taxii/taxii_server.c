@@ -1,17 +1,19 @@
 /*
  * taxii_server.c — taxii_handle(): authentication, routing, media-type
  * checks and error resources, and the small resources (discovery, API
- * root, status, collections, collection). The paged endpoints live in
+ * roots, status, collections, collection). The paged endpoints live in
  * taxii_read.c, the writes in taxii_write.c.
  *
  * Invariant: every answer is a TAXII resource or error resource with the
- * TAXII content type (except a DELETE's empty 200), and every answer that
- * concerns a collection was decided after policy_collection(): a requester
- * who may neither read nor write a collection gets exactly the 404 an
- * unknown collection gets (App. B: do not reveal what the client may not
- * see). Order of checks: credential (401), path and method (404, 405),
+ * TAXII content type (except a DELETE's empty 200 and a 308, which have no
+ * body), and every answer that concerns a collection was decided after
+ * policy_collection(): a requester who may neither read nor write a
+ * collection, or asks for it under another API root than its own, gets
+ * exactly the 404 an unknown collection gets (App. B: do not reveal what
+ * the client may not see). Order of checks: credential (401), path (308
+ * for a missing last '/', 404 for an unknown root or path), method (405),
  * Accept (406), collection rights (404, 403), then the endpoint's own
- * (400, 413, 415, 422).
+ * (400, 413 against the root's max_content_length, 415, 422).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,16 +63,20 @@ taxii__principal_num(const struct policy_subject *who)
 	return who && who->principal ? who->principal->num : 0;
 }
 
-/* Statuses are stored under "<org>/<id>", so that only the organisation
- * that posted (any of its principals: a client may poll with another key)
- * can read one; for anyone else the id is unknown (404). */
+/* Statuses are stored under "<org>/<id>" (the default root) or
+ * "<org>/<root>/<id>", so that only the organisation that posted (any of
+ * its principals: a client may poll with another key), under the root it
+ * posted to, can read one; for anyone else the id is unknown (404). */
 void
-taxii__status_key(const struct policy_subject *who, const char *id, char out[TAXII__STATUS_KEY_MAX])
+taxii__status_key(const struct taxii__rq *r, const char *id, char out[TAXII__STATUS_KEY_MAX])
 {
-	int64_t org = who && who->org ? who->org->num : 0;
-	int n = snprintf(out, TAXII__STATUS_KEY_MAX, "%lld/%s", (long long)org, id);
+	int64_t org = r->who && r->who->org ? r->who->org->num : 0;
+	int n = r->root.is_default
+	            ? snprintf(out, TAXII__STATUS_KEY_MAX, "%lld/%s", (long long)org, id)
+	            : snprintf(out, TAXII__STATUS_KEY_MAX, "%lld/%s/%s", (long long)org,
+	                       r->root.name, id);
 	if (n < 0 || n >= TAXII__STATUS_KEY_MAX)
-		out[0] = '\0'; /* cannot happen: id is at most a UUID */
+		out[0] = '\0'; /* cannot happen: id is at most a UUID, a root name 63 bytes */
 }
 
 const char *
@@ -179,6 +185,7 @@ taxii_error(struct taxii_response *rs, int status, const char *title, const char
 	rs->content_type = TAXII_MEDIA_TYPE;
 	rs->date_added_first[0] = '\0';
 	rs->date_added_last[0] = '\0';
+	rs->location[0] = '\0';
 	rs->objects = 0;
 	snprintf(code, sizeof(code), "%d", status); /* cannot truncate: an int */
 	buf_append_char(&rs->body, '{');
@@ -189,53 +196,167 @@ taxii_error(struct taxii_response *rs, int status, const char *title, const char
 	buf_append_char(&rs->body, '}');
 }
 
+/* ---- API roots ---- */
+
+/* Fills out with the root name names: known if it is the default root,
+ * a configured root or a root the registry knows. Its information comes
+ * from the configuration where set, else from the registry, else the
+ * defaults ([taxii] title and description for the default root, the name
+ * as title for others). The registry may lower max_content_length below
+ * the daemon's, never raise it (bodies below an advertised limit never
+ * get 413). false when no root has that name. */
+static bool
+root_find(const struct taxii_server_cfg *cfg, const struct reg_snapshot *snap, struct slice name,
+          struct taxii__root *out)
+{
+	const struct taxii_api_root *c = NULL;
+	const struct reg_api_root *g = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (name.len == 0 || name.len > REG_API_ROOT_NAME_MAX)
+		return false;
+	memcpy(out->name, name.p, name.len);
+	out->name[name.len] = '\0';
+	out->is_default = cfg->api_root && strcmp(out->name, cfg->api_root) == 0;
+	for (size_t i = 0; i < cfg->nroots && !c; i++)
+		if (cfg->roots[i].name && strcmp(cfg->roots[i].name, out->name) == 0)
+			c = &cfg->roots[i];
+	size_t n = snap ? reg_snapshot_napi_roots(snap) : 0;
+	for (size_t i = 0; i < n && !g; i++)
+		if (strcmp(reg_snapshot_api_root_at(snap, i)->name, out->name) == 0)
+			g = reg_snapshot_api_root_at(snap, i);
+	if (!out->is_default && !c && !g)
+		return false;
+
+	out->max_content_length = cfg->max_content_length;
+	if (out->is_default) {
+		out->title = cfg->title && cfg->title[0] ? cfg->title : "tocsin";
+		out->description = cfg->description && cfg->description[0] ? cfg->description : NULL;
+	}
+	if (g) {
+		if (g->title[0])
+			out->title = g->title;
+		if (g->description[0])
+			out->description = g->description;
+		if (g->max_content_length && g->max_content_length < cfg->max_content_length)
+			out->max_content_length = (size_t)g->max_content_length;
+	}
+	if (c) {
+		if (c->title && c->title[0])
+			out->title = c->title;
+		if (c->description && c->description[0])
+			out->description = c->description;
+		if (c->max_content_length)
+			out->max_content_length = c->max_content_length;
+	}
+	if (!out->title)
+		out->title = out->name;
+	return true;
+}
+
+/* true if collection c belongs to the request's API root. */
+static bool
+in_root(const struct taxii__rq *r, const struct reg_collection *c)
+{
+	return c->api_root[0] ? strcmp(c->api_root, r->root.name) == 0 : r->root.is_default;
+}
+
 /* ---- small resources ---- */
 
-/* §4.1.1: the one API root, as a relative URL (taxii2client joins it with
- * the discovery URL). */
+/* Appends root name as a relative URL (taxii2client joins it with the
+ * discovery URL), with a leading comma when comma. */
+static void
+discovery_root(struct buf *b, bool comma, const char *name)
+{
+	if (comma)
+		buf_append_char(b, ',');
+	buf_append_char(b, '"');
+	buf_append_cstr(b, TAXII_PREFIX);
+	buf_append_cstr(b, name); /* [a-z0-9_-]: nothing to escape */
+	buf_append_cstr(b, "/\"");
+}
+
+/* true if name was already listed before position (configured roots at
+ * index < ci, or the default root). */
+static bool
+root_listed(const struct taxii_server_cfg *cfg, size_t ci, const char *name)
+{
+	if (cfg->api_root && strcmp(cfg->api_root, name) == 0)
+		return true;
+	for (size_t i = 0; i < ci && i < cfg->nroots; i++)
+		if (cfg->roots[i].name && strcmp(cfg->roots[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* §4.1.1: every API root, the default first, as relative URLs. */
 static enum tcerr
 get_discovery(struct taxii__rq *r)
 {
 	struct buf *b = &r->rs->body;
-	char root[256];
-	int n = snprintf(root, sizeof(root), "%s%s/", TAXII_PREFIX, r->cfg->api_root);
+	const struct taxii_server_cfg *cfg = r->cfg;
 
-	if (n < 0 || (size_t)n >= sizeof(root)) {
-		taxii_error(r->rs, 500, "API root name too long", NULL);
-		return TC_OK;
-	}
 	buf_append_char(b, '{');
-	taxii__json_kv(b, false, "title", r->cfg->title ? r->cfg->title : "tocsin");
-	if (r->cfg->description)
-		taxii__json_kv(b, true, "description", r->cfg->description);
-	if (r->cfg->contact)
-		taxii__json_kv(b, true, "contact", r->cfg->contact);
-	taxii__json_kv(b, true, "default", root);
+	taxii__json_kv(b, false, "title", cfg->title && cfg->title[0] ? cfg->title : "tocsin");
+	if (cfg->description && cfg->description[0])
+		taxii__json_kv(b, true, "description", cfg->description);
+	if (cfg->contact && cfg->contact[0])
+		taxii__json_kv(b, true, "contact", cfg->contact);
+	buf_append_cstr(b, ",\"default\":");
+	discovery_root(b, false, cfg->api_root);
 	buf_append_cstr(b, ",\"api_roots\":[");
-	buf_append_json_str(b, slice_from_cstr(root));
+	discovery_root(b, false, cfg->api_root);
+	for (size_t i = 0; i < cfg->nroots; i++)
+		if (cfg->roots[i].name && !root_listed(cfg, i, cfg->roots[i].name))
+			discovery_root(b, true, cfg->roots[i].name);
+	size_t n = reg_snapshot_napi_roots(r->who->snap);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = reg_snapshot_api_root_at(r->who->snap, i)->name;
+		if (!root_listed(cfg, cfg->nroots, name))
+			discovery_root(b, true, name);
+	}
 	buf_append_cstr(b, "]}");
 	r->rs->status = 200;
 	return TC_OK;
 }
 
-/* §4.2.1 */
+/* §4.2.1, with this root's own title, description and limit */
 static enum tcerr
 get_api_root(struct taxii__rq *r)
 {
 	struct buf *b = &r->rs->body;
 
 	buf_append_char(b, '{');
-	taxii__json_kv(b, false, "title", r->cfg->title ? r->cfg->title : "tocsin");
-	if (r->cfg->description)
-		taxii__json_kv(b, true, "description", r->cfg->description);
+	taxii__json_kv(b, false, "title", r->root.title ? r->root.title : r->root.name);
+	if (r->root.description)
+		taxii__json_kv(b, true, "description", r->root.description);
 	buf_append_cstr(b, ",\"versions\":[\"" TAXII_MEDIA_TYPE "\"]");
-	buf_printf(b, ",\"max_content_length\":%zu}", r->cfg->max_content_length);
+	buf_printf(b, ",\"max_content_length\":%zu}", r->root.max_content_length);
 	r->rs->status = 200;
 	return TC_OK;
 }
 
+/* true if the requester may read or write some collection of the
+ * request's root (who may see a migrated status of that root). */
+static bool
+sees_some_collection(const struct taxii__rq *r)
+{
+	size_t n = reg_snapshot_ncollections(r->who->snap);
+	for (size_t i = 0; i < n; i++) {
+		const struct reg_collection *c = reg_snapshot_collection_at(r->who->snap, i);
+		if (!in_root(r, c))
+			continue;
+		struct policy_rights rights = policy_collection(r->who, c);
+		if (rights.can_read || rights.can_write)
+			return true;
+	}
+	return false;
+}
+
 /* §4.3: the stored resource, as written after the POST, shown only to
- * the organisation that posted (taxii__status_key). */
+ * the organisation that posted (taxii__status_key) under the root it
+ * posted to; a status a migration brought (REG_STATUS_IMPORTED_PREFIX)
+ * to whoever may read or write a collection of its root. */
 static enum tcerr
 get_status(struct taxii__rq *r, struct slice id)
 {
@@ -249,8 +370,15 @@ get_status(struct taxii__rq *r, struct slice id)
 	memcpy(key, id.p, id.len);
 	key[id.len] = '\0';
 	char skey[TAXII__STATUS_KEY_MAX];
-	taxii__status_key(r->who, key, skey);
+	taxii__status_key(r, key, skey);
 	rc = registry_status_get(r->env->registry, skey, ts_now_us(), &r->rs->body);
+	if (rc == TC_ENOTFOUND && sees_some_collection(r)) {
+		int n = snprintf(skey, sizeof(skey), REG_STATUS_IMPORTED_PREFIX "%s/%s",
+		                 r->root.name, key);
+		if (n > 0 && (size_t)n < sizeof(skey))
+			rc = registry_status_get(r->env->registry, skey, ts_now_us(),
+			                         &r->rs->body);
+	}
 	if (rc == TC_ENOTFOUND) {
 		taxii_error(r->rs, 404, "No such status",
 		            "unknown or expired status id (statuses are kept 48 hours)");
@@ -286,8 +414,8 @@ write_collection(struct buf *b, const struct reg_collection *c, struct policy_ri
 	buf_append_cstr(b, ",\"media_types\":[\"" TAXII_STIX_MEDIA_TYPE "\"]}");
 }
 
-/* §5.1: only the collections this requester may read or write, in creation
- * order (§3.3: a consistent order); `{}` when there are none. */
+/* §5.1: only the collections of this root this requester may read or
+ * write, in creation order (§3.3: a consistent order); `{}` when there are none. */
 static enum tcerr
 get_collections(struct taxii__rq *r)
 {
@@ -297,6 +425,8 @@ get_collections(struct taxii__rq *r)
 	buf_append_char(b, '{');
 	for (size_t i = 0; i < n; i++) {
 		const struct reg_collection *c = reg_snapshot_collection_at(r->who->snap, i);
+		if (!in_root(r, c))
+			continue;
 		struct policy_rights rights = policy_collection(r->who, c);
 		if (!rights.can_read && !rights.can_write)
 			continue;
@@ -361,14 +491,15 @@ split_path(const char *p, struct path *out)
 	return start == s.len; /* ends in '/' */
 }
 
+/* The route of p; fills r->root when p is under an API root. */
 static enum route
-route_of(const struct path *p, const char *api_root)
+route_of(struct taxii__rq *r, const struct path *p)
 {
 	const struct slice *s = p->seg;
 
 	if (p->n == 0)
 		return R_DISCOVERY;
-	if (!slice_eq_cstr(s[0], api_root))
+	if (!root_find(r->cfg, r->who->snap, s[0], &r->root))
 		return R_NONE;
 	if (p->n == 1)
 		return R_API_ROOT;
@@ -409,8 +540,8 @@ method_ok(enum route rt, const char *m)
 }
 
 /* Finds the collection of the path and the requester's rights on it. A
- * collection the requester may neither read nor write is answered exactly
- * like an unknown one. Returns false when rs holds the 404. */
+ * collection the requester may neither read nor write, or of another API
+ * root, is answered exactly like an unknown one. Returns false when rs holds the 404. */
 static bool
 resolve_collection(struct taxii__rq *r, struct slice id)
 {
@@ -421,8 +552,8 @@ resolve_collection(struct taxii__rq *r, struct slice id)
 	memcpy(key, id.p, id.len);
 	key[id.len] = '\0';
 	r->col = reg_snapshot_collection_find(r->who->snap, key);
-	if (!r->col)
-		goto notfound;
+	if (!r->col || !in_root(r, r->col))
+		goto notfound; /* another root's collection is unknown here */
 	r->rights = policy_collection(r->who, r->col);
 	if (!r->rights.can_read && !r->rights.can_write)
 		goto notfound;
@@ -485,6 +616,50 @@ dispatch(struct taxii__rq *r, enum route rt, const struct path *p)
 	}
 }
 
+/* §3.1: paths end in '/'. A client that builds URLs by hand and drops the
+ * last '/' of a path that names a resource gets a 308 to the path with
+ * it, query kept (308, unlike 301, keeps the method and body). Only paths
+ * and queries of printable ASCII are redirected, so the Location header
+ * needs no encoding. Returns true when rs holds the 308. */
+static bool
+redirect_slash(struct taxii__rq *r)
+{
+	const struct taxii_request *rq = r->rq;
+	char fixed[TAXII_LOCATION_MAX];
+	size_t len = strlen(rq->path);
+	struct path p;
+	int n;
+
+	if (len == 0 || rq->path[len - 1] == '/' || len + 2 > sizeof(fixed))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = rq->path[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		          c == '~' || c == '/';
+		if (!ok)
+			return false;
+	}
+	for (size_t i = 0; i < rq->query.len; i++)
+		if ((unsigned char)rq->query.p[i] <= 0x20 || (unsigned char)rq->query.p[i] >= 0x7f)
+			return false;
+	memcpy(fixed, rq->path, len);
+	fixed[len] = '/';
+	fixed[len + 1] = '\0';
+	if (!split_path(fixed, &p) || route_of(r, &p) == R_NONE)
+		return false;
+	n = snprintf(r->rs->location, sizeof(r->rs->location), "%s%s%.*s", fixed,
+	             rq->query.len ? "?" : "", (int)rq->query.len, rq->query.p);
+	if (n < 0 || (size_t)n >= sizeof(r->rs->location)) {
+		r->rs->location[0] = '\0';
+		return false;
+	}
+	buf_clear(&r->rs->body);
+	r->rs->status = 308;
+	r->rs->content_type = NULL; /* no body */
+	return true;
+}
+
 enum tcerr
 taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
              const struct taxii_request *rq, struct taxii_response *rs)
@@ -500,6 +675,7 @@ taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
 	rs->content_type = TAXII_MEDIA_TYPE;
 	rs->date_added_first[0] = rs->date_added_last[0] = '\0';
 	rs->www_authenticate = false;
+	rs->location[0] = '\0';
 	rs->objects = 0;
 	n = snprintf(r.request_line, sizeof(r.request_line), "%s %s", rq->method ? rq->method : "",
 	             rq->path ? rq->path : "");
@@ -515,8 +691,10 @@ taxii_handle(const struct taxii_server_cfg *cfg, const struct taxii_env *env,
 		rs->www_authenticate = true;
 		goto out;
 	}
+	if (rq->method && rq->path && redirect_slash(&r))
+		goto out;
 	if (!rq->method || !rq->path || !split_path(rq->path, &p) ||
-	    (rt = route_of(&p, cfg->api_root)) == R_NONE) {
+	    (rt = route_of(&r, &p)) == R_NONE) {
 		taxii_error(rs, 404, "Not found",
 		            "no TAXII resource at this path (paths end in '/')");
 		goto out;

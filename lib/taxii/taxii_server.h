@@ -4,7 +4,7 @@
  *
  * The daemon (daemon/http.c) authenticates the requester, reads the body
  * and calls taxii_handle() for every path under /taxii2/; tests call it
- * directly. It serves discovery (§4.1), the one API root (§4.2), status
+ * directly. It serves discovery (§4.1), several API roots (§4.2), status
  * (§4.3), collections and collection (§5.1, §5.2), manifest (§5.3),
  * objects GET/POST (§5.4, §5.5), object GET/DELETE (§5.6, §5.7) and
  * versions (§5.8), with the checklist in shared/reference/TAXII-STIX.md:
@@ -13,7 +13,9 @@
  * opaque, authenticated `next`, X-TAXII-Date-Added-First/Last, error
  * resources on every failure, 401 for a missing or wrong credential and
  * 404 for a collection the requester may not see (never revealing that it
- * exists). Every stored version it shows has passed policy_row(); reads of
+ * exists), or that belongs to another API root. A path that names a
+ * resource but lacks its trailing '/' (§3.1) is redirected with 308 to
+ * the one with it, query kept. Every stored version it shows has passed policy_row(); reads of
  * AMBER/RED versions and every write are written to the audit log.
  *
  * Writes go through env->writer (the daemon's group-commit writer) and are
@@ -50,12 +52,31 @@
 #define TAXII_POST_OBJECTS_MAX 100000                  /* objects in one envelope */
 #define TAXII_RESPONSE_MAX (256 * 1024 * 1024)         /* bytes of one response body */
 
+/* An API root (§4.2) as the configuration defines it. */
+struct taxii_api_root {
+	const char *name;              /* [a-z0-9][a-z0-9_-]*: serves /taxii2/NAME/ */
+	const char *title;             /* NULL or "": the server's title (default root) or name */
+	const char *description;       /* NULL or "": none */
+	size_t max_content_length;     /* 0: cfg->max_content_length */
+};
+
+/* The API roots served: the default one (api_root), those of roots[]
+ * (configured), and those the registry snapshot knows (a collection put
+ * in them, or a migration). A root's information comes key by key from
+ * roots[], else the registry, else the defaults (the server's title and
+ * description for the default root; the name as title, and
+ * max_content_length, for others); the registry may lower
+ * max_content_length, never raise it. Each collection belongs to
+ * one root (reg_collection.api_root, "" = the default root) and is not
+ * reachable under any other. */
 struct taxii_server_cfg {
-	const char *api_root;          /* the API root's name: "hub" serves /taxii2/hub/ */
-	const char *title;             /* discovery and API root title */
+	const char *api_root;          /* the default API root's name: "hub" serves /taxii2/hub/ */
+	const char *title;             /* discovery title (and the default root's) */
 	const char *description;       /* may be NULL */
 	const char *contact;           /* may be NULL */
-	size_t max_content_length;     /* advertised in the API root; 413 above it */
+	size_t max_content_length;     /* a root's unless it has its own; 413 above it */
+	const struct taxii_api_root *roots; /* may be NULL */
+	size_t nroots;
 	size_t max_page;               /* cap on objects/records per response */
 	uint8_t cursor_key[32];        /* HMAC key for next cursors */
 };
@@ -96,6 +117,7 @@ struct taxii_request {
 };
 
 #define TAXII_TS_MAX 32
+#define TAXII_LOCATION_MAX 1024
 struct taxii_response {
 	int status;
 	const char *content_type;            /* static; TAXII_MEDIA_TYPE unless no body */
@@ -103,6 +125,7 @@ struct taxii_response {
 	char date_added_first[TAXII_TS_MAX]; /* "" when the header is not sent */
 	char date_added_last[TAXII_TS_MAX];
 	bool www_authenticate;               /* send WWW-Authenticate: Basic realm="tocsin", Bearer */
+	char location[TAXII_LOCATION_MAX];   /* "" unless a redirect (308): the Location header */
 	size_t objects;                      /* objects or records in the body, for metrics */
 };
 

@@ -4,7 +4,8 @@
  *
  * POST checks, in order: write right (403), Content-Type (415), size
  * (413), JSON (400), envelope shape (422: not an envelope, an item that is
- * not a STIX object, a bundle, or a spec version other than 2.1), then
+ * not a STIX object, a bundle, a spec version other than 2.1, or an
+ * object without a STIX id its status could name it by, §4.3.1), then
  * hands every object to env->writer with the requester's organisation as
  * producer. Objects the hub rejects (invalid STIX, TC_EPERM for a version
  * of an object another organisation produced) are failures in the status,
@@ -64,6 +65,12 @@ item_problem(const json_t *o)
 		return "spec_version: this API root accepts STIX 2.1 objects only";
 	if (!sv && stix_classify(type) != STIX_CLASS_SCO && stix_classify(type) != STIX_CLASS_CUSTOM)
 		return "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+	/* §4.3.1: a status names each object by its STIX identifier; one
+	 * without an id it could name is unprocessable */
+	const json_t *id = json_object_get(o, "id");
+	if (!json_is_string(id) ||
+	    !stix_id_valid(slice_make(json_string_value(id), json_string_length(id)), NULL))
+		return "id: missing or not a STIX identifier (TYPE--UUID)";
 	return NULL;
 }
 
@@ -359,11 +366,11 @@ taxii__post_objects(struct taxii__rq *r)
 		            "send Content-Type: " TAXII_MEDIA_TYPE);
 		goto out;
 	}
-	/* §4.2.1: bodies above max_content_length get 413 */
-	if (r->rq->body.len > r->cfg->max_content_length) {
+	/* §4.2.1: bodies above this root's max_content_length get 413 */
+	if (r->rq->body.len > r->root.max_content_length) {
 		char m[128];
 		snprintf(m, sizeof(m), "the body exceeds max_content_length (%zu bytes)",
-		         r->cfg->max_content_length);
+		         r->root.max_content_length);
 		taxii_error(rs, 413, "Request too large", m);
 		goto out;
 	}
@@ -456,7 +463,7 @@ taxii__post_objects(struct taxii__rq *r)
 	/* §4.3: keep it for the status endpoint */
 	diag_clear(&d);
 	char skey[TAXII__STATUS_KEY_MAX];
-	taxii__status_key(r->who, status_id, skey);
+	taxii__status_key(r, status_id, skey);
 	wrc = registry_status_put(r->env->registry, skey, now_us, rs->body.p, rs->body.len, &d);
 	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
 	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");

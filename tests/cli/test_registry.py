@@ -157,21 +157,44 @@ def test_collection_add_list_rights(data):
     assert p.stdout == fixed + "\n"
 
     rows = table(run("collection", "list", "--data", data, check_rc=0).stdout)
-    assert rows[0] == ["ID", "ALIAS", "TITLE", "READ", "WRITE"]
+    assert rows[0] == ["ID", "ALIAS", "TITLE", "READ", "WRITE", "API ROOT"]
     by_alias = {r[1]: r for r in rows[1:]}
-    assert by_alias["default"][3:] == ["none", "none"]  # nobody until rights are set
+    assert by_alias["default"][3:5] == ["none", "none"]  # nobody until rights are set
     assert by_alias["intel"] == [cid, "intel", "Intel feed", "finance,group:eu",
-                                 "role:contributor"]
+                                 "role:contributor", "(default)"]
     assert by_alias["fixed"][0] == fixed and by_alias["fixed"][2] == "fixed"
     assert [r[1] for r in rows[1:]] == ["default", "intel", "fixed"]
 
     run("collection", "rights", "default", "--read", "all", "--write", "Bank", "--data", data,
         check_rc=0)
     rows = table(run("collection", "list", "--data", data).stdout)
-    assert rows[1][3:] == ["all", "Bank"]
+    assert rows[1][3:5] == ["all", "Bank"]
     # the store sees the collection too
     s = run("stats", "--data", data, check_rc=0)
     assert s.returncode == 0
+
+
+def test_collection_api_root(data):
+    """A collection belongs to one API root: --api-root NAME, else the
+    daemon's default root."""
+    p = run("collection", "add", "partners", "--read", "all", "--write", "none",
+            "--api-root", "trusted", "--data", data, check_rc=0)
+    cid = p.stdout.strip()
+    rows = table(run("collection", "list", "--data", data, check_rc=0).stdout)
+    by_alias = {r[1]: r for r in rows[1:]}
+    assert by_alias["partners"][0] == cid
+    assert by_alias["partners"][5] == "trusted"
+    assert by_alias["default"][5] == "(default)"
+    # a name that cannot be a URL segment of /taxii2/NAME/ creates nothing
+    for bad in ("Trusted", "a/b", "-x", "x" * 64):
+        p = run("collection", "add", "other", "--read", "all", "--write", "none",
+                "--api-root", bad, "--data", data, check_rc=2)
+        assert "--api-root" in p.stderr and p.stdout == ""
+    rows = table(run("collection", "list", "--data", data).stdout)
+    assert [r[1] for r in rows[1:]] == ["default", "partners"]
+    p = run("collection", "rights", "partners", "--read", "all", "--write", "all",
+            "--api-root", "x", "--data", data, check_rc=2)
+    assert "--api-root" in p.stderr
 
 
 def test_collection_errors(data):

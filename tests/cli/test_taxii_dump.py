@@ -131,3 +131,34 @@ def test_usage_errors(data, tmp_path):
     assert "missing.json" in p.stderr
     p = run("import", "--data", tmp_path / "nohub", "--taxii-dump", f, check_rc=2)
     assert stats(data)["versions"] == 0
+
+
+def test_api_roots_and_rights_kept(data):
+    """Each collection stays in its API root, with medallion's rights
+    (answered alike to every user) as `all`/`none`; statuses are kept."""
+    p = run("import", "--data", data, "--taxii-dump", DUMPS / "medallion-roots.json",
+            check_rc=0)
+    assert "api roots: created 2, kept 0; rights from the file: 4 collections; statuses: 2" \
+        in p.stdout
+    rows = [re.split(r"\s{2,}", l.rstrip())
+            for l in run("collection", "list", "--data", data, check_rc=0).stdout.splitlines()]
+    got = {r[0]: (r[3], r[4], r[5]) for r in rows[1:]}
+    assert got["11111111-2222-4333-8444-555555555555"] == ("all", "all", "api1")
+    assert got["22222222-3333-4444-8555-666666666666"] == ("none", "all", "api1")
+    assert got["33333333-4444-4555-8666-777777777777"] == ("all", "none", "trustgroup1")
+    assert got["44444444-5555-4666-8777-888888888888"] == ("none", "none", "trustgroup1")
+    # a second run keeps what the operator changed since
+    run("collection", "rights", "11111111-2222-4333-8444-555555555555", "--read", "none",
+        "--write", "none", "--data", data, check_rc=0)
+    p = run("import", "--data", data, "--taxii-dump", DUMPS / "medallion-roots.json",
+            check_rc=0)
+    assert "api roots: created 0, kept 2; rights from the file: 0 collections" in p.stdout
+    rows = [re.split(r"\s{2,}", l.rstrip())
+            for l in run("collection", "list", "--data", data, check_rc=0).stdout.splitlines()]
+    got = {r[0]: (r[3], r[4], r[5]) for r in rows[1:]}
+    assert got["11111111-2222-4333-8444-555555555555"] == ("none", "none", "api1")
+
+
+def test_bad_root_name_imports_nothing(data):
+    p = run("import", "--data", data, "--taxii-dump", DUMPS / "bad-root-name.json", check_rc=2)
+    assert "not usable as an API root name" in p.stderr

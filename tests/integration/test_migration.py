@@ -1,7 +1,9 @@
 """Moving from the OASIS reference server (issue 3 item 6): after
 `tocsin import --taxii-dump` of a medallion data file, tocsind serves each
 collection under its old id with each version's old date_added, so a
-client's added_after cursor taken from medallion continues where it was."""
+client's added_after cursor taken from medallion continues where it was.
+Each collection stays under its medallion API root (/taxii2/api2/,
+/taxii2/trustgroup1/), as a client that moves only the host expects."""
 import json
 import os
 import pathlib
@@ -40,7 +42,7 @@ def migrated(tmp_path_factory):
             continue
         for c in root.get("collections", []):
             tocsin("collection", "rights", c["id"], "--read", "all", "--write", "none", "--data", d)
-            colls[c["id"]] = c
+            colls[c["id"]] = dict(c, api_root=name)
     daemon = Daemon(d)
     hub = Hub(f"http://{daemon.addr}", {"r": key}, {}, {i: i for i in colls}, {}, {}, {},
               data=d, daemon=daemon)
@@ -60,13 +62,20 @@ def expected(c):
     return out
 
 
+def manifest_url(hub, c):
+    """The collection's manifest under its own API root."""
+    return f"{hub.base}/taxii2/{c['api_root']}/collections/{c['id']}/manifest/"
+
+
 def test_ids_and_date_added_preserved(migrated):
     hub, colls = migrated
-    listed = {c["id"] for c in hub.get(hub.root + "collections/", "r").json()["collections"]}
-    assert set(colls) <= listed
+    for root in {c["api_root"] for c in colls.values()}:
+        listed = {c["id"] for c in hub.get(f"{hub.base}/taxii2/{root}/collections/", "r")
+                  .json()["collections"]}
+        assert listed == {cid for cid, c in colls.items() if c["api_root"] == root}
     assert sum(len(expected(c)) for c in colls.values()) >= 5, "the sample dump has records"
     for cid, c in colls.items():
-        items, _ = hub.walk(hub.manifest_url(cid), "r", {"match[version]": "all"}, limit=1000)
+        items, _ = hub.walk(manifest_url(hub, c), "r", {"match[version]": "all"}, limit=1000)
         got = {(m["id"], m["version"]): m["date_added"] for m in items}
         assert got == expected(c), (cid, got, expected(c))
 
@@ -76,6 +85,6 @@ def test_medallion_cursor_continues(migrated):
     for cid, c in colls.items():
         exp = expected(c)
         for ts in sorted(set(exp.values())):
-            r = hub.get(hub.manifest_url(cid), "r", {"added_after": ts, "match[version]": "all"})
+            r = hub.get(manifest_url(hub, c), "r", {"added_after": ts, "match[version]": "all"})
             got = {(m["id"], m["version"]) for m in r.json().get("objects", [])}
             assert got == {k for k, v in exp.items() if v > ts}, (cid, ts)

@@ -139,7 +139,8 @@ test_errors(void **state)
 		  "t.conf:2: batch_max_wait_us: must be 0..1000000" },
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
-		  "t.conf:3: unknown section [serve] (known: server, taxii, metrics, log, writer)" },
+		  "t.conf:3: unknown section [serve] (known: server, taxii, metrics, log, writer, "
+		  "api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
@@ -254,6 +255,84 @@ test_print_round_trip(void **state)
 	buf_reset(&out2);
 }
 
+/* [api_root NAME] sections: each root's own title, description and
+ * limit; errors name file:line; printed back; the HTTP cap is the largest
+ * limit of any root. */
+static void
+test_api_roots(void **state)
+{
+	struct conf c, b;
+	struct diag d;
+	struct buf out, out2;
+	const char *text = "[taxii]\n"
+	                   "max_content_length = 1M\n"
+	                   "[api_root trusted]\n"
+	                   "title = \"Trusted partners\"\n"
+	                   "description = Closed group\n"
+	                   "max_content_length = 8M\n"
+	                   "\n"
+	                   "[ api_root  peers ]\n"
+	                   "title = Peer hubs\n"
+	                   "[log]\n"
+	                   "level = warn\n";
+	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(c.nroots, 2);
+	assert_string_equal(c.roots[0].name, "trusted");
+	assert_string_equal(c.roots[0].title, "Trusted partners");
+	assert_string_equal(c.roots[0].description, "Closed group");
+	assert_int_equal(c.roots[0].max_content_length, 8 * 1024 * 1024);
+	assert_string_equal(c.roots[1].name, "peers");
+	assert_string_equal(c.roots[1].title, "Peer hubs");
+	assert_int_equal(c.roots[1].max_content_length, 0);
+	assert_int_equal(c.log_level, CONF_LOG_WARN); /* sections after a root still work */
+	assert_int_equal(conf_body_max(&c), 8 * 1024 * 1024);
+
+	buf_init(&out, 0);
+	buf_init(&out2, 0);
+	conf_print(&c, &out);
+	assert_non_null(strstr(out.p, "\n[api_root trusted]\ntitle = \"Trusted partners\"\n"
+	                              "description = \"Closed group\"\n"
+	                              "max_content_length = 8388608\n"));
+	assert_non_null(strstr(out.p, "[api_root peers]\n"));
+	conf_defaults(&b);
+	assert_int_equal(conf_parse(&b, "printed", buf_slice(&out), &d), TC_OK);
+	conf_print(&b, &out2);
+	assert_string_equal(out.p, out2.p);
+	buf_reset(&out);
+	buf_reset(&out2);
+
+	static const struct {
+		const char *text, *msg;
+		enum tcerr rc;
+	} bad[] = {
+	    {"[api_root Trusted]\n", "t.conf:1: [api_root Trusted]: use lower-case", TC_EINVAL},
+	    {"[api_root]\n", "t.conf:1: unknown section [api_root]", TC_ENOTFOUND},
+	    {"[api_root a]\n[api_root a]\n", "t.conf:2: [api_root a] already defined on line 1",
+	     TC_EEXIST},
+	    {"[api_root a]\ncolour = red\n", "t.conf:2: unknown key \"colour\" in [api_root a]",
+	     TC_ENOTFOUND},
+	    {"[api_root a]\ntitle = x\ntitle = y\n", "t.conf:3: title already set on line 2",
+	     TC_EEXIST},
+	    {"[api_root a]\nmax_content_length = 10\n", "t.conf:2: max_content_length: must be",
+	     TC_ELIMIT},
+	    {"[api_root a]\napi_root = b\n", "t.conf:2: unknown key \"api_root\"", TC_ENOTFOUND},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		diag_clear(&d);
+		enum tcerr rc = parse(&c, bad[i].text, &d);
+		if (rc != bad[i].rc || strncmp(d.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
+			fail_msg("%s: got %d \"%s\"", bad[i].text, rc, d.msg);
+	}
+	/* at most CONF_API_ROOTS_MAX sections */
+	struct buf many;
+	buf_init(&many, 0);
+	for (int i = 0; i <= CONF_API_ROOTS_MAX; i++)
+		buf_printf(&many, "[api_root r%d]\n", i);
+	assert_int_equal(parse(&c, many.p, &d), TC_ELIMIT);
+	assert_non_null(strstr(d.msg, "t.conf:33: more than 32 [api_root] sections"));
+	buf_reset(&many);
+}
+
 static void
 test_load(void **state)
 {
@@ -279,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_overrides_and_check),
 		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_api_roots),
 		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,30 @@ item_version(const struct import_dump *dump, size_t i)
 	return json_string_value(m ? m : json_object_get(o, "created"));
 }
 
+/* Two API roots, statuses as a list and keyed by id, every combination
+ * of can_read/can_write. */
+static void
+test_parse_roots_and_statuses(void **state)
+{
+	struct diag d;
+	struct import_dump *dump = load("medallion-roots.json", NULL, TC_OK, &d);
+
+	assert_int_equal(dump->napi_roots, 2);
+	assert_string_equal(dump->roots[0].name, "api1");
+	assert_string_equal(dump->roots[0].title, "General feeds");
+	assert_int_equal(dump->roots[0].max_content_length, 4096);
+	assert_string_equal(dump->roots[1].name, "trustgroup1");
+	assert_int_equal(dump->nstatuses, 2);
+	assert_int_equal(dump->statuses[0].root, 0);
+	assert_int_equal(dump->statuses[1].root, 1);
+	assert_string_equal(dump->statuses[1].id, "6b2a7d3f-4c5e-4f6a-9b7c-8d9e0f1a2b3c");
+	assert_int_equal(dump->ncols, 4);
+	assert_true(!dump->cols[1].can_read && dump->cols[1].can_write);
+	assert_true(dump->cols[2].can_read && !dump->cols[2].can_write);
+	assert_string_equal(dump->cols[3].api_root, "trustgroup1");
+	import_dump_free(dump);
+}
+
 static void
 test_parse_list_layout(void **state)
 {
@@ -83,6 +107,16 @@ test_parse_list_layout(void **state)
 	assert_int_equal(dump->cols[2].nobjects, 7);
 	assert_int_equal(dump->nitems, 11);
 	assert_int_equal(dump->nrejected, 0);
+	/* the API roots' information and status resources */
+	assert_string_equal(dump->roots[0].name, "api1");
+	assert_string_equal(dump->roots[1].title, "Sector feeds");
+	assert_string_equal(dump->roots[1].description, "Per-sector collections");
+	assert_int_equal(dump->roots[2].max_content_length, 9765625);
+	assert_int_equal(dump->nstatuses, 1);
+	assert_int_equal(dump->statuses[0].root, 2);
+	assert_string_equal(dump->statuses[0].id, "2d086da7-4bdc-4f91-900e-d77486753710");
+	assert_int_equal(json_integer_value(json_object_get(dump->statuses[0].obj, "total_count")),
+	                 1);
 
 	/* every item dated from its manifest record, in date order across
 	 * collections, whatever the order in the file */
@@ -205,6 +239,7 @@ test_parse_malformed(void **state)
 		{"bad-keyed-mismatch.json", TC_EINVAL, "differs from the collection's key"},
 		{"bad-not-json.json", TC_EINVAL, "line 1"},
 		{"bad-duplicate-key.json", TC_EINVAL, "line 1"},
+		{"bad-root-name.json", TC_EINVAL, "API 1: not usable as an API root name"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct diag d;
@@ -578,6 +613,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_list_layout),
+		cmocka_unit_test(test_parse_roots_and_statuses),
 		cmocka_unit_test(test_parse_keyed_layout),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_malformed),

@@ -790,6 +790,58 @@ test_snapshot(void **state)
 	assert_int_equal(registry_open(f->dir, &f->r, &d), TC_OK);
 }
 
+/* ---------- API roots ---------- */
+
+static void
+test_api_roots(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	bool created;
+	char root[REG_API_ROOT_NAME_MAX + 1];
+	struct reg_api_root a = { .name = "trusted", .title = "Trusted", .description = "closed",
+		                  .max_content_length = 4096 };
+	struct reg_api_root again = { .name = "trusted", .title = "Other title" };
+	struct reg_api_root bad = { .name = "Bad Name" };
+
+	assert_int_equal(registry_api_root_ensure(f->r, &a, &created, &d), TC_OK);
+	assert_true(created);
+	/* an existing root is kept as it is */
+	assert_int_equal(registry_api_root_ensure(f->r, &again, &created, &d), TC_OK);
+	assert_false(created);
+	assert_int_equal(registry_api_root_ensure(f->r, &bad, &created, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "'Bad Name'"));
+	assert_int_equal(reg_api_root_name_check("-x", &d), TC_EINVAL);
+	assert_int_equal(reg_api_root_name_check("x-1_y", &d), TC_OK);
+
+	struct store_collection c1 = add_coll(f, "one"), c2 = add_coll(f, "two");
+	assert_int_equal(registry_collection_root_get(f->r, c1.uuid, root), TC_OK);
+	assert_string_equal(root, "");
+	assert_int_equal(registry_collection_root_set(f->r, c1.uuid, "trusted", &d), TC_OK);
+	assert_int_equal(registry_collection_root_set(f->r, c2.uuid, "nope!", &d), TC_EINVAL);
+	assert_int_equal(registry_collection_root_set(f->r, "x", "trusted", &d), TC_EINVAL);
+	assert_int_equal(registry_collection_root_get(f->r, c1.uuid, root), TC_OK);
+	assert_string_equal(root, "trusted");
+
+	struct reg_snapshot *sn = snap(f);
+	assert_int_equal(reg_snapshot_napi_roots(sn), 1);
+	const struct reg_api_root *g = reg_snapshot_api_root_at(sn, 0);
+	assert_string_equal(g->name, "trusted");
+	assert_string_equal(g->title, "Trusted");
+	assert_string_equal(g->description, "closed");
+	assert_int_equal(g->max_content_length, 4096);
+	assert_null(reg_snapshot_api_root_at(sn, 1));
+	assert_string_equal(reg_snapshot_collection_find(sn, "one")->api_root, "trusted");
+	assert_string_equal(reg_snapshot_collection_find(sn, "two")->api_root, "");
+	reg_snapshot_unref(sn);
+
+	/* kept across a reopen */
+	registry_close(f->r);
+	assert_int_equal(registry_open(f->dir, &f->r, &d), TC_OK);
+	assert_int_equal(registry_collection_root_get(f->r, c1.uuid, root), TC_OK);
+	assert_string_equal(root, "trusted");
+}
+
 /* ---------- statuses ---------- */
 
 static void
@@ -896,6 +948,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spec_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_admits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_roots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};

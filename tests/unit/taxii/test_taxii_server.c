@@ -368,12 +368,13 @@ test_paths_and_methods(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(get(f, BANK, "/taxii2", NULL), 404);
-	assert_int_equal(get(f, BANK, "/taxii2/hub", NULL), 404); /* §3.1: paths end in '/' */
+	/* §3.1: paths end in '/'; without it, a path that names a resource is
+	 * redirected (test_trailing_slash_redirects), any other is 404 */
+	assert_int_equal(get(f, BANK, "/taxii2/other", NULL), 404);
 	assert_int_equal(get(f, BANK, "/taxii2/other/", NULL), 404);
 	assert_int_equal(get(f, BANK, "/taxii2/hub//", NULL), 404);
 	assert_int_equal(get(f, BANK, "/taxii2/hub/collections/x/y/", NULL), 404);
-	assert_int_equal(get(f, BANK, cpath(f, C_SHARED, "objects"), NULL), 404);
+	assert_int_equal(get(f, BANK, "/taxii2/hub/collections/x/y", NULL), 404);
 	assert_int_equal(get(f, BANK, cpath(f, C_SHARED, "objects/a/b/c/"), NULL), 404);
 	assert_int_equal(
 	    call(f, BANK, "PUT", cpath(f, C_SHARED, "objects/"), NULL, ACCEPT, ACCEPT, "{}"), 405);
@@ -383,6 +384,190 @@ test_paths_and_methods(void **state)
 	                 405);
 	/* an object id that is no STIX id */
 	assert_int_equal(get(f, BANK, opath(f, C_SHARED, "nonsense", ""), NULL), 404);
+}
+
+/* A path without its trailing '/' that names a resource: 308 to the
+ * path with it, query kept, no body. */
+static void
+test_trailing_slash_redirects(void **state)
+{
+	struct fx *f = *state;
+	char want[600];
+	static const char oid[] = "indicator--00000000-0000-4000-8000-000000000001";
+	struct {
+		const char *path, *query;
+	} cases[] = {
+	    {"/taxii2", NULL},
+	    {"/taxii2/hub", NULL},
+	    {"/taxii2/hub/collections", NULL},
+	    {"/taxii2/hub/status/6a7a0b7e-0000-4000-8000-000000000000", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(get(f, BANK, cases[i].path, cases[i].query), 308);
+		snprintf(want, sizeof(want), "%s/", cases[i].path);
+		assert_string_equal(f->rs.location, want);
+		assert_int_equal(f->rs.body.len, 0);
+	}
+	const char *rest[] = {"", "objects", "manifest"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[512];
+		snprintf(p, sizeof(p), "%s", cpath(f, C_SHARED, rest[i]));
+		if (!rest[i][0])
+			p[strlen(p) - 1] = '\0'; /* .../collections/ID */
+		assert_int_equal(get(f, BANK, p, "match[type]=indicator&limit=5"), 308);
+		snprintf(want, sizeof(want), "%s/?match[type]=indicator&limit=5", p);
+		assert_string_equal(f->rs.location, want);
+	}
+	assert_int_equal(get(f, BANK, opath(f, C_SHARED, oid, ""), NULL), 404); /* none yet */
+	char p[512];
+	snprintf(p, sizeof(p), "%s", opath(f, C_SHARED, oid, "versions"));
+	assert_int_equal(get(f, BANK, p, "limit=1"), 308);
+	snprintf(want, sizeof(want), "%s/?limit=1", p);
+	assert_string_equal(f->rs.location, want);
+	snprintf(p, sizeof(p), "%s", opath(f, C_SHARED, oid, ""));
+	p[strlen(p) - 1] = '\0';
+	/* a POST or DELETE is redirected too: 308 keeps the method */
+	assert_int_equal(call(f, BANK, "DELETE", p, NULL, ACCEPT, NULL, NULL), 308);
+	snprintf(want, sizeof(want), "%s/", p);
+	assert_string_equal(f->rs.location, want);
+	/* nothing is revealed before authentication */
+	assert_int_equal(get(f, -1, "/taxii2/hub", NULL), 401);
+	assert_string_equal(f->rs.location, "");
+	/* bytes that would need encoding in a Location are not redirected */
+	assert_int_equal(get(f, BANK, "/taxii2/hub/collections", "a=b c"), 404);
+	assert_int_equal(get(f, BANK, "/taxii2/h\"ub", NULL), 404);
+}
+
+/* Rebuilds the registry snapshot (after registry changes) and the
+ * subjects that point into it. */
+static void
+resnap(struct fx *f)
+{
+	struct diag d;
+	reg_snapshot_unref(f->snap);
+	assert_int_equal(reg_snapshot_build(f->reg, hub_store(f->hub), &f->snap, &d), TC_OK);
+	for (int i = 0; i < NP; i++) {
+		const struct reg_principal *p =
+		    reg_snapshot_auth_key(f->snap, f->key[i], strlen(f->key[i]));
+		assert_non_null(p);
+		policy_subject_principal(&f->who[i], f->snap, p);
+	}
+}
+
+/* Several API roots (§4.1, §4.2): configured ones with their own
+ * information and limits, ones the registry knows, each with its own
+ * collections, none reachable under another root. */
+static void
+test_api_roots(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	char p[512], hidden[512], unknown[512];
+	static const struct taxii_api_root roots[] = {
+	    {"trusted", "Trusted partners", "Closed group", 2048},
+	    {"hub", "The hub root", NULL, 0}, /* the default root's information */
+	};
+	struct reg_api_root rr = {.name = "peers", .title = "Peer hubs", .max_content_length = 4096};
+
+	f->cfg.roots = roots;
+	f->cfg.nroots = 2;
+	assert_int_equal(registry_api_root_ensure(f->reg, &rr, NULL, &d), TC_OK);
+	assert_int_equal(registry_collection_root_set(f->reg, f->col[C_BULK], "trusted", &d), TC_OK);
+	resnap(f);
+
+	/* discovery lists every root, the default first */
+	assert_int_equal(get(f, TELCO, "/taxii2/", NULL), 200);
+	assert_string_equal(json_string_value(json_object_get(f->j, "default")), "/taxii2/hub/");
+	json_t *ar = json_object_get(f->j, "api_roots");
+	assert_int_equal(json_array_size(ar), 3);
+	assert_string_equal(json_string_value(json_array_get(ar, 0)), "/taxii2/hub/");
+	assert_string_equal(json_string_value(json_array_get(ar, 1)), "/taxii2/trusted/");
+	assert_string_equal(json_string_value(json_array_get(ar, 2)), "/taxii2/peers/");
+	assert_string_equal(json_string_value(json_object_get(f->j, "title")), "test hub");
+
+	/* each root's own information */
+	assert_int_equal(get(f, TELCO, "/taxii2/trusted/", NULL), 200);
+	assert_string_equal(json_string_value(json_object_get(f->j, "title")), "Trusted partners");
+	assert_string_equal(json_string_value(json_object_get(f->j, "description")),
+	                    "Closed group");
+	assert_int_equal(json_integer_value(json_object_get(f->j, "max_content_length")), 2048);
+	assert_int_equal(get(f, TELCO, "/taxii2/hub/", NULL), 200);
+	assert_string_equal(json_string_value(json_object_get(f->j, "title")), "The hub root");
+	assert_int_equal(json_integer_value(json_object_get(f->j, "max_content_length")),
+	                 256 * 1024);
+	assert_int_equal(get(f, TELCO, "/taxii2/peers/", NULL), 200);
+	assert_string_equal(json_string_value(json_object_get(f->j, "title")), "Peer hubs");
+	assert_int_equal(json_integer_value(json_object_get(f->j, "max_content_length")), 4096);
+	assert_int_equal(get(f, TELCO, "/taxii2/peers/collections/", NULL), 200);
+	assert_int_equal(json_object_size(f->j), 0);
+
+	/* bulk is in trusted only */
+	assert_int_equal(get(f, TELCO, "/taxii2/hub/collections/", NULL), 200);
+	assert_false(has_id(f, "collections", f->col[C_BULK]));
+	assert_int_equal(list_len(f->j, "collections"), 3);
+	assert_int_equal(get(f, TELCO, "/taxii2/trusted/collections/", NULL), 200);
+	assert_int_equal(list_len(f->j, "collections"), 1);
+	assert_true(has_id(f, "collections", f->col[C_BULK]));
+	snprintf(p, sizeof(p), "/taxii2/trusted/collections/%s/", f->col[C_BULK]);
+	assert_int_equal(get(f, TELCO, p, NULL), 200);
+	snprintf(p, sizeof(p), "/taxii2/trusted/collections/%s/", f->col[C_SHARED]);
+	assert_int_equal(get(f, TELCO, p, NULL), 404);
+	/* under another root: exactly the 404 of an unknown collection */
+	assert_int_equal(get(f, TELCO, cpath(f, C_BULK, ""), NULL), 404);
+	snprintf(hidden, sizeof(hidden), "%s", f->rs.body.p);
+	assert_int_equal(get(f, TELCO, cpath(f, C_BULK, "objects/"), NULL), 404);
+	assert_int_equal(
+	    get(f, TELCO, "/taxii2/hub/collections/7c7f7a5e-0000-4000-8000-000000000000/", NULL),
+	    404);
+	snprintf(unknown, sizeof(unknown), "%s", f->rs.body.p);
+	assert_string_equal(hidden, unknown);
+	assert_int_equal(get(f, TELCO, "/taxii2/hub/collections/bulk/", NULL), 404);
+
+	/* POST bodies are limited by the root's max_content_length */
+	struct buf o, big;
+	buf_init(&o, 0);
+	ind(&o, 7, "2024-01-01T00:00:00.000Z", TLP_GREEN, NULL);
+	char *env = envelope(&o);
+	snprintf(p, sizeof(p), "/taxii2/trusted/collections/%s/objects/", f->col[C_BULK]);
+	assert_int_equal(post(f, BANK, p, env), 202);
+	char sid[64], sp[128];
+	snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(f->j, "id")));
+	buf_init(&big, 0);
+	buf_append_cstr(&big, env);
+	buf_truncate(&big, big.len - 2); /* drop "]}" */
+	for (int i = 0; big.len < 3000; i++)
+		buf_printf(&big, ",{\"type\":\"x-pad\",\"id\":\"x-pad--%08d-0000-4000-8000-000000000000\"}", i);
+	buf_append_cstr(&big, "]}");
+	assert_int_equal(post(f, BANK, p, big.p), 413);
+	assert_non_null(strstr(json_string_value(json_object_get(f->j, "description")), "2048"));
+	/* the same body fits the hub root's limit */
+	assert_int_not_equal(post(f, BANK, cpath(f, C_SHARED, "objects/"), big.p), 413);
+
+	/* a status is reachable under the root it was posted to only */
+	snprintf(sp, sizeof(sp), "/taxii2/trusted/status/%s/", sid);
+	assert_int_equal(get(f, BANK, sp, NULL), 200);
+	snprintf(sp, sizeof(sp), "/taxii2/hub/status/%s/", sid);
+	assert_int_equal(get(f, BANK, sp, NULL), 404);
+
+	/* a migrated status: to whoever may read or write a collection of its root */
+	static const char mig[] = "{\"id\":\"2d086da7-4bdc-4f91-900e-d77486753710\","
+	                          "\"status\":\"complete\",\"total_count\":0,"
+	                          "\"success_count\":0,\"failure_count\":0,\"pending_count\":0}";
+	assert_int_equal(registry_status_put(f->reg,
+	                                     REG_STATUS_IMPORTED_PREFIX
+	                                     "trusted/2d086da7-4bdc-4f91-900e-d77486753710",
+	                                     ts_now_us(), mig, strlen(mig), &d),
+	                 TC_OK);
+	assert_int_equal(
+	    get(f, TELCO, "/taxii2/trusted/status/2d086da7-4bdc-4f91-900e-d77486753710/", NULL), 200);
+	assert_string_equal(f->rs.body.p, mig);
+	assert_int_equal(
+	    get(f, OTHER, "/taxii2/trusted/status/2d086da7-4bdc-4f91-900e-d77486753710/", NULL), 404);
+	assert_int_equal(
+	    get(f, TELCO, "/taxii2/hub/status/2d086da7-4bdc-4f91-900e-d77486753710/", NULL), 404);
+	free(env);
+	buf_reset(&o);
+	buf_reset(&big);
 }
 
 /* ---- collections ---- */
@@ -548,6 +733,10 @@ test_post_errors(void **state)
 	    "000000000001\"}]}",
 	    "{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
 	    "000000000001\",\"objects\":[]}]}",
+	    /* §4.3.1: no id the status could name it by */
+	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\"}]}",
+	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"x\"}]}",
+	    "{\"objects\":[{\"type\":\"ipv4-addr\",\"value\":\"192.0.2.1\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(e422) / sizeof(e422[0]); i++)
 		if (post(f, TELCO, path, e422[i]) != 422)
@@ -993,6 +1182,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_no_credential_is_401, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_accept_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paths_and_methods, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trailing_slash_redirects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_roots, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_collections_per_requester, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_collection_hidden_is_404, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_post_status_and_duplicates, setup, teardown),
