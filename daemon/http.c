@@ -499,12 +499,20 @@ serve_healthz(struct MHD_Connection *con, struct req *r, struct app *a)
 }
 
 static enum MHD_Result
-serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a,
+serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
               const struct reg_snapshot *snap)
 {
 	struct buf b;
+	struct diag d;
+	struct store *s = thread_store(a, t, &d);
+	uint64_t pos = 0;
+	/* the store's position counts what the CLI committed too */
+	if (!s || store_position(s, &pos) != TC_OK)
+		pos = 0;
+	if (pos < app_log_position(a))
+		pos = app_log_position(a);
 	struct metrics_gauges g = {
-		.log_position = app_log_position(a),
+		.log_position = pos,
 		.index_entries = atomic_load(&a->index_entries),
 		.organisations = snap ? reg_snapshot_norgs(snap) : 0,
 		.principals = snap ? reg_snapshot_nprincipals(snap) : 0,
@@ -628,7 +636,7 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		if (a->conf->metrics_require_auth && ar != AUTH_OK)
 			return respond_error(con, r, 401, false, "authentication required",
 			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
-		return serve_metrics(con, r, a, snap);
+		return serve_metrics(con, r, a, t, snap);
 	}
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
