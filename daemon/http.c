@@ -105,7 +105,8 @@ struct req {
 	char *uri;               /* raw request target, NUL-terminated, capped */
 	bool uri_cut;
 	struct buf body;
-	bool started, counted, too_large, body_nomem;
+	bool started, counted, too_large, body_nomem, busy, retry_after;
+	size_t reserved;         /* bytes counted in app->body_bytes for this body */
 	int status;
 	size_t bytes;
 	char method[16];
@@ -443,6 +444,8 @@ respond(struct MHD_Connection *con, struct req *r, int status, const char *ctype
 	MHD_add_response_header(rs, "X-Content-Type-Options", "nosniff");
 	if (www_auth)
 		MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE, WWW_AUTHENTICATE);
+	if (r->retry_after)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
 	if (first && first[0])
 		MHD_add_response_header(rs, "X-TAXII-Date-Added-First", first);
 	if (last && last[0])
@@ -569,6 +572,38 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return ret;
 }
 
+/* Who sent r: the API key or client certificate against snap. OUT: *p,
+ * *why (for AUTH_BAD); r->actor names the key. */
+static enum auth_result
+req_auth(struct MHD_Connection *con, struct req *r, const struct reg_snapshot *snap,
+         const struct reg_principal **p, const char **why)
+{
+	struct app *a = r->lis->app;
+	const union MHD_ConnectionInfo *ci =
+		r->lis->tls ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	if (!snap)
+		return AUTH_NONE;
+	return auth_request(snap,
+	                    MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	                                                MHD_HTTP_HEADER_AUTHORIZATION),
+	                    tls, a->conf->client_ca[0] != '\0', p, r->actor, why);
+}
+
+/* Counts len more body bytes of r against body_memory_limit. false (and
+ * nothing counted) when they would go past it. */
+static bool
+body_reserve(struct app *a, struct req *r, size_t len)
+{
+	size_t cur = atomic_load(&a->body_bytes);
+	do {
+		if (len > a->conf->body_memory_limit || cur > a->conf->body_memory_limit - len)
+			return false;
+	} while (!atomic_compare_exchange_weak(&a->body_bytes, &cur, cur + len));
+	r->reserved += len;
+	return true;
+}
+
 /* false if the path of raw (the request target as sent, up to '?' or
  * '#') holds a control character, raw or percent-encoded (%00-%1F,
  * %7F): MHD decodes the path before handing it over, and a NUL there
@@ -607,6 +642,12 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		         a->conf->max_content_length);
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
 	}
+	if (r->busy) {
+		r->retry_after = true;
+		return respond_error(con, r, 503, taxii, "the hub is busy",
+		                     "too many large request bodies are being received; retry later",
+		                     false);
+	}
 	if (r->uri_cut)
 		return respond_error(con, r, 414, taxii, "request URI too long", NULL, false);
 	if (!path_ok(r->uri))
@@ -621,16 +662,7 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 	/* Authenticate: /metrics (if configured) and TAXII. */
 	const struct reg_principal *p = NULL;
 	const char *why = "";
-	const union MHD_ConnectionInfo *ci =
-		r->lis->tls ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
-	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
-	enum auth_result ar = snap ? auth_request(snap,
-	                                          MHD_lookup_connection_value(
-	                                              con, MHD_HEADER_KIND,
-	                                              MHD_HTTP_HEADER_AUTHORIZATION),
-	                                          tls, a->conf->client_ca[0] != '\0', &p,
-	                                          r->actor, &why)
-	                           : AUTH_NONE;
+	enum auth_result ar = req_auth(con, r, snap, &p, &why);
 
 	if (strcmp(url, "/metrics") == 0) {
 		if (a->conf->metrics_require_auth && ar != AUTH_OK)
@@ -673,19 +705,42 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		buf_init(&r->body, a->conf->max_content_length);
 		const char *cl =
 			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned long long n = 0;
 		if (cl) {
 			char *end;
 			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
+			n = strtoull(cl, &end, 10);
 			if (errno || *end || n > a->conf->max_content_length) {
 				r->too_large = true;
 				return dispatch(con, r, url); /* answered before reading the body */
 			}
 		}
+		if (n || MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                     MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+			/* A body is read only from a client the hub knows, and only
+			 * while the bodies held at once stay under body_memory_limit;
+			 * anyone else is answered before a byte of it is read. */
+			struct tstate *t = tstate_get();
+			const struct reg_principal *p = NULL;
+			const char *why = "";
+			if (req_auth(con, r, thread_snapshot(a, t), &p, &why) != AUTH_OK)
+				return dispatch(con, r, url);
+			if (!body_reserve(a, r, (size_t)n)) {
+				r->busy = true;
+				return dispatch(con, r, url);
+			}
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->too_large && !r->body_nomem) {
+		/* a body without Content-Length is counted as it comes */
+		if (!r->too_large && !r->body_nomem && !r->busy &&
+		    r->body.len + *upload_data_size > r->reserved &&
+		    !body_reserve(a, r, r->body.len + *upload_data_size - r->reserved)) {
+			r->busy = true;
+			buf_reset(&r->body);
+		}
+		if (!r->too_large && !r->body_nomem && !r->busy) {
 			buf_append(&r->body, upload_data, *upload_data_size);
 			if (buf_error(&r->body) == TC_ELIMIT)
 				r->too_large = true;
@@ -771,6 +826,8 @@ req_finish(struct listener *lis, struct req *r, enum MHD_RequestTerminationCode 
 	}
 	if (r->counted)
 		atomic_fetch_sub(&lis->app->inflight, 1);
+	if (r->reserved)
+		atomic_fetch_sub(&lis->app->body_bytes, r->reserved);
 	buf_reset(&r->body);
 	free(r->uri);
 	free(r);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,11 @@ main(int argc, char **argv)
 	 * (databases, their -wal and -shm, keys, logs) is its own alone,
 	 * whatever umask it was started with. */
 	umask(077);
+	/* Large allocations (request bodies, their compacted copies, big
+	 * pages) come from mmap and go back to the system when freed: with
+	 * glibc's default the threshold rises after each large free, and a
+	 * few large bodies would stay in the heap, RSS never falling. */
+	mallopt(M_MMAP_THRESHOLD, HTTP_MMAP_THRESHOLD);
 
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (ch) {

@@ -211,3 +211,117 @@ def test_a_keep_alive_client_is_not_cut_while_it_sends_requests(daemon):
             time.sleep(1.0)  # less than header_timeout between requests
     finally:
         s.close()
+
+
+def asan_build():
+    with open(os.environ["TOCSIND"], "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+@pytest.fixture
+def member_daemon(tmp_path):
+    d = tmp_path / "var"
+    tocsin("init", "--data", d)
+    tocsin("org", "add", "northbank", "--sector", "finance", "--country", "NO", "--data", d)
+    key = tocsin("key", "create", "northbank", "--role", "contributor", "--data",
+                 d).stdout.strip()
+    tocsin("collection", "add", "open", "--read", "all", "--write", "all", "--data", d)
+    conf = tmp_path / "tocsind.conf"
+    conf.write_text("[server]\nbody_memory_limit = 160M\n[taxii]\nmax_content_length = 64M\n")
+    dm = Daemon(d, config=conf)
+    dm.key = key
+    yield dm
+    assert dm.stop() == 0, dm.log()[-3000:]
+
+
+def post_raw(dm, body, timeout=30):
+    import base64
+    auth = base64.b64encode(f"k:{dm.key}".encode()).decode()
+    head = (f"POST /taxii2/hub/collections/open/objects/ HTTP/1.1\r\nHost: hub\r\n"
+            f"Authorization: Basic {auth}\r\nConnection: close\r\n"
+            f"Accept: application/taxii+json;version=2.1\r\n"
+            f"Content-Type: application/taxii+json;version=2.1\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    t0 = time.monotonic()
+    status, text, _ = raw_request(dm.addr, head + body, timeout=timeout)
+    return status, text, time.monotonic() - t0
+
+
+def hwm_and_rss_kib(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    return out["VmHWM"], out["VmRSS"]
+
+
+# 25 million integers: 50 MB of text that a whole-document parse turns into
+# 1.4 GB of JSON values.
+INTS = b"1," * 24_999_999 + b"1"
+BODIES = {
+    "integers-as-objects": b'{"objects":[' + INTS + b"]}",
+    "integers-in-one-object": b'{"objects":[{"a":[' + INTS + b"]}]}",
+    "not-an-envelope": b"[" + INTS + b"]",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODIES))
+def test_a_huge_body_is_refused_fast_with_flat_memory(member_daemon, name):
+    dm = member_daemon
+    body = BODIES[name]
+    status, text, secs = post_raw(dm, body)
+    assert status in (400, 413, 422), text[:400]
+    assert '"http_status"' in text
+    assert secs < 5.0, f"answered after {secs:.1f} s"
+    if not asan_build():
+        hwm, _ = hwm_and_rss_kib(dm.proc.pid)
+        assert hwm < 500 * 1024, f"peak RSS {hwm // 1024} MB"
+        assert wait_rss_below(dm.proc.pid, 200 * 1024, 5.0)
+
+
+def wait_rss_below(pid, kib, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if hwm_and_rss_kib(pid)[1] < kib:
+            return True
+        time.sleep(0.1)
+    return hwm_and_rss_kib(pid)[1] < kib
+
+
+def test_three_huge_bodies_at_once(member_daemon):
+    dm = member_daemon
+    results = []
+
+    def one():
+        results.append(post_raw(dm, BODIES["integers-as-objects"]))
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # each is refused (400: no envelope of objects, or 503: the body
+    # memory budget is taken by the others), none takes more than seconds
+    assert all(r[0] in (400, 503) for r in results), [(r[0], r[1][:300]) for r in results]
+    assert max(r[2] for r in results) < 10.0
+    if not asan_build():
+        hwm, _ = hwm_and_rss_kib(dm.proc.pid)
+        assert hwm < 500 * 1024, f"peak RSS {hwm // 1024} MB"
+        assert wait_rss_below(dm.proc.pid, 200 * 1024, 5.0)
+
+
+def test_a_body_from_a_stranger_is_not_read(daemon):
+    body = b'{"objects":[' + b"1," * 1_000_000 + b"1]}"
+    head = (f"POST /taxii2/hub/collections/default/objects/ HTTP/1.1\r\nHost: hub\r\n"
+            f"Authorization: Bearer tcs_nokey_nosecret\r\nConnection: close\r\n"
+            f"Content-Type: application/taxii+json;version=2.1\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    host, port = daemon.addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=5)
+    try:
+        s.sendall(head)  # the header alone: the answer must not wait for the body
+        data = s.recv(4096)
+        assert data.startswith(b"HTTP/1.1 401"), data[:200]
+    finally:
+        s.close()
