@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include "cli_util.h"
 #include "util/timestamp.h"
+
+mode_t cli_user_umask = 022;
 
 const struct cli_cmd *
 cli_find_command(const char *name)

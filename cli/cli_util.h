@@ -12,6 +12,7 @@
 #define TOCSIN_CLI_UTIL_H
 
 #include <getopt.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,12 @@ struct cli_cmd {
 
 /* The command table (main.c), terminated by a NULL name. */
 extern const struct cli_cmd cli_commands[];
+
+/* The umask tocsin was started with. main() then sets 077, so that every
+ * file it creates in a data directory (databases and their -wal/-shm,
+ * keys, the audit log) is the owner's alone; files made for the user
+ * (export -o) take their mode from this one. */
+extern mode_t cli_user_umask;
 /* The entry of name, or NULL. */
 const struct cli_cmd *cli_find_command(const char *name);
 

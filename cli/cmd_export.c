@@ -94,8 +94,7 @@ sink_open(struct export_sink *s, const char *target)
 	}
 	/* mkstemp makes 0600; a block list is read by other daemons, so give
 	 * it the mode a new file would get. */
-	mask = umask(0);
-	umask(mask);
+	mask = cli_user_umask;
 	if (fchmod(fd, 0666 & ~mask) != 0 || (s->f = fdopen(fd, "w")) == NULL) {
 		cli_err("%s: %s", s->tmp, strerror(errno));
 		close(fd);

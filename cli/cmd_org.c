@@ -51,7 +51,7 @@ const char cmd_key_usage[] =
 	"Manages the principals that talk to the hub. 'create' prints the API key\n"
 	"(tcs_<keyid>_<secret>) once: only its hash is stored. With --cert it maps a\n"
 	"TLS client certificate (PEM or DER) instead and prints the key id. 'list'\n"
-	"never shows secrets. 'revoke' takes effect when tocsind reloads (SIGHUP).\n"
+	"never shows secrets. A running tocsind applies each change within a second.\n"
 	"\n"
 	"Roles: reader, contributor, coordinator, admin, agent, peer.\n"
 	"\n"

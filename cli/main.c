@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_util.h"
 #include "cmd.h"
@@ -59,6 +60,7 @@ cmd_help(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	const struct cli_cmd *c;
 
+	cli_user_umask = umask(077);
 	if (argc < 2) {
 		usage(stdout);
 		return CLI_EXIT_OK;
@@ -84,6 +86,7 @@ main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
 
+	cli_user_umask = umask(077);
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

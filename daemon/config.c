@@ -59,6 +59,11 @@ static const struct conf_key conf_keys[] = {
 	{ "server", "connection_limit", NUM(K_UINT, connection_limit, 1, CONF_CONNECTION_LIMIT_MAX), 0 },
 	{ "server", "connection_timeout",
 	  NUM(K_UINT, connection_timeout, 1, CONF_CONNECTION_TIMEOUT_MAX), 0 },
+	{ "server", "per_address_limit",
+	  NUM(K_UINT, per_address_limit, 1, CONF_CONNECTION_LIMIT_MAX), 0 },
+	{ "server", "header_timeout", NUM(K_UINT, header_timeout, 1, CONF_HEADER_TIMEOUT_MAX), 0 },
+	{ "server", "body_memory_limit",
+	  NUM(K_SIZE, body_memory_limit, CONF_MAX_CONTENT_MIN, CONF_BODY_MEMORY_MAX), 0 },
 	{ "taxii", "api_root", K_NAME, offsetof(struct conf, api_root), CONF_API_ROOT_MAX, 0, 0, 0 },
 	{ "taxii", "title", K_TEXT, offsetof(struct conf, title), CONF_TEXT_MAX, 0, 0, 0 },
 	{ "taxii", "description", K_TEXT, offsetof(struct conf, description), CONF_TEXT_MAX, 0, 0, 0 },
@@ -102,6 +107,13 @@ conf_defaults(struct conf *c)
 	c->threads = 0;
 	c->connection_limit = 1024;
 	c->connection_timeout = 60;
+	/* One address may hold a sixteenth of the slots, so 16 hostile
+	 * addresses are needed to fill them; header_timeout cuts slow
+	 * senders (a byte every few seconds) that the idle timeout never
+	 * would. */
+	c->per_address_limit = 64;
+	c->header_timeout = 10;
+	c->body_memory_limit = (size_t)256 << 20;
 	snprintf(c->api_root, sizeof c->api_root, "%s", "hub");
 	snprintf(c->title, sizeof c->title, "%s", "tocsin hub");
 	c->max_content_length = TAXII_DEFAULT_MAX_CONTENT;

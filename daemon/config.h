@@ -37,8 +37,10 @@
 #define CONF_THREADS_MAX 256               /* request threads */
 #define CONF_CONNECTION_LIMIT_MAX 100000   /* simultaneous connections */
 #define CONF_CONNECTION_TIMEOUT_MAX 86400  /* seconds of idleness */
+#define CONF_HEADER_TIMEOUT_MAX 3600       /* seconds to deliver a request's header */
 #define CONF_MAX_CONTENT_MIN 1024          /* bytes: below this no envelope fits */
 #define CONF_MAX_CONTENT_MAX ((size_t)1 << 30)
+#define CONF_BODY_MEMORY_MAX ((size_t)1 << 36)
 #define CONF_MAX_PAGE_MAX 100000           /* objects per page */
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
@@ -76,6 +78,9 @@ struct conf {
 	unsigned threads;                  /* 0 = 4 per online CPU, at least 8 */
 	unsigned connection_limit;
 	unsigned connection_timeout;       /* seconds */
+	unsigned per_address_limit;        /* connections from one client address */
+	unsigned header_timeout;           /* seconds to deliver a request header */
+	size_t body_memory_limit;          /* bytes of request bodies held at once */
 	/* [taxii] */
 	char api_root[CONF_API_ROOT_MAX];
 	char title[CONF_TEXT_MAX];

@@ -11,9 +11,26 @@
  * answer this file makes is a JSON error resource (TAXII 2.1 §3.6.1) —
  * with the TAXII media type on /taxii2/ — never HTML.
  *
+ * Connections are tracked from accept to close (struct conn, MHD's
+ * socket context), so that:
+ *  - a request MHD gave up on after the URI callback is freed and logged
+ *    when its connection closes, whatever path MHD took;
+ *  - one client address holds at most per_address_limit connections
+ *    (the accept policy callback refuses the next at once, with a log
+ *    line and a metric);
+ *  - a connection that has not delivered a complete request header
+ *    within header_timeout seconds (of its accept, or of the previous
+ *    answer on it) is cut by the reaper thread: shutdown(2) on its
+ *    socket, which MHD then closes. MHD notifies the close before it
+ *    closes the descriptor, and the wait list is guarded by one mutex,
+ *    so the reaper never touches a descriptor that was reused.
+ * The query string is parsed by lib/taxii with its own limits, never by
+ * MHD (see on_uri), so no number of parameters exhausts MHD's memory.
+ *
  * Known gap: errors MHD raises itself before calling us (a header block
- * larger than HTTP_MEMORY_LIMIT, a malformed request line) are answered
- * by libmicrohttpd with its own short text body.
+ * larger than HTTP_MEMORY_LIMIT, a request line MHD cannot parse) are
+ * answered by libmicrohttpd 0.9.75 with its own short HTML body; it has
+ * no way to replace it. Such requests are logged and counted.
  */
 #include "http.h"
 
@@ -33,15 +50,24 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy/policy.h"
+#include "util/hex.h"
 
 #define WWW_AUTHENTICATE "Basic realm=\"tocsin\", Bearer realm=\"tocsin\""
 #define JSON_TYPE "application/json"
+
+struct conn;
+struct addr_count;
 
 struct listener {
 	struct MHD_Daemon *d;
 	struct app *app;
 	bool tls;
 	char addr[CONF_ADDR_MAX + 8];
+	pthread_mutex_t mu;             /* guards the fields below */
+	struct conn *waiting;           /* connections owing a request header */
+	struct addr_count *by_addr[HTTP_ADDR_BUCKETS];
+	uint64_t last_refusal_log_us;   /* rate limit of refusal log lines */
+	uint64_t refusals_unlogged;
 };
 
 struct http_server {
@@ -49,19 +75,45 @@ struct http_server {
 	struct listener l[2];
 	size_t n;
 	char *pem_cert, *pem_key, *pem_ca;
+	pthread_t reaper;
+	bool reaper_started;
+	_Atomic bool stopping;
+};
+
+/* Connections open from one client address. */
+struct addr_count {
+	struct addr_count *next;
+	unsigned char a[16];            /* IPv6, or IPv4-mapped */
+	unsigned n;
+};
+
+/* One accepted connection, from MHD's "started" to its "closed" notice. */
+struct conn {
+	struct listener *lis;
+	struct req *req;                /* begun and not completed by MHD */
+	struct conn *prev, *next;       /* in lis->waiting while waiting */
+	bool waiting, counted;
+	uint64_t since_us;              /* when it began to owe a request header */
+	int fd;
+	unsigned char a[16];
+	char addr[INET6_ADDRSTRLEN];
 };
 
 struct req {
 	struct listener *lis;
+	struct conn *conn;       /* NULL if MHD gave no socket context */
 	uint64_t t0_us;
 	char *uri;               /* raw request target, NUL-terminated, capped */
 	bool uri_cut;
 	struct buf body;
-	bool started, counted, too_large, body_nomem;
+	bool started, counted, too_large, body_nomem, busy, retry_after;
+	size_t reserved;         /* bytes counted in app->body_bytes for this body */
 	int status;
 	size_t bytes;
 	char method[16];
 	char actor[AUTH_ACTOR_MAX];
+	enum metrics_route route; /* what was served (set by dispatch) */
+	bool routed;
 };
 
 /* Per worker thread: its store connection and its snapshot reference. */
@@ -135,6 +187,238 @@ now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* ---- connections: per-address counts and the header deadline ---- */
+
+/* The 16-byte key of a client address (IPv4 as IPv4-mapped IPv6) and its
+ * text. false for another family (not counted). */
+static bool
+addr_key(const struct sockaddr *sa, unsigned char key[16], char *text, size_t tlen)
+{
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		memset(key, 0, 10);
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &in->sin_addr, 4);
+		if (text)
+			inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)tlen);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(key, &in6->sin6_addr, 16);
+		if (text)
+			inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)tlen);
+		return true;
+	}
+	return false;
+}
+
+static size_t
+addr_bucket(const unsigned char a[16])
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 1099511628211ull;
+	return (size_t)(h % HTTP_ADDR_BUCKETS);
+}
+
+/* With lis->mu held: the count of address a, created at 0 if create. */
+static struct addr_count *
+addr_find(struct listener *lis, const unsigned char a[16], bool create)
+{
+	struct addr_count **pp = &lis->by_addr[addr_bucket(a)];
+	for (struct addr_count *c = *pp; c; c = c->next)
+		if (memcmp(c->a, a, 16) == 0)
+			return c;
+	if (!create)
+		return NULL;
+	struct addr_count *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	memcpy(c->a, a, 16);
+	c->next = *pp;
+	*pp = c;
+	return c;
+}
+
+/* With lis->mu held: one connection of address a less. */
+static void
+addr_release(struct listener *lis, const unsigned char a[16])
+{
+	struct addr_count **pp = &lis->by_addr[addr_bucket(a)];
+	for (struct addr_count *c = *pp; c; pp = &c->next, c = c->next) {
+		if (memcmp(c->a, a, 16) != 0)
+			continue;
+		if (c->n > 1) {
+			c->n--;
+			return;
+		}
+		*pp = c->next;
+		free(c);
+		return;
+	}
+}
+
+/* With lis->mu held: (re)starts c's header deadline. */
+static void
+wait_add(struct listener *lis, struct conn *c)
+{
+	if (c->waiting)
+		return;
+	c->since_us = now_us();
+	c->prev = NULL;
+	c->next = lis->waiting;
+	if (lis->waiting)
+		lis->waiting->prev = c;
+	lis->waiting = c;
+	c->waiting = true;
+}
+
+/* With lis->mu held: c has delivered its request header (or is gone). */
+static void
+wait_remove(struct listener *lis, struct conn *c)
+{
+	if (!c->waiting)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		lis->waiting = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	c->waiting = false;
+}
+
+/* A log line for a refused or cut connection, at most one a second per
+ * listener (a flood must not become a flood of log lines): it says how
+ * many went unlogged since the last one. With lis->mu held. */
+static void
+log_refusal(struct listener *lis, const char *limit, const char *addr)
+{
+	uint64_t now = now_us();
+	if (lis->last_refusal_log_us && now - lis->last_refusal_log_us < 1000000u) {
+		lis->refusals_unlogged++;
+		return;
+	}
+	struct logline l;
+	log_begin(&l, CONF_LOG_WARN, "connection refused");
+	log_str(&l, "limit", limit);
+	log_str(&l, "client", addr);
+	log_str(&l, "listener", lis->addr);
+	log_int(&l, "unlogged_before", (int64_t)lis->refusals_unlogged);
+	log_end(&l);
+	lis->last_refusal_log_us = now;
+	lis->refusals_unlogged = 0;
+}
+
+/* MHD's accept policy: refuses a connection from an address that holds
+ * per_address_limit already. The count itself moves in on_connection. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct listener *lis = cls;
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN] = "";
+	(void)salen;
+	if (!addr_key(sa, a, text, sizeof text))
+		return MHD_YES;
+	pthread_mutex_lock(&lis->mu);
+	struct addr_count *c = addr_find(lis, a, false);
+	bool refuse = c && c->n >= lis->app->conf->per_address_limit;
+	if (refuse)
+		log_refusal(lis, "per_address_limit", text);
+	pthread_mutex_unlock(&lis->mu);
+	if (refuse)
+		metrics_conn_refused(MC_PER_ADDRESS);
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+/* Logs and frees a request MHD began (URI callback) but never completed. */
+static void req_abandoned(struct listener *lis, struct req *r);
+
+static void
+on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+	struct listener *lis = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn *c = calloc(1, sizeof *c);
+		*socket_context = c;
+		if (!c)
+			return; /* untracked: no deadline, not counted */
+		c->lis = lis;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci ? ci->connect_fd : -1;
+		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		bool keyed = ci && addr_key(ci->client_addr, c->a, c->addr, sizeof c->addr);
+		pthread_mutex_lock(&lis->mu);
+		if (keyed) {
+			struct addr_count *ac = addr_find(lis, c->a, true);
+			if (ac) {
+				ac->n++;
+				c->counted = true;
+			}
+		}
+		if (c->fd >= 0)
+			wait_add(lis, c);
+		pthread_mutex_unlock(&lis->mu);
+		return;
+	}
+	struct conn *c = *socket_context;
+	if (!c)
+		return;
+	pthread_mutex_lock(&lis->mu);
+	wait_remove(lis, c);
+	if (c->counted)
+		addr_release(lis, c->a);
+	pthread_mutex_unlock(&lis->mu);
+	if (c->req)
+		req_abandoned(lis, c->req);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Cuts every connection of s that owes a request header for longer than
+ * header_timeout. */
+static void
+reap(struct http_server *s)
+{
+	uint64_t limit = (uint64_t)s->app->conf->header_timeout * 1000000u;
+	uint64_t now = now_us();
+	for (size_t i = 0; i < s->n; i++) {
+		struct listener *lis = &s->l[i];
+		size_t cut = 0;
+		pthread_mutex_lock(&lis->mu);
+		for (struct conn *c = lis->waiting, *next; c; c = next) {
+			next = c->next;
+			if (now - c->since_us < limit)
+				continue;
+			wait_remove(lis, c);
+			shutdown(c->fd, SHUT_RDWR); /* MHD sees the end and closes it */
+			log_refusal(lis, "header_timeout", c->addr);
+			cut++;
+		}
+		pthread_mutex_unlock(&lis->mu);
+		while (cut--)
+			metrics_conn_refused(MC_HEADER_TIMEOUT);
+	}
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct http_server *s = arg;
+	while (!atomic_load(&s->stopping)) {
+		usleep(HTTP_REAP_INTERVAL_MS * 1000u);
+		reap(s);
+	}
+	return NULL;
+}
+
 /* Queues body (a malloc'd buffer, taken over) with the headers given. */
 static enum MHD_Result
 respond_loc(struct MHD_Connection *con, struct req *r, int status, const char *ctype,
@@ -162,6 +446,8 @@ respond_loc(struct MHD_Connection *con, struct req *r, int status, const char *c
 	MHD_add_response_header(rs, "X-Content-Type-Options", "nosniff");
 	if (www_auth)
 		MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE, WWW_AUTHENTICATE);
+	if (r->retry_after)
+		MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
 	if (first && first[0])
 		MHD_add_response_header(rs, "X-TAXII-Date-Added-First", first);
 	if (last && last[0])
@@ -227,12 +513,20 @@ serve_healthz(struct MHD_Connection *con, struct req *r, struct app *a)
 }
 
 static enum MHD_Result
-serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a,
+serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
               const struct reg_snapshot *snap)
 {
 	struct buf b;
+	struct diag d;
+	struct store *s = thread_store(a, t, &d);
+	uint64_t pos = 0;
+	/* the store's position counts what the CLI committed too */
+	if (!s || store_position(s, &pos) != TC_OK)
+		pos = 0;
+	if (pos < app_log_position(a))
+		pos = app_log_position(a);
 	struct metrics_gauges g = {
-		.log_position = app_log_position(a),
+		.log_position = pos,
 		.index_entries = atomic_load(&a->index_entries),
 		.organisations = snap ? reg_snapshot_norgs(snap) : 0,
 		.principals = snap ? reg_snapshot_nprincipals(snap) : 0,
@@ -289,6 +583,59 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return ret;
 }
 
+/* Who sent r: the API key or client certificate against snap. OUT: *p,
+ * *why (for AUTH_BAD); r->actor names the key. */
+static enum auth_result
+req_auth(struct MHD_Connection *con, struct req *r, const struct reg_snapshot *snap,
+         const struct reg_principal **p, const char **why)
+{
+	struct app *a = r->lis->app;
+	const union MHD_ConnectionInfo *ci =
+		r->lis->tls ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	if (!snap)
+		return AUTH_NONE;
+	return auth_request(snap,
+	                    MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	                                                MHD_HTTP_HEADER_AUTHORIZATION),
+	                    tls, a->conf->client_ca[0] != '\0', p, r->actor, why);
+}
+
+/* Counts len more body bytes of r against body_memory_limit. false (and
+ * nothing counted) when they would go past it. */
+static bool
+body_reserve(struct app *a, struct req *r, size_t len)
+{
+	size_t cur = atomic_load(&a->body_bytes);
+	do {
+		if (len > a->conf->body_memory_limit || cur > a->conf->body_memory_limit - len)
+			return false;
+	} while (!atomic_compare_exchange_weak(&a->body_bytes, &cur, cur + len));
+	r->reserved += len;
+	return true;
+}
+
+/* false if the path of raw (the request target as sent, up to '?' or
+ * '#') holds a control character, raw or percent-encoded (%00-%1F,
+ * %7F): MHD decodes the path before handing it over, and a NUL there
+ * ends the string early, so "/collections/%00/objects/" would be served
+ * as "/collections/". */
+static bool
+path_ok(const char *raw)
+{
+	for (const char *p = raw; *p && *p != '?' && *p != '#'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+			int v = hex_digit(p[1]) * 16 + hex_digit(p[2]);
+			if (v < 0x20 || v == 0x7f)
+				return false;
+		}
+	}
+	return true;
+}
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 {
@@ -306,30 +653,33 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		         conf_body_max(a->conf));
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
 	}
+	if (r->busy) {
+		r->retry_after = true;
+		return respond_error(con, r, 503, taxii, "the hub is busy",
+		                     "too many large request bodies are being received; retry later",
+		                     false);
+	}
 	if (r->uri_cut)
 		return respond_error(con, r, 414, taxii, "request URI too long", NULL, false);
+	if (!path_ok(r->uri))
+		return respond_error(con, r, 400, taxii, "bad request path",
+		                     "the path holds a control character (raw or percent-encoded)",
+		                     false);
+	r->route = metrics_route_of(url);
+	r->routed = true;
 	if (strcmp(url, "/healthz") == 0)
 		return serve_healthz(con, r, a);
 
 	/* Authenticate: /metrics (if configured) and TAXII. */
 	const struct reg_principal *p = NULL;
 	const char *why = "";
-	const union MHD_ConnectionInfo *ci =
-		r->lis->tls ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
-	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
-	enum auth_result ar = snap ? auth_request(snap,
-	                                          MHD_lookup_connection_value(
-	                                              con, MHD_HEADER_KIND,
-	                                              MHD_HTTP_HEADER_AUTHORIZATION),
-	                                          tls, a->conf->client_ca[0] != '\0', &p,
-	                                          r->actor, &why)
-	                           : AUTH_NONE;
+	enum auth_result ar = req_auth(con, r, snap, &p, &why);
 
 	if (strcmp(url, "/metrics") == 0) {
 		if (a->conf->metrics_require_auth && ar != AUTH_OK)
 			return respond_error(con, r, 401, false, "authentication required",
 			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
-		return serve_metrics(con, r, a, snap);
+		return serve_metrics(con, r, a, t, snap);
 	}
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
@@ -355,24 +705,53 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 	if (!r->started) {
 		r->started = true;
 		r->counted = true;
+		if (r->conn) {
+			/* the whole header is in: the deadline no longer runs */
+			pthread_mutex_lock(&r->lis->mu);
+			wait_remove(r->lis, r->conn);
+			pthread_mutex_unlock(&r->lis->mu);
+		}
 		atomic_fetch_add(&a->inflight, 1);
 		snprintf(r->method, sizeof r->method, "%s", method);
 		buf_init(&r->body, conf_body_max(a->conf));
 		const char *cl =
 			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned long long n = 0;
 		if (cl) {
 			char *end;
 			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
+			n = strtoull(cl, &end, 10);
 			if (errno || *end || n > conf_body_max(a->conf)) {
 				r->too_large = true;
 				return dispatch(con, r, url); /* answered before reading the body */
 			}
 		}
+		if (n || MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                     MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+			/* A body is read only from a client the hub knows, and only
+			 * while the bodies held at once stay under body_memory_limit;
+			 * anyone else is answered before a byte of it is read. */
+			struct tstate *t = tstate_get();
+			const struct reg_principal *p = NULL;
+			const char *why = "";
+			if (req_auth(con, r, thread_snapshot(a, t), &p, &why) != AUTH_OK)
+				return dispatch(con, r, url);
+			if (!body_reserve(a, r, (size_t)n)) {
+				r->busy = true;
+				return dispatch(con, r, url);
+			}
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->too_large && !r->body_nomem) {
+		/* a body without Content-Length is counted as it comes */
+		if (!r->too_large && !r->body_nomem && !r->busy &&
+		    r->body.len + *upload_data_size > r->reserved &&
+		    !body_reserve(a, r, r->body.len + *upload_data_size - r->reserved)) {
+			r->busy = true;
+			buf_reset(&r->body);
+		}
+		if (!r->too_large && !r->body_nomem && !r->busy) {
 			buf_append(&r->body, upload_data, *upload_data_size);
 			if (buf_error(&r->body) == TC_ELIMIT)
 				r->too_large = true;
@@ -408,22 +787,38 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	}
 	r->lis = lis;
 	r->t0_us = now_us();
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context) {
+		r->conn = ci->socket_context;
+		r->conn->req = r;
+	}
+	/* The query string is lib/taxii's to parse, with its limits. MHD
+	 * would split it into one record per parameter in the connection's
+	 * fixed memory pool, and a few thousand parameters exhaust it: MHD
+	 * then neither answers nor completes the request. MHD has found the
+	 * '?' before calling us and parses what follows it after we return,
+	 * in its own writable buffer (the argument is const only in the
+	 * callback's signature), so ending the string right after the '?'
+	 * leaves it no parameter to parse. Our copy above keeps the query. */
+	char *q = strchr(uri, '?');
+	if (q && q[1])
+		q[1] = '\0';
 	return r;
 }
 
+/* The access log line and the metrics of r, then frees it. */
 static void
-on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
-             enum MHD_RequestTerminationCode toe)
+req_finish(struct listener *lis, struct req *r, enum MHD_RequestTerminationCode toe,
+           bool abandoned)
 {
-	struct req *r = *con_cls;
-	struct listener *lis = cls;
-	if (!r)
-		return;
 	uint64_t us = now_us() - r->t0_us;
 	size_t plen = strcspn(r->uri, "?");
 	char path[256];
 	snprintf(path, sizeof path, "%.*s", (int)(plen < 255 ? plen : 255), r->uri);
-	metrics_request(metrics_route_of(path), r->method, r->status, us);
+	/* the route label names what was served; a request refused before
+	 * routing counts under the shape of its raw path */
+	metrics_request(r->routed ? r->route : metrics_route_of(path), r->method, r->status, us);
 	if (lis->app->conf->log_access) {
 		struct logline l;
 		log_begin(&l, CONF_LOG_INFO, "request");
@@ -436,13 +831,43 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		log_bool(&l, "tls", lis->tls);
 		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			log_bool(&l, "aborted", true);
+		if (!r->status)
+			log_str(&l, "answered_by", abandoned ? "nobody" : "libmicrohttpd");
 		log_end(&l);
 	}
 	if (r->counted)
 		atomic_fetch_sub(&lis->app->inflight, 1);
+	if (r->reserved)
+		atomic_fetch_sub(&lis->app->body_bytes, r->reserved);
 	buf_reset(&r->body);
 	free(r->uri);
 	free(r);
+}
+
+static void
+req_abandoned(struct listener *lis, struct req *r)
+{
+	req_finish(lis, r, MHD_REQUEST_TERMINATED_WITH_ERROR, true);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	struct listener *lis = cls;
+	(void)con;
+	if (!r)
+		return;
+	if (r->conn) {
+		r->conn->req = NULL;
+		/* a kept-alive connection owes the next request's header */
+		pthread_mutex_lock(&lis->mu);
+		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			wait_add(lis, r->conn);
+		pthread_mutex_unlock(&lis->mu);
+	}
+	req_finish(lis, r, toe, false);
 	*con_cls = NULL;
 }
 
@@ -608,6 +1033,7 @@ listener_start(struct http_server *s, struct listener *l, const char *addr, bool
 	}
 	l->app = s->app;
 	l->tls = tls;
+	pthread_mutex_init(&l->mu, NULL);
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -622,7 +1048,8 @@ listener_start(struct http_server *s, struct listener *l, const char *addr, bool
 	};
 	struct MHD_OptionItem none[] = { { MHD_OPTION_END, 0, NULL } };
 	l->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		flags, 0, on_accept, l, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 		c->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout,
@@ -657,9 +1084,21 @@ listener_start(struct http_server *s, struct listener *l, const char *addr, bool
 static void
 server_free(struct http_server *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->l[i].d)
-			MHD_stop_daemon(s->l[i].d);
+	if (s->reaper_started) {
+		atomic_store(&s->stopping, true);
+		pthread_join(s->reaper, NULL);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct listener *l = &s->l[i];
+		if (l->d)
+			MHD_stop_daemon(l->d); /* closes every connection: the counts empty */
+		for (size_t b = 0; b < HTTP_ADDR_BUCKETS; b++)
+			for (struct addr_count *c = l->by_addr[b], *next; c; c = next) {
+				next = c->next;
+				free(c);
+			}
+		pthread_mutex_destroy(&l->mu);
+	}
 	free_secret(s->pem_cert);
 	free_secret(s->pem_key);
 	free_secret(s->pem_ca);
@@ -687,6 +1126,11 @@ http_start(struct app *app, struct http_server **out, struct diag *d)
 		if ((rc = listener_start(s, &s->l[s->n++], c->tls_listen, true, d)))
 			goto out;
 	}
+	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+		rc = diag_set(d, TC_ENOMEM, "cannot start the connection reaper thread");
+		goto out;
+	}
+	s->reaper_started = true;
 	*out = s;
 out:
 	if (rc)

@@ -23,6 +23,10 @@
 #define HTTP_PEM_MAX (1024 * 1024)      /* bytes of a certificate, key or CA file */
 #define HTTP_URI_MAX 20000              /* bytes of a request URI we keep */
 #define HTTP_MEMORY_LIMIT (128 * 1024)  /* MHD's per-connection header memory */
+#define HTTP_ADDR_BUCKETS 1024          /* hash buckets of per-address counts */
+#define HTTP_REAP_INTERVAL_MS 200       /* how often header deadlines are checked */
+#define HTTP_RETRY_AFTER "5"             /* seconds, on a 503 for body memory */
+#define HTTP_MMAP_THRESHOLD (256 * 1024) /* allocations this large are mmap'd */
 #define HTTP_DRAIN_MS 30000             /* how long shutdown waits for requests */
 #define HTTP_THREADS_PER_CPU 4          /* threads = 0: this many per online CPU ... */
 #define HTTP_THREADS_MIN 8              /* ... and at least this many */

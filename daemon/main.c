@@ -3,16 +3,22 @@
  * and orderly shutdown.
  *
  * The main thread owns the process's signals: SIGHUP, SIGTERM and SIGINT
- * are blocked before any thread starts and taken here with sigwait(), so
- * no handler ever runs inside a request thread. SIGHUP rebuilds the
- * registry snapshot (keys, revocations, collections, rights) and swaps it
- * in; SIGTERM/SIGINT stop accepting, let the requests in flight finish,
- * drain the writer, close the hub and exit 0.
+ * are blocked before any thread starts and taken here with sigtimedwait(),
+ * so no handler ever runs inside a request thread. The registry snapshot
+ * (keys, revocations, collections, rights) is rebuilt and swapped in when
+ * the registry's generation moves (polled every REGISTRY_POLL_MS: the
+ * CLI's changes apply within a second) and on SIGHUP; SIGTERM/SIGINT stop
+ * accepting, let the requests in flight finish, drain the writer, close
+ * the hub and exit 0. DIR/tocsind.pid is locked for the daemon's life:
+ * a second tocsind on the same directory exits at once, naming the pid
+ * of the first.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +36,9 @@
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
+#define PID_FILE "tocsind.pid"       /* locked while a tocsind serves the directory */
+#define SECURE_DEPTH 3                 /* directory levels secure_data_dir() visits */
+#define REGISTRY_POLL_MS 250           /* how often registry changes are looked for */
 #define EXIT_CONFIG 2
 
 static const char usage[] =
@@ -118,6 +127,115 @@ cursor_key(const char *dir, uint8_t key[32], struct diag *d)
 	return TC_OK;
 }
 
+/* Takes DIR/tocsind.pid: an exclusive lock held for the process's life,
+ * with this pid written in it. Two daemons on one directory would each
+ * number the log and their positions would diverge, so the second one
+ * stops at once and names the first. Returns the descriptor, or -1 with
+ * d set. */
+static int
+pid_lock(const char *dir, struct diag *d)
+{
+	char path[PATH_MAX], buf[32];
+	int n = snprintf(path, sizeof path, "%s/%s", dir, PID_FILE);
+	if (n < 0 || (size_t)n >= sizeof path) {
+		diag_set(d, TC_ELIMIT, "%s: path too long", dir);
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		int e = errno;
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		if ((e == EAGAIN || e == EACCES) && fcntl(fd, F_GETLK, &who) == 0 &&
+		    who.l_type != F_UNLCK)
+			diag_set(d, TC_EEXIST,
+			         "another tocsind (pid %ld) is serving %s; stop it first (a second "
+			         "daemon on one data directory would fork the log)",
+			         (long)who.l_pid, dir);
+		else
+			diag_set(d, TC_EIO, "%s: cannot lock: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Gives every file under dir mode 0600 and every directory 0700 (down to
+ * SECURE_DEPTH levels), logging each one it changed: a data directory
+ * made by an older tocsin, or copied with cp, may hold databases that
+ * anyone on the machine can read. Symbolic links are left alone. */
+static void
+log_tightened(const char *path, mode_t was, mode_t now)
+{
+	char w[8], n[8];
+	snprintf(w, sizeof w, "%04o", (unsigned)(was & 07777));
+	snprintf(n, sizeof n, "%04o", (unsigned)now);
+	struct logline l;
+	log_begin(&l, CONF_LOG_WARN, "tightened the mode of a data file");
+	log_str(&l, "path", path);
+	log_str(&l, "was", w);
+	log_str(&l, "now", n);
+	log_end(&l);
+}
+
+static void
+secure_tree(int dfd, const char *name, int depth)
+{
+	DIR *dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		struct stat st;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		mode_t want = S_ISDIR(st.st_mode) ? 0700 : 0600;
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			continue;
+		if ((st.st_mode & 07777) != want) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof path, "%s/%s", name, e->d_name);
+			if (fchmodat(dirfd(dir), e->d_name, want, 0) == 0)
+				log_tightened(path, st.st_mode, want);
+		}
+		if (S_ISDIR(st.st_mode) && depth < SECURE_DEPTH) {
+			int sub = openat(dirfd(dir), e->d_name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				char path[PATH_MAX];
+				snprintf(path, sizeof path, "%s/%s", name, e->d_name);
+				secure_tree(sub, path, depth + 1);
+			}
+		}
+	}
+	closedir(dir);
+}
+
+static void
+secure_data_dir(const char *data)
+{
+	struct stat st;
+	if (stat(data, &st) == 0 && (st.st_mode & 07777) != 0700 && chmod(data, 0700) == 0)
+		log_tightened(data, st.st_mode, 0700);
+	int fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		secure_tree(fd, data, 1);
+}
+
 static void
 log_snapshot(const char *msg, const struct reg_snapshot *s)
 {
@@ -160,7 +278,17 @@ main(int argc, char **argv)
 	/* before any JSON value exists: POST envelopes parse into a per-request arena */
 	taxii_jarena_install();
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* Every file and directory tocsind creates in the data directory
+	 * (databases, their -wal and -shm, keys, logs) is its own alone,
+	 * whatever umask it was started with. */
+	umask(077);
+	/* Large allocations (request bodies, their compacted copies, big
+	 * pages) come from mmap and go back to the system when freed: with
+	 * glibc's default the threshold rises after each large free, and a
+	 * few large bodies would stay in the heap, RSS never falling. */
+	mallopt(M_MMAP_THRESHOLD, HTTP_MMAP_THRESHOLD);
+
+	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'c': config = optarg; break;
@@ -189,6 +317,10 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	data = hub_default_dir(data);
+	if (check && hub_check_dir(data, &d)) {
+		fprintf(stderr, "tocsind: %s\n", d.msg);
+		return EXIT_CONFIG;
+	}
 	if (check) {
 		struct buf out;
 		buf_init(&out, 0);
@@ -218,6 +350,7 @@ main(int argc, char **argv)
 	struct reg_snapshot *snap = NULL;
 	struct http_server *srv = NULL;
 	struct backend be = { 0 };
+	int lock_fd = -1;
 	struct store_stats st;
 
 	{
@@ -236,6 +369,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "tocsind: --data: path too long\n");
 		return EXIT_CONFIG;
 	}
+	if ((lock_fd = pid_lock(data, &d)) < 0) {
+		status = fail("cannot start", &d);
+		goto out;
+	}
+	secure_data_dir(data);
 	if (hub_open(data, &hub, &d)) {
 		status = fail("cannot open the data directory", &d);
 		goto out;
@@ -298,18 +436,31 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	uint64_t gen = 0;
+	if (registry_generation(app.registry, &gen, &d))
+		log_error("cannot read the registry generation", d.msg);
 	for (;;) {
-		int sig;
-		if (sigwait(&sigs, &sig) != 0)
+		/* Wakes every REGISTRY_POLL_MS to see whether the CLI changed the
+		 * registry, so that a new or revoked key applies within a second
+		 * without SIGHUP. */
+		const struct timespec poll = { 0, REGISTRY_POLL_MS * 1000000L };
+		int sig = sigtimedwait(&sigs, NULL, &poll);
+		uint64_t g = gen;
+		if (sig < 0 && errno == EAGAIN) {
+			if (registry_generation(app.registry, &g, &d) || g == gen)
+				continue;
+		} else if (sig < 0) {
 			continue;
-		if (sig == SIGHUP) {
+		}
+		if (sig < 0 || sig == SIGHUP) {
+			gen = g;
 			struct reg_snapshot *ns = NULL;
 			if (reg_snapshot_build(app.registry, ctl, &ns, &d)) {
 				log_error("reload failed; keeping the previous registry", d.msg);
 				continue;
 			}
 			app_snapshot_swap(&app, ns);
-			log_snapshot("reloaded", ns);
+			log_snapshot(sig == SIGHUP ? "reloaded" : "registry changed: reloaded", ns);
 			continue;
 		}
 		struct logline l;
@@ -334,6 +485,8 @@ out:
 		registry_close(app.registry);
 	if (hub)
 		hub_close(hub);
+	if (lock_fd >= 0)
+		close(lock_fd); /* the file stays: only its lock says who runs */
 	log_simple(status ? CONF_LOG_ERROR : CONF_LOG_INFO, "stopped");
 	return status;
 }

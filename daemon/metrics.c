@@ -37,6 +37,16 @@ static _Atomic uint64_t requests[MR_COUNT][NMETHODS][NSTATUS + 1];
 static _Atomic uint64_t hist[MR_COUNT][NBUCKETS];   /* non-cumulative */
 static _Atomic uint64_t hist_count[MR_COUNT];
 static _Atomic uint64_t hist_sum_us[MR_COUNT];
+static _Atomic uint64_t conn_refused[MC_COUNT];
+static const char *const refusal_names[MC_COUNT] = { "per_address_limit", "connection_limit",
+	                                              "header_timeout" };
+
+void
+metrics_conn_refused(enum metrics_conn_refusal why)
+{
+	if ((unsigned)why < MC_COUNT)
+		atomic_fetch_add_explicit(&conn_refused[why], 1, memory_order_relaxed);
+}
 
 const char *
 metrics_route_name(enum metrics_route r)
@@ -176,6 +186,13 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 		           (double)ld(&hist_sum_us[r]) / 1e6, route_names[r],
 		           (unsigned long long)count);
 	}
+	buf_append_cstr(out, "# HELP tocsin_connections_refused_total Connections refused at "
+	                     "accept or cut before their request header was complete, by "
+	                     "limit.\n"
+	                     "# TYPE tocsin_connections_refused_total counter\n");
+	for (size_t i = 0; i < MC_COUNT; i++)
+		buf_printf(out, "tocsin_connections_refused_total{limit=\"%s\"} %llu\n",
+		           refusal_names[i], (unsigned long long)ld(&conn_refused[i]));
 	buf_printf(out,
 	           "# HELP tocsin_log_position The hub's log position (greatest sequence number).\n"
 	           "# TYPE tocsin_log_position gauge\ntocsin_log_position %llu\n"

@@ -39,6 +39,17 @@ const char *metrics_route_name(enum metrics_route r);
 /* Counts one answered request. Thread-safe, lock-free. */
 void metrics_request(enum metrics_route r, const char *method, int status, uint64_t duration_us);
 
+/* Why a connection was refused or cut before its request was answered. */
+enum metrics_conn_refusal {
+	MC_PER_ADDRESS = 0, /* the client address holds per_address_limit connections */
+	MC_TOTAL,           /* the listener holds connection_limit connections */
+	MC_HEADER_TIMEOUT,  /* no complete request header within header_timeout */
+	MC_COUNT
+};
+
+/* Counts one refused or cut connection. Thread-safe, lock-free. */
+void metrics_conn_refused(enum metrics_conn_refusal why);
+
 /* Values /metrics shows that live elsewhere. */
 struct metrics_gauges {
 	uint64_t log_position;

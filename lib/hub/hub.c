@@ -73,7 +73,7 @@ hub_mkdirs(const char *dir, struct diag *d)
 		if (tmp[i] != '/')
 			continue;
 		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST) /* parents: not ours to close */
 			return diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
 		tmp[i] = '/';
 	}
@@ -158,6 +158,27 @@ hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	 * may still hold one, and one bad row must not stop the hub. */
 	enum tcerr rc = index_add(h->index, kind, value, ref, valid_until_us);
 	return rc == TC_EINVAL ? TC_OK : rc;
+}
+
+enum tcerr
+hub_check_dir(const char *dir, struct diag *d)
+{
+	char db[PATH_MAX];
+	struct stat st;
+	enum tcerr rc;
+
+	dir = hub_default_dir(dir);
+	if (stat(dir, &st) != 0)
+		return diag_set(d, TC_ENOTFOUND, "data directory %s: %s (run 'tocsin init')", dir,
+		                strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return diag_set(d, TC_EINVAL, "data directory %s: not a directory", dir);
+	if ((rc = hub_path(db, dir, HUB_DB_FILE, d)))
+		return rc;
+	if (stat(db, &st) != 0)
+		return diag_set(d, TC_ENOTFOUND,
+		                "%s is not a tocsin data directory (run 'tocsin init')", dir);
+	return TC_OK;
 }
 
 enum tcerr

@@ -42,6 +42,11 @@ const char *hub_default_dir(const char *dir);
  * store, TC_EIO, TC_EDB. */
 enum tcerr hub_init(const char *dir, struct diag *d);
 
+/* Checks that dir (as hub_default_dir) is an initialised data directory,
+ * without opening it. Errors: TC_ENOTFOUND (missing, or no store: "run
+ * 'tocsin init'"), TC_EINVAL (not a directory), TC_ELIMIT. */
+enum tcerr hub_check_dir(const char *dir, struct diag *d);
+
 /* Opens an initialised directory and builds the index. OUT: *out.
  * Errors: TC_ENOTFOUND ("run tocsin init"), TC_EIO, TC_EDB, TC_EINVAL (bad
  * allowlist line: "DIR/allowlist.txt:12: ..."). */

@@ -64,6 +64,38 @@ static const char *const reg_migrations[] = {
 	" created_us INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE collection_roots(collection TEXT PRIMARY KEY, api_root TEXT NOT NULL)"
 	" WITHOUT ROWID;",
+	/* 3: a generation number every change to what a snapshot reads
+	 * moves (triggers, so no writer can forget it): a running tocsind
+	 * polls it and reloads by itself */
+	"CREATE TABLE generation(one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);"
+	"INSERT INTO generation VALUES (1, 1);"
+	"CREATE TRIGGER gen_orgs_i AFTER INSERT ON orgs BEGIN UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_orgs_u AFTER UPDATE ON orgs BEGIN UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_orgs_d AFTER DELETE ON orgs BEGIN UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_groups_i AFTER INSERT ON org_groups BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_groups_d AFTER DELETE ON org_groups BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_prs_i AFTER INSERT ON principals BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_prs_u AFTER UPDATE ON principals BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_prs_d AFTER DELETE ON principals BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_rights_i AFTER INSERT ON rights BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_rights_u AFTER UPDATE ON rights BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_rights_d AFTER DELETE ON rights BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_roots_i AFTER INSERT ON api_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_roots_u AFTER UPDATE ON api_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_croots_i AFTER INSERT ON collection_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_croots_u AFTER UPDATE ON collection_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;",
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
@@ -1214,6 +1246,37 @@ registry_status_purge(struct registry *r, int64_t now_us, struct diag *d)
 		sqlite3_bind_int64(st, 1, now_us - REG_STATUS_KEEP_US);
 		rc = reg_step_done(r, st, d);
 	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_generation(struct registry *r, uint64_t *out, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r, "SELECT n FROM generation", &st, d);
+	if (!rc) {
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW)
+			*out = (uint64_t)sqlite3_column_int64(st, 0);
+		else
+			rc = reg_dberr(r, s == SQLITE_DONE ? SQLITE_CORRUPT : s, d);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_touch(struct registry *r, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r, "UPDATE generation SET n = n + 1", &st, d);
+	if (!rc)
+		rc = reg_step_done(r, st, d);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&r->mu);
 	return rc;

@@ -110,6 +110,15 @@ struct reg_principal {
 enum tcerr registry_open(const char *dir, struct registry **out, struct diag *d);
 void registry_close(struct registry *r);
 
+/* A number that moves whenever anything a snapshot reads changes in the
+ * registry (organisations, groups, keys and their revocation, rights),
+ * whoever changed it: triggers keep it, so a running tocsind polls it
+ * and reloads without SIGHUP. OUT: *out. Errors: TC_EDB. */
+enum tcerr registry_generation(struct registry *r, uint64_t *out, struct diag *d);
+/* Moves the generation by hand, for a change a snapshot reads that lives
+ * outside the registry (a collection's title in the store). TC_EDB. */
+enum tcerr registry_touch(struct registry *r, struct diag *d);
+
 /* Organisations. add: name 1..REG_ORG_NAME_MAX printable UTF-8, without
  * ',' (it separates SPEC terms), not starting with '#' (see find) and
  * without leading or trailing spaces; unique under ASCII case folding.

@@ -7,7 +7,8 @@
  * checked by one walk over the decoded value: integers outside
  * ±(2^53−1), nesting deeper than max_depth, strings longer than
  * max_string, objects with more than max_properties keys, arrays longer
- * than max_array. Invariant: a value returned by stix_json_parse() satisfies
+ * than max_array. A pre-scan of the bytes applies the same limits before
+ * jansson allocates anything (json_precheck). Invariant: a value returned by stix_json_parse() satisfies
  * every one of those limits, so later code may rely on them.
  */
 #include <pthread.h>
@@ -20,6 +21,10 @@
 /* I-JSON (RFC 7493 §2.2): integers must be exactly representable as IEEE
  * doubles, i.e. within ±(2^53−1). */
 #define STIX_JSON_INT_MAX 9007199254740991LL
+/* Nesting the byte pre-scan can follow; a deeper max_depth is cut to it. */
+#define STIX_JSON_PRECHECK_DEPTH 1024
+/* How far past a limit a document must go for the pre-scan to refuse it. */
+#define STIX_JSON_PRECHECK_SLACK 2
 
 const struct stix_limits stix_default_limits = {
     .max_depth = 64,
@@ -207,6 +212,105 @@ stix_json_set_alloc(void *(*m)(size_t), void (*f)(void *))
 	stix_json_user_free = f ? f : free;
 }
 
+/* Sets d to "line L, column C: MSG" for the byte at off of text. */
+static enum tcerr
+precheck_fail(struct slice text, size_t off, const char *msg, struct diag *d)
+{
+	long line = 1, col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text.p[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	diag_set(d, TC_ELIMIT, "line %ld, column %ld: %s", line, col, msg);
+	if (d) {
+		d->line = line;
+		d->column = col;
+	}
+	return TC_ELIMIT;
+}
+
+/* One pass over the bytes, before jansson builds anything: nesting,
+ * items per array, members per object and raw string length are held to
+ * STIX_JSON_PRECHECK_SLACK times lim, so that a document far beyond a
+ * limit costs a scan, not a tree (25 million integers are 50 MB of text
+ * and 1.4 GB of json_t). A document just beyond a limit passes here, and
+ * the walk after parsing names the place by its path ("objects[3].labels:
+ * more than 100000 array items"); this scan can only name a line and a
+ * column. It only counts: a malformed document passes here and jansson
+ * says where it is wrong. Strings are measured raw, and escapes decode
+ * shorter, so the string bound also allows for six bytes per character. */
+static enum tcerr
+json_precheck(struct slice text, const struct stix_limits *lim, struct diag *d)
+{
+	size_t count[STIX_JSON_PRECHECK_DEPTH];
+	bool is_array[STIX_JSON_PRECHECK_DEPTH];
+	size_t depth = 0, str_start = 0;
+	bool in_str = false;
+	size_t k = STIX_JSON_PRECHECK_SLACK;
+	size_t max_depth = lim->max_depth * k < STIX_JSON_PRECHECK_DEPTH ? lim->max_depth * k
+	                                                                 : STIX_JSON_PRECHECK_DEPTH;
+	char msg[96];
+
+	for (size_t i = 0; i < text.len; i++) {
+		char c = text.p[i];
+		if (in_str) {
+			if (c == '\\') {
+				i++;
+			} else if (c == '"') {
+				in_str = false;
+				if (i - str_start > lim->max_string * 6 * k) {
+					snprintf(msg, sizeof(msg), "string longer than %zu bytes",
+					         lim->max_string);
+					return precheck_fail(text, str_start, msg, d);
+				}
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			str_start = i;
+			break;
+		case '{':
+		case '[':
+			if (depth >= max_depth) {
+				snprintf(msg, sizeof(msg), "nesting deeper than %zu", lim->max_depth);
+				return precheck_fail(text, i, msg, d);
+			}
+			is_array[depth] = c == '[';
+			count[depth++] = 0;
+			break;
+		case '}':
+		case ']':
+			if (depth)
+				depth--;
+			break;
+		case ',':
+			if (!depth)
+				break;
+			/* items = commas + 1 */
+			if (++count[depth - 1] >= k * (is_array[depth - 1] ? lim->max_array
+			                                                   : lim->max_properties)) {
+				if (is_array[depth - 1])
+					snprintf(msg, sizeof(msg), "more than %zu array items",
+					         lim->max_array);
+				else
+					snprintf(msg, sizeof(msg), "more than %zu properties",
+					         lim->max_properties);
+				return precheck_fail(text, i, msg, d);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return TC_OK;
+}
+
 enum tcerr
 stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, struct diag *d)
 {
@@ -222,6 +326,8 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 	 * JSON_DECODE_ANY: callers decide which top-level kinds they accept.
 	 * No JSON_ALLOW_NUL: "\u0000" is refused (I-JSON §2.1 forbids
 	 * noncharacters; NUL breaks every C consumer downstream). */
+	if ((rc = json_precheck(text, lim, d)))
+		return rc;
 	stix_json_alloc_init();
 	stix_json_oom = false;
 	v = json_loadb(text.p ? text.p : "", text.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,

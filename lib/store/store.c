@@ -319,6 +319,13 @@ store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 }
 
 enum tcerr
+store_position(struct store *s, uint64_t *out)
+{
+	*out = 0;
+	return s->be->position(s, out);
+}
+
+enum tcerr
 store_stats(struct store *s, struct store_stats *out)
 {
 	memset(out, 0, sizeof *out);

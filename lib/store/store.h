@@ -284,6 +284,10 @@ struct store_stats {
 	uint64_t revoked;          /* current versions that are revoked */
 };
 enum tcerr store_stats(struct store *s, struct store_stats *out);
+/* The log position (greatest seq, of versions and tombstones alike), as
+ * store_stats's but cheap: what other processes (the CLI) committed
+ * counts too. OUT: *out. Errors: TC_EDB. */
+enum tcerr store_position(struct store *s, uint64_t *out);
 
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set

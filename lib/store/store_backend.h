@@ -49,6 +49,7 @@ struct store__backend {
 	                         void *ctx, struct diag *d);
 	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
+	enum tcerr (*position)(struct store *s, uint64_t *out);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
 };

@@ -759,6 +759,13 @@ mem_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 }
 
 static enum tcerr
+mem_position(struct store *s, uint64_t *out)
+{
+	*out = mem(s)->nv;
+	return TC_OK;
+}
+
+static enum tcerr
 mem_stats(struct store *s, struct store_stats *out)
 {
 	struct mem_store *m = mem(s);
@@ -836,6 +843,7 @@ const struct store__backend store__memory = {
 	.tombstones = mem_tombstones,
 	.get_ref = mem_get_ref,
 	.stats = mem_stats,
+	.position = mem_position,
 	.setting_get = mem_setting_get,
 	.setting_set = mem_setting_set,
 };

@@ -1388,6 +1388,19 @@ sq_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 }
 
 static enum tcerr
+sq_position(struct store *s, uint64_t *out)
+{
+	int64_t v = 0;
+	if (sq_int(sq(s)->db,
+	           "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
+	           " coalesce((SELECT max(seq) FROM tombstones), 0))",
+	           &v))
+		return TC_EDB;
+	*out = (uint64_t)v;
+	return TC_OK;
+}
+
+static enum tcerr
 sq_stats(struct store *s, struct store_stats *out)
 {
 	struct sq_store *q = sq(s);
@@ -1489,6 +1502,7 @@ const struct store__backend store__sqlite = {
 	.tombstones = sq_tombstones,
 	.get_ref = sq_get_ref,
 	.stats = sq_stats,
+	.position = sq_position,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
 };

@@ -47,9 +47,12 @@
 #define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
 #define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
 #define TAXII_PREFIX "/taxii2/"
-#define TAXII_DEFAULT_MAX_CONTENT (100 * 1024 * 1024)  /* bytes of a POST body */
+#define TAXII_DEFAULT_MAX_CONTENT (32 * 1024 * 1024)   /* bytes of a POST body */
 #define TAXII_DEFAULT_MAX_PAGE 1000                    /* objects per response */
 #define TAXII_POST_OBJECTS_MAX 100000                  /* objects in one envelope */
+/* A POST body that the envelope scan cannot split is parsed whole, for
+ * the precise place of its fault, only up to this size. */
+#define TAXII_WHOLE_PARSE_MAX (1024 * 1024)
 #define TAXII_RESPONSE_MAX (256 * 1024 * 1024)         /* bytes of one response body */
 
 /* An API root (§4.2) as the configuration defines it. */

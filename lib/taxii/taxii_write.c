@@ -209,6 +209,17 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 	buf_append_cstr(b, ",\"pending_count\":0}");
 }
 
+/* Why split_envelope() did not split a body, for an answer that needs no
+ * parse of the whole body. */
+struct envelope_fault {
+	bool too_many;        /* more than TAXII_POST_OBJECTS_MAX elements */
+	bool element;         /* element index is at fault: */
+	bool unprocessable;   /*   parsed, but no STIX 2.1 object (422) */
+	size_t index;
+	enum tcerr rc;        /*   TC_EINVAL (malformed) or TC_ELIMIT */
+	char why[DIAG_MSG_MAX];
+};
+
 /* The common case of a POST body, parsed object by object: each object
  * is parsed alone (no tree of the whole envelope, which is costly to
  * build and to free at once) and keeps its received text, so the hub
@@ -219,7 +230,8 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
  * that does not parse or that check_envelope would refuse — so that the
  * answer is the one the whole parse gives; TC_ENOMEM. */
 static enum tcerr
-split_envelope(struct slice body, struct hub_item **items_out, size_t *n_out, char **compact_out)
+split_envelope(struct slice body, struct hub_item **items_out, size_t *n_out, char **compact_out,
+               struct envelope_fault *fault)
 {
 	struct taxii_span *sp = NULL;
 	struct hub_item *items = NULL;
@@ -234,9 +246,12 @@ split_envelope(struct slice body, struct hub_item **items_out, size_t *n_out, ch
 	*items_out = NULL;
 	*n_out = 0;
 	*compact_out = NULL;
+	memset(fault, 0, sizeof(*fault));
 	rc = taxii_envelope_scan(body, TAXII_POST_OBJECTS_MAX, &sp, &n);
-	if (rc == TC_ELIMIT)
+	if (rc == TC_ELIMIT) {
+		fault->too_many = true;
 		rc = TC_EINVAL;
+	}
 	if (rc)
 		return rc;
 	items = calloc(n, sizeof(*items));
@@ -247,10 +262,23 @@ split_envelope(struct slice body, struct hub_item **items_out, size_t *n_out, ch
 	for (i = 0; i < n; i++) {
 		struct slice t = slice_make(body.p + sp[i].off, sp[i].len);
 		json_t *o;
-		if ((rc = stix_json_parse(t, &lim, &o, &d)))
+		if ((rc = stix_json_parse(t, &lim, &o, &d))) {
+			if (rc != TC_ENOMEM) {
+				fault->element = true;
+				fault->index = i;
+				fault->rc = rc;
+				snprintf(fault->why, sizeof(fault->why), "%s", d.msg);
+			}
 			goto fail;
+		}
 		items[i].obj = o;
-		if (item_problem(o)) {
+		const char *why = item_problem(o);
+		if (why) {
+			fault->element = true;
+			fault->index = i;
+			fault->rc = TC_EINVAL;
+			fault->unprocessable = true;
+			snprintf(fault->why, sizeof(fault->why), "%s", why);
 			i++;
 			rc = TC_EINVAL;
 			goto fail;
@@ -374,10 +402,38 @@ taxii__post_objects(struct taxii__rq *r)
 		taxii_error(rs, 413, "Request too large", m);
 		goto out;
 	}
-	rc = split_envelope(r->rq->body, &items, &n, &compact);
+	struct envelope_fault fault;
+	rc = split_envelope(r->rq->body, &items, &n, &compact, &fault);
 	if (rc == TC_ENOMEM)
 		goto out;
 	split = rc == TC_OK;
+	if (!split && (fault.too_many || r->rq->body.len > TAXII_WHOLE_PARSE_MAX)) {
+		/* Answered from the scan: parsing a large body whole for a
+		 * more precise message would cost far more than the body's
+		 * size in memory and time. */
+		char m[DIAG_MSG_MAX + 64];
+		rc = TC_OK;
+		if (fault.too_many) {
+			snprintf(m, sizeof(m), "an envelope may carry at most %d objects",
+			         TAXII_POST_OBJECTS_MAX);
+			taxii_error(rs, 413, "Request too large", m);
+		} else if (fault.element) {
+			snprintf(m, sizeof(m), "objects[%zu]: %s", fault.index, fault.why);
+			if (fault.unprocessable)
+				taxii_error(rs, 422, "Unprocessable envelope", m);
+			else if (fault.rc == TC_ELIMIT)
+				taxii_error(rs, 413, "Request too large", m);
+			else
+				taxii_error(rs, 400, "Malformed JSON", m);
+		} else {
+			snprintf(m, sizeof(m),
+			         "the body is not a TAXII envelope {\"objects\": [{...}, ...]} of "
+			         "valid JSON (a body over %d bytes is not parsed whole to find where)",
+			         TAXII_WHOLE_PARSE_MAX);
+			taxii_error(rs, 400, "Malformed envelope", m);
+		}
+		goto out;
+	}
 	if (!split) {
 		/* another shape, or some object is not right: parse the body
 		 * whole, for the precise answer */

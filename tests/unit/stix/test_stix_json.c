@@ -163,10 +163,49 @@ test_limit_array(void **state)
 	assert_string_equal(d.msg, "o[0]: more than 3 array items");
 }
 
+static size_t counted_allocs;
+
+static void *
+counting_malloc(size_t n)
+{
+	counted_allocs++;
+	return malloc(n);
+}
+
+/* A document far beyond a limit (here 25 times max_array integers) is
+ * refused by the byte pre-scan, before jansson allocates a single value,
+ * and the message says where. */
+static void
+test_prescan_refuses_before_parsing(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct stix_limits lim = stix_default_limits;
+	lim.max_array = 1000;
+	size_t n = 25000, len = 0;
+	char *doc = malloc(n * 2 + 16);
+	assert_non_null(doc);
+	doc[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		doc[len++] = '7';
+		doc[len++] = i + 1 < n ? ',' : ']';
+	}
+	stix_json_set_alloc(counting_malloc, free);
+	counted_allocs = 0;
+	enum tcerr rc = parse_lim(doc, len, &lim, &d);
+	size_t allocs = counted_allocs;
+	stix_json_set_alloc(malloc, free);
+	assert_int_equal(rc, TC_ELIMIT);
+	assert_int_equal(allocs, 0);
+	assert_string_equal(d.msg, "line 1, column 4001: more than 1000 array items");
+	free(doc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_prescan_refuses_before_parsing),
 	    cmocka_unit_test(test_defaults),       cmocka_unit_test(test_strict),
 	    cmocka_unit_test(test_ijson_integers), cmocka_unit_test(test_limit_depth),
 	    cmocka_unit_test(test_limit_string),   cmocka_unit_test(test_limit_properties),
