@@ -106,7 +106,9 @@ def test_help_and_version():
 def test_check_prints_effective_configuration(tmp_path):
     conf = tmp_path / "t.conf"
     conf.write_text("[taxii]\ntitle = \"My hub\"\nmax_page = 50\n")
-    p = subprocess.run([TOCSIND, "--check", "--config", conf, "--listen", "127.0.0.1:9999"],
+    data = init_data(tmp_path)
+    p = subprocess.run([TOCSIND, "--check", "--data", data, "--config", conf, "--listen",
+                        "127.0.0.1:9999"],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 0, p.stderr
     assert "listen = 127.0.0.1:9999\n" in p.stdout      # the option overrides the file
@@ -116,8 +118,8 @@ def test_check_prints_effective_configuration(tmp_path):
     # the printed configuration is itself a valid configuration
     again = tmp_path / "printed.conf"
     again.write_text(p.stdout)
-    q = subprocess.run([TOCSIND, "--check", "--config", again], capture_output=True, text=True,
-                       timeout=10)
+    q = subprocess.run([TOCSIND, "--check", "--data", data, "--config", again],
+                       capture_output=True, text=True, timeout=10)
     assert q.returncode == 0, q.stderr
     assert q.stdout.split("\n", 1)[1] == p.stdout.split("\n", 1)[1]
 
@@ -224,7 +226,8 @@ def test_metrics_require_auth(tmp_path):
 def test_refuses_a_busy_port(tmp_path):
     data = init_data(tmp_path)
     d = Tocsind(tmp_path, "--data", data, "--listen", "127.0.0.1:0")
-    p = subprocess.run([TOCSIND, "--data", data, "--listen", d.addrs[False]],
+    other = init_data(tmp_path / "other")
+    p = subprocess.run([TOCSIND, "--data", other, "--listen", d.addrs[False]],
                        capture_output=True, text=True, timeout=20)
     assert p.returncode == 1
     assert "cannot listen" in p.stderr
