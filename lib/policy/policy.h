@@ -13,11 +13,13 @@
  *    counts as POLICY_UNMARKED_TLP):
  *      CLEAR, GREEN   every reader of the collection;
  *      AMBER          readers whose organisation is the producer or shares
- *                     a sharing group with it;
+ *                     a sharing group with it; for the hub's own versions
+ *                     (producer 0) every reader of the collection;
  *      AMBER+STRICT   readers of the producer's organisation and of the
  *                     named recipients;
- *      RED            readers of the named recipients only (the producer
- *                     names itself to keep seeing its own RED objects).
+ *      RED            readers of the producer's organisation and of the
+ *                     named recipients.
+ *    The producer's organisation always sees its own versions.
  *  - Named recipients: the identity ids (struct reg_org.identity) listed
  *    in the version's property extension POLICY_EXT_ID, property
  *    "recipients". Read only for AMBER+STRICT and RED versions.

@@ -273,14 +273,14 @@ test_visibility_matrix(void **state)
 		{ "TLP1 WHITE", { M1_WHITE }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
 		{ "GREEN", { M_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
 		{ "TLP1 GREEN", { M1_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
-		{ "AMBER", { M_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
-		{ "TLP1 AMBER", { M1_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		{ "AMBER", { M_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
+		{ "TLP1 AMBER", { M1_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
 		{ "AMBER+STRICT", { M_AMBER_STRICT }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "RED", { M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "TLP1 RED", { M1_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "GREEN and RED", { M_GREEN, M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "RED", { M_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "TLP1 RED", { M1_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "GREEN and RED", { M_GREEN, M_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
 		{ "TLP1 GREEN and AMBER", { M1_GREEN, M_AMBER },
-		  { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		  { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
 	};
 	char named[2 * STIX_ID_MAX + 16], not_named[STIX_ID_MAX + 8];
 	struct policy_subject who, op;
@@ -346,14 +346,14 @@ test_amber_group_is_the_producers(void **state)
 static void
 test_every_principal_of_a_named_org(void **state)
 {
-	/* RED named to Telco: every role of Telco sees it where it can read;
-	 * nobody of Bank does. */
+	/* RED by Other named to Telco: every role of Telco sees it where it
+	 * can read; nobody of Bank does. */
 	static const char *const red[] = { M_RED, NULL };
 	struct ver v;
 	char rec[STIX_ID_MAX + 8];
 
 	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
-	ver_make(&v, red, rec, BANK, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	for (int r = 1; r <= ROLE_MAX; r++) {
 		struct policy_subject a, b;
 		subject(&a, TELCO, (enum reg_role)r);
@@ -447,6 +447,38 @@ ver_describe(struct ver *v, const char *text)
 }
 
 static void
+test_producer_sees_own(void **state)
+{
+	/* Issue 8: a producer always sees its own versions, RED and
+	 * AMBER+STRICT included, without naming itself; others do not. */
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const strict[] = { M_AMBER_STRICT, NULL };
+	static const char *const amber[] = { M_AMBER, NULL };
+	const char *const *levels[] = { red, strict, amber };
+	struct ver v;
+	char rec[STIX_ID_MAX + 8];
+
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	for (size_t i = 0; i < 3; i++)
+		for (int named = 0; named < 2; named++) {
+			ver_make(&v, levels[i], named ? rec : NULL, OTHER, C_OPEN);
+			for (int r = 1; r <= ROLE_MAX; r++) {
+				struct policy_subject own, bank;
+				subject(&own, OTHER, (enum reg_role)r);
+				subject(&bank, BANK, (enum reg_role)r);
+				assert_true(policy_row(&own, &v.row));
+				assert_false(policy_row(&bank, &v.row));
+			}
+			struct policy_subject org;
+			policy_subject_org(&org, w.snap, &w.org[OTHER]);
+			assert_true(policy_row(&org, &v.row));
+			/* the collection's rights still apply to the producer */
+			ver_make(&v, levels[i], named ? rec : NULL, OTHER, C_NONE);
+			assert_false(policy_row(&org, &v.row));
+		}
+}
+
+static void
 test_extension_id_elsewhere(void **state)
 {
 	/* The recipients are read only when the extension id occurs in the
@@ -478,11 +510,11 @@ test_extension_id_elsewhere(void **state)
 	assert_true(policy_row(&telco, &v.row));
 	/* the extension naming Bank after such a description: seen */
 	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[BANK].identity);
-	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	ver_describe(&v, text);
 	assert_true(policy_row(&bank, &v.row));
 	/* the extension's key spelled with a \u escape is still read */
-	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	char *k = strstr(v.json, "\"" POLICY_EXT_ID "\"");
 	assert_non_null(k);
 	{
@@ -593,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_amber_group_is_the_producers),
 		cmocka_unit_test(test_every_principal_of_a_named_org),
 		cmocka_unit_test(test_unreadable_recipients_hide),
+		cmocka_unit_test(test_producer_sees_own),
 		cmocka_unit_test(test_extension_id_elsewhere),
 		cmocka_unit_test(test_unknown_collection_and_org),
 		cmocka_unit_test(test_delete_rules),
