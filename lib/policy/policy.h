@@ -35,6 +35,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -82,5 +84,21 @@ bool policy_may_delete(const struct policy_subject *who, const struct store_row 
 /* True when reading this version must be written to the audit log
  * (AMBER, AMBER+STRICT, RED). */
 bool policy_audit_read(const struct store_row *row);
+
+/* Authorship (issue 8, policy_author.c). May producer publish obj as far
+ * as its authorship goes? producer NULL is the hub itself. Rules:
+ * created_by_ref absent, or (for an organisation) its own identity id; the
+ * hub may name any identity that is no organisation's; an `identity`
+ * object whose id is an organisation's identity is published only by that
+ * organisation or the hub. Ids compare without regard to case. Returns
+ * TC_OK, or TC_EPERM with the reason in d ("PATH.created_by_ref: ...",
+ * naming the organisation and what to do instead). obj is only read. */
+enum tcerr policy_author_check(const struct reg_snapshot *snap, const struct reg_org *producer,
+                               const json_t *obj, const char *path, struct diag *d);
+
+/* true if some organisation of snap, as a whole (policy_subject_org: no
+ * role), may see row. An import asks it to warn of versions nobody can
+ * read. O(organisations) policy_row() calls at worst. */
+bool policy_any_reader(const struct reg_snapshot *snap, const struct store_row *row);
 
 #endif

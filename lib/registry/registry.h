@@ -224,6 +224,12 @@ const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *sn
                                                    const uint8_t sha256[32]);
 /* Lookups; NULL when absent. */
 const struct reg_org *reg_snapshot_org(const struct reg_snapshot *snap, int64_t num);
+/* The organisation whose STIX identity id is identity (compared without
+ * regard to case; bisection, O(log n)). */
+const struct reg_org *reg_snapshot_org_by_identity(const struct reg_snapshot *snap,
+                                                   const char *identity);
+/* The i-th organisation in number order, i < reg_snapshot_norgs(). */
+const struct reg_org *reg_snapshot_org_at(const struct reg_snapshot *snap, size_t i);
 const struct reg_collection *reg_snapshot_collection(const struct reg_snapshot *snap,
                                                      int64_t num);
 /* By id (UUID, any case) or alias. */

@@ -479,6 +479,79 @@ test_producer_sees_own(void **state)
 }
 
 static void
+test_author(void **state)
+{
+	/* Issue 8 point 5: created_by_ref is absent or the poster's own
+	 * identity; the hub may not name an organisation's identity. */
+	char buf[512];
+	struct diag d;
+	json_t *o;
+	const struct reg_org *bank = &w.org[BANK], *telco = &w.org[TELCO];
+
+	o = json_pack("{s:s, s:s}", "type", "indicator", "id",
+	              "indicator--00000000-0000-4000-8000-000000000001");
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[0]", &d), TC_OK);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "objects[0]", &d), TC_OK);
+	json_object_set_new(o, "created_by_ref", json_string(bank->identity));
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[0]", &d), TC_OK);
+	/* Telco posting as Bank: refused, naming Bank */
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, telco, o, "objects[0]", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "objects[0].created_by_ref"));
+	assert_non_null(strstr(d.msg, "'Bank'"));
+	/* the hub (CLI import without --as): refused, pointing at --as */
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "feed.json:3", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "--as 'Bank'"));
+	/* Bank's identity in upper case is still Bank's */
+	snprintf(buf, sizeof buf, "%s", bank->identity);
+	for (char *q = buf + strlen("identity--"); *q; q++)
+		if (*q >= 'a' && *q <= 'f')
+			*q = (char)(*q - 32);
+	json_object_set_new(o, "created_by_ref", json_string(buf));
+	assert_int_equal(policy_author_check(w.snap, telco, o, NULL, &d), TC_EPERM);
+	assert_int_equal(policy_author_check(w.snap, bank, o, NULL, &d), TC_OK);
+	/* an identity no organisation has: refused for an organisation,
+	 * allowed for the hub (a feed names its source) */
+	json_object_set_new(o, "created_by_ref",
+	                    json_string("identity--00000000-0000-4000-8000-0000000000aa"));
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[1]", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "not the identity of 'Bank'"));
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "objects[1]", &d), TC_OK);
+	json_decref(o);
+	/* an identity object with Bank's id: Bank's (or the hub's) to post */
+	o = json_pack("{s:s, s:s, s:s}", "type", "identity", "id", bank->identity, "name", "Bank");
+	assert_int_equal(policy_author_check(w.snap, bank, o, "x", &d), TC_OK);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "x", &d), TC_OK);
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, telco, o, "x", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "x.id"));
+	json_decref(o);
+}
+
+static void
+test_any_reader(void **state)
+{
+	/* RED by the hub named to nobody: no organisation reads it; named to
+	 * Telco: Telco does; in a collection nobody reads: nobody. */
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const green[] = { M_GREEN, NULL };
+	char rec[STIX_ID_MAX + 8];
+	struct ver v;
+
+	ver_make(&v, red, NULL, -1, C_OPEN);
+	assert_false(policy_any_reader(w.snap, &v.row));
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	ver_make(&v, red, rec, -1, C_OPEN);
+	assert_true(policy_any_reader(w.snap, &v.row));
+	ver_make(&v, green, NULL, -1, C_NONE);
+	assert_false(policy_any_reader(w.snap, &v.row));
+	ver_make(&v, green, NULL, -1, C_OPEN);
+	assert_true(policy_any_reader(w.snap, &v.row));
+}
+
+static void
 test_extension_id_elsewhere(void **state)
 {
 	/* The recipients are read only when the extension id occurs in the
@@ -626,6 +699,8 @@ main(void)
 		cmocka_unit_test(test_every_principal_of_a_named_org),
 		cmocka_unit_test(test_unreadable_recipients_hide),
 		cmocka_unit_test(test_producer_sees_own),
+		cmocka_unit_test(test_author),
+		cmocka_unit_test(test_any_reader),
 		cmocka_unit_test(test_extension_id_elsewhere),
 		cmocka_unit_test(test_unknown_collection_and_org),
 		cmocka_unit_test(test_delete_rules),
