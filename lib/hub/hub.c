@@ -568,6 +568,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		    .collection = items[i].collection,
 		    .date_added_us = items[i].date_added_us,
 		    .producer = items[i].producer,
+		    .key_id = items[i].key_id,
 		    .obs = items[i].meta ? items[i].obs : &sobs[o],
 		    .nobs = items[i].meta ? items[i].nobs : 0,
 		};

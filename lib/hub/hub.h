@@ -103,6 +103,9 @@ struct hub_item {
 	const struct stix_meta *meta;
 	const struct store_obs *obs;
 	size_t nobs;
+	/* The registry key id of the principal that posted obj (stored with
+	 * the version, shown to readers); NULL: none (the hub's imports). */
+	const char *key_id;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other
