@@ -594,6 +594,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			continue;
 		}
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
+		r->tlp = sin[k].meta->tlp;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)

@@ -69,6 +69,7 @@ struct hub_result {
 	int64_t date_added_us;
 	enum tcerr rc;              /* why it was rejected */
 	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
+	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
 };
 
 /* Validates n objects, appends the valid ones to collection in one durable
