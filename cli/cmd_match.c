@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 
 const char cmd_match_usage[] =
@@ -24,14 +25,17 @@ const char cmd_match_usage[] =
 	"\n"
 	"Looks each VALUE up in the current indicators: exact values, IP\n"
 	"addresses inside indicator networks (cidr), names under an indicator\n"
-	"domain (parent-domain). Prints one line per value:\n"
-	"  evil.example  HIT exact indicator--...\n"
+	"domain (parent-domain). Prints one line per value; each hit names who\n"
+	"produced the indicator ('hub' for the operator's imports) and the key\n"
+	"that posted it:\n"
+	"  evil.example  HIT exact indicator--... from Bank key kabc...\n"
 	"  8.8.8.8  miss [allowlisted: ...]\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR    data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -j, --json        one JSON object a line: value, kind, normalized, hit,\n"
-	"                    allowlisted, allowlist_reason, hits\n"
+	"                    allowlisted, allowlist_reason, hits (each: indicator_id,\n"
+	"                    how, matched, collection, producer, key_id)\n"
 	"  -k, --kind KIND   treat every value as KIND (ipv4, ipv6, domain, url,\n"
 	"                    email, md5, sha1, sha256, sha512, streebog256,\n"
 	"                    streebog512, phone, bank-account, card, wallet, asn)\n"
@@ -104,9 +108,26 @@ json_str_utf8(struct buf *b, struct slice s)
 	buf_reset(&tmp);
 }
 
-static void
-format_text(struct buf *b, struct slice input, const struct hub_match *m)
+/* The producer's name for a hit: "hub" for the hub's own versions, the
+ * organisation's name, or "#N" when the registry does not know it. */
+static const char *
+producer_name(const struct reg_snapshot *snap, int64_t producer, char tmp[32])
 {
+	const struct reg_org *o = snap && producer ? reg_snapshot_org(snap, producer) : NULL;
+
+	if (producer == 0)
+		return "hub";
+	if (o)
+		return o->name;
+	snprintf(tmp, 32, "#%lld", (long long)producer);
+	return tmp;
+}
+
+static void
+format_text(struct buf *b, struct slice input, const struct hub_match *m,
+            const struct reg_snapshot *snap)
+{
+	char tmp[32];
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
 	buf_append_slice(b, input);
@@ -121,6 +142,12 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 		}
 		buf_append_char(b, ' ');
 		buf_append_cstr(b, h->indicator_id);
+		buf_append_cstr(b, " from ");
+		buf_append_cstr(b, producer_name(snap, h->producer, tmp));
+		if (h->key_id[0]) {
+			buf_append_cstr(b, " key ");
+			buf_append_cstr(b, h->key_id);
+		}
 	}
 	if (m->nhits > shown)
 		buf_printf(b, " (+%zu more)", m->nhits - shown);
@@ -130,8 +157,10 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 }
 
 static void
-format_json(struct buf *b, struct slice input, const struct hub_match *m)
+format_json(struct buf *b, struct slice input, const struct hub_match *m,
+            const struct reg_snapshot *snap)
 {
+	char tmp[32];
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
 	buf_append_cstr(b, "{\"value\":");
@@ -155,6 +184,13 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 		json_str_utf8(b, slice_from_cstr(h->matched));
 		buf_append_cstr(b, ",\"collection\":");
 		json_str_utf8(b, slice_from_cstr(h->collection));
+		buf_append_cstr(b, ",\"producer\":");
+		json_str_utf8(b, slice_from_cstr(producer_name(snap, h->producer, tmp)));
+		buf_append_cstr(b, ",\"key_id\":");
+		if (h->key_id[0])
+			json_str_utf8(b, slice_from_cstr(h->key_id));
+		else
+			buf_append_cstr(b, "null");
 		buf_append_char(b, '}');
 	}
 	buf_append_cstr(b, "]}\n");
@@ -162,6 +198,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 
 struct match_run {
 	struct hub *hub;
+	const struct reg_snapshot *snap;  /* producer names; NULL: numbers */
 	bool json;
 	const enum obs_kind *kind;
 	struct buf out;
@@ -192,9 +229,9 @@ match_one(struct match_run *r, struct slice value)
 	}
 	buf_clear(&r->out);
 	if (r->json)
-		format_json(&r->out, value, &r->m);
+		format_json(&r->out, value, &r->m, r->snap);
 	else
-		format_text(&r->out, value, &r->m);
+		format_text(&r->out, value, &r->m, r->snap);
 	if (buf_error(&r->out)) {
 		cli_err("%s", tcerr_str(buf_error(&r->out)));
 		return CLI_EXIT_USAGE;
@@ -294,12 +331,23 @@ cmd_match(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_hub(dir, &r.hub);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	/* producer names (issue 8); without a registry hits name numbers */
+	struct registry *reg = NULL;
+	struct reg_snapshot *snap = NULL;
+	struct diag d;
+	diag_clear(&d);
+	if (registry_open(hub_default_dir(dir), &reg, &d) == TC_OK &&
+	    reg_snapshot_build(reg, hub_store(r.hub), &snap, &d) == TC_OK)
+		r.snap = snap;
 	buf_init(&r.out, 0);
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
 		rc = match_one(&r, slice_from_cstr(argv[i]));
 	if (rc == CLI_EXIT_OK && from_stdin)
 		rc = match_stdin(&r);
 	buf_reset(&r.out);
+	if (snap)
+		reg_snapshot_unref(snap);
+	registry_close(reg);
 	hub_close(r.hub);
 	if (rc == CLI_EXIT_OK && r.invalid)
 		rc = CLI_EXIT_PROBLEMS;

@@ -688,6 +688,8 @@ struct confirm {
 	bool found;
 	int64_t collection;
 	char id[STIX_ID_MAX];
+	int64_t producer;
+	char key_id[STORE_KEY_ID_MAX + 1];
 };
 
 static enum tcerr
@@ -718,6 +720,8 @@ confirm_row(void *ctx, const struct store_row *row)
 	json_decref(obj);
 	c->collection = row->collection;
 	snprintf(c->id, sizeof(c->id), "%s", row->id);
+	c->producer = row->producer;
+	snprintf(c->key_id, sizeof(c->key_id), "%s", row->key_id ? row->key_id : "");
 	return STORE_ROW_TAKE;
 }
 
@@ -806,6 +810,8 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
 			continue;
 		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
+		hit->producer = c.producer;
+		memcpy(hit->key_id, c.key_id, sizeof(hit->key_id));
 		struct collection_name cn = {c.collection, hit->collection,
 		                             sizeof(hit->collection)};
 		store_collection_list(h->store, collection_by_num, &cn);

@@ -149,6 +149,8 @@ struct hub_hit {
 	char indicator_id[STIX_ID_MAX];
 	char collection[STORE_ALIAS_MAX + 1];
 	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
+	int64_t producer;                  /* the indicator version's producer, 0 the hub */
+	char key_id[STORE_KEY_ID_MAX + 1]; /* the key that posted it, "" none */
 };
 
 struct hub_match {

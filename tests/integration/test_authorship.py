@@ -8,6 +8,9 @@ identity and the key id — as TAXII custom properties (x_tocsin_producer,
 x_tocsin_producer_identity, x_tocsin_key_id; x_tocsin_producer_hub for the
 hub's own imports), so standard clients ignore them. A producer reads its
 own RED versions without naming itself."""
+import json
+
+from conftest import tocsin
 from hubutil import TLP2, obj_indicator
 
 
@@ -91,3 +94,16 @@ def test_producer_reads_its_own_red(hub):
     for who in ("telco", "cert", "bank2"):
         g = hub.get(hub.object_url("open", red["id"]), who)
         assert g.status_code == 404, (who, g.status_code)
+
+
+def test_show_names_the_key_that_posted(hub):
+    """`tocsin show` on the hub's data directory, while tocsind runs."""
+    o = obj_indicator("[ipv4-addr:value = '203.0.113.180']", "author-show")
+    hub.post_ok("open", "telco", [o])
+    s = json.loads(tocsin("show", "--json", o["id"], "--data", hub.data).stdout)
+    [v] = s["versions"]
+    assert v["producer"] == "telenord" and v["key_id"] == key_id(hub, "telco"), v
+    assert v["producer_identity"] == hub.identities["telenord"]
+    assert s["collections"] == ["open"]
+    text = tocsin("show", o["id"], "--data", hub.data).stdout
+    assert "telenord" in text and key_id(hub, "telco") in text
