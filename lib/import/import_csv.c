@@ -4,7 +4,8 @@
  * Columns, in this order unless a header line names them: value, kind,
  * valid_until, tlp, labels (';'-separated), description. A header is a
  * first record whose first field is "value"; it may also name valid_from
- * and indicator_id (ignored, so tocsin's own CSV export reads back). Blank
+ * and indicator_id, producer and key_id (ignored, so tocsin's own CSV
+ * export reads back). Blank
  * records and records starting with '#' are skipped, so a plain list of
  * values, one a line, is valid input. Each row is one record in memory:
  * the field scratch buffer is wiped after each row because a row may hold
@@ -38,6 +39,10 @@ static const struct {
 	{ "labels", COL_LABELS },
 	{ "description", COL_DESCRIPTION },
 	{ "indicator_id", COL_IGNORE },
+	/* tocsin export's attribution columns: who produced a row is decided
+	 * by the import (--as), never by the file */
+	{ "producer", COL_IGNORE },
+	{ "key_id", COL_IGNORE },
 };
 
 struct csv_row {

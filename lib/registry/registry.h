@@ -132,6 +132,14 @@ enum tcerr registry_org_find(struct registry *r, const char *name, struct reg_or
 enum tcerr registry_org_list(struct registry *r,
                              enum tcerr (*cb)(void *ctx, const struct reg_org *o), void *ctx);
 
+/* Appends to out the organisation's STIX 2.1 identity object (compact
+ * JSON): its identity id, name, identity_class "organization", sectors
+ * (the STIX industry sector of its tocsin sector, where one fits) and
+ * created = modified = the organisation's creation time, so the same
+ * organisation always gives the same object. Errors: those of out
+ * (buf_error). */
+void reg_org_identity_sdo(const struct reg_org *o, struct buf *out);
+
 /* Creates a principal of org. For REG_CRED_KEY, key_text receives the key
  * (REG_KEY_TEXT_MAX + 1 bytes), the only time it exists outside the
  * caller; cert_sha256 is NULL. For REG_CRED_CERT, cert_sha256 is the

@@ -167,3 +167,30 @@ def test_match_names_the_producer(data, tmp_path):
     assert b == f"185.220.101.31  HIT exact {hub['id']} from hub", b
     r = json.loads(run("match", "--json", "--data", data, "185.220.101.30", check_rc=0).stdout)
     assert r["hits"][0]["producer"] == "Bank" and r["hits"][0]["key_id"] is None
+
+
+def test_exports_name_the_producer(data, tmp_path):
+    ids = orgs(data)
+    bank = dict(ind_ip("185.220.101.40"), created_by_ref=ids["Bank"])
+    hub = ind_ip("185.220.101.41")
+    run("import", "--as", "Bank", "--data", data, write_json(tmp_path / "a.json",
+        bundle([bank])), check_rc=0)
+    run("import", "--data", data, write_json(tmp_path / "b.json", bundle([hub])), check_rc=0)
+    p = run("export", "--format", "csv", "--data", data, check_rc=0)
+    rows = [l.split(",") for l in p.stdout.splitlines()]
+    assert rows[0] == ["value", "kind", "indicator_id", "valid_until", "tlp", "producer",
+                       "key_id"]
+    by_value = {r[0]: r for r in rows[1:]}
+    assert by_value["185.220.101.40"][5:] == ["Bank", ""]
+    assert by_value["185.220.101.41"][5:] == ["hub", ""]
+    # STIX: the objects as stored, then the identity of each producing
+    # organisation, so created_by_ref resolves inside the bundle
+    out = json.loads(run("export", "--format", "stix", "--data", data, check_rc=0).stdout)
+    idents = [o for o in out["objects"] if o["type"] == "identity"]
+    assert [(o["id"], o["name"], o["identity_class"]) for o in idents] == [
+        (ids["Bank"], "Bank", "organization")]
+    assert idents[0]["sectors"] == ["financial-services"]
+    assert bank in out["objects"] and hub in out["objects"]
+    # the export reads back: the attribution columns are not data
+    p = run("import", "--data", data, "--format", "csv", "-", input=run(
+        "export", "--format", "csv", "--data", data, check_rc=0).stdout, check_rc=0)
