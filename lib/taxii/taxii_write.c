@@ -8,9 +8,9 @@
  * hands every object to env->writer with the requester's organisation as
  * producer and its key id. An object whose created_by_ref is not the
  * requester's organisation's identity is a failure in the status, with
- * the reason (policy_author_check). Objects the hub rejects (invalid STIX, TC_EPERM for a version
- * of an object another organisation produced) are failures in the status,
- * with the hub's message; duplicates are successes (§5.5). The status is
+ * the reason (policy_author_check). Objects the hub rejects (invalid
+ * STIX, TC_EPERM for a version of an object another organisation
+ * produced) are failures in the status, with the hub's message; duplicates are successes (§5.5). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
