@@ -1,7 +1,7 @@
 /*
  * cmd.h — the entry points and usage texts of the tocsin commands, one
  * command group per file (cmd_init.c, cmd_import.c, cmd_match.c,
- * cmd_export.c, cmd_org.c). Each entry point takes argv with argv[0] = the command
+ * cmd_export.c, cmd_org.c, cmd_show.c). Each entry point takes argv with argv[0] = the command
  * name and returns a CLI_EXIT_* code.
  */
 #ifndef TOCSIN_CLI_CMD_H
@@ -19,6 +19,9 @@ int cmd_validate(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const char cmd_match_usage[];
 int cmd_match(const struct cli_cmd *cmd, int argc, char **argv);
+
+extern const char cmd_show_usage[];
+int cmd_show(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const char cmd_export_usage[];
 int cmd_export(const struct cli_cmd *cmd, int argc, char **argv);

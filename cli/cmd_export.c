@@ -333,12 +333,21 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		if (rc != CLI_EXIT_OK)
 			goto out;
 		opts.who = &who;
+		opts.names = snap;
 		/* DESIGN §2.3: an export for an organisation is a read by it */
 		if ((rc = cli_audit_open(dir, &audit)) != CLI_EXIT_OK)
 			goto out;
 		buf_init(&reads.ids, 0);
 		opts.taken = export_taken;
 		opts.taken_ctx = &reads;
+	}
+	if (!snap) {
+		/* producer names for csv and stix (issue 8); without them the
+		 * export still goes, with numbers */
+		diag_clear(&d);
+		if (registry_open(hub_default_dir(dir), &reg, &d) == TC_OK &&
+		    reg_snapshot_build(reg, hub_store(h), &snap, &d) == TC_OK)
+			opts.names = snap;
 	}
 	sink.f = stdout;
 	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)

@@ -12,6 +12,15 @@
  * duplicate or rejected (validate: valid or invalid). An import run
  * appends one entry to the audit log: the collection, the files and the
  * counts, also when it stopped part-way.
+ *
+ * Authorship (issue 8): with --as ORG the objects are produced by that
+ * organisation, under the rules of its POST: policy_author_check()
+ * (created_by_ref absent or ORG's identity), producer ORG, the audit
+ * entry names ORG. Without --as the hub itself is the producer and may
+ * not name an organisation's identity. After the run, every stored
+ * version that no organisation may read (policy_any_reader: a collection
+ * nobody reads, RED naming nobody who can) is counted and warned about
+ * on stderr, so nothing disappears silently.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +33,7 @@
 #include "cmd.h"
 #include "hub/hub.h"
 #include "import/import.h"
+#include "policy/policy.h"
 #include "registry/registry.h"
 #include "util/buf.h"
 
@@ -37,7 +47,8 @@
 #define IMPORT_AUDIT_DETAIL_MAX 4096
 
 const char cmd_import_usage[] =
-	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT] FILE...\n"
+	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT]\n"
+	"                     [--as ORG] FILE...\n"
 	"       tocsin import [--data DIR] --taxii-dump FILE\n"
 	"\n"
 	"Validates the objects in each FILE ('-' for standard input) and stores\n"
@@ -50,6 +61,14 @@ const char cmd_import_usage[] =
 	"already expired are imported (they do not match); MISP attributes with\n"
 	"to_ids false are not imported. Each is noted on stderr (the first 20\n"
 	"of a kind) and counted on a 'notes:' line after the summary.\n"
+	"\n"
+	"With --as ORG the objects are produced by organisation ORG, as if ORG\n"
+	"had POSTed them: created_by_ref must be absent or ORG's identity, ORG\n"
+	"always sees them and the audit entry names ORG. Without --as the hub\n"
+	"is the producer, and an object naming an organisation's identity in\n"
+	"created_by_ref is rejected (import it with --as). A warning on stderr\n"
+	"counts the stored objects no organisation can read (a collection\n"
+	"nobody may read, TLP:RED or AMBER+STRICT naming no reader).\n"
 	"\n"
 	"With --taxii-dump, FILE is the data file of a medallion TAXII server\n"
 	"(the OASIS reference server's memory backend): its API roots are kept\n"
@@ -68,6 +87,7 @@ const char cmd_import_usage[] =
 	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -c, --collection NAME   collection alias or id (default: 'default')\n"
 	"  -f, --format FORMAT     auto (default), stix, jsonl, misp or csv\n"
+	"  -a, --as ORG            produce the objects as organisation ORG\n"
 	"  -t, --taxii-dump FILE   import a medallion data file (no other FILE)\n"
 	"  -h, --help              show this help\n"
 	"\n"
@@ -92,6 +112,14 @@ struct imp {
 	bool validate_only;
 	struct hub *hub;            /* NULL when validating */
 	int64_t collection;
+	struct registry *reg;       /* import: names and rights */
+	struct reg_snapshot *snap;
+	const struct reg_org *as;   /* --as ORG (in snap); NULL: the hub produces */
+	struct hub_item items[IMPORT_BATCH];
+	/* nobody-reads accounting: by TLP for levels that name no recipients
+	 * (cached: the collection and producer are fixed for the run) */
+	signed char readable_by_tlp[TLP_RED + 1]; /* 0 unknown, 1 yes, -1 no */
+	uint64_t unreadable, unreadable_named;
 	struct obs_ctx obs;         /* validate: a throwaway card key */
 	uint8_t throwaway_key[OBS_CARD_KEY_LEN];
 	const char *display;        /* the file name as shown */
@@ -142,6 +170,39 @@ imp_batch_release(struct imp *im)
 	buf_clear(&im->wheres);
 }
 
+/* Counts a stored version no organisation may read (policy_any_reader).
+ * Levels that name no recipients depend only on the collection, the TLP
+ * and the producer, all fixed for the run: asked once per level. */
+static void
+imp_count_readers(struct imp *im, json_t *obj, enum tlp_level tlp)
+{
+	struct store_row row = { .collection = im->collection, .tlp = tlp,
+		                 .producer = im->as ? im->as->num : 0 };
+	char *text = NULL;
+	bool any;
+
+	if (tlp > TLP_RED)
+		return;
+	if (tlp != TLP_AMBER_STRICT && tlp != TLP_RED) {
+		if (!im->readable_by_tlp[tlp])
+			im->readable_by_tlp[tlp] = policy_any_reader(im->snap, &row) ? 1 : -1;
+		if (im->readable_by_tlp[tlp] < 0)
+			im->unreadable++;
+		return;
+	}
+	/* named recipients: the policy door reads them from the text */
+	text = json_dumps(obj, JSON_COMPACT);
+	if (!text)
+		return; /* out of memory: the warning is best effort */
+	row.json = slice_from_cstr(text);
+	any = policy_any_reader(im->snap, &row);
+	free(text);
+	if (!any) {
+		im->unreadable++;
+		im->unreadable_named++;
+	}
+}
+
 /* Stores (or checks) the batch. Returns TC_OK, or the error that stops
  * the whole run (reported). */
 static enum tcerr
@@ -160,25 +221,43 @@ imp_flush(struct imp *im)
 	}
 	for (size_t i = 0; i < im->n; i++)
 		im->paths[i] = im->wheres.p + im->where_off[i];
+	/* issue 8: the authorship rule of a POST; refused objects are not
+	 * handed to the hub (nk items go, in input order) */
+	size_t nk = 0;
+	size_t keep[IMPORT_BATCH];
+	for (size_t i = 0; i < im->n; i++) {
+		struct diag ad;
+		diag_clear(&ad);
+		if (policy_author_check(im->snap, im->as, im->objs[i], im->paths[i], &ad)) {
+			im->rejected++;
+			imp_problem(im, im->paths[i], ad.msg);
+			continue;
+		}
+		im->items[nk] = (struct hub_item){ .obj = im->objs[i], .path = im->paths[i],
+			                           .collection = im->collection,
+			                           .producer = im->as ? im->as->num : 0 };
+		keep[nk++] = i;
+	}
 	diag_clear(&d);
-	rc = hub_ingest(im->hub, im->collection, im->objs, im->paths, im->n, im->res, &d);
+	rc = nk ? hub_ingest_items(im->hub, im->items, nk, im->res, &d) : TC_OK;
 	if (rc != TC_OK) {
 		cli_progress_clear(&im->progress);
 		cli_err("%s: %s", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
 		im->fatal = true;
 		goto out;
 	}
-	for (size_t i = 0; i < im->n; i++) {
-		switch (im->res[i].verdict) {
+	for (size_t k = 0; k < nk; k++) {
+		switch (im->res[k].verdict) {
 		case HUB_ACCEPTED:
 			im->accepted++;
+			imp_count_readers(im, im->objs[keep[k]], im->res[k].tlp);
 			break;
 		case HUB_DUPLICATE:
 			im->duplicates++;
 			break;
 		default:
 			im->rejected++;
-			imp_problem(im, im->paths[i], im->res[i].why);
+			imp_problem(im, im->paths[keep[k]], im->res[k].why);
 		}
 	}
 out:
@@ -480,6 +559,32 @@ out:
 	return cli_finish_stdout(ret);
 }
 
+/* The warning of issue 8: stored objects no organisation can read. */
+static void
+imp_warn_unreadable(struct imp *im, const struct store_collection *coll)
+{
+	const struct reg_collection *rc = reg_snapshot_collection(im->snap, coll->num);
+	bool nobody = true;
+	size_t n = reg_snapshot_norgs(im->snap);
+
+	for (size_t i = 0; rc && i < n && nobody; i++) {
+		struct policy_subject who;
+		policy_subject_org(&who, im->snap, reg_snapshot_org_at(im->snap, i));
+		nobody = !policy_collection(&who, rc).can_read;
+	}
+	if (nobody)
+		cli_err("warning: %llu imported objects can be read by no organisation: "
+		        "collection '%s' is readable by nobody (set 'tocsin collection rights "
+		        "%s --read SPEC --write SPEC')",
+		        (unsigned long long)im->unreadable, coll->alias, coll->alias);
+	else
+		cli_err("warning: %llu imported objects can be read by no organisation "
+		        "(%llu of them TLP:RED or AMBER+STRICT naming no organisation that may "
+		        "read collection '%s'; the rest at a TLP level no reader of it gets)",
+		        (unsigned long long)im->unreadable,
+		        (unsigned long long)im->unreadable_named, coll->alias);
+}
+
 /* Both commands: parse options, check the files exist, run each. */
 static int
 imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
@@ -489,6 +594,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		{ "collection", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "taxii-dump", required_argument, NULL, 't' },
+		{ "as", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -497,7 +603,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *collection = NULL, *dump = NULL;
+	const char *dir = NULL, *collection = NULL, *dump = NULL, *as = NULL;
 	bool format_given = false;
 	enum import_format format = IMPORT_AUTO;
 	struct imp *im = NULL;
@@ -506,7 +612,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	int c, rc = CLI_EXIT_OK;
 	int nstdin = 0;
 
-	while ((c = cli_getopt(cmd, argc, argv, validate_only ? ":f:h" : ":d:c:f:t:h",
+	while ((c = cli_getopt(cmd, argc, argv, validate_only ? ":f:h" : ":d:c:f:t:a:h",
 	                       validate_only ? validate_longopts : longopts)) != -1) {
 		switch (c) {
 		case 'd':
@@ -523,6 +629,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		case 't':
 			dump = optarg;
 			break;
+		case 'a':
+			as = optarg;
+			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
 			return CLI_EXIT_OK;
@@ -531,9 +640,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		}
 	}
 	if (dump) {
-		if (collection || format_given)
+		if (collection || format_given || as)
 			return cli_usage_error(cmd, "--taxii-dump keeps the file's collections and "
-			                            "format: no --collection or --format");
+			                            "format: no --collection, --format or --as");
 		if (optind < argc)
 			return cli_usage_error(cmd, "--taxii-dump takes one FILE, no others");
 		return imp_taxii_dump(dir, dump);
@@ -582,6 +691,22 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		}
 		im->collection = coll.num;
 		im->obs = *hub_obs_ctx(im->hub);
+		diag_clear(&d);
+		if (registry_open(hub_default_dir(dir), &im->reg, &d) != TC_OK ||
+		    reg_snapshot_build(im->reg, hub_store(im->hub), &im->snap, &d) != TC_OK) {
+			cli_err("registry: %s", d.msg[0] ? d.msg : "cannot read");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		if (as) {
+			struct reg_org found;
+			if (registry_org_find(im->reg, as, &found) != TC_OK ||
+			    !(im->as = reg_snapshot_org(im->snap, found.num))) {
+				cli_err("--as: no organisation '%s' (see tocsin org list)", as);
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+		}
 		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
 			goto out;
 	}
@@ -599,6 +724,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		       (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
 		       (unsigned long long)im->rejected);
 	imp_print_notes(im);
+	/* a hub with no organisations yet serves nobody: nothing to warn of */
+	if (!validate_only && im->unreadable && im->snap && reg_snapshot_norgs(im->snap))
+		imp_warn_unreadable(im, &coll);
 	if (rc == CLI_EXIT_OK && im->rejected)
 		rc = CLI_EXIT_PROBLEMS;
 	if (im->audit) {
@@ -619,6 +747,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		}
 		rc = cli_audit_commit(im->audit,
 		                      &(struct audit_entry){ .action = "import",
+		                                             .org = im->as ? im->as->name : NULL,
 		                                             .collection = coll.uuid,
 		                                             .detail = detail.p ? detail.p : "" },
 		                      rc);
@@ -630,6 +759,9 @@ out:
 		cli_audit_abandon(im->audit);
 		imp_batch_release(im);
 		buf_reset(&im->wheres);
+		if (im->snap)
+			reg_snapshot_unref(im->snap);
+		registry_close(im->reg);
 		hub_close(im->hub);
 		explicit_bzero(im->throwaway_key, sizeof(im->throwaway_key));
 		free(im);

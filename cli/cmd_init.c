@@ -13,8 +13,10 @@ const char cmd_init_usage[] =
 	"usage: tocsin init [--data DIR]\n"
 	"\n"
 	"Creates a data directory (mode 0700) with an empty store, a fresh\n"
-	"payment-card hash key, the collection 'default' (readable and writable\n"
-	"by nobody until 'tocsin collection rights') and an empty registry.\n"
+	"payment-card hash key, the collection 'default' and an empty registry.\n"
+	"'default' is readable by every organisation's principals (read 'all':\n"
+	"TLP still decides what each sees) and writable by none (write 'none');\n"
+	"change it with 'tocsin collection rights default --read SPEC --write SPEC'.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR   data directory (default: $TOCSIN_DATA, else ./var)\n"
@@ -69,6 +71,21 @@ cmd_init(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
 		return CLI_EXIT_USAGE;
 	}
+	/* the default collection: read by all (TLP decides the rest), so what
+	 * the operator imports into it is not silently unreadable; written
+	 * by nobody until the operator says who */
+	struct hub *h = NULL;
+	struct store_collection dc;
+	diag_clear(&d);
+	if ((rc = hub_open(dir, &h, &d)) != TC_OK ||
+	    (rc = hub_collection(h, HUB_DEFAULT_COLLECTION, &dc, &d)) != TC_OK ||
+	    (rc = registry_rights_set(reg, dc.uuid, "all", "none", &d)) != TC_OK) {
+		cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
+		hub_close(h);
+		registry_close(reg);
+		return CLI_EXIT_USAGE;
+	}
+	hub_close(h);
 	registry_close(reg);
 	printf("initialised %s\n", dir);
 	return cli_finish_stdout(CLI_EXIT_OK);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
 
@@ -27,8 +28,10 @@ const char cmd_match_usage[] =
 	"addresses inside indicator networks (cidr), names under an indicator\n"
 	"domain (parent-domain), and URLs and e-mail addresses whose host or\n"
 	"domain is, or is under, an indicator domain (parent-domain; an IP host\n"
-	"in an indicator network: cidr). Prints one line per value:\n"
-	"  evil.example  HIT exact indicator--...\n"
+	"in an indicator network: cidr). Prints one line per value; each hit\n"
+	"names who produced the indicator ('hub' for the operator's imports) and\n"
+	"the key that posted it:\n"
+	"  evil.example  HIT exact indicator--... from Bank key kabc...\n"
 	"  http://a.evil.example/x  HIT parent-domain evil.example indicator--...\n"
 	"  8.8.8.8  miss [allowlisted: ...]\n"
 	"A miss names the indicators that would have hit but expired or are\n"
@@ -40,8 +43,9 @@ const char cmd_match_usage[] =
 	"  -d, --data DIR    data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -j, --json        one JSON object a line: value, kind, normalized, hit,\n"
 	"                    allowlisted, allowlist_reason, hits_total, hits (each:\n"
-	"                    indicator_id, how, via, matched, collection), expired\n"
-	"                    and revoked (the same, with valid_until)\n"
+	"                    indicator_id, how, via, matched, collection, producer,\n"
+	"                    key_id), expired and revoked (the same, with\n"
+	"                    valid_until)\n"
 	"  -k, --kind KIND   treat every value as KIND (ipv4, ipv6, domain, url,\n"
 	"                    email, md5, sha1, sha256, sha512, streebog256,\n"
 	"                    streebog512, phone, bank-account, card, wallet, asn)\n"
@@ -128,9 +132,26 @@ json_str_utf8(struct buf *b, struct slice s)
 	buf_reset(&tmp);
 }
 
-static void
-format_text(struct buf *b, struct slice input, const struct hub_match *m)
+/* The producer's name for a hit: "hub" for the hub's own versions, the
+ * organisation's name, or "#N" when the registry does not know it. */
+static const char *
+producer_name(const struct reg_snapshot *snap, int64_t producer, char tmp[32])
 {
+	const struct reg_org *o = snap && producer ? reg_snapshot_org(snap, producer) : NULL;
+
+	if (producer == 0)
+		return "hub";
+	if (o)
+		return o->name;
+	snprintf(tmp, 32, "#%lld", (long long)producer);
+	return tmp;
+}
+
+static void
+format_text(struct buf *b, struct slice input, const struct hub_match *m,
+            const struct reg_snapshot *snap)
+{
+	char tmp[32];
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
 	buf_append_slice(b, input);
@@ -145,6 +166,12 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 		}
 		buf_append_char(b, ' ');
 		buf_append_cstr(b, h->indicator_id);
+		buf_append_cstr(b, " from ");
+		buf_append_cstr(b, producer_name(snap, h->producer, tmp));
+		if (h->key_id[0]) {
+			buf_append_cstr(b, " key ");
+			buf_append_cstr(b, h->key_id);
+		}
 	}
 	if (m->nhits > shown)
 		buf_printf(b, " (+%zu more)", m->nhits - shown);
@@ -165,8 +192,9 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 
 /* One hit as a JSON object; expired and revoked ones with valid_until. */
 static void
-format_json_hit(struct buf *b, const struct hub_hit *h)
+format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapshot *snap)
 {
+	char tmp[32];
 	buf_append_cstr(b, "{\"indicator_id\":");
 	json_str_utf8(b, slice_from_cstr(h->indicator_id));
 	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", how_name(h->how),
@@ -174,6 +202,13 @@ format_json_hit(struct buf *b, const struct hub_hit *h)
 	json_str_utf8(b, slice_from_cstr(h->matched));
 	buf_append_cstr(b, ",\"collection\":");
 	json_str_utf8(b, slice_from_cstr(h->collection));
+	buf_append_cstr(b, ",\"producer\":");
+	json_str_utf8(b, slice_from_cstr(producer_name(snap, h->producer, tmp)));
+	buf_append_cstr(b, ",\"key_id\":");
+	if (h->key_id[0])
+		json_str_utf8(b, slice_from_cstr(h->key_id));
+	else
+		buf_append_cstr(b, "null");
 	if (h->state != HUB_HIT_LIVE) {
 		buf_append_cstr(b, ",\"valid_until\":");
 		if (h->valid_until_us) {
@@ -188,7 +223,8 @@ format_json_hit(struct buf *b, const struct hub_hit *h)
 }
 
 static void
-format_json(struct buf *b, struct slice input, const struct hub_match *m)
+format_json(struct buf *b, struct slice input, const struct hub_match *m,
+            const struct reg_snapshot *snap)
 {
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
@@ -206,7 +242,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
 			buf_append_char(b, ',');
-		format_json_hit(b, &m->hits[i]);
+		format_json_hit(b, &m->hits[i], snap);
 	}
 	for (int st = HUB_HIT_EXPIRED; st <= HUB_HIT_REVOKED; st++) {
 		bool first = true;
@@ -217,7 +253,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 			if (!first)
 				buf_append_char(b, ',');
 			first = false;
-			format_json_hit(b, &m->inactive[i]);
+			format_json_hit(b, &m->inactive[i], snap);
 		}
 	}
 	buf_append_cstr(b, "]}\n");
@@ -225,6 +261,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 
 struct match_run {
 	struct hub *hub;
+	const struct reg_snapshot *snap;  /* producer names; NULL: numbers */
 	bool json;
 	const enum obs_kind *kind;
 	struct buf out;
@@ -255,9 +292,9 @@ match_one(struct match_run *r, struct slice value)
 	}
 	buf_clear(&r->out);
 	if (r->json)
-		format_json(&r->out, value, &r->m);
+		format_json(&r->out, value, &r->m, r->snap);
 	else
-		format_text(&r->out, value, &r->m);
+		format_text(&r->out, value, &r->m, r->snap);
 	if (buf_error(&r->out)) {
 		cli_err("%s", tcerr_str(buf_error(&r->out)));
 		return CLI_EXIT_USAGE;
@@ -357,12 +394,23 @@ cmd_match(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_hub(dir, &r.hub);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	/* producer names (issue 8); without a registry hits name numbers */
+	struct registry *reg = NULL;
+	struct reg_snapshot *snap = NULL;
+	struct diag d;
+	diag_clear(&d);
+	if (registry_open(hub_default_dir(dir), &reg, &d) == TC_OK &&
+	    reg_snapshot_build(reg, hub_store(r.hub), &snap, &d) == TC_OK)
+		r.snap = snap;
 	buf_init(&r.out, 0);
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
 		rc = match_one(&r, slice_from_cstr(argv[i]));
 	if (rc == CLI_EXIT_OK && from_stdin)
 		rc = match_stdin(&r);
 	buf_reset(&r.out);
+	if (snap)
+		reg_snapshot_unref(snap);
+	registry_close(reg);
 	hub_close(r.hub);
 	if (rc == CLI_EXIT_OK && r.invalid)
 		rc = CLI_EXIT_PROBLEMS;

@@ -26,12 +26,15 @@
 
 const char cmd_org_usage[] =
 	"usage: tocsin org add NAME --sector SECTOR --country CC [--groups G1,G2] [--data DIR]\n"
-	"       tocsin org list [--data DIR]\n"
+	"       tocsin org list [--json] [--data DIR]\n"
 	"       tocsin org groups NAME G1,G2 [--data DIR]\n"
 	"\n"
 	"Manages the organisations of the hub. 'add' prints the organisation's STIX\n"
-	"identity id (identity--...), by which objects name recipients. 'groups'\n"
-	"replaces the sharing groups ('' for none). Names are unique in any case.\n"
+	"identity id (identity--...), by which objects name recipients and their\n"
+	"producer (created_by_ref: an organisation publishes only as itself).\n"
+	"'list --json' prints one JSON array: per organisation name, identity,\n"
+	"sector, country, groups and created. 'groups' replaces the sharing groups\n"
+	"('' for none). Names are unique in any case.\n"
 	"\n"
 	"Sectors: telecom, finance, internet, government, law-enforcement, cert,\n"
 	"critical-infrastructure, other. Groups: letters, digits, '.', '_', '-'.\n"
@@ -40,6 +43,7 @@ const char cmd_org_usage[] =
 	"  -s, --sector SECTOR   the organisation's sector\n"
 	"  -c, --country CC      ISO 3166-1 alpha-2 country code\n"
 	"  -g, --groups G1,G2    sharing groups (TLP:AMBER reaches their members)\n"
+	"  -j, --json            list: JSON instead of a table\n"
 	"  -d, --data DIR        data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -h, --help            show this help\n";
 
@@ -285,6 +289,7 @@ static const struct option org_longopts[] = {
 	{ "sector", required_argument, NULL, 's' },
 	{ "country", required_argument, NULL, 'c' },
 	{ "groups", required_argument, NULL, 'g' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -305,13 +310,41 @@ org_groups_arg(const struct cli_cmd *cmd, char *arg, const char **groups, size_t
 struct org_list_ctx {
 	struct table t;
 	bool oom;
+	json_t *arr;    /* --json */
 };
+
+/* One organisation as a JSON object (org list --json). NULL: no memory. */
+static json_t *
+org_json(const struct reg_org *o)
+{
+	char created[TS_TEXT_MAX];
+	json_t *groups = json_array(), *j;
+
+	ts_format(o->created_us, 0, created);
+	for (size_t i = 0; groups && i < o->ngroups; i++)
+		if (json_array_append_new(groups, json_string(o->groups[i]))) {
+			json_decref(groups);
+			return NULL;
+		}
+	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", o->name, "identity",
+	              o->identity, "sector", reg_sector_name(o->sector), "country", o->country,
+	              "groups", groups, "created", created);
+	return j;
+}
 
 static enum tcerr
 org_list_row(void *ctx, const struct reg_org *o)
 {
 	struct org_list_ctx *c = ctx;
 	char groups[ORG_LIST_GROUPS_MAX + 1] = "";
+	if (c->arr) {
+		json_t *j = org_json(o);
+		if (!j || json_array_append_new(c->arr, j)) {
+			c->oom = true;
+			return TC_ENOMEM;
+		}
+		return TC_OK;
+	}
 	size_t used = 0;
 	for (size_t i = 0; i < o->ngroups; i++) {
 		int n = snprintf(groups + used, sizeof groups - used, "%s%s", i ? "," : "",
@@ -338,9 +371,13 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 	struct diag d;
 	enum tcerr rc;
 	int c, ret;
+	bool json = false;
 
-	while ((c = cli_getopt(cmd, argc, argv, ":s:c:g:d:h", org_longopts)) != -1) {
+	while ((c = cli_getopt(cmd, argc, argv, ":s:c:g:jd:h", org_longopts)) != -1) {
 		switch (c) {
+		case 'j':
+			json = true;
+			break;
 		case 's':
 			sector_arg = optarg;
 			break;
@@ -373,6 +410,8 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "unknown subcommand '%s' (add, list or groups)", sub);
 	if (!add && (sector_arg || country || groups_arg))
 		return cli_usage_error(cmd, "--sector, --country and --groups belong to 'org add'");
+	if (json && !list)
+		return cli_usage_error(cmd, "--json belongs to 'org list'");
 
 	if (list) {
 		if (npos > 0)
@@ -381,14 +420,27 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 			return ret;
 		struct org_list_ctx lc = { .t = { .ncols = 5 } };
 		const char *head[] = { "NAME", "SECTOR", "COUNTRY", "GROUPS", "IDENTITY" };
-		if (!table_row(&lc.t, head))
+		if (json)
+			rc = (lc.arr = json_array()) ? registry_org_list(r, org_list_row, &lc)
+			                             : TC_ENOMEM;
+		else if (!table_row(&lc.t, head))
 			rc = TC_ENOMEM;
 		else
 			rc = registry_org_list(r, org_list_row, &lc);
-		if (rc)
+		if (rc) {
 			ret = org_fail(rc, NULL, "org list");
-		else
+		} else if (json) {
+			char *text = json_dumps(lc.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			if (text) {
+				puts(text);
+				free(text);
+			} else {
+				ret = org_fail(TC_ENOMEM, NULL, "org list");
+			}
+		} else {
 			table_print(&lc.t);
+		}
+		json_decref(lc.arr);
 		table_free(&lc.t);
 		registry_close(r);
 		return ret ? ret : cli_finish_stdout(CLI_EXIT_OK);

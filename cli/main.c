@@ -23,6 +23,8 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_import },
 	{ "validate", "check files without storing them", cmd_validate_usage, cmd_validate },
 	{ "match", "look values up in the indicators", cmd_match_usage, cmd_match },
+	{ "show", "show one object: its versions, producer, markings, collections",
+	  cmd_show_usage, cmd_show },
 	{ "export", "write the indicators as STIX, CSV or a plain list", cmd_export_usage,
 	  cmd_export },
 	{ "stats", "show what the data directory holds", cmd_stats_usage, cmd_stats },

@@ -31,6 +31,9 @@ struct export_writer {
 	/* plain: a set of 64-bit value hashes, open addressing, 0 = empty */
 	uint64_t *set;
 	size_t set_cap, set_n;
+	/* stix: producers of the objects written, for their identities */
+	int64_t *producers;
+	size_t nproducers, cap_producers;
 	/* per row, for the extract callback */
 	const struct store_row *row;
 	size_t row_values;
@@ -136,7 +139,7 @@ start(struct export_writer *w)
 		buf_printf(&w->out, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", w->bundle_id);
 		break;
 	case EXPORT_CSV:
-		buf_append_cstr(&w->out, "value,kind,indicator_id,valid_until,tlp\r\n");
+		buf_append_cstr(&w->out, "value,kind,indicator_id,valid_until,tlp,producer,key_id\r\n");
 		break;
 	case EXPORT_PLAIN:
 		break;
@@ -204,6 +207,43 @@ set_add(struct export_writer *w, uint64_t h)
 	return 1;
 }
 
+/* csv: the producer column (issue 8). */
+static void
+csv_producer(struct export_writer *w, int64_t producer)
+{
+	const struct reg_org *o =
+	    producer && w->o.names ? reg_snapshot_org(w->o.names, producer) : NULL;
+
+	if (producer == 0)
+		buf_append_cstr(&w->out, "hub");
+	else if (o)
+		csv_field(&w->out, slice_from_cstr(o->name));
+	else
+		buf_printf(&w->out, "#%lld", (long long)producer);
+}
+
+/* stix: remembers that an object of producer was written (once each). */
+static void
+note_producer(struct export_writer *w, int64_t producer)
+{
+	if (!producer || !w->o.names)
+		return;
+	for (size_t i = 0; i < w->nproducers; i++)
+		if (w->producers[i] == producer)
+			return;
+	if (w->nproducers == w->cap_producers) {
+		size_t ncap = w->cap_producers ? 2 * w->cap_producers : 16;
+		int64_t *np = realloc(w->producers, ncap * sizeof(*np));
+		if (!np) {
+			w->err = TC_ENOMEM;
+			return;
+		}
+		w->producers = np;
+		w->cap_producers = ncap;
+	}
+	w->producers[w->nproducers++] = producer;
+}
+
 static enum tcerr
 on_obs(void *ctx, enum obs_kind kind, struct slice value)
 {
@@ -222,8 +262,12 @@ on_obs(void *ctx, enum obs_kind kind, struct slice value)
 		buf_append_char(&w->out, ',');
 		if (w->row->valid_until_us)
 			ts_format(w->row->valid_until_us, 3, t);
-		buf_printf(&w->out, "%s,%s\r\n", t,
+		buf_printf(&w->out, "%s,%s,", t,
 		           w->row->tlp == TLP_NONE ? "" : stix_tlp_name(w->row->tlp));
+		csv_producer(w, w->row->producer);
+		buf_append_char(&w->out, ',');
+		csv_field(&w->out, slice_from_cstr(w->row->key_id ? w->row->key_id : ""));
+		buf_append_cstr(&w->out, "\r\n");
 		w->row_values++;
 		break;
 	}
@@ -319,6 +363,9 @@ export_writer_row(struct export_writer *w, const struct store_row *row, struct d
 			buf_append_char(&w->out, '\n');
 		buf_append_slice(&w->out, row->json);
 		w->c.objects++;
+		note_producer(w, row->producer);
+		if (w->err)
+			return diag_set(d, w->err, "%s: %s", row->id, tcerr_str(w->err));
 	} else if (w->row_values) {
 		w->c.objects++;
 		w->c.values += w->row_values;
@@ -337,6 +384,14 @@ export_writer_finish(struct export_writer *w, struct export_counts *counts, stru
 {
 	if (!w->err) {
 		start(w);
+		/* the producers' identities, after the objects (issue 8) */
+		for (size_t i = 0; w->o.format == EXPORT_STIX && i < w->nproducers; i++) {
+			const struct reg_org *o = reg_snapshot_org(w->o.names, w->producers[i]);
+			if (!o)
+				continue;
+			buf_append_cstr(&w->out, w->nobj++ ? ",\n" : "\n");
+			reg_org_identity_sdo(o, &w->out);
+		}
 		if (w->o.format == EXPORT_STIX)
 			buf_append_cstr(&w->out, w->nobj ? "\n]}\n" : "]}\n");
 		flush(w, true, d);
@@ -353,5 +408,6 @@ export_writer_free(struct export_writer *w)
 		return;
 	buf_reset(&w->out);
 	free(w->set);
+	free(w->producers);
 	free(w);
 }

@@ -5,9 +5,17 @@
  * store_row, as store_query() hands them out), keeps those the options
  * select, and writes them to a sink callback in one of three formats:
  *   stix   {"type":"bundle","id":"bundle--<uuid>","objects":[...]}, each
- *          object exactly as stored, streamed object by object
- *   csv    "value,kind,indicator_id,valid_until,tlp" then one row per
- *          observable of each object (RFC 4180 quoting, CRLF)
+ *          object exactly as stored, streamed object by object, then the
+ *          STIX identity of each organisation that produced one of them
+ *          (reg_org_identity_sdo), so that created_by_ref — verified at
+ *          publish to be the producer's own identity — resolves in the
+ *          bundle; the key id is not in a STIX export (csv, the TAXII
+ *          manifest and `tocsin show` have it)
+ *   csv    "value,kind,indicator_id,valid_until,tlp,producer,key_id" then
+ *          one row per observable of each object (RFC 4180 quoting, CRLF);
+ *          producer is the organisation's name ("hub" for the hub's own
+ *          versions), key_id the key that posted the version
+ *          (empty when none did)
  *   plain  one normalised value a line, each value once (for firewall
  *          sets, DNS lists, antifraud systems)
  * Observables are taken from each version's JSON with obs_extract(), so
@@ -80,6 +88,9 @@ struct export_opts {
 	 * An error it returns stops the export and is returned. */
 	enum tcerr (*taken)(void *ctx, const struct store_row *row);
 	void *taken_ctx;
+	/* Names producers (csv producer column, stix identities); NULL: the
+	 * organisation's number ("#7") in csv, no identities in stix. */
+	const struct reg_snapshot *names;
 };
 
 struct export_counts {

@@ -591,6 +591,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		    .collection = items[i].collection,
 		    .date_added_us = items[i].date_added_us,
 		    .producer = items[i].producer,
+		    .key_id = items[i].key_id,
 		    .obs = items[i].meta ? items[i].obs : &sobs[o],
 		    .nobs = items[i].meta ? items[i].nobs : 0,
 		};
@@ -616,6 +617,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			continue;
 		}
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
+		r->tlp = sin[k].meta->tlp;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
 		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked &&
@@ -724,6 +726,8 @@ struct confirm {
 	int64_t valid_until_us;
 	int64_t collection;
 	char id[STIX_ID_MAX];
+	int64_t producer;
+	char key_id[STORE_KEY_ID_MAX + 1];
 };
 
 static enum tcerr
@@ -756,6 +760,8 @@ confirm_row(void *ctx, const struct store_row *row)
 	c->revoked = row->revoked;
 	c->valid_until_us = row->valid_until_us;
 	snprintf(c->id, sizeof(c->id), "%s", row->id);
+	c->producer = row->producer;
+	snprintf(c->key_id, sizeof(c->key_id), "%s", row->key_id ? row->key_id : "");
 	return STORE_ROW_TAKE;
 }
 
@@ -862,6 +868,8 @@ match_add(struct hub *h, const struct index *idx, const struct match_query *q,
 		hit->state = state;
 		hit->valid_until_us = c.valid_until_us;
 		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
+		hit->producer = c.producer;
+		memcpy(hit->key_id, c.key_id, sizeof(hit->key_id));
 		struct collection_name cn = {c.collection, hit->collection,
 		                             sizeof(hit->collection)};
 		store_collection_list(h->store, collection_by_num, &cn);

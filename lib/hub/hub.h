@@ -75,6 +75,7 @@ struct hub_result {
 	int64_t date_added_us;
 	enum tcerr rc;              /* why it was rejected */
 	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
+	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
 };
 
 /* Validates n objects, appends the valid ones to collection in one durable
@@ -109,6 +110,9 @@ struct hub_item {
 	const struct stix_meta *meta;
 	const struct store_obs *obs;
 	size_t nobs;
+	/* The registry key id of the principal that posted obj (stored with
+	 * the version, shown to readers); NULL: none (the hub's imports). */
+	const char *key_id;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other
@@ -168,6 +172,8 @@ struct hub_hit {
 	char indicator_id[STIX_ID_MAX];
 	char collection[STORE_ALIAS_MAX + 1];
 	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
+	int64_t producer;                  /* the indicator version's producer, 0 the hub */
+	char key_id[STORE_KEY_ID_MAX + 1]; /* the key that posted it, "" none */
 };
 
 struct hub_match {

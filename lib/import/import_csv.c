@@ -6,7 +6,8 @@
  * first record whose first field is "value", or whose fields are all
  * column names, one of them "value", in any order; it may also name
  * valid_from, name (the indicator's name), confidence (0-100) and
- * indicator_id (ignored), so tocsin's own CSV export and the CSV of
+ * indicator_id, producer and key_id (ignored), so tocsin's own CSV export
+ * and the CSV of
  * bench's generator (kind,value,name,tlp,confidence,valid_from,
  * valid_until,labels) read back; indicator and ioc stand for value, type
  * for kind, tags for labels, comment for description. The header is not a row: it is neither
@@ -59,6 +60,10 @@ static const struct {
 	{ "type", COL_KIND },
 	{ "tags", COL_LABELS },
 	{ "comment", COL_DESCRIPTION },
+	/* tocsin export's attribution columns: who produced a row is decided
+	 * by the import (--as), never by the file */
+	{ "producer", COL_IGNORE },
+	{ "key_id", COL_IGNORE },
 };
 
 struct csv_row {

@@ -171,24 +171,29 @@ policy_row(const struct policy_subject *who, const struct store_row *row)
 	/* TLP 1.0 levels arrive mapped onto 2.0 (stix_tlp_from_marking). */
 	tlp = row->tlp == TLP_NONE ? POLICY_UNMARKED_TLP : row->tlp;
 	own = row->producer != 0 && row->producer == who->org->num;
+	/* A producer always sees its own versions, RED included (issue 8):
+	 * it wrote them, hiding them from it protects nothing. */
+	if (own)
+		return true;
 	switch (tlp) {
 	case TLP_CLEAR:
 	case TLP_GREEN:
 		return true;
 	case TLP_AMBER:
 		/* TLP 2.0 AMBER: the producer's organisation and those it
-		 * shares a sharing group with. The hub itself (producer 0)
-		 * is in no group. */
-		if (own)
+		 * shares a sharing group with. The hub itself (producer 0) is
+		 * in no group: it is the source, and the operator chose the
+		 * audience by the collection's read rights, as a producer
+		 * chooses its groups, so every reader of the collection sees
+		 * the hub's AMBER. */
+		if (row->producer == 0)
 			return true;
-		producer = row->producer ? reg_snapshot_org(who->snap, row->producer) : NULL;
+		producer = reg_snapshot_org(who->snap, row->producer);
 		return producer && share_group(producer, who->org);
 	case TLP_AMBER_STRICT:
-		if (own)
-			return true;
 		return named_recipient(row->json, who->org->identity) == 1;
 	case TLP_RED:
-		/* named recipients only: the producer names itself */
+		/* named recipients only (and the producer, above) */
 		return named_recipient(row->json, who->org->identity) == 1;
 	case TLP_NONE:
 		break;

@@ -13,11 +13,13 @@
  *    counts as POLICY_UNMARKED_TLP):
  *      CLEAR, GREEN   every reader of the collection;
  *      AMBER          readers whose organisation is the producer or shares
- *                     a sharing group with it;
+ *                     a sharing group with it; for the hub's own versions
+ *                     (producer 0) every reader of the collection;
  *      AMBER+STRICT   readers of the producer's organisation and of the
  *                     named recipients;
- *      RED            readers of the named recipients only (the producer
- *                     names itself to keep seeing its own RED objects).
+ *      RED            readers of the producer's organisation and of the
+ *                     named recipients.
+ *    The producer's organisation always sees its own versions.
  *  - Named recipients: the identity ids (struct reg_org.identity) listed
  *    in the version's property extension POLICY_EXT_ID, property
  *    "recipients". Read only for AMBER+STRICT and RED versions.
@@ -32,6 +34,8 @@
 #define TOCSIN_POLICY_H
 
 #include <stdbool.h>
+
+#include <jansson.h>
 
 #include "registry/registry.h"
 #include "store/store.h"
@@ -80,5 +84,21 @@ bool policy_may_delete(const struct policy_subject *who, const struct store_row 
 /* True when reading this version must be written to the audit log
  * (AMBER, AMBER+STRICT, RED). */
 bool policy_audit_read(const struct store_row *row);
+
+/* Authorship (issue 8, policy_author.c). May producer publish obj as far
+ * as its authorship goes? producer NULL is the hub itself. Rules:
+ * created_by_ref absent, or (for an organisation) its own identity id; the
+ * hub may name any identity that is no organisation's; an `identity`
+ * object whose id is an organisation's identity is published only by that
+ * organisation or the hub. Ids compare without regard to case. Returns
+ * TC_OK, or TC_EPERM with the reason in d ("PATH.created_by_ref: ...",
+ * naming the organisation and what to do instead). obj is only read. */
+enum tcerr policy_author_check(const struct reg_snapshot *snap, const struct reg_org *producer,
+                               const json_t *obj, const char *path, struct diag *d);
+
+/* true if some organisation of snap, as a whole (policy_subject_org: no
+ * role), may see row. An import asks it to warn of versions nobody can
+ * read. O(organisations) policy_row() calls at worst. */
+bool policy_any_reader(const struct reg_snapshot *snap, const struct store_row *row);
 
 #endif

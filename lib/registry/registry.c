@@ -1394,3 +1394,45 @@ reg__load(struct registry *r, struct reg__loaded *out, struct diag *d)
 		reg__loaded_free(out);
 	return rc;
 }
+
+/* STIX 2.1 §10.14 industry-sector-ov for each tocsin sector; NULL where
+ * none fits (a CERT may be public or private; "other"). */
+static const char *
+stix_sector(enum reg_sector s)
+{
+	switch (s) {
+	case SECTOR_TELECOM:
+		return "telecommunications";
+	case SECTOR_FINANCE:
+		return "financial-services";
+	case SECTOR_INTERNET:
+		return "technology";
+	case SECTOR_GOVERNMENT:
+		return "government-national";
+	case SECTOR_LAW_ENFORCEMENT:
+		return "government-public-services";
+	case SECTOR_CRITICAL_INFRASTRUCTURE:
+		return "infrastructure";
+	case SECTOR_CERT:
+	case SECTOR_OTHER:
+		break;
+	}
+	return NULL;
+}
+
+void
+reg_org_identity_sdo(const struct reg_org *o, struct buf *out)
+{
+	char ts[TS_TEXT_MAX];
+	const char *sector = stix_sector(o->sector);
+
+	ts_format(o->created_us, 3, ts);
+	buf_printf(out, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	                "\"created\":\"%s\",\"modified\":\"%s\",\"name\":",
+	           o->identity, ts, ts);
+	buf_append_json_str(out, slice_from_cstr(o->name));
+	buf_append_cstr(out, ",\"identity_class\":\"organization\"");
+	if (sector)
+		buf_printf(out, ",\"sectors\":[\"%s\"]", sector);
+	buf_append_char(out, '}');
+}

@@ -141,6 +141,14 @@ enum tcerr registry_org_find(struct registry *r, const char *name, struct reg_or
 enum tcerr registry_org_list(struct registry *r,
                              enum tcerr (*cb)(void *ctx, const struct reg_org *o), void *ctx);
 
+/* Appends to out the organisation's STIX 2.1 identity object (compact
+ * JSON): its identity id, name, identity_class "organization", sectors
+ * (the STIX industry sector of its tocsin sector, where one fits) and
+ * created = modified = the organisation's creation time, so the same
+ * organisation always gives the same object. Errors: those of out
+ * (buf_error). */
+void reg_org_identity_sdo(const struct reg_org *o, struct buf *out);
+
 /* Creates a principal of org. For REG_CRED_KEY, key_text receives the key
  * (REG_KEY_TEXT_MAX + 1 bytes), the only time it exists outside the
  * caller; cert_sha256 is NULL. For REG_CRED_CERT, cert_sha256 is the
@@ -269,6 +277,12 @@ const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *sn
                                                    const uint8_t sha256[32]);
 /* Lookups; NULL when absent. */
 const struct reg_org *reg_snapshot_org(const struct reg_snapshot *snap, int64_t num);
+/* The organisation whose STIX identity id is identity (compared without
+ * regard to case; bisection, O(log n)). */
+const struct reg_org *reg_snapshot_org_by_identity(const struct reg_snapshot *snap,
+                                                   const char *identity);
+/* The i-th organisation in number order, i < reg_snapshot_norgs(). */
+const struct reg_org *reg_snapshot_org_at(const struct reg_snapshot *snap, size_t i);
 const struct reg_collection *reg_snapshot_collection(const struct reg_snapshot *snap,
                                                      int64_t num);
 /* By id (UUID, any case) or alias. */

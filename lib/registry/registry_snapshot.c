@@ -25,6 +25,7 @@ struct reg_snapshot {
 	atomic_size_t refs;
 	struct reg_org *orgs;           /* by num */
 	size_t norgs;
+	const struct reg_org **by_identity; /* orgs sorted by identity id */
 	struct reg__principal *keys;    /* REG_CRED_KEY, by key_id */
 	size_t nkeys;
 	struct reg__principal *certs;   /* REG_CRED_CERT, by hash */
@@ -35,9 +36,19 @@ struct reg_snapshot {
 	size_t nroots;
 };
 
+/* Identity ids are made lower case (registry_org_add); compared without
+ * regard to case so that an upper-case spelling finds its organisation. */
+static int
+org_identity_cmp(const void *a, const void *b)
+{
+	const struct reg_org *const *x = a, *const *y = b;
+	return strcasecmp((*x)->identity, (*y)->identity);
+}
+
 static void
 snap_free(struct reg_snapshot *s)
 {
+	free(s->by_identity);
 	free(s->orgs);
 	if (s->keys)
 		explicit_bzero(s->keys, s->nkeys * sizeof *s->keys);
@@ -111,6 +122,13 @@ reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **ou
 	snap->norgs = l.norgs;
 	l.orgs = NULL;
 	l.norgs = 0;
+	if (!(snap->by_identity = calloc(snap->norgs ? snap->norgs : 1, sizeof *snap->by_identity))) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < snap->norgs; i++)
+		snap->by_identity[i] = &snap->orgs[i];
+	qsort(snap->by_identity, snap->norgs, sizeof *snap->by_identity, org_identity_cmp);
 
 	size_t nkeys = 0;
 	for (size_t i = 0; i < l.nprs; i++)
@@ -238,6 +256,29 @@ reg_snapshot_org(const struct reg_snapshot *snap, int64_t num)
 			hi = mid;
 	}
 	return lo < snap->norgs && snap->orgs[lo].num == num ? &snap->orgs[lo] : NULL;
+}
+
+const struct reg_org *
+reg_snapshot_org_by_identity(const struct reg_snapshot *snap, const char *identity)
+{
+	size_t lo = 0, hi = snap->norgs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcasecmp(snap->by_identity[mid]->identity, identity);
+		if (c == 0)
+			return snap->by_identity[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct reg_org *
+reg_snapshot_org_at(const struct reg_snapshot *snap, size_t i)
+{
+	return i < snap->norgs ? &snap->orgs[i] : NULL;
 }
 
 const struct reg_collection *

@@ -69,6 +69,9 @@ store_append(struct store *s, const struct store_obj_in *in, size_t n,
 			return diag_set(d, TC_EINVAL, "in[%zu]: negative date_added", i);
 		if (o->nobs && !o->obs)
 			return diag_set(d, TC_EINVAL, "in[%zu]: observables missing", i);
+		if (o->key_id && strnlen(o->key_id, STORE_KEY_ID_MAX + 1) > STORE_KEY_ID_MAX)
+			return diag_set(d, TC_EINVAL, "in[%zu]: key id longer than %d bytes", i,
+			                STORE_KEY_ID_MAX);
 		for (size_t k = 0; k < o->nobs; k++) {
 			if (o->obs[k].kind < OBS_IPV4 || o->obs[k].kind > OBS_KIND_MAX)
 				return diag_set(d, TC_EINVAL, "in[%zu].obs[%zu]: unknown kind %d", i,

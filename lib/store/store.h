@@ -64,7 +64,12 @@ struct store_obj_in {
 	const struct store_obs *obs;     /* observables extracted from this version */
 	size_t nobs;
 	int64_t producer;                /* producing organisation, 0 if unknown */
+	/* The credential that posted this version (a registry key id, e.g.
+	 * "kabc..."); NULL or "": none (the hub's own imports). At most
+	 * STORE_KEY_ID_MAX bytes (TC_EINVAL). */
+	const char *key_id;
 };
+#define STORE_KEY_ID_MAX 32
 
 enum store_status {
 	STORE_ADDED = 1,     /* appended as a new version */
@@ -147,6 +152,7 @@ struct store_row {
 	bool revoked;
 	int64_t valid_until_us;
 	int64_t producer;
+	const char *key_id;        /* who posted this version (store_obj_in.key_id); "" none */
 	bool is_first, is_last;    /* first / last version of its object in its collection */
 };
 

@@ -33,6 +33,7 @@ struct mem_version {
 	int64_t version_us;
 	int64_t valid_until;
 	int64_t producer;
+	char key_id[STORE_KEY_ID_MAX + 1];
 	enum tlp_level tlp;
 	bool revoked, is_first, is_last;
 	bool dead;          /* deleted, or the slot of a tombstone */
@@ -235,6 +236,7 @@ mem_stage(const struct store_obj_in *in, struct mem_version *v)
 	v->version_us = meta->version_us;
 	v->valid_until = meta->valid_until_us;
 	v->producer = in->producer;
+	snprintf(v->key_id, sizeof v->key_id, "%s", in->key_id ? in->key_id : ""); /* checked */
 	v->tlp = meta->tlp;
 	v->revoked = meta->revoked;
 	memcpy(v->spec_version, meta->spec_version, sizeof v->spec_version);
@@ -447,6 +449,7 @@ mem_row(const struct mem_store *m, uint64_t seq, struct store_row *r)
 		.revoked = v->revoked,
 		.valid_until_us = v->valid_until,
 		.producer = v->producer,
+		.key_id = v->key_id,
 		.is_first = v->is_first,
 		.is_last = v->is_last,
 	};

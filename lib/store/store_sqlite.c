@@ -79,13 +79,16 @@ static const char *const sq_migrations[] = {
 	"CREATE TABLE tombstones(seq INTEGER PRIMARY KEY, deleted_us INTEGER NOT NULL,"
 	" collection INTEGER NOT NULL, ref INTEGER NOT NULL REFERENCES objects(ref),"
 	" version TEXT NOT NULL, version_us INTEGER NOT NULL, version_seq INTEGER NOT NULL);",
+	/* 3: the key (registry key id) that posted each version; '' for the
+	 * hub's own imports and for versions stored before this step */
+	"ALTER TABLE versions ADD COLUMN key_id TEXT NOT NULL DEFAULT '';",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
 
 #define SQ_ROW_COLS                                                                              \
 	"v.seq, v.date_added, v.ref, v.collection, v.json, o.stix_id, v.type, v.version,"        \
 	" v.version_us, v.spec_version, v.tlp, v.revoked, v.valid_until, v.producer,"            \
-	" v.is_first, v.is_last"
+	" v.is_first, v.is_last, v.key_id"
 
 enum sq_stmt {
 	S_BEGIN,
@@ -139,7 +142,7 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
 	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
 	                 " type, spec_version, tlp, revoked, valid_until, producer, is_first,"
-	                 " is_last, json, obs) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                 " is_last, json, obs, key_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_VER_UNLAST] = "UPDATE versions SET is_last = 0 WHERE seq = ?",
 	[S_VER_UNFIRST] = "UPDATE versions SET is_first = 0 WHERE seq = ?",
 	[S_OBJ_SETCUR] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
@@ -751,6 +754,7 @@ insert:;
 		sqlite3_bind_int(st, 13, is_first);
 		sqlite3_bind_int(st, 14, is_last);
 		sqlite3_bind_blob64(st, 15, o->json.p, o->json.len, SQLITE_STATIC);
+		sq_bind_text(st, 17, o->key_id ? o->key_id : "");
 		if (o->nobs) {
 			buf_clear(&obs);
 			for (size_t k = 0; k < o->nobs; k++) {
@@ -925,7 +929,10 @@ sq_row(sqlite3_stmt *st, struct store_row *r)
 		.producer = sqlite3_column_int64(st, 13),
 		.is_first = sqlite3_column_int(st, 14) != 0,
 		.is_last = sqlite3_column_int(st, 15) != 0,
+		.key_id = (const char *)sqlite3_column_text(st, 16),
 	};
+	if (!r->key_id)
+		r->key_id = "";
 	const void *json = sqlite3_column_blob(st, 4);
 	r->json = slice_make(json ? json : "", (size_t)sqlite3_column_bytes(st, 4));
 }
@@ -1202,9 +1209,9 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 		buf_append_cstr(&text, r.version);
 		buf_append_char(&text, '\0');
 		v->obs_off = text.len;
-		v->obs_len = (size_t)sqlite3_column_bytes(st, 16);
+		v->obs_len = (size_t)sqlite3_column_bytes(st, 17);
 		if (v->obs_len)
-			buf_append(&text, sqlite3_column_blob(st, 16), v->obs_len);
+			buf_append(&text, sqlite3_column_blob(st, 17), v->obs_len);
 		if (sq_delete_selects(dq, &r)) {
 			enum store_delete_verdict vd = may(may_ctx, &r);
 			if (vd == STORE_DEL_YES)

@@ -46,6 +46,29 @@ row_version(const struct store_row *row, char tmp[TS_TEXT_MAX])
 	return tmp;
 }
 
+/* Issue 8: who posted this version, as TAXII custom properties of the
+ * manifest record (TAXII 2.1 allows custom properties on its resources:
+ * names of [a-z0-9_], x_ prefix; clients ignore what they do not know).
+ * The stored object itself is never changed. For the hub's own versions
+ * (producer 0: the operator's imports, migrations) the record says
+ * x_tocsin_producer_hub: true instead (a name could be any
+ * organisation's); x_tocsin_key_id is left out when no key posted the
+ * version. */
+static void
+manifest_producer(struct buf *b, const struct reg_snapshot *snap, const struct store_row *row)
+{
+	const struct reg_org *o = row->producer ? reg_snapshot_org(snap, row->producer) : NULL;
+
+	if (row->producer == 0) {
+		buf_append_cstr(b, ",\"x_tocsin_producer_hub\":true");
+	} else if (o) {
+		taxii__json_kv(b, true, "x_tocsin_producer", o->name);
+		taxii__json_kv(b, true, "x_tocsin_producer_identity", o->identity);
+	}
+	if (row->key_id && row->key_id[0])
+		taxii__json_kv(b, true, "x_tocsin_key_id", row->key_id);
+}
+
 static enum store_row_verdict
 page_row(void *ctx, const struct store_row *row)
 {
@@ -71,6 +94,7 @@ page_row(void *ctx, const struct store_row *row)
 		taxii__json_kv(b, true, "date_added", dtmp);
 		taxii__json_kv(b, true, "version", version);
 		taxii__json_kv(b, true, "media_type", TAXII_STIX_MEDIA_TYPE);
+		manifest_producer(b, pg->r->who->snap, row);
 		buf_append_char(b, '}');
 		break;
 	case TAXII__EP_OBJECTS:

@@ -7,9 +7,11 @@
  * not a STIX object, a bundle, a spec version other than 2.1, or an
  * object without a STIX id its status could name it by, §4.3.1), then
  * hands every object to env->writer with the requester's organisation as
- * producer. Objects the hub rejects (invalid STIX, TC_EPERM for a version
- * of an object another organisation produced) are failures in the status,
- * with the hub's message; duplicates are successes (§5.5). The status is
+ * producer and its key id. An object whose created_by_ref is not the
+ * requester's organisation's identity is a failure in the status, with
+ * the reason (policy_author_check). Objects the hub rejects (invalid
+ * STIX, TC_EPERM for a version of an object another organisation
+ * produced) are failures in the status, with the hub's message; duplicates are successes (§5.5). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
@@ -314,8 +316,8 @@ fail:
  * others) so the writer only appends the valid ones and indexes. OUT:
  * res[i] for every item. Returns what the writer returns, or TC_ENOMEM. */
 static enum tcerr
-ingest(const struct taxii_writer *w, struct hub_item *items, size_t n, struct hub_result *res,
-       struct diag *d)
+ingest(const struct taxii_writer *w, const struct policy_subject *who, struct hub_item *items,
+       size_t n, struct hub_result *res, struct diag *d)
 {
 	struct hub_prep *prep = NULL;
 	struct hub_item *ok = NULL;
@@ -323,10 +325,27 @@ ingest(const struct taxii_writer *w, struct hub_item *items, size_t n, struct hu
 	size_t *at = NULL, m = 0;
 	enum tcerr rc;
 
-	if (!w->obs)
-		return w->ingest(w->ctx, items, n, res, d);
-	if ((rc = hub_prepare(w->obs, items, n, res, &prep, d)))
-		return rc;
+	if (w->obs) {
+		if ((rc = hub_prepare(w->obs, items, n, res, &prep, d)))
+			return rc;
+	} else {
+		memset(res, 0, n * sizeof(*res));
+	}
+	/* issue 8: an organisation publishes only as itself (policy.h) */
+	for (size_t i = 0; i < n; i++) {
+		struct diag ad;
+		if (res[i].verdict == HUB_REJECTED)
+			continue;
+		diag_clear(&ad);
+		if (policy_author_check(who->snap, who->org, items[i].obj, items[i].path, &ad)) {
+			const char *jid = json_string_value(json_object_get(items[i].obj, "id"));
+			res[i].verdict = HUB_REJECTED;
+			res[i].rc = TC_EPERM;
+			snprintf(res[i].id, sizeof(res[i].id), "%s",
+			         jid && strlen(jid) < STIX_ID_MAX ? jid : "");
+			snprintf(res[i].why, sizeof(res[i].why), "%s", ad.msg);
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		m += res[i].verdict != HUB_REJECTED;
 	if (m == n) {
@@ -486,15 +505,17 @@ taxii__post_objects(struct taxii__rq *r)
 			goto out;
 		}
 		int64_t producer = r->who->org ? r->who->org->num : 0;
+		const char *key_id = r->who->principal ? r->who->principal->key_id : NULL;
 		for (size_t i = 0; i < n; i++) {
 			char *p = paths + i * TAXII_PATH_TEXT_MAX;
 			snprintf(p, TAXII_PATH_TEXT_MAX, "objects[%zu]", i); /* fits: n ≤ 100000 */
 			items[i].path = p;
 			items[i].collection = r->col->c.num;
 			items[i].producer = producer;
+			items[i].key_id = key_id;
 		}
 		diag_clear(&d);
-		wrc = ingest(r->env->writer, items, n, res, &d);
+		wrc = ingest(r->env->writer, r->who, items, n, res, &d);
 		if (wrc) {
 			/* nothing of the batch was stored: audit the attempt, then fail */
 			snprintf(detail, sizeof(detail), "%zu objects not stored: %s", n,

@@ -98,7 +98,8 @@ def test_csv(hub):
     got = {(r["value"], r["kind"], r["indicator_id"]) for r in rows}
     assert got == {("185.220.101.7", "ipv4", IP["id"]), ("evil-c2.net", "domain", DOM["id"]),
                    ("http://evil-c2.net/login.php", "url", URL["id"])}
-    assert list(rows[0]) == ["value", "kind", "indicator_id", "valid_until", "tlp"]
+    assert list(rows[0]) == ["value", "kind", "indicator_id", "valid_until", "tlp", "producer",
+                            "key_id"]
 
 
 def test_plain_with_kind_and_output_file(hub, tmp_path):

@@ -1,9 +1,10 @@
 """tocsin export --for ORG: the export shows an organisation exactly what the
 hub's policy lets it see (collection read rights and TLP, docs/policy.md).
 
-Objects imported with the CLI are produced by the hub itself (producer 0),
-which is in no sharing group: their AMBER versions reach no organisation,
-AMBER+STRICT and RED ones only the named recipients."""
+Objects imported with the CLI are produced by the hub itself (producer 0):
+their AMBER versions reach every reader of the collection (the operator chose
+the audience by its read rights), AMBER+STRICT and RED ones only the named
+recipients."""
 import json
 
 import pytest
@@ -77,7 +78,10 @@ def names(ids, keys):
 
 def test_no_rights_no_objects(hub):
     data, ids = hub
-    # the default collection has no rights until they are set
+    # tocsin init makes the default collection readable by all: TLP decides
+    assert ids["green"] in exported(data, "--for", "Bank")
+    run("collection", "rights", "default", "--read", "none", "--write", "none", "--data", data,
+        check_rc=0)
     assert exported(data, "--for", "Bank") == set()
     assert exported(data) == set(ids.values()), "the operator sees everything"
 
@@ -86,7 +90,7 @@ def test_tlp_per_organisation(hub):
     data, ids = hub
     run("collection", "rights", "default", "--read", "all", "--write", "all", "--data", data,
         check_rc=0)
-    everyone = ["unmarked", "clear", "green"]
+    everyone = ["unmarked", "clear", "green", "amber"]  # the hub's AMBER: every reader
     assert exported(data, "--for", "Bank") == names(ids, everyone + ["strict-bank",
                                                                       "red1-bank-telco"])
     assert exported(data, "--for", "telco") == names(ids, everyone + ["red-telco",
@@ -108,7 +112,8 @@ def test_plain_and_csv_follow_policy(hub):
     run("collection", "rights", "default", "--read", "all", "--write", "all", "--data", data,
         check_rc=0)
     p = run("export", "--data", data, "--format", "plain", "--for", "Other", check_rc=0)
-    assert sorted(p.stdout.split()) == ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+    assert sorted(p.stdout.split()) == ["198.51.100.1", "198.51.100.2", "198.51.100.3",
+                                        "198.51.100.4"]
     p = run("export", "--data", data, "--format", "csv", "--for", "Telco", check_rc=0)
     assert "198.51.100.6" in p.stdout and "198.51.100.5" not in p.stdout
 

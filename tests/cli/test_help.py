@@ -5,12 +5,13 @@ from conftest import run
 
 OPTIONS = {
     "init": ["--data"],
-    "import": ["--data", "--collection", "--format"],
+    "import": ["--data", "--collection", "--format", "--as"],
     "validate": ["--format"],
     "match": ["--data", "--json", "--kind", "--stdin"],
+    "show": ["--data", "--json"],
     "export": ["--data", "--format", "--kind", "--collection", "--output"],
     "stats": ["--data", "--json"],
-    "org": ["--data", "--sector", "--country", "--groups"],
+    "org": ["--data", "--sector", "--country", "--groups", "--json"],
     "key": ["--data", "--role", "--name", "--cert"],
     "collection": ["--data", "--read", "--write", "--title", "--description", "--id"],
 }

@@ -27,14 +27,14 @@ def lines(p):
 def test_exact_hit_and_miss_text(hub):
     p = run("match", "--data", hub, "evil-c2.net", "93.184.215.14", check_rc=0)
     hit, miss = lines(p)
-    assert hit == f"evil-c2.net  HIT exact {DOM['id']}"
+    assert hit == f"evil-c2.net  HIT exact {DOM['id']} from hub"
     assert miss == "93.184.215.14  miss"
     assert p.stderr == ""
 
 
 def test_cidr_reports_the_network(hub):
     p = run("match", "--data", hub, "185.220.102.1", check_rc=0)
-    assert lines(p) == [f"185.220.102.1  HIT cidr 185.220.100.0/22 {NET['id']}"]
+    assert lines(p) == [f"185.220.102.1  HIT cidr 185.220.100.0/22 {NET['id']} from hub"]
 
 
 def test_exact_and_cidr_most_specific_first(hub):
@@ -47,7 +47,8 @@ def test_exact_and_cidr_most_specific_first(hub):
 
 def test_parent_domain(hub):
     p = run("match", "--data", hub, "www.login.evil-c2.net", check_rc=0)
-    assert lines(p) == [f"www.login.evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']}"]
+    assert lines(p) == [
+        f"www.login.evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub"]
     # a name that only ends with the same letters is no subdomain
     p = run("match", "--data", hub, "notevil-c2.net", check_rc=0)
     assert lines(p) == ["notevil-c2.net  miss"]
@@ -70,7 +71,7 @@ def test_url_is_normalised_before_matching(hub):
 def test_allowlisted_hit_is_reported_and_marked(hub):
     p = run("match", "--data", hub, "8.8.8.8", check_rc=0)
     (line,) = lines(p)
-    assert line.startswith(f"8.8.8.8  HIT exact {RESOLVER['id']} [allowlisted: ")
+    assert line.startswith(f"8.8.8.8  HIT exact {RESOLVER['id']} from hub [allowlisted: ")
     p = run("match", "--data", hub, "--json", "8.8.8.8", check_rc=0)
     r = json.loads(p.stdout)
     assert r["hit"] is True and r["allowlisted"] is True and r["allowlist_reason"]
@@ -90,7 +91,8 @@ def test_json_fields(hub):
         "value": "WWW.Evil-C2.net.", "kind": "domain", "normalized": "www.evil-c2.net",
         "hit": True, "allowlisted": False, "allowlist_reason": None, "hits_total": 1,
         "hits": [{"indicator_id": DOM["id"], "how": "parent-domain", "via": "value",
-                  "matched": "evil-c2.net", "collection": "default"}],
+                  "matched": "evil-c2.net", "collection": "default", "producer": "hub",
+                  "key_id": None}],
         "expired": [], "revoked": [],
     }
     assert b["hit"] is False and b["kind"] == "ipv4" and b["hits"] == []

@@ -33,6 +33,30 @@ def test_org_add_prints_identity(data):
     assert rows[2][:4] == ["Telco", "telecom", "FR", "-"]
 
 
+def test_org_list_json(data):
+    """Issue 8: `org list --json` gives every organisation's name and identity
+    (and the rest of what the table shows) to tools."""
+    import json
+    bank = run("org", "add", "ACME Bank", "-s", "finance", "-c", "de", "-g", "b,a",
+               "--data", data, check_rc=0).stdout.strip()
+    run("org", "add", "Telco \"Q\"", "-s", "telecom", "-c", "FR", "--data", data, check_rc=0)
+    p = run("org", "list", "--json", "--data", data, check_rc=0)
+    orgs = json.loads(p.stdout)
+    assert [o["name"] for o in orgs] == ["ACME Bank", 'Telco "Q"']
+    assert orgs[0]["identity"] == bank
+    assert orgs[0]["sector"] == "finance" and orgs[0]["country"] == "DE"
+    assert orgs[0]["groups"] == ["a", "b"] and orgs[1]["groups"] == []
+    assert orgs[1]["identity"] == "identity--" + str(uuid.uuid5(ORG_NS, "telco \"q\""))
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", orgs[0]["created"]), orgs[0]
+    # an empty registry is an empty list, still JSON
+    empty = data.parent / "empty"
+    run("init", "--data", empty, check_rc=0)
+    assert json.loads(run("org", "list", "-j", "--data", empty, check_rc=0).stdout) == []
+    # --json belongs to list
+    p = run("org", "add", "X", "-s", "cert", "-c", "DE", "--json", "--data", data, check_rc=2)
+    assert "--json" in p.stderr
+
+
 def test_org_errors(data):
     run("org", "add", "Bank", "-s", "finance", "-c", "DE", "--data", data, check_rc=0)
     p = run("org", "add", "BANK", "-s", "finance", "-c", "DE", "--data", data, check_rc=2)
@@ -159,7 +183,7 @@ def test_collection_add_list_rights(data):
     rows = table(run("collection", "list", "--data", data, check_rc=0).stdout)
     assert rows[0] == ["ID", "ALIAS", "TITLE", "READ", "WRITE", "API ROOT"]
     by_alias = {r[1]: r for r in rows[1:]}
-    assert by_alias["default"][3:5] == ["none", "none"]  # nobody until rights are set
+    assert by_alias["default"][3:] == ["all", "none"]  # tocsin init: read all, write none
     assert by_alias["intel"] == [cid, "intel", "Intel feed", "finance,group:eu",
                                  "role:contributor", "(default)"]
     assert by_alias["fixed"][0] == fixed and by_alias["fixed"][2] == "fixed"

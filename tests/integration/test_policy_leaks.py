@@ -77,11 +77,13 @@ def recipients_of(o):
 
 def tlp_admits(reader_org, producer_org, o, identities):
     lv = tlp_of(o)
+    if producer_org is not None and reader_org == producer_org:
+        return True  # a producer always sees its own versions, RED included
     if lv in ("clear", "green"):
         return True
     if lv == "amber":
-        if producer_org is None:  # the hub: no sharing groups
-            return False
+        if producer_org is None:  # the hub: every reader of the collection
+            return True
         return reader_org == producer_org or bool(set(ORGS[reader_org][2]) & set(ORGS[producer_org][2]))
     named = identities[reader_org] in recipients_of(o)
     if lv == "amber+strict":

@@ -256,6 +256,7 @@ struct seen {
 	size_t n;
 	int64_t producer[8], collection[8], date_added[8];
 	char id[8][80];
+	char key[8][40];
 };
 
 static enum store_row_verdict
@@ -267,6 +268,7 @@ seen_row(void *ctx, const struct store_row *r)
 	s->collection[s->n] = r->collection;
 	s->date_added[s->n] = r->date_added_us;
 	snprintf(s->id[s->n], sizeof(s->id[0]), "%s", r->id);
+	snprintf(s->key[s->n], sizeof(s->key[0]), "%s", r->key_id);
 	s->n++;
 	return STORE_ROW_TAKE;
 }
@@ -286,17 +288,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa" },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated, { NULL, 0 }, NULL, NULL, 0 },
+		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0, { NULL, 0 }, NULL, NULL, 0 },
+		  0, { NULL, 0 }, NULL, NULL, 0, NULL },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -333,19 +335,22 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[0], 6);
 	assert_int_equal(s.collection[1], f->coll);
 	assert_int_equal(s.producer[1], 5);
+	/* the key that posted it is kept with the version (issue 8) */
+	assert_string_equal(s.key[1], "kaaaaaaaaaaa");
+	assert_string_equal(s.key[0], "");
 	assert_int_equal(s.collection[2], c2.num);
 	assert_int_equal(s.producer[2], 6);
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0 };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);

@@ -273,14 +273,14 @@ test_visibility_matrix(void **state)
 		{ "TLP1 WHITE", { M1_WHITE }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
 		{ "GREEN", { M_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
 		{ "TLP1 GREEN", { M1_GREEN }, { { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } } },
-		{ "AMBER", { M_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
-		{ "TLP1 AMBER", { M1_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		{ "AMBER", { M_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
+		{ "TLP1 AMBER", { M1_AMBER }, { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
 		{ "AMBER+STRICT", { M_AMBER_STRICT }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "RED", { M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "TLP1 RED", { M1_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
-		{ "GREEN and RED", { M_GREEN, M_RED }, { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "RED", { M_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "TLP1 RED", { M1_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
+		{ "GREEN and RED", { M_GREEN, M_RED }, { { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 } } },
 		{ "TLP1 GREEN and AMBER", { M1_GREEN, M_AMBER },
-		  { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 0, 0 } } },
+		  { { 1, 1 }, { 1, 1 }, { 0, 0 }, { 1, 1 } } },
 	};
 	char named[2 * STIX_ID_MAX + 16], not_named[STIX_ID_MAX + 8];
 	struct policy_subject who, op;
@@ -346,14 +346,14 @@ test_amber_group_is_the_producers(void **state)
 static void
 test_every_principal_of_a_named_org(void **state)
 {
-	/* RED named to Telco: every role of Telco sees it where it can read;
-	 * nobody of Bank does. */
+	/* RED by Other named to Telco: every role of Telco sees it where it
+	 * can read; nobody of Bank does. */
 	static const char *const red[] = { M_RED, NULL };
 	struct ver v;
 	char rec[STIX_ID_MAX + 8];
 
 	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
-	ver_make(&v, red, rec, BANK, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	for (int r = 1; r <= ROLE_MAX; r++) {
 		struct policy_subject a, b;
 		subject(&a, TELCO, (enum reg_role)r);
@@ -447,6 +447,111 @@ ver_describe(struct ver *v, const char *text)
 }
 
 static void
+test_producer_sees_own(void **state)
+{
+	/* Issue 8: a producer always sees its own versions, RED and
+	 * AMBER+STRICT included, without naming itself; others do not. */
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const strict[] = { M_AMBER_STRICT, NULL };
+	static const char *const amber[] = { M_AMBER, NULL };
+	const char *const *levels[] = { red, strict, amber };
+	struct ver v;
+	char rec[STIX_ID_MAX + 8];
+
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	for (size_t i = 0; i < 3; i++)
+		for (int named = 0; named < 2; named++) {
+			ver_make(&v, levels[i], named ? rec : NULL, OTHER, C_OPEN);
+			for (int r = 1; r <= ROLE_MAX; r++) {
+				struct policy_subject own, bank;
+				subject(&own, OTHER, (enum reg_role)r);
+				subject(&bank, BANK, (enum reg_role)r);
+				assert_true(policy_row(&own, &v.row));
+				assert_false(policy_row(&bank, &v.row));
+			}
+			struct policy_subject org;
+			policy_subject_org(&org, w.snap, &w.org[OTHER]);
+			assert_true(policy_row(&org, &v.row));
+			/* the collection's rights still apply to the producer */
+			ver_make(&v, levels[i], named ? rec : NULL, OTHER, C_NONE);
+			assert_false(policy_row(&org, &v.row));
+		}
+}
+
+static void
+test_author(void **state)
+{
+	/* Issue 8 point 5: created_by_ref is absent or the poster's own
+	 * identity; the hub may not name an organisation's identity. */
+	char buf[512];
+	struct diag d;
+	json_t *o;
+	const struct reg_org *bank = &w.org[BANK], *telco = &w.org[TELCO];
+
+	o = json_pack("{s:s, s:s}", "type", "indicator", "id",
+	              "indicator--00000000-0000-4000-8000-000000000001");
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[0]", &d), TC_OK);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "objects[0]", &d), TC_OK);
+	json_object_set_new(o, "created_by_ref", json_string(bank->identity));
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[0]", &d), TC_OK);
+	/* Telco posting as Bank: refused, naming Bank */
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, telco, o, "objects[0]", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "objects[0].created_by_ref"));
+	assert_non_null(strstr(d.msg, "'Bank'"));
+	/* the hub (CLI import without --as): refused, pointing at --as */
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "feed.json:3", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "--as 'Bank'"));
+	/* Bank's identity in upper case is still Bank's */
+	snprintf(buf, sizeof buf, "%s", bank->identity);
+	for (char *q = buf + strlen("identity--"); *q; q++)
+		if (*q >= 'a' && *q <= 'f')
+			*q = (char)(*q - 32);
+	json_object_set_new(o, "created_by_ref", json_string(buf));
+	assert_int_equal(policy_author_check(w.snap, telco, o, NULL, &d), TC_EPERM);
+	assert_int_equal(policy_author_check(w.snap, bank, o, NULL, &d), TC_OK);
+	/* an identity no organisation has: refused for an organisation,
+	 * allowed for the hub (a feed names its source) */
+	json_object_set_new(o, "created_by_ref",
+	                    json_string("identity--00000000-0000-4000-8000-0000000000aa"));
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, bank, o, "objects[1]", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "not the identity of 'Bank'"));
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "objects[1]", &d), TC_OK);
+	json_decref(o);
+	/* an identity object with Bank's id: Bank's (or the hub's) to post */
+	o = json_pack("{s:s, s:s, s:s}", "type", "identity", "id", bank->identity, "name", "Bank");
+	assert_int_equal(policy_author_check(w.snap, bank, o, "x", &d), TC_OK);
+	assert_int_equal(policy_author_check(w.snap, NULL, o, "x", &d), TC_OK);
+	diag_clear(&d);
+	assert_int_equal(policy_author_check(w.snap, telco, o, "x", &d), TC_EPERM);
+	assert_non_null(strstr(d.msg, "x.id"));
+	json_decref(o);
+}
+
+static void
+test_any_reader(void **state)
+{
+	/* RED by the hub named to nobody: no organisation reads it; named to
+	 * Telco: Telco does; in a collection nobody reads: nobody. */
+	static const char *const red[] = { M_RED, NULL };
+	static const char *const green[] = { M_GREEN, NULL };
+	char rec[STIX_ID_MAX + 8];
+	struct ver v;
+
+	ver_make(&v, red, NULL, -1, C_OPEN);
+	assert_false(policy_any_reader(w.snap, &v.row));
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	ver_make(&v, red, rec, -1, C_OPEN);
+	assert_true(policy_any_reader(w.snap, &v.row));
+	ver_make(&v, green, NULL, -1, C_NONE);
+	assert_false(policy_any_reader(w.snap, &v.row));
+	ver_make(&v, green, NULL, -1, C_OPEN);
+	assert_true(policy_any_reader(w.snap, &v.row));
+}
+
+static void
 test_extension_id_elsewhere(void **state)
 {
 	/* The recipients are read only when the extension id occurs in the
@@ -478,11 +583,11 @@ test_extension_id_elsewhere(void **state)
 	assert_true(policy_row(&telco, &v.row));
 	/* the extension naming Bank after such a description: seen */
 	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[BANK].identity);
-	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	ver_describe(&v, text);
 	assert_true(policy_row(&bank, &v.row));
 	/* the extension's key spelled with a \u escape is still read */
-	ver_make(&v, red, rec, TELCO, C_OPEN);
+	ver_make(&v, red, rec, OTHER, C_OPEN);
 	char *k = strstr(v.json, "\"" POLICY_EXT_ID "\"");
 	assert_non_null(k);
 	{
@@ -593,6 +698,9 @@ main(void)
 		cmocka_unit_test(test_amber_group_is_the_producers),
 		cmocka_unit_test(test_every_principal_of_a_named_org),
 		cmocka_unit_test(test_unreadable_recipients_hide),
+		cmocka_unit_test(test_producer_sees_own),
+		cmocka_unit_test(test_author),
+		cmocka_unit_test(test_any_reader),
 		cmocka_unit_test(test_extension_id_elsewhere),
 		cmocka_unit_test(test_unknown_collection_and_org),
 		cmocka_unit_test(test_delete_rules),

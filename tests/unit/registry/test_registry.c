@@ -750,6 +750,22 @@ test_snapshot(void **state)
 	assert_string_equal(reg_snapshot_org(sn, 2)->name, "B");
 	assert_null(reg_snapshot_org(sn, 4));
 	assert_null(reg_snapshot_org(sn, 0));
+	/* by identity id, in any case (issue 8: created_by_ref checks) */
+	for (size_t i = 0; i < 3; i++) {
+		const struct reg_org *o = reg_snapshot_org_at(sn, i);
+		assert_non_null(o);
+		assert_ptr_equal(reg_snapshot_org_by_identity(sn, o->identity), o);
+		char up[STIX_ID_MAX];
+		snprintf(up, sizeof up, "%s", o->identity);
+		for (char *q = up; *q; q++)
+			if (*q >= 'a' && *q <= 'f' && q > up + strlen("identity--"))
+				*q = (char)(*q - 32);
+		assert_ptr_equal(reg_snapshot_org_by_identity(sn, up), o);
+	}
+	assert_null(reg_snapshot_org_at(sn, 3));
+	assert_string_equal(reg_snapshot_org_at(sn, 0)->name, "A");
+	assert_null(reg_snapshot_org_by_identity(sn, "identity--00000000-0000-4000-8000-000000000000"));
+	assert_null(reg_snapshot_org_by_identity(sn, ""));
 	assert_int_equal(reg_snapshot_ncollections(sn), 2);
 	/* creation order, not alphabetical */
 	assert_string_equal(reg_snapshot_collection_at(sn, 0)->c.alias, "zeta");

@@ -899,7 +899,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "2");
+	assert_string_equal(b.p, "3");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1610,6 +1610,7 @@ test_sqlite_migrates_schema_1(void **state)
 	assert_int_equal(sqlite3_exec(db,
 	                              "DROP TABLE tombstones;"
 	                              "ALTER TABLE objects DROP COLUMN producer;"
+	                              "ALTER TABLE versions DROP COLUMN key_id;"
 	                              "UPDATE settings SET value = '1' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -1618,7 +1619,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "2");
+	assert_string_equal(b.p, "3");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1634,6 +1635,121 @@ test_sqlite_migrates_schema_1(void **state)
 	assert_int_equal(del_run(f, 3, 0, NULL, 0, &r, &dout), TC_OK);
 	assert_int_equal(dout.deleted, 2);
 	assert_int_equal(dout.seq, 11);
+}
+
+/* --- who posted each version: the key id (issue 8) --- */
+
+struct keyrec {
+	size_t n;
+	uint64_t seq[8];
+	char key[8][STORE_KEY_ID_MAX + 1];
+	int64_t producer[8];
+};
+
+static enum store_row_verdict
+key_cb(void *ctx, const struct store_row *r)
+{
+	struct keyrec *k = ctx;
+	assert_non_null(r->key_id);
+	assert_true(k->n < 8);
+	k->seq[k->n] = r->seq;
+	snprintf(k->key[k->n], sizeof k->key[0], "%s", r->key_id);
+	k->producer[k->n] = r->producer;
+	k->n++;
+	return STORE_ROW_TAKE;
+}
+
+static void
+test_key_id(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, v3, bad;
+	struct store_append_out o;
+	struct diag d;
+	mk(&v1, f->coll, "indicator", 1, T0, false, "a.example");
+	v1.in.key_id = "kaaaaaaaaaaa";
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, false, "b.example");
+	v2.in.key_id = "kbbbbbbbbbbb";
+	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
+	/* no key: the hub's own import */
+	mk(&v3, f->coll, "indicator", 2, T0, false, NULL);
+	v3.in.producer = 0;
+	assert_int_equal(add1(f->s, &v3, &o), TC_OK);
+	struct keyrec k = { 0 };
+	struct store_query q = { .collection = f->coll, .versions = STORE_V_ALL };
+	assert_int_equal(store_query(f->s, &q, key_cb, &k, NULL, &d), TC_OK);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.key[0], "kaaaaaaaaaaa");
+	assert_string_equal(k.key[1], "kbbbbbbbbbbb");
+	assert_string_equal(k.key[2], "");
+	assert_int_equal(k.producer[0], 7);
+	assert_int_equal(k.producer[2], 0);
+	/* the current version of the object names its own key */
+	struct keyrec g = { 0 };
+	assert_int_equal(store_get_ref(f->s, o.ref - 1, key_cb, &g), TC_OK);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.key[0], "kbbbbbbbbbbb");
+	/* a duplicate keeps the key of the stored copy */
+	struct obj dup = v1;
+	dup.in.meta = &dup.meta;
+	dup.in.json = slice_from_cstr(dup.json);
+	dup.in.key_id = "kccccccccccc";
+	assert_int_equal(add1(f->s, &dup, &o), TC_OK);
+	assert_int_equal(o.status, STORE_DUPLICATE);
+	memset(&k, 0, sizeof k);
+	assert_int_equal(store_query(f->s, &q, key_cb, &k, NULL, &d), TC_OK);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.key[0], "kaaaaaaaaaaa");
+	/* a key id longer than the limit is refused, nothing stored */
+	mk(&bad, f->coll, "indicator", 3, T0, false, NULL);
+	char longkey[STORE_KEY_ID_MAX + 2];
+	memset(longkey, 'k', sizeof longkey - 1);
+	longkey[sizeof longkey - 1] = '\0';
+	bad.in.key_id = longkey;
+	assert_int_equal(store_append(f->s, &bad.in, 1, &o, NULL, NULL, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "key id"));
+	memset(&k, 0, sizeof k);
+	assert_int_equal(store_query(f->s, &q, key_cb, &k, NULL, &d), TC_OK);
+	assert_int_equal(k.n, 3);
+}
+
+/* A schema-2 file (before key ids) opens, keeps its rows with no key, and
+ * records keys from then on. */
+static void
+test_sqlite_migrates_schema_2(void **state)
+{
+	struct fixture *f = *state;
+	struct store_append_out o;
+	struct diag d;
+	struct obj v1, v2;
+	mk(&v1, f->coll, "indicator", 1, T0, false, "a.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "ALTER TABLE versions DROP COLUMN key_id;"
+	                              "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->spec, &f->s, &d), TC_OK);
+	mk(&v2, f->coll, "indicator", 1, T0 + SEC, false, NULL);
+	v2.in.key_id = "kddddddddddd";
+	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
+	struct keyrec k = { 0 };
+	struct store_query q = { .collection = f->coll, .versions = STORE_V_ALL };
+	assert_int_equal(store_query(f->s, &q, key_cb, &k, NULL, &d), TC_OK);
+	assert_int_equal(k.n, 2);
+	assert_string_equal(k.key[0], "");
+	assert_string_equal(k.key[1], "kddddddddddd");
+	/* deleting still works after the migration (its query reads every column) */
+	struct delrec r = { 0 };
+	struct store_delete_out dout;
+	assert_int_equal(del_run(f, 1, 0, NULL, 0, &r, &dout), TC_OK);
+	assert_int_equal(dout.deleted, 2);
 }
 
 #define CONFORMANCE(setup)                                                                        \
@@ -1663,7 +1779,8 @@ test_sqlite_migrates_schema_1(void **state)
 	cmocka_unit_test_setup_teardown(test_delete_only_version_vanishes, setup, teardown),       \
 	cmocka_unit_test_setup_teardown(test_delete_errors, setup, teardown),                      \
 	cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),                         \
-	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown),                  \
+	cmocka_unit_test_setup_teardown(test_key_id, setup, teardown)
 
 int
 main(void)
@@ -1676,6 +1793,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sqlite_tombstones_survive_reopen, setup_sqlite,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_migrates_schema_1, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_migrates_schema_2, setup_sqlite, teardown),
 		cmocka_unit_test(test_sqlite_not_a_database),
 		cmocka_unit_test(test_sqlite_foreign_database),
 		cmocka_unit_test(test_bad_spec),

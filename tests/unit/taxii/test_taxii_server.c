@@ -1042,9 +1042,10 @@ test_tlp_hiding(void **state)
 	         f->identity[CERT]);
 
 	/* who sees what: telco (no group) GREEN only; cert (group fin,
-	 * recipient) GREEN, AMBER, STRICT, RED_CERT; bank all but RED_CERT */
+	 * recipient) GREEN, AMBER, STRICT, RED_CERT; bank, the producer, all
+	 * (RED_CERT included: a producer always sees its own, issue 8) */
 	static const bool sees[3][5] = {
-	    {true, true, true, true, false},    /* BANK */
+	    {true, true, true, true, true},     /* BANK */
 	    {true, false, false, false, false}, /* TELCO */
 	    {true, true, true, false, true},    /* CERT */
 	};
