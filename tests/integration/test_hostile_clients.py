@@ -103,8 +103,11 @@ def test_thousands_of_query_parameters_are_answered_and_leak_nothing(daemon):
     for _ in range(1000):
         raw_request(daemon.addr, req)
     grown = rss_kib(pid) - before
-    # about 20 KB a request leaked before: 1000 requests would be ~20 MB
-    assert grown < 4096, f"RSS grew {grown} KiB over 1000 requests"
+    # About 20 KB a request leaked before: 1000 requests would be ~20 MB.
+    # Under AddressSanitizer freed memory is held in quarantine, so RSS
+    # says nothing there; LeakSanitizer checks the daemon's exit instead.
+    if not asan_build():
+        assert grown < 4096, f"RSS grew {grown} KiB over 1000 requests"
 
 
 @pytest.mark.parametrize("path", [
