@@ -78,6 +78,9 @@ struct conf {
 	/* [writer] */
 	size_t batch_max_objects;
 	unsigned batch_max_wait_us;
+	/* [ingest] */
+	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
+	unsigned widest_prefix_v6;         /* 1..128, default 32 */
 
 	/* origins of the keys conf_check() relates */
 	char origin_tls_listen[CONF_ORIGIN_MAX];

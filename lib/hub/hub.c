@@ -45,10 +45,11 @@ struct hub {
 	char dir[PATH_MAX];
 	struct store *store;
 	struct index *index;
-	/* changed only by the owning thread, under allow_mu; other threads
-	 * take a reference under it (hub_allowlist_get) */
+	/* replaced by hub_allowlist_reload under allow_mu; users take a
+	 * reference under it (hub_allowlist_get). reload_mu: one reload at a
+	 * time (it also guards allow_file). */
 	struct allowlist *allow;
-	pthread_mutex_t allow_mu;
+	pthread_mutex_t allow_mu, reload_mu;
 	struct file_id allow_file;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
 	struct obs_ctx obs;
@@ -235,23 +236,26 @@ hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d)
 		*reloaded = false;
 	if ((rc = hub_path(path, h->dir, HUB_ALLOWLIST_FILE, d)))
 		return rc;
+	pthread_mutex_lock(&h->reload_mu);
 	file_id_of(path, &now);
 	if (!force && file_id_eq(&now, &h->allow_file))
-		return TC_OK;
+		goto out;
 	if ((rc = load_allowlist(h, &al, &now, d))) {
 		/* not again until the file changes once more */
 		h->allow_file = now;
-		return rc;
+		goto out;
 	}
 	pthread_mutex_lock(&h->allow_mu);
 	old = h->allow;
 	h->allow = al;
-	h->allow_file = now;
 	pthread_mutex_unlock(&h->allow_mu);
+	h->allow_file = now;
 	allowlist_free(old);
 	if (reloaded)
 		*reloaded = true;
-	return TC_OK;
+out:
+	pthread_mutex_unlock(&h->reload_mu);
+	return rc;
 }
 
 struct allowlist *
@@ -306,6 +310,7 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	if (!h)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	pthread_mutex_init(&h->allow_mu, NULL);
+	pthread_mutex_init(&h->reload_mu, NULL);
 	if (strlen(dir) >= sizeof(h->dir)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
 		goto fail;
@@ -345,6 +350,7 @@ hub_close(struct hub *h)
 	index_free(h->index);
 	allowlist_free(h->allow);
 	pthread_mutex_destroy(&h->allow_mu);
+	pthread_mutex_destroy(&h->reload_mu);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
 	free(h);
 }
@@ -635,7 +641,7 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
  * know better and a reader's match still reports them, but never exported
  * for blocking — the producer learns it at once. */
 static void
-warn_allowlisted(const struct hub *h, const char *path, const struct store_obj_in *in,
+warn_allowlisted(const struct allowlist *al, const char *path, const struct store_obj_in *in,
                  struct hub_result *r)
 {
 	size_t named = 0, more = 0;
@@ -643,7 +649,7 @@ warn_allowlisted(const struct hub *h, const char *path, const struct store_obj_i
 		struct allowlist_hit hit;
 		struct slice v = in->obs[j].value;
 		int vl = v.len > 256 ? 256 : (int)v.len;
-		if (!allowlist_check_block(h->allow, in->obs[j].kind, v, &hit))
+		if (!allowlist_check_block(al, in->obs[j].kind, v, &hit))
 			continue;
 		if (named == HUB_WARN_VALUES) {
 			more++;
@@ -681,6 +687,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
 	size_t nvalid = 0;
+	struct allowlist *allow = NULL;
 	enum tcerr rc = TC_OK;
 
 	if (n > HUB_MAX_BATCH)
@@ -758,7 +765,9 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	if ((rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d)))
 		goto out;
 
-	/* 3. index what became current */
+	/* 3. index what became current; warn about allowlisted values (the
+	 * allowlist in force, held while we read it: a reload may replace it) */
+	allow = hub_allowlist_get(h);
 	for (size_t k = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		struct hub_result *r = &res[i];
@@ -772,7 +781,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->verdict = sout[k].status == STORE_DUPLICATE ? HUB_DUPLICATE : HUB_ACCEPTED;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
-		warn_allowlisted(h, items[i].path, &sin[k], r);
+		warn_allowlisted(allow, items[i].path, &sin[k], r);
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
@@ -788,6 +797,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
+	allowlist_free(allow);
 	if (json)
 		for (size_t i = 0; i < n; i++)
 			json_text_free(json[i]);

@@ -59,8 +59,8 @@ void hub_close(struct hub *h);
 struct store *hub_store(struct hub *h);
 const struct obs_ctx *hub_obs_ctx(const struct hub *h);
 struct index *hub_index(struct hub *h);
-/* The allowlist in force, for the thread that owns the hub (valid until
- * the next hub_allowlist_reload). */
+/* The allowlist in force, without a reference: for single-threaded
+ * programs (valid until the next hub_allowlist_reload). */
 const struct allowlist *hub_allowlist(const struct hub *h);
 
 #define HUB_ALLOWLIST_FILE "allowlist.txt"
@@ -73,7 +73,9 @@ struct allowlist *hub_allowlist_get(struct hub *h);
 /* Re-reads the built-in entries and DATA/allowlist.txt when the file
  * changed since it was last read (modification time, size, inode; created
  * or removed) or when force is set. OUT: *reloaded (may be NULL). On error
- * the allowlist in force stays. Called by the hub's owning thread.
+ * the allowlist in force stays (and a failed file is not read again until
+ * it changes). Thread-safe: any thread, while another ingests; ingest and
+ * exports hold a reference to the allowlist they use.
  * Errors: as hub_open's allowlist errors ("DATA/allowlist.txt:12: ...").
  * `tocsind` calls it before a write batch, at most once a second, and
  * with force on SIGHUP. */
