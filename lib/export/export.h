@@ -18,7 +18,8 @@
  * every format passes one filter, export_filter_value(), before the format
  * writes it, so a value an enforcement point must never block (8.8.8.8,
  * google.com, 10.0.0.0/8 and what lies in it, a network holding a listed
- * address such as 8.0.0.0/8) never leaves in an export:
+ * address such as 8.0.0.0/8, a domain above a listed one) never leaves in
+ * an export:
  *   plain, csv   the value (line, row) is left out
  *   stix         an indicator with any such value is left out whole; SCOs
  *                and other objects are observations, not blocks: kept

@@ -45,6 +45,9 @@ struct al_net {
 
 struct allowlist {
 	struct index *idx;
+	/* each proper parent of an allow domain entry ("example.org" for
+	 * www.example.org), ref = the entry: a domain holding an entry */
+	struct index *parents;
 	struct al_entry *e;
 	size_t n, cap;
 	struct al_net *nets;
@@ -71,6 +74,11 @@ allowlist_new(struct allowlist **out)
 		free(al);
 		return TC_ENOMEM;
 	}
+	if (index_new(&al->parents)) {
+		index_free(al->idx);
+		free(al);
+		return TC_ENOMEM;
+	}
 	atomic_init(&al->refs, 1);
 	al->nets_sorted = true;
 	*out = al;
@@ -90,6 +98,7 @@ allowlist_free(struct allowlist *al)
 	if (!al || atomic_fetch_sub(&al->refs, 1) != 1)
 		return;
 	index_free(al->idx);
+	index_free(al->parents);
 	for (size_t i = 0; i < al->n; i++) {
 		if (al->e[i].owned) {
 			free((char *)al->e[i].value);
@@ -225,6 +234,30 @@ note_net(struct allowlist *al, enum obs_kind kind, struct slice value, uint32_t 
 	return TC_OK;
 }
 
+/* Indexes the parents of domain entry ref that have a dot ("b.example"
+ * and "example" of a.b.example: not the top-level label, which no
+ * indicator may name). On error removes what it added. */
+static enum tcerr
+note_parents(struct allowlist *al, struct slice v, uint32_t ref)
+{
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.p[i] != '.')
+			continue;
+		struct slice parent = slice_make(v.p + i + 1, v.len - i - 1);
+		if (!parent.len || !memchr(parent.p, '.', parent.len))
+			break;
+		enum tcerr rc = index_add(al->parents, OBS_DOMAIN, parent, ref, 0);
+		if (rc) {
+			for (size_t k = 0; k < i; k++)
+				if (v.p[k] == '.')
+					index_remove(al->parents, OBS_DOMAIN,
+					             slice_make(v.p + k + 1, v.len - k - 1), ref);
+			return rc;
+		}
+	}
+	return TC_OK;
+}
+
 static char *
 dup_slice(struct slice s)
 {
@@ -264,11 +297,20 @@ add_entry(struct allowlist *al, enum obs_kind kind, struct slice value, const ch
 		}
 	}
 	enum tcerr rc = index_add(al->idx, kind, value, (uint32_t)al->n, 0);
+	if (!rc && !exception && kind == OBS_DOMAIN)
+		rc = note_parents(al, value, (uint32_t)al->n);
 	if (!rc && !exception)
 		rc = note_net(al, kind, value, (uint32_t)al->n);
 	if (rc) {
-		if (rc == TC_ENOMEM)
+		if (rc == TC_ENOMEM) {
 			index_remove(al->idx, kind, value, (uint32_t)al->n);
+			if (kind == OBS_DOMAIN && !exception)
+				for (size_t k = 0; k < value.len; k++)
+					if (value.p[k] == '.')
+						index_remove(al->parents, OBS_DOMAIN,
+						             slice_make(value.p + k + 1, value.len - k - 1),
+						             (uint32_t)al->n);
+		}
 		free(r);
 		free(v);
 		return rc;
@@ -457,6 +499,20 @@ net_inside(const struct allowlist *al, const struct al_net *n)
 	return best;
 }
 
+/* An allow entry below domain value (value is one of its parents), or
+ * SIZE_MAX: the first one added. */
+static size_t
+domain_below(const struct allowlist *al, struct slice value)
+{
+	struct index_hit hits[ALLOWLIST_HITS];
+	size_t n = index_lookup(al->parents, OBS_DOMAIN, value, 0, hits, ALLOWLIST_HITS);
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < n && i < ALLOWLIST_HITS; i++)
+		if (hits[i].how == INDEX_EXACT && hits[i].ref < best)
+			best = hits[i].ref;
+	return best;
+}
+
 bool
 allowlist_check_block(const struct allowlist *al, enum obs_kind kind, struct slice value,
                       struct allowlist_hit *hit)
@@ -470,6 +526,9 @@ allowlist_check_block(const struct allowlist *al, enum obs_kind kind, struct sli
 		entry_out(al, entry, &h.entry);
 	} else if (net_parse(kind, value, &n) && n.plen < (n.fam == 4 ? 32 : 128) &&
 	           (entry = net_inside(al, &n)) != SIZE_MAX) {
+		h.how = ALLOWLIST_CONTAINS;
+		entry_out(al, entry, &h.entry);
+	} else if (kind == OBS_DOMAIN && (entry = domain_below(al, value)) != SIZE_MAX) {
 		h.how = ALLOWLIST_CONTAINS;
 		entry_out(al, entry, &h.entry);
 	}

@@ -122,7 +122,8 @@ enum allowlist_how {
 	ALLOWLIST_COVERED,  /* the value, a network holding it or a parent domain is
 	                     * listed: allowlist_check() says true */
 	ALLOWLIST_CONTAINS, /* the value is a network that holds a listed address or
-	                     * network: blocking it would block that entry */
+	                     * network, or a domain above a listed one: blocking
+	                     * it would block that entry */
 };
 
 struct allowlist_hit {
@@ -133,11 +134,12 @@ struct allowlist_hit {
 /* What blocking (kind, normalised value) would hit on the allowlist: as
  * allowlist_check(), and for an IPv4/IPv6 network also any allow entry
  * that lies inside it ("8.0.0.0/8" holds 8.8.8.8; the entry of the lowest
- * address is reported). An exception inside the network does not make it
- * blockable. Known gap: a domain is not checked for listed names under it
- * (blocking example.org with its subdomains would hit a listed
- * www.example.org). Returns hit->how != ALLOWLIST_NONE. OUT: *hit (may be
- * NULL). Thread-safe for readers (no writer at the same time). */
+ * address is reported), and for a domain any allow entry below it
+ * (blocking example.org with its subdomains, as a DNS block list does,
+ * would block a listed www.example.org; the first such entry added is
+ * reported). An exception inside does not make the value blockable.
+ * Returns hit->how != ALLOWLIST_NONE. OUT: *hit (may be NULL).
+ * Thread-safe for readers (no writer at the same time). */
 bool allowlist_check_block(const struct allowlist *al, enum obs_kind kind, struct slice value,
                            struct allowlist_hit *hit);
 

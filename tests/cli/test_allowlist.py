@@ -120,6 +120,17 @@ def test_allowlist_add_list_remove(data, tmp_path):
     assert export(data, "--format", "plain").stdout == "203.0.112.5\n"
 
 
+def test_domain_above_a_listed_one(data, tmp_path):
+    run("allowlist", "add", "--data", data, "portal.bank.example", "--reason", "bank portal",
+        check_rc=0)
+    p = run("import", "--data", data,
+            write_json(tmp_path / "f.json", bundle([ind_domain("bank.example")])), check_rc=0)
+    assert "warning: bank.example holds portal.bank.example, on the allowlist" in p.stderr
+    p = export(data, "--format", "plain")
+    assert p.stdout == ""
+    assert "holds allowlisted portal.bank.example: bank portal" in p.stderr
+
+
 def test_allowlist_bad_input(data):
     p = run("allowlist", "add", "--data", data, "01.2.3.4", "--reason", "x", check_rc=2)
     assert "01.2.3.4" in p.stderr and "ipv4" in p.stderr

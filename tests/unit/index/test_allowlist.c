@@ -335,6 +335,19 @@ test_check_block_networks(void **state)
 	assert_string_equal(hit.entry.value, "google.com");
 	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("sites.google.com"), &hit));
 
+	/* a domain above a listed one would block it too (RPZ blocks the
+	 * subdomains); a parent of an exception only is fine */
+	assert_int_equal(allowlist_add(al, OBS_DOMAIN, S("portal.bank.example"), "bank portal"),
+	                 TC_OK);
+	assert_true(allowlist_check_block(al, OBS_DOMAIN, S("bank.example"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_CONTAINS);
+	assert_string_equal(hit.entry.value, "portal.bank.example");
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("other.example"), &hit));
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("x.bank.example"), &hit));
+	assert_int_equal(allowlist_add_exception(al, OBS_DOMAIN, S("evil.corp.example"), NULL),
+	                 TC_OK);
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("corp.example"), &hit));
+
 	/* an entry added one by one (unsorted) is found as well */
 	assert_int_equal(allowlist_add(al, OBS_IPV4, S("5.6.7.8"), "our mail relay"), TC_OK);
 	assert_true(allowlist_check_block(al, OBS_IPV4, S("5.6.0.0/16"), &hit));
