@@ -524,7 +524,8 @@ allowlist_check_block(const struct allowlist *al, enum obs_kind kind, struct sli
 	if (check(al, kind, value, &entry) == ALLOWED && entry < al->n) {
 		h.how = ALLOWLIST_COVERED;
 		entry_out(al, entry, &h.entry);
-	} else if (net_parse(kind, value, &n) && n.plen < (n.fam == 4 ? 32 : 128) &&
+	} else if (value.len && memchr(value.p, '/', value.len) && /* a network */
+	           net_parse(kind, value, &n) && n.plen < (n.fam == 4 ? 32 : 128) &&
 	           (entry = net_inside(al, &n)) != SIZE_MAX) {
 		h.how = ALLOWLIST_CONTAINS;
 		entry_out(al, entry, &h.entry);
