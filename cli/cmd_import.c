@@ -35,7 +35,7 @@
 const char cmd_import_usage[] =
 	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT]\n"
 	"                     [--config FILE] FILE...\n"
-	"       tocsin import [--data DIR] --taxii-dump FILE\n"
+	"       tocsin import [--data DIR] [--config FILE] --taxii-dump FILE\n"
 	"\n"
 	"Validates the objects in each FILE ('-' for standard input) and stores\n"
 	"the valid ones. Inputs: STIX 2.1 bundles, TAXII 2.1 envelopes, single\n"
@@ -369,7 +369,7 @@ dump_on_reject(void *ctx, const char *where, const char *why)
 /* `tocsin import --taxii-dump FILE`: parse the whole file first (nothing
  * is stored from a malformed one), then store it. */
 static int
-imp_taxii_dump(const char *dir, const char *path)
+imp_taxii_dump(const char *dir, const char *path, unsigned widest_v4, unsigned widest_v6)
 {
 	struct import_dump *dump = NULL;
 	struct import_dump_totals t;
@@ -382,6 +382,8 @@ imp_taxii_dump(const char *dir, const char *path)
 
 	memset(&t, 0, sizeof(t));
 	ret = cli_open_hub(dir, &hub);
+	if (ret == CLI_EXIT_OK)
+		hub_set_widest_prefix(hub, widest_v4, widest_v6);
 	if (ret != CLI_EXIT_OK)
 		return cli_finish_stdout(ret);
 	diag_clear(&d);
@@ -475,16 +477,6 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (dump) {
-		if (collection || format_given)
-			return cli_usage_error(cmd, "--taxii-dump keeps the file's collections and "
-			                            "format: no --collection or --format");
-		if (optind < argc)
-			return cli_usage_error(cmd, "--taxii-dump takes one FILE, no others");
-		return imp_taxii_dump(dir, dump);
-	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "no FILE given ('-' reads standard input)");
 	/* the prefix limits: tocsind's [ingest] keys, from its own file */
 	conf_defaults(&conf);
 	diag_clear(&d);
@@ -492,6 +484,17 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		cli_err("%s", d.msg);
 		return CLI_EXIT_USAGE;
 	}
+	if (dump) {
+		if (collection || format_given)
+			return cli_usage_error(cmd, "--taxii-dump keeps the file's collections and "
+			                            "format: no --collection or --format");
+		if (optind < argc)
+			return cli_usage_error(cmd, "--taxii-dump takes one FILE, no others");
+		return imp_taxii_dump(dir, dump, conf.widest_prefix_v4, conf.widest_prefix_v6);
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "no FILE given ('-' reads standard input)");
+
 	/* Refuse before storing anything if a file cannot be opened. */
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
