@@ -284,9 +284,13 @@ static enum tcerr
 on_obs(void *ctx, enum obs_kind kind, struct slice value)
 {
 	struct export_writer *w = ctx;
-	if (w->o.kinds && !(w->o.kinds & EXPORT_KIND_BIT(kind)))
+	bool wanted = !w->o.kinds || (w->o.kinds & EXPORT_KIND_BIT(kind));
+	/* stix writes the whole indicator: each of its values is judged,
+	 * those of the kinds --kind leaves out too */
+	if (!wanted && w->o.format != EXPORT_STIX)
 		return TC_OK;
-	w->row_match = true;
+	if (wanted)
+		w->row_match = true;
 	if (w->o.format == EXPORT_PLAIN) {
 		/* A value is one line: one with a line break cannot be written
 		 * safely and is left out (no normalised value has one). */
