@@ -211,17 +211,22 @@ normalise(const struct al_args *a, struct buf *val, enum obs_kind *kind, const c
 	return buf_error(val) ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
+/* Writes the new file text, audited: the log is opened first (a damaged
+ * log stops the change), the entry appended after the file is in place. */
 static int
-audit_change(const struct al_args *a, const char *what, int rc)
+write_audited(const struct al_args *a, struct slice text, const char *action,
+              const char *detail)
 {
 	struct audit *au = NULL;
-	char detail[1024];
-	if (cli_audit_open(a->dir, &au) != CLI_EXIT_OK)
-		return CLI_EXIT_PROBLEMS;
-	snprintf(detail, sizeof detail, "%s", what);
-	return cli_audit_commit(au, &(struct audit_entry){ .action = "allowlist.change",
-	                                                   .detail = detail },
-	                        rc);
+	int rc = cli_audit_open(a->dir, &au);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if ((rc = write_file(a->path, text)) != CLI_EXIT_OK) {
+		cli_audit_abandon(au);
+		return rc;
+	}
+	return cli_audit_commit(au, &(struct audit_entry){ .action = action, .detail = detail },
+	                        CLI_EXIT_OK);
 }
 
 /* ---- add ---- */
@@ -287,14 +292,14 @@ al_add(const struct al_args *a)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = write_file(a->path, buf_slice(&text))) != CLI_EXIT_OK)
+	char what[1024];
+	snprintf(what, sizeof what, "%s%s (%s): %.*s", a->except ? "!" : "", val.p,
+	         obs_kind_name(kind), (int)why.len, why.p);
+	rc = write_audited(a, buf_slice(&text), "allowlist.add", what);
+	if (rc == CLI_EXIT_USAGE)
 		goto out;
 	printf("added %s%s (%s) to %s\n", a->except ? "exception !" : "", val.p, obs_kind_name(kind),
 	       a->path);
-	char what[1024];
-	snprintf(what, sizeof what, "add %s%s: %.*s", a->except ? "!" : "", val.p, (int)why.len,
-	         why.p);
-	rc = audit_change(a, what, rc);
 out:
 	buf_reset(&val);
 	buf_reset(&text);
@@ -370,13 +375,14 @@ al_remove(const struct al_args *a)
 		rc = CLI_EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = write_file(a->path, buf_slice(&out))) != CLI_EXIT_OK)
+	char what[1024];
+	snprintf(what, sizeof what, "%s (%s): %zu local %s", val.p, obs_kind_name(kind), removed,
+	         removed == 1 ? "entry" : "entries");
+	rc = write_audited(a, buf_slice(&out), "allowlist.remove", what);
+	if (rc == CLI_EXIT_USAGE)
 		goto done;
 	printf("removed %s (%zu %s) from %s\n", val.p, removed, removed == 1 ? "entry" : "entries",
 	       a->path);
-	char what[1024];
-	snprintf(what, sizeof what, "remove %s", val.p);
-	rc = audit_change(a, what, rc);
 done:
 	allowlist_free(builtin);
 	buf_reset(&val);

@@ -119,6 +119,13 @@ def test_allowlist_add_list_remove(data, tmp_path):
     assert "203.0.112.5" not in (data / "allowlist.txt").read_text()
     assert export(data, "--format", "plain").stdout == "203.0.112.5\n"
 
+    # both changes are in the audit log, and the chain holds
+    log = [json.loads(l) for l in (data / "audit.log").read_text().splitlines()]
+    acts = [(e["action"], e.get("detail", "")) for e in log if e["action"].startswith("allowlist")]
+    assert acts == [("allowlist.add", "203.0.112.5 (ipv4): our mail relay"),
+                    ("allowlist.remove", "203.0.112.5 (ipv4): 1 local entry")]
+    run("audit", "verify", "--data", data, check_rc=0)
+
 
 def test_domain_above_a_listed_one(data, tmp_path):
     run("allowlist", "add", "--data", data, "portal.bank.example", "--reason", "bank portal",
