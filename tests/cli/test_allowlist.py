@@ -207,3 +207,33 @@ def test_configured_prefix_limit(data, tmp_path):
     bad.write_text("[ingest]\nwidest_prefix_v4 = 0\n")
     p = run("import", "--data", data, "--config", bad, f, check_rc=2)
     assert "bad.conf:2: widest_prefix_v4: must be 1..32" in p.stderr
+
+
+def test_marked_stix_export_matches_official_schemas(hub):
+    """The x_tocsin_allowlisted marking keeps each indicator valid STIX 2.1."""
+    from test_export import schema_dir
+    d = schema_dir()
+    if d is None or not (d / "common" / "bundle.json").is_file():
+        pytest.skip("STIX 2.1 JSON schemas not found: set TOCSIN_STIX_SCHEMAS")
+    import jsonschema
+    store = {}
+    for f in d.rglob("*.json"):
+        s = json.loads(f.read_text())
+        if "$id" in s:
+            store[s["$id"]] = s
+
+    def validator(rel):
+        s = json.loads((d / rel).read_text())
+        cls = jsonschema.validators.validator_for(s)
+        return cls(s, resolver=jsonschema.RefResolver(base_uri=s["$id"], referrer=s, store=store))
+
+    data, _ = hub
+    b = json.loads(export(data, "--format", "stix", "--include-allowlisted").stdout)
+    assert [e.message for e in validator("common/bundle.json").iter_errors(b)] == []
+    ind = validator("sdos/indicator.json")
+    marked = [o for o in b["objects"] if "x_tocsin_allowlisted" in o]
+    assert len(marked) == 6
+    for o in b["objects"]:
+        assert [f"{list(e.path)}: {e.message}" for e in ind.iter_errors(o)] == [], o["id"]
+    # the schemas do bite on a custom property name STIX forbids
+    assert list(ind.iter_errors(dict(marked[0], **{"X-Bad": 1})))
