@@ -25,12 +25,17 @@
 
 const char cmd_export_usage[] =
 	"usage: tocsin export [--data DIR] --format stix|csv|plain [--kind KIND]\n"
-	"                     [--collection NAME] [--for ORG] [-o FILE]\n"
+	"                     [--collection NAME] [--for ORG] [--include-allowlisted]\n"
+	"                     [-o FILE]\n"
 	"\n"
 	"Writes the current objects (not revoked, not expired):\n"
 	"  stix    one STIX 2.1 bundle, each object as stored\n"
 	"  csv     value,kind,indicator_id,valid_until,tlp: one row per observable\n"
 	"  plain   each observable value once, one a line (block lists)\n"
+	"\n"
+	"Values on the allowlist (tocsin allowlist list), and networks that hold\n"
+	"one, are left out: a value line or CSV row, or in STIX the whole\n"
+	"indicator. How many, and why, is said on stderr.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
@@ -41,6 +46,11 @@ const char cmd_export_usage[] =
 	"      --for ORG           only what organisation ORG may see (collection\n"
 	"                          read rights and TLP, as the hub serves it);\n"
 	"                          default: everything (the operator's view)\n"
+	"      --include-allowlisted\n"
+	"                          keep allowlisted values, marked: plain a line\n"
+	"                          '# allowlisted: REASON' before the value, csv a\n"
+	"                          sixth column 'allowlisted', stix the property\n"
+	"                          x_tocsin_allowlisted on the indicator\n"
 	"  -o, --output FILE       write FILE (replaced atomically when complete)\n"
 	"                          instead of standard output\n"
 	"  -h, --help              show this help\n";
@@ -247,6 +257,28 @@ out:
 	return rc;
 }
 
+/* Says on stderr how many allowlisted values the export left out (or
+ * kept, marked), per reason: the operator learns that the feed held them,
+ * and the output stays a clean block list. */
+static void
+report_allowlisted(const struct export_opts *o, const struct export_counts *c)
+{
+	size_t n = o->include_allowlisted ? c->allowlisted_kept : c->allowlisted;
+	if (!n)
+		return;
+	const char *unit = o->format == EXPORT_STIX ? "indicators" : "values";
+	if (o->include_allowlisted)
+		cli_err("export: kept %zu allowlisted %s, marked; per reason:", n, unit);
+	else
+		cli_err("export: left out %zu allowlisted %s (--include-allowlisted keeps them, "
+		        "marked); per reason:",
+		        n, unit);
+	for (size_t i = 0; i < c->nreasons; i++)
+		fprintf(stderr, "  %6zu  %s\n", c->reasons[i].count, c->reasons[i].reason);
+	if (c->reasons_other)
+		fprintf(stderr, "  %6zu  other reasons\n", c->reasons_other);
+}
+
 int
 cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -257,6 +289,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		{ "collection", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "for", required_argument, NULL, 'F' },
+		{ "include-allowlisted", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -302,6 +335,9 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			break;
 		case 'F':
 			for_org = optarg;
+			break;
+		case 'A':
+			opts.include_allowlisted = true;
 			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
@@ -361,6 +397,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			cli_err("export: %s", d.msg[0] ? d.msg : tcerr_str(trc));
 	}
 	rc = sink_close(&sink, trc == TC_OK);
+	if (trc == TC_OK)
+		report_allowlisted(&opts, &counts);
 	/* a file is only made visible on success; stdout may have received
 	 * part of the output even when the export failed */
 	if (audit && (rc == CLI_EXIT_OK || !output)) {

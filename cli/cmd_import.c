@@ -32,6 +32,7 @@
 #include "cli_audit.h"
 #include "cmd.h"
 #include "hub/hub.h"
+#include "config.h"
 #include "import/import.h"
 #include "policy/policy.h"
 #include "registry/registry.h"
@@ -48,15 +49,20 @@
 
 const char cmd_import_usage[] =
 	"usage: tocsin import [--data DIR] [--collection NAME] [--format FORMAT]\n"
-	"                     [--as ORG] FILE...\n"
-	"       tocsin import [--data DIR] --taxii-dump FILE\n"
+	"                     [--as ORG] [--config FILE] FILE...\n"
+	"       tocsin import [--data DIR] [--config FILE] --taxii-dump FILE\n"
 	"\n"
 	"Validates the objects in each FILE ('-' for standard input) and stores\n"
 	"the valid ones. Inputs: STIX 2.1 bundles, TAXII 2.1 envelopes, single\n"
 	"objects or arrays of them, JSON Lines of STIX objects, MISP event JSON,\n"
 	"CSV (value[,kind[,valid_until[,tlp[,labels[,description]]]]]) or a plain\n"
-	"list of values. Prints 'imported N, duplicates M, rejected K'; each\n"
-	"rejected object is reported on stderr with its place and the reason.\n"
+	"list of values. Prints 'imported N, duplicates M, rejected K' (and\n"
+	"', warnings W' when some were given); each rejected object is reported\n"
+	"on stderr with its place and the reason, and each warning likewise (an\n"
+	"indicator value on the allowlist is stored, but never exported for\n"
+	"blocking). An indicator that would block everything (0.0.0.0/0, ::/0, a\n"
+	"network wider than widest_prefix_v4/_v6, a top-level domain or public\n"
+	"suffix) is rejected.\n"
 	"Defanged values (hxxp://, [.], (dot), [at]) are re-fanged; CSV rows\n"
 	"already expired are imported (they do not match); MISP attributes with\n"
 	"to_ids false are not imported. Each is noted on stderr (the first 20\n"
@@ -88,6 +94,10 @@ const char cmd_import_usage[] =
 	"  -c, --collection NAME   collection alias or id (default: 'default')\n"
 	"  -f, --format FORMAT     auto (default), stix, jsonl, misp or csv\n"
 	"  -a, --as ORG            produce the objects as organisation ORG\n"
+	"      --config FILE       read [ingest] widest_prefix_v4 / widest_prefix_v6\n"
+	"                          from tocsind's configuration FILE (default:\n"
+	"                          $TOCSIN_CONFIG; unset: /8 and /32, tocsind's\n"
+	"                          defaults), so both paths refuse the same\n"
 	"  -t, --taxii-dump FILE   import a medallion data file (no other FILE)\n"
 	"  -h, --help              show this help\n"
 	"\n"
@@ -95,7 +105,7 @@ const char cmd_import_usage[] =
 	"objects rejected (the others are stored), 2 usage or fatal error.\n";
 
 const char cmd_validate_usage[] =
-	"usage: tocsin validate [--format FORMAT] FILE...\n"
+	"usage: tocsin validate [--format FORMAT] [--config FILE] FILE...\n"
 	"\n"
 	"Reads each FILE ('-' for standard input) as 'tocsin import' does and\n"
 	"checks every object against STIX 2.1 and the observable rules, without\n"
@@ -104,6 +114,7 @@ const char cmd_validate_usage[] =
 	"\n"
 	"Options:\n"
 	"  -f, --format FORMAT   auto (default), stix, jsonl, misp or csv\n"
+	"      --config FILE     the prefix limits, as for import\n"
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 all valid, 1 some invalid, 2 usage or fatal error.\n";
@@ -134,7 +145,7 @@ struct imp {
 	size_t n;
 
 	/* totals over every file */
-	uint64_t accepted, duplicates, rejected;
+	uint64_t accepted, duplicates, rejected, warnings;
 	struct audit *audit;        /* open while importing; NULL for validate */
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
@@ -247,6 +258,10 @@ imp_flush(struct imp *im)
 		goto out;
 	}
 	for (size_t k = 0; k < nk; k++) {
+		if (im->res[k].verdict != HUB_REJECTED && im->res[k].warned) {
+			im->warnings++;
+			imp_problem(im, im->paths[keep[k]], im->res[k].why);
+		}
 		switch (im->res[k].verdict) {
 		case HUB_ACCEPTED:
 			im->accepted++;
@@ -265,10 +280,23 @@ out:
 	return rc;
 }
 
+struct breadth {
+	const struct obs_ctx *obs;
+	bool indicator;
+	struct diag *d;
+};
+
+/* validate: what hub_prepare refuses in an indicator's values */
 static enum tcerr
-obs_ignore(void *ctx, enum obs_kind kind, struct slice value)
+obs_breadth(void *ctx, enum obs_kind kind, struct slice value)
 {
-	return TC_OK;
+	struct breadth *b = ctx;
+	if (!b->indicator)
+		return TC_OK;
+	enum tcerr rc = obs_breadth_check(b->obs, kind, value, b->d);
+	if (rc)
+		diag_prefix(b->d, "pattern");
+	return rc;
 }
 
 /* validate: the checks hub_ingest() makes, without a store. */
@@ -282,7 +310,8 @@ imp_check(struct imp *im, json_t *obj, const char *where)
 	diag_clear(&d);
 	rc = stix_validate(obj, where, NULL, &meta, &d);
 	if (rc == TC_OK) {
-		rc = obs_extract(&im->obs, obj, &meta, obs_ignore, NULL, &d);
+		struct breadth b = { &im->obs, strcmp(meta.type, "indicator") == 0, &d };
+		rc = obs_extract(&im->obs, obj, &meta, obs_breadth, &b, &d);
 		if (rc != TC_OK && rc != TC_ENOMEM)
 			diag_prefix(&d, "%s", where);
 	}
@@ -475,7 +504,7 @@ dump_on_reject(void *ctx, const char *where, const char *why)
 /* `tocsin import --taxii-dump FILE`: parse the whole file first (nothing
  * is stored from a malformed one), then store it. */
 static int
-imp_taxii_dump(const char *dir, const char *path)
+imp_taxii_dump(const char *dir, const char *path, unsigned widest_v4, unsigned widest_v6)
 {
 	struct import_dump *dump = NULL;
 	struct import_dump_totals t;
@@ -490,6 +519,8 @@ imp_taxii_dump(const char *dir, const char *path)
 
 	memset(&t, 0, sizeof(t));
 	ret = cli_open_hub(dir, &hub);
+	if (ret == CLI_EXIT_OK)
+		hub_set_widest_prefix(hub, widest_v4, widest_v6);
 	if (ret != CLI_EXIT_OK)
 		return cli_finish_stdout(ret);
 	diag_clear(&d);
@@ -595,15 +626,19 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		{ "format", required_argument, NULL, 'f' },
 		{ "taxii-dump", required_argument, NULL, 't' },
 		{ "as", required_argument, NULL, 'a' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct option validate_longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *collection = NULL, *dump = NULL, *as = NULL;
+	const char *config = getenv("TOCSIN_CONFIG");
+	struct conf conf;
 	bool format_given = false;
 	enum import_format format = IMPORT_AUTO;
 	struct imp *im = NULL;
@@ -632,6 +667,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		case 'a':
 			as = optarg;
 			break;
+		case 'C':
+			config = optarg;
+			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
 			return CLI_EXIT_OK;
@@ -639,16 +677,24 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* the prefix limits: tocsind's [ingest] keys, from its own file */
+	conf_defaults(&conf);
+	diag_clear(&d);
+	if (config && *config && conf_load(&conf, config, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		return CLI_EXIT_USAGE;
+	}
 	if (dump) {
 		if (collection || format_given || as)
 			return cli_usage_error(cmd, "--taxii-dump keeps the file's collections and "
 			                            "format: no --collection, --format or --as");
 		if (optind < argc)
 			return cli_usage_error(cmd, "--taxii-dump takes one FILE, no others");
-		return imp_taxii_dump(dir, dump);
+		return imp_taxii_dump(dir, dump, conf.widest_prefix_v4, conf.widest_prefix_v6);
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no FILE given ('-' reads standard input)");
+
 	/* Refuse before storing anything if a file cannot be opened. */
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
@@ -679,10 +725,13 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		 * whether the number is one, and this one is never kept. */
 		im->obs.card_key = im->throwaway_key;
 		im->obs.card_key_len = sizeof(im->throwaway_key);
+		im->obs.widest_prefix_v4 = conf.widest_prefix_v4;
+		im->obs.widest_prefix_v6 = conf.widest_prefix_v6;
 	} else {
 		rc = cli_open_hub(dir, &im->hub);
 		if (rc != CLI_EXIT_OK)
 			goto out;
+		hub_set_widest_prefix(im->hub, conf.widest_prefix_v4, conf.widest_prefix_v6);
 		diag_clear(&d);
 		if (hub_collection(im->hub, collection, &coll, &d) != TC_OK) {
 			cli_err("%s", d.msg[0] ? d.msg : "no such collection");
@@ -719,6 +768,10 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	if (validate_only)
 		printf("valid %llu, invalid %llu\n", (unsigned long long)im->accepted,
 		       (unsigned long long)im->rejected);
+	else if (im->warnings)
+		printf("imported %llu, duplicates %llu, rejected %llu, warnings %llu\n",
+		       (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
+		       (unsigned long long)im->rejected, (unsigned long long)im->warnings);
 	else
 		printf("imported %llu, duplicates %llu, rejected %llu\n",
 		       (unsigned long long)im->accepted, (unsigned long long)im->duplicates,

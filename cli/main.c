@@ -33,6 +33,8 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_key },
 	{ "collection", "add and list collections and set who may read and write",
 	  cmd_collection_usage, cmd_collection },
+	{ "allowlist", "list, add and remove values never exported for blocking",
+	  cmd_allowlist_usage, cmd_allowlist },
 	{ "audit", "verify the audit log's hash chain", cmd_audit_usage, cmd_audit },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"

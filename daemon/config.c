@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "observable/observable.h"
 #include "taxii/taxii_server.h"
 
 enum conf_kind {
@@ -78,6 +79,8 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_SIZE, batch_max_objects, 1, CONF_BATCH_MAX_OBJECTS_MAX), 0 },
 	{ "writer", "batch_max_wait_us",
 	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
+	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
+	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -123,6 +126,8 @@ conf_defaults(struct conf *c)
 	c->log_access = true;
 	c->batch_max_objects = 10000;
 	c->batch_max_wait_us = 0;
+	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
+	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
 }
 
 /* true if s is valid UTF-8 without control characters (RFC 3629). */
@@ -526,7 +531,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "metrics, log, writer, api_root NAME)",
+				              "metrics, log, writer, ingest, api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}

@@ -96,6 +96,9 @@ struct conf {
 	/* [writer] */
 	size_t batch_max_objects;
 	unsigned batch_max_wait_us;
+	/* [ingest] */
+	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
+	unsigned widest_prefix_v6;         /* 1..128, default 32 */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];

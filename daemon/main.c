@@ -58,21 +58,53 @@ static const char usage[] =
 	"  --help                this text\n"
 	"  --version             the version\n"
 	"\n"
-	"Signals: SIGHUP reloads keys, collections and rights; SIGTERM or SIGINT\n"
-	"finish the requests in flight and stop.\n";
+	"Signals: SIGHUP reloads keys, collections, rights and the allowlist (the\n"
+	"allowlist is also re-read at the first write a second or more after it\n"
+	"changed); SIGTERM or SIGINT finish the requests in flight and stop.\n";
 
 /* The writer's backend: the hub, owned by the writer thread. */
 struct backend {
 	struct hub *hub;
 	struct audit *audit;
 	struct app *app;
+	int64_t allow_checked_us;   /* when DATA/allowlist.txt was last looked at */
 };
+
+#define ALLOWLIST_CHECK_US 1000000 /* the allowlist file is looked at once a second */
+
+/* Reloads the allowlist (hub_allowlist_reload) and logs what happened. */
+static void
+allowlist_reload(struct hub *hub, bool force)
+{
+	struct diag d;
+	bool reloaded = false;
+	diag_clear(&d);
+	if (hub_allowlist_reload(hub, force, &reloaded, &d)) {
+		log_error("allowlist reload failed; keeping the previous allowlist", d.msg);
+		return;
+	}
+	if (reloaded) {
+		struct allowlist *al = hub_allowlist_get(hub);
+		struct logline l;
+		log_begin(&l, CONF_LOG_INFO, "allowlist reloaded");
+		log_int(&l, "entries", (int64_t)allowlist_count(al));
+		log_end(&l);
+		allowlist_free(al);
+	}
+}
 
 static enum tcerr
 be_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
           struct diag *d)
 {
 	struct backend *b = ctx;
+	/* an edited allowlist (tocsin allowlist add) applies within a second
+	 * to the warnings of writes that follow */
+	int64_t now = ts_now_us();
+	if (now - b->allow_checked_us >= ALLOWLIST_CHECK_US) {
+		b->allow_checked_us = now;
+		allowlist_reload(b->hub, false);
+	}
 	return hub_ingest_items(b->hub, items, n, res, d);
 }
 
@@ -378,6 +410,7 @@ main(int argc, char **argv)
 		status = fail("cannot open the data directory", &d);
 		goto out;
 	}
+	hub_set_widest_prefix(hub, conf.widest_prefix_v4, conf.widest_prefix_v6);
 	if (registry_open(data, &app.registry, &d)) {
 		status = fail("cannot open the registry", &d);
 		goto out;
@@ -421,7 +454,9 @@ main(int argc, char **argv)
 	app.tcfg.roots = roots;
 	app.tcfg.nroots = conf.nroots;
 
-	be = (struct backend){ .hub = hub, .audit = app.audit, .app = &app };
+	be = (struct backend){
+		.hub = hub, .audit = app.audit, .app = &app, .allow_checked_us = ts_now_us()
+	};
 	struct writer_backend wb = { be_ingest, be_remove, be_after, &be };
 	struct writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
 		                 .batch_max_wait_us = conf.batch_max_wait_us };
@@ -455,6 +490,7 @@ main(int argc, char **argv)
 		if (sig < 0 || sig == SIGHUP) {
 			gen = g;
 			struct reg_snapshot *ns = NULL;
+			allowlist_reload(hub, true);
 			if (reg_snapshot_build(app.registry, ctl, &ns, &d)) {
 				log_error("reload failed; keeping the previous registry", d.msg);
 				continue;

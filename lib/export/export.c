@@ -38,7 +38,13 @@ struct export_writer {
 	const struct store_row *row;
 	size_t row_values;
 	bool row_match;
+	/* stix: the row's allowlisted values, as the marking property's
+	 * elements (include_allowlisted) or only counted */
+	json_t *row_allow;
+	size_t row_nallow;
 };
+
+#define EXPORT_ROW_MARKS 64 /* allowlisted values marked on one stix object */
 
 const char *
 export_format_name(enum export_format f)
@@ -139,7 +145,11 @@ start(struct export_writer *w)
 		buf_printf(&w->out, "{\"type\":\"bundle\",\"id\":\"%s\",\"objects\":[", w->bundle_id);
 		break;
 	case EXPORT_CSV:
-		buf_append_cstr(&w->out, "value,kind,indicator_id,valid_until,tlp,producer,key_id\r\n");
+		buf_append_cstr(&w->out,
+		                w->o.include_allowlisted
+		                    ? "value,kind,indicator_id,valid_until,tlp,producer,key_id,"
+		                      "allowlisted\r\n"
+		                    : "value,kind,indicator_id,valid_until,tlp,producer,key_id\r\n");
 		break;
 	case EXPORT_PLAIN:
 		break;
@@ -244,13 +254,116 @@ note_producer(struct export_writer *w, int64_t producer)
 	w->producers[w->nproducers++] = producer;
 }
 
+void
+export_reason_text(const struct allowlist_hit *hit, char *out, size_t n)
+{
+	int k;
+	if (hit->how == ALLOWLIST_CONTAINS)
+		k = snprintf(out, n, "holds allowlisted %s: %s (%s%s)", hit->entry.value,
+		             hit->entry.reason, hit->entry.builtin ? "" : "allowlist ",
+		             hit->entry.source);
+	else
+		k = snprintf(out, n, "%s (%s%s)", hit->entry.reason,
+		             hit->entry.builtin ? "" : "allowlist ", hit->entry.source);
+	/* a cut reason is still a reason: end it visibly */
+	if (k < 0 || (size_t)k >= n) {
+		if (n > 4)
+			memcpy(out + n - 4, "...", 4);
+	}
+}
+
+bool
+export_filter_value(const struct allowlist *al, enum obs_kind kind, struct slice value,
+                    struct allowlist_hit *hit, struct export_counts *counts)
+{
+	struct allowlist_hit h;
+	if (!al || !allowlist_check_block(al, kind, value, &h))
+		return false;
+	if (hit)
+		*hit = h;
+	if (!counts)
+		return true;
+	char text[EXPORT_REASON_MAX];
+	export_reason_text(&h, text, sizeof(text));
+	for (size_t i = 0; i < counts->nreasons; i++) {
+		if (strcmp(counts->reasons[i].reason, text) == 0) {
+			counts->reasons[i].count++;
+			return true;
+		}
+	}
+	if (counts->nreasons == EXPORT_MAX_REASONS) {
+		counts->reasons_other++;
+		return true;
+	}
+	struct export_reason *r = &counts->reasons[counts->nreasons++];
+	memcpy(r->reason, text, sizeof(text));
+	r->count = 1;
+	return true;
+}
+
+/* The stix marking element of one allowlisted value, added to the row's
+ * list. Returns TC_OK or TC_ENOMEM. */
+static enum tcerr
+row_mark(struct export_writer *w, enum obs_kind kind, struct slice value,
+         const struct allowlist_hit *h)
+{
+	w->row_nallow++;
+	if (!w->o.include_allowlisted || w->row_nallow > EXPORT_ROW_MARKS)
+		return TC_OK;
+	if (!w->row_allow && !(w->row_allow = json_array()))
+		return TC_ENOMEM;
+	json_t *e = json_pack("{s:s%,s:s,s:s,s:s,s:s,s:s}", "value", value.p, value.len, "kind",
+	                      obs_kind_name(kind), "how",
+	                      h->how == ALLOWLIST_CONTAINS ? "contains" : "covered", "entry",
+	                      h->entry.value, "reason", h->entry.reason, "source",
+	                      h->entry.source);
+	if (!e || json_array_append_new(w->row_allow, e))
+		return TC_ENOMEM;
+	return TC_OK;
+}
+
 static enum tcerr
 on_obs(void *ctx, enum obs_kind kind, struct slice value)
 {
 	struct export_writer *w = ctx;
-	if (w->o.kinds && !(w->o.kinds & EXPORT_KIND_BIT(kind)))
+	bool wanted = !w->o.kinds || (w->o.kinds & EXPORT_KIND_BIT(kind));
+	/* stix writes the whole indicator: each of its values is judged,
+	 * those of the kinds --kind leaves out too */
+	if (!wanted && w->o.format != EXPORT_STIX)
 		return TC_OK;
-	w->row_match = true;
+	if (wanted)
+		w->row_match = true;
+	if (w->o.format == EXPORT_PLAIN) {
+		/* A value is one line: one with a line break cannot be written
+		 * safely and is left out (no normalised value has one). */
+		if (memchr(value.p, '\n', value.len) || memchr(value.p, '\r', value.len))
+			return TC_OK;
+		/* 64-bit hashes: two distinct values collide with odds of
+		 * about n^2 / 2^65, i.e. never at hub sizes. Checked before
+		 * the allowlist so each distinct value is counted once. */
+		int added = set_add(w, XXH3_64bits_withSeed(value.p, value.len, (uint64_t)kind));
+		if (added < 0)
+			return w->err;
+		if (!added)
+			return TC_OK;
+	}
+	/* The one filter every format passes (export.h): nothing below may
+	 * write a value before it. An SCO's values are observations: a stix
+	 * export keeps the object (only indicators become blocks). */
+	struct allowlist_hit hit;
+	bool stix_sco = w->o.format == EXPORT_STIX && strcmp(w->row->type, "indicator") != 0;
+	bool listed = !stix_sco && export_filter_value(w->o.allow, kind, value, &hit, &w->c);
+	char why[EXPORT_REASON_MAX] = "";
+	if (listed) {
+		if (w->o.format == EXPORT_STIX)
+			return row_mark(w, kind, value, &hit);
+		if (!w->o.include_allowlisted) {
+			w->c.allowlisted++;
+			return TC_OK;
+		}
+		w->c.allowlisted_kept++;
+		export_reason_text(&hit, why, sizeof(why));
+	}
 	switch (w->o.format) {
 	case EXPORT_STIX:
 		break;
@@ -267,22 +380,22 @@ on_obs(void *ctx, enum obs_kind kind, struct slice value)
 		csv_producer(w, w->row->producer);
 		buf_append_char(&w->out, ',');
 		csv_field(&w->out, slice_from_cstr(w->row->key_id ? w->row->key_id : ""));
+		if (w->o.include_allowlisted) {
+			buf_append_char(&w->out, ',');
+			csv_field(&w->out, slice_from_cstr(why));
+		}
 		buf_append_cstr(&w->out, "\r\n");
 		w->row_values++;
 		break;
 	}
 	case EXPORT_PLAIN: {
-		/* A value is one line: one with a line break cannot be written
-		 * safely and is left out (no normalised value has one). */
-		if (memchr(value.p, '\n', value.len) || memchr(value.p, '\r', value.len))
-			return TC_OK;
-		/* 64-bit hashes: two distinct values collide with odds of
-		 * about n^2 / 2^65, i.e. never at hub sizes. */
-		int added = set_add(w, XXH3_64bits_withSeed(value.p, value.len, (uint64_t)kind));
-		if (added < 0)
-			return w->err;
-		if (!added)
-			return TC_OK;
+		if (listed) {
+			/* a reason is one line too */
+			buf_append_cstr(&w->out, "# allowlisted: ");
+			for (const char *p = why; *p; p++)
+				buf_append_char(&w->out, *p == '\n' || *p == '\r' ? ' ' : *p);
+			buf_append_char(&w->out, '\n');
+		}
 		buf_append_slice(&w->out, value);
 		buf_append_char(&w->out, '\n');
 		w->row_values++;
@@ -290,6 +403,43 @@ on_obs(void *ctx, enum obs_kind kind, struct slice value)
 	}
 	}
 	return buf_error(&w->out);
+}
+
+/* Writes a stored object with "x_tocsin_allowlisted" added as its last
+ * property (export.h). The stored text is one JSON object without
+ * insignificant whitespace at its end: the property goes before its
+ * closing brace. Errors: TC_ENOMEM. */
+static enum tcerr
+mark_object(struct export_writer *w, struct slice json)
+{
+	size_t end = json.len;
+	while (end && json.p[end - 1] != '}')
+		end--;
+	if (!end || !w->row_allow) {
+		buf_append_slice(&w->out, json);
+		return TC_OK;
+	}
+	char *marks = json_dumps(w->row_allow, JSON_COMPACT);
+	if (!marks)
+		return TC_ENOMEM;
+	buf_append_slice(&w->out, slice_make(json.p, end - 1));
+	/* "{}" has no property before ours */
+	size_t k = end - 1;
+	while (k && (json.p[k - 1] == ' ' || json.p[k - 1] == '\n'))
+		k--;
+	if (k && json.p[k - 1] != '{')
+		buf_append_char(&w->out, ',');
+	buf_append_cstr(&w->out, "\"x_tocsin_allowlisted\":");
+	buf_append_cstr(&w->out, marks);
+	buf_append_char(&w->out, '}');
+	/* with the allocator jansson was given (the daemon's arena) */
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(marks);
+	else
+		free(marks);
+	return TC_OK;
 }
 
 enum tcerr
@@ -309,11 +459,16 @@ export_writer_row(struct export_writer *w, const struct store_row *row, struct d
 		return TC_OK;
 	}
 	start(w);
-	bool need_obs = w->o.format != EXPORT_STIX || w->o.kinds;
+	/* stix: an indicator's values are checked against the allowlist */
+	bool need_obs = w->o.format != EXPORT_STIX || w->o.kinds ||
+	                (w->o.allow && strcmp(row->type, "indicator") == 0);
 	size_t mark = w->out.len;
 	w->row = row;
 	w->row_values = 0;
 	w->row_match = false;
+	json_decref(w->row_allow);
+	w->row_allow = NULL;
+	w->row_nallow = 0;
 	if (need_obs) {
 		if (row->json.len > EXPORT_MAX_OBJECT)
 			return w->err = diag_set(d, TC_ELIMIT, "%s: stored object larger than %zu bytes",
@@ -357,11 +512,20 @@ export_writer_row(struct export_writer *w, const struct store_row *row, struct d
 	if (w->o.format == EXPORT_STIX) {
 		if (w->o.kinds && !w->row_match)
 			return TC_OK;
+		if (w->row_nallow && !w->o.include_allowlisted) {
+			w->c.allowlisted++;
+			return TC_OK;
+		}
 		if (w->nobj++)
 			buf_append_cstr(&w->out, ",\n");
 		else
 			buf_append_char(&w->out, '\n');
-		buf_append_slice(&w->out, row->json);
+		if (w->row_nallow)
+			w->c.allowlisted_kept++;
+		if (w->row_nallow && (rc = mark_object(w, row->json)))
+			return w->err = diag_set(d, rc, "%s: %s", row->id, tcerr_str(rc));
+		else if (!w->row_nallow)
+			buf_append_slice(&w->out, row->json);
 		w->c.objects++;
 		note_producer(w, row->producer);
 		if (w->err)
@@ -407,6 +571,7 @@ export_writer_free(struct export_writer *w)
 	if (!w)
 		return;
 	buf_reset(&w->out);
+	json_decref(w->row_allow);
 	free(w->set);
 	free(w->producers);
 	free(w);

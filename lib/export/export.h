@@ -22,6 +22,29 @@
  * they are exactly what the index holds; a payment card is only ever its
  * keyed hash ("hmac-sha256:..."): the PAN is not stored anywhere.
  *
+ * The allowlist (opts->allow; export_hub uses the hub's): every value of
+ * every format passes one filter, export_filter_value(), before the format
+ * writes it, so a value an enforcement point must never block (8.8.8.8,
+ * google.com, 10.0.0.0/8 and what lies in it, a network holding a listed
+ * address such as 8.0.0.0/8, a domain above a listed one) never leaves in
+ * an export:
+ *   plain, csv   the value (line, row) is left out
+ *   stix         an indicator with any such value is left out whole; SCOs
+ *                and other objects are observations, not blocks: kept
+ * Counted in export_counts (allowlisted, and per reason). With
+ * opts->include_allowlisted they are kept and marked instead:
+ *   plain  a comment line "# allowlisted: REASON (SOURCE)" before the value
+ *   csv    a sixth column "allowlisted" (the header says so), holding
+ *          "REASON (SOURCE)" or empty
+ *   stix   the object gets the custom property "x_tocsin_allowlisted"
+ *          (STIX 2.1 §11.1: custom properties; consumers that do not know
+ *          it ignore it, the object stays valid): a list of
+ *          {"value","kind","how":"covered"|"contains","entry","reason",
+ *          "source"}, one per allowlisted value. It is an annotation of the
+ *          export: the stored object does not have it.
+ * A later format (issue 10: rpz, nft, ipset, ...) adds its case to the
+ * writer's per-value switch after the filter, and so cannot skip it.
+ *
  * By default only current versions (the caller's query asks for the last
  * version) that are neither revoked nor expired (valid_until <= now) are
  * written. export_hub() runs the whole export over a hub's store, as the
@@ -44,6 +67,7 @@
 #include <stdint.h>
 
 #include "hub/hub.h"
+#include "index/allowlist.h"
 #include "observable/observable.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -91,6 +115,21 @@ struct export_opts {
 	/* Names producers (csv producer column, stix identities); NULL: the
 	 * organisation's number ("#7") in csv, no identities in stix. */
 	const struct reg_snapshot *names;
+	/* The values never to block (see above). NULL: no filter (the writer
+	 * alone); export_hub then uses hub_allowlist_get(h). */
+	const struct allowlist *allow;
+	bool include_allowlisted; /* keep them, marked, instead */
+};
+
+#define EXPORT_MAX_REASONS 32   /* distinct reasons counted; the rest in reasons_other */
+#define EXPORT_REASON_MAX 256   /* bytes of one reason text */
+
+/* How many values (objects, for stix) one reason left out or marked. */
+struct export_reason {
+	char reason[EXPORT_REASON_MAX]; /* "Google Public DNS (built-in allowlist)",
+	                                 * "holds allowlisted 8.8.4.4: Google Public
+	                                 * DNS (built-in allowlist)" */
+	size_t count;
 };
 
 struct export_counts {
@@ -100,7 +139,29 @@ struct export_counts {
 	size_t expired;           /* versions left out because expired */
 	size_t unreadable;        /* stored JSON that did not parse (should be 0) */
 	size_t hidden;            /* export_hub: current versions policy kept from opts->who */
+	size_t allowlisted;       /* left out for the allowlist: values (plain: distinct
+	                           * values; csv: rows) or objects (stix) */
+	size_t allowlisted_kept;  /* the same, kept and marked (include_allowlisted) */
+	size_t nreasons;          /* per reason, per allowlisted value (a stix object
+	                           * with two counts twice) */
+	struct export_reason reasons[EXPORT_MAX_REASONS];
+	size_t reasons_other;     /* values whose reason did not fit */
 };
+
+/* The one allowlist filter of every enforcement output (this writer, and
+ * the daemon's later ones). Decides (kind, normalised value) against al:
+ * returns false when the value may be blocked; true when it is
+ * allowlisted (allowlist_check_block: covered by an entry, or a network
+ * holding one), with *hit (may be NULL) saying which entry. When counts
+ * is not NULL the reason is counted in counts->reasons (not in
+ * allowlisted / allowlisted_kept: the caller knows its unit). al NULL:
+ * false. */
+bool export_filter_value(const struct allowlist *al, enum obs_kind kind, struct slice value,
+                         struct allowlist_hit *hit, struct export_counts *counts);
+
+/* The text a hit is counted and marked under, into out (size n):
+ * "REASON (SOURCE)" or "holds allowlisted VALUE: REASON (SOURCE)". */
+void export_reason_text(const struct allowlist_hit *hit, char *out, size_t n);
 
 struct export_writer;
 

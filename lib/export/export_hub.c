@@ -5,7 +5,8 @@
  * Kept apart from the writer so that programs and tests that feed rows
  * themselves (the daemon through its policy check, unit tests) do not link
  * the hub. The query asks for the last version of each object, in log
- * order; the writer drops revoked and expired ones.
+ * order; the writer drops revoked and expired ones, and the values the
+ * hub's allowlist holds (opts->allow, else the hub's in force).
  */
 #include "export.h"
 
@@ -55,8 +56,16 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 			return rc;
 		q.collection = coll.num;
 	}
-	if ((rc = export_writer_new(opts, hub_obs_ctx(h), write, wctx, &x.w, d)))
+	/* the allowlist filter is never off for an export of the hub */
+	struct export_opts o = *opts;
+	struct allowlist *al = NULL;
+	if (!o.allow)
+		o.allow = al = hub_allowlist_get(h);
+	rc = export_writer_new(&o, hub_obs_ctx(h), write, wctx, &x.w, d);
+	if (rc) {
+		allowlist_free(al);
 		return rc;
+	}
 	rc = store_query(hub_store(h), &q, on_row, &x, NULL, d);
 	if (!rc)
 		rc = x.rc;
@@ -67,5 +76,6 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	if (!rc && counts)
 		counts->hidden = x.hidden;
 	export_writer_free(x.w);
+	allowlist_free(al);
 	return rc;
 }

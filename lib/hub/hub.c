@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +30,28 @@
 
 #define HUB_DB_FILE "tocsin.db"
 #define HUB_CARD_KEY_FILE "card.key"
-#define HUB_ALLOWLIST_FILE "allowlist.txt"
+#define HUB_WARN_VALUES 3 /* allowlisted values named in one object's warning */
+
+/* What the allowlist file looked like when read: a change reloads it. */
+struct file_id {
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
 
 struct hub {
 	char dir[PATH_MAX];
 	struct store *store;
 	struct index *index;
 	struct index *revoked;  /* revoked current versions, for match's "revoked"; NULL until needed */
+	/* replaced by hub_allowlist_reload under allow_mu; users take a
+	 * reference under it (hub_allowlist_get). reload_mu: one reload at a
+	 * time (it also guards allow_file). */
 	struct allowlist *allow;
+	pthread_mutex_t allow_mu, reload_mu;
+	struct file_id allow_file;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
 	struct obs_ctx obs;
 };
@@ -160,6 +176,122 @@ hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	return rc == TC_EINVAL ? TC_OK : rc;
 }
 
+static void
+file_id_of(const char *path, struct file_id *id)
+{
+	struct stat st;
+	memset(id, 0, sizeof(*id));
+	if (stat(path, &st) != 0)
+		return;
+	*id = (struct file_id){ true, st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+}
+
+static bool
+file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* A new allowlist: the built-in entries and DATA/allowlist.txt. OUT: *out,
+ * *id (the file as read: identified before reading, so a change while
+ * reading is seen by the next reload). */
+static enum tcerr
+load_allowlist(struct hub *h, struct allowlist **out, struct file_id *id, struct diag *d)
+{
+	char path[PATH_MAX];
+	struct allowlist *al = NULL;
+	enum tcerr rc;
+
+	*out = NULL;
+	if ((rc = hub_path(path, h->dir, HUB_ALLOWLIST_FILE, d)))
+		return rc;
+	file_id_of(path, id);
+	if ((rc = allowlist_new(&al)) || (rc = allowlist_add_defaults(al))) {
+		allowlist_free(al);
+		return diag_set(d, rc, "allowlist: %s", tcerr_str(rc));
+	}
+	struct allowlist_normalizer nz = {&h->obs, obs_classify, obs_normalize, obs_kind_parse};
+	if (id->present && (rc = allowlist_load_file(al, &nz, path, d))) {
+		/* removed between stat and open: no file, no entries */
+		if (rc != TC_ENOTFOUND) {
+			allowlist_free(al);
+			return rc;
+		}
+		id->present = false;
+	}
+	*out = al;
+	return TC_OK;
+}
+
+enum tcerr
+hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d)
+{
+	char path[PATH_MAX];
+	struct file_id now;
+	struct allowlist *al, *old;
+	enum tcerr rc;
+
+	if (reloaded)
+		*reloaded = false;
+	if ((rc = hub_path(path, h->dir, HUB_ALLOWLIST_FILE, d)))
+		return rc;
+	pthread_mutex_lock(&h->reload_mu);
+	file_id_of(path, &now);
+	if (!force && file_id_eq(&now, &h->allow_file))
+		goto out;
+	if ((rc = load_allowlist(h, &al, &now, d))) {
+		/* not again until the file changes once more */
+		h->allow_file = now;
+		goto out;
+	}
+	pthread_mutex_lock(&h->allow_mu);
+	old = h->allow;
+	h->allow = al;
+	pthread_mutex_unlock(&h->allow_mu);
+	h->allow_file = now;
+	allowlist_free(old);
+	if (reloaded)
+		*reloaded = true;
+out:
+	pthread_mutex_unlock(&h->reload_mu);
+	return rc;
+}
+
+struct allowlist *
+hub_allowlist_get(struct hub *h)
+{
+	pthread_mutex_lock(&h->allow_mu);
+	struct allowlist *al = allowlist_ref(h->allow);
+	pthread_mutex_unlock(&h->allow_mu);
+	return al;
+}
+
+void
+hub_set_widest_prefix(struct hub *h, unsigned v4, unsigned v6)
+{
+	h->obs.widest_prefix_v4 = v4;
+	h->obs.widest_prefix_v6 = v6;
+}
+
+void
+hub_result_warn(struct hub_result *r, const char *fmt, ...)
+{
+	size_t len = strlen(r->why);
+	va_list ap;
+	if (len && len + 2 < sizeof(r->why)) {
+		memcpy(r->why + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	int n = vsnprintf(r->why + len, sizeof(r->why) - len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(r->why) - len)
+		memcpy(r->why + sizeof(r->why) - 4, "...", 4);
+	r->warned = true;
+}
+
 enum tcerr
 hub_check_dir(const char *dir, struct diag *d)
 {
@@ -199,6 +331,8 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return diag_set(d, TC_ENOMEM, "out of memory");
+	pthread_mutex_init(&h->allow_mu, NULL);
+	pthread_mutex_init(&h->reload_mu, NULL);
 	if (strlen(dir) >= sizeof(h->dir)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
 		goto fail;
@@ -214,14 +348,7 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	}
 	if ((rc = store_open(spec, &h->store, d)))
 		goto fail;
-	if ((rc = allowlist_new(&h->allow)) || (rc = allowlist_add_defaults(h->allow))) {
-		diag_set(d, rc, "allowlist: %s", tcerr_str(rc));
-		goto fail;
-	}
-	if ((rc = hub_path(path, dir, HUB_ALLOWLIST_FILE, d)))
-		goto fail;
-	struct allowlist_normalizer nz = {&h->obs, obs_classify, obs_normalize, obs_kind_parse};
-	if (stat(path, &st) == 0 && (rc = allowlist_load_file(h->allow, &nz, path, d)))
+	if ((rc = load_allowlist(h, &h->allow, &h->allow_file, d)))
 		goto fail;
 	if ((rc = index_new(&h->index))) {
 		diag_set(d, rc, "index: %s", tcerr_str(rc));
@@ -245,6 +372,8 @@ hub_close(struct hub *h)
 	index_free(h->index);
 	index_free(h->revoked);
 	allowlist_free(h->allow);
+	pthread_mutex_destroy(&h->allow_mu);
+	pthread_mutex_destroy(&h->reload_mu);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
 	free(h);
 }
@@ -417,6 +546,21 @@ prepare_one(const struct obs_ctx *obs, const struct hub_item *it, size_t i, stru
 	if (!is_indexed_type(meta)) {
 		in->nobs = mark;
 		buf_truncate(&in->values, vmark);
+		return TC_OK;
+	}
+	/* An indicator that would block everything is refused whole, even
+	 * when the value is one branch of an OR: every branch becomes a
+	 * block. */
+	for (size_t o = mark; o < in->nobs; o++) {
+		struct slice v = slice_make(in->values.p + in->obs[o].off, in->obs[o].len);
+		diag_clear(&od);
+		if (obs_breadth_check(obs, in->obs[o].kind, v, &od)) {
+			in->nobs = mark;
+			buf_truncate(&in->values, vmark);
+			diag_prefix(&od, "%s%spattern", path ? path : "", path ? ": " : "");
+			result_reject(r, TC_EINVAL, &od);
+			return TC_OK;
+		}
 	}
 	return TC_OK;
 }
@@ -515,6 +659,45 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 	return rc;
 }
 
+/* Warns about the indicator's values that the allowlist covers (or, a
+ * network, that hold a listed entry): accepted, since the producer may
+ * know better and a reader's match still reports them, but never exported
+ * for blocking — the producer learns it at once. */
+static void
+warn_allowlisted(const struct allowlist *al, const char *path, const struct store_obj_in *in,
+                 struct hub_result *r)
+{
+	size_t named = 0, more = 0;
+	for (size_t j = 0; j < in->nobs; j++) {
+		struct allowlist_hit hit;
+		struct slice v = in->obs[j].value;
+		int vl = v.len > 256 ? 256 : (int)v.len;
+		if (!allowlist_check_block(al, in->obs[j].kind, v, &hit))
+			continue;
+		if (named == HUB_WARN_VALUES) {
+			more++;
+			continue;
+		}
+		named++;
+		const char *pre = path ? path : "", *sep = path ? ": " : "";
+		if (hit.how == ALLOWLIST_CONTAINS)
+			hub_result_warn(r,
+			                "%s%swarning: %.*s holds %s, on the %s%s (%s): accepted, but "
+			                "never exported for blocking",
+			                pre, sep, vl, v.p, hit.entry.value,
+			                hit.entry.builtin ? "" : "allowlist ", hit.entry.source,
+			                hit.entry.reason);
+		else
+			hub_result_warn(r,
+			                "%s%swarning: %.*s is on the %s%s (%s): accepted, but never "
+			                "exported for blocking",
+			                pre, sep, vl, v.p, hit.entry.builtin ? "" : "allowlist ",
+			                hit.entry.source, hit.entry.reason);
+	}
+	if (more)
+		hub_result_warn(r, "and %zu more allowlisted values", more);
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -527,6 +710,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
 	size_t nvalid = 0;
+	struct allowlist *allow = NULL;
 	enum tcerr rc = TC_OK;
 
 	if (n > HUB_MAX_BATCH)
@@ -605,7 +789,9 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	if ((rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d)))
 		goto out;
 
-	/* 3. index what became current */
+	/* 3. index what became current; warn about allowlisted values (the
+	 * allowlist in force, held while we read it: a reload may replace it) */
+	allow = hub_allowlist_get(h);
 	for (size_t k = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		struct hub_result *r = &res[i];
@@ -633,6 +819,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 					break;
 				}
 		}
+		warn_allowlisted(allow, items[i].path, &sin[k], r);
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
@@ -648,6 +835,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
+	allowlist_free(allow);
 	if (json)
 		for (size_t i = 0; i < n; i++)
 			json_text_free(json[i]);

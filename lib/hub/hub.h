@@ -8,7 +8,16 @@
  * A data directory holds:
  *   tocsin.db        the SQLite log store (WAL)
  *   card.key         32 random bytes, mode 0600: the payment-card hash key
- *   allowlist.txt    optional operator allowlist (see allowlist.h)
+ *   allowlist.txt    optional operator allowlist (see allowlist.h);
+ *                    `tocsin allowlist` edits it
+ *
+ * Ingest refuses an indicator whose pattern names a value that would block
+ * everything (obs_breadth_check: "0.0.0.0/0", networks wider than the
+ * hub's limit, a top-level domain or public suffix), anywhere in its
+ * pattern, OR included: the whole object, with the value in the reason.
+ * SCOs are observations and are not judged. An indicator value on the
+ * allowlist is accepted with a warning (hub_result.warned): exports leave
+ * it out.
  */
 #ifndef TOCSIN_HUB_H
 #define TOCSIN_HUB_H
@@ -56,7 +65,33 @@ void hub_close(struct hub *h);
 struct store *hub_store(struct hub *h);
 const struct obs_ctx *hub_obs_ctx(const struct hub *h);
 struct index *hub_index(struct hub *h);
+/* The allowlist in force, without a reference: for single-threaded
+ * programs (valid until the next hub_allowlist_reload). */
 const struct allowlist *hub_allowlist(const struct hub *h);
+
+#define HUB_ALLOWLIST_FILE "allowlist.txt"
+
+/* The allowlist in force, with a reference (allowlist_ref): the caller
+ * drops it with allowlist_free(). Thread-safe: any thread, while the
+ * owner reloads. Never NULL. */
+struct allowlist *hub_allowlist_get(struct hub *h);
+
+/* Re-reads the built-in entries and DATA/allowlist.txt when the file
+ * changed since it was last read (modification time, size, inode; created
+ * or removed) or when force is set. OUT: *reloaded (may be NULL). On error
+ * the allowlist in force stays (and a failed file is not read again until
+ * it changes). Thread-safe: any thread, while another ingests; ingest and
+ * exports hold a reference to the allowlist they use.
+ * Errors: as hub_open's allowlist errors ("DATA/allowlist.txt:12: ...").
+ * `tocsind` calls it before a write batch, at most once a second, and
+ * with force on SIGHUP. */
+enum tcerr hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d);
+
+/* Sets the widest network an indicator may name (obs_breadth_check): 0
+ * keeps the default (/8, /32). Call before other threads use
+ * hub_obs_ctx(). tocsind: [ingest] widest_prefix_v4 / widest_prefix_v6;
+ * tocsin import: the same keys read from --config FILE. */
+void hub_set_widest_prefix(struct hub *h, unsigned v4, unsigned v6);
 
 /* Finds a collection by alias or id; NULL or "" means the default one. */
 enum tcerr hub_collection(struct hub *h, const char *name, struct store_collection *out,
@@ -74,9 +109,22 @@ struct hub_result {
 	uint64_t seq;               /* log position when accepted or duplicate */
 	int64_t date_added_us;
 	enum tcerr rc;              /* why it was rejected */
-	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
+	/* HUB_REJECTED: why ("objects[3].valid_until: must be later than
+	 * valid_from"). Accepted or duplicate with warned set: the warnings,
+	 * "; "-separated, each "PATH: warning: ..." — today an allowlisted
+	 * value ("objects[0]: warning: 8.8.8.8 is on the built-in allowlist
+	 * (Google Public DNS): accepted, but never exported for blocking").
+	 * Otherwise "". Add one with hub_result_warn(). */
+	char why[DIAG_MSG_MAX];
+	bool warned;
 	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
 };
+
+/* Appends a warning to an accepted or duplicate result r (format as
+ * printf), "; "-separated after an earlier one; text past why's size is
+ * cut with "...". Sets r->warned. */
+void hub_result_warn(struct hub_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Validates n objects, appends the valid ones to collection in one durable
  * transaction, and updates the index. paths[i] names object i in messages

@@ -61,6 +61,7 @@ struct allowlist_normalizer {
 
 /* An empty allowlist. OUT: *out. Errors: TC_ENOMEM. Free with allowlist_free. */
 enum tcerr allowlist_new(struct allowlist **out);
+/* Drops a reference (allowlist_ref); frees al with the last one. */
 void allowlist_free(struct allowlist *al);
 /* Adds the shipped defaults (allowlist_default.c), exceptions included.
  * Errors: TC_ENOMEM. */
@@ -97,5 +98,68 @@ bool allowlist_check(const struct allowlist *al, enum obs_kind kind, struct slic
                      const char **reason);
 /* Entries held, exceptions included. */
 size_t allowlist_count(const struct allowlist *al);
+
+/* One entry as it was added. Strings belong to the allowlist and live as
+ * long as it does. */
+struct allowlist_entry {
+	enum obs_kind kind;
+	const char *value;          /* normalised */
+	const char *reason;         /* never NULL */
+	const char *source;         /* ALLOWLIST_BUILTIN, the file name given to
+	                             * allowlist_load_buf/_file, or "allowlist_add" */
+	bool exception;             /* "not allowlisted" ('!' in a file) */
+	bool builtin;               /* shipped (allowlist_default.c) */
+};
+#define ALLOWLIST_BUILTIN "built-in allowlist"
+
+/* Entry i (0 <= i < allowlist_count), in the order added: the built-in
+ * ones first when allowlist_add_defaults ran first. Returns false past the
+ * end. OUT: *e. */
+bool allowlist_entry_at(const struct allowlist *al, size_t i, struct allowlist_entry *e);
+
+enum allowlist_how {
+	ALLOWLIST_NONE = 0,
+	ALLOWLIST_COVERED,  /* the value, a network holding it or a parent domain is
+	                     * listed: allowlist_check() says true */
+	ALLOWLIST_CONTAINS, /* the value is a network that holds a listed address or
+	                     * network, or a domain above a listed one: blocking
+	                     * it would block that entry */
+};
+
+struct allowlist_hit {
+	enum allowlist_how how;
+	struct allowlist_entry entry; /* the deciding entry (how != NONE) */
+};
+
+/* What blocking (kind, normalised value) would hit on the allowlist: as
+ * allowlist_check(), and for an IPv4/IPv6 network also any allow entry
+ * that lies inside it ("8.0.0.0/8" holds 8.8.8.8; the entry of the lowest
+ * address is reported), and for a domain any allow entry below it
+ * (blocking example.org with its subdomains, as a DNS block list does,
+ * would block a listed www.example.org; the first such entry added is
+ * reported). An exception inside does not make the value blockable.
+ * Returns hit->how != ALLOWLIST_NONE. OUT: *hit (may be NULL).
+ * Thread-safe for readers (no writer at the same time). */
+bool allowlist_check_block(const struct allowlist *al, enum obs_kind kind, struct slice value,
+                           struct allowlist_hit *hit);
+
+/* Another reference to al: allowlist_free() drops one, and the last one
+ * frees it. Lets a reader keep using an allowlist its owner replaced
+ * (a reload) without a lock held while it works. Returns al. */
+struct allowlist *allowlist_ref(struct allowlist *al);
+
+/* One line of the file format, parsed: what `tocsin allowlist remove`
+ * compares and rewrites. OUT: *line (value and reason point into val and
+ * why, which the caller owns; value NULL for a blank or comment line).
+ * Errors: those of allowlist_load_buf for that line. */
+struct allowlist_line {
+	const char *value;
+	const char *reason;         /* NULL if the line has none */
+	enum obs_kind kind;
+	bool exception;
+};
+enum tcerr allowlist_parse_line(const struct allowlist_normalizer *norm, const char *name,
+                                long lineno, struct slice text, struct allowlist_line *line,
+                                struct buf *val, struct buf *why, struct diag *d);
 
 #endif

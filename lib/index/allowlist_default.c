@@ -23,6 +23,7 @@
 
 enum tcerr allowlist__add_static(struct allowlist *al, enum obs_kind kind, const char *value,
                                  const char *reason, bool exception);
+void allowlist__sort_nets(struct allowlist *al);
 
 struct default_entry {
 	enum obs_kind kind;
@@ -298,5 +299,6 @@ allowlist_add_defaults(struct allowlist *al)
 		if (rc)
 			return rc;
 	}
+	allowlist__sort_nets(al);
 	return TC_OK;
 }

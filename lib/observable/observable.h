@@ -73,7 +73,14 @@ enum obs_kind {
 struct obs_ctx {
 	const uint8_t *card_key;
 	size_t card_key_len;
+	/* obs_breadth_check: the widest network an indicator may name, as a
+	 * prefix length; 0 = OBS_WIDEST_PREFIX_V4 / _V6. */
+	unsigned widest_prefix_v4;
+	unsigned widest_prefix_v6;
 };
+
+#define OBS_WIDEST_PREFIX_V4 8  /* default: /8 is the widest IPv4 block */
+#define OBS_WIDEST_PREFIX_V6 32 /* default: /32, a typical ISP allocation */
 
 /* "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256",
  * "sha512", "streebog256", "streebog512", "phone", "bank-account", "card",
@@ -113,6 +120,20 @@ enum tcerr obs_classify(const struct obs_ctx *ctx, struct slice in, enum obs_kin
  * "autonomous-system:number") to the kind of its values.
  * Returns false if the path is not an observable tocsin indexes. */
 bool obs_kind_from_stix_path(const char *path_text, enum obs_kind *out);
+
+/* Whether blocking (kind, normalised value) would block far more than
+ * one threat — what an indicator must never ask for: "0.0.0.0/0", "::/0",
+ * a network wider than ctx's widest_prefix_v4 / _v6, a bare top-level
+ * domain ("com") or a public suffix ("co.uk", "github.io": the Public
+ * Suffix List through libpsl, private-domain section included, the
+ * newest of the system's list and libpsl's built-in one). Other kinds
+ * pass. ctx may be NULL (the defaults). Returns TC_OK, or TC_EINVAL with
+ * a message naming the value and the limit ("'0.0.0.0/0' would block
+ * every IPv4 address"; "'45.0.0.0/7' is wider than /8
+ * (widest_prefix_v4)"; "'co.uk' is a public suffix: blocking it would
+ * block every name under it"). */
+enum tcerr obs_breadth_check(const struct obs_ctx *ctx, enum obs_kind kind, struct slice value,
+                             struct diag *d);
 
 /* Builds a one-observation STIX pattern for (kind, normalised value), e.g.
  * [domain-name:value = 'evil.example']. Appended to out. */

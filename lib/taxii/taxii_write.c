@@ -180,8 +180,15 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 			const json_t *o = items[i].obj;
 			const char *v = object_version(o, res[i].date_added_us, vtmp);
 			bool dup = res[i].verdict == HUB_DUPLICATE;
-			status_detail(b, k++ > 0, res[i].id, v,
-			              dup ? "duplicate: already stored" : NULL);
+			/* A success may carry warnings (an allowlisted value):
+			 * §4.3.1 status-details "message", after "duplicate" */
+			const char *msg = dup ? "duplicate: already stored" : NULL;
+			if (res[i].warned) {
+				snprintf(mtmp, sizeof(mtmp), "%s%s%s", dup ? msg : "", dup ? "; " : "",
+				         res[i].why);
+				msg = mtmp;
+			}
+			status_detail(b, k++ > 0, res[i].id, v, msg);
 			if (dup)
 				(*ndup)++;
 			else

@@ -78,8 +78,8 @@ def test_damaged_log_stops_the_change(data):
 
 
 def test_import_is_audited_once_per_run(data, tmp_path):
-    objs = [ind_ip(f"198.51.100.{i}") for i in range(1, 4)]
-    bad = dict(ind_ip("198.51.100.9"), valid_until="2000-01-01T00:00:00Z")
+    objs = [ind_ip(f"185.220.100.{i}") for i in range(1, 4)]
+    bad = dict(ind_ip("185.220.100.9"), valid_until="2000-01-01T00:00:00Z")
     f1 = write_json(tmp_path / "a.json", bundle(objs))
     f2 = write_json(tmp_path / "b.json", bundle(objs[:1] + [bad]))
     run("import", "--data", data, f1, f2, check_rc=1)
@@ -98,11 +98,11 @@ def test_export_for_audits_amber_and_red_reads(data, tmp_path):
     bank = run("org", "add", "Bank", "-s", "finance", "-c", "DE", "--data", data,
                check_rc=0).stdout.strip()
     run("org", "add", "Other", "-s", "internet", "-c", "DE", "--data", data, check_rc=0)
-    green = ind_ip("198.51.100.1")
-    red = dict(ind_ip("198.51.100.2"), object_marking_refs=[RED],
+    green = ind_ip("185.220.100.1")
+    red = dict(ind_ip("185.220.100.2"), object_marking_refs=[RED],
                extensions={EXT: {"extension_type": "property-extension",
                                  "recipients": [bank]}})
-    amber = dict(ind_ip("198.51.100.3"), object_marking_refs=[AMBER])  # the hub's: every reader
+    amber = dict(ind_ip("185.220.100.3"), object_marking_refs=[AMBER])  # the hub's: every reader
     run("import", "--data", data, write_json(tmp_path / "f.json", bundle([green, red, amber])),
         check_rc=0)
     run("collection", "rights", "default", "--read", "all", "--write", "none", "--data", data,

@@ -53,14 +53,14 @@ def hub(data, tmp_path):
         ids[name] = p.stdout.strip()
         assert ids[name].startswith("identity--")
     objs = {
-        "unmarked": marked("198.51.100.1", None),
-        "clear": marked("198.51.100.2", "clear"),
-        "green": marked("198.51.100.3", "green"),
-        "amber": marked("198.51.100.4", "amber", [ids["Bank"]]),
-        "strict-bank": marked("198.51.100.5", "amber+strict", [ids["Bank"]]),
-        "red-telco": marked("198.51.100.6", "red", [ids["Telco"]]),
-        "red1-bank-telco": marked("198.51.100.7", "red1", [ids["Bank"], ids["Telco"]]),
-        "red-nobody": marked("198.51.100.8", "red"),
+        "unmarked": marked("185.220.100.1", None),
+        "clear": marked("185.220.100.2", "clear"),
+        "green": marked("185.220.100.3", "green"),
+        "amber": marked("185.220.100.4", "amber", [ids["Bank"]]),
+        "strict-bank": marked("185.220.100.5", "amber+strict", [ids["Bank"]]),
+        "red-telco": marked("185.220.100.6", "red", [ids["Telco"]]),
+        "red1-bank-telco": marked("185.220.100.7", "red1", [ids["Bank"], ids["Telco"]]),
+        "red-nobody": marked("185.220.100.8", "red"),
     }
     run("import", "--data", data, write_json(tmp_path / "f.json", bundle(list(objs.values()))),
         check_rc=0)
@@ -112,10 +112,10 @@ def test_plain_and_csv_follow_policy(hub):
     run("collection", "rights", "default", "--read", "all", "--write", "all", "--data", data,
         check_rc=0)
     p = run("export", "--data", data, "--format", "plain", "--for", "Other", check_rc=0)
-    assert sorted(p.stdout.split()) == ["198.51.100.1", "198.51.100.2", "198.51.100.3",
-                                        "198.51.100.4"]
+    assert sorted(p.stdout.split()) == ["185.220.100.1", "185.220.100.2", "185.220.100.3",
+                                        "185.220.100.4"]
     p = run("export", "--data", data, "--format", "csv", "--for", "Telco", check_rc=0)
-    assert "198.51.100.6" in p.stdout and "198.51.100.5" not in p.stdout
+    assert "185.220.100.6" in p.stdout and "185.220.100.5" not in p.stdout
 
 
 def test_unknown_org(hub, tmp_path):

@@ -76,6 +76,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	(void)allowlist_load_buf(al, &norm, "fuzz", text, &d);
+	{
+		/* the one-line parser tocsin allowlist remove uses */
+		struct buf val, why;
+		struct allowlist_line line;
+		buf_init(&val, 4096);
+		buf_init(&why, 8192);
+		const char *nl = memchr(text.p, '\n', size);
+		(void)allowlist_parse_line(&norm, "fuzz", 1,
+		                           (struct slice){ text.p, nl ? (size_t)(nl - text.p) : size },
+		                           &line, &val, &why, &d);
+		buf_reset(&val);
+		buf_reset(&why);
+	}
 	if (size < 4096)
 		(void)allowlist_add_defaults(al);
 
@@ -89,7 +102,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct slice v = { p, len };
 		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
 			const char *why;
-			(void)allowlist_check(al, kinds[k], v, &why);
+			struct allowlist_hit hit;
+			bool covered = allowlist_check(al, kinds[k], v, &why);
+			/* what a block would hit: at least what allowlist_check says,
+			 * and a hit names an entry (network and domain parsing) */
+			if (allowlist_check_block(al, kinds[k], v, &hit)) {
+				if (!hit.entry.value || !hit.entry.reason || !hit.entry.source)
+					abort();
+			} else if (covered) {
+				abort();
+			}
 			struct index_hit h[4];
 			if (index_add(idx, kinds[k], v, (uint32_t)lines, 0) == TC_OK &&
 			    index_lookup(idx, kinds[k], v, 0, h, 4) == 0)

@@ -68,7 +68,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t key[OBS_CARD_KEY_LEN] = { 42 };
-	static const struct obs_ctx obs = { key, sizeof(key) };
+	static const struct obs_ctx obs = { .card_key = key, .card_key_len = sizeof(key) };
 	static const enum import_format fmts[] = {
 		IMPORT_AUTO, IMPORT_BUNDLE, IMPORT_ENVELOPE, IMPORT_OBJECT,
 		IMPORT_ARRAY, IMPORT_MISP, IMPORT_JSONL, IMPORT_CSV,

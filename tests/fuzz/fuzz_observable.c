@@ -49,7 +49,7 @@ static const uint8_t fuzz_key[OBS_CARD_KEY_LEN] = "tocsin-fuzz-card-key-01234567
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct obs_ctx ctx = { fuzz_key, sizeof(fuzz_key) };
+	const struct obs_ctx ctx = { .card_key = fuzz_key, .card_key_len = sizeof(fuzz_key) };
 	struct slice in = slice_make((const char *)data, size);
 	struct buf out, again;
 	struct diag d;

@@ -64,8 +64,13 @@ test_all_keys(void **state)
 	                   "access = off\n"
 	                   "  [ writer ]  \n"
 	                   "batch_max_objects = 2k\n"
-	                   "batch_max_wait_us = 500\n";
+	                   "batch_max_wait_us = 500\n"
+	                   "[ingest]\n"
+	                   "widest_prefix_v4 = 16\n"
+	                   "widest_prefix_v6 = 48\n";
 	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(c.widest_prefix_v4, 16);
+	assert_int_equal(c.widest_prefix_v6, 48);
 	assert_string_equal(c.listen, "[::1]:0");
 	assert_string_equal(c.tls_listen, "0.0.0.0:8443");
 	assert_string_equal(c.client_ca, "/etc/tocsin/ca.pem");
@@ -137,10 +142,14 @@ test_errors(void **state)
 		  "t.conf:2: batch_max_objects: must be 1..100000" },
 		{ "[writer]\nbatch_max_wait_us = 1000001\n", TC_ELIMIT,
 		  "t.conf:2: batch_max_wait_us: must be 0..1000000" },
+		{ "[ingest]\nwidest_prefix_v4 = 0\n", TC_ELIMIT,
+		  "t.conf:2: widest_prefix_v4: must be 1..32" },
+		{ "[ingest]\nwidest_prefix_v6 = 129\n", TC_ELIMIT,
+		  "t.conf:2: widest_prefix_v6: must be 1..128" },
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, metrics, log, writer, "
-		  "api_root NAME)" },
+		  "ingest, api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },

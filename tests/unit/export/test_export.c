@@ -91,7 +91,7 @@ sink_write(void *ctx, const char *p, size_t n)
 }
 
 static const uint8_t key[OBS_CARD_KEY_LEN] = { 9 };
-static const struct obs_ctx obsctx = { key, sizeof(key) };
+static const struct obs_ctx obsctx = { .card_key = key, .card_key_len = sizeof(key) };
 
 static enum tcerr
 run(const struct export_opts *o, struct sink *s, struct export_counts *c)
@@ -376,6 +376,183 @@ test_format_names(void **state)
 	assert_string_equal(export_format_name(EXPORT_STIX), "stix");
 }
 
+/* ---- issue 8: the allowlist filter on every format ---- */
+
+#define IND(uuid, pattern)                                                                  \
+	"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" uuid           \
+	"\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\"," \
+	"\"pattern\":\"" pattern "\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}"
+
+static const struct src allow_rows[] = {
+	{ IND("a1111111-1111-4111-8111-111111111111", "[ipv4-addr:value = '8.8.8.8']"), false, NULL, TLP_NONE },
+	{ IND("a2222222-2222-4222-8222-222222222222", "[domain-name:value = 'www.google.com'] OR [domain-name:value = 'bad.example']"), false, NULL, TLP_NONE },
+	{ IND("a3333333-3333-4333-8333-333333333333", "[ipv4-addr:value = '10.1.0.0/16']"), false, NULL, TLP_NONE },
+	{ IND("a4444444-4444-4444-8444-444444444444", "[ipv4-addr:value = '8.0.0.0/8']"), false, NULL, TLP_NONE },
+	{ IND("a5555555-5555-4555-8555-555555555555", "[ipv4-addr:value = '5.6.7.8']"), false, NULL, TLP_NONE },
+	/* an SCO is an observation, not a block: a STIX export keeps it */
+	{ "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\",\"value\":\"8.8.8.8\"}", false, NULL, TLP_NONE },
+};
+#define NALLOW (sizeof(allow_rows) / sizeof(allow_rows[0]))
+
+static enum tcerr
+run_rows(const struct export_opts *o, const struct src *rows_, size_t n, struct sink *s,
+         struct export_counts *c)
+{
+	struct export_writer *w;
+	struct diag d;
+	enum tcerr rc = export_writer_new(o, &obsctx, sink_write, s, &w, &d);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct store_row r;
+		char id[STIX_ID_MAX], type[STIX_TYPE_MAX + 1];
+		make_row(&rows_[i], i, &r, id, type);
+		rc = export_writer_row(w, &r, &d);
+	}
+	if (!rc)
+		rc = export_writer_finish(w, c, &d);
+	export_writer_free(w);
+	return rc;
+}
+
+static enum tcerr
+run_allow(const struct export_opts *o, struct sink *s, struct export_counts *c)
+{
+	return run_rows(o, allow_rows, NALLOW, s, c);
+}
+
+static size_t
+reason_count(const struct export_counts *c, const char *needle)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nreasons; i++)
+		if (strstr(c->reasons[i].reason, needle))
+			n += c->reasons[i].count;
+	return n;
+}
+
+static void
+test_allowlist_plain_csv(void **state)
+{
+	struct allowlist *al;
+	assert_int_equal(allowlist_new(&al), TC_OK);
+	assert_int_equal(allowlist_add_defaults(al), TC_OK);
+	struct export_opts o = { .format = EXPORT_PLAIN, .now_us = NOW, .allow = al };
+	struct sink s = { 0 };
+	struct export_counts c;
+
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	assert_string_equal(s.b.p, "bad.example\n5.6.7.8\n");
+	/* 8.8.8.8 (twice: indicator and SCO, one value), www.google.com,
+	 * 10.1.0.0/16 inside 10.0.0.0/8, 8.0.0.0/8 holding 8.8.4.4 */
+	assert_int_equal(c.allowlisted, 4);
+	assert_int_equal(reason_count(&c, "Google Public DNS"), 2);
+	assert_int_equal(reason_count(&c, "RFC 1918 private range"), 1);
+	assert_int_equal(reason_count(&c, "popular domain"), 1);
+	assert_int_equal(reason_count(&c, "holds allowlisted 8.8.4.4"), 1);
+	assert_non_null(strstr(c.reasons[0].reason, "built-in allowlist"));
+	buf_reset(&s.b);
+
+	/* kept and marked: a comment line before each value */
+	o.include_allowlisted = true;
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	assert_non_null(strstr(s.b.p, "# allowlisted: Google Public DNS (built-in allowlist)\n8.8.8.8\n"));
+	assert_non_null(strstr(s.b.p, "\n10.1.0.0/16\n"));
+	assert_int_equal(c.allowlisted, 0);
+	assert_int_equal(c.allowlisted_kept, 4);
+	buf_reset(&s.b);
+
+	/* csv: the rows left out; kept, an "allowlisted" column says why */
+	o.format = EXPORT_CSV;
+	o.include_allowlisted = false;
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	assert_null(strstr(s.b.p, "8.8.8.8"));
+	assert_null(strstr(s.b.p, "google"));
+	assert_non_null(strstr(s.b.p, "bad.example,domain,"));
+	assert_int_equal(c.values, 2);
+	assert_int_equal(c.allowlisted, 5); /* per row: 8.8.8.8 twice */
+	buf_reset(&s.b);
+	o.include_allowlisted = true;
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	assert_true(strncmp(s.b.p, "value,kind,indicator_id,valid_until,tlp,allowlisted\r\n", 53) == 0);
+	assert_non_null(strstr(s.b.p, "8.8.8.8,ipv4,indicator--a1111111-1111-4111-8111-111111111111,,,Google Public DNS (built-in allowlist)\r\n"));
+	assert_non_null(strstr(s.b.p, "bad.example,domain,indicator--a2222222-2222-4222-8222-222222222222,,,\r\n"));
+	assert_int_equal(c.values, 7);
+	buf_reset(&s.b);
+	allowlist_free(al);
+}
+
+static void
+test_allowlist_stix(void **state)
+{
+	struct allowlist *al;
+	assert_int_equal(allowlist_new(&al), TC_OK);
+	assert_int_equal(allowlist_add_defaults(al), TC_OK);
+	struct export_opts o = { .format = EXPORT_STIX, .now_us = NOW, .allow = al,
+		                 .bundle_id = "bundle--00000000-0000-4000-8000-000000000000" };
+	struct sink s = { 0 };
+	struct export_counts c;
+
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	json_t *b = json_loadb(s.b.p, s.b.len, 0, NULL);
+	assert_non_null(b);
+	json_t *objs = json_object_get(b, "objects");
+	/* indicator 2 has one allowlisted value of two: left out whole */
+	assert_int_equal(json_array_size(objs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(objs, 0), "id")),
+	                    "indicator--a5555555-5555-4555-8555-555555555555");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(objs, 1), "type")),
+	                    "ipv4-addr");
+	assert_int_equal(c.allowlisted, 4);
+	json_decref(b);
+	buf_reset(&s.b);
+
+	/* --kind domain: an indicator having one (bad2.example) whose other
+	 * value, of another kind, is allowlisted: still left out whole */
+	static const struct src mixed[] = {
+		{ IND("a7777777-7777-4777-8777-777777777777", "[domain-name:value = 'bad2.example'] OR [ipv4-addr:value = '8.8.8.8']"), false, NULL, TLP_NONE },
+	};
+	o.kinds = EXPORT_KIND_BIT(OBS_DOMAIN);
+	buf_init(&s.b, 0);
+	assert_int_equal(run_rows(&o, mixed, 1, &s, &c), TC_OK);
+	assert_null(strstr(s.b.p, "a7777777"));
+	assert_int_equal(c.objects, 0);
+	assert_int_equal(c.allowlisted, 1);
+	buf_reset(&s.b);
+	o.kinds = 0;
+
+	o.include_allowlisted = true;
+	buf_init(&s.b, 0);
+	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
+	b = json_loadb(s.b.p, s.b.len, 0, NULL);
+	assert_non_null(b);
+	objs = json_object_get(b, "objects");
+	assert_int_equal(json_array_size(objs), NALLOW);
+	json_t *m = json_object_get(json_array_get(objs, 1), "x_tocsin_allowlisted");
+	assert_true(json_is_array(m));
+	assert_int_equal(json_array_size(m), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "value")),
+	                    "www.google.com");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "entry")),
+	                    "google.com");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "source")),
+	                    "built-in allowlist");
+	m = json_object_get(json_array_get(objs, 3), "x_tocsin_allowlisted");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "how")),
+	                    "contains");
+	assert_null(json_object_get(json_array_get(objs, 4), "x_tocsin_allowlisted"));
+	assert_null(json_object_get(json_array_get(objs, 5), "x_tocsin_allowlisted"));
+	assert_int_equal(c.allowlisted_kept, 4);
+	json_decref(b);
+	buf_reset(&s.b);
+	allowlist_free(al);
+}
+
 int
 main(void)
 {
@@ -387,6 +564,8 @@ main(void)
 		cmocka_unit_test(test_sink_error_stops),
 		cmocka_unit_test(test_through_memory_store),
 		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_allowlist_plain_csv),
+		cmocka_unit_test(test_allowlist_stix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

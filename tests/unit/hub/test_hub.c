@@ -480,11 +480,122 @@ test_match_via_host_expired_revoked(void **state)
 	assert_int_equal(m.ninactive, 0);
 }
 
+/* ---- issue 8: indicators that would block everything; allowlist warnings ---- */
+
+static struct hub_result
+ingest_r(struct fixture *f, json_t *obj)
+{
+	struct hub_result r;
+	struct diag d;
+	const char *path = "objects[0]";
+	assert_int_equal(hub_ingest(f->hub, f->coll, &obj, &path, 1, &r, &d), TC_OK);
+	json_decref(obj);
+	return r;
+}
+
+static void
+test_breadth_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *pattern, *says;
+	} cases[] = {
+		{ "[ipv4-addr:value = '0.0.0.0/0']", "'0.0.0.0/0' would block every IPv4 address" },
+		{ "[ipv6-addr:value = '::/0']", "'::/0' would block every IPv6 address" },
+		{ "[ipv4-addr:value = '64.0.0.0/2']", "wider than /8" },
+		{ "[ipv6-addr:value = '2001::/16']", "wider than /32" },
+		{ "[domain-name:value = 'com']", "'com' is a top-level domain" },
+		{ "[domain-name:value = 'co.uk']", "'co.uk' is a public suffix" },
+		{ "[domain-name:value = 'evil.example'] OR [ipv4-addr:value = '0.0.0.0/0']",
+		  "'0.0.0.0/0'" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct hub_result r = ingest_r(f, indicator("0100", "2024-01-01T00:00:00.000Z",
+		                                            cases[i].pattern, NULL));
+		if (r.verdict != HUB_REJECTED || !strstr(r.why, cases[i].says))
+			fail_msg("%s: verdict %d, why '%s'", cases[i].pattern, r.verdict, r.why);
+		assert_true(strncmp(r.why, "objects[0]: ", 12) == 0);
+	}
+	/* the limits themselves pass; an SCO naming a wide network is an
+	 * observation, not a block */
+	ingest1(f, indicator("0101", "2024-01-01T00:00:00.000Z", "[ipv4-addr:value = '45.0.0.0/8']", NULL),
+	        HUB_ACCEPTED);
+	ingest1(f, indicator("0102", "2024-01-01T00:00:00.000Z", "[ipv6-addr:value = '2001:db8::/32']", NULL),
+	        HUB_ACCEPTED);
+	ingest1(f, indicator("0103", "2024-01-01T00:00:00.000Z", "[domain-name:value = 'evil.co.uk']", NULL),
+	        HUB_ACCEPTED);
+	json_t *sco = json_loads("{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\",\"value\":\"0.0.0.0/0\"}", 0, NULL);
+	assert_non_null(sco);
+	ingest1(f, sco, HUB_ACCEPTED);
+
+	/* configured limits: /16 and /48 */
+	hub_set_widest_prefix(f->hub, 16, 48);
+	struct hub_result r = ingest_r(f, indicator("0104", "2024-01-01T00:00:00.000Z",
+	                                            "[ipv4-addr:value = '46.0.0.0/8']", NULL));
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_non_null(strstr(r.why, "wider than /16 (widest_prefix_v4)"));
+	ingest1(f, indicator("0105", "2024-01-01T00:00:00.000Z", "[ipv4-addr:value = '46.1.0.0/16']", NULL),
+	        HUB_ACCEPTED);
+}
+
+static void
+test_allowlisted_accepted_with_warning(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r = ingest_r(f, indicator("0200", "2024-01-01T00:00:00.000Z",
+	                                            "[ipv4-addr:value = '8.8.8.8']", NULL));
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.warned);
+	assert_string_equal(r.why, "objects[0]: warning: 8.8.8.8 is on the built-in allowlist "
+	                           "(Google Public DNS): accepted, but never exported for blocking");
+	r = ingest_r(f, indicator("0201", "2024-01-01T00:00:00.000Z",
+	                          "[ipv4-addr:value = '8.0.0.0/8']", NULL));
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_non_null(strstr(r.why, "8.0.0.0/8 holds 8.8.4.4, on the built-in allowlist (Google Public DNS)"));
+	r = ingest_r(f, indicator("0202", "2024-01-01T00:00:00.000Z",
+	                          "[domain-name:value = 'evil.example']", NULL));
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_false(r.warned);
+	assert_string_equal(r.why, "");
+
+	/* a local entry, picked up by a reload, names its file and reason */
+	char path[400];
+	snprintf(path, sizeof path, "%s/allowlist.txt", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("evil2.example # partner's portal\n", fp);
+	fclose(fp);
+	bool reloaded = false;
+	struct diag d;
+	assert_int_equal(hub_allowlist_reload(f->hub, false, &reloaded, &d), TC_OK);
+	assert_true(reloaded);
+	assert_int_equal(hub_allowlist_reload(f->hub, false, &reloaded, &d), TC_OK);
+	assert_false(reloaded);
+	r = ingest_r(f, indicator("0203", "2024-01-01T00:00:00.000Z",
+	                          "[url:value = 'http://evil2.example/']", NULL));
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.warned);
+	assert_non_null(strstr(r.why, "allowlist.txt (partner's portal)"));
+
+	/* a bad file keeps the allowlist in force */
+	fp = fopen(path, "w");
+	fputs("not a value at all\n", fp);
+	fclose(fp);
+	assert_int_not_equal(hub_allowlist_reload(f->hub, true, &reloaded, &d), TC_OK);
+	assert_false(reloaded);
+	assert_non_null(strstr(d.msg, "allowlist.txt:1:"));
+	struct allowlist *al = hub_allowlist_get(f->hub);
+	assert_true(allowlist_check(al, OBS_DOMAIN, slice_from_cstr("evil2.example"), NULL));
+	allowlist_free(al);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ingest_and_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_breadth_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowlisted_accepted_with_warning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_version_and_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_does_not_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejections_keep_the_rest, setup, teardown),

@@ -85,7 +85,7 @@ got_free(struct got *g)
 }
 
 static const uint8_t card_key[OBS_CARD_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-static const struct obs_ctx obsctx = { card_key, sizeof(card_key) };
+static const struct obs_ctx obsctx = { .card_key = card_key, .card_key_len = sizeof(card_key) };
 
 static struct import_opts
 opts_for(struct got *g)

@@ -303,11 +303,110 @@ test_load_file(void **state)
 	allowlist_free(al);
 }
 
+/* ---- issue 8: what a block would hit, entries listed ---- */
+
+/* A network inside an allowlisted one is covered; a network that holds an
+ * allowlisted address would block it: both are reported, with the entry. */
+static void
+test_check_block_networks(void **state)
+{
+	struct allowlist *al = defaults();
+	struct allowlist_hit hit;
+
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("10.1.0.0/16"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_COVERED);
+	assert_string_equal(hit.entry.value, "10.0.0.0/8");
+	assert_string_equal(hit.entry.reason, "RFC 1918 private range");
+	assert_true(hit.entry.builtin);
+
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("8.0.0.0/8"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_CONTAINS);
+	assert_string_equal(hit.entry.value, "8.8.4.4");
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("8.8.8.0/24"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_CONTAINS);
+	assert_string_equal(hit.entry.value, "8.8.8.8");
+
+	assert_false(allowlist_check_block(al, OBS_IPV4, S("8.8.9.0/24"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_NONE);
+	assert_false(allowlist_check_block(al, OBS_IPV4, S("203.0.112.7"), &hit));
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("8.8.8.8"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_COVERED);
+	assert_true(allowlist_check_block(al, OBS_DOMAIN, S("mail.google.com"), &hit));
+	assert_string_equal(hit.entry.value, "google.com");
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("sites.google.com"), &hit));
+
+	/* a domain above a listed one would block it too (RPZ blocks the
+	 * subdomains); a parent of an exception only is fine */
+	assert_int_equal(allowlist_add(al, OBS_DOMAIN, S("portal.bank.example"), "bank portal"),
+	                 TC_OK);
+	assert_true(allowlist_check_block(al, OBS_DOMAIN, S("bank.example"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_CONTAINS);
+	assert_string_equal(hit.entry.value, "portal.bank.example");
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("other.example"), &hit));
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("x.bank.example"), &hit));
+	assert_int_equal(allowlist_add_exception(al, OBS_DOMAIN, S("evil.corp.example"), NULL),
+	                 TC_OK);
+	assert_false(allowlist_check_block(al, OBS_DOMAIN, S("corp.example"), &hit));
+
+	/* an entry added one by one (unsorted) is found as well */
+	assert_int_equal(allowlist_add(al, OBS_IPV4, S("5.6.7.8"), "our mail relay"), TC_OK);
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("5.6.0.0/16"), &hit));
+	assert_int_equal(hit.how, ALLOWLIST_CONTAINS);
+	assert_string_equal(hit.entry.reason, "our mail relay");
+	assert_false(hit.entry.builtin);
+	allowlist_free(al);
+}
+
+/* A file's entries carry the file's name as their source. */
+static void
+test_sources_and_foreach(void **state)
+{
+	struct allowlist *al = defaults();
+	struct allowlist_hit hit;
+	const char *text = "198.51.100.7 # partner gateway\n!ex.example.org\n";
+	assert_int_equal(allowlist_load_buf(al, &fake, "DATA/allowlist.txt", S(text), NULL), TC_OK);
+	assert_true(allowlist_check_block(al, OBS_IPV4, S("198.51.100.7"), &hit));
+	assert_false(hit.entry.builtin);
+	assert_string_equal(hit.entry.source, "DATA/allowlist.txt");
+	/* the partner entry is more specific than the TEST-NET-2 one */
+	assert_string_equal(hit.entry.reason, "partner gateway");
+
+	size_t builtin = 0, local = 0, exceptions = 0;
+	struct allowlist_entry e;
+	for (size_t i = 0; allowlist_entry_at(al, i, &e); i++) {
+		if (e.builtin)
+			builtin++;
+		else
+			local++;
+		exceptions += e.exception;
+		assert_non_null(e.value);
+		assert_non_null(e.reason);
+	}
+	assert_int_equal(builtin + local, allowlist_count(al));
+	assert_int_equal(local, 2);
+	assert_true(exceptions > 2);
+	allowlist_free(al);
+}
+
+/* A reference keeps an allowlist alive after its owner let it go. */
+static void
+test_ref(void **state)
+{
+	struct allowlist *al = defaults();
+	struct allowlist *r = allowlist_ref(al);
+	allowlist_free(al);
+	assert_true(allowlist_check(r, OBS_IPV4, S("10.0.0.1"), NULL));
+	allowlist_free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_check_block_networks),
+		cmocka_unit_test(test_sources_and_foreach),
+		cmocka_unit_test(test_ref),
 		cmocka_unit_test(test_url_and_email_hosts),
 		cmocka_unit_test(test_exceptions_most_specific_wins),
 		cmocka_unit_test(test_load_buf),

@@ -29,7 +29,7 @@ static const uint8_t test_card_key[OBS_CARD_KEY_LEN] = {
 	0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
 	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
 };
-static const struct obs_ctx test_ctx = { test_card_key, sizeof(test_card_key) };
+static const struct obs_ctx test_ctx = { .card_key = test_card_key, .card_key_len = sizeof(test_card_key) };
 
 static inline void
 run_cases(enum obs_kind kind, const struct ncase *c, size_t n, size_t min_valid,

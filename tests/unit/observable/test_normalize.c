@@ -461,7 +461,7 @@ test_card(void **s)
 static void
 test_card_without_key(void **s)
 {
-	struct obs_ctx nokey = { NULL, 0 };
+	struct obs_ctx nokey = { .card_key = NULL };
 	struct buf b;
 	struct diag d;
 	buf_init(&b, 0);
@@ -488,7 +488,7 @@ test_card_never_in_clear(void **s)
 		                            "4111 1111 1111 1111", "41111111111111111111" };
 	uint8_t key2[OBS_CARD_KEY_LEN];
 	memset(key2, 7, sizeof(key2));
-	struct obs_ctx ctx2 = { key2, sizeof(key2) };
+	struct obs_ctx ctx2 = { .card_key = key2, .card_key_len = sizeof(key2) };
 	for (size_t i = 0; i < 4; i++) {
 		struct buf b;
 		struct diag d;
