@@ -47,7 +47,8 @@ def test_plain_leaves_allowlisted_out_and_says_why(hub):
 def test_csv_and_stix_leave_allowlisted_out(hub):
     data, _ = hub
     rows = list(csv.reader(io.StringIO(export(data, "--format", "csv").stdout)))
-    assert rows[0] == ["value", "kind", "indicator_id", "valid_until", "tlp"]
+    assert rows[0] == ["value", "kind", "indicator_id", "valid_until", "tlp", "producer",
+                       "key_id"]
     assert sorted(r[0] for r in rows[1:]) == ["185.220.101.7", "evil-c2.net"]
     p = export(data, "--format", "stix")
     ids = {o["id"] for o in json.loads(p.stdout)["objects"]}

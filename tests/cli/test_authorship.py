@@ -28,10 +28,10 @@ def audit(data):
 
 def test_import_as_org(data, tmp_path):
     ids = orgs(data)
-    own = dict(ind_ip("198.51.100.1"), created_by_ref=ids["Bank"])
-    plain = ind_ip("198.51.100.2")
-    forged = dict(ind_ip("198.51.100.3"), created_by_ref=ids["Telco"])
-    unknown = dict(ind_ip("198.51.100.4"),
+    own = dict(ind_ip("185.220.101.1"), created_by_ref=ids["Bank"])
+    plain = ind_ip("185.220.101.2")
+    forged = dict(ind_ip("185.220.101.3"), created_by_ref=ids["Telco"])
+    unknown = dict(ind_ip("185.220.101.4"),
                    created_by_ref="identity--00000000-0000-4000-8000-0000000000ee")
     f = write_json(tmp_path / "f.json", bundle([own, plain, forged, unknown]))
     p = run("import", "--as", "bank", "--data", data, f, check_rc=1)
@@ -63,8 +63,8 @@ def test_import_as_org(data, tmp_path):
 
 def test_import_without_as_may_not_name_an_organisation(data, tmp_path):
     ids = orgs(data)
-    named = dict(ind_ip("198.51.100.5"), created_by_ref=ids["Bank"])
-    feed = dict(ind_ip("198.51.100.6"),
+    named = dict(ind_ip("185.220.101.5"), created_by_ref=ids["Bank"])
+    feed = dict(ind_ip("185.220.101.6"),
                 created_by_ref="identity--00000000-0000-4000-8000-0000000000ff")
     p = run("import", "--data", data, write_json(tmp_path / "f.json", bundle([named, feed])),
             check_rc=1)
@@ -76,17 +76,17 @@ def test_import_without_as_may_not_name_an_organisation(data, tmp_path):
 
 def test_warns_when_nobody_can_read(data, tmp_path):
     ids = orgs(data)
-    green = ind_ip("198.51.100.10")
+    green = ind_ip("185.220.101.10")
     # the default collection is readable by all after init: no warning
     p = run("import", "--data", data, write_json(tmp_path / "a.json", bundle([green])),
             check_rc=0)
     assert "warning" not in p.stderr, p.stderr
     # RED from the hub naming nobody: nobody reads it
-    red = dict(ind_ip("198.51.100.11"), object_marking_refs=[RED])
-    red_named = dict(ind_ip("198.51.100.12"), object_marking_refs=[RED],
+    red = dict(ind_ip("185.220.101.11"), object_marking_refs=[RED])
+    red_named = dict(ind_ip("185.220.101.12"), object_marking_refs=[RED],
                      extensions={EXT: {"extension_type": "property-extension",
                                        "recipients": [ids["Telco"]]}})
-    amber = dict(ind_ip("198.51.100.13"), object_marking_refs=[AMBER])
+    amber = dict(ind_ip("185.220.101.13"), object_marking_refs=[AMBER])
     p = run("import", "--data", data,
             write_json(tmp_path / "b.json", bundle([red, red_named, amber])), check_rc=0)
     assert "warning: 1 imported objects can be read by no organisation" in p.stderr, p.stderr
@@ -95,13 +95,13 @@ def test_warns_when_nobody_can_read(data, tmp_path):
     run("collection", "add", "vault", "--read", "none", "--write", "none", "--data", data,
         check_rc=0)
     p = run("import", "--data", data, "--collection", "vault",
-            write_json(tmp_path / "c.json", bundle([ind_ip("198.51.100.14"),
-                                                    ind_ip("198.51.100.15")])), check_rc=0)
+            write_json(tmp_path / "c.json", bundle([ind_ip("185.220.101.14"),
+                                                    ind_ip("185.220.101.15")])), check_rc=0)
     assert "warning: 2 imported objects" in p.stderr, p.stderr
     assert "collection 'vault' is readable by nobody" in p.stderr
     assert "tocsin collection rights vault" in p.stderr
     # the producer reads its own RED: no warning with --as
-    red_own = dict(ind_ip("198.51.100.16"), object_marking_refs=[RED])
+    red_own = dict(ind_ip("185.220.101.16"), object_marking_refs=[RED])
     p = run("import", "--as", "Bank", "--data", data,
             write_json(tmp_path / "d.json", bundle([red_own])), check_rc=0)
     assert "warning" not in p.stderr, p.stderr
@@ -112,7 +112,7 @@ def test_warns_when_nobody_can_read(data, tmp_path):
 
 def test_show(data, tmp_path):
     ids = orgs(data)
-    o = dict(ind_ip("198.51.100.20"), object_marking_refs=[AMBER])
+    o = dict(ind_ip("185.220.101.20"), object_marking_refs=[AMBER])
     o2 = dict(o, modified="2024-03-01T00:00:00.000Z", revoked=True)
     run("import", "--as", "Bank", "--data", data, write_json(tmp_path / "a.json", bundle([o])),
         check_rc=0)
@@ -121,7 +121,7 @@ def test_show(data, tmp_path):
     run("import", "--as", "Bank", "--data", data, write_json(tmp_path / "b.json", bundle([o2])),
         check_rc=0)
     run("import", "--collection", "second", "--data", data,
-        write_json(tmp_path / "c.json", bundle([ind_ip("198.51.100.20")])), check_rc=0)
+        write_json(tmp_path / "c.json", bundle([ind_ip("185.220.101.20")])), check_rc=0)
     s = json.loads(run("show", "-j", o["id"], "--data", data, check_rc=0).stdout)
     assert s["id"] == o["id"] and s["type"] == "indicator"
     # the same id in the second collection, from the hub, unmarked

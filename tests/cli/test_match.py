@@ -159,10 +159,11 @@ def test_url_and_email_under_a_listed_domain(hub):
     p = run("match", "--data", hub, "http://a.evil-c2.net/x", "user@evil-c2.net",
             "USER@Mail.Evil-C2.net", "https://user:pw@evil-c2.net:8443/y?q=1", check_rc=0)
     assert lines(p) == [
-        f"http://a.evil-c2.net/x  HIT parent-domain evil-c2.net {DOM['id']}",
-        f"user@evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']}",
-        f"USER@Mail.Evil-C2.net  HIT parent-domain evil-c2.net {DOM['id']}",
-        f"https://user:pw@evil-c2.net:8443/y?q=1  HIT parent-domain evil-c2.net {DOM['id']}",
+        f"http://a.evil-c2.net/x  HIT parent-domain evil-c2.net {DOM['id']} from hub",
+        f"user@evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub",
+        f"USER@Mail.Evil-C2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub",
+        f"https://user:pw@evil-c2.net:8443/y?q=1  HIT parent-domain evil-c2.net {DOM['id']}"
+        " from hub",
     ]
     p = run("match", "--data", hub, "--json", "http://a.evil-c2.net/x", "user@evil-c2.net",
             check_rc=0)
@@ -185,4 +186,4 @@ def test_url_and_email_under_a_listed_domain(hub):
 def test_url_with_an_address_in_a_listed_network(hub):
     p = run("match", "--data", hub, "http://185.220.102.1:8080/x", check_rc=0)
     assert lines(p) == [
-        f"http://185.220.102.1:8080/x  HIT cidr 185.220.100.0/22 {NET['id']}"]
+        f"http://185.220.102.1:8080/x  HIT cidr 185.220.100.0/22 {NET['id']} from hub"]
