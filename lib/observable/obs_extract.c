@@ -20,6 +20,7 @@
 
 #include "obs_internal.h"
 #include "stix/stix_pattern.h"
+#include "util/pan.h"
 
 #define EXTRACT_QUOTE_MAX 64 /* bytes of a bad value quoted in a message */
 
@@ -65,6 +66,9 @@ emit(struct extract *x, enum obs_kind kind, struct slice raw, const char *where)
 	if (rc) {
 		if (kind == OBS_CARD) {
 			diag_prefix(x->d, "%s: card number", where);
+		} else if (pan_suspect(raw)) {
+			/* never quote what may be a card number, whatever its path */
+			diag_prefix(x->d, "%s: a value with a long run of digits (not quoted)", where);
 		} else {
 			int n = raw.len > EXTRACT_QUOTE_MAX ? EXTRACT_QUOTE_MAX : (int)raw.len;
 			diag_prefix(x->d, "%s: '%.*s%s'", where, n, raw.p,

@@ -171,8 +171,16 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 			const json_t *o = items[i].obj;
 			const char *v = object_version(o, res[i].date_added_us, vtmp);
 			bool dup = res[i].verdict == HUB_DUPLICATE;
-			status_detail(b, k++ > 0, res[i].id, v,
-			              dup ? "duplicate: already stored" : NULL);
+			/* docs/extensions.md: the producer learns that what is
+			 * stored is not byte for byte what it sent */
+			const char *msg =
+			    res[i].cards_hashed
+			        ? (dup ? "duplicate: already stored (payment card numbers replaced "
+			                 "by their keyed hash)"
+			               : "stored with payment card numbers replaced by their keyed "
+			                 "hash")
+			        : (dup ? "duplicate: already stored" : NULL);
+			status_detail(b, k++ > 0, res[i].id, v, msg);
 			if (dup)
 				(*ndup)++;
 			else
