@@ -115,7 +115,10 @@ from_indicator(struct extract *x, const json_t *obj)
 {
 	const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
 	const json_t *pat = json_object_get(obj, "pattern");
-	if (!ptype || strcmp(ptype, "stix") != 0)
+	/* STIX 2.0 has no pattern_type (nor spec_version): its patterns are
+	 * STIX patterns, a subset of the 2.1 grammar */
+	bool v20 = !json_object_get(obj, "pattern_type") && !json_object_get(obj, "spec_version");
+	if (!v20 && (!ptype || strcmp(ptype, "stix") != 0))
 		return TC_OK; /* Sigma, YARA, Snort...: nothing tocsin can match */
 	if (!json_is_string(pat))
 		return diag_set(x->d, TC_EINVAL, "pattern: must be a string");

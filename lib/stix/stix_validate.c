@@ -530,7 +530,11 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 		return rc;
 	if (!json_is_string(pat))
 		return stix__verr(c, TC_EINVAL, "pattern", "must be a string");
-	if ((rc = want_string(c, o, "pattern_type", true)))
+	/* STIX 2.0 §4.3 (2.0 part 2): labels required, no pattern_type (the
+	 * pattern is a STIX pattern) */
+	if (c->v20 && (rc = want_string_list(c, o, "labels", true)))
+		return rc;
+	if (!c->v20 && (rc = want_string(c, o, "pattern_type", true)))
 		return rc;
 	if ((rc = want_ts(c, o, "valid_from", true, false, NULL, NULL)))
 		return rc;
@@ -547,7 +551,7 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 	if (plen > c->lim->max_pattern)
 		return stix__verr(c, TC_ELIMIT, "pattern", "longer than %zu bytes",
 		                  c->lim->max_pattern);
-	if (strcmp(json_string_value(json_object_get(o, "pattern_type")), "stix") != 0)
+	if (!c->v20 && strcmp(json_string_value(json_object_get(o, "pattern_type")), "stix") != 0)
 		return TC_OK;
 	/* §9.4: a STIX pattern that does not parse is invalid. */
 	struct sp_limits pl = {.max_len = c->lim->max_pattern,
@@ -595,8 +599,14 @@ static enum tcerr
 chk_malware(const json_t *o, struct stix__vctx *c)
 {
 	enum tcerr rc;
-	if ((rc = want_bool(c, o, "is_family", true)))
+	/* STIX 2.0: labels and name required, no is_family */
+	if (c->v20) {
+		if ((rc = want_string_list(c, o, "labels", true)) ||
+		    (rc = want_string(c, o, "name", true)))
+			return rc;
+	} else if ((rc = want_bool(c, o, "is_family", true))) {
 		return rc;
+	}
 	/* §4.10: name is required when is_family is true. */
 	if (json_is_true(json_object_get(o, "is_family")) && (rc = want_string(c, o, "name", true)))
 		return rc;
@@ -676,6 +686,11 @@ chk_observed_data(const json_t *o, struct stix__vctx *c)
 		return rc;
 	const json_t *objs = json_object_get(o, "objects");
 	const json_t *refs = json_object_get(o, "object_refs");
+	/* STIX 2.0: objects only (object_refs is 2.1) */
+	if (c->v20 && (refs || !objs))
+		return stix__verr(c, TC_EINVAL, refs ? "object_refs" : "objects",
+		                  refs ? "not a STIX 2.0 property (2.0 uses objects)"
+		                       : "required property missing");
 	/* §4.14: exactly one of objects (deprecated) and object_refs. */
 	if (!objs == !refs)
 		return stix__verr(c, TC_EINVAL, NULL,
@@ -1609,6 +1624,20 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 	return TC_OK;
 }
 
+/* Types STIX 2.0 defines as top-level objects (SDOs, SROs, the marking
+ * definition; SCOs only live inside observed-data there), and custom
+ * types. */
+static bool
+v20_type(const char *type, enum stix_class cls)
+{
+	static const char *const v20[] = {
+	    "attack-pattern", "campaign",   "course-of-action", "identity", "indicator",
+	    "intrusion-set",  "malware",    "observed-data",    "report",   "threat-actor",
+	    "tool",           "vulnerability", "relationship",  "sighting", "marking-definition",
+	    NULL};
+	return cls == STIX_CLASS_CUSTOM || str_in(type, v20);
+}
+
 static void
 copy_text(char *dst, size_t cap, const char *src)
 {
@@ -1665,12 +1694,30 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 	                 (cls == STIX_CLASS_META && !is_marking) ||
 	                 (cls == STIX_CLASS_CUSTOM && has_created);
 
-	/* spec_version (§3.2): required except on SCOs; only 2.1 is accepted. */
+	/* spec_version (§3.2): required except on SCOs; "2.1". An SDO, SRO,
+	 * marking definition or custom object without it is STIX 2.0, which
+	 * had no spec_version: validated by the 2.0 rules, kept as 2.0. */
 	sv = json_object_get(obj, "spec_version");
-	if (!sv && cls != STIX_CLASS_SCO && (cls != STIX_CLASS_CUSTOM || has_created))
-		return stix__verr(c, TC_EINVAL, "spec_version", "required property missing");
+	if (!sv && cls != STIX_CLASS_SCO && (cls != STIX_CLASS_CUSTOM || has_created)) {
+		if (!v20_type(type, cls))
+			return stix__verr(c, TC_EINVAL, "spec_version",
+			                  "required property missing (and \"%s\" is no STIX 2.0 "
+			                  "type)", type);
+		c->v20 = true;
+	}
 	if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
 		return stix__verr(c, TC_EINVAL, "spec_version", "must be \"2.1\"");
+	/* STIX 2.0 (part 1 §3.1): labels required on these SDOs; identity
+	 * has identity_class; report has labels too. */
+	if (c->v20) {
+		static const char *const labelled[] = {"indicator", "malware", "report",
+		                                       "threat-actor", "tool", NULL};
+		if (str_in(type, labelled) && (rc = want_string_list(c, obj, "labels", true)))
+			return rc;
+		if (strcmp(type, "identity") == 0 &&
+		    (rc = want_string(c, obj, "identity_class", true)))
+			return rc;
+	}
 
 	/* created / modified (§3.2): millisecond precision, modified >= created */
 	int64_t created_us = 0, modified_us = 0;
@@ -1721,7 +1768,7 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 	copy_text(meta->id, sizeof(meta->id), json_string_value(idv));
 	copy_text(meta->type, sizeof(meta->type), type);
 	meta->cls = cls;
-	copy_text(meta->spec_version, sizeof(meta->spec_version), "2.1");
+	copy_text(meta->spec_version, sizeof(meta->spec_version), c->v20 ? "2.0" : "2.1");
 	meta->created_us = created_us;
 	meta->modified_us = modified_us;
 	if (modified_txt) {

@@ -47,7 +47,7 @@ object_version(const json_t *obj, int64_t fallback_us, char tmp[TS_TEXT_MAX])
 	return tmp;
 }
 
-/* §5.5: why item o of an envelope is no STIX 2.1 object (a 422), or NULL. */
+/* §5.5: why item o of an envelope is no STIX 2.1 or 2.0 object (a 422), or NULL. */
 static const char *
 item_problem(const json_t *o)
 {
@@ -62,8 +62,7 @@ item_problem(const json_t *o)
 		return "a bundle; post the bundle's objects in the envelope instead";
 	if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
 		return "spec_version: this API root accepts STIX 2.1 objects only";
-	if (!sv && stix_classify(type) != STIX_CLASS_SCO && stix_classify(type) != STIX_CLASS_CUSTOM)
-		return "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+	/* no spec_version: STIX 2.0 (or an SCO); stix_validate judges it */
 	return NULL;
 }
 
