@@ -607,6 +607,35 @@ test_open_without_card_key(void **state)
 	assert_non_null(strstr(d.msg, "card.key"));
 }
 
+/* STIX 2.0 (no spec_version, no pattern_type): stored as 2.0, indexed, and
+ * its card numbers hashed like 2.1 ones. */
+static void
+test_stix20_indicator_indexed(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+	json_error_t e;
+	json_t *o = json_loads(
+	    "{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30070\","
+	    "\"created\":\"2017-01-01T00:00:00.000Z\",\"modified\":\"2017-01-01T00:00:00.000Z\","
+	    "\"labels\":[\"malicious-activity\"],\"valid_from\":\"2017-01-01T00:00:00Z\","
+	    "\"pattern\":\"[domain-name:value = 'old.example'] OR "
+	    "[x-tocsin-payment-card:value = '" PAN1 "']\"}",
+	    0, &e);
+	assert_non_null(o);
+	struct hub_result r;
+	struct diag d;
+	assert_int_equal(hub_ingest(f->hub, f->coll, &o, NULL, 1, &r, &d), TC_OK);
+	if (r.verdict != HUB_ACCEPTED)
+		fail_msg("%s", r.why);
+	assert_true(r.cards_hashed);
+	assert_null(json_object_get(o, "spec_version"));
+	json_decref(o);
+	assert_int_equal(match(f, "old.example", &m), 1);
+	assert_int_equal(match(f, PAN1, &m), 1);
+	assert_false(dir_holds(f->dir, PAN1));
+}
+
 int
 main(void)
 {
@@ -623,6 +652,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_card_numbers_hashed_before_storing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_numbers_refused_without_echo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_without_card_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stix20_indicator_indexed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
