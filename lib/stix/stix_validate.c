@@ -21,6 +21,7 @@
 #include "stix.h"
 #include "stix_internal.h"
 #include "stix_pattern.h"
+#include "util/pan.h"
 
 #define STIX_PROP_MIN 3 /* STIX 2.1 §3.1: property names 3-250 chars */
 #define STIX_PROP_MAX 250
@@ -43,6 +44,9 @@ stix__verr(struct stix__vctx *c, enum tcerr rc, const char *prop, const char *fm
 	va_end(ap);
 	if (n < 0)
 		msg[0] = '\0';
+	/* a property name is quoted in the message: never a card number */
+	if (prop && pan_suspect(slice_from_cstr(prop)))
+		prop = "(a property whose name is not quoted: it may hold a card number)";
 	if (has_path && prop)
 		return diag_set(c->d, rc, "%s.%s: %s", c->path, prop, msg);
 	if (has_path)
