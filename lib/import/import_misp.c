@@ -22,6 +22,7 @@
 #include "import_int.h"
 #include "stix/stix_id.h"
 #include "util/timestamp.h"
+#include "util/pan.h"
 
 enum misp_mode {
 	MISP_PLAIN = 0,
@@ -213,7 +214,7 @@ misp_attribute(struct import__run *r, struct misp_event *ev, const json_t *a, co
 			break;
 	if (t == sizeof(misp_types) / sizeof(misp_types[0]))
 		return import__reject(r, where, TC_EUNSUPPORTED, "MISP type '%.64s' is not supported",
-		                      type);
+		                      pan_suspect(slice_from_cstr(type)) ? "(not quoted)" : type);
 	const json_t *jv = json_object_get(a, "value");
 	if (!json_is_string(jv))
 		return import__reject(r, where, TC_EINVAL, "value: not a string");

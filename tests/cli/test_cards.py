@@ -91,3 +91,24 @@ def test_no_card_key_refuses_card_numbers(data, tmp_path):
     assert "card.key" in p.stderr and "tocsin init" in p.stderr
     assert_no_digits(p.stdout + p.stderr, "import without key")
     assert_dir_clean(data)
+
+
+def test_misplaced_card_numbers_are_not_quoted(data, tmp_path):
+    """A card number in the wrong column or field is refused without being
+    echoed: kind column, header, wallet chain, domain label."""
+    csv = tmp_path / "swapped.csv"
+    csv.write_text("value,kind\n"
+                   f"card,{PAN}\n"
+                   f"{PAN}:abc,wallet\n"
+                   f"xn--{PAN}.example,domain\n")
+    p = run("import", "--data", data, "--format", "csv", csv)
+    assert summary(p.stdout) == (0, 0, 3), (p.stdout, p.stderr)
+    assert "not quoted" in p.stderr
+    assert_no_digits(p.stdout + p.stderr, "csv import")
+    hdr = tmp_path / "header.csv"
+    hdr.write_text(f"value,{PAN_SPACED}\n1.2.3.4,x\n")
+    p = run("import", "--data", data, "--format", "csv", hdr)
+    assert p.returncode != 0
+    assert "unknown column" in p.stderr
+    assert_no_digits(p.stdout + p.stderr, "csv header")
+    assert_dir_clean(data)
