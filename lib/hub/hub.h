@@ -8,6 +8,8 @@
  * A data directory holds:
  *   tocsin.db        the SQLite log store (WAL)
  *   card.key         32 random bytes, mode 0600: the payment-card hash key
+ *                    (written by hub_init; without it the hub opens and
+ *                    refuses card numbers: TC_EUNSUPPORTED naming the file)
  *   allowlist.txt    optional operator allowlist (see allowlist.h);
  *                    `tocsin allowlist` edits it
  *
@@ -118,6 +120,10 @@ struct hub_result {
 	char why[DIAG_MSG_MAX];
 	bool warned;
 	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
+	/* accepted or duplicate after payment card numbers in the object were
+	 * replaced by their keyed hash (obs_cards_protect): what was stored is
+	 * not what was sent */
+	bool cards_hashed;
 };
 
 /* Appends a warning to an accepted or duplicate result r (format as
@@ -161,6 +167,11 @@ struct hub_item {
 	/* The registry key id of the principal that posted obj (stored with
 	 * the version, shown to readers); NULL: none (the hub's imports). */
 	const char *key_id;
+	/* Set by hub_prepare() with meta: obj was rewritten (card numbers
+	 * replaced by their keyed hash, obs_cards_protect) and text was
+	 * cleared, so obj is serialised; hub_ingest_items reports it as
+	 * res[i].cards_hashed. */
+	bool cards_hashed;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other
@@ -176,7 +187,9 @@ enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t 
                             struct hub_result *res, struct diag *d);
 
 /* The per-object work of hub_ingest_items that needs no hub: validates
- * each item's obj (stix_validate) and extracts its observables with obs
+ * each item's obj (stix_validate), keeps payment card numbers out of it
+ * (obs_cards_protect: obj may be changed in place, and then its text is
+ * cleared and cards_hashed set), and extracts its observables with obs
  * (read-only), setting items[i].meta, .obs and .nobs, and res[i] to
  * HUB_REJECTED (with why) for an item that fails; res[i].verdict is 0 for
  * the others, which the caller hands to hub_ingest_items (the rejected

@@ -26,6 +26,7 @@
 
 #include "import_int.h"
 #include "util/timestamp.h"
+#include "util/pan.h"
 
 enum csv_col {
 	COL_IGNORE = 0,
@@ -211,8 +212,11 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 	}
 	if (kind.len) {
 		if (obs_kind_parse(kind, &in.kind)) {
+			/* never quote what may be a card number (a swapped column) */
+			bool hide = pan_suspect(kind);
 			rc = import__reject(r, where, TC_EINVAL, "kind: '%.*s' is not an observable kind",
-			                    (int)(kind.len > 64 ? 64 : kind.len), kind.p);
+			                    hide ? 12 : (int)(kind.len > 64 ? 64 : kind.len),
+			                    hide ? "(not quoted)" : kind.p);
 			goto out;
 		}
 		orc = obs_normalize(r->o->obs, in.kind, val, &norm, &od);
@@ -279,9 +283,11 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 		}
 	}
 	if (tlp.len && import__parse_tlp(tlp, &in.tlp)) {
+		bool hide = pan_suspect(tlp);
 		rc = import__reject(r, where, TC_EINVAL,
 		                    "tlp: '%.*s' is not clear, green, amber, amber+strict or red",
-		                    (int)(tlp.len > 32 ? 32 : tlp.len), tlp.p);
+		                    hide ? 12 : (int)(tlp.len > 32 ? 32 : tlp.len),
+		                    hide ? "(not quoted)" : tlp.p);
 		goto out;
 	}
 	if (labels.len && !(lab = split_labels(labels))) {
@@ -381,7 +387,8 @@ csv_header(struct import__run *r, const char *where, const struct buf *scratch,
 			/* An unknown column is an error, not ignored: a misspelt
 			 * "tlp" must not silently drop a marking. */
 			return diag_set(r->d, TC_EINVAL, "%s: unknown column '%.*s'", where,
-			                (int)(s.len > 64 ? 64 : s.len), s.p);
+			                pan_suspect(s) ? 12 : (int)(s.len > 64 ? 64 : s.len),
+			                pan_suspect(s) ? "(not quoted)" : s.p);
 		for (size_t g = 0; g < f; g++)
 			if (cols[g] == col_names[k].col && cols[g] != COL_IGNORE)
 				return diag_set(r->d, TC_EINVAL, "%s: column '%s' appears twice",

@@ -46,6 +46,7 @@
 #include "import_int.h"
 #include "stix/stix_id.h"
 #include "util/timestamp.h"
+#include "util/pan.h"
 
 /* Tags plus galaxy clusters kept as labels on one object. */
 #define IMPORT_MISP_MAX_LABELS 256
@@ -549,7 +550,7 @@ misp_attribute(struct import__run *r, struct misp_event *ev, const json_t *a, co
 	if (t == sizeof(misp_types) / sizeof(misp_types[0])) {
 		json_decref(labels);
 		return import__reject(r, where, TC_EUNSUPPORTED, "MISP type '%.64s' is not supported",
-		                      type);
+		                      pan_suspect(slice_from_cstr(type)) ? "(not quoted)" : type);
 	}
 	const json_t *jv = json_object_get(a, "value");
 	struct slice v = slice_make(json_string_value(jv), json_string_length(jv));

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "obs_internal.h"
+#include "util/pan.h"
 
 bool
 obs__prefix_ci(struct slice s, const char *prefix)
@@ -53,10 +54,12 @@ check_alabel(const char *label, size_t len, struct diag *d)
 	                        IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 	enum tcerr e = TC_OK;
 	if (rc != IDN2_OK)
-		e = diag_set(d, TC_EINVAL, "label '%s' is not a valid A-label: %s", tmp,
+		e = diag_set(d, TC_EINVAL, "label '%s' is not a valid A-label: %s",
+		             pan_suspect(slice_from_cstr(tmp)) ? "(not quoted)" : tmp,
 		             idn2_strerror(rc));
 	else if (strcmp(res, tmp) != 0)
-		e = diag_set(d, TC_EINVAL, "label '%s' is not in canonical form", tmp);
+		e = diag_set(d, TC_EINVAL, "label '%s' is not in canonical form",
+		             pan_suspect(slice_from_cstr(tmp)) ? "(not quoted)" : tmp);
 	idn2_free(res);
 	return e;
 }

@@ -20,6 +20,7 @@
 
 #include "obs_internal.h"
 #include "stix/stix_pattern.h"
+#include "util/pan.h"
 
 #define EXTRACT_QUOTE_MAX 64 /* bytes of a bad value quoted in a message */
 
@@ -65,6 +66,9 @@ emit(struct extract *x, enum obs_kind kind, struct slice raw, const char *where)
 	if (rc) {
 		if (kind == OBS_CARD) {
 			diag_prefix(x->d, "%s: card number", where);
+		} else if (pan_suspect(raw)) {
+			/* never quote what may be a card number, whatever its path */
+			diag_prefix(x->d, "%s: a value with a long run of digits (not quoted)", where);
 		} else {
 			int n = raw.len > EXTRACT_QUOTE_MAX ? EXTRACT_QUOTE_MAX : (int)raw.len;
 			diag_prefix(x->d, "%s: '%.*s%s'", where, n, raw.p,
@@ -111,7 +115,10 @@ from_indicator(struct extract *x, const json_t *obj)
 {
 	const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
 	const json_t *pat = json_object_get(obj, "pattern");
-	if (!ptype || strcmp(ptype, "stix") != 0)
+	/* STIX 2.0 has no pattern_type (nor spec_version): its patterns are
+	 * STIX patterns, a subset of the 2.1 grammar */
+	bool v20 = !json_object_get(obj, "pattern_type") && !json_object_get(obj, "spec_version");
+	if (!v20 && (!ptype || strcmp(ptype, "stix") != 0))
 		return TC_OK; /* Sigma, YARA, Snort...: nothing tocsin can match */
 	if (!json_is_string(pat))
 		return diag_set(x->d, TC_EINVAL, "pattern: must be a string");

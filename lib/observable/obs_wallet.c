@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "obs_internal.h"
+#include "util/pan.h"
 
 #define B58CHECK_LEN 25 /* version, 20-byte hash, 4-byte checksum */
 #define B58_TEXT_MAX 40
@@ -269,7 +270,8 @@ obs__wallet(struct slice in, struct buf *out, struct diag *d)
 		if (ch == CH_NONE)
 			return diag_set(d, TC_EINVAL,
 			                "unknown chain '%.*s': btc, eth, ltc, trx or xmr expected",
-			                (int)(name.len > 16 ? 16 : name.len), name.p);
+			                pan_suspect(name) ? 12 : (int)(name.len > 16 ? 16 : name.len),
+			                pan_suspect(name) ? "(not quoted)" : name.p);
 		in = slice_make(colon + 1, in.len - name.len - 1);
 	} else {
 		ch = guess(in);

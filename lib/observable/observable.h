@@ -153,6 +153,25 @@ enum tcerr obs_extract(const struct obs_ctx *ctx, const json_t *obj,
                        const struct stix_meta *meta, obs_extract_cb cb, void *cbctx,
                        struct diag *d);
 
+/* Keeps payment card numbers out of obj before it is stored
+ * (docs/extensions.md, "Card numbers at the door"):
+ *  - indicator (pattern_type "stix", or none as in STIX 2.0): every string
+ *    compared with an x-tocsin-payment-card path that holds a digit and is
+ *    not already "hmac-sha256:<hex>" must be a card number compared with
+ *    =, != or IN; it is replaced by its keyed hash and the pattern is
+ *    printed again canonically (stix_pattern_print) into obj's "pattern".
+ *    *rewritten is then true: obj's received text is no longer its text.
+ *  - x-tocsin-payment-card: value must be the keyed hash, and the id random
+ *    (UUIDv4) or the UUIDv5 of the keyed value; a card number is refused.
+ *  - observed-data: an x-tocsin-payment-card in "objects" likewise.
+ * Other properties (description, other paths) are not examined.
+ * meta may be NULL (obj's type is read). Messages never quote a value.
+ * OUT: *rewritten. Errors: TC_EINVAL (refused; obj unchanged),
+ * TC_EUNSUPPORTED (a card number and no key: "... DATA/card.key ..."),
+ * TC_ENOMEM (obj may hold the new pattern or not: drop it). */
+enum tcerr obs_cards_protect(const struct obs_ctx *ctx, json_t *obj,
+                             const struct stix_meta *meta, bool *rewritten, struct diag *d);
+
 /* ids of the extension definitions tocsin ships (data/extensions/<type>.json),
  * fixed forever. */
 #define TOCSIN_EXT_PHONE "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c01"

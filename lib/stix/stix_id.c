@@ -22,7 +22,6 @@
 #include "util/hex.h"
 #include "stix_id.h"
 
-#define STIX_SCO_NAMESPACE "00abedb4-aa42-466c-9c01-fed23315a9b7"
 #define JCS_SORT_STACK 32 /* members sorted without a heap allocation */
 
 static void

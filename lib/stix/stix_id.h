@@ -16,6 +16,8 @@
 #include "util/buf.h"
 
 #define UUID_TEXT_MAX 37 /* 36 + NUL */
+/* STIX 2.1 §2.9: the UUIDv5 namespace of deterministic SCO ids. */
+#define STIX_SCO_NAMESPACE "00abedb4-aa42-466c-9c01-fed23315a9b7"
 
 /* Writes a random (v4) UUID in lowercase text. Returns TC_OK or TC_EIO. */
 enum tcerr uuid_v4(char out[UUID_TEXT_MAX]);

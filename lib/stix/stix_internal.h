@@ -8,6 +8,7 @@
 #define TOCSIN_STIX_INTERNAL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "stix.h"
 
@@ -16,6 +17,7 @@ struct stix__vctx {
 	const char *path; /* "objects[3]", or NULL/"" for none */
 	struct diag *d;
 	const struct stix_limits *lim;
+	bool v20; /* the object has no spec_version: STIX 2.0 rules */
 };
 
 /* Records "<path>.<prop>: <message>" (prop NULL: "<path>: <message>") in

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "stix.h"
+#include "util/pan.h"
 
 /* I-JSON (RFC 7493 §2.2): integers must be exactly representable as IEEE
  * doubles, i.e. within ±(2^53−1). */
@@ -95,7 +96,10 @@ jwalk_err(struct jwalk *w, const struct jframe *f, enum tcerr rc, const char *wh
 {
 	jwalk_path(w, f);
 	if (w->plen)
-		return diag_set(w->d, rc, "%s: %s", w->path, what);
+		return pan_suspect(slice_from_cstr(w->path))
+		           ? diag_set(w->d, rc, "a property whose name is not quoted (it may hold a "
+		                                "card number): %s", what)
+		           : diag_set(w->d, rc, "%s: %s", w->path, what);
 	return diag_set(w->d, rc, "%s", what);
 }
 
@@ -346,6 +350,13 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 		if (code == json_error_null_character)
 			diag_set(d, rc, "line %d, column %d: \\u0000 is not allowed in strings",
 			         err.line, err.column);
+		else if (pan_suspect(slice_from_cstr(err.text)))
+			/* jansson quotes the text near the error: never a card number */
+			diag_set(d, rc, "line %d, column %d: %.*s (the text there is not quoted: "
+			         "it may hold a card number)", err.line, err.column,
+			         (int)(strstr(err.text, " near ") ? (size_t)(strstr(err.text, " near ") - err.text)
+			                                          : 0),
+			         err.text);
 		else
 			diag_set(d, rc, "line %d, column %d: %s", err.line, err.column, err.text);
 		if (d) {

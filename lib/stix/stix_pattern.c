@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/hex.h"
+#include "util/pan.h"
 #include "stix_pattern.h"
 #include "util/timestamp.h"
 
@@ -764,6 +765,18 @@ expected(struct parser *ps, const char *what)
 	case TK_STAR:
 		fail_at(ps, TC_EINVAL, t->off, "expected %s, found %s", what, tok_name(t->kind));
 		break;
+	default:
+		break;
+	}
+	if (ps->rc)
+		return;
+	/* a token that may hold a card number is named, never quoted */
+	if (pan_suspect(slice_make(text, t->len))) {
+		fail_at(ps, TC_EINVAL, t->off, "expected %s, found %s (not quoted: it may hold a "
+		        "card number)", what, tok_name(t->kind));
+		return;
+	}
+	switch (t->kind) {
 	case TK_STRING:
 	case TK_BINARY:
 	case TK_HEX:

@@ -21,6 +21,7 @@
 #include "stix.h"
 #include "stix_internal.h"
 #include "stix_pattern.h"
+#include "util/pan.h"
 
 #define STIX_PROP_MIN 3 /* STIX 2.1 §3.1: property names 3-250 chars */
 #define STIX_PROP_MAX 250
@@ -43,6 +44,9 @@ stix__verr(struct stix__vctx *c, enum tcerr rc, const char *prop, const char *fm
 	va_end(ap);
 	if (n < 0)
 		msg[0] = '\0';
+	/* a property name is quoted in the message: never a card number */
+	if (prop && pan_suspect(slice_from_cstr(prop)))
+		prop = "(a property whose name is not quoted: it may hold a card number)";
 	if (has_path && prop)
 		return diag_set(c->d, rc, "%s.%s: %s", c->path, prop, msg);
 	if (has_path)
@@ -385,6 +389,48 @@ want_refs(struct stix__vctx *c, const json_t *o, const char *prop, bool required
 	return TC_OK;
 }
 
+/* A single identifier or a _refs list (list: true) whose members must each
+ * have one of the types in types (NULL-terminated); what names them in the
+ * message ("a file or artifact id"). Absent is fine unless required. */
+static enum tcerr
+want_refs_of(struct stix__vctx *c, const json_t *o, const char *prop, bool list,
+             const char *const *types, const char *what)
+{
+	const json_t *v = json_object_get(o, prop);
+	char p[STIX_PROP_PATH_MAX];
+	size_t tl;
+	enum tcerr rc;
+	if (!v)
+		return TC_OK;
+	if ((rc = list ? want_refs(c, o, prop, false, NULL) : want_ref(c, o, prop, false, NULL)))
+		return rc;
+	size_t n = list ? json_array_size(v) : 1;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = list ? json_array_get(v, i) : v;
+		json_id(e, &tl);
+		bool ok = false;
+		for (const char *const *t = types; *t && !ok; t++)
+			ok = id_is_type(e, tl, *t);
+		if (!ok)
+			return stix__verr(c, TC_EINVAL, list ? pidx(p, sizeof(p), prop, i, NULL) : prop,
+			                  "must be %s id", what);
+	}
+	return TC_OK;
+}
+
+static const struct type_def *type_find(const char *name);
+
+/* tocsin's own SCO types (docs/extensions.md): custom types the validator
+ * knows to be SCOs, so a reference that must name an SDO refuses them. */
+static const char *const tocsin_sco_types[] = {
+    "x-tocsin-phone-number", "x-tocsin-bank-account", "x-tocsin-payment-card",
+    "x-tocsin-crypto-wallet", NULL};
+
+/* The class of the object an identifier names, from its type part:
+ * STIX_CLASS_CUSTOM for a type neither STIX 2.1 nor tocsin defines (it may
+ * be a custom SDO or SCO: references to those are not judged). */
+static enum stix_class ref_class(const json_t *v, size_t tl);
+
 /* later must not be before earlier (both optional). strict: must be later. */
 static enum tcerr
 want_order(struct stix__vctx *c, const json_t *o, const char *first, const char *last, bool strict)
@@ -488,7 +534,11 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 		return rc;
 	if (!json_is_string(pat))
 		return stix__verr(c, TC_EINVAL, "pattern", "must be a string");
-	if ((rc = want_string(c, o, "pattern_type", true)))
+	/* STIX 2.0 §4.3 (2.0 part 2): labels required, no pattern_type (the
+	 * pattern is a STIX pattern) */
+	if (c->v20 && (rc = want_string_list(c, o, "labels", true)))
+		return rc;
+	if (!c->v20 && (rc = want_string(c, o, "pattern_type", true)))
 		return rc;
 	if ((rc = want_ts(c, o, "valid_from", true, false, NULL, NULL)))
 		return rc;
@@ -505,7 +555,7 @@ chk_indicator(const json_t *o, struct stix__vctx *c)
 	if (plen > c->lim->max_pattern)
 		return stix__verr(c, TC_ELIMIT, "pattern", "longer than %zu bytes",
 		                  c->lim->max_pattern);
-	if (strcmp(json_string_value(json_object_get(o, "pattern_type")), "stix") != 0)
+	if (!c->v20 && strcmp(json_string_value(json_object_get(o, "pattern_type")), "stix") != 0)
 		return TC_OK;
 	/* §9.4: a STIX pattern that does not parse is invalid. */
 	struct sp_limits pl = {.max_len = c->lim->max_pattern,
@@ -553,8 +603,14 @@ static enum tcerr
 chk_malware(const json_t *o, struct stix__vctx *c)
 {
 	enum tcerr rc;
-	if ((rc = want_bool(c, o, "is_family", true)))
+	/* STIX 2.0: labels and name required, no is_family */
+	if (c->v20) {
+		if ((rc = want_string_list(c, o, "labels", true)) ||
+		    (rc = want_string(c, o, "name", true)))
+			return rc;
+	} else if ((rc = want_bool(c, o, "is_family", true))) {
 		return rc;
+	}
 	/* §4.10: name is required when is_family is true. */
 	if (json_is_true(json_object_get(o, "is_family")) && (rc = want_string(c, o, "name", true)))
 		return rc;
@@ -563,6 +619,10 @@ chk_malware(const json_t *o, struct stix__vctx *c)
 	if ((rc = want_order(c, o, "first_seen", "last_seen", false)))
 		return rc;
 	if ((rc = want_refs(c, o, "operating_system_refs", false, "software")))
+		return rc;
+	/* §4.10: sample_refs names file or artifact SCOs. */
+	static const char *const samples[] = {"file", "artifact", NULL};
+	if ((rc = want_refs_of(c, o, "sample_refs", true, samples, "a file or artifact")))
 		return rc;
 	return want_kill_chain(c, o);
 }
@@ -581,6 +641,27 @@ chk_malware_analysis(const json_t *o, struct stix__vctx *c)
 		return rc;
 	if ((rc = want_refs(c, o, "installed_software_refs", false, "software")))
 		return rc;
+	/* §4.11: sample_ref is a file, network-traffic or artifact;
+	 * analysis_sco_refs are SCOs. */
+	static const char *const samples[] = {"file", "network-traffic", "artifact", NULL};
+	if ((rc = want_refs_of(c, o, "sample_ref", false, samples,
+	                       "a file, network-traffic or artifact")))
+		return rc;
+	const json_t *sr = json_object_get(o, "analysis_sco_refs");
+	if ((rc = want_refs(c, o, "analysis_sco_refs", false, NULL)))
+		return rc;
+	for (size_t i = 0; i < json_array_size(sr); i++) {
+		const json_t *e = json_array_get(sr, i);
+		size_t tl;
+		json_id(e, &tl);
+		enum stix_class k = ref_class(e, tl);
+		if (k != STIX_CLASS_SCO && k != STIX_CLASS_CUSTOM) {
+			char p[STIX_PROP_PATH_MAX];
+			return stix__verr(c, TC_EINVAL,
+			                  pidx(p, sizeof(p), "analysis_sco_refs", i, NULL),
+			                  "must refer to an SCO");
+		}
+	}
 	return want_order(c, o, "analysis_started", "analysis_ended", false);
 }
 
@@ -609,13 +690,40 @@ chk_observed_data(const json_t *o, struct stix__vctx *c)
 		return rc;
 	const json_t *objs = json_object_get(o, "objects");
 	const json_t *refs = json_object_get(o, "object_refs");
+	/* STIX 2.0: objects only (object_refs is 2.1) */
+	if (c->v20 && (refs || !objs))
+		return stix__verr(c, TC_EINVAL, refs ? "object_refs" : "objects",
+		                  refs ? "not a STIX 2.0 property (2.0 uses objects)"
+		                       : "required property missing");
 	/* §4.14: exactly one of objects (deprecated) and object_refs. */
 	if (!objs == !refs)
 		return stix__verr(c, TC_EINVAL, NULL,
 		                  "needs exactly one of objects or object_refs");
 	if (objs && (!json_is_object(objs) || json_object_size(objs) == 0))
 		return stix__verr(c, TC_EINVAL, "objects", "must be a non-empty dictionary");
-	return refs ? want_refs(c, o, "object_refs", true, NULL) : TC_OK;
+	if (!refs)
+		return TC_OK;
+	if ((rc = want_refs(c, o, "object_refs", true, NULL)))
+		return rc;
+	/* §4.14: object_refs lists SCOs, and relationships between them; at
+	 * least one SCO. A custom type may be an SCO: it counts as one. */
+	bool sco = false;
+	for (size_t i = 0; i < json_array_size(refs); i++) {
+		const json_t *e = json_array_get(refs, i);
+		size_t tl;
+		json_id(e, &tl);
+		enum stix_class k = ref_class(e, tl);
+		if (k != STIX_CLASS_SCO && k != STIX_CLASS_CUSTOM &&
+		    !id_is_type(e, tl, "relationship")) {
+			char p[STIX_PROP_PATH_MAX];
+			return stix__verr(c, TC_EINVAL, pidx(p, sizeof(p), "object_refs", i, NULL),
+			                  "must refer to an SCO or a relationship");
+		}
+		sco |= k == STIX_CLASS_SCO || k == STIX_CLASS_CUSTOM;
+	}
+	if (!sco)
+		return stix__verr(c, TC_EINVAL, "object_refs", "must contain at least one SCO");
+	return TC_OK;
 }
 
 static enum tcerr
@@ -697,6 +805,10 @@ chk_sighting(const json_t *o, struct stix__vctx *c)
 	if (ref_is_meta_or_sro(v, tl))
 		return stix__verr(c, TC_EINVAL, "sighting_of_ref",
 		                  "must refer to an SDO, not an SRO, bundle or meta object");
+	/* §5.7: sighting_of_ref points to the SDO that was sighted. */
+	if (ref_class(v, tl) == STIX_CLASS_SCO)
+		return stix__verr(c, TC_EINVAL, "sighting_of_ref",
+		                  "must refer to an SDO, not an SCO");
 	if ((rc = want_int_range(c, o, "count", false, 0, STIX_COUNT_MAX)))
 		return rc;
 	if ((rc = want_order(c, o, "first_seen", "last_seen", false)))
@@ -725,6 +837,44 @@ static enum tcerr
 chk_value(const json_t *o, struct stix__vctx *c)
 {
 	return want_string(c, o, "value", true);
+}
+
+/* §6.4: resolves_to_refs of a domain name are addresses or domains. */
+static enum tcerr
+chk_domain_name(const json_t *o, struct stix__vctx *c)
+{
+	static const char *const to[] = {"ipv4-addr", "ipv6-addr", "domain-name", NULL};
+	enum tcerr rc = chk_value(o, c);
+	return rc ? rc
+	          : want_refs_of(c, o, "resolves_to_refs", true, to,
+	                         "an ipv4-addr, ipv6-addr or domain-name");
+}
+
+/* §6.8, §6.9: an address resolves to MAC addresses and belongs to
+ * autonomous systems. */
+static enum tcerr
+chk_addr_refs(const json_t *o, struct stix__vctx *c)
+{
+	static const char *const mac[] = {"mac-addr", NULL};
+	static const char *const as[] = {"autonomous-system", NULL};
+	enum tcerr rc = want_refs_of(c, o, "resolves_to_refs", true, mac, "a mac-addr");
+	return rc ? rc : want_refs_of(c, o, "belongs_to_refs", true, as, "an autonomous-system");
+}
+
+static enum tcerr
+chk_ipv6(const json_t *o, struct stix__vctx *c)
+{
+	enum tcerr rc = chk_value(o, c);
+	return rc ? rc : chk_addr_refs(o, c);
+}
+
+/* §6.5: belongs_to_ref of an e-mail address is a user account. */
+static enum tcerr
+chk_email_addr(const json_t *o, struct stix__vctx *c)
+{
+	static const char *const ua[] = {"user-account", NULL};
+	enum tcerr rc = chk_value(o, c);
+	return rc ? rc : want_refs_of(c, o, "belongs_to_ref", false, ua, "a user-account");
 }
 
 static enum tcerr
@@ -829,7 +979,7 @@ chk_ipv4(const json_t *o, struct stix__vctx *c)
 			goto bad;
 	}
 	if (*s == '\0')
-		return TC_OK;
+		return chk_addr_refs(o, c);
 bad:
 	return stix__verr(c, TC_EINVAL, "value", "not an IPv4 address or CIDR");
 }
@@ -865,6 +1015,20 @@ chk_network_traffic(const json_t *o, struct stix__vctx *c)
 	enum tcerr rc;
 	if (!json_object_get(o, "src_ref") && !json_object_get(o, "dst_ref"))
 		return stix__verr(c, TC_EINVAL, NULL, "needs src_ref or dst_ref");
+	/* §6.12: the ends are addresses or domain names; encapsulation
+	 * names other traffic; payloads are artifacts. */
+	static const char *const ends[] = {"ipv4-addr", "ipv6-addr", "mac-addr", "domain-name",
+	                                   NULL};
+	static const char *const traffic[] = {"network-traffic", NULL};
+	static const char *const artifact[] = {"artifact", NULL};
+	static const char *const end_what = "an ipv4-addr, ipv6-addr, mac-addr or domain-name";
+	if ((rc = want_refs_of(c, o, "src_ref", false, ends, end_what)) ||
+	    (rc = want_refs_of(c, o, "dst_ref", false, ends, end_what)) ||
+	    (rc = want_refs_of(c, o, "encapsulates_refs", true, traffic, "a network-traffic")) ||
+	    (rc = want_refs_of(c, o, "encapsulated_by_ref", false, traffic, "a network-traffic")) ||
+	    (rc = want_refs_of(c, o, "src_payload_ref", false, artifact, "an artifact")) ||
+	    (rc = want_refs_of(c, o, "dst_payload_ref", false, artifact, "an artifact")))
+		return rc;
 	if ((rc = want_string_list(c, o, "protocols", true)))
 		return rc;
 	if ((rc = want_int_range(c, o, "src_port", false, 0, 65535)))
@@ -1063,8 +1227,8 @@ static const struct type_def type_defs[] = {
     {"campaign", STIX_CLASS_SDO, chk_seen},
     {"course-of-action", STIX_CLASS_SDO, chk_named},
     {"directory", STIX_CLASS_SCO, chk_directory},
-    {"domain-name", STIX_CLASS_SCO, chk_value},
-    {"email-addr", STIX_CLASS_SCO, chk_value},
+    {"domain-name", STIX_CLASS_SCO, chk_domain_name},
+    {"email-addr", STIX_CLASS_SCO, chk_email_addr},
     {"email-message", STIX_CLASS_SCO, chk_email_message},
     {"extension-definition", STIX_CLASS_META, chk_extension_definition},
     {"file", STIX_CLASS_SCO, chk_file},
@@ -1075,7 +1239,7 @@ static const struct type_def type_defs[] = {
     {"infrastructure", STIX_CLASS_SDO, chk_seen},
     {"intrusion-set", STIX_CLASS_SDO, chk_seen},
     {"ipv4-addr", STIX_CLASS_SCO, chk_ipv4},
-    {"ipv6-addr", STIX_CLASS_SCO, chk_value},
+    {"ipv6-addr", STIX_CLASS_SCO, chk_ipv6},
     {"language-content", STIX_CLASS_META, chk_language_content},
     {"location", STIX_CLASS_SDO, chk_location},
     {"mac-addr", STIX_CLASS_SCO, chk_mac},
@@ -1116,6 +1280,21 @@ type_find(const char *name)
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+static enum stix_class
+ref_class(const json_t *v, size_t tl)
+{
+	char type[STIX_TYPE_MAX + 1];
+	if (tl > STIX_TYPE_MAX)
+		return STIX_CLASS_CUSTOM;
+	memcpy(type, json_string_value(v), tl);
+	type[tl] = '\0';
+	for (const char *const *t = tocsin_sco_types; *t; t++)
+		if (strcmp(type, *t) == 0)
+			return STIX_CLASS_SCO;
+	const struct type_def *td = type_find(type);
+	return td ? td->cls : STIX_CLASS_CUSTOM;
 }
 
 enum stix_class
@@ -1449,6 +1628,20 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 	return TC_OK;
 }
 
+/* Types STIX 2.0 defines as top-level objects (SDOs, SROs, the marking
+ * definition; SCOs only live inside observed-data there), and custom
+ * types. */
+static bool
+v20_type(const char *type, enum stix_class cls)
+{
+	static const char *const v20[] = {
+	    "attack-pattern", "campaign",   "course-of-action", "identity", "indicator",
+	    "intrusion-set",  "malware",    "observed-data",    "report",   "threat-actor",
+	    "tool",           "vulnerability", "relationship",  "sighting", "marking-definition",
+	    NULL};
+	return cls == STIX_CLASS_CUSTOM || str_in(type, v20);
+}
+
 static void
 copy_text(char *dst, size_t cap, const char *src)
 {
@@ -1505,12 +1698,30 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 	                 (cls == STIX_CLASS_META && !is_marking) ||
 	                 (cls == STIX_CLASS_CUSTOM && has_created);
 
-	/* spec_version (§3.2): required except on SCOs; only 2.1 is accepted. */
+	/* spec_version (§3.2): required except on SCOs; "2.1". An SDO, SRO,
+	 * marking definition or custom object without it is STIX 2.0, which
+	 * had no spec_version: validated by the 2.0 rules, kept as 2.0. */
 	sv = json_object_get(obj, "spec_version");
-	if (!sv && cls != STIX_CLASS_SCO && (cls != STIX_CLASS_CUSTOM || has_created))
-		return stix__verr(c, TC_EINVAL, "spec_version", "required property missing");
+	if (!sv && cls != STIX_CLASS_SCO && (cls != STIX_CLASS_CUSTOM || has_created)) {
+		if (!v20_type(type, cls))
+			return stix__verr(c, TC_EINVAL, "spec_version",
+			                  "required property missing (and \"%s\" is no STIX 2.0 "
+			                  "type)", type);
+		c->v20 = true;
+	}
 	if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
 		return stix__verr(c, TC_EINVAL, "spec_version", "must be \"2.1\"");
+	/* STIX 2.0 (part 1 §3.1): labels required on these SDOs; identity
+	 * has identity_class; report has labels too. */
+	if (c->v20) {
+		static const char *const labelled[] = {"indicator", "malware", "report",
+		                                       "threat-actor", "tool", NULL};
+		if (str_in(type, labelled) && (rc = want_string_list(c, obj, "labels", true)))
+			return rc;
+		if (strcmp(type, "identity") == 0 &&
+		    (rc = want_string(c, obj, "identity_class", true)))
+			return rc;
+	}
 
 	/* created / modified (§3.2): millisecond precision, modified >= created */
 	int64_t created_us = 0, modified_us = 0;
@@ -1561,7 +1772,7 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 	copy_text(meta->id, sizeof(meta->id), json_string_value(idv));
 	copy_text(meta->type, sizeof(meta->type), type);
 	meta->cls = cls;
-	copy_text(meta->spec_version, sizeof(meta->spec_version), "2.1");
+	copy_text(meta->spec_version, sizeof(meta->spec_version), c->v20 ? "2.0" : "2.1");
 	meta->created_us = created_us;
 	meta->modified_us = modified_us;
 	if (modified_txt) {

@@ -93,7 +93,10 @@ page_row(void *ctx, const struct store_row *row)
 		taxii__json_kv(b, false, "id", row->id);
 		taxii__json_kv(b, true, "date_added", dtmp);
 		taxii__json_kv(b, true, "version", version);
-		taxii__json_kv(b, true, "media_type", TAXII_STIX_MEDIA_TYPE);
+		taxii__json_kv(b, true, "media_type",
+		               row->spec_version && strcmp(row->spec_version, "2.0") == 0
+		                   ? TAXII_STIX20_MEDIA_TYPE
+		                   : TAXII_STIX_MEDIA_TYPE);
 		manifest_producer(b, pg->r->who->snap, row);
 		buf_append_char(b, '}');
 		break;

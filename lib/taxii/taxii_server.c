@@ -411,7 +411,8 @@ write_collection(struct buf *b, const struct reg_collection *c, struct policy_ri
 		taxii__json_kv(b, true, "alias", sc->alias);
 	buf_printf(b, ",\"can_read\":%s,\"can_write\":%s", rights.can_read ? "true" : "false",
 	           rights.can_write ? "true" : "false");
-	buf_append_cstr(b, ",\"media_types\":[\"" TAXII_STIX_MEDIA_TYPE "\"]}");
+	buf_append_cstr(b, ",\"media_types\":[\"" TAXII_STIX_MEDIA_TYPE "\",\"" TAXII_STIX20_MEDIA_TYPE
+	                   "\"]}");
 }
 
 /* §5.1: only the collections of this root this requester may read or

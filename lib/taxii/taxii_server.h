@@ -46,6 +46,8 @@
 
 #define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
 #define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+/* STIX 2.0 objects (no spec_version), stored and served as 2.0 */
+#define TAXII_STIX20_MEDIA_TYPE "application/stix+json;version=2.0"
 #define TAXII_PREFIX "/taxii2/"
 #define TAXII_DEFAULT_MAX_CONTENT (32 * 1024 * 1024)   /* bytes of a POST body */
 #define TAXII_DEFAULT_MAX_PAGE 1000                    /* objects per response */

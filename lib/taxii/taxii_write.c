@@ -50,7 +50,7 @@ object_version(const json_t *obj, int64_t fallback_us, char tmp[TS_TEXT_MAX])
 	return tmp;
 }
 
-/* §5.5: why item o of an envelope is no STIX 2.1 object (a 422), or NULL. */
+/* §5.5: why item o of an envelope is no STIX 2.1 or 2.0 object (a 422), or NULL. */
 static const char *
 item_problem(const json_t *o)
 {
@@ -65,8 +65,7 @@ item_problem(const json_t *o)
 		return "a bundle; post the bundle's objects in the envelope instead";
 	if (sv && (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1") != 0))
 		return "spec_version: this API root accepts STIX 2.1 objects only";
-	if (!sv && stix_classify(type) != STIX_CLASS_SCO && stix_classify(type) != STIX_CLASS_CUSTOM)
-		return "no spec_version (a STIX 2.0 object?): this API root accepts STIX 2.1 only";
+	/* no spec_version: STIX 2.0 (or an SCO); stix_validate judges it */
 	/* §4.3.1: a status names each object by its STIX identifier; one
 	 * without an id it could name is unprocessable */
 	const json_t *id = json_object_get(o, "id");
@@ -180,11 +179,19 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 			const json_t *o = items[i].obj;
 			const char *v = object_version(o, res[i].date_added_us, vtmp);
 			bool dup = res[i].verdict == HUB_DUPLICATE;
-			/* A success may carry warnings (an allowlisted value):
-			 * §4.3.1 status-details "message", after "duplicate" */
-			const char *msg = dup ? "duplicate: already stored" : NULL;
+			/* A success may carry notes: card numbers hashed
+			 * (docs/extensions.md: the producer learns that what is
+			 * stored is not byte for byte what it sent) and warnings
+			 * (an allowlisted value); §4.3.1 status-details "message" */
+			const char *msg =
+			    res[i].cards_hashed
+			        ? (dup ? "duplicate: already stored (payment card numbers replaced "
+			                 "by their keyed hash)"
+			               : "stored with payment card numbers replaced by their keyed "
+			                 "hash")
+			        : (dup ? "duplicate: already stored" : NULL);
 			if (res[i].warned) {
-				snprintf(mtmp, sizeof(mtmp), "%s%s%s", dup ? msg : "", dup ? "; " : "",
+				snprintf(mtmp, sizeof(mtmp), "%s%s%s", msg ? msg : "", msg ? "; " : "",
 				         res[i].why);
 				msg = mtmp;
 			}

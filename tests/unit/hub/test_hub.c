@@ -2,6 +2,7 @@
  * Unit tests of lib/hub/hub.c: the ingest path and matching through a real
  * SQLite data directory in a temporary folder.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -288,17 +289,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa" },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa", false },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL },
+		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, false },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0, { NULL, 0 }, NULL, NULL, 0, NULL },
+		  0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -343,14 +344,14 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, false };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);
@@ -589,6 +590,224 @@ test_allowlisted_accepted_with_warning(void **state)
 	allowlist_free(al);
 }
 
+/* ---- payment cards (docs/extensions.md: never in clear) ---- */
+
+#define PAN1 "4111111111111111"
+#define PAN2 "5500000000000004"
+
+/* True if any file of dir holds needle (the store, its WAL, anything). */
+static bool
+dir_holds(const char *dir, const char *needle)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	assert_non_null(dh);
+	while (!found && (e = readdir(dh))) {
+		char path[600];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *fp = fopen(path, "rb");
+		if (!fp)
+			continue;
+		static char buf[1 << 20];
+		size_t n, nl = strlen(needle), keep = 0;
+		while (!found && (n = fread(buf + keep, 1, sizeof(buf) - keep, fp)) > 0) {
+			n += keep;
+			found = memmem(buf, n, needle, nl) != NULL;
+			keep = n >= nl ? nl - 1 : n;
+			memmove(buf, buf + n - keep, keep);
+		}
+		fclose(fp);
+	}
+	closedir(dh);
+	return found;
+}
+
+static void
+test_card_numbers_hashed_before_storing(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r[2], r2[2];
+	struct hub_prep *prep = NULL;
+	struct hub_match m;
+	struct diag d;
+	json_t *objs[2] = {
+		indicator("0040", "2024-01-01T00:00:00.000Z",
+		          "[x-tocsin-payment-card:value = '" PAN1 "'] OR "
+		          "[x-tocsin-payment-card:value IN ('5500 0000 0000 0004', "
+		          "'hmac-sha256:0622241201382a45912fb22828b3f7db5153cf2072722a73ded22623ea79abc9')]",
+		          NULL),
+		indicator("0041", "2024-01-01T00:00:00.000Z",
+		          "[x-tocsin-payment-card:value != '4111-1111-1111-1111' AND "
+		          "ipv4-addr:value = '192.0.2.1']",
+		          NULL),
+	};
+	/* the daemon hands the received text: it must not be what is stored */
+	char *text = json_dumps(objs[0], JSON_COMPACT);
+	struct hub_item it[2] = {
+		{ .obj = objs[0], .path = "objects[0]", .collection = f->coll,
+		  .text = slice_from_cstr(text) },
+		{ .obj = objs[1], .path = "objects[1]", .collection = f->coll },
+	};
+	assert_int_equal(hub_prepare(hub_obs_ctx(f->hub), it, 2, r, &prep, &d), TC_OK);
+	assert_int_equal(r[0].verdict, 0);
+	assert_int_equal(r[1].verdict, 0);
+	assert_true(it[0].cards_hashed);
+	assert_int_equal(it[0].text.len, 0);
+	const char *pat = json_string_value(json_object_get(objs[0], "pattern"));
+	assert_null(strstr(pat, PAN1));
+	assert_non_null(strstr(pat, "hmac-sha256:"));
+	assert_int_equal(hub_ingest_items(f->hub, it, 2, r2, &d), TC_OK);
+	assert_int_equal(r2[0].verdict, HUB_ACCEPTED);
+	assert_true(r2[0].cards_hashed);
+	assert_int_equal(r2[1].verdict, HUB_ACCEPTED);
+	assert_true(r2[1].cards_hashed);
+	hub_prep_free(prep);
+	free(text);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+
+	/* the CLI's path (no hub_prepare) does the same */
+	ingest1(f, indicator("0042", "2024-01-01T00:00:00.000Z",
+	                     "[x-tocsin-payment-card:value = '4012 8888 8888 1881']", NULL),
+	        HUB_ACCEPTED);
+
+	/* matched by the number, stored only as its hash */
+	assert_int_equal(match(f, "4111 1111 1111 1111", &m), 1);
+	assert_string_equal(m.hits[0].indicator_id,
+	                    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30040");
+	assert_int_equal(match(f, PAN2, &m), 1);
+	assert_int_equal(match(f, "4012888888881881", &m), 1);
+	assert_false(dir_holds(f->dir, PAN1));
+	assert_false(dir_holds(f->dir, "4111-1111-1111-1111"));
+	assert_false(dir_holds(f->dir, "5500 0000 0000 0004"));
+	assert_false(dir_holds(f->dir, "4012 8888 8888 1881"));
+	assert_true(dir_holds(f->dir, "hmac-sha256:"));
+}
+
+/* Refused objects: the message says why and never holds the digits. */
+static void
+reject_no_digits(struct fixture *f, json_t *obj, const char *want)
+{
+	struct hub_result r;
+	struct diag d;
+	const char *path = "objects[0]";
+	assert_int_equal(hub_ingest(f->hub, f->coll, &obj, &path, 1, &r, &d), TC_OK);
+	if (r.verdict != HUB_REJECTED)
+		fail_msg("accepted, want a rejection with '%s'", want);
+	if (!strstr(r.why, want))
+		fail_msg("why '%s' lacks '%s'", r.why, want);
+	if (strstr(r.why, "4111") || strstr(r.why, "1111 1111") || strstr(r.why, "0000000"))
+		fail_msg("why quotes the digits: %s", r.why);
+	json_decref(obj);
+}
+
+static json_t *
+card_sco(const char *id, const char *value)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:s}}}", "type", "x-tocsin-payment-card",
+	                      "spec_version", "2.1", "id", id, "value", value, "extensions",
+	                      "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c03",
+	                      "extension_type", "new-sco");
+	assert_non_null(j);
+	return j;
+}
+
+static void
+test_card_numbers_refused_without_echo(void **state)
+{
+	struct fixture *f = *state;
+	reject_no_digits(f, indicator("0050", "2024-01-01T00:00:00.000Z",
+	                              "[x-tocsin-payment-card:value LIKE '" PAN1 "%']", NULL),
+	                 "may be compared only with =, != or IN");
+	reject_no_digits(f, indicator("0051", "2024-01-01T00:00:00.000Z",
+	                              "[x-tocsin-payment-card:value = '4111111111111112']", NULL),
+	                 "Luhn");
+	reject_no_digits(f, indicator("0052", "2024-01-01T00:00:00.000Z",
+	                              "[x-tocsin-payment-card:value = 4111111111111111]", NULL),
+	                 "must be compared with strings");
+	/* the pattern parser and other paths do not quote it either */
+	reject_no_digits(f, indicator("0053", "2024-01-01T00:00:00.000Z",
+	                              "[x-tocsin-payment-card:value = '" PAN1 "' '" PAN1 "']",
+	                              NULL),
+	                 "not quoted");
+	reject_no_digits(f, indicator("0054", "2024-01-01T00:00:00.000Z",
+	                              "[ipv4-addr:value = '4111 1111 1111 1111']", NULL),
+	                 "not quoted");
+	/* an SCO carries the hash; its id says nothing about the number */
+	reject_no_digits(f,
+	                 card_sco("x-tocsin-payment-card--9d0abaef-e0c7-56ff-a809-f3adbff4267d",
+	                          PAN1),
+	                 "a card number in clear is refused");
+	reject_no_digits(
+	    f,
+	    card_sco("x-tocsin-payment-card--9d0abaef-e0c7-56ff-a809-f3adbff4267e",
+	             "hmac-sha256:0622241201382a45912fb22828b3f7db5153cf2072722a73ded22623ea79abc9"),
+	    "id: must be random (UUIDv4) or the UUIDv5 of the keyed value");
+	ingest1(f,
+	        card_sco("x-tocsin-payment-card--9d0abaef-e0c7-56ff-a809-f3adbff4267d",
+	                 "hmac-sha256:0622241201382a45912fb22828b3f7db5153cf2072722a73ded22623ea79abc9"),
+	        HUB_ACCEPTED);
+	ingest1(f,
+	        card_sco("x-tocsin-payment-card--9d0abaef-e0c7-46ff-a809-f3adbff4267e",
+	                 "hmac-sha256:0622241201382a45912fb22828b3f7db5153cf2072722a73ded22623ea79abc9"),
+	        HUB_ACCEPTED);
+	assert_false(dir_holds(f->dir, PAN1));
+}
+
+static void
+test_open_without_card_key(void **state)
+{
+	struct fixture *f = *state;
+	char key[600];
+	struct diag d;
+	hub_close(f->hub);
+	f->hub = NULL;
+	snprintf(key, sizeof(key), "%s/card.key", f->dir);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(hub_open(f->dir, &f->hub, &d), TC_OK);
+	ingest1(f, indicator("0060", "2024-01-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.60']",
+	                     NULL),
+	        HUB_ACCEPTED);
+	reject_no_digits(f, indicator("0061", "2024-01-01T00:00:00.000Z",
+	                              "[x-tocsin-payment-card:value = '" PAN1 "']", NULL),
+	                 "card.key");
+	struct hub_match m;
+	assert_int_equal(hub_match(f->hub, SLICE_LIT(PAN1), NULL, &m, &d), TC_EUNSUPPORTED);
+	assert_non_null(strstr(d.msg, "card.key"));
+}
+
+/* STIX 2.0 (no spec_version, no pattern_type): stored as 2.0, indexed, and
+ * its card numbers hashed like 2.1 ones. */
+static void
+test_stix20_indicator_indexed(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+	json_error_t e;
+	json_t *o = json_loads(
+	    "{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30070\","
+	    "\"created\":\"2017-01-01T00:00:00.000Z\",\"modified\":\"2017-01-01T00:00:00.000Z\","
+	    "\"labels\":[\"malicious-activity\"],\"valid_from\":\"2017-01-01T00:00:00Z\","
+	    "\"pattern\":\"[domain-name:value = 'old.example'] OR "
+	    "[x-tocsin-payment-card:value = '" PAN1 "']\"}",
+	    0, &e);
+	assert_non_null(o);
+	struct hub_result r;
+	struct diag d;
+	assert_int_equal(hub_ingest(f->hub, f->coll, &o, NULL, 1, &r, &d), TC_OK);
+	if (r.verdict != HUB_ACCEPTED)
+		fail_msg("%s", r.why);
+	assert_true(r.cards_hashed);
+	assert_null(json_object_get(o, "spec_version"));
+	json_decref(o);
+	assert_int_equal(match(f, "old.example", &m), 1);
+	assert_int_equal(match(f, PAN1, &m), 1);
+	assert_false(dir_holds(f->dir, PAN1));
+}
+
 int
 main(void)
 {
@@ -605,6 +824,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_via_host_expired_revoked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_numbers_hashed_before_storing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_numbers_refused_without_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_without_card_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stix20_indicator_indexed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

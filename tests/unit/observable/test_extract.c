@@ -209,10 +209,51 @@ test_pattern_errors(void **s)
 	assert_int_equal(g.calls, 1);
 }
 
+/* STIX 2.0 indicators have neither pattern_type nor spec_version: their
+ * patterns are STIX patterns all the same. */
+static void
+test_stix20_indicator(void **s)
+{
+	struct got g = { 0 };
+	struct diag d;
+	(void)s;
+	assert_int_equal(extract("{\"type\":\"indicator\",\"labels\":[\"malicious-activity\"],"
+	                         "\"pattern\":\"[domain-name:value = 'evil.example']\"}",
+	                         &g, &d),
+	                 TC_OK);
+	assert_string_equal(g.text, "domain=evil.example;");
+	/* a 2.1 indicator without pattern_type is not read as STIX */
+	assert_int_equal(extract("{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+	                         "\"pattern\":\"[domain-name:value = 'evil.example']\"}",
+	                         &g, &d),
+	                 TC_OK);
+	assert_int_equal(g.calls, 0);
+}
+
+/* A value that may hold a card number is never quoted, whatever its path. */
+static void
+test_long_digit_runs_not_quoted(void **s)
+{
+	struct got g = { 0 };
+	struct diag d;
+	(void)s;
+	assert_int_equal(
+		extract(indicator("[ipv4-addr:value = '4111 1111 1111 1111']", "stix"), &g, &d),
+		TC_EINVAL);
+	assert_null(strstr(d.msg, "1111"));
+	assert_non_null(strstr(d.msg, "not quoted"));
+	assert_int_equal(extract(indicator("[email-addr:value = 'card 4111111111111111']", "stix"),
+	                         &g, &d),
+	                 TC_EINVAL);
+	assert_null(strstr(d.msg, "4111"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stix20_indicator),
+		cmocka_unit_test(test_long_digit_runs_not_quoted),
 		cmocka_unit_test(test_scos),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_pattern_errors),

@@ -201,6 +201,29 @@ test_prescan_refuses_before_parsing(void **state)
 	free(doc);
 }
 
+/* jansson quotes the text near a syntax error, and a path names keys:
+ * neither may carry a card number into a message. */
+static void
+test_no_card_number_in_messages(void **state)
+{
+	struct diag d;
+	struct stix_limits lim = stix_default_limits;
+	(void)state;
+	assert_int_equal(parse("{\"a\": \"4111111111111111\\q\"}", &d), TC_EINVAL);
+	assert_null(strstr(d.msg, "4111"));
+	assert_non_null(strstr(d.msg, "invalid escape"));
+	assert_int_equal(parse("{\"a\": \"ok\\q\"}", &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "near")); /* other texts are still quoted */
+	lim.max_string = 19;
+	const char *s = "{\"4111 1111 1111 1111\": \"abcdefghijklmnopqrstuvwxyz\"}";
+	assert_int_equal(parse_lim(s, strlen(s), &lim, &d), TC_ELIMIT);
+	assert_null(strstr(d.msg, "1111"));
+	assert_non_null(strstr(d.msg, "string longer than 19 bytes"));
+	s = "{\"abc\": \"abcdefghijklmnopqrstuvwxyz\"}";
+	assert_int_equal(parse_lim(s, strlen(s), &lim, &d), TC_ELIMIT);
+	assert_non_null(strstr(d.msg, "abc: string longer")); /* other paths are named */
+}
+
 int
 main(void)
 {
@@ -210,6 +233,7 @@ main(void)
 	    cmocka_unit_test(test_ijson_integers), cmocka_unit_test(test_limit_depth),
 	    cmocka_unit_test(test_limit_string),   cmocka_unit_test(test_limit_properties),
 	    cmocka_unit_test(test_limit_array),
+	    cmocka_unit_test(test_no_card_number_in_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,6 +309,22 @@ test_speed(void **state)
 	json_decref(v);
 }
 
+/* A property name that may hold a card number is not quoted. */
+static void
+test_card_number_property_not_quoted(void **state)
+{
+	struct diag d;
+	(void)state;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:i}", "type", "ipv4-addr", "id",
+	                      "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value",
+	                      "198.51.100.3", "4111 1111 1111 1111", 1);
+	assert_non_null(o);
+	assert_int_equal(stix_validate(o, "objects[0]", NULL, NULL, &d), TC_EINVAL);
+	assert_null(strstr(d.msg, "1111"));
+	assert_non_null(strstr(d.msg, "property names must be"));
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -322,6 +338,7 @@ main(void)
 	    cmocka_unit_test(test_pattern_hook),
 	    cmocka_unit_test(test_version_text_limit),
 	    cmocka_unit_test(test_speed),
+	    cmocka_unit_test(test_card_number_property_not_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
