@@ -172,6 +172,7 @@ for_subject(const char *dir, struct hub *h, const char *name, struct registry **
 struct export_reads {
 	struct buf ids;
 	size_t n;
+	const struct policy_subject *who;
 };
 
 /* Ids per audit entry: AUDIT_IDS_MAX "id@version" strings of ~90 bytes
@@ -182,7 +183,7 @@ static enum tcerr
 export_taken(void *ctx, const struct store_row *row)
 {
 	struct export_reads *r = ctx;
-	if (!policy_audit_read(row))
+	if (!policy_audit_read(r->who, row))
 		return TC_OK;
 	buf_printf(&r->ids, "%s@%s", row->id, row->version);
 	buf_append_char(&r->ids, '\0');
@@ -340,6 +341,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		buf_init(&reads.ids, 0);
 		opts.taken = export_taken;
 		opts.taken_ctx = &reads;
+		reads.who = &who;
 	}
 	sink.f = stdout;
 	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)

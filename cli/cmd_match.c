@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 
 const char cmd_match_usage[] =
@@ -24,14 +25,18 @@ const char cmd_match_usage[] =
 	"\n"
 	"Looks each VALUE up in the current indicators: exact values, IP\n"
 	"addresses inside indicator networks (cidr), names under an indicator\n"
-	"domain (parent-domain). Prints one line per value:\n"
-	"  evil.example  HIT exact indicator--...\n"
+	"domain (parent-domain). Prints one line per value, each hit with the\n"
+	"indicator's effective TLP (\"(default)\" when it is unmarked and the\n"
+	"hub's default_tlp applies):\n"
+	"  evil.example  HIT exact indicator--... TLP:AMBER\n"
+	"  bad.example  HIT exact indicator--... TLP:GREEN (default)\n"
 	"  8.8.8.8  miss [allowlisted: ...]\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR    data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -j, --json        one JSON object a line: value, kind, normalized, hit,\n"
-	"                    allowlisted, allowlist_reason, hits\n"
+	"                    allowlisted, allowlist_reason, hits (each with tlp and\n"
+	"                    tlp_default)\n"
 	"  -k, --kind KIND   treat every value as KIND (ipv4, ipv6, domain, url,\n"
 	"                    email, md5, sha1, sha256, sha512, streebog256,\n"
 	"                    streebog512, phone, bank-account, card, wallet, asn)\n"
@@ -104,8 +109,20 @@ json_str_utf8(struct buf *b, struct slice s)
 	buf_reset(&tmp);
 }
 
+/* " TLP:AMBER", or " TLP:GREEN (default)" for an unmarked indicator. */
 static void
-format_text(struct buf *b, struct slice input, const struct hub_match *m)
+tlp_text(struct buf *b, enum tlp_level stored, enum tlp_level dflt)
+{
+	enum tlp_level l = stored == TLP_NONE ? dflt : stored;
+	buf_append_cstr(b, " TLP:");
+	for (const char *p = stix_tlp_name(l); *p; p++)
+		buf_append_char(b, (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
+	if (stored == TLP_NONE)
+		buf_append_cstr(b, " (default)");
+}
+
+static void
+format_text(struct buf *b, struct slice input, const struct hub_match *m, enum tlp_level dflt)
 {
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
@@ -121,6 +138,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 		}
 		buf_append_char(b, ' ');
 		buf_append_cstr(b, h->indicator_id);
+		tlp_text(b, h->tlp, dflt);
 	}
 	if (m->nhits > shown)
 		buf_printf(b, " (+%zu more)", m->nhits - shown);
@@ -130,7 +148,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m)
 }
 
 static void
-format_json(struct buf *b, struct slice input, const struct hub_match *m)
+format_json(struct buf *b, struct slice input, const struct hub_match *m, enum tlp_level dflt)
 {
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
@@ -155,7 +173,9 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m)
 		json_str_utf8(b, slice_from_cstr(h->matched));
 		buf_append_cstr(b, ",\"collection\":");
 		json_str_utf8(b, slice_from_cstr(h->collection));
-		buf_append_char(b, '}');
+		buf_printf(b, ",\"tlp\":\"%s\",\"tlp_default\":%s}",
+		           stix_tlp_name(h->tlp == TLP_NONE ? dflt : h->tlp),
+		           h->tlp == TLP_NONE ? "true" : "false");
 	}
 	buf_append_cstr(b, "]}\n");
 }
@@ -167,6 +187,7 @@ struct match_run {
 	struct buf out;
 	struct hub_match m;
 	size_t invalid;
+	enum tlp_level default_tlp;  /* what an unmarked indicator counts as */
 };
 
 /* Looks one value up and prints its line. Returns CLI_EXIT_OK, or
@@ -192,9 +213,9 @@ match_one(struct match_run *r, struct slice value)
 	}
 	buf_clear(&r->out);
 	if (r->json)
-		format_json(&r->out, value, &r->m);
+		format_json(&r->out, value, &r->m, r->default_tlp);
 	else
-		format_text(&r->out, value, &r->m);
+		format_text(&r->out, value, &r->m, r->default_tlp);
 	if (buf_error(&r->out)) {
 		cli_err("%s", tcerr_str(buf_error(&r->out)));
 		return CLI_EXIT_USAGE;
@@ -294,6 +315,13 @@ cmd_match(const struct cli_cmd *cmd, int argc, char **argv)
 	rc = cli_open_hub(dir, &r.hub);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	struct diag d;
+	diag_clear(&d);
+	if (reg_default_tlp_get(hub_store(r.hub), &r.default_tlp, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		hub_close(r.hub);
+		return CLI_EXIT_USAGE;
+	}
 	buf_init(&r.out, 0);
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
 		rc = match_one(&r, slice_from_cstr(argv[i]));

@@ -7,7 +7,9 @@
  *   stix   {"type":"bundle","id":"bundle--<uuid>","objects":[...]}, each
  *          object exactly as stored, streamed object by object
  *   csv    "value,kind,indicator_id,valid_until,tlp" then one row per
- *          observable of each object (RFC 4180 quoting, CRLF)
+ *          observable of each object (RFC 4180 quoting, CRLF); tlp is
+ *          the effective level, never blank: an unmarked object's is
+ *          the hub's default_tlp (opts.default_tlp)
  *   plain  one normalised value a line, each value once (for firewall
  *          sets, DNS lists, antifraud systems)
  * Observables are taken from each version's JSON with obs_extract(), so
@@ -80,6 +82,10 @@ struct export_opts {
 	 * An error it returns stops the export and is returned. */
 	enum tcerr (*taken)(void *ctx, const struct store_row *row);
 	void *taken_ctx;
+	/* What an unmarked version counts as (the csv tlp column). TLP_NONE:
+	 * export_hub reads the hub's default_tlp; a writer alone uses
+	 * REG_DEFAULT_TLP. */
+	enum tlp_level default_tlp;
 };
 
 struct export_counts {

@@ -55,7 +55,11 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 			return rc;
 		q.collection = coll.num;
 	}
-	if ((rc = export_writer_new(opts, hub_obs_ctx(h), write, wctx, &x.w, d)))
+	struct export_opts o = *opts;
+	if (o.default_tlp == TLP_NONE &&
+	    (rc = reg_default_tlp_get(hub_store(h), &o.default_tlp, d)))
+		return rc;
+	if ((rc = export_writer_new(&o, hub_obs_ctx(h), write, wctx, &x.w, d)))
 		return rc;
 	rc = store_query(hub_store(h), &q, on_row, &x, NULL, d);
 	if (!rc)

@@ -29,6 +29,11 @@
 #define HUB_DB_FILE "tocsin.db"
 #define HUB_CARD_KEY_FILE "card.key"
 #define HUB_ALLOWLIST_FILE "allowlist.txt"
+/* Statement-marking ids the hub remembers having found in its store, so
+ * that a feed whose every object carries the same statement (a copyright,
+ * a terms-of-use text) costs one store lookup, not one per object. A
+ * marking definition is not versioned: once a statement, always one. */
+#define HUB_STATEMENT_CACHE 64
 
 struct hub {
 	char dir[PATH_MAX];
@@ -37,6 +42,8 @@ struct hub {
 	struct allowlist *allow;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
 	struct obs_ctx obs;
+	char statements[HUB_STATEMENT_CACHE][STIX_ID_MAX];
+	size_t nstatements, next_statement;
 };
 
 const char *
@@ -492,6 +499,75 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 	return rc;
 }
 
+/* ---- markings ---- */
+
+/* While a batch is ingested: is an id a statement marking of the batch
+ * itself (any of its valid items) or of the store? */
+struct statement_q {
+	struct hub *h;
+	const struct hub_item *items;
+	const struct hub_result *res;
+	size_t n;
+	bool found;
+	enum tcerr rc;
+};
+
+static enum store_row_verdict
+statement_row(void *ctx, const struct store_row *row)
+{
+	struct statement_q *q = ctx;
+	json_t *o = json_loadb(row->json.p, row->json.len, 0, NULL);
+	if (!o) {
+		/* a stored row that does not parse: it tells nothing; out of
+		 * memory is the likelier cause, and then "not known" hides */
+		return STORE_ROW_SKIP;
+	}
+	q->found = stix_marking_is_statement(o);
+	json_decref(o);
+	return q->found ? STORE_ROW_STOP : STORE_ROW_SKIP;
+}
+
+static bool
+is_statement(void *ctx, const char *id)
+{
+	struct statement_q *q = ctx;
+	struct hub *h = q->h;
+
+	if (strncmp(id, "marking-definition--", 20) != 0)
+		return false;
+	for (size_t i = 0; i < q->n; i++) {
+		const json_t *o = q->items[i].obj;
+		if (q->res[i].verdict == HUB_REJECTED || !o)
+			continue;
+		if (strcmp(q->res[i].id, id) == 0 && stix_marking_is_statement(o))
+			return true;
+	}
+	for (size_t i = 0; i < h->nstatements; i++)
+		if (strcmp(h->statements[i], id) == 0)
+			return true;
+	/* any collection: a marking definition's meaning does not depend on
+	 * where it was posted, and its id (a random UUID) tells nothing to
+	 * who does not already know it */
+	const char *ids[1] = {id};
+	const char *types[1] = {"marking-definition"};
+	struct store_query sq = {
+	    .ids = ids, .nids = 1, .types = types, .ntypes = 1, .versions = STORE_V_ALL};
+	struct diag d;
+	q->found = false;
+	enum tcerr rc = store_query(h->store, &sq, statement_row, q, NULL, &d);
+	if (rc) {
+		q->rc = rc;
+		return false;
+	}
+	if (!q->found)
+		return false;
+	size_t k = h->next_statement++ % HUB_STATEMENT_CACHE;
+	snprintf(h->statements[k], sizeof(h->statements[k]), "%s", id);
+	if (h->nstatements < HUB_STATEMENT_CACHE)
+		h->nstatements++;
+	return true;
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -503,6 +579,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	struct store_obs *sobs = NULL;
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
+	bool *marked = NULL;
 	size_t nvalid = 0;
 	enum tcerr rc = TC_OK;
 
@@ -518,7 +595,8 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	json = calloc(n, sizeof(*json));
 	json_len = calloc(n, sizeof(*json_len));
 	slot = calloc(n, sizeof(*slot));
-	if (!metas || !sin || !sout || !json || !json_len || !slot) {
+	marked = calloc(n, sizeof(*marked));
+	if (!metas || !sin || !sout || !json || !json_len || !slot || !marked) {
 		rc = diag_set(d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -554,6 +632,26 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	if (nvalid == 0)
 		goto out;
 
+	/* 1b. markings that are no TLP id: a statement marking known to the
+	 * hub restricts nothing; anything else stays TLP_RED (stix_meta.tlp) */
+	struct statement_q sq = {.h = h, .items = items, .res = res, .n = n};
+	for (size_t k = 0; k < nvalid; k++) {
+		size_t i = slot[k];
+		const struct stix_meta *m = items[i].meta ? items[i].meta : &metas[i];
+		if (m->other_markings == 0)
+			continue;
+		enum tlp_level lvl = stix_markings_tlp(items[i].obj, is_statement, &sq, NULL);
+		if (sq.rc == TC_ENOMEM || sq.rc == TC_EDB || sq.rc == TC_EIO) {
+			rc = diag_set(d, sq.rc, "looking up marking definitions: %s",
+			              tcerr_str(sq.rc));
+			goto out;
+		}
+		if (items[i].meta)
+			metas[i] = *items[i].meta;
+		metas[i].tlp = lvl;
+		marked[i] = true;
+	}
+
 	/* 2. append durably */
 	sobs = calloc(in.nobs ? in.nobs : 1, sizeof(*sobs));
 	if (!sobs) {
@@ -564,7 +662,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		size_t i = slot[k];
 		sin[k] = (struct store_obj_in){
 		    .json = items[i].text.len ? items[i].text : slice_make(json[i], json_len[i]),
-		    .meta = items[i].meta ? items[i].meta : &metas[i],
+		    .meta = items[i].meta && !marked[i] ? items[i].meta : &metas[i],
 		    .collection = items[i].collection,
 		    .date_added_us = items[i].date_added_us,
 		    .producer = items[i].producer,
@@ -616,6 +714,7 @@ out:
 	free(json);
 	free(json_len);
 	free(slot);
+	free(marked);
 	free(sobs);
 	free(sout);
 	free(sin);
@@ -685,6 +784,7 @@ struct confirm {
 	struct slice value; /* the indexed value the hit stands for */
 	bool found;
 	int64_t collection;
+	enum tlp_level tlp;
 	char id[STIX_ID_MAX];
 };
 
@@ -715,6 +815,7 @@ confirm_row(void *ctx, const struct store_row *row)
 		obs_extract(&c->h->obs, obj, &meta, confirm_obs, c, &d);
 	json_decref(obj);
 	c->collection = row->collection;
+	c->tlp = row->tlp;
 	snprintf(c->id, sizeof(c->id), "%s", row->id);
 	return STORE_ROW_TAKE;
 }
@@ -804,6 +905,7 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 		if (store_get_ref(h->store, hits[i].ref, confirm_row, &c) != TC_OK || !c.found)
 			continue;
 		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
+		hit->tlp = c.tlp;
 		struct collection_name cn = {c.collection, hit->collection,
 		                             sizeof(hit->collection)};
 		store_collection_list(h->store, collection_by_num, &cn);

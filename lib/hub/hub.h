@@ -143,6 +143,8 @@ struct hub_hit {
 	enum index_how how;
 	uint8_t prefix_len;
 	char indicator_id[STIX_ID_MAX];
+	enum tlp_level tlp;                /* as stored: TLP_NONE when unmarked (default_tlp
+	                                    * applies: reg_default_tlp_get) */
 	char collection[STORE_ALIAS_MAX + 1];
 	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
 };

@@ -81,7 +81,7 @@ page_row(void *ctx, const struct store_row *row)
 		buf_append_json_str(b, slice_from_cstr(version));
 		break;
 	}
-	if (pg->audit && policy_audit_read(row)) {
+	if (pg->audit && policy_audit_read(pg->r->who, row)) {
 		taxii__idlist_add(&pg->ids, row->id, version);
 	}
 	if (pg->shown == 0)

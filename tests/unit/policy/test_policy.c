@@ -311,7 +311,7 @@ test_visibility_matrix(void **state)
 					/* the operator sees everything */
 					assert_true(policy_row(&op, &v.row));
 					/* audit exactly the AMBER and RED levels */
-					assert_int_equal(policy_audit_read(&v.row),
+					assert_int_equal(policy_audit_read(&who, &v.row),
 					                 v.row.tlp >= TLP_AMBER);
 					cells++;
 				}
