@@ -456,7 +456,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "metrics, log, writer)",
+				              "policy, metrics, log, writer)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}

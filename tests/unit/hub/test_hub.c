@@ -417,6 +417,97 @@ test_open_uninitialised(void **state)
 	assert_int_equal(hub_init(f->dir, &d), TC_EEXIST);
 }
 
+
+/* ---- issue 8: which marking definitions the hub knows ---- */
+
+#define STATEMENT_A "marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+#define STATEMENT_B "marking-definition--5b6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+#define UNKNOWN_M "marking-definition--6c6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+
+static json_t *
+statement(const char *id)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	         "\"created\":\"2020-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright ACME\"}}",
+	         id);
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+static enum store_row_verdict
+tlp_row(void *ctx, const struct store_row *r)
+{
+	*(enum tlp_level *)ctx = r->tlp;
+	return STORE_ROW_TAKE;
+}
+
+static enum tlp_level
+stored_tlp(struct fixture *f, const char *id)
+{
+	enum tlp_level l = (enum tlp_level)-1;
+	const char *ids[1] = {id};
+	struct store_query q = {.ids = ids, .nids = 1, .versions = STORE_V_LAST};
+	struct diag d;
+	assert_int_equal(store_query(hub_store(f->hub), &q, tlp_row, &l, NULL, &d), TC_OK);
+	return l;
+}
+
+static void
+test_markings_the_hub_knows(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+	struct hub_result r[2];
+	struct diag d;
+
+	/* a statement marking stored earlier: an object marked only by it is
+	 * unmarked (default_tlp applies), one that adds AMBER is AMBER */
+	ingest1(f, statement(STATEMENT_A), HUB_ACCEPTED);
+	ingest1(f, indicator("0101", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's1.example']",
+	                     ",\"object_marking_refs\":[\"" STATEMENT_A "\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30101"), TLP_NONE);
+	ingest1(f, indicator("0102", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's2.example']",
+	                     ",\"object_marking_refs\":[\"" STATEMENT_A "\","
+	                     "\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30102"), TLP_AMBER);
+	/* the statement arrives later in the same batch: still known */
+	json_t *objs[2] = {
+	    indicator("0103", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's3.example']",
+	              ",\"object_marking_refs\":[\"" STATEMENT_B "\"]"),
+	    statement(STATEMENT_B)};
+	assert_int_equal(hub_ingest(f->hub, f->coll, objs, NULL, 2, r, &d), TC_OK);
+	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[1].verdict, HUB_ACCEPTED);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30103"), TLP_NONE);
+	/* a marking the hub does not know: RED, in the object or granular */
+	ingest1(f, indicator("0104", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's4.example']",
+	                     ",\"object_marking_refs\":[\"" UNKNOWN_M "\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30104"), TLP_RED);
+	ingest1(f, indicator("0105", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's5.example']",
+	                     ",\"granular_markings\":[{\"selectors\":[\"pattern\"],"
+	                     "\"marking_ref\":\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30105"), TLP_RED);
+	/* match reports what was stored, unmarked ones as TLP_NONE */
+	assert_int_equal(match(f, "s1.example", &m), 1);
+	assert_int_equal(m.hits[0].tlp, TLP_NONE);
+	assert_int_equal(match(f, "s5.example", &m), 1);
+	assert_int_equal(m.hits[0].tlp, TLP_RED);
+	/* an upper-case TLP id is refused, not taken for unmarked */
+	ingest1(f, indicator("0106", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's6.example']",
+	                     ",\"object_marking_refs\":[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]"),
+	        HUB_REJECTED);
+}
+
 int
 main(void)
 {
@@ -430,6 +521,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_uninitialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_markings_the_hub_knows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
