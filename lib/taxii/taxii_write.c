@@ -7,8 +7,12 @@
  * not a STIX object, a bundle, or a spec version other than 2.1), then
  * hands every object to env->writer with the requester's organisation as
  * producer. Objects the hub rejects (invalid STIX, TC_EPERM for a version
- * of an object another organisation produced) are failures in the status,
- * with the hub's message; duplicates are successes (§5.5). The status is
+ * of an object another organisation produced, TC_EEXIST for a conflict: the
+ * same id and modified with other content) are failures in the status,
+ * with the hub's message; duplicates are successes (§5.5). A duplicate or
+ * conflict is judged only against a stored copy the poster may see
+ * (policy_row); against one it may not, the answer is a plain success,
+ * as for a new object, and the poster's copy is not kept (issue 9). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
@@ -200,6 +204,12 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 		buf_append_char(b, ']');
 	}
 	buf_append_cstr(b, ",\"pending_count\":0}");
+}
+
+static bool
+poster_may_see(void *ctx, const struct store_row *row)
+{
+	return policy_row(ctx, row);
 }
 
 /* The common case of a POST body, parsed object by object: each object
@@ -429,6 +439,11 @@ taxii__post_objects(struct taxii__rq *r)
 			items[i].path = p;
 			items[i].collection = r->col->c.num;
 			items[i].producer = producer;
+			/* a duplicate or conflict is judged against what the
+			 * poster may see (the writer thread asks, while this
+			 * request holds its snapshot) */
+			items[i].may_see = poster_may_see;
+			items[i].may_see_ctx = (void *)r->who;
 		}
 		diag_clear(&d);
 		wrc = ingest(r->env->writer, items, n, res, &d);

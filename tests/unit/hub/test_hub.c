@@ -286,17 +286,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated, { NULL, 0 }, NULL, NULL, 0 },
+		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0 },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0, { NULL, 0 }, NULL, NULL, 0 },
+		  0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -338,14 +338,14 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0 };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0 };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);
@@ -508,6 +508,82 @@ test_markings_the_hub_knows(void **state)
 	        HUB_REJECTED);
 }
 
+
+/* issue 8 point 7: same id and modified, other content: a conflict,
+ * judged only against a stored copy the poster may see */
+static bool
+sees_nothing(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return false;
+}
+
+static bool
+sees_everything(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return true;
+}
+
+static void
+test_conflict_is_a_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r;
+	struct diag d;
+	const char *p = "[domain-name:value = 'c.example']";
+
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_ACCEPTED);
+	/* the same content again: a duplicate */
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_DUPLICATE);
+	/* other content, same id and modified: refused with the reason */
+	json_t *o = indicator("0201", "2024-01-01T00:00:00.000Z", p, ",\"description\":\"x\"");
+	const char *path = "objects[0]";
+	assert_int_equal(hub_ingest(f->hub, f->coll, &o, &path, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(r.rc, TC_EEXIST);
+	assert_string_equal(r.why, "objects[0]: conflict: a different version with the same id "
+	                           "and modified is already stored");
+	/* a poster who sees the stored copy gets the same answers */
+	int asked = 0;
+	struct hub_item it = {.obj = o, .path = path, .collection = f->coll,
+	                      .may_see = sees_everything, .may_see_ctx = &asked};
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(asked, 1);
+	/* one who may not see it is answered as for a new object, and its
+	 * copy is not kept: the stored version is unchanged */
+	asked = 0;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.unseen_copy);
+	assert_int_equal(asked, 1);
+	json_decref(o);
+	o = indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED); /* not "duplicate" either */
+	assert_true(r.unseen_copy);
+	it.may_see = sees_everything;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_DUPLICATE);
+	assert_false(r.unseen_copy);
+	json_decref(o);
+	/* a new object is never asked about */
+	asked = 0;
+	o = indicator("0202", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_false(r.unseen_copy);
+	assert_int_equal(asked, 0);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -522,6 +598,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markings_the_hub_knows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_is_a_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
