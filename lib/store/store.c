@@ -312,6 +312,14 @@ store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 }
 
 enum tcerr
+store_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	if (ref == 0)
+		return TC_ENOTFOUND;
+	return s->be->versions_of(s, ref, cb, ctx);
+}
+
+enum tcerr
 store_stats(struct store *s, struct store_stats *out)
 {
 	memset(out, 0, sizeof *out);

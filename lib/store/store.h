@@ -274,6 +274,13 @@ enum tcerr store_scan_indexable(struct store *s, store_indexable_cb cb, void *ct
  * TC_ENOTFOUND if no object has that ref. */
 enum tcerr store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 
+/* Calls cb with every live version of ref (its object in its collection),
+ * in ascending version_us, until cb answers STORE_ROW_STOP. May be called
+ * from inside a store_query callback on the same store (a reader that
+ * must know an object's other versions, e.g. the newest one a requester
+ * may see). TC_ENOTFOUND if no object has that ref; TC_EDB. */
+enum tcerr store_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+
 struct store_stats {
 	uint64_t log_position;     /* greatest seq */
 	uint64_t versions;         /* stored versions */

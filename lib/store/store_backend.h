@@ -46,6 +46,8 @@ struct store__backend {
 	                         enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
 	                         void *ctx, struct diag *d);
 	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+	/* ref is not 0; must not disturb a query in progress */
+	enum tcerr (*versions_of)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);

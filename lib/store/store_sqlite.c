@@ -116,6 +116,7 @@ enum sq_stmt {
 	S_SCAN,
 	S_SETTING_GET,
 	S_SETTING_SET,
+	S_VERSIONS_OF,
 	S_NSTMT
 };
 
@@ -169,6 +170,9 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
 	[S_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
 	                  " ON CONFLICT(key) DO UPDATE SET value = ?2",
+	/* a statement of its own: it runs inside other queries' callbacks */
+	[S_VERSIONS_OF] = "SELECT " SQ_ROW_COLS " FROM versions v JOIN objects o ON o.ref = v.ref"
+	                  " WHERE v.ref = ? ORDER BY v.version_us",
 };
 
 struct sq_cached_query {
@@ -1382,6 +1386,29 @@ sq_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
 }
 
 static enum tcerr
+sq_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_VERSIONS_OF);
+	bool any = false;
+	int rc;
+	sqlite3_bind_int64(st, 1, ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row r;
+		any = true;
+		sq_row(st, &r);
+		if (cb(ctx, &r) == STORE_ROW_STOP) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return TC_EDB;
+	return any ? TC_OK : TC_ENOTFOUND;
+}
+
+static enum tcerr
 sq_stats(struct store *s, struct store_stats *out)
 {
 	struct sq_store *q = sq(s);
@@ -1481,6 +1508,7 @@ const struct store__backend store__sqlite = {
 	.delete = sq_delete,
 	.tombstones = sq_tombstones,
 	.get_ref = sq_get_ref,
+	.versions_of = sq_versions_of,
 	.stats = sq_stats,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
