@@ -30,6 +30,7 @@
  * SQLite database is not mistaken for a tocsin store.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include <sys/random.h>
 
 #include "util/hex.h"
+#include "stix/stix.h"
 #include "store/store_backend.h"
 #include "util/timestamp.h"
 
@@ -79,7 +81,14 @@ static const char *const sq_migrations[] = {
 	"CREATE TABLE tombstones(seq INTEGER PRIMARY KEY, deleted_us INTEGER NOT NULL,"
 	" collection INTEGER NOT NULL, ref INTEGER NOT NULL REFERENCES objects(ref),"
 	" version TEXT NOT NULL, version_us INTEGER NOT NULL, version_seq INTEGER NOT NULL);",
+	/* 3: issue 8's TLP rules (granular markings count, unknown markings
+	 * are RED, known statement markings nothing): versions.tlp is
+	 * recomputed from each stored text by sq_migrate_tlp(), which
+	 * sq_migrate runs after this step (SQ_STEP_TLP_RULES). */
+	"-- versions.tlp recomputed by sq_migrate_tlp()",
 };
+/* The step (1-based) after which sq_migrate runs sq_migrate_tlp(). */
+#define SQ_STEP_TLP_RULES 3
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
 
 #define SQ_ROW_COLS                                                                              \
@@ -341,6 +350,103 @@ sq_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* Statement-marking ids stored in the database, for sq_migrate_tlp. */
+struct sq_statements {
+	char **ids;
+	size_t n, cap;
+};
+
+static bool
+sq_is_statement(void *ctx, const char *id)
+{
+	const struct sq_statements *st = ctx;
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Recomputes versions.tlp under the rules stix_markings_tlp() states, in
+ * the caller's (migration) transaction. Only rows whose text could hold
+ * a marking ref are read: one naming "marking", or with a \u escape that
+ * could spell it. Returns TC_OK, TC_ENOMEM or TC_EDB (d says which). */
+static enum tcerr
+sq_migrate_tlp(struct sq_store *q, struct diag *d)
+{
+	struct sq_statements stm = {0};
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	enum tcerr t = TC_OK;
+	int rc;
+
+	rc = sqlite3_prepare_v2(q->db,
+	                        "SELECT o.stix_id, v.json FROM versions v JOIN objects o"
+	                        " ON o.ref = v.ref WHERE v.type = 'marking-definition'",
+	                        -1, &sel, NULL);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		json_t *o = json_loadb(sqlite3_column_blob(sel, 1),
+		                       (size_t)sqlite3_column_bytes(sel, 1), 0, NULL);
+		bool is = o && stix_marking_is_statement(o);
+		json_decref(o);
+		if (!is)
+			continue;
+		if (stm.n == stm.cap) {
+			size_t nc = stm.cap ? 2 * stm.cap : 16;
+			char **p = realloc(stm.ids, nc * sizeof *p);
+			if (!p) {
+				t = diag_set(d, TC_ENOMEM, "%s: out of memory", q->path);
+				goto out;
+			}
+			stm.ids = p;
+			stm.cap = nc;
+		}
+		if (!(stm.ids[stm.n] = strdup((const char *)sqlite3_column_text(sel, 0)))) {
+			t = diag_set(d, TC_ENOMEM, "%s: out of memory", q->path);
+			goto out;
+		}
+		stm.n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(sel);
+	sel = NULL;
+	rc = sqlite3_prepare_v2(q->db,
+	                        "SELECT seq, json, tlp FROM versions"
+	                        " WHERE instr(json, 'marking') > 0 OR instr(json, '\\u') > 0",
+	                        -1, &sel, NULL);
+	if (!rc)
+		rc = sqlite3_prepare_v2(q->db, "UPDATE versions SET tlp = ?2 WHERE seq = ?1", -1, &upd,
+		                        NULL);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		json_t *o = json_loadb(sqlite3_column_blob(sel, 1),
+		                       (size_t)sqlite3_column_bytes(sel, 1), 0, NULL);
+		/* a stored text that no longer parses: in doubt, RED */
+		enum tlp_level l = o ? stix_markings_tlp(o, sq_is_statement, &stm, NULL) : TLP_RED;
+		json_decref(o);
+		if ((int)l == sqlite3_column_int(sel, 2))
+			continue;
+		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+		sqlite3_bind_int(upd, 2, (int)l);
+		if ((rc = sq_run(upd)))
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+out:
+	if (rc && rc != SQLITE_DONE && !t)
+		t = diag_set(d, TC_EDB, "%s: schema migration %d (TLP rules): %s", q->path,
+		             SQ_STEP_TLP_RULES, sqlite3_errmsg(q->db));
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	for (size_t i = 0; i < stm.n; i++)
+		free(stm.ids[i]);
+	free(stm.ids);
+	return t;
+}
+
 /* Brings the schema to SQ_SCHEMA_VERSION inside the caller's transaction. */
 static enum tcerr
 sq_migrate(struct sq_store *q, struct diag *d)
@@ -381,6 +487,11 @@ sq_migrate(struct sq_store *q, struct diag *d)
 			                        q->path, (long long)v + 1, err ? err : "?");
 			sqlite3_free(err);
 			return t;
+		}
+		if (v + 1 == SQ_STEP_TLP_RULES) {
+			enum tcerr t = sq_migrate_tlp(q, d);
+			if (t)
+				return t;
 		}
 	}
 	uint8_t key[16];

@@ -886,7 +886,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "2");
+	assert_string_equal(b.p, "3");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1605,7 +1605,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "2");
+	assert_string_equal(b.p, "3");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1679,6 +1679,88 @@ test_conflict_same_version_other_content(void **state)
 	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":"), SLICE_LIT("{\"a\":1}")), 0);
 }
 
+
+/* Issue 8: a store whose versions.tlp was computed under the old rules
+ * (unknown and granular markings ignored, upper-case TLP ids unmarked)
+ * is judged by the new ones after the migration step SQ_STEP_TLP_RULES. */
+static enum store_row_verdict
+tlp_of_row(void *ctx, const struct store_row *r)
+{
+	int *tlp = ctx;
+	int n = atoi(r->id + strlen(r->id) - 2);
+	if (n >= 0 && n < 16)
+		tlp[n] = (int)r->tlp;
+	return STORE_ROW_TAKE;
+}
+
+static void
+test_sqlite_migrates_tlp_rules(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const marks[] = {
+		/* 0: unknown marking: RED */
+		"\"object_marking_refs\":[\"marking-definition--0b5e6e3b-0c1a-4f27-a3c8-3d2a0e8e6c1c\"]",
+		/* 1: TLP:RED on the pattern only: RED */
+		"\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+		"\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]",
+		/* 2: TLP:RED written in upper case (accepted by old builds): RED */
+		"\"object_marking_refs\":[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]",
+		/* 3: the stored statement marking alone: unmarked */
+		"\"object_marking_refs\":[\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\"]",
+		/* 4: AMBER stays AMBER */
+		"\"object_marking_refs\":[\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]",
+		/* 5: unmarked stays unmarked */
+		"\"name\":\"x\"",
+	};
+	enum { N = sizeof marks / sizeof marks[0] };
+	static const int want[N] = { TLP_RED, TLP_RED, TLP_RED, TLP_NONE, TLP_AMBER, TLP_NONE };
+	struct obj o[N + 1];
+	struct store_append_out out[N + 1];
+	struct store_obj_in in[N + 1];
+	struct diag d;
+	for (int i = 0; i < N; i++) {
+		mk(&o[i], f->coll, "indicator", 10 + i, T0, false, NULL);
+		snprintf(o[i].json, sizeof o[i].json, "{\"type\":\"indicator\",\"id\":\"%.80s\",%s}",
+		         o[i].meta.id, marks[i]);
+		o[i].in.json = slice_from_cstr(o[i].json);
+		/* what the old rules computed */
+		o[i].meta.tlp = i == 4 ? TLP_AMBER : TLP_NONE;
+		in[i] = o[i].in;
+		in[i].meta = &o[i].meta;
+	}
+	mk(&o[N], f->coll, "marking-definition", 0, 0, false, NULL);
+	snprintf(o[N].meta.id, sizeof o[N].meta.id, "%s",
+	         "marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c");
+	snprintf(o[N].json, sizeof o[N].json,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	         "\"created\":\"2020-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"(c)\"}}",
+	         o[N].meta.id);
+	o[N].meta.tlp = TLP_NONE;
+	in[N] = o[N].in;
+	in[N].json = slice_from_cstr(o[N].json);
+	in[N].meta = &o[N].meta;
+	assert_int_equal(store_append(f->s, in, N + 1, out, NULL, NULL, &d), TC_OK);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	if (store_open(f->spec, &f->s, &d) != TC_OK)
+		fail_msg("reopen: %s", d.msg);
+	int tlp[16];
+	memset(tlp, -1, sizeof tlp);
+	const char *types[1] = { "indicator" };
+	struct store_query q = { .types = types, .ntypes = 1, .versions = STORE_V_ALL };
+	assert_int_equal(store_query(f->s, &q, tlp_of_row, tlp, NULL, &d), TC_OK);
+	for (int i = 0; i < N; i++)
+		if (tlp[10 + i] != want[i])
+			fail_msg("row %d: tlp %d, want %d", i, tlp[10 + i], want[i]);
+}
+
 #define CONFORMANCE(setup)                                                                        \
 	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
@@ -1721,6 +1803,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sqlite_tombstones_survive_reopen, setup_sqlite,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_migrates_schema_1, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_migrates_tlp_rules, setup_sqlite, teardown),
 		cmocka_unit_test(test_sqlite_not_a_database),
 		cmocka_unit_test(test_sqlite_foreign_database),
 		cmocka_unit_test(test_bad_spec),
