@@ -30,6 +30,8 @@ const char cmd_export_usage[] =
 	"Writes the current objects (not revoked, not expired):\n"
 	"  stix    one STIX 2.1 bundle, each object as stored\n"
 	"  csv     value,kind,indicator_id,valid_until,tlp: one row per observable\n"
+	"          (tlp: the effective level; an unmarked object's is the hub's\n"
+	"          default_tlp)\n"
 	"  plain   each observable value once, one a line (block lists)\n"
 	"\n"
 	"Options:\n"
