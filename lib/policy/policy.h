@@ -40,8 +40,8 @@
 #include "store/store.h"
 
 /* The tocsin distribution extension (data/extensions/x-tocsin-distribution.json). */
-#define POLICY_EXT_ID "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
-#define POLICY_RECIPIENTS_MAX 256     /* recipients read from one version */
+#define POLICY_EXT_ID STIX_EXT_DISTRIBUTION
+#define POLICY_RECIPIENTS_MAX STIX_RECIPIENTS_MAX /* recipients read from one version */
 
 /* Who asks. Built once per request. */
 struct policy_subject {

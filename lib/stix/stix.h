@@ -28,6 +28,12 @@
 #define STIX_ID_MAX (STIX_TYPE_MAX + 2 + 36 + 1)
 #define STIX_VERSION_TEXT_MAX 64 /* longest accepted timestamp text */
 
+/* tocsin's x-tocsin-distribution property extension (docs/extensions.md):
+ * stix_validate() checks its recipients list (identity ids in canonical
+ * form, 1..STIX_RECIPIENTS_MAX); lib/policy reads it. */
+#define STIX_EXT_DISTRIBUTION "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
+#define STIX_RECIPIENTS_MAX 256
+
 struct stix_limits {
 	size_t max_depth;        /* JSON nesting depth, default 64 */
 	size_t max_string;       /* bytes in one JSON string, default 1 MiB */

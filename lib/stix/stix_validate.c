@@ -1373,6 +1373,31 @@ chk_granular_markings(struct stix__vctx *c, const json_t *o)
 	return TC_OK;
 }
 
+/* x-tocsin-distribution (docs/extensions.md): recipients, a non-empty
+ * list of at most STIX_RECIPIENTS_MAX identity ids in canonical form, so
+ * that policy compares them byte for byte with organisations' ids. */
+static enum tcerr
+chk_recipients(struct stix__vctx *c, const json_t *e, const char *path)
+{
+	char p[STIX_PROP_PATH_MAX];
+	const json_t *rec = json_object_get(e, "recipients");
+	size_t n = json_array_size(rec), tl;
+	snprintf(p, sizeof p, "%s.recipients", path);
+	if (!json_is_array(rec) || n == 0 || n > STIX_RECIPIENTS_MAX)
+		return stix__verr(c, TC_EINVAL, p,
+		                  "must be a list of 1 to %d identity ids", STIX_RECIPIENTS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_array_get(rec, i);
+		char q[STIX_PROP_PATH_MAX + 24];
+		snprintf(q, sizeof q, "%s[%zu]", p, i); /* a path cut short is still a path */
+		if (!json_id(v, &tl))
+			return stix__verr(c, TC_EINVAL, q, "%s", bad_id_msg(v));
+		if (!id_is_type(v, tl, "identity"))
+			return stix__verr(c, TC_EINVAL, q, "must be an identity id");
+	}
+	return TC_OK;
+}
+
 static enum tcerr
 chk_extensions(struct stix__vctx *c, const json_t *o)
 {
@@ -1409,6 +1434,12 @@ chk_extensions(struct stix__vctx *c, const json_t *o)
 				    c, TC_EINVAL, p,
 				    "extension_type: must be new-sdo, new-sco, new-sro, "
 				    "property-extension or toplevel-property-extension");
+			if (klen == sizeof(STIX_EXT_DISTRIBUTION) - 1 &&
+			    memcmp(key, STIX_EXT_DISTRIBUTION, klen) == 0) {
+				enum tcerr rc = chk_recipients(c, e, p);
+				if (rc)
+					return rc;
+			}
 			continue;
 		}
 		if (!str_in(key, sco_exts))

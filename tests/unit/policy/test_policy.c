@@ -164,6 +164,11 @@ ver_make(struct ver *v, const char *const *markings, const char *recipients, int
 	             serial, m ? ",\"object_marking_refs\":[" : "", marks, m ? "]" : "", ext);
 	assert_true(n > 0 && (size_t)n < sizeof(v->json));
 	assert_int_equal(stix_json_parse(slice_from_cstr(v->json), NULL, &o, &d), TC_OK);
+	/* The hub refuses recipients lists it cannot read (stix_validate);
+	 * policy must still hide a stored one (a row of an older build, a
+	 * damaged row): validate without the extension, keep it in the row. */
+	if (recipients)
+		json_object_del(o, "extensions");
 	if (stix_validate(o, NULL, NULL, &v->meta, &d) != TC_OK)
 		fail_msg("invalid test object: %s\n%s", d.msg, v->json);
 	json_decref(o);

@@ -323,6 +323,46 @@ test_statement_marking(void **state)
 	json_decref(ext);
 }
 
+
+/* issue 8: recipients lists hold identity ids in canonical form */
+static void
+test_recipients_checked(void **state)
+{
+	static const struct {
+		const char *rec;
+		bool ok;
+		const char *why;
+	} v[] = {
+	    {"[\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\"]", true, NULL},
+	    {"[\"identity--F431F809-377B-45E0-AA1C-6A4751CAE5FF\"]", false, "lower case"},
+	    {"[\"malware--f431f809-377b-45e0-aa1c-6a4751cae5ff\"]", false, "identity id"},
+	    {"[42]", false, "not a valid STIX identifier"},
+	    {"[]", false, "list of 1 to 256"},
+	    {"\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\"", false, "list of 1 to 256"},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char json[1024];
+		struct stix_meta m;
+		struct diag d;
+		snprintf(json, sizeof json,
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+		         "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":"
+		         "\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
+		         "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","
+		         "\"valid_from\":\"2016-01-01T00:00:00Z\",\"extensions\":{\"" STIX_EXT_DISTRIBUTION
+		         "\":{\"extension_type\":\"property-extension\",\"recipients\":%s}}}",
+		         v[i].rec);
+		enum tcerr rc = validate(json, NULL, NULL, &m, &d);
+		if (v[i].ok) {
+			assert_int_equal(rc, TC_OK);
+			continue;
+		}
+		assert_int_equal(rc, TC_EINVAL);
+		if (!strstr(d.msg, v[i].why) || !strstr(d.msg, "recipients"))
+			fail_msg("case %zu: %s", i, d.msg);
+	}
+}
+
 static void
 test_meta_sco_and_marking(void **state)
 {
@@ -463,6 +503,7 @@ main(void)
 	    cmocka_unit_test(test_upper_case_ids),
 	    cmocka_unit_test(test_markings_tlp),
 	    cmocka_unit_test(test_statement_marking),
+	    cmocka_unit_test(test_recipients_checked),
 	    cmocka_unit_test(test_path_prefix),
 	    cmocka_unit_test(test_pattern_hook),
 	    cmocka_unit_test(test_version_text_limit),
