@@ -8,8 +8,23 @@ import json
 
 import pytest
 
-from conftest import tocsin
-from hubutil import TLP2, obj_indicator, sid
+from conftest import COLLECTIONS, ORGS, PRINCIPALS, Daemon, build_data, tocsin
+from hubutil import TLP2, Hub, obj_indicator, sid
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A hub of this module's own: its objects (a marking definition, RED
+    versions over GREEN ones) must not change what the shared hub's tests
+    count."""
+    d = tmp_path_factory.mktemp("issue8") / "var"
+    identities, keys, colls = build_data(d)
+    daemon = Daemon(d)
+    h = Hub(f"http://{daemon.addr}", keys, identities, colls, ORGS, PRINCIPALS, COLLECTIONS,
+            data=d, daemon=daemon)
+    yield h
+    rc = daemon.stop()
+    assert rc == 0, f"tocsind exit status {rc}; log:\n{daemon.log()[-4000:]}"
 
 RED_UPPER = TLP2["red"].upper().replace("MARKING-DEFINITION", "marking-definition")
 UNKNOWN = sid("marking-definition", "issue8-unknown")
@@ -199,3 +214,30 @@ def test_cli_import_conflict_is_a_rejection(hub, tmp_path):
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "conflict: a different version with the same id and modified is already stored" \
         in r.stderr
+
+
+# ---- default_tlp: the daemon's configuration, and the CLI agrees -----------
+
+def test_default_tlp_from_the_configuration(tmp_path):
+    d = tmp_path / "var"
+    identities, keys, colls = build_data(d)
+    conf = tmp_path / "tocsind.conf"
+    conf.write_text("[policy]\ndefault_tlp = amber\n")
+    daemon = Daemon(d, config=conf)
+    try:
+        h = Hub(f"http://{daemon.addr}", keys, identities, colls, ORGS, PRINCIPALS, COLLECTIONS,
+                data=d, daemon=daemon)
+        o = obj_indicator("[domain-name:value = 'dflt-amber.example']", "i8-dflt")
+        h.post_ok("open", "bank", [o])
+        # unmarked = AMBER: northbank's sharing group (southbank) sees it, telenord not
+        assert (o["id"], o["modified"]) in ids_seen(h, "bank2", "open")
+        assert (o["id"], o["modified"]) not in ids_seen(h, "telco", "open")
+        # the CLI judges with the daemon's default
+        r = tocsin("match", "--data", d, "dflt-amber.example")
+        assert r.stdout.strip().endswith(f"{o['id']} TLP:AMBER (default)"), r.stdout
+        r = tocsin("export", "--data", d, "--for", "telenord", "--format", "stix")
+        assert o["id"] not in r.stdout
+        r = tocsin("export", "--data", d, "--for", "southbank", "--format", "stix")
+        assert o["id"] in r.stdout
+    finally:
+        assert daemon.stop() == 0
