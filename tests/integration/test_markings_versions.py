@@ -200,6 +200,12 @@ def test_conflict_with_a_hidden_copy_tells_nothing(hub):
     assert answers[0] == answers[2] and answers[1] == answers[2], answers
     r = hub.get(hub.object_url("open", o["id"]), "bank")
     assert [x.get("description") for x in r.json()["objects"]] == [None]
+    # the operator's audit log says what really happened
+    entries = [json.loads(l) for l in (hub.data / "audit.log").read_text().splitlines()]
+    writes = [e for e in entries if e.get("action") == "write" and "not kept" in e.get("detail", "")]
+    assert len(writes) == 2, [e.get("detail") for e in entries[-5:]]
+    assert all("1 not kept (a stored version the poster may not see)" in e["detail"]
+               for e in writes)
 
 
 def test_cli_import_conflict_is_a_rejection(hub, tmp_path):
