@@ -508,9 +508,35 @@ struct statement_q {
 	const struct hub_item *items;
 	const struct hub_result *res;
 	size_t n;
+	/* the batch's own statement markings, collected once on first need
+	 * (a feed whose every object names one must not cost n² compares) */
+	bool collected;
+	const char **batch;
+	size_t nbatch;
 	bool found;
 	enum tcerr rc;
 };
+
+/* Collects the ids of the batch's valid statement markings. */
+static void
+statement_collect(struct statement_q *q)
+{
+	size_t k = 0;
+	q->collected = true;
+	for (size_t i = 0; i < q->n; i++)
+		k += q->res[i].verdict != HUB_REJECTED && q->items[i].obj &&
+		     stix_marking_is_statement(q->items[i].obj);
+	if (!k)
+		return;
+	if (!(q->batch = calloc(k, sizeof *q->batch))) {
+		q->rc = TC_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < q->n; i++)
+		if (q->res[i].verdict != HUB_REJECTED && q->items[i].obj &&
+		    stix_marking_is_statement(q->items[i].obj))
+			q->batch[q->nbatch++] = q->res[i].id;
+}
 
 static enum store_row_verdict
 statement_row(void *ctx, const struct store_row *row)
@@ -535,13 +561,11 @@ is_statement(void *ctx, const char *id)
 
 	if (strncmp(id, "marking-definition--", 20) != 0)
 		return false;
-	for (size_t i = 0; i < q->n; i++) {
-		const json_t *o = q->items[i].obj;
-		if (q->res[i].verdict == HUB_REJECTED || !o)
-			continue;
-		if (strcmp(q->res[i].id, id) == 0 && stix_marking_is_statement(o))
+	if (!q->collected)
+		statement_collect(q);
+	for (size_t i = 0; i < q->nbatch; i++)
+		if (strcmp(q->batch[i], id) == 0)
 			return true;
-	}
 	for (size_t i = 0; i < h->nstatements; i++)
 		if (strcmp(h->statements[i], id) == 0)
 			return true;
@@ -672,7 +696,10 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		if (m->other_markings == 0)
 			continue;
 		enum tlp_level lvl = stix_markings_tlp(items[i].obj, is_statement, &sq, NULL);
-		if (sq.rc == TC_ENOMEM || sq.rc == TC_EDB || sq.rc == TC_EIO) {
+		if (sq.rc) {
+			/* nothing of the batch is stored: an error must not
+			 * leave a version judged on half an answer */
+			free(sq.batch);
 			rc = diag_set(d, sq.rc, "looking up marking definitions: %s",
 			              tcerr_str(sq.rc));
 			goto out;
@@ -682,6 +709,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		metas[i].tlp = lvl;
 		marked[i] = true;
 	}
+	free(sq.batch);
 
 	/* 2. append durably */
 	sobs = calloc(in.nobs ? in.nobs : 1, sizeof(*sobs));
