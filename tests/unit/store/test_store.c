@@ -1761,11 +1761,75 @@ test_sqlite_migrates_tlp_rules(void **state)
 			fail_msg("row %d: tlp %d, want %d", i, tlp[10 + i], want[i]);
 }
 
+
+/* store_versions_of: every live version of a ref, in version order, and
+ * usable from inside a query's callback (the TAXII read path asks it about
+ * each row it reads) */
+struct vof {
+	struct store *s;
+	size_t n, inner;
+	int64_t v[8];
+	bool bad_order;
+};
+
+static enum store_row_verdict
+vof_inner(void *ctx, const struct store_row *r)
+{
+	struct vof *w = ctx;
+	if (w->n && r->version_us <= w->v[w->n - 1])
+		w->bad_order = true;
+	if (w->n < 8)
+		w->v[w->n] = r->version_us;
+	w->n++;
+	return STORE_ROW_TAKE;
+}
+
+static enum store_row_verdict
+vof_outer(void *ctx, const struct store_row *r)
+{
+	struct vof *w = ctx;
+	w->n = 0;
+	assert_int_equal(store_versions_of(w->s, r->ref, vof_inner, w), TC_OK);
+	w->inner += w->n;
+	return STORE_ROW_TAKE;
+}
+
+static void
+test_versions_of(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v[3];
+	struct store_append_out o;
+	struct diag d;
+	/* appended out of order */
+	mk(&v[0], f->coll, "indicator", 60, T0 + 2 * SEC, false, NULL);
+	mk(&v[1], f->coll, "indicator", 60, T0, false, NULL);
+	mk(&v[2], f->coll, "indicator", 60, T0 + SEC, false, NULL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(add1(f->s, &v[i], &o), TC_OK);
+	struct vof w = { .s = f->s };
+	assert_int_equal(store_versions_of(f->s, o.ref, vof_inner, &w), TC_OK);
+	assert_int_equal(w.n, 3);
+	assert_false(w.bad_order);
+	assert_int_equal(w.v[0], T0);
+	assert_int_equal(w.v[2], T0 + 2 * SEC);
+	assert_int_equal(store_versions_of(f->s, 0, vof_inner, &w), TC_ENOTFOUND);
+	assert_int_equal(store_versions_of(f->s, 9999, vof_inner, &w), TC_ENOTFOUND);
+	/* nested in a query over the same object's versions */
+	const char *ids[1] = { v[0].meta.id };
+	struct store_query q = { .ids = ids, .nids = 1, .versions = STORE_V_ALL };
+	w = (struct vof){ .s = f->s };
+	assert_int_equal(store_query(f->s, &q, vof_outer, &w, NULL, &d), TC_OK);
+	assert_int_equal(w.inner, 9);
+	assert_false(w.bad_order);
+}
+
 #define CONFORMANCE(setup)                                                                        \
 	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
 	                                teardown),                                                 \
 	cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),                          \
+	cmocka_unit_test_setup_teardown(test_versions_of, setup, teardown),                        \
 	cmocka_unit_test_setup_teardown(test_conflict_same_version_other_content, setup,           \
 	                                teardown),                                                 \
 	cmocka_unit_test_setup_teardown(test_unversioned_sco_duplicate, setup, teardown),          \
