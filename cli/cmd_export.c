@@ -31,6 +31,8 @@ const char cmd_export_usage[] =
 	"Writes the current objects (not revoked, not expired):\n"
 	"  stix    one STIX 2.1 bundle, each object as stored\n"
 	"  csv     value,kind,indicator_id,valid_until,tlp: one row per observable\n"
+	"          (tlp: the effective level; an unmarked object's is the hub's\n"
+	"          default_tlp)\n"
 	"  plain   each observable value once, one a line (block lists)\n"
 	"\n"
 	"Values on the allowlist (tocsin allowlist list), and networks that hold\n"
@@ -181,6 +183,7 @@ for_subject(const char *dir, struct hub *h, const char *name, struct registry **
 struct export_reads {
 	struct buf ids;
 	size_t n;
+	const struct policy_subject *who;
 };
 
 /* Ids per audit entry: AUDIT_IDS_MAX "id@version" strings of ~90 bytes
@@ -191,7 +194,7 @@ static enum tcerr
 export_taken(void *ctx, const struct store_row *row)
 {
 	struct export_reads *r = ctx;
-	if (!policy_audit_read(row))
+	if (!policy_audit_read(r->who, row))
 		return TC_OK;
 	buf_printf(&r->ids, "%s@%s", row->id, row->version);
 	buf_append_char(&r->ids, '\0');
@@ -376,6 +379,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		buf_init(&reads.ids, 0);
 		opts.taken = export_taken;
 		opts.taken_ctx = &reads;
+		reads.who = &who;
 	}
 	if (!snap) {
 		/* producer names for csv and stix (issue 8); without them the

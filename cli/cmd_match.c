@@ -29,10 +29,11 @@ const char cmd_match_usage[] =
 	"domain (parent-domain), and URLs and e-mail addresses whose host or\n"
 	"domain is, or is under, an indicator domain (parent-domain; an IP host\n"
 	"in an indicator network: cidr). Prints one line per value; each hit\n"
-	"names who produced the indicator ('hub' for the operator's imports) and\n"
-	"the key that posted it:\n"
-	"  evil.example  HIT exact indicator--... from Bank key kabc...\n"
-	"  http://a.evil.example/x  HIT parent-domain evil.example indicator--...\n"
+	"with the indicator's effective TLP (\"(default)\" when it is unmarked and\n"
+	"the hub's default_tlp applies), who produced it ('hub' for the\n"
+	"operator's imports) and the key that posted it:\n"
+	"  evil.example  HIT exact indicator--... TLP:AMBER from Bank key kabc...\n"
+	"  bad.example  HIT exact indicator--... TLP:GREEN (default) from hub\n"
 	"  8.8.8.8  miss [allowlisted: ...]\n"
 	"A miss names the indicators that would have hit but expired or are\n"
 	"revoked:\n"
@@ -44,8 +45,8 @@ const char cmd_match_usage[] =
 	"  -j, --json        one JSON object a line: value, kind, normalized, hit,\n"
 	"                    allowlisted, allowlist_reason, hits_total, hits (each:\n"
 	"                    indicator_id, how, via, matched, collection, producer,\n"
-	"                    key_id), expired and revoked (the same, with\n"
-	"                    valid_until)\n"
+	"                    key_id, tlp, tlp_default), expired and revoked (the\n"
+	"                    same, with valid_until)\n"
 	"  -k, --kind KIND   treat every value as KIND (ipv4, ipv6, domain, url,\n"
 	"                    email, md5, sha1, sha256, sha512, streebog256,\n"
 	"                    streebog512, phone, bank-account, card, wallet, asn)\n"
@@ -132,6 +133,18 @@ json_str_utf8(struct buf *b, struct slice s)
 	buf_reset(&tmp);
 }
 
+/* " TLP:AMBER", or " TLP:GREEN (default)" for an unmarked indicator. */
+static void
+tlp_text(struct buf *b, enum tlp_level stored, enum tlp_level dflt)
+{
+	enum tlp_level l = stored == TLP_NONE ? dflt : stored;
+	buf_append_cstr(b, " TLP:");
+	for (const char *p = stix_tlp_name(l); *p; p++)
+		buf_append_char(b, (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
+	if (stored == TLP_NONE)
+		buf_append_cstr(b, " (default)");
+}
+
 /* The producer's name for a hit: "hub" for the hub's own versions, the
  * organisation's name, or "#N" when the registry does not know it. */
 static const char *
@@ -149,7 +162,7 @@ producer_name(const struct reg_snapshot *snap, int64_t producer, char tmp[32])
 
 static void
 format_text(struct buf *b, struct slice input, const struct hub_match *m,
-            const struct reg_snapshot *snap)
+            const struct reg_snapshot *snap, enum tlp_level dflt)
 {
 	char tmp[32];
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
@@ -166,6 +179,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 		}
 		buf_append_char(b, ' ');
 		buf_append_cstr(b, h->indicator_id);
+		tlp_text(b, h->tlp, dflt);
 		buf_append_cstr(b, " from ");
 		buf_append_cstr(b, producer_name(snap, h->producer, tmp));
 		if (h->key_id[0]) {
@@ -192,7 +206,8 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 
 /* One hit as a JSON object; expired and revoked ones with valid_until. */
 static void
-format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapshot *snap)
+format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapshot *snap,
+                enum tlp_level dflt)
 {
 	char tmp[32];
 	buf_append_cstr(b, "{\"indicator_id\":");
@@ -209,6 +224,9 @@ format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapsho
 		json_str_utf8(b, slice_from_cstr(h->key_id));
 	else
 		buf_append_cstr(b, "null");
+	buf_printf(b, ",\"tlp\":\"%s\",\"tlp_default\":%s",
+	           stix_tlp_name(h->tlp == TLP_NONE ? dflt : h->tlp),
+	           h->tlp == TLP_NONE ? "true" : "false");
 	if (h->state != HUB_HIT_LIVE) {
 		buf_append_cstr(b, ",\"valid_until\":");
 		if (h->valid_until_us) {
@@ -224,7 +242,7 @@ format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapsho
 
 static void
 format_json(struct buf *b, struct slice input, const struct hub_match *m,
-            const struct reg_snapshot *snap)
+            const struct reg_snapshot *snap, enum tlp_level dflt)
 {
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
@@ -242,7 +260,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m,
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
 			buf_append_char(b, ',');
-		format_json_hit(b, &m->hits[i], snap);
+		format_json_hit(b, &m->hits[i], snap, dflt);
 	}
 	for (int st = HUB_HIT_EXPIRED; st <= HUB_HIT_REVOKED; st++) {
 		bool first = true;
@@ -253,7 +271,7 @@ format_json(struct buf *b, struct slice input, const struct hub_match *m,
 			if (!first)
 				buf_append_char(b, ',');
 			first = false;
-			format_json_hit(b, &m->inactive[i], snap);
+			format_json_hit(b, &m->inactive[i], snap, dflt);
 		}
 	}
 	buf_append_cstr(b, "]}\n");
@@ -267,6 +285,7 @@ struct match_run {
 	struct buf out;
 	struct hub_match m;
 	size_t invalid;
+	enum tlp_level default_tlp;  /* what an unmarked indicator counts as */
 };
 
 /* Looks one value up and prints its line. Returns CLI_EXIT_OK, or
@@ -292,9 +311,9 @@ match_one(struct match_run *r, struct slice value)
 	}
 	buf_clear(&r->out);
 	if (r->json)
-		format_json(&r->out, value, &r->m, r->snap);
+		format_json(&r->out, value, &r->m, r->snap, r->default_tlp);
 	else
-		format_text(&r->out, value, &r->m, r->snap);
+		format_text(&r->out, value, &r->m, r->snap, r->default_tlp);
 	if (buf_error(&r->out)) {
 		cli_err("%s", tcerr_str(buf_error(&r->out)));
 		return CLI_EXIT_USAGE;
@@ -402,6 +421,15 @@ cmd_match(const struct cli_cmd *cmd, int argc, char **argv)
 	if (registry_open(hub_default_dir(dir), &reg, &d) == TC_OK &&
 	    reg_snapshot_build(reg, hub_store(r.hub), &snap, &d) == TC_OK)
 		r.snap = snap;
+	diag_clear(&d);
+	if (reg_default_tlp_get(hub_store(r.hub), &r.default_tlp, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		if (snap)
+			reg_snapshot_unref(snap);
+		registry_close(reg);
+		hub_close(r.hub);
+		return CLI_EXIT_USAGE;
+	}
 	buf_init(&r.out, 0);
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
 		rc = match_one(&r, slice_from_cstr(argv[i]));

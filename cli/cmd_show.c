@@ -68,7 +68,7 @@ show_row(void *ctx, const struct store_row *row)
 {
 	struct show *s = ctx;
 	char added[TS_TEXT_MAX];
-	enum tlp_level tlp = row->tlp == TLP_NONE ? POLICY_UNMARKED_TLP : row->tlp;
+	enum tlp_level tlp = row->tlp == TLP_NONE ? reg_snapshot_default_tlp(s->snap) : row->tlp;
 	const struct reg_org *o = row->producer ? reg_snapshot_org(s->snap, row->producer) : NULL;
 	const char *alias = coll_alias(s->snap, row->collection);
 	json_t *v;
@@ -195,7 +195,8 @@ print_text(const char *id, const struct show *s, const json_t *markings)
 	json_array_foreach(s->versions, i, v)
 		unmarked = unmarked || json_is_true(json_object_get(v, "unmarked"));
 	if (unmarked)
-		printf("  (* unmarked: counts as TLP:%s)\n", stix_tlp_name(POLICY_UNMARKED_TLP));
+		printf("  (* unmarked: counts as TLP:%s, the hub's default_tlp)\n",
+		       stix_tlp_name(reg_snapshot_default_tlp(s->snap)));
 }
 
 int

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "observable/observable.h"
+#include "registry/registry.h"
+#include "stix/stix.h"
 #include "taxii/taxii_server.h"
 
 enum conf_kind {
@@ -34,6 +36,7 @@ enum conf_kind {
 	K_SIZE,   /* size_t, decimal with an optional k/M/G (binary) suffix */
 	K_BOOL,
 	K_LEVEL,  /* debug info warn error */
+	K_TLP,    /* clear green amber amber+strict red */
 };
 
 struct conf_key {
@@ -72,6 +75,7 @@ static const struct conf_key conf_keys[] = {
 	{ "taxii", "max_content_length",
 	  NUM(K_SIZE, max_content_length, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX), 0 },
 	{ "taxii", "max_page", NUM(K_SIZE, max_page, 1, CONF_MAX_PAGE_MAX), 0 },
+	{ "policy", "default_tlp", NUM(K_TLP, default_tlp, TLP_CLEAR, TLP_RED), 0 },
 	{ "metrics", "require_auth", NUM(K_BOOL, metrics_require_auth, 0, 1), 0 },
 	{ "log", "level", NUM(K_LEVEL, log_level, 0, 3), 0 },
 	{ "log", "access", NUM(K_BOOL, log_access, 0, 1), 0 },
@@ -121,6 +125,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->title, sizeof c->title, "%s", "tocsin hub");
 	c->max_content_length = TAXII_DEFAULT_MAX_CONTENT;
 	c->max_page = TAXII_DEFAULT_MAX_PAGE;
+	c->default_tlp = REG_DEFAULT_TLP;
 	c->metrics_require_auth = false;
 	c->log_level = CONF_LOG_INFO;
 	c->log_access = true;
@@ -381,6 +386,22 @@ key_set(const struct conf_key *k, char *base, struct slice v, const char *origin
 		*(enum conf_log_level *)(void *)(base + k->off) = (enum conf_log_level)i;
 		break;
 	}
+	case K_TLP: {
+		char t[16];
+		enum tlp_level l;
+		if (v.len >= sizeof t)
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected clear, green, amber, amber+strict or red",
+			                origin, k->key);
+		memcpy(t, v.p, v.len);
+		t[v.len] = '\0';
+		if (stix_tlp_parse(t, &l) != TC_OK || l == TLP_NONE)
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected clear, green, amber, amber+strict or red",
+			                origin, k->key);
+		*(enum tlp_level *)(void *)(base + k->off) = l;
+		break;
+	}
 	}
 	if (k->origin_off)
 		snprintf(base + k->origin_off, CONF_ORIGIN_MAX, "%s", origin);
@@ -531,7 +552,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "metrics, log, writer, ingest, api_root NAME)",
+				              "policy, metrics, log, writer, ingest, api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}
@@ -733,6 +754,10 @@ print_key(const struct conf_key *k, const char *base, struct buf *out)
 			buf_printf(out, "%s = %s\n", k->key,
 			           conf_log_level_name(
 			               *(const enum conf_log_level *)(const void *)(base + k->off)));
+			break;
+		case K_TLP:
+			buf_printf(out, "%s = %s\n", k->key,
+			           stix_tlp_name(*(const enum tlp_level *)(const void *)(base + k->off)));
 			break;
 		}
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "stix/stix.h"
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/slice.h"
@@ -88,6 +89,8 @@ struct conf {
 	char contact[CONF_TEXT_MAX];       /* "" = not sent */
 	size_t max_content_length;
 	size_t max_page;
+	/* [policy] */
+	enum tlp_level default_tlp;        /* what an unmarked version counts as */
 	/* [metrics] */
 	bool metrics_require_auth;
 	/* [log] */

@@ -411,6 +411,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	hub_set_widest_prefix(hub, conf.widest_prefix_v4, conf.widest_prefix_v6);
+	/* default_tlp is kept with the data so that the CLI (export --for,
+	 * match) judges unmarked objects as this daemon does */
+	if (reg_default_tlp_set(hub_store(hub), conf.default_tlp, &d)) {
+		status = fail("cannot record default_tlp", &d);
+		goto out;
+	}
 	if (registry_open(data, &app.registry, &d)) {
 		status = fail("cannot open the registry", &d);
 		goto out;

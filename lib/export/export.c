@@ -111,6 +111,8 @@ export_writer_new(const struct export_opts *opts, const struct obs_ctx *obs,
 	buf_init(&w->out, EXPORT_FLUSH + EXPORT_MAX_OBJECT + 64);
 	if (!w->o.now_us)
 		w->o.now_us = ts_now_us();
+	if (w->o.default_tlp == TLP_NONE)
+		w->o.default_tlp = REG_DEFAULT_TLP;
 	if (opts->format == EXPORT_STIX) {
 		if (opts->bundle_id) {
 			if (!stix_id_valid(slice_from_cstr(opts->bundle_id), NULL) ||
@@ -375,8 +377,9 @@ on_obs(void *ctx, enum obs_kind kind, struct slice value)
 		buf_append_char(&w->out, ',');
 		if (w->row->valid_until_us)
 			ts_format(w->row->valid_until_us, 3, t);
+		/* never blank: an unmarked version has the default's level */
 		buf_printf(&w->out, "%s,%s,", t,
-		           w->row->tlp == TLP_NONE ? "" : stix_tlp_name(w->row->tlp));
+		           stix_tlp_name(w->row->tlp == TLP_NONE ? w->o.default_tlp : w->row->tlp));
 		csv_producer(w, w->row->producer);
 		buf_append_char(&w->out, ',');
 		csv_field(&w->out, slice_from_cstr(w->row->key_id ? w->row->key_id : ""));

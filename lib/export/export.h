@@ -13,9 +13,11 @@
  *          manifest and `tocsin show` have it)
  *   csv    "value,kind,indicator_id,valid_until,tlp,producer,key_id" then
  *          one row per observable of each object (RFC 4180 quoting, CRLF);
- *          producer is the organisation's name ("hub" for the hub's own
- *          versions), key_id the key that posted the version
- *          (empty when none did)
+ *          tlp is the effective level, never
+ *          blank (an unmarked object's is the hub's default_tlp,
+ *          opts.default_tlp); producer is the organisation's name ("hub"
+ *          for the hub's own versions), key_id the key that posted the
+ *          version (empty when none did)
  *   plain  one normalised value a line, each value once (for firewall
  *          sets, DNS lists, antifraud systems)
  * Observables are taken from each version's JSON with obs_extract(), so
@@ -112,6 +114,10 @@ struct export_opts {
 	 * An error it returns stops the export and is returned. */
 	enum tcerr (*taken)(void *ctx, const struct store_row *row);
 	void *taken_ctx;
+	/* What an unmarked version counts as (the csv tlp column). TLP_NONE:
+	 * export_hub reads the hub's default_tlp; a writer alone uses
+	 * REG_DEFAULT_TLP. */
+	enum tlp_level default_tlp;
 	/* Names producers (csv producer column, stix identities); NULL: the
 	 * organisation's number ("#7") in csv, no identities in stix. */
 	const struct reg_snapshot *names;

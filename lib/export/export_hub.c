@@ -59,6 +59,9 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	/* the allowlist filter is never off for an export of the hub */
 	struct export_opts o = *opts;
 	struct allowlist *al = NULL;
+	if (o.default_tlp == TLP_NONE &&
+	    (rc = reg_default_tlp_get(hub_store(h), &o.default_tlp, d)))
+		return rc;
 	if (!o.allow)
 		o.allow = al = hub_allowlist_get(h);
 	rc = export_writer_new(&o, hub_obs_ctx(h), write, wctx, &x.w, d);

@@ -40,6 +40,11 @@ struct file_id {
 	off_t size;
 	struct timespec mtime;
 };
+/* Statement-marking ids the hub remembers having found in its store, so
+ * that a feed whose every object carries the same statement (a copyright,
+ * a terms-of-use text) costs one store lookup, not one per object. A
+ * marking definition is not versioned: once a statement, always one. */
+#define HUB_STATEMENT_CACHE 64
 
 struct hub {
 	char dir[PATH_MAX];
@@ -54,6 +59,8 @@ struct hub {
 	struct file_id allow_file;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
 	struct obs_ctx obs;
+	char statements[HUB_STATEMENT_CACHE][STIX_ID_MAX];
+	size_t nstatements, next_statement;
 };
 
 const char *
@@ -722,6 +729,130 @@ warn_allowlisted(const struct allowlist *al, const char *path, const struct stor
 		hub_result_warn(r, "and %zu more allowlisted values", more);
 }
 
+/* ---- markings ---- */
+
+/* While a batch is ingested: is an id a statement marking of the batch
+ * itself (any of its valid items) or of the store? */
+struct statement_q {
+	struct hub *h;
+	const struct hub_item *items;
+	const struct hub_result *res;
+	size_t n;
+	/* the batch's own statement markings, collected once on first need
+	 * (a feed whose every object names one must not cost n² compares) */
+	bool collected;
+	const char **batch;
+	size_t nbatch;
+	bool found;
+	enum tcerr rc;
+};
+
+/* Collects the ids of the batch's valid statement markings. */
+static void
+statement_collect(struct statement_q *q)
+{
+	size_t k = 0;
+	q->collected = true;
+	for (size_t i = 0; i < q->n; i++)
+		k += q->res[i].verdict != HUB_REJECTED && q->items[i].obj &&
+		     stix_marking_is_statement(q->items[i].obj);
+	if (!k)
+		return;
+	if (!(q->batch = calloc(k, sizeof *q->batch))) {
+		q->rc = TC_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < q->n; i++)
+		if (q->res[i].verdict != HUB_REJECTED && q->items[i].obj &&
+		    stix_marking_is_statement(q->items[i].obj))
+			q->batch[q->nbatch++] = q->res[i].id;
+}
+
+static enum store_row_verdict
+statement_row(void *ctx, const struct store_row *row)
+{
+	struct statement_q *q = ctx;
+	json_t *o = json_loadb(row->json.p, row->json.len, 0, NULL);
+	if (!o) {
+		/* a stored row that does not parse: it tells nothing; out of
+		 * memory is the likelier cause, and then "not known" hides */
+		return STORE_ROW_SKIP;
+	}
+	q->found = stix_marking_is_statement(o);
+	json_decref(o);
+	return q->found ? STORE_ROW_STOP : STORE_ROW_SKIP;
+}
+
+static bool
+is_statement(void *ctx, const char *id)
+{
+	struct statement_q *q = ctx;
+	struct hub *h = q->h;
+
+	if (strncmp(id, "marking-definition--", 20) != 0)
+		return false;
+	if (!q->collected)
+		statement_collect(q);
+	for (size_t i = 0; i < q->nbatch; i++)
+		if (strcmp(q->batch[i], id) == 0)
+			return true;
+	for (size_t i = 0; i < h->nstatements; i++)
+		if (strcmp(h->statements[i], id) == 0)
+			return true;
+	/* any collection: a marking definition's meaning does not depend on
+	 * where it was posted, and its id (a random UUID) tells nothing to
+	 * who does not already know it */
+	const char *ids[1] = {id};
+	const char *types[1] = {"marking-definition"};
+	struct store_query sq = {
+	    .ids = ids, .nids = 1, .types = types, .ntypes = 1, .versions = STORE_V_ALL};
+	struct diag d;
+	q->found = false;
+	enum tcerr rc = store_query(h->store, &sq, statement_row, q, NULL, &d);
+	if (rc) {
+		q->rc = rc;
+		return false;
+	}
+	if (!q->found)
+		return false;
+	size_t k = h->next_statement++ % HUB_STATEMENT_CACHE;
+	snprintf(h->statements[k], sizeof(h->statements[k]), "%s", id);
+	if (h->nstatements < HUB_STATEMENT_CACHE)
+		h->nstatements++;
+	return true;
+}
+
+struct copy_seen {
+	const struct hub_item *it;
+	uint64_t seq;
+	bool seen;
+};
+
+static enum store_row_verdict
+copy_seen_row(void *ctx, const struct store_row *row)
+{
+	struct copy_seen *c = ctx;
+	if (row->seq != c->seq)
+		return STORE_ROW_SKIP;
+	c->seen = c->it->may_see(c->it->may_see_ctx, row);
+	return STORE_ROW_STOP;
+}
+
+/* May it's poster see the stored version at seq (the copy its item
+ * repeats)? OUT: *seen. Errors as store_query. */
+static enum tcerr
+stored_copy_seen(struct hub *h, const struct hub_item *it, const char *id, uint64_t seq,
+                 bool *seen, struct diag *d)
+{
+	const char *ids[1] = {id};
+	struct store_query q = {
+	    .collection = it->collection, .ids = ids, .nids = 1, .versions = STORE_V_ALL};
+	struct copy_seen c = {it, seq, false};
+	enum tcerr rc = store_query(h->store, &q, copy_seen_row, &c, NULL, d);
+	*seen = c.seen;
+	return rc;
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -733,6 +864,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	struct store_obs *sobs = NULL;
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
+	bool *marked = NULL;
 	size_t nvalid = 0;
 	struct allowlist *allow = NULL;
 	enum tcerr rc = TC_OK;
@@ -749,7 +881,8 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	json = calloc(n, sizeof(*json));
 	json_len = calloc(n, sizeof(*json_len));
 	slot = calloc(n, sizeof(*slot));
-	if (!metas || !sin || !sout || !json || !json_len || !slot) {
+	marked = calloc(n, sizeof(*marked));
+	if (!metas || !sin || !sout || !json || !json_len || !slot || !marked) {
 		rc = diag_set(d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -787,6 +920,30 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	if (nvalid == 0)
 		goto out;
 
+	/* 1b. markings that are no TLP id: a statement marking known to the
+	 * hub restricts nothing; anything else stays TLP_RED (stix_meta.tlp) */
+	struct statement_q sq = {.h = h, .items = items, .res = res, .n = n};
+	for (size_t k = 0; k < nvalid; k++) {
+		size_t i = slot[k];
+		const struct stix_meta *m = items[i].meta ? items[i].meta : &metas[i];
+		if (m->other_markings == 0)
+			continue;
+		enum tlp_level lvl = stix_markings_tlp(items[i].obj, is_statement, &sq, NULL);
+		if (sq.rc) {
+			/* nothing of the batch is stored: an error must not
+			 * leave a version judged on half an answer */
+			free(sq.batch);
+			rc = diag_set(d, sq.rc, "looking up marking definitions: %s",
+			              tcerr_str(sq.rc));
+			goto out;
+		}
+		if (items[i].meta)
+			metas[i] = *items[i].meta;
+		metas[i].tlp = lvl;
+		marked[i] = true;
+	}
+	free(sq.batch);
+
 	/* 2. append durably */
 	sobs = calloc(in.nobs ? in.nobs : 1, sizeof(*sobs));
 	if (!sobs) {
@@ -797,7 +954,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		size_t i = slot[k];
 		sin[k] = (struct store_obj_in){
 		    .json = json[i] ? slice_make(json[i], json_len[i]) : items[i].text,
-		    .meta = items[i].meta ? items[i].meta : &metas[i],
+		    .meta = items[i].meta && !marked[i] ? items[i].meta : &metas[i],
 		    .collection = items[i].collection,
 		    .date_added_us = items[i].date_added_us,
 		    .producer = items[i].producer,
@@ -821,6 +978,27 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	for (size_t k = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		struct hub_result *r = &res[i];
+		if (sout[k].status == STORE_DUPLICATE || sout[k].status == STORE_CONFLICT) {
+			/* issue 9: judged only against what the poster may see */
+			bool seen = true;
+			if (items[i].may_see &&
+			    (rc = stored_copy_seen(h, &items[i], sin[k].meta->id, sout[k].seq,
+			                           &seen, d)))
+				goto out;
+			if (!seen) {
+				r->verdict = HUB_ACCEPTED;
+				r->unseen_copy = true;
+				r->seq = 0;
+				r->date_added_us = ts_now_us();
+				continue;
+			}
+			if (sout[k].status == STORE_CONFLICT) {
+				item_reject(r, items[i].path, TC_EEXIST,
+				            "conflict: a different version with the same id and "
+				            "modified is already stored");
+				continue;
+			}
+		}
 		if (sout[k].status == STORE_FOREIGN) {
 			/* STIX 2.1 §3.6: only the object's creator makes new versions */
 			item_reject(r, items[i].path, TC_EPERM,
@@ -868,6 +1046,7 @@ out:
 	free(json);
 	free(json_len);
 	free(slot);
+	free(marked);
 	free(sobs);
 	free(sout);
 	free(sin);
@@ -939,6 +1118,7 @@ struct confirm {
 	bool revoked;
 	int64_t valid_until_us;
 	int64_t collection;
+	enum tlp_level tlp;
 	char id[STIX_ID_MAX];
 	int64_t producer;
 	char key_id[STORE_KEY_ID_MAX + 1];
@@ -973,6 +1153,7 @@ confirm_row(void *ctx, const struct store_row *row)
 	c->collection = row->collection;
 	c->revoked = row->revoked;
 	c->valid_until_us = row->valid_until_us;
+	c->tlp = row->tlp;
 	snprintf(c->id, sizeof(c->id), "%s", row->id);
 	c->producer = row->producer;
 	snprintf(c->key_id, sizeof(c->key_id), "%s", row->key_id ? row->key_id : "");

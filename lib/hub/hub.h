@@ -124,6 +124,11 @@ struct hub_result {
 	 * replaced by their keyed hash (obs_cards_protect): what was stored is
 	 * not what was sent */
 	bool cards_hashed;
+	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
+	 * version) in a copy the poster may not see (hub_item.may_see), and
+	 * answers as it would had it never held it; the poster's copy is
+	 * dropped (docs/policy.md). seq is 0. */
+	bool unseen_copy;
 };
 
 /* Appends a warning to an accepted or duplicate result r (format as
@@ -172,6 +177,13 @@ struct hub_item {
 	 * cleared, so obj is serialised; hub_ingest_items reports it as
 	 * res[i].cards_hashed. */
 	bool cards_hashed;
+	/* Optional: may the poster see a stored version? Asked about the
+	 * stored copy when this item repeats a stored (collection, id,
+	 * version), so that the answer depends only on versions the poster
+	 * may see (see hub_ingest_items). NULL: it sees everything (the hub's
+	 * own imports). Called on the thread that runs hub_ingest_items. */
+	bool (*may_see)(void *ctx, const struct store_row *row);
+	void *may_see_ctx;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other
@@ -180,7 +192,14 @@ struct hub_item {
  * hub_ingest_items with collection c, producer 0. An item that would be a
  * new version of an object another producer made (STORE_FOREIGN) is
  * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
- * produced this object; only its producer may add versions"; an item
+ * produced this object; only its producer may add versions". An item
+ * whose (collection, id, version) is stored already is HUB_DUPLICATE
+ * when the content is the same (canonically) and HUB_REJECTED with rc
+ * TC_EEXIST and why "PATH: conflict: a different version with the same
+ * id and modified is already stored" when it is not — both only when the
+ * poster may see the stored copy (item.may_see); otherwise the answer is
+ * the one a new object gets (HUB_ACCEPTED, unseen_copy set), so that it
+ * tells nothing about objects the poster cannot see. An item
  * with a negative date_added_us or no obj is rejected with TC_EINVAL.
  * Every collection named must exist (else TC_ENOTFOUND for the batch). */
 enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n,
@@ -231,6 +250,8 @@ struct hub_hit {
 	enum hub_hit_state state;
 	int64_t valid_until_us;            /* of the indicator's current version; 0: none */
 	char indicator_id[STIX_ID_MAX];
+	enum tlp_level tlp;                /* as stored: TLP_NONE when unmarked (default_tlp
+	                                    * applies: reg_default_tlp_get) */
 	char collection[STORE_ALIAS_MAX + 1];
 	char matched[OBS_VALUE_MAX + 1];   /* the indexed value that matched (network, parent domain) */
 	int64_t producer;                  /* the indicator version's producer, 0 the hub */

@@ -14,9 +14,11 @@
  * only way JSON can spell that ASCII key differently) names nobody, which
  * is what parsing it would find. The id occurring elsewhere (inside a
  * string value) only means the version is parsed; parsing decides.
+ * Identifiers are compared byte for byte: the hub accepts only their
+ * canonical lower-case form (stix_id_valid), and a recipients entry in
+ * another form makes the list unreadable.
  */
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
@@ -140,12 +142,17 @@ named_recipient(struct slice json, const char *identity)
 		goto out;
 	}
 	json_array_foreach(rec, i, v) {
-		if (!json_is_string(v)) {
+		size_t tl;
+		/* an identity id in the canonical lower-case form, or the list
+		 * cannot be read: "IDENTITY--..." names nobody the hub knows,
+		 * and in doubt the version is hidden */
+		if (!json_is_string(v) ||
+		    !stix_id_valid(slice_make(json_string_value(v), json_string_length(v)), &tl) ||
+		    tl != sizeof("identity") - 1 || memcmp(json_string_value(v), "identity", tl) != 0) {
 			named = -1;
 			goto out;
 		}
-		/* STIX ids are lower case; compare regardless of case anyway */
-		if (strcasecmp(json_string_value(v), identity) == 0)
+		if (strcmp(json_string_value(v), identity) == 0)
 			named = 1;
 	}
 out:
@@ -168,8 +175,9 @@ policy_row(const struct policy_subject *who, const struct store_row *row)
 	c = reg_snapshot_collection(who->snap, row->collection);
 	if (!c || !policy_collection(who, c).can_read)
 		return false;
-	/* TLP 1.0 levels arrive mapped onto 2.0 (stix_tlp_from_marking). */
-	tlp = row->tlp == TLP_NONE ? POLICY_UNMARKED_TLP : row->tlp;
+	/* TLP 1.0 levels arrive mapped onto 2.0 (stix_tlp_from_marking);
+	 * unknown markings as RED (stix_markings_tlp) */
+	tlp = policy_effective_tlp(who->snap, row->tlp, NULL);
 	own = row->producer != 0 && row->producer == who->org->num;
 	/* A producer always sees its own versions, RED included (issue 8):
 	 * it wrote them, hiding them from it protects nothing. */
@@ -219,9 +227,17 @@ policy_may_delete(const struct policy_subject *who, const struct store_row *row)
 	       who->principal->role == ROLE_ADMIN;
 }
 
-bool
-policy_audit_read(const struct store_row *row)
+enum tlp_level
+policy_effective_tlp(const struct reg_snapshot *snap, enum tlp_level stored, bool *defaulted)
 {
-	enum tlp_level tlp = row->tlp == TLP_NONE ? POLICY_UNMARKED_TLP : row->tlp;
+	if (defaulted)
+		*defaulted = stored == TLP_NONE;
+	return stored == TLP_NONE ? reg_snapshot_default_tlp(snap) : stored;
+}
+
+bool
+policy_audit_read(const struct policy_subject *who, const struct store_row *row)
+{
+	enum tlp_level tlp = policy_effective_tlp(who ? who->snap : NULL, row->tlp, NULL);
 	return tlp == TLP_AMBER || tlp == TLP_AMBER_STRICT || tlp == TLP_RED;
 }

@@ -9,8 +9,11 @@
  *  - Collections: can_read when the collection's read SPEC admits the
  *    principal; can_write when its write SPEC admits it and the role
  *    writes at all (reg_role_writes).
- *  - TLP 2.0 on the version (TLP 1.0 maps onto it; an unmarked version
- *    counts as POLICY_UNMARKED_TLP):
+ *  - TLP 2.0 on the version (TLP 1.0 maps onto it; granular markings
+ *    count for the whole version; a marking the hub does not know counts
+ *    as RED, a known statement marking as nothing: stix_markings_tlp();
+ *    an unmarked version counts as the hub's default_tlp, green unless
+ *    configured: reg_snapshot_default_tlp()):
  *      CLEAR, GREEN   every reader of the collection;
  *      AMBER          readers whose organisation is the producer or shares
  *                     a sharing group with it; for the hub's own versions
@@ -41,9 +44,8 @@
 #include "store/store.h"
 
 /* The tocsin distribution extension (data/extensions/x-tocsin-distribution.json). */
-#define POLICY_EXT_ID "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
-#define POLICY_RECIPIENTS_MAX 256     /* recipients read from one version */
-#define POLICY_UNMARKED_TLP TLP_GREEN
+#define POLICY_EXT_ID STIX_EXT_DISTRIBUTION
+#define POLICY_RECIPIENTS_MAX STIX_RECIPIENTS_MAX /* recipients read from one version */
 
 /* Who asks. Built once per request. */
 struct policy_subject {
@@ -81,9 +83,17 @@ bool policy_row(const struct policy_subject *who, const struct store_row *row);
 /* May who delete this version? (Implies policy_row.) */
 bool policy_may_delete(const struct policy_subject *who, const struct store_row *row);
 
-/* True when reading this version must be written to the audit log
- * (AMBER, AMBER+STRICT, RED). */
-bool policy_audit_read(const struct store_row *row);
+/* The level a version counts as: its stored level (stix_meta.tlp), or
+ * for an unmarked version (TLP_NONE) snap's default_tlp (REG_DEFAULT_TLP
+ * for a NULL snap). OUT: *defaulted (may be NULL) = the level is the
+ * default, so outputs can say "green (default)". */
+enum tlp_level policy_effective_tlp(const struct reg_snapshot *snap, enum tlp_level stored,
+                                    bool *defaulted);
+
+/* True when reading this version must be written to the audit log:
+ * its effective level (who's snapshot's default for an unmarked one;
+ * who may be NULL) is AMBER, AMBER+STRICT or RED. */
+bool policy_audit_read(const struct policy_subject *who, const struct store_row *row);
 
 /* Authorship (issue 8, policy_author.c). May producer publish obj as far
  * as its authorship goes? producer NULL is the hub itself. Rules:

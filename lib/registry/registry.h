@@ -299,6 +299,19 @@ const struct reg_api_root *reg_snapshot_api_root_at(const struct reg_snapshot *s
 size_t reg_snapshot_norgs(const struct reg_snapshot *snap);
 size_t reg_snapshot_nprincipals(const struct reg_snapshot *snap);
 
+/* default_tlp: the level an unmarked object version counts as (policy.h).
+ * One value per data directory, kept in the store's settings so that the
+ * daemon and the CLI judge alike: tocsind writes its configuration key
+ * default_tlp there at start; until then REG_DEFAULT_TLP applies. get:
+ * OUT: *out. Errors: TC_EINVAL (a stored value that is no level; the
+ * message names it), TC_EDB. set: TC_EINVAL for TLP_NONE, TC_EDB. */
+#define REG_DEFAULT_TLP TLP_GREEN
+#define REG_DEFAULT_TLP_SETTING "default_tlp"
+enum tcerr reg_default_tlp_get(struct store *s, enum tlp_level *out, struct diag *d);
+enum tcerr reg_default_tlp_set(struct store *s, enum tlp_level lvl, struct diag *d);
+/* The default_tlp read when snap was built (REG_DEFAULT_TLP for NULL). */
+enum tlp_level reg_snapshot_default_tlp(const struct reg_snapshot *snap);
+
 /* true if the spec admits principal p of organisation o (o may be NULL
  * for the hub itself: only `all` admits it). */
 bool reg_spec_admits(const struct reg_spec *spec, const struct reg_principal *p,

@@ -34,6 +34,7 @@ struct reg_snapshot {
 	size_t ncolls;
 	struct reg_api_root *roots;     /* creation order */
 	size_t nroots;
+	enum tlp_level default_tlp;     /* what an unmarked version counts as */
 };
 
 /* Identity ids are made lower case (registry_org_add); compared without
@@ -162,6 +163,8 @@ reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **ou
 	snap->nroots = l.nroots;
 	l.roots = NULL;
 	l.nroots = 0;
+	if ((rc = reg_default_tlp_get(s, &snap->default_tlp, d)))
+		goto out;
 	for (size_t i = 0; i < snap->ncolls; i++) {
 		struct reg_collection *c = &snap->colls[i];
 		for (size_t j = 0; j < l.ncroots; j++) {
@@ -196,6 +199,51 @@ out:
 		snap_free(snap);
 	reg__loaded_free(&l);
 	return rc;
+}
+
+enum tcerr
+reg_default_tlp_get(struct store *s, enum tlp_level *out, struct diag *d)
+{
+	struct buf b;
+	enum tcerr rc;
+
+	*out = REG_DEFAULT_TLP;
+	buf_init(&b, STORE_SETTING_VALUE_MAX);
+	rc = store_setting_get(s, REG_DEFAULT_TLP_SETTING, &b);
+	if (rc == TC_ENOTFOUND) {
+		rc = TC_OK;
+	} else if (rc) {
+		diag_set(d, rc, "setting %s: %s", REG_DEFAULT_TLP_SETTING, tcerr_str(rc));
+	} else {
+		buf_append_char(&b, '\0');
+		enum tlp_level l;
+		if (buf_error(&b))
+			rc = diag_set(d, buf_error(&b), "out of memory");
+		else if (stix_tlp_parse(b.p, &l) != TC_OK || l == TLP_NONE)
+			rc = diag_set(d, TC_EINVAL, "setting %s: '%.32s' is no TLP level",
+			              REG_DEFAULT_TLP_SETTING, b.p);
+		else
+			*out = l;
+	}
+	buf_reset(&b);
+	return rc;
+}
+
+enum tcerr
+reg_default_tlp_set(struct store *s, enum tlp_level lvl, struct diag *d)
+{
+	if (lvl == TLP_NONE)
+		return diag_set(d, TC_EINVAL, "default_tlp: must be a TLP level");
+	enum tcerr rc = store_setting_set(s, REG_DEFAULT_TLP_SETTING, stix_tlp_name(lvl));
+	if (rc)
+		return diag_set(d, rc, "setting %s: %s", REG_DEFAULT_TLP_SETTING, tcerr_str(rc));
+	return TC_OK;
+}
+
+enum tlp_level
+reg_snapshot_default_tlp(const struct reg_snapshot *snap)
+{
+	return snap ? snap->default_tlp : REG_DEFAULT_TLP;
 }
 
 void

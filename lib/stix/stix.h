@@ -28,6 +28,12 @@
 #define STIX_ID_MAX (STIX_TYPE_MAX + 2 + 36 + 1)
 #define STIX_VERSION_TEXT_MAX 64 /* longest accepted timestamp text */
 
+/* tocsin's x-tocsin-distribution property extension (docs/extensions.md):
+ * stix_validate() checks its recipients list (identity ids in canonical
+ * form, 1..STIX_RECIPIENTS_MAX); lib/policy reads it. */
+#define STIX_EXT_DISTRIBUTION "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
+#define STIX_RECIPIENTS_MAX 256
+
 struct stix_limits {
 	size_t max_depth;        /* JSON nesting depth, default 64 */
 	size_t max_string;       /* bytes in one JSON string, default 1 MiB */
@@ -72,7 +78,15 @@ struct stix_meta {
 	 * else "" (unversioned SCO). Kept as written, e.g. "2016-04-06T20:03:48.000Z". */
 	char version[STIX_VERSION_TEXT_MAX + 1];
 	int64_t version_us;         /* modified, else created, else 0 */
+	/* The most restrictive of the TLP markings on the object, its
+	 * granular markings included (STIX 2.1 §7.2.3: the hub does not
+	 * redact, so a selector's marking applies to the whole object). A
+	 * marking ref that is no TLP id counts as TLP_RED here (in doubt,
+	 * hide): the hub lowers it with stix_markings_tlp() once it knows
+	 * which of those refs are statement markings (other_markings says
+	 * how many refs it must look at). */
 	enum tlp_level tlp;
+	size_t other_markings;
 	bool revoked;
 	int64_t valid_from_us;      /* indicator only; else 0 */
 	int64_t valid_until_us;     /* indicator only; 0 = no end */
@@ -115,6 +129,28 @@ enum stix_class stix_classify(const char *type);
 /* Returns the TLP level a marking-definition id stands for (TLP 1.0 or 2.0
  * ids from the spec), TLP_NONE for any other id. */
 enum tlp_level stix_tlp_from_marking(const char *marking_id);
+/* Tells whether marking_id names a statement marking the caller knows
+ * (stored in the hub, or in the same batch). */
+typedef bool (*stix_statement_fn)(void *ctx, const char *marking_id);
+
+/* The effective TLP level of obj's markings: every id in
+ * object_marking_refs and every granular_markings[].marking_ref counts,
+ * the most restrictive winning. A TLP 1.0 or 2.0 id counts as its level;
+ * an id is_statement() says is a known statement marking (a text with no
+ * distribution rule) counts as nothing; any other id — a marking this
+ * hub does not know, or one whose meaning it cannot read — counts as
+ * TLP_RED. TLP_NONE when nothing restricts: the hub's default_tlp then
+ * applies. is_statement may be NULL (no statement marking is known).
+ * OUT: *nother (may be NULL) = refs that are no TLP id. obj is a
+ * validated object; anything unexpected in it counts as TLP_RED. */
+enum tlp_level stix_markings_tlp(const json_t *obj, stix_statement_fn is_statement, void *ctx,
+                                 size_t *nother);
+
+/* true if md is a statement marking definition: a marking-definition
+ * whose definition_type is "statement" (STIX 2.1 §7.2.1.3), without
+ * extensions that could add rules the hub cannot read. */
+bool stix_marking_is_statement(const json_t *md);
+
 /* Returns the TLP 2.0 marking-definition id for a level (NULL for TLP_NONE). */
 const char *stix_tlp_marking_id(enum tlp_level lvl);
 /* "clear", "green", "amber", "amber+strict", "red", "none" */

@@ -45,6 +45,12 @@ static const struct tlp_def tlp_defs[] = {
 #define TLP_NDEFS (sizeof(tlp_defs) / sizeof(tlp_defs[0]))
 #define TLP_MARKING_PREFIX_LEN (sizeof("marking-definition--") - 1)
 
+static bool
+str_is(const json_t *v, const char *s)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
 static const struct tlp_def *
 tlp_find(const char *id)
 {
@@ -63,6 +69,65 @@ stix_tlp_from_marking(const char *marking_id)
 {
 	const struct tlp_def *t = tlp_find(marking_id);
 	return t ? t->lvl : TLP_NONE;
+}
+
+/* One marking ref's level for stix_markings_tlp. */
+static enum tlp_level
+ref_level(const json_t *ref, stix_statement_fn is_statement, void *ctx, size_t *nother)
+{
+	const char *id = json_string_value(ref);
+	enum tlp_level l = stix_tlp_from_marking(id);
+	if (l != TLP_NONE)
+		return l;
+	(*nother)++;
+	if (id && is_statement && is_statement(ctx, id))
+		return TLP_NONE;
+	return TLP_RED;
+}
+
+enum tlp_level
+stix_markings_tlp(const json_t *obj, stix_statement_fn is_statement, void *ctx, size_t *nother)
+{
+	const json_t *omr = json_object_get(obj, "object_marking_refs");
+	const json_t *gm = json_object_get(obj, "granular_markings");
+	enum tlp_level lvl = TLP_NONE, l;
+	size_t other = 0;
+
+	if ((omr && !json_is_array(omr)) || (gm && !json_is_array(gm))) {
+		lvl = TLP_RED;
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(omr); i++)
+		if ((l = ref_level(json_array_get(omr, i), is_statement, ctx, &other)) > lvl)
+			lvl = l;
+	/* STIX 2.1 §7.2.3: a granular marking applies to the properties its
+	 * selectors name; the hub serves objects whole, so it applies to
+	 * all of it. An entry with lang and no marking_ref marks nothing. */
+	for (size_t i = 0; i < json_array_size(gm); i++) {
+		const json_t *e = json_array_get(gm, i);
+		const json_t *mr = json_object_get(e, "marking_ref");
+		if (!json_is_object(e)) {
+			lvl = TLP_RED;
+			continue;
+		}
+		if (mr && (l = ref_level(mr, is_statement, ctx, &other)) > lvl)
+			lvl = l;
+	}
+out:
+	if (nother)
+		*nother = other;
+	return lvl;
+}
+
+bool
+stix_marking_is_statement(const json_t *md)
+{
+	const json_t *dt = json_object_get(md, "definition_type");
+	const json_t *def = json_object_get(md, "definition");
+	return json_is_object(md) && str_is(json_object_get(md, "type"), "marking-definition") &&
+	       str_is(dt, "statement") && json_is_object(def) &&
+	       json_is_string(json_object_get(def, "statement")) &&
+	       !json_object_get(md, "extensions");
 }
 
 const char *
@@ -119,12 +184,6 @@ stix_tlp_parse(const char *name, enum tlp_level *out)
 }
 
 #define TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-
-static bool
-str_is(const json_t *v, const char *s)
-{
-	return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
 
 enum tcerr
 stix__tlp_check_definition(const json_t *obj, const char *id, struct stix__vctx *c)

@@ -112,7 +112,22 @@ type_name_valid(const char *s, size_t len)
 	return true;
 }
 
-/* identifier.json: ^[a-z][a-z0-9-]+[a-z0-9]--<8>-<4>-[1-5]<3>-[89abAB]<3>-<12>$ */
+/* The UUID part's hex digits: lower case only. identifier.json's regex
+ * also admits A-F, but STIX 2.1 §2.9 asks for an RFC 4122 UUID and RFC 4122
+ * §3 outputs hex "as lower case characters" while reading either case on
+ * input: the same object could then arrive under two spellings that byte
+ * comparisons (the store's keys, TLP ids, recipients) would take for two.
+ * Accepting only the canonical lower-case form makes the bytes the
+ * identity everywhere ("marking-definition--E828B379-..." is refused, not
+ * silently unmarked). */
+static bool
+is_lower_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+}
+
+/* identifier.json: ^[a-z][a-z0-9-]+[a-z0-9]--<8>-<4>-[1-5]<3>-[89ab]<3>-<12>$,
+ * hex digits in lower case (see is_lower_hex) */
 bool
 stix_id_valid(struct slice s, size_t *type_len)
 {
@@ -131,17 +146,35 @@ stix_id_valid(struct slice s, size_t *type_len)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (u[i] != '-')
 				return false;
-		} else if (!is_hex(u[i])) {
+		} else if (!is_lower_hex(u[i])) {
 			return false;
 		}
 	}
 	if (u[14] < '1' || u[14] > '5')
 		return false;
-	if (!strchr("89abAB", u[19]))
+	if (!strchr("89ab", u[19]))
 		return false;
 	if (type_len)
 		*type_len = tl;
 	return true;
+}
+
+/* Why v is no identifier: names the case when only upper-case hex digits
+ * keep it from being one, so a producer learns what to fix. */
+static const char *
+bad_id_msg(const json_t *v)
+{
+	char low[STIX_ID_MAX];
+	size_t n = json_is_string(v) ? json_string_length(v) : 0;
+	if (n == 0 || n >= sizeof(low))
+		return "not a valid STIX identifier";
+	const char *p = json_string_value(v);
+	for (size_t i = 0; i < n; i++)
+		low[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') : p[i];
+	if (stix_id_valid(slice_make(low, n), NULL))
+		return "not a valid STIX identifier: the UUID must be in lower case "
+		       "(STIX 2.1 §2.9, RFC 4122 §3)";
+	return "not a valid STIX identifier";
 }
 
 /* True if v is a valid identifier; *tl = length of its type part. */
@@ -358,7 +391,7 @@ want_ref(struct stix__vctx *c, const json_t *o, const char *prop, bool required,
 		return required ? stix__verr(c, TC_EINVAL, prop, "required property missing")
 		                : TC_OK;
 	if (!json_id(v, &tl))
-		return stix__verr(c, TC_EINVAL, prop, "not a valid STIX identifier");
+		return stix__verr(c, TC_EINVAL, prop, "%s", bad_id_msg(v));
 	if (type && !id_is_type(v, tl, type))
 		return stix__verr(c, TC_EINVAL, prop, "must be a %s id", type);
 	return TC_OK;
@@ -380,8 +413,8 @@ want_refs(struct stix__vctx *c, const json_t *o, const char *prop, bool required
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_array_get(v, i);
 		if (!json_id(e, &tl))
-			return stix__verr(c, TC_EINVAL, pidx(p, sizeof(p), prop, i, NULL),
-			                  "not a valid STIX identifier");
+			return stix__verr(c, TC_EINVAL, pidx(p, sizeof(p), prop, i, NULL), "%s",
+			                  bad_id_msg(e));
 		if (type && !id_is_type(e, tl, type))
 			return stix__verr(c, TC_EINVAL, pidx(p, sizeof(p), prop, i, NULL),
 			                  "must be a %s id", type);
@@ -1503,7 +1536,11 @@ chk_granular_markings(struct stix__vctx *c, const json_t *o)
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "granular_markings", i, NULL),
 			                  "needs exactly one of marking_ref or lang");
-		if (mr && (!json_id(mr, &tl) || !id_is_type(mr, tl, "marking-definition")))
+		if (mr && !json_id(mr, &tl))
+			return stix__verr(c, TC_EINVAL,
+			                  pidx(p, sizeof(p), "granular_markings", i, "marking_ref"),
+			                  "%s", bad_id_msg(mr));
+		if (mr && !id_is_type(mr, tl, "marking-definition"))
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "granular_markings", i, "marking_ref"),
 			                  "must be a marking-definition id");
@@ -1511,6 +1548,31 @@ chk_granular_markings(struct stix__vctx *c, const json_t *o)
 			return stix__verr(c, TC_EINVAL,
 			                  pidx(p, sizeof(p), "granular_markings", i, "lang"),
 			                  "must be a string");
+	}
+	return TC_OK;
+}
+
+/* x-tocsin-distribution (docs/extensions.md): recipients, a non-empty
+ * list of at most STIX_RECIPIENTS_MAX identity ids in canonical form, so
+ * that policy compares them byte for byte with organisations' ids. */
+static enum tcerr
+chk_recipients(struct stix__vctx *c, const json_t *e, const char *path)
+{
+	char p[STIX_PROP_PATH_MAX];
+	const json_t *rec = json_object_get(e, "recipients");
+	size_t n = json_array_size(rec), tl;
+	snprintf(p, sizeof p, "%s.recipients", path);
+	if (!json_is_array(rec) || n == 0 || n > STIX_RECIPIENTS_MAX)
+		return stix__verr(c, TC_EINVAL, p,
+		                  "must be a list of 1 to %d identity ids", STIX_RECIPIENTS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_array_get(rec, i);
+		char q[STIX_PROP_PATH_MAX + 24];
+		snprintf(q, sizeof q, "%s[%zu]", p, i); /* a path cut short is still a path */
+		if (!json_id(v, &tl))
+			return stix__verr(c, TC_EINVAL, q, "%s", bad_id_msg(v));
+		if (!id_is_type(v, tl, "identity"))
+			return stix__verr(c, TC_EINVAL, q, "must be an identity id");
 	}
 	return TC_OK;
 }
@@ -1551,6 +1613,12 @@ chk_extensions(struct stix__vctx *c, const json_t *o)
 				    c, TC_EINVAL, p,
 				    "extension_type: must be new-sdo, new-sco, new-sro, "
 				    "property-extension or toplevel-property-extension");
+			if (klen == sizeof(STIX_EXT_DISTRIBUTION) - 1 &&
+			    memcmp(key, STIX_EXT_DISTRIBUTION, klen) == 0) {
+				enum tcerr rc = chk_recipients(c, e, p);
+				if (rc)
+					return rc;
+			}
 			continue;
 		}
 		if (!str_in(key, sco_exts))
@@ -1582,7 +1650,7 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 			    "property names must be 3-250 characters a-z, A-Z, 0-9, _");
 		if (ends_with(key, klen, "_ref", 4)) {
 			if (!json_id(v, &tl))
-				return stix__verr(c, TC_EINVAL, key, "not a valid STIX identifier");
+				return stix__verr(c, TC_EINVAL, key, "%s", bad_id_msg(v));
 		} else if (ends_with(key, klen, "_refs", 5)) {
 			size_t n = json_array_size(v);
 			if (!json_is_array(v) || n == 0)
@@ -1591,8 +1659,8 @@ chk_props(struct stix__vctx *c, const json_t *o, bool predefined)
 			for (size_t i = 0; i < n; i++)
 				if (!json_id(json_array_get(v, i), &tl))
 					return stix__verr(c, TC_EINVAL,
-					                  pidx(p, sizeof(p), key, i, NULL),
-					                  "not a valid STIX identifier");
+					                  pidx(p, sizeof(p), key, i, NULL), "%s",
+					                  bad_id_msg(json_array_get(v, i)));
 		} else if (ends_with(key, klen, "_hex", 4)) {
 			/* hex.json: ^([a-fA-F0-9]{2})+$ */
 			const char *s = json_string_value(v);
@@ -1686,7 +1754,7 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 	if ((rc = req(c, obj, "id", &idv)))
 		return rc;
 	if (!json_id(idv, &tl))
-		return stix__verr(c, TC_EINVAL, "id", "not a valid STIX identifier");
+		return stix__verr(c, TC_EINVAL, "id", "%s", bad_id_msg(idv));
 	if (tl != typelen || memcmp(json_string_value(idv), type, tl) != 0)
 		return stix__verr(c, TC_EINVAL, "id", "type part must be \"%s\"", type);
 
@@ -1782,12 +1850,9 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 		copy_text(meta->version, sizeof(meta->version), created_txt);
 		meta->version_us = created_us;
 	}
-	const json_t *omr = json_object_get(obj, "object_marking_refs");
-	for (size_t i = 0; i < json_array_size(omr); i++) {
-		enum tlp_level l = stix_tlp_from_marking(json_string_value(json_array_get(omr, i)));
-		if (l > meta->tlp)
-			meta->tlp = l;
-	}
+	/* no statement marking is known here: other refs count as RED until
+	 * the hub resolves them (stix_markings_tlp) */
+	meta->tlp = stix_markings_tlp(obj, NULL, NULL, &meta->other_markings);
 	meta->revoked = json_is_true(json_object_get(obj, "revoked"));
 	if (td && strcmp(type, "indicator") == 0) {
 		ts_parse(slice_from_cstr(json_string_value(json_object_get(obj, "valid_from"))),

@@ -329,6 +329,14 @@ store_position(struct store *s, uint64_t *out)
 }
 
 enum tcerr
+store_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	if (ref == 0)
+		return TC_ENOTFOUND;
+	return s->be->versions_of(s, ref, cb, ctx);
+}
+
+enum tcerr
 store_stats(struct store *s, struct store_stats *out)
 {
 	memset(out, 0, sizeof *out);
@@ -368,3 +376,4 @@ store_setting_set(struct store *s, const char *key, const char *value)
 		return TC_EPERM;
 	return s->be->setting_set(s, key, value);
 }
+

@@ -10,8 +10,9 @@
  * the collections. Appends come in batches: one transaction per call, and
  * store_append() returns only after the batch is durable (SQLite WAL with
  * synchronous=FULL). Appending the same (collection, id, version) again is
- * a duplicate, reported as such, not an error; a new modified is a new
- * version. A revoked version stays in the log; it is never current for
+ * a duplicate, reported as such, not an error, when the content is the
+ * same (byte for byte or canonically), and a conflict when it is not; a
+ * new modified is a new version. A revoked version stays in the log; it is never current for
  * matching purposes (see store_scan_indexable).
  *
  * Backends sit behind a small function table (store_backend.h): "sqlite:"
@@ -81,6 +82,11 @@ enum store_status {
 	                      * it after every version was deleted); versions the hub (0)
 	                      * added do not change who owns it. A duplicate is reported
 	                      * as STORE_DUPLICATE whoever sends it. */
+	STORE_CONFLICT,      /* not stored: this (collection, id, version) is stored with
+	                      * other content (store__same_json: not the same bytes nor
+	                      * the same RFC 8785 canonical form); seq and date_added
+	                      * are the stored version's. Checked before STORE_FOREIGN,
+	                      * like a duplicate. */
 };
 
 struct store_append_out {
@@ -279,6 +285,13 @@ enum tcerr store_scan_revoked(struct store *s, store_indexable_cb cb, void *ctx,
 /* Calls cb once with the current version of ref (its verdict is ignored).
  * TC_ENOTFOUND if no object has that ref. */
 enum tcerr store_get_ref(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+
+/* Calls cb with every live version of ref (its object in its collection),
+ * in ascending version_us, until cb answers STORE_ROW_STOP. May be called
+ * from inside a store_query callback on the same store (a reader that
+ * must know an object's other versions, e.g. the newest one a requester
+ * may see). TC_ENOTFOUND if no object has that ref; TC_EDB. */
+enum tcerr store_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 
 struct store_stats {
 	uint64_t log_position;     /* greatest seq */

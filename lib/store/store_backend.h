@@ -48,6 +48,8 @@ struct store__backend {
 	                         enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
 	                         void *ctx, struct diag *d);
 	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
+	/* ref is not 0; must not disturb a query in progress */
+	enum tcerr (*versions_of)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
 	enum tcerr (*position)(struct store *s, uint64_t *out);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
@@ -57,6 +59,12 @@ struct store__backend {
 struct store {
 	const struct store__backend *be;
 };
+
+/* Do two stored texts of one (collection, id, version) say the same? The
+ * bytes, or else their RFC 8785 canonical forms (so key order, whitespace
+ * and escapes alone are no difference). Returns 1 same, 0 different (a
+ * text that does not parse differs from any other), -1 out of memory. */
+int store__same_json(struct slice a, struct slice b);
 
 extern const struct store__backend store__memory;
 extern const struct store__backend store__sqlite;

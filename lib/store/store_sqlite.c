@@ -30,6 +30,7 @@
  * SQLite database is not mistaken for a tocsin store.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include <sys/random.h>
 
 #include "util/hex.h"
+#include "stix/stix.h"
 #include "store/store_backend.h"
 #include "util/timestamp.h"
 
@@ -82,7 +84,14 @@ static const char *const sq_migrations[] = {
 	/* 3: the key (registry key id) that posted each version; '' for the
 	 * hub's own imports and for versions stored before this step */
 	"ALTER TABLE versions ADD COLUMN key_id TEXT NOT NULL DEFAULT '';",
+	/* 4: issue 8's TLP rules (granular markings count, unknown markings
+	 * are RED, known statement markings nothing): versions.tlp is
+	 * recomputed from each stored text by sq_migrate_tlp(), which
+	 * sq_migrate runs after this step (SQ_STEP_TLP_RULES). */
+	"-- versions.tlp recomputed by sq_migrate_tlp()",
 };
+/* The step (1-based) after which sq_migrate runs sq_migrate_tlp(). */
+#define SQ_STEP_TLP_RULES 4
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
 
 #define SQ_ROW_COLS                                                                              \
@@ -120,6 +129,7 @@ enum sq_stmt {
 	S_SCAN_REVOKED,
 	S_SETTING_GET,
 	S_SETTING_SET,
+	S_VERSIONS_OF,
 	S_NSTMT
 };
 
@@ -139,7 +149,7 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_OBJ_GET] = "SELECT ref, current_seq, cur_version_us, cur_revoked, first_seq,"
 	              " first_version_us, producer FROM objects WHERE idhash = ?3 AND stix_id = ?1"
 	              " AND collection = ?2",
-	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
+	[S_VER_DUP] = "SELECT seq, date_added, json FROM versions WHERE ref = ? AND version_us = ?",
 	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
 	                 " type, spec_version, tlp, revoked, valid_until, producer, is_first,"
 	                 " is_last, json, obs, key_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -175,6 +185,9 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?",
 	[S_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
 	                  " ON CONFLICT(key) DO UPDATE SET value = ?2",
+	/* a statement of its own: it runs inside other queries' callbacks */
+	[S_VERSIONS_OF] = "SELECT " SQ_ROW_COLS " FROM versions v JOIN objects o ON o.ref = v.ref"
+	                  " WHERE v.ref = ? ORDER BY v.version_us",
 };
 
 struct sq_cached_query {
@@ -343,6 +356,103 @@ sq_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* Statement-marking ids stored in the database, for sq_migrate_tlp. */
+struct sq_statements {
+	char **ids;
+	size_t n, cap;
+};
+
+static bool
+sq_is_statement(void *ctx, const char *id)
+{
+	const struct sq_statements *st = ctx;
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Recomputes versions.tlp under the rules stix_markings_tlp() states, in
+ * the caller's (migration) transaction. Only rows whose text could hold
+ * a marking ref are read: one naming "marking", or with a \u escape that
+ * could spell it. Returns TC_OK, TC_ENOMEM or TC_EDB (d says which). */
+static enum tcerr
+sq_migrate_tlp(struct sq_store *q, struct diag *d)
+{
+	struct sq_statements stm = {0};
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	enum tcerr t = TC_OK;
+	int rc;
+
+	rc = sqlite3_prepare_v2(q->db,
+	                        "SELECT o.stix_id, v.json FROM versions v JOIN objects o"
+	                        " ON o.ref = v.ref WHERE v.type = 'marking-definition'",
+	                        -1, &sel, NULL);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		json_t *o = json_loadb(sqlite3_column_blob(sel, 1),
+		                       (size_t)sqlite3_column_bytes(sel, 1), 0, NULL);
+		bool is = o && stix_marking_is_statement(o);
+		json_decref(o);
+		if (!is)
+			continue;
+		if (stm.n == stm.cap) {
+			size_t nc = stm.cap ? 2 * stm.cap : 16;
+			char **p = realloc(stm.ids, nc * sizeof *p);
+			if (!p) {
+				t = diag_set(d, TC_ENOMEM, "%s: out of memory", q->path);
+				goto out;
+			}
+			stm.ids = p;
+			stm.cap = nc;
+		}
+		if (!(stm.ids[stm.n] = strdup((const char *)sqlite3_column_text(sel, 0)))) {
+			t = diag_set(d, TC_ENOMEM, "%s: out of memory", q->path);
+			goto out;
+		}
+		stm.n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(sel);
+	sel = NULL;
+	rc = sqlite3_prepare_v2(q->db,
+	                        "SELECT seq, json, tlp FROM versions"
+	                        " WHERE instr(json, 'marking') > 0 OR instr(json, '\\u') > 0",
+	                        -1, &sel, NULL);
+	if (!rc)
+		rc = sqlite3_prepare_v2(q->db, "UPDATE versions SET tlp = ?2 WHERE seq = ?1", -1, &upd,
+		                        NULL);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		json_t *o = json_loadb(sqlite3_column_blob(sel, 1),
+		                       (size_t)sqlite3_column_bytes(sel, 1), 0, NULL);
+		/* a stored text that no longer parses: in doubt, RED */
+		enum tlp_level l = o ? stix_markings_tlp(o, sq_is_statement, &stm, NULL) : TLP_RED;
+		json_decref(o);
+		if ((int)l == sqlite3_column_int(sel, 2))
+			continue;
+		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+		sqlite3_bind_int(upd, 2, (int)l);
+		if ((rc = sq_run(upd)))
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+out:
+	if (rc && rc != SQLITE_DONE && !t)
+		t = diag_set(d, TC_EDB, "%s: schema migration %d (TLP rules): %s", q->path,
+		             SQ_STEP_TLP_RULES, sqlite3_errmsg(q->db));
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	for (size_t i = 0; i < stm.n; i++)
+		free(stm.ids[i]);
+	free(stm.ids);
+	return t;
+}
+
 /* Brings the schema to SQ_SCHEMA_VERSION inside the caller's transaction. */
 static enum tcerr
 sq_migrate(struct sq_store *q, struct diag *d)
@@ -383,6 +493,11 @@ sq_migrate(struct sq_store *q, struct diag *d)
 			                        q->path, (long long)v + 1, err ? err : "?");
 			sqlite3_free(err);
 			return t;
+		}
+		if (v + 1 == SQ_STEP_TLP_RULES) {
+			enum tcerr t = sq_migrate_tlp(q, d);
+			if (t)
+				return t;
 		}
 	}
 	uint8_t key[16];
@@ -675,8 +790,17 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 			sqlite3_bind_int64(st, 2, m->version_us);
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW) {
+				struct slice stored = slice_make(
+				    (const char *)sqlite3_column_blob(st, 2),
+				    (size_t)sqlite3_column_bytes(st, 2));
+				int same = store__same_json(stored, o->json);
+				if (same < 0) {
+					sqlite3_reset(st);
+					t = diag_set(d, TC_ENOMEM, "store: out of memory");
+					goto out;
+				}
 				out[i] = (struct store_append_out){
-					.status = STORE_DUPLICATE,
+					.status = same ? STORE_DUPLICATE : STORE_CONFLICT,
 					.seq = (uint64_t)sqlite3_column_int64(st, 0),
 					.date_added_us = sqlite3_column_int64(st, 1),
 					.ref = ref,
@@ -1408,6 +1532,29 @@ sq_position(struct store *s, uint64_t *out)
 }
 
 static enum tcerr
+sq_versions_of(struct store *s, uint32_t ref, store_row_cb cb, void *ctx)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_VERSIONS_OF);
+	bool any = false;
+	int rc;
+	sqlite3_bind_int64(st, 1, ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row r;
+		any = true;
+		sq_row(st, &r);
+		if (cb(ctx, &r) == STORE_ROW_STOP) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return TC_EDB;
+	return any ? TC_OK : TC_ENOTFOUND;
+}
+
+static enum tcerr
 sq_stats(struct store *s, struct store_stats *out)
 {
 	struct sq_store *q = sq(s);
@@ -1508,6 +1655,7 @@ const struct store__backend store__sqlite = {
 	.delete = sq_delete,
 	.tombstones = sq_tombstones,
 	.get_ref = sq_get_ref,
+	.versions_of = sq_versions_of,
 	.stats = sq_stats,
 	.position = sq_position,
 	.setting_get = sq_setting_get,

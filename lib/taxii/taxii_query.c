@@ -111,7 +111,9 @@ valid_type(struct slice s)
 	return true;
 }
 
-/* "<type>--<uuid>" with the UUID in 8-4-4-4-12 hex form. */
+/* "<type>--<uuid>" with the UUID in 8-4-4-4-12 lower-case hex form: the
+ * only form the hub stores (stix_id_valid), so an upper-case id is refused
+ * rather than matching nothing in silence. */
 static bool
 valid_id(struct slice s)
 {
@@ -124,8 +126,7 @@ valid_id(struct slice s)
 	for (int i = 0; i < 36; i++) {
 		char c = u[i];
 		bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
-		if (hyphen ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		                          (c >= 'A' && c <= 'F')))
+		if (hyphen ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return false;
 	}
 	return true;

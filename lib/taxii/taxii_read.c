@@ -9,7 +9,9 @@
  * limit). Stored objects are already compact JSON and are copied byte for
  * byte. Invariant: nothing reaches the body that policy_row() refused, and
  * a page whose AMBER/RED rows could not be written to the audit log is
- * replaced by an error, never sent.
+ * replaced by an error, never sent. match[version]=last (the default) and
+ * first select among the versions the requester may see: where the
+ * newest version is hidden from it, it gets the newest one it may see.
  *
  * Choices: X-TAXII-Date-Added-First/Last are omitted on an empty page
  * (§3.2 defines them from the first and last object of the response; there
@@ -33,7 +35,65 @@ struct page {
 	struct taxii__pos first, last;
 	bool audit; /* collect ids of versions policy_audit_read() flags */
 	struct taxii__idlist ids;
+	/* Version selection done here rather than in the store (see
+	 * read_page): pick != 0 holds the STORE_V_LAST / STORE_V_FIRST bits
+	 * asked for, exact[] the exact versions asked for. */
+	unsigned pick;
+	const int64_t *exact;
+	size_t nexact;
+	enum tcerr err;
 };
+
+/* Does the requester see a version of row's object on the given side of
+ * it (newer, or older)? */
+struct other_seen {
+	const struct policy_subject *who;
+	int64_t version_us;
+	bool newer;
+	bool seen;
+};
+
+static enum store_row_verdict
+other_seen_row(void *ctx, const struct store_row *row)
+{
+	struct other_seen *o = ctx;
+	bool side = o->newer ? row->version_us > o->version_us : row->version_us < o->version_us;
+	if (side && policy_row(o->who, row)) {
+		o->seen = true;
+		return STORE_ROW_STOP;
+	}
+	return STORE_ROW_SKIP;
+}
+
+/* TAXII 2.1 §3.4.2 match[version] as the requester sees the object: "last"
+ * is the newest version it may see, "first" the oldest, so that a newer
+ * version hidden from it (a RED version 2 over a GREEN version 1) leaves
+ * it version 1 rather than nothing. row is visible to the requester.
+ * Returns 1 selected, 0 not, -1 store error (pg->err). */
+static int
+picked(struct page *pg, const struct store_row *row)
+{
+	for (size_t i = 0; i < pg->nexact; i++)
+		if (pg->exact[i] == row->version_us)
+			return 1;
+	for (int side = 0; side < 2; side++) {
+		unsigned bit = side == 0 ? STORE_V_LAST : STORE_V_FIRST;
+		bool edge = side == 0 ? row->is_last : row->is_first;
+		if (!(pg->pick & bit))
+			continue;
+		if (edge)
+			return 1;
+		struct other_seen o = {pg->r->who, row->version_us, side == 0, false};
+		enum tcerr rc = store_versions_of(pg->r->env->store, row->ref, other_seen_row, &o);
+		if (rc && rc != TC_ENOTFOUND) {
+			pg->err = rc;
+			return -1;
+		}
+		if (!o.seen)
+			return 1;
+	}
+	return 0;
+}
 
 /* The version TAXII reports for a row: modified, else created, else (an
  * unversioned SCO) its date_added. */
@@ -79,6 +139,13 @@ page_row(void *ctx, const struct store_row *row)
 
 	if (!policy_row(pg->r->who, row))
 		return STORE_ROW_SKIP;
+	if (pg->pick) {
+		int p = picked(pg, row);
+		if (p < 0)
+			return STORE_ROW_STOP;
+		if (!p)
+			return STORE_ROW_SKIP;
+	}
 	/* App. B: cap the bytes of one response; the next page continues */
 	if (pg->shown > 0 && b->len + row->json.len + 256 > TAXII_PAGE_BYTES_MAX)
 		return STORE_ROW_STOP;
@@ -108,7 +175,7 @@ page_row(void *ctx, const struct store_row *row)
 		buf_append_json_str(b, slice_from_cstr(version));
 		break;
 	}
-	if (pg->audit && policy_audit_read(row)) {
+	if (pg->audit && policy_audit_read(pg->r->who, row)) {
 		taxii__idlist_add(&pg->ids, row->id, version);
 	}
 	if (pg->shown == 0)
@@ -269,12 +336,33 @@ read_page(struct taxii__rq *r, enum taxii__endpoint ep)
 		sq.version_us = NULL;
 		sq.nversion_us = 0;
 	}
+	/* §3.4.2: the store's first and last are over every version; a
+	 * requester who may not see them all gets the first and last of
+	 * those it may see. The store then gives every version, in the same
+	 * (date_added, seq) order, and page_row keeps the picked ones, so
+	 * `next` cursors, limits and policy work as for any other row. */
+	unsigned want = sq.versions;
+	if (!want && !sq.nversion_us)
+		want = STORE_V_LAST;
+	if (!r->who->operator_ && ep != TAXII__EP_VERSIONS && !(want & STORE_V_ALL) &&
+	    (want & (STORE_V_LAST | STORE_V_FIRST))) {
+		pg.pick = want & (STORE_V_LAST | STORE_V_FIRST);
+		pg.exact = sq.version_us;
+		pg.nexact = sq.nversion_us;
+		sq.versions = STORE_V_ALL;
+		sq.version_us = NULL;
+		sq.nversion_us = 0;
+	}
 
 	buf_append_char(pg.b, '{');
 	buf_append_json_str(pg.b, slice_from_cstr(list_key));
 	buf_append_cstr(pg.b, ":[");
 	diag_clear(&d);
 	rc = store_query(r->env->store, &sq, page_row, &pg, &more, &d);
+	if (!rc && pg.err) {
+		rc = pg.err;
+		diag_set(&d, rc, "reading an object's versions: %s", tcerr_str(rc));
+	}
 	if (rc == TC_ENOMEM)
 		goto out;
 	if (rc) {

@@ -11,7 +11,12 @@
  * requester's organisation's identity is a failure in the status, with
  * the reason (policy_author_check). Objects the hub rejects (invalid
  * STIX, TC_EPERM for a version of an object another organisation
- * produced) are failures in the status, with the hub's message; duplicates are successes (§5.5). The status is
+ * produced, TC_EEXIST for a conflict: the same id and modified with
+ * other content) are failures in the status, with the hub's message;
+ * duplicates are successes (§5.5). A duplicate or conflict is judged
+ * only against a stored copy the poster may see (policy_row); against
+ * one it may not, the answer is a plain success, as for a new object,
+ * and the poster's copy is not kept (issue 9). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
@@ -148,11 +153,13 @@ reject_message(const struct hub_result *res, char tmp[DIAG_MSG_MAX])
 	return tmp;
 }
 
-/* Builds the status resource into b. OUT: the audit list of stored ids. */
+/* Builds the status resource into b. OUT: the audit list of stored ids;
+ * the counts of added, duplicate and unseen-copy (hub_result.unseen_copy:
+ * answered as new, not kept) objects. */
 static void
 build_status(struct buf *b, const char *status_id, int64_t now_us, const struct hub_item *items,
              const struct hub_result *res, size_t n, struct taxii__idlist *ids, size_t *nadded,
-             size_t *ndup)
+             size_t *ndup, size_t *nunseen)
 {
 	char ts[TS_TEXT_MAX], vtmp[TS_TEXT_MAX], mtmp[DIAG_MSG_MAX];
 	size_t ok = 0, bad = 0, k;
@@ -196,6 +203,11 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 				msg = mtmp;
 			}
 			status_detail(b, k++ > 0, res[i].id, v, msg);
+			if (res[i].unseen_copy) {
+				/* answered as new, not kept: the audit says so */
+				(*nunseen)++;
+				continue;
+			}
 			if (dup)
 				(*ndup)++;
 			else
@@ -235,6 +247,12 @@ struct envelope_fault {
 	enum tcerr rc;        /*   TC_EINVAL (malformed) or TC_ELIMIT */
 	char why[DIAG_MSG_MAX];
 };
+
+static bool
+poster_may_see(void *ctx, const struct store_row *row)
+{
+	return policy_row(ctx, row);
+}
 
 /* The common case of a POST body, parsed object by object: each object
  * is parsed alone (no tree of the whole envelope, which is costly to
@@ -408,7 +426,7 @@ taxii__post_objects(struct taxii__rq *r)
 	char detail[DIAG_MSG_MAX + 128];
 	struct taxii__idlist ids;
 	struct diag d;
-	size_t n = 0, nadded = 0, ndup = 0;
+	size_t n = 0, nadded = 0, ndup = 0, nunseen = 0;
 	int64_t now_us = ts_now_us();
 	enum tcerr rc = TC_OK, wrc;
 
@@ -527,6 +545,11 @@ taxii__post_objects(struct taxii__rq *r)
 			items[i].collection = r->col->c.num;
 			items[i].producer = producer;
 			items[i].key_id = key_id;
+			/* a duplicate or conflict is judged against what the
+			 * poster may see (the writer thread asks, while this
+			 * request holds its snapshot) */
+			items[i].may_see = poster_may_see;
+			items[i].may_see_ctx = (void *)r->who;
 		}
 		diag_clear(&d);
 		wrc = ingest(r->env->writer, r->who, items, n, res, &d);
@@ -546,7 +569,7 @@ taxii__post_objects(struct taxii__rq *r)
 		}
 	}
 
-	build_status(&rs->body, status_id, now_us, items, res, n, &ids, &nadded, &ndup);
+	build_status(&rs->body, status_id, now_us, items, res, n, &ids, &nadded, &ndup, &nunseen);
 	if (buf_error(&rs->body) || buf_error(&ids.b)) {
 		rc = TC_ENOMEM;
 		goto out;
@@ -556,8 +579,12 @@ taxii__post_objects(struct taxii__rq *r)
 	char skey[TAXII__STATUS_KEY_MAX];
 	taxii__status_key(r, status_id, skey);
 	wrc = registry_status_put(r->env->registry, skey, now_us, rs->body.p, rs->body.len, &d);
-	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
-	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
+	char unseen[96] = "";
+	if (nunseen)
+		snprintf(unseen, sizeof unseen,
+		         "; %zu not kept (a stored version the poster may not see)", nunseen);
+	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s%s", nadded, ndup,
+	         n - nadded - ndup - nunseen, unseen, wrc ? "; the status could not be kept" : "");
 	wrc = taxii__idlist_audit(r, &ids, false, "write", 202, status_id, detail);
 	if (wrc == TC_OK)
 		wrc = audit_sync(r->env->audit, &d);

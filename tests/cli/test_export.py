@@ -100,6 +100,26 @@ def test_csv(hub):
                    ("http://evil-c2.net/login.php", "url", URL["id"])}
     assert list(rows[0]) == ["value", "kind", "indicator_id", "valid_until", "tlp", "producer",
                             "key_id"]
+    # issue 8: the effective level, never blank (these are unmarked: green)
+    assert {r["tlp"] for r in rows} == {"green"}
+
+
+def test_csv_tlp_follows_markings_and_default(data, tmp_path):
+    import sqlite3
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    gran = ind_domain("gran.example")
+    gran["granular_markings"] = [{"selectors": ["pattern"], "marking_ref": red}]
+    plain = ind_domain("plain.example")
+    f = write_json(tmp_path / "t.json", bundle([gran, plain]))
+    run("import", "--data", data, f, check_rc=0)
+    db = sqlite3.connect(f"{data}/tocsin.db")
+    with db:  # what tocsind does at start with default_tlp = amber+strict
+        db.execute("INSERT OR REPLACE INTO settings(key, value) "
+                   "VALUES('default_tlp', 'amber+strict')")
+    db.close()
+    p = run("export", "--data", data, "--format", "csv", check_rc=0)
+    rows = {r["value"]: r["tlp"] for r in csv.DictReader(io.StringIO(p.stdout))}
+    assert rows == {"gran.example": "red", "plain.example": "amber+strict"}
 
 
 def test_plain_with_kind_and_output_file(hub, tmp_path):

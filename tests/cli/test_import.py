@@ -374,3 +374,32 @@ def test_misp_malformed_is_rejected_with_its_place(data, tmp_path):
     f = write_json(tmp_path / "event3.json", ev)
     p = run("import", "--data", data, f)
     assert "event3.json: Event.timestamp: not a Unix time" in p.stderr
+
+
+# -- issue 8 --------------------------------------------------------------
+
+def test_same_id_and_modified_other_content_is_rejected(data, tmp_path):
+    o = ind_domain("conflict.example")
+    run("import", "--data", data, write_json(tmp_path / "a.json", bundle([o])), check_rc=0)
+    # key order alone: the same version, a duplicate
+    same = dict(reversed(list(o.items())))
+    p = run("import", "--data", data, write_json(tmp_path / "b.json", bundle([same])),
+            check_rc=0)
+    assert summary(p.stdout) == (0, 1, 0)
+    changed = dict(o, description="other content")
+    p = run("import", "--data", data, write_json(tmp_path / "c.json", bundle([changed])))
+    assert p.returncode == 1
+    assert summary(p.stdout) == (0, 0, 1)
+    assert "c.json: objects[0]: conflict: a different version with the same id and modified " \
+        "is already stored" in p.stderr, p.stderr
+    assert stats(data)["versions"] == 1
+
+
+def test_upper_case_ids_are_rejected(data, tmp_path):
+    o = ind_domain("upper.example")
+    o["object_marking_refs"] = ["marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1"]
+    p = run("import", "--data", data, write_json(tmp_path / "u.json", bundle([o])))
+    assert p.returncode == 1
+    assert "object_marking_refs[0]: not a valid STIX identifier: the UUID must be in lower case" \
+        in p.stderr, p.stderr
+    assert stats(data)["versions"] == 0

@@ -27,14 +27,14 @@ def lines(p):
 def test_exact_hit_and_miss_text(hub):
     p = run("match", "--data", hub, "evil-c2.net", "93.184.215.14", check_rc=0)
     hit, miss = lines(p)
-    assert hit == f"evil-c2.net  HIT exact {DOM['id']} from hub"
+    assert hit == f"evil-c2.net  HIT exact {DOM['id']} TLP:GREEN (default) from hub"
     assert miss == "93.184.215.14  miss"
     assert p.stderr == ""
 
 
 def test_cidr_reports_the_network(hub):
     p = run("match", "--data", hub, "185.220.102.1", check_rc=0)
-    assert lines(p) == [f"185.220.102.1  HIT cidr 185.220.100.0/22 {NET['id']} from hub"]
+    assert lines(p) == [f"185.220.102.1  HIT cidr 185.220.100.0/22 {NET['id']} TLP:GREEN (default) from hub"]
 
 
 def test_exact_and_cidr_most_specific_first(hub):
@@ -48,7 +48,7 @@ def test_exact_and_cidr_most_specific_first(hub):
 def test_parent_domain(hub):
     p = run("match", "--data", hub, "www.login.evil-c2.net", check_rc=0)
     assert lines(p) == [
-        f"www.login.evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub"]
+        f"www.login.evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} TLP:GREEN (default) from hub"]
     # a name that only ends with the same letters is no subdomain
     p = run("match", "--data", hub, "notevil-c2.net", check_rc=0)
     assert lines(p) == ["notevil-c2.net  miss"]
@@ -71,7 +71,7 @@ def test_url_is_normalised_before_matching(hub):
 def test_allowlisted_hit_is_reported_and_marked(hub):
     p = run("match", "--data", hub, "8.8.8.8", check_rc=0)
     (line,) = lines(p)
-    assert line.startswith(f"8.8.8.8  HIT exact {RESOLVER['id']} from hub [allowlisted: ")
+    assert line.startswith(f"8.8.8.8  HIT exact {RESOLVER['id']} TLP:GREEN (default) from hub [allowlisted: ")
     p = run("match", "--data", hub, "--json", "8.8.8.8", check_rc=0)
     r = json.loads(p.stdout)
     assert r["hit"] is True and r["allowlisted"] is True and r["allowlist_reason"]
@@ -92,7 +92,7 @@ def test_json_fields(hub):
         "hit": True, "allowlisted": False, "allowlist_reason": None, "hits_total": 1,
         "hits": [{"indicator_id": DOM["id"], "how": "parent-domain", "via": "value",
                   "matched": "evil-c2.net", "collection": "default", "producer": "hub",
-                  "key_id": None}],
+                  "key_id": None, "tlp": "green", "tlp_default": True}],
         "expired": [], "revoked": [],
     }
     assert b["hit"] is False and b["kind"] == "ipv4" and b["hits"] == []
@@ -159,11 +159,11 @@ def test_url_and_email_under_a_listed_domain(hub):
     p = run("match", "--data", hub, "http://a.evil-c2.net/x", "user@evil-c2.net",
             "USER@Mail.Evil-C2.net", "https://user:pw@evil-c2.net:8443/y?q=1", check_rc=0)
     assert lines(p) == [
-        f"http://a.evil-c2.net/x  HIT parent-domain evil-c2.net {DOM['id']} from hub",
-        f"user@evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub",
-        f"USER@Mail.Evil-C2.net  HIT parent-domain evil-c2.net {DOM['id']} from hub",
+        f"http://a.evil-c2.net/x  HIT parent-domain evil-c2.net {DOM['id']} TLP:GREEN (default) from hub",
+        f"user@evil-c2.net  HIT parent-domain evil-c2.net {DOM['id']} TLP:GREEN (default) from hub",
+        f"USER@Mail.Evil-C2.net  HIT parent-domain evil-c2.net {DOM['id']} TLP:GREEN (default) from hub",
         f"https://user:pw@evil-c2.net:8443/y?q=1  HIT parent-domain evil-c2.net {DOM['id']}"
-        " from hub",
+        " TLP:GREEN (default) from hub",
     ]
     p = run("match", "--data", hub, "--json", "http://a.evil-c2.net/x", "user@evil-c2.net",
             check_rc=0)
@@ -186,4 +186,45 @@ def test_url_and_email_under_a_listed_domain(hub):
 def test_url_with_an_address_in_a_listed_network(hub):
     p = run("match", "--data", hub, "http://185.220.102.1:8080/x", check_rc=0)
     assert lines(p) == [
-        f"http://185.220.102.1:8080/x  HIT cidr 185.220.100.0/22 {NET['id']} from hub"]
+        f"http://185.220.102.1:8080/x  HIT cidr 185.220.100.0/22 {NET['id']} TLP:GREEN (default) from hub"]
+
+
+
+
+# -- issue 8: the effective TLP of every hit, never blank --------------------
+
+TLP2_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+TLP2_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+
+def test_hit_shows_marked_and_default_tlp(data, tmp_path):
+    amber = indicator("[domain-name:value = 'amber.example']", object_marking_refs=[TLP2_AMBER])
+    gran = indicator("[domain-name:value = 'granular.example']", granular_markings=[
+        {"selectors": ["pattern"], "marking_ref": TLP2_RED}])
+    plain = ind_domain("plain.example")
+    f = write_json(tmp_path / "m.json", bundle([amber, gran, plain]))
+    run("import", "--data", data, f, check_rc=0)
+    p = run("match", "--data", data, "amber.example", "granular.example", "plain.example",
+            check_rc=0)
+    assert lines(p) == [f"amber.example  HIT exact {amber['id']} TLP:AMBER from hub",
+                        f"granular.example  HIT exact {gran['id']} TLP:RED from hub",
+                        f"plain.example  HIT exact {plain['id']} TLP:GREEN (default) from hub"]
+    p = run("match", "--data", data, "--json", "amber.example", "plain.example", check_rc=0)
+    a, b = (json.loads(x) for x in lines(p))
+    assert (a["hits"][0]["tlp"], a["hits"][0]["tlp_default"]) == ("amber", False)
+    assert (b["hits"][0]["tlp"], b["hits"][0]["tlp_default"]) == ("green", True)
+
+
+def test_hit_follows_the_hubs_default_tlp(data, tmp_path):
+    """tocsind records its default_tlp in the data directory at start (the
+    store's settings row default_tlp); the CLI judges by the same value."""
+    import sqlite3
+    plain = ind_domain("dflt.example")
+    f = write_json(tmp_path / "d.json", bundle([plain]))
+    run("import", "--data", data, f, check_rc=0)
+    db = sqlite3.connect(f"{data}/tocsin.db")
+    with db:
+        db.execute("INSERT OR REPLACE INTO settings(key, value) VALUES('default_tlp', 'amber')")
+    db.close()
+    p = run("match", "--data", data, "dflt.example", check_rc=0)
+    assert lines(p) == [f"dflt.example  HIT exact {plain['id']} TLP:AMBER (default) from hub"]

@@ -30,6 +30,7 @@ test_defaults(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:8480");
 	assert_string_equal(c.api_root, "hub");
 	assert_int_equal(c.tls_listen[0], 0);
+	assert_int_equal(c.default_tlp, TLP_GREEN);
 	assert_int_equal(conf_check(&c, &d), TC_OK);
 }
 
@@ -57,6 +58,8 @@ test_all_keys(void **state)
 	                   "contact = soc@example.org\n"
 	                   "max_content_length = 10M\n"
 	                   "max_page = 500\n"
+	                   "[policy]\n"
+	                   "default_tlp = TLP:AMBER\n"
 	                   "[metrics]\n"
 	                   "require_auth = yes\n"
 	                   "[log]\n"
@@ -82,6 +85,7 @@ test_all_keys(void **state)
 	assert_string_equal(c.description, "Threat sharing; for members");
 	assert_int_equal(c.max_content_length, 10 * 1024 * 1024);
 	assert_int_equal(c.max_page, 500);
+	assert_int_equal(c.default_tlp, TLP_AMBER);
 	assert_true(c.metrics_require_auth);
 	assert_int_equal(c.log_level, CONF_LOG_DEBUG);
 	assert_false(c.log_access);
@@ -136,6 +140,10 @@ test_errors(void **state)
 		  "t.conf:2: title: must be UTF-8 text without control characters" },
 		{ "[metrics]\nrequire_auth = maybe\n", TC_EINVAL,
 		  "t.conf:2: require_auth: expected true or false" },
+		{ "[policy]\ndefault_tlp = none\n", TC_EINVAL,
+		  "t.conf:2: default_tlp: expected clear, green, amber, amber+strict or red" },
+		{ "[policy]\ndefault_tlp = purple\n", TC_EINVAL,
+		  "t.conf:2: default_tlp: expected clear, green, amber, amber+strict or red" },
 		{ "[log]\nlevel = verbose\n", TC_EINVAL,
 		  "t.conf:2: level: expected debug, info, warn or error" },
 		{ "[writer]\nbatch_max_objects = 100001\n", TC_ELIMIT,
@@ -148,8 +156,8 @@ test_errors(void **state)
 		  "t.conf:2: widest_prefix_v6: must be 1..128" },
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
-		  "t.conf:3: unknown section [serve] (known: server, taxii, metrics, log, writer, "
-		  "ingest, api_root NAME)" },
+		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
+		  "writer, ingest, api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
@@ -254,6 +262,8 @@ test_print_round_trip(void **state)
 	assert_non_null(strstr(out.p, "tls_cert = \"c \\\"x\\\".pem\"\n"));
 	assert_non_null(strstr(out.p, "# client_ca is not set\n"));
 	assert_non_null(strstr(out.p, "level = warn\n"));
+	/* --check shows the default_tlp in force, and it parses back */
+	assert_non_null(strstr(out.p, "[policy]\ndefault_tlp = green\n"));
 	conf_defaults(&b);
 	assert_int_equal(conf_parse(&b, "printed", buf_slice(&out), &d), TC_OK);
 	conf_print(&b, &out2);

@@ -289,17 +289,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa", false },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa", false, NULL, NULL },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, false },
+		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0, { NULL, 0 }, NULL, NULL, 0, NULL, false },
+		  0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -344,14 +344,14 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, false };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);
@@ -808,6 +808,172 @@ test_stix20_indicator_indexed(void **state)
 	assert_false(dir_holds(f->dir, PAN1));
 }
 
+/* ---- issue 8: which marking definitions the hub knows ---- */
+
+#define STATEMENT_A "marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+#define STATEMENT_B "marking-definition--5b6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+#define UNKNOWN_M "marking-definition--6c6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c"
+
+static json_t *
+statement(const char *id)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	         "\"created\":\"2020-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"Copyright ACME\"}}",
+	         id);
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+static enum store_row_verdict
+tlp_row(void *ctx, const struct store_row *r)
+{
+	*(enum tlp_level *)ctx = r->tlp;
+	return STORE_ROW_TAKE;
+}
+
+static enum tlp_level
+stored_tlp(struct fixture *f, const char *id)
+{
+	enum tlp_level l = (enum tlp_level)-1;
+	const char *ids[1] = {id};
+	struct store_query q = {.ids = ids, .nids = 1, .versions = STORE_V_LAST};
+	struct diag d;
+	assert_int_equal(store_query(hub_store(f->hub), &q, tlp_row, &l, NULL, &d), TC_OK);
+	return l;
+}
+
+static void
+test_markings_the_hub_knows(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_match m;
+	struct hub_result r[2];
+	struct diag d;
+
+	/* a statement marking stored earlier: an object marked only by it is
+	 * unmarked (default_tlp applies), one that adds AMBER is AMBER */
+	ingest1(f, statement(STATEMENT_A), HUB_ACCEPTED);
+	ingest1(f, indicator("0101", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's1.example']",
+	                     ",\"object_marking_refs\":[\"" STATEMENT_A "\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30101"), TLP_NONE);
+	ingest1(f, indicator("0102", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's2.example']",
+	                     ",\"object_marking_refs\":[\"" STATEMENT_A "\","
+	                     "\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30102"), TLP_AMBER);
+	/* the statement arrives later in the same batch: still known */
+	json_t *objs[2] = {
+	    indicator("0103", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's3.example']",
+	              ",\"object_marking_refs\":[\"" STATEMENT_B "\"]"),
+	    statement(STATEMENT_B)};
+	assert_int_equal(hub_ingest(f->hub, f->coll, objs, NULL, 2, r, &d), TC_OK);
+	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
+	assert_int_equal(r[1].verdict, HUB_ACCEPTED);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30103"), TLP_NONE);
+	/* a marking the hub does not know: RED, in the object or granular */
+	ingest1(f, indicator("0104", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's4.example']",
+	                     ",\"object_marking_refs\":[\"" UNKNOWN_M "\"]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30104"), TLP_RED);
+	ingest1(f, indicator("0105", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's5.example']",
+	                     ",\"granular_markings\":[{\"selectors\":[\"pattern\"],"
+	                     "\"marking_ref\":\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]"),
+	        HUB_ACCEPTED);
+	assert_int_equal(stored_tlp(f, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30105"), TLP_RED);
+	/* match reports what was stored, unmarked ones as TLP_NONE */
+	assert_int_equal(match(f, "s1.example", &m), 1);
+	assert_int_equal(m.hits[0].tlp, TLP_NONE);
+	assert_int_equal(match(f, "s5.example", &m), 1);
+	assert_int_equal(m.hits[0].tlp, TLP_RED);
+	/* an upper-case TLP id is refused, not taken for unmarked */
+	ingest1(f, indicator("0106", "2024-01-01T00:00:00.000Z", "[domain-name:value = 's6.example']",
+	                     ",\"object_marking_refs\":[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]"),
+	        HUB_REJECTED);
+}
+
+
+/* issue 8 point 7: same id and modified, other content: a conflict,
+ * judged only against a stored copy the poster may see */
+static bool
+sees_nothing(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return false;
+}
+
+static bool
+sees_everything(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return true;
+}
+
+static void
+test_conflict_is_a_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r;
+	struct diag d;
+	const char *p = "[domain-name:value = 'c.example']";
+
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_ACCEPTED);
+	/* the same content again: a duplicate */
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_DUPLICATE);
+	/* other content, same id and modified: refused with the reason */
+	json_t *o = indicator("0201", "2024-01-01T00:00:00.000Z", p, ",\"description\":\"x\"");
+	const char *path = "objects[0]";
+	assert_int_equal(hub_ingest(f->hub, f->coll, &o, &path, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(r.rc, TC_EEXIST);
+	assert_string_equal(r.why, "objects[0]: conflict: a different version with the same id "
+	                           "and modified is already stored");
+	/* a poster who sees the stored copy gets the same answers */
+	int asked = 0;
+	struct hub_item it = {.obj = o, .path = path, .collection = f->coll,
+	                      .may_see = sees_everything, .may_see_ctx = &asked};
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(asked, 1);
+	/* one who may not see it is answered as for a new object, and its
+	 * copy is not kept: the stored version is unchanged */
+	asked = 0;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.unseen_copy);
+	assert_int_equal(asked, 1);
+	json_decref(o);
+	o = indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED); /* not "duplicate" either */
+	assert_true(r.unseen_copy);
+	it.may_see = sees_everything;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_DUPLICATE);
+	assert_false(r.unseen_copy);
+	json_decref(o);
+	/* a new object is never asked about */
+	asked = 0;
+	o = indicator("0202", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_false(r.unseen_copy);
+	assert_int_equal(asked, 0);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -828,6 +994,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_card_numbers_refused_without_echo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_without_card_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stix20_indicator_indexed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_markings_the_hub_knows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_is_a_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

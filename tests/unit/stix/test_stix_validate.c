@@ -75,7 +75,12 @@ test_id_valid(void **state)
 	assert_true(
 	    stix_id_valid(SLICE_LIT("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), &tl));
 	assert_int_equal(tl, 9);
-	assert_true(stix_id_valid(SLICE_LIT("x-a1--8E2E2D2B-17D4-4CBF-B38F-98EE46B3CD3F"), NULL));
+	assert_true(stix_id_valid(SLICE_LIT("x-a1--8e2e2d2b-17d4-4cbf-b38f-98ee46b3cd3f"), NULL));
+	/* issue 8: only the canonical lower-case form (RFC 4122 §3) */
+	assert_false(stix_id_valid(SLICE_LIT("x-a1--8E2E2D2B-17D4-4CBF-B38F-98EE46B3CD3F"), NULL));
+	assert_false(stix_id_valid(
+	    SLICE_LIT("marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1"), NULL));
+	assert_false(stix_id_valid(SLICE_LIT("abc--8e2e2d2b-17d4-4cbf-B38f-98ee46b3cd3f"), NULL));
 	assert_false(stix_id_valid(SLICE_LIT("ab--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), NULL));
 	assert_false(stix_id_valid(SLICE_LIT("abc---8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), NULL));
 	assert_false(stix_id_valid(SLICE_LIT("Abc--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), NULL));
@@ -174,11 +179,188 @@ test_meta_indicator(void **state)
 	assert_int_equal(m.modified_us, 1459973028123000LL);
 	assert_string_equal(m.version, "2016-04-06T20:03:48.123Z");
 	assert_int_equal(m.version_us, m.modified_us);
-	assert_int_equal(m.tlp, TLP_AMBER_STRICT); /* most restrictive of green, amber+strict */
+	/* green, amber+strict and a marking no TLP id names: until the hub
+	 * knows it is a statement, the unknown one counts as RED */
+	assert_int_equal(m.tlp, TLP_RED);
+	assert_int_equal(m.other_markings, 1);
 	assert_true(m.revoked);
 	assert_int_equal(m.valid_from_us, 1451606400000000LL);
 	assert_int_equal(m.valid_until_us, 1483228800000000LL);
 	assert_string_equal(m.created_by_ref, "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff");
+}
+
+/* issue 8: upper-case ids are refused everywhere, with a reason that
+ * says what to fix */
+static void
+test_upper_case_ids(void **state)
+{
+	static const char *const bad[] = {
+	    /* id */
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+	    "\"indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F\",\"created\":\"2016-04-06T20:03:48.000Z\","
+	    "\"modified\":\"2016-04-06T20:03:48.000Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+	    "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\"}",
+	    /* object_marking_refs: TLP:RED written in upper case */
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+	    "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"2016-04-06T20:03:48.000Z\","
+	    "\"modified\":\"2016-04-06T20:03:48.000Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+	    "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\",\"object_marking_refs\":"
+	    "[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]}",
+	    /* created_by_ref */
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+	    "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"2016-04-06T20:03:48.000Z\","
+	    "\"modified\":\"2016-04-06T20:03:48.000Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+	    "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\",\"created_by_ref\":"
+	    "\"identity--F431F809-377B-45E0-AA1C-6A4751CAE5FF\"}",
+	    /* a granular marking_ref */
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+	    "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"2016-04-06T20:03:48.000Z\","
+	    "\"modified\":\"2016-04-06T20:03:48.000Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+	    "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\",\"granular_markings\":"
+	    "[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+	    "\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"}]}",
+	    /* any *_refs of a custom property */
+	    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+	    "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"2016-04-06T20:03:48.000Z\","
+	    "\"modified\":\"2016-04-06T20:03:48.000Z\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+	    "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\",\"x_seen_refs\":"
+	    "[\"identity--F431F809-377B-45E0-AA1C-6A4751CAE5FF\"]}",
+	};
+	struct stix_meta m;
+	struct diag d;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(validate(bad[i], NULL, NULL, &m, &d), TC_EINVAL);
+		assert_non_null(strstr(d.msg, "lower case"));
+	}
+}
+
+/* issue 8: granular markings count for the whole object; known statement
+ * markings restrict nothing; any other marking counts as RED */
+static bool
+statement_known(void *ctx, const char *id)
+{
+	(void)ctx;
+	return strcmp(id, "marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c") == 0;
+}
+
+static void
+test_markings_tlp(void **state)
+{
+	static const struct {
+		const char *markings;
+		enum tlp_level validated, resolved;
+		size_t other;
+	} v[] = {
+	    {"", TLP_NONE, TLP_NONE, 0},
+	    /* TLP:RED on the pattern only: the whole indicator is RED */
+	    {",\"object_marking_refs\":[\"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da\"],"
+	     "\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+	     "\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]",
+	     TLP_RED, TLP_RED, 0},
+	    {",\"granular_markings\":[{\"selectors\":[\"description\"],\"marking_ref\":"
+	     "\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"}]",
+	     TLP_AMBER, TLP_AMBER, 0},
+	    {",\"granular_markings\":[{\"selectors\":[\"description\"],\"lang\":\"en\"}]",
+	     TLP_NONE, TLP_NONE, 0},
+	    /* a known statement alone: unmarked */
+	    {",\"object_marking_refs\":[\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\"]",
+	     TLP_RED, TLP_NONE, 1},
+	    /* a statement and GREEN: GREEN */
+	    {",\"object_marking_refs\":[\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\","
+	     "\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]",
+	     TLP_RED, TLP_GREEN, 1},
+	    /* an unknown marking: RED either way */
+	    {",\"object_marking_refs\":[\"marking-definition--0b5e6e3b-0c1a-4f27-a3c8-3d2a0e8e6c1c\","
+	     "\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]",
+	     TLP_RED, TLP_RED, 1},
+	    {",\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+	     "\"marking-definition--0b5e6e3b-0c1a-4f27-a3c8-3d2a0e8e6c1c\"}]",
+	     TLP_RED, TLP_RED, 1},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char json[2048];
+		struct stix_meta m;
+		struct diag d;
+		json_t *o;
+		snprintf(json, sizeof json,
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+		         "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":"
+		         "\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
+		         "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"description\":\"d\","
+		         "\"pattern_type\":\"stix\",\"valid_from\":\"2016-01-01T00:00:00Z\"%s}",
+		         v[i].markings);
+		if (validate(json, NULL, NULL, &m, &d) != TC_OK)
+			fail_msg("case %zu: %s", i, d.msg);
+		assert_int_equal(m.tlp, v[i].validated);
+		assert_int_equal(m.other_markings, v[i].other);
+		o = json_loads(json, 0, NULL);
+		assert_non_null(o);
+		size_t other = 99;
+		assert_int_equal(stix_markings_tlp(o, statement_known, NULL, &other), v[i].resolved);
+		assert_int_equal(other, v[i].other);
+		json_decref(o);
+	}
+}
+
+static void
+test_statement_marking(void **state)
+{
+	json_t *st = json_loads("{\"type\":\"marking-definition\",\"spec_version\":\"2.1\","
+	                        "\"id\":\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\","
+	                        "\"created\":\"2020-01-01T00:00:00.000Z\",\"definition_type\":"
+	                        "\"statement\",\"definition\":{\"statement\":\"(c) ACME\"}}",
+	                        0, NULL);
+	json_t *ext = json_loads("{\"type\":\"marking-definition\",\"spec_version\":\"2.1\","
+	                         "\"id\":\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\","
+	                         "\"created\":\"2020-01-01T00:00:00.000Z\",\"extensions\":"
+	                         "{\"extension-definition--3a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\":"
+	                         "{\"extension_type\":\"property-extension\",\"pap\":\"red\"}}}",
+	                         0, NULL);
+	assert_true(stix_marking_is_statement(st));
+	assert_false(stix_marking_is_statement(ext));
+	assert_false(stix_marking_is_statement(NULL));
+	json_decref(st);
+	json_decref(ext);
+}
+
+
+/* issue 8: recipients lists hold identity ids in canonical form */
+static void
+test_recipients_checked(void **state)
+{
+	static const struct {
+		const char *rec;
+		bool ok;
+		const char *why;
+	} v[] = {
+	    {"[\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\"]", true, NULL},
+	    {"[\"identity--F431F809-377B-45E0-AA1C-6A4751CAE5FF\"]", false, "lower case"},
+	    {"[\"malware--f431f809-377b-45e0-aa1c-6a4751cae5ff\"]", false, "identity id"},
+	    {"[42]", false, "not a valid STIX identifier"},
+	    {"[]", false, "list of 1 to 256"},
+	    {"\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\"", false, "list of 1 to 256"},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char json[1024];
+		struct stix_meta m;
+		struct diag d;
+		snprintf(json, sizeof json,
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+		         "\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":"
+		         "\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
+		         "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","
+		         "\"valid_from\":\"2016-01-01T00:00:00Z\",\"extensions\":{\"" STIX_EXT_DISTRIBUTION
+		         "\":{\"extension_type\":\"property-extension\",\"recipients\":%s}}}",
+		         v[i].rec);
+		enum tcerr rc = validate(json, NULL, NULL, &m, &d);
+		if (v[i].ok) {
+			assert_int_equal(rc, TC_OK);
+			continue;
+		}
+		assert_int_equal(rc, TC_EINVAL);
+		if (!strstr(d.msg, v[i].why) || !strstr(d.msg, "recipients"))
+			fail_msg("case %zu: %s", i, d.msg);
+	}
 }
 
 static void
@@ -334,6 +516,10 @@ main(void)
 	    cmocka_unit_test(test_tlp),
 	    cmocka_unit_test(test_meta_indicator),
 	    cmocka_unit_test(test_meta_sco_and_marking),
+	    cmocka_unit_test(test_upper_case_ids),
+	    cmocka_unit_test(test_markings_tlp),
+	    cmocka_unit_test(test_statement_marking),
+	    cmocka_unit_test(test_recipients_checked),
 	    cmocka_unit_test(test_path_prefix),
 	    cmocka_unit_test(test_pattern_hook),
 	    cmocka_unit_test(test_version_text_limit),

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_backend.h"
 #include "util/timestamp.h"
 
 #define T0 1700000000000000LL /* 2023-11-14T22:13:20Z in µs */
@@ -899,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "3");
+	assert_string_equal(b.p, "4");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1619,7 +1620,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "3");
+	assert_string_equal(b.p, "4");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1780,7 +1781,205 @@ test_sqlite_migrates_schema_2(void **state)
 	cmocka_unit_test_setup_teardown(test_delete_errors, setup, teardown),                      \
 	cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown),                  \
-	cmocka_unit_test_setup_teardown(test_key_id, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_key_id, setup, teardown),                            \
+	cmocka_unit_test_setup_teardown(test_versions_of, setup, teardown),                        \
+	cmocka_unit_test_setup_teardown(test_conflict_same_version_other_content, setup,           \
+	                                teardown)
+
+/* issue 8 point 7: the same (collection, id, version) with other content
+ * is a conflict, not a duplicate; key order or escapes alone are not */
+static void
+test_conflict_same_version_other_content(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b, c;
+	struct store_append_out o1, o2, ob[2];
+	struct diag d;
+	mk(&a, f->coll, "indicator", 41, T0, false, NULL);
+	assert_int_equal(add1(f->s, &a, &o1), TC_OK);
+	assert_int_equal(o1.status, STORE_ADDED);
+	/* the same object, keys in another order and a \u escape */
+	b = a;
+	b.in.meta = &b.meta;
+	snprintf(b.json, sizeof b.json,
+	         "{\"revoked\":false,\"modified\":\"%s\",\"id\":\"%s\",\"type\":\"indic\\u0061tor\"}",
+	         a.meta.version, a.meta.id);
+	b.in.json = slice_from_cstr(b.json);
+	assert_int_equal(add1(f->s, &b, &o2), TC_OK);
+	assert_int_equal(o2.status, STORE_DUPLICATE);
+	assert_int_equal(o2.seq, o1.seq);
+	/* other content under the same id and modified */
+	c = a;
+	c.in.meta = &c.meta;
+	snprintf(c.json, sizeof c.json,
+	         "{\"type\":\"indicator\",\"id\":\"%s\",\"modified\":\"%s\",\"revoked\":false,"
+	         "\"description\":\"changed\"}",
+	         a.meta.id, a.meta.version);
+	c.in.json = slice_from_cstr(c.json);
+	assert_int_equal(add1(f->s, &c, &o2), TC_OK);
+	assert_int_equal(o2.status, STORE_CONFLICT);
+	assert_int_equal(o2.seq, o1.seq);
+	struct rows w;
+	assert_int_equal(count_versions(f, 41, &w), 1);
+	/* within one batch: the second copy conflicts with the first */
+	struct obj e, g;
+	mk(&e, f->coll, "indicator", 42, T0, false, NULL);
+	g = e;
+	g.in.meta = &g.meta;
+	snprintf(g.json, sizeof g.json, "{\"type\":\"indicator\",\"id\":\"%s\",\"x\":1}",
+	         e.meta.id);
+	g.in.json = slice_from_cstr(g.json);
+	struct store_obj_in in[2] = { e.in, g.in };
+	assert_int_equal(store_append(f->s, in, 2, ob, NULL, NULL, &d), TC_OK);
+	assert_int_equal(ob[0].status, STORE_ADDED);
+	assert_int_equal(ob[1].status, STORE_CONFLICT);
+	/* numbers are compared as JCS writes them: 1.0 is 1 */
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":1.0,\"b\":[1,2]}"),
+	                                  SLICE_LIT("{\"b\":[1,2],\"a\":1}")),
+	                 1);
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":1}"), SLICE_LIT("{\"a\":2}")), 0);
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":"), SLICE_LIT("{\"a\":1}")), 0);
+}
+
+/* Issue 8: a store whose versions.tlp was computed under the old rules
+ * (unknown and granular markings ignored, upper-case TLP ids unmarked)
+ * is judged by the new ones after the migration step SQ_STEP_TLP_RULES. */
+static enum store_row_verdict
+tlp_of_row(void *ctx, const struct store_row *r)
+{
+	int *tlp = ctx;
+	int n = atoi(r->id + strlen(r->id) - 2);
+	if (n >= 0 && n < 16)
+		tlp[n] = (int)r->tlp;
+	return STORE_ROW_TAKE;
+}
+
+static void
+test_sqlite_migrates_tlp_rules(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const marks[] = {
+		/* 0: unknown marking: RED */
+		"\"object_marking_refs\":[\"marking-definition--0b5e6e3b-0c1a-4f27-a3c8-3d2a0e8e6c1c\"]",
+		/* 1: TLP:RED on the pattern only: RED */
+		"\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+		"\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]",
+		/* 2: TLP:RED written in upper case (accepted by old builds): RED */
+		"\"object_marking_refs\":[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]",
+		/* 3: the stored statement marking alone: unmarked */
+		"\"object_marking_refs\":[\"marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c\"]",
+		/* 4: AMBER stays AMBER */
+		"\"object_marking_refs\":[\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]",
+		/* 5: unmarked stays unmarked */
+		"\"name\":\"x\"",
+	};
+	enum { N = sizeof marks / sizeof marks[0] };
+	static const int want[N] = { TLP_RED, TLP_RED, TLP_RED, TLP_NONE, TLP_AMBER, TLP_NONE };
+	struct obj o[N + 1];
+	struct store_append_out out[N + 1];
+	struct store_obj_in in[N + 1];
+	struct diag d;
+	for (int i = 0; i < N; i++) {
+		mk(&o[i], f->coll, "indicator", 10 + i, T0, false, NULL);
+		snprintf(o[i].json, sizeof o[i].json, "{\"type\":\"indicator\",\"id\":\"%.80s\",%s}",
+		         o[i].meta.id, marks[i]);
+		o[i].in.json = slice_from_cstr(o[i].json);
+		/* what the old rules computed */
+		o[i].meta.tlp = i == 4 ? TLP_AMBER : TLP_NONE;
+		in[i] = o[i].in;
+		in[i].meta = &o[i].meta;
+	}
+	mk(&o[N], f->coll, "marking-definition", 0, 0, false, NULL);
+	snprintf(o[N].meta.id, sizeof o[N].meta.id, "%s",
+	         "marking-definition--4a6dc8a3-6c0e-4f27-a3c8-3d2a0e8e6c1c");
+	snprintf(o[N].json, sizeof o[N].json,
+	         "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+	         "\"created\":\"2020-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
+	         "\"definition\":{\"statement\":\"(c)\"}}",
+	         o[N].meta.id);
+	o[N].meta.tlp = TLP_NONE;
+	in[N] = o[N].in;
+	in[N].json = slice_from_cstr(o[N].json);
+	in[N].meta = &o[N].meta;
+	assert_int_equal(store_append(f->s, in, N + 1, out, NULL, NULL, &d), TC_OK);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	if (store_open(f->spec, &f->s, &d) != TC_OK)
+		fail_msg("reopen: %s", d.msg);
+	int tlp[16];
+	memset(tlp, -1, sizeof tlp);
+	const char *types[1] = { "indicator" };
+	struct store_query q = { .types = types, .ntypes = 1, .versions = STORE_V_ALL };
+	assert_int_equal(store_query(f->s, &q, tlp_of_row, tlp, NULL, &d), TC_OK);
+	for (int i = 0; i < N; i++)
+		if (tlp[10 + i] != want[i])
+			fail_msg("row %d: tlp %d, want %d", i, tlp[10 + i], want[i]);
+}
+
+struct vof {
+	struct store *s;
+	size_t n, inner;
+	int64_t v[8];
+	bool bad_order;
+};
+
+static enum store_row_verdict
+vof_inner(void *ctx, const struct store_row *r)
+{
+	struct vof *w = ctx;
+	if (w->n && r->version_us <= w->v[w->n - 1])
+		w->bad_order = true;
+	if (w->n < 8)
+		w->v[w->n] = r->version_us;
+	w->n++;
+	return STORE_ROW_TAKE;
+}
+
+static enum store_row_verdict
+vof_outer(void *ctx, const struct store_row *r)
+{
+	struct vof *w = ctx;
+	w->n = 0;
+	assert_int_equal(store_versions_of(w->s, r->ref, vof_inner, w), TC_OK);
+	w->inner += w->n;
+	return STORE_ROW_TAKE;
+}
+
+static void
+test_versions_of(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v[3];
+	struct store_append_out o;
+	struct diag d;
+	/* appended out of order */
+	mk(&v[0], f->coll, "indicator", 60, T0 + 2 * SEC, false, NULL);
+	mk(&v[1], f->coll, "indicator", 60, T0, false, NULL);
+	mk(&v[2], f->coll, "indicator", 60, T0 + SEC, false, NULL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(add1(f->s, &v[i], &o), TC_OK);
+	struct vof w = { .s = f->s };
+	assert_int_equal(store_versions_of(f->s, o.ref, vof_inner, &w), TC_OK);
+	assert_int_equal(w.n, 3);
+	assert_false(w.bad_order);
+	assert_int_equal(w.v[0], T0);
+	assert_int_equal(w.v[2], T0 + 2 * SEC);
+	assert_int_equal(store_versions_of(f->s, 0, vof_inner, &w), TC_ENOTFOUND);
+	assert_int_equal(store_versions_of(f->s, 9999, vof_inner, &w), TC_ENOTFOUND);
+	/* nested in a query over the same object's versions */
+	const char *ids[1] = { v[0].meta.id };
+	struct store_query q = { .ids = ids, .nids = 1, .versions = STORE_V_ALL };
+	w = (struct vof){ .s = f->s };
+	assert_int_equal(store_query(f->s, &q, vof_outer, &w, NULL, &d), TC_OK);
+	assert_int_equal(w.inner, 9);
+	assert_false(w.bad_order);
+}
 
 int
 main(void)
@@ -1797,6 +1996,7 @@ main(void)
 		cmocka_unit_test(test_sqlite_not_a_database),
 		cmocka_unit_test(test_sqlite_foreign_database),
 		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test_setup_teardown(test_sqlite_migrates_tlp_rules, setup_sqlite, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("store-memory", memory, NULL, NULL);
 	rc |= cmocka_run_group_tests_name("store-sqlite", sqlite, NULL, NULL);
