@@ -1265,6 +1265,7 @@ match_add(struct hub *h, const struct index *idx, const struct match_query *q,
 		memcpy(hit->indicator_id, c.id, sizeof(hit->indicator_id));
 		hit->producer = c.producer;
 		memcpy(hit->key_id, c.key_id, sizeof(hit->key_id));
+		hit->tlp = c.tlp;
 		struct collection_name cn = {c.collection, hit->collection,
 		                             sizeof(hit->collection)};
 		store_collection_list(h->store, collection_by_num, &cn);

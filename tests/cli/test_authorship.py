@@ -163,8 +163,8 @@ def test_match_names_the_producer(data, tmp_path):
     run("import", "--data", data, write_json(tmp_path / "b.json", bundle([hub])), check_rc=0)
     p = run("match", "--data", data, "185.220.101.30", "185.220.101.31", check_rc=0)
     a, b = p.stdout.splitlines()
-    assert a == f"185.220.101.30  HIT exact {bank['id']} from Bank", a
-    assert b == f"185.220.101.31  HIT exact {hub['id']} from hub", b
+    assert a == f"185.220.101.30  HIT exact {bank['id']} TLP:GREEN (default) from Bank", a
+    assert b == f"185.220.101.31  HIT exact {hub['id']} TLP:GREEN (default) from hub", b
     r = json.loads(run("match", "--json", "--data", data, "185.220.101.30", check_rc=0).stdout)
     assert r["hits"][0]["producer"] == "Bank" and r["hits"][0]["key_id"] is None
 

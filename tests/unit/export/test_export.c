@@ -480,8 +480,8 @@ test_allowlist_plain_csv(void **state)
 	assert_int_equal(run_allow(&o, &s, &c), TC_OK);
 	const char *head = "value,kind,indicator_id,valid_until,tlp,producer,key_id,allowlisted\r\n";
 	assert_true(strncmp(s.b.p, head, strlen(head)) == 0);
-	assert_non_null(strstr(s.b.p, "8.8.8.8,ipv4,indicator--a1111111-1111-4111-8111-111111111111,,,hub,,Google Public DNS (built-in allowlist)\r\n"));
-	assert_non_null(strstr(s.b.p, "bad.example,domain,indicator--a2222222-2222-4222-8222-222222222222,,,hub,,\r\n"));
+	assert_non_null(strstr(s.b.p, "8.8.8.8,ipv4,indicator--a1111111-1111-4111-8111-111111111111,,green,hub,,Google Public DNS (built-in allowlist)\r\n"));
+	assert_non_null(strstr(s.b.p, "bad.example,domain,indicator--a2222222-2222-4222-8222-222222222222,,green,hub,,\r\n"));
 	assert_int_equal(c.values, 7);
 	buf_reset(&s.b);
 	allowlist_free(al);

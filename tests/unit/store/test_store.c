@@ -1906,7 +1906,7 @@ test_sqlite_migrates_tlp_rules(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
+	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	sqlite3_close(db);
