@@ -986,10 +986,14 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			                           &seen, d)))
 				goto out;
 			if (!seen) {
+				/* the answer a new object gets, warnings included: a
+				 * missing warning would tell the copy exists */
 				r->verdict = HUB_ACCEPTED;
 				r->unseen_copy = true;
 				r->seq = 0;
 				r->date_added_us = ts_now_us();
+				r->tlp = sin[k].meta->tlp;
+				warn_allowlisted(allow, items[i].path, &sin[k], r);
 				continue;
 			}
 			if (sout[k].status == STORE_CONFLICT) {

@@ -73,11 +73,14 @@ def test_sco_naming_everything_is_an_observation(fresh_hub):
 def test_prefix_limits_are_configuration_keys(tmp_path):
     conf = tmp_path / "t.conf"
     conf.write_text("[ingest]\nwidest_prefix_v4 = 16\nwidest_prefix_v6 = 48\n")
-    p = subprocess.run([TOCSIND, "--check", "--config", conf], capture_output=True, text=True,
-                       timeout=10)
+    data = tmp_path / "var"
+    tocsin("init", "--data", data)
+    p = subprocess.run([TOCSIND, "--check", "--data", data, "--config", conf],
+                       capture_output=True, text=True, timeout=10)
     assert p.returncode == 0, p.stderr
     assert "[ingest]\nwidest_prefix_v4 = 16\nwidest_prefix_v6 = 48\n" in p.stdout
-    p = subprocess.run([TOCSIND, "--check"], capture_output=True, text=True, timeout=10)
+    p = subprocess.run([TOCSIND, "--check", "--data", data], capture_output=True, text=True,
+                       timeout=10)
     assert "widest_prefix_v4 = 8\nwidest_prefix_v6 = 32\n" in p.stdout
     conf.write_text("[ingest]\nwidest_prefix_v6 = 0\n")
     p = subprocess.run([TOCSIND, "--check", "--config", conf], capture_output=True, text=True,
