@@ -273,10 +273,10 @@ main(int argc, char **argv)
 	app.tcfg.max_page = conf.max_page;
 
 	be = (struct backend){ .hub = hub, .audit = app.audit, .app = &app };
-	struct writer_backend wb = { be_ingest, be_remove, be_after, &be };
-	struct writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
+	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be };
+	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
 		                 .batch_max_wait_us = conf.batch_max_wait_us };
-	if (writer_start(&wc, &wb, &app.writer, &d)) {
+	if (hub_writer_start(&wc, &wb, &app.writer, &d)) {
 		status = fail("cannot start the writer", &d);
 		goto out;
 	}
@@ -311,7 +311,7 @@ main(int argc, char **argv)
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	if (app.writer) {
-		writer_stop(app.writer);  /* drains the queue */
+		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;
 	}
 	app_snapshot_swap(&app, NULL);

@@ -154,12 +154,24 @@ string_on(struct stix_scan *s, struct slice b)
 	}
 }
 
+static int value_run(struct stix_scan *s, struct slice b, size_t limit);
+
 /* Scans the value started by value_start() on. Returns 1 when it is
  * complete (s->pos just after it), 0 when the buffer ran out first. In
  * skip mode (s->skip) the bytes are not kept. limit: bytes after which
  * the value is skipped (elements) or 0 for none. */
 static int
 value_on(struct stix_scan *s, struct slice b, size_t limit)
+{
+	int r = value_run(s, b, limit);
+	/* skipped exactly when longer than limit, however the input was cut */
+	if (r && limit && s->pos - s->start > limit)
+		s->skip = true;
+	return r;
+}
+
+static int
+value_run(struct stix_scan *s, struct slice b, size_t limit)
 {
 	for (;;) {
 		if (limit && !s->skip && s->pos - s->start > limit)
@@ -371,7 +383,7 @@ stix_scan_next(struct stix_scan *s, struct slice b, bool eof, struct diag *d)
 		case S_ELEM:
 			if (!value_on(s, b, s->lim.max_object))
 				goto more;
-			if (s->vkind == V_SCALAR && s->pos == s->start) {
+			if (s->vkind == V_SCALAR && s->pos == s->start && !s->skip) {
 				s->state = S_ERROR;
 				diag_set(d, TC_EINVAL, "byte %llu: objects[%zu]: expected a value",
 				         (unsigned long long)s->at, s->index);
