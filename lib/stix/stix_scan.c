@@ -313,8 +313,22 @@ more:
 	return 0;
 }
 
+static enum stix_scan_ev scan_next(struct stix_scan *s, struct slice b, bool eof,
+                                   struct diag *d);
+
 enum stix_scan_ev
 stix_scan_next(struct stix_scan *s, struct slice b, bool eof, struct diag *d)
+{
+	enum stix_scan_ev e = scan_next(s, b, eof, d);
+	if (e == STIX_SCAN_ERROR) {
+		s->off = s->pos < b.len ? s->pos : b.len;
+		s->len = 0;
+	}
+	return e;
+}
+
+static enum stix_scan_ev
+scan_next(struct stix_scan *s, struct slice b, bool eof, struct diag *d)
 {
 	int r;
 

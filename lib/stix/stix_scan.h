@@ -58,7 +58,8 @@ struct stix_scan {
 	/* Results of the last event (read them, do not change them). */
 	char key[STIX_SCAN_KEY_MAX + 1]; /* MEMBER: the key, decoded, NUL-terminated */
 	bool key_escaped;      /* MEMBER: the key was written with escapes */
-	size_t off, len;       /* MEMBER, ELEMENT: the value's bytes are buf[off .. off+len) */
+	size_t off, len;       /* MEMBER, ELEMENT: the value's bytes are buf[off .. off+len);
+	                        * ERROR: off is where the scan stopped */
 	bool ws;               /* ELEMENT: whitespace outside strings (stix_scan_compact) */
 	bool too_deep;         /* SKIPPED: for depth; else for size */
 	size_t index;          /* ELEMENT, SKIPPED: position in objects, from 0 */
