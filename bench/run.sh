@@ -10,6 +10,10 @@
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
+#   BENCH_IMPORT_TIMEOUT_ALL [480] the same for `tocsin import` of a 1M bundle
+#                                  (bench/bench_import.py; its first run writes
+#                                  the bundle, ~650 MB, into BUILD_DIR/bench-data;
+#                                  its own knobs are in that file)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -69,6 +73,12 @@ run() {
 # shellcheck disable=SC2086 # the *_ARGS variables are word lists on purpose
 {
     run ingest "$build/bench/bench_ingest" --count "$ingest_count" --seconds "$ingest_seconds"
+    if [[ -x $build/cli/tocsin && -x $build/bench/tocsin-gen ]]; then
+        limit=${BENCH_IMPORT_TIMEOUT_ALL:-480} run "tocsin import" "$(dirname "$0")/bench_import.py" "$build"
+    else
+        echo "== tocsin import: tocsin or tocsin-gen not built, skipped"
+        echo "SKIP tocsin import" >>"$log"
+    fi
     run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}

@@ -243,6 +243,10 @@ hub_writer_start(const struct hub_writer_cfg *cfg, const struct hub_writer_backe
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	int e = pthread_create(&w->thread, NULL, writer_main, w);
+#ifdef __GLIBC__
+	if (!e) /* shown by top -H and /proc/PID/task/TID/comm */
+		pthread_setname_np(w->thread, "hub-writer");
+#endif
 	if (e) {
 		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->mu);
