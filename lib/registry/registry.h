@@ -178,7 +178,8 @@ enum tcerr registry_rights_get(struct registry *r, const char *collection, struc
                                struct buf *write_spec);
 
 /* TAXII status resources (§4.3), kept at least REG_STATUS_KEEP_US. put
- * replaces. get appends the stored JSON text to out; TC_ENOTFOUND when
+ * replaces; it returns once the status is durable, and concurrent puts
+ * share one transaction (one fsync) — group commit, thread-safe. get appends the stored JSON text to out; TC_ENOTFOUND when
  * unknown or expired. purge drops those older than now_us - keep_us. */
 #define REG_STATUS_KEEP_US (48LL * 3600 * 1000000)
 enum tcerr registry_status_put(struct registry *r, const char *id, int64_t created_us,
