@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "checkpoint.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -213,6 +214,7 @@ main(int argc, char **argv)
 
 	static struct app app;
 	struct hub *hub = NULL;
+	struct checkpointer *ckpt = NULL;
 	struct store *ctl = NULL;          /* this thread's store connection, for snapshots */
 	struct reg_snapshot *snap = NULL;
 	struct http_server *srv = NULL;
@@ -272,6 +274,13 @@ main(int argc, char **argv)
 	app.tcfg.max_content_length = conf.max_content_length;
 	app.tcfg.max_page = conf.max_page;
 
+	/* The writer's commits do not stop to checkpoint the WAL: another
+	 * thread does (without it, SQLite's automatic checkpoints stay on). */
+	if (checkpointer_start(app.store_spec, CHECKPOINT_INTERVAL_MS, &ckpt, &d) == TC_OK)
+		store_wal_autocheckpoint(hub_store(hub), 0);
+	else
+		log_error("no checkpoint thread; the writer checkpoints as it commits", d.msg);
+
 	be = (struct backend){ .hub = hub, .audit = app.audit, .app = &app };
 	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be };
 	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
@@ -314,6 +323,7 @@ out:
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;
 	}
+	checkpointer_stop(ckpt);        /* a last checkpoint */
 	app_snapshot_swap(&app, NULL);
 	if (ctl)
 		store_close(ctl);

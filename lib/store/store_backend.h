@@ -47,6 +47,8 @@ struct store__backend {
 	                         void *ctx, struct diag *d);
 	enum tcerr (*get_ref)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
+	/* optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*wal_autocheckpoint)(struct store *s, int pages);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
 };
