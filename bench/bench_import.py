@@ -64,9 +64,29 @@ def bundle(gen, root, count):
     return path
 
 
+def thread_cpu(pid):
+    """{thread name: user+sys seconds} of the threads of pid (empty once it is gone)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {}
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name = st[st.index("(") + 1:st.rindex(")")]
+            fields = st[st.rindex(")") + 2:].split()
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / hz
+    except OSError:
+        pass
+    return out
+
+
 def import_once(tocsin, path, work, timeout):
     """Imports path into a fresh data directory; returns (wall s, user s,
-    sys s, peak RSS bytes, summary line)."""
+    sys s, peak RSS bytes, summary line, {thread: CPU s} read shortly
+    before the end)."""
     data = os.path.join(work, "data")
     shutil.rmtree(data, ignore_errors=True)
     subprocess.run([tocsin, "init", "--data", data], capture_output=True, check=True)
@@ -77,10 +97,13 @@ def import_once(tocsin, path, work, timeout):
                              stderr=err)
         deadline = t + timeout
         status = ru = None
+        threads = {}
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
+            for k, v in thread_cpu(p.pid).items():   # threads may end before the process
+                threads[k] = max(threads.get(k, 0.0), v)
             if time.monotonic() > deadline:
                 p.send_signal(signal.SIGKILL)
                 pid, status, ru = os.wait4(p.pid, 0)
@@ -94,7 +117,7 @@ def import_once(tocsin, path, work, timeout):
         summary, errors = out.read(), err.read()
     if p.returncode != 0:
         raise RuntimeError("tocsin import: exit %d\n%s%s" % (p.returncode, summary, errors[-2000:]))
-    return wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss * 1024, summary.strip()
+    return wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss * 1024, summary.strip(), threads
 
 
 def main():
@@ -119,7 +142,7 @@ def main():
     try:
         for i in range(repeat):
             load0 = os.getloadavg()
-            wall, user, system, rss, summary = import_once(tocsin, path, work, timeout)
+            wall, user, system, rss, summary, threads = import_once(tocsin, path, work, timeout)
             load1 = os.getloadavg()
             m = re.search(r"imported ([0-9]+), duplicates ([0-9]+), rejected ([0-9]+)", summary)
             objects = sum(int(x) for x in m.groups()) if m else 0
@@ -127,6 +150,11 @@ def main():
                 "peak RSS %.0f MB, load average %.2f before, %.2f after"
                 % (i + 1, summary, wall, user, system, (user + system) / wall, rss / 2**20,
                    load0[0], load1[0]))
+            if threads and objects:
+                log("bench: CPU per object by thread (reader/parser/prepare = tocsin, "
+                    "writer = hub-writer): %s"
+                    % ", ".join("%s %.1f µs" % (k, v / objects * 1e6)
+                                for k, v in sorted(threads.items(), key=lambda kv: -kv[1])))
             if m and int(m.group(3)):
                 raise RuntimeError("the generated bundle had rejections: %s" % summary)
             if best is None or wall < best[0]:
