@@ -187,9 +187,17 @@ be_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *
 	if (atomic_load(&be->failed))
 		return diag_set(d, TC_EBUSY, "not written: an earlier batch failed");
 	enum tcerr rc = hub_ingest_items(be->hub, items, n, res, d);
-	if (rc)
+	if (rc) {
 		atomic_store(&be->failed, true);
-	return rc;
+		return rc; /* the reader frees the objects */
+	}
+	/* Stored or judged: free the parsed trees here, off the reader
+	 * thread, which is the busier one. Exactly once: a job's objects
+	 * are freed by the call whose success its waiter sees (imp_collect
+	 * then drops its references without freeing). */
+	for (size_t i = 0; i < n; i++)
+		json_decref(items[i].obj);
+	return TC_OK;
 }
 
 static enum tcerr
@@ -222,8 +230,10 @@ imp_collect(struct imp *im, struct imp_batch *b)
 			im->fatal = true;
 			goto out;
 		}
-		for (size_t k = 0; k < b->nw; k++)
+		for (size_t k = 0; k < b->nw; k++) {
 			b->res[b->wslot[k]] = b->wres[k];
+			b->objs[b->wslot[k]] = NULL; /* freed by the writer thread */
+		}
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		switch (b->res[i].verdict) {
