@@ -596,8 +596,15 @@ run_stream(struct import__run *r, enum import_format fmt)
 			if ((rc = reader_fill(r,
 			                      streaming ? r->max_object + STIX_SCAN_MAX_MEMBER + IMPORT_CHUNK
 			                                : r->max_document,
-			                      &got)))
+			                      &got))) {
+				if (streaming && rc == TC_EIO)
+					diag_set(r->d, rc,
+					         "%s: read failed at byte %llu, after %zu objects "
+					         "(objects[0..%zu] were read)",
+					         r->name, (unsigned long long)r->c->bytes, sc->next_index,
+					         sc->next_index ? sc->next_index - 1 : 0);
 				goto out;
+			}
 			continue;
 		case STIX_SCAN_MEMBER:
 			if (member_value(slice_make(b.p + sc->off, sc->len), &v)) {

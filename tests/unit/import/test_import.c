@@ -392,6 +392,45 @@ test_stream_truncated(void **state)
 	assert_non_null(strstr(d.msg, "objects[700]: the input ends inside this element"));
 }
 
+struct failing_src {
+	struct gen_src g;
+	size_t fail_after; /* bytes, then TC_EIO */
+	size_t given;
+};
+
+static enum tcerr
+failing_read(void *rctx, char *p, size_t cap, size_t *got)
+{
+	struct failing_src *f = rctx;
+	if (f->given >= f->fail_after)
+		return TC_EIO;
+	if (cap > f->fail_after - f->given)
+		cap = f->fail_after - f->given;
+	enum tcerr rc = gen_read(&f->g, p, cap, got);
+	f->given += *got;
+	return rc;
+}
+
+/* A read error part-way stops the run with the place; what was read
+ * before it was handed on. */
+static void
+test_stream_read_error(void **state)
+{
+	struct count_texts ct = {0};
+	struct import_opts o = {0};
+	struct import_counts c;
+	struct diag d;
+	struct failing_src f = {.g = {.n = 100000}, .fail_after = 1000000};
+
+	o.on_object_text = count_text;
+	o.ctx = &ct;
+	assert_int_equal(import_run("io.json", failing_read, &f, &o, &c, &d), TC_EIO);
+	assert_true(ct.n > 10000 && ct.n < 100000);
+	char want[128];
+	snprintf(want, sizeof(want), "io.json: read failed at byte 1000000, after %zu objects", ct.n);
+	assert_non_null(strstr(d.msg, want));
+}
+
 static void
 test_stream_envelope_and_members(void **state)
 {
@@ -760,6 +799,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_stream_large_bundle),
 		cmocka_unit_test(test_stream_truncated),
+		cmocka_unit_test(test_stream_read_error),
 		cmocka_unit_test(test_stream_envelope_and_members),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_csv),
