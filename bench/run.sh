@@ -134,8 +134,11 @@ for line in lines:
             continue
         seen.add(fig)
         op = {"≥": ">=", "≤": "<="}.get(m.group("op"), m.group("op"))
-        rows.append((fig, f"{fmt(val(m.group(2), m.group(3)))} {m.group('unit').split(' by ')[0].strip()}",
-                     f"{op} {fmt(val(m.group(6), m.group(7)))}", m.group("v")))
+        measured = f"{fmt(val(m.group(2), m.group(3)))} {m.group('unit').split(' by ')[0].strip()}"
+        rss = re.search(r"peak RSS ([0-9,]+ MB)", line)
+        if rss:
+            measured += f", peak RSS {rss.group(1)}"
+        rows.append((fig, measured, f"{op} {fmt(val(m.group(6), m.group(7)))}", m.group("v")))
         continue
     for fig, rx, unit, target, op in known:
         m = rx.search(line)
@@ -147,6 +150,13 @@ for line in lines:
             else:
                 ok = x >= target if op == ">=" else x <= target
                 rows.append((fig, f"{fmt(x)} {unit}", f"{op} {fmt(target)}", "PASS" if ok else "BELOW"))
+# the daemon's peak RSS, printed after the POST run, goes beside its figure
+for line in lines:
+    m = re.match(r"^tocsind peak RSS after the POST run: ([0-9,]+ MB)", line)
+    for i, r in enumerate(rows):
+        if m and r[0].startswith("TAXII POST") and "RSS" not in r[1]:
+            rows[i] = (r[0], f"{r[1]}, tocsind peak RSS {m.group(1)}", r[2], r[3])
+            break
 for line in lines:
     if line.startswith("SKIP ") or line.startswith("FAILED "):
         what, name = line.split(" ", 1)
