@@ -10,6 +10,10 @@
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
+#   BENCH_IMPORT_TIMEOUT_ALL [480] the same for `tocsin import` of a 1M bundle
+#                                  (bench/bench_import.py; its first run writes
+#                                  the bundle, ~650 MB, into BUILD_DIR/bench-data;
+#                                  its own knobs are in that file)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -69,6 +73,12 @@ run() {
 # shellcheck disable=SC2086 # the *_ARGS variables are word lists on purpose
 {
     run ingest "$build/bench/bench_ingest" --count "$ingest_count" --seconds "$ingest_seconds"
+    if [[ -x $build/cli/tocsin && -x $build/bench/tocsin-gen ]]; then
+        limit=${BENCH_IMPORT_TIMEOUT_ALL:-480} run "tocsin import" "$(dirname "$0")/bench_import.py" "$build"
+    else
+        echo "== tocsin import: tocsin or tocsin-gen not built, skipped"
+        echo "SKIP tocsin import" >>"$log"
+    fi
     run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
@@ -124,8 +134,11 @@ for line in lines:
             continue
         seen.add(fig)
         op = {"≥": ">=", "≤": "<="}.get(m.group("op"), m.group("op"))
-        rows.append((fig, f"{fmt(val(m.group(2), m.group(3)))} {m.group('unit').split(' by ')[0].strip()}",
-                     f"{op} {fmt(val(m.group(6), m.group(7)))}", m.group("v")))
+        measured = f"{fmt(val(m.group(2), m.group(3)))} {m.group('unit').split(' by ')[0].strip()}"
+        rss = re.search(r"peak RSS ([0-9,]+ MB)", line)
+        if rss:
+            measured += f", peak RSS {rss.group(1)}"
+        rows.append((fig, measured, f"{op} {fmt(val(m.group(6), m.group(7)))}", m.group("v")))
         continue
     for fig, rx, unit, target, op in known:
         m = rx.search(line)
@@ -137,6 +150,13 @@ for line in lines:
             else:
                 ok = x >= target if op == ">=" else x <= target
                 rows.append((fig, f"{fmt(x)} {unit}", f"{op} {fmt(target)}", "PASS" if ok else "BELOW"))
+# the daemon's peak RSS, printed after the POST run, goes beside its figure
+for line in lines:
+    m = re.match(r"^tocsind peak RSS after the POST run: ([0-9,]+ MB)", line)
+    for i, r in enumerate(rows):
+        if m and r[0].startswith("TAXII POST") and "RSS" not in r[1]:
+            rows[i] = (r[0], f"{r[1]}, tocsind peak RSS {m.group(1)}", r[2], r[3])
+            break
 for line in lines:
     if line.startswith("SKIP ") or line.startswith("FAILED "):
         what, name = line.split(" ", 1)

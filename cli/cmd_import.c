@@ -4,10 +4,16 @@
  * only check them; `tocsin import --taxii-dump` moves a medallion server's
  * data file in (import_dump_*).
  *
- * Invariant: memory stays bounded by one batch (IMPORT_BATCH objects) plus
- * what the reader holds, whatever the size of the input; each batch is one
- * durable transaction, so an input that fails part-way leaves the store
- * with every batch committed before the failure and nothing half-written.
+ * Pipeline: this thread reads, parses and prepares (validation and
+ * observable extraction, hub_prepare) one batch while the hub's writer
+ * thread (lib/hub/hub_writer.h, the daemon's writer) commits the one
+ * before, so an import uses two cores. Invariant: memory stays bounded by
+ * IMPORT_INFLIGHT batches of IMPORT_BATCH objects plus what the reader
+ * holds (one object of a streamed bundle), whatever the size of the input;
+ * each batch is one durable transaction, written in input order, and once
+ * one fails no later one is written, so an input that fails part-way
+ * leaves the store with every batch before the failure committed and
+ * nothing after it.
  * Every object the reader finds is counted exactly once: imported,
  * duplicate or rejected (validate: valid or invalid). An import run
  * appends one entry to the audit log: the collection, the files and the
@@ -23,6 +29,11 @@
  * on stderr, so nothing disappears silently.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +44,23 @@
 #include "cmd.h"
 #include "hub/hub.h"
 #include "config.h"
+#include "hub/hub_writer.h"
 #include "import/import.h"
 #include "policy/policy.h"
 #include "registry/registry.h"
 #include "util/buf.h"
 
-/* Objects handed to hub_ingest() at once: large enough for group commit
- * to pay, small enough to bound memory (≤ HUB_MAX_BATCH). */
+/* Objects in one batch (one transaction): large enough for the commit to
+ * pay, small enough to bound memory (≤ HUB_MAX_BATCH). */
 #define IMPORT_BATCH 10000
 /* Notes of one kind (expired, re-fanged, to_ids false) listed on stderr
  * per run; the rest are only counted in the summary. */
 #define IMPORT_NOTES_SHOWN 20
+/* Batches alive at once: one filled and prepared here, one written. */
+#define IMPORT_INFLIGHT 2
+/* Allocations below this size come from the heap, and the heap keeps up
+ * to this much free memory instead of returning it (glibc). */
+#define IMPORT_MALLOC_KEEP (64 << 20)
 /* Bytes of the audit entry's detail (counts and file names). */
 #define IMPORT_AUDIT_DETAIL_MAX 4096
 
@@ -75,6 +92,10 @@ const char cmd_import_usage[] =
 	"created_by_ref is rejected (import it with --as). A warning on stderr\n"
 	"counts the stored objects no organisation can read (a collection\n"
 	"nobody may read, TLP:RED or AMBER+STRICT naming no reader).\n"
+	"Bundles and envelopes are read object by object, in memory bounded by\n"
+	"one object (at most 16 MiB, 64 levels deep) whatever their size; an\n"
+	"input that stops part-way keeps every object read before the place it\n"
+	"names, and the summary says so.\n"
 	"\n"
 	"With --taxii-dump, FILE is the data file of a medallion TAXII server\n"
 	"(the OASIS reference server's memory backend): its API roots are kept\n"
@@ -120,6 +141,32 @@ const char cmd_validate_usage[] =
 	"\n"
 	"Exit status: 0 all valid, 1 some invalid, 2 usage or fatal error.\n";
 
+/* One batch: objects read, prepared, then written by the writer thread. */
+struct imp_batch {
+	size_t n;                           /* objects read into it */
+	json_t *objs[IMPORT_BATCH];
+	struct hub_item items[IMPORT_BATCH];
+	struct hub_result res[IMPORT_BATCH];
+	size_t where_off[IMPORT_BATCH];
+	size_t text_off[IMPORT_BATCH];      /* SIZE_MAX: no text (the hub serialises) */
+	size_t text_len[IMPORT_BATCH];
+	struct buf wheres;                  /* NUL-separated locations */
+	struct buf texts;                   /* the objects' compact texts */
+	/* handed to the writer: the prepared items, without those rejected */
+	struct hub_item witems[IMPORT_BATCH];
+	struct hub_result wres[IMPORT_BATCH];
+	size_t wslot[IMPORT_BATCH];         /* witems[k] is objs[wslot[k]] */
+	size_t nw;
+	struct hub_prep *prep;
+	struct hub_writer_job *job;         /* NULL: not submitted */
+};
+
+/* The writer thread's backend: the hub, and a stop once a batch failed. */
+struct imp_backend {
+	struct hub *hub;
+	atomic_bool failed;
+};
+
 struct imp {
 	bool validate_only;
 	struct hub *hub;            /* NULL when validating */
@@ -137,13 +184,10 @@ struct imp {
 	const char *display;        /* the file name as shown */
 	struct cli_progress progress;
 
-	/* the batch being filled */
-	json_t *objs[IMPORT_BATCH];
-	size_t where_off[IMPORT_BATCH];
-	const char *paths[IMPORT_BATCH];
-	struct hub_result res[IMPORT_BATCH];
-	struct buf wheres;          /* NUL-separated locations of the batch */
-	size_t n;
+	struct imp_backend be;
+	struct hub_writer *writer;  /* NULL when validating */
+	struct imp_batch *batch[IMPORT_INFLIGHT];
+	size_t cur;                 /* the batch being filled */
 
 	/* totals over every file */
 	uint64_t accepted, duplicates, rejected, warnings;
@@ -152,6 +196,7 @@ struct imp {
 	bool fatal;
 	/* notes over every file, by enum import_note */
 	uint64_t notes[IMPORT_NOTE_NOT_IDS + 1];
+	bool stopped;               /* a file stopped part-way */
 };
 
 /* Prints one problem found in the input: "LOCATION: reason". */
@@ -174,26 +219,33 @@ imp_problem(struct imp *im, const char *where, const char *why)
 }
 
 static void
-imp_batch_release(struct imp *im)
+imp_batch_release(struct imp_batch *b)
 {
-	for (size_t i = 0; i < im->n; i++)
-		json_decref(im->objs[i]);
-	im->n = 0;
-	buf_clear(&im->wheres);
+	for (size_t i = 0; i < b->n; i++)
+		json_decref(b->objs[i]);
+	b->n = 0;
+	b->nw = 0;
+	hub_prep_free(b->prep);
+	b->prep = NULL;
+	buf_clear(&b->wheres);
+	if (b->texts.p) /* may hold card numbers */
+		explicit_bzero(b->texts.p, b->texts.len);
+	buf_clear(&b->texts);
 }
 
 /* Counts a stored version no organisation may read (policy_any_reader).
  * Levels that name no recipients depend only on the collection, the TLP
- * and the producer, all fixed for the run: asked once per level. */
+ * and the producer, all fixed for the run: asked once per level. Named
+ * recipients are read from text, the object as read; without it (the hub
+ * serialised the object) the version is not judged: the warning is best
+ * effort. */
 static void
-imp_count_readers(struct imp *im, json_t *obj, enum tlp_level tlp)
+imp_count_readers(struct imp *im, struct slice text, enum tlp_level tlp)
 {
 	struct store_row row = { .collection = im->collection, .tlp = tlp,
 		                 .producer = im->as ? im->as->num : 0 };
-	char *text = NULL;
-	bool any;
 
-	if (tlp > TLP_RED)
+	if (tlp > TLP_RED || !im->snap)
 		return;
 	if (tlp != TLP_AMBER_STRICT && tlp != TLP_RED) {
 		if (!im->readable_by_tlp[tlp])
@@ -202,82 +254,174 @@ imp_count_readers(struct imp *im, json_t *obj, enum tlp_level tlp)
 			im->unreadable++;
 		return;
 	}
-	/* named recipients: the policy door reads them from the text */
-	text = json_dumps(obj, JSON_COMPACT);
-	if (!text)
-		return; /* out of memory: the warning is best effort */
-	row.json = slice_from_cstr(text);
-	any = policy_any_reader(im->snap, &row);
-	free(text);
-	if (!any) {
+	if (!text.p)
+		return;
+	row.json = text;
+	if (!policy_any_reader(im->snap, &row)) {
 		im->unreadable++;
 		im->unreadable_named++;
 	}
 }
 
-/* Stores (or checks) the batch. Returns TC_OK, or the error that stops
- * the whole run (reported). */
 static enum tcerr
-imp_flush(struct imp *im)
+be_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
+          struct diag *d)
+{
+	struct imp_backend *be = ctx;
+	if (atomic_load(&be->failed))
+		return diag_set(d, TC_EBUSY, "not written: an earlier batch failed");
+	enum tcerr rc = hub_ingest_items(be->hub, items, n, res, d);
+	if (rc) {
+		atomic_store(&be->failed, true);
+		return rc; /* the reader frees the objects */
+	}
+	/* Stored or judged: free the parsed trees here, off the reader
+	 * thread, which is the busier one. Exactly once: a job's objects
+	 * are freed by the call whose success its waiter sees (imp_collect
+	 * then drops its references without freeing). */
+	for (size_t i = 0; i < n; i++)
+		json_decref(items[i].obj);
+	return TC_OK;
+}
+
+static enum tcerr
+be_remove(void *ctx, const struct store_delete_q *q, store_delete_cb may, void *may_ctx,
+          struct store_delete_out *out, struct diag *d)
+{
+	return diag_set(d, TC_EINTERNAL, "import deletes nothing");
+}
+
+/* Waits for batch b's transaction, counts and reports its results in
+ * input order, and empties it. Returns TC_OK, or the error that stops
+ * the run (reported). */
+static enum tcerr
+imp_collect(struct imp *im, struct imp_batch *b)
 {
 	struct diag d;
 	enum tcerr rc = TC_OK;
 
-	if (im->n == 0)
+	if (!b->n)
 		return TC_OK;
-	if (buf_error(&im->wheres)) {
-		cli_err("%s", tcerr_str(buf_error(&im->wheres)));
-		rc = buf_error(&im->wheres);
-		im->fatal = true;
-		goto out;
-	}
-	for (size_t i = 0; i < im->n; i++)
-		im->paths[i] = im->wheres.p + im->where_off[i];
-	/* issue 8: the authorship rule of a POST; refused objects are not
-	 * handed to the hub (nk items go, in input order) */
-	size_t nk = 0;
-	size_t keep[IMPORT_BATCH];
-	for (size_t i = 0; i < im->n; i++) {
-		struct diag ad;
-		diag_clear(&ad);
-		if (policy_author_check(im->snap, im->as, im->objs[i], im->paths[i], &ad)) {
-			im->rejected++;
-			imp_problem(im, im->paths[i], ad.msg);
-			continue;
+	if (b->job) {
+		diag_clear(&d);
+		rc = hub_writer_wait(im->writer, b->job, &d);
+		b->job = NULL;
+		if (rc != TC_OK) {
+			if (!im->fatal) {
+				cli_progress_clear(&im->progress);
+				cli_err("%s: %s", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
+			}
+			im->fatal = true;
+			goto out;
 		}
-		im->items[nk] = (struct hub_item){ .obj = im->objs[i], .path = im->paths[i],
-			                           .collection = im->collection,
-			                           .producer = im->as ? im->as->num : 0 };
-		keep[nk++] = i;
+		for (size_t k = 0; k < b->nw; k++) {
+			b->res[b->wslot[k]] = b->wres[k];
+			b->objs[b->wslot[k]] = NULL; /* freed by the writer thread */
+		}
 	}
-	diag_clear(&d);
-	rc = nk ? hub_ingest_items(im->hub, im->items, nk, im->res, &d) : TC_OK;
-	if (rc != TC_OK) {
-		cli_progress_clear(&im->progress);
-		cli_err("%s: %s", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
-		im->fatal = true;
-		goto out;
-	}
-	for (size_t k = 0; k < nk; k++) {
-		if (im->res[k].verdict != HUB_REJECTED && im->res[k].warned) {
+	for (size_t i = 0; i < b->n; i++) {
+		const char *where = b->wheres.p + b->where_off[i];
+		if (b->res[i].verdict != HUB_REJECTED && b->res[i].warned) {
 			im->warnings++;
-			imp_problem(im, im->paths[keep[k]], im->res[k].why);
+			imp_problem(im, where, b->res[i].why);
 		}
-		switch (im->res[k].verdict) {
+		switch (b->res[i].verdict) {
 		case HUB_ACCEPTED:
 			im->accepted++;
-			imp_count_readers(im, im->objs[keep[k]], im->res[k].tlp);
+			/* the text as read, unless the hub rewrote the object */
+			imp_count_readers(im,
+			                  b->text_off[i] != SIZE_MAX && !b->res[i].cards_hashed
+			                      ? slice_make(b->texts.p + b->text_off[i], b->text_len[i])
+			                      : slice_make(NULL, 0),
+			                  b->res[i].tlp);
 			break;
 		case HUB_DUPLICATE:
 			im->duplicates++;
 			break;
 		default:
 			im->rejected++;
-			imp_problem(im, im->paths[keep[k]], im->res[k].why);
+			imp_problem(im, where, b->res[i].why);
 		}
 	}
 out:
-	imp_batch_release(im);
+	imp_batch_release(b);
+	return rc;
+}
+
+/* Prepares the batch being filled (validation, observables: this thread)
+ * and hands it to the writer thread without waiting; the next batch slot
+ * is emptied (its results collected) for filling. Returns TC_OK, or the
+ * error that stops the run (reported). */
+static enum tcerr
+imp_flush(struct imp *im)
+{
+	struct imp_batch *b = im->batch[im->cur];
+	struct diag d;
+	enum tcerr rc = TC_OK;
+
+	if (b->n == 0)
+		return TC_OK;
+	if (buf_error(&b->wheres) || buf_error(&b->texts)) {
+		rc = buf_error(&b->wheres) ? buf_error(&b->wheres) : buf_error(&b->texts);
+		cli_err("%s", tcerr_str(rc));
+		im->fatal = true;
+		imp_batch_release(b);
+		return rc;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		b->items[i] = (struct hub_item){
+		    .obj = b->objs[i],
+		    .path = b->wheres.p + b->where_off[i],
+		    .collection = im->collection,
+		    .producer = im->as ? im->as->num : 0,
+		};
+		if (b->text_off[i] != SIZE_MAX)
+			b->items[i].text = slice_make(b->texts.p + b->text_off[i], b->text_len[i]);
+		memset(&b->res[i], 0, sizeof(b->res[i]));
+	}
+	diag_clear(&d);
+	rc = hub_prepare(&im->obs, b->items, b->n, b->res, &b->prep, &d);
+	if (rc != TC_OK) {
+		cli_progress_clear(&im->progress);
+		cli_err("%s: %s", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
+		im->fatal = true;
+		imp_batch_release(b);
+		return rc;
+	}
+	b->nw = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->res[i].verdict != HUB_REJECTED) {
+			b->wslot[b->nw] = i;
+			b->witems[b->nw++] = b->items[i];
+		}
+	diag_clear(&d);
+	rc = hub_writer_submit(im->writer, b->witems, b->nw, b->wres, &b->job, &d);
+	if (rc != TC_OK) {
+		cli_progress_clear(&im->progress);
+		cli_err("%s: %s", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
+		im->fatal = true;
+		imp_batch_release(b);
+		return rc;
+	}
+	im->cur = (im->cur + 1) % IMPORT_INFLIGHT;
+	return imp_collect(im, im->batch[im->cur]);
+}
+
+/* Hands the last batch to the writer and waits for every batch. Returns
+ * TC_OK or the first error (reported). */
+static enum tcerr
+imp_drain(struct imp *im)
+{
+	enum tcerr rc = im->fatal ? TC_OK : imp_flush(im), r2;
+	for (size_t k = 0; k < IMPORT_INFLIGHT; k++) {
+		struct imp_batch *b = im->batch[(im->cur + k) % IMPORT_INFLIGHT];
+		if (!b->job) {
+			imp_batch_release(b); /* read, never submitted: not stored */
+			continue;
+		}
+		if ((r2 = imp_collect(im, b)) && !rc)
+			rc = r2;
+	}
 	return rc;
 }
 
@@ -331,18 +475,35 @@ imp_check(struct imp *im, json_t *obj, const char *where)
 }
 
 static enum tcerr
-on_object(void *ctx, json_t *obj, const char *where)
+on_object(void *ctx, json_t *obj, struct slice text, const char *where)
 {
 	struct imp *im = ctx;
 
 	im->seen++;
 	if (im->validate_only)
 		return imp_check(im, obj, where);
-	im->where_off[im->n] = im->wheres.len;
-	buf_append_cstr(&im->wheres, where);
-	buf_append_char(&im->wheres, '\0');
-	im->objs[im->n++] = json_incref(obj);
-	if (im->n == IMPORT_BATCH)
+	/* issue 8: the authorship rule of a POST; a refused object is not
+	 * handed to the hub */
+	struct diag ad;
+	diag_clear(&ad);
+	if (policy_author_check(im->snap, im->as, obj, where, &ad)) {
+		im->rejected++;
+		imp_problem(im, where, ad.msg);
+		return TC_OK;
+	}
+	struct imp_batch *b = im->batch[im->cur];
+	b->where_off[b->n] = b->wheres.len;
+	buf_append_cstr(&b->wheres, where);
+	buf_append_char(&b->wheres, '\0');
+	b->text_off[b->n] = SIZE_MAX;
+	if (text.p) {
+		/* stored as read: the hub need not serialise the object again */
+		b->text_off[b->n] = b->texts.len;
+		b->text_len[b->n] = text.len;
+		buf_append(&b->texts, text.p, text.len);
+	}
+	b->objs[b->n++] = json_incref(obj);
+	if (b->n == IMPORT_BATCH)
 		return imp_flush(im);
 	return TC_OK;
 }
@@ -427,7 +588,7 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	opts.obs = &im->obs;
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
 		opts.total_bytes = (uint64_t)st.st_size;
-	opts.on_object = on_object;
+	opts.on_object_text = on_object;
 	opts.on_reject = on_reject;
 	opts.on_progress = on_progress;
 	opts.on_note = on_note;
@@ -440,6 +601,13 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	rc = import_file(name, f, &opts, &counts, &d);
 	if (!is_stdin)
 		fclose(f);
+	/* Store what was read before the reader stopped, if it did (not
+	 * after an error of the store itself: nothing more is written then). */
+	if (!im->validate_only && imp_drain(im) != TC_OK) {
+		cli_progress_end(&im->progress);
+		im->stopped = true;
+		return CLI_EXIT_USAGE;
+	}
 	if (im->fatal || rc == TC_ENOMEM || rc == TC_EIO || rc == TC_EDB ||
 	    rc == TC_EINTERNAL) {
 		/* A callback already reported its own error. */
@@ -447,17 +615,13 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 			cli_progress_clear(&im->progress);
 			cli_err("%s", d.msg[0] ? d.msg : tcerr_str(rc));
 		}
-		imp_batch_release(im);
 		cli_progress_end(&im->progress);
-		return CLI_EXIT_USAGE;
-	}
-	/* Store what was read before the reader stopped, if it did. */
-	if (!im->validate_only && imp_flush(im) != TC_OK) {
-		cli_progress_end(&im->progress);
+		im->stopped = true;
 		return CLI_EXIT_USAGE;
 	}
 	cli_progress_end(&im->progress);
 	if (rc != TC_OK) {
+		im->stopped = true;
 		/* The rest of the input could not be read (a document that
 		 * does not parse, a limit): one problem, the run goes on. */
 		im->rejected++;
@@ -720,7 +884,6 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		return CLI_EXIT_USAGE;
 	}
 	im->validate_only = validate_only;
-	buf_init(&im->wheres, 0);
 	if (validate_only) {
 		/* Cards normalise to a keyed hash; any key will do to see
 		 * whether the number is one, and this one is never kept. */
@@ -759,10 +922,42 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		}
 		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
 			goto out;
+		for (size_t k = 0; k < IMPORT_INFLIGHT; k++) {
+			if (!(im->batch[k] = calloc(1, sizeof(*im->batch[k])))) {
+				cli_err("out of memory");
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+			buf_init(&im->batch[k]->wheres, 0);
+			buf_init(&im->batch[k]->texts, 0);
+		}
+#ifdef __GLIBC__
+		/* Each batch allocates and frees the same few large arrays:
+		 * keep them in the heap instead of mapping fresh pages (which
+		 * the kernel clears) every batch. Costs nothing in peak RSS. */
+		mallopt(M_MMAP_THRESHOLD, IMPORT_MALLOC_KEEP);
+		mallopt(M_TRIM_THRESHOLD, IMPORT_MALLOC_KEEP);
+#endif
+		/* From here until hub_writer_stop() only the writer thread
+		 * touches the hub. */
+		im->be.hub = im->hub;
+		atomic_init(&im->be.failed, false);
+		struct hub_writer_backend wb = {be_ingest, be_remove, NULL, &im->be};
+		struct hub_writer_cfg wc = {.batch_max_objects = IMPORT_BATCH};
+		diag_clear(&d);
+		if (hub_writer_start(&wc, &wb, &im->writer, &d) != TC_OK) {
+			cli_err("%s", d.msg);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 	}
 
 	for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
 		rc = imp_file(im, argv[i], format);
+	if (im->writer) {
+		hub_writer_stop(im->writer); /* every batch was collected: nothing queued */
+		im->writer = NULL;
+	}
 
 	/* The summary is printed even after a fatal error: it says what
 	 * was committed before. */
@@ -781,6 +976,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	/* a hub with no organisations yet serves nobody: nothing to warn of */
 	if (!validate_only && im->unreadable && im->snap && reg_snapshot_norgs(im->snap))
 		imp_warn_unreadable(im, &coll);
+	if (!validate_only && im->stopped)
+		printf("stopped part-way (see above): the objects counted as imported and "
+		       "duplicates are stored durably, nothing after the place named\n");
 	if (rc == CLI_EXIT_OK && im->rejected)
 		rc = CLI_EXIT_PROBLEMS;
 	if (im->audit) {
@@ -811,8 +1009,14 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 out:
 	if (im) {
 		cli_audit_abandon(im->audit);
-		imp_batch_release(im);
-		buf_reset(&im->wheres);
+		hub_writer_stop(im->writer);
+		for (size_t k = 0; k < IMPORT_INFLIGHT; k++)
+			if (im->batch[k]) {
+				imp_batch_release(im->batch[k]);
+				buf_reset(&im->batch[k]->wheres);
+				buf_reset(&im->batch[k]->texts);
+				free(im->batch[k]);
+			}
 		if (im->snap)
 			reg_snapshot_unref(im->snap);
 		registry_close(im->reg);

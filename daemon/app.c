@@ -33,6 +33,6 @@ uint64_t
 app_log_position(struct app *a)
 {
 	uint64_t p0 = atomic_load(&a->log_position0);
-	uint64_t w = a->writer ? atomic_load(&writer_stats(a->writer)->max_seq) : 0;
+	uint64_t w = a->writer ? atomic_load(&hub_writer_stats(a->writer)->max_seq) : 0;
 	return w > p0 ? w : p0;
 }

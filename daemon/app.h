@@ -28,7 +28,7 @@ struct app {
 	char store_spec[PATH_MAX];      /* "DIR/tocsin.db": each request thread opens it */
 	struct registry *registry;
 	struct audit *audit;
-	struct writer *writer;
+	struct hub_writer *writer;
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
 

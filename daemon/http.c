@@ -531,7 +531,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 		.organisations = snap ? reg_snapshot_norgs(snap) : 0,
 		.principals = snap ? reg_snapshot_nprincipals(snap) : 0,
 		.collections = snap ? reg_snapshot_ncollections(snap) : 0,
-		.writer = a->writer ? writer_stats(a->writer) : NULL,
+		.writer = a->writer ? hub_writer_stats(a->writer) : NULL,
 	};
 	if (!is_get(r->method))
 		return respond_error(con, r, 405, false, "method not allowed",

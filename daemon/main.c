@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "checkpoint.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -378,6 +379,7 @@ main(int argc, char **argv)
 
 	static struct app app;
 	struct hub *hub = NULL;
+	struct checkpointer *ckpt = NULL;
 	struct store *ctl = NULL;          /* this thread's store connection, for snapshots */
 	struct reg_snapshot *snap = NULL;
 	struct http_server *srv = NULL;
@@ -460,13 +462,20 @@ main(int argc, char **argv)
 	app.tcfg.roots = roots;
 	app.tcfg.nroots = conf.nroots;
 
+	/* The writer's commits do not stop to checkpoint the WAL: another
+	 * thread does (without it, SQLite's automatic checkpoints stay on). */
+	if (checkpointer_start(app.store_spec, CHECKPOINT_INTERVAL_MS, &ckpt, &d) == TC_OK)
+		store_wal_autocheckpoint(hub_store(hub), 0);
+	else
+		log_error("no checkpoint thread; the writer checkpoints as it commits", d.msg);
+
 	be = (struct backend){
 		.hub = hub, .audit = app.audit, .app = &app, .allow_checked_us = ts_now_us()
 	};
-	struct writer_backend wb = { be_ingest, be_remove, be_after, &be };
-	struct writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
+	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be };
+	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
 		                 .batch_max_wait_us = conf.batch_max_wait_us };
-	if (writer_start(&wc, &wb, &app.writer, &d)) {
+	if (hub_writer_start(&wc, &wb, &app.writer, &d)) {
 		status = fail("cannot start the writer", &d);
 		goto out;
 	}
@@ -515,9 +524,10 @@ main(int argc, char **argv)
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	if (app.writer) {
-		writer_stop(app.writer);  /* drains the queue */
+		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;
 	}
+	checkpointer_stop(ckpt);        /* a last checkpoint */
 	app_snapshot_swap(&app, NULL);
 	if (ctl)
 		store_close(ctl);

@@ -208,7 +208,7 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 	           (unsigned long long)g->organisations, (unsigned long long)g->principals,
 	           (unsigned long long)g->collections);
 	if (g->writer) {
-		const struct writer_stats *w = g->writer;
+		const struct hub_writer_stats *w = g->writer;
 		buf_printf(out,
 		           "# HELP tocsin_objects_ingested_total Objects accepted into the log.\n"
 		           "# TYPE tocsin_objects_ingested_total counter\n"

@@ -57,7 +57,7 @@ struct metrics_gauges {
 	uint64_t organisations;
 	uint64_t principals;
 	uint64_t collections;
-	const struct writer_stats *writer;   /* may be NULL */
+	const struct hub_writer_stats *writer;   /* may be NULL */
 };
 
 /* Appends the whole exposition to out. */

@@ -360,7 +360,8 @@ def bench_post(b, n_env, key):
         hub = Hub(b["tocsin"], os.path.join(work, "data"), "contributor", "all", "all")
         d = Daemon(b["tocsind"], hub.data, work)
         try:
-            log("== POST envelopes of %d new objects, 8 clients, %d envelopes" % (ENVELOPE, n_env))
+            log("== POST envelopes of %d new objects, 8 clients, %d envelopes; load average %s"
+                % (ENVELOPE, n_env, " ".join("%.2f" % x for x in os.getloadavg())))
             hdrs = ["-H", "Accept: " + ACCEPT, "-H", "Content-Type: " + ACCEPT,
                     "-H", "Authorization: Bearer " + hub.key]
             path = "/taxii2/hub/collections/%s/objects/" % hub.collection
@@ -369,6 +370,8 @@ def bench_post(b, n_env, key):
                         "--objects", ENVELOPE, "--name", "TAXII POST objects, 8 clients, envelopes of 1,000",
                         "--target-ops", POST_TARGET, d.base + path], "POST")
             perf_report(perf, "POST")
+            log("tocsind peak RSS after the POST run: %s (VmHWM); load average %s"
+                % (peak_rss(d.p.pid), " ".join("%.2f" % x for x in os.getloadavg())))
             try:
                 st, hdr, body = get(d.base + "/healthz", hub.key)
                 log("bench: after the POSTs /healthz says %s" % body.decode(errors="replace").strip())
@@ -378,6 +381,18 @@ def bench_post(b, n_env, key):
             d.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def peak_rss(pid):
+    """The process's peak resident set (VmHWM of /proc/PID/status), as text."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return "%.0f MB" % (int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return "unknown"
 
 
 def perf_start(d, workdir, seconds):

@@ -15,6 +15,7 @@
 
 #include "import_int.h"
 #include "util/timestamp.h"
+#include "stix/stix_scan.h"
 
 static const char *const format_names[] = {
 	[IMPORT_AUTO] = "auto",       [IMPORT_BUNDLE] = "bundle", [IMPORT_ENVELOPE] = "envelope",
@@ -69,7 +70,15 @@ import__where(const struct import__run *r, char where[IMPORT_WHERE_MAX], const c
 enum tcerr
 import__emit(struct import__run *r, json_t *obj, const char *where)
 {
-	enum tcerr rc = r->o->on_object(r->o->ctx, obj, where);
+	return import__emit_text(r, obj, (struct slice){NULL, 0}, where);
+}
+
+enum tcerr
+import__emit_text(struct import__run *r, json_t *obj, struct slice text, const char *where)
+{
+	enum tcerr rc = r->o->on_object_text
+	                    ? r->o->on_object_text(r->o->ctx, obj, text, where)
+	                    : r->o->on_object(r->o->ctx, obj, where);
 	if (rc == TC_OK)
 		r->c->objects++;
 	else
@@ -304,6 +313,27 @@ detect_json(struct import__run *r, enum import_format *fmt)
 	return TC_OK;
 }
 
+/* OUT: *out, t without its insignificant whitespace, in r->compact
+ * (valid until the next call). Errors: TC_ENOMEM. */
+static enum tcerr
+compact_text(struct import__run *r, struct slice t, struct slice *out)
+{
+	if (r->compact_cap < t.len) {
+		size_t cap = r->compact_cap ? r->compact_cap : 4096;
+		while (cap < t.len)
+			cap *= 2;
+		if (r->compact) /* the text may hold card numbers: wipe it */
+			explicit_bzero(r->compact, r->compact_cap);
+		free(r->compact);
+		r->compact_cap = 0;
+		if (!(r->compact = malloc(cap)))
+			return diag_set(r->d, TC_ENOMEM, "%s: out of memory", r->name);
+		r->compact_cap = cap;
+	}
+	*out = slice_make(r->compact, stix_scan_compact(t, r->compact));
+	return TC_OK;
+}
+
 static enum tcerr
 run_jsonl(struct import__run *r)
 {
@@ -346,7 +376,12 @@ run_jsonl(struct import__run *r)
 				return rc;
 			continue;
 		}
-		rc = import__emit(r, v, where);
+		struct slice text = {NULL, 0};
+		if (r->o->on_object_text && (rc = compact_text(r, t, &text))) {
+			json_decref(v);
+			return rc;
+		}
+		rc = import__emit_text(r, v, text, where);
 		json_decref(v);
 		if (rc)
 			return rc;
@@ -477,6 +512,212 @@ out:
 	return rc;
 }
 
+/* The value of a top-level member of a streamed document, checked as
+ * strict JSON (it is not stored). OUT: *out, a new reference. */
+static enum tcerr
+member_value(struct slice v, json_t **out)
+{
+	json_error_t je;
+	*out = json_loadb(v.p, v.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	return *out ? TC_OK : TC_EINVAL;
+}
+
+/* One element of a streamed objects array: parsed alone and handed on,
+ * or rejected alone. */
+static enum tcerr
+stream_element(struct import__run *r, const struct stix_scan *sc, const struct stix_limits *plim)
+{
+	char where[IMPORT_WHERE_MAX];
+	struct slice span = slice_make(r->buf + r->off + sc->off, sc->len);
+	struct diag pd;
+	json_t *v = NULL;
+	enum tcerr rc, prc;
+
+	import__where(r, where, ": objects[%zu]", sc->index);
+	diag_clear(&pd);
+	prc = stix_json_parse(span, plim, &v, &pd);
+	if (prc == TC_ENOMEM)
+		return diag_set(r->d, prc, "%s: out of memory", where);
+	if (prc) {
+		if (pd.line > 0 && pd.msg[0] >= 'a' && pd.msg[0] <= 'z') {
+			long line = pd.line, col = pd.column;
+			diag_prefix(&pd, "line %ld column %ld", line, col);
+		}
+		return import__reject(r, where, prc, "%s", pd.msg);
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return import__reject(r, where, TC_EINVAL, "not a JSON object");
+	}
+	struct slice text = span;
+	if (r->o->on_object_text && sc->ws && (rc = compact_text(r, span, &text))) {
+		json_decref(v);
+		return rc;
+	}
+	rc = import__emit_text(r, v, r->o->on_object_text ? text : (struct slice){NULL, 0}, where);
+	json_decref(v);
+	return rc;
+}
+
+/* Line and column in a streamed document, counted as bytes are dropped. */
+struct stream_lines {
+	long line;          /* of the byte at offset counted */
+	uint64_t counted;   /* bytes of the document looked at */
+	uint64_t line_at;   /* offset of the first byte of that line */
+};
+
+/* Counts the newlines of p[0..n), the document's bytes from offset base. */
+static void
+lines_count(struct stream_lines *L, const char *p, uint64_t base, uint64_t upto)
+{
+	while (L->counted < upto) {
+		const char *q = p + (L->counted - base);
+		const char *nl = memchr(q, '\n', (size_t)(upto - L->counted));
+		if (!nl) {
+			L->counted = upto;
+			break;
+		}
+		L->line++;
+		L->counted += (uint64_t)(nl - q) + 1;
+		L->line_at = L->counted;
+	}
+}
+
+/* Reads a document that starts with '{' as a stream when it is a bundle or
+ * an envelope (see import.h, Memory), else whole (run_document). fmt:
+ * IMPORT_AUTO, IMPORT_BUNDLE or IMPORT_ENVELOPE. Invariant: until the
+ * objects array starts ("streaming"), no byte of the document is dropped,
+ * so r->buf + r->off is still the document's start and the whole-document
+ * path can take over. */
+static enum tcerr
+run_stream(struct import__run *r, enum import_format fmt)
+{
+	size_t depth = r->max_depth > 2 ? r->max_depth - 2 : 1; /* inside {"objects":[ */
+	const struct stix_scan_limits lim = {r->max_object, depth, STIX_SCAN_MAX_MEMBER};
+	struct stix_limits plim = r->o->lim ? *r->o->lim : stix_default_limits;
+	struct stix_scan *sc = malloc(sizeof(*sc));
+	char type[STIX_SCAN_KEY_MAX + 1] = "";
+	bool streaming = false, has_type = false;
+	struct stream_lines lines = {r->line, 0, 0};
+	uint64_t base = 0; /* the document's offset of r->buf + r->off */
+	struct diag sd;
+	enum tcerr rc = TC_OK;
+	size_t got;
+
+	if (!sc)
+		return diag_set(r->d, TC_ENOMEM, "%s: out of memory", r->name);
+	if (plim.max_depth > depth)
+		plim.max_depth = depth;
+	stix_scan_init(sc, &lim);
+	for (;;) {
+		struct slice b = slice_make(r->buf + r->off, r->len - r->off);
+		enum stix_scan_ev e = stix_scan_next(sc, b, r->eof, &sd);
+		json_t *v;
+
+		switch (e) {
+		case STIX_SCAN_MORE:
+			if (streaming) {
+				size_t keep = stix_scan_keep(sc);
+				lines_count(&lines, r->buf + r->off, base, base + keep);
+				r->off += keep;
+				base += keep;
+				stix_scan_drop(sc, keep);
+			}
+			if ((rc = reader_fill(r,
+			                      streaming ? r->max_object + STIX_SCAN_MAX_MEMBER + IMPORT_CHUNK
+			                                : r->max_document,
+			                      &got))) {
+				if (streaming && rc == TC_EIO)
+					diag_set(r->d, rc,
+					         "%s: read failed at byte %llu, after %zu objects "
+					         "(objects[0..%zu] were read)",
+					         r->name, (unsigned long long)r->c->bytes, sc->next_index,
+					         sc->next_index ? sc->next_index - 1 : 0);
+				goto out;
+			}
+			continue;
+		case STIX_SCAN_MEMBER:
+			if (member_value(slice_make(b.p + sc->off, sc->len), &v)) {
+				if (!streaming)
+					goto whole;
+				rc = diag_set(r->d, TC_EINVAL, "%s: byte %llu: %s: not valid JSON", r->name,
+				              (unsigned long long)sc->at, sc->key);
+				goto out;
+			}
+			if (strcmp(sc->key, "type") == 0) {
+				has_type = true;
+				snprintf(type, sizeof(type), "%s",
+				         json_is_string(v) ? json_string_value(v) : "?");
+			}
+			json_decref(v);
+			if (!streaming && (strcmp(sc->key, "Event") == 0 ||
+			                   strcmp(sc->key, "response") == 0 ||
+			                   (has_type && strcmp(type, "bundle") != 0)))
+				goto whole; /* MISP, a single object: read whole */
+			if (streaming && (strcmp(sc->key, "Event") == 0 ||
+			                  strcmp(sc->key, "response") == 0 ||
+			                  (has_type && strcmp(type, "bundle") != 0))) {
+				rc = diag_set(r->d, TC_EINVAL,
+				              "%s: %s (after objects): a document with an objects array "
+				              "is read as a STIX bundle (type \"bundle\") or a TAXII "
+				              "envelope (no type); the objects before were read",
+				              r->name, sc->key);
+				goto out;
+			}
+			continue;
+		case STIX_SCAN_OBJECTS:
+			if (fmt == IMPORT_BUNDLE && !has_type)
+				goto whole; /* a bundle is told by its type: read whole to check it */
+			streaming = true;
+			r->c->format = has_type || fmt == IMPORT_BUNDLE ? IMPORT_BUNDLE : IMPORT_ENVELOPE;
+			continue;
+		case STIX_SCAN_ELEMENT:
+			if ((rc = stream_element(r, sc, &plim)))
+				goto out;
+			continue;
+		case STIX_SCAN_SKIPPED: {
+			char where[IMPORT_WHERE_MAX];
+			import__where(r, where, ": objects[%zu]", sc->index);
+			if (sc->too_deep)
+				rc = import__reject(r, where, TC_ELIMIT,
+				                    "nested deeper than %zu levels (the limit)", r->max_depth);
+			else
+				rc = import__reject(r, where, TC_ELIMIT,
+				                    "larger than %zu bytes (the limit of one object)",
+				                    r->max_object);
+			if (rc)
+				goto out;
+			continue;
+		}
+		case STIX_SCAN_END:
+			if (!streaming)
+				goto whole;
+			if (fmt == IMPORT_BUNDLE && strcmp(type, "bundle") != 0) {
+				/* STIX 2.1 §8: a bundle's type is "bundle" */
+				rc = diag_set(r->d, TC_EINVAL, "%s: type: not a STIX bundle", r->name);
+				goto out;
+			}
+			r->c->format = has_type ? IMPORT_BUNDLE : r->c->format;
+			rc = TC_OK;
+			goto out;
+		case STIX_SCAN_ERROR:
+			if (!streaming)
+				goto whole; /* the whole parse gives the line and column */
+			lines_count(&lines, r->buf + r->off, base, base + sc->off);
+			rc = diag_set(r->d, TC_EINVAL, "%s: line %ld column %llu: %s", r->name,
+			              lines.line,
+			              (unsigned long long)(base + sc->off - lines.line_at + 1), sd.msg);
+			goto out;
+		}
+	}
+whole:
+	free(sc);
+	return run_document(r, fmt);
+out:
+	free(sc);
+	return rc;
+}
+
 enum tcerr
 import_run(const char *name, import_read_fn rd, void *rctx, const struct import_opts *opts,
            struct import_counts *counts, struct diag *d)
@@ -489,7 +730,7 @@ import_run(const char *name, import_read_fn rd, void *rctx, const struct import_
 		counts = &tmp_counts;
 	memset(counts, 0, sizeof(*counts));
 	diag_clear(d);
-	if (!opts || !opts->on_object || !rd)
+	if (!opts || !(opts->on_object || opts->on_object_text) || !rd)
 		return diag_set(d, TC_EINVAL, "import: no object callback or reader");
 	r.name = name && strcmp(name, "-") != 0 ? name : "stdin";
 	r.o = opts;
@@ -501,6 +742,8 @@ import_run(const char *name, import_read_fn rd, void *rctx, const struct import_
 	r.max_document = opts->max_document ? opts->max_document : IMPORT_MAX_DOCUMENT;
 	r.max_line = opts->max_line ? opts->max_line : IMPORT_MAX_LINE;
 	r.max_objects = opts->max_objects ? opts->max_objects : IMPORT_MAX_OBJECTS;
+	r.max_object = opts->max_object ? opts->max_object : IMPORT_MAX_OBJECT;
+	r.max_depth = opts->max_depth ? opts->max_depth : IMPORT_MAX_DEPTH;
 	r.csv_time_us = opts->created_us ? opts->created_us : IMPORT_FIXED_TIME_US;
 	r.now_us = opts->now_us ? opts->now_us : ts_now_us();
 
@@ -541,6 +784,9 @@ import_run(const char *name, import_read_fn rd, void *rctx, const struct import_
 		rc = run_jsonl(&r);
 	else if (fmt == IMPORT_CSV)
 		rc = import__csv(&r);
+	else if ((fmt == IMPORT_AUTO || fmt == IMPORT_BUNDLE || fmt == IMPORT_ENVELOPE) &&
+	         r.off < r.len && r.buf[r.off] == '{')
+		rc = run_stream(&r, fmt);
 	else
 		rc = run_document(&r, fmt);
 out:
@@ -548,6 +794,10 @@ out:
 		/* The input may hold card numbers: wipe it. */
 		explicit_bzero(r.buf, r.cap);
 		free(r.buf);
+	}
+	if (r.compact) {
+		explicit_bzero(r.compact, r.compact_cap);
+		free(r.compact);
 	}
 	return rc;
 }

@@ -38,9 +38,19 @@
  * (which includes a plain list of values, one a line).
  *
  * Memory: JSON Lines and CSV stream record by record in memory bounded by
- * the line limit. Bundles, envelopes and MISP events are parsed as whole
- * documents because jansson has no streaming parser: the document limit
- * (IMPORT_MAX_DOCUMENT) bounds memory to a small multiple of it.
+ * the line limit. Bundles and envelopes stream too: lib/stix/stix_scan
+ * finds each element of "objects" as the input arrives and each is parsed
+ * alone (stix_json_parse), so memory is bounded by the largest object
+ * (max_object) whatever the number of objects; an object over max_object
+ * or nested deeper than max_depth is rejected alone and the run goes on.
+ * Until the "objects" array starts the reader keeps the document's first
+ * members; a document that turns out to be no bundle or envelope (a single
+ * object, MISP, a top-level array, an objects member that is no array) is
+ * parsed whole, as are MISP events and arrays: the document limit
+ * (IMPORT_MAX_DOCUMENT) bounds memory to a small multiple of it. A
+ * streamed document that breaks off (truncated, malformed between objects,
+ * a read error) stops the run with the place; everything before it has
+ * been handed on already.
  *
  * Determinism: objects made from CSV rows and MISP attributes get UUIDv5
  * ids (TOCSIN_UUID_NAMESPACE) over what identifies them and timestamps
@@ -65,7 +75,11 @@
 /* Named limits; each can be lowered (or raised) through import_opts. */
 #define IMPORT_MAX_DOCUMENT ((size_t)1 << 30) /* bytes of one JSON document */
 #define IMPORT_MAX_LINE ((size_t)1 << 20)     /* bytes of one JSONL line or CSV record */
-#define IMPORT_MAX_OBJECTS ((size_t)1000000)  /* objects (or MISP attributes) in a document */
+#define IMPORT_MAX_OBJECTS ((size_t)1000000)  /* objects (or MISP attributes) in a document
+                                               * read whole (not a streamed bundle) */
+#define IMPORT_MAX_OBJECT ((size_t)16 << 20)  /* bytes of one object of a streamed bundle */
+#define IMPORT_MAX_DEPTH 64                   /* nesting of a streamed bundle, its framing
+                                               * included (= stix_default_limits) */
 #define IMPORT_CSV_MAX_FIELDS 16              /* fields in one CSV record */
 #define IMPORT_WHERE_MAX 256                  /* bytes of a location text */
 #define IMPORT_CHUNK 65536                    /* bytes asked of the read callback at once */
@@ -102,6 +116,13 @@ enum tcerr import_format_parse(const char *name, enum import_format *out);
  * where is valid only during the call. Returning anything but TC_OK stops
  * the run, and import_run() returns that code. */
 typedef enum tcerr (*import_object_cb)(void *ctx, json_t *obj, const char *where);
+/* As import_object_cb, with obj's JSON text as read when the reader has
+ * it: text holds no insignificant whitespace and parses to obj (an object
+ * of a streamed bundle or envelope, a JSON Lines record without
+ * whitespace); {NULL, 0} otherwise (objects built from CSV or MISP, or
+ * parsed from a whole document). text is valid only during the call. */
+typedef enum tcerr (*import_object_text_cb)(void *ctx, json_t *obj, struct slice text,
+                                            const char *where);
 /* Called once per item the reader rejects; rc says why in kind (TC_EINVAL,
  * TC_ELIMIT, TC_EUNSUPPORTED), why in words. Returning non-TC_OK stops the
  * run. */
@@ -130,11 +151,14 @@ struct import_opts {
 	size_t max_document;            /* 0: IMPORT_MAX_DOCUMENT */
 	size_t max_line;                /* 0: IMPORT_MAX_LINE */
 	size_t max_objects;             /* 0: IMPORT_MAX_OBJECTS */
+	size_t max_object;              /* 0: IMPORT_MAX_OBJECT (streamed bundles) */
+	size_t max_depth;               /* 0: IMPORT_MAX_DEPTH (streamed bundles) */
 	int64_t created_us;             /* CSV time; 0: IMPORT_FIXED_TIME_US */
 	bool misp_all;                  /* MISP: also attributes with to_ids false */
 	int64_t now_us;                 /* what "expired" is judged against; 0: the clock */
 	uint64_t total_bytes;           /* for progress; 0 if unknown */
-	import_object_cb on_object;     /* required */
+	import_object_cb on_object;     /* required unless on_object_text is set */
+	import_object_text_cb on_object_text; /* if set, called instead of on_object */
 	import_reject_cb on_reject;     /* NULL: rejections are only counted */
 	import_progress_cb on_progress; /* may be NULL */
 	import_note_cb on_note;         /* NULL: notes are only counted */

@@ -17,7 +17,7 @@ struct import__run {
 	const struct import_opts *o;
 	struct import_counts *c;
 	struct diag *d;
-	size_t max_document, max_line, max_objects;
+	size_t max_document, max_line, max_objects, max_object, max_depth;
 	int64_t csv_time_us;
 	int64_t now_us;
 
@@ -27,10 +27,15 @@ struct import__run {
 	size_t len, off, cap;
 	bool eof;
 	long line; /* line number where the next record starts, from 1 */
+	char *compact; /* a streamed object without its whitespace */
+	size_t compact_cap;
 };
 
 /* Hands obj to on_object (obj stays the caller's). */
 enum tcerr import__emit(struct import__run *r, json_t *obj, const char *where);
+/* The same with obj's compact text as read (see import_object_text_cb). */
+enum tcerr import__emit_text(struct import__run *r, json_t *obj, struct slice text,
+                             const char *where);
 /* Reports a rejected item. fmt makes the reason. */
 enum tcerr import__reject(struct import__run *r, const char *where, enum tcerr rc,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -99,10 +99,30 @@ static const char *const reg_migrations[] = {
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
+/* One registry_status_put() waiting for the group commit (on its caller's
+ * stack). */
+struct status_put {
+	struct status_put *next;
+	const char *id;
+	int64_t created_us;
+	const char *json;
+	size_t len;
+	enum tcerr rc;
+	struct diag d;
+	bool done;
+};
+
 struct registry {
 	pthread_mutex_t mu;
 	sqlite3 *db;
 	char path[REG_PATH_MAX];
+	/* status group commit: puts queue here; one of them (the leader)
+	 * writes every queued one in one transaction, so concurrent POSTs
+	 * share one fsync (DESIGN §2.2) */
+	pthread_mutex_t smu;
+	pthread_cond_t scv;
+	struct status_put *sq_head, *sq_tail;
+	bool s_committing;
 };
 
 /* Maps a SQLite result code to ours and describes it in d. */
@@ -251,6 +271,8 @@ reg_free(struct registry *r)
 	if (r->db)
 		sqlite3_close_v2(r->db);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->smu);
+	pthread_cond_destroy(&r->scv);
 	free(r);
 }
 
@@ -267,6 +289,17 @@ registry_open(const char *dir, struct registry **out, struct diag *d)
 	if (!r)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	if (pthread_mutex_init(&r->mu, NULL)) {
+		free(r);
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	}
+	if (pthread_mutex_init(&r->smu, NULL)) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	}
+	if (pthread_cond_init(&r->scv, NULL)) {
+		pthread_mutex_destroy(&r->smu);
+		pthread_mutex_destroy(&r->mu);
 		free(r);
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	}
@@ -1182,31 +1215,85 @@ registry_collection_root_get(struct registry *r, const char *collection,
 
 /* ---------- status resources ---------- */
 
+/* Writes the puts of list in one transaction (r->mu held), setting each
+ * one's rc and d. */
+static void
+status_commit(struct registry *r, struct status_put *list)
+{
+	sqlite3_stmt *st = NULL;
+	struct diag d;
+	enum tcerr rc = reg_exec(r, "BEGIN IMMEDIATE", &d);
+	if (!rc)
+		rc = reg_prepare(r,
+		                 "INSERT OR REPLACE INTO statuses(id, created_us, json)"
+		                 " VALUES(?, ?, ?)",
+		                 &st, &d);
+	for (struct status_put *p = list; !rc && p; p = p->next) {
+		sqlite3_bind_text(st, 1, p->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, p->created_us);
+		sqlite3_bind_blob64(st, 3, p->json ? p->json : "", (sqlite3_uint64)p->len,
+		                    SQLITE_STATIC);
+		p->rc = reg_step_done(r, st, &p->d);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = reg_exec(r, "COMMIT", &d);
+	if (rc) {
+		reg_exec(r, "ROLLBACK", NULL);
+		for (struct status_put *p = list; p; p = p->next) {
+			p->rc = rc;
+			p->d = d;
+		}
+	}
+}
+
 enum tcerr
 registry_status_put(struct registry *r, const char *id, int64_t created_us, const char *json,
                     size_t len, struct diag *d)
 {
-	sqlite3_stmt *st = NULL;
+	struct status_put me = {.id = id, .created_us = created_us, .json = json, .len = len};
+
 	if (!id || !id[0])
 		return diag_set(d, TC_EINVAL, "status id: empty");
 	if (!json && len)
 		return diag_set(d, TC_EINVAL, "status %s: no JSON text", id);
 	if (len > REG_STATUS_MAX)
 		return diag_set(d, TC_ELIMIT, "status %s: larger than %d bytes", id, REG_STATUS_MAX);
-	pthread_mutex_lock(&r->mu);
-	enum tcerr rc = reg_prepare(r,
-	                            "INSERT OR REPLACE INTO statuses(id, created_us, json)"
-	                            " VALUES(?, ?, ?)",
-	                            &st, d);
-	if (!rc) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, created_us);
-		sqlite3_bind_blob64(st, 3, json ? json : "", (sqlite3_uint64)len, SQLITE_STATIC);
-		rc = reg_step_done(r, st, d);
+	diag_clear(&me.d);
+	pthread_mutex_lock(&r->smu);
+	if (r->sq_tail)
+		r->sq_tail->next = &me;
+	else
+		r->sq_head = &me;
+	r->sq_tail = &me;
+	while (!me.done) {
+		if (r->s_committing) {
+			/* the leader's transaction may already hold us */
+			pthread_cond_wait(&r->scv, &r->smu);
+			continue;
+		}
+		/* lead: everything queued so far goes in one transaction */
+		struct status_put *list = r->sq_head;
+		r->sq_head = r->sq_tail = NULL;
+		r->s_committing = true;
+		pthread_mutex_unlock(&r->smu);
+		pthread_mutex_lock(&r->mu);
+		status_commit(r, list);
+		pthread_mutex_unlock(&r->mu);
+		pthread_mutex_lock(&r->smu);
+		for (struct status_put *p = list, *nx; p; p = nx) {
+			nx = p->next; /* p belongs to its caller again once done */
+			p->done = true;
+		}
+		r->s_committing = false;
+		pthread_cond_broadcast(&r->scv);
 	}
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&r->mu);
-	return rc;
+	pthread_mutex_unlock(&r->smu);
+	if (me.rc && d)
+		*d = me.d;
+	return me.rc;
 }
 
 enum tcerr

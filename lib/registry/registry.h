@@ -224,7 +224,8 @@ enum tcerr registry_collection_root_get(struct registry *r, const char *collecti
                                         char out[REG_API_ROOT_NAME_MAX + 1]);
 
 /* TAXII status resources (§4.3), kept at least REG_STATUS_KEEP_US. put
- * replaces. get appends the stored JSON text to out; TC_ENOTFOUND when
+ * replaces; it returns once the status is durable, and concurrent puts
+ * share one transaction (one fsync) — group commit, thread-safe. get appends the stored JSON text to out; TC_ENOTFOUND when
  * unknown or expired. purge drops those older than now_us - keep_us. */
 #define REG_STATUS_KEEP_US (48LL * 3600 * 1000000)
 /* Keys: "ORG/ID" for a status of the default API root, "ORG/ROOT/ID" for

@@ -343,6 +343,14 @@ store_stats(struct store *s, struct store_stats *out)
 	return s->be->stats(s, out);
 }
 
+enum tcerr
+store_wal_autocheckpoint(struct store *s, int pages)
+{
+	if (!s->be->wal_autocheckpoint)
+		return TC_EUNSUPPORTED;
+	return s->be->wal_autocheckpoint(s, pages);
+}
+
 static enum tcerr
 setting_key_check(const char *key)
 {

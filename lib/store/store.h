@@ -308,6 +308,27 @@ enum tcerr store_stats(struct store *s, struct store_stats *out);
  * counts too. OUT: *out. Errors: TC_EDB. */
 enum tcerr store_position(struct store *s, uint64_t *out);
 
+/* SQLite store: how many WAL pages a commit may leave before that commit
+ * copies them into the database itself (SQLite's wal_autocheckpoint, 1000
+ * by default). 0: never — another thread calls store_checkpoint(), so the
+ * writer's commits do not pay for checkpoints. Errors: TC_EUNSUPPORTED
+ * (another backend), TC_EDB. */
+enum tcerr store_wal_autocheckpoint(struct store *s, int pages);
+
+/* A second connection to a SQLite store (spec as store_open), for one
+ * other thread that checkpoints its WAL. OUT: *out. Errors:
+ * TC_EUNSUPPORTED (not SQLite), TC_EIO, TC_ENOMEM. */
+struct store_checkpointer;
+enum tcerr store_checkpointer_open(const char *spec, struct store_checkpointer **out,
+                                   struct diag *d);
+/* Copies committed WAL pages into the database without blocking the
+ * writer or readers (SQLITE_CHECKPOINT_PASSIVE), then syncs it. OUT:
+ * *wal_pages, *copied (may be NULL). Errors: TC_EDB (TC_EBUSY: another
+ * checkpoint ran; try later). */
+enum tcerr store_checkpoint(struct store_checkpointer *c, int *wal_pages, int *copied,
+                            struct diag *d);
+void store_checkpointer_close(struct store_checkpointer *c);
+
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set
  * replaces; "schema_version" and keys starting "store." belong to the

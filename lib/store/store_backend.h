@@ -52,6 +52,8 @@ struct store__backend {
 	enum tcerr (*versions_of)(struct store *s, uint32_t ref, store_row_cb cb, void *ctx);
 	enum tcerr (*stats)(struct store *s, struct store_stats *out);
 	enum tcerr (*position)(struct store *s, uint64_t *out);
+	/* optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*wal_autocheckpoint)(struct store *s, int pages);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
 };

@@ -46,6 +46,7 @@
 #define SQ_BUSY_TIMEOUT_MS 10000
 #define SQ_CACHE_KIB 65536
 #define SQ_JOURNAL_SIZE_LIMIT (64 * 1024 * 1024)
+#define SQ_PATH_CKPT_MAX 4096 /* bytes of a checkpointer's database path */
 #define SQ_QUERY_CACHE 8        /* dynamic query statements kept prepared */
 #define SQ_QUERY_SQL_MAX 65536  /* bytes of generated query SQL */
 #define SQ_HASH_KEY_SETTING "store.id_hash_key"
@@ -1641,10 +1642,79 @@ sq_setting_set(struct store *s, const char *key, const char *value)
 	return rc ? TC_EDB : TC_OK;
 }
 
+static enum tcerr
+sq_wal_autocheckpoint(struct store *s, int pages)
+{
+	return sqlite3_wal_autocheckpoint(sq(s)->db, pages) == SQLITE_OK ? TC_OK : TC_EDB;
+}
+
+struct store_checkpointer {
+	sqlite3 *db;
+	char path[SQ_PATH_CKPT_MAX];
+};
+
+enum tcerr
+store_checkpointer_open(const char *spec, struct store_checkpointer **out, struct diag *d)
+{
+	struct store_checkpointer *c;
+	const char *path = spec;
+
+	*out = NULL;
+	if (strncmp(spec, "sqlite:", 7) == 0)
+		path = spec + 7;
+	else if (strchr(spec, ':') && strncmp(spec, "memory:", 7) == 0)
+		return diag_set(d, TC_EUNSUPPORTED, "%s: not a SQLite store", spec);
+	if (!(c = calloc(1, sizeof(*c))))
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	if (strlen(path) >= sizeof(c->path)) {
+		free(c);
+		return diag_set(d, TC_ELIMIT, "%s: path too long", path);
+	}
+	memcpy(c->path, path, strlen(path) + 1);
+	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		diag_set(d, TC_EIO, "%s: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(c->db);
+		free(c);
+		return TC_EIO;
+	}
+	sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+	*out = c;
+	return TC_OK;
+}
+
+enum tcerr
+store_checkpoint(struct store_checkpointer *c, int *wal_pages, int *copied, struct diag *d)
+{
+	int log = 0, ckpt = 0;
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt);
+	if (wal_pages)
+		*wal_pages = log;
+	if (copied)
+		*copied = ckpt;
+	if (rc == SQLITE_OK)
+		return TC_OK;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return diag_set(d, TC_EBUSY, "%s: checkpoint busy", c->path);
+	return diag_set(d, TC_EDB, "%s: checkpoint: %s", c->path, sqlite3_errmsg(c->db));
+}
+
+void
+store_checkpointer_close(struct store_checkpointer *c)
+{
+	if (!c)
+		return;
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
 const struct store__backend store__sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.wal_autocheckpoint = sq_wal_autocheckpoint,
 	.append = sq_append,
 	.collection_add = sq_collection_add,
 	.collection_find = sq_collection_find,

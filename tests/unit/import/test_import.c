@@ -229,18 +229,49 @@ test_limits(void **state)
 	struct import_counts c;
 	struct diag d;
 
+	/* A bundle streams: the document limits do not bound it (memory is
+	 * bounded by one object), the same content read whole is bounded. */
 	o.max_document = 100;
-	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_ELIMIT);
-	assert_int_equal(g.n, 0);
-	assert_non_null(strstr(d.msg, "more than 100 bytes"));
-
-	o.max_document = 0;
 	o.max_objects = 4;
-	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_ELIMIT);
-	assert_int_equal(g.n, 0);
-	o.max_objects = 5;
 	assert_int_equal(run_file("bundle.json", &o, &c, &d), TC_OK);
 	assert_int_equal(g.n, 5);
+	got_free(&g);
+	o.format = IMPORT_ARRAY;
+	assert_int_equal(run_text("a.json", "[{\"type\":\"x\",\"id\":\"x--1\"},"
+	                                    "{\"type\":\"x\",\"id\":\"x--2\"}]",
+	                          &o, &c, &d),
+	                 TC_OK);
+	o.max_objects = 1;
+	assert_int_equal(run_text("a.json", "[{\"type\":\"x\"},{\"type\":\"x\"}]", &o, &c, &d),
+	                 TC_ELIMIT);
+	o.max_document = 10;
+	assert_int_equal(run_text("a.json", "[{\"type\":\"x\"},{\"type\":\"x\"}]", &o, &c, &d),
+	                 TC_ELIMIT);
+	assert_non_null(strstr(d.msg, "more than 10 bytes"));
+	o.format = IMPORT_AUTO;
+	o.max_document = 0;
+	got_free(&g);
+
+	/* An object of a streamed bundle over max_object, or nested deeper
+	 * than max_depth, is rejected alone; the others are read. */
+	o.max_objects = 0;
+	o.max_object = 40;
+	o.max_depth = 5; /* {"objects":[ {…{…}} ]}: three levels inside */
+	assert_int_equal(run_text("big.json",
+	                          "{\"type\":\"bundle\",\"objects\":[{\"a\":1},"
+	                          "{\"long\":\"0123456789012345678901234567890123456789\"},"
+	                          "{\"b\":[[1]]},{\"c\":[[[1]]]}]}",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.nrej, 2);
+	assert_string_equal(g.rej_where[0], "big.json: objects[1]");
+	assert_int_equal(g.rej_rc[0], TC_ELIMIT);
+	assert_non_null(strstr(g.rej_why[0], "larger than 40 bytes"));
+	assert_string_equal(g.rej_where[1], "big.json: objects[3]");
+	assert_non_null(strstr(g.rej_why[1], "nested deeper than 5"));
+	o.max_object = 0;
+	o.max_depth = 0;
 	got_free(&g);
 
 	/* A line longer than max_line is one rejection; reading goes on. */
@@ -256,6 +287,208 @@ test_limits(void **state)
 	assert_int_equal(g.nrej, 1);
 	assert_string_equal(g.rej_where[0], "l.csv:2");
 	assert_int_equal(g.rej_rc[0], TC_ELIMIT);
+	got_free(&g);
+}
+
+/* A generated bundle of n objects, read in small pieces by import_run. */
+struct gen_src {
+	size_t n, i, at;          /* objects, next object, bytes given of the current piece */
+	size_t truncate_at;       /* stop in the middle of this object (0: never) */
+	char piece[256];
+	size_t plen;
+	int part;                 /* 0 head, 1 objects, 2 tail, 3 done */
+};
+
+static void
+gen_next_piece(struct gen_src *g)
+{
+	int k;
+	g->at = 0;
+	if (g->part == 0) {
+		k = snprintf(g->piece, sizeof(g->piece),
+		             "{\"type\":\"bundle\",\"id\":\"bundle--1\",\n\"objects\":[\n");
+		g->part = 1;
+	} else if (g->part == 1 && g->i < g->n) {
+		k = snprintf(g->piece, sizeof(g->piece),
+		             "%s{\"type\": \"x\", \"id\": \"x--%zu\", \"s\": \"a \\\"]} b\"}\n",
+		             g->i ? "," : "", g->i);
+		if (g->truncate_at && g->i == g->truncate_at)
+			k /= 2, g->part = 3;
+		g->i++;
+	} else if (g->part == 1) {
+		k = snprintf(g->piece, sizeof(g->piece), "]}\n");
+		g->part = 3;
+	} else {
+		k = 0;
+	}
+	g->plen = (size_t)k;
+}
+
+static enum tcerr
+gen_read(void *rctx, char *p, size_t cap, size_t *got)
+{
+	struct gen_src *g = rctx;
+	size_t o = 0;
+	while (o < cap) {
+		if (g->at == g->plen) {
+			gen_next_piece(g);
+			if (g->plen == 0)
+				break;
+		}
+		size_t k = g->plen - g->at < cap - o ? g->plen - g->at : cap - o;
+		memcpy(p + o, g->piece + g->at, k);
+		g->at += k;
+		o += k;
+	}
+	*got = o;
+	return TC_OK;
+}
+
+struct count_texts {
+	size_t n, texts, bad_text;
+	char last_text[256];
+};
+
+static enum tcerr
+count_text(void *ctx, json_t *obj, struct slice text, const char *where)
+{
+	struct count_texts *ct = ctx;
+	ct->n++;
+	if (text.p) {
+		ct->texts++;
+		/* the text is obj's, without whitespace */
+		json_t *again = json_loadb(text.p, text.len, 0, NULL);
+		if (!json_equal(again, obj) || memchr(text.p, '\n', text.len))
+			ct->bad_text++;
+		json_decref(again);
+		snprintf(ct->last_text, sizeof(ct->last_text), "%.*s", (int)text.len, text.p);
+	}
+	return TC_OK;
+}
+
+/* A bundle far bigger than the document limit streams through: 100,000
+ * objects with max_document at 1,000 bytes, each handed on with its
+ * compact text. */
+static void
+test_stream_large_bundle(void **state)
+{
+	struct count_texts ct = {0};
+	struct import_opts o = {0};
+	struct import_counts c;
+	struct diag d;
+	struct gen_src g = {.n = 100000};
+
+	o.on_object_text = count_text;
+	o.ctx = &ct;
+	o.max_document = 1000;
+	assert_int_equal(import_run("big.json", gen_read, &g, &o, &c, &d), TC_OK);
+	assert_int_equal(ct.n, 100000);
+	assert_int_equal(c.objects, 100000);
+	assert_int_equal(c.format, IMPORT_BUNDLE);
+	assert_int_equal(ct.texts, 100000);
+	assert_int_equal(ct.bad_text, 0);
+	assert_string_equal(ct.last_text, "{\"type\":\"x\",\"id\":\"x--99999\",\"s\":\"a \\\"]} b\"}");
+}
+
+/* Input that breaks off in object 700 stops the run there, naming the
+ * place; the 700 objects before it were handed on. */
+static void
+test_stream_truncated(void **state)
+{
+	struct count_texts ct = {0};
+	struct import_opts o = {0};
+	struct import_counts c;
+	struct diag d;
+	struct gen_src g = {.n = 1000, .truncate_at = 700};
+
+	o.on_object_text = count_text;
+	o.ctx = &ct;
+	assert_int_equal(import_run("cut.json", gen_read, &g, &o, &c, &d), TC_EINVAL);
+	assert_int_equal(ct.n, 700);
+	assert_non_null(strstr(d.msg, "cut.json: line 703 column "));
+	assert_non_null(strstr(d.msg, "objects[700]: the input ends inside this element"));
+}
+
+struct failing_src {
+	struct gen_src g;
+	size_t fail_after; /* bytes, then TC_EIO */
+	size_t given;
+};
+
+static enum tcerr
+failing_read(void *rctx, char *p, size_t cap, size_t *got)
+{
+	struct failing_src *f = rctx;
+	if (f->given >= f->fail_after)
+		return TC_EIO;
+	if (cap > f->fail_after - f->given)
+		cap = f->fail_after - f->given;
+	enum tcerr rc = gen_read(&f->g, p, cap, got);
+	f->given += *got;
+	return rc;
+}
+
+/* A read error part-way stops the run with the place; what was read
+ * before it was handed on. */
+static void
+test_stream_read_error(void **state)
+{
+	struct count_texts ct = {0};
+	struct import_opts o = {0};
+	struct import_counts c;
+	struct diag d;
+	struct failing_src f = {.g = {.n = 100000}, .fail_after = 1000000};
+
+	o.on_object_text = count_text;
+	o.ctx = &ct;
+	assert_int_equal(import_run("io.json", failing_read, &f, &o, &c, &d), TC_EIO);
+	assert_true(ct.n > 10000 && ct.n < 100000);
+	char want[128];
+	snprintf(want, sizeof(want), "io.json: read failed at byte 1000000, after %zu objects", ct.n);
+	assert_non_null(strstr(d.msg, want));
+}
+
+static void
+test_stream_envelope_and_members(void **state)
+{
+	struct got g = { 0 };
+	struct import_opts o = opts_for(&g);
+	struct import_counts c;
+	struct diag d;
+
+	/* members after objects are read (and checked), not refused */
+	assert_int_equal(run_text("e.json",
+	                          "{\"objects\":[{\"type\":\"x\",\"id\":\"x--1\"},5],"
+	                          "\"more\":false,\"next\":\"10\"}",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(c.format, IMPORT_ENVELOPE);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_where[0], "e.json: objects[1]");
+	assert_string_equal(g.rej_why[0], "not a JSON object");
+	got_free(&g);
+	/* an object that does not parse is rejected alone, with its place */
+	assert_int_equal(run_text("p.json",
+	                          "{\"type\":\"bundle\",\"objects\":[{\"a\":1,\"a\":2},"
+	                          "{\"type\":\"x\",\"id\":\"x--2\"}]}",
+	                          &o, &c, &d),
+	                 TC_OK);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.nrej, 1);
+	assert_string_equal(g.rej_where[0], "p.json: objects[0]");
+	got_free(&g);
+	/* a type after the objects that is not "bundle": stopped, with why */
+	assert_int_equal(run_text("t.json",
+	                          "{\"objects\":[{\"type\":\"x\",\"id\":\"x--1\"}],"
+	                          "\"type\":\"indicator\"}",
+	                          &o, &c, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "t.json: type (after objects)"));
+	/* a member after objects that is no JSON */
+	assert_int_equal(run_text("m.json", "{\"objects\":[],\"more\":fals}", &o, &c, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "more: not valid JSON"));
 	got_free(&g);
 }
 
@@ -843,6 +1076,10 @@ main(void)
 		cmocka_unit_test(test_envelope_and_single_object),
 		cmocka_unit_test(test_document_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_stream_large_bundle),
+		cmocka_unit_test(test_stream_truncated),
+		cmocka_unit_test(test_stream_read_error),
+		cmocka_unit_test(test_stream_envelope_and_members),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_csv_deterministic),

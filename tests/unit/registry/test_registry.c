@@ -907,6 +907,61 @@ test_status(void **state)
 
 /* ---------- threads ---------- */
 
+#define STATUS_THREADS 8
+#define STATUS_PUTS 40
+
+struct status_worker {
+	struct registry *r;
+	int tid;
+	int failures;
+};
+
+static void *
+put_statuses(void *arg)
+{
+	struct status_worker *w = arg;
+	for (int i = 0; i < STATUS_PUTS; i++) {
+		char id[32], json[64];
+		struct diag d;
+		snprintf(id, sizeof(id), "t%d-%d", w->tid, i);
+		int n = snprintf(json, sizeof(json), "{\"t\":%d,\"i\":%d}", w->tid, i);
+		if (registry_status_put(w->r, id, 1700000000000000LL, json, (size_t)n, &d) != TC_OK)
+			w->failures++;
+	}
+	return NULL;
+}
+
+/* Concurrent puts share transactions (group commit): each returns once
+ * its own status is stored, none is lost or mixed up. */
+static void
+test_status_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t t[STATUS_THREADS];
+	struct status_worker w[STATUS_THREADS];
+	struct buf b;
+
+	for (int i = 0; i < STATUS_THREADS; i++) {
+		w[i] = (struct status_worker){f->r, i, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, put_statuses, &w[i]), 0);
+	}
+	for (int i = 0; i < STATUS_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].failures, 0);
+	}
+	buf_init(&b, 0);
+	for (int i = 0; i < STATUS_THREADS; i++)
+		for (int k = 0; k < STATUS_PUTS; k++) {
+			char id[32], want[64];
+			snprintf(id, sizeof(id), "t%d-%d", i, k);
+			snprintf(want, sizeof(want), "{\"t\":%d,\"i\":%d}", i, k);
+			buf_clear(&b);
+			assert_int_equal(registry_status_get(f->r, id, 1700000000000001LL, &b), TC_OK);
+			assert_string_equal(b.p, want);
+		}
+	buf_reset(&b);
+}
+
 #define THREAD_KEYS 25
 
 static void *
@@ -966,6 +1021,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api_roots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

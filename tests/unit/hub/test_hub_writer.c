@@ -1,7 +1,7 @@
 /*
- * test_writer.c — the group-commit writer: concurrent submitters share
+ * test_hub_writer.c — the group-commit writer (lib/hub/hub_writer.c): concurrent submitters share
  * transactions, each gets its own results, a rejected object or a failed
- * batch does not fail the others, the batch cap holds, stop drains.
+ * batch does not fail the others, the batch cap holds, stop drains, a submission need not wait.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "writer.h"
+#include "hub/hub_writer.h"
 
 /* A fake hub: one "transaction" per call, slow like an fsync. Objects
  * with "bad": true are rejected; a batch holding "poison": true fails as
@@ -88,7 +88,7 @@ fake_remove(void *ctx, const struct store_delete_q *q, store_delete_cb may, void
 #define ROUNDS 20
 
 struct worker {
-	struct writer *w;
+	struct hub_writer *w;
 	int tid;
 	size_t failures;       /* submissions whose results were not their own */
 	size_t poison_seen;
@@ -115,7 +115,7 @@ worker_main(void *arg)
 			                              .collection = 1000 * wk->tid + r };
 		}
 		struct diag d;
-		enum tcerr rc = writer_ingest(wk->w, items, n, res, &d);
+		enum tcerr rc = hub_writer_ingest(wk->w, items, n, res, &d);
 		if (poison) {
 			/* the poisoned submission fails alone, with its own message */
 			if (rc != TC_EDB || strcmp(d.msg, "disk on fire") != 0)
@@ -147,14 +147,14 @@ static void
 test_group_commit(void **state)
 {
 	struct fake f = { .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct writer_backend be = { fake_ingest, fake_remove, NULL, &f };
-	struct writer_cfg cfg = { .batch_max_objects = 8, .batch_max_wait_us = 0 };
-	struct writer *w;
+	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f };
+	struct hub_writer_cfg cfg = { .batch_max_objects = 8, .batch_max_wait_us = 0 };
+	struct hub_writer *w;
 	struct diag d;
 	pthread_t th[THREADS];
 	struct worker wk[THREADS];
 
-	assert_int_equal(writer_start(&cfg, &be, &w, &d), TC_OK);
+	assert_int_equal(hub_writer_start(&cfg, &be, &w, &d), TC_OK);
 	for (int i = 0; i < THREADS; i++) {
 		wk[i] = (struct worker){ .w = w, .tid = i };
 		pthread_create(&th[i], NULL, worker_main, &wk[i]);
@@ -164,7 +164,7 @@ test_group_commit(void **state)
 		assert_int_equal(wk[i].failures, 0);
 	}
 	assert_int_equal(wk[3].poison_seen, 1);
-	const struct writer_stats *st = writer_stats(w);
+	const struct hub_writer_stats *st = hub_writer_stats(w);
 	size_t subs = THREADS * ROUNDS;
 	assert_int_equal(atomic_load(&st->submissions), subs);
 	/* group commit: far fewer transactions than submissions (each call
@@ -175,47 +175,54 @@ test_group_commit(void **state)
 	assert_true(f.max_n <= cfg.batch_max_objects);
 	assert_true(f.max_n > 3); /* more than one submission shared a batch */
 	assert_int_equal(atomic_load(&st->max_seq), f.seq);
-	writer_stop(w);
+	hub_writer_stop(w);
 }
 
 static void
 test_single_and_big(void **state)
 {
 	struct fake f = { .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct writer_backend be = { fake_ingest, fake_remove, NULL, &f };
-	struct writer_cfg cfg = { .batch_max_objects = 2, .batch_max_wait_us = 1000 };
-	struct writer *w;
+	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f };
+	struct hub_writer_cfg cfg = { .batch_max_objects = 2, .batch_max_wait_us = 1000 };
+	struct hub_writer *w;
 	struct diag d;
 	struct hub_item items[5];
 	struct hub_result res[5];
 	json_t *objs[5];
 
-	assert_int_equal(writer_start(&cfg, &be, &w, &d), TC_OK);
+	assert_int_equal(hub_writer_start(&cfg, &be, &w, &d), TC_OK);
 	for (int i = 0; i < 5; i++) {
 		objs[i] = json_pack("{s:s}", "id", "x--1");
 		items[i] = (struct hub_item){ .obj = objs[i], .path = "p" };
 	}
 	/* a submission bigger than the cap still goes, alone and whole */
-	assert_int_equal(writer_ingest(w, items, 5, res, &d), TC_OK);
+	assert_int_equal(hub_writer_ingest(w, items, 5, res, &d), TC_OK);
 	assert_int_equal(f.calls, 1);
 	assert_int_equal(f.max_n, 5);
 	assert_int_equal(res[4].verdict, HUB_ACCEPTED);
 	/* zero items: nothing to do, no transaction */
-	assert_int_equal(writer_ingest(w, items, 0, res, &d), TC_OK);
+	assert_int_equal(hub_writer_ingest(w, items, 0, res, &d), TC_OK);
 	assert_int_equal(f.calls, 1);
 	/* deletes go through the same thread */
 	struct store_delete_q q = { .collection = 1, .id = "x--1" };
 	struct store_delete_out out = { 0 };
-	assert_int_equal(writer_delete(w, &q, NULL, NULL, &out, &d), TC_OK);
+	assert_int_equal(hub_writer_delete(w, &q, NULL, NULL, &out, &d), TC_OK);
 	assert_int_equal(out.deleted, 1);
 	assert_int_equal(f.deletes, 1);
-	/* the taxii_writer adapter reaches the same writer */
-	struct taxii_writer tw;
-	writer_taxii(w, &tw);
-	assert_int_equal(tw.ingest(tw.ctx, items, 1, res, &d), TC_OK);
-	assert_int_equal(f.calls, 2);
-	assert_int_equal(atomic_load(&writer_stats(w)->accepted), 6);
-	writer_stop(w);
+	/* submitted without waiting: the caller goes on, then collects */
+	struct hub_writer_job *j1, *j2, *j0;
+	struct hub_result r1[2], r2[3];
+	assert_int_equal(hub_writer_submit(w, items, 2, r1, &j1, &d), TC_OK);
+	assert_int_equal(hub_writer_submit(w, items + 2, 3, r2, &j2, &d), TC_OK);
+	assert_int_equal(hub_writer_submit(w, items, 0, r1, &j0, &d), TC_OK);
+	assert_int_equal(hub_writer_wait(w, j2, &d), TC_OK);
+	assert_int_equal(hub_writer_wait(w, j1, &d), TC_OK);
+	assert_int_equal(hub_writer_wait(w, j0, &d), TC_OK);
+	assert_int_equal(r1[1].verdict, HUB_ACCEPTED);
+	assert_int_equal(r2[2].verdict, HUB_ACCEPTED);
+	assert_true(r1[0].seq < r2[0].seq); /* written in the order submitted */
+	assert_int_equal(atomic_load(&hub_writer_stats(w)->accepted), 10);
+	hub_writer_stop(w);
 	for (int i = 0; i < 5; i++)
 		json_decref(objs[i]);
 }
