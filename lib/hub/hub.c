@@ -515,6 +515,37 @@ hub_ingest(struct hub *h, int64_t collection, json_t *const *objs, const char *c
 	return rc;
 }
 
+struct copy_seen {
+	const struct hub_item *it;
+	uint64_t seq;
+	bool seen;
+};
+
+static enum store_row_verdict
+copy_seen_row(void *ctx, const struct store_row *row)
+{
+	struct copy_seen *c = ctx;
+	if (row->seq != c->seq)
+		return STORE_ROW_SKIP;
+	c->seen = c->it->may_see(c->it->may_see_ctx, row);
+	return STORE_ROW_STOP;
+}
+
+/* May it's poster see the stored version at seq (the copy its item
+ * repeats)? OUT: *seen. Errors as store_query. */
+static enum tcerr
+stored_copy_seen(struct hub *h, const struct hub_item *it, const char *id, uint64_t seq,
+                 bool *seen, struct diag *d)
+{
+	const char *ids[1] = {id};
+	struct store_query q = {
+	    .collection = it->collection, .ids = ids, .nids = 1, .versions = STORE_V_ALL};
+	struct copy_seen c = {it, seq, false};
+	enum tcerr rc = store_query(h->store, &q, copy_seen_row, &c, NULL, d);
+	*seen = c.seen;
+	return rc;
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -609,6 +640,27 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	for (size_t k = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		struct hub_result *r = &res[i];
+		if (sout[k].status == STORE_DUPLICATE || sout[k].status == STORE_CONFLICT) {
+			/* issue 9: judged only against what the poster may see */
+			bool seen = true;
+			if (items[i].may_see &&
+			    (rc = stored_copy_seen(h, &items[i], sin[k].meta->id, sout[k].seq,
+			                           &seen, d)))
+				goto out;
+			if (!seen) {
+				r->verdict = HUB_ACCEPTED;
+				r->unseen_copy = true;
+				r->seq = 0;
+				r->date_added_us = ts_now_us();
+				continue;
+			}
+			if (sout[k].status == STORE_CONFLICT) {
+				item_reject(r, items[i].path, TC_EEXIST,
+				            "conflict: a different version with the same id and "
+				            "modified is already stored");
+				continue;
+			}
+		}
 		if (sout[k].status == STORE_FOREIGN) {
 			/* STIX 2.1 §3.6: only the object's creator makes new versions */
 			item_reject(r, items[i].path, TC_EPERM,

@@ -76,6 +76,11 @@ struct hub_result {
 	enum tcerr rc;              /* why it was rejected */
 	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
 	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
+	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
+	 * version) in a copy the poster may not see (hub_item.may_see), and
+	 * answers as it would had it never held it; the poster's copy is
+	 * dropped (docs/policy.md). seq is 0. */
+	bool unseen_copy;
 };
 
 /* Validates n objects, appends the valid ones to collection in one durable
@@ -113,6 +118,13 @@ struct hub_item {
 	/* The registry key id of the principal that posted obj (stored with
 	 * the version, shown to readers); NULL: none (the hub's imports). */
 	const char *key_id;
+	/* Optional: may the poster see a stored version? Asked about the
+	 * stored copy when this item repeats a stored (collection, id,
+	 * version), so that the answer depends only on versions the poster
+	 * may see (see hub_ingest_items). NULL: it sees everything (the hub's
+	 * own imports). Called on the thread that runs hub_ingest_items. */
+	bool (*may_see)(void *ctx, const struct store_row *row);
+	void *may_see_ctx;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other
@@ -121,7 +133,14 @@ struct hub_item {
  * hub_ingest_items with collection c, producer 0. An item that would be a
  * new version of an object another producer made (STORE_FOREIGN) is
  * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
- * produced this object; only its producer may add versions"; an item
+ * produced this object; only its producer may add versions". An item
+ * whose (collection, id, version) is stored already is HUB_DUPLICATE
+ * when the content is the same (canonically) and HUB_REJECTED with rc
+ * TC_EEXIST and why "PATH: conflict: a different version with the same
+ * id and modified is already stored" when it is not — both only when the
+ * poster may see the stored copy (item.may_see); otherwise the answer is
+ * the one a new object gets (HUB_ACCEPTED, unseen_copy set), so that it
+ * tells nothing about objects the poster cannot see. An item
  * with a negative date_added_us or no obj is rejected with TC_EINVAL.
  * Every collection named must exist (else TC_ENOTFOUND for the batch). */
 enum tcerr hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n,

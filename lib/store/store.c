@@ -368,3 +368,4 @@ store_setting_set(struct store *s, const char *key, const char *value)
 		return TC_EPERM;
 	return s->be->setting_set(s, key, value);
 }
+

@@ -10,8 +10,9 @@
  * the collections. Appends come in batches: one transaction per call, and
  * store_append() returns only after the batch is durable (SQLite WAL with
  * synchronous=FULL). Appending the same (collection, id, version) again is
- * a duplicate, reported as such, not an error; a new modified is a new
- * version. A revoked version stays in the log; it is never current for
+ * a duplicate, reported as such, not an error, when the content is the
+ * same (byte for byte or canonically), and a conflict when it is not; a
+ * new modified is a new version. A revoked version stays in the log; it is never current for
  * matching purposes (see store_scan_indexable).
  *
  * Backends sit behind a small function table (store_backend.h): "sqlite:"
@@ -81,6 +82,11 @@ enum store_status {
 	                      * it after every version was deleted); versions the hub (0)
 	                      * added do not change who owns it. A duplicate is reported
 	                      * as STORE_DUPLICATE whoever sends it. */
+	STORE_CONFLICT,      /* not stored: this (collection, id, version) is stored with
+	                      * other content (store__same_json: not the same bytes nor
+	                      * the same RFC 8785 canonical form); seq and date_added
+	                      * are the stored version's. Checked before STORE_FOREIGN,
+	                      * like a duplicate. */
 };
 
 struct store_append_out {

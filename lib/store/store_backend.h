@@ -58,6 +58,12 @@ struct store {
 	const struct store__backend *be;
 };
 
+/* Do two stored texts of one (collection, id, version) say the same? The
+ * bytes, or else their RFC 8785 canonical forms (so key order, whitespace
+ * and escapes alone are no difference). Returns 1 same, 0 different (a
+ * text that does not parse differs from any other), -1 out of memory. */
+int store__same_json(struct slice a, struct slice b);
+
 extern const struct store__backend store__memory;
 extern const struct store__backend store__sqlite;
 

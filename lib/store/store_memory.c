@@ -292,9 +292,15 @@ mem_append(struct store *s, const struct store_obj_in *in, size_t n, struct stor
 					break;
 				}
 			if (dup) {
+				/* Nothing may fail here: a comparison without
+				 * memory (-1) counts as a conflict, which refuses
+				 * the copy rather than claim it is stored. This
+				 * backend serves tests. */
+				int same = store__same_json(m->v[dup - 1].json, nv->json);
 				free(nv->block);
 				nv->block = NULL;
-				out[i] = (struct store_append_out){ .status = STORE_DUPLICATE,
+				out[i] = (struct store_append_out){ .status = same == 1 ? STORE_DUPLICATE
+				                                                        : STORE_CONFLICT,
 					                            .seq = dup,
 					                            .date_added_us = m->v[dup - 1].date_added,
 					                            .ref = ref };

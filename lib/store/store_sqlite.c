@@ -139,7 +139,7 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_OBJ_GET] = "SELECT ref, current_seq, cur_version_us, cur_revoked, first_seq,"
 	              " first_version_us, producer FROM objects WHERE idhash = ?3 AND stix_id = ?1"
 	              " AND collection = ?2",
-	[S_VER_DUP] = "SELECT seq, date_added FROM versions WHERE ref = ? AND version_us = ?",
+	[S_VER_DUP] = "SELECT seq, date_added, json FROM versions WHERE ref = ? AND version_us = ?",
 	[S_VER_INSERT] = "INSERT INTO versions(seq, ref, collection, date_added, version_us, version,"
 	                 " type, spec_version, tlp, revoked, valid_until, producer, is_first,"
 	                 " is_last, json, obs, key_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -675,8 +675,17 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 			sqlite3_bind_int64(st, 2, m->version_us);
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW) {
+				struct slice stored = slice_make(
+				    (const char *)sqlite3_column_blob(st, 2),
+				    (size_t)sqlite3_column_bytes(st, 2));
+				int same = store__same_json(stored, o->json);
+				if (same < 0) {
+					sqlite3_reset(st);
+					t = diag_set(d, TC_ENOMEM, "store: out of memory");
+					goto out;
+				}
 				out[i] = (struct store_append_out){
-					.status = STORE_DUPLICATE,
+					.status = same ? STORE_DUPLICATE : STORE_CONFLICT,
 					.seq = (uint64_t)sqlite3_column_int64(st, 0),
 					.date_added_us = sqlite3_column_int64(st, 1),
 					.ref = ref,

@@ -11,7 +11,12 @@
  * requester's organisation's identity is a failure in the status, with
  * the reason (policy_author_check). Objects the hub rejects (invalid
  * STIX, TC_EPERM for a version of an object another organisation
- * produced) are failures in the status, with the hub's message; duplicates are successes (§5.5). The status is
+ * produced, TC_EEXIST for a conflict: the same id and modified with other
+ * content) are failures in the status, with the hub's message; duplicates
+ * are successes (§5.5). A duplicate or conflict is judged only against a
+ * stored copy the poster may see (policy_row); against one it may not, the
+ * answer is a plain success, as for a new object, and the poster's copy is
+ * not kept (issue 9). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
@@ -221,6 +226,11 @@ struct envelope_fault {
 	enum tcerr rc;        /*   TC_EINVAL (malformed) or TC_ELIMIT */
 	char why[DIAG_MSG_MAX];
 };
+static bool
+poster_may_see(void *ctx, const struct store_row *row)
+{
+	return policy_row(ctx, row);
+}
 
 /* The common case of a POST body, parsed object by object: each object
  * is parsed alone (no tree of the whole envelope, which is costly to
@@ -513,6 +523,11 @@ taxii__post_objects(struct taxii__rq *r)
 			items[i].collection = r->col->c.num;
 			items[i].producer = producer;
 			items[i].key_id = key_id;
+			/* a duplicate or conflict is judged against what the
+			 * poster may see (the writer thread asks, while this
+			 * request holds its snapshot) */
+			items[i].may_see = poster_may_see;
+			items[i].may_see_ctx = (void *)r->who;
 		}
 		diag_clear(&d);
 		wrc = ingest(r->env->writer, r->who, items, n, res, &d);

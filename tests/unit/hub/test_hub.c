@@ -480,6 +480,82 @@ test_match_via_host_expired_revoked(void **state)
 	assert_int_equal(m.ninactive, 0);
 }
 
+
+/* issue 8 point 7: same id and modified, other content: a conflict,
+ * judged only against a stored copy the poster may see */
+static bool
+sees_nothing(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return false;
+}
+
+static bool
+sees_everything(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return true;
+}
+
+static void
+test_conflict_is_a_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r;
+	struct diag d;
+	const char *p = "[domain-name:value = 'c.example']";
+
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_ACCEPTED);
+	/* the same content again: a duplicate */
+	ingest1(f, indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL), HUB_DUPLICATE);
+	/* other content, same id and modified: refused with the reason */
+	json_t *o = indicator("0201", "2024-01-01T00:00:00.000Z", p, ",\"description\":\"x\"");
+	const char *path = "objects[0]";
+	assert_int_equal(hub_ingest(f->hub, f->coll, &o, &path, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(r.rc, TC_EEXIST);
+	assert_string_equal(r.why, "objects[0]: conflict: a different version with the same id "
+	                           "and modified is already stored");
+	/* a poster who sees the stored copy gets the same answers */
+	int asked = 0;
+	struct hub_item it = {.obj = o, .path = path, .collection = f->coll,
+	                      .may_see = sees_everything, .may_see_ctx = &asked};
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(asked, 1);
+	/* one who may not see it is answered as for a new object, and its
+	 * copy is not kept: the stored version is unchanged */
+	asked = 0;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.unseen_copy);
+	assert_int_equal(asked, 1);
+	json_decref(o);
+	o = indicator("0201", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED); /* not "duplicate" either */
+	assert_true(r.unseen_copy);
+	it.may_see = sees_everything;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_DUPLICATE);
+	assert_false(r.unseen_copy);
+	json_decref(o);
+	/* a new object is never asked about */
+	asked = 0;
+	o = indicator("0202", "2024-01-01T00:00:00.000Z", p, NULL);
+	it.obj = o;
+	it.may_see = sees_nothing;
+	assert_int_equal(hub_ingest_items(f->hub, &it, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_false(r.unseen_copy);
+	assert_int_equal(asked, 0);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -494,6 +570,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ingest_items_mixed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_index_in_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_via_host_expired_revoked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_is_a_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

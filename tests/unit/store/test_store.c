@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_backend.h"
 #include "util/timestamp.h"
 
 #define T0 1700000000000000LL /* 2023-11-14T22:13:20Z in µs */
@@ -1752,11 +1753,68 @@ test_sqlite_migrates_schema_2(void **state)
 	assert_int_equal(dout.deleted, 2);
 }
 
+/* issue 8 point 7: the same (collection, id, version) with other content
+ * is a conflict, not a duplicate; key order or escapes alone are not */
+static void
+test_conflict_same_version_other_content(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b, c;
+	struct store_append_out o1, o2, ob[2];
+	struct diag d;
+	mk(&a, f->coll, "indicator", 41, T0, false, NULL);
+	assert_int_equal(add1(f->s, &a, &o1), TC_OK);
+	assert_int_equal(o1.status, STORE_ADDED);
+	/* the same object, keys in another order and a \u escape */
+	b = a;
+	b.in.meta = &b.meta;
+	snprintf(b.json, sizeof b.json,
+	         "{\"revoked\":false,\"modified\":\"%s\",\"id\":\"%s\",\"type\":\"indic\\u0061tor\"}",
+	         a.meta.version, a.meta.id);
+	b.in.json = slice_from_cstr(b.json);
+	assert_int_equal(add1(f->s, &b, &o2), TC_OK);
+	assert_int_equal(o2.status, STORE_DUPLICATE);
+	assert_int_equal(o2.seq, o1.seq);
+	/* other content under the same id and modified */
+	c = a;
+	c.in.meta = &c.meta;
+	snprintf(c.json, sizeof c.json,
+	         "{\"type\":\"indicator\",\"id\":\"%s\",\"modified\":\"%s\",\"revoked\":false,"
+	         "\"description\":\"changed\"}",
+	         a.meta.id, a.meta.version);
+	c.in.json = slice_from_cstr(c.json);
+	assert_int_equal(add1(f->s, &c, &o2), TC_OK);
+	assert_int_equal(o2.status, STORE_CONFLICT);
+	assert_int_equal(o2.seq, o1.seq);
+	struct rows w;
+	assert_int_equal(count_versions(f, 41, &w), 1);
+	/* within one batch: the second copy conflicts with the first */
+	struct obj e, g;
+	mk(&e, f->coll, "indicator", 42, T0, false, NULL);
+	g = e;
+	g.in.meta = &g.meta;
+	snprintf(g.json, sizeof g.json, "{\"type\":\"indicator\",\"id\":\"%s\",\"x\":1}",
+	         e.meta.id);
+	g.in.json = slice_from_cstr(g.json);
+	struct store_obj_in in[2] = { e.in, g.in };
+	assert_int_equal(store_append(f->s, in, 2, ob, NULL, NULL, &d), TC_OK);
+	assert_int_equal(ob[0].status, STORE_ADDED);
+	assert_int_equal(ob[1].status, STORE_CONFLICT);
+	/* numbers are compared as JCS writes them: 1.0 is 1 */
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":1.0,\"b\":[1,2]}"),
+	                                  SLICE_LIT("{\"b\":[1,2],\"a\":1}")),
+	                 1);
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":1}"), SLICE_LIT("{\"a\":2}")), 0);
+	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":"), SLICE_LIT("{\"a\":1}")), 0);
+}
+
 #define CONFORMANCE(setup)                                                                        \
 	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
 	                                teardown),                                                 \
 	cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),                          \
+	cmocka_unit_test_setup_teardown(test_conflict_same_version_other_content, setup,           \
+	                                teardown),                                                 \
 	cmocka_unit_test_setup_teardown(test_unversioned_sco_duplicate, setup, teardown),          \
 	cmocka_unit_test_setup_teardown(test_new_version_unindexes_previous, setup, teardown),     \
 	cmocka_unit_test_setup_teardown(test_out_of_order_version, setup, teardown),               \

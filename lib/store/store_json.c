@@ -1,0 +1,51 @@
+/*
+ * store_json.c — comparing two stored texts of one object version, for
+ * both backends (store__same_json in store_backend.h).
+ *
+ * A version is kept as the JSON text it was received in (without
+ * insignificant whitespace), so the same object may come back with its
+ * keys in another order or its strings escaped otherwise: it is the same
+ * version, a duplicate. The comparison is by bytes first and then by the
+ * RFC 8785 (JCS) canonical form, which also makes 1.0 and 1 the same
+ * number. Kept apart from store.c, whose own uuid_v4 would clash with
+ * stix_id.h's.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "stix/stix_id.h"
+#include "store/store_backend.h"
+/* Canonical text of one stored object into out; false if it does not
+ * parse. */
+static bool
+canonical(struct slice s, struct buf *out)
+{
+	json_t *v = json_loadb(s.p, s.len, JSON_DECODE_ANY, NULL);
+	if (!v)
+		return false;
+	jcs_append(out, v);
+	json_decref(v);
+	return true;
+}
+
+int
+store__same_json(struct slice a, struct slice b)
+{
+	struct buf ca, cb;
+	int same = 0;
+
+	if (a.len == b.len && memcmp(a.p, b.p, a.len) == 0)
+		return 1;
+	buf_init(&ca, 0);
+	buf_init(&cb, 0);
+	if (canonical(a, &ca) && canonical(b, &cb)) {
+		if (buf_error(&ca) == TC_ENOMEM || buf_error(&cb) == TC_ENOMEM)
+			same = -1;
+		else if (!buf_error(&ca) && !buf_error(&cb))
+			same = ca.len == cb.len && memcmp(ca.p, cb.p, ca.len) == 0;
+	}
+	buf_reset(&ca);
+	buf_reset(&cb);
+	return same;
+}
+
