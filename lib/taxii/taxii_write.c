@@ -154,11 +154,13 @@ reject_message(const struct hub_result *res, char tmp[DIAG_MSG_MAX])
 	return tmp;
 }
 
-/* Builds the status resource into b. OUT: the audit list of stored ids. */
+/* Builds the status resource into b. OUT: the audit list of stored ids;
+ * the counts of added, duplicate and unseen-copy (hub_result.unseen_copy:
+ * answered as new, not kept) objects. */
 static void
 build_status(struct buf *b, const char *status_id, int64_t now_us, const struct hub_item *items,
              const struct hub_result *res, size_t n, struct taxii__idlist *ids, size_t *nadded,
-             size_t *ndup)
+             size_t *ndup, size_t *nunseen)
 {
 	char ts[TS_TEXT_MAX], vtmp[TS_TEXT_MAX], mtmp[DIAG_MSG_MAX];
 	size_t ok = 0, bad = 0, k;
@@ -187,6 +189,11 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 			bool dup = res[i].verdict == HUB_DUPLICATE;
 			status_detail(b, k++ > 0, res[i].id, v,
 			              dup ? "duplicate: already stored" : NULL);
+			if (res[i].unseen_copy) {
+				/* answered as new, not kept: the audit says so */
+				(*nunseen)++;
+				continue;
+			}
 			if (dup)
 				(*ndup)++;
 			else
@@ -404,7 +411,7 @@ taxii__post_objects(struct taxii__rq *r)
 	char detail[DIAG_MSG_MAX + 128];
 	struct taxii__idlist ids;
 	struct diag d;
-	size_t n = 0, nadded = 0, ndup = 0;
+	size_t n = 0, nadded = 0, ndup = 0, nunseen = 0;
 	int64_t now_us = ts_now_us();
 	enum tcerr rc = TC_OK, wrc;
 
@@ -547,7 +554,7 @@ taxii__post_objects(struct taxii__rq *r)
 		}
 	}
 
-	build_status(&rs->body, status_id, now_us, items, res, n, &ids, &nadded, &ndup);
+	build_status(&rs->body, status_id, now_us, items, res, n, &ids, &nadded, &ndup, &nunseen);
 	if (buf_error(&rs->body) || buf_error(&ids.b)) {
 		rc = TC_ENOMEM;
 		goto out;
@@ -557,8 +564,12 @@ taxii__post_objects(struct taxii__rq *r)
 	char skey[TAXII__STATUS_KEY_MAX];
 	taxii__status_key(r, status_id, skey);
 	wrc = registry_status_put(r->env->registry, skey, now_us, rs->body.p, rs->body.len, &d);
-	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s", nadded, ndup,
-	         n - nadded - ndup, wrc ? "; the status could not be kept" : "");
+	char unseen[96] = "";
+	if (nunseen)
+		snprintf(unseen, sizeof unseen,
+		         "; %zu not kept (a stored version the poster may not see)", nunseen);
+	snprintf(detail, sizeof(detail), "%zu added, %zu duplicates, %zu failed%s%s", nadded, ndup,
+	         n - nadded - ndup - nunseen, unseen, wrc ? "; the status could not be kept" : "");
 	wrc = taxii__idlist_audit(r, &ids, false, "write", 202, status_id, detail);
 	if (wrc == TC_OK)
 		wrc = audit_sync(r->env->audit, &d);
