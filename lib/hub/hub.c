@@ -546,6 +546,54 @@ stored_copy_seen(struct hub *h, const struct hub_item *it, const char *id, uint6
 	return rc;
 }
 
+/* ---- existence oracle (issue 9 point 5) ---- */
+
+struct version_seen {
+	const struct hub_item *it;
+	bool seen;
+};
+
+static enum store_row_verdict
+version_seen_row(void *ctx, const struct store_row *row)
+{
+	struct version_seen *v = ctx;
+	if (!v->it->may_see(v->it->may_see_ctx, row))
+		return STORE_ROW_SKIP;
+	v->seen = true;
+	return STORE_ROW_STOP;
+}
+
+/* May it's poster see any stored version of id in its collection? Asked
+ * when the item would be refused as a version of an object another
+ * organisation produced (STORE_FOREIGN): that refusal may be stated only
+ * to a poster who can see the object already. OUT: *seen. Errors as
+ * store_query. */
+static enum tcerr
+any_version_seen(struct hub *h, const struct hub_item *it, const char *id, bool *seen,
+                 struct diag *d)
+{
+	const char *ids[1] = {id};
+	struct store_query q = {
+	    .collection = it->collection, .ids = ids, .nids = 1, .versions = STORE_V_ALL};
+	struct version_seen v = {it, false};
+	enum tcerr rc = store_query(h->store, &q, version_seen_row, &v, NULL, d);
+	*seen = v.seen;
+	return rc;
+}
+
+/* The answer a new object gets, for an item the hub does not keep because
+ * telling the truth would reveal a stored version its poster may not see
+ * (hub_result.unseen_copy). */
+static void
+answer_as_new(struct hub_result *r, const struct stix_meta *meta)
+{
+	r->verdict = HUB_ACCEPTED;
+	r->unseen_copy = true;
+	r->tlp = meta->tlp;
+	r->seq = 0;
+	r->date_added_us = ts_now_us();
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -662,6 +710,15 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			}
 		}
 		if (sout[k].status == STORE_FOREIGN) {
+			/* issue 9: stated only to a poster who sees the object */
+			bool seen = true;
+			if (items[i].may_see &&
+			    (rc = any_version_seen(h, &items[i], sin[k].meta->id, &seen, d)))
+				goto out;
+			if (!seen) {
+				answer_as_new(r, sin[k].meta);
+				continue;
+			}
 			/* STIX 2.1 §3.6: only the object's creator makes new versions */
 			item_reject(r, items[i].path, TC_EPERM,
 			            "another organisation produced this object; only its producer "

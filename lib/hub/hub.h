@@ -77,7 +77,9 @@ struct hub_result {
 	char why[DIAG_MSG_MAX];     /* "objects[3].valid_until: must be later than valid_from" */
 	enum tlp_level tlp;         /* accepted or duplicate: the version's TLP as stored */
 	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
-	 * version) in a copy the poster may not see (hub_item.may_see), and
+	 * version) in a copy the poster may not see, or the object in
+	 * versions of another producer none of which it may see
+	 * (hub_item.may_see), and
 	 * answers as it would had it never held it; the poster's copy is
 	 * dropped (docs/policy.md). seq is 0. */
 	bool unseen_copy;
@@ -120,7 +122,8 @@ struct hub_item {
 	const char *key_id;
 	/* Optional: may the poster see a stored version? Asked about the
 	 * stored copy when this item repeats a stored (collection, id,
-	 * version), so that the answer depends only on versions the poster
+	 * version), and about the stored versions when it would be a new
+	 * version of another producer's object, so that the answer depends only on versions the poster
 	 * may see (see hub_ingest_items). NULL: it sees everything (the hub's
 	 * own imports). Called on the thread that runs hub_ingest_items. */
 	bool (*may_see)(void *ctx, const struct store_row *row);
@@ -133,7 +136,10 @@ struct hub_item {
  * hub_ingest_items with collection c, producer 0. An item that would be a
  * new version of an object another producer made (STORE_FOREIGN) is
  * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
- * produced this object; only its producer may add versions". An item
+ * produced this object; only its producer may add versions" when its
+ * poster may see some stored version of the object (item.may_see; NULL:
+ * always); when it may see none, the item is answered as a new object
+ * (HUB_ACCEPTED, unseen_copy set) and not kept (issue 9). An item
  * whose (collection, id, version) is stored already is HUB_DUPLICATE
  * when the content is the same (canonically) and HUB_REJECTED with rc
  * TC_EEXIST and why "PATH: conflict: a different version with the same
