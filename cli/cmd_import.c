@@ -115,6 +115,7 @@ struct imp {
 	struct registry *reg;       /* import: names and rights */
 	struct reg_snapshot *snap;
 	const struct reg_org *as;   /* --as ORG (in snap); NULL: the hub produces */
+	struct policy_subject as_who; /* --as ORG: what ORG may see (issue 9) */
 	struct hub_item items[IMPORT_BATCH];
 	/* nobody-reads accounting: by TLP for levels that name no recipients
 	 * (cached: the collection and producer are fixed for the run) */
@@ -135,6 +136,7 @@ struct imp {
 
 	/* totals over every file */
 	uint64_t accepted, duplicates, rejected;
+	uint64_t not_kept;          /* --as: answered as new, not kept (unseen_copy) */
 	struct audit *audit;        /* open while importing; NULL for validate */
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
@@ -203,6 +205,14 @@ imp_count_readers(struct imp *im, json_t *obj, enum tlp_level tlp)
 	}
 }
 
+/* hub_item.may_see for --as ORG: the answers ORG gets depend only on
+ * what ORG may see, as for its TAXII POST (issue 9 point 5). */
+static bool
+imp_as_may_see(void *ctx, const struct store_row *row)
+{
+	return policy_row(ctx, row);
+}
+
 /* Stores (or checks) the batch. Returns TC_OK, or the error that stops
  * the whole run (reported). */
 static enum tcerr
@@ -236,6 +246,10 @@ imp_flush(struct imp *im)
 		im->items[nk] = (struct hub_item){ .obj = im->objs[i], .path = im->paths[i],
 			                           .collection = im->collection,
 			                           .producer = im->as ? im->as->num : 0 };
+		if (im->as) {
+			im->items[nk].may_see = imp_as_may_see;
+			im->items[nk].may_see_ctx = &im->as_who;
+		}
 		keep[nk++] = i;
 	}
 	diag_clear(&d);
@@ -250,6 +264,7 @@ imp_flush(struct imp *im)
 		switch (im->res[k].verdict) {
 		case HUB_ACCEPTED:
 			im->accepted++;
+			im->not_kept += im->res[k].unseen_copy;
 			imp_count_readers(im, im->objs[keep[k]], im->res[k].tlp);
 			break;
 		case HUB_DUPLICATE:
@@ -395,6 +410,11 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	memset(&opts, 0, sizeof(opts));
 	opts.format = format;
 	opts.obs = &im->obs;
+	if (im->hub) {
+		/* issue 9: ids nobody without this hub's key can compute */
+		opts.id_key = hub_id_key(im->hub);
+		opts.id_key_len = HUB_ID_KEY_LEN;
+	}
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
 		opts.total_bytes = (uint64_t)st.st_size;
 	opts.on_object = on_object;
@@ -706,6 +726,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
+			policy_subject_org(&im->as_who, im->snap, im->as);
 		}
 		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
 			goto out;
@@ -732,16 +753,21 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	if (im->audit) {
 		struct buf detail;
 		buf_init(&detail, IMPORT_AUDIT_DETAIL_MAX);
-		buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu%s; files",
-		           (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
-		           (unsigned long long)im->rejected,
+		buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu%s",
+		           (unsigned long long)(im->accepted - im->not_kept),
+		           (unsigned long long)im->duplicates, (unsigned long long)im->rejected,
 		           rc == CLI_EXIT_USAGE ? ", stopped by an error" : "");
+		/* the operator's record says what the poster was not told */
+		if (im->not_kept)
+			buf_printf(&detail, ", %llu not kept (a stored version %s may not see)",
+			           (unsigned long long)im->not_kept, im->as->name);
+		buf_append_cstr(&detail, "; files");
 		for (int i = optind; i < argc; i++)
 			buf_printf(&detail, " %s", argv[i]);
 		if (buf_error(&detail)) { /* too many names: the counts are what matters */
 			buf_clear(&detail);
 			buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu; %d files",
-			           (unsigned long long)im->accepted,
+			           (unsigned long long)(im->accepted - im->not_kept),
 			           (unsigned long long)im->duplicates,
 			           (unsigned long long)im->rejected, argc - optind);
 		}

@@ -28,6 +28,7 @@
 
 #define HUB_DB_FILE "tocsin.db"
 #define HUB_CARD_KEY_FILE "card.key"
+#define HUB_ID_KEY_FILE "id.key"
 #define HUB_ALLOWLIST_FILE "allowlist.txt"
 
 struct hub {
@@ -37,6 +38,7 @@ struct hub {
 	struct index *revoked;  /* revoked current versions, for match's "revoked"; NULL until needed */
 	struct allowlist *allow;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
+	uint8_t id_key[HUB_ID_KEY_LEN];
 	struct obs_ctx obs;
 };
 
@@ -104,6 +106,59 @@ out:
 	return rc;
 }
 
+/* Writes HUB_ID_KEY_LEN random bytes to path (mode 0600) unless a key is
+ * there already. Made beside it and linked into place, so that a daemon
+ * and a CLI opening an older directory at once never read half a key:
+ * the first link wins, the other finds it. Errors: TC_EIO. */
+static enum tcerr
+hub_write_id_key(const char *path, struct diag *d)
+{
+	uint8_t key[HUB_ID_KEY_LEN];
+	char tmp[PATH_MAX];
+	enum tcerr rc = TC_OK;
+
+	int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return diag_set(d, TC_ELIMIT, "%s: path too long", path);
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return diag_set(d, TC_EIO, "cannot read random bytes: %s", strerror(errno));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0)
+		rc = diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == TC_OK && link(tmp, path) != 0 && errno != EEXIST)
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	unlink(tmp);
+out:
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+/* Reads the id key, writing it first for a directory made before it
+ * existed. */
+static enum tcerr
+hub_read_id_key(struct hub *h, const char *path, struct diag *d)
+{
+	struct stat st;
+	enum tcerr rc;
+
+	if (lstat(path, &st) != 0 && errno == ENOENT && (rc = hub_write_id_key(path, d)))
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	ssize_t n = read(fd, h->id_key, sizeof(h->id_key));
+	close(fd);
+	if (n != (ssize_t)sizeof(h->id_key))
+		return diag_set(d, TC_EINVAL, "%s: expected %d bytes of key", path,
+		                HUB_ID_KEY_LEN);
+	return TC_OK;
+}
+
 enum tcerr
 hub_init(const char *dir, struct diag *d)
 {
@@ -121,6 +176,9 @@ hub_init(const char *dir, struct diag *d)
 	if ((rc = hub_mkdirs(dir, d)))
 		return rc;
 	if (stat(keyfile, &st) != 0 && (rc = hub_write_card_key(keyfile, d)))
+		return rc;
+	if ((rc = hub_path(keyfile, dir, HUB_ID_KEY_FILE, d)) ||
+	    (stat(keyfile, &st) != 0 && (rc = hub_write_id_key(keyfile, d))))
 		return rc;
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
 	if (n < 0 || (size_t)n >= sizeof(spec))
@@ -207,6 +265,9 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	if ((rc = hub_path(path, dir, HUB_CARD_KEY_FILE, d)) ||
 	    (rc = hub_read_card_key(h, path, d)))
 		goto fail;
+	if ((rc = hub_path(path, dir, HUB_ID_KEY_FILE, d)) ||
+	    (rc = hub_read_id_key(h, path, d)))
+		goto fail;
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
 	if (n < 0 || (size_t)n >= sizeof(spec)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", db);
@@ -246,6 +307,7 @@ hub_close(struct hub *h)
 	index_free(h->revoked);
 	allowlist_free(h->allow);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
+	explicit_bzero(h->id_key, sizeof(h->id_key));
 	free(h);
 }
 
@@ -259,6 +321,12 @@ const struct obs_ctx *
 hub_obs_ctx(const struct hub *h)
 {
 	return &h->obs;
+}
+
+const uint8_t *
+hub_id_key(const struct hub *h)
+{
+	return h->id_key;
 }
 
 struct index *

@@ -8,6 +8,10 @@
  * A data directory holds:
  *   tocsin.db        the SQLite log store (WAL)
  *   card.key         32 random bytes, mode 0600: the payment-card hash key
+ *   id.key           32 random bytes, mode 0600: the key the ids of objects
+ *                    imported from values are derived under (hub_id_key);
+ *                    made by hub_init, and by hub_open for a directory made
+ *                    before it existed
  *   allowlist.txt    optional operator allowlist (see allowlist.h)
  */
 #ifndef TOCSIN_HUB_H
@@ -47,7 +51,8 @@ enum tcerr hub_init(const char *dir, struct diag *d);
  * 'tocsin init'"), TC_EINVAL (not a directory), TC_ELIMIT. */
 enum tcerr hub_check_dir(const char *dir, struct diag *d);
 
-/* Opens an initialised directory and builds the index. OUT: *out.
+/* Opens an initialised directory and builds the index; writes DIR/id.key
+ * if the directory has none yet (made by an older tocsin). OUT: *out.
  * Errors: TC_ENOTFOUND ("run tocsin init"), TC_EIO, TC_EDB, TC_EINVAL (bad
  * allowlist line: "DIR/allowlist.txt:12: ..."). */
 enum tcerr hub_open(const char *dir, struct hub **out, struct diag *d);
@@ -55,6 +60,12 @@ void hub_close(struct hub *h);
 
 struct store *hub_store(struct hub *h);
 const struct obs_ctx *hub_obs_ctx(const struct hub *h);
+/* The hub's id key (HUB_ID_KEY_LEN bytes, owned by h): what imports
+ * derive the ids of the indicators they make under (import_opts.id_key),
+ * so that the same file imported again into this hub gives the same ids
+ * and nobody without the key can compute them (issue 9). */
+#define HUB_ID_KEY_LEN 32
+const uint8_t *hub_id_key(const struct hub *h);
 struct index *hub_index(struct hub *h);
 const struct allowlist *hub_allowlist(const struct hub *h);
 
