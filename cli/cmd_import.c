@@ -17,7 +17,12 @@
  * organisation, under the rules of its POST: policy_author_check()
  * (created_by_ref absent or ORG's identity), producer ORG, the audit
  * entry names ORG. Without --as the hub itself is the producer and may
- * not name an organisation's identity. After the run, every stored
+ * not name an organisation's identity. With --as the answers depend only
+ * on what ORG may see (hub_item.may_see = policy_row for ORG, issue 9):
+ * a copy not kept (hub_result.unseen_copy) counts as imported, and the
+ * audit entry says how many were not kept. Indicators the importers make
+ * get ids under the hub's id key (hub_id_key; validate: the fixed
+ * namespace). After the run, every stored
  * version that no organisation may read (policy_any_reader: a collection
  * nobody reads, RED naming nobody who can) is counted and warned about
  * on stderr, so nothing disappears silently.
@@ -61,10 +66,15 @@ const char cmd_import_usage[] =
 	"already expired are imported (they do not match); MISP attributes with\n"
 	"to_ids false are not imported. Each is noted on stderr (the first 20\n"
 	"of a kind) and counted on a 'notes:' line after the summary.\n"
+	"Indicators made from CSV rows and MISP attributes get ids derived under\n"
+	"the hub's secret id.key: importing a file again gives duplicates; other\n"
+	"hubs give other ids, and nobody without the key can compute them.\n"
 	"\n"
 	"With --as ORG the objects are produced by organisation ORG, as if ORG\n"
 	"had POSTed them: created_by_ref must be absent or ORG's identity, ORG\n"
-	"always sees them and the audit entry names ORG. Without --as the hub\n"
+	"always sees them and the audit entry names ORG; answers depend only on\n"
+	"what ORG may see (a copy of a version hidden from ORG is counted as\n"
+	"imported and not kept; the audit entry counts it). Without --as the hub\n"
 	"is the producer, and an object naming an organisation's identity in\n"
 	"created_by_ref is rejected (import it with --as). A warning on stderr\n"
 	"counts the stored objects no organisation can read (a collection\n"

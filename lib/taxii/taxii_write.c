@@ -16,7 +16,9 @@
  * are successes (§5.5). A duplicate or conflict is judged only against a
  * stored copy the poster may see (policy_row); against one it may not, the
  * answer is a plain success, as for a new object, and the poster's copy is
- * not kept (issue 9). The status is
+ * not kept (issue 9); so is a new version of another organisation's object
+ * of which the poster may see no version (TC_EPERM only when it may see
+ * one). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *
