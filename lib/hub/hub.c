@@ -764,10 +764,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			                           &seen, d)))
 				goto out;
 			if (!seen) {
-				r->verdict = HUB_ACCEPTED;
-				r->unseen_copy = true;
-				r->seq = 0;
-				r->date_added_us = ts_now_us();
+				answer_as_new(r, sin[k].meta);
 				continue;
 			}
 			if (sout[k].status == STORE_CONFLICT) {
