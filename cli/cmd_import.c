@@ -23,7 +23,12 @@
  * organisation, under the rules of its POST: policy_author_check()
  * (created_by_ref absent or ORG's identity), producer ORG, the audit
  * entry names ORG. Without --as the hub itself is the producer and may
- * not name an organisation's identity. After the run, every stored
+ * not name an organisation's identity. With --as the answers depend only
+ * on what ORG may see (hub_item.may_see = policy_row for ORG, issue 9):
+ * a copy not kept (hub_result.unseen_copy) counts as imported, and the
+ * audit entry says how many were not kept. Indicators the importers make
+ * get ids under the hub's id key (hub_id_key; validate: the fixed
+ * namespace). After the run, every stored
  * version that no organisation may read (policy_any_reader: a collection
  * nobody reads, RED naming nobody who can) is counted and warned about
  * on stderr, so nothing disappears silently.
@@ -84,10 +89,15 @@ const char cmd_import_usage[] =
 	"already expired are imported (they do not match); MISP attributes with\n"
 	"to_ids false are not imported. Each is noted on stderr (the first 20\n"
 	"of a kind) and counted on a 'notes:' line after the summary.\n"
+	"Indicators made from CSV rows and MISP attributes get ids derived under\n"
+	"the hub's secret id.key: importing a file again gives duplicates; other\n"
+	"hubs give other ids, and nobody without the key can compute them.\n"
 	"\n"
 	"With --as ORG the objects are produced by organisation ORG, as if ORG\n"
 	"had POSTed them: created_by_ref must be absent or ORG's identity, ORG\n"
-	"always sees them and the audit entry names ORG. Without --as the hub\n"
+	"always sees them and the audit entry names ORG; answers depend only on\n"
+	"what ORG may see (a copy of a version hidden from ORG is counted as\n"
+	"imported and not kept; the audit entry counts it). Without --as the hub\n"
 	"is the producer, and an object naming an organisation's identity in\n"
 	"created_by_ref is rejected (import it with --as). A warning on stderr\n"
 	"counts the stored objects no organisation can read (a collection\n"
@@ -174,6 +184,7 @@ struct imp {
 	struct registry *reg;       /* import: names and rights */
 	struct reg_snapshot *snap;
 	const struct reg_org *as;   /* --as ORG (in snap); NULL: the hub produces */
+	struct policy_subject as_who; /* --as ORG: what ORG may see (issue 9) */
 	struct hub_item items[IMPORT_BATCH];
 	/* nobody-reads accounting: by TLP for levels that name no recipients
 	 * (cached: the collection and producer are fixed for the run) */
@@ -191,6 +202,7 @@ struct imp {
 
 	/* totals over every file */
 	uint64_t accepted, duplicates, rejected, warnings;
+	uint64_t not_kept;          /* --as: answered as new, not kept (unseen_copy) */
 	struct audit *audit;        /* open while importing; NULL for validate */
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
@@ -261,6 +273,14 @@ imp_count_readers(struct imp *im, struct slice text, enum tlp_level tlp)
 		im->unreadable++;
 		im->unreadable_named++;
 	}
+}
+
+/* hub_item.may_see for --as ORG: the answers ORG gets depend only on
+ * what ORG may see, as for its TAXII POST (issue 9 point 5). */
+static bool
+imp_as_may_see(void *ctx, const struct store_row *row)
+{
+	return policy_row(ctx, row);
 }
 
 static enum tcerr
@@ -334,6 +354,7 @@ imp_collect(struct imp *im, struct imp_batch *b)
 			                      ? slice_make(b->texts.p + b->text_off[i], b->text_len[i])
 			                      : slice_make(NULL, 0),
 			                  b->res[i].tlp);
+			im->not_kept += b->res[i].unseen_copy;
 			break;
 		case HUB_DUPLICATE:
 			im->duplicates++;
@@ -375,6 +396,10 @@ imp_flush(struct imp *im)
 		    .collection = im->collection,
 		    .producer = im->as ? im->as->num : 0,
 		};
+		if (im->as) {
+			b->items[i].may_see = imp_as_may_see;
+			b->items[i].may_see_ctx = &im->as_who;
+		}
 		if (b->text_off[i] != SIZE_MAX)
 			b->items[i].text = slice_make(b->texts.p + b->text_off[i], b->text_len[i]);
 		memset(&b->res[i], 0, sizeof(b->res[i]));
@@ -586,6 +611,11 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 	memset(&opts, 0, sizeof(opts));
 	opts.format = format;
 	opts.obs = &im->obs;
+	if (im->hub) {
+		/* issue 9: ids nobody without this hub's key can compute */
+		opts.id_key = hub_id_key(im->hub);
+		opts.id_key_len = HUB_ID_KEY_LEN;
+	}
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
 		opts.total_bytes = (uint64_t)st.st_size;
 	opts.on_object_text = on_object;
@@ -919,6 +949,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
+			policy_subject_org(&im->as_who, im->snap, im->as);
 		}
 		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
 			goto out;
@@ -984,16 +1015,21 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 	if (im->audit) {
 		struct buf detail;
 		buf_init(&detail, IMPORT_AUDIT_DETAIL_MAX);
-		buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu%s; files",
-		           (unsigned long long)im->accepted, (unsigned long long)im->duplicates,
-		           (unsigned long long)im->rejected,
+		buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu%s",
+		           (unsigned long long)(im->accepted - im->not_kept),
+		           (unsigned long long)im->duplicates, (unsigned long long)im->rejected,
 		           rc == CLI_EXIT_USAGE ? ", stopped by an error" : "");
+		/* the operator's record says what the poster was not told */
+		if (im->not_kept)
+			buf_printf(&detail, ", %llu not kept (a stored version %s may not see)",
+			           (unsigned long long)im->not_kept, im->as->name);
+		buf_append_cstr(&detail, "; files");
 		for (int i = optind; i < argc; i++)
 			buf_printf(&detail, " %s", argv[i]);
 		if (buf_error(&detail)) { /* too many names: the counts are what matters */
 			buf_clear(&detail);
 			buf_printf(&detail, "imported %llu, duplicates %llu, rejected %llu; %d files",
-			           (unsigned long long)im->accepted,
+			           (unsigned long long)(im->accepted - im->not_kept),
 			           (unsigned long long)im->duplicates,
 			           (unsigned long long)im->rejected, argc - optind);
 		}

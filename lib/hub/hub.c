@@ -45,6 +45,7 @@ struct file_id {
  * a terms-of-use text) costs one store lookup, not one per object. A
  * marking definition is not versioned: once a statement, always one. */
 #define HUB_STATEMENT_CACHE 64
+#define HUB_ID_KEY_FILE "id.key"
 
 struct hub {
 	char dir[PATH_MAX];
@@ -58,6 +59,7 @@ struct hub {
 	pthread_mutex_t allow_mu, reload_mu;
 	struct file_id allow_file;
 	uint8_t card_key[OBS_CARD_KEY_LEN];
+	uint8_t id_key[HUB_ID_KEY_LEN];
 	struct obs_ctx obs;
 	char statements[HUB_STATEMENT_CACHE][STIX_ID_MAX];
 	size_t nstatements, next_statement;
@@ -127,6 +129,59 @@ out:
 	return rc;
 }
 
+/* Writes HUB_ID_KEY_LEN random bytes to path (mode 0600) unless a key is
+ * there already. Made beside it and linked into place, so that a daemon
+ * and a CLI opening an older directory at once never read half a key:
+ * the first link wins, the other finds it. Errors: TC_EIO. */
+static enum tcerr
+hub_write_id_key(const char *path, struct diag *d)
+{
+	uint8_t key[HUB_ID_KEY_LEN];
+	char tmp[PATH_MAX];
+	enum tcerr rc = TC_OK;
+
+	int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return diag_set(d, TC_ELIMIT, "%s: path too long", path);
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return diag_set(d, TC_EIO, "cannot read random bytes: %s", strerror(errno));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0)
+		rc = diag_set(d, TC_EIO, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	if (rc == TC_OK && link(tmp, path) != 0 && errno != EEXIST)
+		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	unlink(tmp);
+out:
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+/* Reads the id key, writing it first for a directory made before it
+ * existed. */
+static enum tcerr
+hub_read_id_key(struct hub *h, const char *path, struct diag *d)
+{
+	struct stat st;
+	enum tcerr rc;
+
+	if (lstat(path, &st) != 0 && errno == ENOENT && (rc = hub_write_id_key(path, d)))
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	ssize_t n = read(fd, h->id_key, sizeof(h->id_key));
+	close(fd);
+	if (n != (ssize_t)sizeof(h->id_key))
+		return diag_set(d, TC_EINVAL, "%s: expected %d bytes of key", path,
+		                HUB_ID_KEY_LEN);
+	return TC_OK;
+}
+
 enum tcerr
 hub_init(const char *dir, struct diag *d)
 {
@@ -144,6 +199,9 @@ hub_init(const char *dir, struct diag *d)
 	if ((rc = hub_mkdirs(dir, d)))
 		return rc;
 	if (stat(keyfile, &st) != 0 && (rc = hub_write_card_key(keyfile, d)))
+		return rc;
+	if ((rc = hub_path(keyfile, dir, HUB_ID_KEY_FILE, d)) ||
+	    (stat(keyfile, &st) != 0 && (rc = hub_write_id_key(keyfile, d))))
 		return rc;
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
 	if (n < 0 || (size_t)n >= sizeof(spec))
@@ -352,6 +410,9 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	if ((rc = hub_path(path, dir, HUB_CARD_KEY_FILE, d)) ||
 	    (rc = hub_read_card_key(h, path, d)))
 		goto fail;
+	if ((rc = hub_path(path, dir, HUB_ID_KEY_FILE, d)) ||
+	    (rc = hub_read_id_key(h, path, d)))
+		goto fail;
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
 	if (n < 0 || (size_t)n >= sizeof(spec)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", db);
@@ -386,6 +447,7 @@ hub_close(struct hub *h)
 	pthread_mutex_destroy(&h->allow_mu);
 	pthread_mutex_destroy(&h->reload_mu);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
+	explicit_bzero(h->id_key, sizeof(h->id_key));
 	free(h);
 }
 
@@ -399,6 +461,12 @@ const struct obs_ctx *
 hub_obs_ctx(const struct hub *h)
 {
 	return &h->obs;
+}
+
+const uint8_t *
+hub_id_key(const struct hub *h)
+{
+	return h->id_key;
 }
 
 struct index *
@@ -853,6 +921,54 @@ stored_copy_seen(struct hub *h, const struct hub_item *it, const char *id, uint6
 	return rc;
 }
 
+/* ---- existence oracle (issue 9 point 5) ---- */
+
+struct version_seen {
+	const struct hub_item *it;
+	bool seen;
+};
+
+static enum store_row_verdict
+version_seen_row(void *ctx, const struct store_row *row)
+{
+	struct version_seen *v = ctx;
+	if (!v->it->may_see(v->it->may_see_ctx, row))
+		return STORE_ROW_SKIP;
+	v->seen = true;
+	return STORE_ROW_STOP;
+}
+
+/* May it's poster see any stored version of id in its collection? Asked
+ * when the item would be refused as a version of an object another
+ * organisation produced (STORE_FOREIGN): that refusal may be stated only
+ * to a poster who can see the object already. OUT: *seen. Errors as
+ * store_query. */
+static enum tcerr
+any_version_seen(struct hub *h, const struct hub_item *it, const char *id, bool *seen,
+                 struct diag *d)
+{
+	const char *ids[1] = {id};
+	struct store_query q = {
+	    .collection = it->collection, .ids = ids, .nids = 1, .versions = STORE_V_ALL};
+	struct version_seen v = {it, false};
+	enum tcerr rc = store_query(h->store, &q, version_seen_row, &v, NULL, d);
+	*seen = v.seen;
+	return rc;
+}
+
+/* The answer a new object gets, for an item the hub does not keep because
+ * telling the truth would reveal a stored version its poster may not see
+ * (hub_result.unseen_copy). */
+static void
+answer_as_new(struct hub_result *r, const struct stix_meta *meta)
+{
+	r->verdict = HUB_ACCEPTED;
+	r->unseen_copy = true;
+	r->tlp = meta->tlp;
+	r->seq = 0;
+	r->date_added_us = ts_now_us();
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
@@ -986,13 +1102,9 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			                           &seen, d)))
 				goto out;
 			if (!seen) {
-				/* the answer a new object gets, warnings included: a
-				 * missing warning would tell the copy exists */
-				r->verdict = HUB_ACCEPTED;
-				r->unseen_copy = true;
-				r->seq = 0;
-				r->date_added_us = ts_now_us();
-				r->tlp = sin[k].meta->tlp;
+				answer_as_new(r, sin[k].meta);
+				/* warnings included: a missing warning would tell the
+				 * copy exists */
 				warn_allowlisted(allow, items[i].path, &sin[k], r);
 				continue;
 			}
@@ -1004,6 +1116,16 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			}
 		}
 		if (sout[k].status == STORE_FOREIGN) {
+			/* issue 9: stated only to a poster who sees the object */
+			bool seen = true;
+			if (items[i].may_see &&
+			    (rc = any_version_seen(h, &items[i], sin[k].meta->id, &seen, d)))
+				goto out;
+			if (!seen) {
+				answer_as_new(r, sin[k].meta);
+				warn_allowlisted(allow, items[i].path, &sin[k], r);
+				continue;
+			}
 			/* STIX 2.1 §3.6: only the object's creator makes new versions */
 			item_reject(r, items[i].path, TC_EPERM,
 			            "another organisation produced this object; only its producer "

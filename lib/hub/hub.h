@@ -8,6 +8,10 @@
  * A data directory holds:
  *   tocsin.db        the SQLite log store (WAL)
  *   card.key         32 random bytes, mode 0600: the payment-card hash key
+ *   id.key           32 random bytes, mode 0600: the key the ids of objects
+ *                    imported from values are derived under (hub_id_key);
+ *                    made by hub_init, and by hub_open for a directory made
+ *                    before it existed
  *                    (written by hub_init; without it the hub opens and
  *                    refuses card numbers: TC_EUNSUPPORTED naming the file)
  *   allowlist.txt    optional operator allowlist (see allowlist.h);
@@ -58,7 +62,8 @@ enum tcerr hub_init(const char *dir, struct diag *d);
  * 'tocsin init'"), TC_EINVAL (not a directory), TC_ELIMIT. */
 enum tcerr hub_check_dir(const char *dir, struct diag *d);
 
-/* Opens an initialised directory and builds the index. OUT: *out.
+/* Opens an initialised directory and builds the index; writes DIR/id.key
+ * if the directory has none yet (made by an older tocsin). OUT: *out.
  * Errors: TC_ENOTFOUND ("run tocsin init"), TC_EIO, TC_EDB, TC_EINVAL (bad
  * allowlist line: "DIR/allowlist.txt:12: ..."). */
 enum tcerr hub_open(const char *dir, struct hub **out, struct diag *d);
@@ -66,6 +71,12 @@ void hub_close(struct hub *h);
 
 struct store *hub_store(struct hub *h);
 const struct obs_ctx *hub_obs_ctx(const struct hub *h);
+/* The hub's id key (HUB_ID_KEY_LEN bytes, owned by h): what imports
+ * derive the ids of the indicators they make under (import_opts.id_key),
+ * so that the same file imported again into this hub gives the same ids
+ * and nobody without the key can compute them (issue 9). */
+#define HUB_ID_KEY_LEN 32
+const uint8_t *hub_id_key(const struct hub *h);
 struct index *hub_index(struct hub *h);
 /* The allowlist in force, without a reference: for single-threaded
  * programs (valid until the next hub_allowlist_reload). */
@@ -125,9 +136,10 @@ struct hub_result {
 	 * not what was sent */
 	bool cards_hashed;
 	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
-	 * version) in a copy the poster may not see (hub_item.may_see), and
-	 * answers as it would had it never held it; the poster's copy is
-	 * dropped (docs/policy.md). seq is 0. */
+	 * version) in a copy the poster may not see, or the object in
+	 * versions of another producer none of which it may see
+	 * (hub_item.may_see), and answers as it would had it never held it;
+	 * the poster's copy is dropped (docs/policy.md). seq is 0. */
 	bool unseen_copy;
 };
 
@@ -179,8 +191,9 @@ struct hub_item {
 	bool cards_hashed;
 	/* Optional: may the poster see a stored version? Asked about the
 	 * stored copy when this item repeats a stored (collection, id,
-	 * version), so that the answer depends only on versions the poster
-	 * may see (see hub_ingest_items). NULL: it sees everything (the hub's
+	 * version), and about the stored versions when it would be a new
+	 * version of another producer's object, so that the answer depends
+	 * only on versions the poster may see (see hub_ingest_items). NULL: it sees everything (the hub's
 	 * own imports). Called on the thread that runs hub_ingest_items. */
 	bool (*may_see)(void *ctx, const struct store_row *row);
 	void *may_see_ctx;
@@ -192,7 +205,10 @@ struct hub_item {
  * hub_ingest_items with collection c, producer 0. An item that would be a
  * new version of an object another producer made (STORE_FOREIGN) is
  * HUB_REJECTED with rc TC_EPERM and why "PATH: another organisation
- * produced this object; only its producer may add versions". An item
+ * produced this object; only its producer may add versions" when its
+ * poster may see some stored version of the object (item.may_see; NULL:
+ * always); when it may see none, the item is answered as a new object
+ * (HUB_ACCEPTED, unseen_copy set) and not kept (issue 9). An item
  * whose (collection, id, version) is stored already is HUB_DUPLICATE
  * when the content is the same (canonically) and HUB_REJECTED with rc
  * TC_EEXIST and why "PATH: conflict: a different version with the same

@@ -52,10 +52,15 @@
  * a read error) stops the run with the place; everything before it has
  * been handed on already.
  *
- * Determinism: objects made from CSV rows and MISP attributes get UUIDv5
- * ids (TOCSIN_UUID_NAMESPACE) over what identifies them and timestamps
- * that do not depend on the clock, so importing the same file twice yields
- * duplicates the store recognises, not new versions. See import_opts.
+ * Determinism: objects made from CSV rows and MISP attributes get ids
+ * derived from what identifies them (a CSV row's kind and value, a MISP
+ * attribute's uuid) under the hub's secret id key (import_opts.id_key,
+ * uuid_keyed), and timestamps that do not depend on the clock, so
+ * importing the same file twice into the same hub yields duplicates the
+ * store recognises, not new versions, while another hub, or anyone without
+ * the key, cannot compute the id a hub gave a value (issue 9: no asking
+ * the hub by id whether it holds an indicator for an address). Without a
+ * key the ids are UUIDv5 in TOCSIN_UUID_NAMESPACE. See import_opts.
  */
 #ifndef TOCSIN_IMPORT_H
 #define TOCSIN_IMPORT_H
@@ -162,6 +167,12 @@ struct import_opts {
 	import_reject_cb on_reject;     /* NULL: rejections are only counted */
 	import_progress_cb on_progress; /* may be NULL */
 	import_note_cb on_note;         /* NULL: notes are only counted */
+	/* The key the ids of objects the import makes are derived under
+	 * (uuid_keyed; a hub's id key, hub_id_key), at least UUID_KEY_MIN
+	 * bytes; NULL: UUIDv5 in TOCSIN_UUID_NAMESPACE, which anyone can
+	 * compute — for checking files only, never for what a hub stores. */
+	const uint8_t *id_key;
+	size_t id_key_len;
 	void *ctx;                      /* passed to the callbacks */
 };
 

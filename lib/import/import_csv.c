@@ -304,6 +304,8 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 	buf_printf(&idn, "%s:", obs_kind_name(in.kind));
 	buf_append_slice(&idn, in.value);
 	in.id_name = buf_slice(&idn);
+	in.id_key = r->o->id_key;
+	in.id_key_len = r->o->id_key_len;
 	if (buf_error(&idn))
 		orc = TC_ENOMEM;
 	else

@@ -2,9 +2,9 @@
  * import_indicator.c — the STIX 2.1 indicator an import makes from one
  * observable (a CSV row, a MISP attribute).
  *
- * The indicator is a pure function of its inputs: the id is UUIDv5 over
- * id_name in TOCSIN_UUID_NAMESPACE and every timestamp comes from the
- * input, never from the clock, so the same input gives the same object
+ * The indicator is a pure function of its inputs: the id is derived from
+ * id_name under the hub's id key (import__uuid; without a key, UUIDv5 in
+ * TOCSIN_UUID_NAMESPACE) and every timestamp comes from the input, never from the clock, so the same input gives the same object
  * byte for byte. Its name shows the normalised value, which for a payment
  * card is the keyed hash: the PAN never reaches an object.
  */
@@ -34,6 +34,14 @@ set_time(json_t *o, const char *key, int64_t us)
 }
 
 enum tcerr
+import__uuid(const uint8_t *key, size_t keylen, struct slice name, char out[UUID_TEXT_MAX])
+{
+	if (key)
+		return uuid_keyed(key, keylen, name, out);
+	return uuid_v5(TOCSIN_UUID_NAMESPACE, name, out);
+}
+
+enum tcerr
 import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
                   struct diag *d)
 {
@@ -45,7 +53,7 @@ import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MA
 
 	*out = NULL;
 	buf_init(&b, 0);
-	if ((rc = uuid_v5(TOCSIN_UUID_NAMESPACE, in->id_name, uuid)))
+	if ((rc = import__uuid(in->id_key, in->id_key_len, in->id_name, uuid)))
 		return diag_set(d, rc, "cannot make an id");
 	int n = snprintf(id, STIX_ID_MAX, "indicator--%s", uuid);
 	if (n < 0 || n >= STIX_ID_MAX)

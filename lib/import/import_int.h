@@ -10,6 +10,7 @@
 #define TOCSIN_IMPORT_INT_H
 
 #include "import.h"
+#include "stix/stix_id.h"
 #include "util/buf.h"
 
 struct import__run {
@@ -62,7 +63,9 @@ enum tcerr import__misp(struct import__run *r, const json_t *doc);
 struct import__ind {
 	enum obs_kind kind;
 	struct slice value;       /* normalised */
-	struct slice id_name;     /* name hashed into the UUIDv5 id */
+	struct slice id_name;     /* name the id is derived from (import__uuid) */
+	const uint8_t *id_key;    /* import_opts.id_key (NULL: UUIDv5) */
+	size_t id_key_len;
 	int64_t created_us;       /* also modified */
 	int64_t valid_from_us;
 	int64_t valid_until_us;   /* 0: none */
@@ -75,6 +78,12 @@ struct import__ind {
 	json_t *labels;           /* array or NULL; borrowed */
 	const char *extra_desc;   /* appended to the description, may be NULL */
 };
+
+/* The UUID of an object the import makes, from name: uuid_keyed under
+ * key when there is one, else UUIDv5 in TOCSIN_UUID_NAMESPACE. Errors:
+ * TC_EINVAL (a key shorter than UUID_KEY_MIN). */
+enum tcerr import__uuid(const uint8_t *key, size_t keylen, struct slice name,
+                        char out[UUID_TEXT_MAX]);
 
 /* Builds the STIX 2.1 indicator. OUT: *out (new reference), id. Errors:
  * TC_EINVAL (description is not UTF-8), TC_ENOMEM. */

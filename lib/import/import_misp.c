@@ -9,8 +9,9 @@
  * with the file name in the description); the event becomes one report
  * referring to them. Attributes with to_ids false are context, not for
  * detection or blocking: they are not imported (unless opts.misp_all) and
- * each is noted (IMPORT_NOTE_NOT_IDS). Ids are UUIDv5 over the MISP uuids
- * (and the part, for split types) and times come from the MISP
+ * each is noted (IMPORT_NOTE_NOT_IDS). Ids are derived from the MISP uuids
+ * (and the part, for split types) under the hub's id key (import__uuid)
+ * and times come from the MISP
  * timestamps, so importing the same event again gives duplicates; an
  * attribute MISP changed (new timestamp) gives a new version.
  *
@@ -448,6 +449,8 @@ misp_part_indicator(struct import__run *r, struct misp_event *ev, const json_t *
 	if (pt->suffix)
 		buf_printf(&idn, ":%s", pt->suffix);
 	in->id_name = buf_slice(&idn);
+	in->id_key = r->o->id_key;
+	in->id_key_len = r->o->id_key_len;
 	if (buf_error(&idn))
 		orc = buf_error(&idn);
 	else
@@ -618,8 +621,8 @@ misp_report(struct import__run *r, struct misp_event *ev, const json_t *e, json_
 		buf_printf(&idn, "misp-event:%s", ev->id_base);
 	else
 		buf_printf(&idn, "misp-event:%s|%s", info ? info : "", date ? date : "");
-	if (buf_error(&idn) || uuid_v5(TOCSIN_UUID_NAMESPACE, buf_slice(&idn), uuid)) {
-		rc = diag_set(r->d, TC_ENOMEM, "%s: cannot make an id", where);
+	if (buf_error(&idn) || import__uuid(r->o->id_key, r->o->id_key_len, buf_slice(&idn), uuid)) {
+		rc = diag_set(r->d, buf_error(&idn) ? TC_ENOMEM : TC_EINVAL, "%s: cannot make an id", where);
 		goto out;
 	}
 	int n = snprintf(id, sizeof(id), "report--%s", uuid);

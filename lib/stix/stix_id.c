@@ -1,5 +1,6 @@
 /*
- * stix_id.c — UUIDs (v4 random, v5 SHA-1), RFC 8785 canonical JSON, SCO ids.
+ * stix_id.c — UUIDs (v4 random, v5 SHA-1, keyed), RFC 8785 canonical JSON,
+ * SCO ids.
  *
  * jcs_append() writes the JSON Canonicalization Scheme form of a jansson
  * value: object members sorted by their names' UTF-16 code units, numbers
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <nettle/hmac.h>
 #include <nettle/sha1.h>
 
 #include "util/hex.h"
@@ -97,6 +99,25 @@ uuid_v5(const char *ns, struct slice name, char out[UUID_TEXT_MAX])
 	dig[6] = (uint8_t)((dig[6] & 0x0f) | 0x50);
 	dig[8] = (uint8_t)((dig[8] & 0x3f) | 0x80);
 	uuid_format(dig, out);
+	return TC_OK;
+}
+
+enum tcerr
+uuid_keyed(const uint8_t *key, size_t keylen, struct slice name, char out[UUID_TEXT_MAX])
+{
+	uint8_t dig[SHA256_DIGEST_SIZE];
+	struct hmac_sha256_ctx ctx;
+	if (!key || keylen < UUID_KEY_MIN)
+		return TC_EINVAL;
+	hmac_sha256_set_key(&ctx, keylen, key);
+	hmac_sha256_update(&ctx, name.len, (const uint8_t *)name.p);
+	hmac_sha256_digest(&ctx, sizeof(dig), dig);
+	/* the form of a random UUID (RFC 4122 §4.4: version 4, variant
+	 * 10xx): without the key it cannot be told from one */
+	dig[6] = (uint8_t)((dig[6] & 0x0f) | 0x40);
+	dig[8] = (uint8_t)((dig[8] & 0x3f) | 0x80);
+	uuid_format(dig, out);
+	explicit_bzero(&ctx, sizeof(ctx));
 	return TC_OK;
 }
 

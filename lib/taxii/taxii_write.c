@@ -11,12 +11,14 @@
  * requester's organisation's identity is a failure in the status, with
  * the reason (policy_author_check). Objects the hub rejects (invalid
  * STIX, TC_EPERM for a version of an object another organisation
- * produced, TC_EEXIST for a conflict: the same id and modified with
- * other content) are failures in the status, with the hub's message;
- * duplicates are successes (§5.5). A duplicate or conflict is judged
- * only against a stored copy the poster may see (policy_row); against
- * one it may not, the answer is a plain success, as for a new object,
- * and the poster's copy is not kept (issue 9). The status is
+ * produced, TC_EEXIST for a conflict: the same id and modified with other
+ * content) are failures in the status, with the hub's message; duplicates
+ * are successes (§5.5). A duplicate or conflict is judged only against a
+ * stored copy the poster may see (policy_row); against one it may not, the
+ * answer is a plain success, as for a new object, and the poster's copy is
+ * not kept (issue 9); so is a new version of another organisation's object
+ * of which the poster may see no version (TC_EPERM only when it may see
+ * one). The status is
  * `complete` (the writer returns only when the batch is durable), kept in
  * the registry, audited, and the audit log synced, before the 202.
  *

@@ -974,6 +974,69 @@ test_conflict_is_a_failure(void **state)
 	json_decref(o);
 }
 
+/* may_see of a poster that sees only the object's first version */
+static bool
+sees_first_version(void *ctx, const struct store_row *row)
+{
+	(*(int *)ctx)++;
+	return memmem(row->json.p, row->json.len, "2024-01-01T00:00:00.000Z", 24) != NULL;
+}
+
+static void
+test_foreign_version_tells_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct hub_result r;
+	struct hub_match m;
+	struct diag d;
+	int asked = 0;
+
+	struct hub_item a = {.obj = indicator("0301", "2024-01-01T00:00:00.000Z",
+	                                      "[domain-name:value = 'f1.example']", NULL),
+	                     .path = "objects[0]", .collection = f->coll, .producer = 5};
+	assert_int_equal(hub_ingest_items(f->hub, &a, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	json_decref(a.obj);
+
+	/* another organisation that sees nothing of it: a new object's answer */
+	struct hub_item b = {.obj = indicator("0301", "2024-02-01T00:00:00.000Z",
+	                                      "[domain-name:value = 'f2.example']", NULL),
+	                     .path = "objects[0]", .collection = f->coll, .producer = 6,
+	                     .may_see = sees_nothing, .may_see_ctx = &asked};
+	assert_int_equal(hub_ingest_items(f->hub, &b, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_ACCEPTED);
+	assert_true(r.unseen_copy);
+	assert_int_equal(r.seq, 0);
+	assert_string_equal(r.why, "");
+	assert_int_equal(asked, 1);
+	/* and its version is not kept: the producer's stays current */
+	assert_int_equal(match(f, "f2.example", &m), 0);
+	assert_int_equal(match(f, "f1.example", &m), 1);
+	struct seen s = {0};
+	const char *ids[1] = {"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30301"};
+	struct store_query q = {
+	    .collection = f->coll, .ids = ids, .nids = 1, .versions = STORE_V_ALL};
+	assert_int_equal(store_query(hub_store(f->hub), &q, seen_row, &s, NULL, &d), TC_OK);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.producer[0], 5);
+
+	/* one that sees a version is told the producer rule */
+	asked = 0;
+	b.may_see = sees_first_version;
+	assert_int_equal(hub_ingest_items(f->hub, &b, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	assert_int_equal(r.rc, TC_EPERM);
+	assert_false(r.unseen_copy);
+	assert_string_equal(r.why, "objects[0]: another organisation produced this object; only "
+	                           "its producer may add versions");
+	assert_int_equal(asked, 1);
+	/* so is a caller that sees everything (no may_see: the CLI's hub) */
+	b.may_see = NULL;
+	assert_int_equal(hub_ingest_items(f->hub, &b, 1, &r, &d), TC_OK);
+	assert_int_equal(r.verdict, HUB_REJECTED);
+	json_decref(b.obj);
+}
+
 int
 main(void)
 {
@@ -996,6 +1059,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stix20_indicator_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markings_the_hub_knows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_is_a_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_version_tells_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1068,6 +1068,41 @@ test_format_names(void **state)
 	got_free(&g);
 }
 
+/* issue 9: with an id key (a hub's), ids are uuid_keyed over the same
+ * names, so they are stable under one key and differ under another */
+static void
+test_csv_ids_under_a_key(void **state)
+{
+	(void)state;
+	static const uint8_t k1[32] = { 9 }, k2[32] = { 10 };
+	const char *csv = "198.51.100.7,ipv4\n";
+	char uuid[UUID_TEXT_MAX], id[STIX_ID_MAX], first[STIX_ID_MAX];
+	struct import_counts c;
+	struct diag d;
+
+	for (int round = 0; round < 3; round++) {
+		struct got g = { 0 };
+		struct import_opts o = opts_for(&g);
+		o.id_key = round < 2 ? k1 : k2;
+		o.id_key_len = 32;
+		assert_int_equal(run_text("k.csv", csv, &o, &c, &d), TC_OK);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(uuid_keyed(o.id_key, 32, SLICE_LIT("ipv4:198.51.100.7"), uuid), TC_OK);
+		snprintf(id, sizeof(id), "indicator--%s", uuid);
+		assert_string_equal(sget(g.obj[0], "id"), id);
+		if (round == 0)
+			snprintf(first, sizeof(first), "%s", id);
+		else if (round == 1)
+			assert_string_equal(id, first);
+		else
+			assert_string_not_equal(id, first);
+		assert_int_equal(uuid_v5(TOCSIN_UUID_NAMESPACE, SLICE_LIT("ipv4:198.51.100.7"), uuid),
+		                 TC_OK);
+		assert_null(strstr(sget(g.obj[0], "id"), uuid));
+		got_free(&g);
+	}
+}
+
 int
 main(void)
 {
@@ -1083,6 +1118,7 @@ main(void)
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_csv_deterministic),
+		cmocka_unit_test(test_csv_ids_under_a_key),
 		cmocka_unit_test(test_csv_plain_and_header_variants),
 		cmocka_unit_test(test_misp),
 		cmocka_unit_test(test_misp_wrappers),

@@ -208,6 +208,39 @@ test_sco_random(void **state)
 	json_decref(o);
 }
 
+/* issue 9: ids derived under a key: stable per key, other under another,
+ * in the form of a random UUID, and HMAC-SHA256 as documented */
+static void
+test_uuid_keyed(void **state)
+{
+	(void)state;
+	uint8_t k1[32], k2[32];
+	char a[UUID_TEXT_MAX], b[UUID_TEXT_MAX], c[UUID_TEXT_MAX];
+	memset(k1, 0x0b, sizeof k1);
+	memset(k2, 0x0c, sizeof k2);
+	assert_int_equal(uuid_keyed(k1, sizeof k1, SLICE_LIT("ipv4:198.51.100.7"), a), TC_OK);
+	assert_int_equal(uuid_keyed(k1, sizeof k1, SLICE_LIT("ipv4:198.51.100.7"), b), TC_OK);
+	assert_string_equal(a, b);
+	assert_int_equal(uuid_keyed(k2, sizeof k2, SLICE_LIT("ipv4:198.51.100.7"), c), TC_OK);
+	assert_string_not_equal(a, c);
+	assert_int_equal(uuid_keyed(k1, sizeof k1, SLICE_LIT("ipv4:198.51.100.8"), c), TC_OK);
+	assert_string_not_equal(a, c);
+	assert_int_equal(a[14], '4');
+	assert_true(strchr("89ab", a[19]) != NULL);
+	/* RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for
+	 * nothing?") = 5bdcc146bf60754e6a042426089575c7..., version and
+	 * variant bits set; the key is too short for ids, so pad it: a
+	 * 16-byte key "Jefe" + 12 NULs gives the same HMAC (RFC 2104 pads
+	 * keys with zeros) */
+	uint8_t jefe[UUID_KEY_MIN] = {'J', 'e', 'f', 'e'};
+	assert_int_equal(uuid_keyed(jefe, sizeof jefe, SLICE_LIT("what do ya want for nothing?"), c),
+	                 TC_OK);
+	assert_string_equal(c, "5bdcc146-bf60-454e-aa04-2426089575c7");
+	/* no key, or one too short: refused, never a computable id */
+	assert_int_equal(uuid_keyed(NULL, 0, SLICE_LIT("x"), c), TC_EINVAL);
+	assert_int_equal(uuid_keyed(k1, UUID_KEY_MIN - 1, SLICE_LIT("x"), c), TC_EINVAL);
+}
+
 int
 main(void)
 {
@@ -218,6 +251,7 @@ main(void)
 	    cmocka_unit_test(test_jcs_many_keys),
 	    cmocka_unit_test(test_uuid_v5),
 	    cmocka_unit_test(test_uuid_v4),
+	    cmocka_unit_test(test_uuid_keyed),
 	    cmocka_unit_test(test_sco_vectors),
 	    cmocka_unit_test(test_sco_random),
 	};

@@ -1753,39 +1753,6 @@ test_sqlite_migrates_schema_2(void **state)
 	assert_int_equal(dout.deleted, 2);
 }
 
-#define CONFORMANCE(setup)                                                                        \
-	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
-	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
-	                                teardown),                                                 \
-	cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),                          \
-	cmocka_unit_test_setup_teardown(test_unversioned_sco_duplicate, setup, teardown),          \
-	cmocka_unit_test_setup_teardown(test_new_version_unindexes_previous, setup, teardown),     \
-	cmocka_unit_test_setup_teardown(test_out_of_order_version, setup, teardown),               \
-	cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),                         \
-	cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),          \
-	cmocka_unit_test_setup_teardown(test_failed_batch_stores_nothing, setup, teardown),        \
-	cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),                      \
-	cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),                       \
-	cmocka_unit_test_setup_teardown(test_caller_date_added_orders_queries, setup, teardown),   \
-	cmocka_unit_test_setup_teardown(test_collections, setup, teardown),                        \
-	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),                              \
-	cmocka_unit_test_setup_teardown(test_get_ref, setup, teardown),                            \
-	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),                           \
-	cmocka_unit_test_setup_teardown(test_cursor_resumes_across_equal_dates, setup, teardown),  \
-	cmocka_unit_test_setup_teardown(test_delete_all_versions, setup, teardown),                \
-	cmocka_unit_test_setup_teardown(test_delete_exact_version, setup, teardown),               \
-	cmocka_unit_test_setup_teardown(test_delete_last_reindexes_previous, setup, teardown),     \
-	cmocka_unit_test_setup_teardown(test_delete_first, setup, teardown),                       \
-	cmocka_unit_test_setup_teardown(test_delete_verdicts, setup, teardown),                    \
-	cmocka_unit_test_setup_teardown(test_delete_only_version_vanishes, setup, teardown),       \
-	cmocka_unit_test_setup_teardown(test_delete_errors, setup, teardown),                      \
-	cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),                         \
-	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown),                  \
-	cmocka_unit_test_setup_teardown(test_key_id, setup, teardown),                            \
-	cmocka_unit_test_setup_teardown(test_versions_of, setup, teardown),                        \
-	cmocka_unit_test_setup_teardown(test_conflict_same_version_other_content, setup,           \
-	                                teardown)
-
 /* issue 8 point 7: the same (collection, id, version) with other content
  * is a conflict, not a duplicate; key order or escapes alone are not */
 static void
@@ -1840,6 +1807,40 @@ test_conflict_same_version_other_content(void **state)
 	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":1}"), SLICE_LIT("{\"a\":2}")), 0);
 	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":"), SLICE_LIT("{\"a\":1}")), 0);
 }
+
+#define CONFORMANCE(setup)                                                                        \
+	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
+	                                teardown),                                                 \
+	cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),                          \
+	cmocka_unit_test_setup_teardown(test_conflict_same_version_other_content, setup,           \
+	                                teardown),                                                 \
+	cmocka_unit_test_setup_teardown(test_unversioned_sco_duplicate, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_new_version_unindexes_previous, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_out_of_order_version, setup, teardown),               \
+	cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_failed_batch_stores_nothing, setup, teardown),        \
+	cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),                      \
+	cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),                       \
+	cmocka_unit_test_setup_teardown(test_caller_date_added_orders_queries, setup, teardown),   \
+	cmocka_unit_test_setup_teardown(test_collections, setup, teardown),                        \
+	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),                              \
+	cmocka_unit_test_setup_teardown(test_get_ref, setup, teardown),                            \
+	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),                           \
+	cmocka_unit_test_setup_teardown(test_cursor_resumes_across_equal_dates, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_delete_all_versions, setup, teardown),                \
+	cmocka_unit_test_setup_teardown(test_delete_exact_version, setup, teardown),               \
+	cmocka_unit_test_setup_teardown(test_delete_last_reindexes_previous, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_delete_first, setup, teardown),                       \
+	cmocka_unit_test_setup_teardown(test_delete_verdicts, setup, teardown),                    \
+	cmocka_unit_test_setup_teardown(test_delete_only_version_vanishes, setup, teardown),       \
+	cmocka_unit_test_setup_teardown(test_delete_errors, setup, teardown),                      \
+	cmocka_unit_test_setup_teardown(test_tombstones, setup, teardown),                         \
+	cmocka_unit_test_setup_teardown(test_foreign_producer, setup, teardown),                  \
+	cmocka_unit_test_setup_teardown(test_key_id, setup, teardown),                            \
+	cmocka_unit_test_setup_teardown(test_versions_of, setup, teardown)
+
 
 /* Issue 8: a store whose versions.tlp was computed under the old rules
  * (unknown and granular markings ignored, upper-case TLP ids unmarked)
