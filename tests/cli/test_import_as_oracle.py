@@ -13,7 +13,7 @@ def audit(data):
 def test_import_as_tells_nothing_of_a_hidden_red_indicator(data, tmp_path):
     for name, sector in (("Bank", "finance"), ("Telco", "telecom")):
         run("org", "add", name, "-s", sector, "-c", "DE", "--data", data, check_rc=0)
-    red = dict(ind_ip("198.51.100.77"), object_marking_refs=[RED])
+    red = dict(ind_ip("185.220.106.77"), object_marking_refs=[RED])
     run("import", "--as", "Bank", "--data", data, write_json(tmp_path / "a.json", bundle([red])),
         check_rc=0)
 
@@ -22,7 +22,7 @@ def test_import_as_tells_nothing_of_a_hidden_red_indicator(data, tmp_path):
                 write_json(tmp_path / name, bundle(objs)))
         return p.returncode, summary(p.stdout), p.stderr
 
-    never = ind_ip("198.51.100.78")
+    never = ind_ip("185.220.106.78")
     fresh = as_telco([never], "n.json")
     # the same id and modified, and a later version: answered as a new object
     same = as_telco([red], "s.json")
@@ -40,7 +40,7 @@ def test_import_as_tells_nothing_of_a_hidden_red_indicator(data, tmp_path):
         "imported 0, duplicates 0, rejected 0, 1 not kept (a stored version Telco may not see)"]
     # once Telco may see the object, the producer rule is stated
     run("import", "--as", "Bank", "--data", data,
-        write_json(tmp_path / "g.json", bundle([dict(ind_ip("198.51.100.77"),
+        write_json(tmp_path / "g.json", bundle([dict(ind_ip("185.220.106.77"),
                                                      modified="2024-03-01T00:00:00.000Z")])),
         check_rc=0)
     code, counts, err = as_telco([dict(red, modified="2024-07-01T00:00:00.000Z")], "m.json")

@@ -23,8 +23,10 @@ OLD_NS = uuid.UUID("5c7d2b1e-3a4f-4e8b-9c61-2f0a7d9e4b13")
 
 
 def ids_of(data):
-    """The ids of every exported object, by type and name."""
-    p = run("export", "--data", data, "--format", "stix", check_rc=0)
+    """The ids of every exported object, by type and name (allowlisted ones
+    too: the feed holds documentation addresses)."""
+    p = run("export", "--data", data, "--format", "stix", "--include-allowlisted",
+            check_rc=0)
     # a card's name is its keyed hash, which differs from hub to hub
     return {(o["type"], o.get("name", "")): o["id"] for o in json.loads(p.stdout)["objects"]
             if o["type"] in ("indicator", "report") and not o.get("name", "").startswith("card ")}
