@@ -7,6 +7,7 @@
  * of commands: --help, 'tocsin help CMD' and dispatch all read it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -45,7 +46,7 @@ const struct cli_cmd cli_commands[] = {
 static void
 usage(FILE *f)
 {
-	fputs("usage: tocsin [--version] [--help] COMMAND [ARGS...]\n"
+	fputs("usage: tocsin [--version] [--help] [--data DIR] COMMAND [ARGS...]\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
@@ -53,7 +54,8 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\n"
 	      "Run 'tocsin COMMAND --help' or 'tocsin help COMMAND' for a command's options.\n"
-	      "The data directory is --data DIR, else $TOCSIN_DATA, else ./var.\n",
+	      "The data directory is --data DIR (before the command or among its options),\n"
+	      "else $TOCSIN_DATA, else ./var.\n",
 	      f);
 }
 
@@ -101,16 +103,43 @@ main(int argc, char **argv)
 		puts("tocsin " TOCSIN_CLI_VERSION);
 		return CLI_EXIT_OK;
 	}
-	if (argv[1][0] == '-') {
-		cli_err("unknown option '%s'", argv[1]);
+	/* tocsin --data DIR COMMAND ...: a --data before the command applies
+	 * to it, as $TOCSIN_DATA would (a --data among the command's own
+	 * options still wins) */
+	int at = 1;
+	while (at < argc && argv[at][0] == '-') {
+		const char *dir = NULL;
+		if (strcmp(argv[at], "--data") == 0 || strcmp(argv[at], "-d") == 0) {
+			if (at + 1 >= argc) {
+				cli_err("option '%s' needs an argument", argv[at]);
+				usage(stderr);
+				return CLI_EXIT_USAGE;
+			}
+			dir = argv[at + 1];
+			at += 2;
+		} else if (strncmp(argv[at], "--data=", 7) == 0) {
+			dir = argv[at] + 7;
+			at++;
+		} else {
+			cli_err("unknown option '%s'", argv[at]);
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		if (!*dir || setenv("TOCSIN_DATA", dir, 1) != 0) {
+			cli_err("--data: %s", *dir ? "cannot set it" : "empty directory name");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (at >= argc) {
+		cli_err("missing command");
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	c = cli_find_command(argv[1]);
+	c = cli_find_command(argv[at]);
 	if (c == NULL) {
-		cli_err("unknown command '%s'", argv[1]);
+		cli_err("unknown command '%s'", argv[at]);
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	return c->run(c, argc - 1, argv + 1);
+	return c->run(c, argc - at, argv + at);
 }
