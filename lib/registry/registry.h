@@ -4,8 +4,9 @@
  * resources.
  *
  * The registry lives in DATA/registry.db (SQLite, WAL), beside the log
- * store; the CLI changes it, the daemon reads it at start and on SIGHUP
- * into an immutable snapshot (struct reg_snapshot) that authenticates
+ * store; the CLI changes it, the daemon reads it at start, on SIGHUP and
+ * whenever its generation moves (registry_generation) into an immutable
+ * snapshot (struct reg_snapshot) that authenticates
  * requests and answers policy questions without touching the database.
  * API keys are shown once, at creation, and stored only as a hash: a key
  * carries 256 random bits, so a fast hash (SHA-256) is as safe as a slow
