@@ -699,6 +699,13 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
+		/* a deleted collection stays in the store but takes nothing */
+		if (!reg_snapshot_collection(im->snap, coll.num)) {
+			cli_err("collection '%s' was deleted (see tocsin collection list)",
+			        coll.uuid);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 		if (as) {
 			struct reg_org found;
 			if (registry_org_find(im->reg, as, &found) != TC_OK ||

@@ -250,6 +250,8 @@ def test_collection_delete(data, tmp_path):
         check_rc=2)
     run("collection", "delete", "feed", "--data", data, check_rc=2)
     run("collection", "delete", cid, "--data", data, check_rc=2)
+    p = run("import", "--collection", cid, f, "--data", data, check_rc=2)
+    assert "deleted" in p.stderr
     new = run("collection", "add", "feed", "--read", "all", "--write", "none", "--data", data,
               check_rc=0).stdout.strip()
     assert new != cid
