@@ -160,7 +160,7 @@ print_text(const char *id, const struct show *s, const json_t *markings)
 	json_t *v, *m;
 
 	printf("id           %s\n", cli_esc(id));
-	printf("type         %s\n", s->type);
+	printf("type         %s\n", cli_esc(s->type));
 	printf("collections  ");
 	json_array_foreach(s->collections, i, v)
 		printf("%s%s", i ? ", " : "", cli_esc(json_string_value(v)));
