@@ -27,6 +27,7 @@
 
 #include "registry/registry_internal.h"
 #include "stix/stix_id.h"
+#include "util/text.h"
 #include "util/timestamp.h"
 
 #define REG_APPLICATION_ID 0x74637372 /* "tcsr" */
@@ -1225,6 +1226,14 @@ reg_check_spec_locked(struct registry *r, const char *what, const char *spec, st
 	struct reg_org *orgs = NULL;
 	size_t norgs = 0;
 	struct reg_spec s;
+	size_t bad;
+	/* stored specs are printed by `collection list`: printable text only */
+	if (spec && !text_printable(slice_from_cstr(spec), &bad)) {
+		diag_set(d, TC_EINVAL, "a control character or invalid UTF-8 at byte %zu", bad);
+		if (what)
+			diag_prefix(d, "%s", what);
+		return TC_EINVAL;
+	}
 	enum tcerr rc = reg_load_orgs(r, &orgs, &norgs, d);
 	if (!rc) {
 		/* a deleted organisation is no name to grant rights to */

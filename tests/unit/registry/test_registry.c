@@ -1109,6 +1109,10 @@ test_org_delete(void **state)
 	assert_int_equal(registry_org_set_groups(f->r, "Gone Ltd", g, 1, &d), TC_EINVAL);
 	diag_clear(&d);
 	assert_int_equal(registry_spec_check(f->r, "org:Gone Ltd", &d), TC_EINVAL);
+	/* a spec is printable text: "all\n" would trim to all but be stored raw */
+	assert_int_equal(registry_spec_check(f->r, "all\n", &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "control"));
+	assert_int_equal(registry_spec_check(f->r, "Stays", &d), TC_OK);
 	assert_int_equal(registry_org_delete(f->r, "nobody", NULL, NULL, &d), TC_ENOTFOUND);
 }
 
