@@ -27,16 +27,133 @@ cli_find_command(const char *name)
 	return NULL;
 }
 
+/* Length of the valid, printable UTF-8 sequence at p (n bytes left), or
+ * 0 if the byte at p must be escaped. */
+static size_t
+esc_printable_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0], cp, min;
+	size_t more;
+	if (c < 0x80)
+		return c >= 0x20 && c != 0x7f ? 1 : 0;
+	if ((c & 0xe0) == 0xc0)
+		more = 1, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		more = 2, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		more = 3, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (more >= n)
+		return 0;
+	for (size_t k = 1; k <= more; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if (cp < min || cp < 0xa0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return more + 1;
+}
+
+void
+cli_esc_append(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0, k;
+		while (i + run < len && (k = esc_printable_len(p + i + run, len - i - run)))
+			run += k;
+		if (run) {
+			buf_append(b, p + i, run);
+			i += run;
+			continue;
+		}
+		switch (p[i]) {
+		case '\n':
+			buf_append_cstr(b, "\\n");
+			break;
+		case '\r':
+			buf_append_cstr(b, "\\r");
+			break;
+		case '\t':
+			buf_append_cstr(b, "\\t");
+			break;
+		default: {
+			char e[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
+			buf_append(b, e, sizeof e);
+		}
+		}
+		i++;
+	}
+}
+
+const char *
+cli_esc(const char *s)
+{
+	static struct buf ring[CLI_ESC_RING];
+	static bool ready;
+	static unsigned next;
+
+	if (!ready) {
+		for (size_t i = 0; i < CLI_ESC_RING; i++)
+			buf_init(&ring[i], 0);
+		ready = true;
+	}
+	struct buf *b = &ring[next++ % CLI_ESC_RING];
+	buf_clear(b);
+	cli_esc_append(b, s ? s : "", s ? strlen(s) : 0);
+	if (b->err)
+		return "(out of memory)";
+	return b->p ? b->p : "";
+}
+
+/* Formats fmt into a buffer and writes it escaped to f (a final newline
+ * kept as it is). */
+static void
+esc_vfprintf(FILE *f, const char *prefix, const char *fmt, va_list ap, bool newline)
+{
+	struct buf raw, out;
+	buf_init(&raw, 0);
+	buf_init(&out, 0);
+	buf_vprintf(&raw, fmt, ap);
+	size_t n = raw.len;
+	bool nl = n && raw.p[n - 1] == '\n';
+	if (nl)
+		n--;
+	cli_esc_append(&out, raw.p ? raw.p : "", n);
+	if (prefix)
+		fputs(prefix, f);
+	if (out.p && !out.err)
+		fwrite(out.p, 1, out.len, f);
+	else
+		fputs("(message lost: out of memory)", f);
+	if (nl || newline)
+		fputc('\n', f);
+	buf_reset(&raw);
+	buf_reset(&out);
+}
+
+void
+cli_fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	esc_vfprintf(f, NULL, fmt, ap, false);
+	va_end(ap);
+}
+
 void
 cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tocsin: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	esc_vfprintf(stderr, "tocsin: ", fmt, ap, true);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void
@@ -50,11 +167,9 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tocsin: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	esc_vfprintf(stderr, "tocsin: ", fmt, ap, true);
 	va_end(ap);
-	fputs("\n", stderr);
 	cli_print_usage(cmd, stderr);
 	return CLI_EXIT_USAGE;
 }
@@ -106,7 +221,7 @@ cli_parse_kind(const struct cli_cmd *cmd, const char *name, enum obs_kind *out)
 {
 	if (obs_kind_parse(slice_from_cstr(name), out) == TC_OK)
 		return true;
-	fprintf(stderr, "tocsin: unknown kind '%s'; kinds are:", name);
+	fprintf(stderr, "tocsin: unknown kind '%s'; kinds are:", cli_esc(name));
 	for (int k = 1; k <= OBS_KIND_MAX; k++)
 		fprintf(stderr, " %s", obs_kind_name((enum obs_kind)k));
 	fputc('\n', stderr);
@@ -155,11 +270,11 @@ progress_draw(struct cli_progress *p)
 		bar[i] = i < filled ? '#' : (p->total ? '.' : ' ');
 	bar[CLI_PROGRESS_WIDTH] = '\0';
 	if (p->total)
-		fprintf(stderr, "\r%s [%s] %3u%% %llu objects", p->label, bar,
+		fprintf(stderr, "\r%s [%s] %3u%% %llu objects", cli_esc(p->label), bar,
 		        (unsigned)(p->done * 100 / (p->total ? p->total : 1)),
 		        (unsigned long long)p->objects);
 	else
-		fprintf(stderr, "\r%s %llu MB %llu objects", p->label,
+		fprintf(stderr, "\r%s %llu MB %llu objects", cli_esc(p->label),
 		        (unsigned long long)(p->done >> 20), (unsigned long long)p->objects);
 	fflush(stderr);
 	p->drawn = true;

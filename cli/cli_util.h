@@ -46,13 +46,32 @@ extern mode_t cli_user_umask;
 /* The entry of name, or NULL. */
 const struct cli_cmd *cli_find_command(const char *name);
 
-/* Prints "tocsin: " + message + "\n" on stderr. */
+/*
+ * Escaping what came from input. Every byte the CLI echoes from a file,
+ * an argument or the data directory (file names, values, messages that
+ * quote input, names and titles) goes through these, so no control byte
+ * reaches a terminal: \n, \r, \t, \\ stay readable as C escapes
+ * ("\n"), other C0 controls, DEL, C1 controls (also UTF-8 encoded) and
+ * bytes that are not valid UTF-8 become "\xHH" per byte; valid printable
+ * UTF-8 is kept as it is. A backslash itself is left alone.
+ */
+/* Appends s (len bytes) escaped to b. */
+void cli_esc_append(struct buf *b, const char *s, size_t len);
+/* s escaped, in one of CLI_ESC_RING buffers reused in turn, so that up
+ * to that many may be used in one printf; valid until then. NULL is "". */
+#define CLI_ESC_RING 8
+const char *cli_esc(const char *s);
+/* Like fprintf(f, ...) but the whole formatted text is escaped, except
+ * one final newline: a line of output stays one line. */
+void cli_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "tocsin: " + message + "\n" on stderr, the message escaped. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints cmd's usage on f. */
 void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
 
-/* Prints "tocsin: message" and cmd's usage on stderr; returns
+/* Prints "tocsin: message" (escaped) and cmd's usage on stderr; returns
  * CLI_EXIT_USAGE, so a command can `return cli_usage_error(...)`. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -72,7 +72,7 @@ audit_verify_cmd(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!r.ok) {
 		/* r.why starts "entry K: " when an entry is to blame */
-		printf("audit: %s\n", r.why);
+		cli_fprintf(stdout, "audit: %s\n", r.why);
 		return cli_finish_stdout(CLI_EXIT_PROBLEMS);
 	}
 	printf("audit: %llu entries, chain intact\n", (unsigned long long)r.entries);

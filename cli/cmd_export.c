@@ -493,7 +493,7 @@ cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
 		       "\"allowlist_entries\":%zu}\n",
 		       entries, memory, allow);
 	} else {
-		printf("data directory     %s\n", hub_default_dir(dir));
+		cli_fprintf(stdout, "data directory     %s\n", hub_default_dir(dir));
 		printf("log position       %llu\n", (unsigned long long)st.log_position);
 		printf("versions           %llu\n", (unsigned long long)st.versions);
 		printf("objects            %llu\n", (unsigned long long)st.objects);

@@ -223,11 +223,11 @@ imp_problem(struct imp *im, const char *where, const char *why)
 	 * reads better as "feed.jsonl:12: valid_until: ..." */
 	if (wl && strncmp(why, where, wl) == 0 && why[wl] == '.' && wl > 0 &&
 	    where[wl - 1] >= '0' && where[wl - 1] <= '9')
-		fprintf(stderr, "%s: %s\n", where, why + wl + 1);
+		cli_fprintf(stderr, "%s: %s\n", where, why + wl + 1);
 	else if (wl && strncmp(why, where, wl) == 0)
-		fprintf(stderr, "%s\n", why);
+		cli_fprintf(stderr, "%s\n", why);
 	else
-		fprintf(stderr, "%s: %s\n", where, why);
+		cli_fprintf(stderr, "%s: %s\n", where, why);
 }
 
 static void
@@ -553,7 +553,7 @@ on_note(void *ctx, const char *where, enum import_note what, const char *text)
 		return TC_OK;
 	if (++im->notes[what] <= IMPORT_NOTES_SHOWN) {
 		cli_progress_clear(&im->progress);
-		fprintf(stderr, "%s: note: %s\n", where, text);
+		cli_fprintf(stderr, "%s: note: %s\n", where, text);
 	}
 	return TC_OK;
 }
@@ -656,12 +656,13 @@ imp_file(struct imp *im, const char *name, enum import_format format)
 		 * does not parse, a limit): one problem, the run goes on. */
 		im->rejected++;
 		if (d.msg[0] && strncmp(d.msg, im->display, strlen(im->display)) == 0)
-			fprintf(stderr, "%s\n", d.msg);
+			cli_fprintf(stderr, "%s\n", d.msg);
 		else if (d.line > 0)
-			fprintf(stderr, "%s:%ld:%ld: %s\n", im->display, d.line, d.column,
-			        d.msg[0] ? d.msg : tcerr_str(rc));
+			cli_fprintf(stderr, "%s:%ld:%ld: %s\n", im->display, d.line, d.column,
+			            d.msg[0] ? d.msg : tcerr_str(rc));
 		else
-			fprintf(stderr, "%s: %s\n", im->display, d.msg[0] ? d.msg : tcerr_str(rc));
+			cli_fprintf(stderr, "%s: %s\n", im->display,
+			            d.msg[0] ? d.msg : tcerr_str(rc));
 	}
 	return CLI_EXIT_OK;
 }
@@ -678,8 +679,8 @@ dump_on_collection(void *ctx, const struct import_dump_collection *c, const char
 	struct dump_ctx *x = ctx;
 
 	x->created[c - x->dump->cols] = created;
-	printf("%s collection %s %s (%s: %s)\n", created ? "created" : "reused", c->uuid, alias,
-	       c->api_root, c->title[0] ? c->title : "no title");
+	cli_fprintf(stdout, "%s collection %s %s (%s: %s)\n", created ? "created" : "reused", c->uuid,
+	            alias, c->api_root, c->title[0] ? c->title : "no title");
 }
 
 static void
@@ -689,11 +690,11 @@ dump_on_reject(void *ctx, const char *where, const char *why)
 
 	/* hub messages already start with the place we passed */
 	if (strncmp(why, where, wl) == 0 && why[wl] == '.')
-		fprintf(stderr, "%s: %s\n", where, why + wl + 1);
+		cli_fprintf(stderr, "%s: %s\n", where, why + wl + 1);
 	else if (strncmp(why, where, wl) == 0)
-		fprintf(stderr, "%s\n", why);
+		cli_fprintf(stderr, "%s\n", why);
 	else
-		fprintf(stderr, "%s: %s\n", where, why);
+		cli_fprintf(stderr, "%s: %s\n", where, why);
 }
 
 /* `tocsin import --taxii-dump FILE`: parse the whole file first (nothing
@@ -938,6 +939,13 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		if (registry_open(hub_default_dir(dir), &im->reg, &d) != TC_OK ||
 		    reg_snapshot_build(im->reg, hub_store(im->hub), &im->snap, &d) != TC_OK) {
 			cli_err("registry: %s", d.msg[0] ? d.msg : "cannot read");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		/* a deleted collection stays in the store but takes nothing */
+		if (!reg_snapshot_collection(im->snap, coll.num)) {
+			cli_err("collection '%s' was deleted (see tocsin collection list)",
+			        coll.uuid);
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}

@@ -87,6 +87,6 @@ cmd_init(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	hub_close(h);
 	registry_close(reg);
-	printf("initialised %s\n", dir);
+	cli_fprintf(stdout, "initialised %s\n", dir);
 	return cli_finish_stdout(CLI_EXIT_OK);
 }

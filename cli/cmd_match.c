@@ -167,7 +167,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 	char tmp[32];
 	size_t shown = m->nhits < HUB_MATCH_MAX_HITS ? m->nhits : HUB_MATCH_MAX_HITS;
 
-	buf_append_slice(b, input);
+	cli_esc_append(b, input.p, input.len);
 	buf_append_cstr(b, m->nhits ? "  HIT" : "  miss");
 	for (size_t i = 0; i < shown; i++) {
 		const struct hub_hit *h = &m->hits[i];
@@ -175,13 +175,13 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 		buf_append_cstr(b, how_name(h->how));
 		if (h->how != INDEX_EXACT) {
 			buf_append_char(b, ' ');
-			buf_append_cstr(b, h->matched);
+			buf_append_cstr(b, cli_esc(h->matched));
 		}
 		buf_append_char(b, ' ');
 		buf_append_cstr(b, h->indicator_id);
 		tlp_text(b, h->tlp, dflt);
 		buf_append_cstr(b, " from ");
-		buf_append_cstr(b, producer_name(snap, h->producer, tmp));
+		buf_append_cstr(b, cli_esc(producer_name(snap, h->producer, tmp)));
 		if (h->key_id[0]) {
 			buf_append_cstr(b, " key ");
 			buf_append_cstr(b, h->key_id);
@@ -200,7 +200,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 		}
 	}
 	if (m->allowlisted)
-		buf_printf(b, " [allowlisted: %s]", m->allowlist_reason);
+		buf_printf(b, " [allowlisted: %s]", cli_esc(m->allowlist_reason));
 	buf_append_char(b, '\n');
 }
 

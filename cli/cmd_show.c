@@ -159,18 +159,18 @@ print_text(const char *id, const struct show *s, const json_t *markings)
 	size_t i;
 	json_t *v, *m;
 
-	printf("id           %s\n", id);
-	printf("type         %s\n", s->type);
+	printf("id           %s\n", cli_esc(id));
+	printf("type         %s\n", cli_esc(s->type));
 	printf("collections  ");
 	json_array_foreach(s->collections, i, v)
-		printf("%s%s", i ? ", " : "", json_string_value(v));
+		printf("%s%s", i ? ", " : "", cli_esc(json_string_value(v)));
 	printf("\nmarkings     ");
 	if (json_array_size(markings) == 0)
 		printf("none");
 	json_array_foreach(markings, i, m) {
 		const char *mid = json_string_value(m);
 		enum tlp_level t = stix_tlp_from_marking(mid);
-		printf("%s%s", i ? ", " : "", mid);
+		printf("%s%s", i ? ", " : "", cli_esc(mid));
 		if (t != TLP_NONE)
 			printf(" (TLP:%s)", stix_tlp_name(t));
 	}
@@ -188,8 +188,9 @@ print_text(const char *id, const struct show *s, const json_t *markings)
 		       json_string_value(json_object_get(v, "date_added")),
 		       (long long)json_integer_value(json_object_get(v, "seq")),
 		       json_is_true(json_object_get(v, "revoked")) ? "yes" : "no", tlp,
-		       json_string_value(json_object_get(v, "collection")),
-		       json_string_value(json_object_get(v, "producer")), key ? key : "-");
+		       cli_esc(json_string_value(json_object_get(v, "collection"))),
+		       cli_esc(json_string_value(json_object_get(v, "producer"))),
+		       key ? cli_esc(key) : "-");
 	}
 	bool unmarked = false;
 	json_array_foreach(s->versions, i, v)

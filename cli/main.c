@@ -7,6 +7,7 @@
  * of commands: --help, 'tocsin help CMD' and dispatch all read it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,10 +29,10 @@ const struct cli_cmd cli_commands[] = {
 	{ "export", "write the indicators as STIX, CSV or a plain list", cmd_export_usage,
 	  cmd_export },
 	{ "stats", "show what the data directory holds", cmd_stats_usage, cmd_stats },
-	{ "org", "add and list organisations and their sharing groups", cmd_org_usage, cmd_org },
-	{ "key", "create, list and revoke API keys and client certificates", cmd_key_usage,
+	{ "org", "add, list, rename and delete organisations", cmd_org_usage, cmd_org },
+	{ "key", "create (with an expiry), list and revoke API keys and certificates", cmd_key_usage,
 	  cmd_key },
-	{ "collection", "add and list collections and set who may read and write",
+	{ "collection", "add, list, rename and delete collections; who may read and write",
 	  cmd_collection_usage, cmd_collection },
 	{ "allowlist", "list, add and remove values never exported for blocking",
 	  cmd_allowlist_usage, cmd_allowlist },
@@ -47,7 +48,7 @@ const struct cli_cmd cli_commands[] = {
 static void
 usage(FILE *f)
 {
-	fputs("usage: tocsin [--version] [--help] COMMAND [ARGS...]\n"
+	fputs("usage: tocsin [--version] [--help] [--data DIR] COMMAND [ARGS...]\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
@@ -55,7 +56,8 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\n"
 	      "Run 'tocsin COMMAND --help' or 'tocsin help COMMAND' for a command's options.\n"
-	      "The data directory is --data DIR, else $TOCSIN_DATA, else ./var.\n",
+	      "The data directory is --data DIR (before the command or among its options),\n"
+	      "else $TOCSIN_DATA, else ./var.\n",
 	      f);
 }
 
@@ -103,16 +105,43 @@ main(int argc, char **argv)
 		puts("tocsin " TOCSIN_CLI_VERSION);
 		return CLI_EXIT_OK;
 	}
-	if (argv[1][0] == '-') {
-		cli_err("unknown option '%s'", argv[1]);
+	/* tocsin --data DIR COMMAND ...: a --data before the command applies
+	 * to it, as $TOCSIN_DATA would (a --data among the command's own
+	 * options still wins) */
+	int at = 1;
+	while (at < argc && argv[at][0] == '-') {
+		const char *dir = NULL;
+		if (strcmp(argv[at], "--data") == 0 || strcmp(argv[at], "-d") == 0) {
+			if (at + 1 >= argc) {
+				cli_err("option '%s' needs an argument", argv[at]);
+				usage(stderr);
+				return CLI_EXIT_USAGE;
+			}
+			dir = argv[at + 1];
+			at += 2;
+		} else if (strncmp(argv[at], "--data=", 7) == 0) {
+			dir = argv[at] + 7;
+			at++;
+		} else {
+			cli_err("unknown option '%s'", argv[at]);
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		if (!*dir || setenv("TOCSIN_DATA", dir, 1) != 0) {
+			cli_err("--data: %s", *dir ? "cannot set it" : "empty directory name");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (at >= argc) {
+		cli_err("missing command");
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	c = cli_find_command(argv[1]);
+	c = cli_find_command(argv[at]);
 	if (c == NULL) {
-		cli_err("unknown command '%s'", argv[1]);
+		cli_err("unknown command '%s'", argv[at]);
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	return c->run(c, argc - 1, argv + 1);
+	return c->run(c, argc - at, argv + at);
 }

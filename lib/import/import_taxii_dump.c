@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "import.h"
+#include "util/text.h"
 
 /* One manifest record: what date_added medallion gave a version. */
 struct mrec {
@@ -393,6 +394,15 @@ opt_string(struct dparse *p, const json_t *c, const char *key, const char *cplac
 		return TC_OK;
 	if (!json_is_string(v))
 		return dfail(p, TC_EINVAL, cplace, "%s: not a string", key);
+	/* titles and descriptions are printed by tocsin and served to
+	 * clients: the file is refused, with the place, rather than a
+	 * control character or an escape sequence stored or silently changed */
+	size_t bad;
+	if (!text_printable(slice_make(json_string_value(v), json_string_length(v)), &bad))
+		return dfail(p, TC_EINVAL, cplace,
+		             "%s: a control character or invalid UTF-8 at byte %zu (titles and "
+		             "descriptions must be printable text: fix the file)",
+		             key, bad);
 	*out = json_string_value(v);
 	return TC_OK;
 }

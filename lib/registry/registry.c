@@ -27,6 +27,7 @@
 
 #include "registry/registry_internal.h"
 #include "stix/stix_id.h"
+#include "util/text.h"
 #include "util/timestamp.h"
 
 #define REG_APPLICATION_ID 0x74637372 /* "tcsr" */
@@ -96,6 +97,27 @@ static const char *const reg_migrations[] = {
 	" UPDATE generation SET n = n + 1; END;"
 	"CREATE TRIGGER gen_croots_u AFTER UPDATE ON collection_roots BEGIN"
 	" UPDATE generation SET n = n + 1; END;",
+	/* 4: administration. An organisation is never removed (the log keeps
+	 * its objects attributed to it and its identity stays reserved):
+	 * deleted_us marks it deleted, updated_us is its last rename. A key
+	 * may expire (expires_us, 0 = never; checked at each authentication).
+	 * A deleted collection stays in the store (its objects' tombstones
+	 * name it) and is listed here, so snapshots leave it out. The
+	 * triggers of step 3 cover the new columns; the new table and the
+	 * deletions step 3 did not foresee get theirs. */
+	"ALTER TABLE orgs ADD COLUMN deleted_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE orgs ADD COLUMN updated_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE principals ADD COLUMN expires_us INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE deleted_collections(collection TEXT PRIMARY KEY, alias TEXT NOT NULL,"
+	" deleted_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TRIGGER gen_dcolls_i AFTER INSERT ON deleted_collections BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_dcolls_d AFTER DELETE ON deleted_collections BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_croots_d AFTER DELETE ON collection_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;"
+	"CREATE TRIGGER gen_roots_d AFTER DELETE ON api_roots BEGIN"
+	" UPDATE generation SET n = n + 1; END;",
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
@@ -124,6 +146,8 @@ struct registry {
 	struct status_put *sq_head, *sq_tail;
 	bool s_committing;
 };
+
+static enum tcerr reg_load_rights(struct registry *r, struct reg__loaded *l, struct diag *d);
 
 /* Maps a SQLite result code to ours and describes it in d. */
 static enum tcerr
@@ -474,7 +498,7 @@ reg_insert_groups(struct registry *r, const struct reg_org *o, struct diag *d)
 	return rc;
 }
 
-#define REG_ORG_COLS "num, name, sector, country, identity, created_us"
+#define REG_ORG_COLS "num, name, sector, country, identity, created_us, deleted_us, updated_us"
 
 static void
 reg_org_row(sqlite3_stmt *st, struct reg_org *o)
@@ -486,6 +510,8 @@ reg_org_row(sqlite3_stmt *st, struct reg_org *o)
 	reg_col_text(st, 3, o->country, sizeof o->country);
 	reg_col_text(st, 4, o->identity, sizeof o->identity);
 	o->created_us = sqlite3_column_int64(st, 5);
+	o->deleted_us = sqlite3_column_int64(st, 6);
+	o->updated_us = sqlite3_column_int64(st, 7);
 }
 
 /* Fills the groups of o. */
@@ -554,6 +580,32 @@ reg_end_tx(struct registry *r, enum tcerr rc, struct diag *d)
 	return reg_exec(r, "COMMIT", d);
 }
 
+/* TC_OK if no organisation holds identity; else TC_EEXIST saying whose
+ * (a name an organisation had before a rename keeps its identity, so it
+ * cannot be given to another organisation). Lock held. */
+static enum tcerr
+reg_identity_free_locked(struct registry *r, const char *identity, const char *name,
+                         struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc = reg_prepare(r, "SELECT name, deleted_us FROM orgs WHERE identity = ?", &st,
+	                            d);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, identity, -1, SQLITE_STATIC);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		rc = diag_set(d, TC_EEXIST,
+		              "name '%s' is reserved: it was a name of organisation '%s'%s, whose "
+		              "identity %s it derives",
+		              name, (const char *)sqlite3_column_text(st, 0),
+		              sqlite3_column_int64(st, 1) ? " (deleted)" : "", identity);
+	else if (s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum tcerr
 registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
                  const char *country, const char *const *groups, size_t ngroups,
@@ -573,13 +625,8 @@ registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
 		rc = diag_set(d, TC_EINVAL, "sector: out of range");
 		goto out;
 	}
-	if (!country || strlen(country) != 2 ||
-	    !((country[0] | 0x20) >= 'a' && (country[0] | 0x20) <= 'z') ||
-	    !((country[1] | 0x20) >= 'a' && (country[1] | 0x20) <= 'z')) {
-		rc = diag_set(d, TC_EINVAL, "country '%s': must be two letters (ISO 3166-1 alpha-2)",
-		              country ? country : "");
+	if ((rc = reg_country_check(country, d)))
 		goto out;
-	}
 	if ((rc = reg_norm_groups(groups, ngroups, o, d)))
 		goto out;
 	memcpy(o->name, name, strlen(name) + 1);
@@ -596,9 +643,13 @@ registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
 	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
 		rc = reg_org_find_locked(r, name, tmp, d);
 		if (rc == TC_OK)
-			rc = diag_set(d, TC_EEXIST, "organisation '%s' already exists (as '%s')", name,
-			              tmp->name);
+			rc = diag_set(d, TC_EEXIST, "organisation '%s' already exists (as '%s')%s", name,
+			              tmp->name,
+			              tmp->deleted_us ? ", deleted: its name and identity stay reserved"
+			                              : "");
 		else if (rc == TC_ENOTFOUND)
+			rc = reg_identity_free_locked(r, o->identity, name, d);
+		if (!rc)
 			rc = reg_prepare(r,
 			                 "INSERT INTO orgs(name, sector, country, identity, created_us)"
 			                 " VALUES(?, ?, ?, ?, ?)",
@@ -645,6 +696,8 @@ registry_org_set_groups(struct registry *r, const char *name, const char *const 
 		rc = reg_org_find_locked(r, name, o, d);
 		if (rc == TC_ENOTFOUND)
 			rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", name ? name : "");
+		if (!rc && o->deleted_us)
+			rc = diag_set(d, TC_EINVAL, "organisation '%s' was deleted", o->name);
 		if (!rc)
 			rc = reg_prepare(r, "DELETE FROM org_groups WHERE org = ?", &st, d);
 		if (!rc) {
@@ -724,6 +777,175 @@ registry_org_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct r
 	return rc;
 }
 
+/* Rewrites, in the rights rows, every term that names organisation num
+ * to name it newname; lock and transaction held. OUT: *changed. */
+static enum tcerr
+reg_rename_in_rights(struct registry *r, int64_t num, const char *newname, size_t *changed,
+                     struct diag *d)
+{
+	struct reg_org *orgs = NULL;
+	size_t norgs = 0;
+	struct reg__loaded l = { 0 };
+	sqlite3_stmt *st = NULL;
+	struct buf rd, wr;
+	buf_init(&rd, REG_SPEC_MAX + REG_SPEC_TERMS_MAX * (REG_ORG_NAME_MAX + 8));
+	buf_init(&wr, REG_SPEC_MAX + REG_SPEC_TERMS_MAX * (REG_ORG_NAME_MAX + 8));
+	*changed = 0;
+	enum tcerr rc = reg_load_orgs(r, &orgs, &norgs, d);
+	if (!rc)
+		rc = reg_load_rights(r, &l, d);
+	if (!rc)
+		rc = reg_prepare(r, "UPDATE rights SET read_spec = ?, write_spec = ?, updated_us = ?"
+		                    " WHERE collection = ?",
+		                 &st, d);
+	for (size_t i = 0; !rc && i < l.nrights; i++) {
+		bool c1 = false, c2 = false;
+		buf_clear(&rd);
+		buf_clear(&wr);
+		rc = reg__spec_rename(l.rights[i].read, orgs, norgs, num, newname, &rd, &c1, d);
+		if (!rc)
+			rc = reg__spec_rename(l.rights[i].write, orgs, norgs, num, newname, &wr, &c2, d);
+		if (rc || !(c1 || c2))
+			continue;
+		const char *nr = c1 ? rd.p : l.rights[i].read, *nw = c2 ? wr.p : l.rights[i].write;
+		if (strlen(nr) > REG_SPEC_MAX || strlen(nw) > REG_SPEC_MAX) {
+			rc = diag_set(d, TC_ELIMIT,
+			              "collection %s: its rights would grow beyond %d bytes",
+			              l.rights[i].collection, REG_SPEC_MAX);
+			break;
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, nr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, nw, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, ts_now_us());
+		sqlite3_bind_text(st, 4, l.rights[i].collection, -1, SQLITE_STATIC);
+		if (!(rc = reg_step_done(r, st, d)))
+			(*changed)++;
+	}
+	sqlite3_finalize(st);
+	buf_reset(&rd);
+	buf_reset(&wr);
+	free(orgs);
+	reg__loaded_free(&l);
+	return rc;
+}
+
+enum tcerr
+registry_org_rename(struct registry *r, const char *name, const char *newname,
+                    struct reg_org *out, size_t *nrights, struct diag *d)
+{
+	struct reg_org *o = calloc(1, sizeof *o), *other = calloc(1, sizeof *other);
+	sqlite3_stmt *st = NULL;
+	size_t changed = 0;
+	enum tcerr rc;
+
+	if (!o || !other) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = reg_check_org_name(newname, d)))
+		goto out;
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_org_find_locked(r, name, o, d);
+		if (rc == TC_ENOTFOUND)
+			rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", name ? name : "");
+		if (!rc && o->deleted_us)
+			rc = diag_set(d, TC_EINVAL, "organisation '%s' was deleted", o->name);
+		if (!rc) {
+			enum tcerr f = reg_org_find_locked(r, newname, other, d);
+			if (f == TC_OK && other->num != o->num)
+				rc = diag_set(d, TC_EEXIST, "organisation '%s' already exists (as '%s')%s",
+				              newname, other->name,
+				              other->deleted_us ? ", deleted: its name stays reserved"
+				                                : "");
+			else if (f != TC_OK && f != TC_ENOTFOUND)
+				rc = f;
+		}
+		/* rights name organisations by name: they follow the rename
+		 * (resolved against the names before it) */
+		if (!rc)
+			rc = reg_rename_in_rights(r, o->num, newname, &changed, d);
+		if (!rc)
+			rc = reg_prepare(r, "UPDATE orgs SET name = ?, updated_us = ? WHERE num = ?", &st,
+			                 d);
+		if (!rc) {
+			o->updated_us = ts_now_us();
+			sqlite3_bind_text(st, 1, newname, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, o->updated_us);
+			sqlite3_bind_int64(st, 3, o->num);
+			rc = reg_step_done(r, st, d);
+		}
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!rc) {
+		memcpy(o->name, newname, strlen(newname) + 1);
+		if (out)
+			*out = *o;
+		if (nrights)
+			*nrights = changed;
+	}
+out:
+	sqlite3_finalize(st);
+	free(o);
+	free(other);
+	return rc;
+}
+
+enum tcerr
+registry_org_delete(struct registry *r, const char *name, struct reg_org *out, size_t *nrevoked,
+                    struct diag *d)
+{
+	struct reg_org *o = calloc(1, sizeof *o);
+	sqlite3_stmt *st = NULL;
+	size_t revoked = 0;
+	enum tcerr rc;
+
+	if (!o)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	int64_t now = ts_now_us();
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_org_find_locked(r, name, o, d);
+		if (rc == TC_ENOTFOUND)
+			rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", name ? name : "");
+		if (!rc && o->deleted_us)
+			rc = diag_set(d, TC_EINVAL, "organisation '%s' was already deleted", o->name);
+		if (!rc)
+			rc = reg_prepare(r, "UPDATE principals SET revoked_us = ? WHERE org = ?"
+			                    " AND revoked_us = 0",
+			                 &st, d);
+		if (!rc) {
+			sqlite3_bind_int64(st, 1, now);
+			sqlite3_bind_int64(st, 2, o->num);
+			rc = reg_step_done(r, st, d);
+			revoked = (size_t)sqlite3_changes(r->db);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (!rc)
+			rc = reg_prepare(r, "UPDATE orgs SET deleted_us = ? WHERE num = ?", &st, d);
+		if (!rc) {
+			sqlite3_bind_int64(st, 1, now);
+			sqlite3_bind_int64(st, 2, o->num);
+			rc = reg_step_done(r, st, d);
+		}
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!rc) {
+		o->deleted_us = now;
+		if (out)
+			*out = *o;
+		if (nrevoked)
+			*nrevoked = revoked;
+	}
+	sqlite3_finalize(st);
+	free(o);
+	return rc;
+}
+
 /* ---------- principals ---------- */
 
 /* "k" + 11 lower-case base32 characters. */
@@ -772,6 +994,14 @@ registry_key_create(struct registry *r, const char *org, enum reg_role role, con
                     const uint8_t *cert_sha256, char *key_text, struct reg_principal *out,
                     struct diag *d)
 {
+	return registry_key_create_expiring(r, org, role, name, cert_sha256, 0, key_text, out, d);
+}
+
+enum tcerr
+registry_key_create_expiring(struct registry *r, const char *org, enum reg_role role,
+                             const char *name, const uint8_t *cert_sha256, int64_t expires_us,
+                             char *key_text, struct reg_principal *out, struct diag *d)
+{
 	struct reg_org *o = calloc(1, sizeof *o);
 	struct reg_principal p = { 0 };
 	uint8_t hash[REG__HASH_LEN];
@@ -802,6 +1032,11 @@ registry_key_create(struct registry *r, const char *org, enum reg_role role, con
 	p.cred = cert_sha256 ? REG_CRED_CERT : REG_CRED_KEY;
 	memcpy(p.name, name, strlen(name) + 1);
 	p.created_us = ts_now_us();
+	if (expires_us < 0 || (expires_us && expires_us <= p.created_us)) {
+		rc = diag_set(d, TC_EINVAL, "expires: must be in the future");
+		goto out;
+	}
+	p.expires_us = expires_us;
 
 	pthread_mutex_lock(&r->mu);
 	locked = true;
@@ -811,6 +1046,8 @@ registry_key_create(struct registry *r, const char *org, enum reg_role role, con
 	rc = reg_org_find_locked(r, org, o, d);
 	if (rc == TC_ENOTFOUND)
 		rc = diag_set(d, TC_ENOTFOUND, "no organisation '%s'", org ? org : "");
+	if (!rc && o->deleted_us)
+		rc = diag_set(d, TC_EINVAL, "organisation '%s' was deleted: it gets no keys", o->name);
 	if (rc)
 		goto out;
 	p.org = o->num;
@@ -836,7 +1073,7 @@ registry_key_create(struct registry *r, const char *org, enum reg_role role, con
 	}
 	if ((rc = reg_prepare(r,
 	                      "INSERT INTO principals(key_id, hash, org, role, cred, name,"
-	                      " created_us) VALUES(?, ?, ?, ?, ?, ?, ?)",
+	                      " created_us, expires_us) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
 	                      &st, d)))
 		goto out;
 	for (int tries = 0;; tries++) {
@@ -856,6 +1093,7 @@ registry_key_create(struct registry *r, const char *org, enum reg_role role, con
 		sqlite3_bind_int(st, 5, (int)p.cred);
 		sqlite3_bind_text(st, 6, p.name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, p.created_us);
+		sqlite3_bind_int64(st, 8, p.expires_us);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_DONE)
 			break;
@@ -913,7 +1151,8 @@ registry_key_revoke(struct registry *r, const char *key_id, struct diag *d)
 	return rc;
 }
 
-#define REG_PRINCIPAL_COLS "num, key_id, org, role, cred, name, created_us, revoked_us, hash"
+#define REG_PRINCIPAL_COLS \
+	"num, key_id, org, role, cred, name, created_us, revoked_us, hash, expires_us"
 
 static void
 reg_principal_row(sqlite3_stmt *st, struct reg__principal *out)
@@ -928,6 +1167,7 @@ reg_principal_row(sqlite3_stmt *st, struct reg__principal *out)
 	reg_col_text(st, 5, p->name, sizeof p->name);
 	p->created_us = sqlite3_column_int64(st, 6);
 	p->revoked_us = sqlite3_column_int64(st, 7);
+	p->expires_us = sqlite3_column_int64(st, 9);
 	const void *h = sqlite3_column_blob(st, 8);
 	if (h && sqlite3_column_bytes(st, 8) == REG__HASH_LEN)
 		memcpy(out->hash, h, REG__HASH_LEN);
@@ -1019,8 +1259,22 @@ reg_check_spec_locked(struct registry *r, const char *what, const char *spec, st
 	struct reg_org *orgs = NULL;
 	size_t norgs = 0;
 	struct reg_spec s;
+	size_t bad;
+	/* stored specs are printed by `collection list`: printable text only */
+	if (spec && !text_printable(slice_from_cstr(spec), &bad)) {
+		diag_set(d, TC_EINVAL, "a control character or invalid UTF-8 at byte %zu", bad);
+		if (what)
+			diag_prefix(d, "%s", what);
+		return TC_EINVAL;
+	}
 	enum tcerr rc = reg_load_orgs(r, &orgs, &norgs, d);
 	if (!rc) {
+		/* a deleted organisation is no name to grant rights to */
+		size_t k = 0;
+		for (size_t i = 0; i < norgs; i++)
+			if (!orgs[i].deleted_us)
+				orgs[k++] = orgs[i];
+		norgs = k;
 		rc = reg__spec_compile(spec ? spec : "", orgs, norgs, true, &s, d);
 		if (rc && what)
 			diag_prefix(d, "%s", what);
@@ -1369,6 +1623,75 @@ registry_touch(struct registry *r, struct diag *d)
 	return rc;
 }
 
+/* ---------- deleted collections ---------- */
+
+enum tcerr
+registry_collection_deleted_add(struct registry *r, const char *collection, const char *alias,
+                                struct diag *d)
+{
+	char u[37];
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc;
+	if (!reg_uuid_norm(collection, u))
+		return diag_set(d, TC_EINVAL, "collection '%s': not a UUID",
+		                collection ? collection : "");
+	pthread_mutex_lock(&r->mu);
+	if (!(rc = reg_exec(r, "BEGIN IMMEDIATE", d))) {
+		rc = reg_prepare(r, "INSERT OR REPLACE INTO deleted_collections(collection, alias,"
+		                    " deleted_us) VALUES(?, ?, ?)",
+		                 &st, d);
+		if (!rc) {
+			sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, alias ? alias : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, ts_now_us());
+			rc = reg_step_done(r, st, d);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		static const char *const drop[] = {
+			"DELETE FROM rights WHERE collection = ?",
+			"DELETE FROM collection_roots WHERE collection = ?",
+		};
+		for (size_t i = 0; !rc && i < sizeof drop / sizeof drop[0]; i++) {
+			rc = reg_prepare(r, drop[i], &st, d);
+			if (!rc) {
+				sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+				rc = reg_step_done(r, st, d);
+			}
+			sqlite3_finalize(st);
+			st = NULL;
+		}
+		rc = reg_end_tx(r, rc, d);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+enum tcerr
+registry_collection_deleted(struct registry *r, const char *collection, bool *out,
+                            struct diag *d)
+{
+	char u[37];
+	sqlite3_stmt *st = NULL;
+	*out = false;
+	if (!reg_uuid_norm(collection, u))
+		return TC_OK;
+	pthread_mutex_lock(&r->mu);
+	enum tcerr rc = reg_prepare(r, "SELECT 1 FROM deleted_collections WHERE collection = ?",
+	                            &st, d);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW)
+			*out = true;
+		else if (s != SQLITE_DONE)
+			rc = reg_dberr(r, s, d);
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
 /* ---------- what a snapshot reads ---------- */
 
 void
@@ -1385,6 +1708,7 @@ reg__loaded_free(struct reg__loaded *l)
 	free(l->rights);
 	free(l->roots);
 	free(l->croots);
+	free(l->deleted_colls);
 	memset(l, 0, sizeof *l);
 }
 
@@ -1460,6 +1784,26 @@ reg_load_rights(struct registry *r, struct reg__loaded *l, struct diag *d)
 	return rc;
 }
 
+static enum tcerr
+reg_load_deleted_colls(struct registry *r, struct reg__loaded *l, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	enum tcerr rc = reg_prepare(r, "SELECT collection FROM deleted_collections", &st, d);
+	int s = SQLITE_DONE;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		void *grown = l->deleted_colls;
+		if ((rc = reg_grow(&grown, &cap, l->ndeleted_colls, sizeof *l->deleted_colls, d)))
+			break;
+		l->deleted_colls = grown;
+		reg_col_text(st, 0, l->deleted_colls[l->ndeleted_colls++], sizeof *l->deleted_colls);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = reg_dberr(r, s, d);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum tcerr
 reg__load(struct registry *r, struct reg__loaded *out, struct diag *d)
 {
@@ -1474,6 +1818,8 @@ reg__load(struct registry *r, struct reg__loaded *out, struct diag *d)
 			rc = reg_load_rights(r, out, d);
 		if (!rc)
 			rc = reg_load_roots(r, out, d);
+		if (!rc)
+			rc = reg_load_deleted_colls(r, out, d);
 		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -1510,13 +1856,15 @@ stix_sector(enum reg_sector s)
 void
 reg_org_identity_sdo(const struct reg_org *o, struct buf *out)
 {
-	char ts[TS_TEXT_MAX];
+	char ts[TS_TEXT_MAX], mod[TS_TEXT_MAX];
 	const char *sector = stix_sector(o->sector);
 
+	/* a rename is a new version of the same identity */
 	ts_format(o->created_us, 3, ts);
+	ts_format(o->updated_us > o->created_us ? o->updated_us : o->created_us, 3, mod);
 	buf_printf(out, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
 	                "\"created\":\"%s\",\"modified\":\"%s\",\"name\":",
-	           o->identity, ts, ts);
+	           o->identity, ts, mod);
 	buf_append_json_str(out, slice_from_cstr(o->name));
 	buf_append_cstr(out, ",\"identity_class\":\"organization\"");
 	if (sector)

@@ -4,8 +4,9 @@
  * resources.
  *
  * The registry lives in DATA/registry.db (SQLite, WAL), beside the log
- * store; the CLI changes it, the daemon reads it at start and on SIGHUP
- * into an immutable snapshot (struct reg_snapshot) that authenticates
+ * store; the CLI changes it, the daemon reads it at start, on SIGHUP and
+ * whenever its generation moves (registry_generation) into an immutable
+ * snapshot (struct reg_snapshot) that authenticates
  * requests and answers policy questions without touching the database.
  * API keys are shown once, at creation, and stored only as a hash: a key
  * carries 256 random bits, so a fast hash (SHA-256) is as safe as a slow
@@ -87,6 +88,8 @@ struct reg_org {
 	size_t ngroups;
 	char groups[REG_GROUPS_MAX][REG_GROUP_NAME_MAX + 1]; /* sorted, unique */
 	int64_t created_us;
+	int64_t deleted_us;                   /* 0 while it exists (registry_org_delete) */
+	int64_t updated_us;                   /* last rename, 0 if never */
 };
 
 enum reg_cred {
@@ -103,6 +106,7 @@ struct reg_principal {
 	char name[REG_KEY_NAME_MAX + 1];
 	int64_t created_us;
 	int64_t revoked_us;                   /* 0 while valid */
+	int64_t expires_us;                   /* 0: never; refused from then on */
 };
 
 /* Opens (creating if needed) DIR/registry.db. Errors: TC_EIO, TC_EDB
@@ -132,6 +136,30 @@ enum tcerr registry_touch(struct registry *r, struct diag *d);
 enum tcerr registry_org_add(struct registry *r, const char *name, enum reg_sector sector,
                             const char *country, const char *const *groups, size_t ngroups,
                             struct reg_org *out, struct diag *d);
+/* ISO 3166-1 alpha-2: TC_OK if cc (any case) is an officially assigned
+ * code, or XK (user-assigned, but what the European Commission and CERTs
+ * use for Kosovo). Other user-assigned codes (AA, QM-QZ, XA-XZ, ZZ) and
+ * reserved ones (UK, EU, ...) are TC_EINVAL with a message naming cc. */
+enum tcerr reg_country_check(const char *cc, struct diag *d);
+
+/* Renames an organisation. Its number and STIX identity never change
+ * (objects name it by its identity); collection rights that name it are
+ * rewritten to the new name in the same transaction. The new name obeys
+ * add's rules and may differ from the old only in case. OUT: *out (may
+ * be NULL) as it is now, *nrights (may be NULL) the rights rows
+ * rewritten. Errors: TC_ENOTFOUND, TC_EINVAL (bad name, deleted
+ * organisation), TC_EEXIST (name taken, also by a deleted one), TC_EDB. */
+enum tcerr registry_org_rename(struct registry *r, const char *name, const char *newname,
+                               struct reg_org *out, size_t *nrights, struct diag *d);
+/* Deletes an organisation: revokes every key and certificate it has and
+ * marks it deleted. The row stays: objects it produced keep their
+ * attribution (name and identity), and its name and identity stay
+ * reserved so that nobody can later publish as it. A deleted organisation
+ * gets no keys, groups or new rights and cannot be renamed. OUT: *out,
+ * *nrevoked (both may be NULL). Errors: TC_ENOTFOUND, TC_EINVAL (already
+ * deleted), TC_EDB. */
+enum tcerr registry_org_delete(struct registry *r, const char *name, struct reg_org *out,
+                               size_t *nrevoked, struct diag *d);
 /* Replaces an organisation's sharing groups. TC_ENOTFOUND, TC_EINVAL. */
 enum tcerr registry_org_set_groups(struct registry *r, const char *name,
                                    const char *const *groups, size_t ngroups, struct diag *d);
@@ -158,6 +186,15 @@ void reg_org_identity_sdo(const struct reg_org *o, struct buf *out);
 enum tcerr registry_key_create(struct registry *r, const char *org, enum reg_role role,
                                const char *name, const uint8_t *cert_sha256,
                                char *key_text, struct reg_principal *out, struct diag *d);
+/* As registry_key_create, with an expiry: expires_us 0 never expires,
+ * else it must lie in the future (TC_EINVAL) and from then on the
+ * credential is refused at authentication (reg_snapshot_auth_*), by the
+ * clock at that moment, without a reload. */
+enum tcerr registry_key_create_expiring(struct registry *r, const char *org,
+                                        enum reg_role role, const char *name,
+                                        const uint8_t *cert_sha256, int64_t expires_us,
+                                        char *key_text, struct reg_principal *out,
+                                        struct diag *d);
 /* The SHA-256 fingerprint of a certificate given as PEM (the first
  * "-----BEGIN CERTIFICATE-----" block) or as DER, as a TLS layer computes
  * it over the DER bytes. Errors: TC_EINVAL (no certificate, bad base64;
@@ -190,6 +227,16 @@ enum tcerr registry_rights_set(struct registry *r, const char *collection, const
  * caller can check rights before creating the collection). TC_EINVAL,
  * TC_ELIMIT (message names the term), TC_EDB. */
 enum tcerr registry_spec_check(struct registry *r, const char *spec, struct diag *d);
+/* Records that collection (a UUID) was deleted (tocsin collection delete):
+ * snapshots leave it out from then on, and its rights and API root are
+ * dropped; the store keeps its row (its objects' tombstones name it).
+ * alias is the alias it had, kept for the record. Errors: TC_EINVAL,
+ * TC_EDB. */
+enum tcerr registry_collection_deleted_add(struct registry *r, const char *collection,
+                                           const char *alias, struct diag *d);
+/* OUT: *out = collection was deleted. Errors: TC_EDB. */
+enum tcerr registry_collection_deleted(struct registry *r, const char *collection, bool *out,
+                                       struct diag *d);
 /* Appends the stored specs to read/write; TC_ENOTFOUND if none were set. */
 enum tcerr registry_rights_get(struct registry *r, const char *collection, struct buf *read_spec,
                                struct buf *write_spec);
@@ -271,7 +318,9 @@ void reg_snapshot_ref(struct reg_snapshot *snap);
 void reg_snapshot_unref(struct reg_snapshot *snap);
 
 /* Authentication. key_text is the whole key ("tcs_<id>_<secret>"); the
- * comparison is constant-time. NULL when unknown or revoked. */
+ * comparison is constant-time. NULL when unknown, revoked or expired (the
+ * expiry is checked against the clock at each call, so a key stops
+ * working at its expiry whatever the snapshot's age). */
 const struct reg_principal *reg_snapshot_auth_key(const struct reg_snapshot *snap,
                                                   const char *key_text, size_t len);
 const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *snap,

@@ -41,6 +41,8 @@ struct reg__loaded {
 	size_t nroots;
 	struct reg__croot *croots;
 	size_t ncroots;
+	char (*deleted_colls)[37];     /* lower-case UUIDs of deleted collections */
+	size_t ndeleted_colls;
 };
 
 /* Fills *out. Errors: TC_EDB, TC_ENOMEM (with d). */
@@ -56,6 +58,14 @@ void reg__loaded_free(struct reg__loaded *l);
 enum tcerr reg__spec_compile(const char *text, const struct reg_org *orgs, size_t norgs,
                              bool check_groups, struct reg_spec *out, struct diag *d);
 void reg__spec_free(struct reg_spec *s);
+
+/* Appends to out the SPEC text with every term that names organisation
+ * num (by org:NAME or a bare name, resolved against orgs) written as
+ * "org:NEWNAME", the other terms as they were (trimmed). OUT: *changed.
+ * Errors: those of out (TC_ELIMIT, TC_ENOMEM). */
+enum tcerr reg__spec_rename(const char *text, const struct reg_org *orgs, size_t norgs,
+                            int64_t num, const char *newname, struct buf *out, bool *changed,
+                            struct diag *d);
 
 /* Checks a sharing group name ([a-z0-9][a-z0-9._-]*, ≤ REG_GROUP_NAME_MAX)
  * and writes it lower-cased to out. TC_EINVAL with a message naming it. */

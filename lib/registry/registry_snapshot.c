@@ -6,7 +6,8 @@
  * changes until the last reg_snapshot_unref() frees it, so readers need
  * no lock; the reference count is atomic. Keys are sorted by key id and
  * certificates by fingerprint for bisection; only active principals are
- * present, so a revoked credential is simply not found. A key is
+ * present, so a revoked credential is simply not found; an expired one
+ * is found and refused by the clock at that moment. A key is
  * accepted only if the SHA-256 of the whole presented text equals the
  * stored one, compared in constant time (sodium_memcmp); the key id that
  * selects the row is public. Certificate fingerprints are looked up by
@@ -20,6 +21,7 @@
 #include <strings.h>
 
 #include "registry/registry_internal.h"
+#include "util/timestamp.h"
 
 struct reg_snapshot {
 	atomic_size_t refs;
@@ -156,8 +158,17 @@ reg_snapshot_build(struct registry *r, struct store *s, struct reg_snapshot **ou
 			diag_set(d, rc, "cannot list the store's collections: %s", tcerr_str(rc));
 		goto out;
 	}
+	/* a deleted collection stays in the store but is served no more */
+	size_t kept = 0;
+	for (size_t i = 0; i < sc.n; i++) {
+		bool gone = false;
+		for (size_t j = 0; j < l.ndeleted_colls && !gone; j++)
+			gone = strcasecmp(l.deleted_colls[j], sc.v[i].c.uuid) == 0;
+		if (!gone)
+			sc.v[kept++] = sc.v[i];
+	}
 	snap->colls = sc.v;
-	snap->ncolls = sc.n;
+	snap->ncolls = kept;
 	sc.v = NULL;
 	snap->roots = l.roots;
 	snap->nroots = l.nroots;
@@ -259,6 +270,14 @@ reg_snapshot_unref(struct reg_snapshot *snap)
 		snap_free(snap);
 }
 
+/* The clock is read at each authentication, not when the snapshot was
+ * built, so a key stops working at its expiry without a reload. */
+static bool
+snap_expired(const struct reg_principal *p)
+{
+	return p->expires_us && ts_now_us() >= p->expires_us;
+}
+
 const struct reg_principal *
 reg_snapshot_auth_key(const struct reg_snapshot *snap, const char *key_text, size_t len)
 {
@@ -278,7 +297,7 @@ reg_snapshot_auth_key(const struct reg_snapshot *snap, const char *key_text, siz
 	crypto_hash_sha256(hash, (const unsigned char *)key_text, len);
 	int same = sodium_memcmp(hash, hit->hash, REG__HASH_LEN);
 	explicit_bzero(hash, sizeof hash);
-	return same == 0 ? &hit->p : NULL;
+	return same == 0 && !snap_expired(&hit->p) ? &hit->p : NULL;
 }
 
 const struct reg_principal *
@@ -288,7 +307,7 @@ reg_snapshot_auth_cert(const struct reg_snapshot *snap, const uint8_t sha256[32]
 	memcpy(probe.hash, sha256, REG__HASH_LEN);
 	const struct reg__principal *hit =
 		bsearch(&probe, snap->certs, snap->ncerts, sizeof *snap->certs, snap_cmp_cert);
-	return hit ? &hit->p : NULL;
+	return hit && !snap_expired(&hit->p) ? &hit->p : NULL;
 }
 
 const struct reg_org *

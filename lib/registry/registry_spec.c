@@ -326,6 +326,43 @@ out:
 	return rc;
 }
 
+enum tcerr
+reg__spec_rename(const char *text, const struct reg_org *orgs, size_t norgs, int64_t num,
+                 const char *newname, struct buf *out, bool *changed, struct diag *d)
+{
+	size_t len = strlen(text);
+	const char *p = text, *end = text + len;
+	bool first = true;
+
+	*changed = false;
+	while (p <= end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma ? comma : end;
+		struct slice t = slice_trim(slice_make(p, (size_t)(stop - p)));
+		p = stop + 1;
+		if (!first)
+			buf_append_char(out, ',');
+		first = false;
+		/* does this term name organisation num? (compile it alone) */
+		struct reg_spec one;
+		bool none = false, hit = false;
+		memset(&one, 0, sizeof one);
+		if (t.len && reg_term(&one, t.p, t.len, orgs, norgs, false, &none, NULL) == TC_OK)
+			hit = one.norgs == 1 && one.orgs[0] == num;
+		reg__spec_free(&one);
+		if (hit) {
+			buf_append_cstr(out, "org:");
+			buf_append_cstr(out, newname);
+			*changed = true;
+		} else {
+			buf_append_slice(out, t);
+		}
+	}
+	if (buf_error(out))
+		return diag_set(d, buf_error(out), "rights too long after the rename");
+	return TC_OK;
+}
+
 bool
 reg_spec_admits(const struct reg_spec *spec, const struct reg_principal *p,
                 const struct reg_org *o)

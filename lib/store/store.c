@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "store/store_backend.h"
+#include "util/text.h"
 
 enum tcerr
 store_open(const char *spec, struct store **out, struct diag *d)
@@ -156,6 +157,25 @@ uuid_v4(char out[37], struct diag *d)
 	return TC_OK;
 }
 
+/* Checks free text (a title or description: at most max bytes of
+ * printable UTF-8, text.h) and copies it to out; NULL is "". */
+static enum tcerr
+coll_text(char *out, const char *what, const char *text, size_t max, struct diag *d)
+{
+	size_t len = text ? strlen(text) : 0, bad;
+	if (len > max)
+		return diag_set(d, TC_EINVAL, "%s: longer than %zu bytes", what, max);
+	if (!text_printable(slice_make(text ? text : "", len), &bad))
+		return diag_set(d, TC_EINVAL,
+		                "%s: a control character or invalid UTF-8 at byte %zu (titles and "
+		                "descriptions are printable text)",
+		                what, bad);
+	if (len)
+		memcpy(out, text, len);
+	out[len] = '\0';
+	return TC_OK;
+}
+
 enum tcerr
 store_collection_add(struct store *s, const char *alias, const char *uuid, const char *title,
                      const char *description, struct store_collection *out, struct diag *d)
@@ -177,23 +197,33 @@ store_collection_add(struct store *s, const char *alias, const char *uuid, const
 		if (rc)
 			return rc;
 	}
-	if (title) {
-		size_t len = strlen(title);
-		if (len > STORE_TITLE_MAX)
-			return diag_set(d, TC_EINVAL, "title: longer than %d bytes", STORE_TITLE_MAX);
-		memcpy(c.title, title, len + 1);
-	}
-	if (description) {
-		size_t len = strlen(description);
-		if (len > STORE_DESCRIPTION_MAX)
-			return diag_set(d, TC_EINVAL, "description: longer than %d bytes",
-			                STORE_DESCRIPTION_MAX);
-		memcpy(c.description, description, len + 1);
-	}
-	enum tcerr rc = s->be->collection_add(s, &c, d);
+	enum tcerr rc = coll_text(c.title, "title", title, STORE_TITLE_MAX, d);
+	if (!rc)
+		rc = coll_text(c.description, "description", description, STORE_DESCRIPTION_MAX, d);
+	if (rc)
+		return rc;
+	rc = s->be->collection_add(s, &c, d);
 	if (rc == TC_OK && out)
 		*out = c;
 	return rc;
+}
+
+/* store_collection_update's walk: copies the collection numbered num. */
+struct coll_by_num {
+	int64_t num;
+	struct store_collection *c;
+	bool *found;
+};
+
+static enum tcerr
+coll_match_num(void *ctx, const struct store_collection *c)
+{
+	struct coll_by_num *x = ctx;
+	if (c->num == x->num) {
+		*x->c = *c;
+		*x->found = true;
+	}
+	return TC_OK;
 }
 
 enum tcerr
@@ -210,6 +240,43 @@ store_collection_find(struct store *s, const char *alias_or_uuid, struct store_c
 	if (uuid_normalise(alias_or_uuid, u))
 		return s->be->collection_find(s, u, out);
 	return TC_ENOTFOUND;
+}
+
+enum tcerr
+store_collection_update(struct store *s, int64_t num, const char *alias, const char *title,
+                        const char *description, struct store_collection *out, struct diag *d)
+{
+	struct store_collection c;
+	enum tcerr rc;
+	bool found = false;
+
+	diag_clear(d);
+	memset(&c, 0, sizeof c);
+	/* find the current row by number */
+	struct coll_by_num ctx = { num, &c, &found };
+	rc = s->be->collection_list(s, coll_match_num, &ctx);
+	if (rc)
+		return diag_set(d, rc, "collection %lld: %s", (long long)num, tcerr_str(rc));
+	if (!found)
+		return diag_set(d, TC_ENOTFOUND, "no collection %lld", (long long)num);
+	if (alias) {
+		if (!alias_valid(alias))
+			return diag_set(d, TC_EINVAL,
+			                "alias: must be 1-%d characters [a-z0-9._-], starting with a "
+			                "letter or digit",
+			                STORE_ALIAS_MAX);
+		memcpy(c.alias, alias, strlen(alias) + 1);
+	}
+	if (title && (rc = coll_text(c.title, "title", title, STORE_TITLE_MAX, d)))
+		return rc;
+	if (description &&
+	    (rc = coll_text(c.description, "description", description, STORE_DESCRIPTION_MAX, d)))
+		return rc;
+	if ((rc = s->be->collection_update(s, &c, d)))
+		return rc;
+	if (out)
+		*out = c;
+	return TC_OK;
 }
 
 enum tcerr

@@ -129,13 +129,23 @@ enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n
                         struct diag *d);
 
 /* Collections. add: alias unique ([a-z0-9][a-z0-9._-]*, ≤ 64), uuid NULL for
- * a new v4 id. Errors: TC_EEXIST, TC_EINVAL. OUT: *out (may be NULL). */
+ * a new v4 id; title and description printable UTF-8 (util/text.h: no
+ * control characters). Errors: TC_EEXIST, TC_EINVAL (names the field and
+ * the byte). OUT: *out (may be NULL). */
 enum tcerr store_collection_add(struct store *s, const char *alias, const char *uuid,
                                 const char *title, const char *description,
                                 struct store_collection *out, struct diag *d);
 /* Finds by alias or uuid (any case). TC_ENOTFOUND if none. */
 enum tcerr store_collection_find(struct store *s, const char *alias_or_uuid,
                                  struct store_collection *out);
+/* Changes the alias, title and/or description of collection num (NULL:
+ * keep that one); its number and id never change, so its objects stay
+ * where they are. Title and description are printable UTF-8 (as for add).
+ * Errors: TC_ENOTFOUND, TC_EINVAL, TC_EEXIST (alias taken), TC_EDB.
+ * OUT: *out (may be NULL), the collection as it is now. */
+enum tcerr store_collection_update(struct store *s, int64_t num, const char *alias,
+                                   const char *title, const char *description,
+                                   struct store_collection *out, struct diag *d);
 /* Calls cb for each collection in creation order. */
 enum tcerr store_collection_list(struct store *s,
                                  enum tcerr (*cb)(void *ctx, const struct store_collection *c),

@@ -25,6 +25,10 @@ struct store__backend {
 	/* c is complete (uuid, alias, title, description checked); c->num is
 	 * assigned. Errors: TC_EEXIST (alias or uuid taken). */
 	enum tcerr (*collection_add)(struct store *s, struct store_collection *c, struct diag *d);
+	/* c is the whole new row (num and uuid as stored; alias, title and
+	 * description checked). Errors: TC_EEXIST (alias taken), TC_ENOTFOUND. */
+	enum tcerr (*collection_update)(struct store *s, const struct store_collection *c,
+	                                struct diag *d);
 	/* key: an alias, or a lowercase uuid. */
 	enum tcerr (*collection_find)(struct store *s, const char *key, struct store_collection *out);
 	enum tcerr (*collection_list)(struct store *s,

@@ -412,6 +412,23 @@ mem_collection_add(struct store *s, struct store_collection *c, struct diag *d)
 }
 
 static enum tcerr
+mem_collection_update(struct store *s, const struct store_collection *c, struct diag *d)
+{
+	struct mem_store *m = mem(s);
+	struct store_collection *self = NULL;
+	for (size_t i = 0; i < m->ncolls; i++) {
+		if (m->colls[i].num == c->num)
+			self = &m->colls[i];
+		else if (strcmp(m->colls[i].alias, c->alias) == 0)
+			return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+	}
+	if (!self)
+		return diag_set(d, TC_ENOTFOUND, "no collection %lld", (long long)c->num);
+	*self = *c;
+	return TC_OK;
+}
+
+static enum tcerr
 mem_collection_find(struct store *s, const char *key, struct store_collection *out)
 {
 	struct mem_store *m = mem(s);
@@ -878,6 +895,7 @@ const struct store__backend store__memory = {
 	.close = mem_close,
 	.append = mem_append,
 	.collection_add = mem_collection_add,
+	.collection_update = mem_collection_update,
 	.collection_find = mem_collection_find,
 	.collection_list = mem_collection_list,
 	.query = mem_query,

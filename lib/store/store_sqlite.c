@@ -106,6 +106,7 @@ enum sq_stmt {
 	S_ROLLBACK,
 	S_MAXES,
 	S_COLL_EXISTS,
+	S_COLL_UPDATE,
 	S_OBJ_INSERT,
 	S_OBJ_GET,
 	S_VER_DUP,
@@ -173,6 +174,7 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq"
 	            " FROM tombstones t JOIN objects o ON o.ref = t.ref WHERE t.seq > ?"
 	            " ORDER BY t.seq",
+	[S_COLL_UPDATE] = "UPDATE collections SET alias = ?, title = ?, description = ? WHERE num = ?",
 	[S_COLL_ADD] = "INSERT INTO collections(uuid, alias, title, description) VALUES(?,?,?,?)",
 	[S_COLL_FIND] = "SELECT num, uuid, alias, title, description FROM collections"
 	                " WHERE alias = ?1 OR uuid = ?1",
@@ -987,6 +989,32 @@ sq_collection_add(struct store *s, struct store_collection *c, struct diag *d)
 }
 
 static enum tcerr
+sq_collection_update(struct store *s, const struct store_collection *c, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = sq_stmt(q, S_COLL_FIND);
+	sq_bind_text(st, 1, c->alias);
+	int rc = sqlite3_step(st);
+	int64_t other = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW && other != c->num)
+		return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+	st = sq_stmt(q, S_COLL_UPDATE);
+	sq_bind_text(st, 1, c->alias);
+	sq_bind_text(st, 2, c->title);
+	sq_bind_text(st, 3, c->description);
+	sqlite3_bind_int64(st, 4, c->num);
+	rc = sq_run(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return diag_set(d, TC_EEXIST, "collection '%s' already exists", c->alias);
+	if (rc)
+		return sq_err(q, rc, d);
+	if (sqlite3_changes(q->db) == 0)
+		return diag_set(d, TC_ENOTFOUND, "no collection %lld", (long long)c->num);
+	return TC_OK;
+}
+
+static enum tcerr
 sq_collection_find(struct store *s, const char *key, struct store_collection *out)
 {
 	struct sq_store *q = sq(s);
@@ -1717,6 +1745,7 @@ const struct store__backend store__sqlite = {
 	.wal_autocheckpoint = sq_wal_autocheckpoint,
 	.append = sq_append,
 	.collection_add = sq_collection_add,
+	.collection_update = sq_collection_update,
 	.collection_find = sq_collection_find,
 	.collection_list = sq_collection_list,
 	.query = sq_query,

@@ -175,7 +175,8 @@ buf_append_json_str(struct buf *b, struct slice s)
 			start = i + 1;
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\')
+		/* DEL too: JSON allows it raw, a terminal does not want it */
+		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\')
 			continue;
 		buf_append(b, s.p + start, i - start);
 		start = i + 1;

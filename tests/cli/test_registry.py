@@ -102,7 +102,7 @@ def test_key_create_list_revoke(data):
     assert len(base64.urlsafe_b64decode(secret + "=")) == 32
 
     rows = table(run("key", "list", "--data", data, check_rc=0).stdout)
-    assert rows[0] == ["KEY ID", "ORG", "ROLE", "CRED", "NAME", "CREATED", "REVOKED"]
+    assert rows[0] == ["KEY ID", "ORG", "ROLE", "CRED", "NAME", "CREATED", "REVOKED", "EXPIRES"]
     assert rows[1][:5] == [key_id, "Bank", "contributor", "key", "alice"]
     assert rows[1][6] == "-"
     out = run("key", "list", "--data", data).stdout

@@ -163,3 +163,30 @@ def test_api_roots_and_rights_kept(data):
 def test_bad_root_name_imports_nothing(data):
     p = run("import", "--data", data, "--taxii-dump", DUMPS / "bad-root-name.json", check_rc=2)
     assert "not usable as an API root name" in p.stderr
+
+
+@pytest.mark.parametrize("field,value", [
+    ("title", "High\nValue \u001b[31mIndicators"),
+    ("description", "IOCs\u0007 from members"),
+    ("root_title", "Trust \u001b]0;x\u0007group"),
+])
+def test_control_characters_refuse_the_file(data, tmp_path, field, value):
+    """Issue 9 point 8: titles and descriptions are checked like
+    organisation names; a file that holds a control character in one is
+    refused with the place (nothing is stored, nothing is changed
+    silently), and the message shows the place escaped."""
+    d = json.loads((DUMPS / "medallion.json").read_text())
+    if field == "root_title":
+        d["trustgroup1"]["information"]["title"] = value
+        place = "trustgroup1/information"
+    else:
+        d["trustgroup1"]["collections"][0][field] = value
+        place = "trustgroup1/collections[0]"
+    f = tmp_path / "ctl.json"
+    f.write_text(json.dumps(d))
+    before = stats(data)
+    p = run("import", "--data", data, "--taxii-dump", f, check_rc=2)
+    assert place in p.stderr and "control character" in p.stderr, p.stderr
+    assert "nothing imported" in p.stderr
+    assert "\x1b" not in p.stderr and "\x07" not in p.stderr
+    assert stats(data)["collections"] == before["collections"]

@@ -6,7 +6,11 @@
  * four fixed organisations. Invariant checked on success: the compiled
  * spec holds only resolved terms (org numbers that exist, sorted and
  * unique; valid lower-case groups, sorted and unique; sector and role
- * bits inside their enums), and admission agrees with it.
+ * bits inside their enums), and admission agrees with it. A spec that
+ * compiles is also rewritten for a rename of organisation 2
+ * (reg__spec_rename, what `tocsin org rename` does to stored rights): the
+ * rewritten text compiles, against the renamed organisations, to the same
+ * spec.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +77,53 @@ check_spec(const struct reg_spec *s)
 		(void)reg_spec_admits(s, &p, &orgs[i]);
 }
 
+static bool
+same_spec(const struct reg_spec *a, const struct reg_spec *b)
+{
+	if (a->all != b->all || a->sectors != b->sectors || a->roles != b->roles ||
+	    a->norgs != b->norgs || a->ngroups != b->ngroups)
+		return false;
+	if (a->norgs && memcmp(a->orgs, b->orgs, a->norgs * sizeof *a->orgs))
+		return false;
+	for (size_t i = 0; i < a->ngroups; i++)
+		if (strcmp(a->groups[i], b->groups[i]))
+			return false;
+	return true;
+}
+
+/* Renames organisation 2 in text and checks the result means the same. */
+static void
+check_rename(const char *text, const struct reg_spec *before)
+{
+	static struct reg_org renamed[NORGS];
+	struct buf out;
+	struct diag d;
+	bool changed = false;
+	buf_init(&out, 2 * REG_SPEC_MAX);
+	enum tcerr rc = reg__spec_rename(text, orgs, NORGS, 2, "Telco Two", &out, &changed, &d);
+	if (rc != TC_OK) {
+		if (rc != TC_ELIMIT && rc != TC_ENOMEM)
+			abort();
+		buf_reset(&out);
+		return;
+	}
+	memcpy(renamed, orgs, sizeof renamed);
+	memcpy(renamed[1].name, "Telco Two", sizeof "Telco Two");
+	struct reg_spec after;
+	rc = reg__spec_compile(out.p ? out.p : "", renamed, NORGS, false, &after, &d);
+	if (rc == TC_OK && !same_spec(before, &after))
+		abort();
+	if (rc != TC_OK && rc != TC_ELIMIT && rc != TC_ENOMEM)
+		abort(); /* the rewritten text always parses */
+	bool names2 = false;
+	for (size_t i = 0; i < before->norgs; i++)
+		names2 = names2 || before->orgs[i] == 2;
+	if (changed && !names2)
+		abort();
+	reg__spec_free(&after);
+	buf_reset(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,9 +147,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct reg_spec s;
 		struct diag d;
 		enum tcerr rc = reg__spec_compile(text, orgs, NORGS, check_groups, &s, &d);
-		if (rc == TC_OK)
+		if (rc == TC_OK) {
 			check_spec(&s);
-		else if (rc != TC_EINVAL && rc != TC_ELIMIT && rc != TC_ENOMEM)
+			if (!check_groups)
+				check_rename(text, &s);
+		} else if (rc != TC_EINVAL && rc != TC_ELIMIT && rc != TC_ENOMEM)
 			abort();
 		else if (s.orgs || s.groups || s.norgs || s.ngroups || s.all)
 			abort(); /* freed and emptied on error */

@@ -19,6 +19,7 @@
 
 #include "registry/registry.h"
 #include "stix/stix_id.h"
+#include "util/timestamp.h"
 
 struct fixture {
 	char dir[256];
@@ -1001,6 +1002,295 @@ test_threads(void **state)
 	assert_int_equal(n, 3 * THREAD_KEYS);
 }
 
+/* ---------- administration (issue 9 point 9) ---------- */
+
+static void
+test_country_codes(void **state)
+{
+	struct diag d;
+	(void)state;
+	assert_int_equal(reg_country_check("DE", &d), TC_OK);
+	assert_int_equal(reg_country_check("de", &d), TC_OK);
+	assert_int_equal(reg_country_check("ZW", &d), TC_OK);
+	assert_int_equal(reg_country_check("AD", &d), TC_OK);
+	assert_int_equal(reg_country_check("XK", &d), TC_OK); /* documented exception */
+	const char *refused[] = { "XX", "AA", "ZZ", "QM", "UK", "EU", "D1", "DEU", "", "X" };
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		diag_clear(&d);
+		assert_int_equal(reg_country_check(refused[i], &d), TC_EINVAL);
+		assert_non_null(strstr(d.msg, "country"));
+	}
+	/* every letter pair: exactly the 249 assigned codes and XK pass */
+	int n = 0;
+	for (char a = 'A'; a <= 'Z'; a++)
+		for (char b = 'A'; b <= 'Z'; b++) {
+			char cc[3] = { a, b, 0 };
+			n += reg_country_check(cc, &d) == TC_OK;
+		}
+	assert_int_equal(n, 250);
+}
+
+static void
+test_org_add_refuses_unassigned_country(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	assert_int_equal(registry_org_add(f->r, "Nowhere", SECTOR_OTHER, "XX", NULL, 0, NULL, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "XX"));
+	assert_int_equal(registry_org_find(f->r, "Nowhere", &(struct reg_org){ 0 }), TC_ENOTFOUND);
+}
+
+static void
+test_org_rename(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_org before, after, o;
+	struct diag d;
+	size_t nrights = 9;
+	uint64_t g0, g1;
+
+	assert_int_equal(registry_org_add(f->r, "ACME Bank", SECTOR_FINANCE, "DE", NULL, 0, &before,
+	                                  &d),
+	                 TC_OK);
+	add_org(f, "Other", SECTOR_TELECOM, NULL);
+	struct store_collection sc;
+	assert_int_equal(store_collection_add(f->s, "feed", NULL, "Feed", "", &sc, &d), TC_OK);
+	assert_int_equal(registry_rights_set(f->r, sc.uuid, "org:ACME Bank, telecom",
+	                                     "acme bank", &d),
+	                 TC_OK);
+	assert_int_equal(registry_generation(f->r, &g0, &d), TC_OK);
+
+	assert_int_equal(registry_org_rename(f->r, "acme bank", "ACME Savings", &after, &nrights, &d),
+	                 TC_OK);
+	assert_int_equal(registry_generation(f->r, &g1, &d), TC_OK);
+	assert_true(g1 > g0);
+	assert_string_equal(after.name, "ACME Savings");
+	/* the identity, which objects reference, does not change */
+	assert_string_equal(after.identity, before.identity);
+	assert_int_equal(after.num, before.num);
+	assert_int_equal(nrights, 1);
+	assert_int_equal(registry_org_find(f->r, "ACME Bank", &o), TC_ENOTFOUND);
+	assert_int_equal(registry_org_find(f->r, "acme savings", &o), TC_OK);
+	assert_string_equal(o.identity, before.identity);
+	assert_true(o.updated_us >= o.created_us);
+
+	/* rights follow the rename: a snapshot still builds and admits it */
+	struct buf rd, wr;
+	buf_init(&rd, 0);
+	buf_init(&wr, 0);
+	assert_int_equal(registry_rights_get(f->r, sc.uuid, &rd, &wr), TC_OK);
+	assert_string_equal(rd.p, "org:ACME Savings,telecom");
+	assert_string_equal(wr.p, "org:ACME Savings");
+	buf_reset(&rd);
+	buf_reset(&wr);
+	struct reg_snapshot *sn = snap(f);
+	const struct reg_collection *c = reg_snapshot_collection_find(sn, "feed");
+	assert_non_null(c);
+	const struct reg_org *so = reg_snapshot_org(sn, before.num);
+	struct reg_principal p = { .org = before.num, .role = ROLE_READER };
+	assert_true(reg_spec_admits(&c->read, &p, so));
+	assert_true(reg_spec_admits(&c->write, &p, so));
+	reg_snapshot_unref(sn);
+
+	/* the old name derives the identity the organisation still holds:
+	 * nobody else can take it */
+	diag_clear(&d);
+	assert_int_equal(registry_org_add(f->r, "ACME Bank", SECTOR_FINANCE, "DE", NULL, 0, NULL,
+	                                  &d),
+	                 TC_EEXIST);
+	assert_non_null(strstr(d.msg, "ACME Savings"));
+	/* a name taken by another organisation, bad names */
+	assert_int_equal(registry_org_rename(f->r, "ACME Savings", "other", NULL, NULL, &d),
+	                 TC_EEXIST);
+	assert_int_equal(registry_org_rename(f->r, "ACME Savings", "bad\x1b[2Jname", NULL, NULL, &d),
+	                 TC_EINVAL);
+	assert_int_equal(registry_org_rename(f->r, "nobody", "X", NULL, NULL, &d), TC_ENOTFOUND);
+	/* a change of case only, and back to the first name, are fine */
+	assert_int_equal(registry_org_rename(f->r, "ACME Savings", "acme savings", NULL, NULL, &d),
+	                 TC_OK);
+	assert_int_equal(registry_org_rename(f->r, "acme savings", "ACME Bank", &after, NULL, &d),
+	                 TC_OK);
+	assert_string_equal(after.identity, before.identity);
+}
+
+static void
+test_org_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct reg_org o, gone;
+	struct diag d;
+	char k1[REG_KEY_TEXT_MAX + 1], k2[REG_KEY_TEXT_MAX + 1], k3[REG_KEY_TEXT_MAX + 1];
+	struct reg_principal p1, p2, p3;
+	size_t nrevoked = 0;
+
+	assert_int_equal(registry_org_add(f->r, "Gone Ltd", SECTOR_OTHER, "FR", NULL, 0, &o, &d),
+	                 TC_OK);
+	add_org(f, "Stays", SECTOR_OTHER, NULL);
+	new_key(f, "Gone Ltd", ROLE_CONTRIBUTOR, k1, &p1);
+	new_key(f, "Gone Ltd", ROLE_READER, k2, &p2);
+	new_key(f, "Stays", ROLE_READER, k3, &p3);
+	assert_int_equal(registry_key_revoke(f->r, p2.key_id, &d), TC_OK);
+
+	struct reg_snapshot *sn = snap(f);
+	assert_non_null(reg_snapshot_auth_key(sn, k1, strlen(k1)));
+	reg_snapshot_unref(sn);
+
+	assert_int_equal(registry_org_delete(f->r, "gone ltd", &gone, &nrevoked, &d), TC_OK);
+	assert_int_equal(nrevoked, 1); /* the other was revoked already */
+	assert_true(gone.deleted_us > 0);
+	assert_string_equal(gone.identity, o.identity);
+
+	sn = snap(f);
+	/* its keys no longer work; the other organisation's still do */
+	assert_null(reg_snapshot_auth_key(sn, k1, strlen(k1)));
+	assert_non_null(reg_snapshot_auth_key(sn, k3, strlen(k3)));
+	/* its objects stay attributed to it */
+	const struct reg_org *so = reg_snapshot_org_by_identity(sn, o.identity);
+	assert_non_null(so);
+	assert_string_equal(so->name, "Gone Ltd");
+	assert_true(so->deleted_us > 0);
+	reg_snapshot_unref(sn);
+
+	/* the name and identity stay reserved; nothing more can be done with it */
+	assert_int_equal(registry_org_add(f->r, "Gone Ltd", SECTOR_OTHER, "FR", NULL, 0, NULL, &d),
+	                 TC_EEXIST);
+	assert_non_null(strstr(d.msg, "deleted"));
+	assert_int_equal(registry_key_create(f->r, "Gone Ltd", ROLE_READER, "", NULL, k1, NULL, &d),
+	                 TC_EINVAL);
+	assert_int_equal(registry_org_delete(f->r, "Gone Ltd", NULL, NULL, &d), TC_EINVAL);
+	assert_int_equal(registry_org_rename(f->r, "Gone Ltd", "Back", NULL, NULL, &d), TC_EINVAL);
+	const char *g[] = { "x" };
+	assert_int_equal(registry_org_set_groups(f->r, "Gone Ltd", g, 1, &d), TC_EINVAL);
+	diag_clear(&d);
+	assert_int_equal(registry_spec_check(f->r, "org:Gone Ltd", &d), TC_EINVAL);
+	/* a spec is printable text: "all\n" would trim to all but be stored raw */
+	assert_int_equal(registry_spec_check(f->r, "all\n", &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "control"));
+	assert_int_equal(registry_spec_check(f->r, "Stays", &d), TC_OK);
+	assert_int_equal(registry_org_delete(f->r, "nobody", NULL, NULL, &d), TC_ENOTFOUND);
+}
+
+static void
+test_key_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	char text[REG_KEY_TEXT_MAX + 1];
+	struct reg_principal p;
+	add_org(f, "Org", SECTOR_OTHER, NULL);
+
+	/* the past is refused */
+	assert_int_equal(registry_key_create_expiring(f->r, "Org", ROLE_READER, "", NULL,
+	                                              ts_now_us() - 1000000, text, &p, &d),
+	                 TC_EINVAL);
+	assert_string_equal(text, "");
+	/* a key valid for 1.5 s: accepted now, refused after, by the same
+	 * snapshot (the clock is read at authentication) */
+	int64_t exp = ts_now_us() + 1500000;
+	assert_int_equal(registry_key_create_expiring(f->r, "Org", ROLE_READER, "short", NULL, exp,
+	                                              text, &p, &d),
+	                 TC_OK);
+	assert_int_equal(p.expires_us, exp);
+	struct reg_snapshot *sn = snap(f);
+	const struct reg_principal *got = reg_snapshot_auth_key(sn, text, strlen(text));
+	assert_non_null(got);
+	assert_int_equal(got->expires_us, exp);
+	while (ts_now_us() < exp + 10000)
+		usleep(50000);
+	assert_null(reg_snapshot_auth_key(sn, text, strlen(text)));
+	reg_snapshot_unref(sn);
+	explicit_bzero(text, sizeof text);
+}
+
+static enum tcerr
+find_expiring(void *ctx, const struct reg_principal *p)
+{
+	if (strcmp(p->name, "listed") == 0)
+		*(int64_t *)ctx = p->expires_us;
+	return TC_OK;
+}
+
+static void
+test_key_expiry_listed(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	char text[REG_KEY_TEXT_MAX + 1];
+	int64_t exp = ts_now_us() + 3600000000LL, seen = 0;
+	add_org(f, "Org", SECTOR_OTHER, NULL);
+	assert_int_equal(registry_key_create_expiring(f->r, "Org", ROLE_READER, "listed", NULL, exp,
+	                                              text, NULL, &d),
+	                 TC_OK);
+	assert_int_equal(registry_key_list(f->r, find_expiring, &seen), TC_OK);
+	assert_int_equal(seen, exp);
+}
+
+static void
+test_collection_deleted(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store_collection a, b;
+	bool del = true;
+	uint64_t g0, g1;
+
+	assert_int_equal(store_collection_add(f->s, "keep", NULL, "Keep", "", &a, &d), TC_OK);
+	assert_int_equal(store_collection_add(f->s, "drop", NULL, "Drop", "", &b, &d), TC_OK);
+	assert_int_equal(registry_rights_set(f->r, b.uuid, "all", "all", &d), TC_OK);
+	assert_int_equal(registry_collection_root_set(f->r, b.uuid, "other", &d), TC_OK);
+	assert_int_equal(registry_collection_deleted(f->r, b.uuid, &del, &d), TC_OK);
+	assert_false(del);
+	assert_int_equal(registry_generation(f->r, &g0, &d), TC_OK);
+	assert_int_equal(registry_collection_deleted_add(f->r, b.uuid, "drop", &d), TC_OK);
+	assert_int_equal(registry_generation(f->r, &g1, &d), TC_OK);
+	assert_true(g1 > g0); /* a running daemon reloads by itself */
+	assert_int_equal(registry_collection_deleted(f->r, b.uuid, &del, &d), TC_OK);
+	assert_true(del);
+	struct buf rd, wr;
+	buf_init(&rd, 0);
+	buf_init(&wr, 0);
+	assert_int_equal(registry_rights_get(f->r, b.uuid, &rd, &wr), TC_ENOTFOUND);
+	buf_reset(&rd);
+	buf_reset(&wr);
+	struct reg_snapshot *sn = snap(f);
+	assert_int_equal(reg_snapshot_ncollections(sn), 1);
+	assert_non_null(reg_snapshot_collection_find(sn, a.uuid));
+	assert_null(reg_snapshot_collection_find(sn, b.uuid));
+	reg_snapshot_unref(sn);
+}
+
+static void
+test_collection_title_checked(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store_collection c;
+	assert_int_equal(store_collection_add(f->s, "evil", NULL, "a\nb\x1b[31m", "", &c, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "title"));
+	assert_int_equal(store_collection_add(f->s, "evil", NULL, "ok", "\xff", &c, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "description"));
+	assert_int_equal(store_collection_add(f->s, "fine", NULL, "Zürich feed", "", &c, &d), TC_OK);
+	/* rename keeps number and id; title checked the same way */
+	struct store_collection u;
+	assert_int_equal(store_collection_update(f->s, c.num, "zurich", "Zürich", NULL, &u, &d),
+	                 TC_OK);
+	assert_int_equal(u.num, c.num);
+	assert_string_equal(u.uuid, c.uuid);
+	assert_string_equal(u.alias, "zurich");
+	assert_int_equal(store_collection_find(f->s, "fine", &u), TC_ENOTFOUND);
+	assert_int_equal(store_collection_find(f->s, "zurich", &u), TC_OK);
+	assert_string_equal(u.title, "Zürich");
+	assert_int_equal(store_collection_update(f->s, c.num, NULL, "x\ty", NULL, &u, &d),
+	                 TC_EINVAL);
+	assert_int_equal(store_collection_add(f->s, "other", NULL, "", "", &u, &d), TC_OK);
+	assert_int_equal(store_collection_update(f->s, c.num, "other", NULL, NULL, NULL, &d),
+	                 TC_EEXIST);
+	assert_int_equal(store_collection_update(f->s, 99, "new", NULL, NULL, NULL, &d),
+	                 TC_ENOTFOUND);
+}
+
 int
 main(void)
 {
@@ -1023,6 +1313,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test(test_country_codes),
+		cmocka_unit_test_setup_teardown(test_org_add_refuses_unassigned_country, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_org_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_org_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_expiry_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_collection_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_collection_title_checked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1808,6 +1808,44 @@ test_conflict_same_version_other_content(void **state)
 	assert_int_equal(store__same_json(SLICE_LIT("{\"a\":"), SLICE_LIT("{\"a\":1}")), 0);
 }
 
+/* Renaming keeps a collection's number, id and objects; titles are
+ * printable text (issue 9 point 8), on both backends. */
+static void
+test_collection_update(void **state)
+{
+	struct fixture *f = *state;
+	struct store_collection c, u;
+	struct diag d;
+
+	assert_int_equal(store_collection_add(f->s, "t", NULL, "a\x1b[31mb", NULL, &c, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "title"));
+	assert_int_equal(store_collection_add(f->s, "t", NULL, "ok", "line\nbreak", &c, &d),
+	                 TC_EINVAL);
+	assert_int_equal(store_collection_find(f->s, "t", &c), TC_ENOTFOUND);
+	assert_int_equal(store_collection_update(f->s, f->coll2, "renamed", "Zürich", "d", &u, &d),
+	                 TC_OK);
+	assert_int_equal(u.num, f->coll2);
+	assert_int_equal(store_collection_find(f->s, "second", &c), TC_ENOTFOUND);
+	assert_int_equal(store_collection_find(f->s, "renamed", &c), TC_OK);
+	assert_int_equal(c.num, f->coll2);
+	assert_string_equal(c.uuid, u.uuid);
+	assert_string_equal(c.title, "Zürich");
+	assert_string_equal(c.description, "d");
+	/* NULL keeps a field; the same alias is no clash with itself */
+	assert_int_equal(store_collection_update(f->s, f->coll2, "renamed", NULL, NULL, &u, &d),
+	                 TC_OK);
+	assert_string_equal(u.title, "Zürich");
+	assert_int_equal(store_collection_update(f->s, f->coll2, "default", NULL, NULL, NULL, &d),
+	                 TC_EEXIST);
+	assert_int_equal(store_collection_update(f->s, f->coll2, "Bad Alias", NULL, NULL, NULL, &d),
+	                 TC_EINVAL);
+	assert_int_equal(store_collection_update(f->s, f->coll2, NULL, "\x7f", NULL, NULL, &d),
+	                 TC_EINVAL);
+	assert_int_equal(store_collection_update(f->s, 999, "x", NULL, NULL, NULL, &d),
+	                 TC_ENOTFOUND);
+}
+
 #define CONFORMANCE(setup)                                                                        \
 	cmocka_unit_test_setup_teardown(test_append_new, setup, teardown),                         \
 	cmocka_unit_test_setup_teardown(test_date_added_strictly_increasing_in_batch, setup,     \
@@ -1825,6 +1863,7 @@ test_conflict_same_version_other_content(void **state)
 	cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),                       \
 	cmocka_unit_test_setup_teardown(test_caller_date_added_orders_queries, setup, teardown),   \
 	cmocka_unit_test_setup_teardown(test_collections, setup, teardown),                        \
+	cmocka_unit_test_setup_teardown(test_collection_update, setup, teardown),                  \
 	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),                              \
 	cmocka_unit_test_setup_teardown(test_get_ref, setup, teardown),                            \
 	cmocka_unit_test_setup_teardown(test_settings, setup, teardown),                           \

@@ -50,6 +50,10 @@ test_json_string(void **state)
 	buf_init(&b, 0);
 	buf_append_json_str(&b, slice_make("a\"b\\c\n\x01", 7));
 	assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\u0001\"");
+	buf_clear(&b);
+	/* DEL is escaped too, so no control byte reaches a terminal */
+	buf_append_json_str(&b, slice_make("x\x7fy", 3));
+	assert_string_equal(b.p, "\"x\\u007fy\"");
 	buf_reset(&b);
 }
 
