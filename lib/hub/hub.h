@@ -9,6 +9,7 @@
  *   tocsin.db        the SQLite log store (WAL)
  *   card.key         32 random bytes, mode 0600: the payment-card hash key
  *   allowlist.txt    optional operator allowlist (see allowlist.h)
+ *   hub.key, hub.pub the hub's Ed25519 key pair (crypto/hubkey.h), made by hub_init
  */
 #ifndef TOCSIN_HUB_H
 #define TOCSIN_HUB_H
