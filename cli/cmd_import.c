@@ -136,6 +136,8 @@ struct imp {
 	/* totals over every file */
 	uint64_t accepted, duplicates, rejected;
 	struct audit *audit;        /* open while importing; NULL for validate */
+	uint64_t *seqs;             /* log positions of the accepted versions (the entry's seqs) */
+	size_t nseqs, capseqs;
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
 	/* notes over every file, by enum import_note */
@@ -168,6 +170,23 @@ imp_batch_release(struct imp *im)
 		json_decref(im->objs[i]);
 	im->n = 0;
 	buf_clear(&im->wheres);
+}
+
+/* Keeps the log position of an accepted version for the audit entry; with
+ * no memory for it the entry goes without, and the next program that
+ * opens the log alone enters those versions as recovered. */
+static void
+imp_note_seq(struct imp *im, uint64_t seq)
+{
+	if (im->nseqs == im->capseqs) {
+		size_t cap = im->capseqs ? 2 * im->capseqs : 1024;
+		uint64_t *p = cap <= AUDIT_SEQS_MAX ? realloc(im->seqs, cap * sizeof(*p)) : NULL;
+		if (!p)
+			return;
+		im->seqs = p;
+		im->capseqs = cap;
+	}
+	im->seqs[im->nseqs++] = seq;
 }
 
 /* Counts a stored version no organisation may read (policy_any_reader).
@@ -250,6 +269,7 @@ imp_flush(struct imp *im)
 		switch (im->res[k].verdict) {
 		case HUB_ACCEPTED:
 			im->accepted++;
+			imp_note_seq(im, im->res[k].seq);
 			imp_count_readers(im, im->objs[keep[k]], im->res[k].tlp);
 			break;
 		case HUB_DUPLICATE:
@@ -707,7 +727,8 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 				goto out;
 			}
 		}
-		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
+		if ((rc = cli_audit_open_writer(dir, hub_store(im->hub), &im->audit)) !=
+		    CLI_EXIT_OK)
 			goto out;
 	}
 
@@ -749,7 +770,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		                      &(struct audit_entry){ .action = "import",
 		                                             .org = im->as ? im->as->name : NULL,
 		                                             .collection = coll.uuid,
-		                                             .detail = detail.p ? detail.p : "" },
+		                                             .detail = detail.p ? detail.p : "",
+		                                             .seqs = im->seqs,
+		                                             .nseqs = im->nseqs },
 		                      rc);
 		im->audit = NULL;
 		buf_reset(&detail);
@@ -757,6 +780,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 out:
 	if (im) {
 		cli_audit_abandon(im->audit);
+		free(im->seqs);
 		imp_batch_release(im);
 		buf_reset(&im->wheres);
 		if (im->snap)
