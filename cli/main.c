@@ -33,7 +33,7 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_key },
 	{ "collection", "add and list collections and set who may read and write",
 	  cmd_collection_usage, cmd_collection },
-	{ "audit", "verify the audit log's hash chain", cmd_audit_usage, cmd_audit },
+	{ "audit", "verify the audit log's signed hash chain; print an anchor", cmd_audit_usage, cmd_audit },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"
