@@ -1358,6 +1358,24 @@ audit_seqset_has(const struct audit_seqset *s, uint64_t seq)
 	return false;
 }
 
+bool
+audit_seqset_covers(const struct audit_seqset *s, uint64_t first, uint64_t last)
+{
+	size_t lo = 0, hi = s ? s->n : 0;
+	if (first > last)
+		return true;
+	while (lo < hi) { /* the range holding first, if any */
+		size_t mid = lo + (hi - lo) / 2;
+		if (first < s->r[mid][0])
+			hi = mid;
+		else if (first > s->r[mid][1])
+			lo = mid + 1;
+		else
+			return last <= s->r[mid][1]; /* ranges are merged: one must hold both */
+	}
+	return false;
+}
+
 void
 audit_seqset_free(struct audit_seqset *s)
 {

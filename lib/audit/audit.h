@@ -159,6 +159,8 @@ struct audit_seqset;
 enum tcerr audit_covered(struct audit *a, bool *has_ckpt, struct audit_ckpt *ckpt,
                          struct audit_seqset **covered, struct diag *d);
 bool audit_seqset_has(const struct audit_seqset *s, uint64_t seq);
+/* Whether every position first..last is in s (true when first > last). */
+bool audit_seqset_covers(const struct audit_seqset *s, uint64_t first, uint64_t last);
 void audit_seqset_free(struct audit_seqset *s);
 /* Syncs, moves the head's checkpoint to seq (every position up to it is
  * now audited) and lets other processes open the log (the lock becomes

@@ -159,7 +159,10 @@ audit_recover(struct audit *a, struct store *s, struct audit_recovery *out, stru
 		return rc;
 	out->from = has_ckpt ? ckpt.seq : pos;
 	out->through = pos;
-	if (has_ckpt && pos > ckpt.seq) {
+	/* Positions are dense (each version and each deletion takes the next
+	 * one): when the entries since the checkpoint cover them all, as
+	 * after every clean stop, the store need not be read. */
+	if (has_ckpt && pos > ckpt.seq && !audit_seqset_covers(covered, ckpt.seq + 1, pos)) {
 		struct store_query q = { .after_seq = ckpt.seq, .versions = STORE_V_ALL };
 		r.covered = covered;
 		r.through = pos;
