@@ -397,11 +397,17 @@ head_write(const char *dir, const struct head *h, const struct hubkey *key, stru
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
 	if (key)
 		hubkey_sign_hex(key, msg, sign_msg(h->n, h->hash, msg), sig);
-	len = snprintf(text, sizeof(text),
-	               "{\"n\":%" PRIu64 ",\"hash\":\"%s\",\"ckpt_seq\":%" PRIu64
-	               ",\"ckpt_n\":%" PRIu64 ",\"ckpt_at\":%" PRId64 "%s%s%s}\n",
-	               h->n, h->hash, h->ckpt.seq, h->ckpt.n, h->ckpt.at,
-	               key ? ",\"sig\":\"" : "", sig, key ? "\"" : "");
+	/* a head from before checkpoints keeps having none: recovery must not
+	 * take "unknown" for "from the start" */
+	if (h->has_ckpt)
+		len = snprintf(text, sizeof(text),
+		               "{\"n\":%" PRIu64 ",\"hash\":\"%s\",\"ckpt_seq\":%" PRIu64
+		               ",\"ckpt_n\":%" PRIu64 ",\"ckpt_at\":%" PRId64 "%s%s%s}\n",
+		               h->n, h->hash, h->ckpt.seq, h->ckpt.n, h->ckpt.at,
+		               key ? ",\"sig\":\"" : "", sig, key ? "\"" : "");
+	else
+		len = snprintf(text, sizeof(text), "{\"n\":%" PRIu64 ",\"hash\":\"%s\"%s%s%s}\n",
+		               h->n, h->hash, key ? ",\"sig\":\"" : "", sig, key ? "\"" : "");
 	if (len < 0 || (size_t)len >= sizeof(text))
 		return diag_set(d, TC_EINTERNAL, "audit head: does not fit");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -759,6 +765,7 @@ audit_open_mode(const char *dir, bool writer, struct audit **out, struct diag *d
 	a->last_seal_n = a->last_n;
 	if (!have_head) {
 		memcpy(head.hash, zero_hash, sizeof(zero_hash));
+		head.has_ckpt = true; /* at position 0 */
 		rc = head_write(a->dir, &head, &a->key, d);
 		if (rc != TC_OK)
 			goto out;
@@ -988,7 +995,16 @@ head_advance(struct audit *a, uint64_t n, const char *hash, const struct audit_c
 			h.n = cur.n;
 			memcpy(h.hash, cur.hash, sizeof(h.hash));
 		}
-		h.ckpt = ckpt ? *ckpt : rc == TC_OK && cur.has_ckpt ? cur.ckpt : a->ckpt;
+		if (ckpt) {
+			h.has_ckpt = true;
+			h.ckpt = *ckpt;
+		} else if (rc == TC_OK && cur.has_ckpt) {
+			h.has_ckpt = true;
+			h.ckpt = cur.ckpt;
+		} else {
+			h.has_ckpt = a->has_ckpt;
+			h.ckpt = a->ckpt;
+		}
 		diag_clear(d);
 		rc = head_write(a->dir, &h, a->has_key ? &a->key : NULL, d);
 	}

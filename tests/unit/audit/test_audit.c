@@ -862,6 +862,68 @@ test_recover(void **state)
 	assert_true(r.ok);
 }
 
+/* A hub whose head predates checkpoints (and keys): its versions are not
+ * taken for unaudited ones, whoever opens the log first. */
+static void
+test_recover_legacy_head(void **state)
+{
+	struct hub *h;
+	struct audit *a;
+	struct audit_recovery ar;
+	struct hub_result res[2];
+	struct diag d;
+	json_t *objs[2];
+	char p[512], head[512];
+	FILE *f;
+
+	assert_int_equal(hub_init(dir, &d), TC_OK);
+	assert_int_equal(hub_open(dir, &h, &d), TC_OK);
+	for (int i = 0; i < 2; i++) {
+		char t[512];
+		snprintf(t, sizeof(t),
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+		         "00000000-0000-4000-8000-00000000001%d\",\"created\":\"2024-01-01T00:00:00.000Z\","
+		         "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[ipv4-addr:value = "
+		         "'198.51.100.%d']\",\"pattern_type\":\"stix\",\"valid_from\":"
+		         "\"2024-01-01T00:00:00.000Z\"}",
+		         i, i + 1);
+		objs[i] = json_loads(t, 0, NULL);
+	}
+	assert_int_equal(hub_ingest(h, 1, objs, NULL, 2, res, &d), TC_OK);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+	write_entries(3);
+	/* the head as an older tocsin wrote it; no key yet */
+	snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_HEAD_FILE);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	f = fopen(p, "w");
+	fprintf(f, "{\"n\":3,\"hash\":\"%.64s\"}\n", strstr(head, "\"hash\":\"") + 8);
+	fclose(f);
+	rm_file(HUBKEY_FILE);
+	rm_file(HUBKEY_PUB_FILE);
+	verify_ok(3);
+	/* a registry command first: the head it writes keeps "no checkpoint" */
+	write_entries(1);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	assert_null(strstr(head, "ckpt_seq"));
+	assert_non_null(strstr(head, "\"sig\""));
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_int_equal(ar.versions, 0);
+	assert_int_equal(ar.through, 2);
+	audit_close(a);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	assert_non_null(strstr(head, "\"ckpt_seq\":2"));
+	hub_close(h);
+	verify_ok(4);
+}
+
 int
 main(void)
 {
@@ -887,6 +949,7 @@ main(void)
 		T(test_rebuilt_chain_is_caught_at_the_first_seal_after_it),
 		T(test_anchor),
 		T(test_recover),
+		T(test_recover_legacy_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
