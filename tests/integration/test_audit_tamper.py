@@ -97,3 +97,26 @@ def test_posts_are_audited_and_a_rewritten_chain_is_caught(tmp_path):
                check=False)
     assert p.returncode == 1
     assert re.match(r"audit: entry \d+: hash differs from the anchor's", p.stdout), p.stdout
+
+
+def test_a_delete_records_the_position_of_its_tombstone(tmp_path):
+    d, key, coll = make(tmp_path)
+    dm = Daemon(d)
+    try:
+        o = obj_indicator("[ipv4-addr:value = '203.0.113.77']", "tamper-del")
+        post(dm.addr, key, coll, [o])
+        r = requests.delete(f"http://{dm.addr}/taxii2/hub/collections/{coll}/objects/{o['id']}/",
+                            headers={"Accept": TAXII, "Authorization": basic(key)}, timeout=30)
+        assert r.status_code == 200, r.text
+    finally:
+        assert dm.stop() == 0
+    es = [json.loads(l) for l in (d / "audit.log").read_text().splitlines()]
+    w = [e for e in es if e["action"] == "write"]
+    x = [e for e in es if e["action"] == "delete"]
+    assert w[0]["seqs"] == [[1, 1]]
+    assert x[0]["seqs"] == [[2, 2]] and x[0]["http_status"] == 200
+    # a clean stop left nothing to recover: the next start says so
+    dm = Daemon(d)
+    assert dm.stop() == 0
+    assert any("audit log complete" in l for l in dm.lines), dm.log()
+    tocsin("audit", "verify", "--data", d)
