@@ -14,6 +14,9 @@
 #                                  (bench/bench_import.py; its first run writes
 #                                  the bundle, ~650 MB, into BUILD_DIR/bench-data;
 #                                  its own knobs are in that file)
+#   BENCH_CRASH_TIMEOUT [900]      the same for the crash test (bench/crash/bench_crash.py:
+#                                  BENCH_CRASH_TRIALS [100] SIGKILLs of tocsind while
+#                                  clients POST; lost and unaudited objects)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -84,6 +87,7 @@ run() {
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
     if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
+        limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

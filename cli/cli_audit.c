@@ -24,6 +24,32 @@ cli_audit_open(const char *dir, struct audit **out)
 }
 
 int
+cli_audit_open_writer(const char *dir, struct store *store, struct audit **out)
+{
+	struct audit_recovery ar;
+	struct diag d;
+	diag_clear(&d);
+	dir = hub_default_dir(dir);
+	enum tcerr rc = audit_open_writer(dir, out, &d);
+	if (rc == TC_OK) {
+		rc = audit_recover(*out, store, &ar, &d);
+		if (rc == TC_OK) {
+			if (ar.versions || ar.deletions)
+				cli_err("audit log: %llu versions and %llu deletions committed before a "
+				        "crash but not audited were entered as recovered",
+				        (unsigned long long)ar.versions,
+				        (unsigned long long)ar.deletions);
+			return CLI_EXIT_OK;
+		}
+		audit_close(*out);
+	}
+	*out = NULL;
+	cli_err("audit log: %s%s", d.msg[0] ? d.msg : tcerr_str(rc),
+	        rc == TC_ECORRUPT ? " (nothing was changed)" : "");
+	return CLI_EXIT_USAGE;
+}
+
+int
 cli_audit_commit(struct audit *a, const struct audit_entry *e, int rc)
 {
 	struct diag d;

@@ -15,6 +15,13 @@
  * CLI_EXIT_OK with *out set, else CLI_EXIT_USAGE (reported). */
 int cli_audit_open(const char *dir, struct audit **out);
 
+/* As cli_audit_open, for a command that commits objects to store (tocsin
+ * import): when no other program has the log open, first completes it
+ * from the store (audit_recover(): entries a crash kept from the log),
+ * saying so on stderr when it wrote any. */
+struct store;
+int cli_audit_open_writer(const char *dir, struct store *store, struct audit **out);
+
 /* Appends e with actor "operator" (when e->actor is NULL), syncs and
  * closes a (which may be NULL: nothing happens). Returns rc unchanged on
  * success; on failure reports that the change was made but not audited

@@ -204,6 +204,8 @@ struct imp {
 	uint64_t accepted, duplicates, rejected, warnings;
 	uint64_t not_kept;          /* --as: answered as new, not kept (unseen_copy) */
 	struct audit *audit;        /* open while importing; NULL for validate */
+	uint64_t *seqs;             /* log positions of the accepted versions (the entry's seqs) */
+	size_t nseqs, capseqs;
 	uint64_t seen;              /* objects read from the current file */
 	bool fatal;
 	/* notes over every file, by enum import_note */
@@ -243,6 +245,23 @@ imp_batch_release(struct imp_batch *b)
 	if (b->texts.p) /* may hold card numbers */
 		explicit_bzero(b->texts.p, b->texts.len);
 	buf_clear(&b->texts);
+}
+
+/* Keeps the log position of an accepted version for the audit entry; with
+ * no memory for it the entry goes without, and the next program that
+ * opens the log alone enters those versions as recovered. */
+static void
+imp_note_seq(struct imp *im, uint64_t seq)
+{
+	if (im->nseqs == im->capseqs) {
+		size_t cap = im->capseqs ? 2 * im->capseqs : 1024;
+		uint64_t *p = cap <= AUDIT_SEQS_MAX ? realloc(im->seqs, cap * sizeof(*p)) : NULL;
+		if (!p)
+			return;
+		im->seqs = p;
+		im->capseqs = cap;
+	}
+	im->seqs[im->nseqs++] = seq;
 }
 
 /* Counts a stored version no organisation may read (policy_any_reader).
@@ -355,6 +374,8 @@ imp_collect(struct imp *im, struct imp_batch *b)
 			                      : slice_make(NULL, 0),
 			                  b->res[i].tlp);
 			im->not_kept += b->res[i].unseen_copy;
+			if (!b->res[i].unseen_copy) /* not stored: no position */
+				imp_note_seq(im, b->res[i].seq);
 			break;
 		case HUB_DUPLICATE:
 			im->duplicates++;
@@ -959,7 +980,8 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 			}
 			policy_subject_org(&im->as_who, im->snap, im->as);
 		}
-		if ((rc = cli_audit_open(dir, &im->audit)) != CLI_EXIT_OK)
+		if ((rc = cli_audit_open_writer(dir, hub_store(im->hub), &im->audit)) !=
+		    CLI_EXIT_OK)
 			goto out;
 		for (size_t k = 0; k < IMPORT_INFLIGHT; k++) {
 			if (!(im->batch[k] = calloc(1, sizeof(*im->batch[k])))) {
@@ -1045,7 +1067,9 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		                      &(struct audit_entry){ .action = "import",
 		                                             .org = im->as ? im->as->name : NULL,
 		                                             .collection = coll.uuid,
-		                                             .detail = detail.p ? detail.p : "" },
+		                                             .detail = detail.p ? detail.p : "",
+		                                             .seqs = im->seqs,
+		                                             .nseqs = im->nseqs },
 		                      rc);
 		im->audit = NULL;
 		buf_reset(&detail);
@@ -1061,6 +1085,7 @@ out:
 				buf_reset(&im->batch[k]->texts);
 				free(im->batch[k]);
 			}
+		free(im->seqs);
 		if (im->snap)
 			reg_snapshot_unref(im->snap);
 		registry_close(im->reg);

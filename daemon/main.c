@@ -423,9 +423,28 @@ main(int argc, char **argv)
 		status = fail("cannot open the registry", &d);
 		goto out;
 	}
-	if (audit_open(data, &app.audit, &d)) {
+	if (audit_open_writer(data, &app.audit, &d)) {
 		status = fail("cannot open the audit log", &d);
 		goto out;
+	}
+	{
+		/* before the first commit: entries a crash kept from the log */
+		struct audit_recovery ar;
+		if (audit_recover(app.audit, hub_store(hub), &ar, &d)) {
+			status = fail("cannot complete the audit log from the store", &d);
+			goto out;
+		}
+		struct logline l;
+		log_begin(&l, ar.versions || ar.deletions ? CONF_LOG_WARN : CONF_LOG_INFO,
+		          ar.skipped ? "audit recovery left to the next start (a tocsin command has "
+		                       "the audit log open)"
+		          : ar.versions || ar.deletions
+		              ? "audit recovered: committed but unaudited writes entered as recovered"
+		              : "audit log complete");
+		log_int(&l, "recovered_versions", (int64_t)ar.versions);
+		log_int(&l, "recovered_deletions", (int64_t)ar.deletions);
+		log_int(&l, "log_position", (int64_t)ar.through);
+		log_end(&l);
 	}
 	if (store_open(app.store_spec, &ctl, &d)) {
 		status = fail("cannot open the store", &d);

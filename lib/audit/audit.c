@@ -35,6 +35,7 @@
 #include <nettle/sha2.h>
 
 #include "audit/audit.h"
+#include "crypto/hubkey.h"
 #include "util/buf.h"
 #include "util/hex.h"
 #include "util/timestamp.h"
@@ -45,10 +46,27 @@
 #define AUDIT_HEAD_MAX 512     /* bytes of audit.head */
 #define AUDIT_TAIL_CHUNK 65536 /* bytes read at a time when looking back for the tail */
 
+/* What audit.head holds. */
+struct head {
+	uint64_t n;
+	char hash[HASH_HEX + 1];
+	bool has_ckpt;     /* a recovery checkpoint (absent in heads older than it) */
+	struct audit_ckpt ckpt;
+	bool has_sig;
+	char sig[HUBKEY_SIG_HEX + 1];
+};
+
 struct audit {
 	pthread_mutex_t mu;
 	pthread_cond_t synced; /* signalled when a sync ends */
 	int fd;                /* audit.log, O_APPEND */
+	int lock_fd;           /* audit.lock: shared while open, exclusive to recover */
+	bool exclusive;        /* opened by audit_open_writer() alone: may recover */
+	bool has_ckpt;
+	struct audit_ckpt ckpt; /* the head's checkpoint at open */
+	bool has_key;
+	struct hubkey key;     /* signs the head and seals */
+	uint64_t last_seal_n;  /* entry number of the last seal (or of the open) */
 	char dir[AUDIT_PATH_MAX];
 	uint64_t last_n;
 	char last_hash[HASH_HEX + 1];
@@ -178,13 +196,59 @@ member_text(struct buf *b, const char *key, const char *s)
 	append_text(b, s);
 }
 
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Appends ,"seqs":[[a,b],...]: the positions sorted and run together. */
+static void
+append_seqs(struct buf *b, const uint64_t *seqs, size_t n)
+{
+	uint64_t *v = malloc(n * sizeof(*v));
+	size_t i = 0;
+	bool first = true;
+
+	if (!v) {
+		if (!b->err)
+			b->err = TC_ENOMEM;
+		return;
+	}
+	memcpy(v, seqs, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_u64);
+	buf_append_cstr(b, b->len ? ",\"seqs\":[" : "\"seqs\":[");
+	while (i < n) {
+		size_t j = i;
+		while (j + 1 < n && (v[j + 1] == v[j] || v[j + 1] == v[j] + 1))
+			j++;
+		buf_printf(b, "%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", v[i], v[j]);
+		first = false;
+		i = j + 1;
+	}
+	buf_append_char(b, ']');
+	free(v);
+}
+
+/* The signed statement "entry n has hash h": what a head's sig, a seal
+ * and an anchor sign. OUT: out (NUL-terminated); returns its length. */
+static size_t
+sign_msg(uint64_t n, const char *hash, char out[128])
+{
+	int len = snprintf(out, 128, "tocsin audit entry %" PRIu64 " hash %s", n, hash);
+	return len < 0 ? 0 : (size_t)len; /* fits: 19 + 20 + 6 + 64 < 128 */
+}
+
 /* The event members of e as JSON text without braces ("" if none), the
  * members in this order: action, actor, org, collection, request,
- * status_id, http_status, ids, detail. Written directly (a POST lists
- * ~1,000 ids: no JSON tree). Errors: TC_ELIMIT, TC_ENOMEM. OUT: *out
- * (free()). */
+ * status_id, http_status, ids, seqs, recovered, detail, seal. Written
+ * directly (a POST lists ~1,000 ids: no JSON tree). seal is a seal
+ * entry's signature (NULL for others). Errors: TC_ELIMIT, TC_ENOMEM. OUT:
+ * *out (free()). */
 static enum tcerr
-event_text(const struct audit_entry *e, char **out, size_t *outlen, struct diag *d)
+event_text(const struct audit_entry *e, const char *seal, char **out, size_t *outlen,
+           struct diag *d)
 {
 	struct buf b;
 	enum tcerr rc;
@@ -208,7 +272,12 @@ event_text(const struct audit_entry *e, char **out, size_t *outlen, struct diag 
 		}
 		buf_append_char(&b, ']');
 	}
+	if (e->nseqs)
+		append_seqs(&b, e->seqs, e->nseqs);
+	if (e->recovered)
+		buf_append_cstr(&b, b.len ? ",\"recovered\":true" : "\"recovered\":true");
 	member_text(&b, "detail", e->detail);
+	member_text(&b, "seal", seal);
 	rc = buf_error(&b);
 	if (rc == TC_ELIMIT || (!rc && b.len + 2 > AUDIT_LINE_MAX)) {
 		/* the limit counts the braces, as the entry's object has them */
@@ -252,17 +321,18 @@ write_all(int fd, const char *p, size_t len)
 	return TC_OK;
 }
 
-/* Reads DIR/audit.head. OUT: *n, hash. TC_ENOTFOUND when absent,
- * TC_ECORRUPT when unreadable, TC_EIO. */
+/* Reads DIR/audit.head. OUT: *h. TC_ENOTFOUND when absent, TC_ECORRUPT
+ * when unreadable, TC_EIO. */
 static enum tcerr
-head_read(const char *dir, uint64_t *n, char hash[HASH_HEX + 1], struct diag *d)
+head_read(const char *dir, struct head *h, struct diag *d)
 {
 	char path[AUDIT_PATH_MAX], text[AUDIT_HEAD_MAX];
-	json_t *j = NULL, *jn, *jh;
+	json_t *j = NULL, *jn, *jh, *jc, *jcn, *jca, *js;
 	enum tcerr rc = TC_ECORRUPT;
 	ssize_t len;
 	int fd;
 
+	memset(h, 0, sizeof(*h));
 	if (path_join(path, sizeof(path), dir, AUDIT_HEAD_FILE))
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -285,25 +355,59 @@ head_read(const char *dir, uint64_t *n, char hash[HASH_HEX + 1], struct diag *d)
 		diag_set(d, rc, "%s: not a head record {\"n\":N,\"hash\":\"…\"}", path);
 		goto out;
 	}
-	*n = (uint64_t)json_integer_value(jn);
-	memcpy(hash, json_string_value(jh), HASH_HEX + 1);
+	h->n = (uint64_t)json_integer_value(jn);
+	memcpy(h->hash, json_string_value(jh), HASH_HEX + 1);
+	jc = json_object_get(j, "ckpt_seq");
+	jcn = json_object_get(j, "ckpt_n");
+	jca = json_object_get(j, "ckpt_at");
+	if (json_is_integer(jc) && json_is_integer(jcn) && json_is_integer(jca) &&
+	    json_integer_value(jc) >= 0 && json_integer_value(jcn) >= 0 &&
+	    json_integer_value(jca) >= 0) {
+		h->has_ckpt = true;
+		h->ckpt.seq = (uint64_t)json_integer_value(jc);
+		h->ckpt.n = (uint64_t)json_integer_value(jcn);
+		h->ckpt.at = json_integer_value(jca);
+	}
+	js = json_object_get(j, "sig");
+	if (js) {
+		if (!json_is_string(js) || json_string_length(js) != HUBKEY_SIG_HEX) {
+			diag_set(d, rc, "%s: sig is not %d hex digits", path, HUBKEY_SIG_HEX);
+			goto out;
+		}
+		h->has_sig = true;
+		memcpy(h->sig, json_string_value(js), HUBKEY_SIG_HEX + 1);
+	}
 	rc = TC_OK;
 out:
 	json_decref(j);
 	return rc;
 }
 
-/* Replaces DIR/audit.head atomically and durably. TC_EIO. */
+/* Replaces DIR/audit.head with h atomically and durably, signed with key
+ * when not NULL. TC_EIO. */
 static enum tcerr
-head_write(const char *dir, uint64_t n, const char *hash, struct diag *d)
+head_write(const char *dir, const struct head *h, const struct hubkey *key, struct diag *d)
 {
-	char path[AUDIT_PATH_MAX], tmp[AUDIT_PATH_MAX], text[AUDIT_HEAD_MAX];
+	char path[AUDIT_PATH_MAX], tmp[AUDIT_PATH_MAX], text[AUDIT_HEAD_MAX], msg[128];
+	char sig[HUBKEY_SIG_HEX + 1] = "";
 	int fd, len, dfd;
 
 	if (path_join(path, sizeof(path), dir, AUDIT_HEAD_FILE) ||
 	    path_join(tmp, sizeof(tmp), dir, AUDIT_HEAD_FILE ".tmp"))
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
-	len = snprintf(text, sizeof(text), "{\"n\":%" PRIu64 ",\"hash\":\"%s\"}\n", n, hash);
+	if (key)
+		hubkey_sign_hex(key, msg, sign_msg(h->n, h->hash, msg), sig);
+	/* a head from before checkpoints keeps having none: recovery must not
+	 * take "unknown" for "from the start" */
+	if (h->has_ckpt)
+		len = snprintf(text, sizeof(text),
+		               "{\"n\":%" PRIu64 ",\"hash\":\"%s\",\"ckpt_seq\":%" PRIu64
+		               ",\"ckpt_n\":%" PRIu64 ",\"ckpt_at\":%" PRId64 "%s%s%s}\n",
+		               h->n, h->hash, h->ckpt.seq, h->ckpt.n, h->ckpt.at,
+		               key ? ",\"sig\":\"" : "", sig, key ? "\"" : "");
+	else
+		len = snprintf(text, sizeof(text), "{\"n\":%" PRIu64 ",\"hash\":\"%s\"%s%s%s}\n",
+		               h->n, h->hash, key ? ",\"sig\":\"" : "", sig, key ? "\"" : "");
 	if (len < 0 || (size_t)len >= sizeof(text))
 		return diag_set(d, TC_EINTERNAL, "audit head: does not fit");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -337,6 +441,10 @@ struct line_info {
 	uint64_t n;
 	char prev[HASH_HEX + 1];
 	char hash[HASH_HEX + 1];
+	bool is_seal;                  /* action audit.seal */
+	char seal[HUBKEY_SIG_HEX + 1]; /* its signature ("" if malformed) */
+	bool want_seqs;                /* set by the caller: keep the "seqs" member */
+	json_t *seqs;                  /* then: the "seqs" member or NULL (json_decref) */
 };
 
 /* Checks one line (without its newline): JSON object, hash member last,
@@ -375,6 +483,16 @@ line_check(const char *p, size_t len, struct line_info *li)
 	li->n = (uint64_t)json_integer_value(jn);
 	memcpy(li->prev, json_string_value(jp), HASH_HEX + 1);
 	memcpy(li->hash, json_string_value(jh), HASH_HEX + 1);
+	{
+		const char *act = json_string_value(json_object_get(j, "action"));
+		const json_t *js = json_object_get(j, "seal");
+		li->is_seal = act && strcmp(act, "audit.seal") == 0;
+		li->seal[0] = '\0';
+		if (li->is_seal && json_is_string(js) && json_string_length(js) == HUBKEY_SIG_HEX)
+			memcpy(li->seal, json_string_value(js), HUBKEY_SIG_HEX + 1);
+		if (li->want_seqs)
+			li->seqs = json_incref(json_object_get(j, "seqs"));
+	}
 	body = len - HASH_SUFFIX_LEN;
 	sha256_hex(p, body, "}", 1, computed);
 	if (memcmp(computed, li->hash, HASH_HEX) != 0)
@@ -441,12 +559,70 @@ line_read(int fd, off_t start, off_t end, char **line)
 	return TC_OK;
 }
 
-enum tcerr
-audit_open(const char *dir, struct audit **out, struct diag *d)
+/* Takes DIR/audit.lock: exclusive without waiting when writer asks for
+ * it and nobody else holds it (a->exclusive), else shared (waiting for a
+ * recovery to end). TC_EIO. */
+static enum tcerr
+lock_take(struct audit *a, bool writer, struct diag *d)
+{
+	char path[AUDIT_PATH_MAX];
+
+	if (path_join(path, sizeof(path), a->dir, AUDIT_LOCK_FILE))
+		return diag_set(d, TC_EIO, "%s: path too long", a->dir);
+	a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (a->lock_fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	if (writer && flock(a->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		a->exclusive = true;
+		return TC_OK;
+	}
+	while (flock(a->lock_fd, LOCK_SH) != 0)
+		if (errno != EINTR)
+			return diag_set(d, TC_EIO, "%s: lock: %s", path, strerror(errno));
+	return TC_OK;
+}
+
+/* Loads the hub key, creating it for a log that no signature covers yet
+ * (a new hub, or one made before keys). Checks the head's signature.
+ * TC_ECORRUPT, TC_EIO. */
+static enum tcerr
+key_take(struct audit *a, const struct head *h, bool have_head, struct diag *d)
+{
+	char msg[128];
+	enum tcerr rc = hubkey_load(a->dir, &a->key, d);
+
+	if (rc == TC_ENOTFOUND) {
+		if (have_head && h->has_sig)
+			return diag_set(d, TC_ECORRUPT,
+			                "%s/%s: missing, but %s is signed (run tocsin audit verify)",
+			                a->dir, HUBKEY_FILE, AUDIT_HEAD_FILE);
+		diag_clear(d);
+		rc = hubkey_create(a->dir, d);
+		if (rc == TC_EEXIST) /* another process made it meanwhile */
+			rc = TC_OK;
+		if (rc == TC_OK)
+			rc = hubkey_load(a->dir, &a->key, d);
+	}
+	if (rc != TC_OK)
+		return rc;
+	a->has_key = true;
+	if (have_head && h->has_sig &&
+	    !hubkey_verify_hex(a->key.pk, msg, sign_msg(h->n, h->hash, msg), h->sig,
+	                       strlen(h->sig)))
+		return diag_set(d, TC_ECORRUPT,
+		                "%s/%s: its signature does not verify with %s "
+		                "(run tocsin audit verify)",
+		                a->dir, AUDIT_HEAD_FILE, HUBKEY_FILE);
+	return TC_OK;
+}
+
+static enum tcerr
+audit_open_mode(const char *dir, bool writer, struct audit **out, struct diag *d)
 {
 	char path[AUDIT_PATH_MAX], head_hash[HASH_HEX + 1];
 	struct audit *a = NULL;
 	uint64_t head_n = 0;
+	struct head head;
 	struct stat st;
 	enum tcerr rc;
 	off_t complete, at;
@@ -459,6 +635,7 @@ audit_open(const char *dir, struct audit **out, struct diag *d)
 	if (!a)
 		return diag_set(d, TC_ENOMEM, "audit: out of memory");
 	a->fd = -1;
+	a->lock_fd = -1;
 	if (pthread_mutex_init(&a->mu, NULL) != 0) {
 		free(a);
 		return diag_set(d, TC_ENOMEM, "audit: cannot create a mutex");
@@ -473,13 +650,15 @@ audit_open(const char *dir, struct audit **out, struct diag *d)
 		goto out;
 	}
 	memcpy(a->last_hash, zero_hash, sizeof(zero_hash));
+	if ((rc = lock_take(a, writer, d)) != TC_OK)
+		goto out;
 
 	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (a->fd < 0 || fstat(a->fd, &st) != 0) {
 		rc = diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	rc = head_read(dir, &head_n, head_hash, d);
+	rc = head_read(dir, &head, d);
 	have_head = rc == TC_OK;
 	if (rc != TC_OK && rc != TC_ENOTFOUND)
 		goto out;
@@ -490,6 +669,16 @@ audit_open(const char *dir, struct audit **out, struct diag *d)
 		goto out;
 	}
 	diag_clear(d);
+	head_n = head.n;
+	memcpy(head_hash, head.hash, sizeof(head_hash));
+	if ((rc = key_take(a, &head, have_head, d)) != TC_OK)
+		goto out;
+	/* A new log starts with a checkpoint at the start of the store's log:
+	 * whatever the store holds and no entry covers will be recovered. A
+	 * head from before checkpoints has none: recovery starts from the
+	 * store's position when it first runs. */
+	a->has_ckpt = !have_head || head.has_ckpt;
+	a->ckpt = head.ckpt;
 
 	/* An incomplete last line is a write cut short by a crash: it was
 	 * never synced, so nothing acknowledged it. Cut it off. */
@@ -513,7 +702,7 @@ audit_open(const char *dir, struct audit **out, struct diag *d)
 	 * it were appended but not synced before the last stop: kept. */
 	at = complete;
 	for (;;) {
-		struct line_info li;
+		struct line_info li = { 0 };
 		char *l = NULL;
 		off_t s;
 		const char *why;
@@ -573,8 +762,11 @@ audit_open(const char *dir, struct audit **out, struct diag *d)
 	}
 	a->size = complete;
 	a->synced_n = head_n;
+	a->last_seal_n = a->last_n;
 	if (!have_head) {
-		rc = head_write(a->dir, 0, zero_hash, d);
+		memcpy(head.hash, zero_hash, sizeof(zero_hash));
+		head.has_ckpt = true; /* at position 0 */
+		rc = head_write(a->dir, &head, &a->key, d);
 		if (rc != TC_OK)
 			goto out;
 	}
@@ -585,11 +777,32 @@ out:
 	if (a) {
 		if (a->fd >= 0)
 			close(a->fd);
+		if (a->lock_fd >= 0)
+			close(a->lock_fd);
+		hubkey_wipe(&a->key);
 		pthread_cond_destroy(&a->synced);
 		pthread_mutex_destroy(&a->mu);
 		free(a);
 	}
 	return rc;
+}
+
+enum tcerr
+audit_open(const char *dir, struct audit **out, struct diag *d)
+{
+	return audit_open_mode(dir, false, out, d);
+}
+
+enum tcerr
+audit_open_writer(const char *dir, struct audit **out, struct diag *d)
+{
+	return audit_open_mode(dir, true, out, d);
+}
+
+bool
+audit_may_recover(const struct audit *a)
+{
+	return a->exclusive;
 }
 
 void
@@ -599,6 +812,8 @@ audit_close(struct audit *a)
 		return;
 	(void)audit_sync(a, NULL);
 	close(a->fd);
+	close(a->lock_fd); /* releases the lock */
+	hubkey_wipe(&a->key);
 	pthread_cond_destroy(&a->synced);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
@@ -611,7 +826,7 @@ audit_close(struct audit *a)
 static enum tcerr
 catch_up(struct audit *a, struct diag *d)
 {
-	struct line_info li;
+	struct line_info li = { 0 };
 	struct stat st;
 	const char *why;
 	char *l = NULL;
@@ -642,10 +857,72 @@ catch_up(struct audit *a, struct diag *d)
 	return TC_OK;
 }
 
+/* Called with a->mu and the file lock held: writes the entry numbered
+ * a->last_n + 1 with the event members ev (evlen bytes, may be 0) and
+ * takes the chain forward. buf is scratch. TC_EIO, TC_ENOMEM, TC_ELIMIT. */
+static enum tcerr
+write_entry(struct audit *a, int64_t ts_us, const char *ev, size_t evlen, struct buf *line,
+            struct diag *d)
+{
+	char ts[TS_TEXT_MAX], hash[HASH_HEX + 1];
+	enum tcerr rc;
+
+	buf_clear(line);
+	ts_format(ts_us ? ts_us : ts_now_us(), 6, ts);
+	buf_printf(line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"", a->last_n + 1, ts,
+	           a->last_hash);
+	/* the event may be ~100 KB (a POST's ids): appended, not formatted */
+	if (evlen) {
+		buf_append_char(line, ',');
+		buf_append(line, ev, evlen);
+	}
+	buf_append_char(line, '}');
+	if (buf_error(line))
+		return diag_set(d, buf_error(line), "audit entry: %s", tcerr_str(buf_error(line)));
+	sha256_hex(line->p, line->len, NULL, 0, hash);
+	buf_truncate(line, line->len - 1);
+	buf_printf(line, ",\"hash\":\"%s\"}\n", hash);
+	if (buf_error(line))
+		return diag_set(d, buf_error(line), "audit entry: %s", tcerr_str(buf_error(line)));
+	rc = write_all(a->fd, line->p, line->len);
+	if (rc != TC_OK) {
+		int err = errno;
+		/* Take the partial line back so the file stays a chain. */
+		if (ftruncate(a->fd, a->size) != 0)
+			a->broken = TC_EIO;
+		return diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(err));
+	}
+	a->size += (off_t)line->len;
+	a->last_n++;
+	memcpy(a->last_hash, hash, sizeof(hash));
+	return TC_OK;
+}
+
+/* Called as write_entry: every AUDIT_SEAL_EVERY entries, a seal entry
+ * {"action":"audit.seal","seal":"<sig>"} whose signature says "entry
+ * n-1 has hash prev", so that a chain rebuilt without the key fails at
+ * the first seal after the change. */
+static enum tcerr
+maybe_seal(struct audit *a, struct buf *line, struct diag *d)
+{
+	char msg[128], sig[HUBKEY_SIG_HEX + 1], ev[HUBKEY_SIG_HEX + 64];
+	int n;
+
+	if (!a->has_key || a->last_n < a->last_seal_n + AUDIT_SEAL_EVERY)
+		return TC_OK;
+	hubkey_sign_hex(&a->key, msg, sign_msg(a->last_n, a->last_hash, msg), sig);
+	n = snprintf(ev, sizeof(ev), "\"action\":\"audit.seal\",\"seal\":\"%s\"", sig);
+	if (n < 0 || (size_t)n >= sizeof(ev))
+		return diag_set(d, TC_EINTERNAL, "audit seal: does not fit");
+	enum tcerr rc = write_entry(a, 0, ev, (size_t)n, line, d);
+	if (rc == TC_OK)
+		a->last_seal_n = a->last_n;
+	return rc;
+}
+
 enum tcerr
 audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 {
-	char ts[TS_TEXT_MAX], hash[HASH_HEX + 1];
 	char *ev = NULL;
 	size_t evlen = 0;
 	struct buf line;
@@ -657,7 +934,11 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 	if (e->nids > AUDIT_IDS_MAX)
 		return diag_set(d, TC_ELIMIT, "audit entry: %zu ids, more than the limit of %d",
 		                e->nids, AUDIT_IDS_MAX);
-	rc = event_text(e, &ev, &evlen, d);
+	if (e->nseqs > AUDIT_SEQS_MAX)
+		return diag_set(d, TC_ELIMIT,
+		                "audit entry: %zu log positions, more than the limit of %d",
+		                e->nseqs, AUDIT_SEQS_MAX);
+	rc = event_text(e, NULL, &ev, &evlen, d);
 	if (rc != TC_OK)
 		return rc;
 	buf_init(&line, AUDIT_LINE_MAX + HASH_SUFFIX_LEN + 256);
@@ -678,38 +959,11 @@ audit_append(struct audit *a, const struct audit_entry *e, struct diag *d)
 	locked = true;
 	if ((rc = catch_up(a, d)) != TC_OK)
 		goto unlock;
-	ts_format(e->ts_us ? e->ts_us : ts_now_us(), 6, ts);
-	buf_printf(&line, "{\"n\":%" PRIu64 ",\"ts\":\"%s\",\"prev\":\"%s\"", a->last_n + 1, ts,
-	           a->last_hash);
-	/* the event may be ~100 KB (a POST's ids): appended, not formatted */
-	if (evlen) {
-		buf_append_char(&line, ',');
-		buf_append(&line, ev, evlen);
-	}
-	buf_append_char(&line, '}');
-	if (buf_error(&line)) {
-		rc = diag_set(d, buf_error(&line), "audit entry: %s", tcerr_str(buf_error(&line)));
+	if ((rc = write_entry(a, e->ts_us, ev, evlen, &line, d)) != TC_OK)
 		goto unlock;
-	}
-	sha256_hex(line.p, line.len, NULL, 0, hash);
-	buf_truncate(&line, line.len - 1);
-	buf_printf(&line, ",\"hash\":\"%s\"}\n", hash);
-	if (buf_error(&line)) {
-		rc = diag_set(d, buf_error(&line), "audit entry: %s", tcerr_str(buf_error(&line)));
-		goto unlock;
-	}
-	rc = write_all(a->fd, line.p, line.len);
-	if (rc != TC_OK) {
-		int err = errno;
-		/* Take the partial line back so the file stays a chain. */
-		if (ftruncate(a->fd, a->size) != 0)
-			a->broken = TC_EIO;
-		diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(err));
-		goto unlock;
-	}
-	a->size += (off_t)line.len;
-	a->last_n++;
-	memcpy(a->last_hash, hash, sizeof(hash));
+	/* the entry is written: a seal that fails is retried after the next */
+	if (maybe_seal(a, &line, d) != TC_OK)
+		diag_clear(d);
 unlock:
 	if (locked)
 		(void)flock(a->fd, LOCK_UN);
@@ -720,21 +974,40 @@ unlock:
 }
 
 /* Moves the head to entry n unless another process already moved it
- * further (the head never goes back). TC_EIO. */
+ * further (the head never goes back); sets the checkpoint to *ckpt when
+ * not NULL, else keeps the head's. TC_EIO. */
 static enum tcerr
-head_advance(struct audit *a, uint64_t n, const char *hash, struct diag *d)
+head_advance(struct audit *a, uint64_t n, const char *hash, const struct audit_ckpt *ckpt,
+             struct diag *d)
 {
-	char cur_hash[HASH_HEX + 1];
-	uint64_t cur = 0;
+	struct head cur;
 	enum tcerr rc;
 
 	while (flock(a->fd, LOCK_EX) != 0)
 		if (errno != EINTR)
 			return diag_set(d, TC_EIO, "%s/%s: lock: %s", a->dir, AUDIT_FILE,
 			                strerror(errno));
-	rc = head_read(a->dir, &cur, cur_hash, d);
-	if (rc != TC_OK || cur < n)
-		rc = head_write(a->dir, n, hash, d);
+	rc = head_read(a->dir, &cur, d);
+	if (rc != TC_OK || cur.n < n || ckpt) {
+		struct head h = { .n = n };
+		memcpy(h.hash, hash, HASH_HEX + 1);
+		if (rc == TC_OK && cur.n >= n) { /* only the checkpoint moves */
+			h.n = cur.n;
+			memcpy(h.hash, cur.hash, sizeof(h.hash));
+		}
+		if (ckpt) {
+			h.has_ckpt = true;
+			h.ckpt = *ckpt;
+		} else if (rc == TC_OK && cur.has_ckpt) {
+			h.has_ckpt = true;
+			h.ckpt = cur.ckpt;
+		} else {
+			h.has_ckpt = a->has_ckpt;
+			h.ckpt = a->ckpt;
+		}
+		diag_clear(d);
+		rc = head_write(a->dir, &h, a->has_key ? &a->key : NULL, d);
+	}
 	(void)flock(a->fd, LOCK_UN);
 	return rc;
 }
@@ -764,7 +1037,7 @@ audit_sync(struct audit *a, struct diag *d)
 		if (fdatasync(a->fd) != 0)
 			rc = diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
 		else
-			rc = head_advance(a, n, hash, d);
+			rc = head_advance(a, n, hash, NULL, d);
 
 		pthread_mutex_lock(&a->mu);
 		a->syncing = false;
@@ -801,39 +1074,81 @@ report_bad(struct audit_report *r, uint64_t entry, const char *fmt, ...)
 	va_end(ap);
 }
 
-enum tcerr
-audit_verify(const char *dir, struct audit_report *r, struct diag *d)
+/* Reads DIR/hub.pub. OUT: pk. Returns TC_OK, TC_ENOTFOUND, or another
+ * error (with why in d). */
+static enum tcerr
+pub_read(const char *dir, uint8_t pk[HUBKEY_PK_LEN], struct diag *d)
+{
+	char path[AUDIT_PATH_MAX];
+	if (path_join(path, sizeof(path), dir, HUBKEY_PUB_FILE))
+		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	return hubkey_load_public(path, pk, d);
+}
+
+static bool
+sig_holds(const uint8_t pk[HUBKEY_PK_LEN], uint64_t n, const char *hash, const char *sig)
+{
+	char msg[128];
+	return sig[0] && hubkey_verify_hex(pk, msg, sign_msg(n, hash, msg), sig, strlen(sig));
+}
+
+/* The walk of audit_verify and audit_verify_anchored. */
+static enum tcerr
+verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *r,
+       struct diag *d)
 {
 	char path[AUDIT_PATH_MAX], head_hash[HASH_HEX + 1], prev[HASH_HEX + 1];
-	uint64_t head_n = 0, expect = 1;
+	uint8_t pk[HUBKEY_PK_LEN];
+	uint64_t head_n = 0, expect = 1, good_seal = 0;
+	struct head head;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f = NULL;
 	enum tcerr rc;
-	bool head_matched = false;
+	bool head_matched = false, anchor_matched = false, have_pub;
 
 	memset(r, 0, sizeof(*r));
 	r->ok = true;
 	if (path_join(path, sizeof(path), dir, AUDIT_FILE))
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
+	rc = pub_read(dir, pk, d);
+	if (rc != TC_OK && rc != TC_ENOTFOUND) {
+		report_bad(r, 0, "%s", d && d->msg[0] ? d->msg : "hub.pub unreadable");
+		diag_clear(d);
+		return TC_OK;
+	}
+	have_pub = rc == TC_OK;
+	diag_clear(d);
+	if (anchor) {
+		char mine[HUBKEY_PUB_TEXT_MAX], theirs[HUBKEY_PUB_TEXT_MAX];
+		if (!have_pub || memcmp(pk, anchor->pk, HUBKEY_PK_LEN) != 0) {
+			hubkey_public_text(anchor->pk, theirs);
+			if (have_pub)
+				hubkey_public_text(pk, mine);
+			report_bad(r, 0, "%s is %s, not the anchor's key %s (the hub key was replaced)",
+			           HUBKEY_PUB_FILE, have_pub ? mine : "missing", theirs);
+			return TC_OK;
+		}
+	}
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno != ENOENT)
 			return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
 		/* no log: fine only if there never was one */
-		rc = head_read(dir, &head_n, head_hash, d);
-		if (rc == TC_ENOTFOUND)
+		rc = head_read(dir, &head, d);
+		if (rc == TC_ENOTFOUND && !anchor)
 			return diag_set(d, TC_ENOTFOUND, "%s: no audit log", path);
 		if (rc == TC_EIO)
 			return rc;
 		diag_clear(d);
-		if (rc != TC_OK || head_n > 0)
+		if (rc != TC_OK || head.n > 0 || anchor)
 			report_bad(r, 1, "missing: %s is gone but %s records %" PRIu64 " entries",
-			           AUDIT_FILE, AUDIT_HEAD_FILE, head_n);
+			           AUDIT_FILE, rc == TC_OK ? AUDIT_HEAD_FILE : "the anchor",
+			           rc == TC_OK ? head.n : anchor->n);
 		return TC_OK;
 	}
-	rc = head_read(dir, &head_n, head_hash, d);
+	rc = head_read(dir, &head, d);
 	if (rc == TC_EIO)
 		goto out;
 	if (rc != TC_OK) {
@@ -843,9 +1158,11 @@ audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 		rc = TC_OK;
 		goto out;
 	}
+	head_n = head.n;
+	memcpy(head_hash, head.hash, sizeof(head_hash));
 	memcpy(prev, zero_hash, sizeof(prev));
 	while ((len = getline(&line, &cap, f)) > 0) {
-		struct line_info li;
+		struct line_info li = { 0 };
 		const char *why;
 
 		if (line[len - 1] != '\n') {
@@ -877,6 +1194,17 @@ audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 			           expect - 1);
 			goto done;
 		}
+		if (li.is_seal && have_pub) {
+			if (!sig_holds(pk, li.n - 1, li.prev, li.seal)) {
+				report_bad(r, good_seal + 1,
+				           "entries %" PRIu64 " to %" PRIu64
+				           " were rewritten without the hub's key (the seal at entry "
+				           "%" PRIu64 " does not verify with %s)",
+				           good_seal + 1, li.n - 1, li.n, HUBKEY_PUB_FILE);
+				goto done;
+			}
+			good_seal = li.n;
+		}
 		if (li.n == head_n) {
 			if (memcmp(li.hash, head_hash, HASH_HEX) != 0) {
 				report_bad(r, expect, "hash differs from the one %s records",
@@ -884,6 +1212,15 @@ audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 				goto done;
 			}
 			head_matched = true;
+		}
+		if (anchor && li.n == anchor->n) {
+			if (memcmp(li.hash, anchor->hash, HASH_HEX) != 0) {
+				report_bad(r, expect,
+				           "hash differs from the anchor's (the chain was rewritten up "
+				           "to here)");
+				goto done;
+			}
+			anchor_matched = true;
 		}
 		memcpy(prev, li.hash, sizeof(prev));
 		r->entries++;
@@ -898,11 +1235,305 @@ audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 		           "missing: %s records %" PRIu64 " entries, the log ends after %" PRIu64
 		           " (entries cut off the end)",
 		           AUDIT_HEAD_FILE, head_n, r->entries);
+		goto done;
 	}
+	if (anchor && !anchor_matched && anchor->n > 0) {
+		report_bad(r, r->entries + 1,
+		           "missing: the anchor records entry %" PRIu64
+		           ", the log ends after %" PRIu64 " (entries cut off or the log replaced)",
+		           anchor->n, r->entries);
+		goto done;
+	}
+	/* The chain holds: the head must carry the hub's signature. */
+	if (have_pub && !head.has_sig)
+		report_bad(r, good_seal + 1,
+		           "%s is not signed though the hub has a key (%s): entries %" PRIu64
+		           " to %" PRIu64 " cannot be trusted",
+		           AUDIT_HEAD_FILE, HUBKEY_PUB_FILE, good_seal + 1, head_n);
+	else if (head.has_sig && !have_pub)
+		report_bad(r, 0, "%s: missing: the signed head cannot be checked", HUBKEY_PUB_FILE);
+	else if (have_pub && !sig_holds(pk, head_n, head_hash, head.sig))
+		report_bad(r, good_seal + 1,
+		           "entries %" PRIu64 " to %" PRIu64
+		           " were rewritten without the hub's key (%s's signature does not "
+		           "verify with %s)",
+		           good_seal + 1, head_n, AUDIT_HEAD_FILE, HUBKEY_PUB_FILE);
 done:
 	rc = TC_OK;
 out:
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+enum tcerr
+audit_verify(const char *dir, struct audit_report *r, struct diag *d)
+{
+	return verify(dir, NULL, r, d);
+}
+
+enum tcerr
+audit_verify_anchored(const char *dir, const struct audit_anchor *anchor,
+                      struct audit_report *r, struct diag *d)
+{
+	return verify(dir, anchor, r, d);
+}
+
+enum tcerr
+audit_anchor_text(const char *dir, char text[AUDIT_ANCHOR_TEXT_MAX], struct diag *d)
+{
+	char pubtext[HUBKEY_PUB_TEXT_MAX];
+	uint8_t pk[HUBKEY_PK_LEN];
+	struct head h;
+	enum tcerr rc;
+	int n;
+
+	if ((rc = head_read(dir, &h, d)) != TC_OK)
+		return rc;
+	if ((rc = pub_read(dir, pk, d)) != TC_OK)
+		return rc == TC_ENOTFOUND ? diag_set(d, TC_ECORRUPT, "%s/%s: missing", dir,
+		                                      HUBKEY_PUB_FILE)
+		                          : rc;
+	if (!h.has_sig)
+		return diag_set(d, TC_ECORRUPT, "%s/%s: not signed yet (no entry since the key was made)",
+		                dir, AUDIT_HEAD_FILE);
+	if (!sig_holds(pk, h.n, h.hash, h.sig))
+		return diag_set(d, TC_ECORRUPT,
+		                "%s/%s: its signature does not verify with %s (run tocsin audit "
+		                "verify)",
+		                dir, AUDIT_HEAD_FILE, HUBKEY_PUB_FILE);
+	hubkey_public_text(pk, pubtext);
+	n = snprintf(text, AUDIT_ANCHOR_TEXT_MAX,
+	             "{\"hub_key\":\"%s\",\"n\":%" PRIu64 ",\"hash\":\"%s\",\"sig\":\"%s\"}",
+	             pubtext, h.n, h.hash, h.sig);
+	if (n < 0 || n >= AUDIT_ANCHOR_TEXT_MAX)
+		return diag_set(d, TC_EINTERNAL, "audit anchor: does not fit");
+	return TC_OK;
+}
+
+enum tcerr
+audit_anchor_parse(const char *text, size_t len, struct audit_anchor *out, struct diag *d)
+{
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *jk = json_object_get(j, "hub_key"), *jn = json_object_get(j, "n");
+	json_t *jh = json_object_get(j, "hash"), *js = json_object_get(j, "sig");
+	enum tcerr rc = TC_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(j) || !json_is_string(jk) || !json_is_integer(jn) ||
+	    json_integer_value(jn) < 0 || !json_is_string(jh) ||
+	    !is_hash_hex(json_string_value(jh), json_string_length(jh)) || !json_is_string(js)) {
+		diag_set(d, rc, "not an anchor {\"hub_key\":…,\"n\":N,\"hash\":…,\"sig\":…} "
+		                "(tocsin audit anchor prints one)");
+		goto out;
+	}
+	if (!hubkey_parse_public(json_string_value(jk), json_string_length(jk), out->pk)) {
+		diag_set(d, rc, "anchor: hub_key is not \"ed25519 <64 hex digits>\"");
+		goto out;
+	}
+	out->n = (uint64_t)json_integer_value(jn);
+	memcpy(out->hash, json_string_value(jh), HASH_HEX + 1);
+	if (!sig_holds(out->pk, out->n, out->hash, json_string_value(js))) {
+		diag_set(d, rc, "anchor: its signature does not verify with its hub_key (the anchor "
+		                "was altered)");
+		goto out;
+	}
+	rc = TC_OK;
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* ---- recovery support ---- */
+
+struct audit_seqset {
+	uint64_t (*r)[2]; /* sorted, disjoint [first, last] */
+	size_t n, cap;
+};
+
+static int
+cmp_range(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+bool
+audit_seqset_has(const struct audit_seqset *s, uint64_t seq)
+{
+	size_t lo = 0, hi = s ? s->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (seq < s->r[mid][0])
+			hi = mid;
+		else if (seq > s->r[mid][1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool
+audit_seqset_covers(const struct audit_seqset *s, uint64_t first, uint64_t last)
+{
+	size_t lo = 0, hi = s ? s->n : 0;
+	if (first > last)
+		return true;
+	while (lo < hi) { /* the range holding first, if any */
+		size_t mid = lo + (hi - lo) / 2;
+		if (first < s->r[mid][0])
+			hi = mid;
+		else if (first > s->r[mid][1])
+			lo = mid + 1;
+		else
+			return last <= s->r[mid][1]; /* ranges are merged: one must hold both */
+	}
+	return false;
+}
+
+void
+audit_seqset_free(struct audit_seqset *s)
+{
+	if (!s)
+		return;
+	free(s->r);
+	free(s);
+}
+
+static bool
+seqset_add(struct audit_seqset *s, uint64_t first, uint64_t last)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		void *p = realloc(s->r, cap * sizeof(*s->r));
+		if (!p)
+			return false;
+		s->r = p;
+		s->cap = cap;
+	}
+	s->r[s->n][0] = first;
+	s->r[s->n][1] = last;
+	s->n++;
+	return true;
+}
+
+enum tcerr
+audit_covered(struct audit *a, bool *has_ckpt, struct audit_ckpt *ckpt,
+              struct audit_seqset **covered, struct diag *d)
+{
+	struct audit_seqset *set = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f = NULL;
+	int fd = -1;
+	enum tcerr rc = TC_OK;
+	off_t from, to;
+
+	*covered = NULL;
+	if (!a->exclusive)
+		return diag_set(d, TC_EPERM, "audit log: opened by other processes too; recovery "
+		                             "is left to the next program that opens it alone");
+	*has_ckpt = a->has_ckpt;
+	*ckpt = a->ckpt;
+	if (!(set = calloc(1, sizeof(*set))))
+		return diag_set(d, TC_ENOMEM, "audit: out of memory");
+	pthread_mutex_lock(&a->mu);
+	to = a->size;
+	pthread_mutex_unlock(&a->mu);
+	from = a->has_ckpt && a->ckpt.at >= 0 && a->ckpt.at <= to ? (off_t)a->ckpt.at : 0;
+	if (from > 0) { /* must be a line's start; else read everything */
+		char c;
+		if (pread(a->fd, &c, 1, from - 1) != 1 || c != '\n')
+			from = 0;
+	}
+	fd = dup(a->fd);
+	if (fd < 0 || lseek(fd, from, SEEK_SET) < 0 || !(f = fdopen(fd, "re"))) {
+		rc = diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
+		if (fd >= 0 && !f)
+			close(fd);
+		goto out;
+	}
+	while (from < to && (len = getline(&line, &cap, f)) > 0) {
+		struct line_info li = { .want_seqs = true };
+		size_t i;
+		json_t *rg;
+
+		from += len;
+		if (line[len - 1] != '\n' || line_check(line, (size_t)len - 1, &li))
+			continue; /* audit_open checked the tail; verify reports the rest */
+		json_array_foreach(li.seqs, i, rg) {
+			json_t *j0 = json_array_get(rg, 0), *j1 = json_array_get(rg, 1);
+			if (json_is_integer(j0) && json_is_integer(j1) && json_integer_value(j0) > 0 &&
+			    json_integer_value(j1) >= json_integer_value(j0) &&
+			    !seqset_add(set, (uint64_t)json_integer_value(j0),
+			                (uint64_t)json_integer_value(j1))) {
+				json_decref(li.seqs);
+				rc = diag_set(d, TC_ENOMEM, "audit: out of memory");
+				goto out;
+			}
+		}
+		json_decref(li.seqs);
+	}
+	if (ferror(f)) {
+		rc = diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
+		goto out;
+	}
+	/* sort and merge */
+	if (set->n) {
+		size_t k = 0;
+		qsort(set->r, set->n, sizeof(*set->r), cmp_range);
+		for (size_t i = 1; i < set->n; i++) {
+			if (set->r[i][0] <= set->r[k][1] + 1) {
+				if (set->r[i][1] > set->r[k][1])
+					set->r[k][1] = set->r[i][1];
+			} else {
+				k++;
+				set->r[k][0] = set->r[i][0];
+				set->r[k][1] = set->r[i][1];
+			}
+		}
+		set->n = k + 1;
+	}
+	*covered = set;
+	set = NULL;
+out:
+	if (f)
+		fclose(f);
+	free(line);
+	audit_seqset_free(set);
+	return rc;
+}
+
+enum tcerr
+audit_checkpoint(struct audit *a, uint64_t seq, struct diag *d)
+{
+	struct audit_ckpt c;
+	enum tcerr rc;
+
+	if (!a->exclusive)
+		return diag_set(d, TC_EPERM, "audit log: not opened alone");
+	if ((rc = audit_sync(a, d)) != TC_OK)
+		return rc;
+	pthread_mutex_lock(&a->mu);
+	c = (struct audit_ckpt){ .seq = seq, .n = a->last_n, .at = (int64_t)a->size };
+	char hash[HASH_HEX + 1];
+	uint64_t n = a->last_n;
+	memcpy(hash, a->last_hash, sizeof(hash));
+	pthread_mutex_unlock(&a->mu);
+	if (fdatasync(a->fd) != 0)
+		return diag_set(d, TC_EIO, "%s/%s: %s", a->dir, AUDIT_FILE, strerror(errno));
+	if ((rc = head_advance(a, n, hash, &c, d)) != TC_OK)
+		return rc;
+	a->has_ckpt = true;
+	a->ckpt = c;
+	/* others may open the log now (converting may drop the lock for a
+	 * moment: a process that takes it then sees the checkpoint just made) */
+	while (flock(a->lock_fd, LOCK_SH) != 0)
+		if (errno != EINTR)
+			return diag_set(d, TC_EIO, "%s/%s: lock: %s", a->dir, AUDIT_LOCK_FILE,
+			                strerror(errno));
+	a->exclusive = false;
+	return TC_OK;
 }

@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include "hub.h"
+#include "crypto/hubkey.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
 
@@ -203,6 +204,10 @@ hub_init(const char *dir, struct diag *d)
 	if ((rc = hub_path(keyfile, dir, HUB_ID_KEY_FILE, d)) ||
 	    (stat(keyfile, &st) != 0 && (rc = hub_write_id_key(keyfile, d))))
 		return rc;
+	/* the hub's identity: signs the audit log's head (docs/audit.md) */
+	if ((rc = hubkey_create(dir, d)) && rc != TC_EEXIST)
+		return rc;
+	diag_clear(d);
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);
 	if (n < 0 || (size_t)n >= sizeof(spec))
 		return diag_set(d, TC_ELIMIT, "%s: path too long", db);

@@ -24,6 +24,7 @@
  * SCOs are observations and are not judged. An indicator value on the
  * allowlist is accepted with a warning (hub_result.warned): exports leave
  * it out.
+ *   hub.key, hub.pub the hub's Ed25519 key pair (crypto/hubkey.h), made by hub_init
  */
 #ifndef TOCSIN_HUB_H
 #define TOCSIN_HUB_H

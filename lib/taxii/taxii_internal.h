@@ -98,10 +98,14 @@ enum tcerr taxii__audit(const struct taxii__rq *r, const char *action, int http_
 struct taxii__idlist {
 	struct buf b;
 	size_t n;
+	struct buf seqs; /* uint64_t log positions the entry covers (recovery, audit.h) */
+	size_t nseqs;
 };
 void taxii__idlist_init(struct taxii__idlist *l);
 void taxii__idlist_reset(struct taxii__idlist *l);
 void taxii__idlist_add(struct taxii__idlist *l, const char *id, const char *version);
+/* Records that the entry covers the commit of log position seq. */
+void taxii__idlist_seq(struct taxii__idlist *l, uint64_t seq);
 /* taxii__audit() with the list's ids; one entry even when the list is
  * empty unless skip_empty. */
 enum tcerr taxii__idlist_audit(const struct taxii__rq *r, const struct taxii__idlist *l,

@@ -97,9 +97,12 @@ taxii__actor(const struct taxii__rq *r)
 	return "operator";
 }
 
-enum tcerr
-taxii__audit(const struct taxii__rq *r, const char *action, int http_status, const char *status_id,
-             const char *const *ids, size_t nids, const char *detail)
+/* taxii__audit with the log positions the entry covers (on its first
+ * part when the ids take several entries). */
+static enum tcerr
+audit_seqs(const struct taxii__rq *r, const char *action, int http_status, const char *status_id,
+           const char *const *ids, size_t nids, const uint64_t *seqs, size_t nseqs,
+           const char *detail)
 {
 	struct diag d;
 	size_t i = 0;
@@ -118,6 +121,8 @@ taxii__audit(const struct taxii__rq *r, const char *action, int http_status, con
 		    .ids = n ? ids + i : NULL,
 		    .nids = n,
 		    .detail = detail,
+		    .seqs = i == 0 ? seqs : NULL,
+		    .nseqs = i == 0 ? nseqs : 0,
 		};
 		diag_clear(&d);
 		if ((rc = audit_append(r->env->audit, &e, &d)))
@@ -127,11 +132,20 @@ taxii__audit(const struct taxii__rq *r, const char *action, int http_status, con
 	return TC_OK;
 }
 
+enum tcerr
+taxii__audit(const struct taxii__rq *r, const char *action, int http_status, const char *status_id,
+             const char *const *ids, size_t nids, const char *detail)
+{
+	return audit_seqs(r, action, http_status, status_id, ids, nids, NULL, 0, detail);
+}
+
 void
 taxii__idlist_init(struct taxii__idlist *l)
 {
 	buf_init(&l->b, 0);
 	l->n = 0;
+	buf_init(&l->seqs, 0);
+	l->nseqs = 0;
 }
 
 void
@@ -139,6 +153,8 @@ taxii__idlist_reset(struct taxii__idlist *l)
 {
 	buf_reset(&l->b);
 	l->n = 0;
+	buf_reset(&l->seqs);
+	l->nseqs = 0;
 }
 
 void
@@ -149,6 +165,13 @@ taxii__idlist_add(struct taxii__idlist *l, const char *id, const char *version)
 	buf_append_cstr(&l->b, version);
 	buf_append_char(&l->b, '\0');
 	l->n++;
+}
+
+void
+taxii__idlist_seq(struct taxii__idlist *l, uint64_t seq)
+{
+	buf_append(&l->seqs, (const char *)&seq, sizeof(seq));
+	l->nseqs++;
 }
 
 enum tcerr
@@ -163,6 +186,8 @@ taxii__idlist_audit(const struct taxii__rq *r, const struct taxii__idlist *l, bo
 		return TC_OK;
 	if (buf_error(&l->b))
 		return buf_error(&l->b);
+	if (buf_error(&l->seqs))
+		return buf_error(&l->seqs);
 	if (l->n && !(v = calloc(l->n, sizeof(*v))))
 		return TC_ENOMEM;
 	p = l->b.p;
@@ -170,7 +195,9 @@ taxii__idlist_audit(const struct taxii__rq *r, const struct taxii__idlist *l, bo
 		v[i] = p;
 		p += strlen(p) + 1;
 	}
-	rc = taxii__audit(r, action, http_status, status_id, v, l->n, detail);
+	/* the buffer is malloc'ed: aligned for uint64_t */
+	rc = audit_seqs(r, action, http_status, status_id, v, l->n,
+	                l->nseqs ? (const uint64_t *)(void *)l->seqs.p : NULL, l->nseqs, detail);
 	free(v);
 	return rc;
 }

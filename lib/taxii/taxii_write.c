@@ -210,10 +210,12 @@ build_status(struct buf *b, const char *status_id, int64_t now_us, const struct 
 				(*nunseen)++;
 				continue;
 			}
-			if (dup)
+			if (dup) {
 				(*ndup)++;
-			else
+			} else {
 				(*nadded)++;
+				taxii__idlist_seq(ids, res[i].seq); /* this commit's position */
+			}
 			taxii__idlist_add(ids, res[i].id, v);
 		}
 		buf_append_char(b, ']');
@@ -744,6 +746,9 @@ taxii__delete_object(struct taxii__rq *r)
 	}
 	snprintf(detail, sizeof(detail), "%zu versions deleted, %zu refused", out.deleted,
 	         out.refused);
+	/* one transaction: its tombstones took consecutive positions */
+	for (size_t k = 0; k < out.deleted && out.seq > k; k++)
+		taxii__idlist_seq(&ids, out.seq - k);
 	int code = out.deleted ? 200 : 404;
 	wrc = taxii__idlist_audit(r, &ids, false, "delete", code, NULL, detail);
 	if (wrc == TC_OK)

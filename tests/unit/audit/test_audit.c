@@ -16,6 +16,11 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "crypto/hubkey.h"
+#include "hub/hub.h"
+
+#include <jansson.h>
+#include <nettle/sha2.h>
 
 #define MAX_LINES 64
 
@@ -43,6 +48,13 @@ teardown(void **state)
 	rm_file(AUDIT_FILE);
 	rm_file(AUDIT_HEAD_FILE);
 	rm_file(AUDIT_HEAD_FILE ".tmp");
+	rm_file(AUDIT_LOCK_FILE);
+	rm_file(HUBKEY_FILE);
+	rm_file(HUBKEY_PUB_FILE);
+	rm_file("tocsin.db");
+	rm_file("tocsin.db-wal");
+	rm_file("tocsin.db-shm");
+	rm_file("card.key");
 	rmdir(dir);
 	return 0;
 }
@@ -191,7 +203,15 @@ test_append_sync_reopen(void **state)
 	assert_non_null(fgets(head, sizeof(head), f));
 	fclose(f);
 	assert_true(strncmp(head, "{\"n\":8,\"hash\":\"", 15) == 0);
-	assert_non_null(strstr(ls.l[7], head + 15 - 8)); /* "hash":"<same hex>"} */
+	{
+		char want[80];
+		snprintf(want, sizeof(want), "\"hash\":\"%.64s\"}", head + 15);
+		assert_non_null(strstr(ls.l[7], want)); /* the same hash */
+	}
+	/* signed with the hub key, which the first open made */
+	assert_non_null(strstr(head, "\"sig\":\""));
+	snprintf(p, sizeof(p), "%s/%s", dir, HUBKEY_PUB_FILE);
+	assert_int_equal(access(p, R_OK), 0);
 	lines_free(&ls);
 
 	assert_int_equal(audit_open(dir, &a, &d), TC_OK);
@@ -470,7 +490,7 @@ test_entry_text(void **state)
 	struct audit *a;
 	struct diag d;
 	struct lines ls;
-	const char *ids[3] = { "indicator--1@2024-01-01T00:00:00Z", "a\"b\\c\n\x01", NULL };
+	const char *ids[3] = { "indicator--1@2024-01-01T00:00:00.000Z", "a\"b\\c\n\x01", NULL };
 	struct audit_entry e = { .action = "write", .actor = "k\xc3", .org = "Bank",
 		                 .collection = "c1", .status_id = "s1", .http_status = 202,
 		                 .ids = ids, .nids = 3, .detail = "caf\xc3\xa9" };
@@ -484,7 +504,7 @@ test_entry_text(void **state)
 	assert_non_null(body);
 	const char *want = "\"action\":\"write\",\"actor\":\"k\xef\xbf\xbd\",\"org\":\"Bank\","
 	                   "\"collection\":\"c1\",\"status_id\":\"s1\",\"http_status\":202,"
-	                   "\"ids\":[\"indicator--1@2024-01-01T00:00:00Z\","
+	                   "\"ids\":[\"indicator--1@2024-01-01T00:00:00.000Z\","
 	                   "\"a\\\"b\\\\c\\n\\u0001\",\"\"],\"detail\":\"caf\xc3\xa9\",\"hash\":";
 	assert_memory_equal(body, want, strlen(want));
 	lines_free(&ls);
@@ -559,10 +579,350 @@ test_threads(void **state)
 		assert_null(res);
 	}
 	audit_close(a);
-	verify_ok(THREADS * PER_THREAD);
+	/* and a seal every AUDIT_SEAL_EVERY entries */
+	verify_ok(THREADS * PER_THREAD + THREADS * PER_THREAD / AUDIT_SEAL_EVERY);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+/* ---- a chain rebuilt without the hub's key; anchors; recovery ---- */
+
+/* The whole log as lines (dynamic), for rewriting. */
+struct biglog {
+	size_t n;
+	char **l;
+};
+
+static void
+big_read(struct biglog *b)
+{
+	char p[512], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_FILE);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	b->n = 0;
+	b->l = NULL;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		b->l = realloc(b->l, (b->n + 1) * sizeof(*b->l));
+		assert_non_null(b->l);
+		line[len - 1] = '\0';
+		b->l[b->n++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+}
+
+static void
+big_free(struct biglog *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->l[i]);
+	free(b->l);
+}
+
+static void
+hex_sha256(const char *p, size_t len, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	struct sha256_ctx c;
+	uint8_t dig[32];
+	sha256_init(&c);
+	sha256_update(&c, len, (const uint8_t *)p);
+	sha256_update(&c, 1, (const uint8_t *)"}");
+	sha256_digest(&c, 32, dig);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[dig[i] >> 4];
+		out[2 * i + 1] = hx[dig[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* What someone who can write audit.log and audit.head but cannot read
+ * hub.key does: changes entry `at`'s detail ("event" -> "EVENT"), then
+ * re-chains every entry after it and writes a head for the new last
+ * entry (unsigned: they have no key; sig_from keeps the old signature
+ * text when true). */
+static void
+rewrite_from(size_t at, bool keep_old_sig)
+{
+	struct biglog b;
+	char prev[65], hash[65], p[512], oldhead[512] = "";
+	FILE *f;
+
+	big_read(&b);
+	assert_true(at >= 1 && at <= b.n);
+	char *q = strstr(b.l[at - 1], "\"event ");
+	assert_non_null(q);
+	memcpy(q + 1, "EVENT", 5);
+	memcpy(prev, "0000000000000000000000000000000000000000000000000000000000000000", 65);
+	for (size_t i = 0; i < b.n; i++) {
+		char *l = b.l[i];
+		if (i + 1 >= at) {
+			char *pv = strstr(l, "\"prev\":\"");
+			memcpy(pv + 8, prev, 64);
+			char *h = strstr(l, ",\"hash\":\"");
+			hex_sha256(l, (size_t)(h - l), hash);
+			memcpy(h + 9, hash, 64);
+		} else {
+			char *h = strstr(l, ",\"hash\":\"");
+			memcpy(hash, h + 9, 64);
+			hash[64] = '\0';
+		}
+		memcpy(prev, hash, 65);
+	}
+	snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_FILE);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < b.n; i++)
+		fprintf(f, "%s\n", b.l[i]);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_HEAD_FILE);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(oldhead, sizeof(oldhead), f));
+	fclose(f);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	const char *sig = strstr(oldhead, ",\"sig\"");
+	fprintf(f, "{\"n\":%zu,\"hash\":\"%s\",\"ckpt_seq\":0,\"ckpt_n\":0,\"ckpt_at\":0%s\n", b.n,
+	        prev, keep_old_sig && sig ? sig : "}");
+	fclose(f);
+	big_free(&b);
+}
+
+static void
+test_rebuilt_chain_without_the_key(void **state)
+{
+	write_entries(30);
+	verify_ok(30);
+	rewrite_from(12, false);
+	/* unsigned head: nothing before entry 1 is vouched for */
+	verify_bad(1, "not signed though the hub has a key");
+	teardown(state);
+	setup(state);
+	write_entries(30);
+	rewrite_from(12, true);
+	verify_bad(1, "rewritten without the hub's key");
+}
+
+static void
+test_rebuilt_chain_is_caught_at_the_first_seal_after_it(void **state)
+{
+	/* seals follow entries 1000 and 2000 of the events: entries 1001 and 2002 */
+	write_entries(2500);
+	verify_ok(2502);
+	rewrite_from(1500, true);
+	/* the seal at 1001 still holds, the one at 2002 does not */
+	verify_bad(1002, "the seal at entry 2002 does not verify");
+}
+
+static void
+test_anchor(void **state)
+{
+	char text[AUDIT_ANCHOR_TEXT_MAX];
+	struct audit_anchor an;
+	struct audit_report r;
+	struct diag d;
+
+	write_entries(20);
+	assert_int_equal(audit_anchor_text(dir, text, &d), TC_OK);
+	assert_int_equal(audit_anchor_parse(text, strlen(text), &an, &d), TC_OK);
+	assert_int_equal(an.n, 20);
+	write_entries(5);
+	assert_int_equal(audit_verify_anchored(dir, &an, &r, &d), TC_OK);
+	assert_true(r.ok);
+	/* a forged anchor is refused */
+	char bad[AUDIT_ANCHOR_TEXT_MAX];
+	snprintf(bad, sizeof(bad), "%s", text);
+	char *n = strstr(bad, "\"n\":20");
+	n[5] = '1';
+	assert_int_equal(audit_anchor_parse(bad, strlen(bad), &an, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "signature does not verify"));
+	assert_int_equal(audit_anchor_parse(text, strlen(text), &an, &d), TC_OK);
+
+	/* the whole data directory: a new key, a rebuilt chain re-signed with
+	 * it. Plain verify cannot tell; the anchor can. */
+	rewrite_from(3, false);
+	rm_file(HUBKEY_FILE);
+	rm_file(HUBKEY_PUB_FILE);
+	{
+		char p[512];
+		snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_HEAD_FILE);
+		FILE *f = fopen(p, "r");
+		char h[512];
+		assert_non_null(fgets(h, sizeof(h), f));
+		fclose(f);
+		(void)h;
+	}
+	/* the attacker's own key signs their head (audit_open makes a key for
+	 * an unsigned head and signs at the next sync) */
+	write_entries(1);
+	verify_ok(26);
+	assert_int_equal(audit_verify_anchored(dir, &an, &r, &d), TC_OK);
+	assert_false(r.ok);
+	assert_non_null(strstr(r.why, "not the anchor's key"));
+	/* with the old key back in hub.pub, the entry itself is named */
+	{
+		char p[512], pub[HUBKEY_PUB_TEXT_MAX];
+		hubkey_public_text(an.pk, pub);
+		snprintf(p, sizeof(p), "%s/%s", dir, HUBKEY_PUB_FILE);
+		FILE *f = fopen(p, "w");
+		fprintf(f, "%s\n", pub);
+		fclose(f);
+	}
+	assert_int_equal(audit_verify_anchored(dir, &an, &r, &d), TC_OK);
+	assert_false(r.ok);
+	assert_int_equal(r.bad_entry, 20);
+	assert_non_null(strstr(r.why, "differs from the anchor's"));
+}
+
+/* Recovery: versions committed with no entry are entered as recovered,
+ * once; those an entry covers are not. */
+static void
+test_recover(void **state)
+{
+	struct hub *h;
+	struct audit *a, *b;
+	struct audit_recovery ar;
+	struct hub_result res[3];
+	struct diag d;
+	json_t *objs[3];
+
+	assert_int_equal(hub_init(dir, &d), TC_OK);
+	assert_int_equal(hub_open(dir, &h, &d), TC_OK);
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_true(audit_may_recover(a));
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_false(ar.skipped);
+	assert_int_equal(ar.versions, 0);
+	assert_false(audit_may_recover(a));
+	for (int i = 0; i < 3; i++) {
+		char t[512];
+		snprintf(t, sizeof(t),
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+		         "00000000-0000-4000-8000-00000000000%d\",\"created\":\"2024-01-01T00:00:00.000Z\","
+		         "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[ipv4-addr:value = "
+		         "'198.51.100.%d']\",\"pattern_type\":\"stix\",\"valid_from\":"
+		         "\"2024-01-01T00:00:00.000Z\"}",
+		         i, i + 1);
+		objs[i] = json_loads(t, 0, NULL);
+		assert_non_null(objs[i]);
+	}
+	assert_int_equal(hub_ingest(h, 1, objs, NULL, 3, res, &d), TC_OK);
+	for (int i = 0; i < 3; i++) {
+		if (res[i].verdict != HUB_ACCEPTED)
+			fail_msg("%s", res[i].why);
+		json_decref(objs[i]);
+	}
+	/* only the first is audited before the "crash" */
+	const char *id0 = "indicator--00000000-0000-4000-8000-000000000000@x";
+	struct audit_entry e = { .action = "write", .ids = &id0, .nids = 1,
+		                 .seqs = &res[0].seq, .nseqs = 1 };
+	assert_int_equal(audit_append(a, &e, &d), TC_OK);
+	audit_close(a); /* as a kill would: the lock goes */
+
+	/* a second handle open: recovery is left for later */
+	assert_int_equal(audit_open(dir, &b, &d), TC_OK);
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_true(ar.skipped);
+	audit_close(a);
+	audit_close(b);
+
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_int_equal(ar.versions, 2);
+	assert_int_equal(ar.deletions, 0);
+	audit_close(a);
+	/* the entry names the two, is marked, and covers their positions */
+	struct biglog bl;
+	big_read(&bl);
+	const char *last = bl.l[bl.n - 1];
+	assert_non_null(strstr(last, "\"recovered\":true"));
+	assert_non_null(strstr(last, "indicator--00000000-0000-4000-8000-000000000001@"));
+	assert_non_null(strstr(last, "indicator--00000000-0000-4000-8000-000000000002@"));
+	assert_null(strstr(last, "indicator--00000000-0000-4000-8000-000000000000@"));
+	char want[64];
+	snprintf(want, sizeof(want), "\"seqs\":[[%llu,%llu]]", (unsigned long long)res[1].seq,
+	         (unsigned long long)res[2].seq);
+	assert_non_null(strstr(last, want));
+	big_free(&bl);
+	/* once: the checkpoint moved */
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_int_equal(ar.versions, 0);
+	audit_close(a);
+	hub_close(h);
+	struct audit_report r;
+	assert_int_equal(audit_verify(dir, &r, &d), TC_OK);
+	assert_true(r.ok);
+}
+
+/* A hub whose head predates checkpoints (and keys): its versions are not
+ * taken for unaudited ones, whoever opens the log first. */
+static void
+test_recover_legacy_head(void **state)
+{
+	struct hub *h;
+	struct audit *a;
+	struct audit_recovery ar;
+	struct hub_result res[2];
+	struct diag d;
+	json_t *objs[2];
+	char p[512], head[512];
+	FILE *f;
+
+	assert_int_equal(hub_init(dir, &d), TC_OK);
+	assert_int_equal(hub_open(dir, &h, &d), TC_OK);
+	for (int i = 0; i < 2; i++) {
+		char t[512];
+		snprintf(t, sizeof(t),
+		         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+		         "00000000-0000-4000-8000-00000000001%d\",\"created\":\"2024-01-01T00:00:00.000Z\","
+		         "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[ipv4-addr:value = "
+		         "'198.51.100.%d']\",\"pattern_type\":\"stix\",\"valid_from\":"
+		         "\"2024-01-01T00:00:00.000Z\"}",
+		         i, i + 1);
+		objs[i] = json_loads(t, 0, NULL);
+	}
+	assert_int_equal(hub_ingest(h, 1, objs, NULL, 2, res, &d), TC_OK);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+	write_entries(3);
+	/* the head as an older tocsin wrote it; no key yet */
+	snprintf(p, sizeof(p), "%s/%s", dir, AUDIT_HEAD_FILE);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	f = fopen(p, "w");
+	fprintf(f, "{\"n\":3,\"hash\":\"%.64s\"}\n", strstr(head, "\"hash\":\"") + 8);
+	fclose(f);
+	rm_file(HUBKEY_FILE);
+	rm_file(HUBKEY_PUB_FILE);
+	verify_ok(3);
+	/* a registry command first: the head it writes keeps "no checkpoint" */
+	write_entries(1);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	assert_null(strstr(head, "ckpt_seq"));
+	assert_non_null(strstr(head, "\"sig\""));
+	assert_int_equal(audit_open_writer(dir, &a, &d), TC_OK);
+	assert_int_equal(audit_recover(a, hub_store(h), &ar, &d), TC_OK);
+	assert_int_equal(ar.versions, 0);
+	assert_int_equal(ar.through, 2);
+	audit_close(a);
+	f = fopen(p, "r");
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	assert_non_null(strstr(head, "\"ckpt_seq\":2"));
+	hub_close(h);
+	verify_ok(4);
+}
 
 int
 main(void)
@@ -585,6 +945,11 @@ main(void)
 		T(test_entry_text),
 		T(test_two_handles),
 		T(test_threads),
+		T(test_rebuilt_chain_without_the_key),
+		T(test_rebuilt_chain_is_caught_at_the_first_seal_after_it),
+		T(test_anchor),
+		T(test_recover),
+		T(test_recover_legacy_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
