@@ -17,6 +17,9 @@
 #   BENCH_CRASH_TIMEOUT [900]      the same for the crash test (bench/crash/bench_crash.py:
 #                                  BENCH_CRASH_TRIALS [100] SIGKILLs of tocsind while
 #                                  clients POST; lost and unaudited objects)
+#   BENCH_HOSTILE_PARAM_REQUESTS [5000]  requests of 2,000 query parameters
+#                                  (bench/http/bench_hostile.py: idle and slow
+#                                  connection floods, huge bodies; RSS, latency)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -88,6 +91,7 @@ run() {
     if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
+        run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"
