@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "cli_util.h"
 #include "util/timestamp.h"
+#include "util/text.h"
 
 mode_t cli_user_umask = 022;
 
@@ -27,35 +28,6 @@ cli_find_command(const char *name)
 	return NULL;
 }
 
-/* Length of the valid, printable UTF-8 sequence at p (n bytes left), or
- * 0 if the byte at p must be escaped. */
-static size_t
-esc_printable_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0], cp, min;
-	size_t more;
-	if (c < 0x80)
-		return c >= 0x20 && c != 0x7f ? 1 : 0;
-	if ((c & 0xe0) == 0xc0)
-		more = 1, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		more = 2, cp = c & 0x0f, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		more = 3, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (more >= n)
-		return 0;
-	for (size_t k = 1; k <= more; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3f);
-	}
-	if (cp < min || cp < 0xa0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return more + 1;
-}
-
 void
 cli_esc_append(struct buf *b, const char *s, size_t len)
 {
@@ -65,7 +37,7 @@ cli_esc_append(struct buf *b, const char *s, size_t len)
 
 	while (i < len) {
 		size_t run = 0, k;
-		while (i + run < len && (k = esc_printable_len(p + i + run, len - i - run)))
+		while (i + run < len && (k = text_printable_len(s + i + run, len - i - run)))
 			run += k;
 		if (run) {
 			buf_append(b, p + i, run);

@@ -19,4 +19,8 @@
  * offset of the first byte that is not, when false. */
 bool text_printable(struct slice s, size_t *bad);
 
+/* The length of the one printable character (as above) that starts s (n
+ * bytes left), or 0 when the byte at s is not the start of one. */
+size_t text_printable_len(const char *s, size_t n);
+
 #endif
