@@ -41,24 +41,58 @@ struct page {
 	unsigned pick;
 	const int64_t *exact;
 	size_t nexact;
+	/* match[spec_version], also for the picking: first and last are
+	 * judged among the versions of the spec versions asked for, or,
+	 * without the filter, of the latest spec version the object has
+	 * (TAXII 2.1 §3.4.2) */
+	const char *const *specs;
+	size_t nspecs;
 	enum tcerr err;
 };
+
+/* Is spec among the spec versions asked for? */
+static bool
+spec_asked(const struct page *pg, const char *spec)
+{
+	for (size_t i = 0; i < pg->nspecs; i++)
+		if (spec && strcmp(pg->specs[i], spec) == 0)
+			return true;
+	return false;
+}
 
 /* Does the requester see a version of row's object on the given side of
  * it (newer, or older)? */
 struct other_seen {
-	const struct policy_subject *who;
+	const struct page *pg;
+	const char *spec;          /* the row's spec version */
 	int64_t version_us;
 	bool newer;
+	bool higher_spec;          /* look for a visible version of a later spec version */
 	bool seen;
 };
+
+/* Does a version compete with the row for first or last? The same spec
+ * version without a filter (the row's is then the object's latest, see
+ * picked), or any spec version asked for. */
+static bool
+competes(const struct other_seen *o, const struct store_row *row)
+{
+	if (o->pg->nspecs)
+		return spec_asked(o->pg, row->spec_version);
+	return row->spec_version && o->spec && strcmp(row->spec_version, o->spec) == 0;
+}
 
 static enum store_row_verdict
 other_seen_row(void *ctx, const struct store_row *row)
 {
 	struct other_seen *o = ctx;
-	bool side = o->newer ? row->version_us > o->version_us : row->version_us < o->version_us;
-	if (side && policy_row(o->who, row)) {
+	bool hit;
+	if (o->higher_spec)
+		hit = row->spec_version && o->spec && strcmp(row->spec_version, o->spec) > 0;
+	else
+		hit = (o->newer ? row->version_us > o->version_us : row->version_us < o->version_us) &&
+		      competes(o, row);
+	if (hit && policy_row(o->pg->r->who, row)) {
 		o->seen = true;
 		return STORE_ROW_STOP;
 	}
@@ -76,14 +110,29 @@ picked(struct page *pg, const struct store_row *row)
 	for (size_t i = 0; i < pg->nexact; i++)
 		if (pg->exact[i] == row->version_us)
 			return 1;
+	if (row->is_first && row->is_last)
+		return 1; /* the object's one version */
+	/* without match[spec_version], only versions of the latest spec
+	 * version the requester sees of the object compete (§3.4.2); a 2.1
+	 * version has no later one to lose to */
+	if (!pg->nspecs && !(row->spec_version && strcmp(row->spec_version, "2.1") == 0)) {
+		struct other_seen o = {pg, row->spec_version, 0, false, true, false};
+		enum tcerr rc = store_versions_of(pg->r->env->store, row->ref, other_seen_row, &o);
+		if (rc && rc != TC_ENOTFOUND) {
+			pg->err = rc;
+			return -1;
+		}
+		if (o.seen)
+			return 0;
+	}
 	for (int side = 0; side < 2; side++) {
 		unsigned bit = side == 0 ? STORE_V_LAST : STORE_V_FIRST;
 		bool edge = side == 0 ? row->is_last : row->is_first;
 		if (!(pg->pick & bit))
 			continue;
 		if (edge)
-			return 1;
-		struct other_seen o = {pg->r->who, row->version_us, side == 0, false};
+			return 1; /* no version at all on that side */
+		struct other_seen o = {pg, row->spec_version, row->version_us, side == 0, false, false};
 		enum tcerr rc = store_versions_of(pg->r->env->store, row->ref, other_seen_row, &o);
 		if (rc && rc != TC_ENOTFOUND) {
 			pg->err = rc;
@@ -349,6 +398,8 @@ read_page(struct taxii__rq *r, enum taxii__endpoint ep)
 		pg.pick = want & (STORE_V_LAST | STORE_V_FIRST);
 		pg.exact = sq.version_us;
 		pg.nexact = sq.nversion_us;
+		pg.specs = sq.spec_versions;
+		pg.nspecs = sq.nspec_versions;
 		sq.versions = STORE_V_ALL;
 		sq.version_us = NULL;
 		sq.nversion_us = 0;

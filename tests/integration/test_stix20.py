@@ -47,3 +47,31 @@ def test_stix20_indicator_round_trip_and_spec_version_filter(hub):
     assert listed("2.0,2.1") == sorted([o["id"], o21["id"]])
     m = hub.get(hub.manifest_url("open"), "bank", {"match[id]": o["id"]}).json()
     assert m["objects"][0]["media_type"] == "application/stix+json;version=2.0", m
+
+
+def test_an_object_with_20_and_21_versions(hub):
+    """TAXII 2.1 §3.4.2: without match[spec_version] the latest spec version
+    each object has; with it, first and last among the versions of the spec
+    versions asked for (an object's 2.0 version is its last 2.0 version
+    even when a 2.1 version followed)."""
+    v1 = ind20("stix20-upgraded", "185.220.107.1")
+    v2 = dict(v1, spec_version="2.1", pattern_type="stix", modified="2024-02-01T00:00:00.000Z")
+    del v2["labels"]
+    assert hub.post("open", "bank", [v1]).json()["success_count"] == 1
+    assert hub.post("open", "bank", [v2]).json()["success_count"] == 1
+
+    def versions(spec=None, which=None):
+        params = {"match[id]": v1["id"]}
+        if spec:
+            params["match[spec_version]"] = spec
+        if which:
+            params["match[version]"] = which
+        r = hub.get(hub.objects_url("open"), "bank", params)
+        assert r.status_code == 200, r.text
+        return [x["modified"] for x in r.json().get("objects", [])]
+    assert versions() == [v2["modified"]]
+    assert versions("2.1") == [v2["modified"]]
+    assert versions("2.0") == [v1["modified"]]
+    assert versions("2.0,2.1") == [v2["modified"]]
+    assert versions("2.0,2.1", "first") == [v1["modified"]]
+    assert versions(None, "all") == [v1["modified"], v2["modified"]]
