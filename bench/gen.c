@@ -1165,6 +1165,16 @@ static const char *const ind_types[] = {
 };
 
 /* Writes indicator version v of subseed. CSV: one row instead. */
+/* ,"created_by_ref":"..." — the --creator identity, else the generator's
+ * identity number ident. */
+static void
+app_creator(struct gen *g, struct buf *b, size_t ident)
+{
+	app(b, ",\"created_by_ref\":\"");
+	app(b, g->creator[0] ? g->creator : g->identity[ident]);
+	buf_append_char(b, '"');
+}
+
 static void
 emit_indicator(struct gen *g, struct buf *b, uint64_t subseed, unsigned version,
                int64_t modified_us, bool revoked)
@@ -1233,9 +1243,7 @@ emit_indicator(struct gen *g, struct buf *b, uint64_t subseed, unsigned version,
 	struct rng ur;
 	rng_seed(ur.s, uuid_seed);
 	app_common(b, "indicator", &ur, id);
-	app(b, ",\"created_by_ref\":\"");
-	app(b, g->identity[ident]);
-	buf_append_char(b, '"');
+	app_creator(g, b, ident);
 	app_ts_prop(b, "created", created);
 	app_ts_prop(b, "modified", modified_us);
 	/* values never hold '"', '\\' or control characters: no escaping needed */
@@ -1373,9 +1381,7 @@ emit_other(struct gen *g, struct buf *b, struct rng *r, uint64_t idseed)
 		app(b, "{\"type\":\"malware\",\"spec_version\":\"2.1\",\"id\":\"");
 		app_malware_id(b, idseed, m);
 		buf_append_char(b, '"');
-		app(b, ",\"created_by_ref\":\"");
-		app(b, g->identity[ident]);
-		buf_append_char(b, '"');
+		app_creator(g, b, ident);
 		app_ts_prop(b, "created", t);
 		app_ts_prop(b, "modified", t);
 		app_str_prop(b, "name", malware_names[m]);
@@ -1390,9 +1396,7 @@ emit_other(struct gen *g, struct buf *b, struct rng *r, uint64_t idseed)
 	const char *ind = g->recent[rnd(r, (uint32_t)n)];
 	if (chance(r, 500)) {
 		app_common(b, "relationship", r, NULL);
-		app(b, ",\"created_by_ref\":\"");
-		app(b, g->identity[ident]);
-		buf_append_char(b, '"');
+		app_creator(g, b, ident);
 		app_ts_prop(b, "created", t);
 		app_ts_prop(b, "modified", t);
 		app(b, ",\"relationship_type\":\"indicates\",\"source_ref\":\"");
@@ -1405,9 +1409,7 @@ emit_other(struct gen *g, struct buf *b, struct rng *r, uint64_t idseed)
 		return;
 	}
 	app_common(b, "sighting", r, NULL);
-	app(b, ",\"created_by_ref\":\"");
-	app(b, g->identity[ident]);
-	buf_append_char(b, '"');
+	app_creator(g, b, ident);
 	app_ts_prop(b, "created", t);
 	app_ts_prop(b, "modified", t);
 	int64_t first = t - (int64_t)rnd(r, 72) * 3600 * 1000000;

@@ -81,6 +81,10 @@ struct gen {
 	size_t phead, pcount;
 	struct gen_stats st;
 	struct buf scratch;       /* one pattern being built */
+	/* created_by_ref of every object (an organisation posting its own
+	 * feed must name its own identity: the hub refuses others); "" for
+	 * the generator's own identities */
+	char creator[GEN_ID_MAX];
 };
 
 /* Starts a stream for seed in format fmt; gen_free() releases it. */

@@ -23,8 +23,10 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: tocsin-gen [--seed N] [--count N] [--format bundle|jsonl|csv] [-o FILE] [--stats]\n"
+	      "                  [--creator IDENTITY]\n"
 	      "Writes a deterministic synthetic STIX 2.1 feed (default: seed 1, 1000\n"
-	      "indicators, jsonl, to stdout).\n",
+	      "indicators, jsonl, to stdout). --creator makes IDENTITY the created_by_ref\n"
+	      "of every object, as an organisation posting its own feed must.\n",
 	      f);
 }
 
@@ -59,6 +61,7 @@ main(int argc, char **argv)
 	int stats = 0, rc = 2;
 	FILE *f = stdout;
 	const char *badarg = "";
+	const char *creator = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -92,6 +95,11 @@ main(int argc, char **argv)
 				goto bad;
 			path = v;
 			i++;
+		} else if (strcmp(a, "--creator") == 0) {
+			if (!v || strncmp(v, "identity--", 10) != 0 || strlen(v) >= GEN_ID_MAX)
+				goto bad;
+			creator = v;
+			i++;
 		} else if (strcmp(a, "--stats") == 0) {
 			stats = 1;
 		} else {
@@ -111,6 +119,8 @@ main(int argc, char **argv)
 		goto out_buf;
 	}
 	gen_init(g, seed, fmt);
+	if (creator)
+		snprintf(g->creator, sizeof(g->creator), "%s", creator);
 	double t0 = now_s();
 	gen_header(g, &b);
 	for (uint64_t n = 0; n < count;) {

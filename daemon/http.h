@@ -26,7 +26,8 @@
 #define HTTP_ADDR_BUCKETS 1024          /* hash buckets of per-address counts */
 #define HTTP_REAP_INTERVAL_MS 200       /* how often header deadlines are checked */
 #define HTTP_RETRY_AFTER "5"             /* seconds, on a 503 for body memory */
-#define HTTP_MMAP_THRESHOLD (256 * 1024) /* allocations this large are mmap'd */
+#define HTTP_MMAP_THRESHOLD (4 << 20)  /* allocations this large are mmap'd ... */
+#define HTTP_TRIM_THRESHOLD (32 << 20) /* ... and this much free heap is kept */
 #define HTTP_DRAIN_MS 30000             /* how long shutdown waits for requests */
 #define HTTP_THREADS_PER_CPU 4          /* threads = 0: this many per online CPU ... */
 #define HTTP_THREADS_MIN 8              /* ... and at least this many */

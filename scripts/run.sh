@@ -143,7 +143,10 @@ else
 
     say "5. demo feed: $feed_count indicators POSTed to 'national' as cert-no"
     feed=$data/demo-feed.jsonl
-    "$gen" --seed 1 --count "$feed_count" --format jsonl -o "$feed.tmp" --stats
+    # the CERT posts its own feed: created_by_ref must be its own identity
+    cert_identity=$("$tocsin" org list --json --data "$data" |
+        "$py" -c 'import json,sys; print(next(o["identity"] for o in json.load(sys.stdin) if o["name"] == "cert-no"))')
+    "$gen" --seed 1 --count "$feed_count" --format jsonl --creator "$cert_identity" -o "$feed.tmp" --stats
     mv "$feed.tmp" "$feed"
     start_background
     cert_key=$(awk '$1 == "cert-no" { print $3 }' "$keys_file")
