@@ -85,7 +85,7 @@ cli_esc(const char *s)
 
 /* Formats fmt into a buffer and writes it escaped to f (a final newline
  * kept as it is). */
-static void
+__attribute__((format(printf, 3, 0))) static void
 esc_vfprintf(FILE *f, const char *prefix, const char *fmt, va_list ap, bool newline)
 {
 	struct buf raw, out;

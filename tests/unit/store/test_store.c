@@ -1902,8 +1902,8 @@ test_sqlite_migrates_tlp_rules(void **state)
 		/* 0: unknown marking: RED */
 		"\"object_marking_refs\":[\"marking-definition--0b5e6e3b-0c1a-4f27-a3c8-3d2a0e8e6c1c\"]",
 		/* 1: TLP:RED on the pattern only: RED */
-		"\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
-		"\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]",
+		("\"granular_markings\":[{\"selectors\":[\"pattern\"],\"marking_ref\":"
+		 "\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"}]"),
 		/* 2: TLP:RED written in upper case (accepted by old builds): RED */
 		"\"object_marking_refs\":[\"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1\"]",
 		/* 3: the stored statement marking alone: unmarked */

@@ -729,8 +729,8 @@ test_post_errors(void **state)
 	    "{\"objects\":[1]}",
 	    "{\"objects\":[{\"id\":\"x\"}]}",
 	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.0\"}]}",
-	    "{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
-	    "000000000001\",\"objects\":[]}]}",
+	    ("{\"objects\":[{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
+	     "000000000001\",\"objects\":[]}]}"),
 	    /* §4.3.1: no id the status could name it by */
 	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\"}]}",
 	    "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"x\"}]}",
