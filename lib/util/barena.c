@@ -2,10 +2,11 @@
  * barena.c — the batch arena (see barena.h).
  * Invariants: the regions are one mapping [ba_lo, ba_hi), made once and
  * never unmapped, so a pointer is the arena's exactly when it lies in it,
- * whatever thread asks and whenever. live[r] counts blocks of region r
- * not yet freed; only the thread that has the arena on allocates from a
- * region (ba_cur, ba_used) and resets one, and only when its count is 0:
- * then no thread holds or will free a block of it.
+ * whatever thread asks and whenever. Region r handed out ba_given[r]
+ * blocks (counted by the one thread that allocates, without a locked
+ * instruction) of which ba_freed[r] were freed (by any thread, atomically);
+ * only the allocating thread resets a region, and only when the two are
+ * equal: then no thread holds or will free a block of it.
  */
 #include "barena.h"
 
@@ -19,7 +20,8 @@
 
 static pthread_once_t ba_once = PTHREAD_ONCE_INIT;
 static unsigned char *ba_lo, *ba_hi;       /* NULL: no regions */
-static atomic_size_t ba_live[BARENA_REGIONS];
+static size_t ba_given[BARENA_REGIONS];    /* the allocating thread's */
+static atomic_size_t ba_freed[BARENA_REGIONS];
 static size_t ba_used[BARENA_REGIONS];     /* the allocating thread's */
 static bool ba_touched[BARENA_REGIONS];    /* ever allocated from */
 static size_t ba_total;                    /* bytes handed out (tests) */
@@ -70,7 +72,7 @@ barena_malloc(size_t n)
 	ba_used[ba_cur] += n;
 	ba_touched[ba_cur] = true;
 	ba_total += n;
-	atomic_fetch_add_explicit(&ba_live[ba_cur], 1, memory_order_relaxed);
+	ba_given[ba_cur]++;
 	return p;
 }
 
@@ -81,7 +83,7 @@ barena_free(void *p)
 	if (q && q >= ba_lo && q < ba_hi) {
 		size_t r = (size_t)(q - ba_lo) / BARENA_REGION_BYTES;
 		/* release: this thread's reads of the block come before a reset */
-		atomic_fetch_sub_explicit(&ba_live[r], 1, memory_order_release);
+		atomic_fetch_add_explicit(&ba_freed[r], 1, memory_order_release);
 		return;
 	}
 	free(p);
@@ -90,7 +92,7 @@ barena_free(void *p)
 static bool
 ba_idle(int r)
 {
-	return atomic_load_explicit(&ba_live[r], memory_order_acquire) == 0;
+	return atomic_load_explicit(&ba_freed[r], memory_order_acquire) == ba_given[r];
 }
 
 void
@@ -107,6 +109,8 @@ barena_next(void)
 			int r = (start + k) % BARENA_REGIONS;
 			if ((pass == 1 || ba_touched[r]) && ba_idle(r)) {
 				ba_used[r] = 0;
+				ba_given[r] = 0;
+				atomic_store_explicit(&ba_freed[r], 0, memory_order_relaxed);
 				ba_cur = r;
 				return;
 			}
