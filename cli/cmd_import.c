@@ -53,6 +53,7 @@
 #include "import/import.h"
 #include "policy/policy.h"
 #include "registry/registry.h"
+#include "util/barena.h"
 #include "util/buf.h"
 
 /* Objects in one batch (one transaction): large enough for the commit to
@@ -450,7 +451,11 @@ imp_flush(struct imp *im)
 		return rc;
 	}
 	im->cur = (im->cur + 1) % IMPORT_INFLIGHT;
-	return imp_collect(im, im->batch[im->cur]);
+	rc = imp_collect(im, im->batch[im->cur]);
+	/* the next batch's trees go to an arena region nothing lives in
+	 * (the collected batch's, once the writer freed its trees) */
+	barena_next();
+	return rc;
 }
 
 /* Hands the last batch to the writer and waits for every batch. Returns
@@ -999,6 +1004,15 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		mallopt(M_MMAP_THRESHOLD, IMPORT_MALLOC_KEEP);
 		mallopt(M_TRIM_THRESHOLD, IMPORT_MALLOC_KEEP);
 #endif
+		/* The trees of a batch are allocated here and freed by the
+		 * writer thread: from a batch arena (util/barena.h), each
+		 * batch from a region reused once all its blocks are freed.
+		 * Installed before the writer thread starts; never removed
+		 * (a value it gave may be freed at any time). */
+		if (barena_init()) {
+			stix_json_set_alloc(barena_malloc, barena_free);
+			barena_set_on(true);
+		}
 		/* From here until hub_writer_stop() only the writer thread
 		 * touches the hub. */
 		im->be.hub = im->hub;
@@ -1019,6 +1033,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		hub_writer_stop(im->writer); /* every batch was collected: nothing queued */
 		im->writer = NULL;
 	}
+	barena_set_on(false);
 
 	/* The summary is printed even after a fatal error: it says what
 	 * was committed before. */
