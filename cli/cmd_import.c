@@ -48,7 +48,7 @@
 #include "cli_audit.h"
 #include "cmd.h"
 #include "hub/hub.h"
-#include "config.h"
+#include "conf/conf.h"
 #include "hub/hub_writer.h"
 #include "import/import.h"
 #include "policy/policy.h"

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
-#include "config.h"
+#include "conf/conf.h"
 #include "registry/registry.h"
 #include "taxii/taxii_server.h"
 #include "writer.h"

@@ -11,7 +11,7 @@
 #define TOCSIN_DAEMON_HTTP_H
 
 #include "app.h"
-#include "config.h"
+#include "conf/conf.h"
 #include "util/diag.h"
 #include "util/tcerr.h"
 

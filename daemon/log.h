@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "conf/conf.h"
 #include "util/buf.h"
 
 #define LOG_LINE_MAX 8192   /* bytes of one line; longer field values are cut */

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "config.h"
+#include "conf/conf.h"
 #include "hub/hub.h"
 #include "http.h"
 #include "log.h"

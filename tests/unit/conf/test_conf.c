@@ -1,5 +1,5 @@
 /*
- * test_config.c — tocsind's configuration parser: defaults, every kind of
+ * test_conf.c — tocsind's configuration parser: defaults, every kind of
  * key, file:line errors, overrides, cross-key checks and the round trip
  * of the printed effective configuration.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "conf/conf.h"
 
 static enum tcerr
 parse(struct conf *c, const char *text, struct diag *d)

@@ -1,5 +1,5 @@
 /*
- * config.c — parses tocsind's configuration file and command-line
+ * conf.c — parses tocsind's configuration file and command-line
  * overrides into struct conf.
  *
  * Every key is described once, in conf_keys[]: its section, name, kind,
@@ -9,7 +9,7 @@
  * conf_parse() leaves in a struct conf is within the table's ranges, and
  * on error the message always names the origin (file:line or --option).
  */
-#include "config.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,8 @@
 /*
- * config.h — tocsind's configuration: one INI-style file, defaults in one
- * table, every key validated with a "file:line: message" error.
+ * conf.h — tocsind's configuration: one INI-style file, defaults in one
+ * table, every key validated with a "file:line: message" error. It lives
+ * in lib/ because the CLI reads the same file (`tocsin import --config`:
+ * the [ingest] limits) with the same code.
  *
  * The format (docs/daemon.md, etc/tocsind.conf): `[section]` lines, then
  * `key = value` lines; blank lines and lines starting with '#' or ';' are
@@ -15,8 +17,8 @@
  * conf_check() then validates the keys that depend on each other. The
  * effective configuration printed by conf_print() parses back to itself.
  */
-#ifndef TOCSIN_DAEMON_CONFIG_H
-#define TOCSIN_DAEMON_CONFIG_H
+#ifndef TOCSIN_CONF_H
+#define TOCSIN_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
