@@ -472,6 +472,29 @@ unquote(struct slice v, char *out, size_t *outlen)
 	return TC_OK;
 }
 
+/* The value of key on this line: refused when the key was set already in
+ * its section (*seen, on line *seen_line), unquoted into val when quoted
+ * (*v then points into val, which holds CONF_LINE_MAX bytes). */
+static enum tcerr
+value_once(const char *key, bool *seen, long *seen_line, long line, struct slice *v, char *val,
+           const char *origin, struct diag *d)
+{
+	if (*seen)
+		return diag_set(d, TC_EEXIST, "%s: %s already set on line %ld", origin, key,
+		                *seen_line);
+	*seen = true;
+	*seen_line = line;
+	if (v->len && v->p[0] == '"') {
+		size_t n;
+		if (unquote(*v, val, &n))
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: bad quoted value (only \\\" and \\\\ escapes)",
+			                origin, key);
+		*v = slice_make(val, n);
+	}
+	return TC_OK;
+}
+
 enum tcerr
 conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 {
@@ -584,23 +607,9 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				goto out;
 			}
 			size_t ri = (size_t)(rk - root_keys);
-			if (root_seen[ri]) {
-				rc = diag_set(d, TC_EEXIST, "%s: %s already set on line %ld", origin,
-				              rk->key, root_seen_line[ri]);
+			if ((rc = value_once(rk->key, &root_seen[ri], &root_seen_line[ri], line, &v,
+			                     val, origin, d)))
 				goto out;
-			}
-			root_seen[ri] = true;
-			root_seen_line[ri] = line;
-			if (v.len && v.p[0] == '"') {
-				size_t n;
-				if (unquote(v, val, &n)) {
-					rc = diag_set(d, TC_EINVAL,
-					              "%s: %s: bad quoted value (only \\\" and \\\\ escapes)",
-					              origin, rk->key);
-					goto out;
-				}
-				v = slice_make(val, n);
-			}
 			if ((rc = key_set(rk, (char *)root, v, origin, d)))
 				goto out;
 			continue;
@@ -612,23 +621,8 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			goto out;
 		}
 		size_t ki = (size_t)(ck - conf_keys);
-		if (seen[ki]) {
-			rc = diag_set(d, TC_EEXIST, "%s: %s already set on line %ld", origin,
-			              ck->key, seen_line[ki]);
+		if ((rc = value_once(ck->key, &seen[ki], &seen_line[ki], line, &v, val, origin, d)))
 			goto out;
-		}
-		seen[ki] = true;
-		seen_line[ki] = line;
-		if (v.len && v.p[0] == '"') {
-			size_t n;
-			if (unquote(v, val, &n)) {
-				rc = diag_set(d, TC_EINVAL,
-				              "%s: %s: bad quoted value (only \\\" and \\\\ escapes)",
-				              origin, ck->key);
-				goto out;
-			}
-			v = slice_make(val, n);
-		}
 		if ((rc = conf_set(c, section, ck->key, v, origin, d)))
 			goto out;
 	}
