@@ -315,6 +315,20 @@ json_precheck(struct slice text, const struct stix_limits *lim, struct diag *d)
 	return TC_OK;
 }
 
+/* Could text break a limit by the pre-scan's slack at all? Every item or
+ * member takes two bytes at least, so a document shorter than four times
+ * the smaller of max_array and max_properties cannot; nor can its strings
+ * reach six times max_string, and its depth is bounded by jansson's own
+ * stack limit. Such a document builds a tree in proportion to its size,
+ * which is all the pre-scan guards against, so the one object of a POST
+ * or an import line skips the second pass. */
+static bool
+precheck_needed(struct slice text, const struct stix_limits *lim)
+{
+	size_t few = lim->max_array < lim->max_properties ? lim->max_array : lim->max_properties;
+	return text.len / 4 >= few;
+}
+
 enum tcerr
 stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, struct diag *d)
 {
@@ -330,7 +344,7 @@ stix_json_parse(struct slice text, const struct stix_limits *lim, json_t **out, 
 	 * JSON_DECODE_ANY: callers decide which top-level kinds they accept.
 	 * No JSON_ALLOW_NUL: "\u0000" is refused (I-JSON §2.1 forbids
 	 * noncharacters; NUL breaks every C consumer downstream). */
-	if ((rc = json_precheck(text, lim, d)))
+	if (precheck_needed(text, lim) && (rc = json_precheck(text, lim, d)))
 		return rc;
 	stix_json_alloc_init();
 	stix_json_oom = false;
