@@ -534,3 +534,19 @@ store_decisions_rejudge(struct store *s, size_t *events, struct diag *d)
 		*events = e;
 	return t;
 }
+
+enum tcerr
+store_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb,
+                   void *ctx, uint64_t *last, struct diag *d)
+{
+	diag_clear(d);
+	if (last)
+		*last = 0;
+	if (!s->be->log_versions)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store cannot walk its log", s->be->name);
+	uint64_t l = 0;
+	enum tcerr t = s->be->log_versions(s, after_seq, limit, cb, ctx, &l, d);
+	if (last)
+		*last = l;
+	return t;
+}

@@ -276,10 +276,28 @@ struct store_tombstone {
 	const char *id;
 	const char *version;
 	uint64_t version_seq;    /* seq of the deleted version */
+	/* what policy_row needs to judge the deleted version (a store_row
+	 * with these and collection): its TLP as stored, producer, and its
+	 * text when it may name recipients (else empty). Tombstones made
+	 * before schema step 5 say TLP_RED and producer 0. */
+	enum tlp_level tlp;
+	int64_t producer;
+	struct slice json;
 };
 enum tcerr store_tombstones(struct store *s, uint64_t after_seq,
                             enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
                             void *ctx, struct diag *d);
+
+/* The log's object versions after after_seq in seq order (the order of
+ * positions; store_query's is date_added's), at most limit (0: no limit),
+ * deleted ones left out, until cb answers STORE_ROW_STOP. kinds holds
+ * bit (1u << kind) for each observable kind the version carries. OUT:
+ * *last (may be NULL): the seq of the last row handed to cb (0: none).
+ * Errors: TC_EDB, TC_EUNSUPPORTED (a backend without it). */
+typedef enum store_row_verdict (*store_log_cb)(void *ctx, const struct store_row *row,
+                                               uint32_t kinds);
+enum tcerr store_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb,
+                              void *ctx, uint64_t *last, struct diag *d);
 
 /* Calls cb for every observable of every current, non-revoked version
  * (any collection), for building the index at open. */

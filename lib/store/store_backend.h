@@ -60,6 +60,9 @@ struct store__backend {
 	enum tcerr (*wal_autocheckpoint)(struct store *s, int pages);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
+	/* optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*log_versions)(struct store *s, uint64_t after_seq, size_t limit,
+	                           store_log_cb cb, void *ctx, uint64_t *last, struct diag *d);
 	/* decisions; optional (NULL: TC_EUNSUPPORTED) */
 	enum tcerr (*decision_events)(struct store *s, uint64_t after_seq, size_t limit,
 	                              enum tcerr (*cb)(void *ctx, const struct store_devent *e),

@@ -178,8 +178,10 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_OBJ_SETBOTH] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
 	                  " cur_revoked = ?4, first_seq = ?5, first_version_us = ?6 WHERE ref = ?1",
 	[S_TOMB_INSERT] = "INSERT INTO tombstones(seq, deleted_us, collection, ref, version,"
-	                  " version_us, version_seq) VALUES(?,?,?,?,?,?,?)",
-	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq"
+	                  " version_us, version_seq, tlp, producer, rjson)"
+	                  " VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq,"
+	            " t.tlp, t.producer, t.rjson"
 	            " FROM tombstones t JOIN objects o ON o.ref = t.ref WHERE t.seq > ?"
 	            " ORDER BY t.seq",
 	[S_COLL_UPDATE] = "UPDATE collections SET alias = ?, title = ?, description = ? WHERE num = ?",
@@ -1301,6 +1303,9 @@ struct sq_dv {
 	int64_t version_us, valid_until;
 	bool revoked, is_first, is_last, del;
 	size_t version_off, obs_off, obs_len; /* in the text buffer */
+	enum tlp_level tlp;
+	int64_t producer;
+	size_t rjson_off, rjson_len;          /* the text if it may name recipients */
 };
 
 static bool
@@ -1405,7 +1410,13 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 		struct sq_dv *v = &vs[nvs++];
 		*v = (struct sq_dv){ .seq = r.seq, .version_us = r.version_us,
 			             .valid_until = r.valid_until_us, .revoked = r.revoked,
-			             .is_first = r.is_first, .is_last = r.is_last };
+			             .is_first = r.is_first, .is_last = r.is_last,
+			             .tlp = r.tlp, .producer = r.producer };
+		if (sq__keeps_text(r.json)) {
+			v->rjson_off = text.len;
+			v->rjson_len = r.json.len;
+			buf_append_slice(&text, r.json);
+		}
 		v->version_off = text.len;
 		buf_append_cstr(&text, r.version);
 		buf_append_char(&text, '\0');
@@ -1461,6 +1472,12 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 		sq_bind_text(st, 5, text.p + v->version_off);
 		sqlite3_bind_int64(st, 6, v->version_us);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)v->seq);
+		sqlite3_bind_int(st, 8, (int)v->tlp);
+		sqlite3_bind_int64(st, 9, v->producer);
+		if (v->rjson_len)
+			sqlite3_bind_blob64(st, 10, text.p + v->rjson_off, v->rjson_len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 10);
 		if ((rc = sq_run(st)))
 			goto out;
 		st = sq_stmt(q, S_VER_DELETE);
@@ -1539,6 +1556,10 @@ sq_tombstones(struct store *s, uint64_t after_seq,
 			.id = (const char *)sqlite3_column_text(st, 3),
 			.version = (const char *)sqlite3_column_text(st, 4),
 			.version_seq = (uint64_t)sqlite3_column_int64(st, 5),
+			.tlp = (enum tlp_level)sqlite3_column_int(st, 6),
+			.producer = sqlite3_column_int64(st, 7),
+			.json = slice_make(sqlite3_column_blob(st, 8),
+			                   (size_t)sqlite3_column_bytes(st, 8)),
 		};
 		t = cb(ctx, &ts);
 	}
@@ -1792,6 +1813,43 @@ store_checkpointer_close(struct store_checkpointer *c)
 }
 
 static enum tcerr
+sq_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb, void *ctx,
+                uint64_t *last, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	/* its own statement: the callback may read the store meanwhile */
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db,
+	                            "SELECT " SQ_ROW_COLS ", v.obs FROM versions v JOIN objects o"
+	                            " ON o.ref = v.ref WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
+	                            -1, &st, NULL);
+	if (rc)
+		return sq_err(q, rc, d);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row r;
+		sq_row(st, &r);
+		uint32_t kinds = 0;
+		const unsigned char *p = sqlite3_column_blob(st, 17);
+		const unsigned char *end = p + sqlite3_column_bytes(st, 17);
+		enum obs_kind k;
+		struct slice v;
+		while (sq__obs_next(&p, end, &k, &v))
+			if ((unsigned)k < 32)
+				kinds |= UINT32_C(1) << (unsigned)k;
+		*last = r.seq;
+		if (cb(ctx, &r, kinds) == STORE_ROW_STOP) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	enum tcerr t = rc == SQLITE_DONE ? TC_OK : sq_err(q, rc, d);
+	sqlite3_finalize(st);
+	return t;
+}
+
+static enum tcerr
 sq_decision_events(struct store *s, uint64_t after_seq, size_t limit,
                    enum tcerr (*cb)(void *ctx, const struct store_devent *e), void *ctx,
                    struct diag *d)
@@ -1897,6 +1955,7 @@ const struct store__backend store__sqlite = {
 	.position = sq_position,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
+	.log_versions = sq_log_versions,
 	.decision_events = sq_decision_events,
 	.decisions = sq_decisions,
 	.decisions_expire = sq_decisions_expire,

@@ -27,7 +27,11 @@ const char sq_dec_schema[] =
 	" reason INTEGER NOT NULL, kind INTEGER NOT NULL, value TEXT NOT NULL, ref INTEGER NOT NULL,"
 	" vseq INTEGER NOT NULL, collection INTEGER NOT NULL, tlp INTEGER NOT NULL,"
 	" producer INTEGER NOT NULL, confidence INTEGER NOT NULL, until_us INTEGER NOT NULL,"
-	" rjson BLOB);";
+	" rjson BLOB);"
+	/* what policy needs to judge a deletion (feed.h) */
+	"ALTER TABLE tombstones ADD COLUMN tlp INTEGER NOT NULL DEFAULT 5;"
+	"ALTER TABLE tombstones ADD COLUMN producer INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tombstones ADD COLUMN rjson BLOB;";
 
 #define SD_COLS "kind, value, ref, vseq, collection, tlp, producer, confidence, until_us"
 
@@ -79,8 +83,8 @@ sq_dec_finalize(struct sq_dec *x)
 /* The version text is kept with a contribution only when it may name
  * recipients (policy_row reads them for AMBER+STRICT and RED, and an
  * unmarked version counts as the hub's default level, which may be RED). */
-static bool
-keeps_text(struct slice json)
+bool
+sq__keeps_text(struct slice json)
 {
 	static const char ext[] = STIX_EXT_DISTRIBUTION;
 	return json.len >= sizeof ext - 1 && memmem(json.p, json.len, ext, sizeof ext - 1);
@@ -185,7 +189,7 @@ sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct s
 	}
 	if (!v || !v->indicator || v->revoked || (v->valid_until_us && v->valid_until_us <= now))
 		return TC_OK;
-	struct slice text = keeps_text(v->json) ? v->json : slice_make(NULL, 0);
+	struct slice text = sq__keeps_text(v->json) ? v->json : slice_make(NULL, 0);
 	for (size_t i = 0; i < v->nobs; i++) {
 		struct store_decision c = {
 			.kind = v->obs[i].kind, .value = v->obs[i].value, .ref = ref,
@@ -519,7 +523,7 @@ sq_dec_backfill(sqlite3 *db, int64_t now, int *rcp)
 		const unsigned char *end = p + sqlite3_column_bytes(sel, 7);
 		struct slice json = slice_make(sqlite3_column_blob(sel, 8),
 		                               (size_t)sqlite3_column_bytes(sel, 8));
-		if (!keeps_text(json))
+		if (!sq__keeps_text(json))
 			json = slice_make(NULL, 0);
 		while (sq__obs_next(&p, end, &c.kind, &c.value)) {
 			bind_decision(ins, 1, &c);

@@ -76,6 +76,11 @@ enum tcerr sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref,
 enum tcerr sq_dec_set_seq(struct sq_dec *x, const struct store *s, uint32_t ref, uint64_t seq,
                           enum store_dreason gone, uint64_t *next_seq, int64_t now, int *rcp);
 
+/* Whether a version's text is kept with its decisions and tombstones:
+ * when it may name recipients (the distribution extension), which
+ * policy_row reads. */
+bool sq__keeps_text(struct slice json);
+
 /* Walks an observables blob of the versions table (store_sqlite.c).
  * Returns false at its end or on damage. */
 bool sq__obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *kind,

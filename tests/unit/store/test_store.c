@@ -1733,6 +1733,9 @@ test_sqlite_migrates_schema_2(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 	                              "DROP TABLE devents; DROP TABLE dvalues;"
+	                              "ALTER TABLE tombstones DROP COLUMN tlp;"
+	                              "ALTER TABLE tombstones DROP COLUMN producer;"
+	                              "ALTER TABLE tombstones DROP COLUMN rjson;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
 	                              "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
@@ -1949,6 +1952,9 @@ test_sqlite_migrates_tlp_rules(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE devents; DROP TABLE dvalues;"
+	                                  "ALTER TABLE tombstones DROP COLUMN tlp;"
+	                                  "ALTER TABLE tombstones DROP COLUMN producer;"
+	                                  "ALTER TABLE tombstones DROP COLUMN rjson;"
 	                                  "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -2275,6 +2281,67 @@ test_sqlite_decisions_allowlist(void **state)
 	store_decisions_set_judge(f->s, NULL, NULL);
 }
 
+
+static enum tcerr
+tomb_tlp_cb(void *ctx, const struct store_tombstone *t)
+{
+	int *out = ctx;
+	out[0] = (int)t->tlp;
+	out[1] = (int)t->producer;
+	return TC_OK;
+}
+
+struct logrec {
+	size_t n;
+	uint64_t seq[8];
+	uint32_t kinds[8];
+};
+
+static enum store_row_verdict
+log_cb(void *ctx, const struct store_row *r, uint32_t kinds)
+{
+	struct logrec *l = ctx;
+	assert_true(l->n < 8);
+	l->seq[l->n] = r->seq;
+	l->kinds[l->n++] = kinds;
+	return STORE_ROW_TAKE;
+}
+
+/* The log walks versions in seq order with their observable kinds, and
+ * a tombstone says what policy needs to judge the deleted version. */
+static void
+test_sqlite_log_and_tombstone_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b;
+	struct store_append_out oa, ob;
+	struct diag d;
+	mk_live(&a, f->coll, 11, T0, false, "log.example");
+	a.meta.tlp = TLP_AMBER;
+	assert_int_equal(add1(f->s, &a, &oa), TC_OK);
+	mk(&b, f->coll, "note", 12, T0, false, NULL);
+	assert_int_equal(add1(f->s, &b, &ob), TC_OK);
+	struct logrec l = { 0 };
+	uint64_t last;
+	assert_int_equal(store_log_versions(f->s, 0, 0, log_cb, &l, &last, &d), TC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.seq[0], oa.seq);
+	assert_int_equal(l.kinds[0], 1u << OBS_DOMAIN);
+	assert_int_equal(l.kinds[1], 0);
+	assert_int_equal(last, ob.seq);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(store_log_versions(f->s, oa.seq, 1, log_cb, &l, &last, &d), TC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.seq[0], ob.seq);
+	struct store_delete_q q = { .collection = f->coll, .id = a.meta.id };
+	struct store_delete_out out;
+	assert_int_equal(store_delete(f->s, &q, del_yes, NULL, NULL, NULL, NULL, &out, &d), TC_OK);
+	int tp[2] = { -1, -1 };
+	assert_int_equal(store_tombstones(f->s, 0, tomb_tlp_cb, tp, &d), TC_OK);
+	assert_int_equal(tp[0], TLP_AMBER);
+	assert_int_equal(tp[1], 7);
+}
+
 /* The memory backend keeps no decisions and says so. */
 static void
 test_memory_decisions_unsupported(void **state)
@@ -2309,6 +2376,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_delete, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_expire, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_allowlist, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_log_and_tombstone_policy, setup_sqlite,
 		                                teardown),
 		cmocka_unit_test(test_memory_decisions_unsupported),
 	};
