@@ -173,8 +173,10 @@ struct feed_ctx {
 	const struct policy_subject *who;     /* NULL: the operator (sees everything) */
 	const struct reg_snapshot *names;     /* names organisations and collections */
 	const struct allowlist *allow;        /* FEED_DECISIONS: values never to block */
-	const struct obs_ctx *obs;            /* may be NULL */
 	int64_t now_us;                       /* 0: the clock */
+	/* a decision whose confidence is below it is "alert", not "block"
+	 * ([decisions] block_min_confidence); 0: always "block" */
+	int block_min_confidence;
 };
 
 /* Reads events after `after` in view v that f admits and who may see,

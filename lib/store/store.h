@@ -392,6 +392,7 @@ struct store_decision {
 	enum obs_kind kind;
 	struct slice value;
 	uint32_t ref;
+	const char *id;            /* the indicator's STIX id */
 	uint64_t version_seq;      /* the indicator version */
 	int64_t collection;
 	enum tlp_level tlp;        /* as stored (TLP_NONE: unmarked) */

@@ -1868,9 +1868,10 @@ sq_decisions(struct store *s, enum obs_kind kind, const struct slice *value, int
              uint64_t *position, struct diag *d)
 {
 	struct sq_store *q = sq(s);
-	/* one read transaction: the rows and the position agree */
-	int rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL);
-	if (rc)
+	/* with a position, one read transaction: the rows and the position
+	 * agree (without, the caller may be inside another statement's walk) */
+	int rc = SQLITE_OK;
+	if (position && (rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL)))
 		return sq_err(q, rc, d);
 	enum tcerr t = TC_OK;
 	if (position)
@@ -1881,7 +1882,8 @@ sq_decisions(struct store *s, enum obs_kind kind, const struct slice *value, int
 		t = sq_dec_list(&q->dec, kind, value, now_us, cb, ctx, &rc);
 	if (t == TC_EDB)
 		sq_err(q, rc, d);
-	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	if (position)
+		sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 	return t;
 }
 

@@ -34,24 +34,33 @@ const char sq_dec_schema[] =
 	"ALTER TABLE tombstones ADD COLUMN rjson BLOB;";
 
 #define SD_COLS "kind, value, ref, vseq, collection, tlp, producer, confidence, until_us"
+/* the same, qualified, for selects that join objects (the indicator's id) */
+#define SD_DCOLS "d.kind, d.value, d.ref, d.vseq, d.collection, d.tlp, d.producer," \
+	" d.confidence, d.until_us"
 
 static const char *const sd_sql[SD_NSTMT] = {
-	[SD_SEL_REF] = "SELECT " SD_COLS ", allowlisted, rjson FROM dvalues WHERE ref = ?",
+	[SD_SEL_REF] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
+	               " JOIN objects o ON o.ref = d.ref WHERE d.ref = ?",
 	[SD_DEL_REF] = "DELETE FROM dvalues WHERE ref = ?",
 	[SD_INS_VALUE] = "INSERT OR REPLACE INTO dvalues(" SD_COLS ", allowlisted, rjson)"
 	                 " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[SD_INS_EVENT] = "INSERT INTO devents(seq, at_us, op, reason, " SD_COLS ", rjson)"
 	                 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[SD_EVENTS] = "SELECT seq, at_us, op, reason, " SD_COLS ", rjson FROM devents"
-	              " WHERE seq > ? ORDER BY seq LIMIT ?",
-	[SD_DUE] = "SELECT " SD_COLS ", allowlisted, rjson FROM dvalues"
-	           " WHERE until_us > 0 AND until_us <= ? ORDER BY until_us LIMIT ?",
+	[SD_EVENTS] = "SELECT d.seq, d.at_us, d.op, d.reason, " SD_DCOLS ", d.rjson, o.stix_id"
+	              " FROM devents d JOIN objects o ON o.ref = d.ref"
+	              " WHERE d.seq > ? ORDER BY d.seq LIMIT ?",
+	[SD_DUE] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
+	           " JOIN objects o ON o.ref = d.ref"
+	           " WHERE d.until_us > 0 AND d.until_us <= ? ORDER BY d.until_us LIMIT ?",
 	[SD_DEL_ONE] = "DELETE FROM dvalues WHERE kind = ? AND value = ? AND ref = ?",
 	[SD_NEXT_DUE] = "SELECT min(until_us) FROM dvalues WHERE until_us > 0",
-	[SD_ALL] = "SELECT " SD_COLS ", allowlisted, rjson FROM dvalues"
-	           " WHERE allowlisted = 0 AND (until_us = 0 OR until_us > ?)",
-	[SD_ONE] = "SELECT " SD_COLS ", allowlisted, rjson FROM dvalues WHERE kind = ?"
-	           " AND value = ? AND allowlisted = 0 AND (until_us = 0 OR until_us > ?)",
+	[SD_ALL] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
+	           " JOIN objects o ON o.ref = d.ref"
+	           " WHERE d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?)"
+	           " ORDER BY d.kind, d.value, d.ref",
+	[SD_ONE] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
+	           " JOIN objects o ON o.ref = d.ref WHERE d.kind = ? AND d.value = ?"
+	           " AND d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?)",
 	[SD_VERSION] = "SELECT type, revoked, collection, tlp, producer,"
 	               " coalesce(json_extract(json, '$.confidence'), -1), valid_until, obs, json"
 	               " FROM versions WHERE seq = ?",
@@ -106,12 +115,14 @@ row_decision(sqlite3_stmt *st, int col, struct store_decision *c)
 	c->valid_until_us = sqlite3_column_int64(st, col + 8);
 }
 
+/* SD_DCOLS, allowlisted, rjson, o.stix_id */
 static void
 row_decision_full(sqlite3_stmt *st, struct store_decision *c)
 {
 	row_decision(st, 0, c);
 	c->allowlisted = sqlite3_column_int(st, 9) != 0;
 	c->json = slice_make(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10));
+	c->id = (const char *)sqlite3_column_text(st, 11);
 }
 
 static void
@@ -294,6 +305,7 @@ sq_dec_events(struct sq_dec *x, uint64_t after_seq, size_t limit,
 		row_decision(st, 4, &e.d);
 		e.d.json = slice_make(sqlite3_column_blob(st, 13),
 		                      (size_t)sqlite3_column_bytes(st, 13));
+		e.d.id = (const char *)sqlite3_column_text(st, 14);
 		if ((t = cb(ctx, &e)))
 			break;
 	}
@@ -343,7 +355,7 @@ sq_dec_list(struct sq_dec *x, enum obs_kind kind, const struct slice *value, int
 /* A copy of a row, for changes made after the select that found it. */
 struct held {
 	struct store_decision c;
-	size_t off_value, off_json;
+	size_t off_value, off_json, off_id;
 };
 
 /* Rows of st, copied (values and texts into text). */
@@ -371,6 +383,9 @@ hold_rows(sqlite3_stmt *st, struct held **out, size_t *n, struct buf *text, int 
 		buf_append_slice(text, e->c.value);
 		e->off_json = text->len;
 		buf_append_slice(text, e->c.json);
+		e->off_id = text->len;
+		buf_append_cstr(text, e->c.id ? e->c.id : "");
+		buf_append_char(text, '\0');
 	}
 	sqlite3_reset(st);
 	if (!t && (t = buf_error(text)) == TC_OK && rc != SQLITE_DONE) {
@@ -387,6 +402,7 @@ hold_rows(sqlite3_stmt *st, struct held **out, size_t *n, struct buf *text, int 
 		h[i].c.value = slice_make(text->p + h[i].off_value, h[i].c.value.len);
 		h[i].c.json = slice_make(h[i].c.json.len ? text->p + h[i].off_json : NULL,
 		                         h[i].c.json.len);
+		h[i].c.id = text->p + h[i].off_id;
 	}
 	*out = h;
 	*n = k;
@@ -451,8 +467,9 @@ sq_dec_rejudge(struct sq_dec *x, const struct store *s, uint64_t *next_seq, int6
 	/* every row, allowlisted ones included */
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(x->db,
-	                            "SELECT " SD_COLS ", allowlisted, rjson FROM dvalues"
-	                            " ORDER BY kind, value, ref",
+	                            "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id"
+	                            " FROM dvalues d JOIN objects o ON o.ref = d.ref"
+	                            " ORDER BY d.kind, d.value, d.ref",
 	                            -1, &st, NULL);
 	if (rc) {
 		*rcp = rc;
