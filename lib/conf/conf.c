@@ -85,6 +85,7 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
+	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 

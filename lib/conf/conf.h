@@ -104,6 +104,9 @@ struct conf {
 	/* [ingest] */
 	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
 	unsigned widest_prefix_v6;         /* 1..128, default 32 */
+	/* [decisions] */
+	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
+	                                    * default 0 (every decision blocks) */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];
