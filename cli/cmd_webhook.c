@@ -405,7 +405,7 @@ wh_add(const struct cli_cmd *cmd, const char *dir, const char *org, const char *
 		                            "e.g. 'openssl rand -hex 32', is good)",
 		                       WEBHOOK_SECRET_MIN);
 	if (from && !reg_webhook_pos_ok(from))
-		return cli_usage_error(cmd, "--from: '%s' is no log position (SEQ or SEQ.SUB)", from);
+		return cli_usage_error(cmd, "--from: '%s' is no log position (a decimal number)", from);
 	/* the same check tocsind makes before every delivery */
 	struct webhook_url_policy pol = { conf.webhook_allow_http, conf.webhook_allow_private };
 	diag_clear(&d);
@@ -419,6 +419,18 @@ wh_add(const struct cli_cmd *cmd, const char *dir, const char *org, const char *
 	buf_init(&q, REG_WEBHOOK_FILTER_MAX + 1);
 	if ((ret = wh_filter(cmd, s, o, &q)))
 		goto out;
+	{
+		/* exactly as tocsind will read it */
+		struct feed_filter_store fs;
+		feed_filter_init(&fs);
+		diag_clear(&d);
+		rc = webhook_filter_parse(&fs, s, q.len ? q.p : "", &d);
+		feed_filter_reset(&fs);
+		if (rc) {
+			ret = cli_usage_error(cmd, "%s", d.msg);
+			goto out;
+		}
+	}
 	snprintf(w->org_name, sizeof w->org_name, "%s", org);
 	snprintf(w->url, sizeof w->url, "%s", url);
 	snprintf(w->filter, sizeof w->filter, "%s", q.len ? q.p : "");
@@ -607,7 +619,7 @@ cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		if (from && !reg_webhook_pos_ok(from)) {
-			ret = cli_usage_error(cmd, "--from: '%s' is no log position (SEQ or SEQ.SUB)",
+			ret = cli_usage_error(cmd, "--from: '%s' is no log position (a decimal number)",
 			                      from);
 			goto out;
 		}

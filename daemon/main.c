@@ -506,6 +506,7 @@ main(int argc, char **argv)
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
 	/* webhook delivery: after the writer (it reads the log position) */
+	app.hub = hub;
 	if (webhooks_start(&app, &app.webhooks, &d)) {
 		status = fail("cannot start the webhook delivery", &d);
 		goto out;

@@ -37,9 +37,9 @@
 
 #include "app.h"
 #include "feed/feed.h"
+#include "hub/hub.h"
 #include "log.h"
 #include "policy/policy.h"
-#include "util/hex.h"
 #include "util/timestamp.h"
 #include "webhook/webhook.h"
 
@@ -219,7 +219,7 @@ lag_seconds_locked(const struct webhooks *h, uint64_t seq, int64_t now)
 static bool
 pos_after(struct feed_pos a, struct feed_pos b)
 {
-	return a.seq > b.seq || (a.seq == b.seq && a.sub > b.sub);
+	return a.seq > b.seq;
 }
 
 /* The batch being built by feed_read's callback. */
@@ -254,38 +254,6 @@ batch_cb(void *ctx, const struct feed_event *ev)
 	return buf_error(&b->body);
 }
 
-/* Builds the feed filter from the stored query string. */
-static enum tcerr
-filter_parse(struct feed_filter_store *fs, struct store *s, const char *q, struct diag *d)
-{
-	enum tcerr rc = TC_OK;
-	const char *p = q;
-	while (!rc && *p) {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-		char key[64], val[REG_WEBHOOK_FILTER_MAX];
-		size_t kl = eq ? (size_t)(eq - p) : len, vl = 0;
-		if (!eq || kl >= sizeof key)
-			return diag_set(d, TC_EINVAL, "filter: bad term");
-		memcpy(key, p, kl);
-		key[kl] = '\0';
-		for (const char *v = eq + 1; v < p + len && vl < sizeof val; v++) {
-			int hi, lo;
-			if (*v == '%' && v + 2 < p + len + 1 && (hi = hex_digit(v[1])) >= 0 &&
-			    (lo = hex_digit(v[2])) >= 0) {
-				val[vl++] = (char)(hi << 4 | lo);
-				v += 2;
-			} else {
-				val[vl++] = *v;
-			}
-		}
-		rc = feed_filter_set(fs, s, key, slice_make(val, vl), d);
-		p += len + (amp ? 1 : 0);
-	}
-	return rc;
-}
-
 /* What one delivery attempt did. */
 enum outcome {
 	OUT_NOTHING,     /* no event to send; the cursor may have moved past skipped ones */
@@ -305,7 +273,8 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 	struct reg_snapshot *snap = app_snapshot_get(h->app);
 	struct feed_filter_store fs;
 	struct batch b = { .max_bytes = conf->webhook_batch_max_bytes };
-	struct feed_pos after, next = { 0, 0 };
+	struct feed_pos after, next = { 0 };
+	struct allowlist *allow = NULL;
 	enum feed_view view;
 	enum outcome out = OUT_HUB_ERROR;
 	enum tcerr rc;
@@ -328,7 +297,7 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 		out = OUT_FAILED;
 		goto done;
 	}
-	if ((rc = filter_parse(&fs, wk->store, w->filter, d))) {
+	if ((rc = webhook_filter_parse(&fs, wk->store, w->filter, d))) {
 		diag_prefix(d, "filter '%s'", w->filter);
 		out = rc == TC_EDB || rc == TC_ENOMEM || rc == TC_EBUSY ? OUT_HUB_ERROR : OUT_FAILED;
 		goto done;
@@ -338,9 +307,9 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 	}
 	struct policy_subject who;
 	policy_subject_org(&who, snap, org);
+	allow = h->app->hub ? hub_allowlist_get(h->app->hub) : NULL;
 	struct feed_ctx fc = {
-		.store = wk->store, .who = &who, .names = snap, .allow = NULL, .obs = NULL,
-		.now_us = 0,
+		.store = wk->store, .who = &who, .names = snap, .allow = allow, .now_us = 0,
 	};
 	buf_printf(&b.body, "{\"subscription\":\"%s\",\"events\":[", w->id);
 	rc = feed_read(&fc, view, &fs.f, after, b.has_end ? 0 : conf->webhook_batch_max_events,
@@ -409,6 +378,8 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 	*nevents = b.n;
 	out = OUT_DELIVERED;
 done:
+	if (allow)
+		allowlist_free(allow);
 	feed_filter_reset(&fs);
 	buf_reset(&b.body);
 	if (snap)

@@ -397,7 +397,7 @@ struct reg_webhook {
 	size_t secret_len;
 	char view[16];                          /* "stix" or "decisions" */
 	char filter[REG_WEBHOOK_FILTER_MAX + 1]; /* "kind=ipv4-addr&min_confidence=50", "" = all */
-	char cursor[REG_WEBHOOK_POS_MAX];       /* feed position delivered up to ("SEQ[.SUB]") */
+	char cursor[REG_WEBHOOK_POS_MAX];       /* feed position delivered up to ("SEQ") */
 	/* the last event of the batch being delivered, "" when none: a retry
 	 * (also after a restart) sends the same events with the same
 	 * delivery id */
@@ -418,7 +418,7 @@ void reg_webhook_wipe(struct reg_webhook *w);
  * counters and times are set here. OUT: *out (may be NULL) the stored
  * row. Errors: TC_ENOTFOUND (no such organisation), TC_EINVAL (deleted
  * organisation, empty URL, secret shorter than 16 bytes, unknown view,
- * cursor not "SEQ" or "SEQ.SUB"), TC_ELIMIT (REG_WEBHOOKS_MAX), TC_EDB. */
+ * cursor not a position), TC_ELIMIT (REG_WEBHOOKS_MAX), TC_EDB. */
 enum tcerr registry_webhook_add(struct registry *r, const struct reg_webhook *w,
                                 struct reg_webhook *out, struct diag *d);
 /* By id. TC_ENOTFOUND, TC_EDB. */
@@ -433,7 +433,7 @@ enum tcerr registry_webhook_list(struct registry *r,
 /* TC_ENOTFOUND, TC_EDB. */
 enum tcerr registry_webhook_remove(struct registry *r, const char *id, struct diag *d);
 /* Revives a subscription (dead or not): active, no failures, no pending
- * batch, due now; the cursor is from when given ("SEQ[.SUB]"), else kept.
+ * batch, due now; the cursor is from when given ("SEQ"), else kept.
  * Moves its revision, so a delivery in flight does not write over it.
  * OUT: *out (may be NULL). Errors: TC_ENOTFOUND, TC_EINVAL (from), TC_EDB. */
 enum tcerr registry_webhook_replay(struct registry *r, const char *id, const char *from,
@@ -447,8 +447,9 @@ enum tcerr registry_webhook_progress(struct registry *r, const struct reg_webhoo
 /* A number that moves when a subscription is added, removed or
  * replayed. TC_EDB. */
 enum tcerr registry_webhook_generation(struct registry *r, uint64_t *out, struct diag *d);
-/* true if s is a feed position in text form, "SEQ" or "SEQ.SUB" in
- * decimal (as feed_pos_parse reads it). */
+/* true if s is a feed position in text form: a decimal number without
+ * sign or leading zeros, at most UINT64_MAX (as feed_pos_parse reads it;
+ * the registry cannot depend on lib/feed). */
 bool reg_webhook_pos_ok(const char *s);
 
 #endif

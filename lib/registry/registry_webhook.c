@@ -42,22 +42,11 @@ reg_webhook_wipe(struct reg_webhook *w)
 bool
 reg_webhook_pos_ok(const char *s)
 {
-	size_t n = 0, len = s ? strlen(s) : 0;
-	if (len == 0 || len >= REG_WEBHOOK_POS_MAX)
+	size_t len = s ? strlen(s) : 0;
+	if (len == 0 || len > 20 || strspn(s, "0123456789") != len || (s[0] == '0' && len > 1))
 		return false;
-	/* SEQ: 1..20 digits; then optionally '.' and 1..10 digits */
-	while (n < len && s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n == 0 || n > 20)
-		return false;
-	if (n == len)
-		return true;
-	if (s[n] != '.')
-		return false;
-	size_t m = n + 1;
-	while (m < len && s[m] >= '0' && s[m] <= '9')
-		m++;
-	return m == len && m - n - 1 >= 1 && m - n - 1 <= 10;
+	/* at most UINT64_MAX */
+	return len < 20 || strcmp(s, "18446744073709551615") <= 0;
 }
 
 static void
@@ -147,7 +136,7 @@ registry_webhook_add(struct registry *r, const struct reg_webhook *w, struct reg
 	if (strcmp(w->view, "stix") != 0 && strcmp(w->view, "decisions") != 0)
 		return diag_set(d, TC_EINVAL, "view: must be stix or decisions");
 	if (!reg_webhook_pos_ok(w->cursor))
-		return diag_set(d, TC_EINVAL, "position '%s': must be SEQ or SEQ.SUB", w->cursor);
+		return diag_set(d, TC_EINVAL, "position '%s': must be a log position (a decimal number)", w->cursor);
 	if ((rc = registry_org_find(r, w->org_name, &o)) != TC_OK)
 		return rc == TC_ENOTFOUND ? diag_set(d, rc, "no organisation '%s'", w->org_name)
 		                          : diag_set(d, rc, "cannot read organisation '%s'", w->org_name);
@@ -297,7 +286,7 @@ registry_webhook_replay(struct registry *r, const char *id, const char *from,
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	if (from && !reg_webhook_pos_ok(from))
-		return diag_set(d, TC_EINVAL, "position '%s': must be SEQ or SEQ.SUB", from);
+		return diag_set(d, TC_EINVAL, "position '%s': must be a log position (a decimal number)", from);
 	pthread_mutex_lock(reg__mu(r));
 	int s = sqlite3_prepare_v2(reg__db(r),
 	                           "UPDATE webhooks SET state = ?, attempts = 0, last_error = '',"

@@ -149,6 +149,19 @@ enum tcerr webhook_post(const struct webhook_post_cfg *cfg, const char *url,
                         const char *const *headers, size_t nheaders, struct slice body,
                         struct webhook_post_result *res, struct diag *d);
 
+/* A subscription's filter, stored as a URL query string
+ * ("kind=ipv4-addr&min_confidence=50&collection=UUID"), into fs (which
+ * the caller has feed_filter_init()ed and feed_filter_reset()s): each
+ * key=value pair, percent-decoded, goes to feed_filter_set, so the
+ * filter means what it means on GET /api/v1/stream. "" is no filter.
+ * Errors: TC_EINVAL (a term without '=', a bad %-escape), and those of
+ * feed_filter_set (the message names the term). */
+struct feed_filter_store;
+struct store;
+#define WEBHOOK_FILTER_MAX 4096        /* = REG_WEBHOOK_FILTER_MAX */
+enum tcerr webhook_filter_parse(struct feed_filter_store *fs, struct store *s, const char *query,
+                                struct diag *d);
+
 /* libcurl's global initialisation, once per process before threads
  * post (tocsind's start). TC_EIO. */
 enum tcerr webhook_global_init(struct diag *d);
