@@ -659,8 +659,8 @@ webhooks_metrics(struct webhooks *h, struct buf *out)
 	};
 	static const char *const help[] = {
 		"Log positions after a subscription's cursor (not yet delivered or skipped).",
-		"Seconds since the oldest log position not yet delivered to a subscription was "
-		"committed (0: caught up).",
+		("Seconds since the oldest log position not yet delivered to a subscription was "
+		 "committed (0: caught up)."),
 		"Batches a subscription's receiver acknowledged with a 2xx.",
 		"Events delivered to a subscription since tocsind started.",
 		"Failed delivery attempts of a subscription since tocsind started.",
