@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "feed/feed.h"
+#include "store/store.h"
 #include "webhook/webhook.h"
 
 static enum webhook_addr_class
@@ -201,13 +203,60 @@ test_backoff(void **state)
 	assert_true(webhook_backoff_us(1, 1, 1, 0) >= 1);
 }
 
+static void
+test_filter(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct store_collection c;
+	struct feed_filter_store fs;
+	struct diag d;
+	assert_int_equal(store_open("memory:", &s, &d), TC_OK);
+	assert_int_equal(store_collection_add(s, "banks", NULL, "Banks", "", &c, &d), TC_OK);
+
+	feed_filter_init(&fs);
+	assert_int_equal(webhook_filter_parse(&fs, s, "", &d), TC_OK);
+	assert_int_equal(fs.f.ncollections, 0);
+	assert_int_equal(fs.f.min_confidence, -1);
+	feed_filter_reset(&fs);
+
+	feed_filter_init(&fs);
+	char q[256];
+	snprintf(q, sizeof q, "collection=%s&kind=ipv4&kind=domain&min_confidence=50&tlp=amber%%2Bstrict"
+	                      "&type=indicator",
+	         c.uuid);
+	assert_int_equal(webhook_filter_parse(&fs, s, q, &d), TC_OK);
+	assert_int_equal(fs.f.ncollections, 1);
+	assert_int_equal(fs.f.collections[0], c.num);
+	assert_int_equal(fs.f.min_confidence, 50);
+	assert_int_equal(fs.f.tlp_max, TLP_AMBER_STRICT);
+	assert_int_equal(fs.f.kinds, (1u << OBS_IPV4) | (1u << OBS_DOMAIN));
+	assert_int_equal(fs.f.ntypes, 1);
+	assert_string_equal(fs.f.types[0], "indicator");
+	feed_filter_reset(&fs);
+
+	static const char *const bad[] = {
+		"kind", "=x", "kind=nothing", "min_confidence=101", "tlp=purple", "collection=nope",
+		"kind=ipv4&%zz=1", "type=a%2", "type=a%zzb", "colour=red",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		feed_filter_init(&fs);
+		diag_clear(&d);
+		if (webhook_filter_parse(&fs, s, bad[i], &d) == TC_OK)
+			fail_msg("accepted %s", bad[i]);
+		assert_true(d.msg[0] != '\0');
+		feed_filter_reset(&fs);
+	}
+	store_close(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),     cmocka_unit_test(test_url_refused),
 		cmocka_unit_test(test_url_resolved), cmocka_unit_test(test_sign),
-		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_backoff),      cmocka_unit_test(test_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
