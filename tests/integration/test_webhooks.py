@@ -519,3 +519,74 @@ def test_list_and_remove(env):
     assert p.returncode == 2 and "no webhook subscription" in p.stderr
     p = tocsin("webhook", "status", wid, "--data", env.data, check=False)
     assert p.returncode == 2
+
+
+def test_decisions_view_adds_and_removes(env):
+    """A decisions subscription gets an add for a published indicator's
+    value (its kind filter keeps only addresses), and a remove when the
+    indicator is revoked."""
+    path = "/decisions"
+    wid = env.add("orgb", path, SECRET_B, "--view", "decisions", "--kind", "ipv4-addr")
+    name = f"dec-{uuid.uuid4()}"
+    ind = obj_indicator("[ipv4-addr:value = '45.33.32.156']", name, markings=[TLP2["green"]])
+    dom = obj_indicator("[domain-name:value = 'phish-login-example.com']", f"d-{name}",
+                        markings=[TLP2["green"]])
+    env.publish("orga", [ind, dom])
+
+    def adds():
+        return [e for e in env.rx.events(path) if e.get("value") == "45.33.32.156"]
+    env.rx.wait(lambda: adds(), what="the add")
+    add = adds()[0]
+    assert add["kind"] == "ipv4" and add["action"] == "block"
+    assert [i["id"] for i in add["indicators"]] == [ind["id"]]
+    assert all(e.get("kind") == "ipv4" for e in env.rx.events(path))
+    revoked = dict(ind, modified="2024-02-01T00:00:00.000Z", revoked=True)
+    env.publish("orga", [revoked])
+    env.rx.wait(lambda: any(e.get("value") == "45.33.32.156" and e.get("reason") == "revoked"
+                            for e in env.rx.events(path)), what="the remove")
+    for r in env.rx.of(path):
+        body = verify(r, SECRET_B)
+        assert body["subscription"] == wid
+    tocsin("webhook", "remove", wid, "--data", env.data)
+
+
+def test_address_checked_again_at_delivery(tmp_path):
+    """A subscription added under a configuration that allowed loopback is
+    refused by a tocsind that does not: the check runs before every
+    delivery, on the addresses the name resolves to."""
+    if not CERTTOOL:
+        pytest.skip("certtool (gnutls-bin) is not installed: scripts/deps.sh")
+    pki = make_pki(tmp_path / "pki")
+    rx = Receiver(pki)
+    data = tmp_path / "var"
+    tocsin("init", "--data", data)
+    tocsin("org", "add", "orga", "--sector", "finance", "--country", "NO", "--data", data)
+    key = tocsin("key", "create", "orga", "--role", "contributor", "--data", data).stdout.strip()
+    coll = tocsin("collection", "add", "open", "--read", "all", "--write", "all",
+                  "--data", data).stdout.strip()
+    loose = tmp_path / "loose.conf"
+    loose.write_text("[webhooks]\nallow_private = true\n")
+    wid = tocsin("webhook", "add", "orga", rx.url("/hook", host="localhost"), "--secret",
+                 SECRET_A, "--config", loose, "--data", data).stdout.strip()
+    strict = tmp_path / "strict.conf"
+    strict.write_text(f"[webhooks]\nca_file = {pki / 'ca.pem'}\nbackoff_initial_ms = 100\n"
+                      "backoff_max_ms = 200\n")
+    d = Daemon(data, config=strict)
+    try:
+        r = requests.post(f"http://{d.addr}/taxii2/hub/collections/{coll}/objects/",
+                          data=json.dumps({"objects": indicators("strict", 1)}),
+                          headers={"Authorization": basic(key), "Accept": TAXII,
+                                   "Content-Type": TAXII}, timeout=30)
+        assert r.status_code == 202
+
+        def status():
+            return json.loads(tocsin("webhook", "status", wid, "--json", "--data",
+                                     data).stdout)
+        rx.wait(lambda: status()["attempts"] >= 2, what="refused attempts")
+        st = status()
+        assert "loopback" in st["last_error"] and "localhost" in st["last_error"]
+        assert st["deliveries"] == 0
+        assert rx.of("/hook") == []
+    finally:
+        assert d.stop() == 0
+        rx.close()
