@@ -29,6 +29,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct webhooks {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
+	_Atomic bool cancel;        /* set at stop: deliveries in flight are abandoned */
 	struct sub **subs;
 	size_t nsubs, cap;
 	uint64_t gen;
@@ -240,7 +242,7 @@ batch_cb(void *ctx, const struct feed_event *ev)
 		b->stopped = true;
 		return TC_ELIMIT;
 	}
-	if (!b->has_end && b->n && b->body.len + ev->data.len + 3 > b->max_bytes) {
+	if (b->n && b->body.len + ev->data.len + 3 > b->max_bytes) {
 		b->stopped = true;
 		return TC_ELIMIT;
 	}
@@ -312,8 +314,10 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 		.store = wk->store, .who = &who, .names = snap, .allow = allow, .now_us = 0,
 	};
 	buf_printf(&b.body, "{\"subscription\":\"%s\",\"events\":[", w->id);
-	rc = feed_read(&fc, view, &fs.f, after, b.has_end ? 0 : conf->webhook_batch_max_events,
-	               batch_cb, &b, &next, d);
+	/* a retried batch is the same events (it ends at pending_end); the
+	 * limits still hold if policy let more of that range through since */
+	rc = feed_read(&fc, view, &fs.f, after, conf->webhook_batch_max_events, batch_cb, &b, &next,
+	               d);
 	if (rc && !(b.stopped && rc == TC_ELIMIT))
 		goto done; /* OUT_HUB_ERROR */
 	buf_append_cstr(&b.body, "]}");
@@ -360,13 +364,16 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 		.connect_timeout_ms = conf->webhook_connect_timeout_ms,
 		.timeout_ms = conf->webhook_timeout_ms,
 		.response_max = conf->webhook_response_max_bytes,
+		.cancel = &h->cancel,
 	};
 	struct webhook_post_result res;
 	w->last_attempt_us = now;
 	rc = webhook_post(&pc, w->url, hdrs, sizeof hdrs / sizeof hdrs[0], buf_slice(&b.body), &res,
 	                  d);
 	if (rc) {
-		out = OUT_FAILED;
+		/* abandoned at shutdown: the receiver is not to blame; the batch
+		 * (pending_end) is sent again after the restart */
+		out = rc == TC_EBUSY ? OUT_HUB_ERROR : OUT_FAILED;
 		goto done;
 	}
 	/* acknowledged: past the batch, and past what the read skipped after it */
@@ -496,7 +503,7 @@ worker_main(void *arg)
 			write = false;
 			break;
 		case OUT_HUB_ERROR:
-			log_error("webhooks: cannot read the feed", wk->d.msg);
+			log_error("webhooks: delivery postponed (hub side)", wk->d.msg);
 			w->next_attempt_us = now + WEBHOOK_DB_RETRY_MS * 1000LL;
 			write = false;
 			break;
@@ -557,6 +564,8 @@ webhooks_start(struct app *a, struct webhooks **out, struct diag *d)
 	struct webhooks *h = calloc(1, sizeof *h);
 	enum tcerr rc;
 	*out = NULL;
+	if (h)
+		atomic_init(&h->cancel, false);
 	if (!h)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	h->app = a;
@@ -603,6 +612,7 @@ webhooks_stop(struct webhooks *h)
 {
 	if (!h)
 		return;
+	atomic_store(&h->cancel, true); /* deliveries in flight end now */
 	pthread_mutex_lock(&h->mu);
 	h->stop = true;
 	pthread_cond_broadcast(&h->cv);

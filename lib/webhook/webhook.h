@@ -19,6 +19,7 @@
 #ifndef TOCSIN_WEBHOOK_H
 #define TOCSIN_WEBHOOK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +130,10 @@ struct webhook_post_cfg {
 	unsigned connect_timeout_ms;
 	unsigned timeout_ms;          /* the whole exchange */
 	size_t response_max;          /* bytes of the answer kept; more fails the delivery */
+	/* checked while the exchange runs (about once a second and at every
+	 * progress): when it reads true the exchange is abandoned with
+	 * TC_EBUSY (a daemon shutting down). May be NULL. */
+	const _Atomic bool *cancel;
 };
 
 struct webhook_post_result {
@@ -144,7 +149,7 @@ struct webhook_post_result {
  * (res->error and d say why): TC_EPERM (URL or address refused),
  * TC_ENOTFOUND (name does not resolve), TC_EIO (connection, TLS, timeout,
  * an answer that is not 2xx — a redirect included — or larger than
- * response_max), TC_ENOMEM. */
+ * response_max), TC_EBUSY (cancelled), TC_ENOMEM. */
 enum tcerr webhook_post(const struct webhook_post_cfg *cfg, const char *url,
                         const char *const *headers, size_t nheaders, struct slice body,
                         struct webhook_post_result *res, struct diag *d);

@@ -11,6 +11,8 @@
  * handle, so no state (connections, DNS cache, cookies) outlives it.
  */
 #include <curl/curl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +44,15 @@ on_body(char *p, size_t size, size_t n, void *ctx)
 	}
 	a->len += len;
 	return len;
+}
+
+/* Abandons the exchange when the caller's cancel flag is set. */
+static int
+on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const _Atomic bool *cancel = ctx;
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return cancel && atomic_load(cancel) ? 1 : 0;
 }
 
 static uint64_t
@@ -131,13 +142,20 @@ webhook_post(const struct webhook_post_cfg *cfg, const char *url, const char *co
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->response_max);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "tocsin-webhook/" "1");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "tocsin-webhook/1");
+	if (cfg->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)cfg->cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
 	if (ans.over || cc == CURLE_FILESIZE_EXCEEDED) {
 		rc = diag_set(d, TC_EIO, "the answer is larger than %zu bytes (response_max_bytes)",
 		              cfg->response_max);
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		rc = diag_set(d, TC_EBUSY, "abandoned: tocsind is stopping");
 	} else if (cc != CURLE_OK) {
 		rc = diag_set(d, TC_EIO, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	} else if (res->status >= 300 && res->status < 400) {

@@ -95,6 +95,13 @@ class Receiver:
                     time.sleep(action[1])
                     action = "ok"
                 try:
+                    if action == "big":
+                        big = b"x" * (1024 * 1024)
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(big)))
+                        self.end_headers()
+                        self.wfile.write(big)
+                        return
                     if isinstance(action, tuple) and action[0] == "redirect":
                         self.send_response(302)
                         self.send_header("Location", action[1])
@@ -354,6 +361,19 @@ def test_redirect_is_not_followed(env):
     tocsin("webhook", "remove", wid, "--data", env.data)
     time.sleep(0.5)
     assert env.rx.of("/target") == []
+
+
+def test_answer_size_is_bounded(env):
+    """A receiver that answers 200 with a megabyte has not acknowledged:
+    tocsind reads at most response_max_bytes (64k by default)."""
+    path = "/big"
+    env.rx.default[path] = "big"
+    wid = env.add("orga", path, SECRET_A)
+    env.publish("orga", indicators("big", 1))
+    env.rx.wait(lambda: env.status(wid)["attempts"] >= 1, what="a failed attempt")
+    st = env.status(wid)
+    assert "larger than 65536 bytes" in st["last_error"] and st["deliveries"] == 0
+    tocsin("webhook", "remove", wid, "--data", env.data)
 
 
 def test_org_never_receives_what_policy_hides(env):
