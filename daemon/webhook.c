@@ -549,6 +549,15 @@ worker_main(void *arg)
 				s->read_to_pos = pos;
 			}
 		}
+		if (s->gone) {
+			/* removed while it was being delivered: nobody else holds it */
+			for (size_t i = 0; i < h->nsubs; i++)
+				if (h->subs[i] == s) {
+					h->subs[i] = h->subs[--h->nsubs];
+					break;
+				}
+			sub_free(s);
+		}
 		reg_webhook_wipe(w);
 		if (o == OUT_DELIVERED)
 			pthread_cond_broadcast(&h->cv); /* more may be waiting */
