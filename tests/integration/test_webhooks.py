@@ -39,7 +39,7 @@ SECRET_A = "secret-of-org-a-0123456789"
 SECRET_B = "secret-of-org-b-0123456789"
 MAX_ATTEMPTS = 3
 BATCH = 5
-TIMEOUT_MS = 1500
+TIMEOUT_MS = 3000
 
 
 def certtool(*args):
@@ -449,11 +449,14 @@ def test_restart_mid_delivery_loses_nothing(env):
     given): after the restart the same batch comes again under the same
     delivery id, and every event arrives."""
     path = "/restart"
-    env.rx.plans[path] = [("sleep", 1.0)]
+    # the answer would come after the delivery's timeout: the kill lands
+    # while the batch is in flight, however slow this machine is
+    env.rx.plans[path] = [("sleep", TIMEOUT_MS / 1000 + 2)]
     wid = env.add("orga", path, SECRET_A)
     objs = indicators("restart", 12)
     env.publish("orga", objs)
     env.rx.wait(lambda: len(env.rx.of(path)) >= 1, what="a delivery in flight")
+    assert time.time() - env.rx.of(path)[0][3] < TIMEOUT_MS / 1000, "the machine is too slow"
     env.daemon.proc.send_signal(signal.SIGKILL)
     env.daemon.proc.wait(timeout=10)
     st = env.status(wid)
