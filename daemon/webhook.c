@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "app.h"
 #include "feed/feed.h"
@@ -582,6 +584,12 @@ webhooks_start(struct app *a, struct webhooks **out, struct diag *d)
 	pthread_cond_init(&h->cv, NULL);
 	if ((rc = webhook_global_init(d)))
 		goto fail;
+	/* a CA file that cannot be read would fail every delivery: say so now */
+	if (a->conf->webhook_ca_file[0] && access(a->conf->webhook_ca_file, R_OK) != 0) {
+		rc = diag_set(d, TC_EIO, "[webhooks] ca_file %s: %s", a->conf->webhook_ca_file,
+		              strerror(errno));
+		goto fail;
+	}
 	if ((rc = store_open(a->store_spec, &h->ctl, d)))
 		goto fail;
 	size_t n = a->conf->webhook_workers ? a->conf->webhook_workers : 1;
