@@ -31,6 +31,9 @@ struct app {
 	struct hub_writer *writer;
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
+	struct webhooks *webhooks;      /* delivery threads (webhook.c); NULL until started */
+	struct hub *hub;                /* the writer's; other threads only call its thread-safe
+	                                 * functions (hub_allowlist_get) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "taxii/taxii_jarena.h"
 #include "checkpoint.h"
+#include "webhook.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -543,6 +544,12 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
+	/* webhook delivery: after the writer (it reads the log position) */
+	app.hub = hub;
+	if (webhooks_start(&app, &app.webhooks, &d)) {
+		status = fail("cannot start the webhook delivery", &d);
+		goto out;
+	}
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;
@@ -585,6 +592,8 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
+	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
+	app.webhooks = NULL;
 	if (app.writer) {
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;

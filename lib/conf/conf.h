@@ -48,6 +48,10 @@
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
 #define CONF_API_ROOTS_MAX 32              /* [api_root NAME] sections */
+#define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
+#define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
+#define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
+#define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -107,6 +111,19 @@ struct conf {
 	/* [decisions] */
 	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
 	                                    * default 0 (every decision blocks) */
+	/* [webhooks] (docs/webhooks.md) */
+	bool webhook_allow_http;           /* http:// URLs accepted */
+	bool webhook_allow_private;        /* loopback, private, ULA, link-local accepted */
+	char webhook_ca_file[CONF_PATH_MAX]; /* PEM CAs trusted for receivers; "" = system's */
+	unsigned webhook_workers;          /* delivery threads */
+	unsigned webhook_max_attempts;     /* consecutive failures before dead-letter */
+	size_t webhook_batch_max_events;   /* events in one POST */
+	size_t webhook_batch_max_bytes;    /* bytes of one POST body (one event may exceed) */
+	unsigned webhook_backoff_initial_ms; /* first retry delay */
+	unsigned webhook_backoff_max_ms;   /* retry delay cap */
+	unsigned webhook_connect_timeout_ms;
+	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
+	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];

@@ -147,12 +147,13 @@ struct feed_decision {
  * (no newline), valid during the callback:
  *   version  {"position":"S","collection":"ALIAS","object":{...as stored}}
  *   delete   {"position":"S","collection":"ALIAS","id":"...","version":"..."}
- *   add      {"position":"S","kind":"ipv4-addr","value":"203.0.113.7",
+ *   add      {"position":"S","kind":"ipv4","value":"203.0.113.7",
  *             "action":"block","until":"2027-...Z"|null,"confidence":80|null,
- *             "tlp":"green","indicators":[{"id":"indicator--...",
- *             "collection":"ALIAS","producer":"ORG","tlp":"green",
- *             "confidence":80|null,"valid_until":...|null}],
- *             "reason":"published"|"unallowlisted"|...}
+ *             "tlp":"green","reason":"published"|"unallowlisted"|...,
+ *             "indicators":[{"id":"indicator--...","collection":"ALIAS",
+ *             "producer":"ORG","tlp":"green","confidence":80|null,
+ *             "valid_until":...|null}],"indicators_total":1}
+ *            (kind: obs_kind_name(), e.g. "ipv4", "domain", "url", "phone")
  *   remove   {"position":"S","kind":...,"value":...,"reason":"revoked"|
  *             "deleted"|"expired"|"allowlisted"|"superseded"}
  * snapshot events (feed_snapshot) are "add" with no position. */
