@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_crowdsec.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
@@ -115,6 +116,7 @@ struct req {
 	char actor[AUTH_ACTOR_MAX];
 	enum metrics_route route; /* what was served (set by dispatch) */
 	bool routed;
+	struct api_crowdsec_answer *cs; /* told how the answer went (api_crowdsec_sent) */
 };
 
 /* Per worker thread: its store connection and its snapshot reference. */
@@ -585,6 +587,23 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return ret;
 }
 
+/* The CrowdSec LAPI routes (api_crowdsec.c); the answer is told whether
+ * it was sent whole when the request completes (req_finish). */
+static enum MHD_Result
+serve_crowdsec(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+               const struct reg_snapshot *snap, const char *url, const struct reg_principal *p)
+{
+	struct diag d;
+	struct api_crowdsec_answer *ans = malloc(sizeof *ans);
+	if (!ans)
+		abort(); /* the daemon's glue may die on OOM (STYLE) */
+	api_crowdsec_handle(a, thread_store(a, t, &d), snap, con, r->method, url, r->uri, p, ans);
+	if (ans->actor[0])
+		snprintf(r->actor, sizeof r->actor, "%s", ans->actor);
+	r->cs = ans;
+	return respond(con, r, ans->status, JSON_TYPE, &ans->body, false, NULL, NULL);
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -683,6 +702,8 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
 		return serve_metrics(con, r, a, t, snap);
 	}
+	if (api_crowdsec_route(url))
+		return serve_crowdsec(con, r, a, t, snap, url, ar == AUTH_OK ? p : NULL);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /healthz and /metrics", false);
@@ -837,6 +858,8 @@ req_finish(struct listener *lis, struct req *r, enum MHD_RequestTerminationCode 
 			log_str(&l, "answered_by", abandoned ? "nobody" : "libmicrohttpd");
 		log_end(&l);
 	}
+	if (r->cs)
+		api_crowdsec_sent(lis->app, r->cs, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !abandoned);
 	if (r->counted)
 		atomic_fetch_sub(&lis->app->inflight, 1);
 	if (r->reserved)

@@ -86,6 +86,12 @@ static const struct conf_key conf_keys[] = {
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
+	{ "bouncers", "startup_max_decisions",
+	  NUM(K_SIZE, bouncer_startup_max_decisions, 1, CONF_BOUNCER_DECISIONS_MAX), 0 },
+	{ "bouncers", "poll_max_decisions",
+	  NUM(K_SIZE, bouncer_poll_max_decisions, 1, CONF_BOUNCER_DECISIONS_MAX), 0 },
+	{ "bouncers", "no_expiry_hours",
+	  NUM(K_UINT, bouncer_no_expiry_hours, 1, CONF_BOUNCER_HOURS_MAX), 0 },
 	{ "webhooks", "allow_http", NUM(K_BOOL, webhook_allow_http, 0, 1), 0 },
 	{ "webhooks", "allow_private", NUM(K_BOOL, webhook_allow_private, 0, 1), 0 },
 	{ "webhooks", "ca_file", STR(webhook_ca_file), 0 },
@@ -153,6 +159,13 @@ conf_defaults(struct conf *c)
 	c->batch_max_wait_us = 0;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
+	/* bouncers: a whole snapshot at startup up to a million decisions
+	 * (about 200 MB of JSON); a poll carries at most 10,000 changes and
+	 * the bouncer takes the rest at its next poll; a decision with no
+	 * end is given ten years (87600h), which no bouncer outlives */
+	c->bouncer_startup_max_decisions = 1000000;
+	c->bouncer_poll_max_decisions = 10000;
+	c->bouncer_no_expiry_hours = 87600;
 	/* webhooks: public HTTPS receivers only; a receiver gets 10 s per
 	 * delivery, and after 8 failures in a row (about 4 minutes of
 	 * backoff) the subscription is dead-lettered for an operator */
@@ -607,7 +620,8 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, ingest, webhooks, api_root NAME)",
+				              "policy, metrics, log, writer, ingest, decisions, bouncers, webhooks, "
+				              "api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}

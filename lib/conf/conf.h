@@ -52,6 +52,8 @@
 #define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
 #define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
+#define CONF_BOUNCER_DECISIONS_MAX 10000000 /* [bouncers] *_max_decisions */
+#define CONF_BOUNCER_HOURS_MAX 2000000     /* [bouncers] no_expiry_hours (Go's limit: 2562047h) */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -111,6 +113,10 @@ struct conf {
 	/* [decisions] */
 	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
 	                                    * default 0 (every decision blocks) */
+	/* [bouncers] (docs/bouncers.md): the CrowdSec LAPI endpoints */
+	size_t bouncer_startup_max_decisions; /* one startup=true answer; more: 507 */
+	size_t bouncer_poll_max_decisions; /* one startup=false answer; the rest next poll */
+	unsigned bouncer_no_expiry_hours;  /* duration given to a decision without until */
 	/* [webhooks] (docs/webhooks.md) */
 	bool webhook_allow_http;           /* http:// URLs accepted */
 	bool webhook_allow_private;        /* loopback, private, ULA, link-local accepted */

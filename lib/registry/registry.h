@@ -452,4 +452,18 @@ enum tcerr registry_webhook_generation(struct registry *r, uint64_t *out, struct
  * the registry cannot depend on lib/feed). */
 bool reg_webhook_pos_ok(const char *s);
 
+/* CrowdSec-compatible bouncers (docs/bouncers.md): the log position each
+ * key of role agent has been served up to, kept in registry.db's
+ * settings under "bouncer_cursor:KEY_ID" (no schema step: the settings
+ * table is there from the first). get: OUT: *seq, *found (false when the
+ * key never polled). advance: stores seq unless a greater position is
+ * stored already (so a late write from an older poll never moves a
+ * bouncer back); returns once durable. Errors: TC_EINVAL (key_id not a
+ * key id), TC_EDB. */
+#define REG_BOUNCER_CURSOR_PREFIX "bouncer_cursor:"
+enum tcerr registry_bouncer_cursor_get(struct registry *r, const char *key_id, uint64_t *seq,
+                                       bool *found, struct diag *d);
+enum tcerr registry_bouncer_cursor_advance(struct registry *r, const char *key_id, uint64_t seq,
+                                           struct diag *d);
+
 #endif

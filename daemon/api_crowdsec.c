@@ -1,0 +1,478 @@
+/*
+ * api_crowdsec.c — CrowdSec LAPI endpoints for the bouncers organisations
+ * already run (see api_crowdsec.h, docs/bouncers.md).
+ *
+ * A bouncer is a key of role agent; it reads the decisions its
+ * organisation may see (policy_subject_principal: the one policy door,
+ * through lib/feed). startup=true answers the snapshot (feed_snapshot) as
+ * "new"; a later poll answers the decision events after the key's cursor
+ * (feed_read), the last event per value deciding whether it is "new"
+ * (block) or "deleted" (removed, or no longer a block). The cursor lives
+ * in registry.db (registry_bouncer_cursor_*) and moves only once the
+ * answer was sent whole (api_crowdsec_sent), and only forward: a
+ * bouncer's or the hub's restart neither loses nor repeats a decision,
+ * and an answer lost on the way is answered again at the next poll.
+ *
+ * One poll per key at a time: a poll waits (at most POLL_TURN_WAIT_MS)
+ * until the key's previous answer was sent and its cursor recorded, so
+ * a bouncer that polls again at once is not answered from the old
+ * cursor.
+ *
+ * Only addresses (scope Ip) and networks (scope Range) are given: every
+ * other kind of decision is not for a firewall. Costs are bounded by
+ * [bouncers] startup_max_decisions (a larger snapshot is refused with
+ * 503, never cut: a bouncer must not believe it has everything) and
+ * poll_max_decisions (the rest comes at the next poll).
+ */
+#include "api_crowdsec.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "crowdsec/crowdsec.h"
+#include "feed/feed.h"
+#include "hub/hub.h"
+#include "log.h"
+#include "policy/policy.h"
+#include "util/timestamp.h"
+
+#define STREAM_PATH "/v1/decisions/stream"
+#define LIVE_PATH "/v1/decisions"
+#define API_KEY_HEADER "X-Api-Key"
+#define POLL_TURN_WAIT_MS 5000   /* a poll waits at most this for the key's previous one */
+
+/* The keys whose poll is being answered (a short list: one entry per
+ * bouncer polling right now). */
+struct turn {
+	struct turn *next;
+	char key_id[REG_KEY_ID_LEN + 1];
+};
+static pthread_mutex_t turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static struct turn *turns;
+
+static struct turn **
+turn_find(const char *key_id)
+{
+	struct turn **pp = &turns;
+	while (*pp && strcmp((*pp)->key_id, key_id) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Takes key_id's turn, waiting for the poll before it. false when it
+ * could not (waited too long, out of memory): the poll goes on without
+ * it, which may repeat decisions but never lose one. */
+static bool
+turn_take(const char *key_id)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POLL_TURN_WAIT_MS / 1000;
+	until.tv_nsec += (POLL_TURN_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&turn_mu);
+	while (*turn_find(key_id)) {
+		if (pthread_cond_timedwait(&turn_cv, &turn_mu, &until) == ETIMEDOUT) {
+			pthread_mutex_unlock(&turn_mu);
+			return false;
+		}
+	}
+	struct turn *t = calloc(1, sizeof *t);
+	if (t) {
+		snprintf(t->key_id, sizeof t->key_id, "%s", key_id);
+		t->next = turns;
+		turns = t;
+	}
+	pthread_mutex_unlock(&turn_mu);
+	return t != NULL;
+}
+
+static void
+turn_give(const char *key_id)
+{
+	pthread_mutex_lock(&turn_mu);
+	struct turn **pp = turn_find(key_id);
+	struct turn *t = *pp;
+	if (t) {
+		*pp = t->next;
+		free(t);
+	}
+	pthread_cond_broadcast(&turn_cv);
+	pthread_mutex_unlock(&turn_mu);
+}
+
+bool
+api_crowdsec_route(const char *path)
+{
+	return strcmp(path, STREAM_PATH) == 0 || strcmp(path, LIVE_PATH) == 0;
+}
+
+/* An error as LAPI writes it ({"message"}) and as tocsin does (title,
+ * description, http_status), in one object. */
+static void
+answer_error(struct api_crowdsec_answer *ans, int status, const char *message,
+             const char *description)
+{
+	buf_clear(&ans->body);
+	buf_append_cstr(&ans->body, "{\"message\":");
+	buf_append_json_str(&ans->body, slice_from_cstr(message));
+	buf_append_cstr(&ans->body, ",\"title\":");
+	buf_append_json_str(&ans->body, slice_from_cstr(message));
+	if (description) {
+		buf_append_cstr(&ans->body, ",\"description\":");
+		buf_append_json_str(&ans->body, slice_from_cstr(description));
+	}
+	buf_printf(&ans->body, ",\"http_status\":\"%d\"}", status);
+	ans->status = status;
+	ans->commit = false;
+}
+
+/* One decision of an answer, kept until the read ends (a poll keeps
+ * only the last event of each value). */
+struct entry {
+	enum obs_kind kind;
+	unsigned scope;
+	char *value;
+	size_t vlen;
+	bool add;               /* goes to "new" */
+	int64_t until_us;
+	char *scenario;
+	size_t order;
+	bool last;              /* the last entry of its value */
+};
+
+struct collect {
+	const struct cs_query *q;
+	const struct conf *conf;
+	int64_t now_us;
+	bool delta;             /* a poll: events; otherwise a snapshot */
+	bool live;              /* GET /v1/decisions: only what the query asks */
+	size_t max;             /* entries kept at most (a snapshot: more is an error) */
+	bool over;
+	struct entry *e;
+	size_t n, cap;
+	struct buf scratch;
+};
+
+static void
+collect_free(struct collect *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].value);
+		free(c->e[i].scenario);
+	}
+	free(c->e);
+	buf_reset(&c->scratch);
+}
+
+static enum tcerr
+collect_push(struct collect *c, const struct feed_decision *dn, unsigned scope, bool add,
+             int64_t until_us, const char *scenario)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? 2 * c->cap : 64;
+		struct entry *v = realloc(c->e, nc * sizeof *v);
+		if (!v)
+			return TC_ENOMEM;
+		c->e = v;
+		c->cap = nc;
+	}
+	struct entry *e = &c->e[c->n];
+	memset(e, 0, sizeof *e);
+	e->value = malloc(dn->value.len + 1);
+	e->scenario = strdup(scenario);
+	if (!e->value || !e->scenario) {
+		free(e->value);
+		free(e->scenario);
+		return TC_ENOMEM;
+	}
+	memcpy(e->value, dn->value.p, dn->value.len);
+	e->value[dn->value.len] = '\0';
+	e->vlen = dn->value.len;
+	e->kind = dn->kind;
+	e->scope = scope;
+	e->add = add;
+	e->until_us = until_us;
+	e->order = c->n;
+	e->last = true;
+	c->n++;
+	return TC_OK;
+}
+
+static enum tcerr
+collect_cb(void *ctx, const struct feed_event *ev)
+{
+	struct collect *c = ctx;
+	const struct feed_decision *dn = ev->decision;
+	if (!dn)
+		return TC_OK;
+	unsigned scope = crowdsec_scope_of(dn->kind, dn->value);
+	if (!scope || (!c->live && !(scope & c->q->scopes)))
+		return TC_OK;
+	if (c->live && c->q->has_value && !crowdsec_live_match(c->q, scope, dn->value))
+		return TC_OK;
+	buf_clear(&c->scratch);
+	bool add = ev->type == FEED_EV_ADD;
+	if (add) {
+		const struct feed_indicator *fi = dn->nindicators && dn->indicators ? &dn->indicators[0]
+		                                                                     : NULL;
+		crowdsec_scenario(fi ? fi->collection : NULL, fi ? fi->id : NULL, NULL, &c->scratch);
+	} else {
+		crowdsec_scenario(NULL, NULL, dn->reason, &c->scratch);
+	}
+	buf_append_char(&c->scratch, '\0');
+	if (buf_error(&c->scratch))
+		return TC_ENOMEM;
+	const char *scenario = c->scratch.p;
+	/* what a bouncer must not apply: an alert, an end already past, a
+	 * decision its own filters refuse (a poll gives these as deleted, in
+	 * case an earlier version of the decision was applied) */
+	if (add && (!dn->action || strcmp(dn->action, "block") != 0 ||
+	            (dn->until_us && dn->until_us <= c->now_us) || c->q->type_other ||
+	            !crowdsec_admits(c->q, scenario)))
+		add = false;
+	if (!add && !c->delta)
+		return TC_OK;
+	if (c->n >= c->max) {
+		c->over = true;
+		return TC_ELIMIT;
+	}
+	return collect_push(c, dn, scope, add, add ? dn->until_us : 0, scenario);
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
+	int r = memcmp(x->value, y->value, n);
+	if (r)
+		return r;
+	if (x->vlen != y->vlen)
+		return x->vlen < y->vlen ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A poll: only the last event of each value counts. */
+static void
+collapse(struct collect *c)
+{
+	if (c->n < 2)
+		return;
+	qsort(c->e, c->n, sizeof *c->e, entry_cmp);
+	for (size_t i = 0; i + 1 < c->n; i++)
+		if (c->e[i].kind == c->e[i + 1].kind && c->e[i].vlen == c->e[i + 1].vlen &&
+		    memcmp(c->e[i].value, c->e[i + 1].value, c->e[i].vlen) == 0)
+			c->e[i].last = false;
+	qsort(c->e, c->n, sizeof *c->e, order_cmp);
+}
+
+static void
+write_entries(const struct collect *c, bool add, struct buf *out)
+{
+	bool first = true;
+	int64_t unbounded = (int64_t)c->conf->bouncer_no_expiry_hours * 3600 * 1000000;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct entry *e = &c->e[i];
+		if (!e->last || e->add != add)
+			continue;
+		if (!first)
+			buf_append_char(out, ',');
+		first = false;
+		struct slice v = slice_make(e->value, e->vlen);
+		int64_t id = crowdsec_decision_id(e->kind, v);
+		if (!add)
+			crowdsec_decision_json(out, id, e->scope, v, 0, 0, e->scenario);
+		else if (e->until_us)
+			crowdsec_decision_json(out, id, e->scope, v, e->until_us - c->now_us, e->until_us,
+			                       e->scenario);
+		else
+			crowdsec_decision_json(out, id, e->scope, v, unbounded, c->now_us + unbounded,
+			                       e->scenario);
+	}
+}
+
+/* Who asks: X-Api-Key, else what the Authorization header or the client
+ * certificate named. NULL (and the answer set) when refused. */
+static const struct reg_principal *
+authenticate(const struct reg_snapshot *snap, struct MHD_Connection *con,
+             const struct reg_principal *p, struct api_crowdsec_answer *ans)
+{
+	const char *key = MHD_lookup_connection_value(con, MHD_HEADER_KIND, API_KEY_HEADER);
+	if (key) {
+		size_t len = strnlen(key, AUTH_HEADER_MAX + 1);
+		while (len && *key == ' ') {
+			key++;
+			len--;
+		}
+		while (len && key[len - 1] == ' ')
+			len--;
+		p = len <= AUTH_HEADER_MAX && snap ? reg_snapshot_auth_key(snap, key, len) : NULL;
+		if (!p) {
+			answer_error(ans, 403, "access forbidden", "the X-Api-Key is unknown or revoked");
+			return NULL;
+		}
+	}
+	if (!p) {
+		answer_error(ans, 403, "access forbidden",
+		             "send a tocsin key of role agent in the X-Api-Key header");
+		return NULL;
+	}
+	snprintf(ans->actor, sizeof ans->actor, "%s", p->key_id);
+	if (p->role != ROLE_AGENT) {
+		answer_error(ans, 403, "access forbidden",
+		             "the bouncer endpoints answer keys of role agent (tocsin key create "
+		             "--role agent)");
+		return NULL;
+	}
+	return p;
+}
+
+void
+api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *snap,
+                    struct MHD_Connection *con, const char *method, const char *path,
+                    const char *raw_uri, const struct reg_principal *p,
+                    struct api_crowdsec_answer *ans)
+{
+	struct cs_query q;
+	struct diag d;
+	struct collect c;
+	struct allowlist *allow = NULL;
+	bool stream = strcmp(path, STREAM_PATH) == 0;
+	enum tcerr rc;
+
+	memset(ans, 0, sizeof *ans);
+	memset(&c, 0, sizeof c);
+	buf_init(&ans->body, 0);
+	buf_init(&c.scratch, 0);
+	diag_clear(&d);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		answer_error(ans, 405, "method not allowed", "the decisions endpoints answer GET");
+		return;
+	}
+	if (!(p = authenticate(snap, con, p, ans)))
+		return;
+	const char *qs = strchr(raw_uri, '?');
+	struct slice query = qs ? slice_make(qs + 1, strcspn(qs + 1, "#")) : slice_make("", 0);
+	if ((rc = crowdsec_query_parse(query, stream, &q, &d))) {
+		answer_error(ans, 400, "bad request", d.msg);
+		return;
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		/* LAPI: a HEAD reads nothing and moves nothing */
+		ans->status = 200;
+		return;
+	}
+	if (!s) {
+		answer_error(ans, 503, "the hub's store is unavailable", "try again later");
+		return;
+	}
+	if (stream)
+		ans->holds = turn_take(p->key_id);
+	uint64_t cursor = 0;
+	bool has_cursor = false;
+	if (stream && !q.startup &&
+	    (rc = registry_bouncer_cursor_get(a->registry, p->key_id, &cursor, &has_cursor, &d))) {
+		log_error("bouncers: cannot read a cursor", d.msg);
+		answer_error(ans, 503, "the hub could not answer", "try again later");
+		return;
+	}
+
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, p);
+	allow = a->hub ? hub_allowlist_get(a->hub) : NULL;
+	struct feed_ctx fc = {
+		.store = s, .who = &who, .names = snap, .allow = allow, .now_us = 0,
+		.block_min_confidence = (int)a->conf->block_min_confidence,
+	};
+	struct feed_filter f;
+	memset(&f, 0, sizeof f);
+	f.kinds = (1u << OBS_IPV4) | (1u << OBS_IPV6);
+	f.min_confidence = -1;
+	f.tlp_max = TLP_NONE;
+	c.q = &q;
+	c.conf = a->conf;
+	c.now_us = ts_now_us();
+	c.live = !stream;
+	c.delta = stream && has_cursor;
+	c.max = c.delta ? a->conf->bouncer_poll_max_decisions : a->conf->bouncer_startup_max_decisions;
+	struct feed_pos at = { 0 }, next = { 0 };
+	if (c.delta) {
+		struct feed_pos after = { cursor };
+		rc = feed_read(&fc, FEED_DECISIONS, &f, after, c.max, collect_cb, &c, &next, &d);
+		collapse(&c);
+	} else {
+		rc = feed_snapshot(&fc, &f, collect_cb, &c, &at, &d);
+	}
+	if (rc == TC_ELIMIT && c.over) {
+		char desc[160];
+		snprintf(desc, sizeof desc,
+		         "more than %zu decisions; raise [bouncers] startup_max_decisions", c.max);
+		answer_error(ans, 503, "too many decisions", desc);
+		goto out;
+	}
+	if (rc) {
+		log_error("bouncers: cannot read decisions", d.msg[0] ? d.msg : tcerr_str(rc));
+		answer_error(ans, 503, "the hub could not answer", "try again later");
+		goto out;
+	}
+	if (stream) {
+		buf_append_cstr(&ans->body, "{\"new\":[");
+		write_entries(&c, true, &ans->body);
+		buf_append_cstr(&ans->body, "],\"deleted\":[");
+		write_entries(&c, false, &ans->body);
+		buf_append_cstr(&ans->body, "]}");
+		ans->seq = c.delta ? next.seq : at.seq;
+		ans->commit = !c.delta || next.seq > cursor;
+	} else if (c.n == 0) {
+		buf_append_cstr(&ans->body, "null"); /* LAPI's answer when nothing matches */
+	} else {
+		buf_append_char(&ans->body, '[');
+		write_entries(&c, true, &ans->body);
+		buf_append_char(&ans->body, ']');
+	}
+	if (buf_error(&ans->body)) {
+		answer_error(ans, 503, "out of memory", NULL);
+		goto out;
+	}
+	ans->status = 200;
+out:
+	if (allow)
+		allowlist_free(allow);
+	collect_free(&c);
+}
+
+void
+api_crowdsec_sent(struct app *a, struct api_crowdsec_answer *ans, bool complete)
+{
+	struct diag d;
+	if (!ans)
+		return;
+	if (complete && ans->commit && ans->status == 200) {
+		diag_clear(&d);
+		if (registry_bouncer_cursor_advance(a->registry, ans->actor, ans->seq, &d))
+			log_error("bouncers: cannot record a cursor", d.msg);
+	}
+	if (ans->holds)
+		turn_give(ans->actor);
+	buf_reset(&ans->body);
+	free(ans);
+}
