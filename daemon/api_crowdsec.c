@@ -158,6 +158,7 @@ struct collect {
 	bool live;              /* GET /v1/decisions: only what the query asks */
 	size_t max;             /* entries kept at most (a snapshot: more is an error) */
 	bool over;
+	uint64_t stop_after;    /* a read past this position ends (0: no end) */
 	struct entry *e;
 	size_t n, cap;
 	struct buf scratch;
@@ -215,6 +216,8 @@ collect_cb(void *ctx, const struct feed_event *ev)
 	const struct feed_decision *dn = ev->decision;
 	if (!dn)
 		return TC_OK;
+	if (c->stop_after && ev->pos.seq > c->stop_after)
+		return TC_ELIMIT;
 	unsigned scope = crowdsec_scope_of(dn->kind, dn->value);
 	if (!scope || (!c->live && !(scope & c->q->scopes)))
 		return TC_OK;
@@ -264,6 +267,20 @@ entry_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* By (kind, value) only. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	size_t n = x->vlen < y->vlen ? x->vlen : y->vlen;
+	int r = memcmp(x->value, y->value, n);
+	if (r)
+		return r;
+	return x->vlen < y->vlen ? -1 : x->vlen > y->vlen;
+}
+
 static int
 order_cmp(const void *a, const void *b)
 {
@@ -285,14 +302,20 @@ collapse(struct collect *c)
 	qsort(c->e, c->n, sizeof *c->e, order_cmp);
 }
 
+/* Writes c's entries for "new" (add) or "deleted", leaving out a deleted
+ * one that skip (sorted by key_cmp; may be NULL) holds. first: nothing
+ * written before in this list. */
 static void
-write_entries(const struct collect *c, bool add, struct buf *out)
+write_entries(const struct collect *c, bool add, const struct collect *skip, bool *first_io,
+              struct buf *out)
 {
-	bool first = true;
+	bool first = first_io ? *first_io : true;
 	int64_t unbounded = (int64_t)c->conf->bouncer_no_expiry_hours * 3600 * 1000000;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct entry *e = &c->e[i];
 		if (!e->last || e->add != add)
+			continue;
+		if (skip && skip->n && bsearch(e, skip->e, skip->n, sizeof *e, key_cmp))
 			continue;
 		if (!first)
 			buf_append_char(out, ',');
@@ -308,6 +331,8 @@ write_entries(const struct collect *c, bool add, struct buf *out)
 			crowdsec_decision_json(out, id, e->scope, v, unbounded, c->now_us + unbounded,
 			                       e->scenario);
 	}
+	if (first_io)
+		*first_io = first;
 }
 
 /* Who asks: X-Api-Key, else what the Authorization header or the client
@@ -354,15 +379,17 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 {
 	struct cs_query q;
 	struct diag d;
-	struct collect c;
+	struct collect c, gone;
 	struct allowlist *allow = NULL;
 	bool stream = strcmp(path, STREAM_PATH) == 0;
 	enum tcerr rc;
 
 	memset(ans, 0, sizeof *ans);
 	memset(&c, 0, sizeof c);
+	memset(&gone, 0, sizeof gone);
 	buf_init(&ans->body, 0);
 	buf_init(&c.scratch, 0);
+	buf_init(&gone.scratch, 0);
 	diag_clear(&d);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		answer_error(ans, 405, "method not allowed", "the decisions endpoints answer GET");
@@ -389,7 +416,7 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		ans->holds = turn_take(p->key_id);
 	uint64_t cursor = 0;
 	bool has_cursor = false;
-	if (stream && !q.startup &&
+	if (stream &&
 	    (rc = registry_bouncer_cursor_get(a->registry, p->key_id, &cursor, &has_cursor, &d))) {
 		log_error("bouncers: cannot read a cursor", d.msg);
 		answer_error(ans, 503, "the hub could not answer", "try again later");
@@ -408,11 +435,11 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	f.kinds = (1u << OBS_IPV4) | (1u << OBS_IPV6);
 	f.min_confidence = -1;
 	f.tlp_max = TLP_NONE;
-	c.q = &q;
-	c.conf = a->conf;
+	c.q = gone.q = &q;
+	c.conf = gone.conf = a->conf;
 	c.now_us = ts_now_us();
 	c.live = !stream;
-	c.delta = stream && has_cursor;
+	c.delta = stream && has_cursor && !q.startup;
 	c.max = c.delta ? a->conf->bouncer_poll_max_decisions : a->conf->bouncer_startup_max_decisions;
 	struct feed_pos at = { 0 }, next = { 0 };
 	if (c.delta) {
@@ -421,6 +448,36 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		collapse(&c);
 	} else {
 		rc = feed_snapshot(&fc, &f, collect_cb, &c, &at, &d);
+		if (!rc)
+			qsort(c.e, c.n, sizeof *c.e, key_cmp);
+	}
+	if (!rc && stream && !c.delta && has_cursor && cursor < at.seq) {
+		/* A bouncer that starts again may still hold what it was given
+		 * before (one killed without cleaning its firewall up): the
+		 * values removed since its cursor, up to the snapshot, go in
+		 * "deleted" (deleting what it does not hold is harmless). At
+		 * most startup_max_decisions of them. */
+		gone.q = &q;
+		gone.conf = a->conf;
+		gone.now_us = c.now_us;
+		gone.delta = true;
+		gone.max = a->conf->bouncer_startup_max_decisions;
+		gone.stop_after = at.seq;
+		struct feed_pos after = { cursor };
+		enum tcerr g = feed_read(&fc, FEED_DECISIONS, &f, after, 0, collect_cb, &gone, NULL,
+		                         &d);
+		if (g && g != TC_ELIMIT) {
+			rc = g;
+		} else {
+			collapse(&gone);
+			if (gone.over) {
+				struct logline l;
+				log_begin(&l, CONF_LOG_WARN, "bouncer startup: deletions cut");
+				log_str(&l, "key", p->key_id);
+				log_int(&l, "max", (int64_t)gone.max);
+				log_end(&l);
+			}
+		}
 	}
 	if (rc == TC_ELIMIT && c.over) {
 		char desc[160];
@@ -435,10 +492,12 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		goto out;
 	}
 	if (stream) {
+		bool first = true;
 		buf_append_cstr(&ans->body, "{\"new\":[");
-		write_entries(&c, true, &ans->body);
+		write_entries(&c, true, NULL, NULL, &ans->body);
 		buf_append_cstr(&ans->body, "],\"deleted\":[");
-		write_entries(&c, false, &ans->body);
+		write_entries(&c, false, NULL, &first, &ans->body);
+		write_entries(&gone, false, &c, &first, &ans->body);
 		buf_append_cstr(&ans->body, "]}");
 		ans->seq = c.delta ? next.seq : at.seq;
 		ans->commit = !c.delta || next.seq > cursor;
@@ -446,7 +505,7 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		buf_append_cstr(&ans->body, "null"); /* LAPI's answer when nothing matches */
 	} else {
 		buf_append_char(&ans->body, '[');
-		write_entries(&c, true, &ans->body);
+		write_entries(&c, true, NULL, NULL, &ans->body);
 		buf_append_char(&ans->body, ']');
 	}
 	if (buf_error(&ans->body)) {
@@ -458,6 +517,7 @@ out:
 	if (allow)
 		allowlist_free(allow);
 	collect_free(&c);
+	collect_free(&gone);
 }
 
 void

@@ -9,6 +9,7 @@ build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
 libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libmicrohttpd-dev libgnutls28-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
+crowdsec-firewall-bouncer nftables iproute2
 "
 
 missing=""
@@ -29,6 +30,22 @@ else
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages that ship a service (crowdsec-firewall-bouncer) must not start it:
+# the tests run it by hand, in a network namespace. A policy-rc.d that
+# refuses every start is put in place for the install only, unless the
+# machine has one already.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+# nor start it at the next boot (it has no hub to talk to)
+if command -v systemctl >/dev/null 2>&1 &&
+   [ -e /lib/systemd/system/crowdsec-firewall-bouncer.service ]; then
+    $SUDO systemctl disable --quiet crowdsec-firewall-bouncer.service 2>/dev/null || true
+fi

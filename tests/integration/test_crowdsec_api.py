@@ -281,6 +281,20 @@ def test_cursor_survives_a_restart(env):
     assert values(new) == ["45.33.32.151"]
 
 
+def test_startup_again_deletes_what_went_meanwhile(env):
+    """A bouncer that starts again (after a kill that left its firewall
+    as it was) is told in "deleted" what was removed since its last poll."""
+    x, y = ind("45.33.34.1"), ind("45.33.34.2")
+    env.publish("orga", [x, y])
+    drain(env, "orgb_agent")
+    env.publish("orga", [dict(x, modified="2024-02-01T00:00:00.000Z", revoked=True)])
+    again = env.stream("orgb_agent", True)
+    assert "45.33.34.1" in values(again["deleted"])
+    assert "45.33.34.2" in values(again["new"]) and "45.33.34.2" not in values(again["deleted"])
+    # and only once
+    assert env.stream("orgb_agent", True)["deleted"] == []
+
+
 def test_a_key_that_never_started_gets_everything(env):
     key = tocsin("key", "create", "orgb", "--role", "agent", "--data", env.data).stdout.strip()
     env.keys["orgb_agent2"] = key

@@ -1,0 +1,239 @@
+"""Debian's crowdsec-firewall-bouncer (0.0.25) pointed at tocsind enforces
+tocsin decisions with no tocsin code on the enforcement point
+(docs/bouncers.md): the bouncer runs in a network namespace of its own,
+reaches tocsind over a veth pair, and keeps its nftables set in that
+namespace; an address published over TAXII appears in the set, a revoked
+one leaves it, and a bouncer restarted while a decision was published
+finds it at startup.
+
+Needs root (network namespaces, nftables), ip(8), nft(8) and the
+crowdsec-firewall-bouncer package (scripts/deps.sh installs both)."""
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import Daemon, tocsin
+from hubutil import TAXII, basic, obj_indicator
+
+BOUNCER = "/usr/bin/crowdsec-firewall-bouncer"
+APPLY_WITHIN = 10.0          # seconds from the publish's acknowledgement
+POLL = "50ms"                # the bouncer's update_frequency
+
+
+def _why_not():
+    if os.geteuid() != 0:
+        return "needs root: network namespaces and nftables"
+    for tool in ("ip", "nft"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed (scripts/deps.sh installs iproute2, nftables)"
+    if not os.access(BOUNCER, os.X_OK):
+        return "crowdsec-firewall-bouncer is not installed (scripts/deps.sh installs it)"
+    probe = f"tcsprobe{os.getpid()}"
+    p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if p.returncode != 0:
+        return f"cannot create a network namespace here: {p.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return None
+
+
+WHY_NOT = _why_not()
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")
+
+
+def sh(*args, check=True):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+    if check:
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return p
+
+
+class Bed:
+    """tocsind on the host end of a veth pair, the bouncer in a namespace."""
+
+    def __init__(self, tmp):
+        n = os.getpid() % 250
+        self.ns = f"tcsbnc{os.getpid()}"
+        self.host_if, self.ns_if = f"tcb{os.getpid()}h"[:15], f"tcb{os.getpid()}n"[:15]
+        self.host_ip, self.ns_ip = f"10.231.{n}.1", f"10.231.{n}.2"
+        self.tmp = tmp
+        self.bouncer = None
+        self.daemon = None
+        sh("ip", "netns", "add", self.ns)
+        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+        sh("ip", "link", "set", self.ns_if, "netns", self.ns)
+        sh("ip", "addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
+        sh("ip", "link", "set", self.host_if, "up")
+        self.in_ns("ip", "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
+        self.in_ns("ip", "link", "set", self.ns_if, "up")
+        self.in_ns("ip", "link", "set", "lo", "up")
+
+        self.data = tmp / "var"
+        tocsin("init", "--data", self.data)
+        tocsin("org", "add", "orga", "--sector", "finance", "--country", "NO",
+               "--data", self.data)
+        tocsin("org", "add", "orgb", "--sector", "telecom", "--country", "NO",
+               "--data", self.data)
+        self.key = tocsin("key", "create", "orga", "--role", "contributor",
+                          "--data", self.data).stdout.strip()
+        self.agent = tocsin("key", "create", "orgb", "--role", "agent", "--name", "bouncer",
+                            "--data", self.data).stdout.strip()
+        self.coll = tocsin("collection", "add", "open", "--read", "all", "--write", "all",
+                           "--data", self.data).stdout.strip()
+        self.daemon = Daemon(self.data, listen=f"{self.host_ip}:0")
+        self.base = f"http://{self.daemon.addr}"
+        self.cfg = tmp / "crowdsec-firewall-bouncer.yaml"
+        self.cfg.write_text(f"""mode: nftables
+pid_dir: {tmp}/
+update_frequency: {POLL}
+daemonize: false
+log_mode: file
+log_dir: {tmp}/
+log_level: info
+api_url: {self.base}/
+api_key: {self.agent}
+insecure_skip_verify: false
+disable_ipv6: false
+deny_action: DROP
+deny_log: false
+supported_decisions_types:
+  - ban
+blacklists_ipv4: crowdsec-blacklists
+blacklists_ipv6: crowdsec6-blacklists
+nftables:
+  ipv4:
+    enabled: true
+    set-only: false
+    table: crowdsec
+    chain: crowdsec-chain
+  ipv6:
+    enabled: true
+    set-only: false
+    table: crowdsec6
+    chain: crowdsec6-chain
+prometheus:
+  enabled: false
+  listen_addr: 127.0.0.1
+  listen_port: 60601
+""")
+
+    def in_ns(self, *args, check=True):
+        return sh("ip", "netns", "exec", self.ns, *args, check=check)
+
+    def start_bouncer(self):
+        self.out = open(self.tmp / "bouncer.out", "a")
+        self.bouncer = subprocess.Popen(["ip", "netns", "exec", self.ns, BOUNCER,
+                                         "-c", str(self.cfg)],
+                                        stdin=subprocess.DEVNULL, stdout=self.out,
+                                        stderr=subprocess.STDOUT)
+        self.wait(lambda: self.set_elements() is not None, 20, "the bouncer's nftables set")
+
+    def stop_bouncer(self):
+        if self.bouncer and self.bouncer.poll() is None:
+            self.bouncer.terminate()
+            try:
+                self.bouncer.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.bouncer.kill()
+                self.bouncer.wait()
+        self.bouncer = None
+        self.out.close()
+
+    def set_elements(self):
+        """The addresses in the bouncer's IPv4 set, or None without the set."""
+        p = self.in_ns("nft", "-j", "list", "set", "ip", "crowdsec", "crowdsec-blacklists",
+                       check=False)
+        if p.returncode != 0:
+            return None
+        out = set()
+        for item in json.loads(p.stdout)["nftables"]:
+            for e in item.get("set", {}).get("elem", []):
+                v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+                out.add(v)
+        return out
+
+    def publish(self, objects):
+        r = requests.post(f"{self.base}/taxii2/hub/collections/{self.coll}/objects/",
+                          data=json.dumps({"objects": objects}),
+                          headers={"Authorization": basic(self.key), "Accept": TAXII,
+                                   "Content-Type": TAXII}, timeout=30)
+        assert r.status_code == 202 and r.json()["success_count"] == len(objects), r.text
+        return time.monotonic()
+
+    def wait(self, pred, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return time.monotonic()
+            if self.bouncer and self.bouncer.poll() is not None:
+                raise AssertionError(f"the bouncer exited {self.bouncer.returncode}: "
+                                     + self.log())
+            time.sleep(0.02)
+        raise AssertionError(f"{what}: not within {timeout} s; bouncer log:\n{self.log()}")
+
+    def log(self):
+        parts = []
+        for f in ("bouncer.out", "crowdsec-firewall-bouncer.log"):
+            p = self.tmp / f
+            if p.exists():
+                parts.append(p.read_text()[-3000:])
+        return "\n".join(parts)
+
+    def close(self):
+        if self.bouncer:
+            self.stop_bouncer()
+        rc = self.daemon.stop() if self.daemon else 0
+        sh("ip", "netns", "del", self.ns, check=False)
+        sh("ip", "link", "del", self.host_if, check=False)
+        return rc
+
+
+@pytest.fixture
+def bed(tmp_path):
+    b = Bed(tmp_path)
+    yield b
+    rc = b.close()
+    assert rc == 0, b.daemon.log()[-4000:]
+
+
+def ind(value, **kw):
+    return obj_indicator(f"[ipv4-addr:value = '{value}']", f"bnc-{value}-{uuid.uuid4()}",
+                         **kw)
+
+
+def test_bouncer_applies_and_removes(bed):
+    bed.start_bouncer()
+    assert bed.set_elements() == set()
+    x = ind("45.33.32.156", valid_until="2030-01-01T00:00:00.000Z")
+    t0 = bed.publish([x])
+    t1 = bed.wait(lambda: "45.33.32.156" in bed.set_elements(), APPLY_WITHIN,
+                  "the published address in the bouncer's set")
+    print(f"publish acknowledged -> in the bouncer's set: {(t1 - t0) * 1000:.0f} ms")
+    # the hub saw this bouncer: its key is in the access log with the LAPI route
+    assert any('"/v1/decisions/stream"' in line and '"status":200' in line
+               for line in bed.daemon.lines)
+    bed.publish([dict(x, modified="2024-02-01T00:00:00.000Z", revoked=True)])
+    bed.wait(lambda: "45.33.32.156" not in bed.set_elements(), APPLY_WITHIN,
+             "the revoked address gone from the bouncer's set")
+
+
+def test_bouncer_restart_loses_nothing(bed):
+    bed.start_bouncer()
+    a = ind("45.33.33.1")
+    bed.publish([a])
+    bed.wait(lambda: "45.33.33.1" in bed.set_elements(), APPLY_WITHIN, "the first address")
+    bed.stop_bouncer()
+    # killed without cleaning up, it left its set as it was: the address
+    # revoked below must still leave it at the bouncer's next start
+    assert bed.set_elements() in ({"45.33.33.1"}, None)
+    # published and revoked while the bouncer is down
+    bed.publish([ind("45.33.33.2")])
+    bed.publish([dict(a, modified="2024-02-01T00:00:00.000Z", revoked=True)])
+    bed.start_bouncer()
+    bed.wait(lambda: bed.set_elements() == {"45.33.33.2"}, APPLY_WITHIN,
+             "the set as the hub has it after the bouncer's restart")
