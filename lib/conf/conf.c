@@ -85,6 +85,13 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
+	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
+	{ "stream", "client_buffer",
+	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
+	{ "stream", "max_clients",
+	  NUM(K_UINT, stream_max_clients, 1, CONF_STREAM_CLIENTS_MAX), 0 },
+	{ "stream", "max_clients_per_org",
+	  NUM(K_UINT, stream_max_clients_per_org, 1, CONF_STREAM_CLIENTS_MAX), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -133,6 +140,10 @@ conf_defaults(struct conf *c)
 	c->batch_max_wait_us = 0;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
+	c->stream_heartbeat = 15;
+	c->stream_client_buffer = (size_t)1 << 20;
+	c->stream_max_clients = 1000;
+	c->stream_max_clients_per_org = 250;
 }
 
 /* true if s is valid UTF-8 without control characters (RFC 3629). */
@@ -575,7 +586,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, ingest, api_root NAME)",
+				              "policy, metrics, log, writer, ingest, stream, api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}

@@ -48,6 +48,10 @@
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
 #define CONF_API_ROOTS_MAX 32              /* [api_root NAME] sections */
+#define CONF_HEARTBEAT_MAX 3600            /* seconds between stream heartbeats */
+#define CONF_CLIENT_BUFFER_MIN (64 * 1024) /* bytes of a stream client's buffer */
+#define CONF_CLIENT_BUFFER_MAX ((size_t)1 << 30)
+#define CONF_STREAM_CLIENTS_MAX 100000     /* concurrent stream clients */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -104,6 +108,11 @@ struct conf {
 	/* [ingest] */
 	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
 	unsigned widest_prefix_v6;         /* 1..128, default 32 */
+	/* [stream] */
+	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
+	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
+	unsigned stream_max_clients;       /* concurrent streams, all organisations */
+	unsigned stream_max_clients_per_org; /* concurrent streams of one organisation */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];
