@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "api_stream.h"
 #include "checkpoint.h"
 #include "writer.h"
 
@@ -122,6 +123,7 @@ be_after(void *ctx)
 {
 	struct backend *b = ctx;
 	struct diag d;
+	notify_commit(&b->app->notify); /* the batch is durable: wake the streams */
 	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
 		log_error("audit sync failed", d.msg);
 	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
@@ -402,6 +404,7 @@ main(int argc, char **argv)
 	app.conf = &conf;
 	app.data_dir = data;
 	pthread_mutex_init(&app.snap_mu, NULL);
+	notify_init(&app.notify);
 	int n = snprintf(app.store_spec, sizeof app.store_spec, "%s/tocsin.db", data);
 	if (n < 0 || (size_t)n >= sizeof app.store_spec) {
 		fprintf(stderr, "tocsind: --data: path too long\n");
@@ -504,6 +507,11 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
+	app.hub = hub;
+	if (stream_start(&app, &app.stream, &d)) {
+		status = fail("cannot start the stream thread", &d);
+		goto out;
+	}
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;
@@ -546,6 +554,9 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
+	stream_stop(app.stream);      /* (already, if the listeners ran) */
+	stream_free(app.stream);
+	app.stream = NULL;
 	if (app.writer) {
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;
