@@ -34,7 +34,8 @@ const char cmd_stream_usage[] =
 	"\n"
 	"Follows the hub's event stream (GET URL/api/v1/stream) and prints each\n"
 	"event: one JSON object a line, {\"event\":NAME,\"id\":POSITION|null,\n"
-	"\"data\":{...}}, or with --format sse the events as the hub sent them.\n"
+	"\"data\":{...}} (ASCII, non-ASCII characters as \\u escapes), or with\n"
+	"--format sse the events as the hub sent them (control bytes escaped).\n"
 	"view=stix (the default) gives object versions and deletions as stored;\n"
 	"view=decisions gives a snapshot of the current decisions (add events\n"
 	"without a position, then snapshot-end), then add/remove events.\n"
@@ -154,15 +155,17 @@ on_event(void *ctx, const struct sse_event *ev)
 {
 	struct stream_run *r = ctx;
 	if (r->sse) {
+		/* escaped like everything the CLI echoes (cli_util.h): no
+		 * control byte from the hub reaches a terminal */
 		if (ev->has_id)
-			printf("id: %.*s\n", (int)ev->id.len, ev->id.p);
-		printf("event: %.*s\n", (int)ev->name.len, ev->name.p);
+			cli_fprintf(stdout, "id: %.*s\n", (int)ev->id.len, ev->id.p);
+		cli_fprintf(stdout, "event: %.*s\n", (int)ev->name.len, ev->name.p);
 		/* data holds no newline from a well-behaved hub; split lines anyway */
 		const char *p = ev->data.p, *end = p + ev->data.len;
 		do {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			printf("data: %.*s\n", (int)l, p);
+			cli_fprintf(stdout, "data: %.*s\n", (int)l, p);
 			p = nl ? nl + 1 : end;
 		} while (p < end);
 		printf("\n");
