@@ -809,7 +809,8 @@ snapshot_run(struct stream_server *s, struct client *c, struct store *st)
 	          append_locked(c, (const char *)x.ev.p, x.ev.len);
 	if (ok) {
 		c->pos = c->scan = at;
-		c->caught_up = false; /* read on at the next round */
+		c->caught_up = false; /* read on at the next round ... */
+		c->want_room = true;  /* ... or when the snapshot has drained to half */
 		c->last_append_us = mono_us();
 		c->phase = PH_READ;
 		wake_locked(c);
