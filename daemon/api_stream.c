@@ -650,7 +650,7 @@ round_run(struct stream_server *s, bool committed, bool snap_moved, struct clien
 			size_t nc = *veccap ? 2 * *veccap : 64;
 			struct client **nv = realloc(*vec, nc * sizeof **vec);
 			if (!nv)
-				break; /* the others read next round */
+				continue; /* it reads next round (its principal is checked) */
 			*vec = nv;
 			*veccap = nc;
 		}
@@ -1275,6 +1275,10 @@ api_stream_open(struct stream_server *s, const struct api_stream_req *rq,
 	c->next = s->pending;
 	s->pending = c;
 	pthread_mutex_unlock(&s->mu);
+	/* stream_stop() sets stopping before it takes the pending clients:
+	 * one queued after that is ended here */
+	if (atomic_load(&s->stopping))
+		client_abort(c);
 	notify_poke(&s->app->notify);
 	{
 		struct logline l;
