@@ -63,6 +63,13 @@ def start(tocsind, data, conf):
     raise RuntimeError("tocsind did not start")
 
 
+def cpu_s(pid):
+    """User + system CPU seconds the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def line(fig, value, unit, op, target):
     ok = value <= target if op == "<=" else value >= target
     print(f"{fig}: {value:,.2f} {unit} (target {op} {target}) {'PASS' if ok else 'BELOW'}",
@@ -132,13 +139,16 @@ def main():
         line("stream events lost, one client", float(r[6]), "events", "<=", 0)
         rss0 = rss_kib(p.pid)
         t0 = time.monotonic()
+        c0 = cpu_s(p.pid)
         r = load(tool, host, port, key, coll, n_clients, n_many, rate, n_one, p.pid)
+        cpu = cpu_s(p.pid) - c0
         hwm = rss_kib(p.pid, "VmHWM")
         print(f"{n_clients} clients: {n_many} publishes at {rate}/s in "
               f"{time.monotonic() - t0:.1f} s; ack->event p50 {r[0]:.2f} ms p99 {r[1]:.2f} ms "
               f"max {r[2]:.2f} ms; send->event p50 {r[3]:.2f} ms p99 {r[4]:.2f} ms max "
               f"{r[5]:.2f} ms; lost {r[6]} of {r[7]}; tocsind RSS {r[8] // 1024} MB with the "
-              f"clients ({rss0 // 1024} MB before, peak {hwm // 1024} MB)", flush=True)
+              f"clients ({rss0 // 1024} MB before, peak {hwm // 1024} MB); tocsind CPU {cpu:.1f} s, "
+              f"{cpu * 1000 / n_many:.1f} ms per event to {n_clients} clients", flush=True)
         line(f"publish -> stream event p99, {n_clients} clients", r[1], "ms", "<=", P99_MANY)
         line(f"stream events lost, {n_clients} clients", float(r[6]), "events", "<=", 0)
         print(f"tocsind RSS with {n_clients} stream clients: {r[8] // 1024:,} MB", flush=True)
