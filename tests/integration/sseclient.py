@@ -24,7 +24,7 @@ class Event:
         return f"Event({self.name!r}, id={self.id!r}, {self.data[:80]!r})"
 
 
-def connect(addr, rcvbuf=None, timeout=10):
+def connect(addr, rcvbuf=None, timeout=10, ssl_ctx=None):
     host, port = addr.rsplit(":", 1)
     s = socket.socket(socket.AF_INET6 if host.startswith("[") else socket.AF_INET,
                       socket.SOCK_STREAM)
@@ -32,14 +32,17 @@ def connect(addr, rcvbuf=None, timeout=10):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(timeout)
     s.connect((host.strip("[]"), int(port)))
+    if ssl_ctx:
+        s = ssl_ctx.wrap_socket(s, server_hostname=host.strip("[]"))
     return s
 
 
 class Stream:
     """Opens GET /api/v1/stream?query with key (None: no Authorization)."""
 
-    def __init__(self, addr, key, query="", headers=None, rcvbuf=None, timeout=10):
-        self.sock = connect(addr, rcvbuf=rcvbuf, timeout=timeout)
+    def __init__(self, addr, key, query="", headers=None, rcvbuf=None, timeout=10,
+                 ssl_ctx=None):
+        self.sock = connect(addr, rcvbuf=rcvbuf, timeout=timeout, ssl_ctx=ssl_ctx)
         h = [f"GET /api/v1/stream{'?' + query if query else ''} HTTP/1.1", "Host: hub",
              "Accept: text/event-stream"]
         if key:
@@ -74,7 +77,10 @@ class Stream:
 
     def _recv(self, timeout):
         self.sock.settimeout(timeout)
-        b = self.sock.recv(1 << 16)
+        try:
+            b = self.sock.recv(1 << 16)
+        except ConnectionResetError:
+            b = b""
         if not b:
             self.closed = True
             raise StreamClosed()

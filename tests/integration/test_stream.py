@@ -541,3 +541,51 @@ def test_a_decisions_snapshot_larger_than_the_buffer_is_paced_not_cut(sh):
     assert {o["pattern"].split("'")[1] for o in objs} <= vals
     assert metric(sh, "tocsin_stream_clients_cut_total") == cut0
     s.close()
+
+
+# -- client certificates ---------------------------------------------------
+
+def test_a_client_certificate_opens_a_stream_and_its_revocation_ends_it(tmp_path):
+    from test_daemon_basics import CERTTOOL, client_ctx, make_pki
+    if not CERTTOOL:
+        pytest.skip("certtool (gnutls-bin) is not installed: scripts/deps.sh")
+    pki = make_pki(tmp_path / "pki")
+    d = tmp_path / "var"
+    tocsin("init", "--data", d)
+    tocsin("org", "add", "tlsbank", "--sector", "finance", "--country", "NO", "--data", d)
+    cid = tocsin("collection", "add", "open", "--read", "all", "--write", "all", "--data",
+                 d).stdout.strip()
+    key = tocsin("key", "create", "tlsbank", "--role", "contributor", "--data", d).stdout.strip()
+    cert_id = tocsin("key", "create", "tlsbank", "--role", "reader", "--cert",
+                     pki / "client.pem", "--data", d).stdout.strip()
+    conf = tmp_path / "tls.conf"
+    conf.write_text(f"[server]\ntls_listen = 127.0.0.1:0\n"
+                    f"tls_cert = {pki / 'server.pem'}\ntls_key = {pki / 'server.key'}\n"
+                    f"client_ca = {pki / 'ca.pem'}\n[stream]\nheartbeat = 1\n")
+    dm = Daemon(d, config=conf)
+    try:
+        deadline = time.monotonic() + 10
+        while not any('"listening"' in l and '"tls":true' in l for l in dm.lines):
+            assert time.monotonic() < deadline, dm.log()
+            time.sleep(0.05)
+        tls_addr = next(json.loads(l)["addr"] for l in dm.lines
+                        if '"listening"' in l and '"tls":true' in l)
+        h = Hub(f"http://{dm.addr}", {"k": key}, {}, {"open": cid}, {}, {}, {}, data=d,
+                daemon=dm)
+        # a certificate from a CA the hub does not trust: 401
+        s = Stream(tls_addr, None, ssl_ctx=client_ctx(pki, "rclient"))
+        assert s.status == 401
+        s = Stream(tls_addr, None, ssl_ctx=client_ctx(pki, "client"))
+        assert s.status == 200, s.body
+        o = ind(f"tls-{random.random()}")
+        h.post_ok("open", "k", [o])
+        (ev,) = s.events(1, names={"version"})
+        assert ev.json()["object"]["id"] == o["id"]
+        tocsin("key", "revoke", cert_id, "--data", d)
+        t0 = time.monotonic()
+        with pytest.raises(StreamClosed):
+            while time.monotonic() - t0 < 5:
+                s.next(0.2)
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        assert dm.stop() == 0
