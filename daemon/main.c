@@ -159,14 +159,14 @@ be_after(void *ctx)
 {
 	struct backend *b = ctx;
 	struct diag d;
-	notify_commit(&b->app->notify); /* the batch is durable: wake the streams */
-	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
-		log_error("audit sync failed", d.msg);
-	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
 	/* the log's end: versions, tombstones and decision events alike */
 	uint64_t pos = 0;
 	if (store_position(hub_store(b->hub), &pos) == TC_OK)
 		atomic_store(&b->app->log_end, pos);
+	notify_commit(&b->app->notify); /* the batch is durable: wake the streams */
+	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
+		log_error("audit sync failed", d.msg);
+	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
 }
 
 /* Reads DIR/cursor.key, creating it (0600) on first start, so next

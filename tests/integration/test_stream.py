@@ -502,6 +502,42 @@ def test_decisions_snapshot_then_live_adds_and_removes(sh):
     s.close()
 
 
+def test_decisions_removed_at_expiry_with_no_request(sh):
+    """valid_until passes: the hub's clock removes the decision (reason
+    expired) within a second, though nobody writes or asks."""
+    until = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 2)) + ".000Z"
+    a = ind(f"dec-exp-{random.random()}", "185.220.101.81", valid_until=until)
+    s, _, _ = decisions_stream(sh, "cert", "collection=open&kind=ipv4")
+    sh.post_ok("open", "bank", [a])
+    (ev,) = s.events(1, names={"add", "remove"})
+    assert ev.name == "add" and ev.json()["value"] == "185.220.101.81"
+    assert ev.json()["until"] == until
+    t0 = time.time()
+    (ev,) = s.events(1, names={"add", "remove"}, timeout=6)
+    assert ev.name == "remove" and ev.json()["value"] == "185.220.101.81"
+    assert ev.json()["reason"] == "expired"
+    assert time.time() - t0 < 4.5
+    s.close()
+
+
+def test_decisions_removed_when_allowlisted_and_back_when_not(sh):
+    """tocsin allowlist add removes the value's decision (allowlisted) from
+    a running hub's streams within about a second; remove brings it back."""
+    a = ind(f"dec-allow-{random.random()}", "185.220.101.91")
+    sh.post_ok("open", "bank", [a])
+    s, snap, _ = decisions_stream(sh, "cert", "collection=open&kind=ipv4")
+    assert "185.220.101.91" in {d["value"] for d in snap}
+    tocsin("allowlist", "add", "185.220.101.91", "--reason", "a partner's gateway",
+           "--data", str(sh.data))
+    (ev,) = s.events(1, names={"add", "remove"}, timeout=5)
+    assert ev.name == "remove" and ev.json()["reason"] == "allowlisted", ev
+    tocsin("allowlist", "remove", "185.220.101.91", "--data", str(sh.data))
+    (ev,) = s.events(1, names={"add", "remove"}, timeout=5)
+    assert ev.name == "add" and ev.json()["reason"] == "unallowlisted", ev
+    assert ev.json()["value"] == "185.220.101.91"
+    s.close()
+
+
 def test_decisions_follow_policy(sh):
     # a RED indicator of northbank with no recipients: telenord may not see it,
     # in the snapshot or live; cert-no (not named) neither; northbank does
