@@ -111,8 +111,16 @@ static const struct conf_key conf_keys[] = {
 	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "webhooks", "response_max_bytes",
 	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
+	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
+	{ "stream", "client_buffer",
+	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
+	{ "stream", "max_clients",
+	  NUM(K_UINT, stream_max_clients, 1, CONF_STREAM_CLIENTS_MAX), 0 },
+	{ "stream", "max_clients_per_org",
+	  NUM(K_UINT, stream_max_clients_per_org, 1, CONF_STREAM_CLIENTS_MAX), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+#define CONF_SECTIONS_TEXT_MAX 512 /* the list of known sections in a message */
 
 /* The keys of an [api_root NAME] section; offsets into struct conf_api_root. */
 #define RSTR(f) offsetof(struct conf_api_root, f), sizeof(((struct conf_api_root *)0)->f)
@@ -178,6 +186,10 @@ conf_defaults(struct conf *c)
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 10000;
 	c->webhook_response_max_bytes = 64 * 1024;
+	c->stream_heartbeat = 15;
+	c->stream_client_buffer = (size_t)1 << 20;
+	c->stream_max_clients = 1000;
+	c->stream_max_clients_per_org = 250;
 }
 
 /* true if s is valid UTF-8 without control characters (RFC 3629). */
@@ -325,6 +337,27 @@ section_known(struct slice name)
 		if (slice_eq_cstr(name, conf_keys[i].section))
 			return true;
 	return false;
+}
+
+/* "server, taxii, ..., api_root NAME": the sections of conf_keys in table
+ * order, then the named ones, into out (size n). */
+static void
+sections_text(char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(conf_keys[j].section, conf_keys[i].section) == 0;
+		if (seen)
+			continue;
+		int w = snprintf(out + at, n - at, "%s, ", conf_keys[i].section);
+		if (w < 0 || (size_t)w >= n - at)
+			return;
+		at += (size_t)w;
+	}
+	snprintf(out + at, n - at, "api_root NAME");
 }
 
 static enum tcerr
@@ -618,11 +651,10 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				continue;
 			}
 			if (!section_known(s) || s.len >= sizeof section) {
-				rc = diag_set(d, TC_ENOTFOUND,
-				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, ingest, decisions, bouncers, webhooks, "
-				              "api_root NAME)",
-				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
+				char known[CONF_SECTIONS_TEXT_MAX];
+				sections_text(known, sizeof known);
+				rc = diag_set(d, TC_ENOTFOUND, "%s: unknown section [%.*s] (known: %s)",
+				              origin, (int)(s.len > 64 ? 64 : s.len), s.p, known);
 				goto out;
 			}
 			memcpy(section, s.p, s.len);

@@ -54,6 +54,10 @@
 #define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
 #define CONF_BOUNCER_DECISIONS_MAX 10000000 /* [bouncers] *_max_decisions */
 #define CONF_BOUNCER_HOURS_MAX 2000000     /* [bouncers] no_expiry_hours (Go's limit: 2562047h) */
+#define CONF_HEARTBEAT_MAX 3600            /* seconds between stream heartbeats */
+#define CONF_CLIENT_BUFFER_MIN (64 * 1024) /* bytes of a stream client's buffer */
+#define CONF_CLIENT_BUFFER_MAX ((size_t)1 << 30)
+#define CONF_STREAM_CLIENTS_MAX 100000     /* concurrent stream clients */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -130,6 +134,11 @@ struct conf {
 	unsigned webhook_connect_timeout_ms;
 	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
 	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
+	/* [stream] */
+	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
+	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
+	unsigned stream_max_clients;       /* concurrent streams, all organisations */
+	unsigned stream_max_clients_per_org; /* concurrent streams of one organisation */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];

@@ -178,6 +178,10 @@ struct feed_ctx {
 	/* a decision whose confidence is below it is "alert", not "block"
 	 * ([decisions] block_min_confidence); 0: always "block" */
 	int block_min_confidence;
+	/* FEED_DECISIONS: the reader uses only feed_event.decision (an export
+	 * formatting values itself): data is left empty, which saves building
+	 * the JSON text of every event */
+	bool decisions_only;
 };
 
 /* Reads events after `after` in view v that f admits and who may see,

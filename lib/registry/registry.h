@@ -325,6 +325,12 @@ const struct reg_principal *reg_snapshot_auth_key(const struct reg_snapshot *sna
                                                   const char *key_text, size_t len);
 const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *snap,
                                                    const uint8_t sha256[32]);
+/* The active principal of key key_id (the public part of a key; no
+ * secret is checked): for a holder that authenticated earlier against
+ * another snapshot (a stream) to learn whether its key still stands.
+ * NULL when unknown, revoked or expired (by the clock now). */
+const struct reg_principal *reg_snapshot_key(const struct reg_snapshot *snap,
+                                             const char *key_id);
 /* Lookups; NULL when absent. */
 const struct reg_org *reg_snapshot_org(const struct reg_snapshot *snap, int64_t num);
 /* The organisation whose STIX identity id is identity (compared without

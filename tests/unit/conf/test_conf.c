@@ -70,8 +70,17 @@ test_all_keys(void **state)
 	                   "batch_max_wait_us = 500\n"
 	                   "[ingest]\n"
 	                   "widest_prefix_v4 = 16\n"
-	                   "widest_prefix_v6 = 48\n";
+	                   "widest_prefix_v6 = 48\n"
+	                   "[stream]\n"
+	                   "heartbeat = 5\n"
+	                   "client_buffer = 4M\n"
+	                   "max_clients = 5000\n"
+	                   "max_clients_per_org = 50\n";
 	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(c.stream_heartbeat, 5);
+	assert_int_equal(c.stream_client_buffer, 4u << 20);
+	assert_int_equal(c.stream_max_clients, 5000);
+	assert_int_equal(c.stream_max_clients_per_org, 50);
 	assert_int_equal(c.widest_prefix_v4, 16);
 	assert_int_equal(c.widest_prefix_v6, 48);
 	assert_string_equal(c.listen, "[::1]:0");
@@ -154,10 +163,14 @@ test_errors(void **state)
 		  "t.conf:2: widest_prefix_v4: must be 1..32" },
 		{ "[ingest]\nwidest_prefix_v6 = 129\n", TC_ELIMIT,
 		  "t.conf:2: widest_prefix_v6: must be 1..128" },
+		{ "[stream]\nheartbeat = 0\n", TC_ELIMIT, "t.conf:2: heartbeat: must be 1..3600" },
+		{ "[stream]\nclient_buffer = 1k\n", TC_ELIMIT,
+		  "t.conf:2: client_buffer: must be 65536..1073741824" },
+		{ "[stream]\nmax_clients = 0\n", TC_ELIMIT, "t.conf:2: max_clients: must be 1..100000" },
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, ingest, webhooks, api_root NAME)" },
+		  "writer, ingest, decisions, bouncers, webhooks, stream, api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
