@@ -245,7 +245,9 @@ collect_cb(void *ctx, const struct feed_event *ev)
 		add = false;
 	if (!add && !c->delta)
 		return TC_OK;
-	if (c->n >= c->max) {
+	/* a poll is bounded by feed_read's max_events (the rest comes next
+	 * time); a snapshot, or a restarted bouncer's deletions, by max */
+	if ((!c->delta || c->stop_after) && c->n >= c->max) {
 		c->over = true;
 		return TC_ELIMIT;
 	}

@@ -301,3 +301,23 @@ def test_a_key_that_never_started_gets_everything(env):
     time.sleep(1.5)  # the registry reload
     a = env.stream("orgb_agent2", False)
     assert "45.33.32.151" in values(a["new"])
+
+
+def test_startup_larger_than_the_limit_is_refused_not_cut(env):
+    """A bouncer must never believe a cut snapshot is everything."""
+    env.publish("orga", [ind(f"45.33.35.{i}") for i in range(1, 4)])
+    assert len(env.stream("orgb_agent", True)["new"]) > 2
+    saved = env.conf.read_text()
+    assert env.stop() == 0
+    env.conf.write_text(saved.replace("[bouncers]\n", "[bouncers]\nstartup_max_decisions = 2\n"))
+    try:
+        env.start()
+        r = requests.get(f"{env.base}/v1/decisions/stream?startup=true",
+                         headers={"X-Api-Key": env.keys["orgb_agent"]}, timeout=10)
+        assert r.status_code == 503, r.text
+        assert "startup_max_decisions" in r.json()["description"]
+    finally:
+        assert env.stop() == 0
+        env.conf.write_text(saved)
+        env.start()
+    assert env.stream("orgb_agent", True)["new"]
