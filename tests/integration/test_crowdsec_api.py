@@ -321,3 +321,43 @@ def test_startup_larger_than_the_limit_is_refused_not_cut(env):
         env.conf.write_text(saved)
         env.start()
     assert env.stream("orgb_agent", True)["new"]
+
+
+def test_a_client_certificate_of_role_agent(tmp_path):
+    """A bouncer configured with cert_path/key_path (TLS client
+    certificate) instead of an API key."""
+    import http.client
+    from test_daemon_basics import CERTTOOL, client_ctx, make_pki
+    if not CERTTOOL:
+        pytest.skip("certtool (gnutls-bin) is not installed: scripts/deps.sh")
+    pki = make_pki(tmp_path / "pki")
+    d = tmp_path / "var"
+    tocsin("init", "--data", d)
+    tocsin("org", "add", "tlsbank", "--sector", "finance", "--country", "NO", "--data", d)
+    tocsin("key", "create", "tlsbank", "--role", "agent", "--cert", pki / "client.pem",
+           "--data", d)
+    conf = tmp_path / "tls.conf"
+    conf.write_text(f"[server]\ntls_listen = 127.0.0.1:0\n"
+                    f"tls_cert = {pki / 'server.pem'}\ntls_key = {pki / 'server.key'}\n"
+                    f"client_ca = {pki / 'ca.pem'}\n")
+    dm = Daemon(d, config=conf)
+    try:
+        deadline = time.monotonic() + 10
+        while not any('"listening"' in l and '"tls":true' in l for l in dm.lines):
+            assert time.monotonic() < deadline, dm.log()
+            time.sleep(0.05)
+        host, port = next(json.loads(l)["addr"] for l in dm.lines
+                          if '"listening"' in l and '"tls":true' in l).rsplit(":", 1)
+
+        def get(cert):
+            c = http.client.HTTPSConnection(host, int(port), context=client_ctx(pki, cert),
+                                            timeout=10)
+            c.request("GET", "/v1/decisions/stream?startup=true")
+            r = c.getresponse()
+            return r.status, json.loads(r.read())
+        st, body = get("client")
+        assert st == 200 and body == {"new": [], "deleted": []}
+        st, body = get(None)
+        assert st == 403 and body["message"] == "access forbidden"
+    finally:
+        assert dm.stop() == 0
