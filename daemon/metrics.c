@@ -13,7 +13,8 @@
 
 static const char *const route_names[MR_COUNT] = {
 	"discovery", "api_root", "status", "collections", "collection", "manifest",
-	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "stream", "other",
+	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "stream",
+	"bouncer_stream", "bouncer_decisions", "other",
 };
 
 /* The status codes tocsind answers; anything else counts as "other". */
@@ -91,6 +92,10 @@ metrics_route_of(const char *path)
 		return MR_METRICS;
 	if (strcmp(path, "/api/v1/stream") == 0)
 		return MR_STREAM;
+	if (strcmp(path, "/v1/decisions/stream") == 0)
+		return MR_BOUNCER_STREAM;
+	if (strcmp(path, "/v1/decisions") == 0)
+		return MR_BOUNCER_DECISIONS;
 	if (strncmp(path, "/taxii2/", 8) != 0)
 		return MR_OTHER;
 	while (*p == '/')

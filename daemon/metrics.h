@@ -29,6 +29,8 @@ enum metrics_route {
 	MR_HEALTHZ,
 	MR_METRICS,
 	MR_STREAM,
+	MR_BOUNCER_STREAM,       /* /v1/decisions/stream (CrowdSec LAPI, api_crowdsec.c) */
+	MR_BOUNCER_DECISIONS,    /* /v1/decisions */
 	MR_OTHER,
 	MR_COUNT
 };

@@ -361,3 +361,12 @@ def test_a_client_certificate_of_role_agent(tmp_path):
         assert st == 403 and body["message"] == "access forbidden"
     finally:
         assert dm.stop() == 0
+
+
+def test_polls_are_counted_under_their_route(env):
+    env.stream("orgb_agent", True)
+    env.live("orgb_agent", ip="45.33.32.1")
+    text = requests.get(f"{env.base}/metrics", timeout=10).text
+    assert re.search(r'tocsin_http_requests_total\{route="bouncer_stream",method="GET",'
+                     r'status="200"\} [1-9]', text), text
+    assert 'route="bouncer_decisions"' in text
