@@ -65,6 +65,13 @@ class Bed:
         self.tmp = tmp
         self.bouncer = None
         self.daemon = None
+        try:
+            self._setup(tmp)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, tmp):
         sh("ip", "netns", "add", self.ns)
         sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
         sh("ip", "link", "set", self.ns_if, "netns", self.ns)
@@ -188,6 +195,10 @@ prometheus:
     def close(self):
         if self.bouncer:
             self.stop_bouncer()
+        if self.daemon is None:
+            sh("ip", "netns", "del", self.ns, check=False)
+            sh("ip", "link", "del", self.host_if, check=False)
+            return 0
         rc = self.daemon.stop() if self.daemon else 0
         sh("ip", "netns", "del", self.ns, check=False)
         sh("ip", "link", "del", self.host_if, check=False)
