@@ -218,6 +218,8 @@ collect_cb(void *ctx, const struct feed_event *ev)
 		return TC_OK;
 	if (c->stop_after && ev->pos.seq > c->stop_after)
 		return TC_ELIMIT;
+	if (c->q->origins_given && !c->q->origin_tocsin)
+		return TC_OK; /* every decision's origin is tocsin: none was ever given */
 	unsigned scope = crowdsec_scope_of(dn->kind, dn->value);
 	if (!scope || (!c->live && !(scope & c->q->scopes)))
 		return TC_OK;

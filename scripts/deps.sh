@@ -9,7 +9,7 @@ build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
 libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libmicrohttpd-dev libgnutls28-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
-crowdsec-firewall-bouncer nftables iproute2
+crowdsec-firewall-bouncer crowdsec-custom-bouncer nftables iproute2
 "
 
 missing=""
@@ -30,7 +30,7 @@ else
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Packages that ship a service (crowdsec-firewall-bouncer) must not start it:
+# Packages that ship a service (the CrowdSec bouncers) must not start it:
 # the tests run it by hand, in a network namespace. A policy-rc.d that
 # refuses every start is put in place for the install only, unless the
 # machine has one already.
@@ -45,7 +45,8 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
 # nor start it at the next boot (it has no hub to talk to)
-if command -v systemctl >/dev/null 2>&1 &&
-   [ -e /lib/systemd/system/crowdsec-firewall-bouncer.service ]; then
-    $SUDO systemctl disable --quiet crowdsec-firewall-bouncer.service 2>/dev/null || true
-fi
+for unit in crowdsec-firewall-bouncer crowdsec-custom-bouncer; do
+    if command -v systemctl >/dev/null 2>&1 && [ -e "/lib/systemd/system/$unit.service" ]; then
+        $SUDO systemctl disable --quiet "$unit.service" 2>/dev/null || true
+    fi
+done
