@@ -152,10 +152,11 @@ prometheus:
         self.bouncer = None
         self.out.close()
 
-    def set_elements(self):
-        """The addresses in the bouncer's IPv4 set, or None without the set."""
-        p = self.in_ns("nft", "-j", "list", "set", "ip", "crowdsec", "crowdsec-blacklists",
-                       check=False)
+    def set_elements(self, v6=False):
+        """The addresses in the bouncer's IPv4 (IPv6) set, or None without the set."""
+        family, table, name = (("ip6", "crowdsec6", "crowdsec6-blacklists") if v6 else
+                               ("ip", "crowdsec", "crowdsec-blacklists"))
+        p = self.in_ns("nft", "-j", "list", "set", family, table, name, check=False)
         if p.returncode != 0:
             return None
         out = set()
@@ -232,6 +233,14 @@ def test_bouncer_applies_and_removes(bed):
     bed.publish([dict(x, modified="2024-02-01T00:00:00.000Z", revoked=True)])
     bed.wait(lambda: "45.33.32.156" not in bed.set_elements(), APPLY_WITHIN,
              "the revoked address gone from the bouncer's set")
+    # IPv6, into the bouncer's ip6 set
+    y = obj_indicator("[ipv6-addr:value = '2a01:4f8:32::156']", f"bnc6-{uuid.uuid4()}")
+    bed.publish([y])
+    bed.wait(lambda: "2a01:4f8:32::156" in (bed.set_elements(v6=True) or set()), APPLY_WITHIN,
+             "the published IPv6 address in the bouncer's ip6 set")
+    bed.publish([dict(y, modified="2024-02-01T00:00:00.000Z", revoked=True)])
+    bed.wait(lambda: "2a01:4f8:32::156" not in bed.set_elements(v6=True), APPLY_WITHIN,
+             "the revoked IPv6 address gone")
 
 
 def test_bouncer_restart_loses_nothing(bed):
