@@ -45,6 +45,52 @@
 #define LIVE_PATH "/v1/decisions"
 #define API_KEY_HEADER "X-Api-Key"
 #define POLL_TURN_WAIT_MS 5000   /* a poll waits at most this for the key's previous one */
+#define SNAPSHOTS_AT_ONCE 4      /* whole-snapshot answers built at once (memory) */
+#define SNAPSHOT_WAIT_MS 5000    /* a snapshot answer waits at most this for its turn */
+
+/* Snapshot answers (startup, a live query) are built in memory, up to
+ * startup_max_decisions each: at most SNAPSHOTS_AT_ONCE at a time. */
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t snap_cv = PTHREAD_COND_INITIALIZER;
+static unsigned snaps_building;
+
+static void
+deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool
+snapshot_slot_take(void)
+{
+	struct timespec until;
+	deadline_in(&until, SNAPSHOT_WAIT_MS);
+	pthread_mutex_lock(&snap_mu);
+	while (snaps_building >= SNAPSHOTS_AT_ONCE) {
+		if (pthread_cond_timedwait(&snap_cv, &snap_mu, &until) == ETIMEDOUT) {
+			pthread_mutex_unlock(&snap_mu);
+			return false;
+		}
+	}
+	snaps_building++;
+	pthread_mutex_unlock(&snap_mu);
+	return true;
+}
+
+static void
+snapshot_slot_give(void)
+{
+	pthread_mutex_lock(&snap_mu);
+	snaps_building--;
+	pthread_cond_signal(&snap_cv);
+	pthread_mutex_unlock(&snap_mu);
+}
 
 /* The keys whose poll is being answered (a short list: one entry per
  * bouncer polling right now). */
@@ -72,13 +118,7 @@ static bool
 turn_take(const char *key_id)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += POLL_TURN_WAIT_MS / 1000;
-	until.tv_nsec += (POLL_TURN_WAIT_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&until, POLL_TURN_WAIT_MS);
 	pthread_mutex_lock(&turn_mu);
 	while (*turn_find(key_id)) {
 		if (pthread_cond_timedwait(&turn_cv, &turn_mu, &until) == ETIMEDOUT) {
@@ -446,6 +486,12 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	c.delta = stream && has_cursor && !q.startup;
 	c.max = c.delta ? a->conf->bouncer_poll_max_decisions : a->conf->bouncer_startup_max_decisions;
 	struct feed_pos at = { 0 }, next = { 0 };
+	bool slot = false;
+	if (!c.delta && !(slot = snapshot_slot_take())) {
+		answer_error(ans, 503, "the hub is busy",
+		             "too many full answers are being built; try again");
+		goto out;
+	}
 	if (c.delta) {
 		struct feed_pos after = { cursor };
 		rc = feed_read(&fc, FEED_DECISIONS, &f, after, c.max, collect_cb, &c, &next, &d);
@@ -518,6 +564,8 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	}
 	ans->status = 200;
 out:
+	if (slot)
+		snapshot_slot_give();
 	if (allow)
 		allowlist_free(allow);
 	collect_free(&c);
