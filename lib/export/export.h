@@ -84,9 +84,21 @@ enum export_format {
 	EXPORT_STIX = 1,
 	EXPORT_CSV,
 	EXPORT_PLAIN,
+	/* written from decisions by export_dec_writer (export_dec.h) */
+	EXPORT_RPZ,
+	EXPORT_NFT,
+	EXPORT_IPSET,
+	EXPORT_SURICATA_DATASET,
+	EXPORT_SURICATA_IPREP,
+	EXPORT_ZEEK,
+	EXPORT_MISP_FEED,
 };
+#define EXPORT_FORMAT_LAST EXPORT_MISP_FEED
 
-/* "stix", "csv", "plain" (also "txt"). TC_EINVAL otherwise. */
+/* "stix", "csv", "plain" (also "txt"), "rpz", "nft", "ipset",
+ * "suricata-dataset", "suricata-iprep", "zeek", "misp-feed". TC_EINVAL
+ * otherwise. export_writer takes stix, csv and plain; export_dec_writer
+ * every format but stix and csv. */
 enum tcerr export_format_parse(const char *name, enum export_format *out);
 const char *export_format_name(enum export_format f);
 
