@@ -7,8 +7,8 @@
  * sets and fills them: the sets are replaced atomically and whatever else
  * the table holds (the operator's chains that match @v4 / @v6) stays.
  * Sets have `flags interval,timeout`: networks and addresses share one
- * set, and an element with an until gets `timeout Ns` (whole seconds from
- * now, rounded up). nft refuses overlapping intervals ("conflicting
+ * set, and an element with an until gets a timeout (whole seconds from now,
+ * rounded up, written as days, hours, minutes, seconds: "1d2h3s"). nft refuses overlapping intervals ("conflicting
  * intervals specified") and its auto-merge loses timeouts, so the
  * addresses and networks are held (16 / 32 bytes each), sorted at the end,
  * and one inside a network written before it is left out as covered.
@@ -28,6 +28,7 @@
 #include "export_dec_int.h"
 
 #define NFT_ELEMENTS_PER_LINE 512 /* elements in one "add element" statement */
+#define NFT_MAX_TIMEOUT_S (INT64_C(36500) * 86400) /* longer is cut to 100 years */
 
 static bool
 ip_carries(const struct export_dec_writer *w, enum obs_kind kind)
@@ -139,8 +140,22 @@ nft_element(struct export_dec_writer *w, const char *set, size_t *in_line, const
 		buf_append_cstr(&w->out, ", ");
 	buf_append_cstr(&w->out, text);
 	int64_t t = export__timeout_s(w, until_us);
-	if (t)
-		buf_printf(&w->out, " timeout %llds", (long long)t);
+	if (t > NFT_MAX_TIMEOUT_S)
+		t = NFT_MAX_TIMEOUT_S;
+	if (t) {
+		/* nft's parser refuses a number of seconds past 2^32 / 1000 or
+		 * so ("value too large") and takes days: d, h, m, s */
+		long long dd = t / 86400, hh = t / 3600 % 24, mm = t / 60 % 60, ss = t % 60;
+		buf_append_cstr(&w->out, " timeout ");
+		if (dd)
+			buf_printf(&w->out, "%lldd", dd);
+		if (hh)
+			buf_printf(&w->out, "%lldh", hh);
+		if (mm)
+			buf_printf(&w->out, "%lldm", mm);
+		if (ss)
+			buf_printf(&w->out, "%llds", ss);
+	}
 	w->c.written++;
 	if (++*in_line == NFT_ELEMENTS_PER_LINE) {
 		buf_append_cstr(&w->out, " }\n");

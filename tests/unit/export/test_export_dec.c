@@ -330,11 +330,11 @@ test_nft(void **state)
 	struct export_dec_counts c;
 	char *t = run_export((struct export_dec_opts){ .format = EXPORT_NFT }, &c, TC_OK);
 	assert_non_null(strstr(t, "add set inet tocsin v4 { type ipv4_addr; flags interval,timeout; }"));
-	assert_non_null(strstr(t, "10.0.0.0/8 timeout 3600s"));
+	assert_non_null(strstr(t, "10.0.0.0/8 timeout 1h"));
 	assert_null(strstr(t, "10.1.2.3"));           /* covered by 10/8 */
 	assert_null(strstr(t, "8.8.8.8"));
 	assert_non_null(strstr(t, "198.51.100.7, ")); /* no timeout: never expires */
-	assert_non_null(strstr(t, "2001:db8::1 timeout 90s"));
+	assert_non_null(strstr(t, "2001:db8::1 timeout 1m30s"));
 	assert_int_equal(c.left_out[EXPORT_LEFT_COVERED], 1);
 	assert_int_equal(c.left_out[EXPORT_LEFT_ALLOWLISTED], 1);
 	assert_int_equal(c.written, 6);
@@ -372,8 +372,10 @@ test_nft_many(void **state)
 	char v[64];
 	for (unsigned i = 0; i < 3000; i++) {
 		int n = snprintf(v, sizeof(v), "192.0.%u.%u", 2 + i / 250, 1 + i % 250);
+		/* no end, an hour, 20 years (past what nft takes in seconds) */
+		int64_t until = i % 3 == 0 ? 0 : i % 3 == 1 ? NOW + HOUR : NOW + 20 * 8766 * HOUR + 5;
 		struct feed_decision dec = { .kind = OBS_IPV4, .value = { v, (size_t)n },
-		                             .until_us = i % 2 ? NOW + HOUR : 0, .confidence = -1 };
+		                             .until_us = until, .confidence = -1 };
 		assert_int_equal(export_dec_writer_add(w, &dec, &d), TC_OK);
 	}
 	struct export_dec_counts c;
@@ -381,6 +383,7 @@ test_nft_many(void **state)
 	export_dec_writer_free(w);
 	assert_int_equal(c.written, 3000);
 	buf_append_char(&s.b, '\0');
+	assert_non_null(strstr(s.b.p, "192.0.2.3 timeout 7305d1s"));
 	char path[128], out[4096], cmd[512];
 	write_file("many.nft", s.b.p, path, sizeof(path));
 	buf_reset(&s.b);
