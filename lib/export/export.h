@@ -207,6 +207,16 @@ size_t export_writer_objects(const struct export_writer *w);
 
 void export_writer_free(struct export_writer *w);
 
+/* Exports the current versions of store s (opts->collection, an alias or
+ * id, or every collection) to write, each through policy_row() for
+ * opts->who, filtered by opts->allow (NULL: no filter; the daemon passes
+ * the hub's). obs: as export_writer_new. OUT: *counts (may be NULL).
+ * Errors: TC_ENOTFOUND (no such collection), TC_EDB, and those of the
+ * writer. */
+enum tcerr export_store(struct store *s, const struct obs_ctx *obs, const struct export_opts *opts,
+                        export_write_fn write, void *wctx, struct export_counts *counts,
+                        struct diag *d);
+
 /* Exports the current versions of h's store (opts->collection or every
  * collection) to write. OUT: *counts (may be NULL). Errors: TC_ENOTFOUND
  * (no such collection), TC_EDB, and those of the writer. */
