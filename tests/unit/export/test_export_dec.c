@@ -20,6 +20,7 @@
 #include <nettle/md5.h>
 
 #include "export/export_dec.h"
+#include "export/export_query.h"
 #include "index/allowlist.h"
 
 static const int64_t NOW = INT64_C(1735689600000000); /* 2025-01-01T00:00:00Z */
@@ -688,6 +689,30 @@ test_bad_parts(void **state)
 	assert_int_equal(export_format_parse("misp", &f), TC_EINVAL);
 }
 
+static void
+test_query(void **state)
+{
+	(void)state;
+	static struct export_query q;
+	struct diag d;
+	assert_int_equal(export_query_parse(slice_from_cstr("kind=ipv4&&tlp=amber%2Bstrict&x&a+b=c+d"),
+	                                    &q, &d), TC_OK);
+	assert_int_equal(q.n, 4);
+	assert_string_equal(q.key[0], "kind");
+	assert_string_equal(q.value[1], "amber+strict");
+	assert_string_equal(q.key[2], "x");
+	assert_string_equal(q.value[2], "");
+	assert_string_equal(q.key[3], "a b");
+	assert_string_equal(q.value[3], "c d");
+	assert_int_equal(export_query_parse(slice_from_cstr("a=%0a"), &q, &d), TC_EINVAL);
+	assert_int_equal(export_query_parse(slice_from_cstr("a=%2"), &q, &d), TC_EINVAL);
+	assert_int_equal(export_query_parse(slice_from_cstr("=x"), &q, &d), TC_EINVAL);
+	char many[1024] = "";
+	for (int i = 0; i <= EXPORT_QUERY_MAX_PARAMS; i++)
+		memcpy(many + 4 * i, "a=1&", 5);
+	assert_int_equal(export_query_parse(slice_from_cstr(many), &q, &d), TC_ELIMIT);
+}
+
 int
 main(void)
 {
@@ -703,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_zeek),
 		cmocka_unit_test(test_misp_feed),
 		cmocka_unit_test(test_bad_parts),
+		cmocka_unit_test(test_query),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
