@@ -29,6 +29,7 @@ struct app {
 	struct registry *registry;
 	struct audit *audit;
 	struct hub_writer *writer;
+	struct hub *hub;                /* the allowlist in force (hub_allowlist_get) */
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
 

@@ -521,6 +521,7 @@ export_dec_writer_finish(struct export_dec_writer *w, struct export_dec_counts *
 			flush(w, true, d);
 		}
 	}
+	w->c.listed = w->plain_n;
 	if (counts)
 		*counts = w->c;
 	return w->err;

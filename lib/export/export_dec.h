@@ -110,6 +110,10 @@ struct export_dec_opts {
 	/* misp-feed: who publishes the feed, in each event's info and the
 	 * names its uuids derive from. NULL: "tocsin" */
 	const char *feed_name;
+	/* export_decisions: called with each decision a format wrote (e.g.
+	 * to audit reads); NULL: none. An error it returns stops the export. */
+	enum tcerr (*taken)(void *ctx, const struct feed_decision *dec);
+	void *taken_ctx;
 };
 
 struct export_dec_counts {
@@ -117,6 +121,7 @@ struct export_dec_counts {
 	size_t written;               /* values (lines, records, elements, attributes) */
 	size_t left_out[EXPORT_LEFT_NREASONS];
 	size_t kinds_left_out[OBS_KIND_MAX + 1]; /* EXPORT_LEFT_KIND per kind */
+	uint64_t listed;              /* plain: values in the list (after max), every page */
 	size_t events;                /* misp-feed: events in the manifest / this event: 1 */
 	struct export_counts allow;   /* allowlist reasons (allow.reasons) */
 };
@@ -155,6 +160,17 @@ enum tcerr export_dec_writer_finish(struct export_dec_writer *w, struct export_d
                                     struct diag *d);
 
 void export_dec_writer_free(struct export_dec_writer *w);
+
+/* Exports the decisions current now that fc->who may see and f admits
+ * (feed_snapshot) in opts' format to write. opts->position 0: the store's
+ * log position when the export begins (rpz's serial); opts->allow NULL:
+ * fc->allow. OUT: *counts, *position (the position the snapshot is exact
+ * at; either may be NULL). Errors: those of feed_snapshot and the writer
+ * (TC_ENOTFOUND: a misp-feed event nobody has). */
+enum tcerr export_decisions(const struct feed_ctx *fc, const struct feed_filter *f,
+                            const struct export_dec_opts *opts, export_write_fn write,
+                            void *wctx, struct export_dec_counts *counts, uint64_t *position,
+                            struct diag *d);
 
 /* The event uuid misp-feed gives the decisions of producer at tlp (the
  * reader's view), for feed_name. out: UUID_TEXT_MAX bytes. */
