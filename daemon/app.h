@@ -39,6 +39,7 @@ struct app {
 
 	_Atomic uint64_t index_entries; /* refreshed by the writer after each batch */
 	_Atomic uint64_t log_position0; /* at start; the writer's max_seq takes over */
+	_Atomic uint64_t log_end;       /* the store's position after the writer's last change */
 	_Atomic int inflight;           /* requests begun and not yet completed */
 	_Atomic size_t body_bytes;      /* request bodies held in memory, all requests */
 };
