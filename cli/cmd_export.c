@@ -357,6 +357,32 @@ report_left_out(const char *what, const struct export_dec_opts *o,
 		fprintf(stderr, "  %6zu  other reasons\n", c->allow.reasons_other);
 }
 
+static enum tcerr
+discard(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return TC_OK;
+}
+
+/* The decisions hold no allowlisted value: the operator learns what the
+ * allowlist keeps out from a count-only pass over the stored objects
+ * (what a plain export of them would leave out), as before decisions. */
+static void
+report_allowlisted_stored(struct hub *h, const struct export_opts *opts)
+{
+	struct export_opts co = *opts;
+	struct export_counts counts;
+	struct diag d;
+	co.format = EXPORT_PLAIN;
+	co.taken = NULL;
+	co.include_allowlisted = false;
+	diag_clear(&d);
+	if (export_hub(h, &co, discard, NULL, &counts, &d) == TC_OK)
+		report_allowlisted(&co, &counts);
+}
+
 /* One decision export of part (NULL: the format's only or first) to
  * output (a file, replaced atomically, or NULL: stdout). Returns a
  * CLI_EXIT_*; TC_ENOTFOUND (a misp event gone) in *trc_out. */
@@ -596,6 +622,10 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	bool dec = export_format_is_decisions(opts.format);
+	/* plain with its allowlisted values marked: the stored observables, as
+	 * before decisions (the decisions hold no allowlisted value) */
+	if (opts.format == EXPORT_PLAIN && opts.include_allowlisted)
+		dec = false;
 	if (!dec && dec_only)
 		return cli_usage_error(cmd, "--min-confidence and --tlp filter decisions: not %s",
 		                       export_format_name(opts.format));
@@ -646,6 +676,15 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			opts.names = snap;
 	}
 	if (dec) {
+		/* offline, nobody else keeps the decisions current: the
+		 * allowlist file may have changed, indicators may have expired */
+		size_t events = 0;
+		diag_clear(&d);
+		if (hub_decisions_maintain(h, 0, &events, &d) != TC_OK) {
+			cli_err("decisions: %s", d.msg[0] ? d.msg : "cannot bring them up to date");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 		/* the feed's filter: the same words as the HTTP query */
 		struct filter_word { const char *key, *value; } fl[OBS_KIND_MAX + 4];
 		size_t nf = 0;
@@ -668,7 +707,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		}
 		struct feed_ctx fc = {
 			.store = hub_store(h), .who = opts.who, .names = snap,
-			.allow = hub_allowlist(h), .obs = hub_obs_ctx(h),
+			.allow = hub_allowlist(h),
 		};
 		dopts.format = opts.format;
 		dopts.include_allowlisted = opts.include_allowlisted;
@@ -676,6 +715,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			rc = dec_all_parts(&fc, &fs.f, &dopts, output);
 		else
 			rc = dec_one(&fc, &fs.f, &dopts, NULL, output, NULL);
+		if (rc == CLI_EXIT_OK)
+			report_allowlisted_stored(h, &opts);
 		if (audit && (rc == CLI_EXIT_OK || !output)) {
 			rc = export_audit(audit, &reads, who.org->name, rc == CLI_EXIT_OK, rc);
 			audit = NULL;

@@ -413,7 +413,6 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 	if (export_format_is_decisions(pl.format)) {
 		struct feed_ctx fc = {
 			.store = rq->store, .who = rq->who, .names = rq->snap, .allow = al,
-			.obs = rq->app->tw.obs,
 		};
 		struct export_dec_counts c;
 		pl.dec.format = pl.format;

@@ -9,6 +9,8 @@
 
 struct snap_export {
 	struct export_dec_writer *w;
+	const struct feed_pos *at;
+	bool started;
 	const struct export_dec_opts *o;
 	enum tcerr rc;
 	struct diag *d;
@@ -20,6 +22,13 @@ on_event(void *ctx, const struct feed_event *ev)
 	struct snap_export *x = ctx;
 	if (ev->type != FEED_EV_ADD || !ev->decision)
 		return TC_OK;
+	/* the exact position, when the feed tells it before the first
+	 * decision (rpz's serial); else the one read before */
+	if (!x->started) {
+		x->started = true;
+		if (x->at->seq)
+			x->w->o.position = x->at->seq;
+	}
 	size_t before = x->w->c.written;
 	enum tcerr rc = export_dec_writer_add(x->w, ev->decision, x->d);
 	if (!rc && x->o->taken && x->w->c.written != before)
@@ -47,7 +56,10 @@ export_decisions(const struct feed_ctx *fc, const struct feed_filter *f,
 		return diag_set(d, rc, "export: cannot read the log position: %s", tcerr_str(rc));
 	if ((rc = export_dec_writer_new(&o, write, wctx, &x.w, d)))
 		return rc;
+	x.at = &at;
 	rc = feed_snapshot(fc, f, on_event, &x, &at, d);
+	if (!rc && !x.started && at.seq)
+		x.w->o.position = at.seq; /* nothing written yet: the header takes it */
 	if (rc && x.rc)
 		rc = x.rc; /* the writer's (its message is in d) */
 	/* after an error nothing more is written: the caller says so */
