@@ -710,6 +710,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			.allow = hub_allowlist(h),
 		};
 		dopts.format = opts.format;
+		dopts.id_key = hub_id_key(h);
+		dopts.id_key_len = HUB_ID_KEY_LEN;
 		dopts.include_allowlisted = opts.include_allowlisted;
 		if (all_parts)
 			rc = dec_all_parts(&fc, &fs.f, &dopts, output);

@@ -304,7 +304,7 @@ plan_route(struct export_plan *pl, const char *rest, char *msg, size_t msz)
 		return 404;
 	}
 	if (part) {
-		if (strlen(part) >= sizeof(pl->part)) {
+		if (strlen(part) >= sizeof(pl->part) || !export_dec_part_ok(pl->format, part)) {
 			snprintf(msg, msz, "no part of that name");
 			return 404;
 		}
@@ -416,10 +416,9 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 		};
 		struct export_dec_counts c;
 		pl.dec.format = pl.format;
-		/* the hub's TAXII title names the feed (MISP events, Suricata's
-		 * category, Zeek's meta.source) */
-		const char *title = rq->app->conf->title;
-		pl.dec.feed_name = title[0] && strlen(title) < EXPORT_NAME_MAX ? title : NULL;
+		/* misp-feed ids: under the hub's id key, as the CLI's */
+		pl.dec.id_key = hub_id_key(rq->app->hub);
+		pl.dec.id_key_len = HUB_ID_KEY_LEN;
 		rc = export_decisions(&fc, &pl.fs.f, &pl.dec, tmp_write, &sink, &c, &at, &d);
 		if (!rc) {
 			export_dec_left_out_text(&c, left, sizeof(left));
@@ -442,6 +441,8 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 		close(sink.fd);
 		if (rc == TC_ENOTFOUND)
 			return error(con, 404, "not found", d.msg, status, bytes);
+		if (rc == TC_EINVAL) /* the format's options (a name, an rpz garden) */
+			return error(con, 400, "bad query", d.msg, status, bytes);
 		if (rc == TC_ELIMIT && sink.err == EFBIG)
 			return error(con, 503, "export too large",
 			             "the export passes the hub's limit; filter it (kind, collection)",

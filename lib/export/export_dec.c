@@ -363,6 +363,17 @@ is_uuid_json(const char *part, char *uuid)
 	return true;
 }
 
+bool
+export_dec_part_ok(enum export_format f, const char *part)
+{
+	const char *const *parts = export_dec_parts(f);
+	char uuid[37];
+	for (size_t i = 0; part && parts && parts[i]; i++)
+		if (strcmp(parts[i], part) == 0)
+			return true;
+	return part && f == EXPORT_MISP_FEED && is_uuid_json(part, uuid);
+}
+
 enum tcerr
 export_dec_writer_new(const struct export_dec_opts *opts, export_write_fn write, void *wctx,
                       struct export_dec_writer **out, struct diag *d)

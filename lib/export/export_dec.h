@@ -110,6 +110,11 @@ struct export_dec_opts {
 	/* misp-feed: who publishes the feed, in each event's info and the
 	 * names its uuids derive from. NULL: "tocsin" */
 	const char *feed_name;
+	/* misp-feed: the hub's id key (hub_id_key): the uuids are derived
+	 * under it (uuid_keyed), so two hubs' feeds never share an id and
+	 * nobody can forge one of this hub's; NULL: UUIDv5 of the names */
+	const uint8_t *id_key;
+	size_t id_key_len;
 	/* export_decisions: called with each decision a format wrote (e.g.
 	 * to audit reads); NULL: none. An error it returns stops the export. */
 	enum tcerr (*taken)(void *ctx, const struct feed_decision *dec);
@@ -130,6 +135,10 @@ struct export_dec_counts {
  * suricata-iprep; misp-feed has the two fixed ones (the events are named
  * in its manifest). NULL for a single-part format. */
 const char *const *export_dec_parts(enum export_format f);
+
+/* Whether part names a part of f (one of export_dec_parts(f), or for
+ * misp-feed "<lowercase uuid>.json"). */
+bool export_dec_part_ok(enum export_format f, const char *part);
 
 /* Whether f is written from decisions (export_dec_writer) rather than
  * stored rows (export_writer): every format but stix and csv. */
@@ -173,8 +182,9 @@ enum tcerr export_decisions(const struct feed_ctx *fc, const struct feed_filter 
                             struct diag *d);
 
 /* The event uuid misp-feed gives the decisions of producer at tlp (the
- * reader's view), for feed_name. out: UUID_TEXT_MAX bytes. */
-enum tcerr export_misp_event_uuid(const char *feed_name, const char *producer,
+ * reader's view), under o's feed name and id key. out: UUID_TEXT_MAX
+ * bytes. */
+enum tcerr export_misp_event_uuid(const struct export_dec_opts *o, const char *producer,
                                   enum tlp_level tlp, char *out);
 
 /* One line summing up c's left-out counts, e.g. "kind=12 allowlisted=3

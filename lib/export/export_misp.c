@@ -6,10 +6,11 @@
  * Events: one per (producer, TLP) among the indicators the reader may see
  * behind the decisions: "tocsin: decisions from PRODUCER (tlp:green)". A
  * decision is an attribute of each event one of its indicators belongs
- * to. Ids are UUIDv5 in EXPORT_MISP_NAMESPACE over the feed name and
- * producer and level (event), the event and the value (attribute), and
- * the feed and producer (Orgc), so that each pull names the same things
- * the same way and MISP updates rather than duplicates them.
+ * to. Ids are derived from the feed name and producer and level (event),
+ * the event and the value (attribute), and the feed and producer (Orgc)
+ * — under the hub's id key (uuid_keyed) when the caller gives it, else
+ * UUIDv5 in EXPORT_MISP_NAMESPACE — so that each pull names the same
+ * things the same way and MISP updates rather than duplicates them.
  *
  * Files, as PyMISP's feed generator writes them:
  *   manifest.json  {"<event uuid>": {"Orgc": {"name","uuid"}, "Tag":
@@ -110,30 +111,38 @@ tlp_colour(enum tlp_level t)
 	}
 }
 
+/* The uuid of name: keyed under the hub's id key when given. */
+static enum tcerr
+misp_uuid(const struct export_dec_opts *o, struct buf *name, char *out)
+{
+	enum tcerr rc = buf_error(name);
+	if (rc)
+		return rc;
+	if (o->id_key)
+		return uuid_keyed(o->id_key, o->id_key_len, buf_slice(name), out);
+	return uuid_v5(EXPORT_MISP_NAMESPACE, buf_slice(name), out);
+}
+
 enum tcerr
-export_misp_event_uuid(const char *feed_name, const char *producer, enum tlp_level tlp,
-                       char *out)
+export_misp_event_uuid(const struct export_dec_opts *o, const char *producer,
+                       enum tlp_level tlp, char *out)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	buf_printf(&b, "event\n%s\n%s\n%s", feed_name ? feed_name : "tocsin",
+	buf_printf(&b, "misp-event\n%s\n%s\n%s", o->feed_name ? o->feed_name : "tocsin",
 	           producer ? producer : "", tlp == TLP_NONE ? "" : stix_tlp_name(tlp));
-	enum tcerr rc = buf_error(&b);
-	if (!rc)
-		rc = uuid_v5(EXPORT_MISP_NAMESPACE, buf_slice(&b), out);
+	enum tcerr rc = misp_uuid(o, &b, out);
 	buf_reset(&b);
 	return rc;
 }
 
 static enum tcerr
-org_uuid(const char *feed, const char *producer, char *out)
+org_uuid(const struct export_dec_opts *o, const char *producer, char *out)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	buf_printf(&b, "org\n%s\n%s", feed, producer);
-	enum tcerr rc = buf_error(&b);
-	if (!rc)
-		rc = uuid_v5(EXPORT_MISP_NAMESPACE, buf_slice(&b), out);
+	buf_printf(&b, "misp-org\n%s\n%s", o->feed_name ? o->feed_name : "tocsin", producer);
+	enum tcerr rc = misp_uuid(o, &b, out);
 	buf_reset(&b);
 	return rc;
 }
@@ -159,7 +168,7 @@ static enum tcerr
 event_head(struct export_dec_writer *w, const char *producer, enum tlp_level t, bool full)
 {
 	char ou[UUID_TEXT_MAX], date[TS_TEXT_MAX], info[EXPORT_NAME_MAX * 4];
-	enum tcerr rc = org_uuid(w->feed, producer, ou);
+	enum tcerr rc = org_uuid(&w->o, producer, ou);
 	if (rc)
 		return rc;
 	ts_format(w->o.now_us, 0, date);
@@ -199,7 +208,7 @@ each_event(struct export_dec_writer *w, const struct feed_decision *dec,
 	for (size_t i = 0; i < n && dec->indicators; i++) {
 		const struct feed_indicator *ind = &dec->indicators[i];
 		char u[UUID_TEXT_MAX];
-		enum tcerr rc = export_misp_event_uuid(w->feed, ind->producer, ind->tlp, u);
+		enum tcerr rc = export_misp_event_uuid(&w->o, ind->producer, ind->tlp, u);
 		if (rc)
 			return rc;
 		bool dup = false;
@@ -289,11 +298,9 @@ event_attribute(struct export_dec_writer *w, const struct feed_decision *dec,
 	struct buf name;
 	char au[UUID_TEXT_MAX];
 	buf_init(&name, 0);
-	buf_printf(&name, "attribute\n%s\n%s\n", uuid, obs_kind_name(dec->kind));
+	buf_printf(&name, "misp-attribute\n%s\n%s\n", uuid, obs_kind_name(dec->kind));
 	buf_append_slice(&name, dec->value);
-	rc = buf_error(&name);
-	if (!rc)
-		rc = uuid_v5(EXPORT_MISP_NAMESPACE, buf_slice(&name), au);
+	rc = misp_uuid(&w->o, &name, au);
 	buf_reset(&name);
 	if (rc)
 		return rc;
