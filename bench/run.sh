@@ -20,6 +20,9 @@
 #   BENCH_HOSTILE_PARAM_REQUESTS [5000]  requests of 2,000 query parameters
 #                                  (bench/http/bench_hostile.py: idle and slow
 #                                  connection floods, huge bodies; RSS, latency)
+#   BENCH_EXPORT_TIMEOUT [900]     the same for GET /api/v1/export/rpz and /nft of
+#                                  1M decisions (bench/bench_export.py; its first
+#                                  run imports them into BUILD_DIR/bench-data)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -92,6 +95,7 @@ run() {
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
+        limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"
