@@ -199,6 +199,36 @@ export__safe(struct slice v, const char *bad)
 }
 
 void
+export__u64(struct buf *b, uint64_t v)
+{
+	char t[24];
+	size_t i = sizeof(t);
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_append(b, t + i, sizeof(t) - i);
+}
+
+void
+export__quad(struct buf *b, uint32_t a, bool reversed)
+{
+	char t[16];
+	size_t n = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned o = reversed ? a >> (8 * k) & 0xff : a >> (24 - 8 * k) & 0xff;
+		if (k)
+			t[n++] = '.';
+		if (o >= 100)
+			t[n++] = (char)('0' + o / 100);
+		if (o >= 10)
+			t[n++] = (char)('0' + o / 10 % 10);
+		t[n++] = (char)('0' + o % 10);
+	}
+	buf_append(b, t, n);
+}
+
+void
 export__base64(struct buf *b, struct slice v)
 {
 	static const char t[] =

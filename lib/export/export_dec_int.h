@@ -88,6 +88,11 @@ bool export__is_network(struct slice v);
 /* true when every byte of v is printable ASCII other than those in bad */
 bool export__safe(struct slice v, const char *bad);
 
+/* Appends v in decimal (the hot paths of large exports: no printf). */
+void export__u64(struct buf *b, uint64_t v);
+/* Appends the dotted quad of a (host order); reversed: "d.c.b.a". */
+void export__quad(struct buf *b, uint32_t a, bool reversed);
+
 /* Appends the base64 (RFC 4648 §4, padded) of v. */
 void export__base64(struct buf *b, struct slice v);
 

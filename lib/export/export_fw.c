@@ -129,33 +129,59 @@ in6(const uint8_t *a, unsigned plen, const uint8_t *b)
 	return (a[full] & mask) == (b[full] & mask);
 }
 
-/* Writes one element; opens a statement every NFT_ELEMENTS_PER_LINE. */
-static enum tcerr
-nft_element(struct export_dec_writer *w, const char *set, size_t *in_line, const char *text,
-            int64_t until_us)
+/* Appends the nft timeout of until_us (nothing for none): days, hours,
+ * minutes, seconds ("1d2h3s"): nft's parser refuses a number of seconds
+ * past 2^32 / 1000 or so ("value too large"). The last text is kept: a
+ * feed's decisions often share one end. */
+static void
+nft_timeout(struct export_dec_writer *w, int64_t until_us, int64_t *last_t, char *last,
+            size_t *last_len)
 {
-	if (*in_line == 0)
-		buf_printf(&w->out, "add element inet %s %s { ", w->name, set);
-	else
-		buf_append_cstr(&w->out, ", ");
-	buf_append_cstr(&w->out, text);
 	int64_t t = export__timeout_s(w, until_us);
 	if (t > NFT_MAX_TIMEOUT_S)
 		t = NFT_MAX_TIMEOUT_S;
-	if (t) {
-		/* nft's parser refuses a number of seconds past 2^32 / 1000 or
-		 * so ("value too large") and takes days: d, h, m, s */
-		long long dd = t / 86400, hh = t / 3600 % 24, mm = t / 60 % 60, ss = t % 60;
-		buf_append_cstr(&w->out, " timeout ");
-		if (dd)
-			buf_printf(&w->out, "%lldd", dd);
-		if (hh)
-			buf_printf(&w->out, "%lldh", hh);
-		if (mm)
-			buf_printf(&w->out, "%lldm", mm);
-		if (ss)
-			buf_printf(&w->out, "%llds", ss);
+	if (!t)
+		return;
+	if (t != *last_t) {
+		struct buf b;
+		buf_init(&b, 63);
+		buf_append_cstr(&b, " timeout ");
+		int64_t parts[4] = { t / 86400, t / 3600 % 24, t / 60 % 60, t % 60 };
+		const char units[4] = { 'd', 'h', 'm', 's' };
+		for (int i = 0; i < 4; i++) {
+			if (!parts[i])
+				continue;
+			export__u64(&b, (uint64_t)parts[i]);
+			buf_append_char(&b, units[i]);
+		}
+		*last_len = buf_error(&b) ? 0 : b.len;
+		if (*last_len)
+			memcpy(last, b.p, *last_len);
+		buf_reset(&b);
+		*last_t = t;
 	}
+	buf_append(&w->out, last, *last_len);
+}
+
+/* Starts an element: opens a statement every NFT_ELEMENTS_PER_LINE. */
+static void
+nft_open(struct export_dec_writer *w, const char *set, size_t *in_line)
+{
+	if (*in_line == 0) {
+		buf_append_cstr(&w->out, "add element inet ");
+		buf_append_cstr(&w->out, w->name);
+		buf_append_char(&w->out, ' ');
+		buf_append_cstr(&w->out, set);
+		buf_append_cstr(&w->out, " { ");
+	} else {
+		buf_append_cstr(&w->out, ", ");
+	}
+}
+
+/* Ends an element. */
+static enum tcerr
+nft_close(struct export_dec_writer *w, size_t *in_line)
+{
 	w->c.written++;
 	if (++*in_line == NFT_ELEMENTS_PER_LINE) {
 		buf_append_cstr(&w->out, " }\n");
@@ -169,7 +195,9 @@ nft_finish(struct export_dec_writer *w)
 {
 	enum tcerr rc;
 	size_t in_line = 0;
-	char text[INET6_ADDRSTRLEN + 8];
+	char last[64];
+	size_t last_len = 0;
+	int64_t last_t = -1;
 
 	qsort(w->v4, w->n4, sizeof(*w->v4), cmp4);
 	bool have = false;
@@ -184,35 +212,39 @@ nft_finish(struct export_dec_writer *w)
 		have = true;
 		lo = ip->a;
 		hi = ip->a + size;
-		if (ip->plen == 32)
-			snprintf(text, sizeof(text), "%u.%u.%u.%u", ip->a >> 24, ip->a >> 16 & 0xff,
-			         ip->a >> 8 & 0xff, ip->a & 0xff);
-		else
-			snprintf(text, sizeof(text), "%u.%u.%u.%u/%u", ip->a >> 24, ip->a >> 16 & 0xff,
-			         ip->a >> 8 & 0xff, ip->a & 0xff, ip->plen);
-		if ((rc = nft_element(w, "v4", &in_line, text, ip->until_us)))
+		nft_open(w, "v4", &in_line);
+		export__quad(&w->out, ip->a, false);
+		if (ip->plen != 32) {
+			buf_append_char(&w->out, '/');
+			export__u64(&w->out, ip->plen);
+		}
+		nft_timeout(w, ip->until_us, &last_t, last, &last_len);
+		if ((rc = nft_close(w, &in_line)))
 			return rc;
 	}
 	if (in_line)
 		buf_append_cstr(&w->out, " }\n");
 	in_line = 0;
 	qsort(w->v6, w->n6, sizeof(*w->v6), cmp6);
-	const struct export__ip6 *last = NULL;
+	const struct export__ip6 *prev = NULL;
 	for (size_t i = 0; i < w->n6; i++) {
 		const struct export__ip6 *ip = &w->v6[i];
-		if (last && in6(last->a, last->plen, ip->a)) {
+		if (prev && in6(prev->a, prev->plen, ip->a)) {
 			export__left_out(w, EXPORT_LEFT_COVERED);
 			continue;
 		}
-		last = ip;
 		char a[INET6_ADDRSTRLEN];
 		if (!inet_ntop(AF_INET6, ip->a, a, sizeof(a)))
 			continue;
-		if (ip->plen == 128)
-			snprintf(text, sizeof(text), "%s", a);
-		else
-			snprintf(text, sizeof(text), "%s/%u", a, ip->plen);
-		if ((rc = nft_element(w, "v6", &in_line, text, ip->until_us)))
+		prev = ip;
+		nft_open(w, "v6", &in_line);
+		buf_append_cstr(&w->out, a);
+		if (ip->plen != 128) {
+			buf_append_char(&w->out, '/');
+			export__u64(&w->out, ip->plen);
+		}
+		nft_timeout(w, ip->until_us, &last_t, last, &last_len);
+		if ((rc = nft_close(w, &in_line)))
 			return rc;
 	}
 	if (in_line)

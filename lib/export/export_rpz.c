@@ -107,9 +107,13 @@ rpz_add(struct export_dec_writer *w, const struct feed_decision *dec, const char
 			return TC_OK;
 		}
 		buf_append_slice(&w->out, dec->value);
-		buf_printf(&w->out, " CNAME %s\n*.", act);
+		buf_append_cstr(&w->out, " CNAME ");
+		buf_append_cstr(&w->out, act);
+		buf_append_cstr(&w->out, "\n*.");
 		buf_append_slice(&w->out, dec->value);
-		buf_printf(&w->out, " CNAME %s\n", act);
+		buf_append_cstr(&w->out, " CNAME ");
+		buf_append_cstr(&w->out, act);
+		buf_append_char(&w->out, '\n');
 		w->c.written++;
 		return TC_OK;
 	case OBS_IPV4: {
@@ -118,8 +122,13 @@ rpz_add(struct export_dec_writer *w, const struct feed_decision *dec, const char
 			export__left_out(w, EXPORT_LEFT_UNSAFE);
 			return TC_OK;
 		}
-		buf_printf(&w->out, "%u.%u.%u.%u.%u.rpz-ip CNAME %s\n", ip.plen, ip.a & 0xff,
-		           ip.a >> 8 & 0xff, ip.a >> 16 & 0xff, ip.a >> 24, act);
+		/* n.d.c.b.a.rpz-ip */
+		export__u64(&w->out, ip.plen);
+		buf_append_char(&w->out, '.');
+		export__quad(&w->out, ip.a, true);
+		buf_append_cstr(&w->out, ".rpz-ip CNAME ");
+		buf_append_cstr(&w->out, act);
+		buf_append_char(&w->out, '\n');
 		w->c.written++;
 		return TC_OK;
 	}
@@ -130,7 +139,9 @@ rpz_add(struct export_dec_writer *w, const struct feed_decision *dec, const char
 			return TC_OK;
 		}
 		ip6_trigger(&w->out, &ip);
-		buf_printf(&w->out, ".rpz-ip CNAME %s\n", act);
+		buf_append_cstr(&w->out, ".rpz-ip CNAME ");
+		buf_append_cstr(&w->out, act);
+		buf_append_char(&w->out, '\n');
 		w->c.written++;
 		return TC_OK;
 	}
