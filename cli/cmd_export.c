@@ -32,7 +32,7 @@ const char cmd_export_usage[] =
 	"                     [--min-confidence N] [--tlp LEVEL] [--part PART]\n"
 	"                     [--offset N] [--limit N] [--max N] [--rpz-zone NAME]\n"
 	"                     [--rpz-action nxdomain|nodata|cname] [--rpz-cname NAME]\n"
-	"                     [--name NAME] [-o FILE|DIR]\n"
+	"                     [--name NAME] [--strip-scheme] [-o FILE|DIR]\n"
 	"\n"
 	"Writes the current objects (stix, csv) or the current decisions (every\n"
 	"other format: the values to block, from indicators neither revoked nor\n"
@@ -80,6 +80,8 @@ const char cmd_export_usage[] =
 	"      --offset N, --limit N\n"
 	"                          plain: a page of the list, from value N (from 0)\n"
 	"      --max N             plain: at most N values (a device's list limit)\n"
+	"      --strip-scheme      plain: URLs without http:// or https:// (PAN-OS URL\n"
+	"                          lists)\n"
 	"      --rpz-zone NAME     rpz: the zone's name (default rpz.tocsin)\n"
 	"      --rpz-action A      rpz: nxdomain (default), nodata, or cname (a walled\n"
 	"                          garden: --rpz-cname NAME)\n"
@@ -510,6 +512,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		{ "rpz-action", required_argument, NULL, 'R' },
 		{ "rpz-cname", required_argument, NULL, 'C' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "strip-scheme", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -600,6 +603,9 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			break;
 		case 'N':
 			dopts.name = optarg;
+			break;
+		case 'S':
+			dopts.strip_scheme = true;
 			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);

@@ -88,6 +88,23 @@ error(struct MHD_Connection *con, int status, const char *title, const char *des
 	return queue(con, status, rs, st);
 }
 
+/* 503 with Retry-After: too many exports at once. */
+static enum MHD_Result
+busy(struct MHD_Connection *con, int *st, size_t *bytes)
+{
+	static const char body[] =
+		"{\"title\":\"the hub is busy\",\"description\":\"too many exports are being "
+		"computed; retry later\",\"http_status\":\"503\"}\n";
+	struct MHD_Response *rs = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+	                                                          MHD_RESPMEM_PERSISTENT);
+	if (!rs)
+		return MHD_NO;
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_RETRY_AFTER, API_EXPORT_RETRY_AFTER);
+	*bytes = sizeof(body) - 1;
+	return queue(con, 503, rs, st);
+}
+
 /* The temporary file the export goes to, and its bound. */
 struct tmp_sink {
 	int fd;
@@ -248,6 +265,12 @@ plan_query(struct export_plan *pl, const struct api_export_req *rq, const struct
 				pl->dec.limit = n;
 			else
 				pl->dec.max = n;
+		} else if (pl->format == EXPORT_PLAIN && strcmp(k, "strip_scheme") == 0) {
+			if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+				snprintf(msg, msz, "strip_scheme: 1 or 0");
+				return 400;
+			}
+			pl->dec.strip_scheme = v[0] == '1';
 		} else if (pl->format == EXPORT_RPZ && strcmp(k, "zone") == 0) {
 			pl->dec.rpz_origin = v;
 		} else if (pl->format == EXPORT_RPZ && strcmp(k, "cname") == 0) {
@@ -398,8 +421,16 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 		return queue(con, 304, rs, status);
 	}
 
+	static _Atomic int running;
+	if (atomic_fetch_add(&running, 1) >= API_EXPORT_MAX_RUNNING) {
+		atomic_fetch_sub(&running, 1);
+		allowlist_free(al);
+		plan_reset(&pl);
+		return busy(con, status, bytes);
+	}
 	struct tmp_sink sink = { .fd = tmp_open(rq->app->data_dir) };
 	if (sink.fd < 0) {
+		atomic_fetch_sub(&running, 1);
 		allowlist_free(al);
 		plan_reset(&pl);
 		snprintf(msg, sizeof(msg), "cannot make a temporary file in the data directory: %s",
@@ -437,6 +468,7 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 	}
 	allowlist_free(al);
 	plan_reset(&pl);
+	atomic_fetch_sub(&running, 1);
 	if (rc) {
 		close(sink.fd);
 		if (rc == TC_ENOTFOUND)

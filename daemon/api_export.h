@@ -8,7 +8,7 @@
  * suricata-iprep/{categories,reputation}, zeek,
  * misp-feed/{manifest.json,hashes.csv,<event uuid>.json}.
  * Query: collection, kind (repeatable), min_confidence, tlp (the feed
- * filter); plain: offset, limit, max; rpz: zone, action
+ * filter); plain: offset, limit, max, strip_scheme; rpz: zone, action
  * (nxdomain|nodata|cname), cname; nft and ipset: name. stix and csv take
  * collection and kind only.
  *
@@ -18,6 +18,10 @@
  * Memory: the export is written to an unlinked temporary file in the data
  * directory (at most API_EXPORT_MAX_BYTES), then sent from it, so the
  * daemon's memory does not grow with the export.
+ * At most API_EXPORT_MAX_RUNNING exports are computed at once (a 304 is
+ * not one): each holds a request thread for up to seconds at 1M decisions,
+ * and the others stay for TAXII; one more is answered 503 with
+ * Retry-After.
  * Headers: X-Tocsin-Position (the log position), X-Tocsin-Left-Out (what
  * the format could not carry, per reason: "kind=3 allowlisted=1 (url=3)"),
  * X-Tocsin-Total (plain: values in the list, for paging).
@@ -34,6 +38,8 @@
 
 #define API_EXPORT_PREFIX "/api/v1/export/"
 #define API_EXPORT_MAX_BYTES ((int64_t)4 << 30) /* one export's temporary file */
+#define API_EXPORT_MAX_RUNNING 4  /* exports computed at once; more: 503, Retry-After */
+#define API_EXPORT_RETRY_AFTER "5"
 
 struct api_export_req {
 	struct app *app;

@@ -295,7 +295,14 @@ plain_add(struct export_dec_writer *w, const struct feed_decision *dec, const ch
 			buf_append_char(&w->out, *p == '\n' || *p == '\r' ? ' ' : *p);
 		buf_append_char(&w->out, '\n');
 	}
-	buf_append_slice(&w->out, dec->value);
+	struct slice v = dec->value;
+	if (w->o.strip_scheme && dec->kind == OBS_URL) {
+		if (v.len > 7 && memcmp(v.p, "http://", 7) == 0)
+			v = slice_make(v.p + 7, v.len - 7);
+		else if (v.len > 8 && memcmp(v.p, "https://", 8) == 0)
+			v = slice_make(v.p + 8, v.len - 8);
+	}
+	buf_append_slice(&w->out, v);
 	buf_append_char(&w->out, '\n');
 	w->c.written++;
 	return TC_OK;

@@ -100,6 +100,9 @@ struct export_dec_opts {
 	/* plain: the values numbered from 0 in order after the allowlist; the
 	 * first max only (0: all), then of those from offset, limit (0: all) */
 	uint64_t offset, limit, max;
+	/* plain: URLs without "http://" / "https://" (the form PAN-OS URL
+	 * lists take: host and path) */
+	bool strip_scheme;
 	/* rpz */
 	const char *rpz_origin;       /* zone name; NULL: "rpz.tocsin." */
 	enum export_rpz_action rpz_action;

@@ -333,6 +333,10 @@ def test_plain_paging_and_device_cap(xhub):
     # an EDL of one kind, as Palo Alto's IP lists want
     r = ok(xhub, "plain", kind="ipv4")
     assert all(v[0].isdigit() for v in r.text.split())
+    # its URL lists: host and path, no scheme
+    assert ok(xhub, "plain", kind="url", strip_scheme="1").text == "evil-c2.net/login.php\n"
+    assert ok(xhub, "plain", kind="url").text == "http://evil-c2.net/login.php\n"
+    assert get(xhub, "plain", strip_scheme="yes").status_code == 400
 
 
 def test_errors_are_json(xhub):

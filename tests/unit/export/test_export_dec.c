@@ -244,6 +244,14 @@ test_plain(void **state)
 	buf_reset(&joined);
 	free(all);
 
+	/* URLs as PAN-OS URL lists take them */
+	t = run_export((struct export_dec_opts){ .format = EXPORT_PLAIN, .strip_scheme = true }, &c,
+	               TC_OK);
+	assert_true(has_line(t, "evil.example/login?a=1"));
+	assert_false(has_line(t, "http://evil.example/login?a=1"));
+	assert_true(has_line(t, "crook@evil.example"));
+	free(t);
+
 	/* kept, marked */
 	t = run_export((struct export_dec_opts){ .format = EXPORT_PLAIN, .include_allowlisted = true },
 	               &c, TC_OK);
