@@ -29,9 +29,10 @@ struct app {
 	struct registry *registry;
 	struct audit *audit;
 	struct hub_writer *writer;
-	struct hub *hub;                /* the allowlist in force (hub_allowlist_get) */
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
+	struct hub *hub;                /* the writer's; other threads only call its thread-safe
+	                                 * functions (hub_allowlist_get) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

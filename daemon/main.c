@@ -543,7 +543,7 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
-	app.hub = hub;                 /* exports read its allowlist (thread-safe) */
+	app.hub = hub;
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;
