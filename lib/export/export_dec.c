@@ -77,6 +77,7 @@ export_left_out_name(enum export_left_out r)
 	case EXPORT_LEFT_TOO_LONG: return "too-long";
 	case EXPORT_LEFT_MAX: return "max";
 	case EXPORT_LEFT_UNSAFE: return "unsafe";
+	case EXPORT_LEFT_ALERT: return "alert";
 	case EXPORT_LEFT_NREASONS: break;
 	}
 	return "?";
@@ -526,6 +527,13 @@ export_dec_writer_add(struct export_dec_writer *w, const struct feed_decision *d
 		w->c.left_out[EXPORT_LEFT_KIND]++;
 		if (dec->kind >= 1 && dec->kind <= OBS_KIND_MAX)
 			w->c.kinds_left_out[dec->kind]++;
+		return TC_OK;
+	}
+	/* an enforcement point blocks what the hub says to block, no more */
+	if (dec->action && strcmp(dec->action, "alert") == 0 &&
+	    (w->o.format == EXPORT_PLAIN || w->o.format == EXPORT_RPZ ||
+	     w->o.format == EXPORT_NFT || w->o.format == EXPORT_IPSET)) {
+		export__left_out(w, EXPORT_LEFT_ALERT);
 		return TC_OK;
 	}
 	/* The one filter every format passes (export.h): nothing below may

@@ -38,7 +38,9 @@
  * What each format does not carry (a kind it has no place for, a name too
  * long for DNS, an address covered by a network, values past the cap) is
  * left out and counted per reason in export_dec_counts; docs/integrations.md
- * lists them.
+ * lists them. The blocking formats (plain, rpz, nft, ipset) also leave out
+ * a decision whose action is "alert" (below the hub's confidence to
+ * block); the monitoring ones (suricata-*, zeek, misp-feed) carry it.
  *
  * Allowlist: every value passes export_filter_value() (export.h), the one
  * filter, before any format writes it.
@@ -82,9 +84,11 @@ enum export_left_out {
 	EXPORT_LEFT_TOO_LONG,     /* rpz: the owner name passes 255 bytes */
 	EXPORT_LEFT_MAX,          /* plain: past the per-device cap (max) */
 	EXPORT_LEFT_UNSAFE,       /* a byte the format cannot carry (a tab, a line break) */
+	EXPORT_LEFT_ALERT,        /* a blocking format (plain, rpz, nft, ipset): the decision
+	                           * says "alert", not "block" (feed_ctx.block_min_confidence) */
 	EXPORT_LEFT_NREASONS
 };
-/* "kind", "allowlisted", "covered", "too-long", "max", "unsafe" */
+/* "kind", "allowlisted", "covered", "too-long", "max", "unsafe", "alert" */
 const char *export_left_out_name(enum export_left_out r);
 
 struct export_dec_opts {

@@ -697,6 +697,37 @@ test_bad_parts(void **state)
 	assert_int_equal(export_format_parse("misp", &f), TC_EINVAL);
 }
 
+/* A decision the hub only alerts on: monitors see it, blockers do not. */
+static void
+test_alert_is_not_blocked(void **state)
+{
+	(void)state;
+	struct feed_decision dec = DEC(OBS_IPV4, "185.220.101.9", 0, 20, IND_A);
+	dec.action = "alert";
+	enum export_format fmts[] = { EXPORT_PLAIN, EXPORT_RPZ, EXPORT_NFT, EXPORT_IPSET,
+		                      EXPORT_ZEEK, EXPORT_SURICATA_IPREP };
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		struct sink s;
+		struct export_dec_writer *w = NULL;
+		struct diag d;
+		struct export_dec_counts c;
+		struct export_dec_opts o = { .format = fmts[i], .now_us = NOW, .part = NULL };
+		if (fmts[i] == EXPORT_SURICATA_IPREP)
+			o.part = "reputation";
+		buf_init(&s.b, 0);
+		assert_int_equal(export_dec_writer_new(&o, sink_write, &s, &w, &d), TC_OK);
+		assert_int_equal(export_dec_writer_add(w, &dec, &d), TC_OK);
+		assert_int_equal(export_dec_writer_finish(w, &c, &d), TC_OK);
+		export_dec_writer_free(w);
+		buf_append_char(&s.b, '\0');
+		bool blocks = fmts[i] != EXPORT_ZEEK && fmts[i] != EXPORT_SURICATA_IPREP;
+		bool has = strstr(s.b.p, "185.220.101.9") || strstr(s.b.p, "9.101.220.185");
+		assert_int_equal(has, !blocks);
+		assert_int_equal(c.left_out[EXPORT_LEFT_ALERT], blocks ? 1 : 0);
+		buf_reset(&s.b);
+	}
+}
+
 static void
 test_query(void **state)
 {
@@ -737,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_misp_feed),
 		cmocka_unit_test(test_bad_parts),
 		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_alert_is_not_blocked),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
