@@ -367,7 +367,9 @@ test_nft(void **state)
 	assert_int_equal(run(cmd, out, sizeof(out)), 0);
 }
 
-/* Many elements: several statements, every one accepted by nft. */
+/* Many elements, given out of numeric order (as a snapshot's text order
+ * is): several statements, sorted by address, those inside a listed
+ * network left out, every statement accepted by nft. */
 static void
 test_nft_many(void **state)
 {
@@ -379,7 +381,9 @@ test_nft_many(void **state)
 	buf_init(&s.b, 0);
 	assert_int_equal(export_dec_writer_new(&o, sink_write, &s, &w, &d), TC_OK);
 	char v[64];
-	for (unsigned i = 0; i < 3000; i++) {
+	const unsigned N = 6000; /* past the radix sort's threshold */
+	for (unsigned k = 0; k < N; k++) {
+		unsigned i = (k * 7919u) % N; /* every index once, scattered */
 		int n = snprintf(v, sizeof(v), "192.0.%u.%u", 2 + i / 250, 1 + i % 250);
 		/* no end, an hour, 20 years (past what nft takes in seconds) */
 		int64_t until = i % 3 == 0 ? 0 : i % 3 == 1 ? NOW + HOUR : NOW + 20 * 8766 * HOUR + 5;
@@ -387,12 +391,31 @@ test_nft_many(void **state)
 		                             .until_us = until, .confidence = -1 };
 		assert_int_equal(export_dec_writer_add(w, &dec, &d), TC_OK);
 	}
+	/* a network holding 250 of them */
+	struct feed_decision net = { .kind = OBS_IPV4, .value = { "192.0.5.0/24", 12 },
+	                             .confidence = -1 };
+	assert_int_equal(export_dec_writer_add(w, &net, &d), TC_OK);
 	struct export_dec_counts c;
 	assert_int_equal(export_dec_writer_finish(w, &c, &d), TC_OK);
 	export_dec_writer_free(w);
-	assert_int_equal(c.written, 3000);
+	assert_int_equal(c.written, N + 1 - 250);
+	assert_int_equal(c.left_out[EXPORT_LEFT_COVERED], 250);
 	buf_append_char(&s.b, '\0');
 	assert_non_null(strstr(s.b.p, "192.0.2.3 timeout 7305d1s"));
+	assert_null(strstr(s.b.p, "192.0.5.1 "));
+	assert_non_null(strstr(s.b.p, "192.0.5.0/24, 192.0.6.1"));
+	/* ascending: each element's address after the one before */
+	uint32_t prev = 0;
+	size_t seen = 0;
+	for (const char *p = s.b.p; (p = strstr(p, "192.0.")); p++) {
+		unsigned x, y;
+		assert_int_equal(sscanf(p, "192.0.%u.%u", &x, &y), 2);
+		uint32_t a = x << 8 | y;
+		assert_true(a > prev || seen == 0);
+		prev = a;
+		seen++;
+	}
+	assert_int_equal(seen, N + 1 - 250);
 	char path[128], out[4096], cmd[512];
 	write_file("many.nft", s.b.p, path, sizeof(path));
 	buf_reset(&s.b);
