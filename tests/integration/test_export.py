@@ -232,8 +232,7 @@ def test_misp_feed(xhub):
             seen.add(f"{h},{ev_uuid}")
             assert a["to_ids"] is True and a["type"] and a["category"]
     assert seen == hashes, "every line of hashes.csv is an attribute"
-    values = {json.dumps(v) for v in man}
-    assert values
+    assert len(man) == 2, "northbank's green and amber events"
     r = get(xhub, "misp-feed/00000000-0000-4000-8000-000000000000.json")
     assert r.status_code == 404 and r.json()["http_status"] == "404"
 
@@ -278,7 +277,6 @@ def test_revocation_and_expiry_remove_values(xhub):
     xhub.post_ok("open", "bank", [exp, rev])
     z = ok(xhub, "rpz").text
     assert "\nsoon-gone.example CNAME ." in z and "\nrevoke-me.example CNAME ." in z
-    assert "timeout" in ok(xhub, "nft").text or True
     rev2 = dict(rev, modified="2024-01-02T00:00:00.000Z", revoked=True)
     xhub.post_ok("open", "bank", [rev2])
     deadline = time.monotonic() + 10
