@@ -24,6 +24,9 @@
 #                                  latency with 1 and 1,000 clients: bench/http/bench_stream.py,
 #                                  its knobs BENCH_STREAM_PUBLISHES [10000],
 #                                  BENCH_STREAM_CLIENTS [1000], BENCH_STREAM_PUBLISHES_MANY [1000])
+#   BENCH_EXPORT_TIMEOUT [900]     the same for GET /api/v1/export/rpz and /nft of
+#                                  1M decisions (bench/bench_export.py; its first
+#                                  run imports them into BUILD_DIR/bench-data)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -97,6 +100,7 @@ run() {
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
+        limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +19,41 @@
 
 #include "cmd.h"
 #include "export/export.h"
+#include "export/export_dec.h"
+#include "feed/feed.h"
 #include "policy/policy.h"
 #include "cli_audit.h"
 #include "registry/registry.h"
 #include "util/buf.h"
 
 const char cmd_export_usage[] =
-	"usage: tocsin export [--data DIR] --format stix|csv|plain [--kind KIND]\n"
+	"usage: tocsin export [--data DIR] --format FORMAT [--kind KIND]\n"
 	"                     [--collection NAME] [--for ORG] [--include-allowlisted]\n"
-	"                     [-o FILE]\n"
+	"                     [--min-confidence N] [--tlp LEVEL] [--part PART]\n"
+	"                     [--offset N] [--limit N] [--max N] [--rpz-zone NAME]\n"
+	"                     [--rpz-action nxdomain|nodata|cname] [--rpz-cname NAME]\n"
+	"                     [--name NAME] [--strip-scheme] [-o FILE|DIR]\n"
 	"\n"
-	"Writes the current objects (not revoked, not expired):\n"
-	"  stix    one STIX 2.1 bundle, each object as stored\n"
-	"  csv     value,kind,indicator_id,valid_until,tlp: one row per observable\n"
-	"          (tlp: the effective level; an unmarked object's is the hub's\n"
-	"          default_tlp)\n"
-	"  plain   each observable value once, one a line (block lists)\n"
+	"Writes the current objects (stix, csv) or the current decisions (every\n"
+	"other format: the values to block, from indicators neither revoked nor\n"
+	"expired nor allowlisted):\n"
+	"  stix              one STIX 2.1 bundle, each object as stored\n"
+	"  csv               value,kind,indicator_id,valid_until,tlp,producer,key_id:\n"
+	"                    one row per observable (tlp: the effective level)\n"
+	"  plain             one value a line (firewall lists, Palo Alto / Fortinet\n"
+	"                    external lists); --offset, --limit, --max\n"
+	"  rpz               a DNS response policy zone (domains, IPv4/IPv6 rpz-ip)\n"
+	"  nft               an nftables script: table inet NAME, sets v4 and v6\n"
+	"  ipset             an ipset restore file: sets NAME-v4, NAME-v6 (hash:net)\n"
+	"  suricata-dataset  Suricata datasets: parts domains, urls, md5, sha256, ip\n"
+	"  suricata-iprep    Suricata IP reputation: parts categories, reputation\n"
+	"  zeek              a Zeek intel framework file\n"
+	"  misp-feed         a MISP feed: manifest.json, hashes.csv, one event file\n"
+	"                    per producer and TLP\n"
+	"A multi-part format writes one --part to standard output or FILE, or\n"
+	"every part into the directory -o DIR. What a format cannot carry (a\n"
+	"kind it has no place for, an address inside a listed network...) is left\n"
+	"out and counted on stderr (docs/integrations.md).\n"
 	"\n"
 	"Values on the allowlist (tocsin allowlist list), and networks that hold\n"
 	"one, are left out: a value line or CSV row, or in STIX the whole\n"
@@ -41,7 +61,7 @@ const char cmd_export_usage[] =
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR          data directory (default: $TOCSIN_DATA, else ./var)\n"
-	"  -f, --format FORMAT     stix, csv or plain (required)\n"
+	"  -f, --format FORMAT     one of the formats above (required)\n"
 	"  -k, --kind KIND         only observables of KIND (stix: objects having one);\n"
 	"                          may be repeated\n"
 	"  -c, --collection NAME   only this collection (default: every collection)\n"
@@ -53,8 +73,23 @@ const char cmd_export_usage[] =
 	"                          '# allowlisted: REASON' before the value, csv a\n"
 	"                          sixth column 'allowlisted', stix the property\n"
 	"                          x_tocsin_allowlisted on the indicator\n"
+	"      --min-confidence N  decisions: only those with a confidence of N or more\n"
+	"      --tlp LEVEL         decisions: only those at LEVEL or less restrictive\n"
+	"                          (clear, green, amber, amber+strict, red)\n"
+	"      --part PART         the part of a multi-part format to write\n"
+	"      --offset N, --limit N\n"
+	"                          plain: a page of the list, from value N (from 0)\n"
+	"      --max N             plain: at most N values (a device's list limit)\n"
+	"      --strip-scheme      plain: URLs without http:// or https:// (PAN-OS URL\n"
+	"                          lists)\n"
+	"      --rpz-zone NAME     rpz: the zone's name (default rpz.tocsin)\n"
+	"      --rpz-action A      rpz: nxdomain (default), nodata, or cname (a walled\n"
+	"                          garden: --rpz-cname NAME)\n"
+	"      --name NAME         nft: the table (default tocsin); ipset: the sets'\n"
+	"                          prefix (default tocsin)\n"
 	"  -o, --output FILE       write FILE (replaced atomically when complete)\n"
-	"                          instead of standard output\n"
+	"                          instead of standard output; a directory for every\n"
+	"                          part of a multi-part format\n"
 	"  -h, --help              show this help\n";
 
 /* Where the export goes: stdout, or a temporary file renamed over FILE. */
@@ -282,6 +317,180 @@ report_allowlisted(const struct export_opts *o, const struct export_counts *c)
 		fprintf(stderr, "  %6zu  other reasons\n", c->reasons_other);
 }
 
+/* Decisions an export --for wrote whose indicators are AMBER or above:
+ * their ids, for the audit log (a decision names indicators, not
+ * versions). */
+static enum tcerr
+dec_taken(void *ctx, const struct feed_decision *dec)
+{
+	struct export_reads *r = ctx;
+	size_t n = dec->nindicators < FEED_DECISION_MAX_INDICATORS ? dec->nindicators
+	                                                             : FEED_DECISION_MAX_INDICATORS;
+	for (size_t i = 0; i < n && dec->indicators; i++) {
+		if (dec->indicators[i].tlp < TLP_AMBER || !dec->indicators[i].id)
+			continue;
+		buf_append_cstr(&r->ids, dec->indicators[i].id);
+		buf_append_char(&r->ids, '\0');
+		r->n++;
+	}
+	return buf_error(&r->ids);
+}
+
+/* Says on stderr what a decision export left out, per reason, and the
+ * allowlist's reasons. */
+static void
+report_left_out(const char *what, const struct export_dec_opts *o,
+                const struct export_dec_counts *c)
+{
+	char text[512];
+	export_dec_left_out_text(c, text, sizeof(text));
+	if (text[0])
+		cli_err("export %s%s%s: wrote %zu, left out: %s", export_format_name(o->format),
+		        what ? " " : "", what ? what : "", c->written, text);
+	size_t n = o->include_allowlisted ? c->allow.allowlisted_kept : c->allow.allowlisted;
+	if (!n)
+		return;
+	cli_err("export: %s %zu allowlisted values%s; per reason:",
+	        o->include_allowlisted ? "kept" : "left out", n,
+	        o->include_allowlisted ? ", marked" : "");
+	for (size_t i = 0; i < c->allow.nreasons; i++)
+		fprintf(stderr, "  %6zu  %s\n", c->allow.reasons[i].count, c->allow.reasons[i].reason);
+	if (c->allow.reasons_other)
+		fprintf(stderr, "  %6zu  other reasons\n", c->allow.reasons_other);
+}
+
+static enum tcerr
+discard(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return TC_OK;
+}
+
+/* The decisions hold no allowlisted value: the operator learns what the
+ * allowlist keeps out from a count-only pass over the stored objects
+ * (what a plain export of them would leave out), as before decisions. */
+static void
+report_allowlisted_stored(struct hub *h, const struct export_opts *opts)
+{
+	struct export_opts co = *opts;
+	struct export_counts counts;
+	struct diag d;
+	co.format = EXPORT_PLAIN;
+	co.taken = NULL;
+	co.include_allowlisted = false;
+	diag_clear(&d);
+	if (export_hub(h, &co, discard, NULL, &counts, &d) == TC_OK)
+		report_allowlisted(&co, &counts);
+}
+
+/* One decision export of part (NULL: the format's only or first) to
+ * output (a file, replaced atomically, or NULL: stdout). Returns a
+ * CLI_EXIT_*; TC_ENOTFOUND (a misp event gone) in *trc_out. */
+static int
+dec_one(const struct feed_ctx *fc, const struct feed_filter *f, const struct export_dec_opts *o,
+        const char *part, const char *output, enum tcerr *trc_out)
+{
+	struct export_sink sink;
+	struct export_dec_opts po = *o;
+	struct export_dec_counts counts;
+	struct diag d;
+	int rc;
+
+	memset(&sink, 0, sizeof(sink));
+	if (part)
+		po.part = part;
+	sink.f = stdout;
+	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)
+		return rc;
+	diag_clear(&d);
+	enum tcerr trc = export_decisions(fc, f, &po, sink_write, &sink, &counts, NULL, &d);
+	if (trc_out)
+		*trc_out = trc;
+	if (trc != TC_OK) {
+		if (trc == TC_EIO && sink.err)
+			cli_err("%s: %s", output ? output : "stdout", strerror(sink.err));
+		else
+			cli_err("export: %s", d.msg[0] ? d.msg : tcerr_str(trc));
+	}
+	rc = sink_close(&sink, trc == TC_OK);
+	if (trc == TC_OK)
+		report_left_out(part, &po, &counts);
+	return rc;
+}
+
+/* The file a part goes to in a directory. */
+static int
+part_path(char *out, size_t n, const char *dir, enum export_format f, const char *part)
+{
+	const char *ext = "";
+	if (f == EXPORT_SURICATA_DATASET)
+		ext = ".lst";
+	else if (f == EXPORT_SURICATA_IPREP)
+		ext = strcmp(part, "categories") == 0 ? ".txt" : ".list";
+	int k = snprintf(out, n, "%s/%s%s", dir, part, ext);
+	if (k < 0 || (size_t)k >= n) {
+		cli_err("%s: path too long", dir);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Every part of a multi-part format into directory outdir (made if
+ * missing); misp-feed: the manifest, hashes.csv, then each event the
+ * manifest names. Each part is its own snapshot: a change between them
+ * shows in the next run. */
+static int
+dec_all_parts(const struct feed_ctx *fc, const struct feed_filter *f,
+              const struct export_dec_opts *o, const char *outdir)
+{
+	char path[4096];
+	int rc;
+	if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
+		cli_err("%s: %s", outdir, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	const char *const *parts = export_dec_parts(o->format);
+	for (size_t i = 0; parts[i]; i++) {
+		if ((rc = part_path(path, sizeof(path), outdir, o->format, parts[i])) ||
+		    (rc = dec_one(fc, f, o, parts[i], path, NULL)))
+			return rc;
+	}
+	if (o->format != EXPORT_MISP_FEED)
+		return CLI_EXIT_OK;
+	if ((rc = part_path(path, sizeof(path), outdir, o->format, "manifest.json")))
+		return rc;
+	json_error_t je;
+	json_t *man = json_load_file(path, 0, &je);
+	if (!json_is_object(man)) {
+		json_decref(man);
+		cli_err("%s: cannot read back: %s", path, je.text);
+		return CLI_EXIT_PROBLEMS;
+	}
+	const char *uuid;
+	json_t *v;
+	rc = CLI_EXIT_OK;
+	json_object_foreach(man, uuid, v) {
+		char part[64];
+		snprintf(part, sizeof(part), "%.36s.json", uuid);
+		enum tcerr trc = TC_OK;
+		if ((rc = part_path(path, sizeof(path), outdir, o->format, part)))
+			break;
+		rc = dec_one(fc, f, o, part, path, &trc);
+		if (trc == TC_ENOTFOUND) {
+			/* its last decision went between the two reads: the next
+			 * run's manifest no longer names it */
+			rc = CLI_EXIT_OK;
+			continue;
+		}
+		if (rc)
+			break;
+	}
+	json_decref(man);
+	return rc;
+}
+
 int
 cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -293,29 +502,47 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "for", required_argument, NULL, 'F' },
 		{ "include-allowlisted", no_argument, NULL, 'A' },
+		{ "min-confidence", required_argument, NULL, 'M' },
+		{ "tlp", required_argument, NULL, 'T' },
+		{ "part", required_argument, NULL, 'P' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "max", required_argument, NULL, 'X' },
+		{ "rpz-zone", required_argument, NULL, 'Z' },
+		{ "rpz-action", required_argument, NULL, 'R' },
+		{ "rpz-cname", required_argument, NULL, 'C' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "strip-scheme", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct export_opts opts;
+	struct export_dec_opts dopts;
 	struct policy_subject who;
 	struct registry *reg = NULL;
 	struct reg_snapshot *snap = NULL;
 	struct audit *audit = NULL;
 	struct export_reads reads = { .n = 0 };
-	const char *for_org = NULL;
+	const char *for_org = NULL, *min_conf = NULL, *tlp = NULL;
+	const char *kinds[OBS_KIND_MAX + 1];
+	size_t nkinds = 0;
+	bool dec_only = false;
 	struct export_sink sink;
 	struct export_counts counts;
 	const char *dir = NULL, *output = NULL;
 	bool have_format = false;
 	struct hub *h = NULL;
 	enum obs_kind kind;
+	struct feed_filter_store fs;
 	struct diag d;
 	enum tcerr trc;
 	int c, rc;
 
 	memset(&opts, 0, sizeof(opts));
+	memset(&dopts, 0, sizeof(dopts));
 	memset(&sink, 0, sizeof(sink));
 	while ((c = cli_getopt(cmd, argc, argv, ":d:f:k:c:o:h", longopts)) != -1) {
+		uint64_t *num = NULL;
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -329,6 +556,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 			if (!cli_parse_kind(cmd, optarg, &kind))
 				return CLI_EXIT_USAGE;
 			opts.kinds |= EXPORT_KIND_BIT(kind);
+			if (nkinds <= OBS_KIND_MAX)
+				kinds[nkinds++] = obs_kind_name(kind);
 			break;
 		case 'c':
 			opts.collection = optarg;
@@ -342,21 +571,82 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'A':
 			opts.include_allowlisted = true;
 			break;
+		case 'M':
+			min_conf = optarg;
+			dec_only = true;
+			break;
+		case 'T':
+			tlp = optarg;
+			dec_only = true;
+			break;
+		case 'P':
+			dopts.part = optarg;
+			break;
+		case 'O':
+			num = &dopts.offset;
+			break;
+		case 'L':
+			num = &dopts.limit;
+			break;
+		case 'X':
+			num = &dopts.max;
+			break;
+		case 'Z':
+			dopts.rpz_origin = optarg;
+			break;
+		case 'R':
+			if (export_rpz_action_parse(optarg, &dopts.rpz_action) != TC_OK)
+				return cli_usage_error(cmd, "--rpz-action: nxdomain, nodata or cname");
+			break;
+		case 'C':
+			dopts.rpz_cname = optarg;
+			break;
+		case 'N':
+			dopts.name = optarg;
+			break;
+		case 'S':
+			dopts.strip_scheme = true;
+			break;
 		case 'h':
 			cli_print_usage(cmd, stdout);
 			return CLI_EXIT_OK;
 		default:
 			return CLI_EXIT_USAGE;
 		}
+		if (num) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || *optarg == '-')
+				return cli_usage_error(cmd, "%s: not a whole number", argv[optind - 1]);
+			*num = n;
+		}
 	}
 	if (!have_format)
-		return cli_usage_error(cmd, "--format is required (stix, csv or plain)");
+		return cli_usage_error(cmd, "--format is required (stix, csv, plain, rpz, nft, "
+		                            "ipset, suricata-dataset, suricata-iprep, zeek, misp-feed)");
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	bool dec = export_format_is_decisions(opts.format);
+	/* plain with its allowlisted values marked: the stored observables, as
+	 * before decisions (the decisions hold no allowlisted value) */
+	if (opts.format == EXPORT_PLAIN && opts.include_allowlisted)
+		dec = false;
+	if (!dec && dec_only)
+		return cli_usage_error(cmd, "--min-confidence and --tlp filter decisions: not %s",
+		                       export_format_name(opts.format));
+	if (opts.include_allowlisted && dec && opts.format != EXPORT_PLAIN)
+		return cli_usage_error(cmd, "--include-allowlisted: stix, csv and plain only (an "
+		                            "enforcement format never carries an allowlisted value)");
+	bool all_parts = dec && export_dec_parts(opts.format) && !dopts.part;
+	if (all_parts && !output)
+		return cli_usage_error(cmd, "%s has parts: --part PART, or -o DIR for every part",
+		                       export_format_name(opts.format));
 
 	rc = cli_open_hub(dir, &h);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	feed_filter_init(&fs);
 	/* Refuse an unknown collection before creating any file. */
 	if (opts.collection) {
 		struct store_collection coll;
@@ -379,6 +669,8 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		buf_init(&reads.ids, 0);
 		opts.taken = export_taken;
 		opts.taken_ctx = &reads;
+		dopts.taken = dec_taken;
+		dopts.taken_ctx = &reads;
 		reads.who = &who;
 	}
 	if (!snap) {
@@ -388,6 +680,58 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 		if (registry_open(hub_default_dir(dir), &reg, &d) == TC_OK &&
 		    reg_snapshot_build(reg, hub_store(h), &snap, &d) == TC_OK)
 			opts.names = snap;
+	}
+	if (dec) {
+		/* offline, nobody else keeps the decisions current: the
+		 * allowlist file may have changed, indicators may have expired */
+		size_t events = 0;
+		diag_clear(&d);
+		if (hub_decisions_maintain(h, 0, &events, &d) != TC_OK) {
+			cli_err("decisions: %s", d.msg[0] ? d.msg : "cannot bring them up to date");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		/* the feed's filter: the same words as the HTTP query */
+		struct filter_word { const char *key, *value; } fl[OBS_KIND_MAX + 4];
+		size_t nf = 0;
+		if (opts.collection)
+			fl[nf++] = (struct filter_word){ "collection", opts.collection };
+		for (size_t i = 0; i < nkinds; i++)
+			fl[nf++] = (struct filter_word){ "kind", kinds[i] };
+		if (min_conf)
+			fl[nf++] = (struct filter_word){ "min_confidence", min_conf };
+		if (tlp)
+			fl[nf++] = (struct filter_word){ "tlp", tlp };
+		for (size_t i = 0; i < nf; i++) {
+			diag_clear(&d);
+			if (feed_filter_set(&fs, hub_store(h), fl[i].key, slice_from_cstr(fl[i].value),
+			                    &d) != TC_OK) {
+				cli_err("%s", d.msg[0] ? d.msg : "bad filter");
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+		}
+		struct feed_ctx fc = {
+			.store = hub_store(h), .who = opts.who, .names = snap,
+			.allow = hub_allowlist(h),
+			/* as the hub's tocsind last recorded it */
+			.block_min_confidence = feed_block_min_confidence(hub_store(h)),
+		};
+		dopts.format = opts.format;
+		dopts.id_key = hub_id_key(h);
+		dopts.id_key_len = HUB_ID_KEY_LEN;
+		dopts.include_allowlisted = opts.include_allowlisted;
+		if (all_parts)
+			rc = dec_all_parts(&fc, &fs.f, &dopts, output);
+		else
+			rc = dec_one(&fc, &fs.f, &dopts, NULL, output, NULL);
+		if (rc == CLI_EXIT_OK)
+			report_allowlisted_stored(h, &opts);
+		if (audit && (rc == CLI_EXIT_OK || !output)) {
+			rc = export_audit(audit, &reads, who.org->name, rc == CLI_EXIT_OK, rc);
+			audit = NULL;
+		}
+		goto out;
 	}
 	sink.f = stdout;
 	if (output && (rc = sink_open(&sink, output)) != CLI_EXIT_OK)
@@ -412,6 +756,7 @@ cmd_export(const struct cli_cmd *cmd, int argc, char **argv)
 out:
 	if (audit)
 		audit_close(audit);
+	feed_filter_reset(&fs);
 	buf_reset(&reads.ids);
 	if (snap)
 		reg_snapshot_unref(snap);

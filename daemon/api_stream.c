@@ -476,7 +476,7 @@ memo_read(struct stream_server *s, struct client *c, struct memo *m,
 	policy_subject_principal(&who, s->snap, c->p);
 	struct feed_ctx fc = {
 		.store = s->store, .who = &who, .names = s->snap, .allow = allow,
-		.now_us = 0,
+		.now_us = 0, .block_min_confidence = (int)s->app->conf->block_min_confidence,
 	};
 	diag_clear(&d);
 	struct feed_pos next = c->scan;
@@ -781,7 +781,7 @@ snapshot_run(struct stream_server *s, struct client *c, struct store *st)
 	struct allowlist *allow = s->app->hub ? hub_allowlist_get(s->app->hub) : NULL;
 	struct feed_ctx fc = {
 		.store = st, .who = &who, .names = snap, .allow = allow,
-		.now_us = 0,
+		.now_us = 0, .block_min_confidence = (int)s->app->conf->block_min_confidence,
 	};
 	rc = feed_snapshot(&fc, &c->fs.f, snap_cb, &x, &at, &d);
 	if (allow)

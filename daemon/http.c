@@ -48,6 +48,7 @@
 
 #include "api_crowdsec.h"
 #include "api_stream.h"
+#include "api_export.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
@@ -651,6 +652,38 @@ serve_stream(struct MHD_Connection *con, struct req *r, struct app *a, struct ts
 	return ret;
 }
 
+/* GET /api/v1/export/...: an authenticated principal's export
+ * (api_export.c). */
+static enum MHD_Result
+serve_export(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+             const struct reg_snapshot *snap, const char *url, enum auth_result ar,
+             const struct reg_principal *p, const char *why)
+{
+	struct diag d;
+	if (ar != AUTH_OK)
+		return respond_error(con, r, 401, false, "authentication required",
+		                     ar == AUTH_BAD ? why : "/api/v1/export needs an API key", true);
+	struct store *s = thread_store(a, t, &d);
+	if (!s)
+		return respond_error(con, r, 503, false, "the hub's store is unavailable",
+		                     "try again later", false);
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, p);
+	const char *q = strchr(r->uri, '?');
+	char *query = strndup(q ? q + 1 : "", q ? strcspn(q + 1, "#") : 0);
+	if (!query)
+		return MHD_NO;
+	struct api_export_req rq = {
+		.app = a, .store = s, .snap = snap, .snap_gen = t->gen, .who = &who,
+		.method = r->method, .path = url, .query = query,
+		.if_none_match = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                             MHD_HTTP_HEADER_IF_NONE_MATCH),
+	};
+	enum MHD_Result ret = api_export_serve(con, &rq, &r->status, &r->bytes);
+	free(query);
+	return ret;
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -753,9 +786,13 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_crowdsec(con, r, a, t, snap, url, ar == AUTH_OK ? p : NULL);
 	if (strcmp(url, STREAM_PATH) == 0)
 		return serve_stream(con, r, a, t, snap, ar, p, why);
+	if (strncmp(url, API_EXPORT_PREFIX, strlen(API_EXPORT_PREFIX)) == 0)
+		return serve_export(con, r, a, t, snap, url, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
-		                     "tocsind serves /taxii2/, /healthz and /metrics", false);
+		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, /healthz "
+		                     "and /metrics",
+		                     false);
 	if (ar == AUTH_BAD)
 		return respond_error(con, r, 401, true, "authentication failed", why, true);
 	struct policy_subject who;

@@ -29,6 +29,7 @@
 
 #include "app.h"
 #include "conf/conf.h"
+#include "feed/feed.h"
 #include "hub/hub.h"
 #include "http.h"
 #include "log.h"
@@ -464,6 +465,12 @@ main(int argc, char **argv)
 	 * match) judges unmarked objects as this daemon does */
 	if (reg_default_tlp_set(hub_store(hub), conf.default_tlp, &d)) {
 		status = fail("cannot record default_tlp", &d);
+		goto out;
+	}
+	/* and so is block_min_confidence, for the CLI's exports */
+	if (feed_set_block_min_confidence(hub_store(hub), (int)conf.block_min_confidence)) {
+		diag_set(&d, TC_EDB, "cannot write the store's settings");
+		status = fail("cannot record block_min_confidence", &d);
 		goto out;
 	}
 	if (registry_open(data, &app.registry, &d)) {

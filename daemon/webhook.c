@@ -314,6 +314,7 @@ deliver(struct worker *wk, struct reg_webhook *w, uint64_t *nevents)
 	allow = h->app->hub ? hub_allowlist_get(h->app->hub) : NULL;
 	struct feed_ctx fc = {
 		.store = wk->store, .who = &who, .names = snap, .allow = allow, .now_us = 0,
+		.block_min_confidence = (int)conf->block_min_confidence,
 	};
 	buf_printf(&b.body, "{\"subscription\":\"%s\",\"events\":[", w->id);
 	/* a retried batch is the same events (it ends at pending_end); the

@@ -9,7 +9,7 @@ build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
 libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libmicrohttpd-dev libgnutls28-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
-crowdsec-firewall-bouncer crowdsec-custom-bouncer nftables iproute2
+nftables ipset bind9-utils iproute2 crowdsec-firewall-bouncer crowdsec-custom-bouncer
 "
 
 missing=""
@@ -31,7 +31,7 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 # Packages that ship a service (the CrowdSec bouncers) must not start it:
-# the tests run it by hand, in a network namespace. A policy-rc.d that
+# the tests run them by hand (the firewall bouncer in a network namespace). A policy-rc.d that
 # refuses every start is put in place for the install only, unless the
 # machine has one already.
 policy=""

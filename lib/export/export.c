@@ -53,6 +53,13 @@ export_format_name(enum export_format f)
 	case EXPORT_STIX: return "stix";
 	case EXPORT_CSV: return "csv";
 	case EXPORT_PLAIN: return "plain";
+	case EXPORT_RPZ: return "rpz";
+	case EXPORT_NFT: return "nft";
+	case EXPORT_IPSET: return "ipset";
+	case EXPORT_SURICATA_DATASET: return "suricata-dataset";
+	case EXPORT_SURICATA_IPREP: return "suricata-iprep";
+	case EXPORT_ZEEK: return "zeek";
+	case EXPORT_MISP_FEED: return "misp-feed";
 	}
 	return "?";
 }
@@ -68,8 +75,15 @@ export_format_parse(const char *name, enum export_format *out)
 		*out = EXPORT_CSV;
 	else if (strcasecmp(name, "plain") == 0 || strcasecmp(name, "txt") == 0)
 		*out = EXPORT_PLAIN;
-	else
+	else {
+		for (int f = EXPORT_RPZ; f <= EXPORT_FORMAT_LAST; f++) {
+			if (strcasecmp(name, export_format_name((enum export_format)f)) == 0) {
+				*out = (enum export_format)f;
+				return TC_OK;
+			}
+		}
 		return TC_EINVAL;
+	}
 	return TC_OK;
 }
 
@@ -97,7 +111,8 @@ export_writer_new(const struct export_opts *opts, const struct obs_ctx *obs,
 	if (!opts || !write)
 		return diag_set(d, TC_EINVAL, "export: no options or sink");
 	if (opts->format < EXPORT_STIX || opts->format > EXPORT_PLAIN)
-		return diag_set(d, TC_EINVAL, "export: unknown format");
+		return diag_set(d, TC_EINVAL, "export: format %s is written from decisions "
+		                "(export_dec_writer), not stored rows", export_format_name(opts->format));
 	struct export_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return diag_set(d, TC_ENOMEM, "out of memory");
@@ -153,7 +168,7 @@ start(struct export_writer *w)
 		                      "allowlisted\r\n"
 		                    : "value,kind,indicator_id,valid_until,tlp,producer,key_id\r\n");
 		break;
-	case EXPORT_PLAIN:
+	default: /* plain; the decision formats never reach this writer */
 		break;
 	}
 }
@@ -404,6 +419,8 @@ on_obs(void *ctx, enum obs_kind kind, struct slice value)
 		w->row_values++;
 		break;
 	}
+	default:
+		break;
 	}
 	return buf_error(&w->out);
 }

@@ -84,9 +84,21 @@ enum export_format {
 	EXPORT_STIX = 1,
 	EXPORT_CSV,
 	EXPORT_PLAIN,
+	/* written from decisions by export_dec_writer (export_dec.h) */
+	EXPORT_RPZ,
+	EXPORT_NFT,
+	EXPORT_IPSET,
+	EXPORT_SURICATA_DATASET,
+	EXPORT_SURICATA_IPREP,
+	EXPORT_ZEEK,
+	EXPORT_MISP_FEED,
 };
+#define EXPORT_FORMAT_LAST EXPORT_MISP_FEED
 
-/* "stix", "csv", "plain" (also "txt"). TC_EINVAL otherwise. */
+/* "stix", "csv", "plain" (also "txt"), "rpz", "nft", "ipset",
+ * "suricata-dataset", "suricata-iprep", "zeek", "misp-feed". TC_EINVAL
+ * otherwise. export_writer takes stix, csv and plain; export_dec_writer
+ * every format but stix and csv. */
 enum tcerr export_format_parse(const char *name, enum export_format *out);
 const char *export_format_name(enum export_format f);
 
@@ -194,6 +206,16 @@ enum tcerr export_writer_finish(struct export_writer *w, struct export_counts *c
 size_t export_writer_objects(const struct export_writer *w);
 
 void export_writer_free(struct export_writer *w);
+
+/* Exports the current versions of store s (opts->collection, an alias or
+ * id, or every collection) to write, each through policy_row() for
+ * opts->who, filtered by opts->allow (NULL: no filter; the daemon passes
+ * the hub's). obs: as export_writer_new. OUT: *counts (may be NULL).
+ * Errors: TC_ENOTFOUND (no such collection), TC_EDB, and those of the
+ * writer. */
+enum tcerr export_store(struct store *s, const struct obs_ctx *obs, const struct export_opts *opts,
+                        export_write_fn write, void *wctx, struct export_counts *counts,
+                        struct diag *d);
 
 /* Exports the current versions of h's store (opts->collection or every
  * collection) to write. OUT: *counts (may be NULL). Errors: TC_ENOTFOUND

@@ -39,8 +39,8 @@ on_row(void *ctx, const struct store_row *row)
 }
 
 enum tcerr
-export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write, void *wctx,
-           struct export_counts *counts, struct diag *d)
+export_store(struct store *s, const struct obs_ctx *obs, const struct export_opts *opts,
+             export_write_fn write, void *wctx, struct export_counts *counts, struct diag *d)
 {
 	struct hub_export x = {
 		.d = d, .who = opts->who, .taken = opts->taken, .taken_ctx = opts->taken_ctx
@@ -52,24 +52,20 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	if (counts)
 		*counts = (struct export_counts){ 0 };
 	if (opts->collection) {
-		if ((rc = hub_collection(h, opts->collection, &coll, d)))
-			return rc;
+		rc = store_collection_find(s, opts->collection, &coll);
+		if (rc == TC_ENOTFOUND)
+			return diag_set(d, rc, "no collection '%s'", opts->collection);
+		if (rc)
+			return diag_set(d, rc, "collection '%s': %s", opts->collection, tcerr_str(rc));
 		q.collection = coll.num;
 	}
-	/* the allowlist filter is never off for an export of the hub */
 	struct export_opts o = *opts;
-	struct allowlist *al = NULL;
-	if (o.default_tlp == TLP_NONE &&
-	    (rc = reg_default_tlp_get(hub_store(h), &o.default_tlp, d)))
+	if (o.default_tlp == TLP_NONE && (rc = reg_default_tlp_get(s, &o.default_tlp, d)))
 		return rc;
-	if (!o.allow)
-		o.allow = al = hub_allowlist_get(h);
-	rc = export_writer_new(&o, hub_obs_ctx(h), write, wctx, &x.w, d);
-	if (rc) {
-		allowlist_free(al);
+	rc = export_writer_new(&o, obs, write, wctx, &x.w, d);
+	if (rc)
 		return rc;
-	}
-	rc = store_query(hub_store(h), &q, on_row, &x, NULL, d);
+	rc = store_query(s, &q, on_row, &x, NULL, d);
 	if (!rc)
 		rc = x.rc;
 	/* After an error nothing more is written: the output is cut short
@@ -79,6 +75,26 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	if (!rc && counts)
 		counts->hidden = x.hidden;
 	export_writer_free(x.w);
+	return rc;
+}
+
+enum tcerr
+export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write, void *wctx,
+           struct export_counts *counts, struct diag *d)
+{
+	struct store_collection coll;
+	enum tcerr rc;
+
+	if (counts)
+		*counts = (struct export_counts){ 0 };
+	if (opts->collection && (rc = hub_collection(h, opts->collection, &coll, d)))
+		return rc;
+	/* the allowlist filter is never off for an export of the hub */
+	struct export_opts o = *opts;
+	struct allowlist *al = NULL;
+	if (!o.allow)
+		o.allow = al = hub_allowlist_get(h);
+	rc = export_store(hub_store(h), hub_obs_ctx(h), &o, write, wctx, counts, d);
 	allowlist_free(al);
 	return rc;
 }

@@ -726,6 +726,8 @@ struct snap {
 	struct reader *r;
 	struct agg *a;
 	bool open;
+	const uint64_t *pos;     /* the store's position, known before the first row */
+	struct feed_pos *at;     /* the caller's, set at the first row */
 };
 
 static void
@@ -751,6 +753,8 @@ snap_cb(void *ctx, const struct store_decision *cd)
 	struct snap *s = ctx;
 	struct reader *r = s->r;
 	struct agg *a = s->a;
+	if (s->at && !s->at->seq)
+		s->at->seq = *s->pos;
 	if (!s->open || cd->kind != a->dec.kind || !slice_eq(cd->value, a->dec.value)) {
 		snap_flush(s);
 		if (r->stop)
@@ -775,8 +779,10 @@ feed_snapshot(const struct feed_ctx *c, const struct feed_filter *f, feed_cb cb,
 	struct agg *a = malloc(sizeof *a);
 	if (!a)
 		return diag_set(d, TC_ENOMEM, "feed: out of memory");
-	struct snap s = { &r, a, false };
 	uint64_t pos = 0;
+	if (at)
+		at->seq = 0;
+	struct snap s = { &r, a, false, &pos, at };
 	enum tcerr t = store_decisions(c->store, 0, NULL, r.now, snap_cb, &s, &pos, d);
 	if (!t)
 		snap_flush(&s);
@@ -787,4 +793,29 @@ feed_snapshot(const struct feed_ctx *c, const struct feed_filter *f, feed_cb cb,
 	free(a);
 	buf_reset(&r.text);
 	return t;
+}
+
+int
+feed_block_min_confidence(struct store *s)
+{
+	struct buf b;
+	buf_init(&b, 16);
+	int v = 0;
+	if (store_setting_get(s, FEED_BLOCK_MIN_SETTING, &b) == TC_OK && !buf_error(&b)) {
+		buf_append_char(&b, '\0');
+		char *end;
+		long n = strtol(b.p, &end, 10);
+		if (!buf_error(&b) && *end == '\0' && n >= 0 && n <= 100)
+			v = (int)n;
+	}
+	buf_reset(&b);
+	return v;
+}
+
+enum tcerr
+feed_set_block_min_confidence(struct store *s, int v)
+{
+	char t[16];
+	snprintf(t, sizeof t, "%d", v);
+	return store_setting_set(s, FEED_BLOCK_MIN_SETTING, t);
 }

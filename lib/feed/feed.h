@@ -197,9 +197,19 @@ enum tcerr feed_read(const struct feed_ctx *c, enum feed_view v, const struct fe
 
 /* FEED_DECISIONS: the decisions current now that who may see and f
  * admits, one "add" event per value (sorted by kind, then value), read in
- * one store transaction. OUT: *at, the log position the snapshot is
- * exact at: read on with feed_read(after = *at). Errors: as feed_read. */
+ * one store transaction. OUT: *at (may be NULL), the log position the
+ * snapshot is exact at — set before the first callback, so a writer can
+ * put it in a header (an RPZ serial) — then read on with
+ * feed_read(after = *at). Errors: as feed_read. */
 enum tcerr feed_snapshot(const struct feed_ctx *c, const struct feed_filter *f, feed_cb cb,
                          void *cb_ctx, struct feed_pos *at, struct diag *d);
+
+/* [decisions] block_min_confidence as tocsind recorded it in the store
+ * at start (feed_set_block_min_confidence), so the CLI's exports agree
+ * with the daemon's; 0 when never recorded. */
+#define FEED_BLOCK_MIN_SETTING "decisions.block_min_confidence"
+int feed_block_min_confidence(struct store *s);
+/* Errors: TC_EDB. */
+enum tcerr feed_set_block_min_confidence(struct store *s, int v);
 
 #endif

@@ -412,6 +412,51 @@ test_decisions_only(void **state)
 	assert_int_equal(n, 2);
 }
 
+
+struct at_seen {
+	const struct feed_pos *at;
+	uint64_t seen;
+	const char *action;
+};
+
+static enum tcerr
+at_cb(void *ctx, const struct feed_event *ev)
+{
+	struct at_seen *a = ctx;
+	if (!a->seen)
+		a->seen = a->at->seq;
+	a->action = ev->decision->action;
+	return TC_OK;
+}
+
+/* The snapshot's position is known at its first event (an RPZ serial in
+ * the zone's header); below block_min_confidence a decision is an alert. */
+static void
+test_snapshot_position_first_and_alert(void **state)
+{
+	struct fixture *f = *state;
+	publish(f, 1, "2026-01-01T00:00:00.000Z", "[domain-name:value = 'low.example']",
+	        ",\"confidence\":30", 0);
+	struct diag d;
+	struct feed_pos at = { 0 };
+	struct at_seen a = { .at = &at };
+	struct feed_ctx c = { .store = hub_store(f->hub), .names = f->snap,
+		              .block_min_confidence = 50 };
+	assert_int_equal(feed_snapshot(&c, NULL, at_cb, &a, &at, &d), TC_OK);
+	uint64_t end;
+	assert_int_equal(store_position(hub_store(f->hub), &end), TC_OK);
+	assert_int_equal(a.seen, end);
+	assert_string_equal(a.action, "alert");
+	c.block_min_confidence = 30;
+	a.seen = 0;
+	assert_int_equal(feed_snapshot(&c, NULL, at_cb, &a, &at, &d), TC_OK);
+	assert_string_equal(a.action, "block");
+	/* what tocsind records, the CLI reads */
+	assert_int_equal(feed_block_min_confidence(hub_store(f->hub)), 0);
+	assert_int_equal(feed_set_block_min_confidence(hub_store(f->hub), 60), TC_OK);
+	assert_int_equal(feed_block_min_confidence(hub_store(f->hub)), 60);
+}
+
 int
 main(void)
 {
@@ -423,6 +468,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decisions_allowlist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_per_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_position_first_and_alert, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
