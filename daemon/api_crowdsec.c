@@ -47,6 +47,8 @@
 #define POLL_TURN_WAIT_MS 5000   /* a poll waits at most this for the key's previous one */
 #define SNAPSHOTS_AT_ONCE 4      /* whole-snapshot answers built at once (memory) */
 #define SNAPSHOT_WAIT_MS 5000    /* a snapshot answer waits at most this for its turn */
+#define LIVE_CACHE_ORGS 4        /* organisations whose decisions live queries keep at hand */
+#define LIVE_CATCH_UP_ROUNDS 4   /* reads of poll_max_decisions events before a rebuild */
 
 /* Snapshot answers (startup, a live query) are built in memory, up to
  * startup_max_decisions each: at most SNAPSHOTS_AT_ONCE at a time. */
@@ -415,9 +417,238 @@ authenticate(const struct reg_snapshot *snap, struct MHD_Connection *con,
 	return p;
 }
 
+/* ---- the live query, answered from a per-organisation cache ---- */
+
+/* The decisions one organisation's agent keys may see, by value, as of
+ * log position pos and registry generation gen; brought up to date with
+ * the events after pos at each query, rebuilt from a snapshot when the
+ * registry (rights) changed. An agent key sees what its organisation's
+ * agents see (policy_subject_principal: organisation and role), so keys
+ * of one organisation share it. */
+struct live_cache {
+	pthread_mutex_t mu;       /* held by the query using it */
+	int64_t org;              /* 0: unused */
+	unsigned busy;            /* queries holding or waiting for mu (under live_mu) */
+	bool valid;
+	uint64_t pos, gen;
+	int64_t used_us;
+	struct cs_map map;
+};
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct live_cache live[LIVE_CACHE_ORGS];
+static pthread_once_t live_once = PTHREAD_ONCE_INIT;
+
+static void
+live_init(void)
+{
+	for (size_t i = 0; i < LIVE_CACHE_ORGS; i++)
+		pthread_mutex_init(&live[i].mu, NULL);
+}
+
+/* The cache of org, locked; NULL when every cache serves another
+ * organisation right now (the caller reads without one). */
+static struct live_cache *
+live_take(int64_t org)
+{
+	struct live_cache *pick = NULL;
+	pthread_once(&live_once, live_init);
+	pthread_mutex_lock(&live_mu);
+	for (size_t i = 0; i < LIVE_CACHE_ORGS && !pick; i++)
+		if (live[i].org == org)
+			pick = &live[i];
+	/* else the least recently used one nobody holds (an unused one first) */
+	for (size_t i = 0; i < LIVE_CACHE_ORGS && (!pick || pick->org != org); i++)
+		if (!live[i].busy && (!pick || live[i].used_us < pick->used_us))
+			pick = &live[i];
+	if (pick) {
+		if (pick->org != org) {
+			/* nobody holds it (busy == 0): it is ours to reset */
+			cs_map_reset(&pick->map);
+			pick->org = org;
+			pick->valid = false;
+		}
+		pick->busy++;
+	}
+	pthread_mutex_unlock(&live_mu);
+	if (pick)
+		pthread_mutex_lock(&pick->mu);
+	return pick;
+}
+
+static void
+live_give(struct live_cache *lc)
+{
+	lc->used_us = ts_now_us();
+	pthread_mutex_unlock(&lc->mu);
+	pthread_mutex_lock(&live_mu);
+	lc->busy--;
+	pthread_mutex_unlock(&live_mu);
+}
+
+struct live_fill {
+	struct cs_map *map;
+	size_t n, max;
+	bool over;
+	struct buf scratch;
+};
+
+static enum tcerr
+live_fill_cb(void *ctx, const struct feed_event *ev)
+{
+	struct live_fill *lf = ctx;
+	const struct feed_decision *dn = ev->decision;
+	if (!dn || !crowdsec_scope_of(dn->kind, dn->value))
+		return TC_OK;
+	lf->n++;
+	if (ev->type != FEED_EV_ADD) {
+		cs_map_del(lf->map, dn->value);
+		return TC_OK;
+	}
+	if (lf->map->n >= lf->max) {
+		lf->over = true;
+		return TC_ELIMIT;
+	}
+	const struct feed_indicator *fi = dn->nindicators && dn->indicators ? &dn->indicators[0]
+	                                                                     : NULL;
+	buf_clear(&lf->scratch);
+	crowdsec_scenario(fi ? fi->collection : NULL, fi ? fi->id : NULL, NULL, &lf->scratch);
+	buf_append_char(&lf->scratch, '\0');
+	if (buf_error(&lf->scratch))
+		return TC_ENOMEM;
+	return cs_map_put(lf->map, dn->kind, dn->value,
+	                  dn->action && strcmp(dn->action, "block") == 0, dn->until_us,
+	                  lf->scratch.p);
+}
+
+/* Brings lc up to date. Errors: those of feed_read/feed_snapshot;
+ * TC_ELIMIT when the organisation has more than max decisions. */
+static enum tcerr
+live_refresh(struct live_cache *lc, const struct feed_ctx *fc, const struct feed_filter *f,
+             uint64_t gen, size_t max, size_t step, struct diag *d)
+{
+	struct live_fill lf = { .map = &lc->map, .max = max };
+	enum tcerr rc = TC_OK;
+	buf_init(&lf.scratch, 0);
+	if (lc->valid && lc->gen == gen) {
+		/* the events since: a few reads of step events, then a rebuild */
+		for (int round = 0; round < LIVE_CATCH_UP_ROUNDS; round++) {
+			struct feed_pos after = { lc->pos }, next = { 0 };
+			lf.n = 0;
+			rc = feed_read(fc, FEED_DECISIONS, f, after, step, live_fill_cb, &lf, &next, d);
+			if (rc)
+				break;
+			if (next.seq > lc->pos)
+				lc->pos = next.seq;
+			if (lf.n < step)
+				goto done;
+		}
+	}
+	/* first use, rights changed, far behind, or an error: from a snapshot */
+	cs_map_reset(&lc->map);
+	lc->valid = false;
+	struct feed_pos at = { 0 };
+	rc = feed_snapshot(fc, f, live_fill_cb, &lf, &at, d);
+	if (!rc) {
+		lc->pos = at.seq;
+		lc->gen = gen;
+		lc->valid = true;
+	} else {
+		cs_map_reset(&lc->map);
+	}
+done:
+	buf_reset(&lf.scratch);
+	return rc;
+}
+
+static void
+live_write(struct buf *out, const struct cs_map_entry *e, const struct cs_query *q,
+           int64_t now, int64_t unbounded, bool *first)
+{
+	if (!e->block || (e->until_us && e->until_us <= now) || q->type_other ||
+	    !crowdsec_admits(q, e->scenario))
+		return;
+	struct slice v = slice_make(e->value, e->vlen);
+	unsigned scope = crowdsec_scope_of(e->kind, v);
+	if (!*first)
+		buf_append_char(out, ',');
+	*first = false;
+	int64_t id = crowdsec_decision_id(e->kind, v);
+	if (e->until_us)
+		crowdsec_decision_json(out, id, scope, v, e->until_us - now, e->until_us, e->scenario);
+	else
+		crowdsec_decision_json(out, id, scope, v, unbounded, now + unbounded, e->scenario);
+}
+
+/* GET /v1/decisions from the organisation's cache. false when no cache
+ * could be had (the caller answers by reading every decision). */
+static bool
+live_answer(struct app *a, uint64_t gen, const struct feed_ctx *fc, const struct feed_filter *f,
+            const struct cs_query *q, const struct reg_principal *p,
+            struct api_crowdsec_answer *ans)
+{
+	struct live_cache *lc = live_take(p->org);
+	struct diag d;
+	if (!lc)
+		return false;
+	diag_clear(&d);
+	enum tcerr rc = live_refresh(lc, fc, f, gen, a->conf->bouncer_startup_max_decisions,
+	                             a->conf->bouncer_poll_max_decisions, &d);
+	if (rc == TC_ELIMIT) {
+		char desc[160];
+		snprintf(desc, sizeof desc,
+		         "more than %zu decisions; raise [bouncers] startup_max_decisions",
+		         a->conf->bouncer_startup_max_decisions);
+		answer_error(ans, 503, "too many decisions", desc);
+		live_give(lc);
+		return true;
+	}
+	if (rc) {
+		log_error("bouncers: cannot read decisions", d.msg[0] ? d.msg : tcerr_str(rc));
+		answer_error(ans, 503, "the hub could not answer", "try again later");
+		live_give(lc);
+		return true;
+	}
+	int64_t now = ts_now_us();
+	int64_t unbounded = (int64_t)a->conf->bouncer_no_expiry_hours * 3600 * 1000000;
+	bool first = true;
+	buf_append_char(&ans->body, '[');
+	if (!q->has_value || (q->value_scope == CS_SCOPE_RANGE && !q->contains)) {
+		/* everything, or what lies inside a network: every entry */
+		for (size_t i = 0; i < lc->map.cap; i++) {
+			const struct cs_map_entry *e = &lc->map.slots[i];
+			if (!e->value || e->value == &cs_map_tomb)
+				continue;
+			struct slice v = slice_make(e->value, e->vlen);
+			if (q->has_value && !crowdsec_live_match(q, crowdsec_scope_of(e->kind, v), v))
+				continue;
+			live_write(&ans->body, e, q, now, unbounded, &first);
+		}
+	} else {
+		static _Thread_local char cand[CS_CANDIDATES_MAX][CS_VALUE_MAX + 1];
+		size_t n = crowdsec_live_candidates(q, cand);
+		for (size_t i = 0; i < n; i++) {
+			const struct cs_map_entry *e = cs_map_get(&lc->map, slice_from_cstr(cand[i]));
+			if (e)
+				live_write(&ans->body, e, q, now, unbounded, &first);
+		}
+	}
+	live_give(lc);
+	if (first) {
+		buf_clear(&ans->body);
+		buf_append_cstr(&ans->body, "null"); /* LAPI's answer when nothing matches */
+	} else {
+		buf_append_char(&ans->body, ']');
+	}
+	if (buf_error(&ans->body))
+		answer_error(ans, 503, "out of memory", NULL);
+	else
+		ans->status = 200;
+	return true;
+}
+
 void
 api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *snap,
-                    struct MHD_Connection *con, const char *method, const char *path,
+                    uint64_t snap_gen, struct MHD_Connection *con, const char *method, const char *path,
                     const char *raw_uri, const struct reg_principal *p,
                     struct api_crowdsec_answer *ans)
 {
@@ -426,6 +657,7 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	struct collect c, gone;
 	struct allowlist *allow = NULL;
 	bool stream = strcmp(path, STREAM_PATH) == 0;
+	bool slot = false;
 	enum tcerr rc;
 
 	memset(ans, 0, sizeof *ans);
@@ -479,6 +711,8 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	f.kinds = (1u << OBS_IPV4) | (1u << OBS_IPV6);
 	f.min_confidence = -1;
 	f.tlp_max = TLP_NONE;
+	if (!stream && live_answer(a, snap_gen, &fc, &f, &q, p, ans))
+		goto out;
 	c.q = gone.q = &q;
 	c.conf = gone.conf = a->conf;
 	c.now_us = ts_now_us();
@@ -486,7 +720,6 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 	c.delta = stream && has_cursor && !q.startup;
 	c.max = c.delta ? a->conf->bouncer_poll_max_decisions : a->conf->bouncer_startup_max_decisions;
 	struct feed_pos at = { 0 }, next = { 0 };
-	bool slot = false;
 	if (!c.delta && !(slot = snapshot_slot_take())) {
 		answer_error(ans, 503, "the hub is busy",
 		             "too many full answers are being built; try again");

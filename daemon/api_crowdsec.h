@@ -34,13 +34,15 @@ struct api_crowdsec_answer {
 bool api_crowdsec_route(const char *path);
 
 /* Answers a request to one of those paths. s: the request thread's store
- * connection (NULL if it could not be opened: 503). p: the principal the
+ * connection (NULL if it could not be opened: 503). snap_gen: the
+ * app->snap_gen snap was taken at (a live query's cache is rebuilt when
+ * it moves: rights may have changed). p: the principal the
  * Authorization header or the client certificate named (NULL: none);
  * X-Api-Key, when present, is what counts. raw_uri: the request target
  * as sent (its query is read here). OUT: *ans, initialised here; the
  * caller sends ans->body and calls api_crowdsec_sent() afterwards. */
 void api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *snap,
-                         struct MHD_Connection *con, const char *method, const char *path,
+                         uint64_t snap_gen, struct MHD_Connection *con, const char *method, const char *path,
                          const char *raw_uri, const struct reg_principal *p,
                          struct api_crowdsec_answer *ans);
 

@@ -601,7 +601,8 @@ serve_crowdsec(struct MHD_Connection *con, struct req *r, struct app *a, struct 
 	struct api_crowdsec_answer *ans = malloc(sizeof *ans);
 	if (!ans)
 		abort(); /* the daemon's glue may die on OOM (STYLE) */
-	api_crowdsec_handle(a, thread_store(a, t, &d), snap, con, r->method, url, r->uri, p, ans);
+	api_crowdsec_handle(a, thread_store(a, t, &d), snap, t->gen, con, r->method, url, r->uri, p,
+	                    ans);
 	if (ans->actor[0])
 		snprintf(r->actor, sizeof r->actor, "%s", ans->actor);
 	r->cs = ans;

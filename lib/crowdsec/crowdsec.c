@@ -398,6 +398,49 @@ crowdsec_decision_json(struct buf *out, int64_t id, unsigned scope, struct slice
 	buf_append_cstr(out, ",\"simulated\":false}");
 }
 
+size_t
+crowdsec_live_candidates(const struct cs_query *q, char out[][CS_VALUE_MAX + 1])
+{
+	struct cs_net n;
+	struct obs_ctx oc;
+	struct buf b;
+	struct diag d;
+	size_t k = 0;
+
+	if (!q->has_value || !q->value_scope || !net_parse(q->value, &n))
+		return 0;
+	if (q->value_scope == CS_SCOPE_RANGE && !q->contains)
+		return 0;
+	memset(&oc, 0, sizeof oc);
+	buf_init(&b, CS_VALUE_MAX + 1);
+	enum obs_kind kind = n.family == AF_INET ? OBS_IPV4 : OBS_IPV6;
+	for (int p = (int)n.prefix; p >= 0 && k < CS_CANDIDATES_MAX; p--) {
+		unsigned char a[16];
+		char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 16];
+		memcpy(a, n.a, sizeof a);
+		unsigned full = (unsigned)p / 8, rest = (unsigned)p % 8;
+		if (full < 16) {
+			if (rest)
+				a[full] &= (unsigned char)(0xff << (8 - rest));
+			memset(a + full + (rest ? 1 : 0), 0, 16 - full - (rest ? 1 : 0));
+		}
+		if (!inet_ntop(n.family, a, addr, sizeof addr))
+			continue;
+		int tl = snprintf(text, sizeof text, "%s/%d", addr, p);
+		if (tl < 0 || (size_t)tl >= sizeof text)
+			continue;
+		buf_clear(&b);
+		if (obs_normalize(&oc, kind, slice_from_cstr(text), &b, &d) != TC_OK ||
+		    buf_error(&b) || b.len > CS_VALUE_MAX)
+			continue;
+		memcpy(out[k], b.p, b.len);
+		out[k][b.len] = '\0';
+		k++;
+	}
+	buf_reset(&b);
+	return k;
+}
+
 bool
 crowdsec_live_match(const struct cs_query *q, unsigned scope, struct slice value)
 {

@@ -118,4 +118,39 @@ void crowdsec_decision_json(struct buf *out, int64_t id, unsigned scope, struct 
  * decisions inside it. */
 bool crowdsec_live_match(const struct cs_query *q, unsigned scope, struct slice value);
 
+/* The values a live query may be answered by, in tocsin's normalised
+ * form: the address itself and every network holding it (ip=, and range=
+ * with contains), most specific first; for range= with contains=false,
+ * nothing (every decision must be looked at). out holds at most
+ * CS_CANDIDATES_MAX texts of CS_VALUE_MAX + 1 bytes. Returns how many. */
+#define CS_CANDIDATES_MAX 129
+size_t crowdsec_live_candidates(const struct cs_query *q,
+                                char out[][CS_VALUE_MAX + 1]);
+
+/* A set of decisions by value: what a live query of one organisation is
+ * answered from without reading every decision again (crowdsec_map.c).
+ * Values are tocsin's normalised text (an IPv4 or IPv6 address or
+ * network: unique across kinds). Not thread-safe: the caller locks. */
+struct cs_map_entry {
+	char *value;
+	size_t vlen;
+	enum obs_kind kind;
+	bool block;               /* action block (else alert) */
+	int64_t until_us;         /* 0: no end */
+	char *scenario;
+};
+struct cs_map {
+	struct cs_map_entry *slots;   /* value NULL: empty; value == &cs_map_tomb: removed */
+	size_t cap, n, used;          /* slots, live entries, live + removed */
+};
+extern char cs_map_tomb;
+void cs_map_init(struct cs_map *m);
+void cs_map_reset(struct cs_map *m);
+/* Sets or replaces value's entry (copies value and scenario). Errors:
+ * TC_ENOMEM (the map is unchanged). */
+enum tcerr cs_map_put(struct cs_map *m, enum obs_kind kind, struct slice value, bool block,
+                      int64_t until_us, const char *scenario);
+void cs_map_del(struct cs_map *m, struct slice value);
+const struct cs_map_entry *cs_map_get(const struct cs_map *m, struct slice value);
+
 #endif

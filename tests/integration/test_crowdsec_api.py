@@ -370,3 +370,34 @@ def test_polls_are_counted_under_their_route(env):
     assert re.search(r'tocsin_http_requests_total\{route="bouncer_stream",method="GET",'
                      r'status="200"\} [1-9]', text), text
     assert 'route="bouncer_decisions"' in text
+
+
+def test_live_answers_follow_changes(env):
+    """The live query is answered from a per-organisation cache: it follows
+    publications, revocations and a change of rights at once."""
+    x = ind("45.33.38.1")
+    assert env.live("orgb_agent", ip="45.33.38.1") is None
+    env.publish("orga", [x])
+    assert values(env.live("orgb_agent", ip="45.33.38.1")) == ["45.33.38.1"]
+    env.publish("orga", [ind("45.33.38.0/24")])
+    assert values(env.live("orgb_agent", ip="45.33.38.1")) == ["45.33.38.0/24", "45.33.38.1"]
+    env.publish("orga", [dict(x, modified="2024-02-01T00:00:00.000Z", revoked=True)])
+    assert values(env.live("orgb_agent", ip="45.33.38.1")) == ["45.33.38.0/24"]
+    # another agent key of the same organisation sees the same
+    env.keys["orgb_agent3"] = tocsin("key", "create", "orgb", "--role", "agent",
+                                     "--data", env.data).stdout.strip()
+    time.sleep(1.5)  # the registry reload
+    assert values(env.live("orgb_agent3", ip="45.33.38.77")) == ["45.33.38.0/24"]
+    # the collection no longer readable by orgb: nothing, at once
+    tocsin("collection", "rights", "open", "--read", "org:orga", "--write", "all",
+           "--data", env.data)
+    try:
+        deadline = time.monotonic() + 5
+        while env.live("orgb_agent", ip="45.33.38.1") is not None:
+            assert time.monotonic() < deadline, "the rights change was not followed"
+            time.sleep(0.1)
+        assert values(env.live("orga_agent", ip="45.33.38.1")) == ["45.33.38.0/24"]
+    finally:
+        tocsin("collection", "rights", "open", "--read", "all", "--write", "all",
+               "--data", env.data)
+        time.sleep(1.5)

@@ -249,6 +249,86 @@ test_scenario_filters(void **state)
 	assert_true(crowdsec_admits(&q, "tocsin/open/indicator--1"));
 }
 
+static void
+test_candidates(void **state)
+{
+	(void)state;
+	static char c[CS_CANDIDATES_MAX][CS_VALUE_MAX + 1];
+	struct cs_query q = parse_ok("ip=45.33.50.9", false);
+	size_t n = crowdsec_live_candidates(&q, c);
+	assert_int_equal(n, 33);
+	assert_string_equal(c[0], "45.33.50.9");       /* "/32" dropped, as tocsin writes it */
+	assert_string_equal(c[1], "45.33.50.8/31");
+	assert_string_equal(c[8], "45.33.50.0/24");
+	assert_string_equal(c[32], "0.0.0.0/0");
+	q = parse_ok("ip=2A01:04F8:0001:0002:0000:0000:0000:0010", false); /* as tocsin writes it */
+	n = crowdsec_live_candidates(&q, c);
+	assert_int_equal(n, 129);
+	assert_string_equal(c[0], "2a01:4f8:1:2::10");
+	assert_string_equal(c[128 - 32], "2a01:4f8::/32");
+	q = parse_ok("ip=::ffff:45.33.50.9", false);
+	n = crowdsec_live_candidates(&q, c);
+	assert_int_equal(n, 33);
+	assert_string_equal(c[0], "45.33.50.9");
+	q = parse_ok("range=45.33.50.0/24", false);
+	n = crowdsec_live_candidates(&q, c);
+	assert_int_equal(n, 25);
+	assert_string_equal(c[0], "45.33.50.0/24");
+	q = parse_ok("range=45.33.50.0/24&contains=false", false);
+	assert_int_equal(crowdsec_live_candidates(&q, c), 0);
+	q = parse_ok("scope=username&value=bob", false);
+	assert_int_equal(crowdsec_live_candidates(&q, c), 0);
+}
+
+static void
+test_map(void **state)
+{
+	(void)state;
+	struct cs_map m;
+	char v[32];
+	cs_map_init(&m);
+	assert_null(cs_map_get(&m, slice_from_cstr("45.33.0.1")));
+	cs_map_del(&m, slice_from_cstr("45.33.0.1")); /* on an empty map */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(v, sizeof v, "45.33.%d.%d", i / 256, i % 256);
+		assert_int_equal(cs_map_put(&m, OBS_IPV4, slice_from_cstr(v), true, i, "s"), TC_OK);
+	}
+	assert_int_equal(m.n, 5000);
+	/* replace keeps one entry; remove leaves the others */
+	assert_int_equal(cs_map_put(&m, OBS_IPV4, slice_from_cstr("45.33.0.7"), false, 99, "t"),
+	                 TC_OK);
+	assert_int_equal(m.n, 5000);
+	const struct cs_map_entry *e = cs_map_get(&m, slice_from_cstr("45.33.0.7"));
+	assert_non_null(e);
+	assert_false(e->block);
+	assert_int_equal(e->until_us, 99);
+	assert_string_equal(e->scenario, "t");
+	for (int i = 0; i < 5000; i += 2) {
+		snprintf(v, sizeof v, "45.33.%d.%d", i / 256, i % 256);
+		cs_map_del(&m, slice_from_cstr(v));
+	}
+	assert_int_equal(m.n, 2500);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(v, sizeof v, "45.33.%d.%d", i / 256, i % 256);
+		e = cs_map_get(&m, slice_from_cstr(v));
+		if (i % 2)
+			assert_true(e && e->vlen == strlen(v) && memcmp(e->value, v, e->vlen) == 0);
+		else
+			assert_null(e);
+	}
+	/* churn: removed slots are reused, the table does not grow without bound */
+	size_t cap = m.cap;
+	for (int round = 0; round < 20; round++) {
+		assert_int_equal(cs_map_put(&m, OBS_IPV6, slice_from_cstr("2a01:4f8::1"), true, 0, ""),
+		                 TC_OK);
+		cs_map_del(&m, slice_from_cstr("2a01:4f8::1"));
+	}
+	assert_true(m.cap <= 2 * cap);
+	assert_null(cs_map_get(&m, slice_from_cstr("2a01:4f8::1")));
+	cs_map_reset(&m);
+	assert_int_equal(m.n, 0);
+}
+
 int
 main(void)
 {
@@ -257,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_live_query),   cmocka_unit_test(test_live_match),
 		cmocka_unit_test(test_scope),        cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_decision_json), cmocka_unit_test(test_scenario_filters),
+		cmocka_unit_test(test_candidates),   cmocka_unit_test(test_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
