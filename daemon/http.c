@@ -946,7 +946,8 @@ req_finish(struct listener *lis, struct req *r, enum MHD_RequestTerminationCode 
 		log_end(&l);
 	}
 	if (r->cs)
-		api_crowdsec_sent(lis->app, r->cs, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !abandoned);
+		api_crowdsec_sent(lis->app, r->cs,
+		                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !abandoned);
 	if (r->counted)
 		atomic_fetch_sub(&lis->app->inflight, 1);
 	if (r->reserved)
