@@ -13,6 +13,12 @@
  * bouncer's or the hub's restart neither loses nor repeats a decision,
  * and an answer lost on the way is answered again at the next poll.
  *
+ * A live query (GET /v1/decisions) is answered from a cache of its
+ * organisation's address decisions (struct live_cache), kept up to date
+ * with the log's events at each query and rebuilt when the registry
+ * moves, so an address costs a few hash lookups, not a read of every
+ * decision.
+ *
  * One poll per key at a time: a poll waits (at most POLL_TURN_WAIT_MS)
  * until the key's previous answer was sent and its cursor recorded, so
  * a bouncer that polls again at once is not answered from the old
