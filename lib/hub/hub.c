@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include "hub.h"
+#include "hub_int.h"
 #include "crypto/hubkey.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
@@ -53,6 +54,9 @@ struct hub {
 	struct store *store;
 	struct index *index;
 	struct index *revoked;  /* revoked current versions, for match's "revoked"; NULL until needed */
+	/* the concurrent read path (hub_lookup.c): the lock around index
+	 * and revoked, the lookup cache and its invalidation */
+	struct hub_lk *lk;
 	/* replaced by hub_allowlist_reload under allow_mu; users take a
 	 * reference under it (hub_allowlist_get). reload_mu: one reload at a
 	 * time (it also guards allow_file). */
@@ -246,7 +250,10 @@ hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	struct hub *h = ctx;
 	/* A value the index cannot parse was refused at ingest; an old store
 	 * may still hold one, and one bad row must not stop the hub. */
+	hub__lk_wlock(h->lk);
 	enum tcerr rc = index_add(h->index, kind, value, ref, valid_until_us);
+	hub__lk_changed(h->lk, ref);
+	hub__lk_wunlock(h->lk);
 	return rc == TC_EINVAL ? TC_OK : rc;
 }
 
@@ -407,6 +414,8 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	pthread_mutex_init(&h->allow_mu, NULL);
 	pthread_mutex_init(&h->reload_mu, NULL);
+	if ((rc = hub__lk_new(&h->lk, d)))
+		goto fail;
 	if (strlen(dir) >= sizeof(h->dir)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
 		goto fail;
@@ -448,6 +457,7 @@ hub_close(struct hub *h)
 	store_close(h->store);
 	index_free(h->index);
 	index_free(h->revoked);
+	hub__lk_free(h->lk);
 	allowlist_free(h->allow);
 	pthread_mutex_destroy(&h->allow_mu);
 	pthread_mutex_destroy(&h->reload_mu);
@@ -541,7 +551,10 @@ static void
 hub_unindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
 {
 	struct hub *h = ctx;
+	hub__lk_wlock(h->lk);
 	index_remove(h->index, kind, value, ref);
+	hub__lk_changed(h->lk, ref);
+	hub__lk_wunlock(h->lk);
 }
 
 static void
@@ -1141,6 +1154,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->tlp = sin[k].meta->tlp;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
+		hub__lk_wlock(h->lk);
 		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked &&
 		    h->revoked) {
 			/* keep match's revoked index in step once it exists; out of
@@ -1154,13 +1168,16 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 					break;
 				}
 		}
+		hub__lk_wunlock(h->lk);
 		warn_allowlisted(allow, items[i].path, &sin[k], r);
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
+			hub__lk_wlock(h->lk);
 			enum tcerr irc =
 			    index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
 			              sout[k].ref, sin[k].meta->valid_until_us);
+			hub__lk_wunlock(h->lk);
 			if (irc == TC_ENOMEM) {
 				rc = diag_set(d, irc,
 				              "index: out of memory (the log is intact; "
@@ -1170,6 +1187,8 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
+	/* readers drop what they cached of versions that changed */
+	hub__lk_commit(h->lk);
 	allowlist_free(allow);
 	if (json)
 		for (size_t i = 0; i < n; i++)
@@ -1197,6 +1216,7 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 	 * its place. Only indicators carry observables in the store. */
 	enum tcerr rc =
 	    store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h, out, d);
+	hub__lk_commit(h->lk);
 	if (rc == TC_ENOMEM && out->deleted)
 		diag_set(d, rc,
 		         "index: out of memory (the log is intact; restart to rebuild "
@@ -1207,8 +1227,8 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 /* ---- match ---- */
 
 /* Writes the network of prefix_len bits around an address as "a.b.c.d/n". */
-static void
-network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out, size_t outlen)
+void
+hub__network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out, size_t outlen)
 {
 	unsigned char b[16];
 	int af = kind == OBS_IPV6 ? AF_INET6 : AF_INET;
@@ -1229,8 +1249,8 @@ network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *ou
 }
 
 /* Returns the parent domain labels_up labels above name. */
-static const char *
-parent_domain(const char *name, unsigned labels_up)
+const char *
+hub__parent_domain(const char *name, unsigned labels_up)
 {
 	const char *p = name;
 	for (unsigned i = 0; i < labels_up && p; i++) {
@@ -1319,12 +1339,12 @@ hit_matched_value(enum obs_kind kind, const char *value, const struct index_hit 
 		    (kind == OBS_IPV6 && ih->prefix_len == 128))
 			snprintf(hit->matched, sizeof(hit->matched), "%s", value);
 		else
-			network_text(kind, value, ih->prefix_len, hit->matched,
+			hub__network_text(kind, value, ih->prefix_len, hit->matched,
 			             sizeof(hit->matched));
 		break;
 	case INDEX_PARENT_DOMAIN:
 		snprintf(hit->matched, sizeof(hit->matched), "%s",
-		         parent_domain(value, ih->labels_up));
+		         hub__parent_domain(value, ih->labels_up));
 		break;
 	default:
 		snprintf(hit->matched, sizeof(hit->matched), "%s", value);
@@ -1413,8 +1433,8 @@ match_add(struct hub *h, const struct index *idx, const struct match_query *q,
 /* The host of a normalised URL ("scheme://[userinfo@]host[:port]/..."),
  * or of an e-mail address (after the last '@'), normalised as a domain or
  * an IP address. Returns false if there is none to look up. */
-static bool
-match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
+bool
+hub__match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
            enum obs_kind *hkind)
 {
 	struct slice s;
@@ -1472,16 +1492,16 @@ revoked_add(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	return rc == TC_EINVAL ? TC_OK : rc;
 }
 
-/* Builds the index of revoked current versions, once. */
+/* Builds the index of revoked current versions, once, reading s. */
 static enum tcerr
-revoked_index(struct hub *h, struct diag *d)
+revoked_index(struct hub *h, struct store *s, struct diag *d)
 {
 	enum tcerr rc;
 	if (h->revoked)
 		return TC_OK;
 	if ((rc = index_new(&h->revoked)))
 		return diag_set(d, rc, "revoked index: %s", tcerr_str(rc));
-	if ((rc = store_scan_revoked(h->store, revoked_add, h->revoked, d))) {
+	if ((rc = store_scan_revoked(s, revoked_add, h->revoked, d))) {
 		index_free(h->revoked);
 		h->revoked = NULL;
 		if (!d->msg[0])
@@ -1525,7 +1545,7 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	q[0] = (struct match_query){ out->kind, out->value, HUB_VIA_VALUE };
 	enum obs_kind hkind;
 	if ((out->kind == OBS_URL || out->kind == OBS_EMAIL) &&
-	    match_host(h, out->kind, out->value, &host, &hkind) && host.p)
+	    hub__match_host(h, out->kind, out->value, &host, &hkind) && host.p)
 		q[nq++] = (struct match_query){ hkind, host.p,
 			                        out->kind == OBS_URL ? HUB_VIA_URL_HOST
 			                                             : HUB_VIA_EMAIL_DOMAIN };
@@ -1537,7 +1557,7 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	 * revoked, so that a miss is never mistaken for "never listed". */
 	for (size_t i = 0; i < nq; i++)
 		match_add(h, h->index, &q[i], HUB_HIT_EXPIRED, now, out);
-	if ((rc = revoked_index(h, d)))
+	if ((rc = revoked_index(h, h->store, d)))
 		goto out;
 	for (size_t i = 0; i < nq; i++)
 		match_add(h, h->revoked, &q[i], HUB_HIT_REVOKED, now, out);
@@ -1545,4 +1565,24 @@ out:
 	buf_reset(&norm);
 	buf_reset(&host);
 	return rc;
+}
+
+/* ---- for hub_lookup.c (hub_int.h) ---- */
+
+struct hub_lk *
+hub__lk(struct hub *h)
+{
+	return h->lk;
+}
+
+struct index *
+hub__revoked(struct hub *h)
+{
+	return h->revoked;
+}
+
+enum tcerr
+hub__revoked_build(struct hub *h, struct store *s, struct diag *d)
+{
+	return revoked_index(h, s, d);
 }

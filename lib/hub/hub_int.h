@@ -1,0 +1,55 @@
+/*
+ * hub_int.h — what hub.c and hub_lookup.c share inside lib/hub (not for
+ * other modules).
+ *
+ * The concurrent read path (hub_lookup.h) needs three things of the
+ * writer's code in hub.c: a lock held around every change of the match
+ * index and of the revoked index (hub__lk_wlock), the refs whose current
+ * version changed (hub__lk_changed: superseded, revoked, deleted, made
+ * current again), and a call once those changes are durable
+ * (hub__lk_commit), which drops what readers cached of those refs. The
+ * write side is taken only by the one thread that calls hub_ingest_items
+ * and hub_delete (the writer), briefly: per index change, never across a
+ * store transaction.
+ */
+#ifndef TOCSIN_HUB_INT_H
+#define TOCSIN_HUB_INT_H
+
+#include <stdint.h>
+
+#include "hub.h"
+
+struct hub_lk;
+
+/* OUT: *out. Errors: TC_ENOMEM. */
+enum tcerr hub__lk_new(struct hub_lk **out, struct diag *d);
+void hub__lk_free(struct hub_lk *lk);
+void hub__lk_wlock(struct hub_lk *lk);
+void hub__lk_wunlock(struct hub_lk *lk);
+/* With the write lock held: ref's current version changed. */
+void hub__lk_changed(struct hub_lk *lk, uint32_t ref);
+/* After a write is durable (or failed): drops the cached entries of the
+ * refs reported changed and tells readers that began before it not to
+ * cache what they read. Takes the write lock. */
+void hub__lk_commit(struct hub_lk *lk);
+
+struct hub_lk *hub__lk(struct hub *h);
+/* The revoked index, NULL until built. Read under the read lock. */
+struct index *hub__revoked(struct hub *h);
+/* Builds it (if not yet) reading s; call with the write lock held. */
+enum tcerr hub__revoked_build(struct hub *h, struct store *s, struct diag *d);
+
+/* Match helpers shared with hub_match (hub.c). */
+/* Writes the network of prefix_len bits around addr ("a.b.c.d/n"); "" if
+ * addr is no address of kind. */
+void hub__network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out,
+                       size_t outlen);
+/* The parent domain labels_up labels above name (a suffix of name). */
+const char *hub__parent_domain(const char *name, unsigned labels_up);
+/* The host of a normalised URL, or the domain of an e-mail address,
+ * normalised into host (cleared first) as a domain or an address. OUT:
+ * *hkind. false: none to look up. */
+bool hub__match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
+                     enum obs_kind *hkind);
+
+#endif
