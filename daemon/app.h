@@ -29,6 +29,9 @@ struct app {
 	struct registry *registry;
 	struct audit *audit;
 	struct hub_writer *writer;
+	/* owned by the writer thread; request threads only call
+	 * hub_lookup_batch() on it (the lookup API) */
+	struct hub *hub;
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
 

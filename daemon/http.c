@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_match.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
@@ -583,6 +584,41 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return ret;
 }
 
+/* The lookup API (api_match.c): an authenticated caller's values. */
+static enum MHD_Result
+serve_match(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+            const struct reg_snapshot *snap, enum auth_result ar, const struct reg_principal *p,
+            const char *why)
+{
+	struct diag d;
+	if (ar != AUTH_OK || !p)
+		return respond_error(con, r, 401, false,
+		                     ar == AUTH_BAD ? "authentication failed"
+		                                    : "authentication required",
+		                     ar == AUTH_BAD ? why : "the lookup API needs an API key", true);
+	struct store *s = thread_store(a, t, &d);
+	if (!s) {
+		log_error("store open failed", d.msg);
+		return respond_error(con, r, 503, false, "the hub's store is unavailable",
+		                     "try again later", false);
+	}
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, p);
+	const char *q = strchr(r->uri, '?');
+	struct api_match_request rq = {
+		.method = r->method,
+		.query = q ? slice_make(q + 1, strcspn(q + 1, "#")) : slice_make("", 0),
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.body = buf_slice(&r->body),
+		.who = &who,
+		.store = s,
+	};
+	struct api_response rs;
+	api_match_handle(a, &rq, &rs);
+	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -681,6 +717,8 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
 		return serve_metrics(con, r, a, t, snap);
 	}
+	if (api_match_path(url))
+		return serve_match(con, r, a, t, snap, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /healthz and /metrics", false);

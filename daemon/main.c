@@ -30,6 +30,7 @@
 #include "app.h"
 #include "conf/conf.h"
 #include "hub/hub.h"
+#include "hub/hub_lookup.h"
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
@@ -504,6 +505,12 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
+	/* the lookup API reads the index beside the writer (hub_lookup.h) */
+	app.hub = hub;
+	if (conf.match_cache_entries && hub_lookup_cache(hub, conf.match_cache_entries, &d)) {
+		status = fail("cannot set up the lookup cache", &d);
+		goto out;
+	}
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;

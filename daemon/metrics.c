@@ -13,7 +13,7 @@
 
 static const char *const route_names[MR_COUNT] = {
 	"discovery", "api_root", "status", "collections", "collection", "manifest",
-	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "other",
+	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "match", "other",
 };
 
 /* The status codes tocsind answers; anything else counts as "other". */
@@ -66,6 +66,8 @@ metrics_route_of(const char *path)
 		return MR_HEALTHZ;
 	if (strcmp(path, "/metrics") == 0)
 		return MR_METRICS;
+	if (strcmp(path, "/api/v1/match") == 0 || strcmp(path, "/api/v1/match/") == 0)
+		return MR_MATCH;
 	if (strncmp(path, "/taxii2/", 8) != 0)
 		return MR_OTHER;
 	while (*p == '/')

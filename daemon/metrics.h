@@ -28,6 +28,7 @@ enum metrics_route {
 	MR_TAXII_OTHER,
 	MR_HEALTHZ,
 	MR_METRICS,
+	MR_MATCH,          /* /api/v1/match */
 	MR_OTHER,
 	MR_COUNT
 };

@@ -83,6 +83,12 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_SIZE, batch_max_objects, 1, CONF_BATCH_MAX_OBJECTS_MAX), 0 },
 	{ "writer", "batch_max_wait_us",
 	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
+	{ "match", "max_values", NUM(K_SIZE, match_max_values, 1, CONF_MATCH_VALUES_MAX), 0 },
+	{ "match", "max_value_bytes",
+	  NUM(K_SIZE, match_max_value_bytes, 16, CONF_MATCH_VALUE_BYTES_MAX), 0 },
+	{ "match", "max_body", NUM(K_SIZE, match_max_body, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX),
+	  0 },
+	{ "match", "cache_entries", NUM(K_SIZE, match_cache_entries, 0, CONF_MATCH_CACHE_MAX), 0 },
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 };
@@ -131,6 +137,10 @@ conf_defaults(struct conf *c)
 	c->log_access = true;
 	c->batch_max_objects = 10000;
 	c->batch_max_wait_us = 0;
+	c->match_max_values = 10000;
+	c->match_max_value_bytes = CONF_MATCH_VALUE_BYTES_MAX;
+	c->match_max_body = (size_t)8 << 20;
+	c->match_cache_entries = (size_t)1 << 20;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
 }
@@ -444,6 +454,8 @@ size_t
 conf_body_max(const struct conf *c)
 {
 	size_t m = c->max_content_length;
+	if (c->match_max_body > m)
+		m = c->match_max_body;
 	for (size_t i = 0; i < c->nroots; i++)
 		if (c->roots[i].max_content_length > m)
 			m = c->roots[i].max_content_length;
@@ -575,7 +587,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, ingest, api_root NAME)",
+				              "policy, metrics, log, writer, match, ingest, api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}

@@ -756,6 +756,7 @@ plan(struct hub *h, const struct slice *values, size_t n, const enum obs_kind *k
 		sc->q[sc->nq++] = (struct lq){ (uint32_t)i, HUB_VIA_VALUE, v->kind, v->text_off,
 			                       v->text_len };
 		enum obs_kind hkind;
+		buf_clear(&host);
 		if ((v->kind == OBS_URL || v->kind == OBS_EMAIL) &&
 		    hub__match_host(h, v->kind, norm.p, &host, &hkind) && host.p) {
 			struct lq hq = { (uint32_t)i,

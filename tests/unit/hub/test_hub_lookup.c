@@ -139,8 +139,13 @@ test_batch_kinds_and_order(void **state)
 	                     "[x-tocsin-phone-number:value = '+79991234567']", NULL));
 	const char *vals[] = { "198.51.100.7", "not a value at all", "a.b.EVIL.example.",
 		               "203.0.113.99", "http://www.evil.example/login", "x@mail.evil.example",
-		               "+7 999 123-45-67", "198.51.100.8", "8.8.8.8" };
-	const struct hub_lookup_value *v = lookup(f, vals, 9, NULL, NULL);
+		               "+7 999 123-45-67", "198.51.100.8", "8.8.8.8", "y@other.example",
+		               "z@evil.example" };
+	const struct hub_lookup_value *v = lookup(f, vals, 11, NULL, NULL);
+	/* one e-mail's domain does not leak into the next one's lookup */
+	assert_int_equal(v[9].nhits, 0);
+	assert_int_equal(v[10].nhits, 1);
+	assert_int_equal(hit(f, &v[10], 0)->via, HUB_VIA_EMAIL_DOMAIN);
 
 	assert_int_equal(v[0].rc, TC_OK);
 	assert_int_equal(v[0].nhits, 1);
@@ -171,7 +176,7 @@ test_batch_kinds_and_order(void **state)
 	assert_true(v[8].allowlisted);
 
 	/* the same answers as hub_match, value by value */
-	for (size_t i = 0; i < 9; i++) {
+	for (size_t i = 0; i < 11; i++) {
 		struct hub_match m;
 		struct diag d;
 		enum tcerr rc = hub_match(f->hub, slice_from_cstr(vals[i]), NULL, &m, &d);
