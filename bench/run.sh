@@ -20,6 +20,10 @@
 #   BENCH_HOSTILE_PARAM_REQUESTS [5000]  requests of 2,000 query parameters
 #                                  (bench/http/bench_hostile.py: idle and slow
 #                                  connection floods, huge bodies; RSS, latency)
+#   BENCH_MATCH_TIMEOUT [300]      the same for the lookup API over HTTP
+#                                  (bench/http/bench_match.py: batches of 10,000
+#                                  values against 1M indicators, imported once
+#                                  into BUILD_DIR/bench-data; its knobs are there)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -92,6 +96,7 @@ run() {
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
+        limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"
