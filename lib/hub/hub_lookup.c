@@ -843,7 +843,11 @@ hub_lookup_batch(struct hub *h, struct store *s, const struct slice *values, siz
 		struct hub_lk *lk = hub__lk(h);
 		pthread_rwlock_rdlock(&lk->rw);
 		bool built = hub__revoked(h) != NULL;
+		/* nothing revoked: no second pass of hashing (the common case) */
+		bool empty = built && index_count(hub__revoked(h)) == 0;
 		pthread_rwlock_unlock(&lk->rw);
+		if (empty)
+			nsel = 0;
 		if (!built) {
 			pthread_rwlock_wrlock(&lk->rw);
 			rc = hub__revoked_build(h, s, d);
@@ -851,6 +855,8 @@ hub_lookup_batch(struct hub *h, struct store *s, const struct slice *values, siz
 			if (rc)
 				return rc;
 		}
+	}
+	if (nsel) {
 		if ((rc = lookup_pass(h, out, 1, nsel)))
 			return diag_set(d, rc, "out of memory");
 		if ((rc = map_raw(h, s, out, 1, see, see_ctx, d)))
