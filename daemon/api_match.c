@@ -24,6 +24,8 @@
 #include "util/timestamp.h"
 
 #define JSON_TYPE "application/json"
+#define API_MATCH_KEEP_HITS 20000          /* hits of the last answer a thread keeps room for */
+#define API_MATCH_KEEP_BYTES (4u << 20)    /* text of the last answer a thread keeps room for */
 
 struct match_tls {
 	struct strlist list;
@@ -482,6 +484,12 @@ api_match_handle(struct app *a, const struct api_match_request *rq, struct api_r
 		write_result(b, &t->out, &t->out.values[i], rq->who->snap);
 	}
 	buf_append_cstr(b, "]}\n");
+	/* a thread keeps its memory for the next request, unless this one was
+	 * exceptionally large */
+	if (t->out.nhits > API_MATCH_KEEP_HITS || t->out.text.len > API_MATCH_KEEP_BYTES) {
+		hub_lookup_reset(&t->out);
+		strlist_reset(&t->list);
+	}
 	rs->status = buf_error(b) ? 503 : 200;
 	if (buf_error(b))
 		error(rs, 503, "out of memory", NULL);

@@ -879,7 +879,11 @@ hub_lookup_batch(struct hub *h, struct store *s, const struct slice *values, siz
 			if (!raw_counts(out, 0, &sc->raw[0][i], now, &st) || st != HUB_HIT_LIVE)
 				continue;
 			val->hits_total++;
-			if (val->nhits < HUB_MATCH_MAX_HITS) {
+			/* the answer's size is bounded: past HUB_LOOKUP_MAX_LISTED
+			 * hits a value lists only its first (what the reader may
+			 * see decides it, so it tells nothing of hidden ones) */
+			if (val->nhits < HUB_MATCH_MAX_HITS &&
+			    (val->nhits == 0 || out->nhits < HUB_LOOKUP_MAX_LISTED)) {
 				if ((rc = add_hit(out, &sc->raw[0][i], st)))
 					return diag_set(d, rc, "out of memory");
 				val->nhits++;

@@ -42,6 +42,7 @@
 #define HUB_LOOKUP_MAX_VALUES 1000000     /* values in one call */
 #define HUB_LOOKUP_MAX_REFS 256           /* indicators considered per lookup of a value */
 #define HUB_LOOKUP_CHUNK 1024             /* lookups per hold of the read lock */
+#define HUB_LOOKUP_MAX_LISTED 100000      /* hits listed in one call; past it one a value */
 #define HUB_LOOKUP_DEFAULT_CACHE (1u << 20) /* cached indicators (hub_lookup_cache) */
 #define HUB_LOOKUP_CACHE_MAX (1u << 26)
 
@@ -73,7 +74,8 @@ struct hub_lookup_value {
 	bool allowlisted;
 	uint32_t reason_off, reason_len;   /* in text: the allowlist entry's reason */
 	uint32_t hit0;                     /* its first hit in hits */
-	uint32_t nhits;                    /* live hits listed (at most HUB_MATCH_MAX_HITS) */
+	uint32_t nhits;                    /* live hits listed (at most HUB_MATCH_MAX_HITS; one
+	                                    * once the call listed HUB_LOOKUP_MAX_LISTED) */
 	uint32_t hits_total;               /* live hits the reader may see */
 	uint32_t ninactive;                /* no live hit: expired, then revoked, listed after
 	                                    * the live ones (at most HUB_MATCH_MAX_INACTIVE) */
