@@ -150,6 +150,32 @@ def test_red_of_another_org_is_as_never_published(published):
     assert old["expired"] and gone["revoked"]
 
 
+def test_collection_rights_and_amber(published):
+    """The one door decides per principal: collection read rights (le-only
+    is law enforcement's) and AMBER (the producer's sharing groups)."""
+    hub = published
+    hub.post_ok("open", "bank", [
+        obj_indicator("[domain-name:value = 'amber-match.example']", "m-amber",
+                      object_marking_refs=[TLP2["amber"]])])
+
+    def masked(who, values):
+        r = post(hub, who, values)
+        assert r.status_code == 200
+        return [{k: v for k, v in x.items() if k != "normalized"} for x in r.json()["results"]]
+
+    # seeded by the operator into le-only (conftest.SEEDED); same-length never-seen values
+    hidden = ["198.51.100.30", "amber-match.example"]
+    never = ["198.51.100.39", "ambex-match.example"]
+    for who in ("telco", "inet", "bank"):
+        got = masked(who, hidden)
+        assert got[0] == masked(who, never)[0], who
+    for who in ("telco", "inet"):
+        assert masked(who, hidden)[1] == masked(who, never)[1], who
+    assert masked("police", hidden)[0]["hit"] is True
+    assert masked("bank2", hidden)[1]["hit"] is True      # southbank shares fin-isac
+    assert masked("bank", hidden)[1]["hit"] is True       # its own
+
+
 def test_get_form(published):
     hub = published
     h = {"Authorization": basic(hub.keys["telco"])}
