@@ -38,5 +38,7 @@ extern const char cmd_allowlist_usage[];
 int cmd_allowlist(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_webhook_usage[];
+int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

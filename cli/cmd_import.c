@@ -1017,7 +1017,7 @@ imp_main(const struct cli_cmd *cmd, int argc, char **argv, bool validate_only)
 		 * touches the hub. */
 		im->be.hub = im->hub;
 		atomic_init(&im->be.failed, false);
-		struct hub_writer_backend wb = {be_ingest, be_remove, NULL, &im->be};
+		struct hub_writer_backend wb = {be_ingest, be_remove, NULL, &im->be, NULL};
 		struct hub_writer_cfg wc = {.batch_max_objects = IMPORT_BATCH};
 		diag_clear(&d);
 		if (hub_writer_start(&wc, &wb, &im->writer, &d) != TC_OK) {

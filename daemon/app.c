@@ -34,5 +34,8 @@ app_log_position(struct app *a)
 {
 	uint64_t p0 = atomic_load(&a->log_position0);
 	uint64_t w = a->writer ? atomic_load(&hub_writer_stats(a->writer)->max_seq) : 0;
+	uint64_t e = atomic_load(&a->log_end);
+	if (e > w)
+		w = e;
 	return w > p0 ? w : p0;
 }

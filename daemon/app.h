@@ -29,11 +29,11 @@ struct app {
 	struct registry *registry;
 	struct audit *audit;
 	struct hub_writer *writer;
-	/* owned by the writer thread; request threads only call
-	 * hub_lookup_batch() on it (the lookup API) */
-	struct hub *hub;
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
+	struct webhooks *webhooks;      /* delivery threads (webhook.c); NULL until started */
+	struct hub *hub;                /* the writer's; other threads only call its thread-safe
+	                                 * functions (hub_allowlist_get, hub_lookup_batch) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */
@@ -41,6 +41,7 @@ struct app {
 
 	_Atomic uint64_t index_entries; /* refreshed by the writer after each batch */
 	_Atomic uint64_t log_position0; /* at start; the writer's max_seq takes over */
+	_Atomic uint64_t log_end;       /* the store's position after the writer's last change */
 	_Atomic int inflight;           /* requests begun and not yet completed */
 	_Atomic size_t body_bytes;      /* request bodies held in memory, all requests */
 };

@@ -50,6 +50,7 @@
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "webhook.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 
@@ -539,6 +540,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 		                     "/metrics answers GET", false);
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
+	webhooks_metrics(a->webhooks, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }

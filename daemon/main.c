@@ -35,12 +35,14 @@
 #include "log.h"
 #include "taxii/taxii_jarena.h"
 #include "checkpoint.h"
+#include "webhook.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
 #define PID_FILE "tocsind.pid"       /* locked while a tocsind serves the directory */
 #define SECURE_DEPTH 3                 /* directory levels secure_data_dir() visits */
 #define REGISTRY_POLL_MS 250           /* how often registry changes are looked for */
+#define WRITER_TICK_US 250000          /* how often the writer maintains decisions */
 #define EXIT_CONFIG 2
 
 static const char usage[] =
@@ -61,8 +63,8 @@ static const char usage[] =
 	"  --version             the version\n"
 	"\n"
 	"Signals: SIGHUP reloads keys, collections, rights and the allowlist (the\n"
-	"allowlist is also re-read at the first write a second or more after it\n"
-	"changed); SIGTERM or SIGINT finish the requests in flight and stop.\n";
+	"allowlist is also re-read within a second of a change, and decisions\n"
+	"follow it); SIGTERM or SIGINT finish the requests in flight and stop.\n";
 
 /* The writer's backend: the hub, owned by the writer thread. */
 struct backend {
@@ -70,6 +72,7 @@ struct backend {
 	struct audit *audit;
 	struct app *app;
 	int64_t allow_checked_us;   /* when DATA/allowlist.txt was last looked at */
+	int64_t ticked_us;          /* when decisions were last maintained */
 };
 
 #define ALLOWLIST_CHECK_US 1000000 /* the allowlist file is looked at once a second */
@@ -95,18 +98,51 @@ allowlist_reload(struct hub *hub, bool force)
 	}
 }
 
+/* The work the hub's clock asks for, on the writer thread: an edited
+ * allowlist (tocsin allowlist add) is re-read within a second, and
+ * decisions are judged against it again; decisions whose valid_until
+ * passed are removed (hub_decisions_maintain). Returns true when the log
+ * changed. */
+static bool
+be_maintain(struct backend *b, int64_t now)
+{
+	if (now - b->allow_checked_us >= ALLOWLIST_CHECK_US) {
+		b->allow_checked_us = now;
+		allowlist_reload(b->hub, false);
+	}
+	b->ticked_us = now;
+	struct diag d;
+	size_t events = 0;
+	diag_clear(&d);
+	if (hub_decisions_maintain(b->hub, now, &events, &d)) {
+		log_error("decisions: maintenance failed; retrying at the next tick", d.msg);
+		return false;
+	}
+	if (events) {
+		struct logline l;
+		log_begin(&l, CONF_LOG_DEBUG, "decisions maintained");
+		log_int(&l, "events", (int64_t)events);
+		log_end(&l);
+	}
+	return events > 0;
+}
+
+static bool
+be_tick(void *ctx)
+{
+	return be_maintain(ctx, ts_now_us());
+}
+
 static enum tcerr
 be_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
           struct diag *d)
 {
 	struct backend *b = ctx;
-	/* an edited allowlist (tocsin allowlist add) applies within a second
-	 * to the warnings of writes that follow */
+	/* under a steady load the writer is never idle: the tick's work is
+	 * done between batches too */
 	int64_t now = ts_now_us();
-	if (now - b->allow_checked_us >= ALLOWLIST_CHECK_US) {
-		b->allow_checked_us = now;
-		allowlist_reload(b->hub, false);
-	}
+	if (now - b->ticked_us >= WRITER_TICK_US)
+		be_maintain(b, now);
 	return hub_ingest_items(b->hub, items, n, res, d);
 }
 
@@ -126,6 +162,10 @@ be_after(void *ctx)
 	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
 		log_error("audit sync failed", d.msg);
 	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
+	/* the log's end: versions, tombstones and decision events alike */
+	uint64_t pos = 0;
+	if (store_position(hub_store(b->hub), &pos) == TC_OK)
+		atomic_store(&b->app->log_end, pos);
 }
 
 /* Reads DIR/cursor.key, creating it (0600) on first start, so next
@@ -496,7 +536,7 @@ main(int argc, char **argv)
 	be = (struct backend){
 		.hub = hub, .audit = app.audit, .app = &app, .allow_checked_us = ts_now_us()
 	};
-	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be };
+	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be, be_tick };
 	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
 		                 .batch_max_wait_us = conf.batch_max_wait_us };
 	if (hub_writer_start(&wc, &wb, &app.writer, &d)) {
@@ -505,10 +545,15 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
-	/* the lookup API reads the index beside the writer (hub_lookup.h) */
 	app.hub = hub;
+	/* the lookup API reads the index beside the writer (hub_lookup.h) */
 	if (conf.match_cache_entries && hub_lookup_cache(hub, conf.match_cache_entries, &d)) {
 		status = fail("cannot set up the lookup cache", &d);
+		goto out;
+	}
+	/* webhook delivery: after the writer (it reads the log position) */
+	if (webhooks_start(&app, &app.webhooks, &d)) {
+		status = fail("cannot start the webhook delivery", &d);
 		goto out;
 	}
 	if (http_start(&app, &srv, &d)) {
@@ -553,6 +598,8 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
+	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
+	app.webhooks = NULL;
 	if (app.writer) {
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;

@@ -91,6 +91,26 @@ static const struct conf_key conf_keys[] = {
 	{ "match", "cache_entries", NUM(K_SIZE, match_cache_entries, 0, CONF_MATCH_CACHE_MAX), 0 },
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
+	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
+	{ "webhooks", "allow_http", NUM(K_BOOL, webhook_allow_http, 0, 1), 0 },
+	{ "webhooks", "allow_private", NUM(K_BOOL, webhook_allow_private, 0, 1), 0 },
+	{ "webhooks", "ca_file", STR(webhook_ca_file), 0 },
+	{ "webhooks", "workers", NUM(K_UINT, webhook_workers, 1, CONF_WEBHOOK_WORKERS_MAX), 0 },
+	{ "webhooks", "max_attempts",
+	  NUM(K_UINT, webhook_max_attempts, 1, CONF_WEBHOOK_ATTEMPTS_MAX), 0 },
+	{ "webhooks", "batch_max_events",
+	  NUM(K_SIZE, webhook_batch_max_events, 1, CONF_WEBHOOK_BATCH_MAX), 0 },
+	{ "webhooks", "batch_max_bytes",
+	  NUM(K_SIZE, webhook_batch_max_bytes, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX), 0 },
+	{ "webhooks", "backoff_initial_ms",
+	  NUM(K_UINT, webhook_backoff_initial_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "backoff_max_ms",
+	  NUM(K_UINT, webhook_backoff_max_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "connect_timeout_ms",
+	  NUM(K_UINT, webhook_connect_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "response_max_bytes",
+	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 
@@ -143,6 +163,18 @@ conf_defaults(struct conf *c)
 	c->match_cache_entries = (size_t)1 << 20;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
+	/* webhooks: public HTTPS receivers only; a receiver gets 10 s per
+	 * delivery, and after 8 failures in a row (about 4 minutes of
+	 * backoff) the subscription is dead-lettered for an operator */
+	c->webhook_workers = 2;
+	c->webhook_max_attempts = 8;
+	c->webhook_batch_max_events = 100;
+	c->webhook_batch_max_bytes = (size_t)1 << 20;
+	c->webhook_backoff_initial_ms = 1000;
+	c->webhook_backoff_max_ms = 300000;
+	c->webhook_connect_timeout_ms = 5000;
+	c->webhook_timeout_ms = 10000;
+	c->webhook_response_max_bytes = 64 * 1024;
 }
 
 /* true if s is valid UTF-8 without control characters (RFC 3629). */
@@ -587,7 +619,8 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			if (!section_known(s) || s.len >= sizeof section) {
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, match, ingest, api_root NAME)",
+				              "policy, metrics, log, writer, match, ingest, webhooks, "
+				              "api_root NAME)",
 				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
 				goto out;
 			}
@@ -706,6 +739,10 @@ conf_check(const struct conf *c, struct diag *d)
 		return diag_set(d, TC_EINVAL,
 		                "%s: client_ca needs tls_listen (client certificates come over TLS)",
 		                c->origin_client_ca);
+	if (c->webhook_backoff_initial_ms > c->webhook_backoff_max_ms)
+		return diag_set(d, TC_EINVAL,
+		                "[webhooks]: backoff_initial_ms (%u) is above backoff_max_ms (%u)",
+		                c->webhook_backoff_initial_ms, c->webhook_backoff_max_ms);
 	return TC_OK;
 }
 

@@ -51,6 +51,10 @@
 #define CONF_MATCH_VALUES_MAX 1000000      /* [match] max_values (= HUB_LOOKUP_MAX_VALUES) */
 #define CONF_MATCH_VALUE_BYTES_MAX 2048    /* [match] max_value_bytes (= OBS_VALUE_MAX) */
 #define CONF_MATCH_CACHE_MAX (1u << 26)    /* [match] cache_entries (= HUB_LOOKUP_CACHE_MAX) */
+#define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
+#define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
+#define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
+#define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -112,6 +116,22 @@ struct conf {
 	/* [ingest] */
 	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
 	unsigned widest_prefix_v6;         /* 1..128, default 32 */
+	/* [decisions] */
+	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
+	                                    * default 0 (every decision blocks) */
+	/* [webhooks] (docs/webhooks.md) */
+	bool webhook_allow_http;           /* http:// URLs accepted */
+	bool webhook_allow_private;        /* loopback, private, ULA, link-local accepted */
+	char webhook_ca_file[CONF_PATH_MAX]; /* PEM CAs trusted for receivers; "" = system's */
+	unsigned webhook_workers;          /* delivery threads */
+	unsigned webhook_max_attempts;     /* consecutive failures before dead-letter */
+	size_t webhook_batch_max_events;   /* events in one POST */
+	size_t webhook_batch_max_bytes;    /* bytes of one POST body (one event may exceed) */
+	unsigned webhook_backoff_initial_ms; /* first retry delay */
+	unsigned webhook_backoff_max_ms;   /* retry delay cap */
+	unsigned webhook_connect_timeout_ms;
+	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
+	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];

@@ -26,7 +26,7 @@
  * subject sees the decision for a value while at least one indicator it
  * may see names the value, with only those indicators listed.
  *
- * Resuming: an event's position is FEED_POS; a reader that stored the
+ * Resuming: an event's position is its seq; a reader that stored the
  * position of the last event it processed and asks again from there gets
  * exactly the rest, nothing lost and nothing repeated. FEED_DECISIONS
  * first hands a reader with no position a snapshot (feed_snapshot) of the
@@ -95,18 +95,15 @@ enum tcerr feed_filter_set(struct feed_filter_store *fs, struct store *s, const 
                            struct slice value, struct diag *d);
 void feed_filter_reset(struct feed_filter_store *fs);
 
-/* A position in the log. sub counts events that share one seq (a
- * decision event names one value; FEED_STIX never shares): the position
- * of an event is (seq, sub); "after (seq, FEED_SUB_ALL)" is after every
- * event at seq. Text form (SSE id, webhook cursor, CLI state file):
- * "SEQ" for (SEQ, FEED_SUB_ALL), "SEQ.SUB" otherwise. */
-#define FEED_SUB_ALL UINT32_MAX
+/* A position in the log: every version, tombstone and decision event
+ * has its own seq, so a position is one number. Text form (SSE id,
+ * webhook cursor, CLI state file): decimal "SEQ". */
 struct feed_pos {
 	uint64_t seq;
-	uint32_t sub;
 };
-#define FEED_POS_TEXT_MAX 32
-/* Errors: TC_EINVAL (not "SEQ" or "SEQ.SUB" in decimal). */
+#define FEED_POS_TEXT_MAX 24
+/* Errors: TC_EINVAL (not a decimal number without sign or leading zeros,
+ * or past UINT64_MAX). */
 enum tcerr feed_pos_parse(struct slice text, struct feed_pos *out);
 void feed_pos_format(struct feed_pos p, char out[FEED_POS_TEXT_MAX]);
 
@@ -150,13 +147,14 @@ struct feed_decision {
  * (no newline), valid during the callback:
  *   version  {"position":"S","collection":"ALIAS","object":{...as stored}}
  *   delete   {"position":"S","collection":"ALIAS","id":"...","version":"..."}
- *   add      {"position":"S.N","kind":"ipv4-addr","value":"203.0.113.7",
+ *   add      {"position":"S","kind":"ipv4","value":"203.0.113.7",
  *             "action":"block","until":"2027-...Z"|null,"confidence":80|null,
- *             "tlp":"green","indicators":[{"id":"indicator--...",
- *             "collection":"ALIAS","producer":"ORG","tlp":"green",
- *             "confidence":80|null,"valid_until":...|null}],
- *             "reason":"published"|"unallowlisted"|...}
- *   remove   {"position":"S.N","kind":...,"value":...,"reason":"revoked"|
+ *             "tlp":"green","reason":"published"|"unallowlisted"|...,
+ *             "indicators":[{"id":"indicator--...","collection":"ALIAS",
+ *             "producer":"ORG","tlp":"green","confidence":80|null,
+ *             "valid_until":...|null}],"indicators_total":1}
+ *            (kind: obs_kind_name(), e.g. "ipv4", "domain", "url", "phone")
+ *   remove   {"position":"S","kind":...,"value":...,"reason":"revoked"|
  *             "deleted"|"expired"|"allowlisted"|"superseded"}
  * snapshot events (feed_snapshot) are "add" with no position. */
 struct feed_event {
@@ -176,8 +174,10 @@ struct feed_ctx {
 	const struct policy_subject *who;     /* NULL: the operator (sees everything) */
 	const struct reg_snapshot *names;     /* names organisations and collections */
 	const struct allowlist *allow;        /* FEED_DECISIONS: values never to block */
-	const struct obs_ctx *obs;            /* may be NULL */
 	int64_t now_us;                       /* 0: the clock */
+	/* a decision whose confidence is below it is "alert", not "block"
+	 * ([decisions] block_min_confidence); 0: always "block" */
+	int block_min_confidence;
 };
 
 /* Reads events after `after` in view v that f admits and who may see,

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #define HUB_DB_FILE "tocsin.db"
 #define HUB_CARD_KEY_FILE "card.key"
 #define HUB_WARN_VALUES 3 /* allowlisted values named in one object's warning */
+#define HUB_EXPIRE_BATCH 10000 /* expired decisions removed per transaction */
 
 /* What the allowlist file looked like when read: a change reloads it. */
 struct file_id {
@@ -68,6 +70,14 @@ struct hub {
 	struct obs_ctx obs;
 	char statements[HUB_STATEMENT_CACHE][STIX_ID_MAX];
 	size_t nstatements, next_statement;
+	/* decisions: allow_gen moves at each reload (under reload_mu);
+	 * judged_gen is the generation the store's contributions were last
+	 * judged against; due_us the earliest valid_until among them (0:
+	 * unknown, look) — writer thread only */
+	_Atomic uint64_t allow_gen;
+	uint64_t judged_gen;
+	int64_t due_us;
+	bool due_known;
 };
 
 const char *
@@ -306,6 +316,56 @@ load_allowlist(struct hub *h, struct allowlist **out, struct file_id *id, struct
 	return TC_OK;
 }
 
+/* The store's allowlist judge (store_decisions_set_judge): a value an
+ * enforcement point must not block, by the rule of every output
+ * (allowlist_check_block: covered by an entry, or a network holding one). */
+static bool
+hub_judge(void *ctx, enum obs_kind kind, struct slice value)
+{
+	struct hub *h = ctx;
+	pthread_mutex_lock(&h->allow_mu);
+	bool r = allowlist_check_block(h->allow, kind, value, NULL);
+	pthread_mutex_unlock(&h->allow_mu);
+	return r;
+}
+
+enum tcerr
+hub_decisions_maintain(struct hub *h, int64_t now_us, size_t *events, struct diag *d)
+{
+	size_t n = 0, e;
+	enum tcerr rc = TC_OK;
+	if (!now_us)
+		now_us = ts_now_us();
+	uint64_t gen = atomic_load(&h->allow_gen);
+	if (gen != h->judged_gen) {
+		if ((rc = store_decisions_rejudge(h->store, &e, d)))
+			goto out;
+		h->judged_gen = gen;
+		n += e;
+	}
+	if (!h->due_known || (h->due_us && h->due_us <= now_us)) {
+		int64_t next = 0;
+		do {
+			if ((rc = store_decisions_expire(h->store, now_us, HUB_EXPIRE_BATCH, &e, &next,
+			                                 d)))
+				goto out;
+			n += e;
+		} while (e == HUB_EXPIRE_BATCH);
+		h->due_us = next;
+		h->due_known = true;
+	}
+out:
+	if (events)
+		*events = n;
+	return rc;
+}
+
+int64_t
+hub_decisions_due(const struct hub *h)
+{
+	return h->due_known ? h->due_us : 0;
+}
+
 enum tcerr
 hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d)
 {
@@ -333,6 +393,7 @@ hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d)
 	pthread_mutex_unlock(&h->allow_mu);
 	h->allow_file = now;
 	allowlist_free(old);
+	atomic_fetch_add(&h->allow_gen, 1);
 	if (reloaded)
 		*reloaded = true;
 out:
@@ -436,6 +497,10 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 		goto fail;
 	if ((rc = load_allowlist(h, &h->allow, &h->allow_file, d)))
 		goto fail;
+	/* the store judged what it holds against an allowlist that may have
+	 * changed since: hub_decisions_maintain judges again (gen 1 != 0) */
+	atomic_store(&h->allow_gen, 1);
+	store_decisions_set_judge(h->store, hub_judge, h);
 	if ((rc = index_new(&h->index))) {
 		diag_set(d, rc, "index: %s", tcerr_str(rc));
 		goto fail;
@@ -1170,8 +1235,17 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 		hub__lk_wunlock(h->lk);
 		warn_allowlisted(allow, items[i].path, &sin[k], r);
+		if (sout[k].status == STORE_ADDED && !sin[k].nobs &&
+		    strcmp(sin[k].meta->type, "indicator") == 0)
+			hub_result_warn(r, "%s: warning: the pattern names no exact value an "
+			                "enforcement point can apply (only = and IN comparisons, "
+			                "alone or under OR, can be); accepted, but it makes no "
+			                "decision", items[i].path ? items[i].path : "object");
 		if (sout[k].status != STORE_ADDED || !sout[k].current || sin[k].meta->revoked)
 			continue;
+		if (sin[k].meta->valid_until_us && sin[k].nobs &&
+		    (!h->due_us || sin[k].meta->valid_until_us < h->due_us))
+			h->due_us = sin[k].meta->valid_until_us;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
 			hub__lk_wlock(h->lk);
 			enum tcerr irc =

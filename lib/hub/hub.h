@@ -101,6 +101,19 @@ struct allowlist *hub_allowlist_get(struct hub *h);
  * with force on SIGHUP. */
 enum tcerr hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struct diag *d);
 
+/* Decisions (store.h, "Decisions"): judges the store's contributions
+ * again when the allowlist was reloaded since the last call (or the hub
+ * was opened: what changed while nobody watched), and removes those
+ * whose valid_until is not after now_us (0: the clock), each change an
+ * event in the log. Writer thread only (it writes to the store). OUT:
+ * *events (may be NULL): events appended. Errors: TC_EDB, TC_ENOMEM,
+ * TC_EUNSUPPORTED (a store without decisions). */
+enum tcerr hub_decisions_maintain(struct hub *h, int64_t now_us, size_t *events,
+                                  struct diag *d);
+/* When hub_decisions_maintain next has something to expire (µs; 0: none
+ * known, or not looked yet). */
+int64_t hub_decisions_due(const struct hub *h);
+
 /* Sets the widest network an indicator may name (obs_breadth_check): 0
  * keeps the default (/8, /32). Call before other threads use
  * hub_obs_ctx(). tocsind: [ingest] widest_prefix_v4 / widest_prefix_v6;

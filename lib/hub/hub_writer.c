@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#define HUB_WRITER_TICK_US 250000 /* default idle time between ticks */
+
 enum job_kind { JOB_INGEST = 1, JOB_DELETE };
 
 struct job {
@@ -173,8 +175,25 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->mu);
+		while (!w->head && !w->stopping) {
+			if (!w->be.tick) {
+				pthread_cond_wait(&w->wake, &w->mu);
+				continue;
+			}
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			unsigned tick = w->cfg.tick_us ? w->cfg.tick_us : HUB_WRITER_TICK_US;
+			ts.tv_nsec += (long)(tick % 1000000) * 1000;
+			ts.tv_sec += tick / 1000000 + ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT && !w->head &&
+			    !w->stopping) {
+				pthread_mutex_unlock(&w->mu);
+				if (w->be.tick(w->be.ctx) && w->be.after_batch)
+					w->be.after_batch(w->be.ctx);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (!w->head)
 			break; /* stopping and drained */
 		if (w->cfg.batch_max_wait_us && !w->stopping &&

@@ -40,12 +40,18 @@ struct hub_writer_backend {
 	 * the audit log, refreshes gauges. */
 	void (*after_batch)(void *ctx);
 	void *ctx;
+	/* Called on the writer thread when it has had no work for
+	 * hub_writer_cfg.tick_us (may be NULL): work the hub's clock asks
+	 * for, such as removing expired decisions. Returns true when it
+	 * changed the log (after_batch then follows). */
+	bool (*tick)(void *ctx);
 };
 
 struct hub_writer_cfg {
 	size_t batch_max_objects;      /* objects per transaction (a bigger single submission
 	                                * still goes alone) */
 	unsigned batch_max_wait_us;    /* how long to wait for more before committing */
+	unsigned tick_us;              /* idle time between tick calls; 0: 250 ms */
 };
 
 /* Counters, read by /metrics without locks. */

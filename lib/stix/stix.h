@@ -91,6 +91,8 @@ struct stix_meta {
 	int64_t valid_from_us;      /* indicator only; else 0 */
 	int64_t valid_until_us;     /* indicator only; 0 = no end */
 	char created_by_ref[STIX_ID_MAX]; /* "" if absent */
+	bool has_confidence;        /* the object has a confidence (0..100) */
+	int confidence;
 };
 
 /* Parses text as one JSON value with the strictness described above.

@@ -1862,6 +1862,11 @@ stix_validate(const json_t *obj, const char *path, const struct stix_limits *lim
 			ts_parse(slice_make(json_string_value(vu), json_string_length(vu)),
 			         &meta->valid_until_us, NULL);
 	}
+	const json_t *conf = json_object_get(obj, "confidence");
+	if (json_is_integer(conf)) {
+		meta->has_confidence = true;
+		meta->confidence = (int)json_integer_value(conf);
+	}
 	const json_t *cbr = json_object_get(obj, "created_by_ref");
 	if (cbr)
 		copy_text(meta->created_by_ref, sizeof(meta->created_by_ref),

@@ -15,6 +15,7 @@
 
 #include "store/store_backend.h"
 #include "util/text.h"
+#include "util/timestamp.h"
 
 enum tcerr
 store_open(const char *spec, struct store **out, struct diag *d)
@@ -452,3 +453,100 @@ store_setting_set(struct store *s, const char *key, const char *value)
 	return s->be->setting_set(s, key, value);
 }
 
+
+const char *
+store_dreason_name(enum store_dreason r)
+{
+	switch (r) {
+	case STORE_DR_PUBLISHED: return "published";
+	case STORE_DR_SUPERSEDED: return "superseded";
+	case STORE_DR_REVOKED: return "revoked";
+	case STORE_DR_DELETED: return "deleted";
+	case STORE_DR_EXPIRED: return "expired";
+	case STORE_DR_ALLOWLISTED: return "allowlisted";
+	case STORE_DR_UNALLOWLISTED: return "unallowlisted";
+	}
+	return "unknown";
+}
+
+void
+store_decisions_set_judge(struct store *s, store_judge_fn judge, void *ctx)
+{
+	s->judge = judge;
+	s->judge_ctx = ctx;
+}
+
+enum tcerr
+store_decision_events(struct store *s, uint64_t after_seq, size_t limit,
+                      enum tcerr (*cb)(void *ctx, const struct store_devent *e), void *ctx,
+                      struct diag *d)
+{
+	diag_clear(d);
+	if (!s->be->decision_events)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store keeps no decisions", s->be->name);
+	return s->be->decision_events(s, after_seq, limit, cb, ctx, d);
+}
+
+enum tcerr
+store_decisions(struct store *s, enum obs_kind kind, const struct slice *value, int64_t now_us,
+                enum tcerr (*cb)(void *ctx, const struct store_decision *c), void *ctx,
+                uint64_t *position, struct diag *d)
+{
+	diag_clear(d);
+	if (position)
+		*position = 0;
+	if (!s->be->decisions)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store keeps no decisions", s->be->name);
+	return s->be->decisions(s, kind, value, now_us ? now_us : ts_now_us(), cb, ctx, position,
+	                        d);
+}
+
+enum tcerr
+store_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *events,
+                       int64_t *next_us, struct diag *d)
+{
+	diag_clear(d);
+	size_t e = 0;
+	int64_t nx = 0;
+	enum tcerr t = TC_EUNSUPPORTED;
+	if (!s->be->decisions_expire)
+		diag_set(d, t, "the %s store keeps no decisions", s->be->name);
+	else
+		t = s->be->decisions_expire(s, now_us ? now_us : ts_now_us(), max, &e, &nx, d);
+	if (events)
+		*events = e;
+	if (next_us)
+		*next_us = nx;
+	return t;
+}
+
+enum tcerr
+store_decisions_rejudge(struct store *s, size_t *events, struct diag *d)
+{
+	diag_clear(d);
+	size_t e = 0;
+	enum tcerr t = TC_EUNSUPPORTED;
+	if (!s->be->decisions_rejudge)
+		diag_set(d, t, "the %s store keeps no decisions", s->be->name);
+	else
+		t = s->be->decisions_rejudge(s, &e, d);
+	if (events)
+		*events = e;
+	return t;
+}
+
+enum tcerr
+store_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb,
+                   void *ctx, uint64_t *last, struct diag *d)
+{
+	diag_clear(d);
+	if (last)
+		*last = 0;
+	if (!s->be->log_versions)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store cannot walk its log", s->be->name);
+	uint64_t l = 0;
+	enum tcerr t = s->be->log_versions(s, after_seq, limit, cb, ctx, &l, d);
+	if (last)
+		*last = l;
+	return t;
+}

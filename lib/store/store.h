@@ -276,10 +276,28 @@ struct store_tombstone {
 	const char *id;
 	const char *version;
 	uint64_t version_seq;    /* seq of the deleted version */
+	/* what policy_row needs to judge the deleted version (a store_row
+	 * with these and collection): its TLP as stored, producer, and its
+	 * text when it may name recipients (else empty). Tombstones made
+	 * before schema step 5 say TLP_RED and producer 0. */
+	enum tlp_level tlp;
+	int64_t producer;
+	struct slice json;
 };
 enum tcerr store_tombstones(struct store *s, uint64_t after_seq,
                             enum tcerr (*cb)(void *ctx, const struct store_tombstone *t),
                             void *ctx, struct diag *d);
+
+/* The log's object versions after after_seq in seq order (the order of
+ * positions; store_query's is date_added's), at most limit (0: no limit),
+ * deleted ones left out, until cb answers STORE_ROW_STOP. kinds holds
+ * bit (1u << kind) for each observable kind the version carries. OUT:
+ * *last (may be NULL): the seq of the last row handed to cb (0: none).
+ * Errors: TC_EDB, TC_EUNSUPPORTED (a backend without it). */
+typedef enum store_row_verdict (*store_log_cb)(void *ctx, const struct store_row *row,
+                                               uint32_t kinds);
+enum tcerr store_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb,
+                              void *ctx, uint64_t *last, struct diag *d);
 
 /* Calls cb for every observable of every current, non-revoked version
  * (any collection), for building the index at open. */
@@ -338,6 +356,100 @@ enum tcerr store_checkpointer_open(const char *spec, struct store_checkpointer *
 enum tcerr store_checkpoint(struct store_checkpointer *c, int *wal_pages, int *copied,
                             struct diag *d);
 void store_checkpointer_close(struct store_checkpointer *c);
+
+/* Decisions (issue 10; docs/feeds.md). What an enforcement point does
+ * with one value is derived from the indicators that name it. The store
+ * keeps, in the same transaction as every append and delete, one
+ * contribution per (kind, value, ref) for the current version of every
+ * indicator object that is not revoked and not expired: its exact
+ * observables (what the match index holds), with the version's
+ * collection, TLP, producer, confidence and valid_until. Each change of
+ * an effective contribution (one that is not allowlisted) is a decision
+ * event in the log with its own seq, after the versions and tombstones of
+ * its transaction:
+ *   add     published (a new current version), unallowlisted
+ *   remove  superseded (a newer version no longer names the value, or
+ *           names it again: then an add follows), revoked, deleted,
+ *           expired (store_decisions_expire, by the hub's clock),
+ *           allowlisted (store_decisions_rejudge)
+ * A version that names a value again is a remove and an add: each event
+ * is judged by readers against its own version (feed.h).
+ * Allowlisted contributions are kept, marked, and make no event; the
+ * judge set with store_decisions_set_judge() decides at insert. */
+enum store_dreason {
+	STORE_DR_PUBLISHED = 1,
+	STORE_DR_SUPERSEDED,
+	STORE_DR_REVOKED,
+	STORE_DR_DELETED,
+	STORE_DR_EXPIRED,
+	STORE_DR_ALLOWLISTED,
+	STORE_DR_UNALLOWLISTED,
+};
+/* "published", "superseded", ... */
+const char *store_dreason_name(enum store_dreason r);
+
+struct store_decision {
+	enum obs_kind kind;
+	struct slice value;
+	uint32_t ref;
+	const char *id;            /* the indicator's STIX id */
+	uint64_t version_seq;      /* the indicator version */
+	int64_t collection;
+	enum tlp_level tlp;        /* as stored (TLP_NONE: unmarked) */
+	int64_t producer;
+	int confidence;            /* 0..100; -1: none */
+	int64_t valid_until_us;    /* 0: no end */
+	bool allowlisted;
+	struct slice json;         /* store_decision_events: the version's text when
+	                            * tlp is AMBER+STRICT or RED (its named recipients),
+	                            * kept even after the version is deleted; else empty */
+};
+
+struct store_devent {
+	uint64_t seq;
+	int64_t at_us;
+	bool add;
+	enum store_dreason reason;
+	struct store_decision d;
+};
+
+/* Says whether (kind, value) is allowlisted now. */
+typedef bool (*store_judge_fn)(void *ctx, enum obs_kind kind, struct slice value);
+/* Sets the allowlist judge used for new contributions (NULL: none is
+ * allowlisted). ctx must outlive the store or the next call. */
+void store_decisions_set_judge(struct store *s, store_judge_fn judge, void *ctx);
+
+/* Decision events after after_seq, in seq order, at most limit (0: no
+ * limit), until cb answers an error (returned). Pointers are valid during
+ * the callback. Errors: TC_EDB, TC_EUNSUPPORTED (a backend without
+ * decisions), cb's. */
+enum tcerr store_decision_events(struct store *s, uint64_t after_seq, size_t limit,
+                                 enum tcerr (*cb)(void *ctx, const struct store_devent *e),
+                                 void *ctx, struct diag *d);
+
+/* The contributions in (kind, value, ref) order — of one value when value
+ * is not NULL, else all — that are not allowlisted and not expired at
+ * now_us (0: the clock), read in one transaction. OUT: *position (may be
+ * NULL): the log position they are exact at. json is empty. Errors:
+ * TC_EDB, TC_EUNSUPPORTED, cb's. */
+enum tcerr store_decisions(struct store *s, enum obs_kind kind, const struct slice *value,
+                           int64_t now_us,
+                           enum tcerr (*cb)(void *ctx, const struct store_decision *c),
+                           void *ctx, uint64_t *position, struct diag *d);
+
+/* Removes the contributions whose valid_until is not after now_us, with a
+ * remove event (expired) for each effective one, at most max (0: no
+ * limit) in one durable transaction. OUT: *events (may be NULL), *next_us
+ * (may be NULL): the earliest valid_until left (0: none). Errors: TC_EDB,
+ * TC_EUNSUPPORTED. */
+enum tcerr store_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *events,
+                                  int64_t *next_us, struct diag *d);
+
+/* Asks the judge again about every contribution and records the changes
+ * (remove allowlisted / add unallowlisted events) in one durable
+ * transaction. OUT: *events (may be NULL). Errors: TC_EDB,
+ * TC_EUNSUPPORTED. */
+enum tcerr store_decisions_rejudge(struct store *s, size_t *events, struct diag *d);
 
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set

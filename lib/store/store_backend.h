@@ -60,10 +60,26 @@ struct store__backend {
 	enum tcerr (*wal_autocheckpoint)(struct store *s, int pages);
 	enum tcerr (*setting_get)(struct store *s, const char *key, struct buf *out);
 	enum tcerr (*setting_set)(struct store *s, const char *key, const char *value);
+	/* optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*log_versions)(struct store *s, uint64_t after_seq, size_t limit,
+	                           store_log_cb cb, void *ctx, uint64_t *last, struct diag *d);
+	/* decisions; optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*decision_events)(struct store *s, uint64_t after_seq, size_t limit,
+	                              enum tcerr (*cb)(void *ctx, const struct store_devent *e),
+	                              void *ctx, struct diag *d);
+	enum tcerr (*decisions)(struct store *s, enum obs_kind kind, const struct slice *value,
+	                        int64_t now_us,
+	                        enum tcerr (*cb)(void *ctx, const struct store_decision *c),
+	                        void *ctx, uint64_t *position, struct diag *d);
+	enum tcerr (*decisions_expire)(struct store *s, int64_t now_us, size_t max,
+	                               size_t *events, int64_t *next_us, struct diag *d);
+	enum tcerr (*decisions_rejudge)(struct store *s, size_t *events, struct diag *d);
 };
 
 struct store {
 	const struct store__backend *be;
+	store_judge_fn judge;      /* store_decisions_set_judge */
+	void *judge_ctx;
 };
 
 /* Do two stored texts of one (collection, id, version) say the same? The

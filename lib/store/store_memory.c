@@ -733,6 +733,9 @@ mem_tombstones(struct store *s, uint64_t after_seq,
 			.id = m->obj[v->ref - 1].id,
 			.version = v->version,
 			.version_seq = t->version_seq,
+			.tlp = v->tlp,
+			.producer = v->producer,
+			.json = v->json,
 		};
 		enum tcerr rc = cb(ctx, &st);
 		if (rc)

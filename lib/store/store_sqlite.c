@@ -40,6 +40,7 @@
 #include "util/hex.h"
 #include "stix/stix.h"
 #include "store/store_backend.h"
+#include "store/store_sqlite_dec.h"
 #include "util/timestamp.h"
 
 #define SQ_APPLICATION_ID 0x74637331 /* "tcs1" */
@@ -90,7 +91,13 @@ static const char *const sq_migrations[] = {
 	 * recomputed from each stored text by sq_migrate_tlp(), which
 	 * sq_migrate runs after this step (SQ_STEP_TLP_RULES). */
 	"-- versions.tlp recomputed by sq_migrate_tlp()",
+	/* 5: decisions (issue 10, store_sqlite_dec.c); sq_migrate fills
+	 * dvalues from the stored versions after this step
+	 * (SQ_STEP_DECISIONS) */
+	sq_dec_schema,
 };
+/* The step (1-based) after which sq_migrate runs sq_dec_backfill(). */
+#define SQ_STEP_DECISIONS 5
 /* The step (1-based) after which sq_migrate runs sq_migrate_tlp(). */
 #define SQ_STEP_TLP_RULES 4
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
@@ -140,7 +147,8 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_MAXES] = "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
-	            " coalesce((SELECT max(seq) FROM tombstones), 0)),"
+	            " coalesce((SELECT max(seq) FROM tombstones), 0),"
+	            " coalesce((SELECT max(seq) FROM devents), 0)),"
 	            " (SELECT max(ref) FROM objects),"
 	            " max(coalesce((SELECT max(date_added) FROM versions), 0),"
 	            " coalesce((SELECT deleted_us FROM tombstones ORDER BY seq DESC LIMIT 1), 0))",
@@ -170,8 +178,10 @@ static const char *const sq_sql[S_NSTMT] = {
 	[S_OBJ_SETBOTH] = "UPDATE objects SET current_seq = ?2, cur_version_us = ?3,"
 	                  " cur_revoked = ?4, first_seq = ?5, first_version_us = ?6 WHERE ref = ?1",
 	[S_TOMB_INSERT] = "INSERT INTO tombstones(seq, deleted_us, collection, ref, version,"
-	                  " version_us, version_seq) VALUES(?,?,?,?,?,?,?)",
-	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq"
+	                  " version_us, version_seq, tlp, producer, rjson)"
+	                  " VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[S_TOMBS] = "SELECT t.seq, t.deleted_us, t.collection, o.stix_id, t.version, t.version_seq,"
+	            " t.tlp, t.producer, t.rjson"
 	            " FROM tombstones t JOIN objects o ON o.ref = t.ref WHERE t.seq > ?"
 	            " ORDER BY t.seq",
 	[S_COLL_UPDATE] = "UPDATE collections SET alias = ?, title = ?, description = ? WHERE num = ?",
@@ -206,6 +216,7 @@ struct sq_store {
 	struct sq_cached_query qc[SQ_QUERY_CACHE];
 	size_t qc_next;
 	uint64_t hkey[2];  /* SipHash key of objects.idhash */
+	struct sq_dec dec; /* decisions (store_sqlite_dec.c) */
 };
 
 static uint64_t
@@ -260,9 +271,8 @@ sq_idhash(const uint64_t k[2], const char *id)
 	return (sqlite3_int64)siphash24(k, id, strlen(id));
 }
 
-/* Walks an observables blob. Returns false at its end or on damage. */
-static bool
-sq_obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *kind,
+bool
+sq__obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *kind,
             struct slice *value)
 {
 	if (!*p || end - *p < SQ_OBS_HEADER)
@@ -323,6 +333,7 @@ sq_free(struct sq_store *q)
 {
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(q->st[i]);
+	sq_dec_finalize(&q->dec);
 	for (size_t i = 0; i < SQ_QUERY_CACHE; i++) {
 		sqlite3_finalize(q->qc[i].st);
 		free(q->qc[i].sql);
@@ -502,6 +513,12 @@ sq_migrate(struct sq_store *q, struct diag *d)
 			if (t)
 				return t;
 		}
+		if (v + 1 == SQ_STEP_DECISIONS) {
+			int drc = SQLITE_OK;
+			if (sq_dec_backfill(q->db, ts_now_us(), &drc))
+				return diag_set(d, TC_EDB, "%s: schema migration %d (decisions): %s",
+				                q->path, SQ_STEP_DECISIONS, sqlite3_errstr(drc));
+		}
 	}
 	uint8_t key[16];
 	size_t got = 0;
@@ -623,6 +640,10 @@ sq_open(const char *path, struct store **out, struct diag *d)
 			goto out;
 		}
 	}
+	if ((rc = sq_dec_prepare(&q->dec, q->db))) {
+		t = sq_err(q, rc, d);
+		goto out;
+	}
 	t = sq_load_key(q, d);
 	if (t)
 		goto out;
@@ -709,6 +730,7 @@ sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store
 		goto out;
 	uint64_t next_seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
 	uint32_t next_ref = (uint32_t)sqlite3_column_int64(st, 1) + 1;
+	const uint32_t first_new_ref = next_ref;
 	int64_t last_added = sqlite3_column_int64(st, 2);
 	sqlite3_reset(st);
 	rc = SQLITE_OK;
@@ -907,6 +929,34 @@ insert:;
 		}
 		*sq_cur_slot(cur, cap, ref) = (struct sq_cur){ ref, after_revoked, after_seq };
 	}
+	/* decisions follow each object whose current version is now one of
+	 * this batch (store_sqlite_dec.c): its events come after the versions */
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status != STORE_ADDED ||
+		    sq_cur_slot(cur, cap, out[i].ref)->seq != out[i].seq)
+			continue;
+		const struct stix_meta *m = in[i].meta;
+		struct sq_dec_version v = {
+			.seq = out[i].seq,
+			.indicator = strcmp(m->type, "indicator") == 0,
+			.revoked = m->revoked,
+			.collection = in[i].collection,
+			.tlp = m->tlp,
+			.producer = in[i].producer,
+			.confidence = m->has_confidence ? m->confidence : -1,
+			.valid_until_us = m->valid_until_us,
+			.json = in[i].json,
+			.obs = in[i].obs,
+			.nobs = in[i].nobs,
+		};
+		enum store_dreason why = m->revoked ? STORE_DR_REVOKED
+		                          : m->valid_until_us && m->valid_until_us <= now
+		                              ? STORE_DR_EXPIRED
+		                              : STORE_DR_SUPERSEDED;
+		if ((t = sq_dec_set(&q->dec, s, out[i].ref, &v, out[i].ref >= first_new_ref, why,
+		                    &next_seq, now, &rc)))
+			goto out;
+	}
 	rc = sq_run(sq_stmt(q, S_COMMIT));
 	if (rc)
 		goto out;
@@ -928,7 +978,7 @@ insert:;
 			const unsigned char *b = (const unsigned char *)p + 8, *bend = b + len;
 			enum obs_kind kind;
 			struct slice value;
-			while (sq_obs_next(&b, bend, &kind, &value))
+			while (sq__obs_next(&b, bend, &kind, &value))
 				unindex(ctx, ref, kind, value);
 			p += 8 + len;
 		}
@@ -1253,6 +1303,9 @@ struct sq_dv {
 	int64_t version_us, valid_until;
 	bool revoked, is_first, is_last, del;
 	size_t version_off, obs_off, obs_len; /* in the text buffer */
+	enum tlp_level tlp;
+	int64_t producer;
+	size_t rjson_off, rjson_len;          /* the text if it may name recipients */
 };
 
 static bool
@@ -1281,7 +1334,7 @@ sq_tell_obs(const struct buf *b, const struct sq_dv *v, uint32_t ref, store_unin
 	enum obs_kind kind;
 	struct slice value;
 	enum tcerr t = TC_OK;
-	while (!t && sq_obs_next(&p, end, &kind, &value)) {
+	while (!t && sq__obs_next(&p, end, &kind, &value)) {
 		if (unindex)
 			unindex(ctx, ref, kind, value);
 		else
@@ -1357,7 +1410,13 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 		struct sq_dv *v = &vs[nvs++];
 		*v = (struct sq_dv){ .seq = r.seq, .version_us = r.version_us,
 			             .valid_until = r.valid_until_us, .revoked = r.revoked,
-			             .is_first = r.is_first, .is_last = r.is_last };
+			             .is_first = r.is_first, .is_last = r.is_last,
+			             .tlp = r.tlp, .producer = r.producer };
+		if (sq__keeps_text(r.json)) {
+			v->rjson_off = text.len;
+			v->rjson_len = r.json.len;
+			buf_append_slice(&text, r.json);
+		}
 		v->version_off = text.len;
 		buf_append_cstr(&text, r.version);
 		buf_append_char(&text, '\0');
@@ -1413,6 +1472,12 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 		sq_bind_text(st, 5, text.p + v->version_off);
 		sqlite3_bind_int64(st, 6, v->version_us);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)v->seq);
+		sqlite3_bind_int(st, 8, (int)v->tlp);
+		sqlite3_bind_int64(st, 9, v->producer);
+		if (v->rjson_len)
+			sqlite3_bind_blob64(st, 10, text.p + v->rjson_off, v->rjson_len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 10);
 		if ((rc = sq_run(st)))
 			goto out;
 		st = sq_stmt(q, S_VER_DELETE);
@@ -1442,6 +1507,10 @@ sq_delete(struct store *s, const struct store_delete_q *dq, store_delete_cb may,
 	sqlite3_bind_int64(st, 5, first ? (sqlite3_int64)first->seq : 0);
 	sqlite3_bind_int64(st, 6, first ? first->version_us : 0);
 	if ((rc = sq_run(st)))
+		goto out;
+	if (last != was &&
+	    (t = sq_dec_set_seq(&q->dec, s, ref, last ? last->seq : 0, STORE_DR_DELETED, &next_seq,
+	                        now, &rc)))
 		goto out;
 	if ((rc = sq_run(sq_stmt(q, S_COMMIT))))
 		goto out;
@@ -1487,6 +1556,10 @@ sq_tombstones(struct store *s, uint64_t after_seq,
 			.id = (const char *)sqlite3_column_text(st, 3),
 			.version = (const char *)sqlite3_column_text(st, 4),
 			.version_seq = (uint64_t)sqlite3_column_int64(st, 5),
+			.tlp = (enum tlp_level)sqlite3_column_int(st, 6),
+			.producer = sqlite3_column_int64(st, 7),
+			.json = slice_make(sqlite3_column_blob(st, 8),
+			                   (size_t)sqlite3_column_bytes(st, 8)),
 		};
 		t = cb(ctx, &ts);
 	}
@@ -1510,7 +1583,7 @@ sq_scan(struct store *s, int which, store_indexable_cb cb, void *ctx, struct dia
 		int64_t valid_until = sqlite3_column_int64(st, 2);
 		enum obs_kind kind;
 		struct slice value;
-		while (!t && sq_obs_next(&b, end, &kind, &value))
+		while (!t && sq__obs_next(&b, end, &kind, &value))
 			t = cb(ctx, ref, kind, value, valid_until);
 	}
 	if (!t && rc != SQLITE_DONE)
@@ -1553,7 +1626,8 @@ sq_position(struct store *s, uint64_t *out)
 	int64_t v = 0;
 	if (sq_int(sq(s)->db,
 	           "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
-	           " coalesce((SELECT max(seq) FROM tombstones), 0))",
+	           " coalesce((SELECT max(seq) FROM tombstones), 0),"
+	           " coalesce((SELECT max(seq) FROM devents), 0))",
 	           &v))
 		return TC_EDB;
 	*out = (uint64_t)v;
@@ -1634,7 +1708,7 @@ sq_stats(struct store *s, struct store_stats *out)
 		const unsigned char *end = b ? b + sqlite3_column_bytes(st, 0) : NULL;
 		enum obs_kind kind;
 		struct slice value;
-		while (sq_obs_next(&b, end, &kind, &value))
+		while (sq__obs_next(&b, end, &kind, &value))
 			if (kind >= 0 && kind <= OBS_KIND_MAX)
 				out->observables[kind]++;
 	}
@@ -1738,6 +1812,130 @@ store_checkpointer_close(struct store_checkpointer *c)
 	free(c);
 }
 
+static enum tcerr
+sq_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb cb, void *ctx,
+                uint64_t *last, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	/* its own statement: the callback may read the store meanwhile */
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db,
+	                            "SELECT " SQ_ROW_COLS ", v.obs FROM versions v JOIN objects o"
+	                            " ON o.ref = v.ref WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
+	                            -1, &st, NULL);
+	if (rc)
+		return sq_err(q, rc, d);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row r;
+		sq_row(st, &r);
+		uint32_t kinds = 0;
+		const unsigned char *p = sqlite3_column_blob(st, 17);
+		const unsigned char *end = p + sqlite3_column_bytes(st, 17);
+		enum obs_kind k;
+		struct slice v;
+		while (sq__obs_next(&p, end, &k, &v))
+			if ((unsigned)k < 32)
+				kinds |= UINT32_C(1) << (unsigned)k;
+		*last = r.seq;
+		if (cb(ctx, &r, kinds) == STORE_ROW_STOP) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	enum tcerr t = rc == SQLITE_DONE ? TC_OK : sq_err(q, rc, d);
+	sqlite3_finalize(st);
+	return t;
+}
+
+static enum tcerr
+sq_decision_events(struct store *s, uint64_t after_seq, size_t limit,
+                   enum tcerr (*cb)(void *ctx, const struct store_devent *e), void *ctx,
+                   struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	int rc = SQLITE_OK;
+	enum tcerr t = sq_dec_events(&q->dec, after_seq, limit, cb, ctx, &rc);
+	if (t == TC_EDB || (t == TC_ENOMEM && rc))
+		return sq_err(q, rc, d);
+	return t;
+}
+
+static enum tcerr
+sq_decisions(struct store *s, enum obs_kind kind, const struct slice *value, int64_t now_us,
+             enum tcerr (*cb)(void *ctx, const struct store_decision *c), void *ctx,
+             uint64_t *position, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	/* with a position, one read transaction: the rows and the position
+	 * agree (without, the caller may be inside another statement's walk) */
+	int rc = SQLITE_OK;
+	if (position && (rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL)))
+		return sq_err(q, rc, d);
+	enum tcerr t = TC_OK;
+	if (position)
+		t = sq_position(s, position);
+	if (t)
+		rc = sqlite3_errcode(q->db);
+	else
+		t = sq_dec_list(&q->dec, kind, value, now_us, cb, ctx, &rc);
+	if (t == TC_EDB)
+		sq_err(q, rc, d);
+	if (position)
+		sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	return t;
+}
+
+/* Runs fn inside a write transaction with the next seq. */
+static enum tcerr
+sq_dec_write(struct sq_store *q, int64_t now, size_t max, size_t *events, int64_t *next_us,
+             bool rejudge, struct diag *d)
+{
+	int rc = sq_run(sq_stmt(q, S_BEGIN));
+	if (rc)
+		return sq_err(q, rc, d);
+	enum tcerr t = TC_OK;
+	sqlite3_stmt *st = sq_stmt(q, S_MAXES);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		t = sq_err(q, rc, d);
+		goto out;
+	}
+	uint64_t next_seq = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	rc = SQLITE_OK;
+	t = rejudge ? sq_dec_rejudge(&q->dec, &q->base, &next_seq, now, events, &rc)
+	            : sq_dec_expire(&q->dec, now, max, &next_seq, events, next_us, &rc);
+	if (t) {
+		if (rc)
+			sq_err(q, rc, d);
+		else
+			diag_set(d, t, "%s: out of memory for decisions", q->path);
+		goto out;
+	}
+	if ((rc = sq_run(sq_stmt(q, S_COMMIT))))
+		t = sq_err(q, rc, d);
+	else
+		return TC_OK;
+out:
+	sq_run(sq_stmt(q, S_ROLLBACK));
+	return t;
+}
+
+static enum tcerr
+sq_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *events,
+                    int64_t *next_us, struct diag *d)
+{
+	return sq_dec_write(sq(s), now_us, max, events, next_us, false, d);
+}
+
+static enum tcerr
+sq_decisions_rejudge(struct store *s, size_t *events, struct diag *d)
+{
+	return sq_dec_write(sq(s), ts_now_us(), 0, events, NULL, true, d);
+}
+
 const struct store__backend store__sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1759,4 +1957,9 @@ const struct store__backend store__sqlite = {
 	.position = sq_position,
 	.setting_get = sq_setting_get,
 	.setting_set = sq_setting_set,
+	.log_versions = sq_log_versions,
+	.decision_events = sq_decision_events,
+	.decisions = sq_decisions,
+	.decisions_expire = sq_decisions_expire,
+	.decisions_rejudge = sq_decisions_rejudge,
 };

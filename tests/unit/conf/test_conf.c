@@ -160,7 +160,7 @@ test_errors(void **state)
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, match, ingest, api_root NAME)" },
+		  "writer, match, ingest, webhooks, api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
@@ -244,6 +244,23 @@ test_overrides_and_check(void **state)
 	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
 	assert_string_equal(d.msg, "no listener: set [server] listen or tls_listen (listen = off "
 	                           "needs tls_listen)");
+
+	/* [webhooks]: the first retry delay may not exceed the cap */
+	assert_int_equal(parse(&c, "[webhooks]\nbackoff_initial_ms = 5000\nbackoff_max_ms = 100\n",
+	                       &d),
+	                 TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "[webhooks]: backoff_initial_ms (5000) is above backoff_max_ms "
+	                           "(100)");
+	assert_int_equal(parse(&c, "[webhooks]\nallow_private = yes\nca_file = /etc/ca.pem\n"
+	                           "max_attempts = 3\n",
+	                       &d),
+	                 TC_OK);
+	assert_true(c.webhook_allow_private);
+	assert_false(c.webhook_allow_http);
+	assert_string_equal(c.webhook_ca_file, "/etc/ca.pem");
+	assert_int_equal(c.webhook_max_attempts, 3);
+	assert_int_equal(parse(&c, "[webhooks]\nmax_attempts = 0\n", &d), TC_ELIMIT);
 }
 
 static void

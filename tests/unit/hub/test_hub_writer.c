@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,7 +148,7 @@ static void
 test_group_commit(void **state)
 {
 	struct fake f = { .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f };
+	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f, NULL };
 	struct hub_writer_cfg cfg = { .batch_max_objects = 8, .batch_max_wait_us = 0 };
 	struct hub_writer *w;
 	struct diag d;
@@ -182,7 +183,7 @@ static void
 test_single_and_big(void **state)
 {
 	struct fake f = { .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f };
+	struct hub_writer_backend be = { fake_ingest, fake_remove, NULL, &f, NULL };
 	struct hub_writer_cfg cfg = { .batch_max_objects = 2, .batch_max_wait_us = 1000 };
 	struct hub_writer *w;
 	struct diag d;
@@ -227,12 +228,52 @@ test_single_and_big(void **state)
 		json_decref(objs[i]);
 }
 
+
+static _Atomic int ticks, afters;
+
+static bool
+count_tick(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&ticks, 1);
+	return true;
+}
+
+static void
+count_after(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&afters, 1);
+}
+
+/* An idle writer still does the clock's work (expiring decisions) every
+ * tick_us, with no submission needed, and after_batch follows a tick
+ * that changed the log. */
+static void
+test_tick_when_idle(void **state)
+{
+	(void)state;
+	struct fake f = { .cap = 100 };
+	pthread_mutex_init(&f.mu, NULL);
+	struct hub_writer_backend be = { fake_ingest, fake_remove, count_after, &f, count_tick };
+	struct hub_writer_cfg cfg = { .batch_max_objects = 100, .tick_us = 10000 };
+	struct hub_writer *w;
+	struct diag d;
+	assert_int_equal(hub_writer_start(&cfg, &be, &w, &d), TC_OK);
+	usleep(100000);
+	hub_writer_stop(w);
+	assert_true(atomic_load(&ticks) >= 3);
+	assert_int_equal(atomic_load(&afters), atomic_load(&ticks));
+	pthread_mutex_destroy(&f.mu);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_single_and_big),
+		cmocka_unit_test(test_tick_when_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -900,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "4");
+	assert_string_equal(b.p, "5");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1609,6 +1609,7 @@ test_sqlite_migrates_schema_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE devents; DROP TABLE dvalues;"
 	                              "DROP TABLE tombstones;"
 	                              "ALTER TABLE objects DROP COLUMN producer;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
@@ -1620,7 +1621,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "4");
+	assert_string_equal(b.p, "5");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1731,6 +1732,10 @@ test_sqlite_migrates_schema_2(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE devents; DROP TABLE dvalues;"
+	                              "ALTER TABLE tombstones DROP COLUMN tlp;"
+	                              "ALTER TABLE tombstones DROP COLUMN producer;"
+	                              "ALTER TABLE tombstones DROP COLUMN rjson;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
 	                              "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
@@ -1946,7 +1951,11 @@ test_sqlite_migrates_tlp_rules(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE devents; DROP TABLE dvalues;"
+	                                  "ALTER TABLE tombstones DROP COLUMN tlp;"
+	                                  "ALTER TABLE tombstones DROP COLUMN producer;"
+	                                  "ALTER TABLE tombstones DROP COLUMN rjson;"
+	                                  "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	sqlite3_close(db);
@@ -2021,6 +2030,331 @@ test_versions_of(void **state)
 	assert_false(w.bad_order);
 }
 
+
+/* --- decisions (SQLite) --- */
+
+struct devs {
+	size_t n;
+	uint64_t seq[32];
+	bool add[32];
+	enum store_dreason why[32];
+	char value[32][64];
+	uint64_t vseq[32];
+};
+
+static enum tcerr
+dev_cb(void *ctx, const struct store_devent *e)
+{
+	struct devs *v = ctx;
+	assert_true(v->n < 32);
+	v->seq[v->n] = e->seq;
+	v->add[v->n] = e->add;
+	v->why[v->n] = e->reason;
+	v->vseq[v->n] = e->d.version_seq;
+	snprintf(v->value[v->n], sizeof v->value[0], "%.*s", (int)e->d.value.len, e->d.value.p);
+	v->n++;
+	return TC_OK;
+}
+
+static size_t
+events_after(struct store *s, uint64_t after, struct devs *v)
+{
+	struct diag d;
+	memset(v, 0, sizeof *v);
+	assert_int_equal(store_decision_events(s, after, 0, dev_cb, v, &d), TC_OK);
+	return v->n;
+}
+
+static enum tcerr
+count_cb(void *ctx, const struct store_decision *c)
+{
+	(void)c;
+	(*(size_t *)ctx)++;
+	return TC_OK;
+}
+
+static size_t
+current_decisions(struct store *s, int64_t now)
+{
+	struct diag d;
+	size_t n = 0;
+	assert_int_equal(store_decisions(s, 0, NULL, now, count_cb, &n, NULL, &d), TC_OK);
+	return n;
+}
+
+/* An indicator valid from now for a day (mk's are long expired). */
+static void
+mk_live(struct obj *o, int64_t coll, int idnum, int64_t version_us, bool revoked,
+        const char *domain)
+{
+	mk(o, coll, "indicator", idnum, version_us, revoked, domain);
+	o->meta.valid_until_us = ts_now_us() + 86400 * SEC;
+	o->meta.has_confidence = true;
+	o->meta.confidence = 80;
+}
+
+/* Publish, new version, revoke: each change of a value's decision is an
+ * event with its own position after the version's, and the current
+ * decisions follow. */
+static void
+test_sqlite_decisions_follow_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2, v3, sco;
+	struct store_append_out o;
+	struct devs ev;
+	mk_live(&v1, f->coll, 1, T0, false, "a.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	assert_int_equal(events_after(f->s, 0, &ev), 2);
+	assert_true(ev.add[0] && ev.add[1]);
+	assert_int_equal(ev.why[0], STORE_DR_PUBLISHED);
+	assert_int_equal(ev.seq[0], o.seq + 1);
+	assert_int_equal(ev.seq[1], o.seq + 2);
+	assert_int_equal(ev.vseq[0], o.seq);
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	uint64_t pos;
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	assert_int_equal(pos, o.seq + 2);
+
+	/* a new version that names the same values: remove and add again */
+	mk_live(&v2, f->coll, 1, T0 + SEC, false, "a.example");
+	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
+	assert_int_equal(o.seq, pos + 1);
+	assert_int_equal(events_after(f->s, pos, &ev), 4);
+	assert_false(ev.add[0]);
+	assert_int_equal(ev.why[0], STORE_DR_SUPERSEDED);
+	assert_true(ev.add[2] && ev.add[3]);
+	assert_int_equal(ev.vseq[2], o.seq);
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+
+	/* revoked: the decisions go */
+	mk_live(&v3, f->coll, 1, T0 + 2 * SEC, true, "a.example");
+	assert_int_equal(add1(f->s, &v3, &o), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_false(ev.add[0] || ev.add[1]);
+	assert_int_equal(ev.why[0], STORE_DR_REVOKED);
+	assert_int_equal(current_decisions(f->s, 0), 0);
+
+	/* an older version arriving late changes nothing; an SCO makes no decision */
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	mk_live(&v1, f->coll, 1, T0 - SEC, false, "a.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	mk(&sco, f->coll, "domain-name", 9, 0, false, "b.example");
+	assert_int_equal(add1(f->s, &sco, &o), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 0);
+	assert_int_equal(current_decisions(f->s, 0), 0);
+}
+
+static enum store_delete_verdict
+del_yes(void *ctx, const struct store_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return STORE_DEL_YES;
+}
+
+/* Deleting the current version removes its decisions (deleted) and the
+ * version that becomes current brings its own back. */
+static void
+test_sqlite_decisions_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2;
+	struct store_append_out o1, o2;
+	struct devs ev;
+	struct diag d;
+	mk_live(&v1, f->coll, 3, T0, false, "old.example");
+	assert_int_equal(add1(f->s, &v1, &o1), TC_OK);
+	mk_live(&v2, f->coll, 3, T0 + SEC, false, "new.example");
+	assert_int_equal(add1(f->s, &v2, &o2), TC_OK);
+	uint64_t pos;
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	int64_t vus = T0 + SEC;
+	struct store_delete_q q = { .collection = f->coll, .id = v2.meta.id, .version_us = &vus,
+		                    .nversion_us = 1 };
+	struct store_delete_out out;
+	assert_int_equal(store_delete(f->s, &q, del_yes, NULL, NULL, NULL, NULL, &out, &d), TC_OK);
+	assert_int_equal(out.deleted, 1);
+	assert_int_equal(events_after(f->s, pos, &ev), 4);
+	assert_true(ev.seq[0] > out.seq);
+	assert_false(ev.add[0]);
+	assert_int_equal(ev.why[0], STORE_DR_DELETED);
+	assert_string_equal(ev.value[0], "new.example");
+	assert_true(ev.add[2]);
+	assert_int_equal(ev.vseq[2], o1.seq);
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	/* deleting the object leaves nothing */
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	struct store_delete_q all = { .collection = f->coll, .id = v2.meta.id };
+	assert_int_equal(store_delete(f->s, &all, del_yes, NULL, NULL, NULL, NULL, &out, &d), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_int_equal(ev.why[1], STORE_DR_DELETED);
+	assert_int_equal(current_decisions(f->s, 0), 0);
+}
+
+/* valid_until passes: expire removes them with their events, once. */
+static void
+test_sqlite_decisions_expire(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2;
+	struct store_append_out o;
+	struct devs ev;
+	struct diag d;
+	int64_t now = ts_now_us();
+	mk_live(&v1, f->coll, 4, T0, false, "soon.example");
+	v1.meta.valid_until_us = now + 10 * SEC;
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	mk_live(&v2, f->coll, 5, T0, false, "later.example");
+	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
+	/* an indicator already expired on arrival makes none */
+	mk(&v1, f->coll, "indicator", 6, T0, false, "past.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	uint64_t pos;
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	assert_int_equal(current_decisions(f->s, now), 4);
+	assert_int_equal(current_decisions(f->s, now + 11 * SEC), 2);
+	size_t n;
+	int64_t next;
+	assert_int_equal(store_decisions_expire(f->s, now, 0, &n, &next, &d), TC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(next, now + 10 * SEC);
+	assert_int_equal(store_decisions_expire(f->s, now + 11 * SEC, 0, &n, &next, &d), TC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(next, v2.meta.valid_until_us);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_int_equal(ev.why[0], STORE_DR_EXPIRED);
+	assert_string_equal(ev.value[0], "soon.example");
+	assert_int_equal(store_decisions_expire(f->s, now + 11 * SEC, 0, &n, &next, &d), TC_OK);
+	assert_int_equal(n, 0);
+}
+
+static bool
+judge_www(void *ctx, enum obs_kind kind, struct slice value)
+{
+	(void)kind;
+	return *(bool *)ctx && value.len > 4 && memcmp(value.p, "www.", 4) == 0;
+}
+
+/* Allowlisted contributions are kept, marked, with no event; a change of
+ * the allowlist is a remove or an add. */
+static void
+test_sqlite_decisions_allowlist(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1;
+	struct store_append_out o;
+	struct devs ev;
+	struct diag d;
+	bool on = true;
+	store_decisions_set_judge(f->s, judge_www, &on);
+	mk_live(&v1, f->coll, 7, T0, false, "c.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	assert_int_equal(events_after(f->s, 0, &ev), 1);
+	assert_string_equal(ev.value[0], "c.example");
+	assert_int_equal(current_decisions(f->s, 0), 1);
+	uint64_t pos;
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	size_t n;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(n, 0);
+	on = false;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(events_after(f->s, pos, &ev), 1);
+	assert_true(ev.add[0]);
+	assert_int_equal(ev.why[0], STORE_DR_UNALLOWLISTED);
+	assert_string_equal(ev.value[0], "www.c.example");
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	on = true;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_false(ev.add[1]);
+	assert_int_equal(ev.why[1], STORE_DR_ALLOWLISTED);
+	assert_int_equal(current_decisions(f->s, 0), 1);
+	/* one value asked for alone */
+	size_t one = 0;
+	struct slice v = slice_from_cstr("c.example");
+	assert_int_equal(store_decisions(f->s, OBS_DOMAIN, &v, 0, count_cb, &one, NULL, &d), TC_OK);
+	assert_int_equal(one, 1);
+	store_decisions_set_judge(f->s, NULL, NULL);
+}
+
+
+static enum tcerr
+tomb_tlp_cb(void *ctx, const struct store_tombstone *t)
+{
+	int *out = ctx;
+	out[0] = (int)t->tlp;
+	out[1] = (int)t->producer;
+	return TC_OK;
+}
+
+struct logrec {
+	size_t n;
+	uint64_t seq[8];
+	uint32_t kinds[8];
+};
+
+static enum store_row_verdict
+log_cb(void *ctx, const struct store_row *r, uint32_t kinds)
+{
+	struct logrec *l = ctx;
+	assert_true(l->n < 8);
+	l->seq[l->n] = r->seq;
+	l->kinds[l->n++] = kinds;
+	return STORE_ROW_TAKE;
+}
+
+/* The log walks versions in seq order with their observable kinds, and
+ * a tombstone says what policy needs to judge the deleted version. */
+static void
+test_sqlite_log_and_tombstone_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct obj a, b;
+	struct store_append_out oa, ob;
+	struct diag d;
+	mk_live(&a, f->coll, 11, T0, false, "log.example");
+	a.meta.tlp = TLP_AMBER;
+	assert_int_equal(add1(f->s, &a, &oa), TC_OK);
+	mk(&b, f->coll, "note", 12, T0, false, NULL);
+	assert_int_equal(add1(f->s, &b, &ob), TC_OK);
+	struct logrec l = { 0 };
+	uint64_t last;
+	assert_int_equal(store_log_versions(f->s, 0, 0, log_cb, &l, &last, &d), TC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.seq[0], oa.seq);
+	assert_int_equal(l.kinds[0], 1u << OBS_DOMAIN);
+	assert_int_equal(l.kinds[1], 0);
+	assert_int_equal(last, ob.seq);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(store_log_versions(f->s, oa.seq, 1, log_cb, &l, &last, &d), TC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.seq[0], ob.seq);
+	struct store_delete_q q = { .collection = f->coll, .id = a.meta.id };
+	struct store_delete_out out;
+	assert_int_equal(store_delete(f->s, &q, del_yes, NULL, NULL, NULL, NULL, &out, &d), TC_OK);
+	int tp[2] = { -1, -1 };
+	assert_int_equal(store_tombstones(f->s, 0, tomb_tlp_cb, tp, &d), TC_OK);
+	assert_int_equal(tp[0], TLP_AMBER);
+	assert_int_equal(tp[1], 7);
+}
+
+/* The memory backend keeps no decisions and says so. */
+static void
+test_memory_decisions_unsupported(void **state)
+{
+	(void)state;
+	struct store *s;
+	struct diag d;
+	struct devs ev;
+	assert_int_equal(store_open("memory:", &s, &d), TC_OK);
+	assert_int_equal(store_decision_events(s, 0, 0, dev_cb, &ev, &d), TC_EUNSUPPORTED);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -2037,6 +2371,15 @@ main(void)
 		cmocka_unit_test(test_sqlite_foreign_database),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test_setup_teardown(test_sqlite_migrates_tlp_rules, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_decisions_follow_versions, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_decisions_delete, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_decisions_expire, setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_decisions_allowlist, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_log_and_tombstone_policy, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test(test_memory_decisions_unsupported),
 	};
 	int rc = cmocka_run_group_tests_name("store-memory", memory, NULL, NULL);
 	rc |= cmocka_run_group_tests_name("store-sqlite", sqlite, NULL, NULL);
