@@ -260,6 +260,11 @@ hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	struct hub *h = ctx;
 	/* A value the index cannot parse was refused at ingest; an old store
 	 * may still hold one, and one bad row must not stop the hub. */
+	if (hub__lk_deferring(h->lk) &&
+	    hub__lk_queue(h->lk, true, HUB_IOP_INDEX, kind, value, ref, valid_until_us))
+		return TC_OK;
+	if (hub__lk_deferring(h->lk) && hub__lk_apply(h) == TC_ENOMEM)
+		return TC_ENOMEM;
 	hub__lk_wlock(h->lk);
 	enum tcerr rc = index_add(h->index, kind, value, ref, valid_until_us);
 	hub__lk_changed(h->lk, ref);
@@ -616,6 +621,11 @@ static void
 hub_unindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
 {
 	struct hub *h = ctx;
+	if (hub__lk_deferring(h->lk) &&
+	    hub__lk_queue(h->lk, false, HUB_IOP_INDEX, kind, value, ref, 0))
+		return;
+	if (hub__lk_deferring(h->lk))
+		(void)hub__lk_apply(h); /* keep the order of changes */
 	hub__lk_wlock(h->lk);
 	index_remove(h->index, kind, value, ref);
 	hub__lk_changed(h->lk, ref);
@@ -1064,6 +1074,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
 	bool *marked = NULL;
+	bool appended = false;         /* the batch is durable: its index changes are due */
 	size_t nvalid = 0;
 	struct allowlist *allow = NULL;
 	enum tcerr rc = TC_OK;
@@ -1168,8 +1179,16 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			o++;
 		}
 	}
-	if ((rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d)))
+	/* index changes are queued while the store works, and made under
+	 * one hold of the readers' lock once the batch is durable */
+	hub__lk_defer(h->lk, true);
+	rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d);
+	hub__lk_defer(h->lk, false);
+	if (rc) {
+		hub__lk_discard(h->lk);
 		goto out;
+	}
+	appended = true;
 
 	/* 3. index what became current; warn about allowlisted values (the
 	 * allowlist in force, held while we read it: a reload may replace it) */
@@ -1219,21 +1238,20 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->tlp = sin[k].meta->tlp;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
-		hub__lk_wlock(h->lk);
-		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked &&
-		    h->revoked) {
+		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked) {
 			/* keep match's revoked index in step once it exists; out of
 			 * memory there only costs a "revoked" note, so it is dropped
-			 * and rebuilt at the next need */
+			 * and rebuilt at the next need (hub__lk_apply) */
 			for (size_t j = 0; j < sin[k].nobs; j++)
-				if (index_add(h->revoked, sin[k].obs[j].kind, sin[k].obs[j].value,
-				              sout[k].ref, 0) == TC_ENOMEM) {
-					index_free(h->revoked);
-					h->revoked = NULL;
+				if (!hub__lk_queue(h->lk, true, HUB_IOP_REVOKED, sin[k].obs[j].kind,
+				                   sin[k].obs[j].value, sout[k].ref, 0)) {
+					(void)hub__lk_apply(h);
+					hub__lk_wlock(h->lk);
+					hub__revoked_drop(h);
+					hub__lk_wunlock(h->lk);
 					break;
 				}
 		}
-		hub__lk_wunlock(h->lk);
 		warn_allowlisted(allow, items[i].path, &sin[k], r);
 		if (sout[k].status == STORE_ADDED && !sin[k].nobs &&
 		    strcmp(sin[k].meta->type, "indicator") == 0)
@@ -1247,11 +1265,17 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		    (!h->due_us || sin[k].meta->valid_until_us < h->due_us))
 			h->due_us = sin[k].meta->valid_until_us;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
-			hub__lk_wlock(h->lk);
-			enum tcerr irc =
-			    index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
-			              sout[k].ref, sin[k].meta->valid_until_us);
-			hub__lk_wunlock(h->lk);
+			if (hub__lk_queue(h->lk, true, HUB_IOP_INDEX, sin[k].obs[j].kind,
+			                  sin[k].obs[j].value, sout[k].ref,
+			                  sin[k].meta->valid_until_us))
+				continue;
+			enum tcerr irc = hub__lk_apply(h);
+			if (!irc) {
+				hub__lk_wlock(h->lk);
+				irc = index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
+				                sout[k].ref, sin[k].meta->valid_until_us);
+				hub__lk_wunlock(h->lk);
+			}
 			if (irc == TC_ENOMEM) {
 				rc = diag_set(d, irc,
 				              "index: out of memory (the log is intact; "
@@ -1261,7 +1285,12 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
-	/* readers drop what they cached of versions that changed */
+	/* the batch is durable: its index changes at once for readers, then
+	 * readers drop what they cached of versions that changed */
+	if (appended && hub__lk_apply(h) == TC_ENOMEM && !rc)
+		rc = diag_set(d, TC_ENOMEM,
+		              "index: out of memory (the log is intact; restart to rebuild the "
+		              "index)");
 	hub__lk_commit(h->lk);
 	allowlist_free(allow);
 	if (json)
@@ -1288,8 +1317,16 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 {
 	/* unindex: the deleted current version; reindex: the one that took
 	 * its place. Only indicators carry observables in the store. */
+	hub__lk_defer(h->lk, true);
 	enum tcerr rc =
 	    store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h, out, d);
+	hub__lk_defer(h->lk, false);
+	if (rc == TC_OK || out->deleted) {
+		if (hub__lk_apply(h) == TC_ENOMEM && !rc)
+			rc = TC_ENOMEM;
+	} else {
+		hub__lk_discard(h->lk);
+	}
 	hub__lk_commit(h->lk);
 	if (rc == TC_ENOMEM && out->deleted)
 		diag_set(d, rc,
@@ -1653,6 +1690,13 @@ struct index *
 hub__revoked(struct hub *h)
 {
 	return h->revoked;
+}
+
+void
+hub__revoked_drop(struct hub *h)
+{
+	index_free(h->revoked);
+	h->revoked = NULL;
 }
 
 enum tcerr

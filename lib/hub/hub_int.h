@@ -9,8 +9,11 @@
  * current again), and a call once those changes are durable
  * (hub__lk_commit), which drops what readers cached of those refs. The
  * write side is taken only by the one thread that calls hub_ingest_items
- * and hub_delete (the writer), briefly: per index change, never across a
- * store transaction.
+ * and hub_delete (the writer), never across a store transaction: the
+ * changes of one write are queued while the store works
+ * (hub__lk_defer, hub__lk_queue) and made under one hold of the lock once
+ * it is durable (hub__lk_apply), so a batch of 10,000 objects takes the
+ * lock once, not once per value (each take may wait for a reader's chunk).
  */
 #ifndef TOCSIN_HUB_INT_H
 #define TOCSIN_HUB_INT_H
@@ -32,6 +35,28 @@ void hub__lk_changed(struct hub_lk *lk, uint32_t ref);
  * refs reported changed and tells readers that began before it not to
  * cache what they read. Takes the write lock. */
 void hub__lk_commit(struct hub_lk *lk);
+
+/* Index changes queued by the writer (in the order made). */
+enum hub_iop_target {
+	HUB_IOP_INDEX = 0,      /* the match index */
+	HUB_IOP_REVOKED,        /* the revoked index, if built */
+};
+/* Starts (on) or stops queueing; while on, hub.c queues its changes. */
+void hub__lk_defer(struct hub_lk *lk, bool on);
+bool hub__lk_deferring(const struct hub_lk *lk);
+/* Queues one change (value copied). false when out of memory: the caller
+ * then calls hub__lk_apply and makes the change itself. */
+bool hub__lk_queue(struct hub_lk *lk, bool add, enum hub_iop_target t, enum obs_kind kind,
+                   struct slice value, uint32_t ref, int64_t valid_until_us);
+/* Makes the queued changes, in order, under one hold of the write lock,
+ * and empties the queue. TC_ENOMEM when the match index could not take an
+ * add (the others are made; an add to the revoked index that fails drops
+ * that index, rebuilt at the next need). */
+enum tcerr hub__lk_apply(struct hub *h);
+/* Forgets the queued changes (the write they belong to failed). */
+void hub__lk_discard(struct hub_lk *lk);
+/* With the write lock held: drops the revoked index (out of memory). */
+void hub__revoked_drop(struct hub *h);
 
 struct hub_lk *hub__lk(struct hub *h);
 /* The revoked index, NULL until built. Read under the read lock. */

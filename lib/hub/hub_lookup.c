@@ -55,8 +55,22 @@ e_json(struct lk_entry *e)
 	return (const char *)(e_hash(e) + e->nhash);
 }
 
+/* A queued index change (hub_int.h); its value is in hub_lk.qvals. */
+struct lk_op {
+	bool add;
+	enum hub_iop_target target;
+	enum obs_kind kind;
+	uint32_t ref;
+	int64_t valid_until_us;
+	size_t off, len;
+};
+
 struct hub_lk {
 	pthread_rwlock_t rw;
+	bool deferring;                 /* writer only */
+	struct lk_op *q;
+	size_t nq, capq;
+	struct buf qvals;
 	_Atomic uint64_t gen;           /* bumped by every commit */
 	uint32_t *changed;              /* writer only, under the write lock */
 	size_t nchanged;
@@ -83,8 +97,83 @@ hub__lk_new(struct hub_lk **out, struct diag *d)
 		return diag_set(d, TC_ENOMEM, "out of memory (rwlock)");
 	}
 	pthread_rwlockattr_destroy(&a);
+	buf_init(&lk->qvals, 0);
 	*out = lk;
 	return TC_OK;
+}
+
+void
+hub__lk_defer(struct hub_lk *lk, bool on)
+{
+	lk->deferring = on;
+}
+
+bool
+hub__lk_deferring(const struct hub_lk *lk)
+{
+	return lk->deferring;
+}
+
+bool
+hub__lk_queue(struct hub_lk *lk, bool add, enum hub_iop_target t, enum obs_kind kind,
+              struct slice value, uint32_t ref, int64_t valid_until_us)
+{
+	if (lk->nq == lk->capq) {
+		size_t cap = lk->capq ? lk->capq * 2 : 1024;
+		struct lk_op *q = realloc(lk->q, cap * sizeof *q);
+		if (!q)
+			return false;
+		lk->q = q;
+		lk->capq = cap;
+	}
+	size_t off = lk->qvals.len;
+	buf_append_slice(&lk->qvals, value);
+	if (buf_error(&lk->qvals)) {
+		/* the values queued so far stay; only this one is refused */
+		lk->qvals.err = TC_OK;
+		buf_truncate(&lk->qvals, off);
+		return false;
+	}
+	lk->q[lk->nq++] = (struct lk_op){ add, t, kind, ref, valid_until_us, off, value.len };
+	return true;
+}
+
+void
+hub__lk_discard(struct hub_lk *lk)
+{
+	lk->nq = 0;
+	buf_clear(&lk->qvals);
+}
+
+enum tcerr
+hub__lk_apply(struct hub *h)
+{
+	struct hub_lk *lk = hub__lk(h);
+	enum tcerr rc = TC_OK;
+	if (lk->nq == 0)
+		return TC_OK;
+	pthread_rwlock_wrlock(&lk->rw);
+	for (size_t i = 0; i < lk->nq; i++) {
+		const struct lk_op *o = &lk->q[i];
+		struct slice v = slice_make(lk->qvals.p + o->off, o->len);
+		if (o->target == HUB_IOP_REVOKED) {
+			struct index *rv = hub__revoked(h);
+			if (rv && o->add && index_add(rv, o->kind, v, o->ref, 0) == TC_ENOMEM)
+				hub__revoked_drop(h);
+			continue;
+		}
+		if (o->add) {
+			/* a value the index cannot parse was refused at ingest */
+			if (index_add(hub_index(h), o->kind, v, o->ref, o->valid_until_us) == TC_ENOMEM)
+				rc = TC_ENOMEM;
+		} else {
+			index_remove(hub_index(h), o->kind, v, o->ref);
+		}
+		hub__lk_changed(lk, o->ref);
+	}
+	pthread_rwlock_unlock(&lk->rw);
+	hub__lk_discard(lk);
+	return rc;
 }
 
 /* Frees the retired entries; with the write lock held (or no readers). */
@@ -118,6 +207,8 @@ hub__lk_free(struct hub_lk *lk)
 	lk_free_retired(lk);
 	free(lk->slots);
 	free(lk->changed);
+	free(lk->q);
+	buf_reset(&lk->qvals);
 	pthread_rwlock_destroy(&lk->rw);
 	free(lk);
 }
