@@ -586,6 +586,15 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return ret;
 }
 
+/* The largest body a request to url may send: the lookup API's own
+ * limit, else the largest of the API roots' (each root's is checked in
+ * lib/taxii). */
+static size_t
+body_max(struct app *a, const char *url)
+{
+	return api_match_path(url) ? a->conf->match_max_body : conf_body_max(a->conf);
+}
+
 /* The lookup API (api_match.c): an authenticated caller's values. */
 static enum MHD_Result
 serve_match(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
@@ -686,9 +695,9 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 	if (r->body_nomem)
 		return respond_error(con, r, 503, taxii, "out of memory", NULL, false);
 	if (r->too_large) {
-		char desc[96];
-		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes",
-		         conf_body_max(a->conf));
+		char desc[128];
+		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes%s",
+		         body_max(a, url), api_match_path(url) ? " ([match] max_body)" : "");
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
 	}
 	if (r->busy) {
@@ -753,7 +762,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		}
 		atomic_fetch_add(&a->inflight, 1);
 		snprintf(r->method, sizeof r->method, "%s", method);
-		buf_init(&r->body, conf_body_max(a->conf));
+		buf_init(&r->body, body_max(a, url));
 		const char *cl =
 			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		unsigned long long n = 0;
@@ -761,7 +770,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 			char *end;
 			errno = 0;
 			n = strtoull(cl, &end, 10);
-			if (errno || *end || n > conf_body_max(a->conf)) {
+			if (errno || *end || n > body_max(a, url)) {
 				r->too_large = true;
 				return dispatch(con, r, url); /* answered before reading the body */
 			}

@@ -486,8 +486,6 @@ size_t
 conf_body_max(const struct conf *c)
 {
 	size_t m = c->max_content_length;
-	if (c->match_max_body > m)
-		m = c->match_max_body;
 	for (size_t i = 0; i < c->nroots; i++)
 		if (c->roots[i].max_content_length > m)
 			m = c->roots[i].max_content_length;

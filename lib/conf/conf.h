@@ -167,8 +167,8 @@ enum tcerr conf_load(struct conf *c, const char *path, struct diag *d);
  * listener). TC_EINVAL with "ORIGIN: message". */
 enum tcerr conf_check(const struct conf *c, struct diag *d);
 
-/* The largest request body any API root, or the lookup API, accepts:
- * the HTTP layer's cap. */
+/* The largest request body any API root accepts: the HTTP layer's cap
+ * (the lookup API has its own, [match] max_body). */
 size_t conf_body_max(const struct conf *c);
 
 /* Appends the effective configuration, in the file format, to out. */
