@@ -232,6 +232,55 @@ test_new_version_changes_value(void **state)
 	assert_int_equal(v[1].nhits, 1);
 }
 
+/* The writer's queued index changes keep their order: a new version that
+ * names the same value leaves it indexed (removal, then addition), in
+ * separate batches and in one; deleting the newest version brings the
+ * value of the one before back. */
+static void
+test_same_value_versions_and_delete(void **state)
+{
+	struct fixture *f = *state;
+	const char *vals[] = { "keep.example", "old.example", "new.example" };
+	ingest1(f, indicator("0040", "2024-01-01T00:00:00.000Z",
+	                     "[domain-name:value = 'keep.example']", NULL));
+	const struct hub_lookup_value *v = lookup(f, vals, 1, NULL, NULL);
+	assert_int_equal(v[0].nhits, 1);
+	ingest1(f, indicator("0040", "2024-02-01T00:00:00.000Z",
+	                     "[domain-name:value = 'keep.example']", ",\"confidence\":70"));
+	v = lookup(f, vals, 1, NULL, NULL);
+	assert_int_equal(v[0].nhits, 1);
+	assert_int_equal(f->out.inds[hit(f, &v[0], 0)->ind].confidence, 70); /* not the cached v1 */
+
+	/* two versions of one object in one batch */
+	json_t *objs[2] = {
+		indicator("0041", "2024-01-01T00:00:00.000Z", "[domain-name:value = 'old.example']",
+		          NULL),
+		indicator("0041", "2024-02-01T00:00:00.000Z", "[domain-name:value = 'new.example']",
+		          NULL),
+	};
+	struct hub_result r[2];
+	struct diag d;
+	assert_int_equal(hub_ingest(f->hub, f->coll, objs, NULL, 2, r, &d), TC_OK);
+	json_decref(objs[0]);
+	json_decref(objs[1]);
+	v = lookup(f, vals, 3, NULL, NULL);
+	assert_int_equal(v[0].nhits, 1);
+	assert_int_equal(v[1].nhits, 0);
+	assert_int_equal(v[2].nhits, 1);
+
+	/* delete the newest version: the one before is current again */
+	struct store_delete_out out;
+	int64_t newest = 1706745600000000LL; /* 2024-02-01T00:00:00Z */
+	struct store_delete_q q = { .collection = f->coll,
+		                    .id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b30041",
+		                    .version_us = &newest, .nversion_us = 1 };
+	assert_int_equal(hub_delete(f->hub, &q, NULL, NULL, &out, &d), TC_OK);
+	assert_int_equal(out.deleted, 1);
+	v = lookup(f, vals, 3, NULL, NULL);
+	assert_int_equal(v[1].nhits, 1);
+	assert_int_equal(v[2].nhits, 0);
+}
+
 /* Hides every indicator whose id ends in "0031". */
 static bool
 hide_31(void *ctx, const struct store_row *row)
@@ -330,6 +379,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch_kinds_and_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_and_revoked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_version_changes_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_value_versions_and_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_is_as_if_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_with_writer, setup, teardown),
 	};
