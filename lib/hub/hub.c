@@ -1285,13 +1285,12 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
-	/* the batch is durable: its index changes at once for readers, then
+	/* the batch is durable: its index changes, at once for readers, and
 	 * readers drop what they cached of versions that changed */
-	if (appended && hub__lk_apply(h) == TC_ENOMEM && !rc)
+	if (hub__lk_commit(h, appended) == TC_ENOMEM && !rc)
 		rc = diag_set(d, TC_ENOMEM,
 		              "index: out of memory (the log is intact; restart to rebuild the "
 		              "index)");
-	hub__lk_commit(h->lk);
 	allowlist_free(allow);
 	if (json)
 		for (size_t i = 0; i < n; i++)
@@ -1321,13 +1320,8 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 	enum tcerr rc =
 	    store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h, out, d);
 	hub__lk_defer(h->lk, false);
-	if (rc == TC_OK || out->deleted) {
-		if (hub__lk_apply(h) == TC_ENOMEM && !rc)
-			rc = TC_ENOMEM;
-	} else {
-		hub__lk_discard(h->lk);
-	}
-	hub__lk_commit(h->lk);
+	if (hub__lk_commit(h, rc == TC_OK || out->deleted) == TC_ENOMEM && !rc)
+		rc = TC_ENOMEM;
 	if (rc == TC_ENOMEM && out->deleted)
 		diag_set(d, rc,
 		         "index: out of memory (the log is intact; restart to rebuild "

@@ -31,10 +31,12 @@ void hub__lk_wlock(struct hub_lk *lk);
 void hub__lk_wunlock(struct hub_lk *lk);
 /* With the write lock held: ref's current version changed. */
 void hub__lk_changed(struct hub_lk *lk, uint32_t ref);
-/* After a write is durable (or failed): drops the cached entries of the
- * refs reported changed and tells readers that began before it not to
- * cache what they read. Takes the write lock. */
-void hub__lk_commit(struct hub_lk *lk);
+/* After a write: in one hold of the write lock, makes its queued index
+ * changes (apply: the write is durable) or forgets them, drops the cached
+ * entries of the refs that changed, and tells readers that began before
+ * it not to cache what they read — so a reader sees the index and the
+ * cache of one state. Returns as hub__lk_apply. */
+enum tcerr hub__lk_commit(struct hub *h, bool apply);
 
 /* Index changes queued by the writer (in the order made). */
 enum hub_iop_target {

@@ -145,34 +145,17 @@ hub__lk_discard(struct hub_lk *lk)
 	buf_clear(&lk->qvals);
 }
 
+static enum tcerr lk_apply_locked(struct hub *h);
+
 enum tcerr
 hub__lk_apply(struct hub *h)
 {
 	struct hub_lk *lk = hub__lk(h);
-	enum tcerr rc = TC_OK;
 	if (lk->nq == 0)
 		return TC_OK;
 	pthread_rwlock_wrlock(&lk->rw);
-	for (size_t i = 0; i < lk->nq; i++) {
-		const struct lk_op *o = &lk->q[i];
-		struct slice v = slice_make(lk->qvals.p + o->off, o->len);
-		if (o->target == HUB_IOP_REVOKED) {
-			struct index *rv = hub__revoked(h);
-			if (rv && o->add && index_add(rv, o->kind, v, o->ref, 0) == TC_ENOMEM)
-				hub__revoked_drop(h);
-			continue;
-		}
-		if (o->add) {
-			/* a value the index cannot parse was refused at ingest */
-			if (index_add(hub_index(h), o->kind, v, o->ref, o->valid_until_us) == TC_ENOMEM)
-				rc = TC_ENOMEM;
-		} else {
-			index_remove(hub_index(h), o->kind, v, o->ref);
-		}
-		hub__lk_changed(lk, o->ref);
-	}
+	enum tcerr rc = lk_apply_locked(h);
 	pthread_rwlock_unlock(&lk->rw);
-	hub__lk_discard(lk);
 	return rc;
 }
 
@@ -239,10 +222,44 @@ hub__lk_changed(struct hub_lk *lk, uint32_t ref)
 	lk->changed[lk->nchanged++] = ref;
 }
 
-void
-hub__lk_commit(struct hub_lk *lk)
+/* With the write lock held: the queued changes, in order. */
+static enum tcerr
+lk_apply_locked(struct hub *h)
 {
+	struct hub_lk *lk = hub__lk(h);
+	enum tcerr rc = TC_OK;
+	for (size_t i = 0; i < lk->nq; i++) {
+		const struct lk_op *o = &lk->q[i];
+		struct slice v = slice_make(lk->qvals.p + o->off, o->len);
+		if (o->target == HUB_IOP_REVOKED) {
+			struct index *rv = hub__revoked(h);
+			if (rv && o->add && index_add(rv, o->kind, v, o->ref, 0) == TC_ENOMEM)
+				hub__revoked_drop(h);
+			continue;
+		}
+		if (o->add) {
+			/* a value the index cannot parse was refused at ingest */
+			if (index_add(hub_index(h), o->kind, v, o->ref, o->valid_until_us) == TC_ENOMEM)
+				rc = TC_ENOMEM;
+		} else {
+			index_remove(hub_index(h), o->kind, v, o->ref);
+		}
+		hub__lk_changed(lk, o->ref);
+	}
+	hub__lk_discard(lk);
+	return rc;
+}
+
+enum tcerr
+hub__lk_commit(struct hub *h, bool apply)
+{
+	struct hub_lk *lk = hub__lk(h);
+	enum tcerr rc = TC_OK;
 	pthread_rwlock_wrlock(&lk->rw);
+	if (apply)
+		rc = lk_apply_locked(h);
+	else
+		hub__lk_discard(lk);
 	if (lk->changed_all) {
 		lk_clear(lk);
 	} else if (lk->slots) {
@@ -261,6 +278,7 @@ hub__lk_commit(struct hub_lk *lk)
 	lk_free_retired(lk);
 	atomic_fetch_add(&lk->gen, 1);
 	pthread_rwlock_unlock(&lk->rw);
+	return rc;
 }
 
 enum tcerr

@@ -372,6 +372,53 @@ test_concurrent_with_writer(void **state)
 		assert_int_equal(v[i].nhits, 1);
 }
 
+struct flip_arg {
+	struct fixture *f;
+	int n;
+};
+
+/* New versions of one indicator, naming a.example and b.example in turn. */
+static void *
+flip_main(void *p)
+{
+	struct flip_arg *a = p;
+	for (int i = 0; i < a->n; i++) {
+		char modified[40], pat[80];
+		snprintf(modified, sizeof modified, "2024-03-01T00:%02d:%02d.000Z", i / 60, i % 60);
+		snprintf(pat, sizeof pat, "[domain-name:value = '%s.example']", i % 2 ? "b" : "a");
+		json_t *obj = indicator("0050", modified, pat, NULL);
+		struct hub_result r;
+		struct diag d;
+		if (hub_ingest(a->f->hub, a->f->coll, &obj, NULL, 1, &r, &d) != TC_OK ||
+		    r.verdict != HUB_ACCEPTED)
+			abort();
+		json_decref(obj);
+	}
+	return NULL;
+}
+
+/* While the writer flips the value, a reader never sees both values hit
+ * (index and cache of one state); after it, exactly the last one. */
+static void
+test_concurrent_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct flip_arg a = { f, 201 };
+	const char *vals[] = { "a.example", "b.example" };
+	pthread_t t;
+	int both = 0;
+	assert_int_equal(pthread_create(&t, NULL, flip_main, &a), 0);
+	for (int round = 0; round < 400; round++) {
+		const struct hub_lookup_value *v = lookup(f, vals, 2, NULL, NULL);
+		both += v[0].nhits && v[1].nhits;
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(both, 0);
+	const struct hub_lookup_value *v = lookup(f, vals, 2, NULL, NULL);
+	assert_int_equal(v[0].nhits, 1); /* version 200 names a.example */
+	assert_int_equal(v[1].nhits, 0);
+}
+
 int
 main(void)
 {
@@ -382,6 +429,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_same_value_versions_and_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_is_as_if_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_with_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_versions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
