@@ -11,9 +11,12 @@
  * write side is taken only by the one thread that calls hub_ingest_items
  * and hub_delete (the writer), never across a store transaction: the
  * changes of one write are queued while the store works
- * (hub__lk_defer, hub__lk_queue) and made under one hold of the lock once
- * it is durable (hub__lk_apply), so a batch of 10,000 objects takes the
- * lock once, not once per value (each take may wait for a reader's chunk).
+ * (hub__lk_defer, hub__lk_queue) and made once it is durable, with the
+ * cache invalidation, in one hold of the lock (hub__lk_commit), so a batch
+ * of 10,000 objects takes the lock once, not once per value (each take may
+ * wait for a reader's chunk), and a reader never sees the new index with
+ * the old cache. hub__lk_apply makes the queue's changes early, when
+ * queueing one more fails for memory.
  */
 #ifndef TOCSIN_HUB_INT_H
 #define TOCSIN_HUB_INT_H
