@@ -30,7 +30,7 @@
 const char cmd_match_usage[] =
 	"usage: tocsin match [--data DIR] [--json] [--kind KIND] VALUE...\n"
 	"       tocsin match [--data DIR] [--json] [--kind KIND] --stdin | --file FILE\n"
-	"       tocsin match --hub URL [--key KEY] [--json] [--kind KIND] VALUE... | --stdin\n"
+	"       tocsin match --hub URL [--key KEY] [--json] [--kind KIND] VALUE... | --stdin | --file F\n"
 	"\n"
 	"Looks each VALUE up in the current indicators: exact values, IP\n"
 	"addresses inside indicator networks (cidr), names under an indicator\n"
