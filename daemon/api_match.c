@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "hub/hub_lookup.h"
+#include "metrics.h"
 #include "util/hex.h"
 #include "util/strlist.h"
 #include "util/text.h"
@@ -478,11 +479,14 @@ api_match_handle(struct app *a, const struct api_match_request *rq, struct api_r
 	/* a miss is about 120 bytes: one allocation for most answers */
 	buf_reserve_more(b, 64 + t->out.nvalues * 160 + t->out.nhits * 400);
 	buf_append_cstr(b, "{\"results\":[");
+	size_t hits = 0;
 	for (size_t i = 0; i < t->out.nvalues; i++) {
 		if (i)
 			buf_append_char(b, ',');
 		write_result(b, &t->out, &t->out.values[i], rq->who->snap);
+		hits += t->out.values[i].nhits != 0;
 	}
+	metrics_match(t->out.nvalues, hits);
 	buf_append_cstr(b, "]}\n");
 	/* a thread keeps its memory for the next request, unless this one was
 	 * exceptionally large */

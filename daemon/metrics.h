@@ -51,6 +51,10 @@ enum metrics_conn_refusal {
 /* Counts one refused or cut connection. Thread-safe, lock-free. */
 void metrics_conn_refused(enum metrics_conn_refusal why);
 
+/* Counts one lookup request's values and how many of them hit (the
+ * lookup API). Thread-safe, lock-free. */
+void metrics_match(uint64_t values, uint64_t hits);
+
 /* Values /metrics shows that live elsewhere. */
 struct metrics_gauges {
 	uint64_t log_position;

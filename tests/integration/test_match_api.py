@@ -244,9 +244,16 @@ def test_limits_and_bad_input(published):
     assert len(results(hub, "telco", ["192.0.2.77"] * 10000)) == 10000
 
 
-def test_metrics_route(published):
-    text = requests.get(published.base + "/metrics", timeout=10).text
-    assert 'route="match"' in text
+def test_metrics(published):
+    def counters():
+        text = requests.get(published.base + "/metrics", timeout=10).text
+        assert 'route="match"' in text
+        v = dict(line.split(" ") for line in text.splitlines()
+                 if line.startswith("tocsin_match_"))
+        return int(v["tocsin_match_values_total"]), int(v["tocsin_match_hits_total"])
+    v0, h0 = counters()
+    results(published, "telco", ["192.0.2.77", "185.53.9.79", "phish-match.example"])
+    assert counters() == (v0 + 3, h0 + 2)
 
 
 # ---- tocsin match --hub ----
