@@ -19,9 +19,7 @@
 
 #include "hub/hub_lookup.h"
 #include "metrics.h"
-#include "util/hex.h"
 #include "util/strlist.h"
-#include "util/text.h"
 #include "util/timestamp.h"
 
 #define JSON_TYPE "application/json"
@@ -31,8 +29,6 @@
 struct match_tls {
 	struct strlist list;
 	struct hub_lookup out;
-	char *dec;                     /* decoded query values */
-	size_t dec_cap;
 };
 
 static pthread_key_t tls_key;
@@ -44,7 +40,6 @@ tls_free(void *p)
 	struct match_tls *t = p;
 	strlist_reset(&t->list);
 	hub_lookup_reset(&t->out);
-	free(t->dec);
 	free(t);
 }
 
@@ -260,124 +255,28 @@ write_result(struct buf *b, const struct hub_lookup *L, const struct hub_lookup_
 	buf_append_cstr(b, "]}");
 }
 
-/* Percent-decodes s into out (at least s.len bytes). Returns the length,
- * or -1 for a bad escape. '+' stays '+' (RFC 3986: a phone number). */
-static long
-pct_decode(struct slice s, char *out)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		if (s.p[i] != '%') {
-			out[k++] = s.p[i];
-			continue;
-		}
-		if (i + 2 >= s.len)
-			return -1;
-		int hi = hex_digit(s.p[i + 1]);
-		int lo = hex_digit(s.p[i + 2]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[k++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	return (long)k;
-}
-
-/* The query string's parameters: value (repeatable; only when values,
- * a GET), kind. OUT: t->list, *kind (into t->dec). */
+/* The query string: value (repeatable, a GET) and kind. OUT: t->list,
+ * *kind (into t->list's memory). false: rs holds the error. */
 static bool
 parse_query(struct match_tls *t, struct slice q, size_t max_value_bytes, bool values,
             struct slice *kind, struct api_response *rs)
 {
-	size_t nparams = 0;
-	char msg[160];
-
-	t->list.n = 0;
-	if (q.len + 1 > t->dec_cap) {
-		char *p = realloc(t->dec, q.len + 1);
-		if (!p) {
-			error(rs, 503, "out of memory", NULL);
-			return false;
-		}
-		t->dec = p;
-		t->dec_cap = q.len + 1;
-	}
-	char *o = t->dec;
-	for (size_t i = 0; i < q.len;) {
-		const char *amp = memchr(q.p + i, '&', q.len - i);
-		size_t end = amp ? (size_t)(amp - q.p) : q.len;
-		struct slice kv = slice_make(q.p + i, end - i);
-		i = end + 1;
-		if (!kv.len)
-			continue;
-		if (++nparams > API_MATCH_QUERY_PARAMS_MAX) {
-			snprintf(msg, sizeof msg, "more than %d query parameters",
-			         API_MATCH_QUERY_PARAMS_MAX);
-			error(rs, 413, "too many parameters", msg);
-			return false;
-		}
-		const char *eq = memchr(kv.p, '=', kv.len);
-		struct slice key = slice_make(kv.p, eq ? (size_t)(eq - kv.p) : kv.len);
-		struct slice raw = eq ? slice_make(eq + 1, kv.len - key.len - 1) : slice_make("", 0);
-		long n = pct_decode(raw, o);
-		if (n < 0) {
-			error(rs, 400, "bad query string", "a parameter holds a bad %-escape");
-			return false;
-		}
-		struct slice val = slice_make(o, (size_t)n);
-		o += n;
-		if (slice_eq_cstr(key, "kind")) {
-			*kind = val;
-			continue;
-		}
-		if (!values && slice_eq_cstr(key, "value")) {
-			error(rs, 400, "bad query string",
-			      "POST takes its values in the body; the query may name kind only");
-			return false;
-		}
-		if (!slice_eq_cstr(key, "value")) {
-			snprintf(msg, sizeof msg,
-			         "unknown parameter \"%.*s\" (the lookup API takes value and kind)",
-			         (int)(key.len > 40 ? 40 : key.len), key.p);
-			error(rs, 400, "bad query string", msg);
-			return false;
-		}
-		if (t->list.n >= API_MATCH_GET_MAX) {
-			snprintf(msg, sizeof msg,
-			         "more than %d values in one GET: POST them (up to the [match] "
-			         "max_values limit)",
-			         API_MATCH_GET_MAX);
-			error(rs, 413, "too many values", msg);
-			return false;
-		}
-		if (val.len > max_value_bytes) {
-			snprintf(msg, sizeof msg, "value %zu is longer than %zu bytes", t->list.n,
-			         max_value_bytes);
-			error(rs, 413, "value too long", msg);
-			return false;
-		}
-		if (!text_printable(val, NULL)) {
-			snprintf(msg, sizeof msg, "value %zu is not printable UTF-8", t->list.n);
-			error(rs, 400, "bad value", msg);
-			return false;
-		}
-		if (t->list.n == t->list.cap) {
-			size_t cap = t->list.cap ? t->list.cap * 2 : 64;
-			struct slice *v = realloc(t->list.v, cap * sizeof *v);
-			if (!v) {
-				error(rs, 503, "out of memory", NULL);
-				return false;
-			}
-			t->list.v = v;
-			t->list.cap = cap;
-		}
-		t->list.v[t->list.n++] = val;
-	}
-	if (values && t->list.n == 0) {
+	struct strlist_limits lim = { API_MATCH_GET_MAX, max_value_bytes };
+	struct diag d;
+	diag_clear(&d);
+	enum tcerr rc =
+	    strlist_parse_query(&t->list, q, &lim, API_MATCH_QUERY_PARAMS_MAX, values, kind, &d);
+	if (rc == TC_ENOMEM)
+		error(rs, 503, "out of memory", NULL);
+	else if (rc == TC_ELIMIT)
+		error(rs, 413, "request too large", d.msg);
+	else if (rc)
+		error(rs, 400, "bad query string", d.msg);
+	else if (values && t->list.n == 0)
 		error(rs, 400, "no value", "give value=V (repeatable), or POST a list of values");
-		return false;
-	}
-	return true;
+	else
+		return true;
+	return false;
 }
 
 /* The media type of a POST body: 1 JSON, 2 lines, 0 other. Without a
@@ -425,6 +324,16 @@ api_match_handle(struct app *a, const struct api_match_request *rq, struct api_r
 	}
 	if (!parse_query(t, rq->query, c->match_max_value_bytes, get, &kind_text, rs))
 		return;
+	/* kind_text points into t->list, which the body's parse reuses */
+	char kbuf[32];
+	if (kind_text.len >= sizeof kbuf) {
+		error(rs, 400, "bad kind", "no such observable kind");
+		return;
+	}
+	if (kind_text.len) {
+		memcpy(kbuf, kind_text.p, kind_text.len);
+		kind_text = slice_make(kbuf, kind_text.len);
+	}
 	if (!get) {
 		if (rq->body.len > c->match_max_body) {
 			snprintf(msg, sizeof msg, "the body is larger than %zu bytes ([match] max_body)",

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/hex.h"
+#include "util/text.h"
 
 void
 strlist_init(struct strlist *l)
@@ -292,6 +293,96 @@ strlist_parse_lines(struct strlist *l, struct slice in, const struct strlist_lim
 			k += n;
 		}
 		if ((rc = push(l, s, lim, d)))
+			return rc;
+	}
+	return TC_OK;
+}
+
+/* Percent-decodes s into out (room for s.len bytes). Returns the length,
+ * or -1 for a bad escape. */
+static long
+pct_decode(struct slice s, char *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] != '%') {
+			out[k++] = s.p[i];
+			continue;
+		}
+		if (i + 2 >= s.len)
+			return -1;
+		int hi = hex_digit(s.p[i + 1]);
+		int lo = hex_digit(s.p[i + 2]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[k++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	return (long)k;
+}
+
+enum tcerr
+strlist_parse_query(struct strlist *l, struct slice q, const struct strlist_limits *lim,
+                    size_t max_params, bool values, struct slice *kind, struct diag *d)
+{
+	size_t nparams = 0;
+	enum tcerr rc;
+
+	l->n = 0;
+	l->own_len = 0;
+	*kind = slice_make(NULL, 0);
+	if (l->own && l->own_cap < q.len) {
+		free(l->own);
+		l->own = NULL;
+	}
+	if (!l->own) {
+		if (!(l->own = malloc(q.len ? q.len : 1)))
+			return diag_set(d, TC_ENOMEM, "out of memory");
+		l->own_cap = q.len;
+	}
+	for (size_t i = 0; i < q.len;) {
+		const char *amp = memchr(q.p + i, '&', q.len - i);
+		size_t end = amp ? (size_t)(amp - q.p) : q.len;
+		struct slice kv = slice_make(q.p + i, end - i);
+		i = end + 1;
+		if (!kv.len)
+			continue;
+		if (++nparams > max_params)
+			return diag_set(d, TC_ELIMIT, "more than %zu query parameters", max_params);
+		const char *eq = memchr(kv.p, '=', kv.len);
+		struct slice key = slice_make(kv.p, eq ? (size_t)(eq - kv.p) : kv.len);
+		struct slice raw = eq ? slice_make(eq + 1, kv.len - key.len - 1) : slice_make("", 0);
+		char *o = l->own + l->own_len;
+		long n = pct_decode(raw, o);
+		if (n < 0)
+			return diag_set(d, TC_EINVAL, "a parameter holds a bad %%-escape");
+		struct slice val = slice_make(o, (size_t)n);
+		l->own_len += (size_t)n;
+		if (slice_eq_cstr(key, "kind")) {
+			*kind = val;
+			continue;
+		}
+		if (!slice_eq_cstr(key, "value")) {
+			bool printable = text_printable(key, NULL);
+			return diag_set(d, TC_EINVAL,
+			                "unknown parameter \"%.*s\" (the lookup API takes value and "
+			                "kind)",
+			                printable ? (int)(key.len > 40 ? 40 : key.len) : 1,
+			                printable ? key.p : "?");
+		}
+		if (!values)
+			return diag_set(d, TC_EINVAL,
+			                "POST takes its values in the body; the query may name kind "
+			                "only");
+		if (l->n >= lim->max_values)
+			return diag_set(d, TC_ELIMIT, "more than %zu values in one query: POST them",
+			                lim->max_values);
+		if (val.len > lim->max_value_bytes)
+			return diag_set(d, TC_ELIMIT, "value %zu is longer than %zu bytes", l->n,
+			                lim->max_value_bytes);
+		if (!text_printable(val, NULL))
+			return diag_set(d, TC_EINVAL, "value %zu is not printable UTF-8", l->n);
+		if ((rc = push(l, val, lim, d)))
 			return rc;
 	}
 	return TC_OK;

@@ -48,4 +48,19 @@ enum tcerr strlist_parse_json(struct strlist *l, struct slice in, const struct s
 enum tcerr strlist_parse_lines(struct strlist *l, struct slice in,
                                const struct strlist_limits *lim, struct diag *d);
 
+/* Parses a URL query string (RFC 3986 §3.4: '&'-separated key=value
+ * pairs, percent-decoded; '+' stays a plus sign, so a phone number keeps
+ * it): each "value" parameter is a value (only when values is set; else
+ * one is TC_EINVAL), "kind" (the last one) goes to *kind. Values are
+ * printable UTF-8 (util/text.h). At most max_params parameters and
+ * lim->max_values values. The decoded text lives in l. OUT: *kind ({NULL,
+ * 0} when absent). Errors: TC_EINVAL ("unknown parameter \"x\"", "a
+ * parameter holds a bad %-escape", "value 2 is not printable UTF-8", "POST
+ * takes its values in the body"), TC_ELIMIT ("more than N query
+ * parameters", "more than N values in one query", "value 2 is longer than
+ * N bytes"), TC_ENOMEM. */
+enum tcerr strlist_parse_query(struct strlist *l, struct slice q, const struct strlist_limits *lim,
+                               size_t max_params, bool values, struct slice *kind,
+                               struct diag *d);
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * Fuzz target: strlist_parse_json and strlist_parse_lines (lib/util/
- * strlist.c), the lookup API's request body. Invariants, with jansson as
+ * Fuzz target: strlist_parse_json, strlist_parse_lines and
+ * strlist_parse_query (lib/util/strlist.c), the lookup API's request body
+ * and query string. Invariants, with jansson as
  * the oracle: what strlist accepts as JSON, jansson parses to an array of
  * the same strings; an array of strings jansson accepts (no NUL in them,
  * within the limits) strlist accepts too. Every value is valid UTF-8 of
@@ -55,6 +56,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < l.n; i++)
 			if (!l.v[i].len || l.v[i].len > lim.max_value_bytes ||
 			    memchr(l.v[i].p, '\0', l.v[i].len) || memchr(l.v[i].p, '\n', l.v[i].len))
+				abort();
+	}
+	struct slice kind;
+	if (strlist_parse_query(&l, in, &lim, 128, true, &kind, &d) == TC_OK) {
+		if (l.n > lim.max_values || kind.len > size)
+			abort();
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].len > lim.max_value_bytes || memchr(l.v[i].p, '\0', l.v[i].len) ||
+			    memchr(l.v[i].p, '\n', l.v[i].len))
 				abort();
 	}
 	strlist_reset(&l);

@@ -68,12 +68,46 @@ test_lines(void **state)
 	strlist_reset(&l);
 }
 
+static void
+test_query(void **state)
+{
+	struct strlist l;
+	struct diag d;
+	struct slice kind;
+	(void)state;
+	strlist_init(&l);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("value=+7999&value=a%2Eb&kind=phone&"),
+	                                     &lim, 8, true, &kind, &d), TC_OK);
+	assert_int_equal(l.n, 2);
+	assert_true(slice_eq(l.v[0], slice_from_cstr("+7999")));  /* '+' is a plus */
+	assert_true(slice_eq(l.v[1], slice_from_cstr("a.b")));
+	assert_true(slice_eq(kind, slice_from_cstr("phone")));
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("value=%zz"), &lim, 8, true, &kind, &d),
+	                 TC_EINVAL);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("valeu=1"), &lim, 8, true, &kind, &d),
+	                 TC_EINVAL);
+	assert_non_null(strstr(d.msg, "valeu"));
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("value=a%0Ab"), &lim, 8, true, &kind,
+	                                     &d), TC_EINVAL);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("value=1&value=2&value=3&value=4"),
+	                                     &lim, 8, true, &kind, &d), TC_ELIMIT);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("kind=a&kind=b&kind=c"), &lim, 2,
+	                                     true, &kind, &d),
+	                 TC_ELIMIT);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("value=1"), &lim, 8, false, &kind, &d),
+	                 TC_EINVAL);
+	assert_int_equal(strlist_parse_query(&l, slice_from_cstr("kind=url"), &lim, 8, false, &kind, &d),
+	                 TC_OK);
+	strlist_reset(&l);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_query),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
