@@ -1,8 +1,8 @@
 /*
  * strlist.h — a list of strings from untrusted bytes: a JSON array of
  * strings (RFC 8259, strict: valid UTF-8, escapes checked, surrogates
- * paired, nothing after the array) or text with one value a line. The
- * lookup API's request body (POST /api/v1/match).
+ * paired, nothing after the array), text with one value a line, or a URL
+ * query string: the lookup API's request (/api/v1/match).
  *
  * Invariant: every value handed out is valid UTF-8 without NUL, at most
  * lim->max_value_bytes long, and there are at most lim->max_values of
