@@ -256,7 +256,7 @@ strlist_parse_json(struct strlist *l, struct slice in, const struct strlist_limi
 		}
 		if (i >= in.len || in.p[i] != '"')
 			return diag_set(d, TC_EINVAL, "byte %zu: element %zu is not a string", i, l->n);
-		struct slice s;
+		struct slice s = { NULL, 0 };
 		if ((rc = scan_string(l, in, &i, &s, d)) || (rc = push(l, s, lim, d)))
 			return rc;
 	}
