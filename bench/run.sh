@@ -27,6 +27,10 @@
 #   BENCH_EXPORT_TIMEOUT [900]     the same for GET /api/v1/export/rpz and /nft of
 #                                  1M decisions (bench/bench_export.py; its first
 #                                  run imports them into BUILD_DIR/bench-data)
+#   BENCH_MATCH_TIMEOUT [300]      the same for the lookup API over HTTP
+#                                  (bench/http/bench_match.py: batches of 10,000
+#                                  values against 1M indicators, imported once
+#                                  into BUILD_DIR/bench-data; its knobs are there)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -101,6 +105,7 @@ run() {
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
+        limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

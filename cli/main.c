@@ -23,7 +23,7 @@ const struct cli_cmd cli_commands[] = {
 	{ "import", "validate and store STIX, JSON Lines, MISP or CSV files", cmd_import_usage,
 	  cmd_import },
 	{ "validate", "check files without storing them", cmd_validate_usage, cmd_validate },
-	{ "match", "look values up in the indicators", cmd_match_usage, cmd_match },
+	{ "match", "look values up in the indicators (here, or a hub's with --hub)", cmd_match_usage, cmd_match },
 	{ "show", "show one object: its versions, producer, markings, collections",
 	  cmd_show_usage, cmd_show },
 	{ "export", "write the indicators as STIX, CSV or a plain list", cmd_export_usage,

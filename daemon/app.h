@@ -37,7 +37,7 @@ struct app {
 	struct taxii_server_cfg tcfg;
 	struct webhooks *webhooks;      /* delivery threads (webhook.c); NULL until started */
 	struct hub *hub;                /* the writer's; other threads only call its thread-safe
-	                                 * functions (hub_allowlist_get) */
+	                                 * functions (hub_allowlist_get, hub_lookup_batch) */
 	struct notify notify;           /* the writer's "the log moved" (notify.h) */
 	struct stream_server *stream;   /* GET /api/v1/stream (api_stream.h) */
 

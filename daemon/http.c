@@ -49,6 +49,7 @@
 #include "api_crowdsec.h"
 #include "api_stream.h"
 #include "api_export.h"
+#include "api_match.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
@@ -685,6 +686,50 @@ serve_export(struct MHD_Connection *con, struct req *r, struct app *a, struct ts
 	return ret;
 }
 
+/* The largest body a request to url may send: the lookup API's own
+ * limit, else the largest of the API roots' (each root's is checked in
+ * lib/taxii). */
+static size_t
+body_max(struct app *a, const char *url)
+{
+	return api_match_path(url) ? a->conf->match_max_body : conf_body_max(a->conf);
+}
+
+/* The lookup API (api_match.c): an authenticated caller's values. */
+static enum MHD_Result
+serve_match(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+            const struct reg_snapshot *snap, enum auth_result ar, const struct reg_principal *p,
+            const char *why)
+{
+	struct diag d;
+	if (ar != AUTH_OK || !p)
+		return respond_error(con, r, 401, false,
+		                     ar == AUTH_BAD ? "authentication failed"
+		                                    : "authentication required",
+		                     ar == AUTH_BAD ? why : "the lookup API needs an API key", true);
+	struct store *s = thread_store(a, t, &d);
+	if (!s) {
+		log_error("store open failed", d.msg);
+		return respond_error(con, r, 503, false, "the hub's store is unavailable",
+		                     "try again later", false);
+	}
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, p);
+	const char *q = strchr(r->uri, '?');
+	struct api_match_request rq = {
+		.method = r->method,
+		.query = q ? slice_make(q + 1, strcspn(q + 1, "#")) : slice_make("", 0),
+		.content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.body = buf_slice(&r->body),
+		.who = &who,
+		.store = s,
+	};
+	struct api_response rs;
+	api_match_handle(a, &rq, &rs);
+	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -750,9 +795,9 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 	if (r->body_nomem)
 		return respond_error(con, r, 503, taxii, "out of memory", NULL, false);
 	if (r->too_large) {
-		char desc[96];
-		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes",
-		         conf_body_max(a->conf));
+		char desc[128];
+		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes%s",
+		         body_max(a, url), api_match_path(url) ? " ([match] max_body)" : "");
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
 	}
 	if (r->busy) {
@@ -789,10 +834,12 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_stream(con, r, a, t, snap, ar, p, why);
 	if (strncmp(url, API_EXPORT_PREFIX, strlen(API_EXPORT_PREFIX)) == 0)
 		return serve_export(con, r, a, t, snap, url, ar, p, why);
+	if (api_match_path(url))
+		return serve_match(con, r, a, t, snap, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
-		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, /healthz "
-		                     "and /metrics",
+		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, "
+		                     "/api/v1/match, /healthz and /metrics",
 		                     false);
 	if (ar == AUTH_BAD)
 		return respond_error(con, r, 401, true, "authentication failed", why, true);
@@ -823,7 +870,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		}
 		atomic_fetch_add(&a->inflight, 1);
 		snprintf(r->method, sizeof r->method, "%s", method);
-		buf_init(&r->body, conf_body_max(a->conf));
+		buf_init(&r->body, body_max(a, url));
 		const char *cl =
 			MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		unsigned long long n = 0;
@@ -831,7 +878,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 			char *end;
 			errno = 0;
 			n = strtoull(cl, &end, 10);
-			if (errno || *end || n > conf_body_max(a->conf)) {
+			if (errno || *end || n > body_max(a, url)) {
 				r->too_large = true;
 				return dispatch(con, r, url); /* answered before reading the body */
 			}

@@ -31,6 +31,7 @@
 #include "conf/conf.h"
 #include "feed/feed.h"
 #include "hub/hub.h"
+#include "hub/hub_lookup.h"
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
@@ -554,8 +555,13 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
-	/* webhook delivery: after the writer (it reads the log position) */
 	app.hub = hub;
+	/* the lookup API reads the index beside the writer (hub_lookup.h) */
+	if (conf.match_cache_entries && hub_lookup_cache(hub, conf.match_cache_entries, &d)) {
+		status = fail("cannot set up the lookup cache", &d);
+		goto out;
+	}
+	/* webhook delivery: after the writer (it reads the log position) */
 	if (webhooks_start(&app, &app.webhooks, &d)) {
 		status = fail("cannot start the webhook delivery", &d);
 		goto out;

@@ -13,7 +13,7 @@
 
 static const char *const route_names[MR_COUNT] = {
 	"discovery", "api_root", "status", "collections", "collection", "manifest",
-	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "stream",
+	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "stream", "match",
 	"bouncer_stream", "bouncer_decisions", "other",
 };
 
@@ -72,6 +72,15 @@ metrics_conn_refused(enum metrics_conn_refusal why)
 		atomic_fetch_add_explicit(&conn_refused[why], 1, memory_order_relaxed);
 }
 
+static _Atomic uint64_t match_values, match_hits;
+
+void
+metrics_match(uint64_t values, uint64_t hits)
+{
+	atomic_fetch_add_explicit(&match_values, values, memory_order_relaxed);
+	atomic_fetch_add_explicit(&match_hits, hits, memory_order_relaxed);
+}
+
 const char *
 metrics_route_name(enum metrics_route r)
 {
@@ -92,6 +101,8 @@ metrics_route_of(const char *path)
 		return MR_METRICS;
 	if (strcmp(path, "/api/v1/stream") == 0)
 		return MR_STREAM;
+	if (strcmp(path, "/api/v1/match") == 0 || strcmp(path, "/api/v1/match/") == 0)
+		return MR_MATCH;
 	if (strcmp(path, "/v1/decisions/stream") == 0)
 		return MR_BOUNCER_STREAM;
 	if (strcmp(path, "/v1/decisions") == 0)
@@ -223,6 +234,13 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 	for (size_t i = 0; i < MC_COUNT; i++)
 		buf_printf(out, "tocsin_connections_refused_total{limit=\"%s\"} %llu\n",
 		           refusal_names[i], (unsigned long long)ld(&conn_refused[i]));
+	buf_printf(out,
+	           "# HELP tocsin_match_values_total Values looked up through /api/v1/match.\n"
+	           "# TYPE tocsin_match_values_total counter\ntocsin_match_values_total %llu\n"
+	           "# HELP tocsin_match_hits_total Looked-up values that hit an indicator the "
+	           "caller may see.\n"
+	           "# TYPE tocsin_match_hits_total counter\ntocsin_match_hits_total %llu\n",
+	           (unsigned long long)ld(&match_values), (unsigned long long)ld(&match_hits));
 	buf_printf(out,
 	           "# HELP tocsin_log_position The hub's log position (greatest sequence number).\n"
 	           "# TYPE tocsin_log_position gauge\ntocsin_log_position %llu\n"

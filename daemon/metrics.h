@@ -29,8 +29,9 @@ enum metrics_route {
 	MR_HEALTHZ,
 	MR_METRICS,
 	MR_STREAM,
-	MR_BOUNCER_STREAM,       /* /v1/decisions/stream (CrowdSec LAPI, api_crowdsec.c) */
-	MR_BOUNCER_DECISIONS,    /* /v1/decisions */
+	MR_MATCH,          /* /api/v1/match */
+	MR_BOUNCER_STREAM, /* /v1/decisions/stream (CrowdSec LAPI, api_crowdsec.c) */
+	MR_BOUNCER_DECISIONS, /* /v1/decisions */
 	MR_OTHER,
 	MR_COUNT
 };
@@ -63,6 +64,9 @@ enum metrics_stream_refusal {
 void metrics_stream_events(uint64_t n);
 void metrics_stream_cut(void);
 void metrics_stream_refused(enum metrics_stream_refusal why);
+/* Counts one lookup request's values and how many of them hit (the
+ * lookup API). Thread-safe, lock-free. */
+void metrics_match(uint64_t values, uint64_t hits);
 
 /* Values /metrics shows that live elsewhere. */
 struct metrics_gauges {

@@ -109,10 +109,10 @@ def machine_busy():
 
 
 class Daemon:
-    def __init__(self, tocsind, data, logdir):
+    def __init__(self, tocsind, data, logdir, extra=None):
         self.log_path = os.path.join(logdir, "tocsind.log")
         self.log = open(self.log_path, "w")
-        self.p = subprocess.Popen([tocsind, "--data", data, "--listen", "127.0.0.1:0"],
+        self.p = subprocess.Popen([tocsind, "--data", data, "--listen", "127.0.0.1:0", *(extra or [])],
                                   stdout=subprocess.DEVNULL, stderr=self.log)
         self.addr = None
         end = time.monotonic() + START_TIMEOUT

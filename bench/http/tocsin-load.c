@@ -77,6 +77,8 @@ struct opts {
 	const char *paths_file, *body_file, *bodies_file;
 	uint64_t objects; /* per request */
 	bool follow_next;
+	bool cycle;        /* --bodies used in turn, again and again */
+	const char *unit;  /* what --objects counts ("objects") */
 	bool accept[600];
 	const char *name;
 	double target_rps, target_ops, target_p99_ms;
@@ -157,7 +159,9 @@ usage(FILE *f)
 	      "      --body FILE       request body, the same for every request\n"
 	      "      --bodies FILE     request bodies, one a line, each sent once; the run ends\n"
 	      "                        when they are used up\n"
+	      "      --cycle           with --bodies: send them in turn, again and again\n"
 	      "      --objects N       objects per request, to report objects/s\n"
+	      "      --unit NAME       what --objects counts, in the report (objects)\n"
 	      "      --follow-next     walk TAXII pages: request PATH&next=CURSOR while the\n"
 	      "                        envelope has a \"next\"\n"
 	      "      --accept LIST     statuses that are not failures (e.g. 200,202,404; default 2xx)\n"
@@ -441,8 +445,9 @@ build(struct conn *c)
 	}
 	if (bodies.n) {
 		uint64_t i = atomic_fetch_add(&next_body, 1);
-		if (i >= bodies.n)
+		if (i >= bodies.n && !o.cycle)
 			return false;
+		i %= bodies.n;
 		c->body = bodies.p[i];
 		c->body_len = bodies.len[i];
 	} else if (body.n) {
@@ -806,6 +811,10 @@ main(int argc, char **argv)
 		} else if (!strcmp(a, "--objects")) {
 			if (!parse_uint(v, &o.objects, LOAD_REQUESTS_MAX))
 				goto bad;
+		} else if (!strcmp(a, "--unit")) {
+			if (!v)
+				goto bad;
+			o.unit = v;
 		} else if (!strcmp(a, "--accept")) {
 			if (!v || !parse_accept(v))
 				goto bad;
@@ -826,6 +835,8 @@ main(int argc, char **argv)
 			takes = false;
 			if (!strcmp(a, "--follow-next")) {
 				o.follow_next = true;
+			} else if (!strcmp(a, "--cycle")) {
+				o.cycle = true;
 			} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 				o.quiet = true;
 			} else if (a[0] != '-' && !o.url) {
@@ -965,7 +976,8 @@ main(int argc, char **argv)
 	if (o.follow_next)
 		printf("next-cursor walk: %s pages reached through next, %s walks to the end\n",
 		       bench_fmt(tot.pages_followed, a), bench_fmt(tot.walks_done, b));
-	if (!o.quiet && o.bodies_file && atomic_load(&next_body) >= bodies.n && !o.requests)
+	if (!o.quiet && o.bodies_file && !o.cycle && atomic_load(&next_body) >= bodies.n &&
+	    !o.requests)
 		printf("note: the %zu bodies were used up before the duration ended\n", bodies.n);
 	if (o.name) {
 		char fig[512];
@@ -978,7 +990,9 @@ main(int argc, char **argv)
 		}
 		if (o.target_ops > 0) {
 			snprintf(fig, sizeof(fig), "%s", o.name);
-			bench_verdict(fig, ops, "objects/s", o.target_ops, false);
+			char unit[64];
+			snprintf(unit, sizeof unit, "%s/s", o.unit ? o.unit : "objects");
+			bench_verdict(fig, ops, unit, o.target_ops, false);
 		}
 		double p99 = (double)hist_quantile(&tot.lat, 0.99) / 1e6;
 		if (o.target_p99_ms > 0)

@@ -83,6 +83,12 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_SIZE, batch_max_objects, 1, CONF_BATCH_MAX_OBJECTS_MAX), 0 },
 	{ "writer", "batch_max_wait_us",
 	  NUM(K_UINT, batch_max_wait_us, 0, CONF_BATCH_MAX_WAIT_MAX), 0 },
+	{ "match", "max_values", NUM(K_SIZE, match_max_values, 1, CONF_MATCH_VALUES_MAX), 0 },
+	{ "match", "max_value_bytes",
+	  NUM(K_SIZE, match_max_value_bytes, 16, CONF_MATCH_VALUE_BYTES_MAX), 0 },
+	{ "match", "max_body", NUM(K_SIZE, match_max_body, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX),
+	  0 },
+	{ "match", "cache_entries", NUM(K_SIZE, match_cache_entries, 0, CONF_MATCH_CACHE_MAX), 0 },
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
@@ -165,6 +171,10 @@ conf_defaults(struct conf *c)
 	c->log_access = true;
 	c->batch_max_objects = 10000;
 	c->batch_max_wait_us = 0;
+	c->match_max_values = 10000;
+	c->match_max_value_bytes = CONF_MATCH_VALUE_BYTES_MAX;
+	c->match_max_body = (size_t)8 << 20;
+	c->match_cache_entries = (size_t)1 << 20;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
 	/* bouncers: a whole snapshot at startup up to a million decisions

@@ -48,6 +48,9 @@
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
 #define CONF_API_ROOTS_MAX 32              /* [api_root NAME] sections */
+#define CONF_MATCH_VALUES_MAX 1000000      /* [match] max_values (= HUB_LOOKUP_MAX_VALUES) */
+#define CONF_MATCH_VALUE_BYTES_MAX 2048    /* [match] max_value_bytes (= OBS_VALUE_MAX) */
+#define CONF_MATCH_CACHE_MAX (1u << 26)    /* [match] cache_entries (= HUB_LOOKUP_CACHE_MAX) */
 #define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
 #define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
@@ -111,6 +114,11 @@ struct conf {
 	/* [writer] */
 	size_t batch_max_objects;
 	unsigned batch_max_wait_us;
+	/* [match]: the lookup API (docs/lookup.md) */
+	size_t match_max_values;           /* values in one request */
+	size_t match_max_value_bytes;      /* bytes of one value */
+	size_t match_max_body;             /* bytes of a POST body */
+	size_t match_cache_entries;        /* indicators cached for lookups; 0: none */
 	/* [ingest] */
 	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
 	unsigned widest_prefix_v6;         /* 1..128, default 32 */
@@ -174,7 +182,8 @@ enum tcerr conf_load(struct conf *c, const char *path, struct diag *d);
  * listener). TC_EINVAL with "ORIGIN: message". */
 enum tcerr conf_check(const struct conf *c, struct diag *d);
 
-/* The largest request body any API root accepts: the HTTP layer's cap. */
+/* The largest request body any API root accepts: the HTTP layer's cap
+ * (the lookup API has its own, [match] max_body). */
 size_t conf_body_max(const struct conf *c);
 
 /* Appends the effective configuration, in the file format, to out. */

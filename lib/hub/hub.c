@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 
 #include "hub.h"
+#include "hub_int.h"
 #include "crypto/hubkey.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
@@ -55,6 +56,9 @@ struct hub {
 	struct store *store;
 	struct index *index;
 	struct index *revoked;  /* revoked current versions, for match's "revoked"; NULL until needed */
+	/* the concurrent read path (hub_lookup.c): the lock around index
+	 * and revoked, the lookup cache and its invalidation */
+	struct hub_lk *lk;
 	/* replaced by hub_allowlist_reload under allow_mu; users take a
 	 * reference under it (hub_allowlist_get). reload_mu: one reload at a
 	 * time (it also guards allow_file). */
@@ -256,7 +260,15 @@ hub_index_one(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	struct hub *h = ctx;
 	/* A value the index cannot parse was refused at ingest; an old store
 	 * may still hold one, and one bad row must not stop the hub. */
+	if (hub__lk_deferring(h->lk) &&
+	    hub__lk_queue(h->lk, true, HUB_IOP_INDEX, kind, value, ref, valid_until_us))
+		return TC_OK;
+	if (hub__lk_deferring(h->lk) && hub__lk_apply(h) == TC_ENOMEM)
+		return TC_ENOMEM;
+	hub__lk_wlock(h->lk);
 	enum tcerr rc = index_add(h->index, kind, value, ref, valid_until_us);
+	hub__lk_changed(h->lk, ref);
+	hub__lk_wunlock(h->lk);
 	return rc == TC_EINVAL ? TC_OK : rc;
 }
 
@@ -468,6 +480,8 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	pthread_mutex_init(&h->allow_mu, NULL);
 	pthread_mutex_init(&h->reload_mu, NULL);
+	if ((rc = hub__lk_new(&h->lk, d)))
+		goto fail;
 	if (strlen(dir) >= sizeof(h->dir)) {
 		rc = diag_set(d, TC_ELIMIT, "%s: path too long", dir);
 		goto fail;
@@ -513,6 +527,7 @@ hub_close(struct hub *h)
 	store_close(h->store);
 	index_free(h->index);
 	index_free(h->revoked);
+	hub__lk_free(h->lk);
 	allowlist_free(h->allow);
 	pthread_mutex_destroy(&h->allow_mu);
 	pthread_mutex_destroy(&h->reload_mu);
@@ -606,7 +621,15 @@ static void
 hub_unindex(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value)
 {
 	struct hub *h = ctx;
+	if (hub__lk_deferring(h->lk) &&
+	    hub__lk_queue(h->lk, false, HUB_IOP_INDEX, kind, value, ref, 0))
+		return;
+	if (hub__lk_deferring(h->lk))
+		(void)hub__lk_apply(h); /* keep the order of changes */
+	hub__lk_wlock(h->lk);
 	index_remove(h->index, kind, value, ref);
+	hub__lk_changed(h->lk, ref);
+	hub__lk_wunlock(h->lk);
 }
 
 static void
@@ -1051,6 +1074,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	char **json = NULL;
 	size_t *json_len = NULL, *slot = NULL;
 	bool *marked = NULL;
+	bool appended = false;         /* the batch is durable: its index changes are due */
 	size_t nvalid = 0;
 	struct allowlist *allow = NULL;
 	enum tcerr rc = TC_OK;
@@ -1155,8 +1179,16 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			o++;
 		}
 	}
-	if ((rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d)))
+	/* index changes are queued while the store works, and made under
+	 * one hold of the readers' lock once the batch is durable */
+	hub__lk_defer(h->lk, true);
+	rc = store_append(h->store, sin, nvalid, sout, hub_unindex, h, d);
+	hub__lk_defer(h->lk, false);
+	if (rc) {
+		hub__lk_discard(h->lk);
 		goto out;
+	}
+	appended = true;
 
 	/* 3. index what became current; warn about allowlisted values (the
 	 * allowlist in force, held while we read it: a reload may replace it) */
@@ -1206,16 +1238,17 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		r->tlp = sin[k].meta->tlp;
 		r->seq = sout[k].seq;
 		r->date_added_us = sout[k].date_added_us;
-		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked &&
-		    h->revoked) {
+		if (sout[k].status == STORE_ADDED && sout[k].current && sin[k].meta->revoked) {
 			/* keep match's revoked index in step once it exists; out of
 			 * memory there only costs a "revoked" note, so it is dropped
-			 * and rebuilt at the next need */
+			 * and rebuilt at the next need (hub__lk_apply) */
 			for (size_t j = 0; j < sin[k].nobs; j++)
-				if (index_add(h->revoked, sin[k].obs[j].kind, sin[k].obs[j].value,
-				              sout[k].ref, 0) == TC_ENOMEM) {
-					index_free(h->revoked);
-					h->revoked = NULL;
+				if (!hub__lk_queue(h->lk, true, HUB_IOP_REVOKED, sin[k].obs[j].kind,
+				                   sin[k].obs[j].value, sout[k].ref, 0)) {
+					(void)hub__lk_apply(h);
+					hub__lk_wlock(h->lk);
+					hub__revoked_drop(h);
+					hub__lk_wunlock(h->lk);
 					break;
 				}
 		}
@@ -1232,9 +1265,17 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		    (!h->due_us || sin[k].meta->valid_until_us < h->due_us))
 			h->due_us = sin[k].meta->valid_until_us;
 		for (size_t j = 0; j < sin[k].nobs; j++) {
-			enum tcerr irc =
-			    index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
-			              sout[k].ref, sin[k].meta->valid_until_us);
+			if (hub__lk_queue(h->lk, true, HUB_IOP_INDEX, sin[k].obs[j].kind,
+			                  sin[k].obs[j].value, sout[k].ref,
+			                  sin[k].meta->valid_until_us))
+				continue;
+			enum tcerr irc = hub__lk_apply(h);
+			if (!irc) {
+				hub__lk_wlock(h->lk);
+				irc = index_add(h->index, sin[k].obs[j].kind, sin[k].obs[j].value,
+				                sout[k].ref, sin[k].meta->valid_until_us);
+				hub__lk_wunlock(h->lk);
+			}
 			if (irc == TC_ENOMEM) {
 				rc = diag_set(d, irc,
 				              "index: out of memory (the log is intact; "
@@ -1244,6 +1285,12 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 		}
 	}
 out:
+	/* the batch is durable: its index changes, at once for readers, and
+	 * readers drop what they cached of versions that changed */
+	if (hub__lk_commit(h, appended) == TC_ENOMEM && !rc)
+		rc = diag_set(d, TC_ENOMEM,
+		              "index: out of memory (the log is intact; restart to rebuild the "
+		              "index)");
 	allowlist_free(allow);
 	if (json)
 		for (size_t i = 0; i < n; i++)
@@ -1269,8 +1316,12 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 {
 	/* unindex: the deleted current version; reindex: the one that took
 	 * its place. Only indicators carry observables in the store. */
+	hub__lk_defer(h->lk, true);
 	enum tcerr rc =
 	    store_delete(h->store, q, may, may_ctx, hub_unindex, hub_index_one, h, out, d);
+	hub__lk_defer(h->lk, false);
+	if (hub__lk_commit(h, rc == TC_OK || out->deleted) == TC_ENOMEM && !rc)
+		rc = TC_ENOMEM;
 	if (rc == TC_ENOMEM && out->deleted)
 		diag_set(d, rc,
 		         "index: out of memory (the log is intact; restart to rebuild "
@@ -1281,8 +1332,8 @@ hub_delete(struct hub *h, const struct store_delete_q *q, store_delete_cb may, v
 /* ---- match ---- */
 
 /* Writes the network of prefix_len bits around an address as "a.b.c.d/n". */
-static void
-network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out, size_t outlen)
+void
+hub__network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *out, size_t outlen)
 {
 	unsigned char b[16];
 	int af = kind == OBS_IPV6 ? AF_INET6 : AF_INET;
@@ -1303,8 +1354,8 @@ network_text(enum obs_kind kind, const char *addr, unsigned prefix_len, char *ou
 }
 
 /* Returns the parent domain labels_up labels above name. */
-static const char *
-parent_domain(const char *name, unsigned labels_up)
+const char *
+hub__parent_domain(const char *name, unsigned labels_up)
 {
 	const char *p = name;
 	for (unsigned i = 0; i < labels_up && p; i++) {
@@ -1393,12 +1444,12 @@ hit_matched_value(enum obs_kind kind, const char *value, const struct index_hit 
 		    (kind == OBS_IPV6 && ih->prefix_len == 128))
 			snprintf(hit->matched, sizeof(hit->matched), "%s", value);
 		else
-			network_text(kind, value, ih->prefix_len, hit->matched,
+			hub__network_text(kind, value, ih->prefix_len, hit->matched,
 			             sizeof(hit->matched));
 		break;
 	case INDEX_PARENT_DOMAIN:
 		snprintf(hit->matched, sizeof(hit->matched), "%s",
-		         parent_domain(value, ih->labels_up));
+		         hub__parent_domain(value, ih->labels_up));
 		break;
 	default:
 		snprintf(hit->matched, sizeof(hit->matched), "%s", value);
@@ -1487,8 +1538,8 @@ match_add(struct hub *h, const struct index *idx, const struct match_query *q,
 /* The host of a normalised URL ("scheme://[userinfo@]host[:port]/..."),
  * or of an e-mail address (after the last '@'), normalised as a domain or
  * an IP address. Returns false if there is none to look up. */
-static bool
-match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
+bool
+hub__match_host(struct hub *h, enum obs_kind kind, const char *value, struct buf *host,
            enum obs_kind *hkind)
 {
 	struct slice s;
@@ -1546,16 +1597,16 @@ revoked_add(void *ctx, uint32_t ref, enum obs_kind kind, struct slice value,
 	return rc == TC_EINVAL ? TC_OK : rc;
 }
 
-/* Builds the index of revoked current versions, once. */
+/* Builds the index of revoked current versions, once, reading s. */
 static enum tcerr
-revoked_index(struct hub *h, struct diag *d)
+revoked_index(struct hub *h, struct store *s, struct diag *d)
 {
 	enum tcerr rc;
 	if (h->revoked)
 		return TC_OK;
 	if ((rc = index_new(&h->revoked)))
 		return diag_set(d, rc, "revoked index: %s", tcerr_str(rc));
-	if ((rc = store_scan_revoked(h->store, revoked_add, h->revoked, d))) {
+	if ((rc = store_scan_revoked(s, revoked_add, h->revoked, d))) {
 		index_free(h->revoked);
 		h->revoked = NULL;
 		if (!d->msg[0])
@@ -1599,7 +1650,7 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	q[0] = (struct match_query){ out->kind, out->value, HUB_VIA_VALUE };
 	enum obs_kind hkind;
 	if ((out->kind == OBS_URL || out->kind == OBS_EMAIL) &&
-	    match_host(h, out->kind, out->value, &host, &hkind) && host.p)
+	    hub__match_host(h, out->kind, out->value, &host, &hkind) && host.p)
 		q[nq++] = (struct match_query){ hkind, host.p,
 			                        out->kind == OBS_URL ? HUB_VIA_URL_HOST
 			                                             : HUB_VIA_EMAIL_DOMAIN };
@@ -1611,7 +1662,7 @@ hub_match(struct hub *h, struct slice value, const enum obs_kind *kind, struct h
 	 * revoked, so that a miss is never mistaken for "never listed". */
 	for (size_t i = 0; i < nq; i++)
 		match_add(h, h->index, &q[i], HUB_HIT_EXPIRED, now, out);
-	if ((rc = revoked_index(h, d)))
+	if ((rc = revoked_index(h, h->store, d)))
 		goto out;
 	for (size_t i = 0; i < nq; i++)
 		match_add(h, h->revoked, &q[i], HUB_HIT_REVOKED, now, out);
@@ -1619,4 +1670,31 @@ out:
 	buf_reset(&norm);
 	buf_reset(&host);
 	return rc;
+}
+
+/* ---- for hub_lookup.c (hub_int.h) ---- */
+
+struct hub_lk *
+hub__lk(struct hub *h)
+{
+	return h->lk;
+}
+
+struct index *
+hub__revoked(struct hub *h)
+{
+	return h->revoked;
+}
+
+void
+hub__revoked_drop(struct hub *h)
+{
+	index_free(h->revoked);
+	h->revoked = NULL;
+}
+
+enum tcerr
+hub__revoked_build(struct hub *h, struct store *s, struct diag *d)
+{
+	return revoked_index(h, s, d);
 }

@@ -64,6 +64,12 @@ void obs__ipv6_format(const uint8_t a[16], struct buf *out);
 
 enum tcerr obs__domain(struct slice in, struct buf *out, struct diag *d);
 enum tcerr obs__url(struct slice in, struct buf *out, struct diag *d);
+/* true if in is a URL already in the normal form obs__url gives, and
+ * simple enough to tell without parsing it (obs_url.c): then obs__url
+ * appends in as it is, without libcurl. */
+bool obs__url_is_plain(struct slice in);
+/* obs__url's libcurl path, for every URL (tests compare the two). */
+enum tcerr obs__url_curl(struct slice in, struct buf *out, struct diag *d);
 enum tcerr obs__email(struct slice in, struct buf *out, struct diag *d);
 enum tcerr obs__hash(enum obs_kind kind, struct slice in, struct buf *out, struct diag *d);
 enum tcerr obs__phone(struct slice in, struct buf *out, struct diag *d);

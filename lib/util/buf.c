@@ -64,6 +64,12 @@ buf_reserve(struct buf *b, size_t extra)
 }
 
 void
+buf_reserve_more(struct buf *b, size_t extra)
+{
+	(void)buf_reserve(b, extra);
+}
+
+void
 buf_append(struct buf *b, const void *p, size_t len)
 {
 	if (buf_reserve(b, len))

@@ -36,6 +36,10 @@ void buf_clear(struct buf *b);
 /* Returns TC_OK, or the first error (TC_ENOMEM, TC_ELIMIT) since init/clear. */
 static inline enum tcerr buf_error(const struct buf *b) { return b->err; }
 
+/* Makes room for extra more bytes without changing the contents (a writer
+ * that knows roughly how much it will append avoids regrowing). Records
+ * TC_ELIMIT/TC_ENOMEM like an append. */
+void buf_reserve_more(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t len);
 void buf_append_slice(struct buf *b, struct slice s);
 void buf_append_cstr(struct buf *b, const char *s);

@@ -228,3 +228,28 @@ def test_hit_follows_the_hubs_default_tlp(data, tmp_path):
     db.close()
     p = run("match", "--data", data, "dflt.example", check_rc=0)
     assert lines(p) == [f"dflt.example  HIT exact {plain['id']} TLP:AMBER (default) from hub"]
+
+
+def test_file_reads_values_like_stdin(hub, tmp_path):
+    f = tmp_path / "values.txt"
+    f.write_text("# suspects\nevil-c2.net\n\n93.184.215.14\n")
+    p = run("match", "--data", hub, "--file", f, check_rc=0)
+    q = run("match", "--data", hub, "--stdin", input=f.read_text(), check_rc=0)
+    assert p.stdout == q.stdout and len(lines(p)) == 2
+    p = run("match", "--data", hub, "--file", tmp_path / "missing.txt", check_rc=2)
+    assert "missing.txt" in p.stderr
+
+
+def test_hub_usage_errors(hub):
+    # --hub and --data name two different sources
+    p = run("match", "--hub", "http://127.0.0.1:1", "--data", hub, "--key", "k", "1.2.3.4",
+            check_rc=2)
+    assert "exclude" in p.stderr
+    # no key, neither --key nor $TOCSIN_KEY
+    p = run("match", "--hub", "http://127.0.0.1:1", "1.2.3.4", env={"TOCSIN_KEY": ""}, check_rc=2)
+    assert "--key" in p.stderr and "TOCSIN_KEY" in p.stderr
+    # a hub that is not there is an error naming it, not a miss
+    p = run("match", "--hub", "http://127.0.0.1:1", "--key", "tcs_x", "1.2.3.4", check_rc=2)
+    assert "127.0.0.1:1" in p.stderr and p.stdout == ""
+    p = run("match", "--stdin", "--file", "x", check_rc=2)
+    assert "exclude" in p.stderr

@@ -159,6 +159,9 @@ test_errors(void **state)
 		  "t.conf:2: batch_max_objects: must be 1..100000" },
 		{ "[writer]\nbatch_max_wait_us = 1000001\n", TC_ELIMIT,
 		  "t.conf:2: batch_max_wait_us: must be 0..1000000" },
+		{ "[match]\nmax_values = 0\n", TC_ELIMIT, "t.conf:2: max_values: must be 1..1000000" },
+		{ "[match]\nmax_value_bytes = 4096\n", TC_ELIMIT,
+		  "t.conf:2: max_value_bytes: must be 16..2048" },
 		{ "[ingest]\nwidest_prefix_v4 = 0\n", TC_ELIMIT,
 		  "t.conf:2: widest_prefix_v4: must be 1..32" },
 		{ "[ingest]\nwidest_prefix_v6 = 129\n", TC_ELIMIT,
@@ -170,7 +173,7 @@ test_errors(void **state)
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, ingest, decisions, bouncers, webhooks, stream, api_root NAME)" },
+		  "writer, match, ingest, decisions, bouncers, webhooks, stream, api_root NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
