@@ -53,6 +53,7 @@
 #define POLL_TURN_WAIT_MS 5000   /* a poll waits at most this for the key's previous one */
 #define SNAPSHOTS_AT_ONCE 4      /* whole-snapshot answers built at once (memory) */
 #define SNAPSHOT_WAIT_MS 5000    /* a snapshot answer waits at most this for its turn */
+#define SEEN_MAX 4096            /* bouncer keys /metrics follows */
 #define LIVE_CACHE_ORGS 4        /* organisations whose decisions live queries keep at hand */
 #define LIVE_CATCH_UP_ROUNDS 4   /* reads of poll_max_decisions events before a rebuild */
 
@@ -423,6 +424,104 @@ authenticate(const struct reg_snapshot *snap, struct MHD_Connection *con,
 	return p;
 }
 
+/* ---- what /metrics says of each bouncer ---- */
+
+/* The bouncers that polled since tocsind started: where each is, and
+ * when it last asked. At most SEEN_MAX keys are followed (more are
+ * counted, not listed). */
+struct seen {
+	char key_id[REG_KEY_ID_LEN + 1];
+	int64_t org;
+	uint64_t pos;
+	int64_t last_us;
+};
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct seen *seen;
+static size_t nseen, seen_cap, seen_dropped;
+
+static void
+seen_record(const char *key_id, int64_t org, uint64_t pos)
+{
+	pthread_mutex_lock(&seen_mu);
+	size_t i = 0;
+	while (i < nseen && strcmp(seen[i].key_id, key_id) != 0)
+		i++;
+	if (i == nseen) {
+		if (nseen == seen_cap) {
+			size_t nc = seen_cap ? 2 * seen_cap : 16;
+			struct seen *v = nc <= SEEN_MAX ? realloc(seen, nc * sizeof *v) : NULL;
+			if (!v) {
+				seen_dropped++;
+				pthread_mutex_unlock(&seen_mu);
+				return;
+			}
+			seen = v;
+			seen_cap = nc;
+		}
+		memset(&seen[i], 0, sizeof seen[i]);
+		snprintf(seen[i].key_id, sizeof seen[i].key_id, "%s", key_id);
+		nseen++;
+	}
+	seen[i].org = org;
+	if (pos > seen[i].pos)
+		seen[i].pos = pos;
+	seen[i].last_us = ts_now_us();
+	pthread_mutex_unlock(&seen_mu);
+}
+
+static void
+label_escaped(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_append_char(out, '\\');
+		if (*s == '\n') {
+			buf_append_cstr(out, "\\n");
+			continue;
+		}
+		buf_append_char(out, *s);
+	}
+}
+
+void
+api_crowdsec_metrics(const struct reg_snapshot *snap, uint64_t log_pos, struct buf *out)
+{
+	static const char *const names[] = {
+		"tocsin_bouncer_position", "tocsin_bouncer_lag_positions",
+		"tocsin_bouncer_last_poll_seconds",
+	};
+	static const char *const help[] = {
+		"The log position a CrowdSec bouncer key was last answered up to.",
+		"Log positions after a bouncer's position (not yet given to it).",
+		"Seconds since a bouncer's last answered poll.",
+	};
+	int64_t now = ts_now_us();
+	pthread_mutex_lock(&seen_mu);
+	buf_printf(out,
+	           "# HELP tocsin_bouncers_untracked_total Bouncer keys not listed (more than %d).\n"
+	           "# TYPE tocsin_bouncers_untracked_total counter\n"
+	           "tocsin_bouncers_untracked_total %zu\n",
+	           SEEN_MAX, seen_dropped);
+	for (size_t m = 0; m < sizeof names / sizeof names[0]; m++) {
+		buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", names[m], help[m], names[m]);
+		for (size_t i = 0; i < nseen; i++) {
+			const struct reg_org *o = snap ? reg_snapshot_org(snap, seen[i].org) : NULL;
+			buf_printf(out, "%s{key=\"%s\",org=\"", names[m], seen[i].key_id);
+			label_escaped(out, o ? o->name : "");
+			buf_append_cstr(out, "\"} ");
+			if (m == 0)
+				buf_printf(out, "%llu\n", (unsigned long long)seen[i].pos);
+			else if (m == 1)
+				buf_printf(out, "%llu\n", (unsigned long long)(log_pos > seen[i].pos
+				                                                     ? log_pos - seen[i].pos
+				                                                     : 0));
+			else
+				buf_printf(out, "%.3f\n", (double)(now - seen[i].last_us) / 1e6);
+		}
+	}
+	pthread_mutex_unlock(&seen_mu);
+}
+
 /* ---- the live query, answered from a per-organisation cache ---- */
 
 /* The decisions one organisation's agent keys may see, by value, as of
@@ -788,8 +887,10 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		write_entries(&c, false, NULL, &first, &ans->body);
 		write_entries(&gone, false, &c, &first, &ans->body);
 		buf_append_cstr(&ans->body, "]}");
-		ans->seq = c.delta ? next.seq : at.seq;
 		ans->commit = !c.delta || next.seq > cursor;
+		ans->seq = !c.delta ? at.seq : ans->commit ? next.seq : cursor;
+		ans->polled = true;
+		ans->org = p->org;
 	} else if (c.n == 0) {
 		buf_append_cstr(&ans->body, "null"); /* LAPI's answer when nothing matches */
 	} else {
@@ -817,6 +918,8 @@ api_crowdsec_sent(struct app *a, struct api_crowdsec_answer *ans, bool complete)
 	struct diag d;
 	if (!ans)
 		return;
+	if (complete && ans->polled && ans->status == 200)
+		seen_record(ans->actor, ans->org, ans->seq);
 	if (complete && ans->commit && ans->status == 200) {
 		diag_clear(&d);
 		if (registry_bouncer_cursor_advance(a->registry, ans->actor, ans->seq, &d))

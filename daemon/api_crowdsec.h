@@ -28,6 +28,8 @@ struct api_crowdsec_answer {
 	bool commit;                      /* move actor's cursor to seq once sent */
 	uint64_t seq;
 	bool holds;                       /* holds actor's poll turn until sent */
+	bool polled;                      /* a stream answer: the bouncer is at seq once sent */
+	int64_t org;
 };
 
 /* true for the paths this file serves. */
@@ -50,5 +52,11 @@ void api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapsh
  * durably moves the bouncer's cursor, so a poll whose answer never
  * reached the bouncer is answered again. Frees ans. */
 void api_crowdsec_sent(struct app *a, struct api_crowdsec_answer *ans, bool complete);
+
+/* Appends, for every bouncer key that polled the stream since tocsind
+ * started, its position and how far behind the log (log_pos) it is, and
+ * the seconds since its last poll (Prometheus text; organisations named
+ * from snap). */
+void api_crowdsec_metrics(const struct reg_snapshot *snap, uint64_t log_pos, struct buf *out);
 
 #endif

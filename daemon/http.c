@@ -547,6 +547,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
+	api_crowdsec_metrics(snap, pos, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }

@@ -364,12 +364,23 @@ def test_a_client_certificate_of_role_agent(tmp_path):
 
 
 def test_polls_are_counted_under_their_route(env):
+    env.publish("orga", [ind("45.33.39.1")])
     env.stream("orgb_agent", True)
     env.live("orgb_agent", ip="45.33.32.1")
     text = requests.get(f"{env.base}/metrics", timeout=10).text
     assert re.search(r'tocsin_http_requests_total\{route="bouncer_stream",method="GET",'
                      r'status="200"\} [1-9]', text), text
     assert 'route="bouncer_decisions"' in text
+    # where each bouncer is, how far behind, since when
+    kid = env.keys["orgb_agent"].split("_")[1]
+    m = re.search(rf'^tocsin_bouncer_position{{key="{kid}",org="orgb"}} (\d+)$', text, re.M)
+    assert m and int(m.group(1)) > 0, text
+    assert re.search(rf'^tocsin_bouncer_lag_positions{{key="{kid}",org="orgb"}} \d+$', text,
+                     re.M)
+    m = re.search(rf'^tocsin_bouncer_last_poll_seconds{{key="{kid}",org="orgb"}} ([\d.]+)$',
+                  text, re.M)
+    assert m and float(m.group(1)) < 5
+    assert "tocsin_bouncers_untracked_total 0" in text
 
 
 def test_live_answers_follow_changes(env):
