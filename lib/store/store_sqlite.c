@@ -1663,17 +1663,19 @@ sq_stats(struct store *s, struct store_stats *out)
 	struct sq_store *q = sq(s);
 	int64_t v = 0;
 	int rc;
-	/* seqs and refs are dense from 1, and each tombstone took one seq and
-	 * removed one version */
-	int64_t ntombs = 0, vanished = 0;
+	/* seqs and refs are dense from 1; each tombstone took one seq and
+	 * removed one version, each decision event took one seq */
+	int64_t ntombs = 0, ndevents = 0, vanished = 0;
 	if ((rc = sq_int(q->db,
 	                 "SELECT max(coalesce((SELECT max(seq) FROM versions), 0),"
-	                 " coalesce((SELECT max(seq) FROM tombstones), 0))",
+	                 " coalesce((SELECT max(seq) FROM tombstones), 0),"
+	                 " coalesce((SELECT max(seq) FROM devents), 0))",
 	                 &v)) ||
-	    (rc = sq_int(q->db, "SELECT count(*) FROM tombstones", &ntombs)))
+	    (rc = sq_int(q->db, "SELECT count(*) FROM tombstones", &ntombs)) ||
+	    (rc = sq_int(q->db, "SELECT count(*) FROM devents", &ndevents)))
 		return TC_EDB;
 	out->log_position = (uint64_t)v;
-	out->versions = (uint64_t)(v - 2 * ntombs);
+	out->versions = (uint64_t)(v - 2 * ntombs - ndevents);
 	v = 0;
 	if ((rc = sq_int(q->db, "SELECT max(ref) FROM objects", &v)))
 		return TC_EDB;

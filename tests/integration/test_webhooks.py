@@ -273,6 +273,46 @@ def test_events_arrive_signed_in_batches(env):
     tocsin("webhook", "remove", wid, "--data", env.data)
 
 
+def documented_receiver_code():
+    """The Python and shell checks of docs/integrations.md, "A webhook receiver"."""
+    text = (pathlib.Path(os.environ.get("TOCSIN_SOURCE", pathlib.Path(__file__).parents[2]))
+            / "docs" / "integrations.md").read_text()
+    sec = text[text.index("## A webhook receiver"):]
+    py = sec[sec.index("```python\n") + 10:]
+    py = py[:py.index("```")]
+    sh = sec[sec.index("```sh\n") + 6:]
+    sh = sh[:sh.index("```")]
+    return py, sh
+
+
+def test_the_documented_receiver_checks_accept_a_real_delivery(env, tmp_path):
+    """The receiver code the docs give accepts what tocsind really sends, and
+    refuses it altered: the Python verify() and the shell check."""
+    wid = env.add("orga", "/documented", SECRET_A)
+    env.publish("orga", indicators("doc", 1))
+    env.rx.wait(lambda: env.rx.of("/documented"), what="a delivery")
+    _, h, body, _ = env.rx.of("/documented")[0]
+    py, sh = documented_receiver_code()
+    (tmp_path / "secret.txt").write_text(SECRET_A + "\n")
+    code = py[:py.index("class Receiver")].replace('open("secret.txt"',
+                                                    f'open("{tmp_path}/secret.txt"')
+    ns = {}
+    exec(compile(code, "integrations.md", "exec"), ns)
+    headers = {"X-Tocsin-Timestamp": h["x-tocsin-timestamp"],
+               "X-Tocsin-Signature": h["x-tocsin-signature"]}
+    assert ns["verify"](headers, body) is True
+    assert ns["verify"](headers, body.replace(b"indicator", b"indicatoR", 1)) is False
+    (tmp_path / "body.json").write_bytes(body)
+    run = lambda: subprocess.run(["bash", "-c", sh], cwd=tmp_path, capture_output=True,
+                                 text=True, timeout=30,
+                                 env=dict(os.environ, TS=h["x-tocsin-timestamp"],
+                                          SIG=h["x-tocsin-signature"]))
+    assert run().stdout.strip() == "valid"
+    (tmp_path / "body.json").write_bytes(body + b" ")
+    assert run().stdout.strip() == "INVALID"
+    tocsin("webhook", "remove", wid, "--data", env.data)
+
+
 def test_failing_receiver_is_retried_with_backoff(env):
     path = "/fails"
     env.rx.plans[path] = ["500", "500"]

@@ -2115,6 +2115,11 @@ test_sqlite_decisions_follow_versions(void **state)
 	uint64_t pos;
 	assert_int_equal(store_position(f->s, &pos), TC_OK);
 	assert_int_equal(pos, o.seq + 2);
+	/* decision events hold positions, not versions */
+	struct store_stats sst;
+	assert_int_equal(store_stats(f->s, &sst), TC_OK);
+	assert_int_equal(sst.versions, 1);
+	assert_int_equal(sst.log_position, pos);
 
 	/* a new version that names the same values: remove and add again */
 	mk_live(&v2, f->coll, 1, T0 + SEC, false, "a.example");
