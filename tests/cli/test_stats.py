@@ -17,7 +17,8 @@ def test_after_import(data, tmp_path):
                                                 ind_domain("evil-c2.net")]))
     run("import", "--data", data, f, check_rc=0)
     s = json.loads(run("stats", "--data", data, "--json", check_rc=0).stdout)
-    assert (s["log_position"], s["versions"], s["objects"], s["indicators"]) == (3, 3, 3, 3)
+    # each indicator's value is a decision event with its own position
+    assert (s["log_position"], s["versions"], s["objects"], s["indicators"]) == (6, 3, 3, 3)
     assert s["observables"]["ipv4"] == 2 and s["observables"]["domain"] == 1
     assert s["index"]["entries"] == 3
     assert s["index"]["memory_bytes"] > 0
