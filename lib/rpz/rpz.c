@@ -147,6 +147,7 @@ struct rpz_zone {
 	struct slot **slots;
 	size_t cap, count, used;   /* used: live + tombstones */
 	uint64_t pos;
+	uint64_t changed;          /* the last effective change's position */
 	uint64_t journal_from;     /* the journal holds every change after it */
 	struct jchange *j;
 	size_t jn, jcap, jmax;
@@ -189,7 +190,7 @@ rpz_zone_reset(struct rpz_zone *z, uint64_t pos)
 	}
 	z->count = z->used = 0;
 	journal_clear(z);
-	z->pos = z->journal_from = pos;
+	z->pos = z->journal_from = z->changed = pos;
 }
 
 void
@@ -352,6 +353,7 @@ rpz_zone_apply(struct rpz_zone *z, uint64_t pos, bool add, const char *name, boo
 		z->j[z->jn++] = (struct jchange){ pos, add, wild, copy };
 		journal_trim(z);
 	}
+	z->changed = pos;
 	if (changed)
 		*changed = true;
 	return TC_OK;
@@ -368,6 +370,22 @@ uint64_t
 rpz_zone_position(const struct rpz_zone *z)
 {
 	return z->pos;
+}
+
+uint64_t
+rpz_zone_serial_position(const struct rpz_zone *z)
+{
+	return z->changed;
+}
+
+bool
+rpz_zone_find(const struct rpz_zone *z, const char *name, bool *wild)
+{
+	size_t at;
+	if (!find(z, name, name_hash(name), &at))
+		return false;
+	*wild = z->slots[at]->wild;
+	return true;
 }
 
 size_t

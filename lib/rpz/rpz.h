@@ -84,6 +84,13 @@ enum tcerr rpz_zone_apply(struct rpz_zone *z, uint64_t pos, bool add, const char
 void rpz_zone_advance(struct rpz_zone *z, uint64_t pos);
 
 uint64_t rpz_zone_position(const struct rpz_zone *z);
+/* The zone's SOA position: that of its last effective change (or of the
+ * snapshot it was loaded from). The content is the same at every
+ * position from it to rpz_zone_position(), so secondaries transfer only
+ * when something changed. */
+uint64_t rpz_zone_serial_position(const struct rpz_zone *z);
+/* Is name (relative, no final dot) a trigger? OUT: *wild. */
+bool rpz_zone_find(const struct rpz_zone *z, const char *name, bool *wild);
 size_t rpz_zone_count(const struct rpz_zone *z);
 
 /* Calls cb for each trigger (in no particular order); stops at cb's

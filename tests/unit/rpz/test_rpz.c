@@ -89,6 +89,12 @@ test_zone_journal(void **state)
 	assert_true(changed);
 	rpz_zone_advance(z, 20);
 	assert_int_equal(rpz_zone_position(z), 20);
+	/* the SOA stays at the last change: nothing to transfer since */
+	assert_int_equal(rpz_zone_serial_position(z), 14);
+	bool wild = false;
+	assert_true(rpz_zone_find(z, "evil.example", &wild));
+	assert_true(wild);
+	assert_false(rpz_zone_find(z, "old.example", &wild));
 	assert_int_equal(rpz_zone_apply(z, 20, true, "x.example", true, &changed), TC_EINVAL);
 
 	assert_int_equal(rpz_zone_since(z, 10, &c, &n), TC_OK);
