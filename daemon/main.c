@@ -34,6 +34,7 @@
 #include "log.h"
 #include "taxii/taxii_jarena.h"
 #include "checkpoint.h"
+#include "dns.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -69,6 +70,7 @@ struct backend {
 	struct hub *hub;
 	struct audit *audit;
 	struct app *app;
+	struct dns_server *dns;     /* woken after each commit; NULL without [dns] listen */
 	int64_t allow_checked_us;   /* when DATA/allowlist.txt was last looked at */
 	int64_t ticked_us;          /* when decisions were last maintained */
 };
@@ -164,6 +166,7 @@ be_after(void *ctx)
 	uint64_t pos = 0;
 	if (store_position(hub_store(b->hub), &pos) == TC_OK)
 		atomic_store(&b->app->log_end, pos);
+	dns_log_moved(b->dns);
 }
 
 /* Reads DIR/cursor.key, creating it (0600) on first start, so next
@@ -426,6 +429,7 @@ main(int argc, char **argv)
 	struct store *ctl = NULL;          /* this thread's store connection, for snapshots */
 	struct reg_snapshot *snap = NULL;
 	struct http_server *srv = NULL;
+	struct dns_server *dns = NULL;
 	struct backend be = { 0 };
 	int lock_fd = -1;
 	struct store_stats st;
@@ -531,8 +535,13 @@ main(int argc, char **argv)
 	else
 		log_error("no checkpoint thread; the writer checkpoints as it commits", d.msg);
 
+	if (dns_start(&app, hub, &dns, &d)) {
+		status = fail("cannot start the DNS server", &d);
+		goto out;
+	}
 	be = (struct backend){
-		.hub = hub, .audit = app.audit, .app = &app, .allow_checked_us = ts_now_us()
+		.hub = hub, .audit = app.audit, .app = &app, .dns = dns,
+		.allow_checked_us = ts_now_us()
 	};
 	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be, be_tick };
 	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
@@ -585,6 +594,7 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
+	dns_stop(dns);                /* before the writer: it reads the writer's position */
 	if (app.writer) {
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;

@@ -125,6 +125,7 @@ static const struct conf_key rpz_keys[] = {
 	{ "rpz", "tlp", ZNUM(K_TLPANY, tlp, 0, 0), 0 },
 	{ "rpz", "action", ZSTR(K_ACTION, action), 0 },
 	{ "rpz", "allow", ZSTR(K_CIDRS, allow), 0 },
+	{ "rpz", "allow_unsigned_transfer", ZSTR(K_CIDRS, allow_unsigned_transfer), 0 },
 	{ "rpz", "tsig_key", ZSTR(K_DNAME, tsig_key), 0 },
 	{ "rpz", "tsig_secret_file", ZSTR(K_PATH, tsig_secret_file), 0 },
 	{ "rpz", "notify", ZSTR(K_ADDRS, notify), 0 },
@@ -1037,6 +1038,7 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				rc = diag_set(d, TC_ENOTFOUND,
 				              "%s: unknown key \"%.*s\" in [rpz %s] (known: origin, view, "
 				              "kinds, collections, min_confidence, tlp, action, allow, "
+				              "allow_unsigned_transfer, "
 				              "tsig_key, tsig_secret_file, notify, ttl, refresh, retry, "
 				              "expire, minimum)",
 				              origin, (int)(k.len > 64 ? 64 : k.len), k.p, zone->name);

@@ -94,6 +94,9 @@ struct conf_rpz {
 	enum tlp_level tlp;                /* the most restrictive TLP wanted; TLP_NONE = any */
 	char action[CONF_DNAME_MAX + 8];   /* "nxdomain", "nodata" or "cname TARGET." */
 	char allow[CONF_LIST_MAX];         /* CIDRs that may query and transfer */
+	char allow_unsigned_transfer[CONF_LIST_MAX]; /* CIDRs (within allow) that may
+	                                    * transfer without TSIG: secondaries that cannot
+	                                    * sign (Unbound); "" = none */
 	char tsig_key[CONF_DNAME_MAX];     /* TSIG key name (HMAC-SHA256); required */
 	char tsig_secret_file[CONF_PATH_MAX]; /* file holding the base64 secret; required */
 	char notify[CONF_LIST_MAX];        /* "ADDR:PORT ..." secondaries to NOTIFY */
