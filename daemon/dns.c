@@ -300,10 +300,10 @@ feed_ctx_of(struct dns_server *s, const struct zone *z, struct policy_subject *w
 /* Takes the registry snapshot again when it changed, and finds each
  * zone's organisation in it. */
 static void
-snapshot_refresh(struct dns_server *s)
+snapshot_refresh(struct dns_server *s, bool force)
 {
 	uint64_t gen = atomic_load(&s->app->snap_gen);
-	if (s->snap && gen == s->snap_gen)
+	if (s->snap && gen == s->snap_gen && !force)
 		return;
 	struct reg_snapshot *ns = app_snapshot_get(s->app);
 	if (!ns)
@@ -373,7 +373,7 @@ zones_refresh(struct dns_server *s)
 	if (end == s->seen_end)
 		return;
 	s->seen_end = end;
-	snapshot_refresh(s);
+	snapshot_refresh(s, false);
 	struct allowlist *allow = hub_allowlist_get(s->hub);
 	for (size_t i = 0; i < s->nzones; i++) {
 		struct zone *z = &s->zones[i];
@@ -782,17 +782,17 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 		qmac = ldns_rr_rdf(ldns_pkt_tsig(q), 3);
 	}
 	if (qt == LDNS_RR_TYPE_AXFR || qt == LDNS_RR_TYPE_IXFR) {
+		if (!k->tcp && qt == LDNS_RR_TYPE_AXFR) {
+			metrics_dns(MD_REFUSED_UDP);
+			if (qmac || rate_ok(s, k->peer))
+				reply_rcode(k, q, LDNS_RCODE_REFUSED, z, qmac);
+			goto out;
+		}
 		if (!qmac && !acl_match(z->unsigned_acl, z->nunsigned, k->peer)) {
 			metrics_dns(MD_REFUSED_TSIG);
 			if (k->tcp || rate_ok(s, k->peer))
 				reply_rcode(k, q, LDNS_RCODE_REFUSED, NULL, NULL);
 			keep = false;
-			goto out;
-		}
-		if (!k->tcp && qt == LDNS_RR_TYPE_AXFR) {
-			metrics_dns(MD_REFUSED_UDP);
-			if (qmac || rate_ok(s, k->peer))
-				reply_rcode(k, q, LDNS_RCODE_REFUSED, z, qmac);
 			goto out;
 		}
 		if (!k->tcp) {
@@ -838,7 +838,7 @@ out:
 }
 
 /* NOTIFY (RFC 1996) to each of z's secondaries, signed with the zone's
- * key, from the server's own UDP socket (secondaries match the source
+ * key (unless the secondary is in allow_unsigned_transfer), from the server's own UDP socket (secondaries match the source
  * address against their primary). */
 static void
 notify_zone(struct dns_server *s, struct zone *z)
@@ -864,8 +864,11 @@ notify_zone(struct dns_server *s, struct zone *z)
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, soa_rr(z));
 		uint8_t *wire = NULL;
 		size_t len = 0;
-		if (ldns_pkt_tsig_sign(p, z->tsig_key, z->tsig_secret, DNS_TSIG_FUDGE, DNS_TSIG_ALG,
-		                       NULL) == LDNS_STATUS_OK &&
+		/* a secondary allowed to transfer unsigned cannot verify TSIG
+		 * either: Unbound answers a signed NOTIFY with FORMERR */
+		bool sign = !acl_match(z->unsigned_acl, z->nunsigned, &z->notify[i]);
+		if ((!sign || ldns_pkt_tsig_sign(p, z->tsig_key, z->tsig_secret, DNS_TSIG_FUDGE,
+		                                 DNS_TSIG_ALG, NULL) == LDNS_STATUS_OK) &&
 		    ldns_pkt2wire(&wire, p, &len) == LDNS_STATUS_OK &&
 		    sendto(s->udp, wire, len, 0, (const struct sockaddr *)&z->notify[i],
 		           z->notify_len[i]) == (ssize_t)len) {
@@ -1131,14 +1134,13 @@ dns_start(struct app *a, struct hub *hub, struct dns_server **out, struct diag *
 	}
 	if ((rc = store_open(a->store_spec, &s->store, d)))
 		goto fail;
-	snapshot_refresh(s);
+	snapshot_refresh(s, false);
 	for (size_t i = 0; i < c->nrpz; i++) {
 		s->nzones++;
 		if ((rc = zone_init(s, &s->zones[i], &c->rpz[i], d)))
 			goto fail;
 	}
-	snapshot_refresh(s); /* zones now know their views */
-	s->snap_gen = atomic_load(&a->snap_gen);
+	snapshot_refresh(s, true); /* the zones find their views' organisations */
 	if ((s->udp = listen_socket(SOCK_DGRAM, &sa, salen, d)) < 0) {
 		rc = TC_EIO;
 		goto fail;

@@ -1,0 +1,225 @@
+"""RPZ over DNS from tocsind (issue 11): BIND 9 and Unbound, the real
+Debian programs, as RPZ secondaries of tocsind's zones; a phishing domain
+published through TAXII resolves to NXDOMAIN through both, resolves again
+once revoked, and every change after the first transfer travels by IXFR.
+The server refuses what would make it a reflector or leak a zone: queries
+from outside a zone's allow, transfers without TSIG, AXFR over UDP.
+
+Skipped, with the reason, only when named, unbound or dig is not
+installed (scripts/deps.sh installs them)."""
+import base64
+import json
+import os
+import re
+import socket
+import time
+
+import pytest
+import requests
+
+from conftest import Daemon, tocsin
+from dnsutil import (STUB_ADDR, Stub, dig, free_port, have, query, rcode_of, start_named,
+                     start_unbound, tcp_ask, udp_ask, wait_for)
+from hubutil import Hub, obj_indicator
+
+pytestmark = pytest.mark.skipif(
+    not have("named", "unbound", "dig") and not have("/usr/sbin/named", "/usr/sbin/unbound"),
+    reason="needs named (bind9), unbound and dig (bind9-dnsutils): run scripts/deps.sh")
+
+TEST_DOMAIN = "test"
+PHISH = "phish-bank.test"
+BIND_ZONE = "rpz.tocsin.example"
+UNBOUND_ZONE = "rpz-u.tocsin.example"
+ACL_ZONE = "rpz-acl.tocsin.example"
+KEY = "xfr-key"
+CHANGE_TIMEOUT = 10  # seconds a resolver may take to apply a change (measured: milliseconds)
+
+
+def transfers(daemon, zone):
+    out = []
+    for line in daemon.lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("msg") == "rpz transfer" and rec.get("zone") == zone:
+            out.append(rec)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rpz(tmp_path_factory):
+    base = tmp_path_factory.mktemp("rpz")
+    d = base / "var"
+    tocsin("init", "--data", d)
+    tocsin("org", "add", "bank", "--sector", "finance", "--country", "NO", "--data", d)
+    tocsin("org", "add", "telco", "--sector", "telecom", "--country", "NO", "--data", d)
+    key = tocsin("key", "create", "bank", "--role", "contributor", "--name", "soc",
+                 "--data", d).stdout.strip()
+    coll = tocsin("collection", "add", "phish", "--read", "all", "--write", "all",
+                  "--data", d).stdout.strip()
+    secret = base64.b64encode(os.urandom(32)).decode()
+    (base / "tsig.key").write_text(secret + "\n")
+    dport, bport, uport, sport = free_port(), free_port(), free_port(), free_port()
+    conf = base / "tocsind.conf"
+    conf.write_text(f"""[dns]
+listen = 127.0.0.1:{dport}
+rate_limit = 50
+
+[rpz bind]
+origin = {BIND_ZONE}
+view = org:telco
+kinds = domain ipv4 ipv6
+tsig_key = {KEY}
+tsig_secret_file = {base}/tsig.key
+allow = 127.0.0.0/8
+notify = 127.0.0.1:{bport}
+
+[rpz unbound]
+origin = {UNBOUND_ZONE}
+view = operator
+tsig_key = {KEY}
+tsig_secret_file = {base}/tsig.key
+allow = 127.0.0.0/8
+allow_unsigned_transfer = 127.0.0.1/32
+notify = 127.0.0.1:{uport}
+
+[rpz acl]
+origin = {ACL_ZONE}
+view = operator
+tsig_key = {KEY}
+tsig_secret_file = {base}/tsig.key
+allow = 10.0.0.0/8
+""")
+    stub = Stub(sport)
+    daemon = Daemon(d, config=conf)
+    named = start_named(base / "named", bport, dport, BIND_ZONE, KEY, secret, sport, TEST_DOMAIN)
+    unbound = start_unbound(base / "unbound", uport, dport, UNBOUND_ZONE, sport, TEST_DOMAIN)
+    hub = Hub(f"http://{daemon.addr}", {"soc": key}, {}, {"phish": coll}, {}, {}, {}, data=d,
+              daemon=daemon)
+    env = {"daemon": daemon, "hub": hub, "dport": dport, "bport": bport, "uport": uport,
+           "secret": secret, "base": base}
+    try:
+        # both secondaries have taken the zone (an AXFR each) and resolve
+        ok = wait_for(lambda: transfers(daemon, "bind") and transfers(daemon, "unbound"), 30, 0.1)
+        assert ok, ("no initial transfer:\n" + daemon.log()[-3000:] + "\nnamed:\n"
+                    + (base / "named" / "named.log").read_text()[-3000:] + "\nunbound:\n"
+                    + (base / "unbound" / "unbound.log").read_text()[-3000:])
+        yield env
+    finally:
+        for p in (named, unbound):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except Exception:
+                p.kill()
+        stub.close()
+        rc = daemon.stop()
+        assert rc == 0, daemon.log()[-3000:]
+
+
+def resolves(port, name):
+    st, out = dig(port, name, "A", ["+recurse"])
+    return st, out
+
+
+def test_soa_serial_is_the_log_position_and_lookups_answer(rpz):
+    st, out = dig(rpz["dport"], BIND_ZONE, "SOA", ["+norec"])
+    assert st == "NOERROR", out
+    m = re.search(r"SOA\s+localhost\. hostmaster\.localhost\. (\d+) ", out)
+    assert m, out
+    # a name that is no trigger: NXDOMAIN from the zone itself, with the SOA
+    st, out = dig(rpz["dport"], "nothing-here." + BIND_ZONE, "A", ["+norec"])
+    assert st == "NXDOMAIN", out
+    # a name outside every zone: REFUSED (no recursion, no other zone)
+    st, out = dig(rpz["dport"], "example.org", "A", ["+norec"])
+    assert st == "REFUSED", out
+
+
+def test_refused_outside_acl_without_tsig_and_over_udp(rpz):
+    port = rpz["dport"]
+    # [rpz acl] allows 10.0.0.0/8 only: 127.0.0.1 is refused, SOA included
+    st, out = dig(port, ACL_ZONE, "SOA", ["+norec"])
+    assert st == "REFUSED", out
+    # a transfer without TSIG (TCP) is refused ...
+    ans = tcp_ask(port, query(BIND_ZONE, "AXFR"))
+    assert ans is not None and rcode_of(ans) == "REFUSED"
+    _, out = dig(port, BIND_ZONE, "AXFR")
+    assert "Transfer failed" in out, out
+    # ... and with a wrong key too
+    wrong = base64.b64encode(b"w" * 32).decode()
+    _, out = dig(port, BIND_ZONE, "AXFR", ["-y", f"hmac-sha256:{KEY}:{wrong}"])
+    assert "IN\tCNAME" not in out and ("Transfer failed" in out or "tsig verify failure" in out
+                                       or "NOTAUTH" in out), out
+    # with the key: the whole zone, signed
+    _, out = dig(port, BIND_ZONE, "AXFR", ["-y", f"hmac-sha256:{KEY}:{rpz['secret']}"])
+    assert "XFR size" in out and "TSIG" in out, out
+    # AXFR over UDP: refused, never a zone in a datagram
+    ans = udp_ask(port, query(BIND_ZONE, "AXFR"))
+    assert ans is not None and rcode_of(ans) == "REFUSED"
+    assert len(ans) < 512
+    m = requests.get(f"http://{rpz['daemon'].addr}/metrics", timeout=10).text
+    for reason in ("acl", "tsig", "udp_transfer", "zone"):
+        v = re.search(r'tocsin_dns_refused_total\{reason="%s"\} (\d+)' % reason, m)
+        assert v and int(v.group(1)) >= 1, (reason, m)
+
+
+def test_udp_rate_limited_per_source(rpz):
+    port = rpz["dport"]
+    # 200 queries at once from one address: [dns] rate_limit = 50 a second,
+    # a burst of as many; the rest get no answer at all
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    t0 = time.monotonic()
+    for i in range(200):
+        s.sendto(query(BIND_ZONE, "SOA", qid=i), ("127.0.0.1", port))
+    answered = 0
+    try:
+        while True:
+            s.recvfrom(4096)
+            answered += 1
+    except socket.timeout:
+        pass
+    s.close()
+    elapsed = time.monotonic() - t0
+    assert 40 <= answered <= 50 + 50 * elapsed + 5, (answered, elapsed)
+    m = requests.get(f"http://{rpz['daemon'].addr}/metrics", timeout=10).text
+    v = re.search(r"tocsin_dns_rate_limited_total (\d+)", m)
+    assert v and int(v.group(1)) >= 50, m
+
+
+def test_publish_blocks_and_revoke_unblocks_through_bind_and_unbound(rpz):
+    hub, daemon = rpz["hub"], rpz["daemon"]
+    bport, uport = rpz["bport"], rpz["uport"]
+    # before: the domain resolves through both resolvers (the stub answers)
+    for port in (bport, uport):
+        st = wait_for(lambda: resolves(port, PHISH)[0] == "NOERROR", 15, 0.2)
+        assert st, resolves(port, PHISH)[1]
+        assert STUB_ADDR in resolves(port, PHISH)[1]
+    first = {z: len(transfers(daemon, z)) for z in ("bind", "unbound")}
+
+    ind = obj_indicator(f"[domain-name:value = '{PHISH}']", "rpz-phish",
+                        modified="2026-01-01T00:00:00.000Z", confidence=90)
+    hub.post_ok("phish", "soc", [ind])
+    for port in (bport, uport):
+        ok = wait_for(lambda: resolves(port, PHISH)[0] == "NXDOMAIN", CHANGE_TIMEOUT, 0.01)
+        assert ok, (port, resolves(port, PHISH)[1], daemon.log()[-2000:])
+        # the trigger's "*." twin blocks the subdomains too
+        assert resolves(port, "login." + PHISH)[0] == "NXDOMAIN"
+
+    revoked = dict(ind, modified="2026-01-02T00:00:00.000Z", revoked=True)
+    hub.post_ok("phish", "soc", [revoked])
+    for port in (bport, uport):
+        ok = wait_for(lambda: resolves(port, PHISH)[0] == "NOERROR", CHANGE_TIMEOUT, 0.01)
+        assert ok, (port, resolves(port, PHISH)[1], daemon.log()[-2000:])
+
+    # IXFR, not AXFR, carried each change after the first transfer
+    for zone in ("bind", "unbound"):
+        later = transfers(daemon, zone)[first[zone]:]
+        kinds = [t["type"] for t in later if t["rrs"] > 1]
+        assert kinds and all(k == "ixfr" for k in kinds), (zone, later)
+        assert sum(1 for t in later if t["type"] == "ixfr" and t["rrs"] > 1) >= 2, later
+        assert all(t["complete"] for t in later), later
+    m = requests.get(f"http://{daemon.addr}/metrics", timeout=10).text
+    assert int(re.search(r"tocsin_dns_notifies_total (\d+)", m).group(1)) >= 4, m
+    assert int(re.search(r'tocsin_dns_transfers_total\{type="ixfr"\} (\d+)', m).group(1)) >= 4
