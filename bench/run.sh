@@ -20,6 +20,10 @@
 #   BENCH_HOSTILE_PARAM_REQUESTS [5000]  requests of 2,000 query parameters
 #                                  (bench/http/bench_hostile.py: idle and slow
 #                                  connection floods, huge bodies; RSS, latency)
+#   BENCH_RPZ_TIMEOUT [900]        the same for RPZ over DNS (bench/bench_rpz.py:
+#                                  publish -> a tuned BIND secondary answers NXDOMAIN,
+#                                  BENCH_RPZ_COUNT [1000] publishes; AXFR of
+#                                  BENCH_RPZ_AXFR_COUNT [100000] decisions)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -92,6 +96,7 @@ run() {
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
+        limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

@@ -194,6 +194,13 @@ rpz_zone_reset(struct rpz_zone *z, uint64_t pos)
 }
 
 void
+rpz_zone_mark(struct rpz_zone *z, uint64_t pos)
+{
+	journal_clear(z);
+	z->pos = z->journal_from = z->changed = pos;
+}
+
+void
 rpz_zone_free(struct rpz_zone *z)
 {
 	if (!z)

@@ -69,6 +69,9 @@ void rpz_zone_free(struct rpz_zone *z);
 /* Empties the zone and its journal; it is now exact at position pos
  * (then rpz_zone_load each trigger of a snapshot taken at pos). */
 void rpz_zone_reset(struct rpz_zone *z, uint64_t pos);
+/* The zone as loaded is exact at pos: its position, SOA position and the
+ * journal's start (after rpz_zone_reset(z, 0) and the loads). */
+void rpz_zone_mark(struct rpz_zone *z, uint64_t pos);
 /* Adds a trigger without a journal entry (loading a snapshot).
  * Errors: TC_ENOMEM. */
 enum tcerr rpz_zone_load(struct rpz_zone *z, const char *name, bool wild);
