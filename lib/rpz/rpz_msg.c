@@ -26,12 +26,72 @@ name_text(const ldns_rdf *name, char *out, size_t n)
 	return true;
 }
 
+/* Skips a (possibly compressed) name at *at. false past the end. */
+static bool
+skip_name(const uint8_t *p, size_t len, size_t *at)
+{
+	size_t i = *at;
+	for (int labels = 0; labels < 128; labels++) {
+		if (i >= len)
+			return false;
+		uint8_t b = p[i];
+		if (b == 0) {
+			*at = i + 1;
+			return true;
+		}
+		if ((b & 0xc0) == 0xc0) {
+			if (i + 2 > len)
+				return false;
+			*at = i + 2;
+			return true;
+		}
+		if (b & 0xc0)
+			return false;
+		i += 1u + b;
+	}
+	return false;
+}
+
+/* RFC 8945 §5.1: at most one TSIG, the last record of the additional
+ * section. Checked on the wire before ldns parses it: ldns keeps only
+ * the last TSIG of a message and leaks the others, which a client could
+ * repeat at will. */
+static bool
+tsig_placement_ok(const uint8_t *p, size_t len)
+{
+	size_t at = RPZ_MSG_MIN;
+	unsigned qd = (unsigned)p[4] << 8 | p[5], an = (unsigned)p[6] << 8 | p[7];
+	unsigned ns = (unsigned)p[8] << 8 | p[9], ar = (unsigned)p[10] << 8 | p[11];
+	for (unsigned i = 0; i < qd; i++) {
+		if (!skip_name(p, len, &at) || at + 4 > len)
+			return false;
+		at += 4;
+	}
+	unsigned total = an + ns + ar;
+	for (unsigned i = 0; i < total; i++) {
+		if (!skip_name(p, len, &at) || at + 10 > len)
+			return false;
+		unsigned type = (unsigned)p[at] << 8 | p[at + 1];
+		size_t rdlen = (size_t)p[at + 8] << 8 | p[at + 9];
+		at += 10;
+		if (at + rdlen > len)
+			return false;
+		at += rdlen;
+		if (type == LDNS_RR_TYPE_TSIG && i + 1 != total)
+			return false; /* not last, or not alone */
+	}
+	return true;
+}
+
 enum tcerr
 rpz_request_parse(struct slice wire, struct rpz_request *r, struct diag *d)
 {
 	memset(r, 0, sizeof *r);
 	if (wire.len < RPZ_MSG_MIN)
 		return diag_set(d, TC_EINVAL, "shorter than a DNS header");
+	if (!tsig_placement_ok((const uint8_t *)wire.p, wire.len))
+		return diag_set(d, TC_EINVAL, "a TSIG that is not the message's last record, or "
+		                              "a record past the message's end");
 	ldns_status st = ldns_wire2pkt(&r->pkt, (const uint8_t *)wire.p, wire.len);
 	if (st != LDNS_STATUS_OK) {
 		r->pkt = NULL;

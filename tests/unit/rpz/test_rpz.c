@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "rpz/rpz.h"
+#include "rpz/rpz_msg.h"
 
 static void
 trig(enum obs_kind kind, const char *value, const char *want, bool want_wild)
@@ -168,6 +169,52 @@ test_serials(void **state)
 	rpz_zone_free(z);
 }
 
+/* An IXFR request with the client's SOA: classified; a second TSIG (ldns
+ * would leak the first) and a record past the end refused. */
+static void
+test_request_parse(void **state)
+{
+	(void)state;
+	static const uint8_t ixfr[] = {
+		0, 7, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0,
+		3, 'R', 'p', 'Z', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 251, 0, 1,
+		0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0, 0, 22,
+		0, 0, 0, 0, 0, 41, 0, 0, 0, 60, 0, 0, 0, 10, 0, 1, 0x51, 0x80, 0, 0, 0, 60,
+	};
+	struct rpz_request r;
+	struct diag d;
+	assert_int_equal(rpz_request_parse(slice_make((const char *)ixfr, sizeof ixfr), &r, &d),
+	                 TC_OK);
+	assert_true(r.one_question);
+	assert_false(r.response);
+	assert_string_equal(r.qname, "rpz.example.");
+	assert_int_equal(r.qtype, LDNS_RR_TYPE_IXFR);
+	assert_true(r.has_serial);
+	assert_int_equal(r.serial, 41);
+	assert_false(r.tsig);
+	rpz_request_free(&r);
+	/* cut one byte: the SOA runs past the end */
+	assert_int_equal(rpz_request_parse(slice_make((const char *)ixfr, sizeof ixfr - 1), &r, &d),
+	                 TC_EINVAL);
+	assert_int_equal(rpz_request_parse(slice_make((const char *)ixfr, 11), &r, &d), TC_EINVAL);
+	/* two TSIG records (type 250) */
+	static const uint8_t two[] = {
+		0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+		1, 'k', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0,
+		1, 'k', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0,
+	};
+	assert_int_equal(rpz_request_parse(slice_make((const char *)two, sizeof two), &r, &d),
+	                 TC_EINVAL);
+
+	char rel[RPZ_NAME_MAX];
+	assert_true(rpz_relative("evil.example.rpz.example.", "rpz.example.", rel));
+	assert_string_equal(rel, "evil.example");
+	assert_true(rpz_relative("rpz.example.", "rpz.example.", rel));
+	assert_string_equal(rel, "");
+	assert_false(rpz_relative("xrpz.example.", "rpz.example.", rel));
+	assert_false(rpz_relative("example.", "rpz.example.", rel));
+}
+
 int
 main(void)
 {
@@ -175,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_triggers),
 		cmocka_unit_test(test_zone_journal),
 		cmocka_unit_test(test_serials),
+		cmocka_unit_test(test_request_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
