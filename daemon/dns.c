@@ -49,6 +49,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpz/rpz.h"
+#include "rpz/rpz_msg.h"
 #include "util/timestamp.h"
 
 #define DNS_POLL_MS 1000              /* the log is looked at this often even without a wake */
@@ -658,17 +659,16 @@ answer_ixfr(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns_
 }
 
 /* A lookup in the zone: SOA and NS at the apex, a trigger's CNAME,
- * NXDOMAIN otherwise (with the SOA for negative caching). */
+ * NXDOMAIN otherwise (with the SOA for negative caching). rel is the
+ * name relative to the origin ("" for the apex). */
 static void
 answer_query(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns_rdf *qmac,
-             const ldns_rr *question)
+             const char *rel, ldns_rr_type qt)
 {
 	ldns_pkt *p = answer_new(q, LDNS_RCODE_NOERROR, true);
 	if (!p)
 		return;
-	const ldns_rdf *qname = ldns_rr_owner(question);
-	ldns_rr_type qt = ldns_rr_get_type(question);
-	if (ldns_dname_compare(qname, z->origin) == 0) {
+	if (!rel[0]) {
 		if (qt == LDNS_RR_TYPE_SOA || qt == LDNS_RR_TYPE_ANY)
 			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, soa_rr(z));
 		else if (qt == LDNS_RR_TYPE_NS)
@@ -676,27 +676,15 @@ answer_query(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns
 		else
 			ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa_rr(z));
 	} else {
-		char *text = ldns_rdf2str(qname);
-		size_t tl = text ? strlen(text) : 0, ol = strlen(z->origin_text);
-		bool found = false, wild = false, star = false;
-		char rel[RPZ_NAME_MAX];
-		if (text && tl > ol + 1 && tl - ol - 1 < sizeof rel) {
-			for (size_t i = 0; i < tl; i++)
-				if (text[i] >= 'A' && text[i] <= 'Z')
-					text[i] = (char)(text[i] - 'A' + 'a');
-			memcpy(rel, text, tl - ol - 1);
-			rel[tl - ol - 1] = '\0';
-			found = rpz_zone_find(z->rz, rel, &wild);
-			if (!found && rel[0] == '*' && rel[1] == '.') {
-				found = rpz_zone_find(z->rz, rel + 2, &wild) && wild;
-				star = true;
-			}
+		bool wild = false, star = false;
+		bool found = rpz_zone_find(z->rz, rel, &wild);
+		if (!found && rel[0] == '*' && rel[1] == '.') {
+			found = rpz_zone_find(z->rz, rel + 2, &wild) && wild;
+			star = true;
 		}
-		free(text);
-		if (found) {
-			ldns_rr *rr = trigger_rr(z, star ? rel + 2 : rel, star);
-			if (rr)
-				ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		ldns_rr *rr = found ? trigger_rr(z, star ? rel + 2 : rel, star) : NULL;
+		if (rr) {
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
 		} else {
 			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
 			ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa_rr(z));
@@ -706,46 +694,45 @@ answer_query(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns
 	ldns_pkt_free(p);
 }
 
-/* The zone whose origin is qname or one of its ancestors. */
+/* The zone whose origin is name or one of its ancestors. OUT: rel. */
 static struct zone *
-zone_of(struct dns_server *s, const ldns_rdf *qname)
+zone_of(struct dns_server *s, const char *name, char rel[RPZ_NAME_MAX])
 {
-	for (size_t i = 0; i < s->nzones; i++) {
-		struct zone *z = &s->zones[i];
-		if (ldns_dname_compare(qname, z->origin) == 0 || ldns_dname_is_subdomain(qname, z->origin))
-			return z;
-	}
+	for (size_t i = 0; i < s->nzones; i++)
+		if (rpz_relative(name, s->zones[i].origin_text, rel))
+			return &s->zones[i];
 	return NULL;
 }
 
-/* Handles one request (wire, len) from k->peer: parse, find the zone,
- * check the ACL, TSIG and transport, answer. Untrusted bytes: ldns
- * parses them with its own bounds; anything it refuses gets no answer
- * over UDP (no reflection of garbage) and closes a TCP connection.
- * Returns false when a TCP connection should close. */
+/* Handles one request (wire, len) from k->peer: parse (lib/rpz
+ * rpz_request_parse), find the zone, check the ACL, TSIG and transport,
+ * answer. What ldns refuses gets no answer over UDP (no reflection of
+ * garbage) and closes a TCP connection. Returns false when a TCP
+ * connection should close. */
 static bool
 dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len)
 {
-	ldns_pkt *q = NULL;
+	struct rpz_request r;
+	struct diag d;
+	char rel[RPZ_NAME_MAX];
 	bool keep = true;
 	metrics_dns(MD_QUERY);
-	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&q, wire, len) != LDNS_STATUS_OK)
+	if (rpz_request_parse(slice_make((const char *)wire, len), &r, &d))
 		return false;
-	if (ldns_pkt_qr(q))
-		goto out; /* a response: a secondary acknowledging our NOTIFY */
-	ldns_rr_list *ql = ldns_pkt_question(q);
-	if (ldns_pkt_get_opcode(q) != LDNS_PACKET_QUERY || !ql || ldns_rr_list_rr_count(ql) != 1) {
+	const ldns_pkt *q = r.pkt;
+	if (r.response)
+		goto out; /* a secondary acknowledging our NOTIFY */
+	if (r.opcode != LDNS_PACKET_QUERY || !r.one_question) {
 		metrics_dns(MD_REFUSED_ZONE);
 		if (k->tcp || rate_ok(s, k->peer))
-			reply_rcode(k, q, ldns_pkt_get_opcode(q) != LDNS_PACKET_QUERY ? LDNS_RCODE_NOTIMPL
-			                                                            : LDNS_RCODE_FORMERR,
+			reply_rcode(k, q, r.opcode != LDNS_PACKET_QUERY ? LDNS_RCODE_NOTIMPL
+			                                                : LDNS_RCODE_FORMERR,
 			            NULL, NULL);
 		goto out;
 	}
-	const ldns_rr *question = ldns_rr_list_rr(ql, 0);
-	ldns_rr_type qt = ldns_rr_get_type(question);
-	struct zone *z = zone_of(s, ldns_rr_owner(question));
-	if (!z || ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) {
+	ldns_rr_type qt = r.qtype;
+	struct zone *z = zone_of(s, r.qname, rel);
+	if (!z || r.qclass != LDNS_RR_CLASS_IN) {
 		metrics_dns(MD_REFUSED_ZONE);
 		if (k->tcp || rate_ok(s, k->peer))
 			reply_rcode(k, q, LDNS_RCODE_REFUSED, NULL, NULL);
@@ -760,12 +747,9 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 	}
 	/* TSIG (RFC 8945): a signed request must verify with the zone's key */
 	const ldns_rdf *qmac = NULL;
-	ldns_rr *tsig = ldns_pkt_tsig(q);
-	if (tsig) {
-		char *kn = ldns_rdf2str(ldns_rr_owner(tsig));
-		bool name_ok = kn && strcasecmp(kn, z->tsig_key) == 0;
-		free(kn);
-		if (!name_ok || !ldns_pkt_tsig_verify(q, wire, len, z->tsig_key, z->tsig_secret, NULL)) {
+	if (r.tsig) {
+		if (strcmp(r.tsig_key, z->tsig_key) != 0 ||
+		    !ldns_pkt_tsig_verify(r.pkt, wire, len, z->tsig_key, z->tsig_secret, NULL)) {
 			metrics_dns(MD_REFUSED_TSIG);
 			char a[80];
 			addr_text(k->peer, a, sizeof a);
@@ -815,25 +799,17 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 			answer_full(k, q, z, qmac, "axfr", UINT64_MAX);
 			goto out;
 		}
-		/* the client's SOA is in the authority section */
-		uint64_t from = UINT64_MAX;
-		ldns_rr_list *auth = ldns_pkt_authority(q);
-		if (auth && ldns_rr_list_rr_count(auth) == 1) {
-			const ldns_rr *soa = ldns_rr_list_rr(auth, 0);
-			if (ldns_rr_get_type(soa) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(soa) == 7)
-				from = rpz_serial_position(z->rz,
-				                           ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)));
-		}
-		answer_ixfr(k, q, z, qmac, from);
+		answer_ixfr(k, q, z, qmac, r.has_serial ? rpz_serial_position(z->rz, r.serial)
+		                                        : UINT64_MAX);
 		goto out;
 	}
 	if (!k->tcp && !qmac && !rate_ok(s, k->peer)) {
 		metrics_dns(MD_RATE_LIMITED);
 		goto out;
 	}
-	answer_query(k, q, z, qmac, question);
+	answer_query(k, q, z, qmac, rel, qt);
 out:
-	ldns_pkt_free(q);
+	rpz_request_free(&r);
 	return keep && !k->failed;
 }
 

@@ -223,3 +223,35 @@ def test_publish_blocks_and_revoke_unblocks_through_bind_and_unbound(rpz):
     m = requests.get(f"http://{daemon.addr}/metrics", timeout=10).text
     assert int(re.search(r"tocsin_dns_notifies_total (\d+)", m).group(1)) >= 4, m
     assert int(re.search(r'tocsin_dns_transfers_total\{type="ixfr"\} (\d+)', m).group(1)) >= 4
+
+
+def test_check_prints_every_rpz_key_but_never_the_secret(tmp_path):
+    """`tocsind --check` validates and prints an [rpz] zone's every key
+    (each documented in tocsind(8) and etc/tocsind.conf), never the TSIG
+    secret; a zone without its required keys is a configuration error."""
+    from conftest import TOCSIND
+    import subprocess
+    from pathlib import Path
+    src = Path(os.environ.get("TOCSIN_SOURCE", Path(__file__).resolve().parents[2]))
+    data = tmp_path / "var"
+    tocsin("init", "--data", data)
+    secret = base64.b64encode(b"s" * 32).decode()
+    (tmp_path / "k").write_text(secret + "\n")
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[dns]\nlisten = 127.0.0.1:0\n[rpz z]\norigin = z.example\nview = operator\n"
+                    f"tsig_key = k\ntsig_secret_file = {tmp_path}/k\n")
+    p = subprocess.run([TOCSIND, "--check", "--data", str(data), "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    assert secret not in p.stdout
+    section = p.stdout.split("[rpz z]\n", 1)[1]
+    keys = re.findall(r"^(?:# )?([a-z_]+)(?: = | is not set)", section, re.M)
+    assert len(keys) >= 16, section
+    man = (src / "docs" / "man" / "tocsind.8").read_text().replace("\\-", "-")
+    etc = (src / "etc" / "tocsind.conf").read_text()
+    assert not [k for k in keys if not re.search(rf"\b{k}\b", man)], keys
+    assert not [k for k in keys if not re.search(rf"^#? ?{k} =", etc, re.M)], keys
+    conf.write_text("[dns]\nlisten = 127.0.0.1:0\n[rpz z]\norigin = z.example\n")
+    p = subprocess.run([TOCSIND, "--check", "--data", str(data), "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2 and "[rpz z] (line 3): view is required" in p.stderr, p.stderr
