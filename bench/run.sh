@@ -20,6 +20,10 @@
 #   BENCH_HOSTILE_PARAM_REQUESTS [5000]  requests of 2,000 query parameters
 #                                  (bench/http/bench_hostile.py: idle and slow
 #                                  connection floods, huge bodies; RSS, latency)
+#   BENCH_STREAM_TIMEOUT [300]     the same for the stream benchmarks (publish -> event
+#                                  latency with 1 and 1,000 clients: bench/http/bench_stream.py,
+#                                  its knobs BENCH_STREAM_PUBLISHES [10000],
+#                                  BENCH_STREAM_CLIENTS [1000], BENCH_STREAM_PUBLISHES_MANY [1000])
 #   BENCH_RPZ_TIMEOUT [900]        the same for RPZ over DNS (bench/bench_rpz.py:
 #                                  publish -> a tuned BIND secondary answers NXDOMAIN,
 #                                  BENCH_RPZ_COUNT [1000] publishes; AXFR of
@@ -96,6 +100,7 @@ run() {
         limit=${BENCH_HTTP_TIMEOUT:-480} run "TAXII over HTTP" "$(dirname "$0")/http/bench_taxii.py" "$build"
         limit=${BENCH_CRASH_TIMEOUT:-900} run "crash test" "$(dirname "$0")/crash/bench_crash.py" "$build"
         run "hostile clients" "$(dirname "$0")/http/bench_hostile.py" "$build"
+        limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"

@@ -36,7 +36,11 @@ extern const char cmd_collection_usage[];
 int cmd_collection(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_allowlist_usage[];
 int cmd_allowlist(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_stream_usage[];
+int cmd_stream(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_webhook_usage[];
+int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -36,7 +36,11 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_collection_usage, cmd_collection },
 	{ "allowlist", "list, add and remove values never exported for blocking",
 	  cmd_allowlist_usage, cmd_allowlist },
+	{ "stream", "follow a hub's event stream, resuming from a saved position",
+	  cmd_stream_usage, cmd_stream },
 	{ "audit", "verify the audit log's signed hash chain; print an anchor", cmd_audit_usage, cmd_audit },
+	{ "webhook", "add, list, remove, replay webhook subscriptions; their delivery status",
+	  cmd_webhook_usage, cmd_webhook },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

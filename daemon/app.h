@@ -20,7 +20,11 @@
 #include "conf/conf.h"
 #include "registry/registry.h"
 #include "taxii/taxii_server.h"
+#include "notify.h"
 #include "writer.h"
+
+struct hub;
+struct stream_server;
 
 struct app {
 	const struct conf *conf;
@@ -31,6 +35,11 @@ struct app {
 	struct hub_writer *writer;
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
+	struct webhooks *webhooks;      /* delivery threads (webhook.c); NULL until started */
+	struct hub *hub;                /* the writer's; other threads only call its thread-safe
+	                                 * functions (hub_allowlist_get) */
+	struct notify notify;           /* the writer's "the log moved" (notify.h) */
+	struct stream_server *stream;   /* GET /api/v1/stream (api_stream.h) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

@@ -46,9 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_stream.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "webhook.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 
@@ -532,12 +534,15 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 		.principals = snap ? reg_snapshot_nprincipals(snap) : 0,
 		.collections = snap ? reg_snapshot_ncollections(snap) : 0,
 		.writer = a->writer ? hub_writer_stats(a->writer) : NULL,
+		.stream_clients = stream_clients(a->stream),
+		.stream_buffered = stream_buffered(a->stream),
 	};
 	if (!is_get(r->method))
 		return respond_error(con, r, 405, false, "method not allowed",
 		                     "/metrics answers GET", false);
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
+	webhooks_metrics(a->webhooks, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }
@@ -580,6 +585,50 @@ serve_taxii(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	ret = respond_loc(con, r, rs.status, rs.content_type, &rs.body, rs.www_authenticate,
 	                  rs.date_added_first, rs.date_added_last, rs.location);
 	taxii_response_reset(&rs);
+	return ret;
+}
+
+/* GET /api/v1/stream (api_stream.c): authenticated like TAXII; the
+ * stream itself is a response libmicrohttpd pulls from the stream
+ * thread's buffers. */
+static enum MHD_Result
+serve_stream(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+             const struct reg_snapshot *snap, enum auth_result ar, const struct reg_principal *p,
+             const char *why)
+{
+	struct diag d;
+	if (ar != AUTH_OK || !p)
+		return respond_error(con, r, 401, false,
+		                     ar == AUTH_BAD ? "authentication failed" : "authentication required",
+		                     ar == AUTH_BAD ? why : "the stream needs an API key or a client "
+		                                            "certificate",
+		                     true);
+	struct store *s = thread_store(a, t, &d);
+	if (!s) {
+		log_error("store open failed", d.msg);
+		return respond_error(con, r, 503, false, "the hub's store is unavailable",
+		                     "try again later", false);
+	}
+	const char *q = strchr(r->uri, '?');
+	struct api_stream_req rq = {
+		.con = con,
+		.method = r->method,
+		.query = q ? slice_make(q + 1, strcspn(q + 1, "#")) : slice_make("", 0),
+		.last_event_id = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Last-Event-ID"),
+		.snap = snap,
+		.who = p,
+		.actor = r->actor,
+		.store = s,
+	};
+	struct api_stream_out out;
+	api_stream_open(a->stream, &rq, &out);
+	if (!out.resp) {
+		r->retry_after = out.retry_after;
+		return respond_error(con, r, out.status, false, out.title, out.description, false);
+	}
+	enum MHD_Result ret = MHD_queue_response(con, 200, out.resp);
+	MHD_destroy_response(out.resp); /* the connection holds it; its end frees the client */
+	r->status = 200;
 	return ret;
 }
 
@@ -681,6 +730,8 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 			                     ar == AUTH_BAD ? why : "/metrics needs an API key", true);
 		return serve_metrics(con, r, a, t, snap);
 	}
+	if (strcmp(url, STREAM_PATH) == 0)
+		return serve_stream(con, r, a, t, snap, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /healthz and /metrics", false);
@@ -1034,7 +1085,9 @@ listener_start(struct http_server *s, struct listener *l, const char *addr, bool
 	l->app = s->app;
 	l->tls = tls;
 	pthread_mutex_init(&l->mu, NULL);
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* streams suspend their connections while they have nothing to send */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME;
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (tls)
@@ -1148,6 +1201,9 @@ http_shutdown(struct http_server *s)
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 	}
+	/* streams never finish by themselves: end them, so that their
+	 * requests complete and no connection stays suspended */
+	stream_stop(s->app->stream);
 	uint64_t t0 = now_us();
 	while (atomic_load(&s->app->inflight) > 0 && now_us() - t0 < HTTP_DRAIN_MS * 1000ull)
 		usleep(5000);

@@ -33,8 +33,10 @@
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
+#include "webhook.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -159,14 +161,15 @@ be_after(void *ctx)
 {
 	struct backend *b = ctx;
 	struct diag d;
-	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
-		log_error("audit sync failed", d.msg);
-	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
 	/* the log's end: versions, tombstones and decision events alike */
 	uint64_t pos = 0;
 	if (store_position(hub_store(b->hub), &pos) == TC_OK)
 		atomic_store(&b->app->log_end, pos);
-	dns_log_moved(b->dns);
+	notify_commit(&b->app->notify); /* the batch is durable: wake the streams */
+	dns_log_moved(b->dns);          /* and the RPZ zones */
+	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
+		log_error("audit sync failed", d.msg);
+	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
 }
 
 /* Reads DIR/cursor.key, creating it (0600) on first start, so next
@@ -445,6 +448,7 @@ main(int argc, char **argv)
 	app.conf = &conf;
 	app.data_dir = data;
 	pthread_mutex_init(&app.snap_mu, NULL);
+	notify_init(&app.notify);
 	int n = snprintf(app.store_spec, sizeof app.store_spec, "%s/tocsin.db", data);
 	if (n < 0 || (size_t)n >= sizeof app.store_spec) {
 		fprintf(stderr, "tocsind: --data: path too long\n");
@@ -552,6 +556,16 @@ main(int argc, char **argv)
 	}
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
+	/* webhook delivery: after the writer (it reads the log position) */
+	app.hub = hub;
+	if (webhooks_start(&app, &app.webhooks, &d)) {
+		status = fail("cannot start the webhook delivery", &d);
+		goto out;
+	}
+	if (stream_start(&app, &app.stream, &d)) {
+		status = fail("cannot start the stream thread", &d);
+		goto out;
+	}
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;
@@ -595,6 +609,11 @@ main(int argc, char **argv)
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	dns_stop(dns);                /* before the writer: it reads the writer's position */
+	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
+	app.webhooks = NULL;
+	stream_stop(app.stream);      /* (already, if the listeners ran) */
+	stream_free(app.stream);
+	app.stream = NULL;
 	if (app.writer) {
 		hub_writer_stop(app.writer);  /* drains the queue */
 		app.writer = NULL;

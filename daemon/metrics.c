@@ -13,7 +13,7 @@
 
 static const char *const route_names[MR_COUNT] = {
 	"discovery", "api_root", "status", "collections", "collection", "manifest",
-	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "other",
+	"objects", "object", "versions", "taxii_other", "healthz", "metrics", "stream", "other",
 };
 
 /* The status codes tocsind answers; anything else counts as "other". */
@@ -41,6 +41,29 @@ static _Atomic uint64_t conn_refused[MC_COUNT];
 static _Atomic uint64_t dns_events[MD_COUNT];
 static const char *const refusal_names[MC_COUNT] = { "per_address_limit", "connection_limit",
 	                                              "header_timeout" };
+
+static _Atomic uint64_t stream_events, stream_cut, stream_refused[MS_COUNT];
+static const char *const stream_refusal_names[MS_COUNT] = { "max_clients",
+	                                                     "max_clients_per_org" };
+
+void
+metrics_stream_events(uint64_t n)
+{
+	atomic_fetch_add_explicit(&stream_events, n, memory_order_relaxed);
+}
+
+void
+metrics_stream_cut(void)
+{
+	atomic_fetch_add_explicit(&stream_cut, 1, memory_order_relaxed);
+}
+
+void
+metrics_stream_refused(enum metrics_stream_refusal why)
+{
+	if ((unsigned)why < MS_COUNT)
+		atomic_fetch_add_explicit(&stream_refused[why], 1, memory_order_relaxed);
+}
 
 void
 metrics_conn_refused(enum metrics_conn_refusal why)
@@ -74,6 +97,8 @@ metrics_route_of(const char *path)
 		return MR_HEALTHZ;
 	if (strcmp(path, "/metrics") == 0)
 		return MR_METRICS;
+	if (strcmp(path, "/api/v1/stream") == 0)
+		return MR_STREAM;
 	if (strncmp(path, "/taxii2/", 8) != 0)
 		return MR_OTHER;
 	while (*p == '/')
@@ -245,6 +270,26 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 	           (unsigned long long)g->log_position, (unsigned long long)g->index_entries,
 	           (unsigned long long)g->organisations, (unsigned long long)g->principals,
 	           (unsigned long long)g->collections);
+	buf_printf(out,
+	           "# HELP tocsin_stream_clients Open event streams (GET /api/v1/stream).\n"
+	           "# TYPE tocsin_stream_clients gauge\ntocsin_stream_clients %llu\n"
+	           "# HELP tocsin_stream_buffered_bytes Bytes waiting in stream clients' buffers "
+	           "(each at most [stream] client_buffer).\n"
+	           "# TYPE tocsin_stream_buffered_bytes gauge\ntocsin_stream_buffered_bytes %llu\n"
+	           "# HELP tocsin_stream_events_total Events handed to stream clients.\n"
+	           "# TYPE tocsin_stream_events_total counter\ntocsin_stream_events_total %llu\n"
+	           "# HELP tocsin_stream_clients_cut_total Stream clients disconnected because "
+	           "their buffer was full (slow consumers).\n"
+	           "# TYPE tocsin_stream_clients_cut_total counter\n"
+	           "tocsin_stream_clients_cut_total %llu\n"
+	           "# HELP tocsin_stream_refused_total Streams refused with 503 at a limit.\n"
+	           "# TYPE tocsin_stream_refused_total counter\n",
+	           (unsigned long long)g->stream_clients, (unsigned long long)g->stream_buffered,
+	           (unsigned long long)ld(&stream_events),
+	           (unsigned long long)ld(&stream_cut));
+	for (size_t i = 0; i < MS_COUNT; i++)
+		buf_printf(out, "tocsin_stream_refused_total{limit=\"%s\"} %llu\n",
+		           stream_refusal_names[i], (unsigned long long)ld(&stream_refused[i]));
 	if (g->writer) {
 		const struct hub_writer_stats *w = g->writer;
 		buf_printf(out,

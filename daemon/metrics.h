@@ -28,6 +28,7 @@ enum metrics_route {
 	MR_TAXII_OTHER,
 	MR_HEALTHZ,
 	MR_METRICS,
+	MR_STREAM,
 	MR_OTHER,
 	MR_COUNT
 };
@@ -49,6 +50,17 @@ enum metrics_conn_refusal {
 
 /* Counts one refused or cut connection. Thread-safe, lock-free. */
 void metrics_conn_refused(enum metrics_conn_refusal why);
+
+/* The live stream (api_stream.c): events handed to clients, clients cut
+ * for a full buffer, streams refused at a limit. Thread-safe, lock-free. */
+enum metrics_stream_refusal {
+	MS_MAX_CLIENTS = 0,     /* [stream] max_clients */
+	MS_MAX_CLIENTS_PER_ORG, /* [stream] max_clients_per_org */
+	MS_COUNT
+};
+void metrics_stream_events(uint64_t n);
+void metrics_stream_cut(void);
+void metrics_stream_refused(enum metrics_stream_refusal why);
 
 /* The DNS server's events (daemon/dns.c). */
 enum metrics_dns {
@@ -74,6 +86,8 @@ struct metrics_gauges {
 	uint64_t organisations;
 	uint64_t principals;
 	uint64_t collections;
+	uint64_t stream_clients;                 /* open streams */
+	uint64_t stream_buffered;                /* bytes waiting in their buffers */
 	const struct hub_writer_stats *writer;   /* may be NULL */
 };
 

@@ -94,6 +94,32 @@ static const struct conf_key conf_keys[] = {
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
+	{ "webhooks", "allow_http", NUM(K_BOOL, webhook_allow_http, 0, 1), 0 },
+	{ "webhooks", "allow_private", NUM(K_BOOL, webhook_allow_private, 0, 1), 0 },
+	{ "webhooks", "ca_file", STR(webhook_ca_file), 0 },
+	{ "webhooks", "workers", NUM(K_UINT, webhook_workers, 1, CONF_WEBHOOK_WORKERS_MAX), 0 },
+	{ "webhooks", "max_attempts",
+	  NUM(K_UINT, webhook_max_attempts, 1, CONF_WEBHOOK_ATTEMPTS_MAX), 0 },
+	{ "webhooks", "batch_max_events",
+	  NUM(K_SIZE, webhook_batch_max_events, 1, CONF_WEBHOOK_BATCH_MAX), 0 },
+	{ "webhooks", "batch_max_bytes",
+	  NUM(K_SIZE, webhook_batch_max_bytes, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX), 0 },
+	{ "webhooks", "backoff_initial_ms",
+	  NUM(K_UINT, webhook_backoff_initial_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "backoff_max_ms",
+	  NUM(K_UINT, webhook_backoff_max_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "connect_timeout_ms",
+	  NUM(K_UINT, webhook_connect_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "webhooks", "response_max_bytes",
+	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
+	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
+	{ "stream", "client_buffer",
+	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
+	{ "stream", "max_clients",
+	  NUM(K_UINT, stream_max_clients, 1, CONF_STREAM_CLIENTS_MAX), 0 },
+	{ "stream", "max_clients_per_org",
+	  NUM(K_UINT, stream_max_clients_per_org, 1, CONF_STREAM_CLIENTS_MAX), 0 },
 	{ "dns", "listen", K_ADDR, offsetof(struct conf, dns_listen), CONF_ADDR_MAX, 0, 0, 0 },
 	{ "dns", "rate_limit", NUM(K_UINT, dns_rate_limit, 1, CONF_DNS_RATE_MAX), 0 },
 	{ "dns", "tcp_clients", NUM(K_UINT, dns_tcp_clients, 1, CONF_DNS_TCP_CLIENTS_MAX), 0 },
@@ -102,6 +128,7 @@ static const struct conf_key conf_keys[] = {
 	{ "dns", "journal_max", NUM(K_UINT, dns_journal_max, 0, CONF_DNS_JOURNAL_MAX), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
+#define CONF_SECTIONS_TEXT_MAX 512 /* the list of known sections in a message */
 
 /* The keys of an [api_root NAME] section; offsets into struct conf_api_root. */
 #define RSTR(f) offsetof(struct conf_api_root, f), sizeof(((struct conf_api_root *)0)->f)
@@ -188,6 +215,22 @@ conf_defaults(struct conf *c)
 	c->batch_max_wait_us = 0;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
+	/* webhooks: public HTTPS receivers only; a receiver gets 10 s per
+	 * delivery, and after 8 failures in a row (about 4 minutes of
+	 * backoff) the subscription is dead-lettered for an operator */
+	c->webhook_workers = 2;
+	c->webhook_max_attempts = 8;
+	c->webhook_batch_max_events = 100;
+	c->webhook_batch_max_bytes = (size_t)1 << 20;
+	c->webhook_backoff_initial_ms = 1000;
+	c->webhook_backoff_max_ms = 300000;
+	c->webhook_connect_timeout_ms = 5000;
+	c->webhook_timeout_ms = 10000;
+	c->webhook_response_max_bytes = 64 * 1024;
+	c->stream_heartbeat = 15;
+	c->stream_client_buffer = (size_t)1 << 20;
+	c->stream_max_clients = 1000;
+	c->stream_max_clients_per_org = 250;
 	c->dns_rate_limit = 20;
 	c->dns_tcp_clients = 16;
 	c->dns_tcp_idle_timeout = 10;
@@ -339,6 +382,27 @@ section_known(struct slice name)
 		if (slice_eq_cstr(name, conf_keys[i].section))
 			return true;
 	return false;
+}
+
+/* "server, taxii, ..., api_root NAME": the sections of conf_keys in table
+ * order, then the named ones, into out (size n). */
+static void
+sections_text(char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(conf_keys[j].section, conf_keys[i].section) == 0;
+		if (seen)
+			continue;
+		int w = snprintf(out + at, n - at, "%s, ", conf_keys[i].section);
+		if (w < 0 || (size_t)w >= n - at)
+			return;
+		at += (size_t)w;
+	}
+	snprintf(out + at, n - at, "api_root NAME, rpz NAME");
 }
 
 static enum tcerr
@@ -1007,11 +1071,10 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				continue;
 			}
 			if (!section_known(s) || s.len >= sizeof section) {
-				rc = diag_set(d, TC_ENOTFOUND,
-				              "%s: unknown section [%.*s] (known: server, taxii, "
-				              "policy, metrics, log, writer, ingest, decisions, dns, api_root NAME, "
-				              "rpz NAME)",
-				              origin, (int)(s.len > 64 ? 64 : s.len), s.p);
+				char known[CONF_SECTIONS_TEXT_MAX];
+				sections_text(known, sizeof known);
+				rc = diag_set(d, TC_ENOTFOUND, "%s: unknown section [%.*s] (known: %s)",
+				              origin, (int)(s.len > 64 ? 64 : s.len), s.p, known);
 				goto out;
 			}
 			memcpy(section, s.p, s.len);
@@ -1152,6 +1215,10 @@ conf_check(const struct conf *c, struct diag *d)
 		return diag_set(d, TC_EINVAL,
 		                "%s: client_ca needs tls_listen (client certificates come over TLS)",
 		                c->origin_client_ca);
+	if (c->webhook_backoff_initial_ms > c->webhook_backoff_max_ms)
+		return diag_set(d, TC_EINVAL,
+		                "[webhooks]: backoff_initial_ms (%u) is above backoff_max_ms (%u)",
+		                c->webhook_backoff_initial_ms, c->webhook_backoff_max_ms);
 	for (size_t i = 0; i < c->nrpz; i++) {
 		const struct conf_rpz *z = &c->rpz[i];
 		char secret[CONF_TSIG_SECRET_MAX];

@@ -48,6 +48,14 @@
 #define CONF_BATCH_MAX_OBJECTS_MAX 100000  /* = HUB_MAX_BATCH */
 #define CONF_BATCH_MAX_WAIT_MAX 1000000    /* µs the writer may wait to fill a batch */
 #define CONF_API_ROOTS_MAX 32              /* [api_root NAME] sections */
+#define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
+#define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
+#define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
+#define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
+#define CONF_HEARTBEAT_MAX 3600            /* seconds between stream heartbeats */
+#define CONF_CLIENT_BUFFER_MIN (64 * 1024) /* bytes of a stream client's buffer */
+#define CONF_CLIENT_BUFFER_MAX ((size_t)1 << 30)
+#define CONF_STREAM_CLIENTS_MAX 100000     /* concurrent stream clients */
 #define CONF_RPZ_ZONES_MAX 16              /* [rpz NAME] sections */
 #define CONF_DNAME_MAX 256                 /* text of a domain name, final dot included */
 #define CONF_LIST_MAX 1024                 /* bytes of a list value (CIDRs, addresses, names) */
@@ -140,6 +148,24 @@ struct conf {
 	/* [decisions] */
 	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
 	                                    * default 0 (every decision blocks) */
+	/* [webhooks] (docs/webhooks.md) */
+	bool webhook_allow_http;           /* http:// URLs accepted */
+	bool webhook_allow_private;        /* loopback, private, ULA, link-local accepted */
+	char webhook_ca_file[CONF_PATH_MAX]; /* PEM CAs trusted for receivers; "" = system's */
+	unsigned webhook_workers;          /* delivery threads */
+	unsigned webhook_max_attempts;     /* consecutive failures before dead-letter */
+	size_t webhook_batch_max_events;   /* events in one POST */
+	size_t webhook_batch_max_bytes;    /* bytes of one POST body (one event may exceed) */
+	unsigned webhook_backoff_initial_ms; /* first retry delay */
+	unsigned webhook_backoff_max_ms;   /* retry delay cap */
+	unsigned webhook_connect_timeout_ms;
+	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
+	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
+	/* [stream] */
+	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
+	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
+	unsigned stream_max_clients;       /* concurrent streams, all organisations */
+	unsigned stream_max_clients_per_org; /* concurrent streams of one organisation */
 	/* [dns] */
 	char dns_listen[CONF_ADDR_MAX];    /* "" = no DNS server ("off", the default) */
 	unsigned dns_rate_limit;           /* UDP answers per second to one source address */

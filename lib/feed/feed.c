@@ -506,6 +506,15 @@ dec_admitted(const struct feed_ctx *c, const struct feed_filter *f,
 	return may_see(c, &row);
 }
 
+/* Copies src into dst (size n), cut to fit. */
+static void
+copy_str(char *dst, size_t n, const char *src)
+{
+	size_t l = strnlen(src, n - 1);
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
 static void
 agg_add(const struct feed_ctx *c, struct agg *a, const struct store_decision *cd)
 {
@@ -522,12 +531,10 @@ agg_add(const struct feed_ctx *c, struct agg *a, const struct store_decision *cd
 	size_t i = dec->nindicators++;
 	if (i >= FEED_DECISION_MAX_INDICATORS)
 		return;
-	snprintf(a->id[i], sizeof a->id[i], "%s", cd->id ? cd->id : "");
+	copy_str(a->id[i], sizeof a->id[i], cd->id ? cd->id : "");
 	char tmp[32];
-	snprintf(a->coll[i], sizeof a->coll[i], "%s",
-	         coll_alias(c, cd->collection, tmp, sizeof tmp));
-	snprintf(a->prod[i], sizeof a->prod[i], "%s",
-	         producer_name(c, cd->producer, tmp, sizeof tmp));
+	copy_str(a->coll[i], sizeof a->coll[i], coll_alias(c, cd->collection, tmp, sizeof tmp));
+	copy_str(a->prod[i], sizeof a->prod[i], producer_name(c, cd->producer, tmp, sizeof tmp));
 	a->ind[i] = (struct feed_indicator){ .id = a->id[i], .collection = a->coll[i],
 		                             .producer = a->prod[i], .tlp = tlp,
 		                             .confidence = cd->confidence,
@@ -650,15 +657,20 @@ devent_cb(void *ctx, const struct store_devent *e)
 	a->dec.reason = store_dreason_name(e->reason);
 	if (a->dec.nindicators) {
 		agg_finish(c, a);
-		write_add(&r->text, a, &e->seq);
+		buf_clear(&r->text);
+		if (!c->decisions_only)
+			write_add(&r->text, a, &e->seq);
 		hand_out(r, FEED_EV_ADD, e->seq, &a->dec);
 	} else {
 		buf_clear(&r->text);
-		buf_append_char(&r->text, '{');
-		put_pos(&r->text, e->seq);
-		buf_printf(&r->text, "\"kind\":\"%s\",\"value\":", obs_kind_name(e->d.kind));
-		buf_append_json_str(&r->text, e->d.value);
-		buf_printf(&r->text, ",\"reason\":\"%s\"}", a->dec.reason);
+		if (!c->decisions_only) {
+			buf_append_char(&r->text, '{');
+			put_pos(&r->text, e->seq);
+			buf_printf(&r->text, "\"kind\":\"%s\",\"value\":",
+			           obs_kind_name(e->d.kind));
+			buf_append_json_str(&r->text, e->d.value);
+			buf_printf(&r->text, ",\"reason\":\"%s\"}", a->dec.reason);
+		}
 		a->dec.action = "block";
 		hand_out(r, FEED_EV_REMOVE, e->seq, &a->dec);
 	}
@@ -727,7 +739,9 @@ snap_flush(struct snap *s)
 		return;
 	agg_finish(r->c, s->a);
 	s->a->dec.reason = NULL;
-	write_add(&r->text, s->a, NULL);
+	buf_clear(&r->text);
+	if (!r->c->decisions_only)
+		write_add(&r->text, s->a, NULL);
 	hand_out(r, FEED_EV_ADD, 0, &s->a->dec);
 }
 

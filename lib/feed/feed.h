@@ -147,12 +147,13 @@ struct feed_decision {
  * (no newline), valid during the callback:
  *   version  {"position":"S","collection":"ALIAS","object":{...as stored}}
  *   delete   {"position":"S","collection":"ALIAS","id":"...","version":"..."}
- *   add      {"position":"S","kind":"ipv4-addr","value":"203.0.113.7",
+ *   add      {"position":"S","kind":"ipv4","value":"203.0.113.7",
  *             "action":"block","until":"2027-...Z"|null,"confidence":80|null,
- *             "tlp":"green","indicators":[{"id":"indicator--...",
- *             "collection":"ALIAS","producer":"ORG","tlp":"green",
- *             "confidence":80|null,"valid_until":...|null}],
- *             "reason":"published"|"unallowlisted"|...}
+ *             "tlp":"green","reason":"published"|"unallowlisted"|...,
+ *             "indicators":[{"id":"indicator--...","collection":"ALIAS",
+ *             "producer":"ORG","tlp":"green","confidence":80|null,
+ *             "valid_until":...|null}],"indicators_total":1}
+ *            (kind: obs_kind_name(), e.g. "ipv4", "domain", "url", "phone")
  *   remove   {"position":"S","kind":...,"value":...,"reason":"revoked"|
  *             "deleted"|"expired"|"allowlisted"|"superseded"}
  * snapshot events (feed_snapshot) are "add" with no position. */
@@ -177,6 +178,10 @@ struct feed_ctx {
 	/* a decision whose confidence is below it is "alert", not "block"
 	 * ([decisions] block_min_confidence); 0: always "block" */
 	int block_min_confidence;
+	/* FEED_DECISIONS: the reader uses only feed_event.decision (an export
+	 * formatting values itself): data is left empty, which saves building
+	 * the JSON text of every event */
+	bool decisions_only;
 };
 
 /* Reads events after `after` in view v that f admits and who may see,

@@ -118,6 +118,26 @@ static const char *const reg_migrations[] = {
 	" UPDATE generation SET n = n + 1; END;"
 	"CREATE TRIGGER gen_roots_d AFTER DELETE ON api_roots BEGIN"
 	" UPDATE generation SET n = n + 1; END;",
+	/* 5: webhook subscriptions (registry_webhook.c). Snapshots do not
+	 * read them, so they have a generation of their own: what the
+	 * operator changes (add, remove, replay: revision) moves it, the
+	 * daemon's own progress writes (cursor, attempts) do not. */
+	"CREATE TABLE webhooks(id TEXT PRIMARY KEY, org INTEGER NOT NULL REFERENCES orgs(num),"
+	" url TEXT NOT NULL, secret BLOB NOT NULL, view TEXT NOT NULL, filter TEXT NOT NULL,"
+	" cursor TEXT NOT NULL, pending_end TEXT NOT NULL DEFAULT '', state INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
+	" last_attempt_us INTEGER NOT NULL DEFAULT 0, last_delivery_us INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_us INTEGER NOT NULL DEFAULT 0, deliveries INTEGER NOT NULL DEFAULT 0,"
+	" revision INTEGER NOT NULL DEFAULT 1, created_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE webhook_generation(one INTEGER PRIMARY KEY CHECK (one = 1),"
+	" n INTEGER NOT NULL);"
+	"INSERT INTO webhook_generation VALUES (1, 1);"
+	"CREATE TRIGGER wgen_i AFTER INSERT ON webhooks BEGIN"
+	" UPDATE webhook_generation SET n = n + 1; END;"
+	"CREATE TRIGGER wgen_d AFTER DELETE ON webhooks BEGIN"
+	" UPDATE webhook_generation SET n = n + 1; END;"
+	"CREATE TRIGGER wgen_u AFTER UPDATE OF revision ON webhooks BEGIN"
+	" UPDATE webhook_generation SET n = n + 1; END;",
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
@@ -147,11 +167,24 @@ struct registry {
 	bool s_committing;
 };
 
+#define reg_dberr reg__dberr
 static enum tcerr reg_load_rights(struct registry *r, struct reg__loaded *l, struct diag *d);
 
+sqlite3 *
+reg__db(struct registry *r)
+{
+	return r->db;
+}
+
+pthread_mutex_t *
+reg__mu(struct registry *r)
+{
+	return &r->mu;
+}
+
 /* Maps a SQLite result code to ours and describes it in d. */
-static enum tcerr
-reg_dberr(struct registry *r, int rc, struct diag *d)
+enum tcerr
+reg__dberr(struct registry *r, int rc, struct diag *d)
 {
 	int prim = rc & 0xff;
 	enum tcerr t = TC_EDB;

@@ -325,6 +325,12 @@ const struct reg_principal *reg_snapshot_auth_key(const struct reg_snapshot *sna
                                                   const char *key_text, size_t len);
 const struct reg_principal *reg_snapshot_auth_cert(const struct reg_snapshot *snap,
                                                    const uint8_t sha256[32]);
+/* The active principal of key key_id (the public part of a key; no
+ * secret is checked): for a holder that authenticated earlier against
+ * another snapshot (a stream) to learn whether its key still stands.
+ * NULL when unknown, revoked or expired (by the clock now). */
+const struct reg_principal *reg_snapshot_key(const struct reg_snapshot *snap,
+                                             const char *key_id);
 /* Lookups; NULL when absent. */
 const struct reg_org *reg_snapshot_org(const struct reg_snapshot *snap, int64_t num);
 /* The organisation whose STIX identity id is identity (compared without
@@ -366,5 +372,90 @@ enum tlp_level reg_snapshot_default_tlp(const struct reg_snapshot *snap);
  * for the hub itself: only `all` admits it). */
 bool reg_spec_admits(const struct reg_spec *spec, const struct reg_principal *p,
                      const struct reg_org *o);
+
+/* Webhook subscriptions (docs/webhooks.md): an organisation's receiver
+ * that tocsind POSTs the log to, with the subscription's durable cursor
+ * and delivery state. The secret is kept in clear (the hub must sign
+ * with it) in registry.db, which only the hub's user may read. The URL
+ * and filter are checked by the caller (lib/webhook, lib/feed) before
+ * add; the registry checks their sizes, the view name and the cursor's
+ * form. */
+#define REG_WEBHOOK_ID_LEN 12          /* "w" + 11 lower-case base32 characters */
+#define REG_WEBHOOK_URL_MAX 2048       /* = WEBHOOK_URL_MAX */
+#define REG_WEBHOOK_SECRET_MAX 256     /* = WEBHOOK_SECRET_MAX */
+#define REG_WEBHOOK_FILTER_MAX 4096    /* bytes of the filter's query string */
+#define REG_WEBHOOK_POS_MAX 32         /* = FEED_POS_TEXT_MAX */
+#define REG_WEBHOOK_ERROR_MAX 512      /* bytes of the last error kept */
+#define REG_WEBHOOKS_MAX 1024          /* subscriptions on one hub */
+
+enum reg_webhook_state {
+	REG_WEBHOOK_ACTIVE = 1,
+	REG_WEBHOOK_DEAD,                  /* dead-letter: max_attempts failures in a row */
+};
+const char *reg_webhook_state_name(enum reg_webhook_state s); /* "active", "dead" */
+
+struct reg_webhook {
+	char id[REG_WEBHOOK_ID_LEN + 1];
+	int64_t org;
+	char org_name[REG_ORG_NAME_MAX + 1];
+	char url[REG_WEBHOOK_URL_MAX + 1];
+	uint8_t secret[REG_WEBHOOK_SECRET_MAX];
+	size_t secret_len;
+	char view[16];                          /* "stix" or "decisions" */
+	char filter[REG_WEBHOOK_FILTER_MAX + 1]; /* "kind=ipv4-addr&min_confidence=50", "" = all */
+	char cursor[REG_WEBHOOK_POS_MAX];       /* feed position delivered up to ("SEQ") */
+	/* the last event of the batch being delivered, "" when none: a retry
+	 * (also after a restart) sends the same events with the same
+	 * delivery id */
+	char pending_end[REG_WEBHOOK_POS_MAX];
+	enum reg_webhook_state state;
+	unsigned attempts;                      /* failures in a row */
+	char last_error[REG_WEBHOOK_ERROR_MAX + 1];
+	int64_t last_attempt_us, last_delivery_us, next_attempt_us, created_us;
+	uint64_t deliveries;                    /* batches acknowledged with a 2xx */
+	int64_t revision;                       /* moved by add and replay */
+};
+
+/* Wipes w's secret. */
+void reg_webhook_wipe(struct reg_webhook *w);
+
+/* Adds a subscription from w's org_name (an organisation's name or
+ * "#num"), url, secret, view, filter and cursor; the id, state (active),
+ * counters and times are set here. OUT: *out (may be NULL) the stored
+ * row. Errors: TC_ENOTFOUND (no such organisation), TC_EINVAL (deleted
+ * organisation, empty URL, secret shorter than 16 bytes, unknown view,
+ * cursor not a position), TC_ELIMIT (REG_WEBHOOKS_MAX), TC_EDB. */
+enum tcerr registry_webhook_add(struct registry *r, const struct reg_webhook *w,
+                                struct reg_webhook *out, struct diag *d);
+/* By id. TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_webhook_get(struct registry *r, const char *id, struct reg_webhook *out,
+                                struct diag *d);
+/* Every subscription, in creation order, each handed to cb (a copy,
+ * wiped after the call; cb may call the registry). cb's error stops the
+ * walk and is returned. Errors: TC_ENOMEM, TC_EDB. */
+enum tcerr registry_webhook_list(struct registry *r,
+                                 enum tcerr (*cb)(void *ctx, const struct reg_webhook *w),
+                                 void *ctx, struct diag *d);
+/* TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_webhook_remove(struct registry *r, const char *id, struct diag *d);
+/* Revives a subscription (dead or not): active, no failures, no pending
+ * batch, due now; the cursor is from when given ("SEQ"), else kept.
+ * Moves its revision, so a delivery in flight does not write over it.
+ * OUT: *out (may be NULL). Errors: TC_ENOTFOUND, TC_EINVAL (from), TC_EDB. */
+enum tcerr registry_webhook_replay(struct registry *r, const char *id, const char *from,
+                                   struct reg_webhook *out, struct diag *d);
+/* The delivery worker's write: cursor, pending_end, state, attempts,
+ * last_error, the times and deliveries of w, for w->id at w->revision
+ * only. Returns once durable. TC_ENOTFOUND when the subscription was
+ * removed or replayed meanwhile (the caller re-reads it), TC_EDB. */
+enum tcerr registry_webhook_progress(struct registry *r, const struct reg_webhook *w,
+                                     struct diag *d);
+/* A number that moves when a subscription is added, removed or
+ * replayed. TC_EDB. */
+enum tcerr registry_webhook_generation(struct registry *r, uint64_t *out, struct diag *d);
+/* true if s is a feed position in text form: a decimal number without
+ * sign or leading zeros, at most UINT64_MAX (as feed_pos_parse reads it;
+ * the registry cannot depend on lib/feed). */
+bool reg_webhook_pos_ok(const char *s);
 
 #endif

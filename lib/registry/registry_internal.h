@@ -7,7 +7,18 @@
 #ifndef TOCSIN_REGISTRY_INTERNAL_H
 #define TOCSIN_REGISTRY_INTERNAL_H
 
+#include <pthread.h>
+#include <sqlite3.h>
+
 #include "registry/registry.h"
+
+/* For the other files of lib/registry that keep tables of their own
+ * (registry_webhook.c): the connection, the mutex every call holds while
+ * it uses it, and the SQLite error mapping (TC_EBUSY, TC_ENOMEM, TC_EIO,
+ * TC_EDB with the file's name). */
+sqlite3 *reg__db(struct registry *r);
+pthread_mutex_t *reg__mu(struct registry *r);
+enum tcerr reg__dberr(struct registry *r, int rc, struct diag *d);
 
 #define REG__HASH_LEN 32 /* SHA-256 */
 

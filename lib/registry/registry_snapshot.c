@@ -301,6 +301,18 @@ reg_snapshot_auth_key(const struct reg_snapshot *snap, const char *key_text, siz
 }
 
 const struct reg_principal *
+reg_snapshot_key(const struct reg_snapshot *snap, const char *key_id)
+{
+	struct reg__principal probe;
+	if (!key_id || strlen(key_id) != REG_KEY_ID_LEN)
+		return NULL;
+	memcpy(probe.p.key_id, key_id, REG_KEY_ID_LEN + 1);
+	const struct reg__principal *hit =
+		bsearch(&probe, snap->keys, snap->nkeys, sizeof *snap->keys, snap_cmp_key);
+	return hit && !snap_expired(&hit->p) ? &hit->p : NULL;
+}
+
+const struct reg_principal *
 reg_snapshot_auth_cert(const struct reg_snapshot *snap, const uint8_t sha256[32])
 {
 	struct reg__principal probe;

@@ -358,9 +358,11 @@ struct held {
 	size_t off_value, off_json, off_id;
 };
 
-/* Rows of st, copied (values and texts into text). */
+/* The rows of st that keep (NULL: all) selects, copied (values and texts
+ * into text), so that they can be changed after the select is done. */
 static enum tcerr
-hold_rows(sqlite3_stmt *st, struct held **out, size_t *n, struct buf *text, int *rcp)
+hold_rows(sqlite3_stmt *st, bool (*keep)(const struct store *s, const struct store_decision *c),
+          const struct store *ks, struct held **out, size_t *n, struct buf *text, int *rcp)
 {
 	struct held *h = NULL;
 	size_t cap = 0, k = 0;
@@ -377,8 +379,11 @@ hold_rows(sqlite3_stmt *st, struct held **out, size_t *n, struct buf *text, int 
 			h = nh;
 			cap = nc;
 		}
-		struct held *e = &h[k++];
+		struct held *e = &h[k];
 		row_decision_full(st, &e->c);
+		if (keep && !keep(ks, &e->c))
+			continue;
+		k++;
 		e->off_value = text->len;
 		buf_append_slice(text, e->c.value);
 		e->off_json = text->len;
@@ -420,7 +425,7 @@ sq_dec_expire(struct sq_dec *x, int64_t now, size_t max, uint64_t *next_seq, siz
 	sqlite3_stmt *st = x->st[SD_DUE];
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, max ? (sqlite3_int64)max : -1);
-	enum tcerr t = hold_rows(st, &h, &n, &text, rcp);
+	enum tcerr t = hold_rows(st, NULL, NULL, &h, &n, &text, rcp);
 	int rc = SQLITE_OK;
 	if (t)
 		goto out;
@@ -456,6 +461,13 @@ out:
 	return t;
 }
 
+/* Whether the judge now says otherwise than the row records. */
+static bool
+judged_otherwise(const struct store *s, const struct store_decision *c)
+{
+	return judged(s, c->kind, c->value) != c->allowlisted;
+}
+
 enum tcerr
 sq_dec_rejudge(struct sq_dec *x, const struct store *s, uint64_t *next_seq, int64_t now,
                size_t *events, int *rcp)
@@ -475,15 +487,14 @@ sq_dec_rejudge(struct sq_dec *x, const struct store *s, uint64_t *next_seq, int6
 		*rcp = rc;
 		return TC_EDB;
 	}
-	enum tcerr t = hold_rows(st, &h, &n, &text, rcp);
+	/* only the rows whose judgement changed are held */
+	enum tcerr t = hold_rows(st, judged_otherwise, s, &h, &n, &text, rcp);
 	sqlite3_finalize(st);
 	if (t)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_decision *c = &h[i].c;
-		bool now_al = judged(s, c->kind, c->value);
-		if (now_al == c->allowlisted)
-			continue;
+		bool now_al = !c->allowlisted;
 		st = x->st[SD_SET_ALLOW];
 		sqlite3_bind_int(st, 1, now_al);
 		sqlite3_bind_int(st, 2, (int)c->kind);

@@ -88,3 +88,15 @@ def test_readme_names_only_built_programs():
         assert m.group(1) in built, f"README shows {m.group(1)}, which is not built"
     assert "within a second" not in README.split("\n\n", 2)[1], \
         "the README's first paragraph promises blocks within a second"
+
+
+def test_no_merge_conflict_markers_in_docs():
+    """A merge left unresolved shows both sides to the reader."""
+    pages = [SRC / "README.md", *sorted((SRC / "docs").rglob("*.md")),
+             *sorted((SRC / "docs" / "man").iterdir()), SRC / "etc" / "tocsind.conf"]
+    bad = []
+    for p in pages:
+        for n, line in enumerate(p.read_text().splitlines(), 1):
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "=======":
+                bad.append(f"{p.relative_to(SRC)}:{n}")
+    assert not bad, f"conflict markers: {bad}"

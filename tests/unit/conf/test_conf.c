@@ -75,8 +75,17 @@ test_all_keys(void **state)
 	                   "batch_max_wait_us = 500\n"
 	                   "[ingest]\n"
 	                   "widest_prefix_v4 = 16\n"
-	                   "widest_prefix_v6 = 48\n";
+	                   "widest_prefix_v6 = 48\n"
+	                   "[stream]\n"
+	                   "heartbeat = 5\n"
+	                   "client_buffer = 4M\n"
+	                   "max_clients = 5000\n"
+	                   "max_clients_per_org = 50\n";
 	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(c.stream_heartbeat, 5);
+	assert_int_equal(c.stream_client_buffer, 4u << 20);
+	assert_int_equal(c.stream_max_clients, 5000);
+	assert_int_equal(c.stream_max_clients_per_org, 50);
 	assert_int_equal(c.widest_prefix_v4, 16);
 	assert_int_equal(c.widest_prefix_v6, 48);
 	assert_string_equal(c.listen, "[::1]:0");
@@ -159,10 +168,14 @@ test_errors(void **state)
 		  "t.conf:2: widest_prefix_v4: must be 1..32" },
 		{ "[ingest]\nwidest_prefix_v6 = 129\n", TC_ELIMIT,
 		  "t.conf:2: widest_prefix_v6: must be 1..128" },
+		{ "[stream]\nheartbeat = 0\n", TC_ELIMIT, "t.conf:2: heartbeat: must be 1..3600" },
+		{ "[stream]\nclient_buffer = 1k\n", TC_ELIMIT,
+		  "t.conf:2: client_buffer: must be 65536..1073741824" },
+		{ "[stream]\nmax_clients = 0\n", TC_ELIMIT, "t.conf:2: max_clients: must be 1..100000" },
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, ingest, decisions, dns, api_root NAME, rpz NAME)" },
+		  "writer, ingest, decisions, webhooks, stream, dns, api_root NAME, rpz NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
@@ -246,6 +259,23 @@ test_overrides_and_check(void **state)
 	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
 	assert_string_equal(d.msg, "no listener: set [server] listen or tls_listen (listen = off "
 	                           "needs tls_listen)");
+
+	/* [webhooks]: the first retry delay may not exceed the cap */
+	assert_int_equal(parse(&c, "[webhooks]\nbackoff_initial_ms = 5000\nbackoff_max_ms = 100\n",
+	                       &d),
+	                 TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_string_equal(d.msg, "[webhooks]: backoff_initial_ms (5000) is above backoff_max_ms "
+	                           "(100)");
+	assert_int_equal(parse(&c, "[webhooks]\nallow_private = yes\nca_file = /etc/ca.pem\n"
+	                           "max_attempts = 3\n",
+	                       &d),
+	                 TC_OK);
+	assert_true(c.webhook_allow_private);
+	assert_false(c.webhook_allow_http);
+	assert_string_equal(c.webhook_ca_file, "/etc/ca.pem");
+	assert_int_equal(c.webhook_max_attempts, 3);
+	assert_int_equal(parse(&c, "[webhooks]\nmax_attempts = 0\n", &d), TC_ELIMIT);
 }
 
 static void

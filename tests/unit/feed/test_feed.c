@@ -380,6 +380,38 @@ test_positions(void **state)
 	assert_int_equal(feed_pos_parse(slice_from_cstr("4.2"), &p), TC_EINVAL);
 }
 
+
+static enum tcerr
+bare_cb(void *ctx, const struct feed_event *ev)
+{
+	size_t *n = ctx;
+	assert_int_equal(ev->data.len, 0);
+	assert_non_null(ev->decision);
+	assert_true(ev->decision->nindicators >= 1);
+	assert_string_equal(ev->decision->action, "block");
+	(*n)++;
+	return TC_OK;
+}
+
+/* An export reads only the decision: no event text is built for it. */
+static void
+test_decisions_only(void **state)
+{
+	struct fixture *f = *state;
+	publish(f, 1, "2026-01-01T00:00:00.000Z",
+	        "[ipv4-addr:value = '185.220.101.1' OR domain-name:value = 'x.example']", NULL, 0);
+	struct diag d;
+	struct feed_ctx c = { .store = hub_store(f->hub), .names = f->snap, .decisions_only = true };
+	size_t n = 0;
+	assert_int_equal(feed_snapshot(&c, NULL, bare_cb, &n, NULL, &d), TC_OK);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(feed_read(&c, FEED_DECISIONS, NULL, (struct feed_pos){ 0 }, 0, bare_cb, &n,
+	                           NULL, &d),
+	                 TC_OK);
+	assert_int_equal(n, 2);
+}
+
 int
 main(void)
 {
@@ -390,6 +422,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decisions_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_allowlist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_per_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decisions_only, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -356,6 +356,15 @@ test_keys(void **state)
 	struct reg_snapshot *sn2 = snap(f);
 	assert_null(reg_snapshot_auth_key(sn2, text, strlen(text)));
 	assert_int_equal(reg_snapshot_nprincipals(sn2), 1);
+	/* by key id (a stream's check that its key still stands): found
+	 * before the revocation, not after; the other key still is */
+	assert_non_null(reg_snapshot_key(sn, p.key_id));
+	assert_string_equal(reg_snapshot_key(sn, p.key_id)->key_id, p.key_id);
+	assert_null(reg_snapshot_key(sn2, p.key_id));
+	assert_non_null(reg_snapshot_key(sn2, p2.key_id));
+	assert_null(reg_snapshot_key(sn2, ""));
+	assert_null(reg_snapshot_key(sn2, "knotakey0000"));
+	assert_null(reg_snapshot_key(sn2, "toolongakeyid00000000"));
 	assert_non_null(reg_snapshot_auth_key(sn, text, strlen(text)));
 	reg_snapshot_unref(sn);
 	reg_snapshot_unref(sn2);
