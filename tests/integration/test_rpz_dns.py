@@ -255,3 +255,28 @@ def test_check_prints_every_rpz_key_but_never_the_secret(tmp_path):
     p = subprocess.run([TOCSIND, "--check", "--data", str(data), "--config", str(conf)],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 2 and "[rpz z] (line 3): view is required" in p.stderr, p.stderr
+
+
+def test_a_zone_carries_only_what_its_view_may_see(rpz):
+    """[rpz bind] has view = org:telco: a TLP:RED indicator of the bank
+    (no recipients) is not in it, while the operator's zone carries it;
+    a GREEN one is in both. Read by AXFR from tocsind itself."""
+    from hubutil import TLP2
+    hub, port, secret = rpz["hub"], rpz["dport"], rpz["secret"]
+    red = obj_indicator("[domain-name:value = 'red-only.test']", "rpz-red",
+                        markings=[TLP2["red"]])
+    green = obj_indicator("[domain-name:value = 'green-too.test']", "rpz-green",
+                          markings=[TLP2["green"]])
+    hub.post_ok("phish", "soc", [red, green])
+
+    def zone(name):
+        _, out = dig(port, name, "AXFR", ["-y", f"hmac-sha256:{KEY}:{secret}"])
+        return out
+
+    assert wait_for(lambda: "green-too.test." + UNBOUND_ZONE in zone(UNBOUND_ZONE)
+                    and "green-too.test." + BIND_ZONE in zone(BIND_ZONE), 10, 0.05)
+    assert "red-only.test." + UNBOUND_ZONE in zone(UNBOUND_ZONE)
+    assert "red-only" not in zone(BIND_ZONE)
+    # nor does a lookup in telco's zone reveal it
+    st, out = dig(port, "red-only.test." + BIND_ZONE, "CNAME", ["+norec"])
+    assert st == "NXDOMAIN", out
