@@ -18,8 +18,10 @@
  * RFC 8945) unless the source is in allow_unsigned_transfer; every other
  * request from outside allow is REFUSED; UDP answers without TSIG are at
  * most DNS_UDP_ANSWER_MAX bytes and [dns] rate_limit per second per
- * source address. Known gaps: the thread serves one AXFR at a time, so
- * a large AXFR delays other DNS clients (never TAXII); NOTIFY is sent
+ * source address. A whole-zone answer (AXFR, or IXFR from too old a
+ * serial) is written by a thread of its own from a frozen copy of the
+ * zone (rpz_zone_freeze), at most DNS_XFR_THREADS_MAX at once, so the DNS
+ * thread keeps following the log meanwhile. Known gaps: NOTIFY is sent
  * once per change, not retried (the secondary's SOA refresh catches a
  * lost one); a change of a view's policy (rights, sharing groups) applies
  * to events after it, the zone is reloaded only when tocsind restarts.
@@ -61,6 +63,7 @@
 #define DNS_RATE_SLOTS 4096           /* source addresses the UDP rate limiter tracks */
 #define DNS_TSIG_FUDGE 300            /* seconds (RFC 8945 §10) */
 #define DNS_TSIG_ALG "hmac-sha256."
+#define DNS_XFR_THREADS_MAX 4         /* whole-zone transfers written at once, each its own thread */
 #define DNS_NS "localhost."           /* the zone's NS: RPZ zones are not delegated */
 #define DNS_RNAME "hostmaster.localhost."
 
@@ -90,6 +93,7 @@ struct tcpconn {
 	uint8_t *buf;                      /* 2 + DNS_TCP_MSG_MAX */
 	size_t have;
 	int64_t last_us;
+	bool detached;                     /* handed to a transfer thread, which closes it */
 };
 
 struct rate_slot {
@@ -114,6 +118,11 @@ struct dns_server {
 	struct tcpconn *conns;
 	size_t nconns;
 	struct rate_slot rate[DNS_RATE_SLOTS];
+	/* whole-zone transfer threads */
+	pthread_mutex_t xmu;
+	pthread_cond_t xcv;
+	int xfds[DNS_XFR_THREADS_MAX];     /* their connections (-1: a free slot) */
+	size_t nxfr;
 };
 
 /* Text of an address for logs. */
@@ -420,6 +429,7 @@ struct sink {
 	const struct sockaddr_storage *peer;
 	socklen_t peerlen;
 	bool failed;
+	bool detached;                     /* TCP: a transfer thread took the connection */
 };
 
 static socklen_t
@@ -524,6 +534,7 @@ struct xfr {
 	struct sink *k;
 	const ldns_pkt *q;
 	const struct zone *z;
+	uint64_t serial;                   /* the SOA position the answer is exact at */
 	const ldns_rdf *qmac;
 	ldns_rdf *prev_mac;
 	ldns_pkt *cur;
@@ -601,26 +612,116 @@ log_transfer(const char *type, const struct zone *z, const struct sockaddr_stora
 	log_str(&l, "client", a);
 	if (from != UINT64_MAX)
 		log_int(&l, "from_serial", (int64_t)rpz_serial(from));
-	log_int(&l, "serial", (int64_t)rpz_serial(rpz_zone_serial_position(z->rz)));
+	log_int(&l, "serial", (int64_t)rpz_serial(x->serial));
 	log_int(&l, "rrs", (int64_t)x->rrs);
 	log_int(&l, "messages", (int64_t)x->msgs);
 	log_bool(&l, "complete", !x->k->failed);
 	log_end(&l);
 }
 
-/* AXFR (RFC 5936), or the whole zone for an IXFR (RFC 1995 §4). */
+/* AXFR (RFC 5936), or the whole zone for an IXFR (RFC 1995 §4), from a
+ * frozen copy of the zone taken at position serial. */
 static void
 answer_full(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns_rdf *qmac,
-            const char *type, uint64_t from)
+            const char *type, uint64_t from, const struct rpz_frozen *fz, uint64_t serial)
 {
-	struct xfr x = { .k = k, .q = q, .z = z, .qmac = qmac };
-	if (xfr_push(&x, soa_rr(z)) && xfr_push(&x, ns_rr(z)) &&
-	    rpz_zone_each(z->rz, xfr_trigger_cb, &x) == TC_OK)
-		xfr_push(&x, soa_rr(z));
+	struct xfr x = { .k = k, .q = q, .z = z, .qmac = qmac, .serial = serial };
+	if (xfr_push(&x, soa_rr_at(z, serial)) && xfr_push(&x, ns_rr(z)) &&
+	    rpz_frozen_each(fz, xfr_trigger_cb, &x) == TC_OK)
+		xfr_push(&x, soa_rr_at(z, serial));
 	xfr_flush(&x);
 	if (x.prev_mac)
 		ldns_rdf_deep_free(x.prev_mac);
 	log_transfer(type, z, k->peer, from, &x);
+}
+
+/* A whole-zone answer written by a thread of its own, so that the DNS
+ * thread goes on following the log, notifying and answering meanwhile. */
+struct xfr_job {
+	struct dns_server *s;
+	const struct zone *z;
+	int fd;
+	size_t slot;
+	struct sockaddr_storage peer;
+	ldns_pkt *q;
+	ldns_rdf *qmac;
+	struct rpz_frozen *fz;
+	uint64_t serial, from;
+	const char *type;
+};
+
+static void *
+xfr_thread(void *arg)
+{
+	struct xfr_job *j = arg;
+	struct sink k = { .s = j->s, .tcp = true, .fd = j->fd, .peer = &j->peer,
+		          .peerlen = sa_len(&j->peer) };
+	answer_full(&k, j->q, j->z, j->qmac, j->type, j->from, j->fz, j->serial);
+	struct dns_server *s = j->s;
+	pthread_mutex_lock(&s->xmu);
+	close(j->fd);
+	s->xfds[j->slot] = -1;
+	s->nxfr--;
+	pthread_cond_broadcast(&s->xcv);
+	pthread_mutex_unlock(&s->xmu);
+	ldns_pkt_free(j->q);
+	if (j->qmac)
+		ldns_rdf_deep_free(j->qmac);
+	rpz_frozen_free(j->fz);
+	free(j);
+	return NULL;
+}
+
+/* Starts the whole-zone answer to q on k's TCP connection in a transfer
+ * thread, which takes the connection (k->detached). At most
+ * DNS_XFR_THREADS_MAX at once: past it, SERVFAIL (the secondary retries). */
+static void
+start_full(struct dns_server *s, struct sink *k, const ldns_pkt *q, const struct zone *z,
+           const ldns_rdf *qmac, const char *type, uint64_t from)
+{
+	struct xfr_job *j = calloc(1, sizeof *j);
+	pthread_attr_t attr;
+	bool started = false;
+	if (!j)
+		goto fail;
+	*j = (struct xfr_job){ .s = s, .z = z, .fd = k->fd, .peer = *k->peer, .type = type,
+		               .from = from, .serial = rpz_zone_serial_position(z->rz) };
+	j->q = ldns_pkt_clone(q);
+	j->qmac = qmac ? ldns_rdf_clone(qmac) : NULL;
+	if (!j->q || (qmac && !j->qmac) || rpz_zone_freeze(z->rz, &j->fz) != TC_OK)
+		goto fail;
+	pthread_mutex_lock(&s->xmu);
+	if (s->nxfr < DNS_XFR_THREADS_MAX) {
+		for (j->slot = 0; s->xfds[j->slot] >= 0; j->slot++)
+			;
+		s->xfds[j->slot] = j->fd;
+		s->nxfr++;
+		pthread_t t;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&t, &attr, xfr_thread, j) == 0;
+		pthread_attr_destroy(&attr);
+		if (!started) {
+			s->xfds[j->slot] = -1;
+			s->nxfr--;
+		}
+	}
+	pthread_mutex_unlock(&s->xmu);
+	if (started) {
+		k->detached = true;
+		return;
+	}
+fail:
+	log_simple(CONF_LOG_WARN, "dns: no transfer thread free; answered SERVFAIL");
+	if (j) {
+		if (j->q)
+			ldns_pkt_free(j->q);
+		if (j->qmac)
+			ldns_rdf_deep_free(j->qmac);
+		rpz_frozen_free(j->fz);
+		free(j);
+	}
+	reply_rcode(k, q, LDNS_RCODE_SERVFAIL, z, qmac);
 }
 
 /* IXFR (RFC 1995 §4): SOA(new), then for each change a difference
@@ -633,12 +734,12 @@ answer_ixfr(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns_
 	size_t n;
 	if (from == UINT64_MAX || rpz_zone_since(z->rz, from, &ch, &n) != TC_OK) {
 		metrics_dns(MD_IXFR_FULL);
-		answer_full(k, q, z, qmac, "ixfr-full", from);
+		start_full(k->s, k, q, z, qmac, "ixfr-full", from);
 		return;
 	}
 	metrics_dns(MD_IXFR);
-	struct xfr x = { .k = k, .q = q, .z = z, .qmac = qmac };
 	uint64_t serial = rpz_zone_serial_position(z->rz), prev = from;
+	struct xfr x = { .k = k, .q = q, .z = z, .qmac = qmac, .serial = serial };
 	bool ok = xfr_push(&x, soa_rr(z));
 	for (size_t i = 0; ok && i < n; i++) {
 		uint64_t to = i + 1 == n ? serial : ch[i].pos;
@@ -796,7 +897,7 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 		}
 		if (qt == LDNS_RR_TYPE_AXFR) {
 			metrics_dns(MD_AXFR);
-			answer_full(k, q, z, qmac, "axfr", UINT64_MAX);
+			start_full(s, k, q, z, qmac, "axfr", UINT64_MAX);
 			goto out;
 		}
 		answer_ixfr(k, q, z, qmac, r.has_serial ? rpz_serial_position(z->rz, r.serial)
@@ -810,7 +911,7 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 	answer_query(k, q, z, qmac, rel, qt);
 out:
 	rpz_request_free(&r);
-	return keep && !k->failed;
+	return keep && !k->failed && !k->detached;
 }
 
 /* NOTIFY (RFC 1996) to each of z's secondaries, signed with the zone's
@@ -884,7 +985,8 @@ udp_read(struct dns_server *s)
 static void
 conn_close(struct dns_server *s, size_t i)
 {
-	close(s->conns[i].fd);
+	if (!s->conns[i].detached)
+		close(s->conns[i].fd);
 	free(s->conns[i].buf);
 	s->conns[i] = s->conns[--s->nconns];
 }
@@ -908,7 +1010,7 @@ tcp_accept(struct dns_server *s)
 		close(fd);
 		return;
 	}
-	s->conns[s->nconns++] = (struct tcpconn){ fd, peer, buf, 0, ts_now_us() };
+	s->conns[s->nconns++] = (struct tcpconn){ fd, peer, buf, 0, ts_now_us(), false };
 }
 
 /* Reads what conn i has; handles each complete message. Returns false
@@ -932,8 +1034,10 @@ tcp_read(struct dns_server *s, size_t i)
 			break;
 		struct sink k = { .s = s, .tcp = true, .fd = c->fd, .peer = &c->peer,
 			          .peerlen = sa_len(&c->peer) };
-		if (!dns_handle(s, &k, c->buf + 2, mlen))
+		if (!dns_handle(s, &k, c->buf + 2, mlen)) {
+			c->detached = k.detached;
 			return false;
+		}
 		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
 		c->have -= 2 + mlen;
 	}
@@ -1102,6 +1206,10 @@ dns_start(struct app *a, struct hub *hub, struct dns_server **out, struct diag *
 	s->app = a;
 	s->hub = hub;
 	s->udp = s->tcp = s->wake = -1;
+	pthread_mutex_init(&s->xmu, NULL);
+	pthread_cond_init(&s->xcv, NULL);
+	for (size_t i = 0; i < DNS_XFR_THREADS_MAX; i++)
+		s->xfds[i] = -1;
 	s->zones = calloc(c->nrpz ? c->nrpz : 1, sizeof *s->zones);
 	s->conns = calloc(c->dns_tcp_clients, sizeof *s->conns);
 	if (!s->zones || !s->conns) {
@@ -1173,6 +1281,16 @@ dns_stop(struct dns_server *s)
 		dns_log_moved(s);
 		pthread_join(s->thread, NULL);
 	}
+	/* transfers in flight: cut their connections, wait for their threads */
+	pthread_mutex_lock(&s->xmu);
+	for (size_t i = 0; i < DNS_XFR_THREADS_MAX; i++)
+		if (s->xfds[i] >= 0)
+			shutdown(s->xfds[i], SHUT_RDWR);
+	while (s->nxfr)
+		pthread_cond_wait(&s->xcv, &s->xmu);
+	pthread_mutex_unlock(&s->xmu);
+	pthread_mutex_destroy(&s->xmu);
+	pthread_cond_destroy(&s->xcv);
 	for (size_t i = 0; i < s->nconns; i++) {
 		close(s->conns[i].fd);
 		free(s->conns[i].buf);

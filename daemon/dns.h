@@ -6,7 +6,8 @@
  * it does (a large AXFR, a flood of queries) can slow TAXII: it follows
  * the log (woken by dns_log_moved after each commit, and every
  * DNS_POLL_MS regardless), keeps each zone's triggers and journal in
- * memory (lib/rpz), answers SOA, AXFR and IXFR over TCP (UDP: SOA and
+ * memory (lib/rpz), answers SOA, AXFR and IXFR over TCP (a whole zone
+ * from a thread of its own, so a large AXFR holds up nothing; UDP: SOA and
  * lookups only, small, rate-limited per source), sends NOTIFY to each
  * zone's secondaries after a change, and requires TSIG (HMAC-SHA256) for
  * transfers.

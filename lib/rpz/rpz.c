@@ -415,6 +415,70 @@ rpz_zone_each(const struct rpz_zone *z, rpz_trigger_cb cb, void *ctx)
 	return TC_OK;
 }
 
+struct rpz_frozen {
+	size_t count, len;
+	char *buf; /* per trigger: a wild byte ('0'/'1'), the name, NUL */
+};
+
+enum tcerr
+rpz_zone_freeze(const struct rpz_zone *z, struct rpz_frozen **out)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < z->cap; i++) {
+		const struct slot *s = z->slots[i];
+		if (s && s != TOMBSTONE)
+			len += strlen(s->name) + 2;
+	}
+	struct rpz_frozen *f = calloc(1, sizeof *f);
+	if (!f)
+		return TC_ENOMEM;
+	f->buf = malloc(len ? len : 1);
+	if (!f->buf) {
+		free(f);
+		return TC_ENOMEM;
+	}
+	for (size_t i = 0; i < z->cap; i++) {
+		const struct slot *s = z->slots[i];
+		if (!s || s == TOMBSTONE)
+			continue;
+		size_t n = strlen(s->name);
+		f->buf[f->len] = s->wild ? '1' : '0';
+		memcpy(f->buf + f->len + 1, s->name, n + 1);
+		f->len += n + 2;
+		f->count++;
+	}
+	*out = f;
+	return TC_OK;
+}
+
+size_t
+rpz_frozen_count(const struct rpz_frozen *f)
+{
+	return f->count;
+}
+
+enum tcerr
+rpz_frozen_each(const struct rpz_frozen *f, rpz_trigger_cb cb, void *ctx)
+{
+	for (size_t at = 0; at < f->len;) {
+		const char *name = f->buf + at + 1;
+		enum tcerr rc = cb(ctx, name, f->buf[at] == '1');
+		if (rc)
+			return rc;
+		at += strlen(name) + 2;
+	}
+	return TC_OK;
+}
+
+void
+rpz_frozen_free(struct rpz_frozen *f)
+{
+	if (!f)
+		return;
+	free(f->buf);
+	free(f);
+}
+
 enum tcerr
 rpz_zone_since(const struct rpz_zone *z, uint64_t from, const struct rpz_change **changes,
                size_t *n)

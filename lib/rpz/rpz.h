@@ -101,6 +101,16 @@ size_t rpz_zone_count(const struct rpz_zone *z);
 typedef enum tcerr (*rpz_trigger_cb)(void *ctx, const char *name, bool wild);
 enum tcerr rpz_zone_each(const struct rpz_zone *z, rpz_trigger_cb cb, void *ctx);
 
+/* A copy of the zone's triggers that outlives later changes: what a
+ * transfer thread writes out while the zone moves on. One allocation of
+ * about the names' total size. Errors: TC_ENOMEM. rpz_frozen_free
+ * frees. */
+struct rpz_frozen;
+enum tcerr rpz_zone_freeze(const struct rpz_zone *z, struct rpz_frozen **out);
+size_t rpz_frozen_count(const struct rpz_frozen *f);
+enum tcerr rpz_frozen_each(const struct rpz_frozen *f, rpz_trigger_cb cb, void *ctx);
+void rpz_frozen_free(struct rpz_frozen *f);
+
 /* The changes after position from, in order. Returns TC_OK with *n
  * changes in *changes (the zone's own storage, valid until it changes;
  * *n may be 0 when from is the zone's position or nothing changed), or

@@ -141,6 +141,16 @@ test_zone_journal(void **state)
 	assert_int_equal(rpz_zone_each(z, count_cb, &cnt), TC_OK);
 	assert_int_equal(cnt, 6 + 2500);
 	assert_int_equal(rpz_zone_count(z), 6 + 2500);
+	/* a frozen copy keeps the triggers as they were while the zone moves on */
+	struct rpz_frozen *fz;
+	assert_int_equal(rpz_zone_freeze(z, &fz), TC_OK);
+	assert_int_equal(rpz_zone_apply(z, 20000, false, "m1.example", true, &changed), TC_OK);
+	assert_true(changed);
+	cnt = 0;
+	assert_int_equal(rpz_frozen_each(fz, count_cb, &cnt), TC_OK);
+	assert_int_equal(cnt, 6 + 2500);
+	assert_int_equal(rpz_frozen_count(fz), 6 + 2500);
+	rpz_frozen_free(fz);
 	rpz_zone_free(z);
 }
 
