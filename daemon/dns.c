@@ -21,9 +21,8 @@
  * source address. A whole-zone answer (AXFR, or IXFR from too old a
  * serial) is written by a thread of its own from a frozen copy of the
  * zone (rpz_zone_freeze), at most DNS_XFR_THREADS_MAX at once, so the DNS
- * thread keeps following the log meanwhile. Known gaps: NOTIFY is sent
- * once per change, not retried (the secondary's SOA refresh catches a
- * lost one); a change of a view's policy (rights, sharing groups) applies
+ * thread keeps following the log meanwhile. NOTIFY is resent (same id,
+ * after 1, 2, 4, 8 s) until the secondary answers it. Known gaps: a change of a view's policy (rights, sharing groups) applies
  * to events after it, the zone is reloaded only when tocsind restarts.
  */
 #include "dns.h"
@@ -63,9 +62,19 @@
 #define DNS_RATE_SLOTS 4096           /* source addresses the UDP rate limiter tracks */
 #define DNS_TSIG_FUDGE 300            /* seconds (RFC 8945 §10) */
 #define DNS_TSIG_ALG "hmac-sha256."
+#define DNS_NOTIFY_TRIES 5            /* NOTIFYs sent to a silent secondary (RFC 1996 §3.6) */
+#define DNS_NOTIFY_RETRY_US 1000000   /* before the first resend; doubled each time */
 #define DNS_XFR_THREADS_MAX 4         /* whole-zone transfers written at once, each its own thread */
 #define DNS_NS "localhost."           /* the zone's NS: RPZ zones are not delegated */
 #define DNS_RNAME "hostmaster.localhost."
+
+/* A NOTIFY waiting for its answer. */
+struct notify_pending {
+	bool active;
+	uint16_t id;
+	int tries;
+	int64_t next_us;
+};
 
 struct zone {
 	const struct conf_rpz *cz;
@@ -78,6 +87,7 @@ struct zone {
 	size_t nunsigned;
 	struct sockaddr_storage notify[CONF_RPZ_NOTIFY_MAX];
 	socklen_t notify_len[CONF_RPZ_NOTIFY_MAX];
+	struct notify_pending pend[CONF_RPZ_NOTIFY_MAX];
 	size_t nnotify;
 	char tsig_key[CONF_DNAME_MAX];
 	char tsig_secret[CONF_TSIG_SECRET_MAX];
@@ -373,6 +383,8 @@ zone_load(struct dns_server *s, struct zone *z, struct diag *d)
 }
 
 static void notify_zone(struct dns_server *s, struct zone *z);
+static void notify_answered(struct dns_server *s, const struct sockaddr_storage *peer,
+                            uint16_t id);
 
 /* Reads the decision events after each zone's position; NOTIFYs the
  * secondaries of each zone that changed. */
@@ -821,8 +833,12 @@ dns_handle(struct dns_server *s, struct sink *k, const uint8_t *wire, size_t len
 	if (rpz_request_parse(slice_make((const char *)wire, len), &r, &d))
 		return false;
 	const ldns_pkt *q = r.pkt;
-	if (r.response)
-		goto out; /* a secondary acknowledging our NOTIFY */
+	if (r.response) {
+		/* a secondary acknowledging our NOTIFY (only over UDP: that is how we send it) */
+		if (!k->tcp && r.opcode == LDNS_PACKET_NOTIFY)
+			notify_answered(s, k->peer, ldns_pkt_id(r.pkt));
+		goto out;
+	}
 	if (r.opcode != LDNS_PACKET_QUERY || !r.one_question) {
 		metrics_dns(MD_REFUSED_ZONE);
 		if (k->tcp || rate_ok(s, k->peer))
@@ -914,54 +930,127 @@ out:
 	return keep && !k->failed && !k->detached;
 }
 
-/* NOTIFY (RFC 1996) to each of z's secondaries, signed with the zone's
- * key (unless the secondary is in allow_unsigned_transfer), from the server's own UDP socket (secondaries match the source
- * address against their primary). */
+/* Sends NOTIFY (RFC 1996) with id to z's secondary i, signed with the
+ * zone's key (unless the secondary is in allow_unsigned_transfer: one
+ * that cannot sign cannot verify either, and Unbound answers a signed
+ * NOTIFY with FORMERR), from the server's own UDP socket (secondaries
+ * match the source address against their primary). */
+static void
+notify_send(struct dns_server *s, struct zone *z, size_t i, uint16_t id)
+{
+	ldns_pkt *p = ldns_pkt_new();
+	if (!p)
+		return;
+	ldns_pkt_set_id(p, id);
+	ldns_pkt_set_opcode(p, LDNS_PACKET_NOTIFY);
+	ldns_pkt_set_aa(p, true);
+	ldns_rr *qr = ldns_rr_new();
+	if (qr) {
+		ldns_rr_set_owner(qr, ldns_rdf_clone(z->origin));
+		ldns_rr_set_type(qr, LDNS_RR_TYPE_SOA);
+		ldns_rr_set_class(qr, LDNS_RR_CLASS_IN);
+		ldns_rr_set_question(qr, true);
+		ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qr);
+	}
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, soa_rr(z));
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	bool sign = !acl_match(z->unsigned_acl, z->nunsigned, &z->notify[i]);
+	if ((!sign || ldns_pkt_tsig_sign(p, z->tsig_key, z->tsig_secret, DNS_TSIG_FUDGE,
+	                                 DNS_TSIG_ALG, NULL) == LDNS_STATUS_OK) &&
+	    ldns_pkt2wire(&wire, p, &len) == LDNS_STATUS_OK &&
+	    sendto(s->udp, wire, len, 0, (const struct sockaddr *)&z->notify[i], z->notify_len[i]) ==
+	        (ssize_t)len) {
+		metrics_dns(MD_NOTIFY);
+	} else {
+		char a[80];
+		addr_text(&z->notify[i], a, sizeof a);
+		struct logline l;
+		log_begin(&l, CONF_LOG_WARN, "dns: NOTIFY not sent");
+		log_str(&l, "zone", z->cz->name);
+		log_str(&l, "to", a);
+		log_str(&l, "error", strerror(errno));
+		log_end(&l);
+	}
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+/* NOTIFY to each of z's secondaries, each retried (RFC 1996 §3.6) until
+ * it answers or DNS_NOTIFY_TRIES were sent. */
 static void
 notify_zone(struct dns_server *s, struct zone *z)
 {
+	int64_t now = ts_now_us();
 	for (size_t i = 0; i < z->nnotify; i++) {
-		ldns_pkt *p = ldns_pkt_new();
 		uint16_t id;
-		if (!p)
-			return;
 		if (getrandom(&id, sizeof id, 0) != sizeof id)
-			id = (uint16_t)ts_now_us();
-		ldns_pkt_set_id(p, id);
-		ldns_pkt_set_opcode(p, LDNS_PACKET_NOTIFY);
-		ldns_pkt_set_aa(p, true);
-		ldns_rr *qr = ldns_rr_new();
-		if (qr) {
-			ldns_rr_set_owner(qr, ldns_rdf_clone(z->origin));
-			ldns_rr_set_type(qr, LDNS_RR_TYPE_SOA);
-			ldns_rr_set_class(qr, LDNS_RR_CLASS_IN);
-			ldns_rr_set_question(qr, true);
-			ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qr);
+			id = (uint16_t)now;
+		z->pend[i] = (struct notify_pending){ true, id, 1, now + DNS_NOTIFY_RETRY_US };
+		notify_send(s, z, i, id);
+	}
+}
+
+/* Resends the NOTIFYs not answered in time; returns the microseconds
+ * until the next resend is due (INT64_MAX: none). */
+static int64_t
+notify_retry(struct dns_server *s)
+{
+	int64_t now = ts_now_us(), next = INT64_MAX;
+	for (size_t k = 0; k < s->nzones; k++) {
+		struct zone *z = &s->zones[k];
+		for (size_t i = 0; i < z->nnotify; i++) {
+			struct notify_pending *p = &z->pend[i];
+			if (!p->active)
+				continue;
+			if (now >= p->next_us) {
+				if (p->tries >= DNS_NOTIFY_TRIES) {
+					char a[80];
+					addr_text(&z->notify[i], a, sizeof a);
+					struct logline l;
+					log_begin(&l, CONF_LOG_WARN,
+					          "dns: a secondary did not answer NOTIFY; it catches up at "
+					          "its SOA refresh");
+					log_str(&l, "zone", z->cz->name);
+					log_str(&l, "to", a);
+					log_end(&l);
+					p->active = false;
+					continue;
+				}
+				notify_send(s, z, i, p->id);
+				p->next_us = now + (DNS_NOTIFY_RETRY_US << p->tries);
+				p->tries++;
+			}
+			if (p->next_us - now < next)
+				next = p->next_us - now;
 		}
-		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, soa_rr(z));
-		uint8_t *wire = NULL;
-		size_t len = 0;
-		/* a secondary allowed to transfer unsigned cannot verify TSIG
-		 * either: Unbound answers a signed NOTIFY with FORMERR */
-		bool sign = !acl_match(z->unsigned_acl, z->nunsigned, &z->notify[i]);
-		if ((!sign || ldns_pkt_tsig_sign(p, z->tsig_key, z->tsig_secret, DNS_TSIG_FUDGE,
-		                                 DNS_TSIG_ALG, NULL) == LDNS_STATUS_OK) &&
-		    ldns_pkt2wire(&wire, p, &len) == LDNS_STATUS_OK &&
-		    sendto(s->udp, wire, len, 0, (const struct sockaddr *)&z->notify[i],
-		           z->notify_len[i]) == (ssize_t)len) {
-			metrics_dns(MD_NOTIFY);
-		} else {
-			char a[80];
-			addr_text(&z->notify[i], a, sizeof a);
-			struct logline l;
-			log_begin(&l, CONF_LOG_WARN, "dns: NOTIFY not sent");
-			log_str(&l, "zone", z->cz->name);
-			log_str(&l, "to", a);
-			log_str(&l, "error", strerror(errno));
-			log_end(&l);
-		}
-		free(wire);
-		ldns_pkt_free(p);
+	}
+	return next;
+}
+
+static bool
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
+/* A secondary's answer to our NOTIFY: no more resends to it. */
+static void
+notify_answered(struct dns_server *s, const struct sockaddr_storage *peer, uint16_t id)
+{
+	for (size_t k = 0; k < s->nzones; k++) {
+		struct zone *z = &s->zones[k];
+		for (size_t i = 0; i < z->nnotify; i++)
+			if (z->pend[i].active && z->pend[i].id == id && same_addr(&z->notify[i], peer))
+				z->pend[i].active = false;
 	}
 }
 
@@ -1070,7 +1159,9 @@ dns_thread(void *arg)
 		pfd[n++] = (struct pollfd){ .fd = s->tcp, .events = POLLIN };
 		for (size_t i = 0; i < s->nconns; i++)
 			pfd[n++] = (struct pollfd){ .fd = s->conns[i].fd, .events = POLLIN };
-		int r = poll(pfd, n, DNS_POLL_MS);
+		int64_t due = notify_retry(s);
+		int timeout = due / 1000 < DNS_POLL_MS ? (int)(due / 1000) + 1 : DNS_POLL_MS;
+		int r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {

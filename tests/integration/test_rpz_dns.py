@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import struct
 import time
 
 import pytest
@@ -31,6 +32,7 @@ PHISH = "phish-bank.test"
 BIND_ZONE = "rpz.tocsin.example"
 UNBOUND_ZONE = "rpz-u.tocsin.example"
 ACL_ZONE = "rpz-acl.tocsin.example"
+SILENT_ZONE = "rpz-s.tocsin.example"
 KEY = "xfr-key"
 CHANGE_TIMEOUT = 10  # seconds a resolver may take to apply a change (measured: milliseconds)
 
@@ -61,6 +63,10 @@ def rpz(tmp_path_factory):
     secret = base64.b64encode(os.urandom(32)).decode()
     (base / "tsig.key").write_text(secret + "\n")
     dport, bport, uport, sport = free_port(), free_port(), free_port(), free_port()
+    # a secondary that never answers NOTIFY (test_notify_is_retried...)
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    silent_port = silent.getsockname()[1]
     conf = base / "tocsind.conf"
     conf.write_text(f"""[dns]
 listen = 127.0.0.1:{dport}
@@ -84,6 +90,13 @@ allow = 127.0.0.0/8
 allow_unsigned_transfer = 127.0.0.1/32
 notify = 127.0.0.1:{uport}
 
+[rpz silent]
+origin = {SILENT_ZONE}
+view = operator
+tsig_key = {KEY}
+tsig_secret_file = {base}/tsig.key
+notify = 127.0.0.1:{silent_port}
+
 [rpz acl]
 origin = {ACL_ZONE}
 view = operator
@@ -98,7 +111,7 @@ allow = 10.0.0.0/8
     hub = Hub(f"http://{daemon.addr}", {"soc": key}, {}, {"phish": coll}, {}, {}, {}, data=d,
               daemon=daemon)
     env = {"daemon": daemon, "hub": hub, "dport": dport, "bport": bport, "uport": uport,
-           "secret": secret, "base": base}
+           "secret": secret, "base": base, "silent": silent}
     try:
         # both secondaries have taken the zone (an AXFR each) and resolve
         ok = wait_for(lambda: transfers(daemon, "bind") and transfers(daemon, "unbound"), 30, 0.1)
@@ -114,6 +127,7 @@ allow = 10.0.0.0/8
             except Exception:
                 p.kill()
         stub.close()
+        silent.close()
         rc = daemon.stop()
         assert rc == 0, daemon.log()[-3000:]
 
@@ -280,3 +294,43 @@ def test_a_zone_carries_only_what_its_view_may_see(rpz):
     # nor does a lookup in telco's zone reveal it
     st, out = dig(port, "red-only.test." + BIND_ZONE, "CNAME", ["+norec"])
     assert st == "NXDOMAIN", out
+
+
+def test_notify_is_retried_until_the_secondary_answers(rpz):
+    """RFC 1996 §3.6: a NOTIFY nobody answers is sent again (same id, after
+    1 s, then 2 s...); once the secondary answers, no more come."""
+    silent, hub = rpz["silent"], rpz["hub"]
+    silent.settimeout(0.05)
+    try:  # what earlier changes sent
+        while True:
+            silent.recvfrom(4096)
+    except socket.timeout:
+        pass
+    hub.post_ok("phish", "soc", [obj_indicator("[domain-name:value = 'notify-retry.test']",
+                                               "rpz-notify-retry")])
+    # a resend of an earlier change's NOTIFY may still come once (the new
+    # change supersedes it); ours is the id that comes twice
+    seen = {}
+    second = peer = None
+    end = time.monotonic() + 6
+    silent.settimeout(0.2)
+    while time.monotonic() < end and second is None:
+        try:
+            msg, frm = silent.recvfrom(4096)
+        except socket.timeout:
+            continue
+        assert (struct.unpack("!H", msg[2:4])[0] >> 11) & 0xF == 4  # opcode NOTIFY
+        if msg[:2] in seen:
+            waited = time.monotonic() - seen[msg[:2]]
+            second, peer = msg, frm
+        else:
+            seen[msg[:2]] = time.monotonic()
+    assert second is not None, "no NOTIFY was sent again"
+    assert 0.5 < waited < 3, waited
+    # answer it: QR set, the same id and question
+    answer = second[:2] + struct.pack("!H", 0x8000 | (4 << 11) | 0x0400) + second[4:6] + \
+        b"\0\0\0\0\0\0" + second[12:second.index(b"\0", 12) + 5]
+    silent.sendto(answer, peer)
+    silent.settimeout(3.5)
+    with pytest.raises(socket.timeout):
+        silent.recvfrom(4096)
