@@ -22,8 +22,9 @@
  * serial) is written by a thread of its own from a frozen copy of the
  * zone (rpz_zone_freeze), at most DNS_XFR_THREADS_MAX at once, so the DNS
  * thread keeps following the log meanwhile. NOTIFY is resent (same id,
- * after 1, 2, 4, 8 s) until the secondary answers it. Known gaps: a change of a view's policy (rights, sharing groups) applies
- * to events after it, the zone is reloaded only when tocsind restarts.
+ * after 1, 2, 4, 8 s) until the secondary answers it. Known gap: a
+ * change of a view's policy (rights, sharing groups) applies to events
+ * after it; the zone is reloaded only when tocsind restarts.
  */
 #include "dns.h"
 
