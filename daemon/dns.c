@@ -65,7 +65,7 @@
 #define DNS_TSIG_ALG "hmac-sha256."
 #define DNS_NOTIFY_TRIES 5            /* NOTIFYs sent to a silent secondary (RFC 1996 §3.6) */
 #define DNS_NOTIFY_RETRY_US 1000000   /* before the first resend; doubled each time */
-#define DNS_XFR_THREADS_MAX 4         /* whole-zone transfers written at once, each its own thread */
+#define DNS_XFR_THREADS_MAX 4         /* whole-zone transfers at once, a thread each */
 #define DNS_NS "localhost."           /* the zone's NS: RPZ zones are not delegated */
 #define DNS_RNAME "hostmaster.localhost."
 
@@ -103,7 +103,8 @@ struct tcpconn {
 	struct sockaddr_storage peer;
 	uint8_t *buf;                      /* 2 + DNS_TCP_MSG_MAX */
 	size_t have;
-	int64_t last_us;
+	int64_t last_us;                   /* the last byte read */
+	int64_t msg_us;                    /* the first byte of the message being read */
 	bool detached;                     /* handed to a transfer thread, which closes it */
 };
 
@@ -1093,6 +1094,16 @@ tcp_accept(struct dns_server *s)
 		close(fd); /* bounded: the oldest keep their slots */
 		return;
 	}
+	/* a slot only for an address some zone allows: nobody else can hold
+	 * the secondaries' connections */
+	bool allowed = false;
+	for (size_t i = 0; i < s->nzones && !allowed; i++)
+		allowed = acl_match(s->zones[i].acl, s->zones[i].nacl, &peer);
+	if (!allowed) {
+		metrics_dns(MD_REFUSED_ACL);
+		close(fd);
+		return;
+	}
 	struct timeval tv = { .tv_sec = (time_t)s->app->conf->dns_tcp_idle_timeout };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	uint8_t *buf = malloc(2 + DNS_TCP_MSG_MAX);
@@ -1100,7 +1111,7 @@ tcp_accept(struct dns_server *s)
 		close(fd);
 		return;
 	}
-	s->conns[s->nconns++] = (struct tcpconn){ fd, peer, buf, 0, ts_now_us(), false };
+	s->conns[s->nconns++] = (struct tcpconn){ fd, peer, buf, 0, ts_now_us(), 0, false };
 }
 
 /* Reads what conn i has; handles each complete message. Returns false
@@ -1114,6 +1125,8 @@ tcp_read(struct dns_server *s, size_t i)
 		return false;
 	if (n < 0)
 		return true;
+	if (!c->have)
+		c->msg_us = ts_now_us();
 	c->have += (size_t)n;
 	c->last_us = ts_now_us();
 	while (c->have >= 2) {
@@ -1130,6 +1143,7 @@ tcp_read(struct dns_server *s, size_t i)
 		}
 		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
 		c->have -= 2 + mlen;
+		c->msg_us = c->last_us;
 	}
 	return true;
 }
@@ -1186,8 +1200,11 @@ dns_thread(void *arg)
 			bool keep = true;
 			if (re & (POLLIN | POLLHUP | POLLERR))
 				keep = tcp_read(s, i);
-			if (keep && ts_now_us() - s->conns[i].last_us >
-			                (int64_t)s->app->conf->dns_tcp_idle_timeout * 1000000)
+			/* idle, or a message trickling in (a byte now and then
+			 * never makes a connection idle) */
+			int64_t now = ts_now_us(), idle = (int64_t)s->app->conf->dns_tcp_idle_timeout * 1000000;
+			if (keep && (now - s->conns[i].last_us > idle ||
+			             (s->conns[i].have && now - s->conns[i].msg_us > idle)))
 				keep = false;
 			if (!keep)
 				conn_close(s, i);

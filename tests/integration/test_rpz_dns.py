@@ -71,6 +71,7 @@ def rpz(tmp_path_factory):
     conf.write_text(f"""[dns]
 listen = 127.0.0.1:{dport}
 rate_limit = 50
+tcp_idle_timeout = 2
 
 [rpz bind]
 origin = {BIND_ZONE}
@@ -334,3 +335,32 @@ def test_notify_is_retried_until_the_secondary_answers(rpz):
     silent.settimeout(3.5)
     with pytest.raises(socket.timeout):
         silent.recvfrom(4096)
+
+
+def test_tcp_connections_cannot_be_held_idle_or_by_trickling(rpz):
+    """[dns] tcp_idle_timeout = 2: a silent connection is closed, and so is
+    one that sends a byte now and then without completing a message."""
+    port = rpz["dport"]
+    for trickle in (False, True):
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        t0 = time.monotonic()
+        closed = False
+        c.settimeout(0.4)
+        sent = 0
+        while time.monotonic() - t0 < 8 and not closed:
+            if trickle:
+                try:
+                    c.send(b"\x00" if sent == 0 else b"\x01")
+                    sent += 1
+                except OSError:
+                    closed = True
+                    break
+            try:
+                closed = c.recv(1) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        took = time.monotonic() - t0
+        c.close()
+        assert closed and took < 4.5, (trickle, closed, took)
