@@ -809,14 +809,20 @@ answer_query(struct sink *k, const ldns_pkt *q, const struct zone *z, const ldns
 	ldns_pkt_free(p);
 }
 
-/* The zone whose origin is name or one of its ancestors. OUT: rel. */
+/* The zone whose origin is name or its closest ancestor (zones may nest:
+ * the longest origin wins). OUT: rel. */
 static struct zone *
 zone_of(struct dns_server *s, const char *name, char rel[RPZ_NAME_MAX])
 {
+	struct zone *best = NULL;
+	char tmp[RPZ_NAME_MAX];
 	for (size_t i = 0; i < s->nzones; i++)
-		if (rpz_relative(name, s->zones[i].origin_text, rel))
-			return &s->zones[i];
-	return NULL;
+		if (rpz_relative(name, s->zones[i].origin_text, tmp) &&
+		    (!best || strlen(s->zones[i].origin_text) > strlen(best->origin_text))) {
+			best = &s->zones[i];
+			memcpy(rel, tmp, sizeof tmp);
+		}
+	return best;
 }
 
 /* Handles one request (wire, len) from k->peer: parse (lib/rpz

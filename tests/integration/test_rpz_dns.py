@@ -364,3 +364,18 @@ def test_tcp_connections_cannot_be_held_idle_or_by_trickling(rpz):
         took = time.monotonic() - t0
         c.close()
         assert closed and took < 4.5, (trickle, closed, took)
+
+
+def test_an_expired_decision_leaves_the_zone(rpz):
+    """valid_until passes: the hub's clock removes the decision, and the
+    zone follows (a lookup in tocsind's zone: CNAME, then NXDOMAIN)."""
+    import datetime
+    until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3))
+    ind = obj_indicator("[domain-name:value = 'short-lived.test']", "rpz-expiring",
+                        valid_until=until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+    rpz["hub"].post_ok("phish", "soc", [ind])
+    name = "short-lived.test." + UNBOUND_ZONE
+    assert wait_for(lambda: dig(rpz["dport"], name, "CNAME", ["+norec"])[0] == "NOERROR", 5,
+                    0.05)
+    assert wait_for(lambda: dig(rpz["dport"], name, "CNAME", ["+norec"])[0] == "NXDOMAIN", 10,
+                    0.1), dig(rpz["dport"], name, "CNAME", ["+norec"])[1]
