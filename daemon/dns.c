@@ -298,7 +298,7 @@ apply_cb(void *ctx, const struct feed_event *ev)
 	/* an "alert" decision (below [decisions] block_min_confidence) blocks nothing */
 	bool add = ev->type == FEED_EV_ADD && !(dec->action && strcmp(dec->action, "alert") == 0);
 	if (!ev->pos.seq) /* a snapshot's add */
-		return rpz_zone_load(a->z->rz, name, wild);
+		return add ? rpz_zone_load(a->z->rz, name, wild) : TC_OK;
 	enum tcerr rc = rpz_zone_apply(a->z->rz, ev->pos.seq, add, name, wild, &changed);
 	if (rc == TC_EINVAL)
 		return TC_OK; /* not after the zone's position: already applied */
@@ -408,8 +408,6 @@ zones_refresh(struct dns_server *s)
 		feed_ctx_of(s, z, &who, &c, allow);
 		for (;;) {
 			struct feed_pos from = { rpz_zone_position(z->rz) }, next = from;
-			size_t before = a.changes;
-			(void)before;
 			if (feed_read(&c, FEED_DECISIONS, &z->filter.f, from, DNS_READ_BATCH, apply_cb,
 			              &a, &next, &d)) {
 				log_error("rpz: reading the log failed; retrying at the next change", d.msg);
