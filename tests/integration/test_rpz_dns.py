@@ -73,6 +73,9 @@ listen = 127.0.0.1:{dport}
 rate_limit = 50
 tcp_idle_timeout = 2
 
+[decisions]
+block_min_confidence = 50
+
 [rpz bind]
 origin = {BIND_ZONE}
 view = org:telco
@@ -279,9 +282,9 @@ def test_a_zone_carries_only_what_its_view_may_see(rpz):
     from hubutil import TLP2
     hub, port, secret = rpz["hub"], rpz["dport"], rpz["secret"]
     red = obj_indicator("[domain-name:value = 'red-only.test']", "rpz-red",
-                        markings=[TLP2["red"]])
+                        markings=[TLP2["red"]], confidence=80)
     green = obj_indicator("[domain-name:value = 'green-too.test']", "rpz-green",
-                          markings=[TLP2["green"]])
+                          markings=[TLP2["green"]], confidence=80)
     hub.post_ok("phish", "soc", [red, green])
 
     def zone(name):
@@ -308,7 +311,7 @@ def test_notify_is_retried_until_the_secondary_answers(rpz):
     except socket.timeout:
         pass
     hub.post_ok("phish", "soc", [obj_indicator("[domain-name:value = 'notify-retry.test']",
-                                               "rpz-notify-retry")])
+                                               "rpz-notify-retry", confidence=80)])
     # a resend of an earlier change's NOTIFY may still come once (the new
     # change supersedes it); ours is the id that comes twice
     seen = {}
@@ -371,7 +374,7 @@ def test_an_expired_decision_leaves_the_zone(rpz):
     zone follows (a lookup in tocsind's zone: CNAME, then NXDOMAIN)."""
     import datetime
     until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3))
-    ind = obj_indicator("[domain-name:value = 'short-lived.test']", "rpz-expiring",
+    ind = obj_indicator("[domain-name:value = 'short-lived.test']", "rpz-expiring", confidence=80,
                         valid_until=until.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
     rpz["hub"].post_ok("phish", "soc", [ind])
     name = "short-lived.test." + UNBOUND_ZONE
@@ -379,3 +382,22 @@ def test_an_expired_decision_leaves_the_zone(rpz):
                     0.05)
     assert wait_for(lambda: dig(rpz["dport"], name, "CNAME", ["+norec"])[0] == "NXDOMAIN", 10,
                     0.1), dig(rpz["dport"], name, "CNAME", ["+norec"])[1]
+
+
+def test_an_alert_decision_blocks_nothing(rpz):
+    """[decisions] block_min_confidence = 50: an indicator of confidence 30
+    makes an "alert" decision, which no zone carries; raised to 80, it
+    blocks."""
+    hub, port = rpz["hub"], rpz["dport"]
+    low = obj_indicator("[domain-name:value = 'maybe-bad.test']", "rpz-alert", confidence=30)
+    hub.post_ok("phish", "soc", [low])
+    marker = obj_indicator("[domain-name:value = 'after-alert.test']", "rpz-alert-marker",
+                           confidence=80)
+    hub.post_ok("phish", "soc", [marker])
+    name = "maybe-bad.test." + UNBOUND_ZONE
+    # once the later publish is in the zone, the earlier one was judged too
+    assert wait_for(lambda: dig(port, "after-alert.test." + UNBOUND_ZONE, "CNAME",
+                                ["+norec"])[0] == "NOERROR", 5, 0.05)
+    assert dig(port, name, "CNAME", ["+norec"])[0] == "NXDOMAIN"
+    hub.post_ok("phish", "soc", [dict(low, modified="2026-02-01T00:00:00.000Z", confidence=80)])
+    assert wait_for(lambda: dig(port, name, "CNAME", ["+norec"])[0] == "NOERROR", 5, 0.05)
