@@ -42,7 +42,7 @@ import requests
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
-from dnsutil import free_port, query, rcode_of  # noqa: E402
+from dnsutil import free_port, have, prog, query, rcode_of  # noqa: E402
 
 TARGET_P99_MS = 50.0
 ZONE = "rpz.bench.example"
@@ -174,11 +174,10 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     build = pathlib.Path(sys.argv[1]).resolve()
-    for prog in ("named", "dig"):
-        if not shutil.which(prog) and not os.path.exists("/usr/sbin/" + prog):
-            log(f"bench_rpz: {prog} is not installed (scripts/deps.sh installs bind9, "
-                "bind9-dnsutils); skipped")
-            return 1
+    if not have("named", "dig"):
+        log("bench_rpz: named or dig is not installed (scripts/deps.sh installs bind9, "
+            "bind9-dnsutils); skipped")
+        return 1
     count = env_int("BENCH_RPZ_COUNT", 1000)
     poll = env_int("BENCH_RPZ_POLL_MS", 1) / 1000
     bound = env_int("BENCH_RPZ_TIMEOUT_MS", 5000) / 1000
@@ -188,7 +187,8 @@ def main():
     data = root / "var"
     run(tocsin, "init", "--data", data)
     run(tocsin, "org", "add", "bank", "--sector", "finance", "--country", "NO", "--data", data)
-    key = run(tocsin, "key", "create", "bank", "--role", "contributor", "--data", data).stdout.strip()
+    key = run(tocsin, "key", "create", "bank", "--role", "contributor",
+              "--data", data).stdout.strip()
     coll = run(tocsin, "collection", "add", "feed", "--read", "all", "--write", "all",
                "--data", data).stdout.strip()
     secret = base64.b64encode(os.urandom(32)).decode()
@@ -210,7 +210,7 @@ access = false
     nd = root / "named"
     nd.mkdir()
     t = Tocsind(build, data, conf)
-    named = subprocess.Popen(["named", "-g", "-n", "1", "-c", str(named_conf(nd, bport, dport,
+    named = subprocess.Popen([prog("named"), "-g", "-n", "1", "-c", str(named_conf(nd, bport, dport,
                                                                                secret))],
                              stdout=open(nd / "named.log", "w"), stderr=subprocess.STDOUT)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -278,7 +278,8 @@ access = false
                     '"objects":[')
             for i in range(axfr_count):
                 f.write("%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
-                        "%08x-1111-4000-8000-000000000000\",\"created\":\"2026-01-01T00:00:00.000Z\","
+                        "%08x-1111-4000-8000-000000000000\","
+                        "\"created\":\"2026-01-01T00:00:00.000Z\","
                         "\"modified\":\"2026-01-01T00:00:00.000Z\",\"pattern\":\"[domain-name:value"
                         " = 'a%d.axfr.test']\",\"pattern_type\":\"stix\",\"valid_from\":"
                         "\"2026-01-01T00:00:00.000Z\"}" % ("," if i else "", i, i))
@@ -296,7 +297,7 @@ access = false
             nd2 = root / "named2"
             nd2.mkdir()
             t0 = time.monotonic()
-            named = subprocess.Popen(["named", "-g", "-n", "1", "-c",
+            named = subprocess.Popen([prog("named"), "-g", "-n", "1", "-c",
                                       str(named_conf(nd2, bport, dport, secret))],
                                      stdout=open(nd2 / "named.log", "w"), stderr=subprocess.STDOUT)
             end = time.monotonic() + 600
@@ -310,7 +311,7 @@ access = false
             # another AXFR (dig) while publishes go on: they still reach BIND
             # by IXFR, the AXFR being written by a thread of its own
             t0 = time.monotonic()
-            dig = subprocess.Popen(["dig", "@127.0.0.1", "-p", str(dport), ZONE, "AXFR", "-y",
+            dig = subprocess.Popen([prog("dig"), "@127.0.0.1", "-p", str(dport), ZONE, "AXFR", "-y",
                                     f"hmac-sha256:{KEY}:{secret}", "+onesoa", "+nocmd",
                                     "+nostats"], stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL)

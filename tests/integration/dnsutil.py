@@ -143,7 +143,7 @@ class Stub:
 
 def dig(port, name, qtype="A", extra=(), timeout=5):
     """Runs dig against 127.0.0.1:port; returns (status, stdout)."""
-    p = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), name, qtype, "+tries=1",
+    p = subprocess.run([prog("dig"), "@127.0.0.1", "-p", str(port), name, qtype, "+tries=1",
                         "+time=2", *extra], capture_output=True, text=True, timeout=timeout + 10)
     status = None
     for line in p.stdout.splitlines():
@@ -162,8 +162,13 @@ def wait_for(pred, timeout, step=0.02):
     return pred()
 
 
+def prog(name):
+    """The path of a program, looked for in /usr/sbin too (not in every PATH)."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin") or name
+
+
 def have(*progs):
-    return all(shutil.which(p) or os.path.exists(p) for p in progs)
+    return all(os.path.isabs(prog(p)) for p in progs)
 
 
 def start_named(workdir, port, primary_port, zone, key_name, secret, stub_port, test_domain):
@@ -204,7 +209,7 @@ zone "{test_domain}" {{
 }};
 """)
     log = open(workdir / "named.log", "w")
-    p = subprocess.Popen(["named", "-g", "-c", str(conf), "-n", "1"], stdout=log,
+    p = subprocess.Popen([prog("named"), "-g", "-c", str(conf), "-n", "1"], stdout=log,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return p
 
@@ -244,6 +249,6 @@ rpz:
     rpz-log: yes
 """)
     log = open(workdir / "unbound.log", "w")
-    p = subprocess.Popen(["unbound", "-d", "-c", str(conf)], stdout=log,
+    p = subprocess.Popen([prog("unbound"), "-d", "-c", str(conf)], stdout=log,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return p
