@@ -31,6 +31,10 @@
 #                                  (bench/http/bench_match.py: batches of 10,000
 #                                  values against 1M indicators, imported once
 #                                  into BUILD_DIR/bench-data; its knobs are there)
+#   BENCH_RPZ_TIMEOUT [900]        the same for RPZ over DNS (bench/bench_rpz.py:
+#                                  publish -> a tuned BIND secondary answers NXDOMAIN,
+#                                  BENCH_RPZ_COUNT [1000] publishes; AXFR of
+#                                  BENCH_RPZ_AXFR_COUNT [100000] decisions)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -106,6 +110,7 @@ run() {
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
+        limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

@@ -37,6 +37,7 @@
 #include "taxii/taxii_jarena.h"
 #include "api_stream.h"
 #include "checkpoint.h"
+#include "dns.h"
 #include "webhook.h"
 #include "writer.h"
 
@@ -53,7 +54,8 @@ static const char usage[] =
 	"       tocsind --help | --version\n"
 	"\n"
 	"The tocsin hub daemon: TAXII 2.1 over HTTP(S) on the data directory DIR\n"
-	"(default $TOCSIN_DATA, else ./var; create it with `tocsin init`).\n"
+	"(default $TOCSIN_DATA, else ./var; create it with `tocsin init`); with\n"
+	"[dns] listen in the configuration, RPZ zones over DNS too (docs/dns.md).\n"
 	"\n"
 	"  --data DIR            the hub's data directory\n"
 	"  --config FILE         configuration file (see tocsind(8), etc/tocsind.conf)\n"
@@ -73,6 +75,7 @@ struct backend {
 	struct hub *hub;
 	struct audit *audit;
 	struct app *app;
+	struct dns_server *dns;     /* woken after each commit; NULL without [dns] listen */
 	int64_t allow_checked_us;   /* when DATA/allowlist.txt was last looked at */
 	int64_t ticked_us;          /* when decisions were last maintained */
 };
@@ -166,6 +169,7 @@ be_after(void *ctx)
 	if (store_position(hub_store(b->hub), &pos) == TC_OK)
 		atomic_store(&b->app->log_end, pos);
 	notify_commit(&b->app->notify); /* the batch is durable: wake the streams */
+	dns_log_moved(b->dns);          /* and the RPZ zones */
 	if (b->audit && audit_sync(b->audit, &d) != TC_OK)
 		log_error("audit sync failed", d.msg);
 	atomic_store(&b->app->index_entries, index_count(hub_index(b->hub)));
@@ -431,6 +435,7 @@ main(int argc, char **argv)
 	struct store *ctl = NULL;          /* this thread's store connection, for snapshots */
 	struct reg_snapshot *snap = NULL;
 	struct http_server *srv = NULL;
+	struct dns_server *dns = NULL;
 	struct backend be = { 0 };
 	int lock_fd = -1;
 	struct store_stats st;
@@ -543,8 +548,13 @@ main(int argc, char **argv)
 	else
 		log_error("no checkpoint thread; the writer checkpoints as it commits", d.msg);
 
+	if (dns_start(&app, hub, &dns, &d)) {
+		status = fail("cannot start the DNS server", &d);
+		goto out;
+	}
 	be = (struct backend){
-		.hub = hub, .audit = app.audit, .app = &app, .allow_checked_us = ts_now_us()
+		.hub = hub, .audit = app.audit, .app = &app, .dns = dns,
+		.allow_checked_us = ts_now_us()
 	};
 	struct hub_writer_backend wb = { be_ingest, be_remove, be_after, &be, be_tick };
 	struct hub_writer_cfg wc = { .batch_max_objects = conf.batch_max_objects,
@@ -612,6 +622,7 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
+	dns_stop(dns);                /* before the writer: it reads the writer's position */
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
 	app.webhooks = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */

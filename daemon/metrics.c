@@ -39,6 +39,7 @@ static _Atomic uint64_t hist[MR_COUNT][NBUCKETS];   /* non-cumulative */
 static _Atomic uint64_t hist_count[MR_COUNT];
 static _Atomic uint64_t hist_sum_us[MR_COUNT];
 static _Atomic uint64_t conn_refused[MC_COUNT];
+static _Atomic uint64_t dns_events[MD_COUNT];
 static const char *const refusal_names[MC_COUNT] = { "per_address_limit", "connection_limit",
 	                                              "header_timeout" };
 
@@ -79,6 +80,13 @@ metrics_match(uint64_t values, uint64_t hits)
 {
 	atomic_fetch_add_explicit(&match_values, values, memory_order_relaxed);
 	atomic_fetch_add_explicit(&match_hits, hits, memory_order_relaxed);
+}
+
+void
+metrics_dns(enum metrics_dns e)
+{
+	if ((unsigned)e < MD_COUNT)
+		atomic_fetch_add_explicit(&dns_events[e], 1, memory_order_relaxed);
 }
 
 const char *
@@ -241,6 +249,36 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 	           "caller may see.\n"
 	           "# TYPE tocsin_match_hits_total counter\ntocsin_match_hits_total %llu\n",
 	           (unsigned long long)ld(&match_values), (unsigned long long)ld(&match_hits));
+	buf_printf(out,
+	           "# HELP tocsin_dns_queries_total DNS messages received by the RPZ server.\n"
+	           "# TYPE tocsin_dns_queries_total counter\ntocsin_dns_queries_total %llu\n"
+	           "# HELP tocsin_dns_transfers_total Zone transfers answered, by type (ixfr_full: "
+	           "an IXFR answered with the whole zone).\n"
+	           "# TYPE tocsin_dns_transfers_total counter\n"
+	           "tocsin_dns_transfers_total{type=\"axfr\"} %llu\n"
+	           "tocsin_dns_transfers_total{type=\"ixfr\"} %llu\n"
+	           "tocsin_dns_transfers_total{type=\"ixfr_full\"} %llu\n"
+	           "# HELP tocsin_dns_notifies_total NOTIFY messages sent to secondaries.\n"
+	           "# TYPE tocsin_dns_notifies_total counter\ntocsin_dns_notifies_total %llu\n"
+	           "# HELP tocsin_dns_refused_total DNS requests refused, by reason.\n"
+	           "# TYPE tocsin_dns_refused_total counter\n"
+	           "tocsin_dns_refused_total{reason=\"acl\"} %llu\n"
+	           "tocsin_dns_refused_total{reason=\"tsig\"} %llu\n"
+	           "tocsin_dns_refused_total{reason=\"udp_transfer\"} %llu\n"
+	           "tocsin_dns_refused_total{reason=\"zone\"} %llu\n"
+	           "# HELP tocsin_dns_rate_limited_total UDP answers dropped by [dns] rate_limit.\n"
+	           "# TYPE tocsin_dns_rate_limited_total counter\n"
+	           "tocsin_dns_rate_limited_total %llu\n",
+	           (unsigned long long)ld(&dns_events[MD_QUERY]),
+	           (unsigned long long)ld(&dns_events[MD_AXFR]),
+	           (unsigned long long)ld(&dns_events[MD_IXFR]),
+	           (unsigned long long)ld(&dns_events[MD_IXFR_FULL]),
+	           (unsigned long long)ld(&dns_events[MD_NOTIFY]),
+	           (unsigned long long)ld(&dns_events[MD_REFUSED_ACL]),
+	           (unsigned long long)ld(&dns_events[MD_REFUSED_TSIG]),
+	           (unsigned long long)ld(&dns_events[MD_REFUSED_UDP]),
+	           (unsigned long long)ld(&dns_events[MD_REFUSED_ZONE]),
+	           (unsigned long long)ld(&dns_events[MD_RATE_LIMITED]));
 	buf_printf(out,
 	           "# HELP tocsin_log_position The hub's log position (greatest sequence number).\n"
 	           "# TYPE tocsin_log_position gauge\ntocsin_log_position %llu\n"

@@ -68,6 +68,23 @@ void metrics_stream_refused(enum metrics_stream_refusal why);
  * lookup API). Thread-safe, lock-free. */
 void metrics_match(uint64_t values, uint64_t hits);
 
+/* The DNS server's events (daemon/dns.c). */
+enum metrics_dns {
+	MD_QUERY = 0,       /* a DNS message received (query, transfer request) */
+	MD_AXFR,            /* AXFR answered */
+	MD_IXFR,            /* IXFR answered with the changes */
+	MD_IXFR_FULL,       /* IXFR answered with the whole zone (serial too old) */
+	MD_NOTIFY,          /* NOTIFY sent to a secondary */
+	MD_REFUSED_ACL,     /* refused: the source is outside the zone's allow */
+	MD_REFUSED_TSIG,    /* refused: a transfer without TSIG, or a bad signature */
+	MD_REFUSED_UDP,     /* refused: AXFR over UDP */
+	MD_REFUSED_ZONE,    /* refused: not one of our zones, or not a query */
+	MD_RATE_LIMITED,    /* UDP answer dropped: the source is over [dns] rate_limit */
+	MD_COUNT
+};
+/* Counts one DNS event. Thread-safe, lock-free. */
+void metrics_dns(enum metrics_dns e);
+
 /* Values /metrics shows that live elsewhere. */
 struct metrics_gauges {
 	uint64_t log_position;

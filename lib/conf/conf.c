@@ -37,6 +37,14 @@ enum conf_kind {
 	K_BOOL,
 	K_LEVEL,  /* debug info warn error */
 	K_TLP,    /* clear green amber amber+strict red */
+	K_TLPANY, /* K_TLP or "any" (TLP_NONE) */
+	K_DNAME,  /* a domain name, normalised: lower case, final dot */
+	K_VIEW,   /* "operator" or "org:NAME" */
+	K_KINDS,  /* list of observable kinds an RPZ zone can carry */
+	K_WORDS,  /* list of names ([a-z0-9][a-z0-9_-]*) */
+	K_ACTION, /* nxdomain | nodata | cname TARGET */
+	K_CIDRS,  /* list of CIDRs */
+	K_ADDRS,  /* list of ADDR:PORT */
 };
 
 struct conf_key {
@@ -124,6 +132,12 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_UINT, stream_max_clients, 1, CONF_STREAM_CLIENTS_MAX), 0 },
 	{ "stream", "max_clients_per_org",
 	  NUM(K_UINT, stream_max_clients_per_org, 1, CONF_STREAM_CLIENTS_MAX), 0 },
+	{ "dns", "listen", K_ADDR, offsetof(struct conf, dns_listen), CONF_ADDR_MAX, 0, 0, 0 },
+	{ "dns", "rate_limit", NUM(K_UINT, dns_rate_limit, 1, CONF_DNS_RATE_MAX), 0 },
+	{ "dns", "tcp_clients", NUM(K_UINT, dns_tcp_clients, 1, CONF_DNS_TCP_CLIENTS_MAX), 0 },
+	{ "dns", "tcp_idle_timeout",
+	  NUM(K_UINT, dns_tcp_idle_timeout, 1, CONF_CONNECTION_TIMEOUT_MAX), 0 },
+	{ "dns", "journal_max", NUM(K_UINT, dns_journal_max, 0, CONF_DNS_JOURNAL_MAX), 0 },
 };
 #define NKEYS (sizeof conf_keys / sizeof conf_keys[0])
 #define CONF_SECTIONS_TEXT_MAX 512 /* the list of known sections in a message */
@@ -137,6 +151,46 @@ static const struct conf_key root_keys[] = {
 	  0, CONF_MAX_CONTENT_MIN, CONF_MAX_CONTENT_MAX, 0 },
 };
 #define NROOTKEYS (sizeof root_keys / sizeof root_keys[0])
+
+/* The keys of an [rpz NAME] section; offsets into struct conf_rpz. */
+#define ZSTR(kind, f) kind, offsetof(struct conf_rpz, f), sizeof(((struct conf_rpz *)0)->f), 0, 0
+#define ZNUM(kind, f, lo, hi) kind, offsetof(struct conf_rpz, f), 0, (lo), (hi)
+static const struct conf_key rpz_keys[] = {
+	{ "rpz", "origin", ZSTR(K_DNAME, origin), 0 },
+	{ "rpz", "view", ZSTR(K_VIEW, view), 0 },
+	{ "rpz", "kinds", ZSTR(K_KINDS, kinds), 0 },
+	{ "rpz", "collections", ZSTR(K_WORDS, collections), 0 },
+	{ "rpz", "min_confidence", ZNUM(K_UINT, min_confidence, 0, 100), 0 },
+	{ "rpz", "tlp", ZNUM(K_TLPANY, tlp, 0, 0), 0 },
+	{ "rpz", "action", ZSTR(K_ACTION, action), 0 },
+	{ "rpz", "allow", ZSTR(K_CIDRS, allow), 0 },
+	{ "rpz", "allow_unsigned_transfer", ZSTR(K_CIDRS, allow_unsigned_transfer), 0 },
+	{ "rpz", "tsig_key", ZSTR(K_DNAME, tsig_key), 0 },
+	{ "rpz", "tsig_secret_file", ZSTR(K_PATH, tsig_secret_file), 0 },
+	{ "rpz", "notify", ZSTR(K_ADDRS, notify), 0 },
+	{ "rpz", "ttl", ZNUM(K_UINT, ttl, 0, CONF_SOA_TIMER_MAX), 0 },
+	{ "rpz", "refresh", ZNUM(K_UINT, refresh, 1, CONF_SOA_TIMER_MAX), 0 },
+	{ "rpz", "retry", ZNUM(K_UINT, retry, 1, CONF_SOA_TIMER_MAX), 0 },
+	{ "rpz", "expire", ZNUM(K_UINT, expire, 1, CONF_SOA_TIMER_MAX), 0 },
+	{ "rpz", "minimum", ZNUM(K_UINT, minimum, 0, CONF_SOA_TIMER_MAX), 0 },
+};
+#define NRPZKEYS (sizeof rpz_keys / sizeof rpz_keys[0])
+
+/* A new [rpz NAME] section's defaults (docs/dns.md). */
+static void
+rpz_defaults(struct conf_rpz *z)
+{
+	memset(z, 0, sizeof *z);
+	snprintf(z->kinds, sizeof z->kinds, "%s", "domain ipv4 ipv6");
+	snprintf(z->action, sizeof z->action, "%s", "nxdomain");
+	snprintf(z->allow, sizeof z->allow, "%s", "127.0.0.1/32 ::1/128");
+	z->tlp = TLP_NONE;
+	z->ttl = 60;
+	z->refresh = 60;
+	z->retry = 10;
+	z->expire = 86400;
+	z->minimum = 60;
+}
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -200,6 +254,10 @@ conf_defaults(struct conf *c)
 	c->stream_client_buffer = (size_t)1 << 20;
 	c->stream_max_clients = 1000;
 	c->stream_max_clients_per_org = 250;
+	c->dns_rate_limit = 20;
+	c->dns_tcp_clients = 16;
+	c->dns_tcp_idle_timeout = 10;
+	c->dns_journal_max = 100000;
 }
 
 /* true if s is valid UTF-8 without control characters (RFC 3629). */
@@ -367,7 +425,7 @@ sections_text(char *out, size_t n)
 			return;
 		at += (size_t)w;
 	}
-	snprintf(out + at, n - at, "api_root NAME");
+	snprintf(out + at, n - at, "api_root NAME, rpz NAME");
 }
 
 static enum tcerr
@@ -382,6 +440,283 @@ set_string(const struct conf_key *k, char *dst, struct slice v, const char *orig
 		                k->key);
 	memcpy(dst, v.p, v.len);
 	dst[v.len] = '\0';
+	return TC_OK;
+}
+
+bool
+conf_list_next(struct slice *rest, struct slice *word)
+{
+	size_t i = 0;
+	while (i < rest->len && (rest->p[i] == ' ' || rest->p[i] == '\t' || rest->p[i] == ','))
+		i++;
+	size_t b = i;
+	while (i < rest->len && rest->p[i] != ' ' && rest->p[i] != '\t' && rest->p[i] != ',')
+		i++;
+	*word = slice_make(rest->p + b, i - b);
+	*rest = slice_make(rest->p + i, rest->len - i);
+	return word->len > 0;
+}
+
+enum tcerr
+conf_cidr_parse(struct slice s, struct conf_cidr *out, struct diag *d)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = memchr(s.p, '/', s.len);
+	size_t hlen = slash ? (size_t)(slash - s.p) : s.len;
+	memset(out, 0, sizeof *out);
+	if (hlen == 0 || hlen >= sizeof host)
+		return diag_set(d, TC_EINVAL, "\"%.*s\": not an address or ADDRESS/PREFIX",
+		                (int)(s.len > 64 ? 64 : s.len), s.p);
+	memcpy(host, s.p, hlen);
+	host[hlen] = '\0';
+	unsigned max;
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return diag_set(d, TC_EINVAL, "\"%.*s\": not a numeric IPv4 or IPv6 address",
+		                (int)(s.len > 64 ? 64 : s.len), s.p);
+	}
+	out->prefix = max;
+	if (slash) {
+		uint64_t p;
+		struct slice ps = slice_make(slash + 1, s.len - hlen - 1);
+		if (ps.len > 3 || parse_u64(ps, false, &p) || p > max)
+			return diag_set(d, TC_EINVAL, "\"%.*s\": the prefix must be 0..%u",
+			                (int)(s.len > 64 ? 64 : s.len), s.p, max);
+		out->prefix = (unsigned)p;
+	}
+	for (unsigned b = out->prefix; b < max; b++)
+		out->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	return TC_OK;
+}
+
+bool
+conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+	uint8_t v4[4];
+	if (sa->sa_family == AF_INET) {
+		memcpy(v4, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		a = v4;
+		if (c->family != AF_INET)
+			return false;
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *b = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(b, mapped, 12) == 0) {
+			if (c->family != AF_INET)
+				return false;
+			a = b + 12;
+		} else {
+			if (c->family != AF_INET6)
+				return false;
+			a = b;
+		}
+	} else {
+		return false;
+	}
+	unsigned full = c->prefix / 8, rest = c->prefix % 8;
+	if (memcmp(a, c->addr, full) != 0)
+		return false;
+	if (rest && ((a[full] ^ c->addr[full]) & (uint8_t)(0xff00u >> rest)))
+		return false;
+	return true;
+}
+
+enum tcerr
+conf_cidr_list_parse(const char *list, struct conf_cidr *out, size_t max, size_t *n,
+                     struct diag *d)
+{
+	struct slice rest = slice_from_cstr(list), w;
+	*n = 0;
+	while (conf_list_next(&rest, &w)) {
+		if (*n == max)
+			return diag_set(d, TC_ELIMIT, "more than %zu networks", max);
+		enum tcerr rc = conf_cidr_parse(w, &out[*n], d);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+	return TC_OK;
+}
+
+enum tcerr
+conf_dname_norm(struct slice s, char out[CONF_DNAME_MAX], struct diag *d)
+{
+	size_t n = 0, label = 0, labels = 0;
+	if (s.len == 1 && s.p[0] == '.') {
+		snprintf(out, CONF_DNAME_MAX, "%s", ".");
+		return TC_OK;
+	}
+	if (s.len == 0 || s.len + 1 >= CONF_DNAME_MAX - 1)
+		return diag_set(d, TC_EINVAL, "a domain name is 1..253 characters");
+	for (size_t i = 0; i < s.len; i++) {
+		char ch = s.p[i];
+		if (ch == '.') {
+			if (label == 0)
+				return diag_set(d, TC_EINVAL, "an empty label in a domain name");
+			label = 0;
+			labels++;
+			out[n++] = ch;
+			continue;
+		}
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		          ch == '_' || (ch == '*' && i == 0 && (s.len == 1 || s.p[1] == '.'));
+		if (!ok)
+			return diag_set(d, TC_EINVAL,
+			                "a domain name holds letters, digits, '-', '_' and dots");
+		if (++label > 63)
+			return diag_set(d, TC_EINVAL, "a label longer than 63 characters");
+		out[n++] = ch;
+	}
+	if (label)
+		out[n++] = '.';
+	out[n] = '\0';
+	(void)labels;
+	return TC_OK;
+}
+
+/* Decodes base64 (RFC 4648 §4, padded) to count its bytes. -1: invalid. */
+static long
+b64_len(struct slice s)
+{
+	size_t pad = 0, i;
+	if (s.len == 0 || s.len % 4)
+		return -1;
+	for (i = 0; i < s.len; i++) {
+		char ch = s.p[i];
+		bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		          (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+		if (ch == '=' && i + 2 >= s.len) {
+			pad++;
+			continue;
+		}
+		if (!ok || pad)
+			return -1;
+	}
+	return (long)(s.len / 4 * 3 - pad);
+}
+
+enum tcerr
+conf_tsig_secret_read(const char *path, char out[CONF_TSIG_SECRET_MAX], struct diag *d)
+{
+	char text[4096];
+	size_t len = 0, n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return diag_set(d, TC_EIO, "%s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t r = read(fd, text + len, sizeof text - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof text - 1)
+			break;
+	}
+	close(fd);
+	struct slice rest = slice_make(text, len);
+	while (rest.len) {
+		const char *nl = memchr(rest.p, '\n', rest.len);
+		size_t l = nl ? (size_t)(nl - rest.p) : rest.len;
+		struct slice line = slice_trim(slice_make(rest.p, l));
+		rest = nl ? slice_make(nl + 1, rest.len - l - 1) : slice_make(rest.p + l, 0);
+		if (line.len == 0 || line.p[0] == '#')
+			continue;
+		if (n + line.len >= CONF_TSIG_SECRET_MAX) {
+			explicit_bzero(text, sizeof text);
+			return diag_set(d, TC_EINVAL, "%s: the secret is longer than %d characters",
+			                path, CONF_TSIG_SECRET_MAX - 1);
+		}
+		memcpy(out + n, line.p, line.len);
+		n += line.len;
+	}
+	explicit_bzero(text, sizeof text);
+	out[n] = '\0';
+	long bytes = b64_len(slice_make(out, n));
+	if (bytes < 16) {
+		explicit_bzero(out, CONF_TSIG_SECRET_MAX);
+		return diag_set(d, TC_EINVAL,
+		                "%s: expected a base64 secret of at least 16 bytes (e.g. from "
+		                "`tsig-keygen -a hmac-sha256 NAME`, or `head -c 32 /dev/urandom | "
+		                "base64`)",
+		                path);
+	}
+	return TC_OK;
+}
+
+/* Validates each word of a list value of kind k->kind. */
+static enum tcerr
+list_check(const struct conf_key *k, struct slice v, const char *origin, struct diag *d)
+{
+	struct slice rest = v, w;
+	size_t n = 0;
+	enum tcerr rc;
+	while (conf_list_next(&rest, &w)) {
+		n++;
+		switch (k->kind) {
+		case K_KINDS: {
+			enum obs_kind kind;
+			if (obs_kind_parse(w, &kind) ||
+			    (kind != OBS_DOMAIN && kind != OBS_IPV4 && kind != OBS_IPV6))
+				return diag_set(d, TC_EINVAL,
+				                "%s: %s: \"%.*s\": an RPZ zone carries domain, ipv4 "
+				                "and ipv6 decisions only",
+				                origin, k->key, (int)(w.len > 64 ? 64 : w.len), w.p);
+			break;
+		}
+		case K_WORDS:
+			for (size_t i = 0; i < w.len; i++) {
+				char ch = w.p[i];
+				if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+				      (i > 0 && (ch == '-' || ch == '_'))))
+					return diag_set(d, TC_EINVAL,
+					                "%s: %s: \"%.*s\": use lower-case letters, "
+					                "digits, '-' and '_'",
+					                origin, k->key, (int)(w.len > 64 ? 64 : w.len),
+					                w.p);
+			}
+			break;
+		case K_CIDRS: {
+			struct conf_cidr c;
+			if (n > CONF_RPZ_ACL_MAX)
+				return diag_set(d, TC_ELIMIT, "%s: %s: more than %d networks", origin,
+				                k->key, CONF_RPZ_ACL_MAX);
+			if ((rc = conf_cidr_parse(w, &c, d))) {
+				diag_prefix(d, "%s: %s", origin, k->key);
+				return rc;
+			}
+			break;
+		}
+		case K_ADDRS: {
+			char tmp[CONF_ADDR_MAX];
+			struct sockaddr_storage sa;
+			socklen_t salen;
+			if (n > CONF_RPZ_NOTIFY_MAX)
+				return diag_set(d, TC_ELIMIT, "%s: %s: more than %d addresses", origin,
+				                k->key, CONF_RPZ_NOTIFY_MAX);
+			if (w.len >= sizeof tmp)
+				return diag_set(d, TC_EINVAL, "%s: %s: an address is too long", origin,
+				                k->key);
+			memcpy(tmp, w.p, w.len);
+			tmp[w.len] = '\0';
+			if ((rc = conf_addr_parse(tmp, &sa, &salen, d))) {
+				diag_prefix(d, "%s: %s", origin, k->key);
+				return rc;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
 	return TC_OK;
 }
 
@@ -490,6 +825,71 @@ key_set(const struct conf_key *k, char *base, struct slice v, const char *origin
 		*(enum tlp_level *)(void *)(base + k->off) = l;
 		break;
 	}
+	case K_TLPANY: {
+		char t[16];
+		enum tlp_level l = TLP_NONE;
+		if (v.len >= sizeof t)
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected any, clear, green, amber, amber+strict or red",
+			                origin, k->key);
+		memcpy(t, v.p, v.len);
+		t[v.len] = '\0';
+		if (strcmp(t, "any") != 0 && (stix_tlp_parse(t, &l) != TC_OK || l == TLP_NONE))
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected any, clear, green, amber, amber+strict or red",
+			                origin, k->key);
+		*(enum tlp_level *)(void *)(base + k->off) = l;
+		break;
+	}
+	case K_DNAME: {
+		char n[CONF_DNAME_MAX];
+		if ((rc = conf_dname_norm(v, n, d))) {
+			diag_prefix(d, "%s: %s", origin, k->key);
+			return rc;
+		}
+		snprintf(base + k->off, k->size, "%s", n);
+		break;
+	}
+	case K_VIEW: {
+		if (slice_eq_cstr(v, "operator")) {
+			snprintf(base + k->off, k->size, "%s", "operator");
+			break;
+		}
+		if (!slice_starts_with(v, "org:") || v.len == 4)
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected operator (every decision) or org:NAME (what "
+			                "organisation NAME may see)",
+			                origin, k->key);
+		if ((rc = set_string(k, base + k->off, v, origin, d)))
+			return rc;
+		break;
+	}
+	case K_KINDS:
+	case K_WORDS:
+	case K_CIDRS:
+	case K_ADDRS:
+		if ((rc = list_check(k, v, origin, d)))
+			return rc;
+		if ((rc = set_string(k, base + k->off, v, origin, d)))
+			return rc;
+		break;
+	case K_ACTION: {
+		char n[CONF_DNAME_MAX];
+		if (slice_eq_cstr(v, "nxdomain") || slice_eq_cstr(v, "nodata")) {
+			memcpy(base + k->off, v.p, v.len);
+			base[k->off + v.len] = '\0';
+			break;
+		}
+		if (!slice_starts_with(v, "cname ") ||
+		    conf_dname_norm(slice_trim(slice_make(v.p + 6, v.len - 6)), n, d) ||
+		    n[0] == '*' || strcmp(n, ".") == 0)
+			return diag_set(d, TC_EINVAL,
+			                "%s: %s: expected nxdomain, nodata or cname TARGET (a walled "
+			                "garden's name, e.g. cname garden.example.)",
+			                origin, k->key);
+		snprintf(base + k->off, k->size, "cname %s", n);
+		break;
+	}
 	}
 	if (k->origin_off)
 		snprintf(base + k->origin_off, CONF_ORIGIN_MAX, "%s", origin);
@@ -588,6 +988,9 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 {
 	char section[16] = "";
 	struct conf_api_root *root = NULL;  /* in an [api_root NAME] section */
+	struct conf_rpz *zone = NULL;       /* in an [rpz NAME] section */
+	bool zone_seen[NRPZKEYS];
+	long zone_seen_line[NRPZKEYS];
 	bool root_seen[NROOTKEYS];
 	long root_seen_line[NROOTKEYS];
 	bool seen[NKEYS];
@@ -633,6 +1036,36 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			}
 			s = slice_trim(slice_make(l.p + 1, l.len - 2));
 			root = NULL;
+			zone = NULL;
+			if (s.len > 3 && memcmp(s.p, "rpz", 3) == 0 && (s.p[3] == ' ' || s.p[3] == '\t')) {
+				struct slice nm = slice_trim(slice_make(s.p + 4, s.len - 4));
+				if ((rc = root_name_check(nm, origin, d))) {
+					diag_set(d, rc, "%s: [rpz NAME]: the name is 1..%d lower-case "
+					         "letters, digits, '-' and '_'", origin, CONF_API_ROOT_MAX - 1);
+					goto out;
+				}
+				for (size_t i = 0; i < c->nrpz; i++) {
+					if (slice_eq_cstr(nm, c->rpz[i].name)) {
+						rc = diag_set(d, TC_EEXIST,
+						              "%s: [rpz %s] already defined on line %ld",
+						              origin, c->rpz[i].name, c->rpz[i].line);
+						goto out;
+					}
+				}
+				if (c->nrpz == CONF_RPZ_ZONES_MAX) {
+					rc = diag_set(d, TC_ELIMIT, "%s: more than %d [rpz] sections",
+					              origin, CONF_RPZ_ZONES_MAX);
+					goto out;
+				}
+				zone = &c->rpz[c->nrpz++];
+				rpz_defaults(zone);
+				memcpy(zone->name, nm.p, nm.len);
+				zone->name[nm.len] = '\0';
+				zone->line = line;
+				memset(zone_seen, 0, sizeof zone_seen);
+				snprintf(section, sizeof section, "%s", "rpz");
+				continue;
+			}
 			if (s.len > 8 && memcmp(s.p, "api_root", 8) == 0 &&
 			    (s.p[8] == ' ' || s.p[8] == '\t')) {
 				struct slice nm = slice_trim(slice_make(s.p + 9, s.len - 9));
@@ -681,6 +1114,29 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 		if (!section[0]) {
 			rc = diag_set(d, TC_EINVAL, "%s: key before any [section]", origin);
 			goto out;
+		}
+		if (zone) {
+			const struct conf_key *zk = NULL;
+			for (size_t i = 0; i < NRPZKEYS; i++)
+				if (slice_eq_cstr(k, rpz_keys[i].key))
+					zk = &rpz_keys[i];
+			if (!zk) {
+				rc = diag_set(d, TC_ENOTFOUND,
+				              "%s: unknown key \"%.*s\" in [rpz %s] (known: origin, view, "
+				              "kinds, collections, min_confidence, tlp, action, allow, "
+				              "allow_unsigned_transfer, "
+				              "tsig_key, tsig_secret_file, notify, ttl, refresh, retry, "
+				              "expire, minimum)",
+				              origin, (int)(k.len > 64 ? 64 : k.len), k.p, zone->name);
+				goto out;
+			}
+			size_t zi = (size_t)(zk - rpz_keys);
+			if ((rc = value_once(zk->key, &zone_seen[zi], &zone_seen_line[zi], line, &v,
+			                     val, origin, d)))
+				goto out;
+			if ((rc = key_set(zk, (char *)zone, v, origin, d)))
+				goto out;
+			continue;
 		}
 		if (root) {
 			const struct conf_key *rk = NULL;
@@ -786,6 +1242,36 @@ conf_check(const struct conf *c, struct diag *d)
 		return diag_set(d, TC_EINVAL,
 		                "[webhooks]: backoff_initial_ms (%u) is above backoff_max_ms (%u)",
 		                c->webhook_backoff_initial_ms, c->webhook_backoff_max_ms);
+	for (size_t i = 0; i < c->nrpz; i++) {
+		const struct conf_rpz *z = &c->rpz[i];
+		char secret[CONF_TSIG_SECRET_MAX];
+		const char *missing = !z->origin[0] ? "origin" : !z->view[0] ? "view"
+		                      : !z->tsig_key[0] ? "tsig_key"
+		                      : !z->tsig_secret_file[0] ? "tsig_secret_file" : NULL;
+		if (missing)
+			return diag_set(d, TC_EINVAL,
+			                "[rpz %s] (line %ld): %s is required (docs/dns.md: origin, "
+			                "view, tsig_key and tsig_secret_file)",
+			                z->name, z->line, missing);
+		if (!z->kinds[0])
+			return diag_set(d, TC_EINVAL, "[rpz %s] (line %ld): kinds is empty", z->name,
+			                z->line);
+		if (!c->dns_listen[0])
+			return diag_set(d, TC_EINVAL,
+			                "[rpz %s] (line %ld): the zone needs a DNS listener: set "
+			                "[dns] listen = ADDR:PORT",
+			                z->name, z->line);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->rpz[j].origin, z->origin) == 0)
+				return diag_set(d, TC_EINVAL, "[rpz %s]: origin %s is [rpz %s]'s too",
+				                z->name, z->origin, c->rpz[j].name);
+		enum tcerr rc = conf_tsig_secret_read(z->tsig_secret_file, secret, d);
+		explicit_bzero(secret, sizeof secret);
+		if (rc) {
+			diag_prefix(d, "[rpz %s] tsig_secret_file", z->name);
+			return rc;
+		}
+	}
 	return TC_OK;
 }
 
@@ -845,6 +1331,23 @@ print_key(const struct conf_key *k, const char *base, struct buf *out)
 			buf_printf(out, "%s = %s\n", k->key,
 			           stix_tlp_name(*(const enum tlp_level *)(const void *)(base + k->off)));
 			break;
+		case K_TLPANY: {
+			enum tlp_level l = *(const enum tlp_level *)(const void *)(base + k->off);
+			buf_printf(out, "%s = %s\n", k->key, l == TLP_NONE ? "any" : stix_tlp_name(l));
+			break;
+		}
+		case K_DNAME:
+		case K_VIEW:
+		case K_KINDS:
+		case K_WORDS:
+		case K_ACTION:
+		case K_CIDRS:
+		case K_ADDRS:
+			if (!base[k->off])
+				buf_printf(out, "# %s is not set\n", k->key);
+			else
+				buf_printf(out, "%s = %s\n", k->key, base + k->off);
+			break;
 		}
 }
 
@@ -872,5 +1375,10 @@ conf_print(const struct conf *c, struct buf *out)
 			}
 			print_key(k, (const char *)root, out);
 		}
+	}
+	for (size_t r = 0; r < c->nrpz; r++) {
+		buf_printf(out, "\n[rpz %s]\n", c->rpz[r].name);
+		for (size_t i = 0; i < NRPZKEYS; i++)
+			print_key(&rpz_keys[i], (const char *)&c->rpz[r], out);
 	}
 }

@@ -61,6 +61,15 @@
 #define CONF_CLIENT_BUFFER_MIN (64 * 1024) /* bytes of a stream client's buffer */
 #define CONF_CLIENT_BUFFER_MAX ((size_t)1 << 30)
 #define CONF_STREAM_CLIENTS_MAX 100000     /* concurrent stream clients */
+#define CONF_RPZ_ZONES_MAX 16              /* [rpz NAME] sections */
+#define CONF_DNAME_MAX 256                 /* text of a domain name, final dot included */
+#define CONF_LIST_MAX 1024                 /* bytes of a list value (CIDRs, addresses, names) */
+#define CONF_RPZ_ACL_MAX 32                /* CIDRs in one zone's allow */
+#define CONF_RPZ_NOTIFY_MAX 16             /* secondaries one zone notifies */
+#define CONF_SOA_TIMER_MAX 2147483647u     /* RFC 2181 §8: 31 bits */
+#define CONF_DNS_RATE_MAX 100000           /* UDP answers per second per source */
+#define CONF_DNS_TCP_CLIENTS_MAX 4096
+#define CONF_DNS_JOURNAL_MAX 10000000      /* zone changes kept for IXFR */
 
 #define CONF_DEFAULT_LISTEN "127.0.0.1:8480"
 
@@ -81,6 +90,30 @@ struct conf_api_root {
 	char title[CONF_TEXT_MAX];         /* "" = [taxii] title for the default root, else NAME */
 	char description[CONF_TEXT_MAX];   /* "" = not sent */
 	size_t max_content_length;         /* 0 = [taxii] max_content_length */
+	long line;                         /* where the section starts, for messages */
+};
+
+/* One [rpz NAME] section: an RPZ zone tocsind serves over DNS
+ * (docs/dns.md). Lists are words separated by spaces or commas, kept as
+ * text (normalised) and parsed again by the DNS server with the
+ * conf_*_parse helpers below, which are also what validated them. */
+struct conf_rpz {
+	char name[CONF_API_ROOT_MAX];
+	char origin[CONF_DNAME_MAX];       /* "rpz.example." (lower case, final dot); required */
+	char view[CONF_TEXT_MAX];          /* "operator" or "org:NAME": whose decisions; required */
+	char kinds[CONF_LIST_MAX];         /* observable kinds: domain, ipv4, ipv6 */
+	char collections[CONF_LIST_MAX];   /* aliases; "" = every collection the view may read */
+	unsigned min_confidence;           /* 0 = no minimum */
+	enum tlp_level tlp;                /* the most restrictive TLP wanted; TLP_NONE = any */
+	char action[CONF_DNAME_MAX + 8];   /* "nxdomain", "nodata" or "cname TARGET." */
+	char allow[CONF_LIST_MAX];         /* CIDRs that may query and transfer */
+	char allow_unsigned_transfer[CONF_LIST_MAX]; /* CIDRs (within allow) that may
+	                                    * transfer without TSIG: secondaries that cannot
+	                                    * sign (Unbound); "" = none */
+	char tsig_key[CONF_DNAME_MAX];     /* TSIG key name (HMAC-SHA256); required */
+	char tsig_secret_file[CONF_PATH_MAX]; /* file holding the base64 secret; required */
+	char notify[CONF_LIST_MAX];        /* "ADDR:PORT ..." secondaries to NOTIFY */
+	unsigned ttl, refresh, retry, expire, minimum; /* SOA (RFC 1035 §3.3.13), seconds */
 	long line;                         /* where the section starts, for messages */
 };
 
@@ -147,6 +180,15 @@ struct conf {
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
 	unsigned stream_max_clients;       /* concurrent streams, all organisations */
 	unsigned stream_max_clients_per_org; /* concurrent streams of one organisation */
+	/* [dns] */
+	char dns_listen[CONF_ADDR_MAX];    /* "" = no DNS server ("off", the default) */
+	unsigned dns_rate_limit;           /* UDP answers per second to one source address */
+	unsigned dns_tcp_clients;          /* simultaneous TCP connections */
+	unsigned dns_tcp_idle_timeout;     /* seconds a TCP connection may stay silent */
+	unsigned dns_journal_max;          /* changes kept per zone to answer IXFR */
+	/* [rpz NAME] sections, in file order */
+	size_t nrpz;
+	struct conf_rpz rpz[CONF_RPZ_ZONES_MAX];
 	/* [api_root NAME] sections, in file order */
 	size_t nroots;
 	struct conf_api_root roots[CONF_API_ROOTS_MAX];
@@ -195,5 +237,34 @@ enum tcerr conf_addr_parse(const char *s, struct sockaddr_storage *sa, socklen_t
                            struct diag *d);
 
 const char *conf_log_level_name(enum conf_log_level l);
+
+/* Lists: the next word of *rest (words are separated by spaces, tabs or
+ * commas). Returns false at the end. */
+bool conf_list_next(struct slice *rest, struct slice *word);
+
+/* A network, "ADDR" (a host) or "ADDR/PREFIX". */
+struct conf_cidr {
+	int family;                        /* AF_INET or AF_INET6 */
+	uint8_t addr[16];                  /* host bits cleared */
+	unsigned prefix;
+};
+/* Errors: TC_EINVAL ("not an address/prefix"). */
+enum tcerr conf_cidr_parse(struct slice s, struct conf_cidr *out, struct diag *d);
+/* Does sa (AF_INET or AF_INET6; an IPv4-mapped IPv6 address counts as
+ * IPv4) lie in c? */
+bool conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
+/* Parses an [rpz] allow list into out (at most max). TC_EINVAL, TC_ELIMIT. */
+enum tcerr conf_cidr_list_parse(const char *list, struct conf_cidr *out, size_t max, size_t *n,
+                                struct diag *d);
+/* Normalises a domain name (letters, digits, '-', '_', '*' as a whole
+ * first label; labels 1..63 bytes, 255 in all) to lower case with a
+ * final dot. TC_EINVAL. */
+enum tcerr conf_dname_norm(struct slice s, char out[CONF_DNAME_MAX], struct diag *d);
+/* Reads a TSIG secret file: base64 text (blank lines and '#' lines
+ * ignored), at least 16 bytes decoded. OUT: the base64 text, trimmed.
+ * Errors: TC_EIO, TC_EINVAL. */
+#define CONF_TSIG_SECRET_MAX 256           /* bytes of base64 text */
+enum tcerr conf_tsig_secret_read(const char *path, char out[CONF_TSIG_SECRET_MAX],
+                                 struct diag *d);
 
 #endif

@@ -10,6 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "conf/conf.h"
@@ -173,7 +178,8 @@ test_errors(void **state)
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, match, ingest, decisions, bouncers, webhooks, stream, api_root NAME)" },
+		  "writer, match, ingest, decisions, bouncers, webhooks, stream, dns, api_root NAME, "
+		  "rpz NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
 		{ "[server]\nport = 80\n", TC_ENOTFOUND, "t.conf:2: unknown key \"port\" in [server]" },
@@ -400,6 +406,110 @@ test_load(void **state)
 	assert_int_equal(conf_check(&c, &d), TC_OK);
 }
 
+/* [dns] and [rpz NAME]: every key validated, required keys checked with
+ * the zone named, the secret read from its file (never printed), the
+ * ACL matched, and the printed form parses back to itself. */
+static void
+test_rpz_zones(void **state)
+{
+	struct conf c, b;
+	struct diag d;
+	struct buf out, out2;
+	char secret[] = "/tmp/tocsin-test-conf-tsig-XXXXXX";
+	int fd = mkstemp(secret);
+	assert_true(fd >= 0);
+	const char *b64 = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=\n";
+	assert_int_equal(write(fd, b64, strlen(b64)), (ssize_t)strlen(b64));
+	close(fd);
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "[dns]\nlisten = 127.0.0.1:5353\nrate_limit = 50\n"
+	         "[rpz phish]\norigin = RPZ.Tocsin.Example\nview = org:Bank\n"
+	         "kinds = domain-name, ipv4-addr\ncollections = default\nmin_confidence = 50\n"
+	         "tlp = amber\naction = cname Garden.Example\nallow = 10.0.0.0/8 ::1\n"
+	         "tsig_key = xfr-key\ntsig_secret_file = %s\nnotify = 127.0.0.1:5354 [::1]:53\n"
+	         "refresh = 30\n"
+	         "[rpz all]\norigin = all.rpz.\nview = operator\ntsig_key = k2\n"
+	         "tsig_secret_file = %s\n",
+	         secret, secret);
+	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_OK);
+	assert_int_equal(c.nrpz, 2);
+	assert_string_equal(c.dns_listen, "127.0.0.1:5353");
+	assert_string_equal(c.rpz[0].origin, "rpz.tocsin.example.");
+	assert_string_equal(c.rpz[0].action, "cname garden.example.");
+	assert_int_equal(c.rpz[0].tlp, TLP_AMBER);
+	assert_int_equal(c.rpz[1].tlp, TLP_NONE);
+	assert_string_equal(c.rpz[1].action, "nxdomain");
+	assert_string_equal(c.rpz[1].allow, "127.0.0.1/32 ::1/128");
+
+	/* the ACL: 10.1.2.3 in, 11.0.0.1 out, ::1 in, an IPv4-mapped 10.x in */
+	struct conf_cidr acl[CONF_RPZ_ACL_MAX];
+	size_t n;
+	assert_int_equal(conf_cidr_list_parse(c.rpz[0].allow, acl, CONF_RPZ_ACL_MAX, &n, &d), TC_OK);
+	assert_int_equal(n, 2);
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	inet_pton(AF_INET, "10.1.2.3", &a4.sin_addr);
+	assert_true(conf_cidr_match(&acl[0], (struct sockaddr *)&a4));
+	inet_pton(AF_INET, "11.0.0.1", &a4.sin_addr);
+	assert_false(conf_cidr_match(&acl[0], (struct sockaddr *)&a4));
+	inet_pton(AF_INET6, "::1", &a6.sin6_addr);
+	assert_true(conf_cidr_match(&acl[1], (struct sockaddr *)&a6));
+	inet_pton(AF_INET6, "::ffff:10.9.9.9", &a6.sin6_addr);
+	assert_true(conf_cidr_match(&acl[0], (struct sockaddr *)&a6));
+
+	/* printed: every key, no secret, parses back to itself */
+	buf_init(&out, 0);
+	buf_init(&out2, 0);
+	conf_print(&c, &out);
+	assert_non_null(strstr(out.p, "[rpz phish]\norigin = rpz.tocsin.example.\n"));
+	assert_non_null(strstr(out.p, "tlp = any\n"));
+	assert_null(strstr(out.p, "c2VjcmV0"));
+	conf_defaults(&b);
+	assert_int_equal(conf_parse(&b, "printed", buf_slice(&out), &d), TC_OK);
+	conf_print(&b, &out2);
+	assert_string_equal(out.p, out2.p);
+	buf_reset(&out);
+	buf_reset(&out2);
+
+	/* errors name the place and the key */
+	struct { const char *text; enum tcerr rc; const char *msg; } bad[] = {
+		{ "[rpz z]\naction = drop\n", TC_EINVAL, "t.conf:2: action: expected nxdomain" },
+		{ "[rpz z]\nkinds = url\n", TC_EINVAL, "t.conf:2: kinds: \"url\": an RPZ zone" },
+		{ "[rpz z]\nallow = 10.0.0.0/33\n", TC_EINVAL, "t.conf:2: allow: \"10.0.0.0/33\"" },
+		{ "[rpz z]\nnotify = 1.2.3.4\n", TC_EINVAL, "t.conf:2: notify: " },
+		{ "[rpz z]\nview = bank\n", TC_EINVAL, "t.conf:2: view: expected operator" },
+		{ "[rpz z]\norigin = a..b\n", TC_EINVAL, "t.conf:2: origin: an empty label" },
+		{ "[rpz z]\n[rpz z]\n", TC_EEXIST, "t.conf:2: [rpz z] already defined on line 1" },
+		{ "[rpz z]\nsecret = x\n", TC_ENOTFOUND, "t.conf:2: unknown key \"secret\" in [rpz z]" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse(&c, bad[i].text, &d), bad[i].rc);
+		if (strncmp(d.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
+			fail_msg("%s: got \"%s\"", bad[i].text, d.msg);
+	}
+	/* cross-key checks */
+	assert_int_equal(parse(&c, "[rpz z]\norigin = z.\nview = operator\ntsig_key = k\n", &d),
+	                 TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "[rpz z] (line 1): tsig_secret_file is required"));
+	snprintf(text, sizeof text,
+	         "[rpz z]\norigin = z.\nview = operator\ntsig_key = k\ntsig_secret_file = %s\n",
+	         secret);
+	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_int_equal(conf_check(&c, &d), TC_EINVAL);
+	assert_non_null(strstr(d.msg, "set [dns] listen"));
+	/* a secret too short to be one */
+	fd = open(secret, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "c2hvcnQ=\n", 9), 9);
+	close(fd);
+	char sec[CONF_TSIG_SECRET_MAX];
+	assert_int_equal(conf_tsig_secret_read(secret, sec, &d), TC_EINVAL);
+	unlink(secret);
+	assert_int_equal(conf_tsig_secret_read(secret, sec, &d), TC_EIO);
+}
+
 int
 main(void)
 {
@@ -412,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_api_roots),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_rpz_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
