@@ -53,7 +53,7 @@
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
-#include "webhook.h"
+#include "webhooks.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 

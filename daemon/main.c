@@ -38,7 +38,7 @@
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
-#include "webhook.h"
+#include "webhooks.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */

@@ -1,5 +1,5 @@
 /*
- * webhook.h — tocsind's webhook delivery: a small pool of threads that
+ * webhooks.h — tocsind's webhook delivery: a small pool of threads that
  * POSTs each active subscription's events (lib/feed, judged for the
  * subscription's organisation) to its receiver, advancing the durable
  * cursor only after a 2xx (docs/webhooks.md).

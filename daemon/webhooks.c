@@ -1,5 +1,5 @@
 /*
- * webhook.c — delivers the log to webhook receivers, at least once.
+ * webhooks.c — delivers the log to webhook receivers, at least once.
  *
  * Each subscription (registry_webhook_*) has a durable cursor: the feed
  * position (lib/feed) of the last event its receiver acknowledged with a
@@ -25,7 +25,7 @@
  * own position once a second for what the CLI commits); a subscription is
  * read again only when the log moved past where its last read ended.
  */
-#include "webhook.h"
+#include "webhooks.h"
 
 #include <inttypes.h>
 #include <pthread.h>
