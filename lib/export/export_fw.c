@@ -229,7 +229,7 @@ nft_finish(struct export_dec_writer *w)
 	struct export__ip4 *tmp = w->n4 > 4096 ? malloc(w->n4 * sizeof(*tmp)) : NULL;
 	if (tmp)
 		sort4(w->v4, tmp, w->n4);
-	else
+	else if (w->n4)
 		qsort(w->v4, w->n4, sizeof(*w->v4), cmp4); /* small, or no memory for the radix */
 	free(tmp);
 	bool have = false;
@@ -257,7 +257,8 @@ nft_finish(struct export_dec_writer *w)
 	if (in_line)
 		buf_append_cstr(&w->out, " }\n");
 	in_line = 0;
-	qsort(w->v6, w->n6, sizeof(*w->v6), cmp6);
+	if (w->n6)
+		qsort(w->v6, w->n6, sizeof(*w->v6), cmp6);
 	const struct export__ip6 *prev = NULL;
 	for (size_t i = 0; i < w->n6; i++) {
 		const struct export__ip6 *ip = &w->v6[i];

@@ -486,7 +486,8 @@ fill_row(void *ctx, const struct store_row *row)
 	if (json_is_integer(c) && json_integer_value(c) >= 0 && json_integer_value(c) <= 100)
 		confidence = (int)json_integer_value(c);
 	json_decref(obj);
-	qsort(f->hash, f->nhash, sizeof *f->hash, cmp_u64);
+	if (f->nhash)
+		qsort(f->hash, f->nhash, sizeof *f->hash, cmp_u64);
 
 	size_t jlen = needs_text(row->tlp) ? row->json.len : 0;
 	if (jlen > UINT32_MAX) {
@@ -502,7 +503,8 @@ fill_row(void *ctx, const struct store_row *row)
 	e->size = size;
 	e->nhash = (uint32_t)f->nhash;
 	e->json_len = (uint32_t)jlen;
-	memcpy(e_hash(e), f->hash, f->nhash * sizeof(uint64_t));
+	if (f->nhash)
+		memcpy(e_hash(e), f->hash, f->nhash * sizeof(uint64_t));
 	if (jlen)
 		memcpy((char *)e_json(e), row->json.p, jlen);
 	e->ind.ref = row->ref;

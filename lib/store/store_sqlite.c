@@ -1834,7 +1834,7 @@ sq_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb 
 		sq_row(st, &r);
 		uint32_t kinds = 0;
 		const unsigned char *p = sqlite3_column_blob(st, 17);
-		const unsigned char *end = p + sqlite3_column_bytes(st, 17);
+		const unsigned char *end = p ? p + sqlite3_column_bytes(st, 17) : NULL;
 		enum obs_kind k;
 		struct slice v;
 		while (sq__obs_next(&p, end, &k, &v))

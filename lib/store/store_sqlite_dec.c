@@ -254,7 +254,7 @@ sq_dec_set_seq(struct sq_dec *x, const struct store *s, uint32_t ref, uint64_t s
 		.json = slice_make(sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8)),
 	};
 	const unsigned char *p = sqlite3_column_blob(st, 7);
-	const unsigned char *end = p + sqlite3_column_bytes(st, 7);
+	const unsigned char *end = p ? p + sqlite3_column_bytes(st, 7) : NULL;
 	struct store_obs obs[64], *o = obs;
 	size_t n = 0, cap = sizeof obs / sizeof obs[0];
 	enum obs_kind k;
@@ -548,7 +548,7 @@ sq_dec_backfill(sqlite3 *db, int64_t now, int *rcp)
 			.valid_until_us = sqlite3_column_int64(sel, 6),
 		};
 		const unsigned char *p = sqlite3_column_blob(sel, 7);
-		const unsigned char *end = p + sqlite3_column_bytes(sel, 7);
+		const unsigned char *end = p ? p + sqlite3_column_bytes(sel, 7) : NULL;
 		struct slice json = slice_make(sqlite3_column_blob(sel, 8),
 		                               (size_t)sqlite3_column_bytes(sel, 8));
 		if (!sq__keeps_text(json))
