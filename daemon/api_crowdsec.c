@@ -836,7 +836,7 @@ api_crowdsec_handle(struct app *a, struct store *s, const struct reg_snapshot *s
 		collapse(&c);
 	} else {
 		rc = feed_snapshot(&fc, &f, collect_cb, &c, &at, &d);
-		if (!rc)
+		if (!rc && c.n)
 			qsort(c.e, c.n, sizeof *c.e, key_cmp);
 	}
 	if (!rc && stream && !c.delta && has_cursor && cursor < at.seq) {
