@@ -216,6 +216,12 @@ cat <<EOF
   # Bearer works too; health and metrics need no key
   curl -s -H "Authorization: Bearer \$KEY" -H "\$A" $root/
   curl -s http://$host/healthz; curl -s http://$host/metrics | head
+  # the decisions (what to block) this key's organisation may see: live as
+  # Server-Sent Events, as an RPZ zone, and looked up (docs/decisions.md)
+  curl -sN -u "demo:\$KEY" "http://$host/api/v1/stream?view=decisions"
+  curl -s -u "demo:\$KEY" http://$host/api/v1/export/rpz | head
+  curl -s -u "demo:\$KEY" -H 'Content-Type: application/json' \\
+    --data '["185.220.101.7","8.8.8.8"]' http://$host/api/v1/match
 EOF
 say "tocsind on $listen (Ctrl-C stops it; 'make run' again reuses $data)"
 exec "$tocsind" --data "$data" --listen "$listen"
