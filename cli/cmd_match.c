@@ -76,34 +76,6 @@ const char cmd_match_usage[] =
 #define MATCH_REMOTE_ANSWER_MAX (256u << 20) /* bytes of one answer */
 #define MATCH_REMOTE_TIMEOUT 120L           /* seconds per request */
 
-static const char *
-how_name(enum index_how how)
-{
-	switch (how) {
-	case INDEX_EXACT:
-		return "exact";
-	case INDEX_CIDR:
-		return "cidr";
-	case INDEX_PARENT_DOMAIN:
-		return "parent-domain";
-	}
-	return "unknown";
-}
-
-static const char *
-via_name(enum hub_via via)
-{
-	switch (via) {
-	case HUB_VIA_VALUE:
-		return "value";
-	case HUB_VIA_URL_HOST:
-		return "url-host";
-	case HUB_VIA_EMAIL_DOMAIN:
-		return "email-domain";
-	}
-	return "unknown";
-}
-
 /* Appends s as a JSON string, replacing bytes that are not UTF-8 with
  * U+FFFD so that the output line is always valid JSON (RFC 8259 §8.1). */
 static void
@@ -188,7 +160,7 @@ format_text(struct buf *b, struct slice input, const struct hub_match *m,
 	for (size_t i = 0; i < shown; i++) {
 		const struct hub_hit *h = &m->hits[i];
 		buf_append_cstr(b, i ? ", " : " ");
-		buf_append_cstr(b, how_name(h->how));
+		buf_append_cstr(b, index_how_name(h->how));
 		if (h->how != INDEX_EXACT) {
 			buf_append_char(b, ' ');
 			buf_append_cstr(b, cli_esc(h->matched));
@@ -228,8 +200,8 @@ format_json_hit(struct buf *b, const struct hub_hit *h, const struct reg_snapsho
 	char tmp[32];
 	buf_append_cstr(b, "{\"indicator_id\":");
 	json_str_utf8(b, slice_from_cstr(h->indicator_id));
-	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", how_name(h->how),
-	           via_name(h->via));
+	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", index_how_name(h->how),
+	           hub_via_name(h->via));
 	json_str_utf8(b, slice_from_cstr(h->matched));
 	buf_append_cstr(b, ",\"collection\":");
 	json_str_utf8(b, slice_from_cstr(h->collection));

@@ -94,34 +94,6 @@ may_see(void *ctx, const struct store_row *row)
 	return policy_row(ctx, row);
 }
 
-static const char *
-how_name(enum index_how how)
-{
-	switch (how) {
-	case INDEX_EXACT:
-		return "exact";
-	case INDEX_CIDR:
-		return "cidr";
-	case INDEX_PARENT_DOMAIN:
-		return "parent-domain";
-	}
-	return "unknown";
-}
-
-static const char *
-via_name(enum hub_via via)
-{
-	switch (via) {
-	case HUB_VIA_VALUE:
-		return "value";
-	case HUB_VIA_URL_HOST:
-		return "url-host";
-	case HUB_VIA_EMAIL_DOMAIN:
-		return "email-domain";
-	}
-	return "unknown";
-}
-
 static void
 write_hit(struct buf *b, const struct hub_lookup *L, const struct hub_lookup_hit *h,
           const struct reg_snapshot *snap)
@@ -134,8 +106,8 @@ write_hit(struct buf *b, const struct hub_lookup *L, const struct hub_lookup_hit
 
 	buf_append_cstr(b, "{\"indicator_id\":");
 	buf_append_json_str(b, slice_from_cstr(ind->id));
-	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", how_name(h->how),
-	           via_name(h->via));
+	buf_printf(b, ",\"how\":\"%s\",\"via\":\"%s\",\"matched\":", index_how_name(h->how),
+	           hub_via_name(h->via));
 	buf_append_json_str(b, hub_lookup_text(L, h->matched_off, h->matched_len));
 	buf_append_cstr(b, ",\"collection\":");
 	if (c)
@@ -223,7 +195,7 @@ write_result(struct buf *b, const struct hub_lookup *L, const struct hub_lookup_
 	if (v->nhits) {
 		const struct hub_lookup_hit *h = &L->hits[v->hit0];
 		buf_printf(b, ",\"hit\":true,\"how\":\"%s\"",
-		           h->via == HUB_VIA_VALUE ? how_name(h->how) : via_name(h->via));
+		           h->via == HUB_VIA_VALUE ? index_how_name(h->how) : hub_via_name(h->via));
 	} else {
 		buf_append_cstr(b, ",\"hit\":false");
 	}

@@ -1698,3 +1698,17 @@ hub__revoked_build(struct hub *h, struct store *s, struct diag *d)
 {
 	return revoked_index(h, s, d);
 }
+
+const char *
+hub_via_name(enum hub_via via)
+{
+	switch (via) {
+	case HUB_VIA_VALUE:
+		return "value";
+	case HUB_VIA_URL_HOST:
+		return "url-host";
+	case HUB_VIA_EMAIL_DOMAIN:
+		return "email-domain";
+	}
+	return "unknown";
+}

@@ -265,6 +265,9 @@ enum hub_via {
 	HUB_VIA_EMAIL_DOMAIN,  /* the domain of an e-mail address (how: parent-domain) */
 };
 
+/* "value", "url-host", "email-domain" (the names every output uses). */
+const char *hub_via_name(enum hub_via via);
+
 /* Why an indicator that names the value does not make it a hit. */
 enum hub_hit_state {
 	HUB_HIT_LIVE = 0,

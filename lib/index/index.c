@@ -988,3 +988,17 @@ index_lookup_batch(const struct index *idx, const struct index_query *q, size_t 
 	}
 	return total;
 }
+
+const char *
+index_how_name(enum index_how how)
+{
+	switch (how) {
+	case INDEX_EXACT:
+		return "exact";
+	case INDEX_CIDR:
+		return "cidr";
+	case INDEX_PARENT_DOMAIN:
+		return "parent-domain";
+	}
+	return "unknown";
+}

@@ -51,6 +51,9 @@ enum index_how {
 	INDEX_PARENT_DOMAIN,   /* a parent of the name is an indicator */
 };
 
+/* "exact", "cidr", "parent-domain" (the names every output uses). */
+const char *index_how_name(enum index_how how);
+
 struct index_hit {
 	uint32_t ref;
 	enum index_how how;
