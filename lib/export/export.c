@@ -87,19 +87,26 @@ export_format_parse(const char *name, enum export_format *out)
 	return TC_OK;
 }
 
+enum tcerr
+export__sink(struct buf *out, export_write_fn write, void *wctx, enum tcerr *err, bool force,
+             struct diag *d)
+{
+	if (*err)
+		return *err;
+	if ((*err = buf_error(out)))
+		return diag_set(d, *err, "export: output buffer: %s", tcerr_str(*err));
+	if (!out->len || (!force && out->len < EXPORT_FLUSH))
+		return TC_OK;
+	if ((*err = write(wctx, out->p, out->len)))
+		return diag_set(d, *err, "export: write failed: %s", tcerr_str(*err));
+	buf_clear(out);
+	return TC_OK;
+}
+
 static enum tcerr
 flush(struct export_writer *w, bool force, struct diag *d)
 {
-	if (w->err)
-		return w->err;
-	if ((w->err = buf_error(&w->out)))
-		return diag_set(d, w->err, "export: output buffer: %s", tcerr_str(w->err));
-	if (!w->out.len || (!force && w->out.len < EXPORT_FLUSH))
-		return TC_OK;
-	if ((w->err = w->write(w->wctx, w->out.p, w->out.len)))
-		return diag_set(d, w->err, "export: write failed: %s", tcerr_str(w->err));
-	buf_clear(&w->out);
-	return TC_OK;
+	return export__sink(&w->out, w->write, w->wctx, &w->err, force, d);
 }
 
 enum tcerr

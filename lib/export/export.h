@@ -181,6 +181,12 @@ bool export_filter_value(const struct allowlist *al, enum obs_kind kind, struct 
  * "REASON (SOURCE)" or "holds allowlisted VALUE: REASON (SOURCE)". */
 void export_reason_text(const struct allowlist_hit *hit, char *out, size_t n);
 
+/* Library-private: writes out's bytes to write once there are
+ * EXPORT_FLUSH of them (any, with force), keeping the first error in
+ * *err (sticky: later calls return it). The one sink of every writer. */
+enum tcerr export__sink(struct buf *out, export_write_fn write, void *wctx, enum tcerr *err,
+                        bool force, struct diag *d);
+
 struct export_writer;
 
 /* Makes a writer. obs is the hub's normalisation context (needed to

@@ -487,16 +487,7 @@ export_dec_writer_new(const struct export_dec_opts *opts, export_write_fn write,
 static enum tcerr
 flush(struct export_dec_writer *w, bool force, struct diag *d)
 {
-	if (w->err)
-		return w->err;
-	if ((w->err = buf_error(&w->out)))
-		return diag_set(d, w->err, "export: output buffer: %s", tcerr_str(w->err));
-	if (!w->out.len || (!force && w->out.len < EXPORT_FLUSH))
-		return TC_OK;
-	if ((w->err = w->write(w->wctx, w->out.p, w->out.len)))
-		return diag_set(d, w->err, "export: write failed: %s", tcerr_str(w->err));
-	buf_clear(&w->out);
-	return TC_OK;
+	return export__sink(&w->out, w->write, w->wctx, &w->err, force, d);
 }
 
 enum tcerr
