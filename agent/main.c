@@ -69,6 +69,8 @@ static const char usage[] =
 
 static volatile sig_atomic_t stop;
 
+static void setup_tls(CURL *h, const struct agent_conf *c);
+
 static void
 on_signal(int sig)
 {
@@ -107,6 +109,15 @@ struct agent {
 	enum tcerr fail;
 	struct diag d;
 	bool end;                      /* the hub said end (key revoked) */
+	/* receipts (POST /api/v1/agents/receipt) */
+	CURLM *multi;
+	CURL *rh;                      /* NULL: none in flight */
+	struct curl_slist *rhdrs;
+	char rbody[128];
+	uint64_t receipted;            /* the last position the hub acknowledged */
+	uint64_t rsent;                /* the position in flight */
+	int64_t receipt_us;            /* when the last one was sent */
+	long rstatus;
 };
 
 static void
@@ -151,6 +162,61 @@ flush_burst(struct agent *a)
 	a->dirty = true;
 }
 
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	return size * nmemb;
+}
+
+/* Sends "applied up to position P at time T" when the position moved and
+ * receipt_interval_ms passed since the last one; one in flight at most. */
+static void
+receipt_maybe(struct agent *a, int64_t now)
+{
+	if (!a->c->receipt_interval_ms || !a->multi || a->rh || a->snap ||
+	    a->info.position == a->receipted || a->info.position == 0 ||
+	    now - a->receipt_us < (int64_t)a->c->receipt_interval_ms * 1000)
+		return;
+	char at[TS_TEXT_MAX], url[AGENT_CONF_VALUE_MAX + 64];
+	ts_format(a->info.applied_us ? a->info.applied_us : now, 6, at);
+	size_t ul = strlen(a->c->url);
+	while (ul && a->c->url[ul - 1] == '/')
+		ul--;
+	snprintf(url, sizeof url, "%.*s/api/v1/agents/receipt", (int)ul, a->c->url);
+	snprintf(a->rbody, sizeof a->rbody, "{\"position\":\"%" PRIu64 "\",\"applied_at\":\"%s\"}",
+	         a->info.position, at);
+	a->rh = curl_easy_init();
+	if (!a->rh)
+		return;
+	a->rsent = a->info.position;
+	a->receipt_us = now;
+	curl_easy_setopt(a->rh, CURLOPT_URL, url);
+	curl_easy_setopt(a->rh, CURLOPT_HTTPHEADER, a->rhdrs);
+	curl_easy_setopt(a->rh, CURLOPT_POSTFIELDS, a->rbody);
+	curl_easy_setopt(a->rh, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(a->rh, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(a->rh, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(a->rh, CURLOPT_PROTOCOLS_STR, "http,https");
+	setup_tls(a->rh, a->c);
+	curl_multi_add_handle(a->multi, a->rh);
+}
+
+/* The receipt in flight finished with cc. */
+static void
+receipt_done(struct agent *a, CURLcode cc)
+{
+	long st = 0;
+	curl_easy_getinfo(a->rh, CURLINFO_RESPONSE_CODE, &st);
+	if (cc == CURLE_OK && st == 200)
+		a->receipted = a->rsent;
+	else
+		logmsg("receipt for position %" PRIu64 " not taken: %s (HTTP %ld)", a->rsent,
+		       curl_easy_strerror(cc), st);
+	curl_multi_remove_handle(a->multi, a->rh);
+	curl_easy_cleanup(a->rh);
+	a->rh = NULL;
+}
+
 static void
 tick(struct agent *a)
 {
@@ -171,6 +237,7 @@ tick(struct agent *a)
 	}
 	if (a->dirty && now - a->saved_us >= (int64_t)a->c->state_interval_ms * 1000)
 		save_state(a, now);
+	receipt_maybe(a, now);
 }
 
 static bool
@@ -372,8 +439,12 @@ follow(struct agent *a)
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->key);
 	hdrs = curl_slist_append(hdrs, auth);
 	hdrs = hdrs ? curl_slist_append(hdrs, "Accept: text/event-stream") : NULL;
+	a->rhdrs = curl_slist_append(NULL, auth);
+	if (a->rhdrs)
+		a->rhdrs = curl_slist_append(a->rhdrs, "Content-Type: application/json");
 	explicit_bzero(auth, sizeof auth);
-	if (!hdrs) {
+	a->multi = m;
+	if (!hdrs || !a->rhdrs) {
 		logmsg("out of memory");
 		goto out;
 	}
@@ -425,19 +496,26 @@ follow(struct agent *a)
 		setup_tls(h, c);
 		curl_multi_add_handle(m, h);
 		CURLcode cc = CURLE_OK;
-		int running = 1;
-		while (running && !stop) {
+		bool done = false;
+		while (!done && !stop) {
+			int running, left;
+			CURLMsg *msg;
 			if (curl_multi_perform(m, &running) != CURLM_OK)
 				break;
-			if (running)
+			while ((msg = curl_multi_info_read(m, &left))) {
+				if (msg->msg != CURLMSG_DONE)
+					continue;
+				if (msg->easy_handle == h) {
+					cc = msg->data.result;
+					done = true;
+				} else if (msg->easy_handle == a->rh) {
+					receipt_done(a, msg->data.result);
+				}
+			}
+			if (!done)
 				curl_multi_poll(m, NULL, 0, AGENT_TICK_MS, NULL);
 			tick(a);
 		}
-		int left;
-		CURLMsg *msg;
-		while ((msg = curl_multi_info_read(m, &left)))
-			if (msg->msg == CURLMSG_DONE)
-				cc = msg->data.result;
 		curl_multi_remove_handle(m, h);
 		sse_reset(&a->parser);
 		flush_burst(a);
@@ -479,7 +557,15 @@ follow(struct agent *a)
 	}
 	rc = 0;
 out:
+	if (a->rh) {
+		curl_multi_remove_handle(m, a->rh);
+		curl_easy_cleanup(a->rh);
+		a->rh = NULL;
+	}
+	a->multi = NULL;
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(a->rhdrs);
+	a->rhdrs = NULL;
 	if (m)
 		curl_multi_cleanup(m);
 	if (h)

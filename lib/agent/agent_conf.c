@@ -41,6 +41,8 @@ static const struct key keys[] = {
 	S("agent", "state_file", state_file),
 	{ "agent", "state_interval_ms", K_UINT, offsetof(struct agent_conf, state_interval_ms), 0,
 	  0, AGENT_INTERVAL_MS_MAX },
+	{ "agent", "receipt_interval_ms", K_UINT, offsetof(struct agent_conf, receipt_interval_ms), 0,
+	  0, AGENT_INTERVAL_MS_MAX },
 	{ "agent", "dry_run", K_BOOL, offsetof(struct agent_conf, dry_run), 0, 0, 0 },
 	{ "nftables", "enabled", K_BOOL, offsetof(struct agent_conf, nft), 0, 0, 0 },
 	S("nftables", "table", nft_table),
@@ -63,6 +65,7 @@ agent_conf_defaults(struct agent_conf *c)
 	c->min_confidence = -1;
 	snprintf(c->state_file, sizeof c->state_file, "/var/lib/tocsin-agent/state");
 	c->state_interval_ms = 1000;
+	c->receipt_interval_ms = 1000;
 	c->nft = true;
 	snprintf(c->nft_table, sizeof c->nft_table, "tocsin");
 	snprintf(c->nft_hooks, sizeof c->nft_hooks, "input forward");

@@ -7,7 +7,8 @@
  *
  * Sections: [hub] url, key, key_file, ca_file, pinned_public_key,
  * idle_timeout; [filter] kind, collection (space-separated lists),
- * min_confidence, tlp; [agent] state_file, state_interval_ms, dry_run;
+ * min_confidence, tlp; [agent] state_file, state_interval_ms,
+ * receipt_interval_ms, dry_run;
  * [nftables] enabled, table, hooks, priority; [file NAME] (up to
  * AGENT_CONF_FILES_MAX) format, path, part, reload, debounce_ms.
  */
@@ -52,6 +53,7 @@ struct agent_conf {
 	/* [agent] */
 	char state_file[AGENT_CONF_VALUE_MAX + 1];
 	unsigned state_interval_ms;
+	unsigned receipt_interval_ms;           /* 0: no receipts */
 	bool dry_run;
 	/* [nftables] */
 	bool nft;

@@ -350,3 +350,50 @@ def test_snapshot_when_no_state(bed):
              "the address published before the agent started")
     assert "taking the hub's snapshot" in bed.log()
     assert not bed.connects()
+
+
+def test_receipts_show_protection_lag(bed):
+    """The agent reports what it applied; `tocsin agents` and /metrics show
+    each agent key's applied position and lag; only agent keys may report,
+    and never beyond the hub's log."""
+    bed.start_agent()
+    bed.publish([ind(bed.att_ips[0])])
+    bed.wait(lambda: bed.att_ips[0] in bed.elements(), BLOCK_WITHIN, "the address in the set")
+    log_pos = requests.get(f"{bed.base}/healthz", timeout=10).json()["log_position"]
+    key_id = None
+
+    def caught_up():
+        nonlocal key_id
+        rows = [json.loads(line) for line in
+                tocsin("agents", "--json", "--data", bed.data).stdout.splitlines()]
+        mine = [r for r in rows if r["name"] == "fw1"]
+        assert len(mine) == 1 and mine[0]["org"] == "orgb", rows
+        key_id = mine[0]["key"]
+        return mine[0]["applied_position"] is not None and \
+            mine[0]["applied_position"] >= log_pos and mine[0]["lag_positions"] == 0
+    bed.wait(caught_up, 5, "the agent's receipt at the hub's position")
+    table = tocsin("agents", "--data", bed.data).stdout
+    assert key_id in table and "orgb" in table, table
+    m = requests.get(f"{bed.base}/metrics", timeout=10).text
+    line = [x for x in m.splitlines()
+            if x.startswith(f'tocsin_agent_applied_position{{key="{key_id}",org="orgb"}}')]
+    assert line and int(line[0].split()[-1]) >= log_pos, m[-2000:]
+    assert f'tocsin_agent_lag_positions{{key="{key_id}",org="orgb"}} 0' in m
+    # a contributor key may not send receipts; nobody may claim the future
+    url = f"{bed.base}/api/v1/agents/receipt"
+    r = requests.post(url, json={"position": "1"}, headers={"Authorization": basic(bed.key)},
+                      timeout=10)
+    assert r.status_code == 403 and r.json()["http_status"] == "403", r.text
+    r = requests.post(url, json={"position": str(log_pos + 1000)},
+                      headers={"Authorization": basic(bed.agent_key)}, timeout=10)
+    assert r.status_code == 400 and "beyond" in r.json()["description"], r.text
+    r = requests.post(url, data="{", headers={"Authorization": basic(bed.agent_key)},
+                      timeout=10)
+    assert r.status_code == 400, r.text
+    # a stale receipt never moves the agent back
+    r = requests.post(url, json={"position": "1"},
+                      headers={"Authorization": basic(bed.agent_key)}, timeout=10)
+    assert r.status_code == 200, r.text
+    rows = [json.loads(line) for line in
+            tocsin("agents", "--json", "--data", bed.data).stdout.splitlines()]
+    assert [r for r in rows if r["key"] == key_id][0]["applied_position"] >= log_pos
