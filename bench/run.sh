@@ -31,6 +31,10 @@
 #                                  (bench/http/bench_match.py: batches of 10,000
 #                                  values against 1M indicators, imported once
 #                                  into BUILD_DIR/bench-data; its knobs are there)
+#   BENCH_AGENT_TIMEOUT [600]     the same for tocsin-agent (bench/bench_agent.py: publish ack
+#                                  -> element in the agent's nftables set, in a network
+#                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
+#                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -106,6 +110,12 @@ run() {
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
+        if [[ -x $build/agent/tocsin-agent ]]; then
+            limit=${BENCH_AGENT_TIMEOUT:-600} run "tocsin-agent" "$(dirname "$0")/bench_agent.py" "$build"
+        else
+            echo "== tocsin-agent: not built (libnftables-dev), skipped"
+            echo "SKIP tocsin-agent" >>"$log"
+        fi
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"
