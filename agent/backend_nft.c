@@ -11,17 +11,20 @@
  * changes into one transaction of element adds and deletes, never a
  * flush. An element's timeout is the decision's until minus now.
  *
- * A delete is written as "add element X; delete element X" in the same
- * transaction, so it succeeds whether or not the kernel still holds X (its
- * timeout may have run out first). Values are checked and rewritten in
- * canonical form (inet_pton/inet_ntop, host bits cleared) before they are
- * put in a command: nothing from the hub reaches nft's parser verbatim.
- *
- * Known gap: nft refuses overlapping intervals, so an address inside a
- * network already in the set (or a network holding one) makes its
- * transaction fail; the burst is then applied one change at a time and
- * the refused ones are reported as the last error (the network blocks the
- * address anyway).
+ * The backend keeps what it put in the kernel (its own set, `in`), so a
+ * burst is computed as a difference: for each value a change touches,
+ * whether it should be in the kernel (a block decision of kind ipv4/ipv6,
+ * not expired, not covered by a network the set also holds: nftables
+ * refuses overlapping intervals) and whether it is. A network that comes
+ * takes the addresses and smaller networks inside it out of the kernel in
+ * the same transaction; a network that goes puts them back. A delete is
+ * written as "add element X; delete element X", so it succeeds whether or
+ * not the kernel still holds X (its timeout may have run out first).
+ * Values are checked and rewritten in canonical form (inet_pton/inet_ntop,
+ * host bits cleared) before they are put in a command: nothing from the
+ * hub reaches nft's parser verbatim. If a transaction is refused anyway
+ * (the ruleset changed under the agent), the backend reloads its sets
+ * whole, atomically, as at start, and reports the error.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -37,10 +40,20 @@
 
 #define NFT_TIMEOUT_MAX_S ((int64_t)365 * 24 * 3600 * 10) /* longest element timeout */
 #define NFT_BATCH_ELEMS 20000                              /* elements per add command */
+#define NFT_EXPIRY_SLACK_US 2000000                        /* a timeout this near may have run out */
 #define NFT_ADDR_MAX 64                                    /* bytes of "ADDR/LEN" */
+
+struct net {
+	int af;
+	unsigned char a[16];
+	int plen;
+};
 
 struct nft {
 	struct nft_ctx *ctx;
+	struct agent_set *in;      /* what the kernel holds, as put there (value, until) */
+	struct net *nets;          /* the block networks of the agent's set */
+	size_t nnets;
 	char table[AGENT_CONF_NAME_MAX + 1];
 	char hooks[64];
 	int priority;
@@ -81,6 +94,102 @@ canon(enum obs_kind k, const char *v, char out[NFT_ADDR_MAX])
 		snprintf(out, NFT_ADDR_MAX, "%s", a);
 	else
 		snprintf(out, NFT_ADDR_MAX, "%s/%ld", a, plen);
+	return true;
+}
+
+/* Parses v into *x (host bits cleared). false if it is not an address. */
+static bool
+parse_net(enum obs_kind k, const char *v, struct net *x)
+{
+	char a[INET6_ADDRSTRLEN];
+	int bits = k == OBS_IPV4 ? 32 : 128;
+	const char *sl = strchr(v, '/');
+	size_t n = sl ? (size_t)(sl - v) : strlen(v);
+	if (k != OBS_IPV4 && k != OBS_IPV6)
+		return false;
+	if (n == 0 || n >= sizeof a)
+		return false;
+	memcpy(a, v, n);
+	a[n] = '\0';
+	x->af = k == OBS_IPV4 ? AF_INET : AF_INET6;
+	memset(x->a, 0, sizeof x->a);
+	if (inet_pton(x->af, a, x->a) != 1)
+		return false;
+	x->plen = bits;
+	if (sl) {
+		char *end;
+		long p = strtol(sl + 1, &end, 10);
+		if (end == sl + 1 || *end || p < 0 || p > bits)
+			return false;
+		x->plen = (int)p;
+	}
+	for (int i = 0; i < bits / 8; i++) {
+		int keep = x->plen - i * 8;
+		x->a[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+	}
+	return true;
+}
+
+/* Whether network o holds x (and is larger). */
+static bool
+net_holds(const struct net *o, const struct net *x)
+{
+	if (o->af != x->af || o->plen >= x->plen)
+		return false;
+	int full = o->plen / 8, rest = o->plen % 8;
+	if (memcmp(o->a, x->a, (size_t)full) != 0)
+		return false;
+	return !rest || ((o->a[full] ^ x->a[full]) & (unsigned char)(0xff << (8 - rest))) == 0;
+}
+
+static bool
+covered(const struct nft *n, const struct net *x)
+{
+	for (size_t i = 0; i < n->nnets; i++)
+		if (net_holds(&n->nets[i], x))
+			return true;
+	return false;
+}
+
+static bool
+is_ip(enum obs_kind k)
+{
+	return k == OBS_IPV4 || k == OBS_IPV6;
+}
+
+/* Rebuilds n->nets from the block networks of s. */
+static enum tcerr
+nets_rebuild(struct nft *n, const struct agent_entry *const *v, size_t cnt, struct diag *d)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cnt; i++)
+		if (is_ip(v[i]->kind) && !v[i]->alert && strchr(v[i]->value, '/'))
+			k++;
+	struct net *nets = malloc((k ? k : 1) * sizeof *nets);
+	if (!nets)
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	k = 0;
+	for (size_t i = 0; i < cnt; i++)
+		if (is_ip(v[i]->kind) && !v[i]->alert && strchr(v[i]->value, '/') &&
+		    parse_net(v[i]->kind, v[i]->value, &nets[k]))
+			k++;
+	free(n->nets);
+	n->nets = nets;
+	n->nnets = k;
+	return TC_OK;
+}
+
+/* Whether (kind, value) belongs in the kernel now; OUT: *until. */
+static bool
+wanted(const struct nft *n, const struct agent_set *s, enum obs_kind k, const char *v,
+       int64_t now, int64_t *until)
+{
+	struct net x;
+	const struct agent_entry *e = agent_set_get(s, k, slice_from_cstr(v));
+	if (!e || e->alert || (e->until_us && e->until_us <= now) || !parse_net(k, v, &x) ||
+	    covered(n, &x))
+		return false;
+	*until = e->until_us;
 	return true;
 }
 
@@ -142,23 +251,31 @@ hook_on(const struct nft *n, const char *h)
 	return false;
 }
 
-static void
-add_elements(struct nft *n, const struct agent_entry *const *v, size_t cnt, enum obs_kind k,
-             int64_t now)
+/* Appends "add element" commands for every value of kind k that belongs
+ * in the kernel, recording each in n->in. */
+static enum tcerr
+add_elements(struct nft *n, const struct agent_set *s, const struct agent_entry *const *v,
+             size_t cnt, enum obs_kind k, int64_t now, struct diag *d)
 {
 	size_t in_cmd = 0;
 	for (size_t i = 0; i < cnt; i++) {
-		if (v[i]->kind != k || v[i]->alert)
+		int64_t until;
+		if (v[i]->kind != k || !wanted(n, s, k, v[i]->value, now, &until))
 			continue;
 		if (in_cmd == 0)
 			buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k));
 		size_t mark = n->cmd.len;
 		if (in_cmd)
 			buf_append_cstr(&n->cmd, ", ");
-		if (!elem(&n->cmd, k, v[i]->value, v[i]->until_us, now, true)) {
+		if (!elem(&n->cmd, k, v[i]->value, until, now, true)) {
 			buf_truncate(&n->cmd, mark);
 			continue;
 		}
+		struct agent_entry e = { .kind = k, .until_us = until, .confidence = -1,
+		                         .value = v[i]->value, .len = v[i]->len };
+		enum tcerr t = agent_set_put(n->in, &e, NULL, d);
+		if (t)
+			return t;
 		if (++in_cmd == NFT_BATCH_ELEMS) {
 			buf_append_cstr(&n->cmd, " }\n");
 			in_cmd = 0;
@@ -166,6 +283,23 @@ add_elements(struct nft *n, const struct agent_entry *const *v, size_t cnt, enum
 	}
 	if (in_cmd)
 		buf_append_cstr(&n->cmd, " }\n");
+	return TC_OK;
+}
+
+/* Appends the adds of every value that belongs in the kernel, after the
+ * caller's flush; n->in becomes exactly that. */
+static enum tcerr
+reload_sets(struct nft *n, const struct agent_set *s, const struct agent_entry *const *v,
+            size_t cnt, int64_t now, struct diag *d)
+{
+	enum tcerr t;
+	agent_set_free(n->in);
+	if (!(n->in = agent_set_new()))
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	if ((t = nets_rebuild(n, v, cnt, d)) || (t = add_elements(n, s, v, cnt, OBS_IPV4, now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV6, now, d)))
+		return t;
+	return TC_OK;
 }
 
 static enum tcerr
@@ -207,39 +341,55 @@ nft_start(void *b, const struct agent_set *s, uint64_t position, struct diag *d)
 	}
 	buf_printf(&n->cmd, "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n",
 	           n->table, n->table);
-	add_elements(n, v, cnt, OBS_IPV4, now);
-	add_elements(n, v, cnt, OBS_IPV6, now);
-	enum tcerr t = run(n, "creating the table and loading the sets", d);
+	enum tcerr t = reload_sets(n, s, v, cnt, now, d);
+	if (!t)
+		t = run(n, "creating the table and loading the sets", d);
 	free(v);
 	return t;
 }
 
+/* Deletes X, which the backend put in the kernel with timeout until. When
+ * that timeout may have run out, as "add X; delete X", which succeeds
+ * whether or not the kernel still has X (but nft refuses a network that
+ * holds X in the same transaction: the burst is then reloaded whole). */
 static void
-one_change(struct nft *n, const struct agent_change *c, int64_t now)
+del_cmd(struct nft *n, enum obs_kind k, const char *v, int64_t until, int64_t now)
 {
 	size_t mark = n->cmd.len;
-	bool del = c->op == AGENT_OP_REMOVE || c->op == AGENT_OP_REPLACE || c->alert;
-	if (del) {
-		/* add then delete: succeeds whether or not the kernel still has it */
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(c->kind));
-		if (!elem(&n->cmd, c->kind, c->value, 0, now, false))
-			goto bad;
-		buf_printf(&n->cmd, " }\ndelete element inet %s %s { ", n->table, set_of(c->kind));
-		elem(&n->cmd, c->kind, c->value, 0, now, false);
-		buf_append_cstr(&n->cmd, " }\n");
-	}
-	if (c->op != AGENT_OP_REMOVE && !c->alert) {
-		size_t m2 = n->cmd.len;
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(c->kind));
-		if (!elem(&n->cmd, c->kind, c->value, c->until_us, now, true)) {
-			buf_truncate(&n->cmd, m2); /* expired already */
+	if (until && until - now < NFT_EXPIRY_SLACK_US) {
+		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k));
+		if (!elem(&n->cmd, k, v, 0, now, false)) {
+			buf_truncate(&n->cmd, mark);
 			return;
 		}
 		buf_append_cstr(&n->cmd, " }\n");
 	}
-	return;
-bad:
-	buf_truncate(&n->cmd, mark);
+	buf_printf(&n->cmd, "delete element inet %s %s { ", n->table, set_of(k));
+	if (!elem(&n->cmd, k, v, 0, now, false)) {
+		buf_truncate(&n->cmd, mark);
+		return;
+	}
+	buf_append_cstr(&n->cmd, " }\n");
+}
+
+struct touched {
+	enum obs_kind kind;
+	const char *value;
+};
+
+static enum tcerr
+touch(struct touched **t, size_t *nt, size_t *cap, enum obs_kind k, const char *v)
+{
+	if (*nt == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct touched *x = realloc(*t, nc * sizeof *x);
+		if (!x)
+			return TC_ENOMEM;
+		*t = x;
+		*cap = nc;
+	}
+	(*t)[(*nt)++] = (struct touched){ k, v };
+	return TC_OK;
 }
 
 static enum tcerr
@@ -247,40 +397,118 @@ nft_apply(void *b, const struct agent_changes *ch, const struct agent_set *s, st
 {
 	struct nft *n = b;
 	int64_t now = ts_now_us();
-	size_t any = 0;
+	struct touched *tv = NULL;
+	size_t nt = 0, cap = 0;
+	const struct agent_entry **sv = NULL, **iv = NULL;
+	size_t scnt = 0, icnt = 0;
+	bool netchange = false;
+	enum tcerr t = TC_OK;
 
-	buf_clear(&n->cmd);
-	for (size_t i = 0; i < ch->n; i++) {
-		if (ch->v[i].kind != OBS_IPV4 && ch->v[i].kind != OBS_IPV6)
-			continue;
-		one_change(n, &ch->v[i], now);
-		any++;
+	for (size_t i = 0; i < ch->n; i++)
+		if (is_ip(ch->v[i].kind) && strchr(ch->v[i].value, '/'))
+			netchange = true;
+	if (netchange) {
+		/* the values inside a network that came or went change too */
+		if (agent_set_sorted(s, &sv, &scnt) || agent_set_sorted(n->in, &iv, &icnt)) {
+			t = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((t = nets_rebuild(n, sv, scnt, d)))
+			goto out;
 	}
-	if (!any || n->cmd.len == 0)
-		return TC_OK;
-	enum tcerr t = run(n, "applying a burst", d);
-	if (t != TC_EIO)
-		return t;
-	/* one transaction refused (an overlapping interval): one change at a time */
-	struct diag first = *d;
-	unsigned failed = 0;
-	for (size_t i = 0; i < ch->n; i++) {
-		if (ch->v[i].kind != OBS_IPV4 && ch->v[i].kind != OBS_IPV6)
+	for (size_t i = 0; i < ch->n && !t; i++) {
+		const struct agent_change *c = &ch->v[i];
+		if (!is_ip(c->kind))
 			continue;
-		buf_clear(&n->cmd);
-		one_change(n, &ch->v[i], now);
-		if (n->cmd.len && run(n, ch->v[i].value, d) != TC_OK) {
-			if (!failed)
-				first = *d;
-			failed++;
+		if (touch(&tv, &nt, &cap, c->kind, c->value))
+			t = TC_ENOMEM;
+		struct net x;
+		if (!strchr(c->value, '/') || !parse_net(c->kind, c->value, &x))
+			continue;
+		for (size_t j = 0; j < scnt && !t; j++) {
+			struct net y;
+			if (sv[j]->kind == c->kind && parse_net(sv[j]->kind, sv[j]->value, &y) &&
+			    net_holds(&x, &y) && touch(&tv, &nt, &cap, sv[j]->kind, sv[j]->value))
+				t = TC_ENOMEM;
+		}
+		for (size_t j = 0; j < icnt && !t; j++) {
+			struct net y;
+			if (iv[j]->kind == c->kind && parse_net(iv[j]->kind, iv[j]->value, &y) &&
+			    net_holds(&x, &y) && touch(&tv, &nt, &cap, iv[j]->kind, iv[j]->value))
+				t = TC_ENOMEM;
 		}
 	}
-	if (failed) {
-		*d = first;
-		diag_prefix(d, "%u of %zu changes refused: ", failed, ch->n);
-		return TC_EIO;
+	if (t) {
+		t = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
 	}
-	return TC_OK;
+	/* copies: n->in's entries go away as they are deleted */
+	char **vals = calloc(nt ? nt : 1, sizeof *vals);
+	if (!vals) {
+		t = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++)
+		if (!(vals[i] = strdup(tv[i].value)))
+			t = TC_ENOMEM;
+	buf_clear(&n->cmd);
+	/* deletes first: then no add can overlap what the kernel still holds */
+	for (size_t i = 0; i < nt && !t; i++) {
+		int64_t until = 0;
+		const struct agent_entry *have =
+			agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i]));
+		bool want = wanted(n, s, tv[i].kind, vals[i], now, &until);
+		if (have && (!want || have->until_us != until)) {
+			del_cmd(n, tv[i].kind, vals[i], have->until_us, now);
+			t = agent_set_del(n->in, tv[i].kind, slice_from_cstr(vals[i]), NULL, d);
+		}
+	}
+	for (size_t i = 0; i < nt && !t; i++) {
+		int64_t until = 0;
+		if (!wanted(n, s, tv[i].kind, vals[i], now, &until) ||
+		    agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i])))
+			continue;
+		size_t mark = n->cmd.len;
+		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(tv[i].kind));
+		if (!elem(&n->cmd, tv[i].kind, vals[i], until, now, true)) {
+			buf_truncate(&n->cmd, mark);
+			continue;
+		}
+		buf_append_cstr(&n->cmd, " }\n");
+		struct agent_entry e = { .kind = tv[i].kind, .until_us = until, .confidence = -1,
+		                         .value = vals[i], .len = strlen(vals[i]) };
+		t = agent_set_put(n->in, &e, NULL, d);
+	}
+	for (size_t i = 0; i < nt; i++)
+		free(vals[i]);
+	free(vals);
+	if (t) {
+		if (t == TC_ENOMEM)
+			diag_set(d, t, "out of memory");
+		goto out;
+	}
+	if (n->cmd.len && (t = run(n, "applying a burst", d)) == TC_EIO) {
+		/* refused (the ruleset changed under the agent?): reload the sets
+		 * whole, in one transaction, and report it */
+		struct diag first = *d;
+		const struct agent_entry **all = NULL;
+		size_t acnt = 0;
+		if (agent_set_sorted(s, &all, &acnt) == TC_OK) {
+			buf_clear(&n->cmd);
+			buf_printf(&n->cmd, "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n",
+			           n->table, n->table);
+			if (reload_sets(n, s, all, acnt, now, d) == TC_OK)
+				run(n, "reloading the sets", d);
+			free(all);
+		}
+		*d = first;
+		diag_prefix(d, "the sets were reloaded whole: ");
+	}
+out:
+	free(tv);
+	free(sv);
+	free(iv);
+	return t;
 }
 
 static enum tcerr
@@ -297,6 +525,8 @@ nft_free(void *b)
 		return;
 	if (n->ctx)
 		nft_ctx_free(n->ctx);
+	agent_set_free(n->in);
+	free(n->nets);
 	buf_reset(&n->cmd);
 	free(n);
 }

@@ -397,3 +397,27 @@ def test_receipts_show_protection_lag(bed):
     rows = [json.loads(line) for line in
             tocsin("agents", "--json", "--data", bed.data).stdout.splitlines()]
     assert [r for r in rows if r["key"] == key_id][0]["applied_position"] >= log_pos
+
+
+def test_networks_and_addresses_overlap(bed):
+    """nftables refuses overlapping intervals: a network that comes takes
+    the addresses inside it out of the kernel's set (it blocks them), one
+    that goes puts them back; a restart with both in the state works."""
+    bed.start_agent()
+    one = ind(bed.att_ips[0])
+    bed.publish([one])
+    bed.wait(lambda: bed.att_ips[0] in bed.elements(), BLOCK_WITHIN, "the address")
+    assert bed.connects(src=1)
+    net = obj_indicator("[ipv4-addr:value = '45.33.40.0/28']", f"agent-net-{uuid.uuid4()}")
+    bed.publish([net])
+    prefix = json.dumps({"prefix": {"addr": "45.33.40.0", "len": 28}})
+    bed.wait(lambda: bed.elements() == {prefix}, BLOCK_WITHIN, "the network alone in the set")
+    assert not bed.connects(src=0) and not bed.connects(src=1)
+    bed.kill_agent()
+    bed.start_agent()  # the state holds both: the load must not overlap
+    assert bed.elements() == {prefix}
+    bed.publish([revoked(net)])
+    bed.wait(lambda: bed.elements() == {bed.att_ips[0]}, BLOCK_WITHIN,
+             "the address back in the set once the network is revoked")
+    assert bed.connects(src=1) and not bed.connects(src=0)
+    assert "overlap" not in bed.log() and "reloaded whole" not in bed.log(), bed.log()
