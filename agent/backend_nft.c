@@ -2,29 +2,34 @@
  * backend_nft.c — the nftables backend, through libnftables.
  *
  * It owns one table, `inet TABLE`, and nothing else in the ruleset: sets
- * ipv4_addr and ipv6_addr (flags interval, timeout), and a base chain per
- * configured hook whose rules match the sources (and, in forward, the
- * destinations) in the sets and drop them, with a counter (in dry-run the
- * rules only count). start() creates what is missing and makes the sets
- * equal to the agent's set in one transaction (the flush and the adds are
- * atomic: no packet ever sees an empty set); apply() turns one burst of
- * changes into one transaction of element adds and deletes, never a
- * flush. An element's timeout is the decision's until minus now.
+ * ipv4_addr and ipv6_addr (flags timeout) for addresses, ipv4_net and
+ * ipv6_net (flags interval, timeout) for networks, and a base chain per
+ * configured hook whose rules match the sources (and, in forward and
+ * output, the destinations) in the sets and drop them, with a counter (in
+ * dry-run the rules only count). Addresses are kept out of interval sets
+ * because libnftables reads every element of an interval set back from
+ * the kernel before each change to it (to check overlaps): with 100,000
+ * addresses that cost seconds per event; a hash set costs nothing.
+ * start() creates what is missing and makes the sets equal to the agent's
+ * set in one transaction (the flushes and the adds are atomic: no packet
+ * ever sees an empty set); apply() turns one burst of changes into one
+ * transaction of element adds and deletes, never a flush. An element's
+ * timeout is the decision's until minus now.
  *
  * The backend keeps what it put in the kernel (its own set, `in`), so a
  * burst is computed as a difference: for each value a change touches,
  * whether it should be in the kernel (a block decision of kind ipv4/ipv6,
- * not expired, not covered by a network the set also holds: nftables
- * refuses overlapping intervals) and whether it is. A network that comes
- * takes the addresses and smaller networks inside it out of the kernel in
- * the same transaction; a network that goes puts them back. A delete is
- * written as "add element X; delete element X", so it succeeds whether or
- * not the kernel still holds X (its timeout may have run out first).
- * Values are checked and rewritten in canonical form (inet_pton/inet_ntop,
- * host bits cleared) before they are put in a command: nothing from the
- * hub reaches nft's parser verbatim. If a transaction is refused anyway
- * (the ruleset changed under the agent), the backend reloads its sets
- * whole, atomically, as at start, and reports the error.
+ * not expired, and for a network not inside a larger listed network:
+ * nftables refuses overlapping intervals) and whether it is. A network
+ * that comes takes the smaller networks inside it out of the kernel in the
+ * same transaction; a network that goes puts them back. A delete of an
+ * element whose timeout is about to run out is written "add element X;
+ * delete element X", so it succeeds whether or not the kernel still holds
+ * X. Values are checked and rewritten in canonical form (inet_pton,
+ * inet_ntop, host bits cleared) before they are put in a command: nothing
+ * from the hub reaches nft's parser verbatim. If a transaction is refused
+ * anyway (the ruleset changed under the agent), the backend reloads its
+ * sets whole, atomically, as at start, and reports the error.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -40,6 +45,8 @@
 
 #define NFT_TIMEOUT_MAX_S ((int64_t)365 * 24 * 3600 * 10) /* longest element timeout */
 #define NFT_BATCH_ELEMS 20000                              /* elements per add command */
+#define FLUSH_SETS "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n" \
+	"flush set inet %s ipv4_net\nflush set inet %s ipv6_net\n"
 #define NFT_EXPIRY_SLACK_US 2000000                        /* a timeout this near may have run out */
 #define NFT_ADDR_MAX 64                                    /* bytes of "ADDR/LEN" */
 
@@ -187,16 +194,22 @@ wanted(const struct nft *n, const struct agent_set *s, enum obs_kind k, const ch
 	struct net x;
 	const struct agent_entry *e = agent_set_get(s, k, slice_from_cstr(v));
 	if (!e || e->alert || (e->until_us && e->until_us <= now) || !parse_net(k, v, &x) ||
-	    covered(n, &x))
+	    (x.plen < (k == OBS_IPV4 ? 32 : 128) && covered(n, &x)))
 		return false;
 	*until = e->until_us;
 	return true;
 }
 
+/* The set a value goes to: a network (prefix shorter than the address)
+ * to the interval set, an address to the hash set. */
 static const char *
-set_of(enum obs_kind k)
+set_of(enum obs_kind k, const char *v)
 {
-	return k == OBS_IPV4 ? "ipv4_addr" : "ipv6_addr";
+	struct net x;
+	bool net = parse_net(k, v, &x) && x.plen < (k == OBS_IPV4 ? 32 : 128);
+	if (k == OBS_IPV4)
+		return net ? "ipv4_net" : "ipv4_addr";
+	return net ? "ipv6_net" : "ipv6_addr";
 }
 
 /* Appends "X [timeout Ns]" for an element. false if it has expired or is
@@ -255,15 +268,16 @@ hook_on(const struct nft *n, const char *h)
  * in the kernel, recording each in n->in. */
 static enum tcerr
 add_elements(struct nft *n, const struct agent_set *s, const struct agent_entry *const *v,
-             size_t cnt, enum obs_kind k, int64_t now, struct diag *d)
+             size_t cnt, enum obs_kind k, const char *set, int64_t now, struct diag *d)
 {
 	size_t in_cmd = 0;
 	for (size_t i = 0; i < cnt; i++) {
 		int64_t until;
-		if (v[i]->kind != k || !wanted(n, s, k, v[i]->value, now, &until))
+		if (v[i]->kind != k || strcmp(set_of(k, v[i]->value), set) != 0 ||
+		    !wanted(n, s, k, v[i]->value, now, &until))
 			continue;
 		if (in_cmd == 0)
-			buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k));
+			buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set);
 		size_t mark = n->cmd.len;
 		if (in_cmd)
 			buf_append_cstr(&n->cmd, ", ");
@@ -296,8 +310,11 @@ reload_sets(struct nft *n, const struct agent_set *s, const struct agent_entry *
 	agent_set_free(n->in);
 	if (!(n->in = agent_set_new()))
 		return diag_set(d, TC_ENOMEM, "out of memory");
-	if ((t = nets_rebuild(n, v, cnt, d)) || (t = add_elements(n, s, v, cnt, OBS_IPV4, now, d)) ||
-	    (t = add_elements(n, s, v, cnt, OBS_IPV6, now, d)))
+	if ((t = nets_rebuild(n, v, cnt, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV4, "ipv4_addr", now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV4, "ipv4_net", now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV6, "ipv6_addr", now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV6, "ipv6_net", now, d)))
 		return t;
 	return TC_OK;
 }
@@ -316,9 +333,11 @@ nft_start(void *b, const struct agent_set *s, uint64_t position, struct diag *d)
 	buf_clear(&n->cmd);
 	buf_printf(&n->cmd,
 	           "add table inet %s\n"
-	           "add set inet %s ipv4_addr { type ipv4_addr; flags interval, timeout; }\n"
-	           "add set inet %s ipv6_addr { type ipv6_addr; flags interval, timeout; }\n",
-	           n->table, n->table, n->table);
+	           "add set inet %s ipv4_addr { type ipv4_addr; flags timeout; }\n"
+	           "add set inet %s ipv6_addr { type ipv6_addr; flags timeout; }\n"
+	           "add set inet %s ipv4_net { type ipv4_addr; flags interval, timeout; }\n"
+	           "add set inet %s ipv6_net { type ipv6_addr; flags interval, timeout; }\n",
+	           n->table, n->table, n->table, n->table, n->table);
 	static const char *const hooks[] = { "input", "forward", "output", "prerouting" };
 	for (size_t i = 0; i < 4; i++) {
 		const char *h = hooks[i];
@@ -331,16 +350,18 @@ nft_start(void *b, const struct agent_set *s, uint64_t position, struct diag *d)
 			buf_printf(&n->cmd, "delete chain inet %s %s\n", n->table, h);
 			continue;
 		}
-		buf_printf(&n->cmd, "add rule inet %s %s ip saddr @ipv4_addr %s\n"
-		           "add rule inet %s %s ip6 saddr @ipv6_addr %s\n",
-		           n->table, h, verdict, n->table, h, verdict);
-		if (strcmp(h, "forward") == 0 || strcmp(h, "output") == 0)
-			buf_printf(&n->cmd, "add rule inet %s %s ip daddr @ipv4_addr %s\n"
-			           "add rule inet %s %s ip6 daddr @ipv6_addr %s\n",
-			           n->table, h, verdict, n->table, h, verdict);
+		static const char *const sets[] = { "ipv4_addr", "ipv4_net", "ipv6_addr", "ipv6_net" };
+		bool both = strcmp(h, "forward") == 0 || strcmp(h, "output") == 0;
+		for (size_t j = 0; j < 4; j++) {
+			const char *fam = j < 2 ? "ip" : "ip6";
+			buf_printf(&n->cmd, "add rule inet %s %s %s saddr @%s %s\n", n->table, h, fam,
+			           sets[j], verdict);
+			if (both)
+				buf_printf(&n->cmd, "add rule inet %s %s %s daddr @%s %s\n", n->table, h,
+				           fam, sets[j], verdict);
+		}
 	}
-	buf_printf(&n->cmd, "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n",
-	           n->table, n->table);
+	buf_printf(&n->cmd, FLUSH_SETS, n->table, n->table, n->table, n->table);
 	enum tcerr t = reload_sets(n, s, v, cnt, now, d);
 	if (!t)
 		t = run(n, "creating the table and loading the sets", d);
@@ -357,14 +378,14 @@ del_cmd(struct nft *n, enum obs_kind k, const char *v, int64_t until, int64_t no
 {
 	size_t mark = n->cmd.len;
 	if (until && until - now < NFT_EXPIRY_SLACK_US) {
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k));
+		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k, v));
 		if (!elem(&n->cmd, k, v, 0, now, false)) {
 			buf_truncate(&n->cmd, mark);
 			return;
 		}
 		buf_append_cstr(&n->cmd, " }\n");
 	}
-	buf_printf(&n->cmd, "delete element inet %s %s { ", n->table, set_of(k));
+	buf_printf(&n->cmd, "delete element inet %s %s { ", n->table, set_of(k, v));
 	if (!elem(&n->cmd, k, v, 0, now, false)) {
 		buf_truncate(&n->cmd, mark);
 		return;
@@ -469,7 +490,7 @@ nft_apply(void *b, const struct agent_changes *ch, const struct agent_set *s, st
 		    agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i])))
 			continue;
 		size_t mark = n->cmd.len;
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(tv[i].kind));
+		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(tv[i].kind, vals[i]));
 		if (!elem(&n->cmd, tv[i].kind, vals[i], until, now, true)) {
 			buf_truncate(&n->cmd, mark);
 			continue;
@@ -495,8 +516,7 @@ nft_apply(void *b, const struct agent_changes *ch, const struct agent_set *s, st
 		size_t acnt = 0;
 		if (agent_set_sorted(s, &all, &acnt) == TC_OK) {
 			buf_clear(&n->cmd);
-			buf_printf(&n->cmd, "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n",
-			           n->table, n->table);
+			buf_printf(&n->cmd, FLUSH_SETS, n->table, n->table, n->table, n->table);
 			if (reload_sets(n, s, all, acnt, now, d) == TC_OK)
 				run(n, "reloading the sets", d);
 			free(all);
@@ -604,7 +624,7 @@ backend_nft_counts(const char *table, uint64_t *v4, uint64_t *v6, size_t *set4, 
 			json_t *m = json_object_get(e, "match");
 			if (m) {
 				const char *set = json_string_value(json_object_get(m, "right"));
-				six = set && strcmp(set, "@ipv6_addr") == 0;
+				six = set && strncmp(set, "@ipv6", 5) == 0;
 			}
 			json_t *c = json_object_get(e, "counter");
 			if (c)
@@ -613,11 +633,12 @@ backend_nft_counts(const char *table, uint64_t *v4, uint64_t *v6, size_t *set4, 
 		*(six ? v6 : v4) += pk;
 	}
 	json_decref(root);
-	for (int f = 0; f < 2; f++) {
-		snprintf(cmd, sizeof cmd, "list set inet %s %s", table, f ? "ipv6_addr" : "ipv4_addr");
+	static const char *const sets[] = { "ipv4_addr", "ipv4_net", "ipv6_addr", "ipv6_net" };
+	for (int f = 0; f < 4; f++) {
+		snprintf(cmd, sizeof cmd, "list set inet %s %s", table, sets[f]);
 		if (nft_run_cmd_from_buffer(ctx, cmd) == 0) {
 			json_t *r = json_loads(nft_ctx_get_output_buffer(ctx), 0, NULL);
-			*(f ? set6 : set4) = count_elems(r);
+			*(f >= 2 ? set6 : set4) += count_elems(r);
 			json_decref(r);
 		}
 	}

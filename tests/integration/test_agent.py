@@ -184,10 +184,10 @@ debounce_ms = 100
         self.out.close()
         return rc
 
-    def elements(self):
-        """The addresses in the agent's ipv4_addr set, None without the table."""
+    def elements(self, name="ipv4_addr"):
+        """The elements of one of the agent's sets, None without the table."""
         p = sh("ip", "netns", "exec", self.vic, "nft", "-j", "list", "set", "inet", "tocsin",
-               "ipv4_addr", check=False)
+               name, check=False)
         if p.returncode != 0:
             return None
         out = set()
@@ -399,10 +399,12 @@ def test_receipts_show_protection_lag(bed):
     assert [r for r in rows if r["key"] == key_id][0]["applied_position"] >= log_pos
 
 
-def test_networks_and_addresses_overlap(bed):
-    """nftables refuses overlapping intervals: a network that comes takes
-    the addresses inside it out of the kernel's set (it blocks them), one
-    that goes puts them back; a restart with both in the state works."""
+def test_networks_and_addresses(bed):
+    """Networks go to the interval set ipv4_net, addresses to the hash set
+    ipv4_addr. nftables refuses overlapping intervals: a network inside a
+    listed network is held out of the kernel (the larger one blocks it) and
+    put in when the larger one goes; a restart with both in the state
+    works."""
     bed.start_agent()
     one = ind(bed.att_ips[0])
     bed.publish([one])
@@ -410,14 +412,41 @@ def test_networks_and_addresses_overlap(bed):
     assert bed.connects(src=1)
     net = obj_indicator("[ipv4-addr:value = '45.33.40.0/28']", f"agent-net-{uuid.uuid4()}")
     bed.publish([net])
-    prefix = json.dumps({"prefix": {"addr": "45.33.40.0", "len": 28}})
-    bed.wait(lambda: bed.elements() == {prefix}, BLOCK_WITHIN, "the network alone in the set")
+    p28 = json.dumps({"prefix": {"addr": "45.33.40.0", "len": 28}})
+    p29 = json.dumps({"prefix": {"addr": "45.33.40.8", "len": 29}})
+    bed.wait(lambda: bed.elements("ipv4_net") == {p28}, BLOCK_WITHIN, "the network in ipv4_net")
+    assert bed.elements() == {bed.att_ips[0]}
     assert not bed.connects(src=0) and not bed.connects(src=1)
+    inner = obj_indicator("[ipv4-addr:value = '45.33.40.8/29']", f"agent-in-{uuid.uuid4()}")
+    bed.publish([inner])
+    time.sleep(0.3)
+    assert bed.elements("ipv4_net") == {p28}, "a network inside a listed one was put in"
     bed.kill_agent()
-    bed.start_agent()  # the state holds both: the load must not overlap
-    assert bed.elements() == {prefix}
+    bed.start_agent()  # the state holds all three: the load must not overlap
+    assert bed.elements("ipv4_net") == {p28} and bed.elements() == {bed.att_ips[0]}
     bed.publish([revoked(net)])
-    bed.wait(lambda: bed.elements() == {bed.att_ips[0]}, BLOCK_WITHIN,
-             "the address back in the set once the network is revoked")
+    bed.wait(lambda: bed.elements("ipv4_net") == {p29}, BLOCK_WITHIN,
+             "the inner network in the set once the outer one is revoked")
     assert bed.connects(src=1) and not bed.connects(src=0)
     assert "overlap" not in bed.log() and "reloaded whole" not in bed.log(), bed.log()
+
+
+def test_ipv6(bed):
+    """IPv6 addresses go to the ipv6_addr set and leave it on revocation."""
+    bed.start_agent()
+
+    def v6():
+        p = sh("ip", "netns", "exec", bed.vic, "nft", "-j", "list", "set", "inet", "tocsin",
+               "ipv6_addr")
+        out = set()
+        for item in json.loads(p.stdout)["nftables"]:
+            for e in item.get("set", {}).get("elem", []):
+                v = e["elem"]["val"] if isinstance(e, dict) and "elem" in e else e
+                out.add(v if isinstance(v, str) else json.dumps(v))
+        return out
+    y = obj_indicator("[ipv6-addr:value = '2a01:4f8:40::2']", f"agent6-{uuid.uuid4()}")
+    bed.publish([y])
+    bed.wait(lambda: "2a01:4f8:40::2" in v6(), BLOCK_WITHIN, "the IPv6 address in ipv6_addr")
+    assert bed.elements() == set()
+    bed.publish([revoked(y)])
+    bed.wait(lambda: v6() == set(), BLOCK_WITHIN, "the revoked IPv6 address gone")
