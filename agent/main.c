@@ -40,6 +40,7 @@
 #include "util/timestamp.h"
 
 #define AGENT_TICK_MS 50
+#define AGENT_JOURNAL_LINES_MIN 100000 /* journal lines before the state is rewritten */
 #define AGENT_BACKOFF_MIN_MS 250
 #define AGENT_BACKOFF_MAX_MS 30000
 #define AGENT_ERROR_BODY_MAX 65536
@@ -52,7 +53,8 @@ static const char usage[] =
 	"       tocsin-agent [-c FILE] status [--json]\n"
 	"\n"
 	"Follows the hub's decisions stream and applies each decision to\n"
-	"nftables (table inet TABLE, sets ipv4_addr and ipv6_addr) and to the\n"
+	"nftables (table inet TABLE, sets ipv4_addr, ipv6_addr, ipv4_net and\n"
+	"ipv6_net) and to the\n"
 	"configured files (RPZ zone, Suricata dataset, Zeek intel, plain list,\n"
 	"ipset restore file), keeping its position and set in a state file.\n"
 	"\n"
@@ -100,7 +102,11 @@ struct agent {
 	struct backend be[AGENT_BACKENDS_MAX];
 	unsigned nbe;
 	int64_t saved_us;
-	bool dirty;                    /* state to save */
+	bool dirty;                    /* the position moved since the journal said it */
+	struct agent_journal j;
+	uint64_t jpos;                 /* the last position the journal holds */
+	uint64_t synced;               /* journal lines when it was last fsync'd */
+	int64_t synced_us;
 	/* this connection */
 	struct sse_parser parser;
 	long status;
@@ -123,12 +129,17 @@ struct agent {
 static void
 set_error(struct agent *a, const struct diag *d, enum tcerr t)
 {
+	struct diag jd;
 	snprintf(a->info.error, sizeof a->info.error, "%s",
 	         d->msg[0] ? d->msg : tcerr_str(t));
 	logmsg("%s", a->info.error);
-	a->dirty = true;
+	if (agent_journal_error(&a->j, a->info.error, &jd))
+		logmsg("%s", jd.msg);
 }
 
+/* Writes the state file whole (the set and its position) and empties the
+ * journal: at start, after a snapshot, on exit, and when the journal has
+ * grown past AGENT_JOURNAL_LINES_MIN and twice the set. */
 static void
 save_state(struct agent *a, int64_t now)
 {
@@ -136,14 +147,29 @@ save_state(struct agent *a, int64_t now)
 	diag_clear(&d);
 	a->info.saved_us = now;
 	enum tcerr t = agent_state_save(a->c->state_file, a->set, &a->info, &d);
+	if (!t)
+		t = agent_journal_truncate(&a->j, &d);
 	if (t)
 		logmsg("%s", d.msg);
-	else
-		a->dirty = false;
+	a->jpos = a->info.position;
+	a->dirty = false;
+	a->synced = 0;
 	a->saved_us = now;
 }
 
-/* Hands the changes held to every backend (one burst). */
+/* Appends what changed (and the position) to the journal. */
+static void
+journal(struct agent *a)
+{
+	struct diag d;
+	if (agent_journal_append(&a->j, &a->ch, a->set, a->info.position, a->info.applied_us,
+	                         &d))
+		logmsg("%s", d.msg);
+	a->jpos = a->info.position;
+	a->dirty = false;
+}
+
+/* Hands the changes held to every backend (one burst), then journals them. */
 static void
 flush_burst(struct agent *a)
 {
@@ -157,9 +183,9 @@ flush_burst(struct agent *a)
 		if (t)
 			set_error(a, &d, t);
 	}
-	agent_changes_clear(&a->ch);
 	a->info.applied_us = now;
-	a->dirty = true;
+	journal(a);
+	agent_changes_clear(&a->ch);
 }
 
 static size_t
@@ -235,7 +261,16 @@ tick(struct agent *a)
 		if (t)
 			set_error(a, &d, t);
 	}
-	if (a->dirty && now - a->saved_us >= (int64_t)a->c->state_interval_ms * 1000)
+	if (!a->snap && a->info.position != a->jpos)
+		journal(a); /* events that changed nothing moved the position */
+	if (a->j.lines != a->synced &&
+	    now - a->synced_us >= (int64_t)a->c->state_interval_ms * 1000) {
+		if (agent_journal_sync(&a->j, &d))
+			logmsg("%s", d.msg);
+		a->synced = a->j.lines;
+		a->synced_us = now;
+	}
+	if (a->j.lines > AGENT_JOURNAL_LINES_MIN && a->j.lines > 2 * agent_set_count(a->set))
 		save_state(a, now);
 	receipt_maybe(a, now);
 }
@@ -322,6 +357,10 @@ on_event(void *ctx, const struct sse_event *ev)
 	} else if (slice_eq_cstr(ev->name, "snapshot-end")) {
 		if (a->snap && (t = snapshot_done(a, &a->d)))
 			return t;
+		if (has_pos && pos > a->info.position)
+			a->info.position = pos;
+		flush_burst(a);
+		save_state(a, ts_now_us()); /* the whole set once, not a journal of it */
 	} else if (slice_eq_cstr(ev->name, "end")) {
 		a->end = true;
 		return diag_set(&a->d, TC_EPERM, "the hub ended the stream: %.*s",
@@ -535,20 +574,19 @@ follow(struct agent *a)
 			json_t *e = json_loadb(a->errbody.p ? a->errbody.p : "", a->errbody.len, 0, NULL);
 			const char *title = e ? json_string_value(json_object_get(e, "title")) : NULL;
 			const char *desc = e ? json_string_value(json_object_get(e, "description")) : NULL;
-			snprintf(a->info.error, sizeof a->info.error, "the hub answered %ld: %s%s%s",
-			         a->status, title ? title : "", desc ? ": " : "", desc ? desc : "");
+			struct diag ed;
+			diag_set(&ed, TC_EIO, "the hub answered %ld: %s%s%s", a->status,
+			         title ? title : "", desc ? ": " : "", desc ? desc : "");
 			json_decref(e);
-			logmsg("%s", a->info.error);
-			a->dirty = true;
+			set_error(a, &ed, TC_EIO);
 			if (a->status == 401 || a->status == 403 || a->status == 400) {
 				rc = 1;
 				goto out;
 			}
 		} else if (cc != CURLE_OK && !a->fail) {
-			snprintf(a->info.error, sizeof a->info.error, "%s: %s; reconnecting", c->url,
-			         curl_easy_strerror(cc));
-			logmsg("%s", a->info.error);
-			a->dirty = true;
+			struct diag ed;
+			diag_set(&ed, TC_EIO, "%s: %s; reconnecting", c->url, curl_easy_strerror(cc));
+			set_error(a, &ed, TC_EIO);
 		}
 		if (a->got_event && a->status == 200)
 			backoff = AGENT_BACKOFF_MIN_MS;
@@ -585,6 +623,7 @@ run(struct agent_conf *c)
 
 	memset(&a, 0, sizeof a);
 	a.c = c;
+	a.j.fd = -1;
 	diag_clear(&d);
 	a.set = agent_set_new();
 	if (!a.set) {
@@ -602,6 +641,10 @@ run(struct agent_conf *c)
 		       agent_set_count(a.set));
 	}
 	a.info.error[0] = '\0';
+	if ((t = agent_journal_open(&a.j, c->state_file, &d))) {
+		logmsg("%s", d.msg);
+		goto out;
+	}
 	/* what expired while the agent was away */
 	agent_set_expire(a.set, ts_now_us(), NULL, &d);
 	if (c->nft) {
@@ -634,6 +677,7 @@ run(struct agent_conf *c)
 out:
 	for (unsigned i = 0; i < a.nbe; i++)
 		a.be[i].ops->free(a.be[i].b);
+	agent_journal_close(&a.j);
 	agent_changes_reset(&a.ch);
 	agent_set_free(a.snap);
 	agent_set_free(a.set);

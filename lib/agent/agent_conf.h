@@ -52,7 +52,7 @@ struct agent_conf {
 	char tlp[16];                           /* "" none */
 	/* [agent] */
 	char state_file[AGENT_CONF_VALUE_MAX + 1];
-	unsigned state_interval_ms;
+	unsigned state_interval_ms;             /* journal fsync interval */
 	unsigned receipt_interval_ms;           /* 0: no receipts */
 	bool dry_run;
 	/* [nftables] */

@@ -511,9 +511,12 @@ parse_i64(const char *p, int64_t *out)
 	return true;
 }
 
-enum tcerr
-agent_state_load(const char *path, struct agent_set *s, struct agent_state_info *info,
-                 struct diag *d)
+static enum tcerr journal_replay(const char *state, struct agent_set *s,
+                                 struct agent_state_info *info, struct diag *d);
+
+static enum tcerr
+state_load_file(const char *path, struct agent_set *s, struct agent_state_info *info,
+                struct diag *d)
 {
 	FILE *f;
 	char *line = NULL;
@@ -611,4 +614,194 @@ out:
 	free(line);
 	fclose(f);
 	return t;
+}
+
+/* --- the journal --- */
+
+static enum tcerr
+journal_path(const char *state, char *out, size_t n, struct diag *d)
+{
+	int k = snprintf(out, n, "%s.journal", state);
+	if (k < 0 || (size_t)k >= n)
+		return diag_set(d, TC_EINVAL, "state file %s: name too long", state);
+	return TC_OK;
+}
+
+enum tcerr
+agent_journal_open(struct agent_journal *j, const char *state_path, struct diag *d)
+{
+	char p[4096];
+	enum tcerr t = journal_path(state_path, p, sizeof p, d);
+	j->fd = -1;
+	j->lines = 0;
+	j->pending = NULL;
+	if (t)
+		return t;
+	j->fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0)
+		return diag_set(d, TC_EIO, "journal %s: %s", p, strerror(errno));
+	return TC_OK;
+}
+
+static enum tcerr
+journal_write(struct agent_journal *j, struct buf *b, struct diag *d)
+{
+	if (buf_error(b))
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	if (j->fd < 0 || write_all(j->fd, b->p, b->len))
+		return diag_set(d, TC_EIO, "journal: %s", strerror(errno));
+	return TC_OK;
+}
+
+enum tcerr
+agent_journal_append(struct agent_journal *j, const struct agent_changes *ch,
+                     const struct agent_set *s, uint64_t position, int64_t applied_us,
+                     struct diag *d)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct agent_change *c = &ch->v[i];
+		if (c->op == AGENT_OP_REMOVE) {
+			buf_printf(&b, "r\t%s\t%s\n", obs_kind_name(c->kind), c->value);
+		} else {
+			const struct agent_entry *e =
+				s ? agent_set_get(s, c->kind, slice_from_cstr(c->value)) : NULL;
+			buf_printf(&b, "a\t%s\t%s\t%" PRId64 "\t%d\t%s\t%s\n", obs_kind_name(c->kind),
+			           c->alert ? "alert" : "block", c->until_us, e ? e->confidence : -1,
+			           tlp_word(e ? e->tlp : TLP_NONE), c->value);
+		}
+	}
+	buf_printf(&b, "p\t%" PRIu64 "\t%" PRId64 "\n", position, applied_us);
+	enum tcerr t = journal_write(j, &b, d);
+	if (!t)
+		j->lines += ch->n + 1;
+	buf_reset(&b);
+	return t;
+}
+
+enum tcerr
+agent_journal_error(struct agent_journal *j, const char *text, struct diag *d)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_append_cstr(&b, "e\t");
+	for (const char *p = text; *p; p++)
+		buf_append_char(&b, (unsigned char)*p < 0x20 ? ' ' : *p);
+	buf_append_char(&b, '\n');
+	enum tcerr t = journal_write(j, &b, d);
+	if (!t)
+		j->lines++;
+	buf_reset(&b);
+	return t;
+}
+
+enum tcerr
+agent_journal_sync(struct agent_journal *j, struct diag *d)
+{
+	if (j->fd >= 0 && fdatasync(j->fd) != 0)
+		return diag_set(d, TC_EIO, "journal: fsync: %s", strerror(errno));
+	return TC_OK;
+}
+
+enum tcerr
+agent_journal_truncate(struct agent_journal *j, struct diag *d)
+{
+	if (j->fd >= 0 && ftruncate(j->fd, 0) != 0)
+		return diag_set(d, TC_EIO, "journal: truncate: %s", strerror(errno));
+	j->lines = 0;
+	return TC_OK;
+}
+
+void
+agent_journal_close(struct agent_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+}
+
+/* Replays PATH.journal over s and info (see agent_set.h). */
+static enum tcerr
+journal_replay(const char *state, struct agent_set *s, struct agent_state_info *info,
+               struct diag *d)
+{
+	char p[4096];
+	enum tcerr t = journal_path(state, p, sizeof p, d);
+	if (t)
+		return t;
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return errno == ENOENT ? TC_OK : diag_set(d, TC_EIO, "journal %s: %s", p,
+		                                            strerror(errno));
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+#define JBAD(...) do { t = diag_set(d, TC_ECORRUPT, __VA_ARGS__); goto out; } while (0)
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (len == 0 || line[len - 1] != '\n')
+			break; /* a crash mid-write: the rest never happened */
+		line[--len] = '\0';
+		char *fld[7];
+		size_t nf = 0;
+		for (char *q = line; nf < 7;) {
+			fld[nf++] = q;
+			char *tab = (nf < 7) ? strchr(q, '\t') : NULL;
+			if (!tab)
+				break;
+			*tab = '\0';
+			q = tab + 1;
+		}
+		int64_t x, y;
+		if (strcmp(fld[0], "p") == 0 && nf == 3) {
+			if (!parse_i64(fld[1], &x) || x < 0 || !parse_i64(fld[2], &y))
+				JBAD("%s:%zu: bad position line", p, lineno);
+			info->position = (uint64_t)x;
+			info->applied_us = y;
+		} else if (strcmp(fld[0], "e") == 0 && nf >= 2) {
+			snprintf(info->error, sizeof info->error, "%s", line + 2);
+		} else if (strcmp(fld[0], "r") == 0 && nf == 3) {
+			enum obs_kind k;
+			if (obs_kind_parse(slice_from_cstr(fld[1]), &k))
+				JBAD("%s:%zu: bad kind", p, lineno);
+			if (s && (t = agent_set_del(s, k, slice_from_cstr(fld[2]), NULL, d)))
+				goto out;
+		} else if (strcmp(fld[0], "a") == 0 && nf == 7) {
+			struct agent_entry e = { 0 };
+			int64_t conf;
+			if (obs_kind_parse(slice_from_cstr(fld[1]), &e.kind) ||
+			    (strcmp(fld[2], "block") != 0 && strcmp(fld[2], "alert") != 0) ||
+			    !parse_i64(fld[3], &e.until_us) || e.until_us < 0 ||
+			    !parse_i64(fld[4], &conf) || conf < -1 || conf > 100)
+				JBAD("%s:%zu: a bad decision line", p, lineno);
+			e.alert = fld[2][0] == 'a';
+			e.confidence = (int)conf;
+			if (strcmp(fld[5], "none") == 0)
+				e.tlp = TLP_NONE;
+			else if (stix_tlp_parse(fld[5], &e.tlp))
+				JBAD("%s:%zu: a bad TLP", p, lineno);
+			e.value = fld[6];
+			e.len = strlen(fld[6]);
+			if (s && (t = agent_set_put(s, &e, NULL, d))) {
+				diag_prefix(d, "%s:%zu: ", p, lineno);
+				goto out;
+			}
+		} else {
+			JBAD("%s:%zu: unknown journal line", p, lineno);
+		}
+	}
+#undef JBAD
+out:
+	free(line);
+	fclose(f);
+	return t;
+}
+
+enum tcerr
+agent_state_load(const char *path, struct agent_set *s, struct agent_state_info *info,
+                 struct diag *d)
+{
+	enum tcerr t = state_load_file(path, s, info, d);
+	return t ? t : journal_replay(path, s, info, d);
 }

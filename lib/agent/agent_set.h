@@ -25,6 +25,7 @@
 
 #include "observable/observable.h"
 #include "stix/stix.h"
+#include "util/buf.h"
 #include "util/diag.h"
 #include "util/slice.h"
 #include "util/tcerr.h"
@@ -120,6 +121,38 @@ struct agent_state_info {
  * message names the file and the reason), TC_ENOMEM. */
 enum tcerr agent_state_save(const char *path, const struct agent_set *s,
                             const struct agent_state_info *info, struct diag *d);
+
+/* The journal, PATH.journal beside the state file: what changed since the
+ * state file was written, appended after each burst without rewriting
+ * the set (a state file of a million decisions takes a while to write;
+ * a journal line does not). Lines: "a<TAB>KIND<TAB>ACTION<TAB>UNTIL<TAB>
+ * CONFIDENCE<TAB>TLP<TAB>VALUE" (set), "r<TAB>KIND<TAB>VALUE" (remove),
+ * "p<TAB>POSITION<TAB>APPLIED_µs" (the set is exact at POSITION), "e<TAB>
+ * TEXT" (the last error). agent_state_load replays it after the state
+ * file; a last line without its newline (a crash mid-write) is ignored.
+ * Replaying lines already in the state file is harmless: events are
+ * idempotent and the position goes with them. */
+struct agent_journal {
+	int fd;                     /* -1: closed */
+	uint64_t lines;             /* appended since the state file was written */
+	struct buf *pending;        /* NULL until the first append */
+};
+
+/* Opens (creating) the journal of the state file path for appending.
+ * Errors: TC_EIO. */
+enum tcerr agent_journal_open(struct agent_journal *j, const char *state_path, struct diag *d);
+/* Appends ch (looking each value's confidence and TLP up in s), then the
+ * position line, in one write. Errors: TC_EIO, TC_ENOMEM. */
+enum tcerr agent_journal_append(struct agent_journal *j, const struct agent_changes *ch,
+                                const struct agent_set *s, uint64_t position, int64_t applied_us,
+                                struct diag *d);
+/* Appends the last error. */
+enum tcerr agent_journal_error(struct agent_journal *j, const char *text, struct diag *d);
+/* fsync. Errors: TC_EIO. */
+enum tcerr agent_journal_sync(struct agent_journal *j, struct diag *d);
+/* Empties the journal (after the state file was written whole). */
+enum tcerr agent_journal_truncate(struct agent_journal *j, struct diag *d);
+void agent_journal_close(struct agent_journal *j);
 
 /* Reads path into s (which must be empty) and *info. A missing file is
  * TC_ENOTFOUND (s and info left empty). Errors: TC_EIO, TC_ECORRUPT

@@ -182,6 +182,70 @@ test_state_roundtrip(void **state)
 	agent_set_free(r3);
 }
 
+static void
+test_journal(void **state)
+{
+	char dir[] = "/tmp/agent-journal-XXXXXX", path[128], jpath[160];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state", dir);
+	snprintf(jpath, sizeof jpath, "%s.journal", path);
+	struct agent_set *s = agent_set_new(), *r = agent_set_new();
+	struct agent_changes ch = { 0 };
+	struct agent_state_info info = { .position = 10 }, got;
+	struct agent_journal j;
+	struct diag d;
+	assert_int_equal(ev(s, "add", ADD("192.0.2.1", "null"), NULL), TC_OK);
+	assert_int_equal(agent_state_save(path, s, &info, &d), TC_OK);
+	assert_int_equal(agent_journal_open(&j, path, &d), TC_OK);
+	/* after the state file: one add, one remove, a position */
+	assert_int_equal(ev(s, "add", ADD("192.0.2.2", "\"2030-01-01T00:00:00Z\""), &ch), TC_OK);
+	assert_int_equal(ev(s, "remove", REM("192.0.2.1"), &ch), TC_OK);
+	assert_int_equal(agent_journal_append(&j, &ch, s, 12, 777, &d), TC_OK);
+	agent_changes_clear(&ch);
+	assert_int_equal(agent_journal_error(&j, "nftables:\tgone", &d), TC_OK);
+	assert_int_equal(agent_journal_sync(&j, &d), TC_OK);
+	assert_int_equal(j.lines, 4);
+	assert_int_equal(agent_state_load(path, r, &got, &d), TC_OK);
+	assert_int_equal(got.position, 12);
+	assert_int_equal(got.applied_us, 777);
+	assert_string_equal(got.error, "nftables: gone");
+	assert_int_equal(agent_set_count(r), 1);
+	const struct agent_entry *e = agent_set_get(r, OBS_IPV4, slice_from_cstr("192.0.2.2"));
+	assert_non_null(e);
+	assert_int_equal(e->confidence, 80);
+	assert_true(e->until_us > 0);
+	/* a line cut by a crash is ignored, not an error */
+	FILE *f = fopen(jpath, "a");
+	fputs("a\tipv4\tblock\t0\t-1\tnone\t192.0.2.9", f);
+	fclose(f);
+	struct agent_set *r2 = agent_set_new();
+	assert_int_equal(agent_state_load(path, r2, &got, &d), TC_OK);
+	assert_null(agent_set_get(r2, OBS_IPV4, slice_from_cstr("192.0.2.9")));
+	assert_int_equal(got.position, 12);
+	/* a whole but bad line is */
+	f = fopen(jpath, "a");
+	fputs("\nx\tnonsense\n", f);
+	fclose(f);
+	struct agent_set *r3 = agent_set_new();
+	assert_int_equal(agent_state_load(path, r3, &got, &d), TC_ECORRUPT);
+	/* truncated after a full save: the state file alone */
+	assert_int_equal(agent_journal_truncate(&j, &d), TC_OK);
+	struct agent_set *r4 = agent_set_new();
+	assert_int_equal(agent_state_load(path, r4, &got, &d), TC_OK);
+	assert_int_equal(got.position, 10);
+	assert_non_null(agent_set_get(r4, OBS_IPV4, slice_from_cstr("192.0.2.1")));
+	agent_journal_close(&j);
+	unlink(jpath);
+	unlink(path);
+	rmdir(dir);
+	agent_changes_reset(&ch);
+	agent_set_free(s);
+	agent_set_free(r);
+	agent_set_free(r2);
+	agent_set_free(r3);
+	agent_set_free(r4);
+}
+
 int
 main(void)
 {
@@ -191,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_many_and_sorted),
 		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_journal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
