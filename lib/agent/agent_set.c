@@ -40,6 +40,7 @@ struct node {
 struct agent_set {
 	struct node **b;
 	size_t nb, n;
+	int64_t next_until;         /* no entry expires before this; 0: none expires */
 	size_t per_kind[OBS_KIND_MAX + 1];
 };
 
@@ -207,6 +208,8 @@ agent_set_put(struct agent_set *s, const struct agent_entry *e, struct agent_cha
 				return t;
 		}
 		x->until_us = e->until_us;
+		if (e->until_us && (!s->next_until || e->until_us < s->next_until))
+			s->next_until = e->until_us;
 		x->alert = e->alert;
 		x->confidence = e->confidence;
 		x->tlp = e->tlp;
@@ -235,6 +238,8 @@ agent_set_put(struct agent_set *s, const struct agent_entry *e, struct agent_cha
 	*pp = x;
 	s->n++;
 	s->per_kind[e->kind]++;
+	if (e->until_us && (!s->next_until || e->until_us < s->next_until))
+		s->next_until = e->until_us;
 	if (s->n > s->nb * 2)
 		grow(s);
 	return TC_OK;
@@ -266,18 +271,26 @@ agent_set_del(struct agent_set *s, enum obs_kind kind, struct slice value,
 enum tcerr
 agent_set_expire(struct agent_set *s, int64_t now_us, struct agent_changes *ch, struct diag *d)
 {
+	/* a walk only when something may have expired: idle costs nothing */
+	if (!s->next_until || s->next_until > now_us)
+		return TC_OK;
+	int64_t next = 0;
 	for (size_t i = 0; i < s->nb; i++) {
 		struct node **pp = &s->b[i];
 		while (*pp) {
-			if ((*pp)->e.until_us && (*pp)->e.until_us <= now_us) {
+			int64_t u = (*pp)->e.until_us;
+			if (u && u <= now_us) {
 				enum tcerr t = unlink_node(s, pp, ch, d);
 				if (t)
-					return t;
+					return t; /* next_until stays: the walk is tried again */
 			} else {
+				if (u && (!next || u < next))
+					next = u;
 				pp = &(*pp)->next;
 			}
 		}
 	}
+	s->next_until = next;
 	return TC_OK;
 }
 

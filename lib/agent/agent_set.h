@@ -89,7 +89,9 @@ enum tcerr agent_set_put(struct agent_set *s, const struct agent_entry *e,
 enum tcerr agent_set_del(struct agent_set *s, enum obs_kind kind, struct slice value,
                          struct agent_changes *ch, struct diag *d);
 
-/* Removes every entry whose expiry is at or before now_us (REMOVEs to ch). */
+/* Removes every entry whose expiry is at or before now_us (REMOVEs to ch).
+ * Walks the set only when the earliest expiry it knows of has come, so
+ * calling it often on an idle set costs nothing. */
 enum tcerr agent_set_expire(struct agent_set *s, int64_t now_us, struct agent_changes *ch,
                             struct diag *d);
 

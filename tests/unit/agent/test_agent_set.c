@@ -95,6 +95,14 @@ test_expire(void **state)
 	assert_int_equal(ch.n, 1);
 	assert_string_equal(ch.v[0].value, "192.0.2.1");
 	assert_int_equal(agent_set_count(s), 1);
+	/* one expiring later: not before its time, then at it */
+	assert_int_equal(ev(s, "add", ADD("192.0.2.3", "\"2025-01-01T00:00:00Z\""), NULL), TC_OK);
+	assert_int_equal(agent_set_expire(s, 1700000000000000, &ch, &d), TC_OK);
+	assert_int_equal(ch.n, 1);
+	assert_int_equal(agent_set_expire(s, 1735689600000000, &ch, &d), TC_OK);
+	assert_int_equal(ch.n, 2);
+	assert_string_equal(ch.v[1].value, "192.0.2.3");
+	assert_int_equal(agent_set_count(s), 1);
 	agent_changes_reset(&ch);
 	agent_set_free(s);
 }
