@@ -14,6 +14,8 @@
   2. BENCH_AGENT_LOAD (100,000; 0 skips) decisions published in envelopes
      of 500, then an agent started with no state: the time until its set
      holds them all (snapshot, one nftables transaction), and its RSS.
+  3. The publishes of 1 again, with those decisions applied.
+  4. The agent's CPU while idle over 5 s, and its RSS, with them applied.
 
 Needs root, ip(8), nft(8). Prints the figures in run.sh's form; exit 0 when
 it ran, 1 when a run failed, 2 on usage errors, 77 when it cannot run here.
@@ -152,12 +154,13 @@ def main():
         seen = {}
 
         def watch():
-            for ln in mon.stdout:
+            m, sn = mon, seen
+            for ln in m.stdout:
                 now = time.monotonic()
                 if "ipv4_addr" not in ln or "{" not in ln:
                     continue
                 for el in ln.split("{", 1)[1].rsplit("}", 1)[0].split(","):
-                    seen.setdefault(el.split()[0], now)
+                    sn.setdefault(el.split()[0], now)
         threading.Thread(target=watch, daemon=True).start()
         time.sleep(0.5)
         acked = {}
@@ -222,6 +225,47 @@ def main():
             line(f"agent initial load of {want:,} decisions into nftables", took, "s", "<=",
                  10.0)
             print(f"tocsin-agent peak RSS after the initial load: {rss // 1024:,} MB")
+
+            # 3. the same publishes with the load applied
+            mon = subprocess.Popen(["ip", "netns", "exec", ns, "nft", "monitor", "new",
+                                    "elements"], stdout=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, text=True, bufsize=1)
+            procs.append(mon)
+            seen = {}
+            threading.Thread(target=watch, daemon=True).start()
+            time.sleep(0.5)
+            acked = {}
+            for i in range(n_pub):
+                v = addr(i + 1, base=90)
+                acked[v] = post([indicator(v, f"bench2-{i}")])
+            end = time.monotonic() + 10
+            while time.monotonic() < end and any(v not in seen for v in acked):
+                time.sleep(0.01)
+            lost = [v for v in acked if v not in seen]
+            lat = sorted(max(0.0, seen[v] - acked[v]) * 1000 for v in acked if v in seen)
+            n = len(lat)
+            if n:
+                print(f"with {want:,} applied: ack->in nft set p50 {lat[n // 2]:.2f} p99 "
+                      f"{lat[max(0, int(n * 0.99) - 1)]:.2f} max {lat[-1]:.2f} ms; lost "
+                      f"{len(lost)} of {n_pub}", flush=True)
+            line(f"agent publish ack -> nftables set p99 with {want:,} applied",
+                 lat[max(0, int(n * 0.99) - 1)] if n else 1e9, "ms", "<=", P99)
+            line(f"agent decisions lost with {want:,} applied", float(len(lost)), "decisions",
+                 "<=", 0)
+
+            # 4. idle: CPU over 5 s with the set applied, and RSS
+            def cpu_s(p):
+                with open(f"/proc/{p}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            time.sleep(2)
+            c0, t0 = cpu_s(a.pid), time.monotonic()
+            time.sleep(5)
+            idle = (cpu_s(a.pid) - c0) / (time.monotonic() - t0) * 100
+            with open(f"/proc/{a.pid}/status") as f:
+                rss_now = next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:"))
+            print(f"tocsin-agent idle with {want:,} applied: CPU {idle:.1f} %, "
+                  f"RSS {rss_now // 1024:,} MB", flush=True)
         return 0
     except Exception as e:  # noqa: BLE001 - a benchmark reports and fails
         print(f"bench_agent: {e}", file=sys.stderr)
