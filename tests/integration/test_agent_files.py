@@ -205,3 +205,21 @@ def test_a_wrong_pin_is_refused(tls_bed):
     wait(lambda: "public key" in status().lower() or "pinned" in status().lower(),
          "the pin refusal as the last error in status", bed)
     assert "hub position  unknown" in status()
+
+
+def test_example_configuration_checks(tmp_path):
+    """etc/tocsin-agent.conf is a configuration the agent accepts (with its
+    key file present); a mistake is reported with its file and line."""
+    src = os.path.join(os.environ.get("TOCSIN_SOURCE", ""), "etc", "tocsin-agent.conf")
+    keyf = tmp_path / "agent.key"
+    keyf.write_text("tcs_example_key\n")
+    conf = tmp_path / "agent.conf"
+    conf.write_text(open(src).read().replace("/etc/tocsin/agent.key", str(keyf)))
+    p = subprocess.run([AGENT, "-c", str(conf), "--check"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    conf.write_text(conf.read_text().replace("hooks = input forward", "hooks = input sideways"))
+    p = subprocess.run([AGENT, "-c", str(conf), "--check"], capture_output=True, text=True)
+    assert p.returncode == 2 and "sideways" in p.stderr, p.stderr
+    conf.write_text("[hub]\nurl = http://h\nkey = k\nbogus = 1\n")
+    p = subprocess.run([AGENT, "-c", str(conf), "--check"], capture_output=True, text=True)
+    assert p.returncode == 2 and f"{conf}:4:" in p.stderr, p.stderr
