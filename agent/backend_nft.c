@@ -276,10 +276,10 @@ add_elements(struct nft *n, const struct agent_set *s, const struct agent_entry 
 		if (v[i]->kind != k || strcmp(set_of(k, v[i]->value), set) != 0 ||
 		    !wanted(n, s, k, v[i]->value, now, &until))
 			continue;
+		size_t mark = n->cmd.len; /* before the header, for the first */
 		if (in_cmd == 0)
 			buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set);
-		size_t mark = n->cmd.len;
-		if (in_cmd)
+		else
 			buf_append_cstr(&n->cmd, ", ");
 		if (!elem(&n->cmd, k, v[i]->value, until, now, true)) {
 			buf_truncate(&n->cmd, mark);
@@ -484,21 +484,38 @@ nft_apply(void *b, const struct agent_changes *ch, const struct agent_set *s, st
 			t = agent_set_del(n->in, tv[i].kind, slice_from_cstr(vals[i]), NULL, d);
 		}
 	}
-	for (size_t i = 0; i < nt && !t; i++) {
-		int64_t until = 0;
-		if (!wanted(n, s, tv[i].kind, vals[i], now, &until) ||
-		    agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i])))
-			continue;
-		size_t mark = n->cmd.len;
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(tv[i].kind, vals[i]));
-		if (!elem(&n->cmd, tv[i].kind, vals[i], until, now, true)) {
-			buf_truncate(&n->cmd, mark);
-			continue;
+	/* the adds, one command per set (up to NFT_BATCH_ELEMS elements each):
+	 * a snapshot's million adds are a few commands for nft's parser, not a
+	 * million */
+	static const char *const sets[] = { "ipv4_addr", "ipv4_net", "ipv6_addr", "ipv6_net" };
+	for (size_t k = 0; k < 4 && !t; k++) {
+		size_t in_cmd = 0;
+		for (size_t i = 0; i < nt && !t; i++) {
+			int64_t until = 0;
+			if (strcmp(set_of(tv[i].kind, vals[i]), sets[k]) != 0 ||
+			    !wanted(n, s, tv[i].kind, vals[i], now, &until) ||
+			    agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i])))
+				continue;
+			size_t mark = n->cmd.len; /* before the header, for the first */
+			if (in_cmd == 0)
+				buf_printf(&n->cmd, "add element inet %s %s { ", n->table, sets[k]);
+			else
+				buf_append_cstr(&n->cmd, ", ");
+			if (!elem(&n->cmd, tv[i].kind, vals[i], until, now, true)) {
+				buf_truncate(&n->cmd, mark); /* expired already, or not an address */
+				continue;
+			}
+			struct agent_entry e = { .kind = tv[i].kind, .until_us = until,
+			                         .confidence = -1, .value = vals[i],
+			                         .len = strlen(vals[i]) };
+			t = agent_set_put(n->in, &e, NULL, d);
+			if (++in_cmd == NFT_BATCH_ELEMS) {
+				buf_append_cstr(&n->cmd, " }\n");
+				in_cmd = 0;
+			}
 		}
-		buf_append_cstr(&n->cmd, " }\n");
-		struct agent_entry e = { .kind = tv[i].kind, .until_us = until, .confidence = -1,
-		                         .value = vals[i], .len = strlen(vals[i]) };
-		t = agent_set_put(n->in, &e, NULL, d);
+		if (in_cmd)
+			buf_append_cstr(&n->cmd, " }\n");
 	}
 	for (size_t i = 0; i < nt; i++)
 		free(vals[i]);
