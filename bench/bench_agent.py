@@ -233,21 +233,24 @@ def main():
                 post([indicator(addr(100000 + i, base=70), f"load-{i}")
                       for i in range(j, min(n_load, j + batch))])
             print(f"published {n_load} decisions in {time.monotonic() - t0:.1f} s", flush=True)
+            # the monitor starts while the ruleset is small (it reads the whole
+            # ruleset before it listens) and times the load and what follows
+            mon = subprocess.Popen(["ip", "netns", "exec", ns, "nft", "monitor", "new",
+                                    "elements"], stdout=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, text=True, bufsize=1)
+            procs.append(mon)
+            seen = {}
+            threading.Thread(target=watch, daemon=True).start()
+            monitor_ready(ns, seen)
+            base_seen = len(seen)
+            want = n_load + n_pub
             t0 = time.monotonic()
             a = start_agent()
-            want = n_load + n_pub
-            while True:
-                p = sh("ip", "netns", "exec", ns, "nft", "-j", "list", "set", "inet", "tocsin",
-                       "ipv4_addr", check=False)
-                got = 0
-                if p.returncode == 0:
-                    for item in json.loads(p.stdout)["nftables"]:
-                        got += len(item.get("set", {}).get("elem", []))
-                if got >= want:
-                    break
-                if time.monotonic() - t0 > 120 or a.poll() is not None:
-                    raise RuntimeError(f"initial load: {got} of {want} elements")
-                time.sleep(0.25)
+            while len(seen) - base_seen < want:
+                if time.monotonic() - t0 > 300 or a.poll() is not None:
+                    raise RuntimeError(f"initial load: {len(seen) - base_seen} of {want} "
+                                       "elements")
+                time.sleep(0.05)
             took = time.monotonic() - t0
             rss = 0
             for pp in [a.pid] + [int(x) for x in sh("pgrep", "-P", str(a.pid),
@@ -263,14 +266,7 @@ def main():
                  10.0)
             print(f"tocsin-agent peak RSS after the initial load: {rss // 1024:,} MB")
 
-            # 3. the same publishes with the load applied
-            mon = subprocess.Popen(["ip", "netns", "exec", ns, "nft", "monitor", "new",
-                                    "elements"], stdout=subprocess.PIPE,
-                                   stdin=subprocess.DEVNULL, text=True, bufsize=1)
-            procs.append(mon)
-            seen = {}
-            threading.Thread(target=watch, daemon=True).start()
-            monitor_ready(ns, seen)
+            # 3. the same publishes with the load applied (the same monitor)
             acked = {}
             for i in range(n_pub):
                 v = addr(i + 1, base=90)
