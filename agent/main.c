@@ -169,9 +169,10 @@ journal(struct agent *a)
 	a->dirty = false;
 }
 
-/* Hands the changes held to every backend (one burst), then journals them. */
+/* Hands the changes held to every backend (one burst), then journals
+ * them, unless the caller writes the state file whole next. */
 static void
-flush_burst(struct agent *a)
+apply_burst(struct agent *a, bool to_journal)
 {
 	if (!a->ch.n)
 		return;
@@ -184,8 +185,15 @@ flush_burst(struct agent *a)
 			set_error(a, &d, t);
 	}
 	a->info.applied_us = now;
-	journal(a);
+	if (to_journal)
+		journal(a);
 	agent_changes_clear(&a->ch);
+}
+
+static void
+flush_burst(struct agent *a)
+{
+	apply_burst(a, true);
 }
 
 static size_t
@@ -359,7 +367,7 @@ on_event(void *ctx, const struct sse_event *ev)
 			return t;
 		if (has_pos && pos > a->info.position)
 			a->info.position = pos;
-		flush_burst(a);
+		apply_burst(a, false);
 		save_state(a, ts_now_us()); /* the whole set once, not a journal of it */
 	} else if (slice_eq_cstr(ev->name, "end")) {
 		a->end = true;
