@@ -35,6 +35,10 @@
 #                                  publish -> a tuned BIND secondary answers NXDOMAIN,
 #                                  BENCH_RPZ_COUNT [1000] publishes; AXFR of
 #                                  BENCH_RPZ_AXFR_COUNT [100000] decisions)
+#   BENCH_AGENT_TIMEOUT [600]     the same for tocsin-agent (bench/bench_agent.py: publish ack
+#                                  -> element in the agent's nftables set, in a network
+#                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
+#                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -111,6 +115,12 @@ run() {
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
         limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
+        if [[ -x $build/agent/tocsin-agent ]]; then
+            limit=${BENCH_AGENT_TIMEOUT:-600} run "tocsin-agent" "$(dirname "$0")/bench_agent.py" "$build"
+        else
+            echo "== tocsin-agent: not built (libnftables-dev), skipped"
+            echo "SKIP tocsin-agent" >>"$log"
+        fi
     else
         echo "== TAXII over HTTP: tocsind not built, skipped"
         echo "SKIP TAXII over HTTP" >>"$log"

@@ -42,5 +42,7 @@ extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_webhook_usage[];
 int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_agents_usage[];
+int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_agents.h"
 #include "api_crowdsec.h"
 #include "api_stream.h"
 #include "api_export.h"
@@ -548,6 +549,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
 	api_crowdsec_metrics(snap, pos, &b);
+	api_agents_metrics(a, snap, pos, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }
@@ -731,6 +733,19 @@ serve_match(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
 }
 
+/* tocsin-agent receipts (api_agents.c). */
+static enum MHD_Result
+serve_agents(struct MHD_Connection *con, struct req *r, struct app *a, enum auth_result ar,
+             const struct reg_principal *p, const char *why)
+{
+	if (ar == AUTH_BAD)
+		return respond_error(con, r, 401, false, "authentication failed", why, true);
+	struct api_response rs;
+	api_agents_handle(a, r->method, buf_slice(&r->body), ar == AUTH_OK ? p : NULL,
+	                  app_log_position(a), &rs);
+	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -837,10 +852,13 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_export(con, r, a, t, snap, url, ar, p, why);
 	if (api_match_path(url))
 		return serve_match(con, r, a, t, snap, ar, p, why);
+	if (api_agents_route(url))
+		return serve_agents(con, r, a, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, "
-		                     "/api/v1/match, /healthz and /metrics",
+		                     "/api/v1/match, /api/v1/agents/receipt, /healthz and "
+		                     "/metrics",
 		                     false);
 	if (ar == AUTH_BAD)
 		return respond_error(con, r, 401, true, "authentication failed", why, true);

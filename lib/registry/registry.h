@@ -472,4 +472,25 @@ enum tcerr registry_bouncer_cursor_get(struct registry *r, const char *key_id, u
 enum tcerr registry_bouncer_cursor_advance(struct registry *r, const char *key_id, uint64_t seq,
                                            struct diag *d);
 
+/* tocsin-agent receipts (docs/agent.md, registry_agent.c): per key of
+ * role agent, the log position its enforcement point reported applied,
+ * kept in registry.db's settings under "agent_receipt:KEY_ID". */
+#define REG_AGENT_RECEIPT_PREFIX "agent_receipt:"
+struct reg_agent_receipt {
+	uint64_t position;      /* applied up to this log position */
+	int64_t applied_us;     /* when, by the agent's clock */
+	int64_t received_us;    /* when the hub heard it */
+};
+/* Stores rc for key_id unless a greater position is stored (an equal one
+ * refreshes the times); returns once durable. Errors: TC_EINVAL, TC_EDB. */
+enum tcerr registry_agent_receipt_put(struct registry *r, const char *key_id,
+                                      const struct reg_agent_receipt *rc, struct diag *d);
+/* Calls cb for each stored receipt (at most max), in key id order; an
+ * error cb returns stops the walk and is returned. Holds the registry's
+ * lock meanwhile: cb must not call the registry. Errors: TC_EDB. */
+enum tcerr registry_agent_receipts(struct registry *r, size_t max,
+                                   enum tcerr (*cb)(void *ctx, const char *key_id,
+                                                    const struct reg_agent_receipt *rc),
+                                   void *ctx, struct diag *d);
+
 #endif

@@ -83,7 +83,7 @@ def test_see_also_names_pages_that_exist():
 
 def test_readme_names_only_built_programs():
     # programs the README shows as commands to run must be built
-    built = {"tocsin", "tocsind", "tocsin-gen", "tocsin-load"}
+    built = {"tocsin", "tocsind", "tocsin-gen", "tocsin-load", "tocsin-agent"}
     for m in re.finditer(r"^(tocsin[a-z-]*) ", README, re.M):
         assert m.group(1) in built, f"README shows {m.group(1)}, which is not built"
     assert "within a second" not in README.split("\n\n", 2)[1], \
