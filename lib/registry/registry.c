@@ -1904,3 +1904,34 @@ reg_org_identity_sdo(const struct reg_org *o, struct buf *out)
 		buf_printf(out, ",\"sectors\":[\"%s\"]", sector);
 	buf_append_char(out, '}');
 }
+
+enum tcerr
+reg__setting_forward(struct registry *r, const char *key, const char *val, bool strict,
+                     struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr t = TC_OK;
+	pthread_mutex_lock(reg__mu(r));
+	int rc = sqlite3_prepare_v2(
+		reg__db(r),
+		strict ? "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE"
+		         " SET value = excluded.value"
+		         " WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)"
+		       : "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE"
+		         " SET value = excluded.value"
+		         " WHERE CAST(settings.value AS INTEGER) <= CAST(excluded.value AS INTEGER)",
+		-1, &st, NULL);
+	if (rc) {
+		t = reg__dberr(r, rc, d);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		t = reg__dberr(r, rc, d);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(reg__mu(r));
+	return t;
+}

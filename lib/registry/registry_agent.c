@@ -35,7 +35,6 @@ registry_agent_receipt_put(struct registry *r, const char *key_id,
 {
 	char key[sizeof REG_AGENT_RECEIPT_PREFIX + REG_KEY_ID_LEN];
 	char val[80];
-	sqlite3_stmt *st = NULL;
 	enum tcerr t;
 
 	if ((t = receipt_key(key_id, key, d)))
@@ -44,26 +43,7 @@ registry_agent_receipt_put(struct registry *r, const char *key_id,
 		return diag_set(d, TC_EINVAL, "receipt out of range");
 	snprintf(val, sizeof val, "%" PRIu64 " %" PRId64 " %" PRId64, rc_in->position,
 	         rc_in->applied_us, rc_in->received_us);
-	pthread_mutex_lock(reg__mu(r));
-	int rc = sqlite3_prepare_v2(
-		reg__db(r),
-		"INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE"
-		" SET value = excluded.value"
-		" WHERE CAST(settings.value AS INTEGER) <= CAST(excluded.value AS INTEGER)",
-		-1, &st, NULL);
-	if (rc) {
-		t = reg__dberr(r, rc, d);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		t = reg__dberr(r, rc, d);
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	return t;
+	return reg__setting_forward(r, key, val, false, d);
 }
 
 static bool

@@ -72,7 +72,6 @@ registry_bouncer_cursor_advance(struct registry *r, const char *key_id, uint64_t
 {
 	char key[sizeof REG_BOUNCER_CURSOR_PREFIX + REG_KEY_ID_LEN];
 	char val[24];
-	sqlite3_stmt *st = NULL;
 	enum tcerr t;
 
 	if ((t = cursor_key(key_id, key, d)))
@@ -80,24 +79,5 @@ registry_bouncer_cursor_advance(struct registry *r, const char *key_id, uint64_t
 	if (seq > INT64_MAX)
 		return diag_set(d, TC_EINVAL, "position out of range");
 	snprintf(val, sizeof val, "%" PRIu64, seq);
-	pthread_mutex_lock(reg__mu(r));
-	int rc = sqlite3_prepare_v2(
-		reg__db(r),
-		"INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE"
-		" SET value = excluded.value"
-		" WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
-		-1, &st, NULL);
-	if (rc) {
-		t = reg__dberr(r, rc, d);
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		t = reg__dberr(r, rc, d);
-out:
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	return t;
+	return reg__setting_forward(r, key, val, true, d);
 }

@@ -19,6 +19,12 @@
 sqlite3 *reg__db(struct registry *r);
 pthread_mutex_t *reg__mu(struct registry *r);
 enum tcerr reg__dberr(struct registry *r, int rc, struct diag *d);
+/* Sets the registry setting key to val, a text starting with a decimal
+ * number, unless the stored value's number is greater (or, with strict,
+ * equal): a per-key position that only moves forward (bouncer cursors,
+ * agent receipts). Takes the registry's lock. Errors: TC_EDB. */
+enum tcerr reg__setting_forward(struct registry *r, const char *key, const char *val,
+                                bool strict, struct diag *d);
 
 #define REG__HASH_LEN 32 /* SHA-256 */
 
