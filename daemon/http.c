@@ -68,6 +68,8 @@ struct listener {
 	struct MHD_Daemon *d;
 	struct app *app;
 	bool tls;
+	bool quiesced;                  /* listen_fd is ours to close after MHD_stop_daemon */
+	MHD_socket listen_fd;
 	char addr[CONF_ADDR_MAX + 8];
 	pthread_mutex_t mu;             /* guards the fields below */
 	struct conn *waiting;           /* connections owing a request header */
@@ -1273,6 +1275,10 @@ server_free(struct http_server *s)
 		struct listener *l = &s->l[i];
 		if (l->d)
 			MHD_stop_daemon(l->d); /* closes every connection: the counts empty */
+		/* only now: MHD's threads may use a quiesced socket until they are
+		 * stopped, and a number closed earlier can be reused under them */
+		if (l->quiesced)
+			close(l->listen_fd);
 		for (size_t b = 0; b < HTTP_ADDR_BUCKETS; b++)
 			for (struct addr_count *c = l->by_addr[b], *next; c; c = next) {
 				next = c->next;
@@ -1326,8 +1332,10 @@ http_shutdown(struct http_server *s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(s->l[i].d);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
+		if (fd != MHD_INVALID_SOCKET) {
+			s->l[i].listen_fd = fd; /* closed by server_free(), after MHD_stop_daemon */
+			s->l[i].quiesced = true;
+		}
 	}
 	/* streams never finish by themselves: end them, so that their
 	 * requests complete and no connection stays suspended */

@@ -56,4 +56,5 @@ def test_objects_and_status_survive_restart(fresh_hub):
         assert r.status_code == 200, r.text
         assert r.json()["success_count"] == 1
     finally:
-        assert d2.stop() == 0
+        rc = d2.stop()
+        assert rc == 0, d2.log()
