@@ -11,6 +11,7 @@ At the end it sends SIGTERM and asserts exit status 0.
 """
 import json
 import os
+import sys
 import pathlib
 import queue
 import signal
@@ -151,6 +152,10 @@ class Daemon:
                 self.proc.wait()
                 return "timeout"
         self.t.join(timeout=5)
+        if self.proc.returncode != 0:
+            # shown by pytest with the failure that the status causes
+            sys.stderr.write(f"tocsind exited {self.proc.returncode}; its log ends:\n"
+                             + self.log()[-4000:])
         return self.proc.returncode
 
     def log(self):
