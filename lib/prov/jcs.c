@@ -30,6 +30,7 @@ jcs__init(struct jcs_doc *doc)
 	doc->cap = JCS_INLINE_NODES;
 	buf_init(&doc->str, PROV_OBJECT_MAX);
 	doc->text = NULL;
+	doc->len_hint = 0;
 }
 
 void
@@ -448,6 +449,7 @@ jcs__parse(struct jcs_doc *doc, struct slice text, struct diag *d)
 	doc->n = 0;
 	buf_clear(&doc->str);
 	doc->text = text.p;
+	doc->len_hint = text.len;
 	if (text.len > PROV_OBJECT_MAX)
 		return diag_set(d, TC_ELIMIT, "JSON: %zu bytes, over the limit of %u", text.len,
 		                PROV_OBJECT_MAX);

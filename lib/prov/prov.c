@@ -56,6 +56,7 @@ doc_leaf(enum hubkey_alg alg, const struct jcs_doc *doc, struct buf *scratch,
 {
 	enum tcerr rc;
 	buf_clear(scratch);
+	buf_reserve_more(scratch, (size_t)doc->len_hint + 2);
 	buf_append_char(scratch, '\0');
 	if ((rc = jcs__emit(doc, 0, true, scratch, d)))
 		return rc;
@@ -140,6 +141,65 @@ prov_merkle_root(enum hubkey_alg alg, const uint8_t (*leaves)[PROV_HASH_LEN], si
 	memcpy(root, lv[off[levels - 1]], PROV_HASH_LEN);
 	free(lv);
 	return TC_OK;
+}
+
+struct prov_tree {
+	uint8_t (*lv)[PROV_HASH_LEN];
+	size_t off[PROV_PROOF_MAX + 2], levels, n;
+};
+
+enum tcerr
+prov_tree_new(enum hubkey_alg alg, const uint8_t (*leaves)[PROV_HASH_LEN], size_t n,
+              struct prov_tree **out, struct diag *d)
+{
+	struct prov_tree *t = calloc(1, sizeof(*t));
+	enum tcerr rc;
+	if (!t)
+		return diag_set(d, TC_ENOMEM, "Merkle tree: out of memory");
+	if ((rc = build_levels(alg, leaves, n, &t->lv, t->off, &t->levels, d))) {
+		free(t);
+		return rc;
+	}
+	t->n = n;
+	*out = t;
+	return TC_OK;
+}
+
+void
+prov_tree_free(struct prov_tree *t)
+{
+	if (t) {
+		free(t->lv);
+		free(t);
+	}
+}
+
+void
+prov_tree_root(const struct prov_tree *t, uint8_t root[PROV_HASH_LEN])
+{
+	memcpy(root, t->lv[t->off[t->levels - 1]], PROV_HASH_LEN);
+}
+
+size_t
+prov_tree_size(const struct prov_tree *t)
+{
+	return t->n;
+}
+
+size_t
+prov_tree_proof(const struct prov_tree *t, size_t index, uint8_t (*proof)[PROV_HASH_LEN])
+{
+	size_t len = 0, w = t->n, idx = index;
+	if (index >= t->n)
+		return 0;
+	for (size_t l = 0; l + 1 < t->levels; l++) {
+		size_t sib = idx ^ 1;
+		if (sib < w)
+			memcpy(proof[len++], t->lv[t->off[l] + sib], PROV_HASH_LEN);
+		idx >>= 1;
+		w = (w + 1) / 2;
+	}
+	return len;
 }
 
 enum tcerr
@@ -373,11 +433,20 @@ prov_fault_str(enum prov_fault f)
 	return "?";
 }
 
+/* One verified batch signature: everything it signed, and the signature. */
+struct prov_cached {
+	uint8_t used;
+	uint8_t root[PROV_HASH_LEN];
+	uint8_t sig[HUBKEY_SIG_LEN];
+	uint64_t leaf_count;
+	char signed_at[PROV_TIME_MAX];
+	char origin_hub[HUBKEY_ID_MAX];
+};
+
 struct prov_verifier {
 	pthread_mutex_t mu;
 	size_t cap;
-	uint8_t (*keys)[PROV_HASH_LEN];
-	uint8_t *used;
+	struct prov_cached *e;
 	uint64_t sig_checks, hits;
 };
 
@@ -388,11 +457,9 @@ prov_verifier_new(size_t cache_entries)
 	if (!v)
 		return NULL;
 	v->cap = cache_entries ? cache_entries : PROV_VERIFIER_CACHE;
-	v->keys = calloc(v->cap, sizeof(*v->keys));
-	v->used = calloc(v->cap, 1);
-	if (!v->keys || !v->used || pthread_mutex_init(&v->mu, NULL) != 0) {
-		free(v->keys);
-		free(v->used);
+	v->e = calloc(v->cap, sizeof(*v->e));
+	if (!v->e || pthread_mutex_init(&v->mu, NULL) != 0) {
+		free(v->e);
 		free(v);
 		return NULL;
 	}
@@ -405,8 +472,7 @@ prov_verifier_free(struct prov_verifier *v)
 	if (!v)
 		return;
 	pthread_mutex_destroy(&v->mu);
-	free(v->keys);
-	free(v->used);
+	free(v->e);
 	free(v);
 }
 
@@ -420,12 +486,23 @@ prov_verifier_stats(const struct prov_verifier *v, uint64_t *sig_checks, uint64_
 	pthread_mutex_unlock(&m->mu);
 }
 
+/* The cache slot of a batch: its root's first bytes (an attacker choosing
+ * roots can only evict, never forge: a hit compares every field). */
 static size_t
-slot_of(const struct prov_verifier *v, const uint8_t key[PROV_HASH_LEN])
+slot_of(const struct prov_verifier *v, const uint8_t root[PROV_HASH_LEN])
 {
 	uint64_t h;
-	memcpy(&h, key, sizeof(h));
+	memcpy(&h, root, sizeof(h));
 	return (size_t)(h % v->cap);
+}
+
+static bool
+cached_is(const struct prov_cached *c, const struct prov_info *in, const uint8_t *sig)
+{
+	return c->used && c->leaf_count == in->leaf_count &&
+	       memcmp(c->root, in->root, PROV_HASH_LEN) == 0 &&
+	       memcmp(c->sig, sig, HUBKEY_SIG_LEN) == 0 &&
+	       strcmp(c->signed_at, in->signed_at) == 0 && strcmp(c->origin_hub, in->origin_hub) == 0;
 }
 
 static enum tcerr
@@ -492,13 +569,12 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
            struct diag *d)
 {
 	const struct jcs_node *et, *oh, *rt, *li, *lc, *pf, *sa, *sg, *hp;
-	uint8_t proof[PROV_PROOF_MAX][PROV_HASH_LEN], sig[HUBKEY_SIG_LEN], key[PROV_HASH_LEN];
+	uint8_t proof[PROV_PROOF_MAX][PROV_HASH_LEN], sig[HUBKEY_SIG_LEN];
 	struct prov_root r;
 	bool unknown = false, hit = false;
 	size_t np = 0, slot;
 	int32_t ext;
 	struct buf b;
-	char msg[768];
 	enum tcerr rc;
 
 	if (doc->nodes[0].type != JCS_OBJ)
@@ -590,36 +666,39 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 	}
 
 	/* the batch signature, once per batch */
-	memset(&r, 0, sizeof(r));
-	r.alg = out->origin.alg;
-	memcpy(r.origin_hub, out->origin_hub, sizeof(r.origin_hub));
-	memcpy(r.root, out->root, PROV_HASH_LEN);
-	r.leaf_count = out->leaf_count;
-	memcpy(r.signed_at, out->signed_at, sizeof(r.signed_at));
-	buf_clear(&b);
-	prov_signed_message(&r, &b);
-	buf_append(&b, sig, sizeof(sig));
-	if ((rc = buf_error(&b))) {
-		buf_reset(&b);
-		out->fault = PROV_MALFORMED;
-		return diag_set(d, rc, "provenance: %s", tcerr_str(rc));
-	}
-	(void)msg;
-	prov_hash(HUBKEY_ED25519, b.p, b.len, key); /* SHA-256: the cache key */
-	slot = slot_of(v, key);
+	slot = slot_of(v, out->root);
 	pthread_mutex_lock(&v->mu);
-	if (v->used[slot] && memcmp(v->keys[slot], key, PROV_HASH_LEN) == 0) {
+	if (cached_is(&v->e[slot], out, sig)) {
 		hit = true;
 		v->hits++;
 	}
 	pthread_mutex_unlock(&v->mu);
 	if (!hit) {
-		bool ok = hubkey_pub_verify(&out->origin, b.p, b.len - sizeof(sig), sig);
+		bool ok;
+		memset(&r, 0, sizeof(r));
+		r.alg = out->origin.alg;
+		memcpy(r.origin_hub, out->origin_hub, sizeof(r.origin_hub));
+		memcpy(r.root, out->root, PROV_HASH_LEN);
+		r.leaf_count = out->leaf_count;
+		memcpy(r.signed_at, out->signed_at, sizeof(r.signed_at));
+		buf_clear(&b);
+		prov_signed_message(&r, &b);
+		if ((rc = buf_error(&b))) {
+			buf_reset(&b);
+			out->fault = PROV_MALFORMED;
+			return diag_set(d, rc, "provenance: %s", tcerr_str(rc));
+		}
+		ok = hubkey_pub_verify(&out->origin, b.p, b.len, sig);
 		pthread_mutex_lock(&v->mu);
 		v->sig_checks++;
 		if (ok) {
-			memcpy(v->keys[slot], key, PROV_HASH_LEN);
-			v->used[slot] = 1;
+			struct prov_cached *c = &v->e[slot];
+			c->used = 1;
+			memcpy(c->root, out->root, PROV_HASH_LEN);
+			memcpy(c->sig, sig, HUBKEY_SIG_LEN);
+			c->leaf_count = out->leaf_count;
+			memcpy(c->signed_at, out->signed_at, sizeof(c->signed_at));
+			memcpy(c->origin_hub, out->origin_hub, sizeof(c->origin_hub));
 		}
 		pthread_mutex_unlock(&v->mu);
 		if (!ok) {

@@ -98,6 +98,22 @@ enum tcerr prov_merkle_proof(enum hubkey_alg alg, const uint8_t (*leaves)[PROV_H
                              size_t index, uint8_t (*proof)[PROV_HASH_LEN], size_t *len,
                              struct diag *d);
 
+/* A built tree: every level kept, so the proofs of all its leaves cost no
+ * more hashing (the writer and the store's proof path use it). */
+struct prov_tree;
+
+/* Builds the tree of leaves[0..n) (copied). OUT: *out (prov_tree_free()).
+ * Errors: TC_EINVAL (n == 0 or too big), TC_ENOMEM. */
+enum tcerr prov_tree_new(enum hubkey_alg alg, const uint8_t (*leaves)[PROV_HASH_LEN], size_t n,
+                         struct prov_tree **out, struct diag *d);
+void prov_tree_free(struct prov_tree *t);
+/* The root; the number of leaves. */
+void prov_tree_root(const struct prov_tree *t, uint8_t root[PROV_HASH_LEN]);
+size_t prov_tree_size(const struct prov_tree *t);
+/* The audit path of leaf index (< size). OUT: proof (room for
+ * PROV_PROOF_MAX). Returns its length. */
+size_t prov_tree_proof(const struct prov_tree *t, size_t index, uint8_t (*proof)[PROV_HASH_LEN]);
+
 /* Whether proof[0..len) proves leaf is leaf index of a tree of n leaves
  * with this root (RFC 9162 §2.1.3.2 verification). */
 bool prov_merkle_verify(enum hubkey_alg alg, const uint8_t leaf[PROV_HASH_LEN], uint64_t index,

@@ -38,6 +38,7 @@ struct jcs_doc {
 	/* decoded strings are recorded as offsets until parsing ends (str may
 	 * move); fixed up in one pass */
 	const char *text;
+	size_t len_hint;    /* bytes of the parsed text: the canonical form is rarely longer */
 };
 
 void jcs__init(struct jcs_doc *doc);

@@ -47,6 +47,21 @@ run(enum hubkey_alg alg)
 		                 TC_OK);
 		mth(alg, leaves, n, want);
 		assert_memory_equal(root, want, PROV_HASH_LEN);
+		{
+			struct prov_tree *t;
+			uint8_t tr[PROV_HASH_LEN];
+			assert_int_equal(prov_tree_new(alg, (const uint8_t(*)[PROV_HASH_LEN])leaves, n, &t, &d),
+			                 TC_OK);
+			prov_tree_root(t, tr);
+			assert_memory_equal(tr, want, PROV_HASH_LEN);
+			for (size_t i = 0; i < n; i++) {
+				uint8_t tp[PROV_PROOF_MAX][PROV_HASH_LEN];
+				size_t tl = prov_tree_proof(t, i, tp);
+				assert_true(prov_merkle_verify(alg, leaves[i], i, n,
+				                               (const uint8_t(*)[PROV_HASH_LEN])tp, tl, root));
+			}
+			prov_tree_free(t);
+		}
 		for (size_t i = 0; i < n; i++) {
 			size_t len;
 			uint8_t bad[PROV_HASH_LEN];
