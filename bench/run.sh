@@ -7,6 +7,8 @@
 #   BENCH_INGEST_COUNT [1000000]   indicators ingested into SQLite
 #   BENCH_INGEST_SECONDS [80]      ingest stops after this much work
 #   BENCH_PATTERN_SECONDS [3]      seconds of pattern parsing
+#   BENCH_PROV_ARGS [--count 200000 --threads 2]  arguments for bench/bench_prov
+#                                  (provenance verification objects/s)
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
@@ -105,6 +107,7 @@ run() {
         echo "SKIP tocsin import" >>"$log"
     fi
     run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
+    run "provenance verification" "$build/bench/bench_prov" ${BENCH_PROV_ARGS:---count 200000 --threads 2}
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
     if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then

@@ -42,6 +42,10 @@ extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_webhook_usage[];
 int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_hubkey_usage[];
+int cmd_hubkey(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_verify_usage[];
+int cmd_verify(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

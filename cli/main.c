@@ -43,6 +43,10 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_webhook_usage, cmd_webhook },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
+	{ "hub-key", "show the hub's identity key; rotate it, keeping the old one listed",
+	  cmd_hubkey_usage, cmd_hubkey },
+	{ "verify", "verify the signed provenance of the objects in a bundle or envelope",
+	  cmd_verify_usage, cmd_verify },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"
