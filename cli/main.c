@@ -43,6 +43,8 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_webhook_usage, cmd_webhook },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
+	{ "report", "the triage queue of citizen reports: list, show, confirm, reject",
+	  cmd_report_usage, cmd_report },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"
