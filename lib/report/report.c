@@ -302,6 +302,16 @@ report_parse_json(struct slice body, struct report_in *in, struct report_errs *e
 	return report_errs_any(e) ? TC_EINVAL : TC_OK;
 }
 
+/* true if s holds "://" */
+static bool
+has_scheme_sep(struct slice s)
+{
+	for (size_t i = 0; i + 3 <= s.len; i++)
+		if (s.p[i] == ':' && s.p[i + 1] == '/' && s.p[i + 2] == '/')
+			return true;
+	return false;
+}
+
 /* The phishing kind: URL, domain or address; "host/path" as http://. */
 static enum tcerr
 check_site(const struct obs_ctx *obs, struct slice v, struct buf *out, enum obs_kind *k,
@@ -310,7 +320,7 @@ check_site(const struct obs_ctx *obs, struct slice v, struct buf *out, enum obs_
 	enum tcerr rc = obs_classify(obs, v, k, out, d);
 	if (rc == TC_OK && *k != OBS_URL && *k != OBS_DOMAIN && *k != OBS_IPV4 && *k != OBS_IPV6)
 		return diag_set(d, TC_EINVAL, "not a web site address (a URL or a domain)");
-	if (rc == TC_EINVAL && memchr(v.p, '/', v.len) && !memmem(v.p, v.len, "://", 3)) {
+	if (rc == TC_EINVAL && memchr(v.p, '/', v.len) && !has_scheme_sep(v)) {
 		char u[REPORT_VALUE_MAX + 8];
 		int n = snprintf(u, sizeof u, "http://%.*s", (int)v.len, v.p);
 		if (n < 0 || (size_t)n >= sizeof u)
