@@ -11,7 +11,7 @@ libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libmicrohttpd-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
 nftables libnftables-dev ipset bind9-utils iproute2 crowdsec-firewall-bouncer crowdsec-custom-bouncer
 libldns-dev bind9 bind9-dnsutils unbound
-chromium nodejs npm
+chromium nodejs
 "
 
 missing=""

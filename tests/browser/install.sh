@@ -11,7 +11,7 @@ if [ "$have" = "$want" ]; then
     exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then
-    echo "install.sh: npm is missing (Debian package npm; scripts/deps.sh installs it)" >&2
+    echo "install.sh: npm is missing (it comes with nodejs; Debian: package npm)" >&2
     exit 1
 fi
 npm install --no-audit --no-fund --no-save --loglevel=error "playwright-core@$want" >&2
