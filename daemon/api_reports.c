@@ -941,10 +941,7 @@ intake(const struct api_reports_req *rq, bool json, struct intake *k)
 		/* a robot filled the hidden field: answered as a person would be,
 		 * with a receipt that leads nowhere, and nothing kept */
 		atomic_fetch_add(&m_refused[RF_HONEYPOT], 1);
-		static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-		for (int i = 0; i < REPORT_RECEIPT_LEN; i++)
-			k->added.receipt[i] = b32[randombytes_uniform(32)];
-		k->added.receipt[REPORT_RECEIPT_LEN] = '\0';
+		report_receipt_make(k->added.receipt);
 		return 201;
 	}
 	struct report_add ad = {

@@ -1,9 +1,12 @@
 /*
  * report_db.c — DATA/reports.db (report_db.h).
  *
- * One connection behind one mutex. Each report is one IMMEDIATE
- * transaction: upsert its group, count its reporter and contact once,
- * insert it. The reporter and contact hashes are HMAC-SHA256 (cut to 16
+ * One connection behind one mutex. Reports are added with group commit:
+ * the first report of a batch opens an IMMEDIATE transaction, the ones
+ * that arrive meanwhile join it (each under its own savepoint: upsert its
+ * group, count its reporter and contact once, insert it), and the first
+ * commits it for all; nobody is answered before the commit holding its
+ * report. The reporter and contact hashes are HMAC-SHA256 (cut to 16
  * bytes) under a random key kept in the file's settings table, so the
  * file alone does not tell which address reported: an address space of
  * 2^32 could otherwise be hashed through in minutes. The receipt is
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@
 #include "util/text.h"
 
 #define REPORT_KEY_LEN 32
+#define REPORT_DB_BATCH_RING 64   /* commit results kept for the members of recent batches */
 #define REPORT_HASH_LEN 16
 
 struct report_db {
@@ -36,6 +41,13 @@ struct report_db {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	uint8_t key[REPORT_KEY_LEN];
+	/* group commit (report_db_add): the open batch, its leader, the last
+	 * committed batch and the results of recent ones */
+	pthread_cond_t cv;
+	bool tx_open, leader;
+	uint64_t batch, done;
+	enum tcerr commit_rc[REPORT_DB_BATCH_RING];
+	char commit_msg[REPORT_DB_BATCH_RING][DIAG_MSG_MAX];
 	sqlite3_stmt *st_group, *st_reporter, *st_contact_h, *st_count, *st_report, *st_contact;
 };
 
@@ -142,11 +154,13 @@ report_db_open(const char *dir, struct report_db **out, struct diag *d)
 		return diag_set(d, TC_EINVAL, "%s: path too long", dir);
 	}
 	pthread_mutex_init(&db->mu, NULL);
+	pthread_cond_init(&db->cv, NULL);
 	/* made 0600 before SQLite opens it: it holds reporters' details */
 	int fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		enum tcerr rc = diag_set(d, TC_EDB, "%s: %s", db->path, strerror(errno));
 		pthread_mutex_destroy(&db->mu);
+		pthread_cond_destroy(&db->cv);
 		free(db);
 		return rc;
 	}
@@ -214,6 +228,7 @@ report_db_close(struct report_db *db)
 	sqlite3_close(db->db);
 	sodium_memzero(db->key, sizeof db->key);
 	pthread_mutex_destroy(&db->mu);
+	pthread_cond_destroy(&db->cv);
 	free(db);
 }
 
@@ -228,13 +243,21 @@ keyed(const struct report_db *db, const void *p, size_t len, uint8_t out[REPORT_
 	memcpy(out, h, REPORT_HASH_LEN);
 }
 
-static void
-receipt_make(char out[REPORT_RECEIPT_LEN + 1])
+void
+report_receipt_make(char out[REPORT_RECEIPT_LEN + 1])
 {
+	/* one call for all the bits: each randombytes call is a system call */
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	for (int i = 0; i < REPORT_RECEIPT_LEN; i++)
-		out[i] = b32[randombytes_uniform(32)];
+	uint8_t r[(REPORT_RECEIPT_LEN * 5 + 7) / 8];
+	randombytes_buf(r, sizeof r);
+	for (int i = 0; i < REPORT_RECEIPT_LEN; i++) {
+		unsigned bit = (unsigned)i * 5, v = (unsigned)r[bit / 8] << 8;
+		if (bit / 8 + 1 < sizeof r)
+			v |= r[bit / 8 + 1];
+		out[i] = b32[(v >> (11 - bit % 8)) & 31];
+	}
 	out[REPORT_RECEIPT_LEN] = '\0';
+	sodium_memzero(r, sizeof r);
 }
 
 static void
@@ -308,7 +331,7 @@ add_locked(struct report_db *db, const struct report_add *a, struct report_added
 
 	uint8_t rh[crypto_hash_sha256_BYTES];
 	for (int tries = 0;; tries++) {
-		receipt_make(out->receipt);
+		report_receipt_make(out->receipt);
 		crypto_hash_sha256(rh, (const uint8_t *)out->receipt, REPORT_RECEIPT_LEN);
 		st = db->st_report;
 		sqlite3_bind_blob(st, 1, rh, sizeof rh, SQLITE_STATIC);
@@ -339,6 +362,16 @@ add_locked(struct report_db *db, const struct report_add *a, struct report_added
 	return TC_OK;
 }
 
+/* Statements outside report_db_add wait for an open batch to commit, so
+ * that their writes are never committed (or lost) with it. */
+static void
+lock_idle(struct report_db *db)
+{
+	pthread_mutex_lock(&db->mu);
+	while (db->tx_open)
+		pthread_cond_wait(&db->cv, &db->mu);
+}
+
 enum tcerr
 report_db_add(struct report_db *db, const struct report_add *a, struct report_added *out,
               struct diag *d)
@@ -348,18 +381,55 @@ report_db_add(struct report_db *db, const struct report_add *a, struct report_ad
 		return diag_set(d, TC_EINVAL, "report_db_add: no kind");
 	pthread_mutex_lock(&db->mu);
 	enum tcerr rc;
-	if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = dberr(db, d, "begin");
-		goto out;
+	if (!db->tx_open) {
+		if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			rc = dberr(db, d, "begin");
+			pthread_mutex_unlock(&db->mu);
+			return rc;
+		}
+		db->tx_open = true;
+		db->batch++;
 	}
-	rc = add_locked(db, a, out, d);
-	if (rc == TC_OK && sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = dberr(db, d, "commit");
-	if (rc) {
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	uint64_t my = db->batch;
+	/* a savepoint per report: one that fails leaves the others of the batch */
+	if (sqlite3_exec(db->db, "SAVEPOINT r", NULL, NULL, NULL) != SQLITE_OK)
+		rc = dberr(db, d, "savepoint");
+	else if ((rc = add_locked(db, a, out, d)) != TC_OK)
+		sqlite3_exec(db->db, "ROLLBACK TO r; RELEASE r", NULL, NULL, NULL);
+	else if (sqlite3_exec(db->db, "RELEASE r", NULL, NULL, NULL) != SQLITE_OK)
+		rc = dberr(db, d, "release");
+	if (!db->leader) {
+		/* the first of the batch commits it, after letting the reports
+		 * that wait for the mutex join: one commit for all of them */
+		db->leader = true;
+		pthread_mutex_unlock(&db->mu);
+		sched_yield();
+		pthread_mutex_lock(&db->mu);
+		enum tcerr crc = TC_OK;
+		struct diag cd;
+		if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			crc = dberr(db, &cd, "commit");
+			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+			snprintf(db->commit_msg[my % REPORT_DB_BATCH_RING],
+			         sizeof db->commit_msg[0], "%s", cd.msg);
+		}
+		db->commit_rc[my % REPORT_DB_BATCH_RING] = crc;
+		db->tx_open = false;
+		db->leader = false;
+		db->done = my;
+		pthread_cond_broadcast(&db->cv);
+	} else {
+		while (db->done < my)
+			pthread_cond_wait(&db->cv, &db->mu);
+	}
+	/* batches commit in order; a member is woken before REPORT_DB_BATCH_RING
+	 * more batches can commit only if it runs at all, which it does long
+	 * before: the ring is a bound, not a race in practice */
+	enum tcerr crc = db->commit_rc[my % REPORT_DB_BATCH_RING];
+	if (rc == TC_OK && crc != TC_OK)
+		rc = diag_set(d, crc, "%s", db->commit_msg[my % REPORT_DB_BATCH_RING]);
+	if (rc)
 		sodium_memzero(out->receipt, sizeof out->receipt);
-	}
-out:
 	pthread_mutex_unlock(&db->mu);
 	return rc;
 }
@@ -386,7 +456,7 @@ report_db_status(struct report_db *db, struct slice receipt, struct report_statu
 		return diag_set(d, TC_ENOTFOUND, "no such receipt");
 	uint8_t rh[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256(rh, (const uint8_t *)receipt.p, receipt.len);
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	if (sqlite3_prepare_v2(db->db,
@@ -477,7 +547,7 @@ report_db_groups(struct report_db *db, enum report_state state, size_t max,
 {
 	if (max > REPORT_LIST_MAX)
 		max = REPORT_LIST_MAX;
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc;
 	if (sqlite3_prepare_v2(db->db,
@@ -506,7 +576,7 @@ enum tcerr
 report_db_group(struct report_db *db, int64_t id, struct report_group *out, struct diag *d)
 {
 	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc;
 	if (sqlite3_prepare_v2(db->db, "SELECT " GROUP_COLS " FROM report_groups WHERE id = ?", -1,
@@ -529,7 +599,7 @@ report_db_group_reports(struct report_db *db, int64_t group, size_t max, bool co
 {
 	if (max > REPORT_LIST_MAX)
 		max = REPORT_LIST_MAX;
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	const char *sql =
@@ -601,7 +671,7 @@ report_db_decide(struct report_db *db, int64_t group, enum report_state to, cons
 	char b[REPORT_BY_MAX + 1], nt[REPORT_NOTE_MAX + 1];
 	text_clip(by, b, sizeof b);
 	text_clip(note, nt, sizeof nt);
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	if (sqlite3_prepare_v2(db->db,
@@ -650,7 +720,7 @@ report_db_due(struct report_db *db, unsigned threshold, size_t max, report_group
 {
 	if (max > REPORT_LIST_MAX)
 		max = REPORT_LIST_MAX;
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc;
 	if (sqlite3_prepare_v2(db->db,
@@ -675,7 +745,7 @@ static enum tcerr
 exec_group(struct report_db *db, const char *sql, int64_t group, const char *text, int64_t now,
            struct diag *d)
 {
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL)) {
@@ -724,7 +794,7 @@ report_db_counts(struct report_db *db, uint64_t counts[RS_MAX + 1], uint64_t *re
 {
 	memset(counts, 0, sizeof(uint64_t) * (RS_MAX + 1));
 	*reports = 0;
-	pthread_mutex_lock(&db->mu);
+	lock_idle(db);
 	sqlite3_stmt *st = NULL;
 	enum tcerr rc = TC_OK;
 	if (sqlite3_prepare_v2(db->db,

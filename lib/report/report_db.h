@@ -78,6 +78,10 @@ struct report_added {
 	bool new_group;
 };
 
+/* Writes a fresh receipt: REPORT_RECEIPT_LEN base32 characters (a-z2-7)
+ * from 130 random bits. */
+void report_receipt_make(char out[REPORT_RECEIPT_LEN + 1]);
+
 /* Adds a report to the group of its observable (made if new), counting
  * its client address and contact once per group. OUT: *out. Errors:
  * TC_EDB, TC_EBUSY, TC_ENOMEM. */
