@@ -343,7 +343,8 @@ api_reports_route(const char *url)
 bool
 api_reports_public_body(const struct app *a, const char *url, const char *method)
 {
-	(void)a;
+	if (!a->reports || !a->conf->reports_enabled)
+		return false; /* off: a body is read from known clients only, as elsewhere */
 	return strcmp(method, "POST") == 0 && (strcmp(url, "/report") == 0 ||
 	                                       strcmp(url, API_PREFIX) == 0);
 }
@@ -1281,6 +1282,24 @@ serve_triage(struct MHD_Connection *con, const struct api_reports_req *rq, int *
 		                                          : "reports unavailable",
 		                       d.msg, st, bytes);
 	{
+		/* audited like the CLI's decision: counts only, never a value a
+		 * reporter typed nor a contact */
+		struct report_group before;
+		char detail[128];
+		if (report_db_group(r->db, id, &before, &d) == TC_OK)
+			snprintf(detail, sizeof detail, "report group %lld (%u reports, %u reporters)",
+			         id, before.nreports, before.nreporters);
+		else
+			snprintf(detail, sizeof detail, "report group %lld", id);
+		char request[96];
+		snprintf(request, sizeof request, "POST " API_TRIAGE "/%lld%s", id, end);
+		struct audit_entry ae = { .action = to == RS_CONFIRMED ? "report.confirm"
+		                                                      : "report.reject",
+			                  .actor = rq->who->key_id, .org = org ? org->name : NULL,
+			                  .request = request, .http_status = 200, .detail = detail };
+		if (rq->a->audit && (audit_append(rq->a->audit, &ae, &d) ||
+		                     audit_sync(rq->a->audit, &d)))
+			log_error("report triage: the decision was made but not audited", d.msg);
 		struct logline l;
 		log_begin(&l, CONF_LOG_INFO, "report group decided");
 		log_int(&l, "group", id);

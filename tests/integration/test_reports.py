@@ -386,6 +386,13 @@ def test_coordinator_confirms_and_rejects(rep):
     assert j["decided_by"].startswith("cert-no/")
     r = rep.api("POST", f"/api/v1/reports/triage/{g2['id']}/reject", "cert_coord")
     assert r.status_code == 200 and r.json()["state"] == "rejected"
+    # both decisions are audited, with the key that made them and counts only
+    audit = [json.loads(x) for x in (rep.data / "audit.log").read_text().splitlines() if x]
+    acts = [(e.get("action"), e.get("actor"), e.get("detail")) for e in audit
+            if str(e.get("action", "")).startswith("report.")]
+    assert ("report.confirm", rep.keys["cert_coord"].split("_")[1],
+            f"report group {g1['id']} (1 reports, 1 reporters)") in acts, acts
+    assert any(a[0] == "report.reject" for a in acts)
     # promoted is final
     r = rep.api("POST", f"/api/v1/reports/triage/{g1['id']}/reject", "cert_coord")
     assert r.status_code == 409
@@ -457,3 +464,21 @@ def test_contact_details_never_leave_the_hub(rep):
     assert contact in out
     out = tocsin("report", "show", str(g["id"]), "--data", rep.data).stdout
     assert contact not in out and "(contact given)" in out
+
+
+def test_reports_can_be_turned_off(tmp_path):
+    d = tmp_path / "var"
+    tocsin("init", "--data", d)
+    conf = tmp_path / "tocsind.conf"
+    conf.write_text("[reports]\nenabled = false\n")
+    daemon = Daemon(d, config=conf)
+    try:
+        base = f"http://{daemon.addr}"
+        r = requests.get(base + "/report", timeout=5)
+        assert r.status_code == 404 and r.json()["http_status"] == "404"
+        r = requests.post(base + "/api/v1/reports", json={"kind": "phone", "value": "+79991234567"},
+                          timeout=5)
+        assert r.status_code == 404
+        assert not (d / "reports.db").exists()
+    finally:
+        assert daemon.stop() == 0
