@@ -270,7 +270,9 @@ report_parse_json(struct slice body, struct report_in *in, struct report_errs *e
 		return TC_ENOMEM;
 	if (rc) {
 		err_set(e, RF_BODY, RP_SYNTAX);
-		snprintf(e->why, sizeof e->why, "%s", d.msg);
+		/* jansson quotes the text near an error: never a card number */
+		snprintf(e->why, sizeof e->why, "%s",
+		         pan_suspect(slice_from_cstr(d.msg)) ? "the body is not valid JSON" : d.msg);
 		return TC_EINVAL;
 	}
 	if (!json_is_object(root)) {

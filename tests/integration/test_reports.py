@@ -197,6 +197,10 @@ def test_json_intake_and_its_errors(rep):
     st, _, j = rep.report({"kind": "phone", "value": "+79991112233",
                            "text": "card 4111 1111 1111 1111"}, new_src())
     assert st == 400 and "text" in j["fields"] and "4111" not in json.dumps(j)
+    # nor in a body that does not parse
+    st, _, b = rep.req("POST", "/api/v1/reports", '{"kind":"card","value":4111111111111111',
+                       {"Content-Type": "application/json"}, new_src())
+    assert st == 400 and b"4111" not in b
     # public suffixes are no site
     st, _, j = rep.report({"kind": "phishing", "value": "co.uk"}, new_src())
     assert st == 400 and "value" in j["fields"]
