@@ -307,6 +307,22 @@ reports_promote_due(struct app *a)
 			report_db_hold(r->db, g->id, rc ? "the hub's writer refused it" : res.why, &d);
 			continue;
 		}
+		if (a->audit && res.verdict == HUB_ACCEPTED && res.seq) {
+			/* the write is audited as a TAXII POST's is, its position
+			 * included (else the next start enters it as recovered) */
+			const char *ids[1] = { id };
+			char detail[128];
+			snprintf(detail, sizeof detail,
+			         "citizen report group %lld promoted (%u reports, %u reporters)",
+			         (long long)g->id, g->nreports, g->nreporters);
+			struct audit_entry ae = { .action = "write", .actor = "hub",
+				                  .org = org.name, .collection = col->c.uuid,
+				                  .ids = ids, .nids = 1, .detail = detail,
+				                  .seqs = &res.seq, .nseqs = 1 };
+			if (audit_append(a->audit, &ae, &d) || audit_sync(a->audit, &d))
+				log_error("report triage: the indicator was written but not audited",
+				          d.msg);
+		}
 		if (report_db_promoted(r->db, g->id, id, ts_now_us(), &d)) {
 			log_error("report triage: cannot record a promotion", d.msg);
 			continue;

@@ -366,6 +366,11 @@ def test_five_citizens_promote_a_scam_number_into_a_decision(rep):
     assert number in wait_for(lambda: plain_export(rep, "telco", "phone"))
     text = read_stream(rep, "/api/v1/stream?view=decisions", "telco", "snapshot-end")
     assert "snapshot-end" in text and number in text
+    # its write is audited, with its log position, as the hub's
+    audit = [json.loads(x) for x in (rep.data / "audit.log").read_text().splitlines() if x]
+    w = [e for e in audit if e.get("action") == "write" and g["indicator"] in e.get("ids", [])]
+    assert w and w[0]["org"] == "citizen reports" and w[0].get("seqs"), w
+    assert f"({THRESHOLD} reports, {THRESHOLD} reporters)" in w[0]["detail"]
     # the indicator is the hub-owned organisation's, with the configured confidence
     out = tocsin("org", "list", "--data", rep.data).stdout
     assert "citizen reports" in out
