@@ -1399,7 +1399,8 @@ api_reports_serve(struct MHD_Connection *con, const struct api_reports_req *rq, 
 		                                        "citizen reports are off ([reports] enabled)",
 		                                        st, bytes);
 	if (!rq->a->reports || !rq->a->conf->reports_enabled) {
-		atomic_fetch_add(&m_refused[RF_DISABLED], 1);
+		if (post)
+			atomic_fetch_add(&m_refused[RF_DISABLED], 1);
 		return send_json_error(con, 404, "not found",
 		                       "citizen reports are off ([reports] enabled)", st, bytes);
 	}
