@@ -4,6 +4,7 @@
  * free text), Accept-Language, the bounded rate table, and reports.db
  * (grouping, independent reporters, receipts, decisions, promotion).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,12 +274,79 @@ test_db(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+struct adder {
+	struct report_db *db;
+	int t;
+	int failed;
+	char receipts[200][REPORT_RECEIPT_LEN + 1];
+};
+
+static void *
+adder_main(void *arg)
+{
+	struct adder *ad = arg;
+	struct report_obs ob = { .kind = OBS_PHONE };
+	for (int i = 0; i < 200; i++) {
+		ob.value_len = (size_t)snprintf(ob.value, sizeof ob.value, "+7999000%04d", i % 50);
+		struct report_add a = { .rkind = REPORT_PHONE, .obs = &ob, .text = slice_from_cstr("x"),
+			                .lang = "en", .now_us = 1000 + i };
+		a.client[0] = (uint8_t)ad->t;
+		a.client[1] = (uint8_t)i;
+		struct report_added out;
+		struct diag d;
+		if (report_db_add(ad->db, &a, &out, &d) != TC_OK)
+			ad->failed++;
+		memcpy(ad->receipts[i], out.receipt, sizeof out.receipt);
+	}
+	return NULL;
+}
+
+/* Group commit: reports added from many threads at once are all there,
+ * counted once each, and every receipt answered is one that was kept. */
+static void
+test_db_concurrent(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_report_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct report_db *db;
+	struct diag d;
+	assert_int_equal(report_db_open(dir, &db, &d), TC_OK);
+	enum { NT = 8 };
+	static struct adder ad[NT];
+	pthread_t th[NT];
+	for (int t = 0; t < NT; t++) {
+		ad[t] = (struct adder){ .db = db, .t = t };
+		assert_int_equal(pthread_create(&th[t], NULL, adder_main, &ad[t]), 0);
+	}
+	for (int t = 0; t < NT; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(ad[t].failed, 0);
+	}
+	uint64_t counts[RS_MAX + 1], reports;
+	assert_int_equal(report_db_counts(db, counts, &reports, &d), TC_OK);
+	assert_int_equal(reports, NT * 200);
+	assert_int_equal(counts[RS_OPEN], 50);
+	int n = 0;
+	assert_int_equal(report_db_due(db, NT * 4, 100, count_cb, &n, &d), TC_OK);
+	assert_int_equal(n, 50); /* each number: 4 reports from each of 8 threads' distinct addresses */
+	for (int t = 0; t < NT; t += 3) {
+		struct report_status s;
+		assert_int_equal(report_db_status(db, slice_from_cstr(ad[t].receipts[199]), &s, &d), TC_OK);
+	}
+	report_db_close(db);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_form), cmocka_unit_test(test_cards), cmocka_unit_test(test_json),
 		cmocka_unit_test(test_lang), cmocka_unit_test(test_rate), cmocka_unit_test(test_db),
+		cmocka_unit_test(test_db_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
