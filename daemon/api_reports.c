@@ -1026,8 +1026,9 @@ serve_json_post(struct MHD_Connection *con, const struct api_reports_req *rq, in
 	if (status == 201) {
 		buf_printf(&b,
 		           "{\"receipt\":\"%s\",\"status\":\"" STATUS_PREFIX "%s\","
-		           "\"status_api\":\"" API_STATUS_PREFIX "%s\",\"state\":\"open\"}\n",
-		           k->added.receipt, k->added.receipt, k->added.receipt);
+		           "\"status_api\":\"" API_STATUS_PREFIX "%s\",\"state\":\"%s\"}\n",
+		           k->added.receipt, k->added.receipt, k->added.receipt,
+		           report_state_name(k->added.state ? k->added.state : RS_OPEN));
 	} else if (status == 400) {
 		char desc[DIAG_MSG_MAX + 128];
 		size_t o = 0;
