@@ -359,6 +359,9 @@ def test_five_citizens_promote_a_scam_number_into_a_decision(rep):
         rep.group_of(number)))
     assert g and g["reporters"] == THRESHOLD and g["indicator"].startswith("indicator--")
     assert g["decided_by"] == "promote_threshold"
+    # a later report of the same number says it is published already
+    st, _, j = rep.report({"kind": "phone", "value": number}, new_src())
+    assert st == 201 and j["state"] == "promoted"
     # the receipt says so, each only about its own report
     st, _, b = rep.req("GET", f"/api/v1/reports/status/{receipts[0]}", src=new_src())
     assert json.loads(b)["state"] == "promoted"
