@@ -611,7 +611,7 @@ static const char css[] =
 	".choice label{display:inline;font-weight:normal}"
 	"input[type=text],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4rem;"
 	"border:2px solid #1b1b1b}"
-	"[aria-invalid=true]{border-color:#b00020}.hint{color:#444;margin:.2rem 0}"
+	"input[aria-invalid=true],textarea[aria-invalid=true]{border-color:#b00020;border-width:3px}.hint{color:#444;margin:.2rem 0}"
 	".error{color:#b00020;font-weight:bold;margin:.2rem 0}"
 	".summary{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}"
 	"button{font:inherit;font-weight:bold;padding:.5rem 1.2rem;background:#0b6b2e;color:#fff;"
