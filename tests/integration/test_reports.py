@@ -150,6 +150,9 @@ def test_form_intake_receipt_and_status(rep):
     st, _, b = rep.req("GET", f"/api/v1/reports/status/{receipt}", src=new_src())
     assert st == 200 and json.loads(b) == {"kind": "phishing", "received": json.loads(b)["received"],
                                            "state": "open"}
+    # the access log names the route, never the receipt
+    assert '"path":"/report/status/"' in rep.daemon.log()
+    assert receipt not in rep.daemon.log()
     # an unknown or malformed receipt is a plain "not found", in the page's language
     st, _, b = rep.req("GET", "/report/status/" + "a" * 26 + "?lang=ru", src=new_src())
     assert st == 404 and "квитанции" in b.decode()
