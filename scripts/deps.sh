@@ -21,6 +21,13 @@ for p in $PACKAGES; do
     fi
 done
 
+# npm (the browser tests' playwright-core, tests/browser/install.sh): Debian's
+# nodejs leaves it to the package npm; a nodejs that bundles it (and
+# conflicts with that package) needs nothing more
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
+
 if [ -z "$missing" ]; then
     exit 0
 fi
