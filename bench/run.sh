@@ -41,6 +41,10 @@
 #                                  -> element in the agent's nftables set, in a network
 #                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
 #                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
+#   BENCH_REPORTS_TIMEOUT [300]   the same for citizen report intake (bench/bench_reports.py:
+#                                  JSON reports from BENCH_REPORTS_CLIENTS [2000] loopback
+#                                  addresses, grouped in the triage queue, while one address
+#                                  floods past its limit; its knobs are there)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -117,6 +121,7 @@ run() {
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
+        limit=${BENCH_REPORTS_TIMEOUT:-300} run "citizen reports" "$(dirname "$0")/bench_reports.py" "$build"
         limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
         if [[ -x $build/agent/tocsin-agent ]]; then
             limit=${BENCH_AGENT_TIMEOUT:-600} run "tocsin-agent" "$(dirname "$0")/bench_agent.py" "$build"

@@ -47,6 +47,8 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_hubkey_usage, cmd_hubkey },
 	{ "verify", "verify the signed provenance of the objects in a bundle or envelope",
 	  cmd_verify_usage, cmd_verify },
+	{ "report", "the triage queue of citizen reports: list, show, confirm, reject",
+	  cmd_report_usage, cmd_report },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

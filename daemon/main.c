@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "api_reports.h"
 #include "conf/conf.h"
 #include "feed/feed.h"
 #include "hub/hub.h"
@@ -483,6 +484,11 @@ main(int argc, char **argv)
 		status = fail("cannot open the registry", &d);
 		goto out;
 	}
+	if (conf.reports_enabled && reg_country_check(conf.reports_country, &d)) {
+		diag_prefix(&d, "[reports] country: ");
+		status = fail("bad configuration", &d);
+		goto out;
+	}
 	if (audit_open_writer(data, &app.audit, &d)) {
 		status = fail("cannot open the audit log", &d);
 		goto out;
@@ -580,6 +586,10 @@ main(int argc, char **argv)
 		status = fail("cannot start the stream thread", &d);
 		goto out;
 	}
+	if (conf.reports_enabled && (reports_open(&app, &d) || reports_start(&app, &d))) {
+		status = fail("cannot open the citizen reports", &d);
+		goto out;
+	}
 	if (http_start(&app, &srv, &d)) {
 		status = fail("cannot start", &d);
 		goto out;
@@ -623,6 +633,7 @@ main(int argc, char **argv)
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	dns_stop(dns);                /* before the writer: it reads the writer's position */
+	reports_close(&app);          /* its promoter writes through the writer */
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
 	app.webhooks = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */

@@ -125,6 +125,21 @@ static const struct conf_key conf_keys[] = {
 	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "webhooks", "response_max_bytes",
 	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
+	{ "reports", "enabled", NUM(K_BOOL, reports_enabled, 0, 1), 0 },
+	{ "reports", "promote_threshold", NUM(K_UINT, reports_promote_threshold, 0, 1000000), 0 },
+	{ "reports", "tlp", NUM(K_TLP, reports_tlp, TLP_CLEAR, TLP_RED), 0 },
+	{ "reports", "confidence", NUM(K_UINT, reports_confidence, 0, 100), 0 },
+	{ "reports", "valid_days", NUM(K_UINT, reports_valid_days, 1, 3650), 0 },
+	{ "reports", "collection", K_NAME, offsetof(struct conf, reports_collection),
+	  CONF_API_ROOT_MAX, 0, 0, 0 },
+	{ "reports", "country", K_TEXT, offsetof(struct conf, reports_country), CONF_TEXT_MAX, 0, 0,
+	  0 },
+	{ "reports", "max_body", NUM(K_SIZE, reports_max_body, 1024, CONF_REPORTS_BODY_MAX), 0 },
+	{ "reports", "rate_per_minute",
+	  NUM(K_UINT, reports_rate_per_minute, 1, CONF_REPORTS_RATE_MAX), 0 },
+	{ "reports", "rate_burst", NUM(K_UINT, reports_rate_burst, 1, CONF_REPORTS_RATE_MAX), 0 },
+	{ "reports", "rate_clients",
+	  NUM(K_SIZE, reports_rate_clients, 64, CONF_REPORTS_CLIENTS_MAX), 0 },
 	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
 	{ "stream", "client_buffer",
 	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
@@ -381,6 +396,21 @@ conf_defaults(struct conf *c)
 	c->webhook_response_max_bytes = 64 * 1024;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
+	/* reports: served; a coordinator promotes (no threshold); a promoted
+	 * group is a GREEN indicator at confidence 50 for 30 days in the
+	 * default collection; a body of 16 KiB; one address may send 10
+	 * reports at once and 6 a minute after that */
+	c->reports_enabled = true;
+	c->reports_promote_threshold = 0;
+	c->reports_tlp = TLP_GREEN;
+	c->reports_confidence = 50;
+	c->reports_valid_days = 30;
+	snprintf(c->reports_collection, sizeof c->reports_collection, "%s", "default");
+	snprintf(c->reports_country, sizeof c->reports_country, "%s", "RU");
+	c->reports_max_body = 16384;
+	c->reports_rate_per_minute = 6;
+	c->reports_rate_burst = 10;
+	c->reports_rate_clients = 65536;
 	c->stream_max_clients = 1000;
 	c->stream_max_clients_per_org = 250;
 	c->dns_rate_limit = 20;
