@@ -42,6 +42,8 @@ extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_webhook_usage[];
 int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_source_usage[];
+int cmd_source(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

@@ -244,6 +244,12 @@ struct source_fetch_res {
 	uint64_t elapsed_us;
 };
 
+/* Checks a feed URL as every pull will (webhook_url_check: scheme,
+ * resolving the name, every address allowed), with messages that name
+ * the [sources] keys. Errors: as webhook_url_check. */
+enum tcerr source_url_check(bool allow_http, bool allow_private, const char *url,
+                            struct diag *d);
+
 /* GETs req->url under cfg (webhook_url_check's SSRF rules; no redirects,
  * no proxies). OUT: *res (always initialised; reset its body). Returns
  * TC_OK for a 200 or a 304 (res->status says which). Errors: TC_EPERM (URL

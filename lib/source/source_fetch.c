@@ -79,6 +79,26 @@ on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t u
 	return cancel && atomic_load(cancel) ? 1 : 0;
 }
 
+enum tcerr
+source_url_check(bool allow_http, bool allow_private, const char *url, struct diag *d)
+{
+	struct webhook_url_policy pol = { allow_http, allow_private };
+	if (strncasecmp(url, "http://", 7) == 0 && !allow_http)
+		return diag_set(d, TC_EPERM,
+		                "URL: must be https:// (tocsind.conf [sources] allow_http = true allows "
+		                "http://)");
+	enum tcerr rc = webhook_url_check(&pol, url, NULL, NULL, NULL, d);
+	char *w = rc ? strstr(d->msg, "[webhooks]") : NULL;
+	if (w) {
+		/* the same rules under another section: name the one that applies */
+		char tail[DIAG_MSG_MAX];
+		snprintf(tail, sizeof tail, "%s", w + 10);
+		size_t at = (size_t)(w - d->msg);
+		snprintf(d->msg + at, sizeof d->msg - at, "[sources]%s", tail);
+	}
+	return rc;
+}
+
 static uint64_t
 mono_us(void)
 {
@@ -122,7 +142,8 @@ source_fetch(const struct source_fetch_cfg *cfg, const struct source_fetch_req *
 
 	memset(res, 0, sizeof *res);
 	buf_init(&res->body, sink.max + 1);
-	if ((rc = webhook_url_check(&pol, req->url, &w, addrs, &naddrs, d)))
+	if ((rc = source_url_check(cfg->allow_http, cfg->allow_private, req->url, d)) ||
+	    (rc = webhook_url_check(&pol, req->url, &w, addrs, &naddrs, d)))
 		goto out;
 	c = curl_easy_init();
 	if (!c) {
