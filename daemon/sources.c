@@ -651,6 +651,8 @@ sources_start(struct app *a, struct sources **out, struct diag *d)
 	enum tcerr rc = store_open(a->store_spec, &S->store, d);
 	if (!rc && pthread_create(&S->thread, NULL, sources_main, S))
 		rc = diag_set(d, TC_EIO, "cannot start the sources thread");
+	else if (!rc)
+		pthread_setname_np(S->thread, "sources");
 	if (rc) {
 		sources_stop(S);
 		return rc;
