@@ -15,8 +15,6 @@ struct app;
 struct sources;
 
 #define SOURCES_POLL_MS 500        /* how often the registry's sources are looked at */
-#define SOURCES_BATCH 10000        /* objects per writer submission */
-#define SOURCES_RETRY_S 60         /* a failed pull is tried again after at most this */
 
 /* Starts the thread (nothing when [sources] enabled = false: *out NULL).
  * Errors: TC_ENOMEM, TC_EIO, TC_EDB. */
