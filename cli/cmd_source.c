@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
@@ -29,6 +30,8 @@
 #include "import/import.h"
 #include "registry/registry.h"
 #include "source/source.h"
+#include "source/source_run.h"
+#include "hub/hub.h"
 #include "util/timestamp.h"
 
 const char cmd_source_usage[] =
@@ -40,7 +43,7 @@ const char cmd_source_usage[] =
 	"       tocsin source list [--json] [--data DIR]\n"
 	"       tocsin source status [NAME] [--json] [--data DIR]\n"
 	"       tocsin source remove NAME [--data DIR]\n"
-	"       tocsin source run NAME [--wait SECONDS] [--data DIR]\n"
+	"       tocsin source run NAME [--wait SECONDS | --here [--config FILE]] [--data DIR]\n"
 	"\n"
 	"tocsind pulls each source's URL on its schedule and writes what it lists as\n"
 	"STIX indicators produced by organisation ORG into collection C, with the\n"
@@ -62,8 +65,9 @@ const char cmd_source_usage[] =
 	"Defanged values (hxxp://, [.]) are restored.\n"
 	"\n"
 	"'run' asks tocsind to pull NAME now (--wait N: wait up to N seconds for the\n"
-	"pull and print its result). 'remove' stops the pulls; what the source wrote\n"
-	"stays (its entries expire no more).\n"
+	"pull and print its result); 'run --here' pulls it in this process, when no\n"
+	"tocsind serves the data directory. 'remove' stops the pulls; what the source\n"
+	"wrote stays (its entries expire no more).\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FORMAT    plain, ip-blocklist, url-list, csv, misp-feed, taxii\n"
@@ -84,6 +88,8 @@ const char cmd_source_usage[] =
 	"      --config FILE      tocsind's configuration, for the [sources] URL rules\n"
 	"                         (default: $TOCSIN_CONFIG)\n"
 	"  -w, --wait SECONDS     run: wait for the pull's result\n"
+	"      --here             run: pull in this process (tocsind not running), with\n"
+	"                         the [sources] and [ingest] keys of --config\n"
 	"  -j, --json             list, status: JSON instead of a table\n"
 	"  -d, --data DIR         data directory (default: $TOCSIN_DATA, else ./var)\n"
 	"  -h, --help             show this help\n";
@@ -97,6 +103,8 @@ const char cmd_source_usage[] =
 #define OPT_NOHEADER 0x106
 #define OPT_AUTH 0x107
 #define OPT_CONFIG 0x108
+#define OPT_HERE 0x109
+#define PID_FILE "tocsind.pid" /* = daemon/main.c: locked while a tocsind serves DIR */
 
 static int
 src_fail(enum tcerr rc, const struct diag *d, const char *what)
@@ -569,6 +577,132 @@ src_change(const char *dir, const char *name, bool run, long wait_s)
 	return cli_finish_stdout(ret);
 }
 
+/* true when a tocsind holds the data directory's pid lock; *pid its pid. */
+static bool
+daemon_running(const char *dir, long *pid)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof path, "%s/%s", hub_default_dir(dir), PID_FILE);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	bool held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	*pid = held ? (long)fl.l_pid : 0;
+	close(fd);
+	return held;
+}
+
+static enum tcerr
+here_ingest(void *ctx, const struct hub_item *items, size_t n, struct hub_result *res,
+            struct diag *d)
+{
+	return hub_ingest_items(ctx, items, n, res, d);
+}
+
+/* tocsin source run NAME --here: the pull tocsind would make, in this
+ * process, over the hub opened here (one thread: hub_ingest_items). */
+static int
+src_here(const char *dir, const char *name, const char *config)
+{
+	struct conf conf;
+	struct diag d;
+	struct hub *hub = NULL;
+	struct registry *r = NULL;
+	struct reg_snapshot *snap = NULL;
+	struct audit *a = NULL;
+	struct reg_source *s = calloc(1, sizeof *s);
+	long pid = 0;
+	int ret = CLI_EXIT_OK;
+	enum tcerr rc;
+
+	if (!s) {
+		cli_err("out of memory");
+		return CLI_EXIT_USAGE;
+	}
+	conf_defaults(&conf);
+	diag_clear(&d);
+	if (config && *config && conf_load(&conf, config, &d) != TC_OK) {
+		cli_err("%s", d.msg);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (daemon_running(dir, &pid)) {
+		cli_err("tocsind (pid %ld) serves %s: 'tocsin source run %s' asks it to pull", pid,
+		        hub_default_dir(dir), name);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if ((ret = cli_open_hub(dir, &hub)))
+		goto out;
+	hub_set_widest_prefix(hub, conf.widest_prefix_v4, conf.widest_prefix_v6);
+	diag_clear(&d);
+	if ((rc = registry_open(hub_default_dir(dir), &r, &d)) ||
+	    (rc = reg_snapshot_build(r, hub_store(hub), &snap, &d)) ||
+	    (rc = registry_source_get(r, name, s, &d))) {
+		ret = src_fail(rc, &d, name);
+		goto out;
+	}
+	if ((ret = cli_audit_open_writer(dir, hub_store(hub), &a)))
+		goto out;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cli_err("libcurl: cannot initialise");
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	struct source_env env = {
+		.reg = r, .store = hub_store(hub), .obs = hub_obs_ctx(hub), .id_key = hub_id_key(hub),
+		.id_key_len = HUB_ID_KEY_LEN, .snap = snap, .audit = a,
+		.fetch = { .allow_http = conf.source_allow_http,
+		           .allow_private = conf.source_allow_private, .ca_file = conf.source_ca_file,
+		           .connect_timeout_ms = conf.source_connect_timeout_ms,
+		           .timeout_ms = conf.source_timeout_ms, .max_bytes = conf.source_max_bytes },
+		.max_entries = conf.source_max_entries, .misp_max_events = conf.source_misp_max_events,
+		.ingest = here_ingest, .ingest_ctx = hub,
+	};
+	uint64_t added = 0;
+	diag_clear(&d);
+	rc = source_pull(&env, s, &added, &d);
+	curl_global_cleanup();
+	reg_source_wipe(s);
+	if (rc) {
+		cli_audit_abandon(a);
+		a = NULL;
+		ret = src_fail(rc, &d, name);
+		goto out;
+	}
+	char detail[REG_SOURCE_URL_MAX + 128];
+	snprintf(detail, sizeof detail, "%s %s here: %s", s->name, s->url, s->result);
+	ret = cli_audit_commit(a,
+	                       &(struct audit_entry){ .action = "source.run", .org = s->org_name,
+	                                              .detail = detail },
+	                       CLI_EXIT_OK);
+	a = NULL;
+	bool failed = strcmp(s->result, "error") == 0;
+	cli_fprintf(stdout, "%s: %s, %llu entries (added %llu, expired %llu, rejected %llu)%s%s\n",
+	            name, s->result, (unsigned long long)s->entries, (unsigned long long)added,
+	            (unsigned long long)(strcmp(s->result, "ok") == 0 ? s->expired : 0),
+	            (unsigned long long)(strcmp(s->result, "ok") == 0 ? s->rejected : 0),
+	            failed ? ": " : "", failed ? s->last_error : "");
+	if (failed && ret == CLI_EXIT_OK)
+		ret = CLI_EXIT_USAGE;
+	ret = cli_finish_stdout(ret);
+out:
+	if (a)
+		cli_audit_abandon(a);
+	if (snap)
+		reg_snapshot_unref(snap);
+	if (r)
+		registry_close(r);
+	if (hub)
+		hub_close(hub);
+	reg_source_wipe(s);
+	free(s);
+	return ret;
+}
+
 static const struct option src_longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "org", required_argument, NULL, 'o' },
@@ -584,6 +718,7 @@ static const struct option src_longopts[] = {
 	{ "auth-header-file", required_argument, NULL, OPT_AUTH },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "wait", required_argument, NULL, 'w' },
+	{ "here", no_argument, NULL, OPT_HERE },
 	{ "json", no_argument, NULL, 'j' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
@@ -595,13 +730,14 @@ cmd_source(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct add_opts o = { .config = getenv("TOCSIN_CONFIG") };
 	const char *dir = NULL, *wait = NULL;
-	bool json = false, add_opts = false;
+	bool json = false, add_opts = false, here = false;
 	struct diag d;
 	int c, ret = CLI_EXIT_OK;
 
 	buf_init(&o.options, REG_SOURCE_OPTIONS_MAX + 1);
 	while ((c = cli_getopt(cmd, argc, argv, ":f:o:c:e:w:jd:h", src_longopts)) != -1) {
-		if (c != 'j' && c != 'd' && c != 'h' && c != 'w' && c != OPT_CONFIG && c != -1)
+		if (c != 'j' && c != 'd' && c != 'h' && c != 'w' && c != OPT_CONFIG && c != OPT_HERE &&
+		    c != -1)
 			add_opts = true;
 		switch (c) {
 		case 'f': o.format = optarg; break;
@@ -624,6 +760,7 @@ cmd_source(const struct cli_cmd *cmd, int argc, char **argv)
 		case OPT_AUTH: o.auth_file = optarg; break;
 		case OPT_CONFIG: o.config = optarg; break;
 		case 'w': wait = optarg; break;
+		case OPT_HERE: here = true; break;
 		case 'j': json = true; break;
 		case 'd': dir = optarg; break;
 		case 'h': cli_print_usage(cmd, stdout); goto out;
@@ -647,8 +784,12 @@ cmd_source(const struct cli_cmd *cmd, int argc, char **argv)
 		ret = cli_usage_error(cmd, "--json belongs to 'list' and 'status'");
 		goto out;
 	}
-	if (wait && strcmp(sub, "run") != 0) {
-		ret = cli_usage_error(cmd, "--wait belongs to 'run'");
+	if ((wait || here) && strcmp(sub, "run") != 0) {
+		ret = cli_usage_error(cmd, "--wait and --here belong to 'run'");
+		goto out;
+	}
+	if (wait && here) {
+		ret = cli_usage_error(cmd, "--here pulls at once: --wait is for a running tocsind");
 		goto out;
 	}
 	if (is_add) {
@@ -680,7 +821,10 @@ cmd_source(const struct cli_cmd *cmd, int argc, char **argv)
 				goto out;
 			}
 		}
-		ret = src_change(dir, pos[1], sub[1] == 'u', w);
+		if (here)
+			ret = src_here(dir, pos[1], o.config);
+		else
+			ret = src_change(dir, pos[1], sub[1] == 'u', w);
 	} else {
 		ret = cli_usage_error(cmd, "unknown subcommand '%s' (add, list, status, remove, run)",
 		                      sub);

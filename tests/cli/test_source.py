@@ -117,7 +117,8 @@ def test_usage_errors(data, tmp_path):
                       (("remove",), "one NAME"), (("run", "a", "b"), "one NAME"),
                       (("status", "a", "b"), "at most one NAME"),
                       (("remove", "x", "--json"), "--json belongs"),
-                      (("list", "--wait", "3"), "--wait belongs"),
+                      (("list", "--wait", "3"), "--wait and --here belong"),
+                      (("run", "x", "--here", "--wait", "3"), "--here pulls at once"),
                       (("run", "x", "--wait", "0"), "--wait")]:
         p = run("source", *args, "--data", data)
         assert p.returncode == 2 and why in p.stderr, (args, p.stderr)
@@ -134,3 +135,59 @@ def test_run_without_daemon(data, tmp_path):
     assert p.returncode == 2 and "no pull within 1 s" in p.stderr
     p = run("source", "run", "nosuch", "--data", data)
     assert p.returncode == 2 and "no source 'nosuch'" in p.stderr
+
+
+def test_run_here_pulls_in_process(data, tmp_path):
+    """run --here: the same pull as tocsind's, from a list served over HTTP
+    here; refused while a tocsind holds the data directory."""
+    import fcntl
+    import http.server
+    import threading
+
+    body = b"# feed\n198.51.100.23 ; listed\n203.0.113.0/24\n"
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conf = prepare(data, tmp_path)
+        url = f"http://127.0.0.1:{srv.server_address[1]}/drop.txt"
+        add(data, conf, "drop", url, "--format", "ip-blocklist", "--org", "abusefeeds",
+            "--collection", "default", "--confidence", "90")
+        p = run("source", "run", "drop", "--here", "--config", conf, "--data", data)
+        assert p.returncode == 0, p.stderr
+        assert "drop: ok, 2 entries (added 2, expired 0, rejected 0)" in p.stdout, p.stdout
+        out = run("match", "--json", "198.51.100.23", "203.0.113.9", "--data", data).stdout
+        m = [json.loads(l) for l in out.splitlines()]
+        assert len(m) == 2 and all(r["hit"] for r in m), m
+        assert m[0]["hits"][0]["producer"] == "abusefeeds", m
+        # the second pull sends the ETag and writes nothing
+        p = run("source", "run", "drop", "--here", "--config", conf, "--data", data, check_rc=0)
+        assert "drop: unchanged" in p.stdout, p.stdout
+        st = json.loads(run("source", "status", "drop", "--json", "--data", data,
+                            check_rc=0).stdout)
+        assert st["runs"] == 2 and st["entries"] == 2 and st["etag"] == '"v1"', st
+        # a tocsind serving the directory (its pid lock held) is asked instead
+        with open(data / "tocsind.pid", "w") as f:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # the lock is this process's; the CLI, another process, sees it held
+            p = run("source", "run", "drop", "--here", "--config", conf, "--data", data)
+            assert p.returncode == 2 and "asks it to pull" in p.stderr, p.stderr
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
