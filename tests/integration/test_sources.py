@@ -101,6 +101,7 @@ class FeedServer:
         self.requests = []        # (path, headers dict)
         self.taxii = []           # (obj, date_added text), in date_added order
         self.status_override = {}
+        self.taxii_auth = None    # the Authorization the TAXII endpoint wants
         owner = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -120,6 +121,11 @@ class FeedServer:
                     self.end_headers()
                     return
                 if path == "/taxii/objects/":
+                    if owner.taxii_auth and self.headers.get("Authorization") != owner.taxii_auth:
+                        self.send_response(401)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     return owner.taxii_page(self, query)
                 body = owner.files.get(path)
                 if body is None:
@@ -386,10 +392,14 @@ def test_misp_feed(env):
     assert m["misp-domain.example"]["hit"] and not m["192.0.2.200"]["hit"], m
 
 
-def test_taxii_collection_pulled_with_added_after(env):
+def test_taxii_collection_pulled_with_added_after(env, tmp_path):
     for n in range(5):
         env.feeds.taxii.append(taxii_indicator(n, f"2026-12-01T00:00:0{n}.000000Z"))
-    env.add("peer-taxii", "/taxii/objects/", "taxii", "--tlp", "green")
+    env.feeds.taxii_auth = "Bearer partner-token-0123456789"
+    hdr = tmp_path / "partner.hdr"
+    hdr.write_text("Authorization: Bearer partner-token-0123456789\n")
+    env.add("peer-taxii", "/taxii/objects/", "taxii", "--tlp", "green",
+            "--auth-header-file", hdr)
     st = env.wait_run("peer-taxii")
     assert st["result"] == "ok" and st["added"] == 5, st
     reqs = env.feeds.of("/taxii/objects/")
@@ -406,6 +416,15 @@ def test_taxii_collection_pulled_with_added_after(env):
     for v, r in m.items():
         assert r["hit"] and r["hits"][0]["tlp"] == "green", (v, r)
         assert r["hits"][0]["producer"] == "abusefeeds", r
+    # the header went with every request, and nowhere else
+    assert all(h.get("authorization") == env.feeds.taxii_auth
+               for h, _ in env.feeds.of("/taxii/objects/"))
+    assert "partner-token" not in env.daemon.log()
+    assert "partner-token" not in (env.data / "audit.log").read_text()
+    # a wrong token is a clear error
+    env.feeds.taxii_auth = "Bearer rotated"
+    p, st = env.run("peer-taxii", check=False)
+    assert st["result"] == "error" and "HTTP 401" in st["last_error"], st
 
 
 def test_malformed_feed_is_an_error_and_loses_nothing(env):
