@@ -78,7 +78,8 @@ const char cmd_source_usage[] =
 	"                         amber+strict, red; default: none, the hub's default_tlp)\n"
 	"      --confidence N     confidence of what it writes, 0 to 100\n"
 	"      --expiry POLICY    drop (default): entries that drop off expire; keep\n"
-	"      --column COL=WHERE csv: value=2 or value=url, type=3 or type=kind\n"
+	"      --column COL=WHERE csv: value=2 or value=url, type=3 or type=kind;\n"
+	"                         several at once: value=2,type=3\n"
 	"      --comment CHARS    line comment prefixes (default '#;', csv '#')\n"
 	"      --delimiter C      csv field separator (default ',', '\\t' for tab)\n"
 	"      --no-header        csv: the first line is data\n"
@@ -666,6 +667,15 @@ src_here(const char *dir, const char *name, const char *config)
 	diag_clear(&d);
 	rc = source_pull(&env, s, &added, &d);
 	curl_global_cleanup();
+	if (!rc) {
+		/* what tocsind's writer does within a quarter of a second: the
+		 * decisions of entries that expired go now */
+		struct diag md;
+		diag_clear(&md);
+		enum tcerr m = hub_decisions_maintain(hub, 0, NULL, &md);
+		if (m && m != TC_EUNSUPPORTED)
+			cli_err("decisions: %s", md.msg);
+	}
 	reg_source_wipe(s);
 	if (rc) {
 		cli_audit_abandon(a);

@@ -96,8 +96,9 @@ struct source_opts {
  * OUT: *o. Errors: TC_EINVAL naming the key ("option 'value': ..."). */
 enum tcerr source_opts_parse(enum source_format f, struct slice text, struct source_opts *o,
                              struct diag *d);
-/* Turns a CLI column mapping "value=2" or "type=kind" into an options
- * line appended to out ("value=2\n"). TC_EINVAL for an unknown column. */
+/* Turns a CLI column mapping "value=2", "type=kind" or several at once
+ * ("value=2,type=3") into options lines appended to out ("value=2\n").
+ * TC_EINVAL for an unknown column or a term without '='. */
 enum tcerr source_opts_column(const char *mapping, struct buf *out, struct diag *d);
 
 /* What a list parse found. */

@@ -160,15 +160,28 @@ source_opts_parse(enum source_format f, struct slice text, struct source_opts *o
 enum tcerr
 source_opts_column(const char *mapping, struct buf *out, struct diag *d)
 {
-	const char *eq = mapping ? strchr(mapping, '=') : NULL;
-	if (!eq || eq == mapping || !eq[1])
-		return diag_set(d, TC_EINVAL, "--column %s: NAME=COLUMN expected (value=2, type=kind)",
-		                mapping ? mapping : "");
-	size_t kl = (size_t)(eq - mapping);
-	if (!((kl == 5 && strncmp(mapping, "value", 5) == 0) ||
-	      (kl == 4 && strncmp(mapping, "type", 4) == 0)))
-		return diag_set(d, TC_EINVAL, "--column %s: the columns are value and type", mapping);
-	buf_printf(out, "%s\n", mapping);
+	/* "value=2" or several at once: "value=2,type=3" (a header name never
+	 * holds a comma: set_column refuses it) */
+	const char *p = mapping ? mapping : "";
+	do {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', n);
+		if (!eq || eq == p || (size_t)(eq - p) + 1 == n)
+			return diag_set(d, TC_EINVAL,
+			                "--column %s: NAME=COLUMN expected (value=2, type=kind)",
+			                mapping ? mapping : "");
+		size_t kl = (size_t)(eq - p);
+		if (!((kl == 5 && strncmp(p, "value", 5) == 0) ||
+		      (kl == 4 && strncmp(p, "type", 4) == 0)))
+			return diag_set(d, TC_EINVAL, "--column %s: the columns are value and type",
+			                mapping);
+		buf_append(out, p, n);
+		buf_append_char(out, '\n');
+		p = end ? end + 1 : p + n;
+		if (end && !*p)
+			return diag_set(d, TC_EINVAL, "--column %s: nothing after ','", mapping);
+	} while (*p);
 	return buf_error(out) ? diag_set(d, buf_error(out), "out of memory") : TC_OK;
 }
 

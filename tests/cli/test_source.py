@@ -144,22 +144,22 @@ def test_run_here_pulls_in_process(data, tmp_path):
     import http.server
     import threading
 
-    body = b"# feed\n198.51.100.23 ; listed\n203.0.113.0/24\n"
+    feed = {"etag": '"v1"', "body": b"# feed\n185.220.101.23 ; listed\n45.9.148.0/24\n"}
 
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
 
         def do_GET(self):
-            if self.headers.get("If-None-Match") == '"v1"':
+            if self.headers.get("If-None-Match") == feed["etag"]:
                 self.send_response(304)
                 self.end_headers()
                 return
             self.send_response(200)
-            self.send_header("ETag", '"v1"')
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", feed["etag"])
+            self.send_header("Content-Length", str(len(feed["body"])))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(feed["body"])
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -171,7 +171,7 @@ def test_run_here_pulls_in_process(data, tmp_path):
         p = run("source", "run", "drop", "--here", "--config", conf, "--data", data)
         assert p.returncode == 0, p.stderr
         assert "drop: ok, 2 entries (added 2, expired 0, rejected 0)" in p.stdout, p.stdout
-        out = run("match", "--json", "198.51.100.23", "203.0.113.9", "--data", data).stdout
+        out = run("match", "--json", "185.220.101.23", "45.9.148.9", "--data", data).stdout
         m = [json.loads(l) for l in out.splitlines()]
         assert len(m) == 2 and all(r["hit"] for r in m), m
         assert m[0]["hits"][0]["producer"] == "abusefeeds", m
@@ -181,6 +181,14 @@ def test_run_here_pulls_in_process(data, tmp_path):
         st = json.loads(run("source", "status", "drop", "--json", "--data", data,
                             check_rc=0).stdout)
         assert st["runs"] == 2 and st["entries"] == 2 and st["etag"] == '"v1"', st
+        export = run("export", "--format", "plain", "--data", data, check_rc=0).stdout.split()
+        assert sorted(export) == ["185.220.101.23", "45.9.148.0/24"], export
+        # the network drops off the list: it expires, and its decision goes
+        feed["etag"], feed["body"] = '"v2"', b"185.220.101.23\n"
+        p = run("source", "run", "drop", "--here", "--config", conf, "--data", data, check_rc=0)
+        assert "drop: ok, 1 entries (added 0, expired 1, rejected 0)" in p.stdout, p.stdout
+        export = run("export", "--format", "plain", "--data", data, check_rc=0).stdout.split()
+        assert export == ["185.220.101.23"], export
         # a tocsind serving the directory (its pid lock held) is asked instead
         with open(data / "tocsind.pid", "w") as f:
             fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

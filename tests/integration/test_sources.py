@@ -46,17 +46,17 @@ URLS_V2 = URLS_V1.replace("https://phish-two.example/login.php\n", "")
 
 DROP = """; Spamhaus DROP List 2026/12/06 - (c) 2026 The Spamhaus Project
 ; Last-Modified: Sun, 06 Dec 2026 10:00:00 GMT
-203.0.113.0/24 ; SBL000001
-198.51.100.7 ; SBL000002
+45.9.148.0/24 ; SBL000001
+185.220.101.7 ; SBL000002
 # Feodo-style comment line
-192.0.2.77   # trailing hash comment
+91.92.109.77   # trailing hash comment
 not-an-address ; SBL000003
 """
 
 CSV = """# ThreatFox-like export
 "first_seen_utc","ioc_value","ioc_type","threat_type","malware"
 "2026-12-01 10:00:00","c2.botnet-four.example","domain","botnet_cc","Mirai"
-"2026-12-01 11:00:00","198.51.100.99","ip","botnet_cc","Mozi"
+"2026-12-01 11:00:00","185.220.101.99","ip","botnet_cc","Mozi"
 "2026-12-01 12:00:00","44d88612fea8a8f36de82e1278abb02f","md5_hash","payload","EICAR"
 """
 
@@ -79,7 +79,7 @@ MISP_ATTRS = [
     {"uuid": MISP_ATTR1, "type": "domain", "category": "Network activity", "to_ids": True,
      "value": "misp-domain.example", "timestamp": "1764583200"},
     {"uuid": MISP_ATTR2, "type": "ip-dst", "category": "Network activity", "to_ids": True,
-     "value": "192.0.2.200", "timestamp": "1764583200"},
+     "value": "91.92.109.200", "timestamp": "1764583200"},
 ]
 
 
@@ -346,11 +346,12 @@ def test_ip_blocklist_with_comments(env):
     assert st["result"] == "ok", st
     assert st["entries"] == 3 and st["rejected"] == 1, st
     assert "line 7" in st["warnings"], st
-    m = env.match("203.0.113.5", "198.51.100.7", "192.0.2.77")
+    m = env.match("45.9.148.5", "185.220.101.7", "91.92.109.77")
     for v, r in m.items():
         assert r["hit"] and r["hits"][0]["producer"] == "abusefeeds", (v, r)
         assert r["hits"][0]["tlp"] == "clear" and r["hits"][0]["confidence"] == 90, r
-    assert m["203.0.113.5"]["how"] == "cidr", m
+    assert m["45.9.148.5"]["how"] == "cidr", m
+    assert {"45.9.148.0/24", "185.220.101.7", "91.92.109.77"} <= env.decisions()
 
 
 def test_csv_with_header_and_column_mapping(env):
@@ -359,7 +360,7 @@ def test_csv_with_header_and_column_mapping(env):
             "--column", "type=ioc_type", "--confidence", "60")
     st = env.wait_run("threatfox")
     assert st["result"] == "ok" and st["entries"] == 3 and st["rejected"] == 0, st
-    m = env.match("c2.botnet-four.example", "198.51.100.99", "44d88612fea8a8f36de82e1278abb02f")
+    m = env.match("c2.botnet-four.example", "185.220.101.99", "44d88612fea8a8f36de82e1278abb02f")
     for v, r in m.items():
         assert r["hit"], (v, r)
         assert r["hits"][0]["confidence"] == 60, r
@@ -374,7 +375,7 @@ def test_misp_feed(env):
     st = env.wait_run("circl")
     # the event's report and its two attributes' indicators
     assert st["result"] == "ok" and st["entries"] == 3, (st, env.daemon.log()[-2000:])
-    m = env.match("misp-domain.example", "192.0.2.200")
+    m = env.match("misp-domain.example", "91.92.109.200")
     for v, r in m.items():
         assert r["hit"], (v, r)
         assert r["hits"][0]["producer"] == "abusefeeds", r
@@ -388,8 +389,8 @@ def test_misp_feed(env):
         "info": "OSINT - test campaign", "timestamp": "1764590000"}}))
     p, st = env.run("circl")
     assert st["result"] == "ok" and st["expired"] == 1 and st["entries"] == 2, st
-    m = env.match("misp-domain.example", "192.0.2.200")
-    assert m["misp-domain.example"]["hit"] and not m["192.0.2.200"]["hit"], m
+    m = env.match("misp-domain.example", "91.92.109.200")
+    assert m["misp-domain.example"]["hit"] and not m["91.92.109.200"]["hit"], m
 
 
 def test_taxii_collection_pulled_with_added_after(env, tmp_path):
@@ -453,13 +454,15 @@ def test_malformed_feed_is_an_error_and_loses_nothing(env):
 
 
 def test_allowlisted_and_too_broad_values_are_warnings(env):
-    env.feeds.put("/bad.txt", "8.8.8.8\n0.0.0.0/0\n203.0.113.9\n")
+    env.feeds.put("/bad.txt", "8.8.8.8\n0.0.0.0/0\n185.220.101.9\n")
     env.add("bad", "/bad.txt", "plain")
     st = env.wait_run("bad")
     assert st["result"] == "ok", st
     assert st["rejected"] >= 1 and "0.0.0.0/0" in st["warnings"], st
     assert "allowlist" in st["warnings"], st
-    assert env.match("203.0.113.9")["203.0.113.9"]["hit"]
+    assert env.match("185.220.101.9")["185.220.101.9"]["hit"]
+    dec = env.decisions()
+    assert "185.220.101.9" in dec and "8.8.8.8" not in dec and "0.0.0.0/0" not in dec, dec
 
 
 def test_status_list_and_remove(env):

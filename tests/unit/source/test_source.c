@@ -178,6 +178,11 @@ test_options(void **state)
 	assert_int_equal(source_opts_column("colour=3", &b, &d), TC_EINVAL);
 	assert_int_equal(source_opts_column("value", &b, &d), TC_EINVAL);
 	assert_string_equal(b.p, "value=3\n");
+	buf_clear(&b);
+	assert_int_equal(source_opts_column("value=ioc,type=3", &b, &d), TC_OK);
+	assert_string_equal(b.p, "value=ioc\ntype=3\n");
+	assert_int_equal(source_opts_column("value=1,", &b, &d), TC_EINVAL);
+	assert_int_equal(source_opts_column("value=1,colour=2", &b, &d), TC_EINVAL);
 	buf_reset(&b);
 	enum source_format f;
 	assert_int_equal(source_format_parse("misp-feed", &f, &d), TC_OK);
