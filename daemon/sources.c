@@ -158,21 +158,40 @@ sources_main(void *arg)
 {
 	struct sources *S = arg;
 	struct rows r = { 0 };
+	uint64_t gen = 0;
+	bool loaded = false;
 	pthread_mutex_lock(&S->mu);
 	while (!S->stop) {
 		pthread_mutex_unlock(&S->mu);
 		struct diag d;
+		uint64_t g = 0;
+		bool changed = false;
 		diag_clear(&d);
-		rows_free(&r);
-		if (registry_source_list(S->app->registry, rows_cb, &r, &d) != TC_OK)
+		/* the rows are read again only when the operator changed them
+		 * (add, remove, run: the generation); a pull updates its row */
+		if (registry_source_generation(S->app->registry, &g, &d) != TC_OK) {
 			log_error("sources: cannot read the registry", d.msg);
+		} else if (!loaded || g != gen) {
+			rows_free(&r);
+			if (registry_source_list(S->app->registry, rows_cb, &r, &d) != TC_OK) {
+				log_error("sources: cannot read the registry", d.msg);
+				rows_free(&r);
+			} else {
+				loaded = true;
+				gen = g;
+				changed = true;
+			}
+		}
 		for (size_t i = 0; i < r.n && !atomic_load(&S->cancel); i++) {
 			struct reg_source *s = &r.v[i];
 			int64_t now = ts_now_us();
-			if (s->requested > s->served || s->next_run_us <= now)
+			if (s->requested > s->served || s->next_run_us <= now) {
 				pull(S, s);
+				changed = true;
+			}
 		}
-		metrics_update(S, &r);
+		if (changed)
+			metrics_update(S, &r);
 		pthread_mutex_lock(&S->mu);
 		if (S->stop)
 			break;
