@@ -91,8 +91,18 @@ static enum tcerr
 entry_cb(void *ctx, enum obs_kind kind, struct slice value, long line)
 {
 	struct pull *p = ctx;
-	(void)line;
-	return source_plan_value(&p->plan, kind, value, &p->d);
+	enum tcerr rc = source_plan_value(&p->plan, kind, value, &p->d);
+	if (rc == TC_EINVAL) {
+		/* one entry the plan cannot make an object of: counted, the pull
+		 * goes on */
+		char w[DIAG_MSG_MAX + 32];
+		snprintf(w, sizeof w, "line %ld: %.480s", line, p->d.msg);
+		p->rejected++;
+		warn(p, w);
+		diag_clear(&p->d);
+		return TC_OK;
+	}
+	return rc;
 }
 
 static enum tcerr
@@ -192,6 +202,13 @@ pull_fetch(struct pull *p, bool *unchanged)
 			if (rej) {
 				p->rejected += rej;
 				warn(p, why);
+			}
+			int64_t t;
+			if (res.taxii_last[0] &&
+			    ts_parse(slice_from_cstr(res.taxii_last), &t, NULL) != TC_OK) {
+				/* it goes into the next request's query: only a timestamp */
+				warn(p, "X-TAXII-Date-Added-Last is no timestamp: paging stopped");
+				break;
 			}
 			if (!res.taxii_last[0] || strcmp(res.taxii_last, s->cursor) == 0 || !more) {
 				if (res.taxii_last[0])
@@ -394,6 +411,12 @@ source_pull(const struct source_env *env, struct reg_source *s, uint64_t *out_ad
 	enum tcerr rc;
 	int64_t start = ts_now_us();
 	int64_t requested = s->requested;
+	/* what the next pull asks from; restored if this one fails, so that a
+	 * feed fetched but not written is fetched whole again */
+	char etag0[sizeof s->etag], lm0[sizeof s->last_modified], cursor0[sizeof s->cursor];
+	memcpy(etag0, s->etag, sizeof etag0);
+	memcpy(lm0, s->last_modified, sizeof lm0);
+	memcpy(cursor0, s->cursor, sizeof cursor0);
 
 	diag_clear(&p.d);
 	buf_init(&p.warn, 0);
@@ -449,6 +472,9 @@ done:
 	if (requested > s->served)
 		s->served = requested;
 	if (rc) {
+		memcpy(s->etag, etag0, sizeof etag0);
+		memcpy(s->last_modified, lm0, sizeof lm0);
+		memcpy(s->cursor, cursor0, sizeof cursor0);
 		s->errors++;
 		snprintf(s->result, sizeof s->result, "error");
 		snprintf(s->last_error, sizeof s->last_error, "%s",
