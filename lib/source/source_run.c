@@ -70,6 +70,8 @@ struct pull {
 	enum source_format f;
 	struct source_opts o;
 	struct source_plan plan;
+	struct known_set known;       /* what the source wrote before (plan.known) */
+	bool planned;                 /* plan_start() ran */
 	struct diag d;
 	struct buf warn;              /* warnings of this pull, "; "-separated, capped */
 	size_t nwarn;
@@ -152,6 +154,24 @@ uuid_cb(void *ctx, const char *uuid)
 	return TC_OK;
 }
 
+/* Loads what the source wrote before and starts the plan, once the feed
+ * answered with something to read: a 304 costs no more than the request. */
+static enum tcerr
+plan_start(struct pull *p)
+{
+	enum tcerr rc;
+	if (p->planned)
+		return TC_OK;
+	p->planned = true;
+	if (p->plan.track &&
+	    (rc = registry_source_entries(p->env->reg, p->s->name, known_cb, &p->known, &p->d)))
+		return rc;
+	source_known_sort(p->known.v, p->known.n);
+	p->plan.known = p->known.v;
+	p->plan.nknown = p->known.n;
+	return source_plan_init(&p->plan, &p->d);
+}
+
 /* Fetches and parses into the plan. OUT: *unchanged (a 304). */
 static enum tcerr
 pull_fetch(struct pull *p, bool *unchanged)
@@ -167,6 +187,8 @@ pull_fetch(struct pull *p, bool *unchanged)
 
 	*unchanged = false;
 	if (p->f == SOURCE_TAXII) {
+		if ((rc = plan_start(p)))
+			return rc;
 		/* TAXII 2.1 §5.4: added_after, then the next page's from
 		 * X-TAXII-Date-Added-Last, while "more" says so */
 		for (int page = 0; page < SOURCE_TAXII_MAX_PAGES; page++) {
@@ -235,6 +257,10 @@ pull_fetch(struct pull *p, bool *unchanged)
 		buf_reset(&res.body);
 		*unchanged = true;
 		return TC_OK;
+	}
+	if ((rc = plan_start(p))) {
+		buf_reset(&res.body);
+		return rc;
 	}
 	char etag[sizeof s->etag], lm[sizeof s->last_modified];
 	snprintf(etag, sizeof etag, "%s", res.etag);
@@ -403,7 +429,6 @@ source_pull(const struct source_env *env, struct reg_source *s, uint64_t *out_ad
             struct diag *d)
 {
 	struct pull p = { .env = env, .s = s };
-	struct known_set known = { 0 };
 	struct reg_snapshot *snap = env->snap;
 	struct store_collection coll;
 	enum tlp_level tlp = TLP_NONE;
@@ -438,27 +463,22 @@ source_pull(const struct source_env *env, struct reg_source *s, uint64_t *out_ad
 		goto done;
 	}
 	bool track = p.f != SOURCE_TAXII;
-	if (track && (rc = registry_source_entries(env->reg, s->name, known_cb, &known, &p.d)))
-		goto done;
-	source_known_sort(known.v, known.n);
 	p.plan = (struct source_plan){
 		.name = s->name, .identity = org->identity, .tlp = tlp,
 		.confidence = s->confidence, .expire = track && strcmp(s->expiry, "drop") == 0,
 		.track = track, .now_us = start, .id_key = env->id_key,
-		.id_key_len = env->id_key_len, .known = known.v, .nknown = known.n,
+		.id_key_len = env->id_key_len,
 	};
-	if ((rc = source_plan_init(&p.plan, &p.d)))
-		goto done;
 	if ((rc = pull_fetch(&p, &unchanged)) || unchanged)
 		goto done;
 	if (track && p.plan.listed == 0) {
-		for (size_t i = 0; i < known.n; i++)
-			if (known.v[i].listed) {
+		for (size_t i = 0; i < p.known.n; i++)
+			if (p.known.v[i].listed) {
 				/* an empty answer expires nothing: more likely a fault of
 				 * the feed than every entry withdrawn at once */
 				rc = diag_set(&p.d, TC_EINVAL, "the feed lists nothing (it listed %zu "
 				                               "before): taken for a fault, nothing expired",
-				              known.n);
+				              p.known.n);
 				goto done;
 			}
 	}
@@ -499,7 +519,7 @@ done:
 		*out_added = unchanged ? 0 : p.added;
 	enum tcerr w = registry_source_progress(env->reg, s, d);
 	source_plan_reset(&p.plan);
-	known_free(&known);
+	known_free(&p.known);
 	buf_reset(&p.warn);
 	return w;
 }
