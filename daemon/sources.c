@@ -108,6 +108,13 @@ pull(struct sources *S, struct reg_source *s)
 	struct diag d;
 	uint64_t added = 0;
 	diag_clear(&d);
+	if (snap && !reg_snapshot_org(snap, s->org)) {
+		/* an organisation added a moment ago: the snapshot has it within
+		 * a second (organisations are never removed, only marked
+		 * deleted), so the pull waits for the next look */
+		reg_snapshot_unref(snap);
+		return;
+	}
 	enum tcerr rc = snap ? source_pull(&env, s, &added, &d)
 	                     : diag_set(&d, TC_EINTERNAL, "no registry snapshot");
 	if (snap)
