@@ -490,3 +490,17 @@ def test_status_list_and_remove(env):
         "http://malware-one.example/bin.exe"]["hit"]
     audit = (env.data / "audit.log").read_text()
     assert '"source.pull"' in audit and '"source.add"' in audit and '"source.remove"' in audit
+
+
+def test_source_of_an_organisation_added_a_moment_ago(env):
+    """tocsin org add, then source add at once, while tocsind runs: the
+    pull waits for the registry snapshot to hold the organisation."""
+    env.feeds.put("/late.txt", "185.220.101.77\n")
+    tocsin("org", "add", "latefeeds", "--sector", "cert", "--country", "DE", "--data", env.data)
+    tocsin("source", "add", "late", env.feeds.url("/late.txt"), "--format", "plain",
+           "--org", "latefeeds", "--collection", "feeds", "--config", env.conf,
+           "--data", env.data)
+    st = env.wait_run("late")
+    assert st["result"] == "ok" and st["errors"] == 0, st
+    hit = env.match("185.220.101.77")["185.220.101.77"]
+    assert hit["hit"] and hit["hits"][0]["producer"] == "latefeeds", hit
