@@ -48,6 +48,8 @@ extern const char cmd_verify_usage[];
 int cmd_verify(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_report_usage[];
 int cmd_report(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_source_usage[];
+int cmd_source(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

@@ -41,6 +41,8 @@ const struct cli_cmd cli_commands[] = {
 	{ "audit", "verify the audit log's signed hash chain; print an anchor", cmd_audit_usage, cmd_audit },
 	{ "webhook", "add, list, remove, replay webhook subscriptions; their delivery status",
 	  cmd_webhook_usage, cmd_webhook },
+	{ "source", "add, list, remove, run feeds tocsind pulls on a schedule; their status",
+	  cmd_source_usage, cmd_source },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
 	{ "hub-key", "show the hub's identity key; rotate it, keeping the old one listed",

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "webhooks.h"
+#include "sources.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 
@@ -551,6 +552,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
+	sources_metrics(a->sources, &b);
 	api_crowdsec_metrics(snap, pos, &b);
 	api_agents_metrics(a, snap, pos, &b);
 	api_reports_metrics(a, &b);

@@ -40,6 +40,7 @@
 #include "checkpoint.h"
 #include "dns.h"
 #include "webhooks.h"
+#include "sources.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -582,6 +583,11 @@ main(int argc, char **argv)
 		status = fail("cannot start the webhook delivery", &d);
 		goto out;
 	}
+	/* sources: after the writer (they write through it) */
+	if (sources_start(&app, &app.sources, &d)) {
+		status = fail("cannot start the sources scheduler", &d);
+		goto out;
+	}
 	if (stream_start(&app, &app.stream, &d)) {
 		status = fail("cannot start the stream thread", &d);
 		goto out;
@@ -634,6 +640,8 @@ out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	dns_stop(dns);                /* before the writer: it reads the writer's position */
 	reports_close(&app);          /* its promoter writes through the writer */
+	sources_stop(app.sources);    /* before the writer: a pull writes through it */
+	app.sources = NULL;
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
 	app.webhooks = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */

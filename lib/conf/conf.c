@@ -140,6 +140,17 @@ static const struct conf_key conf_keys[] = {
 	{ "reports", "rate_burst", NUM(K_UINT, reports_rate_burst, 1, CONF_REPORTS_RATE_MAX), 0 },
 	{ "reports", "rate_clients",
 	  NUM(K_SIZE, reports_rate_clients, 64, CONF_REPORTS_CLIENTS_MAX), 0 },
+	{ "sources", "enabled", NUM(K_BOOL, sources_enabled, 0, 1), 0 },
+	{ "sources", "allow_http", NUM(K_BOOL, source_allow_http, 0, 1), 0 },
+	{ "sources", "allow_private", NUM(K_BOOL, source_allow_private, 0, 1), 0 },
+	{ "sources", "ca_file", STR(source_ca_file), 0 },
+	{ "sources", "connect_timeout_ms",
+	  NUM(K_UINT, source_connect_timeout_ms, 1, CONF_SOURCE_MS_MAX), 0 },
+	{ "sources", "timeout_ms", NUM(K_UINT, source_timeout_ms, 1, CONF_SOURCE_MS_MAX), 0 },
+	{ "sources", "max_bytes", NUM(K_SIZE, source_max_bytes, 1024, CONF_SOURCE_BYTES_MAX), 0 },
+	{ "sources", "max_entries",
+	  NUM(K_SIZE, source_max_entries, 1, CONF_SOURCE_ENTRIES_MAX), 0 },
+	{ "sources", "misp_max_events", NUM(K_SIZE, source_misp_max_events, 1, 100000), 0 },
 	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
 	{ "stream", "client_buffer",
 	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
@@ -394,6 +405,15 @@ conf_defaults(struct conf *c)
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 10000;
 	c->webhook_response_max_bytes = 64 * 1024;
+	/* sources: public HTTPS feeds only (the operator names them, but a
+	 * feed's URL must not reach the hub's own network unless allowed);
+	 * 60 s and 64 MiB per request, a million entries per feed */
+	c->sources_enabled = true;
+	c->source_connect_timeout_ms = 10000;
+	c->source_timeout_ms = 60000;
+	c->source_max_bytes = (size_t)64 << 20;
+	c->source_max_entries = 1000000;
+	c->source_misp_max_events = 1000;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
 	/* reports: served; a coordinator promotes (no threshold); a promoted

@@ -58,6 +58,9 @@
 #define CONF_REPORTS_BODY_MAX 65536        /* [reports] max_body (= REPORT_JSON_MAX) */
 #define CONF_REPORTS_RATE_MAX 1000000      /* [reports] rate_per_minute, rate_burst */
 #define CONF_REPORTS_CLIENTS_MAX (1u << 24) /* [reports] rate_clients (= REPORT_RATE_SLOTS_MAX) */
+#define CONF_SOURCE_MS_MAX 3600000         /* any [sources] *_ms key: one hour */
+#define CONF_SOURCE_BYTES_MAX ((size_t)1 << 31) /* [sources] max_bytes */
+#define CONF_SOURCE_ENTRIES_MAX 10000000   /* [sources] max_entries */
 #define CONF_BOUNCER_DECISIONS_MAX 10000000 /* [bouncers] *_max_decisions */
 #define CONF_BOUNCER_HOURS_MAX 2000000     /* [bouncers] no_expiry_hours (Go's limit: 2562047h) */
 #define CONF_HEARTBEAT_MAX 3600            /* seconds between stream heartbeats */
@@ -178,6 +181,16 @@ struct conf {
 	unsigned webhook_connect_timeout_ms;
 	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
 	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
+	/* [sources] (docs/sources.md): feeds tocsind pulls */
+	bool sources_enabled;              /* the scheduler runs */
+	bool source_allow_http;            /* http:// feed URLs accepted */
+	bool source_allow_private;         /* loopback, private, link-local feed addresses */
+	char source_ca_file[CONF_PATH_MAX]; /* PEM CAs trusted for feeds; "" = system's */
+	unsigned source_connect_timeout_ms;
+	unsigned source_timeout_ms;        /* one request, connect included */
+	size_t source_max_bytes;           /* bytes of one answer */
+	size_t source_max_entries;         /* entries of one feed */
+	size_t source_misp_max_events;     /* events of one MISP feed's manifest */
 	/* [stream] */
 	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
