@@ -1,0 +1,118 @@
+/*
+ * coord.h — coordinating the response (docs/coordination.md): the lookup
+ * of constituencies (which organisation answers for an address, network,
+ * AS number or domain) and routing rules (which task a committed
+ * indicator makes, for whom), and coord_plan(), which applies both to one
+ * object. The tasks themselves are kept by the registry (registry.h,
+ * registry_task_*); tocsind's coordination worker and `tocsin route test`
+ * run the same coord_plan(), so a dry run says exactly what the hub does.
+ */
+#ifndef TOCSIN_COORD_H
+#define TOCSIN_COORD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "observable/observable.h"
+#include "registry/registry.h"
+#include "util/diag.h"
+#include "util/slice.h"
+#include "util/tcerr.h"
+
+/* ---- constituencies ---- */
+
+struct coord_consts;
+
+/* Builds the lookup over entries v[0..n) (as registry_constituency_list
+ * gives them; copied). OUT: *out, freed with coord_consts_free. Errors:
+ * TC_ENOMEM. */
+enum tcerr coord_consts_build(const struct reg_const *v, size_t n, struct coord_consts **out,
+                              struct diag *d);
+void coord_consts_free(struct coord_consts *c);
+size_t coord_consts_count(const struct coord_consts *c);
+
+/* The entry answering for (kind, normalised value), NULL when none: an
+ * IPv4/IPv6 address or network by longest prefix (a network only inside
+ * an entry at least as wide), a domain by itself or its nearest parent,
+ * a URL by its host (name or address), an e-mail address by its domain,
+ * an AS number exactly. Other kinds: NULL. O(log n) per prefix length
+ * present (addresses) or per label (names). */
+const struct reg_const *coord_consts_lookup(const struct coord_consts *c, enum obs_kind kind,
+                                            struct slice value);
+
+/* ---- routing rules ---- */
+
+#define COORD_RULE_NAME_MAX 64
+#define COORD_RULES_MAX 1024              /* rules in one file */
+#define COORD_RULES_FILE_MAX (1024 * 1024) /* bytes of a rules file */
+#define COORD_LINE_MAX 4096
+#define COORD_DEADLINE_DEFAULT_US (24LL * 3600 * 1000000)
+#define COORD_DEADLINE_MAX_US (365LL * 24 * 3600 * 1000000)
+
+struct coord_rule {
+	char name[COORD_RULE_NAME_MAX + 1];
+	unsigned kinds;                       /* bit (1u << enum obs_kind) */
+	int min_confidence;                   /* 0..100; the indicator's confidence must reach it */
+	char action[REG_TASK_ACTION_MAX + 1];
+	enum reg_sector sector;               /* the target: a sector ... */
+	char org[REG_ORG_NAME_MAX + 1];       /* ... or an organisation ("" with a sector) */
+	int64_t deadline_us;                  /* from the indicator's commit */
+	unsigned line;
+};
+
+struct coord_rules {
+	struct coord_rule *v;
+	size_t n;
+};
+
+/* Parses a rules file's text (docs/coordination.md):
+ *   # comment
+ *   route NAME kind=KIND[,KIND...] [min_confidence=N] action=ACTION
+ *         to=sector:SECTOR|org:NAME [deadline=DURATION]
+ * one rule a line; DURATION is N followed by s, m, h or d. file names the
+ * text in messages ("FILE:LINE: ..."). OUT: *out (reset first; freed with
+ * coord_rules_free also on error). Errors: TC_EINVAL, TC_ELIMIT. */
+enum tcerr coord_rules_parse(struct slice text, const char *file, struct coord_rules *out,
+                             struct diag *d);
+/* Reads and parses path. TC_EIO (message names it), as parse. */
+enum tcerr coord_rules_load(const char *path, struct coord_rules *out, struct diag *d);
+void coord_rules_free(struct coord_rules *r);
+
+/* ---- planning ---- */
+
+/* One task coord_plan proposes. */
+struct coord_proposal {
+	const char *source;                   /* "route:NAME" or "constituency" */
+	const char *action;
+	enum reg_sector sector;               /* a sector (org_num 0, org_name NULL) ... */
+	int64_t org_num;                      /* ... or a constituency's organisation ... */
+	const char *org_name;                 /* ... or a rule's organisation by name */
+	int64_t deadline_us;                  /* a duration from now */
+	enum obs_kind kind;
+	struct slice value;
+	const char *dedup;                    /* "SOURCE|ACTION|KIND:VALUE" */
+	const char *observables;              /* [{"kind":KIND,"value":VALUE}] */
+};
+
+#define COORD_CONST_DEADLINE_US (72LL * 3600 * 1000000) /* constituency tasks */
+
+/* Applies rules and constituencies (either may be NULL) to one committed
+ * object: only an indicator that is not revoked makes tasks; each of its
+ * observables (obs_extract with obs) is matched against every rule (kind,
+ * confidence) and looked up in the constituencies (an address or network:
+ * clean-up; a domain, URL or e-mail address: takedown; an AS number:
+ * investigate). cb gets each proposal (valid during the call); its error
+ * stops the plan and is returned. OUT: *nproposed (may be NULL).
+ * Errors: TC_ENOMEM, cb's; an object whose observables cannot be
+ * extracted proposes nothing (TC_OK). */
+enum tcerr coord_plan(const json_t *obj, const struct obs_ctx *obs,
+                      const struct coord_rules *rules, const struct coord_consts *consts,
+                      enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx,
+                      size_t *nproposed, struct diag *d);
+
+/* The action a constituency match of kind asks for (NULL: none). */
+const char *coord_const_action(enum obs_kind kind);
+
+#endif
