@@ -177,8 +177,8 @@ test_plan(void **state)
 	struct coord_consts *c;
 	assert_int_equal(coord_consts_build(v, 2, &c, &d), TC_OK);
 #define PHONE \
-		"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1\","
-		"\"pattern_type\":\"stix\",\"confidence\":%d,"
+		"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1\"," \
+		"\"pattern_type\":\"stix\",\"confidence\":%d," \
 		"\"pattern\":\"[x-tocsin-phone-number:value = '+79991234567']\"}"
 	char buf[512];
 	snprintf(buf, sizeof buf, PHONE, 80);
