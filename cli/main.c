@@ -43,6 +43,10 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_webhook_usage, cmd_webhook },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
+	{ "task", "assign response tasks; acknowledge, complete, decline; time to act",
+	  cmd_task_usage, cmd_task },
+	{ "route", "dry-run routing rules and constituencies on a file of objects",
+	  cmd_route_usage, cmd_route },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

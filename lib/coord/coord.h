@@ -17,6 +17,7 @@
 
 #include "observable/observable.h"
 #include "registry/registry.h"
+#include "util/buf.h"
 #include "util/diag.h"
 #include "util/slice.h"
 #include "util/tcerr.h"
@@ -97,6 +98,9 @@ struct coord_proposal {
 };
 
 #define COORD_CONST_DEADLINE_US (72LL * 3600 * 1000000) /* constituency tasks */
+/* How long after level 1 an overdue task goes to the sector's lead
+ * (tocsind: [coord] escalate_lead_after). */
+#define COORD_ESCALATE_LEAD_US (4LL * 3600 * 1000000)
 
 /* Applies rules and constituencies (either may be NULL) to one committed
  * object: only an indicator that is not revoked makes tasks; each of its
@@ -114,5 +118,29 @@ enum tcerr coord_plan(const json_t *obj, const struct obs_ctx *obs,
 
 /* The action a constituency match of kind asks for (NULL: none). */
 const char *coord_const_action(enum obs_kind kind);
+
+/* ---- tasks as JSON (the CLI's --json and the HTTP inbox) ---- */
+
+#define COORD_TASK_OBS_MAX 100   /* observables in one task */
+
+/* Normalises n observables (values[i], of kind kinds[i], or guessed with
+ * obs_classify when kinds is NULL or kinds[i] is NULL) into the JSON
+ * array text a task keeps, [{"kind":K,"value":V},...], in out (cleared
+ * first). Errors: TC_EINVAL (message names the value's position and why),
+ * TC_ELIMIT (none, more than COORD_TASK_OBS_MAX, or longer than
+ * REG_TASK_OBS_TEXT_MAX), TC_ENOMEM. */
+enum tcerr coord_task_observables(const struct obs_ctx *obs, const char *const *kinds,
+                                  const char *const *values, size_t n, struct buf *out,
+                                  struct diag *d);
+
+/* Appends t as one JSON object to out: id, action, org, coordinator
+ * ("" for the hub), source, observables, note, reply, state, deadline,
+ * created, acknowledged, closed (null until then), overdue, escalation,
+ * escalated_to (null), time_to_acknowledge_s, time_to_close_s (null until
+ * then). Organisation names are the caller's (NULL: "#NUM"). */
+void coord_task_json(const struct reg_task *t, const char *org, const char *coordinator,
+                     const char *escalated_to, int64_t now_us, struct buf *out);
+/* Appends one event as JSON: at, what, org (name as given, NULL: null), note. */
+void coord_event_json(const struct reg_task_event *e, const char *org, struct buf *out);
 
 #endif

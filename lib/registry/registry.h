@@ -700,7 +700,8 @@ enum tcerr registry_constituency_add(struct registry *r, const char *org_name,
 enum tcerr registry_constituency_remove(struct registry *r, const char *org_name,
                                         const char *text, struct diag *d);
 /* Every entry (org 0) or org's, by kind and value; cb gets a parsed copy
- * (it may not call the registry: the lock is held). TC_EDB, cb's. */
+ * (after the lock is released: it may call the registry). TC_ENOMEM,
+ * TC_EDB, cb's. */
 enum tcerr registry_constituency_list(struct registry *r, int64_t org,
                                       enum tcerr (*cb)(void *ctx, const struct reg_const *c),
                                       void *ctx, struct diag *d);

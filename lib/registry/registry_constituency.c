@@ -329,6 +329,8 @@ registry_constituency_list(struct registry *r, int64_t org,
 {
 	sqlite3_stmt *st = NULL;
 	enum tcerr t = TC_OK;
+	struct reg_const *v = NULL;
+	size_t n = 0, cap = 0;
 	pthread_mutex_lock(reg__mu(r));
 	int rc = sqlite3_prepare_v2(reg__db(r),
 	                            "SELECT value, org, created_us FROM constituencies"
@@ -340,20 +342,32 @@ registry_constituency_list(struct registry *r, int64_t org,
 	}
 	sqlite3_bind_int64(st, 1, org);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reg_const c;
 		struct diag dd;
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-		if (!v || reg_const_parse(v, &c, &dd))
+		const char *val = (const char *)sqlite3_column_text(st, 0);
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			struct reg_const *w = realloc(v, nc * sizeof *w);
+			if (!w) {
+				t = diag_set(d, TC_ENOMEM, "out of memory");
+				break;
+			}
+			v = w;
+			cap = nc;
+		}
+		if (!val || reg_const_parse(val, &v[n], &dd))
 			continue;
-		c.org = sqlite3_column_int64(st, 1);
-		c.created_us = sqlite3_column_int64(st, 2);
-		if ((t = cb(ctx, &c)))
-			break;
+		v[n].org = sqlite3_column_int64(st, 1);
+		v[n].created_us = sqlite3_column_int64(st, 2);
+		n++;
 	}
 	if (!t && rc != SQLITE_DONE)
 		t = reg__dberr(r, rc, d);
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(reg__mu(r));
+	/* after the lock, so cb may call the registry */
+	for (size_t i = 0; i < n && !t; i++)
+		t = cb(ctx, &v[i]);
+	free(v);
 	return t;
 }
