@@ -25,6 +25,7 @@
 
 struct hub;
 struct stream_server;
+struct coord_worker;
 
 struct app {
 	const struct conf *conf;
@@ -40,6 +41,7 @@ struct app {
 	                                 * functions (hub_allowlist_get, hub_lookup_batch) */
 	struct notify notify;           /* the writer's "the log moved" (notify.h) */
 	struct stream_server *stream;   /* GET /api/v1/stream (api_stream.h) */
+	struct coord_worker *coord;     /* routing rules, constituencies, escalation (coord.h) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

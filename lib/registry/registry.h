@@ -654,6 +654,12 @@ enum tcerr registry_contact_remove(struct registry *r, const char *org_name, con
 enum tcerr registry_contact_list(struct registry *r, int64_t org,
                                  enum tcerr (*cb)(void *ctx, const char *email), void *ctx,
                                  struct diag *d);
+/* The log position tocsind's coordination worker has planned tasks up
+ * to, in registry.db's settings ("coord_cursor"). get: *found false when
+ * never set. advance: only forward. Errors: TC_EDB. */
+enum tcerr registry_coord_cursor_get(struct registry *r, uint64_t *seq, bool *found,
+                                     struct diag *d);
+enum tcerr registry_coord_cursor_advance(struct registry *r, uint64_t seq, struct diag *d);
 /* A number that moves when a constituency or a sector lead changes. */
 enum tcerr registry_coord_generation(struct registry *r, uint64_t *out, struct diag *d);
 

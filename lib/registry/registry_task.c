@@ -920,3 +920,44 @@ registry_coord_generation(struct registry *r, uint64_t *out, struct diag *d)
 	pthread_mutex_unlock(reg__mu(r));
 	return t;
 }
+
+#define COORD_CURSOR_KEY "coord_cursor"
+
+enum tcerr
+registry_coord_cursor_get(struct registry *r, uint64_t *seq, bool *found, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	enum tcerr t = TC_OK;
+	*found = false;
+	*seq = 0;
+	pthread_mutex_lock(reg__mu(r));
+	int rc = sqlite3_prepare_v2(reg__db(r),
+	                            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?1", -1,
+	                            &st, NULL);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, COORD_CURSOR_KEY, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*found = true;
+			*seq = (uint64_t)sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		t = reg__dberr(r, rc, d);
+	pthread_mutex_unlock(reg__mu(r));
+	return t;
+}
+
+enum tcerr
+registry_coord_cursor_advance(struct registry *r, uint64_t seq, struct diag *d)
+{
+	char val[32];
+	if (seq > INT64_MAX)
+		return diag_set(d, TC_EINVAL, "position out of range");
+	snprintf(val, sizeof val, "%" PRIu64, seq);
+	return reg__setting_forward(r, COORD_CURSOR_KEY, val, false, d);
+}
