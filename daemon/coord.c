@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coord/coord.h"
 #include "log.h"
@@ -48,6 +49,9 @@ struct coord_worker {
 	_Atomic uint64_t eval_ns;       /* time spent planning and assigning */
 	_Atomic uint64_t escalations;
 	_Atomic uint64_t position;
+	_Atomic uint64_t mails, mail_failures;
+	int64_t mail_next_us;           /* after a failure, the next attempt */
+	struct coord_mail_cfg mail;
 };
 
 static uint64_t
@@ -263,6 +267,108 @@ pass(struct coord_worker *w)
 	}
 }
 
+struct evec {
+	struct reg_task_event *v;
+	size_t n, cap;
+};
+
+static enum tcerr
+evec_add(void *ctx, const struct reg_task_event *e)
+{
+	struct evec *ev = ctx;
+	if (ev->n == ev->cap) {
+		size_t nc = ev->cap ? 2 * ev->cap : 16;
+		struct reg_task_event *v = realloc(ev->v, nc * sizeof *v);
+		if (!v)
+			return TC_ENOMEM;
+		ev->v = v;
+		ev->cap = nc;
+	}
+	ev->v[ev->n++] = *e;
+	return TC_OK;
+}
+
+struct rcpts {
+	char v[REG_CONTACTS_MAX][REG_TASK_EMAIL_MAX + 1];
+	const char *p[REG_CONTACTS_MAX];
+	size_t n;
+};
+
+static enum tcerr
+rcpt_add(void *ctx, const char *email)
+{
+	struct rcpts *r = ctx;
+	if (r->n < REG_CONTACTS_MAX) {
+		snprintf(r->v[r->n], sizeof r->v[0], "%s", email);
+		r->p[r->n] = r->v[r->n];
+		r->n++;
+	}
+	return TC_OK;
+}
+
+/* Mails the task events not mailed yet, to the contacts of whom each
+ * concerns: a new task its assignee, an escalation the organisation
+ * escalated to, an answer the organisation that assigned the task. An
+ * event older than COORD_MAIL_STALE_US is dropped unsent (a hub that
+ * gets an SMTP server later does not mail its history). */
+static void
+mail_pass(struct coord_worker *w)
+{
+	struct app *a = w->a;
+	struct evec ev = { 0 };
+	struct diag d;
+	int64_t now = ts_now_us();
+	if (!a->conf->coord_smtp_url[0] || now < w->mail_next_us)
+		return;
+	diag_clear(&d);
+	if (registry_task_outbox(a->registry, COORD_MAIL_BATCH, evec_add, &ev, &d)) {
+		log_error("coord: cannot read the mail outbox", d.msg[0] ? d.msg : "out of memory");
+		free(ev.v);
+		return;
+	}
+	struct reg_snapshot *snap = app_snapshot_get(a);
+	struct buf msg;
+	buf_init(&msg, COORD_MAIL_MAX);
+	for (size_t i = 0; i < ev.n && !atomic_load(&w->stop); i++) {
+		const struct reg_task_event *e = &ev.v[i];
+		struct reg_task t;
+		struct rcpts rc = { .n = 0 };
+		int64_t to = 0;
+		diag_clear(&d);
+		if (registry_task_get(a->registry, e->task, &t, &d))
+			goto handled;
+		to = strcmp(e->what, "assigned") == 0    ? t.org
+		     : strcmp(e->what, "escalated") == 0 ? e->org
+		                                         : t.coordinator;
+		if (to <= 0 || now - e->at_us > COORD_MAIL_STALE_US)
+			goto handled;
+		if (registry_contact_list(a->registry, to, rcpt_add, &rc, &d) || rc.n == 0)
+			goto handled;
+		const struct reg_org *ao = snap ? reg_snapshot_org(snap, t.org) : NULL;
+		const struct reg_org *bo = snap && e->org > 0 ? reg_snapshot_org(snap, e->org) : NULL;
+		buf_clear(&msg);
+		coord_mail_compose(&w->mail, &t, e, ao ? ao->name : "?", bo ? bo->name : NULL, &msg);
+		if (buf_error(&msg))
+			goto handled;
+		if (coord_mail_send(&w->mail, rc.p, rc.n, buf_slice(&msg), &d)) {
+			atomic_fetch_add(&w->mail_failures, 1);
+			log_error("coord: cannot mail a task notification; retrying later", d.msg);
+			w->mail_next_us = now + COORD_MAIL_RETRY_US;
+			break;
+		}
+		atomic_fetch_add(&w->mails, 1);
+	handled:
+		if (registry_task_event_mailed(a->registry, e->num, &d)) {
+			log_error("coord: cannot mark a notification sent", d.msg);
+			break;
+		}
+	}
+	buf_reset(&msg);
+	if (snap)
+		reg_snapshot_unref(snap);
+	free(ev.v);
+}
+
 static void *
 run(void *arg)
 {
@@ -270,6 +376,7 @@ run(void *arg)
 	struct notify_seen seen = { notify_gen(&w->a->notify), 0 };
 	while (!atomic_load(&w->stop)) {
 		pass(w);
+		mail_pass(w);
 		notify_wait(&w->a->notify, &seen, COORD_WAIT_MS);
 	}
 	return NULL;
@@ -284,6 +391,18 @@ coord_worker_start(struct app *a, struct coord_worker **out, struct diag *d)
 	if (!w)
 		return diag_set(d, TC_ENOMEM, "out of memory");
 	w->a = a;
+	snprintf(w->mail.url, sizeof w->mail.url, "%s", a->conf->coord_smtp_url);
+	size_t fl = strlen(a->conf->coord_mail_from);
+	if (fl > REG_TASK_EMAIL_MAX || !strchr(a->conf->coord_mail_from, '@')) {
+		t = diag_set(d, TC_EINVAL, "[coord] mail_from: an address of at most %d bytes",
+		             REG_TASK_EMAIL_MAX);
+		goto fail;
+	}
+	memcpy(w->mail.from, a->conf->coord_mail_from, fl + 1);
+	w->mail.starttls = a->conf->coord_smtp_starttls;
+	w->mail.timeout_ms = a->conf->coord_smtp_timeout_ms;
+	if (gethostname(w->mail.hostname, sizeof w->mail.hostname - 1))
+		w->mail.hostname[0] = '\0';
 	if (a->conf->coord_routes[0] && (t = coord_rules_load(a->conf->coord_routes, &w->rules, d)))
 		goto fail;
 	if ((t = store_open(a->store_spec, &w->store, d)))
@@ -357,10 +476,17 @@ coord_worker_metrics(struct coord_worker *w, struct buf *out)
 	           "# HELP tocsin_coord_eval_seconds_total Time spent evaluating and assigning.\n"
 	           "# TYPE tocsin_coord_eval_seconds_total counter\n"
 	           "tocsin_coord_eval_seconds_total %.6f\n"
+	           "# HELP tocsin_coord_mails_total Task notifications mailed.\n"
+	           "# TYPE tocsin_coord_mails_total counter\n"
+	           "tocsin_coord_mails_total %" PRIu64 "\n"
+	           "# HELP tocsin_coord_mail_failures_total Task notifications the SMTP server "
+	           "did not take (retried).\n# TYPE tocsin_coord_mail_failures_total counter\n"
+	           "tocsin_coord_mail_failures_total %" PRIu64 "\n"
 	           "# HELP tocsin_coord_escalations_total Escalation steps of overdue tasks.\n"
 	           "# TYPE tocsin_coord_escalations_total counter\n"
 	           "tocsin_coord_escalations_total %" PRIu64 "\n",
 	           atomic_load(&w->position), atomic_load(&w->objects), atomic_load(&w->skipped),
 	           atomic_load(&w->tasks), atomic_load(&w->hidden),
-	           (double)atomic_load(&w->eval_ns) / 1e9, atomic_load(&w->escalations));
+	           (double)atomic_load(&w->eval_ns) / 1e9, atomic_load(&w->mails),
+	           atomic_load(&w->mail_failures), atomic_load(&w->escalations));
 }

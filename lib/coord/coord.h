@@ -143,4 +143,32 @@ void coord_task_json(const struct reg_task *t, const char *org, const char *coor
 /* Appends one event as JSON: at, what, org (name as given, NULL: null), note. */
 void coord_event_json(const struct reg_task_event *e, const char *org, struct buf *out);
 
+/* ---- e-mail notifications (coord_mail.c) ---- */
+
+#define COORD_MAIL_MAX (64 * 1024)   /* bytes of one message */
+#define COORD_MAIL_URL_MAX 1024
+
+struct coord_mail_cfg {
+	char url[COORD_MAIL_URL_MAX];       /* smtp://host:port or smtps://host:port */
+	char from[REG_TASK_EMAIL_MAX + 1];
+	char hostname[256];                 /* Message-ID's domain; "" = "tocsin" */
+	bool starttls;                      /* require TLS on smtp:// (STARTTLS) */
+	unsigned timeout_ms;
+};
+
+/* Appends to out one message (headers and body, CRLF lines) about event
+ * e of task t: the task's action, assignee, state, deadline, source,
+ * observables and notes, and how to answer. assignee and by are
+ * organisation names (by may be NULL). Header values are stripped of
+ * control characters. Errors: those of out. */
+void coord_mail_compose(const struct coord_mail_cfg *cfg, const struct reg_task *t,
+                        const struct reg_task_event *e, const char *assignee, const char *by,
+                        struct buf *out);
+/* Sends message to rcpts[0..n) through cfg's server (libcurl; a slow or
+ * silent server costs at most cfg->timeout_ms). Errors: TC_EIO (the
+ * message says what the server or connection did), TC_EINVAL (no
+ * recipient, message over COORD_MAIL_MAX), TC_ENOMEM. */
+enum tcerr coord_mail_send(const struct coord_mail_cfg *cfg, const char *const *rcpts, size_t n,
+                           struct slice message, struct diag *d);
+
 #endif

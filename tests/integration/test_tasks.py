@@ -8,6 +8,8 @@ indicator into a suspend-number task for each operator, not below its
 confidence and not for an indicator the operators may not see; /metrics
 shows the time to act."""
 import json
+import socketserver
+import threading
 import time
 
 import pytest
@@ -38,6 +40,58 @@ route cards kind=card action=freeze-account to=sector:finance
 WAIT = 10.0
 
 
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """A minimal SMTP server (RFC 5321: EHLO, MAIL, RCPT, DATA, QUIT) that
+    keeps every message it is given, with its envelope."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), SmtpHandler)
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    def say(self, line):
+        self.wfile.write((line + "\r\n").encode())
+
+    def handle(self):
+        self.say("220 sink ESMTP")
+        mail_from, rcpts = None, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode(errors="replace").strip()
+            up = cmd.upper()
+            if up.startswith("EHLO") or up.startswith("HELO"):
+                self.say("250 sink")
+            elif up.startswith("MAIL FROM:"):
+                mail_from, rcpts = cmd[10:].strip(), []
+                self.say("250 ok")
+            elif up.startswith("RCPT TO:"):
+                rcpts.append(cmd[8:].strip().strip("<>"))
+                self.say("250 ok")
+            elif up == "DATA":
+                self.say("354 go on")
+                body = []
+                while True:
+                    l = self.rfile.readline()
+                    if not l or l in (b".\r\n", b".\n"):
+                        break
+                    body.append(l.decode(errors="replace"))
+                with self.server.lock:
+                    self.server.messages.append({"from": mail_from, "to": list(rcpts),
+                                                 "data": "".join(body)})
+                self.say("250 queued")
+            elif up == "QUIT":
+                self.say("221 bye")
+                return
+            else:
+                self.say("250 ok")
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     d = tmp_path_factory.mktemp("tasks") / "var"
@@ -53,14 +107,24 @@ def hub(tmp_path_factory):
     tocsin("org", "constituency", "add", "tel-two", "198.51.100.0/24", "--data", d)
     tocsin("org", "constituency", "add", "isp-web", "shop-hosting.example", "--data", d)
     tocsin("org", "lead", "telecom", "tel-one", "--data", d)
+    tocsin("org", "contact", "add", "tel-one", "soc@tel-one.example", "--data", d)
+    tocsin("org", "contact", "add", "tel-two", "noc@tel-two.example", "abuse@tel-two.example",
+           "--data", d)
+    tocsin("org", "contact", "add", "cert-ru", "duty@cert.example", "--data", d)
+    sink = SmtpSink()
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
     routes = d.parent / "routes"
     routes.write_text(ROUTES)
     conf = d.parent / "tocsind.conf"
-    conf.write_text(f"[coord]\nroutes = {routes}\nescalate_lead_after = 1\n")
+    conf.write_text(f"[coord]\nroutes = {routes}\nescalate_lead_after = 1\n"
+                    f"smtp_url = smtp://127.0.0.1:{sink.server_address[1]}\n"
+                    f"mail_from = hub@tocsin.example\n")
     daemon = Daemon(d, config=conf)
-    h = {"base": f"http://{daemon.addr}", "keys": keys, "data": d, "daemon": daemon}
+    h = {"base": f"http://{daemon.addr}", "keys": keys, "data": d, "daemon": daemon,
+         "sink": sink}
     yield h
     assert daemon.stop() == 0, daemon.log()[-4000:]
+    sink.shutdown()
 
 
 def api(h, method, who, path, body=None, params=None):
@@ -277,3 +341,32 @@ def test_metrics_show_time_to_act(hub):
     stats = json.loads(tocsin("task", "stats", "--json", "--data", hub["data"]).stdout)
     one = next(s for s in stats if s["org"] == "tel-one")
     assert one["done"] >= 1 and one["mean_time_to_acknowledge_s"] is not None
+
+
+def mails(h, to, needle):
+    with h["sink"].lock:
+        return [m for m in h["sink"].messages if to in m["to"] and needle in m["data"]]
+
+
+def test_email_notifications_reach_the_organisations_contacts(hub):
+    r = api(hub, "POST", "coord", "", {
+        "action": "takedown", "org": "tel-two", "within": 3600,
+        "observables": ["phish.example.net"], "note": "phishing site"})
+    assert r.status_code == 201, r.text
+    tid = r.json()["tasks"][0]["id"]
+    subject = f"Subject: [tocsin] task {tid} assigned: takedown (tel-two)"
+    got = wait_for(lambda: mails(hub, "noc@tel-two.example", subject), "the assignee's mail")
+    m = got[0]
+    assert sorted(m["to"]) == ["abuse@tel-two.example", "noc@tel-two.example"]
+    assert m["from"] == "<hub@tocsin.example>"
+    assert "phish.example.net" in m["data"] and "phishing site" in m["data"]
+    # nobody else was told of it
+    with hub["sink"].lock:
+        others = [x for x in hub["sink"].messages if subject in x["data"] and x is not m]
+    assert others == []
+    # the answer goes to the coordinator's contacts
+    assert api(hub, "POST", "tel2", f"/{tid}/decline", {"note": "not hosted here"}).status_code \
+        == 200
+    got = wait_for(lambda: mails(hub, "duty@cert.example", f"task {tid} declined"),
+                   "the coordinator's mail")
+    assert "not hosted here" in got[0]["data"]
