@@ -193,6 +193,12 @@ struct pass {
 	int64_t now;
 };
 
+static int
+row_confidence(void *cctx)
+{
+	return coord_confidence_text(((const struct store_row *)cctx)->json);
+}
+
 static enum store_row_verdict
 on_row(void *ctx, const struct store_row *row, uint32_t kinds)
 {
@@ -203,17 +209,20 @@ on_row(void *ctx, const struct store_row *row, uint32_t kinds)
 		return STORE_ROW_TAKE;
 	}
 	uint64_t t0 = mono_ns();
-	json_error_t je;
-	json_t *o = json_loadb(row->json.p, row->json.len, 0, &je);
-	if (o) {
-		struct plan_ctx pc = { w, ps->snap, row, ps->now };
-		struct diag d;
-		diag_clear(&d);
-		if (coord_plan(o, hub_obs_ctx(w->a->hub), &w->rules, w->consts, on_proposal, &pc, NULL,
-		               &d))
-			log_error("coord: cannot plan", d.msg);
-		json_decref(o);
-	}
+	/* the observables as the store indexed them: no parse */
+	struct coord_obs v[COORD_ROW_OBS_MAX];
+	size_t n = 0;
+	struct slice cur = row->obs;
+	enum obs_kind k;
+	struct slice val;
+	while (n < COORD_ROW_OBS_MAX && store_row_obs_next(&cur, &k, &val))
+		v[n++] = (struct coord_obs){ k, val };
+	struct plan_ctx pc = { w, ps->snap, row, ps->now };
+	struct diag d;
+	diag_clear(&d);
+	if (coord_plan_obs(v, n, row_confidence, (void *)row, &w->rules, w->consts, on_proposal, &pc,
+	                   NULL, &d))
+		log_error("coord: cannot plan", d.msg);
 	atomic_fetch_add(&w->objects, 1);
 	atomic_fetch_add(&w->eval_ns, mono_ns() - t0);
 	return STORE_ROW_TAKE;

@@ -21,6 +21,7 @@
 #include "util/diag.h"
 
 #define COORD_BATCH_ROWS 1000          /* log versions read per pass */
+#define COORD_ROW_OBS_MAX 256          /* observables of one version planned for */
 #define COORD_ESCALATE_MAX 1000        /* tasks escalated per pass */
 #define COORD_WAIT_MS 1000             /* longest sleep without a commit */
 #define COORD_MAIL_BATCH 100           /* notifications mailed per pass */

@@ -116,6 +116,29 @@ enum tcerr coord_plan(const json_t *obj, const struct obs_ctx *obs,
                       enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx,
                       size_t *nproposed, struct diag *d);
 
+/* One observable, normalised, as the store indexes it. */
+struct coord_obs {
+	enum obs_kind kind;
+	struct slice value;
+};
+
+/* As coord_plan for an indicator (not revoked) whose observables are
+ * v[0..n) (at most 1000 are looked at): confidence(cctx) gives its
+ * confidence (0..100, absent 0), asked at most once and only when a rule
+ * with a min_confidence matches by kind. This is what tocsind runs, on
+ * the observables the store already holds, so most indicators cost no
+ * parse. */
+enum tcerr coord_plan_obs(const struct coord_obs *v, size_t n, int (*confidence)(void *cctx),
+                          void *cctx, const struct coord_rules *rules,
+                          const struct coord_consts *consts,
+                          enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx,
+                          size_t *nproposed, struct diag *d);
+
+/* The top-level "confidence" of an object's compact JSON text (as the
+ * store keeps it), 0 when absent or not an integer 0..100. Nested
+ * "confidence" keys (in extensions) are not it. */
+int coord_confidence_text(struct slice json);
+
 /* The action a constituency match of kind asks for (NULL: none). */
 const char *coord_const_action(enum obs_kind kind);
 

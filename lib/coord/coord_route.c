@@ -285,7 +285,7 @@ collect_cb(void *ctx, enum obs_kind kind, struct slice value)
 }
 
 static enum tcerr
-propose(const struct obsv *o, const char *source, const char *action, enum reg_sector sector,
+propose(const struct coord_obs *o, const char *source, const char *action, enum reg_sector sector,
         int64_t org_num, const char *org_name, int64_t deadline_us,
         enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx, size_t *n,
         struct diag *d)
@@ -294,9 +294,9 @@ propose(const struct obsv *o, const char *source, const char *action, enum reg_s
 	buf_init(&dedup, REG_TASK_DEDUP_MAX);
 	buf_init(&obs, REG_TASK_OBS_TEXT_MAX);
 	buf_printf(&dedup, "%s|%s|%s:", source, action, obs_kind_name(o->kind));
-	buf_append(&dedup, o->value, o->len);
+	buf_append_slice(&dedup, o->value);
 	buf_printf(&obs, "[{\"kind\":\"%s\",\"value\":", obs_kind_name(o->kind));
-	buf_append_json_str(&obs, slice_make(o->value, o->len));
+	buf_append_json_str(&obs, o->value);
 	buf_append_cstr(&obs, "}]");
 	enum tcerr t = buf_error(&dedup) ? buf_error(&dedup) : buf_error(&obs);
 	if (t == TC_ELIMIT) {
@@ -312,7 +312,7 @@ propose(const struct obsv *o, const char *source, const char *action, enum reg_s
 			.org_name = org_name,
 			.deadline_us = deadline_us,
 			.kind = o->kind,
-			.value = slice_make(o->value, o->len),
+			.value = o->value,
 			.dedup = dedup.p,
 			.observables = obs.p,
 		};
@@ -325,21 +325,63 @@ propose(const struct obsv *o, const char *source, const char *action, enum reg_s
 }
 
 enum tcerr
+coord_plan_obs(const struct coord_obs *v, size_t n, int (*confidence)(void *cctx), void *cctx,
+               const struct coord_rules *rules, const struct coord_consts *consts,
+               enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx,
+               size_t *nproposed, struct diag *d)
+{
+	size_t np = 0;
+	enum tcerr t = TC_OK;
+	int conf = -1; /* asked once, when a rule needs it */
+	for (size_t i = 0; i < n && i < PLAN_OBS_MAX && !t; i++) {
+		const struct coord_obs *o = &v[i];
+		for (size_t k = 0; rules && k < rules->n && !t; k++) {
+			const struct coord_rule *r = &rules->v[k];
+			if (!(r->kinds & (1u << o->kind)))
+				continue;
+			if (r->min_confidence > 0) {
+				if (conf < 0)
+					conf = confidence ? confidence(cctx) : 0;
+				if (conf < r->min_confidence)
+					continue;
+			}
+			char src[COORD_RULE_NAME_MAX + 8];
+			snprintf(src, sizeof src, "route:%s", r->name);
+			t = propose(o, src, r->action, r->org[0] ? 0 : r->sector, 0,
+			            r->org[0] ? r->org : NULL, r->deadline_us, cb, ctx, &np, d);
+		}
+		const char *action = coord_const_action(o->kind);
+		const struct reg_const *e =
+			t || !action ? NULL : coord_consts_lookup(consts, o->kind, o->value);
+		if (e)
+			t = propose(o, "constituency", action, 0, e->org, NULL, COORD_CONST_DEADLINE_US,
+			            cb, ctx, &np, d);
+	}
+	if (nproposed)
+		*nproposed = np;
+	return t;
+}
+
+static int
+json_confidence(void *cctx)
+{
+	json_t *jc = json_object_get(cctx, "confidence");
+	return json_is_integer(jc) ? (int)json_integer_value(jc) : 0;
+}
+
+enum tcerr
 coord_plan(const json_t *obj, const struct obs_ctx *obs, const struct coord_rules *rules,
            const struct coord_consts *consts,
            enum tcerr (*cb)(void *ctx, const struct coord_proposal *p), void *ctx,
            size_t *nproposed, struct diag *d)
 {
 	struct collect c = { 0 };
-	size_t n = 0;
 	enum tcerr t = TC_OK;
 	if (nproposed)
 		*nproposed = 0;
 	const char *type = json_string_value(json_object_get(obj, "type"));
 	if (!type || strcmp(type, "indicator") != 0 || json_is_true(json_object_get(obj, "revoked")))
 		return TC_OK;
-	json_t *jc = json_object_get(obj, "confidence");
-	int conf = json_is_integer(jc) ? (int)json_integer_value(jc) : 0;
 	struct diag dd;
 	diag_clear(&dd);
 	t = obs_extract(obs, obj, NULL, collect_cb, &c, &dd);
@@ -347,30 +389,67 @@ coord_plan(const json_t *obj, const struct obs_ctx *obs, const struct coord_rule
 		t = diag_set(d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
-	t = TC_OK; /* an object whose observables do not extract plans nothing */
-	for (size_t i = 0; i < c.n && !t; i++) {
-		const struct obsv *o = &c.v[i];
-		for (size_t k = 0; rules && k < rules->n && !t; k++) {
-			const struct coord_rule *r = &rules->v[k];
-			if (!(r->kinds & (1u << o->kind)) || conf < r->min_confidence)
-				continue;
-			char src[COORD_RULE_NAME_MAX + 8];
-			snprintf(src, sizeof src, "route:%s", r->name);
-			t = propose(o, src, r->action, r->org[0] ? 0 : r->sector, 0,
-			            r->org[0] ? r->org : NULL, r->deadline_us, cb, ctx, &n, d);
-		}
-		const struct reg_const *e =
-			t ? NULL : coord_consts_lookup(consts, o->kind, slice_make(o->value, o->len));
-		const char *action = coord_const_action(o->kind);
-		if (e && action)
-			t = propose(o, "constituency", action, 0, e->org, NULL, COORD_CONST_DEADLINE_US,
-			            cb, ctx, &n, d);
+	/* an object whose observables do not extract plans nothing */
+	struct coord_obs *v = malloc((c.n ? c.n : 1) * sizeof *v);
+	if (!v) {
+		t = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
 	}
+	for (size_t i = 0; i < c.n; i++)
+		v[i] = (struct coord_obs){ c.v[i].kind, slice_make(c.v[i].value, c.v[i].len) };
+	t = coord_plan_obs(v, c.n, json_confidence, (void *)obj, rules, consts, cb, ctx, nproposed,
+	                   d);
+	free(v);
 out:
 	for (size_t i = 0; i < c.n; i++)
 		free(c.v[i].value);
 	free(c.v);
-	if (nproposed)
-		*nproposed = n;
 	return t;
+}
+
+int
+coord_confidence_text(struct slice json)
+{
+	/* a top-level "confidence" of compact JSON: walk it, tracking depth
+	 * and strings, and read the integer after the key at depth 1 */
+	const char *p = json.p, *end = json.p + json.len;
+	int depth = 0;
+	static const char key[] = "\"confidence\"";
+	while (p < end) {
+		char c = *p;
+		if (c == '"') {
+			const char *s = p++;
+			while (p < end && *p != '"') {
+				if (*p == '\\')
+					p++;
+				p++;
+			}
+			if (p >= end)
+				return 0;
+			p++;
+			if (depth == 1 && (size_t)(p - s) == sizeof key - 1 &&
+			    memcmp(s, key, sizeof key - 1) == 0) {
+				while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+					p++;
+				if (p >= end || *p != ':')
+					continue; /* a value "confidence", not the key */
+				p++;
+				while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+					p++;
+				int v = 0, digits = 0;
+				while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+					v = v * 10 + (*p++ - '0');
+					digits++;
+				}
+				return digits && v <= 100 ? v : 0;
+			}
+			continue;
+		}
+		if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		p++;
+	}
+	return 0;
 }

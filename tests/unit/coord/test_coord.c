@@ -213,6 +213,69 @@ test_plan(void **state)
 	coord_rules_free(&r);
 }
 
+static void
+test_confidence_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json;
+		int want;
+	} c[] = {
+		{ "{\"type\":\"indicator\",\"confidence\":85}", 85 },
+		{ "{\"confidence\":0,\"x\":1}", 0 },
+		{ "{\"name\":\"confidence\",\"confidence\":70}", 70 },
+		{ "{\"extensions\":{\"e\":{\"confidence\":99}},\"confidence\":40}", 40 },
+		{ "{\"extensions\":{\"e\":{\"confidence\":99}}}", 0 },
+		{ "{\"description\":\"a \\\"confidence\\\":90 quote\"}", 0 },
+		{ "{\"confidence\":\"high\"}", 0 },
+		{ "{\"confidence\":1000}", 0 },
+		{ "{\"unterminated", 0 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		if (coord_confidence_text(slice_from_cstr(c[i].json)) != c[i].want)
+			fail_msg("%zu: %s", i, c[i].json);
+}
+
+static int conf_asked;
+static int
+conf_80(void *ctx)
+{
+	(void)ctx;
+	conf_asked++;
+	return 80;
+}
+
+static void
+test_plan_obs(void **state)
+{
+	(void)state;
+	struct coord_rules r = { 0 };
+	struct diag d;
+	struct props ps;
+	assert_int_equal(coord_rules_parse(slice_from_cstr("route a kind=phone min_confidence=70 "
+	                                                   "action=suspend-number to=sector:telecom\n"
+	                                                   "route b kind=phone min_confidence=90 "
+	                                                   "action=investigate to=org:CERT\n"),
+	                                   "r", &r, &d),
+	                 TC_OK);
+	struct coord_obs v[] = { { OBS_PHONE, slice_from_cstr("+79990001122") },
+		                 { OBS_IPV4, slice_from_cstr("10.0.0.1") } };
+	memset(&ps, 0, sizeof ps);
+	conf_asked = 0;
+	assert_int_equal(coord_plan_obs(v, 2, conf_80, NULL, &r, NULL, prop_cb, &ps, NULL, &d), TC_OK);
+	assert_int_equal(ps.n, 1);
+	assert_string_equal(ps.src[0], "route:a");
+	assert_int_equal(conf_asked, 1);
+	/* no rule for the kind: the confidence is never asked */
+	memset(&ps, 0, sizeof ps);
+	conf_asked = 0;
+	assert_int_equal(coord_plan_obs(v + 1, 1, conf_80, NULL, &r, NULL, prop_cb, &ps, NULL, &d),
+	                 TC_OK);
+	assert_int_equal(ps.n, 0);
+	assert_int_equal(conf_asked, 0);
+	coord_rules_free(&r);
+}
+
 int
 main(void)
 {
@@ -220,6 +283,8 @@ main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_confidence_text),
+		cmocka_unit_test(test_plan_obs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
