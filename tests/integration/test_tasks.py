@@ -8,6 +8,7 @@ indicator into a suspend-number task for each operator, not below its
 confidence and not for an indicator the operators may not see; /metrics
 shows the time to act."""
 import json
+import uuid
 import socketserver
 import threading
 import time
@@ -370,3 +371,51 @@ def test_email_notifications_reach_the_organisations_contacts(hub):
     got = wait_for(lambda: mails(hub, "duty@cert.example", f"task {tid} declined"),
                    "the coordinator's mail")
     assert "not hosted here" in got[0]["data"]
+
+
+INCIDENT_EXT = "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c07"
+
+
+def incident(name, ext, type_="incident"):
+    o = {"type": type_, "spec_version": "2.1", "id": f"{type_}--{uuid.uuid5(uuid.NAMESPACE_URL, name)}",
+         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+         "name": name, "extensions": {INCIDENT_EXT: dict({"extension_type": "property-extension"},
+                                                         **ext)}}
+    if type_ == "indicator":
+        o.update(pattern="[ipv4-addr:value = '192.0.2.1']", pattern_type="stix",
+                 valid_from="2024-01-01T00:00:00Z")
+    return o
+
+
+def post_status(h, who, objs):
+    r = requests.post(h["base"] + "/taxii2/hub/collections/open/objects/",
+                      headers={"Authorization": basic(h["keys"][who]), "Content-Type": TAXII,
+                               "Accept": TAXII},
+                      data=json.dumps({"objects": objs}), timeout=10)
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def test_incident_extension_is_validated_on_post(hub):
+    good = incident("smishing wave", {
+        "severity": "high", "status": "investigating",
+        "affected_sectors": ["telecom", "finance"],
+        "timeline": [{"at": "2024-01-01T08:00:00Z", "event": "first reports"}]})
+    st = post_status(hub, "coord", [good])
+    assert st["success_count"] == 1, st
+    bad = [
+        ({"severity": "urgent", "status": "open"}, "severity: must be low, medium, high"),
+        ({"severity": "low"}, "status: must be open"),
+        ({"severity": "low", "status": "open", "affected_sectors": ["banks"]},
+         "affected_sectors[0]: must be a sector"),
+        ({"severity": "low", "status": "open", "timeline": [{"at": "yesterday", "event": "x"}]},
+         "timeline[0]: at: must be a timestamp"),
+        ({"severity": "low", "status": "open", "affected_organization_refs": ["indicator--"
+          + str(uuid.uuid4())]}, "affected_organization_refs[0]: must be an identity id"),
+    ]
+    for i, (ext, msg) in enumerate(bad):
+        st = post_status(hub, "coord", [incident(f"bad-{i}", ext)])
+        assert st["success_count"] == 0 and msg in json.dumps(st), (msg, st)
+    st = post_status(hub, "coord", [incident("on-indicator", {"severity": "low", "status": "open"},
+                                             "indicator")])
+    assert st["success_count"] == 0 and "for incidents only" in json.dumps(st), st
