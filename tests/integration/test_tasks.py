@@ -419,3 +419,15 @@ def test_incident_extension_is_validated_on_post(hub):
     st = post_status(hub, "coord", [incident("on-indicator", {"severity": "low", "status": "open"},
                                              "indicator")])
     assert st["success_count"] == 0 and "for incidents only" in json.dumps(st), st
+
+
+def test_card_indicator_routes_freeze_account_to_finance_without_the_number(hub):
+    publish(hub, "isp", [obj_indicator("[x-tocsin-payment-card:value = '4111 1111 1111 1111']",
+                                       "stolen-card-1")])
+    t = wait_for(lambda: mine(hub, "bank", "route:cards"), "the bank's task")
+    assert t[0]["action"] == "freeze-account"
+    value = t[0]["observables"][0]["value"]
+    assert t[0]["observables"][0]["kind"] == "card" and value.startswith("hmac-sha256:")
+    assert "4111111111111111" not in json.dumps(t)
+    for who in ("tel1", "tel2", "isp"):
+        assert mine(hub, who, "route:cards") == [], who
