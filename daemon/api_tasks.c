@@ -51,6 +51,23 @@ task_json(const struct reg_snapshot *snap, const struct reg_task *t, struct buf 
 	                org_name(snap, t->escalated_org), ts_now_us(), out);
 }
 
+/* Appends and syncs one audit entry for a change made through the inbox
+ * (the change is made: a failure is logged, not answered). */
+static void
+audit_task(struct app *a, const struct reg_snapshot *snap, const struct reg_principal *p,
+           const char *action, const char *detail)
+{
+	struct diag d;
+	const struct reg_org *o = reg_snapshot_org(snap, p->org);
+	struct audit_entry e = { .action = action, .actor = p->key_id,
+		                 .org = o ? o->name : NULL, .detail = detail };
+	diag_clear(&d);
+	if (!a->audit)
+		return;
+	if (audit_append(a->audit, &e, &d) || audit_sync(a->audit, &d))
+		log_error("tasks: cannot audit a change", d.msg);
+}
+
 static bool
 sees_all(const struct reg_principal *p)
 {
@@ -230,6 +247,10 @@ answer(struct app *a, const struct reg_snapshot *snap, const struct reg_principa
 		log_error("tasks: cannot update", d.msg);
 		return error(rs, 503, "the hub could not store the answer", "try again later");
 	}
+	char detail[64], action[32];
+	snprintf(detail, sizeof detail, "task %" PRId64 " %s", num, reg_task_state_name(to));
+	snprintf(action, sizeof action, "task.%s", verb);
+	audit_task(a, snap, p, action, detail);
 	task_json(snap, &t, &rs->body);
 	buf_append_char(&rs->body, '\n');
 }
@@ -354,6 +375,10 @@ assign(struct app *a, const struct reg_snapshot *snap, const struct reg_principa
 	}
 	buf_append_cstr(&rs->body, "]}\n");
 	rs->status = 201;
+	char detail[REG_ORG_NAME_MAX + 64];
+	snprintf(detail, sizeof detail, "%s to %s%s: %zu task(s)", t.action, org ? "" : "sector ",
+	         org ? org : sec, mc.n);
+	audit_task(a, snap, p, "task.assign", detail);
 out:
 	buf_reset(&obs);
 	json_decref(o);

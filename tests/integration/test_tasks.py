@@ -218,6 +218,10 @@ def test_sector_assignment_each_operator_sees_only_its_task(hub):
     assert [e["org"] for e in ev] == ["cert-ru", "tel-one", "tel-one"]
     assert all(e["at"].endswith("Z") for e in ev)
 
+    # each change through the inbox is audited under the key that made it
+    audit = (hub["data"] / "audit.log").read_text()
+    assert '"action":"task.assign"' in audit and '"action":"task.decline"' in audit
+    assert f'task {ids["tel-one"]} done' in audit
     # the CLI sees the same, on the data directory
     out = tocsin("task", "show", str(ids["tel-two"]), "--json", "--data", hub["data"]).stdout
     shown = json.loads(out)
