@@ -27,6 +27,7 @@
 #include "coord/coord.h"
 #include "log.h"
 #include "policy/policy.h"
+#include "stix/stix_id.h"
 #include "store/store.h"
 #include "util/timestamp.h"
 
@@ -51,6 +52,8 @@ struct coord_worker {
 	_Atomic uint64_t position;
 	_Atomic uint64_t mails, mail_failures;
 	int64_t mail_next_us;           /* after a failure, the next attempt */
+	bool warned_collection;         /* [coord] tasks_collection named no collection */
+	_Atomic uint64_t logged;        /* task versions committed to the log */
 	struct coord_mail_cfg mail;
 };
 
@@ -254,7 +257,7 @@ pass(struct coord_worker *w)
 			break;
 		w->cursor = last;
 		atomic_store(&w->position, last);
-		if (registry_coord_cursor_advance(w->a->registry, last, &d))
+		if (registry_coord_cursor_advance(w->a->registry, REG_COORD_CURSOR, last, &d))
 			log_error("coord: cannot store the position", d.msg);
 		if (atomic_load(&w->stop))
 			break;
@@ -378,6 +381,115 @@ mail_pass(struct coord_worker *w)
 	free(ev.v);
 }
 
+/* The x-tocsin-task id of task num: keyed with the hub's id key, so two
+ * hubs' task 1 differ and nobody outside predicts ids. */
+static bool
+task_id(struct coord_worker *w, int64_t num, char out[STIX_ID_MAX])
+{
+	char name[48], uuid[UUID_TEXT_MAX];
+	snprintf(name, sizeof name, "tocsin-task:%" PRId64, num);
+	if (uuid_keyed(hub_id_key(w->a->hub), HUB_ID_KEY_LEN, slice_from_cstr(name), uuid))
+		return false;
+	snprintf(out, STIX_ID_MAX, "x-tocsin-task--%s", uuid);
+	return true;
+}
+
+static const char *
+identity_of(const struct reg_snapshot *snap, int64_t num)
+{
+	const struct reg_org *o = num > 0 ? reg_snapshot_org(snap, num) : NULL;
+	return o ? o->identity : NULL;
+}
+
+/* Mirrors task events into the log ([coord] tasks_collection): each event
+ * becomes a new version of its task's x-tocsin-task object, committed by
+ * the writer like any object, so the stream, webhooks and TAXII deliver
+ * it to whom policy shows it (TLP:RED to the recipients it names). */
+static void
+log_pass(struct coord_worker *w)
+{
+	struct app *a = w->a;
+	struct diag d;
+	struct evec ev = { 0 };
+	uint64_t after = 0;
+	bool found;
+	if (!a->conf->coord_tasks_collection[0] || !a->writer)
+		return;
+	struct reg_snapshot *snap = app_snapshot_get(a);
+	const struct reg_collection *col =
+		snap ? reg_snapshot_collection_find(snap, a->conf->coord_tasks_collection) : NULL;
+	diag_clear(&d);
+	if (!col) {
+		if (!w->warned_collection)
+			log_error("coord: [coord] tasks_collection names no collection; tasks are not "
+			          "mirrored into the log", a->conf->coord_tasks_collection);
+		w->warned_collection = true;
+		goto out;
+	}
+	w->warned_collection = false;
+	if (registry_coord_cursor_get(a->registry, REG_TASK_LOG_CURSOR, &after, &found, &d) ||
+	    registry_task_events_after(a->registry, (int64_t)after, COORD_LOG_BATCH, evec_add, &ev,
+	                               &d)) {
+		log_error("coord: cannot read the task events", d.msg[0] ? d.msg : "out of memory");
+		goto out;
+	}
+	if (ev.n == 0)
+		goto out;
+	struct hub_item items[COORD_LOG_BATCH];
+	struct hub_result res[COORD_LOG_BATCH];
+	size_t n = 0;
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < ev.n; i++) {
+		const struct reg_task_event *e = &ev.v[i];
+		struct reg_task t;
+		char id[STIX_ID_MAX];
+		enum reg_task_state st;
+		if (registry_task_get(a->registry, e->task, &t, &d) || !task_id(w, t.num, id))
+			continue;
+		/* the version shows the state this event made */
+		if (reg_task_state_parse(e->what, &st) == TC_OK)
+			t.state = st;
+		struct coord_task_ids ids = {
+			identity_of(snap, t.org), identity_of(snap, t.coordinator),
+			identity_of(snap, t.escalated_org), identity_of(snap, e->org),
+		};
+		if (!ids.assignee)
+			continue;
+		buf_clear(&b);
+		coord_task_stix(&t, e, id, &ids, &b);
+		json_error_t je;
+		json_t *o = buf_error(&b) ? NULL : json_loadb(b.p, b.len, 0, &je);
+		if (!o)
+			continue;
+		memset(&items[n], 0, sizeof items[n]);
+		items[n].obj = o;
+		items[n].path = "x-tocsin-task";
+		items[n].collection = col->c.num;
+		items[n].producer = 0;
+		n++;
+	}
+	buf_reset(&b);
+	enum tcerr t = n ? hub_writer_ingest(a->writer, items, n, res, &d) : TC_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (!t && res[i].verdict == HUB_REJECTED)
+			log_error("coord: a task version was refused", res[i].why);
+		json_decref(items[i].obj);
+	}
+	if (t) {
+		log_error("coord: cannot commit task versions; retrying", d.msg);
+		goto out;
+	}
+	atomic_fetch_add(&w->logged, n);
+	if (registry_coord_cursor_advance(a->registry, REG_TASK_LOG_CURSOR,
+	                                  (uint64_t)ev.v[ev.n - 1].num, &d))
+		log_error("coord: cannot store the task log position", d.msg);
+out:
+	free(ev.v);
+	if (snap)
+		reg_snapshot_unref(snap);
+}
+
 static void *
 run(void *arg)
 {
@@ -385,6 +497,7 @@ run(void *arg)
 	struct notify_seen seen = { notify_gen(&w->a->notify), 0 };
 	while (!atomic_load(&w->stop)) {
 		pass(w);
+		log_pass(w);
 		mail_pass(w);
 		notify_wait(&w->a->notify, &seen, COORD_WAIT_MS);
 	}
@@ -416,12 +529,12 @@ coord_worker_start(struct app *a, struct coord_worker **out, struct diag *d)
 		goto fail;
 	if ((t = store_open(a->store_spec, &w->store, d)))
 		goto fail;
-	if ((t = registry_coord_cursor_get(a->registry, &w->cursor, &found, d)))
+	if ((t = registry_coord_cursor_get(a->registry, REG_COORD_CURSOR, &w->cursor, &found, d)))
 		goto fail;
 	if (!found) {
 		/* a first start: from the log's end */
 		if ((t = store_position(w->store, &w->cursor)) ||
-		    (t = registry_coord_cursor_advance(a->registry, w->cursor, d)))
+		    (t = registry_coord_cursor_advance(a->registry, REG_COORD_CURSOR, w->cursor, d)))
 			goto fail;
 	}
 	atomic_store(&w->position, w->cursor);
@@ -485,6 +598,9 @@ coord_worker_metrics(struct coord_worker *w, struct buf *out)
 	           "# HELP tocsin_coord_eval_seconds_total Time spent evaluating and assigning.\n"
 	           "# TYPE tocsin_coord_eval_seconds_total counter\n"
 	           "tocsin_coord_eval_seconds_total %.6f\n"
+	           "# HELP tocsin_coord_task_versions_total Task versions committed to the log "
+	           "([coord] tasks_collection).\n# TYPE tocsin_coord_task_versions_total counter\n"
+	           "tocsin_coord_task_versions_total %" PRIu64 "\n"
 	           "# HELP tocsin_coord_mails_total Task notifications mailed.\n"
 	           "# TYPE tocsin_coord_mails_total counter\n"
 	           "tocsin_coord_mails_total %" PRIu64 "\n"
@@ -496,6 +612,7 @@ coord_worker_metrics(struct coord_worker *w, struct buf *out)
 	           "tocsin_coord_escalations_total %" PRIu64 "\n",
 	           atomic_load(&w->position), atomic_load(&w->objects), atomic_load(&w->skipped),
 	           atomic_load(&w->tasks), atomic_load(&w->hidden),
-	           (double)atomic_load(&w->eval_ns) / 1e9, atomic_load(&w->mails),
+	           (double)atomic_load(&w->eval_ns) / 1e9, atomic_load(&w->logged),
+	           atomic_load(&w->mails),
 	           atomic_load(&w->mail_failures), atomic_load(&w->escalations));
 }

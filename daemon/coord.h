@@ -25,6 +25,7 @@
 #define COORD_ESCALATE_MAX 1000        /* tasks escalated per pass */
 #define COORD_WAIT_MS 1000             /* longest sleep without a commit */
 #define COORD_MAIL_BATCH 100           /* notifications mailed per pass */
+#define COORD_LOG_BATCH 100            /* task events mirrored into the log per pass */
 #define COORD_MAIL_RETRY_US (30LL * 1000000)   /* after an SMTP failure */
 #define COORD_MAIL_STALE_US (24LL * 3600 * 1000000) /* older events are not mailed */
 

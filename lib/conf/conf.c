@@ -110,6 +110,8 @@ static const struct conf_key conf_keys[] = {
 	{ "coord", "constituency_tasks", NUM(K_BOOL, coord_constituency_tasks, 0, 1), 0 },
 	{ "coord", "escalate_lead_after",
 	  NUM(K_UINT, coord_escalate_lead_after, 0, CONF_ESCALATE_MAX), 0 },
+	{ "coord", "tasks_collection", K_TEXT, offsetof(struct conf, coord_tasks_collection),
+	  CONF_TEXT_MAX, 0, 0, 0 },
 	{ "coord", "smtp_url", STR(coord_smtp_url), 0 },
 	{ "coord", "mail_from", K_TEXT, offsetof(struct conf, coord_mail_from), CONF_TEXT_MAX, 0, 0,
 	  0 },

@@ -167,6 +167,7 @@ struct conf {
 	char coord_routes[CONF_PATH_MAX];  /* routing rules file; "" = none */
 	bool coord_constituency_tasks;     /* constituency matches make tasks */
 	unsigned coord_escalate_lead_after; /* seconds from level 1 to the sector's lead */
+	char coord_tasks_collection[CONF_TEXT_MAX]; /* collection tasks are mirrored to; "" = none */
 	char coord_smtp_url[CONF_PATH_MAX]; /* smtp://HOST:PORT for task e-mail; "" = none */
 	char coord_mail_from[CONF_TEXT_MAX]; /* the envelope and From: address */
 	bool coord_smtp_starttls;          /* require STARTTLS on smtp:// */

@@ -166,6 +166,28 @@ void coord_task_json(const struct reg_task *t, const char *org, const char *coor
 /* Appends one event as JSON: at, what, org (name as given, NULL: null), note. */
 void coord_event_json(const struct reg_task_event *e, const char *org, struct buf *out);
 
+/* ---- tasks in the log (the stream, webhooks, TAXII) ---- */
+
+/* The x-tocsin-task SDO (docs/extensions.md). */
+#define COORD_EXT_TASK "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c08"
+
+/* The identities a task version names: the assignee's (required), the
+ * assigning organisation's, the one escalated to and the one that made the
+ * change (each NULL when none). */
+struct coord_task_ids {
+	const char *assignee, *coordinator, *escalated_to, *by;
+};
+
+/* Appends to out the task t after event e as one x-tocsin-task version
+ * (compact JSON): id (given, "x-tocsin-task--UUID"), created = the task's
+ * creation, modified = the event's time (µs), TLP:RED with the
+ * x-tocsin-distribution recipients the assignee, the assigning
+ * organisation and the one escalated to (so the policy door shows it to
+ * them alone, on every read path), and the task's fields with the event.
+ * Errors: those of out. */
+void coord_task_stix(const struct reg_task *t, const struct reg_task_event *e, const char *id,
+                     const struct coord_task_ids *ids, struct buf *out);
+
 /* ---- e-mail notifications (coord_mail.c) ---- */
 
 #define COORD_MAIL_MAX (64 * 1024)   /* bytes of one message */

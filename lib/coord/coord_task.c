@@ -139,3 +139,71 @@ coord_event_json(const struct reg_task_event *e, const char *org, struct buf *ou
 	buf_append_json_str(out, slice_from_cstr(e->note));
 	buf_append_char(out, '}');
 }
+
+#define TLP_RED_ID "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+static void
+ref_or_skip(struct buf *out, const char *key, const char *id)
+{
+	if (!id)
+		return;
+	buf_printf(out, ",\"%s\":", key);
+	buf_append_json_str(out, slice_from_cstr(id));
+}
+
+void
+coord_task_stix(const struct reg_task *t, const struct reg_task_event *e, const char *id,
+                const struct coord_task_ids *ids, struct buf *out)
+{
+	char created[TS_TEXT_MAX] = "", modified[TS_TEXT_MAX] = "", dl[TS_TEXT_MAX] = "";
+	ts_format(t->created_us, 6, created);
+	ts_format(e->at_us > t->created_us ? e->at_us : t->created_us, 6, modified);
+	ts_format(t->deadline_us, 3, dl);
+	buf_append_cstr(out, "{\"type\":\"x-tocsin-task\",\"spec_version\":\"2.1\",\"id\":");
+	buf_append_json_str(out, slice_from_cstr(id));
+	buf_printf(out, ",\"created\":\"%s\",\"modified\":\"%s\"", created, modified);
+	buf_append_cstr(out, ",\"object_marking_refs\":[\"" TLP_RED_ID "\"],\"extensions\":{\""
+	                     COORD_EXT_TASK "\":{\"extension_type\":\"new-sdo\"},\""
+	                     STIX_EXT_DISTRIBUTION "\":{\"extension_type\":\"property-extension\","
+	                     "\"recipients\":[");
+	const char *rec[3] = { ids->assignee, ids->coordinator, ids->escalated_to };
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++) {
+		bool dup = !rec[i];
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = rec[k] && strcmp(rec[k], rec[i]) == 0;
+		if (dup)
+			continue;
+		if (n++)
+			buf_append_char(out, ',');
+		buf_append_json_str(out, slice_from_cstr(rec[i]));
+	}
+	buf_printf(out, "]}},\"task_number\":%" PRId64 ",\"action\":", t->num);
+	buf_append_json_str(out, slice_from_cstr(t->action));
+	ref_or_skip(out, "assignee_ref", ids->assignee);
+	ref_or_skip(out, "coordinator_ref", ids->coordinator);
+	buf_append_cstr(out, ",\"source\":");
+	buf_append_json_str(out, slice_from_cstr(t->source));
+	buf_append_cstr(out, ",\"observables\":");
+	buf_append_cstr(out, t->observables[0] == '[' ? t->observables : "[]");
+	if (t->note[0]) {
+		buf_append_cstr(out, ",\"note\":");
+		buf_append_json_str(out, slice_from_cstr(t->note));
+	}
+	if (t->reply[0]) {
+		buf_append_cstr(out, ",\"reply\":");
+		buf_append_json_str(out, slice_from_cstr(t->reply));
+	}
+	buf_printf(out, ",\"state\":\"%s\",\"deadline\":\"%s\",\"escalation\":%u",
+	           reg_task_state_name(t->state) ? reg_task_state_name(t->state) : "assigned", dl,
+	           t->escalation);
+	ref_or_skip(out, "escalated_to_ref", ids->escalated_to);
+	buf_append_cstr(out, ",\"event\":{\"what\":");
+	buf_append_json_str(out, slice_from_cstr(e->what));
+	ref_or_skip(out, "by_ref", ids->by);
+	if (e->note[0]) {
+		buf_append_cstr(out, ",\"note\":");
+		buf_append_json_str(out, slice_from_cstr(e->note));
+	}
+	buf_append_cstr(out, "}}");
+}

@@ -654,12 +654,21 @@ enum tcerr registry_contact_remove(struct registry *r, const char *org_name, con
 enum tcerr registry_contact_list(struct registry *r, int64_t org,
                                  enum tcerr (*cb)(void *ctx, const char *email), void *ctx,
                                  struct diag *d);
-/* The log position tocsind's coordination worker has planned tasks up
- * to, in registry.db's settings ("coord_cursor"). get: *found false when
- * never set. advance: only forward. Errors: TC_EDB. */
-enum tcerr registry_coord_cursor_get(struct registry *r, uint64_t *seq, bool *found,
-                                     struct diag *d);
-enum tcerr registry_coord_cursor_advance(struct registry *r, uint64_t seq, struct diag *d);
+/* The positions tocsind's coordination worker keeps in registry.db's
+ * settings, by name: REG_COORD_CURSOR (the log position it has planned
+ * tasks up to) and REG_TASK_LOG_CURSOR (the last task event mirrored into
+ * the log). get: *found false when never set. advance: only forward.
+ * Errors: TC_EINVAL (another name), TC_EDB. */
+#define REG_COORD_CURSOR "coord_cursor"
+#define REG_TASK_LOG_CURSOR "task_log_cursor"
+enum tcerr registry_coord_cursor_get(struct registry *r, const char *name, uint64_t *seq,
+                                     bool *found, struct diag *d);
+enum tcerr registry_coord_cursor_advance(struct registry *r, const char *name, uint64_t seq,
+                                         struct diag *d);
+/* Task events with a number after after, in order, at most max. TC_EDB. */
+enum tcerr registry_task_events_after(struct registry *r, int64_t after, size_t max,
+                                      enum tcerr (*cb)(void *ctx, const struct reg_task_event *e),
+                                      void *ctx, struct diag *d);
 /* A number that moves when a constituency or a sector lead changes. */
 enum tcerr registry_coord_generation(struct registry *r, uint64_t *out, struct diag *d);
 

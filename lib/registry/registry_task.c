@@ -921,21 +921,39 @@ registry_coord_generation(struct registry *r, uint64_t *out, struct diag *d)
 	return t;
 }
 
-#define COORD_CURSOR_KEY "coord_cursor"
+static bool
+cursor_name_ok(const char *name)
+{
+	return name && (strcmp(name, REG_COORD_CURSOR) == 0 || strcmp(name, REG_TASK_LOG_CURSOR) == 0);
+}
 
 enum tcerr
-registry_coord_cursor_get(struct registry *r, uint64_t *seq, bool *found, struct diag *d)
+registry_task_events_after(struct registry *r, int64_t after, size_t max,
+                           enum tcerr (*cb)(void *ctx, const struct reg_task_event *e), void *ctx,
+                           struct diag *d)
+{
+	return events_query(r,
+	                    "SELECT num, task, at_us, org, what, note FROM task_events"
+	                    " WHERE num > ?1 ORDER BY num",
+	                    after, max, cb, ctx, d);
+}
+
+enum tcerr
+registry_coord_cursor_get(struct registry *r, const char *name, uint64_t *seq, bool *found,
+                          struct diag *d)
 {
 	sqlite3_stmt *st = NULL;
 	enum tcerr t = TC_OK;
 	*found = false;
 	*seq = 0;
+	if (!cursor_name_ok(name))
+		return diag_set(d, TC_EINVAL, "unknown cursor");
 	pthread_mutex_lock(reg__mu(r));
 	int rc = sqlite3_prepare_v2(reg__db(r),
 	                            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?1", -1,
 	                            &st, NULL);
 	if (!rc) {
-		sqlite3_bind_text(st, 1, COORD_CURSOR_KEY, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			*found = true;
@@ -953,11 +971,13 @@ registry_coord_cursor_get(struct registry *r, uint64_t *seq, bool *found, struct
 }
 
 enum tcerr
-registry_coord_cursor_advance(struct registry *r, uint64_t seq, struct diag *d)
+registry_coord_cursor_advance(struct registry *r, const char *name, uint64_t seq, struct diag *d)
 {
 	char val[32];
+	if (!cursor_name_ok(name))
+		return diag_set(d, TC_EINVAL, "unknown cursor");
 	if (seq > INT64_MAX)
 		return diag_set(d, TC_EINVAL, "position out of range");
 	snprintf(val, sizeof val, "%" PRIu64, seq);
-	return reg__setting_forward(r, COORD_CURSOR_KEY, val, false, d);
+	return reg__setting_forward(r, name, val, false, d);
 }

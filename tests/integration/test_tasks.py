@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conftest import Daemon, tocsin
+from sseclient import Stream
 from hubutil import TLP2, basic, obj_indicator, TAXII
 
 ORGS = {
@@ -104,6 +105,7 @@ def hub(tmp_path_factory):
         keys[label] = tocsin("key", "create", org, "--role", role, "--name", label,
                              "--data", d).stdout.strip()
     tocsin("collection", "add", "open", "--read", "all", "--write", "all", "--data", d)
+    tocsin("collection", "add", "tasks", "--read", "all", "--write", "none", "--data", d)
     tocsin("org", "constituency", "add", "tel-one", "192.0.2.0/24", "AS64500", "--data", d)
     tocsin("org", "constituency", "add", "tel-two", "198.51.100.0/24", "--data", d)
     tocsin("org", "constituency", "add", "isp-web", "shop-hosting.example", "--data", d)
@@ -118,6 +120,7 @@ def hub(tmp_path_factory):
     routes.write_text(ROUTES)
     conf = d.parent / "tocsind.conf"
     conf.write_text(f"[coord]\nroutes = {routes}\nescalate_lead_after = 1\n"
+                    f"tasks_collection = tasks\n"
                     f"smtp_url = smtp://127.0.0.1:{sink.server_address[1]}\n"
                     f"mail_from = hub@tocsin.example\n")
     daemon = Daemon(d, config=conf)
@@ -435,3 +438,51 @@ def test_card_indicator_routes_freeze_account_to_finance_without_the_number(hub)
     assert "4111111111111111" not in json.dumps(t)
     for who in ("tel1", "tel2", "isp"):
         assert mine(hub, who, "route:cards") == [], who
+
+
+def task_versions(ev):
+    return [e.json()["object"] for e in ev if e.name == "version"
+            and e.json()["object"]["type"] == "x-tocsin-task"]
+
+
+def test_task_changes_reach_the_assignee_through_the_stream_and_taxii(hub):
+    one = Stream(hub["daemon"].addr, hub["keys"]["tel1"], "collection=tasks")
+    two = Stream(hub["daemon"].addr, hub["keys"]["tel2"], "collection=tasks")
+    bank = Stream(hub["daemon"].addr, hub["keys"]["bank"], "collection=tasks")
+    assert one.status == two.status == bank.status == 200
+    r = api(hub, "POST", "coord", "", {"action": "block", "org": "tel-one", "within": 3600,
+                                       "observables": ["203.0.113.99"], "note": "c2 server"})
+    assert r.status_code == 201, r.text
+    tid = r.json()["tasks"][0]["id"]
+    got = []
+    end = time.monotonic() + WAIT
+    while time.monotonic() < end and not any(o["task_number"] == tid for o in got):
+        ev = one.next(timeout=1.0)
+        if ev:
+            got += task_versions([ev])
+    mine_v = [o for o in got if o["task_number"] == tid]
+    assert mine_v and mine_v[0]["state"] == "assigned" and mine_v[0]["action"] == "block"
+    assert mine_v[0]["observables"] == [{"kind": "ipv4", "value": "203.0.113.99"}]
+    assert api(hub, "POST", "tel1", f"/{tid}/ack").status_code == 200
+    v2 = []
+    end = time.monotonic() + WAIT
+    while time.monotonic() < end and not v2:
+        ev = one.next(timeout=1.0)
+        if ev:
+            v2 = [o for o in task_versions([ev])
+                  if o["task_number"] == tid and o["state"] == "acknowledged"]
+    assert v2 and v2[0]["id"] == mine_v[0]["id"] and v2[0]["modified"] > mine_v[0]["modified"]
+    # neither another operator nor a bank hears of tel-one's task
+    for s in (two, bank):
+        seen = [o for o in task_versions(s.quiet(1.5)) if o["task_number"] == tid]
+        assert seen == []
+    for s in (one, two, bank):
+        s.close()
+    # TAXII: the same door
+    def taxii(who):
+        r = requests.get(hub["base"] + "/taxii2/hub/collections/tasks/objects/",
+                         headers={"Authorization": basic(hub["keys"][who]), "Accept": TAXII},
+                         timeout=10)
+        assert r.status_code == 200, r.text
+        return [o for o in r.json().get("objects", []) if o.get("task_number") == tid]
+    assert taxii("tel1") and taxii("coord") and not taxii("tel2") and not taxii("bank")
