@@ -39,6 +39,7 @@
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
+#include "coord.h"
 #include "webhooks.h"
 #include "sources.h"
 #include "writer.h"
@@ -588,6 +589,11 @@ main(int argc, char **argv)
 		status = fail("cannot start the sources scheduler", &d);
 		goto out;
 	}
+	/* tasks from committed indicators: after the writer (notify, position) */
+	if (coord_worker_start(&app, &app.coord, &d)) {
+		status = fail("cannot start the coordination worker", &d);
+		goto out;
+	}
 	if (stream_start(&app, &app.stream, &d)) {
 		status = fail("cannot start the stream thread", &d);
 		goto out;
@@ -644,6 +650,8 @@ out:
 	app.sources = NULL;
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
 	app.webhooks = NULL;
+	coord_worker_stop(app.coord);
+	app.coord = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */
 	stream_free(app.stream);
 	app.stream = NULL;

@@ -170,7 +170,15 @@ struct store_row {
 	int64_t producer;
 	const char *key_id;        /* who posted this version (store_obj_in.key_id); "" none */
 	bool is_first, is_last;    /* first / last version of its object in its collection */
+	/* store_log_versions only (empty elsewhere): the version's indexed
+	 * observables, read with store_row_obs_next() */
+	struct slice obs;
 };
+
+/* The next observable of row->obs, from *cursor (start with row->obs; it
+ * advances). OUT: *kind, *value (normalised, pointing into the row: valid
+ * as long as the row). false at the end. */
+bool store_row_obs_next(struct slice *cursor, enum obs_kind *kind, struct slice *value);
 
 enum store_version_sel {
 	STORE_V_LAST = 1,   /* the version with the greatest modified (default) */

@@ -286,6 +286,18 @@ sq__obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *k
 	return true;
 }
 
+bool
+store_row_obs_next(struct slice *cursor, enum obs_kind *kind, struct slice *value)
+{
+	const unsigned char *p = (const unsigned char *)cursor->p;
+	const unsigned char *end = p ? p + cursor->len : NULL;
+	if (!sq__obs_next(&p, end, kind, value))
+		return false;
+	cursor->len = (size_t)(end - p);
+	cursor->p = (const char *)p;
+	return true;
+}
+
 static struct sq_store *
 sq(struct store *s)
 {
@@ -1835,6 +1847,7 @@ sq_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb 
 		uint32_t kinds = 0;
 		const unsigned char *p = sqlite3_column_blob(st, 17);
 		const unsigned char *end = p ? p + sqlite3_column_bytes(st, 17) : NULL;
+		r.obs = slice_make(p ? (const char *)p : "", p ? (size_t)(end - p) : 0);
 		enum obs_kind k;
 		struct slice v;
 		while (sq__obs_next(&p, end, &k, &v))
