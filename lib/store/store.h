@@ -427,11 +427,9 @@ enum tcerr store_decision_events(struct store *s, uint64_t after_seq, size_t lim
                                  enum tcerr (*cb)(void *ctx, const struct store_devent *e),
                                  void *ctx, struct diag *d);
 
-/* The contributions that are not allowlisted and not expired at now_us
- * (0: the clock) — of one value when value is not NULL, else all — read
- * in one transaction, grouped by value: every contribution of a (kind,
- * value) next to the others, in ref order; the values themselves come in
- * no meaningful order (the SQLite store's hash order). OUT: *position (may be
+/* The contributions in (kind, value, ref) order — of one value when value
+ * is not NULL, else all — that are not allowlisted and not expired at
+ * now_us (0: the clock), read in one transaction. OUT: *position (may be
  * NULL): the log position they are exact at. json is empty. Errors:
  * TC_EDB, TC_EUNSUPPORTED, cb's. */
 enum tcerr store_decisions(struct store *s, enum obs_kind kind, const struct slice *value,

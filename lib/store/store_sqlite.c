@@ -95,16 +95,9 @@ static const char *const sq_migrations[] = {
 	 * dvalues from the stored versions after this step
 	 * (SQ_STEP_DECISIONS) */
 	sq_dec_schema,
-	/* 6: contributions keyed by (ref, kind, value) in insert order, with a
-	 * compact index of a keyed 32-bit hash of (kind, value) for per-value
-	 * lookups (SQ_STEP_DVALUES_BYREF; the rows are copied as they are) */
-	sq_dec_byref_schema,
 };
 /* The step (1-based) after which sq_migrate runs sq_dec_backfill(). */
 #define SQ_STEP_DECISIONS 5
-/* The step (1-based) that rewrites dvalues keyed by ref: it calls the SQL
- * function SQ_VHASH_FN, which needs the id hash key loaded before. */
-#define SQ_STEP_DVALUES_BYREF 6
 /* The step (1-based) after which sq_migrate runs sq_migrate_tlp(). */
 #define SQ_STEP_TLP_RULES 4
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
@@ -276,28 +269,6 @@ static sqlite3_int64
 sq_idhash(const uint64_t k[2], const char *id)
 {
 	return (sqlite3_int64)siphash24(k, id, strlen(id));
-}
-
-sqlite3_int64
-sq__vhash(const uint64_t k[2], enum obs_kind kind, struct slice value)
-{
-	/* the kind changes the key, so equal texts of two kinds differ */
-	const uint64_t kk[2] = { k[0] ^ ((uint64_t)kind * 0x9E3779B97F4A7C15ull), k[1] };
-	uint64_t h = siphash24(kk, value.p, value.len);
-	return (sqlite3_int64)(int32_t)(uint32_t)(h ^ (h >> 32));
-}
-
-/* SQL: SQ_VHASH_FN(kind, value), for the migration that fills
- * dvalues.vhash; the user data is the store's key. */
-static void
-sq_vhash_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	const uint64_t *k = sqlite3_user_data(cx);
-	const char *v = (const char *)sqlite3_value_text(argv[1]);
-	size_t n = (size_t)sqlite3_value_bytes(argv[1]);
-	sqlite3_result_int64(cx, sq__vhash(k, (enum obs_kind)sqlite3_value_int(argv[0]),
-	                                   slice_make(v ? v : "", v ? n : 0)));
 }
 
 bool
@@ -496,8 +467,6 @@ out:
 	return t;
 }
 
-static enum tcerr sq_load_key(struct sq_store *q, struct diag *d);
-
 /* Brings the schema to SQ_SCHEMA_VERSION inside the caller's transaction. */
 static enum tcerr
 sq_migrate(struct sq_store *q, struct diag *d)
@@ -530,13 +499,6 @@ sq_migrate(struct sq_store *q, struct diag *d)
 		                q->path, (long long)version, SQ_SCHEMA_VERSION);
 	if (version == SQ_SCHEMA_VERSION)
 		return TC_OK;
-	if (version >= 1) {
-		/* the key the first migration wrote (SQ_STEP_DVALUES_BYREF hashes
-		 * with it); a new store has no rows to hash */
-		enum tcerr t = sq_load_key(q, d);
-		if (t)
-			return t;
-	}
 	for (int64_t v = version; v < SQ_SCHEMA_VERSION; v++) {
 		char *err = NULL;
 		rc = sqlite3_exec(q->db, sq_migrations[v], NULL, NULL, &err);
@@ -586,15 +548,10 @@ sq_migrate(struct sq_store *q, struct diag *d)
 static enum tcerr
 sq_load_key(struct sq_store *q, struct diag *d)
 {
-	/* its own statement: it also runs before the statements are prepared
-	 * (sq_migrate, for SQ_STEP_DVALUES_BYREF) */
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(q->db, "SELECT value FROM settings WHERE key = ?", -1, &st,
-	                            NULL);
-	if (rc)
-		return sq_err(q, rc, d);
+	sqlite3_stmt *st = q->st[S_SETTING_GET];
+	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, SQ_HASH_KEY_SETTING, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	bool ok = v && strlen(v) == 32;
 	q->hkey[0] = q->hkey[1] = 0;
@@ -605,7 +562,7 @@ sq_load_key(struct sq_store *q, struct diag *d)
 		else
 			q->hkey[i / 16] = q->hkey[i / 16] << 4 | (uint64_t)h;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (!ok)
 		return diag_set(d, TC_EDB, "%s: damaged tocsin database: bad %s", q->path,
 		                SQ_HASH_KEY_SETTING);
@@ -662,11 +619,7 @@ sq_open(const char *path, struct store **out, struct diag *d)
 		       : diag_set(d, TC_EDB, "%s: cannot switch the database to WAL mode", path);
 		goto out;
 	}
-	rc = sqlite3_create_function(q->db, SQ_VHASH_FN, 2,
-	                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-	                             q->hkey, sq_vhash_fn, NULL, NULL);
-	if (!rc)
-		rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc) {
 		t = sq_err(q, rc, d);
 		goto out;
@@ -687,7 +640,7 @@ sq_open(const char *path, struct store **out, struct diag *d)
 			goto out;
 		}
 	}
-	if ((rc = sq_dec_prepare(&q->dec, q->db, q->hkey))) {
+	if ((rc = sq_dec_prepare(&q->dec, q->db))) {
 		t = sq_err(q, rc, d);
 		goto out;
 	}

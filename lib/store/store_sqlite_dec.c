@@ -33,42 +33,17 @@ const char sq_dec_schema[] =
 	"ALTER TABLE tombstones ADD COLUMN producer INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE tombstones ADD COLUMN rjson BLOB;";
 
-/* Schema step 6: the same rows, in insert order (num), so that the rows
- * of a batch append instead of landing all over a (kind, value)-ordered
- * tree; a value's rows are found through the vhash index (entries of a
- * 32-bit hash and a row number, ~11 bytes, where the old key held the
- * value text: far fewer pages dirtied per batch, each of which the
- * commit writes to the WAL). */
-const char sq_dec_byref_schema[] =
-	"CREATE TABLE dvalues_byref(num INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
-	" value TEXT NOT NULL, ref INTEGER NOT NULL, vseq INTEGER NOT NULL,"
-	" collection INTEGER NOT NULL, tlp INTEGER NOT NULL, producer INTEGER NOT NULL,"
-	" confidence INTEGER NOT NULL, until_us INTEGER NOT NULL, allowlisted INTEGER NOT NULL,"
-	" rjson BLOB, vhash INTEGER NOT NULL);"
-	"INSERT INTO dvalues_byref(kind, value, ref, vseq, collection, tlp, producer, confidence,"
-	" until_us, allowlisted, rjson, vhash)"
-	" SELECT kind, value, ref, vseq, collection, tlp, producer, confidence, until_us,"
-	" allowlisted, rjson, " SQ_VHASH_FN "(kind, value) FROM dvalues ORDER BY ref, kind, value;"
-	"DROP TABLE dvalues;"
-	"ALTER TABLE dvalues_byref RENAME TO dvalues;"
-	"CREATE INDEX dvalues_ref ON dvalues(ref);"
-	"CREATE INDEX dvalues_vhash ON dvalues(vhash);"
-	"CREATE INDEX dvalues_until ON dvalues(until_us) WHERE until_us > 0;";
-
 #define SD_COLS "kind, value, ref, vseq, collection, tlp, producer, confidence, until_us"
 /* the same, qualified, for selects that join objects (the indicator's id) */
 #define SD_DCOLS "d.kind, d.value, d.ref, d.vseq, d.collection, d.tlp, d.producer," \
 	" d.confidence, d.until_us"
 
-/* Observables of one version whose hashes sq_dec_set keeps on its stack. */
-#define SD_HASHES_ON_STACK 64
-
 static const char *const sd_sql[SD_NSTMT] = {
 	[SD_SEL_REF] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
 	               " JOIN objects o ON o.ref = d.ref WHERE d.ref = ?",
 	[SD_DEL_REF] = "DELETE FROM dvalues WHERE ref = ?",
-	[SD_INS_VALUE] = "INSERT INTO dvalues(" SD_COLS ", allowlisted, rjson, vhash)"
-	                 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	[SD_INS_VALUE] = "INSERT OR REPLACE INTO dvalues(" SD_COLS ", allowlisted, rjson)"
+	                 " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[SD_INS_EVENT] = "INSERT INTO devents(seq, at_us, op, reason, " SD_COLS ", rjson)"
 	                 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[SD_EVENTS] = "SELECT d.seq, d.at_us, d.op, d.reason, " SD_DCOLS ", d.rjson, o.stix_id"
@@ -77,28 +52,25 @@ static const char *const sd_sql[SD_NSTMT] = {
 	[SD_DUE] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
 	           " JOIN objects o ON o.ref = d.ref"
 	           " WHERE d.until_us > 0 AND d.until_us <= ? ORDER BY d.until_us LIMIT ?",
-	[SD_DEL_ONE] = "DELETE FROM dvalues WHERE ref = ?3 AND kind = ?1 AND value = ?2",
+	[SD_DEL_ONE] = "DELETE FROM dvalues WHERE kind = ? AND value = ? AND ref = ?",
 	[SD_NEXT_DUE] = "SELECT min(until_us) FROM dvalues WHERE until_us > 0",
 	[SD_ALL] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
 	           " JOIN objects o ON o.ref = d.ref"
 	           " WHERE d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?)"
-	           " ORDER BY d.vhash, d.kind, d.value, d.ref",
+	           " ORDER BY d.kind, d.value, d.ref",
 	[SD_ONE] = "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id FROM dvalues d"
-	           " JOIN objects o ON o.ref = d.ref WHERE d.vhash = ?4 AND d.kind = ?1"
-	           " AND d.value = ?2 AND d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?3)"
-	           " ORDER BY d.ref",
+	           " JOIN objects o ON o.ref = d.ref WHERE d.kind = ? AND d.value = ?"
+	           " AND d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?)",
 	[SD_VERSION] = "SELECT type, revoked, collection, tlp, producer,"
 	               " coalesce(json_extract(json, '$.confidence'), -1), valid_until, obs, json"
 	               " FROM versions WHERE seq = ?",
-	[SD_SET_ALLOW] = "UPDATE dvalues SET allowlisted = ?1 WHERE ref = ?4 AND kind = ?2"
-	                 " AND value = ?3",
+	[SD_SET_ALLOW] = "UPDATE dvalues SET allowlisted = ? WHERE kind = ? AND value = ? AND ref = ?",
 };
 
 int
-sq_dec_prepare(struct sq_dec *x, sqlite3 *db, const uint64_t *hkey)
+sq_dec_prepare(struct sq_dec *x, sqlite3 *db)
 {
 	x->db = db;
-	x->hkey = hkey;
 	for (int i = 0; i < SD_NSTMT; i++) {
 		int rc = sqlite3_prepare_v3(db, sd_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &x->st[i],
 		                            NULL);
@@ -198,27 +170,11 @@ judged(const struct store *s, enum obs_kind kind, struct slice value)
 	return s && s->judge && s->judge(s->judge_ctx, kind, value);
 }
 
-/* Whether obs[i] repeats an earlier observable of the same version, given
- * h[j] = sq__vhash of obs[j] for j <= i: a version contributes each
- * (kind, value) once (since schema step 6 the rows have no unique key;
- * obs_extract already reports each value once, this keeps the store's
- * own promise for any caller). Compares hashes first. */
-static bool
-named_before(const struct store_obs *obs, const sqlite3_int64 *h, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (h[j] == h[i] && obs[j].kind == obs[i].kind &&
-		    slice_eq(obs[j].value, obs[i].value))
-			return true;
-	return false;
-}
-
 enum tcerr
 sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct sq_dec_version *v,
            bool fresh, enum store_dreason gone, uint64_t *next_seq, int64_t now, int *rcp)
 {
 	int rc = SQLITE_OK;
-	sqlite3_int64 hbuf[SD_HASHES_ON_STACK], *h = hbuf;
 	if (!fresh) {
 		/* the old contributions leave, each effective one with its event */
 		sqlite3_stmt *st = x->st[SD_SEL_REF];
@@ -245,14 +201,7 @@ sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct s
 	if (!v || !v->indicator || v->revoked || (v->valid_until_us && v->valid_until_us <= now))
 		return TC_OK;
 	struct slice text = sq__keeps_text(v->json) ? v->json : slice_make(NULL, 0);
-	if (v->nobs > SD_HASHES_ON_STACK && !(h = malloc(v->nobs * sizeof *h))) {
-		*rcp = 0;
-		return TC_ENOMEM;
-	}
 	for (size_t i = 0; i < v->nobs; i++) {
-		h[i] = sq__vhash(x->hkey, v->obs[i].kind, v->obs[i].value);
-		if (named_before(v->obs, h, i))
-			continue;
 		struct store_decision c = {
 			.kind = v->obs[i].kind, .value = v->obs[i].value, .ref = ref,
 			.version_seq = v->seq, .collection = v->collection, .tlp = v->tlp,
@@ -267,19 +216,14 @@ sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct s
 			sqlite3_bind_blob64(st, 11, text.p, text.len, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 11);
-		sqlite3_bind_int64(st, 12, h[i]);
 		if ((rc = step_done(st)))
 			goto fail;
 		if (!c.allowlisted &&
 		    (rc = put_event(x, (*next_seq)++, now, true, STORE_DR_PUBLISHED, &c)))
 			goto fail;
 	}
-	if (h != hbuf)
-		free(h);
 	return TC_OK;
 fail:
-	if (h != hbuf)
-		free(h);
 	*rcp = rc;
 	return TC_EDB;
 }
@@ -385,7 +329,6 @@ sq_dec_list(struct sq_dec *x, enum obs_kind kind, const struct slice *value, int
 		sqlite3_bind_int(st, 1, (int)kind);
 		sqlite3_bind_text(st, 2, value->p, (int)value->len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_int64(st, 4, sq__vhash(x->hkey, kind, *value));
 	} else {
 		st = x->st[SD_ALL];
 		sqlite3_bind_int64(st, 1, now);
@@ -538,7 +481,7 @@ sq_dec_rejudge(struct sq_dec *x, const struct store *s, uint64_t *next_seq, int6
 	int rc = sqlite3_prepare_v2(x->db,
 	                            "SELECT " SD_DCOLS ", d.allowlisted, d.rjson, o.stix_id"
 	                            " FROM dvalues d JOIN objects o ON o.ref = d.ref"
-	                            " ORDER BY d.num",
+	                            " ORDER BY d.kind, d.value, d.ref",
 	                            -1, &st, NULL);
 	if (rc) {
 		*rcp = rc;

@@ -6,10 +6,7 @@
  * value, ref) for the current version of each indicator that is neither
  * revoked nor expired; devents is the log of changes of the effective
  * (not allowlisted) ones, each with its own seq in the store's one
- * sequence. Since schema step 6 dvalues rows are in insert order (a
- * batch's rows append, so a commit rewrites few pages), found by ref
- * through dvalues_ref and by value through dvalues_vhash, a compact index
- * of a keyed 32-bit hash of (kind, value) (sq__vhash). sq_dec_set() runs inside the append or delete transaction of
+ * sequence. sq_dec_set() runs inside the append or delete transaction of
  * store_sqlite.c, so a version and its decision events are durable
  * together.
  */
@@ -23,15 +20,6 @@
 /* The schema step that creates the tables (SQL); sq_dec_backfill() then
  * fills dvalues from what is stored. */
 extern const char sq_dec_schema[];
-/* The schema step that rewrites dvalues keyed by insert order with the
- * vhash column and its index; it calls the SQL function SQ_VHASH_FN,
- * which the connection must have (store_sqlite.c registers it). */
-extern const char sq_dec_byref_schema[];
-#define SQ_VHASH_FN "tocsin_vhash"
-
-/* The keyed 32-bit hash of (kind, value) that dvalues.vhash holds, under
- * the store's id hash key k (store_sqlite.c). */
-sqlite3_int64 sq__vhash(const uint64_t k[2], enum obs_kind kind, struct slice value);
 
 enum sq_dec_stmt {
 	SD_SEL_REF,
@@ -51,7 +39,6 @@ enum sq_dec_stmt {
 
 struct sq_dec {
 	sqlite3 *db;
-	const uint64_t *hkey;      /* the store's id hash key (2 words), for sq__vhash */
 	sqlite3_stmt *st[SD_NSTMT];
 };
 
@@ -69,9 +56,8 @@ struct sq_dec_version {
 	size_t nobs;
 };
 
-/* Prepares the statements; hkey (the store's id hash key, 2 words) must
- * outlive x. Returns a SQLite result code. */
-int sq_dec_prepare(struct sq_dec *x, sqlite3 *db, const uint64_t *hkey);
+/* Prepares the statements. Returns a SQLite result code. */
+int sq_dec_prepare(struct sq_dec *x, sqlite3 *db);
 void sq_dec_finalize(struct sq_dec *x);
 
 /* Makes ref's contributions those of v (NULL: none — the object has no

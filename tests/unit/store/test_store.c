@@ -900,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "6");
+	assert_string_equal(b.p, "5");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1621,7 +1621,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "6");
+	assert_string_equal(b.p, "5");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -2287,160 +2287,6 @@ test_sqlite_decisions_allowlist(void **state)
 }
 
 
-/* store_decisions as a list: kinds, values and refs in the order given. */
-struct declist {
-	size_t n;
-	int kind[16];
-	char value[16][64];
-	uint32_t ref[16];
-};
-
-static enum tcerr
-declist_cb(void *ctx, const struct store_decision *c)
-{
-	struct declist *l = ctx;
-	assert_true(l->n < 16);
-	l->kind[l->n] = (int)c->kind;
-	snprintf(l->value[l->n], sizeof l->value[l->n], "%.*s", (int)c->value.len, c->value.p);
-	l->ref[l->n] = c->ref;
-	l->n++;
-	return TC_OK;
-}
-
-/* Three live indicators: a.example and www.a.example (ref 1), the same two
- * again (ref 2), b.example and www.b.example (ref 3). */
-static void
-load_three_live(struct fixture *f)
-{
-	struct obj v[3];
-	struct store_append_out o;
-	mk_live(&v[0], f->coll, 1, T0, false, "a.example");
-	mk_live(&v[1], f->coll, 2, T0, false, "a.example");
-	mk_live(&v[2], f->coll, 3, T0, false, "b.example");
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(add1(f->s, &v[i], &o), TC_OK);
-}
-
-/* What a reader of decisions needs from the rows, whatever their layout:
- * every contribution of a value next to the others of that value (the
- * snapshot aggregates runs), each value asked for alone finds exactly its
- * own, and the rows of an indicator leave with its next version. */
-static void
-check_three_live(struct fixture *f)
-{
-	struct diag d;
-	struct declist l = { 0 };
-	assert_int_equal(store_decisions(f->s, 0, NULL, 0, declist_cb, &l, NULL, &d), TC_OK);
-	assert_int_equal(l.n, 6);
-	/* runs: a value seen once is never seen again after another one */
-	for (size_t i = 0; i < l.n; i++)
-		for (size_t j = i + 2; j < l.n; j++)
-			if (strcmp(l.value[i], l.value[j]) == 0)
-				assert_string_equal(l.value[i + 1], l.value[i]);
-	const char *vals[] = { "a.example", "www.a.example", "b.example", "www.b.example",
-		               "c.example" };
-	const size_t want[] = { 2, 2, 1, 1, 0 };
-	for (size_t i = 0; i < 5; i++) {
-		struct declist one = { 0 };
-		struct slice v = slice_from_cstr(vals[i]);
-		assert_int_equal(store_decisions(f->s, OBS_DOMAIN, &v, 0, declist_cb, &one, NULL, &d),
-		                 TC_OK);
-		if (one.n != want[i])
-			fail_msg("%s: %zu contributions, want %zu", vals[i], one.n, want[i]);
-		for (size_t k = 0; k < one.n; k++)
-			assert_string_equal(one.value[k], vals[i]);
-		if (one.n == 2)
-			assert_true(one.ref[0] < one.ref[1]);
-	}
-	/* the same value under another kind is another decision */
-	struct declist other = { 0 };
-	struct slice v = slice_from_cstr("a.example");
-	assert_int_equal(store_decisions(f->s, OBS_URL, &v, 0, declist_cb, &other, NULL, &d), TC_OK);
-	assert_int_equal(other.n, 0);
-}
-
-/* Schema step 6 keys the contributions by insert order with a hash index
- * for per-value lookups; a store whose decisions were written in the
- * step-5 layout (keyed by kind, value, ref) keeps every row and answers
- * the same after the migration, and takes new versions after it. */
-static void
-test_sqlite_migrates_decisions_by_ref(void **state)
-{
-	struct fixture *f = *state;
-	struct diag d;
-	load_three_live(f);
-	check_three_live(f);
-	store_close(f->s);
-	f->s = NULL;
-	/* rewrite the rows as step 5 laid them out, and say the store is at 5 */
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	char *err = NULL;
-	int rc = sqlite3_exec(
-		db,
-		"CREATE TABLE old(kind INTEGER NOT NULL, value TEXT NOT NULL, ref INTEGER NOT NULL,"
-		" vseq INTEGER NOT NULL, collection INTEGER NOT NULL, tlp INTEGER NOT NULL,"
-		" producer INTEGER NOT NULL, confidence INTEGER NOT NULL, until_us INTEGER NOT NULL,"
-		" allowlisted INTEGER NOT NULL, rjson BLOB, PRIMARY KEY(kind, value, ref))"
-		" WITHOUT ROWID;"
-		"INSERT INTO old SELECT kind, value, ref, vseq, collection, tlp, producer, confidence,"
-		" until_us, allowlisted, rjson FROM dvalues;"
-		"DROP TABLE dvalues;"
-		"ALTER TABLE old RENAME TO dvalues;"
-		"CREATE INDEX dvalues_ref ON dvalues(ref);"
-		"CREATE INDEX dvalues_until ON dvalues(until_us) WHERE until_us > 0;"
-		"UPDATE settings SET value = '5' WHERE key = 'schema_version'",
-		NULL, NULL, &err);
-	if (rc)
-		fail_msg("step-5 layout: %s", err ? err : "?");
-	sqlite3_close(db);
-	if (store_open(f->spec, &f->s, &d) != TC_OK)
-		fail_msg("reopen: %s", d.msg);
-	struct buf b;
-	buf_init(&b, 0);
-	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "6");
-	buf_reset(&b);
-	check_three_live(f);
-	/* a new version of ref 2 naming b.example: a.example keeps ref 1 only */
-	struct obj v2;
-	struct store_append_out o;
-	mk_live(&v2, f->coll, 2, T0 + SEC, false, "b.example");
-	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
-	const char *vals[] = { "a.example", "b.example" };
-	const size_t want[] = { 1, 2 };
-	for (size_t i = 0; i < 2; i++) {
-		size_t n = 0;
-		struct slice v = slice_from_cstr(vals[i]);
-		assert_int_equal(store_decisions(f->s, OBS_DOMAIN, &v, 0, count_cb, &n, NULL, &d),
-		                 TC_OK);
-		assert_int_equal(n, want[i]);
-	}
-	assert_int_equal(current_decisions(f->s, 0), 6);
-}
-
-/* A version that names a value twice contributes it once (the rows have
- * no unique key; the store keeps its own promise). */
-static void
-test_sqlite_decisions_value_once(void **state)
-{
-	struct fixture *f = *state;
-	struct obj v;
-	struct store_append_out o;
-	struct devs ev;
-	struct diag d;
-	mk_live(&v, f->coll, 9, T0, false, "d.example");
-	v.obs[1] = v.obs[0];
-	assert_int_equal(add1(f->s, &v, &o), TC_OK);
-	assert_int_equal(events_after(f->s, 0, &ev), 1);
-	assert_int_equal(current_decisions(f->s, 0), 1);
-	size_t n = 0;
-	struct slice val = slice_from_cstr("d.example");
-	assert_int_equal(store_decisions(f->s, OBS_DOMAIN, &val, 0, count_cb, &n, NULL, &d), TC_OK);
-	assert_int_equal(n, 1);
-}
-
-
 static enum tcerr
 tomb_tlp_cb(void *ctx, const struct store_tombstone *t)
 {
@@ -2533,10 +2379,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_follow_versions, setup_sqlite,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_delete, setup_sqlite, teardown),
-		cmocka_unit_test_setup_teardown(test_sqlite_migrates_decisions_by_ref, setup_sqlite,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_sqlite_decisions_value_once, setup_sqlite,
-		                                teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_expire, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_allowlist, setup_sqlite,
 		                                teardown),
