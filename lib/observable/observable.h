@@ -77,6 +77,10 @@ struct obs_ctx {
 	 * prefix length; 0 = OBS_WIDEST_PREFIX_V4 / _V6. */
 	unsigned widest_prefix_v4;
 	unsigned widest_prefix_v6;
+	/* The hub's provenance hash (enum hubkey_alg, lib/prov): hub_prepare
+	 * computes each object's Merkle leaf with it in the request thread;
+	 * 0: the hub signs no provenance. */
+	int prov_alg;
 };
 
 #define OBS_WIDEST_PREFIX_V4 8  /* default: /8 is the widest IPv4 block */
