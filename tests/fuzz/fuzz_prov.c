@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (prov_jcs(buf_slice(&a), false, &b, &d) != TC_OK || a.len != b.len ||
 		    memcmp(a.p, b.p, a.len) != 0)
 			abort();
-		j = json_loadb(a.p, a.len, JSON_DECODE_ANY, NULL);
+		j = json_loadb(a.p, a.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (!j)
 			abort();
 		json_decref(j);
