@@ -1120,6 +1120,13 @@ answer_as_new(struct hub_result *r, const struct stix_meta *meta)
 struct prov_batch {
 	struct buf texts;   /* every rewritten text, one after the other */
 	size_t *off, *len;  /* per item: its text in texts; len 0: not signed */
+	/* what the store keeps of the batch (store_prov_stage) */
+	struct prov_root root;
+	char alg[16];
+	uint8_t (*leaves)[PROV_HASH_LEN];
+	size_t *leaf_item;  /* per leaf: its item */
+	size_t nleaves;
+	struct store_prov_batch rec;
 };
 
 static void
@@ -1128,6 +1135,8 @@ prov_batch_free(struct prov_batch *pb)
 	buf_reset(&pb->texts);
 	free(pb->off);
 	free(pb->len);
+	free(pb->leaves);
+	free(pb->leaf_item);
 }
 
 /* Appends to out obj's text (base) with ext as extensions[PROV_EXT_ID]. */
@@ -1219,8 +1228,15 @@ prov_sign_batch(struct hub *h, const struct hub_item *items, const size_t *slot,
 	prov_tree_root(tree, proof[0]);
 	if ((rc = prov_sign_root(&h->prov_key, proof[0], m, ts_now_us(), &r, d)))
 		goto out;
+	pb->root = r;
+	snprintf(pb->alg, sizeof(pb->alg), "%s", hubkey_alg_name(alg));
+	pb->leaves = leaves;
+	pb->leaf_item = at;
+	pb->nleaves = m;
+	leaves = NULL;
+	at = NULL;
 	for (size_t j = 0; j < m; j++) {
-		size_t i = at[j], plen = prov_tree_proof(tree, j, proof), start = pb->texts.len;
+		size_t i = pb->leaf_item[j], plen = prov_tree_proof(tree, j, proof), start = pb->texts.len;
 		struct slice base = json[i] ? slice_make(json[i], json_len[i]) : items[i].text;
 		buf_clear(&ext);
 		prov_ext_text(&r, j, (const uint8_t(*)[PROV_HASH_LEN])proof, plen, &ext);
@@ -1369,6 +1385,31 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			sin[k].nobs++;
 			o++;
 		}
+	}
+	/* the signed batch is kept in the append's transaction: leaf j is the
+	 * item leaf_item[j], which is sin[k] for slot[k] == leaf_item[j] */
+	if (pb.nleaves) {
+		size_t *in_of = calloc(n, sizeof(*in_of));
+		if (!in_of) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < nvalid; k++)
+			in_of[slot[k]] = k;
+		for (size_t j = 0; j < pb.nleaves; j++)
+			pb.leaf_item[j] = in_of[pb.leaf_item[j]];
+		free(in_of);
+		pb.rec = (struct store_prov_batch){
+		    .alg = pb.alg,
+		    .origin_hub = pb.root.origin_hub,
+		    .root = pb.root.root,
+		    .signed_at = pb.root.signed_at,
+		    .signature = pb.root.signature,
+		    .leaves = (const uint8_t *)pb.leaves,
+		    .leaf_count = pb.nleaves,
+		    .leaf_in = pb.leaf_item,
+		};
+		store_prov_stage(h->store, &pb.rec);
 	}
 	/* index changes are queued while the store works, and made under
 	 * one hold of the readers' lock once the batch is durable */

@@ -38,10 +38,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (prov_jcs(buf_slice(&a), false, &b, &d) != TC_OK || a.len != b.len ||
 		    memcmp(a.p, b.p, a.len) != 0)
 			abort();
-		j = json_loadb(a.p, a.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-		if (!j)
-			abort();
-		json_decref(j);
+		/* jansson takes no U+0000 in member names: only check without one */
+		if (!memmem(a.p, a.len, "\\u0000", 6)) {
+			j = json_loadb(a.p, a.len,
+			               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+			if (!j)
+				abort();
+			json_decref(j);
+		}
 	} else if (!d.msg[0]) {
 		abort();
 	}
