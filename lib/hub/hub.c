@@ -82,6 +82,7 @@ struct hub {
 	 * Merkle root; has_prov_key false when the directory has no hub.key */
 	struct hubkey prov_key;
 	bool has_prov_key;
+	char prov_id[HUBKEY_ID_MAX]; /* its "<alg>:<hex>" (obs.prov_hub_id) */
 };
 
 const char *
@@ -514,8 +515,12 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	 * before keys gets one at the audit log's first write */
 	rc = hubkey_load(dir, &h->prov_key, d);
 	if (rc == TC_OK) {
+		struct hubkey_pub pub;
 		h->has_prov_key = true;
 		h->obs.prov_alg = (int)h->prov_key.alg;
+		hubkey_pub_of(&h->prov_key, &pub);
+		hubkey_pub_id(&pub, h->prov_id);
+		h->obs.prov_hub_id = h->prov_id;
 	} else if (rc != TC_ENOTFOUND) {
 		goto fail;
 	}
@@ -736,6 +741,18 @@ prepare_one(const struct obs_ctx *obs, const struct hub_item *it, size_t i, stru
 	memcpy(r->id, meta->id, sizeof(r->id));
 	/* docs/federation.md: another hub's signed provenance is stored only
 	 * as replication brings it (verified), never from a member */
+	if (!it->peer_provenance && prov_present_json(obj) && obs->prov_hub_id) {
+		json_t *ext = json_object_get(obj, "extensions");
+		const char *origin =
+		    json_string_value(json_object_get(json_object_get(ext, PROV_EXT_ID), "origin_hub"));
+		if (origin && strcmp(origin, obs->prov_hub_id) == 0) {
+			/* our own: signed again in this batch */
+			json_object_del(ext, PROV_EXT_ID);
+			if (json_object_size(ext) == 0)
+				json_object_del(obj, "extensions");
+			r->prov_dropped = true;
+		}
+	}
 	if (!it->peer_provenance && prov_present_json(obj)) {
 		item_reject(r, path, TC_EPERM,
 		            "carries the provenance extension " PROV_EXT_ID
@@ -842,6 +859,8 @@ hub_prepare(const struct obs_ctx *obs, struct hub_item *items, size_t n, struct 
 			items[i].cards_hashed = true;
 			items[i].text = (struct slice){NULL, 0};
 		}
+		if (res[i].prov_dropped)
+			items[i].text = (struct slice){NULL, 0};
 		/* the provenance leaf, here in parallel rather than in the writer */
 		items[i].has_prov_leaf = false;
 		if (obs->prov_alg && res[i].verdict != HUB_REJECTED && !items[i].peer_provenance &&
@@ -1323,7 +1342,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 				continue;
 		}
 		/* a rewritten object's received text holds card numbers */
-		if (items[i].text.len == 0 || r->cards_hashed) {
+		if (items[i].text.len == 0 || r->cards_hashed || r->prov_dropped) {
 			json[i] = json_dumps(items[i].obj, JSON_COMPACT);
 			if (!json[i]) {
 				rc = diag_set(d, TC_ENOMEM, "out of memory");

@@ -158,6 +158,10 @@ struct hub_result {
 	 * replaced by their keyed hash (obs_cards_protect): what was stored is
 	 * not what was sent */
 	bool cards_hashed;
+	/* the object carried this hub's own provenance (an export imported
+	 * again): it was dropped, so the text is serialised again, and the
+	 * object signed in this batch */
+	bool prov_dropped;
 	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
 	 * version) in a copy the poster may not see, or the object in
 	 * versions of another producer none of which it may see

@@ -81,6 +81,10 @@ struct obs_ctx {
 	 * computes each object's Merkle leaf with it in the request thread;
 	 * 0: the hub signs no provenance. */
 	int prov_alg;
+	/* This hub's id ("<alg>:<hex>", lib/prov); its own provenance on an
+	 * object posted back (an export imported again) is dropped and the
+	 * object signed again. NULL: none. */
+	const char *prov_hub_id;
 };
 
 #define OBS_WIDEST_PREFIX_V4 8  /* default: /8 is the widest IPv4 block */

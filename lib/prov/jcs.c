@@ -19,6 +19,20 @@
 #include "prov/prov_int.h"
 #include "util/hex.h"
 
+
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's and the importer's arenas). */
+static void
+dumps_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 #define JCS_MEMBERS_INLINE 64
 #define JCS_NUMBER_MAX 512 /* characters of one number literal */
 
@@ -780,6 +794,6 @@ prov_jcs_json(const json_t *v, bool strip_prov, struct buf *out, struct diag *d)
 	if (!text)
 		return diag_set(d, TC_ENOMEM, "JSON: cannot serialise");
 	rc = prov_jcs(slice_from_cstr(text), strip_prov, out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }

@@ -21,6 +21,19 @@
 
 #define PROV_EXT_TYPE "property-extension"
 
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's and the importer's arenas). */
+static void
+dumps_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 /* ---- hashes ---------------------------------------------------------- */
 
 void
@@ -89,7 +102,7 @@ prov_leaf_json(enum hubkey_alg alg, const json_t *obj, uint8_t out[PROV_HASH_LEN
 	if (!text)
 		return diag_set(d, TC_ENOMEM, "JSON: cannot serialise");
 	rc = prov_leaf(alg, slice_from_cstr(text), out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }
 
@@ -748,6 +761,6 @@ prov_verify_json(struct prov_verifier *v, const json_t *obj, struct prov_info *o
 		return diag_set(d, TC_ENOMEM, "provenance: cannot serialise the object");
 	}
 	rc = prov_verify(v, text, strlen(text), out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }

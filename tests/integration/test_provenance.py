@@ -183,18 +183,25 @@ def test_tampered_and_replayed_objects_are_refused(tmp_path):
 
 
 def test_a_member_cannot_post_another_hubs_provenance(tmp_path):
+    """Only replication stores another hub's provenance; the hub's own, on an
+    object posted back, is dropped (the version is a duplicate)."""
     d, key, key2, coll = make(tmp_path)
     daemon = Daemon(d)
     try:
         post(daemon.addr, key, coll, objects3()[:1])
         signed = served(daemon.addr, key, coll)[0]
-        # telenord relays northbank's signed object under a new id
-        copy_ = copy.deepcopy(signed)
-        copy_["id"] = "indicator--1b1e4a9e-5d7c-4f0e-9a51-3c2d1e0f9a8b"
-        st = post(daemon.addr, key2, coll, [copy_])
+        # telenord posts an object signed by another hub
+        foreign = copy.deepcopy(signed)
+        foreign["id"] = "indicator--1b1e4a9e-5d7c-4f0e-9a51-3c2d1e0f9a8b"
+        foreign["extensions"][PROV]["origin_hub"] = "ed25519:" + "11" * 32
+        st = post(daemon.addr, key2, coll, [foreign])
         assert st["failure_count"] == 1, st
         msg = st["failures"][0]["message"]
         assert "provenance extension" in msg and "only replication" in msg, msg
+        # this hub's own signed object, posted back as it was served: a duplicate
+        st = post(daemon.addr, key, coll, [signed])
+        assert st["success_count"] == 1 and st["failure_count"] == 0, st
+        assert served(daemon.addr, key, coll) == [signed]
     finally:
         assert daemon.stop() == 0
 

@@ -1,8 +1,9 @@
 /* Unit tests of the hub's provenance (lib/hub/hub.c with lib/prov): a
  * batch is signed once and every stored version carries its extension,
  * which verifies; the store keeps the batch (root and leaves), from which
- * the same proof is produced again; a duplicate and an object that carries
- * another hub's provenance are treated as docs/federation.md says. */
+ * the same proof is produced again; a duplicate, the hub's own export
+ * imported again and an object that carries another hub's provenance are
+ * treated as docs/federation.md says. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,11 +139,22 @@ test_batch_signed_stored_and_proved_again(void **state)
 	assert_int_equal(hub_ingest(f->hub, f->coll, objs, NULL, 5, r, &d), TC_OK);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(r[i].verdict, HUB_DUPLICATE);
-	/* a stored object posted back with its provenance: refused */
+	/* the hub's own export imported again: its provenance is dropped, and
+	 * the versions are duplicates */
+	{
+		json_t *own = json_loads(g.json[1], 0, NULL);
+		assert_int_equal(hub_ingest(f->hub, f->coll, &own, NULL, 1, r, &d), TC_OK);
+		assert_int_equal(r[0].verdict, HUB_DUPLICATE);
+		json_decref(own);
+	}
+	/* an object with another hub's provenance, from a member: refused */
 	{
 		json_t *back = json_loads(g.json[0], 0, NULL);
 		json_object_set_new(back, "id",
 		                    json_string("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b39999"));
+		json_object_set_new(
+		    json_object_get(json_object_get(back, "extensions"), PROV_EXT_ID), "origin_hub",
+		    json_string("ed25519:1111111111111111111111111111111111111111111111111111111111111111"));
 		assert_int_equal(hub_ingest(f->hub, f->coll, &back, NULL, 1, r, &d), TC_OK);
 		assert_int_equal(r[0].verdict, HUB_REJECTED);
 		assert_int_equal(r[0].rc, TC_EPERM);
