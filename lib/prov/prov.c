@@ -533,16 +533,24 @@ member(const struct jcs_doc *doc, int32_t obj, const char *key)
 	return i < 0 ? NULL : &doc->nodes[i];
 }
 
+/* Lower-case hex digits only: what prov_ext_text writes. */
 static bool
 hex_bytes(const struct jcs_node *n, uint8_t *out, size_t len)
 {
+	static const int8_t val[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+		['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13,
+		['d'] = 14, ['e'] = 15, ['f'] = 16,
+	};
+	const unsigned char *p;
 	if (!n || n->type != JCS_STR || n->len != 2 * len)
 		return false;
+	p = (const unsigned char *)n->s;
 	for (size_t i = 0; i < len; i++) {
-		int a = hex_digit(n->s[2 * i]), b = hex_digit(n->s[2 * i + 1]);
-		if (a < 0 || b < 0)
+		int a = val[p[2 * i]], b = val[p[2 * i + 1]];
+		if (!a || !b)
 			return false;
-		out[i] = (uint8_t)(a << 4 | b);
+		out[i] = (uint8_t)((a - 1) << 4 | (b - 1));
 	}
 	return true;
 }
@@ -575,6 +583,34 @@ time_ok(const struct jcs_node *n)
 			return false;
 	}
 	return ts_parse(slice_make(n->s, n->len), &us, NULL) == TC_OK;
+}
+
+/* A buffer kept per thread between verifications, so that verifying an
+ * object allocates nothing in the common case; one bigger than
+ * PROV_SCRATCH_KEEP is given back after use. */
+#define PROV_SCRATCH_KEEP (64u << 10)
+static _Thread_local struct buf scratch;
+
+static struct buf
+scratch_take(void)
+{
+	struct buf b = scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	if (!b.p)
+		buf_init(&b, PROV_OBJECT_MAX + 1);
+	buf_clear(&b);
+	return b;
+}
+
+static void
+scratch_give(struct buf *b)
+{
+	if (b->cap > PROV_SCRATCH_KEEP || scratch.p) {
+		buf_reset(b);
+		return;
+	}
+	scratch = *b;
+	memset(b, 0, sizeof(*b));
 }
 
 static enum tcerr
@@ -661,18 +697,18 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		}
 	}
 
-	/* the object's leaf and its path to root */
-	buf_init(&b, PROV_OBJECT_MAX + 1);
+	/* the object's leaf and its path to root, in this thread's scratch */
+	b = scratch_take();
 	rc = doc_leaf(out->origin.alg, doc, &b, out->leaf, d);
 	if (rc) {
-		buf_reset(&b);
+		scratch_give(&b);
 		out->fault = PROV_MALFORMED;
 		diag_prefix(d, "provenance: malformed: ");
 		return rc;
 	}
 	if (!prov_merkle_verify(out->origin.alg, out->leaf, out->leaf_index, out->leaf_count,
 	                        (const uint8_t(*)[PROV_HASH_LEN])proof, np, out->root)) {
-		buf_reset(&b);
+		scratch_give(&b);
 		return fault(out, PROV_WRONG_PROOF, TC_EINVAL, d,
 		             "the object and its proof do not lead to the signed root "
 		             "(changed after signing, or another object's proof)", NULL);
@@ -697,7 +733,7 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		buf_clear(&b);
 		prov_signed_message(&r, &b);
 		if ((rc = buf_error(&b))) {
-			buf_reset(&b);
+			scratch_give(&b);
 			out->fault = PROV_MALFORMED;
 			return diag_set(d, rc, "provenance: %s", tcerr_str(rc));
 		}
@@ -715,13 +751,13 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		}
 		pthread_mutex_unlock(&v->mu);
 		if (!ok) {
-			buf_reset(&b);
+			scratch_give(&b);
 			return fault(out, PROV_BAD_SIGNATURE, TC_EINVAL, d,
 			             "the root's signature does not verify with origin_hub ",
 			             out->origin_hub);
 		}
 	}
-	buf_reset(&b);
+	scratch_give(&b);
 	out->fault = PROV_OK;
 	return TC_OK;
 }
