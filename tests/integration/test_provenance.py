@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from conftest import TOCSIN, Daemon, tocsin
 from hubutil import TAXII, basic, obj_indicator
+from sseclient import Stream
 
 PROV = "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c06"
 
@@ -140,6 +141,13 @@ def test_served_objects_carry_a_provenance_that_verifies(tmp_path):
         assert p.returncode == 0, p.stdout + p.stderr
         assert p.stdout.count(": verified, origin " + show["id"]) == 3
         assert "verify: 3 of 3 objects verified" in p.stdout
+        # the stream's STIX view carries the same versions, provenance included
+        s = Stream(daemon.addr, key, "view=stix&last_event_id=0")
+        assert s.status == 200, s.body
+        evs = [e for e in s.events(3, timeout=10, names={"version"})]
+        s.close()
+        assert sorted((e.json()["object"] for e in evs), key=lambda o: o["id"]) == \
+            sorted(objs, key=lambda o: o["id"])
         # the single-object endpoint serves the same
         one = requests.get(f"http://{daemon.addr}/taxii2/hub/collections/{coll}/objects/"
                            f"{objs[0]['id']}/", headers=hdr(key), timeout=30).json()["objects"][0]
