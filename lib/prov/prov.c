@@ -587,17 +587,38 @@ time_ok(const struct jcs_node *n)
 
 /* A buffer kept per thread between verifications, so that verifying an
  * object allocates nothing in the common case; one bigger than
- * PROV_SCRATCH_KEEP is given back after use. */
+ * PROV_SCRATCH_KEEP is given back after use, and a thread's is freed when
+ * the thread ends (a pthread key's destructor). */
 #define PROV_SCRATCH_KEEP (64u << 10)
-static _Thread_local struct buf scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_ok;
+
+static void
+scratch_free(void *p)
+{
+	struct buf *b = p;
+	buf_reset(b);
+	free(b);
+}
+
+static void
+scratch_init(void)
+{
+	scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
 
 static struct buf
 scratch_take(void)
 {
-	struct buf b = scratch;
-	memset(&scratch, 0, sizeof(scratch));
-	if (!b.p)
+	struct buf b, *kept = NULL;
+	pthread_once(&scratch_once, scratch_init);
+	if (scratch_ok && (kept = pthread_getspecific(scratch_key)) && kept->p) {
+		b = *kept;
+		memset(kept, 0, sizeof(*kept));
+	} else {
 		buf_init(&b, PROV_OBJECT_MAX + 1);
+	}
 	buf_clear(&b);
 	return b;
 }
@@ -605,11 +626,19 @@ scratch_take(void)
 static void
 scratch_give(struct buf *b)
 {
-	if (b->cap > PROV_SCRATCH_KEEP || scratch.p) {
+	struct buf *kept = scratch_ok ? pthread_getspecific(scratch_key) : NULL;
+	if (b->cap <= PROV_SCRATCH_KEEP && scratch_ok && !kept) {
+		kept = calloc(1, sizeof(*kept));
+		if (kept && pthread_setspecific(scratch_key, kept) != 0) {
+			free(kept);
+			kept = NULL;
+		}
+	}
+	if (!kept || kept->p || b->cap > PROV_SCRATCH_KEEP) {
 		buf_reset(b);
 		return;
 	}
-	scratch = *b;
+	*kept = *b;
 	memset(b, 0, sizeof(*b));
 }
 
