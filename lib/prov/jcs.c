@@ -695,8 +695,20 @@ emit_object(const struct jcs_doc *doc, int32_t i, const char *skip, bool root_st
 		return diag_set(d, TC_ENOMEM, "JSON: out of memory");
 	for (int32_t c = o->child; c >= 0; c = doc->nodes[c].next)
 		m[n++] = &doc->nodes[c];
-	if (n > 1)
+	if (n > 24) {
 		qsort(m, n, sizeof(*m), key_cmp);
+	} else {
+		/* a STIX object has a dozen members: insertion sort is quicker */
+		for (size_t k = 1; k < n; k++) {
+			const struct jcs_node *x = m[k];
+			size_t j = k;
+			while (j > 0 && key_cmp(&m[j - 1], &x) > 0) {
+				m[j] = m[j - 1];
+				j--;
+			}
+			m[j] = x;
+		}
+	}
 	for (size_t k = 1; k < n; k++)
 		if (key_cmp(&m[k - 1], &m[k]) == 0) {
 			rc = diag_set(d, TC_EINVAL, "JSON: duplicate member name \"%.*s\"",
