@@ -538,6 +538,10 @@ main(int argc, char **argv)
 	app.tcfg.contact = conf.contact[0] ? conf.contact : NULL;
 	app.tcfg.max_content_length = conf.max_content_length;
 	app.tcfg.max_page = conf.max_page;
+	/* the hub's identity in discovery (docs/federation.md) */
+	static struct hubkey_pub hub_pub;
+	if (hub_identity(hub, &hub_pub))
+		app.tcfg.hub_key = &hub_pub;
 	static struct taxii_api_root roots[CONF_API_ROOTS_MAX];
 	for (size_t i = 0; i < conf.nroots; i++)
 		roots[i] = (struct taxii_api_root){
