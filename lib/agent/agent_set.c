@@ -240,8 +240,8 @@ agent_set_put(struct agent_set *s, const struct agent_entry *e, struct agent_cha
 	s->per_kind[e->kind]++;
 	if (e->until_us && (!s->next_until || e->until_us < s->next_until))
 		s->next_until = e->until_us;
-	if (s->n > s->nb * 2)
-		grow(s);
+	if (s->n > s->nb)
+		grow(s); /* chains of one on average: lookups are what a load costs */
 	return TC_OK;
 }
 
