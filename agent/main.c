@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +141,7 @@ struct agent {
 	struct agent_set *pre;         /* entries held before the load the snapshot has not named */
 	uint64_t live_pos;             /* the last position the live connection gave */
 	struct conn cn[2];
+	pid_t saver;                   /* a child writing the state file, 0: none */
 	/* receipts (POST /api/v1/agents/receipt) */
 	CURLM *multi;
 	CURL *rh;                      /* NULL: none in flight */
@@ -162,14 +164,45 @@ set_error(struct agent *a, const struct diag *d, enum tcerr t)
 		logmsg("%s", jd.msg);
 }
 
+/* The child writing the state file ended (status st): the journal is
+ * emptied if it succeeded, and what was held meanwhile written. */
+static void
+saver_done(struct agent *a, int st)
+{
+	struct diag d;
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!ok)
+		logmsg("writing the state file in the background failed; the journal goes on");
+	if (agent_journal_release(&a->j, ok, &d))
+		logmsg("%s", d.msg);
+	a->synced = 0;
+	a->saver = 0;
+}
+
+/* Waits for the child writing the state file, if any. */
+static void
+saver_wait(struct agent *a, bool block)
+{
+	int st;
+	if (a->saver <= 0)
+		return;
+	pid_t r;
+	while ((r = waitpid(a->saver, &st, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == a->saver)
+		saver_done(a, st);
+	else if (r < 0)
+		saver_done(a, 1 << 8); /* gone: treated as failed */
+}
+
 /* Writes the state file whole (the set and its position) and empties the
- * journal: at start, after a snapshot, on exit, and when the journal has
- * grown past AGENT_JOURNAL_LINES_MIN and twice the set. */
+ * journal: at start and on exit. */
 static void
 save_state(struct agent *a, int64_t now)
 {
 	struct diag d;
 	diag_clear(&d);
+	saver_wait(a, true);
 	a->info.saved_us = now;
 	enum tcerr t = agent_state_save(a->c->state_file, a->set, &a->info, &d);
 	if (!t)
@@ -179,6 +212,42 @@ save_state(struct agent *a, int64_t now)
 	a->jpos = a->info.position;
 	a->dirty = false;
 	a->synced = 0;
+	a->saved_us = now;
+}
+
+/* The same, off the event path: a child process writes the state file
+ * from its copy of the set while the agent goes on applying events; what
+ * the agent journals meanwhile is held in memory and written after the
+ * journal is emptied (a journal line never follows a state file it is
+ * not about). After a snapshot, and when the journal has grown past
+ * AGENT_JOURNAL_LINES_MIN and twice the set. */
+static void
+save_state_bg(struct agent *a, int64_t now)
+{
+	if (a->saver > 0)
+		return; /* one at a time: the journal goes on */
+	a->info.saved_us = now;
+	fflush(stderr);
+	agent_journal_hold(&a->j);
+	pid_t pid = fork();
+	if (pid < 0) {
+		struct diag d;
+		if (agent_journal_release(&a->j, false, &d))
+			logmsg("%s", d.msg);
+		save_state(a, now);
+		return;
+	}
+	if (pid == 0) {
+		struct diag d;
+		diag_clear(&d);
+		enum tcerr t = agent_state_save(a->c->state_file, a->set, &a->info, &d);
+		if (t)
+			logmsg("%s", d.msg);
+		_exit(t ? 1 : 0);
+	}
+	a->saver = pid;
+	a->jpos = a->info.position;
+	a->dirty = false;
 	a->saved_us = now;
 }
 
@@ -316,8 +385,9 @@ tick(struct agent *a)
 		a->synced = a->j.lines;
 		a->synced_us = now;
 	}
+	saver_wait(a, false);
 	if (a->j.lines > AGENT_JOURNAL_LINES_MIN && a->j.lines > 2 * agent_set_count(a->set))
-		save_state(a, now);
+		save_state_bg(a, now);
 	receipt_maybe(a, now);
 }
 
@@ -508,12 +578,10 @@ on_event(void *ctx, const struct sse_event *ev)
 			if ((t = load_end(a, cn, has_pos ? pos : 0, &cn->d)))
 				return t;
 			flush_burst(a, true);
-			int64_t in_force = ts_now_us();
-			a->info.applied_us = in_force;
-			save_state(a, ts_now_us()); /* the whole set once, not a journal of it */
-			logmsg("snapshot applied: %zu decisions, position %" PRIu64
-			       " (state file written in %" PRId64 " ms)", agent_set_count(a->set),
-			       a->info.position, (ts_now_us() - in_force) / 1000);
+			a->info.applied_us = ts_now_us();
+			logmsg("snapshot applied: %zu decisions, position %" PRIu64,
+			       agent_set_count(a->set), a->info.position);
+			save_state_bg(a, ts_now_us()); /* the whole set once, not a journal of it */
 		}
 		return TC_OK;
 	} else if (slice_eq_cstr(ev->name, "end")) {
