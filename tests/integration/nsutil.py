@@ -67,23 +67,29 @@ def remove(namespaces=(), links=()):
 # without NLM_F_DUMP: a lookup of that key, not a listing). Run inside the
 # namespace: argv TABLE SET ADDRESS [TIMEOUT_S]; with a timeout it polls
 # every 0.5 ms and prints CLOCK_MONOTONIC when the element is there (exit
-# 0) or exits 1 at the timeout; without, exit 0 present, 1 absent.
+# 0) or exits 1 at the timeout; without, exit 0 present, 1 absent. ADDRESS
+# "-": reads addresses from stdin, one a line, and answers each with the
+# time it was there, or "lost" after TIMEOUT_S.
 ELEMENT_WAITER = r"""
 import socket, struct, sys, time
 table, name, addr = sys.argv[1], sys.argv[2], sys.argv[3]
 timeout = float(sys.argv[4]) if len(sys.argv) > 4 else None
-fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-key = socket.inet_pton(fam, addr)
 
 def attr(t, payload):
     n = 4 + len(payload)
     return struct.pack("=HH", n, t) + payload + b"\0" * ((4 - n % 4) % 4)
 
 NESTED = 0x8000
-body = (struct.pack("=BBH", 1, 0, 0)            # nfgenmsg: NFPROTO_INET, v0, res_id
-        + attr(1, table.encode() + b"\0")     # NFTA_SET_ELEM_LIST_TABLE
-        + attr(2, name.encode() + b"\0")      # NFTA_SET_ELEM_LIST_SET
-        + attr(3 | NESTED, attr(1 | NESTED, attr(1 | NESTED, attr(1, key)))))
+body = b""
+
+def ask_for(a):
+    global body
+    key = socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a)
+    body = (struct.pack("=BBH", 1, 0, 0)            # nfgenmsg: NFPROTO_INET, v0, res_id
+            + attr(1, table.encode() + b"\0")     # NFTA_SET_ELEM_LIST_TABLE
+            + attr(2, name.encode() + b"\0")      # NFTA_SET_ELEM_LIST_SET
+            + attr(3 | NESTED, attr(1 | NESTED, attr(1 | NESTED, attr(1, key)))))
+
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)   # NETLINK_NETFILTER
 s.bind((0, 0))
 seq = 0
@@ -106,15 +112,27 @@ def present():
                 found = True
             off += (ln + 3) & ~3
 
+def wait(a):
+    ask_for(a)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if present():
+            return time.monotonic()
+        time.sleep(0.0005)
+    return None
+
 if timeout is None:
+    ask_for(addr)
     sys.exit(0 if present() else 1)
-end = time.monotonic() + timeout
-while time.monotonic() < end:
-    if present():
-        print(f"{time.monotonic():.6f}", flush=True)
-        sys.exit(0)
-    time.sleep(0.0005)
-sys.exit(1)
+print("ready", flush=True)
+if addr != "-":
+    t = wait(addr)
+    if t is not None:
+        print(f"{t:.6f}", flush=True)
+    sys.exit(0 if t is not None else 1)
+for line in sys.stdin:
+    t = wait(line.strip())
+    print("lost" if t is None else f"{t:.6f}", flush=True)
 """
 
 
@@ -126,9 +144,13 @@ def has_element(ns, table, set_name, addr):
 
 
 def element_waiter(ns, table, set_name, addr, timeout):
-    """A process polling in namespace ns until addr is in the set; its
-    stdout's one line is the CLOCK_MONOTONIC time it saw it (the same clock
-    as time.monotonic()), empty if it did not within timeout."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", ELEMENT_WAITER, table,
-                             set_name, addr, str(timeout)], stdout=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
+    """A process polling in namespace ns until addr is in the set, returned
+    once it polls; its stdout's next line is the CLOCK_MONOTONIC time it saw
+    it (the same clock as time.monotonic()), empty if not within timeout.
+    addr "-": one address a line on its stdin, one answer a line ("lost")."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", ELEMENT_WAITER, table,
+                          set_name, addr, str(timeout)], stdout=subprocess.PIPE,
+                         stdin=subprocess.PIPE if addr == "-" else subprocess.DEVNULL,
+                         text=True, bufsize=1)
+    assert p.stdout.readline().strip() == "ready"
+    return p
