@@ -42,6 +42,7 @@
 
 #define AGENT_TICK_MS 50
 #define AGENT_LOAD_CHUNK 4096          /* snapshot changes per transaction during a load */
+#define AGENT_LOAD_ROUND_BYTES 131072  /* snapshot bytes read between two looks at the live stream */
 #define AGENT_JOURNAL_LINES_MIN 100000 /* journal lines before the state is rewritten */
 #define AGENT_BACKOFF_MIN_MS 250
 #define AGENT_BACKOFF_MAX_MS 30000
@@ -110,6 +111,8 @@ struct conn {
 	enum conn_role role;
 	bool on;                       /* in the multi handle */
 	bool dropped;                  /* not read any more: the load chose the other */
+	bool paused;                   /* the snapshot read its share of this round */
+	size_t round_bytes;            /* bytes read this round */
 	struct sse_parser parser;
 	long status;
 	bool checked, got_event;
@@ -376,7 +379,7 @@ tick(struct agent *a)
 		if (a->info.position != a->jpos)
 			journal(a, &a->ch); /* events that changed nothing moved the position */
 	} else {
-		flush_burst(a, true);
+		flush_burst(a, false); /* the snapshot's changes in full chunks */
 	}
 	if (a->j.lines != a->synced &&
 	    now - a->synced_us >= (int64_t)a->c->state_interval_ms * 1000) {
@@ -608,6 +611,12 @@ on_bytes(char *p, size_t size, size_t nmemb, void *ctx)
 		return n;
 	if (!cn->checked)
 		return 0;
+	if (cn->role == CONN_SNAP && cn->round_bytes >= AGENT_LOAD_ROUND_BYTES) {
+		/* the live stream's turn: curl keeps these bytes until resumed */
+		cn->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	cn->round_bytes += n;
 	if (cn->status != 200) {
 		size_t room = AGENT_ERROR_BODY_MAX - cn->errbody.len;
 		buf_append(&cn->errbody, p, n < room ? n : room);
@@ -705,7 +714,8 @@ conn_start(struct agent *a, struct conn *cn, enum conn_role role, bool from, uin
 		return false;
 	cn->a = a;
 	cn->role = role;
-	cn->dropped = false;
+	cn->dropped = cn->paused = false;
+	cn->round_bytes = 0;
 	sse_init(&cn->parser, 0);
 	buf_clear(&cn->errbody);
 	cn->status = 0;
@@ -853,11 +863,19 @@ follow(struct agent *a)
 						done = &a->cn[i];
 					}
 			}
-			for (int i = 0; i < 2; i++)
+			bool more = false;
+			for (int i = 0; i < 2; i++) {
+				more |= a->cn[i].paused;
 				if (a->cn[i].on && a->cn[i].dropped)
 					conn_stop(a, &a->cn[i]); /* the load chose the other one */
+				a->cn[i].round_bytes = 0;
+				if (a->cn[i].on && a->cn[i].paused) {
+					a->cn[i].paused = false;
+					curl_easy_pause(a->cn[i].h, CURLPAUSE_CONT);
+				}
+			}
 			if (!done)
-				curl_multi_poll(m, NULL, 0, AGENT_TICK_MS, NULL);
+				curl_multi_poll(m, NULL, 0, more ? 0 : AGENT_TICK_MS, NULL);
 			tick(a);
 		}
 		bool got = false;
