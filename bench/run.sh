@@ -38,7 +38,7 @@
 #   BENCH_AGENT_TIMEOUT [600]     the same for tocsin-agent (bench/bench_agent.py: publish ack
 #                                  -> element in the agent's nftables set, in a network
 #                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
-#                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
+#                                  BENCH_AGENT_LOAD [1000000] decisions; needs root)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
