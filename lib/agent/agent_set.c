@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,79 +319,6 @@ agent_set_sorted(const struct agent_set *s, const struct agent_entry ***out, siz
 	*out = v;
 	*n = k;
 	return TC_OK;
-}
-
-enum tcerr
-agent_event_parse(struct slice name, struct slice data, struct agent_entry *e, bool *is_add,
-                  struct diag *d)
-{
-	json_error_t je;
-	json_t *o = NULL;
-	enum tcerr t = TC_OK;
-
-	memset(e, 0, sizeof *e);
-	e->confidence = -1;
-	if (slice_eq_cstr(name, "add"))
-		*is_add = true;
-	else if (slice_eq_cstr(name, "remove"))
-		*is_add = false;
-	else
-		return diag_set(d, TC_ENOTFOUND, "not a decision event");
-	o = json_loadb(data.p, data.len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(o)) {
-		t = diag_set(d, TC_EINVAL, "%s event: not a JSON object", *is_add ? "add" : "remove");
-		goto out;
-	}
-	const char *kind = json_string_value(json_object_get(o, "kind"));
-	json_t *val = json_object_get(o, "value");
-	if (!kind || !json_is_string(val) ||
-	    obs_kind_parse(slice_from_cstr(kind), &e->kind) != TC_OK) {
-		t = diag_set(d, TC_EINVAL, "%s event: no known kind or no value",
-		             *is_add ? "add" : "remove");
-		goto out;
-	}
-	size_t n = json_string_length(val);
-	if (!value_ok(json_string_value(val), n) || strlen(json_string_value(val)) != n) {
-		t = diag_set(d, TC_EINVAL, "%s event: a bad value", *is_add ? "add" : "remove");
-		goto out;
-	}
-	if (*is_add) {
-		const char *act = json_string_value(json_object_get(o, "action"));
-		json_t *until = json_object_get(o, "until");
-		json_t *conf = json_object_get(o, "confidence");
-		const char *tlp = json_string_value(json_object_get(o, "tlp"));
-		if (!act || (strcmp(act, "block") != 0 && strcmp(act, "alert") != 0)) {
-			t = diag_set(d, TC_EINVAL, "add event: action is not block or alert");
-			goto out;
-		}
-		e->alert = strcmp(act, "alert") == 0;
-		if (json_is_string(until)) {
-			int frac;
-			if (ts_parse(slice_from_cstr(json_string_value(until)), &e->until_us, &frac) ||
-			    e->until_us <= 0) {
-				t = diag_set(d, TC_EINVAL, "add event: until is not a timestamp");
-				goto out;
-			}
-		} else if (until && !json_is_null(until)) {
-			t = diag_set(d, TC_EINVAL, "add event: until is not a timestamp");
-			goto out;
-		}
-		if (json_is_integer(conf) && json_integer_value(conf) >= 0 &&
-		    json_integer_value(conf) <= 100)
-			e->confidence = (int)json_integer_value(conf);
-		if (!tlp || stix_tlp_parse(tlp, &e->tlp) != TC_OK)
-			e->tlp = TLP_NONE;
-	}
-	e->len = n;
-	e->value = malloc(n + 1);
-	if (!e->value) {
-		t = diag_set(d, TC_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(e->value, json_string_value(val), n + 1);
-out:
-	json_decref(o);
-	return t;
 }
 
 enum tcerr
