@@ -46,6 +46,10 @@ extern const char cmd_hubkey_usage[];
 int cmd_hubkey(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_verify_usage[];
 int cmd_verify(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_fp_usage[];
+int cmd_fp(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_sightings_usage[];
+int cmd_sightings(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

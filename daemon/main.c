@@ -35,6 +35,7 @@
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "api_indicators.h"
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
@@ -566,6 +567,7 @@ main(int argc, char **argv)
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
 	app.hub = hub;
+	api_indicators_reload_holds(&app); /* false positives held (docs/sightings.md) */
 	/* the lookup API reads the index beside the writer (hub_lookup.h) */
 	if (conf.match_cache_entries && hub_lookup_cache(hub, conf.match_cache_entries, &d)) {
 		status = fail("cannot set up the lookup cache", &d);
@@ -605,6 +607,7 @@ main(int argc, char **argv)
 			gen = g;
 			struct reg_snapshot *ns = NULL;
 			allowlist_reload(hub, true);
+			api_indicators_reload_holds(&app);
 			if (reg_snapshot_build(app.registry, ctl, &ns, &d)) {
 				log_error("reload failed; keeping the previous registry", d.msg);
 				continue;

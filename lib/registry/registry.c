@@ -138,6 +138,8 @@ static const char *const reg_migrations[] = {
 	" UPDATE webhook_generation SET n = n + 1; END;"
 	"CREATE TRIGGER wgen_u AFTER UPDATE OF revision ON webhooks BEGIN"
 	" UPDATE webhook_generation SET n = n + 1; END;",
+	/* REG_STEP_FP: false-positive reports and reviews (registry_fp.c) */
+	reg__fp_schema,
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 

@@ -465,6 +465,8 @@ store_dreason_name(enum store_dreason r)
 	case STORE_DR_EXPIRED: return "expired";
 	case STORE_DR_ALLOWLISTED: return "allowlisted";
 	case STORE_DR_UNALLOWLISTED: return "unallowlisted";
+	case STORE_DR_HELD: return "held";
+	case STORE_DR_RELEASED: return "released";
 	}
 	return "unknown";
 }
@@ -474,6 +476,13 @@ store_decisions_set_judge(struct store *s, store_judge_fn judge, void *ctx)
 {
 	s->judge = judge;
 	s->judge_ctx = ctx;
+}
+
+void
+store_decisions_set_hold(struct store *s, store_hold_fn hold, void *ctx)
+{
+	s->hold = hold;
+	s->hold_ctx = ctx;
 }
 
 enum tcerr

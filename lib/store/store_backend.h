@@ -80,6 +80,8 @@ struct store {
 	const struct store__backend *be;
 	store_judge_fn judge;      /* store_decisions_set_judge */
 	void *judge_ctx;
+	store_hold_fn hold;        /* store_decisions_set_hold */
+	void *hold_ctx;
 };
 
 /* Do two stored texts of one (collection, id, version) say the same? The

@@ -938,6 +938,7 @@ insert:;
 		const struct stix_meta *m = in[i].meta;
 		struct sq_dec_version v = {
 			.seq = out[i].seq,
+			.id = m->id,
 			.indicator = strcmp(m->type, "indicator") == 0,
 			.revoked = m->revoked,
 			.collection = in[i].collection,
