@@ -30,6 +30,7 @@
 #include "app.h"
 #include "conf/conf.h"
 #include "feed/feed.h"
+#include "feed/feed_confidence.h"
 #include "hub/hub.h"
 #include "hub/hub_lookup.h"
 #include "http.h"
@@ -474,6 +475,10 @@ main(int argc, char **argv)
 		status = fail("cannot record default_tlp", &d);
 		goto out;
 	}
+	/* the effective confidence rule every decision read uses */
+	feed_set_conf_rule(&(struct feed_conf_rule){ .half_life_days = conf.confidence_half_life,
+	                                             .sighting_boost = conf.sighting_boost,
+	                                             .boost_orgs = conf.sighting_boost_orgs });
 	/* and so is block_min_confidence, for the CLI's exports */
 	if (feed_set_block_min_confidence(hub_store(hub), (int)conf.block_min_confidence)) {
 		diag_set(&d, TC_EDB, "cannot write the store's settings");

@@ -530,6 +530,17 @@ store_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *even
 }
 
 enum tcerr
+store_sighting_stats(struct store *s, const char *id, int64_t producer, uint64_t version_seq,
+                     struct store_sighted *out, struct diag *d)
+{
+	diag_clear(d);
+	*out = (struct store_sighted){ 0 };
+	if (!s->be->sighting_stats)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store keeps no sightings", s->be->name);
+	return s->be->sighting_stats(s, id, producer, version_seq, out, d);
+}
+
+enum tcerr
 store_decisions_rejudge(struct store *s, size_t *events, struct diag *d)
 {
 	diag_clear(d);

@@ -465,6 +465,21 @@ enum tcerr store_decisions_expire(struct store *s, int64_t now_us, size_t max, s
  * TC_EUNSUPPORTED. */
 enum tcerr store_decisions_rejudge(struct store *s, size_t *events, struct diag *d);
 
+/* What the confidence rule (docs/sightings.md) reads about one
+ * contribution (store_decision). */
+struct store_sighted {
+	size_t orgs;          /* organisations other than the producer that sighted it */
+	int64_t last_us;      /* the latest last_seen of their sightings (0: none) */
+	int64_t version_us;   /* the indicator version's modified (0: unknown) */
+};
+/* Sightings of the indicator with STIX id id by organisations other than
+ * producer (any sighting version ever stored, deleted ones included), and
+ * the modified time of its version version_seq. OUT: *out. Errors:
+ * TC_EDB, TC_EUNSUPPORTED (a backend that keeps no sightings). */
+enum tcerr store_sighting_stats(struct store *s, const char *id, int64_t producer,
+                                uint64_t version_seq, struct store_sighted *out,
+                                struct diag *d);
+
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set
  * replaces; "schema_version" and keys starting "store." belong to the

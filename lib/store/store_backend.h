@@ -74,6 +74,9 @@ struct store__backend {
 	enum tcerr (*decisions_expire)(struct store *s, int64_t now_us, size_t max,
 	                               size_t *events, int64_t *next_us, struct diag *d);
 	enum tcerr (*decisions_rejudge)(struct store *s, size_t *events, struct diag *d);
+	enum tcerr (*sighting_stats)(struct store *s, const char *id, int64_t producer,
+	                             uint64_t version_seq, struct store_sighted *out,
+	                             struct diag *d);
 };
 
 struct store {

@@ -12,11 +12,30 @@ import time
 import pytest
 import requests
 
-from conftest import tocsin
-from hubutil import TLP2, obj_indicator, sid
+from conftest import COLLECTIONS, ORGS, PRINCIPALS, Daemon, build_data, tocsin
+from hubutil import TLP2, Hub, obj_indicator, sid
 from sseclient import Stream
 
 T1 = "2026-12-01T00:00:00.000Z"
+
+
+def make_hub(tmp_path, extra=""):
+    """A hub of its own; heartbeats every second so that stream events are
+    flushed at once (as in test_stream.py)."""
+    d = tmp_path / "var"
+    identities, keys, colls = build_data(d)
+    conf = tmp_path / "tocsind.conf"
+    conf.write_text("[stream]\nheartbeat = 1\n" + extra)
+    daemon = Daemon(d, config=conf)
+    h = Hub(f"http://{daemon.addr}", keys, identities, colls, ORGS, PRINCIPALS, COLLECTIONS,
+            data=d, daemon=daemon)
+    yield h
+    assert daemon.stop() == 0, daemon.log()[-3000:]
+
+
+@pytest.fixture
+def fresh_hub(tmp_path):
+    yield from make_hub(tmp_path)
 
 
 def api(h, who, method, path, body=None):
@@ -190,3 +209,61 @@ def test_sightings_by_sector_visible_to_the_producer_without_hidden_orgs(fresh_h
     # the CLI on the data directory: the operator's view
     out = tocsin("sightings", a["id"], "--data", h.data).stdout
     assert "finance" in out and "law-enforcement" in out, out
+
+
+@pytest.fixture
+def rule_hub(tmp_path):
+    yield from make_hub(tmp_path, "[decisions]\nblock_min_confidence = 60\nsighting_boost = 20\n"
+                        "sighting_boost_orgs = 2\nconfidence_half_life = 30\n")
+
+
+def snapshot(h, who, value):
+    s = Stream(h.daemon.addr, h.keys[who], "view=decisions&kind=ipv4")
+    try:
+        while True:
+            ev = s.next(10)
+            assert ev is not None, "no snapshot-end:\n" + h.daemon.log()[-3000:]
+            if ev.name == "snapshot-end":
+                return None
+            if ev.json()["value"] == value:
+                return ev.json()
+    finally:
+        s.close()
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+
+
+def test_confidence_follows_sightings_and_age(rule_hub):
+    h = rule_hub
+    now = time.time()
+    a = obj_indicator("[ipv4-addr:value = '185.220.102.60']", "conf-a", created=iso(now - 60),
+                      modified=iso(now - 60), confidence=50, markings=[TLP2["green"]])
+    h.post_ok("open", "telco", [a])
+    d = snapshot(h, "cert", "185.220.102.60")
+    assert d["confidence"] == 50 and d["action"] == "alert", d
+    # the producer's own sighting does not count; one bank: +20
+    h.post_ok("open", "telco", [sighting(a["id"], "c-own", 1, iso(now), [TLP2["green"]])])
+    h.post_ok("open", "bank", [sighting(a["id"], "c-bank", 1, iso(now), [TLP2["green"]])])
+    d = snapshot(h, "cert", "185.220.102.60")
+    assert d["confidence"] == 70 and d["action"] == "block", d
+    # at most sighting_boost_orgs (2) organisations count: 50 + 40
+    h.post_ok("open", "bank2", [sighting(a["id"], "c-bank2", 1, iso(now), [TLP2["green"]])])
+    h.post_ok("open", "inet", [sighting(a["id"], "c-inet", 1, iso(now), [TLP2["green"]])])
+    d = snapshot(h, "cert", "185.220.102.60")
+    assert d["confidence"] == 90, d
+    # an indicator last modified two half-lives ago: 80 -> 20, alert
+    old = obj_indicator("[ipv4-addr:value = '185.220.102.61']", "conf-old",
+                        created=iso(now - 60 * 86400), modified=iso(now - 60 * 86400),
+                        confidence=80, markings=[TLP2["green"]])
+    h.post_ok("open", "telco", [old])
+    d = snapshot(h, "cert", "185.220.102.61")
+    assert d["confidence"] in (19, 20) and d["action"] == "alert", d
+    # a fresh sighting by another organisation resets its age and raises it
+    h.post_ok("open", "bank", [sighting(old["id"], "c-old", 3, iso(now), [TLP2["green"]])])
+    d = snapshot(h, "cert", "185.220.102.61")
+    assert d["confidence"] == 100 and d["action"] == "block", d
+    # min_confidence filters on the effective confidence (export)
+    r = api(h, "cert", "GET", "/api/v1/export/plain?min_confidence=95")
+    assert "185.220.102.61" in r.text.split() and "185.220.102.60" not in r.text.split()
