@@ -900,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "5");
+	assert_string_equal(b.p, "6"); /* SQ_STEP_SIGHTINGS */
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1613,6 +1613,7 @@ test_sqlite_migrates_schema_1(void **state)
 	                              "DROP TABLE tombstones;"
 	                              "ALTER TABLE objects DROP COLUMN producer;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
+	                              "DROP TABLE sight_orgs;"
 	                              "UPDATE settings SET value = '1' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -1621,7 +1622,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "5");
+	assert_string_equal(b.p, "6"); /* SQ_STEP_SIGHTINGS */
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1737,6 +1738,7 @@ test_sqlite_migrates_schema_2(void **state)
 	                              "ALTER TABLE tombstones DROP COLUMN producer;"
 	                              "ALTER TABLE tombstones DROP COLUMN rjson;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
+	                              "DROP TABLE sight_orgs;"
 	                              "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -1955,7 +1957,8 @@ test_sqlite_migrates_tlp_rules(void **state)
 	                                  "ALTER TABLE tombstones DROP COLUMN tlp;"
 	                                  "ALTER TABLE tombstones DROP COLUMN producer;"
 	                                  "ALTER TABLE tombstones DROP COLUMN rjson;"
-	                                  "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
+	                                  "DROP TABLE sight_orgs;"
+	                              "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	sqlite3_close(db);
