@@ -37,6 +37,7 @@
 #include "log.h"
 #include "taxii/taxii_jarena.h"
 #include "api_indicators.h"
+#include "registry/registry_fp.h"
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
@@ -592,16 +593,24 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	uint64_t gen = 0;
+	uint64_t gen = 0, fpgen = 0;
 	if (registry_generation(app.registry, &gen, &d))
 		log_error("cannot read the registry generation", d.msg);
+	if (registry_fp_generation(app.registry, &fpgen, &d))
+		log_error("cannot read the false-positive generation", d.msg);
 	for (;;) {
 		/* Wakes every REGISTRY_POLL_MS to see whether the CLI changed the
 		 * registry, so that a new or revoked key applies within a second
 		 * without SIGHUP. */
 		const struct timespec poll = { 0, REGISTRY_POLL_MS * 1000000L };
 		int sig = sigtimedwait(&sigs, NULL, &poll);
-		uint64_t g = gen;
+		uint64_t g = gen, fg = fpgen;
+		/* false positives reported or reviewed (tocsin fp, or a POST):
+		 * the held indicators (docs/sightings.md) */
+		if (!registry_fp_generation(app.registry, &fg, &d) && fg != fpgen) {
+			fpgen = fg;
+			api_indicators_reload_holds(&app);
+		}
 		if (sig < 0 && errno == EAGAIN) {
 			if (registry_generation(app.registry, &g, &d) || g == gen)
 				continue;
@@ -612,7 +621,6 @@ main(int argc, char **argv)
 			gen = g;
 			struct reg_snapshot *ns = NULL;
 			allowlist_reload(hub, true);
-			api_indicators_reload_holds(&app);
 			if (reg_snapshot_build(app.registry, ctl, &ns, &d)) {
 				log_error("reload failed; keeping the previous registry", d.msg);
 				continue;

@@ -7,8 +7,9 @@
  * indicator. The state is derived, never stored: confirmed if the review
  * confirmed; else held if at least REG_FP_HOLD_ORGS reports count (made
  * after a rejection, or all when there is none); else rejected if
- * reviewed, open if not. Triggers move the registry generation, so a
- * running tocsind sees a change made by the CLI within a second.
+ * reviewed, open if not. Triggers move a generation of their own
+ * (fp_generation; snapshots do not read these tables), which a running
+ * tocsind polls, so it sees a change made by the CLI within a second.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,33 @@ const char reg__fp_schema[] =
 	" at_us INTEGER NOT NULL, note TEXT NOT NULL, PRIMARY KEY(indicator, org)) WITHOUT ROWID;"
 	"CREATE TABLE fp_reviews(indicator TEXT PRIMARY KEY, confirmed INTEGER NOT NULL,"
 	" at_us INTEGER NOT NULL, note TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TRIGGER gen_fpr_i AFTER INSERT ON fp_reports BEGIN"
-	" UPDATE generation SET n = n + 1; END;"
-	"CREATE TRIGGER gen_fpr_u AFTER UPDATE ON fp_reports BEGIN"
-	" UPDATE generation SET n = n + 1; END;"
-	"CREATE TRIGGER gen_fpv_i AFTER INSERT ON fp_reviews BEGIN"
-	" UPDATE generation SET n = n + 1; END;"
-	"CREATE TRIGGER gen_fpv_u AFTER UPDATE ON fp_reviews BEGIN"
-	" UPDATE generation SET n = n + 1; END;";
+	"CREATE TABLE fp_generation(one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);"
+	"INSERT INTO fp_generation VALUES (1, 1);"
+	"CREATE TRIGGER fpgen_r_i AFTER INSERT ON fp_reports BEGIN"
+	" UPDATE fp_generation SET n = n + 1; END;"
+	"CREATE TRIGGER fpgen_r_u AFTER UPDATE ON fp_reports BEGIN"
+	" UPDATE fp_generation SET n = n + 1; END;"
+	"CREATE TRIGGER fpgen_v_i AFTER INSERT ON fp_reviews BEGIN"
+	" UPDATE fp_generation SET n = n + 1; END;"
+	"CREATE TRIGGER fpgen_v_u AFTER UPDATE ON fp_reviews BEGIN"
+	" UPDATE fp_generation SET n = n + 1; END;";
+
+enum tcerr
+registry_fp_generation(struct registry *r, uint64_t *out, struct diag *d)
+{
+	diag_clear(d);
+	pthread_mutex_lock(reg__mu(r));
+	sqlite3_stmt *st = NULL;
+	enum tcerr rc = TC_OK;
+	int s = sqlite3_prepare_v2(reg__db(r), "SELECT n FROM fp_generation", -1, &st, NULL);
+	if (!s && (s = sqlite3_step(st)) == SQLITE_ROW)
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		rc = reg__dberr(r, s == SQLITE_DONE ? SQLITE_CORRUPT : s, d);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(reg__mu(r));
+	return rc;
+}
 
 /* a report counts unless a rejection came after it */
 #define FP_COUNTED "(v.indicator IS NULL OR v.confirmed = 1 OR f.at_us > v.at_us)"

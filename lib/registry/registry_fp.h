@@ -88,6 +88,10 @@ enum tcerr registry_fp_reports(struct registry *r, const char *indicator,
                                enum tcerr (*cb)(void *ctx, const struct reg_fp_report *p),
                                void *ctx, struct diag *d);
 
+/* A number that moves at every report and review, whoever made it (a
+ * running tocsind polls it). OUT: *out. Errors: TC_EDB. */
+enum tcerr registry_fp_generation(struct registry *r, uint64_t *out, struct diag *d);
+
 /* The STIX ids of the indicators held now (states held and confirmed).
  * OUT: *ids (an array of *n strings; free each and the array). Errors:
  * TC_ENOMEM, TC_EDB. */
