@@ -138,7 +138,8 @@ struct feed_decision {
 	int confidence;
 	enum tlp_level tlp;
 	const char *reason;            /* "published", "revoked", "deleted", "expired",
-	                                * "allowlisted", "unallowlisted", "superseded" */
+	                                * "allowlisted", "unallowlisted", "superseded",
+	                                * "held", "released" (docs/sightings.md) */
 	size_t nindicators;            /* may exceed FEED_DECISION_MAX_INDICATORS */
 	const struct feed_indicator *indicators;
 };
