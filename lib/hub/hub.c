@@ -360,6 +360,12 @@ hub_hold(void *ctx, const char *id)
 	return r;
 }
 
+bool
+hub_held(void *hub, const char *id)
+{
+	return hub_hold(hub, id);
+}
+
 static void
 held_free(char **v, size_t n)
 {

@@ -123,6 +123,10 @@ enum tcerr hub_decisions_maintain(struct hub *h, int64_t now_us, size_t *events,
 enum tcerr hub_holds_set(struct hub *h, const char *const *ids, size_t n, bool *changed,
                          struct diag *d);
 
+/* Whether the indicator with STIX id id is held now (hub_holds_set); hub
+ * is a struct hub * (the signature of export_opts.held). Any thread. */
+bool hub_held(void *hub, const char *id);
+
 /* When hub_decisions_maintain next has something to expire (µs; 0: none
  * known, or not looked yet). */
 int64_t hub_decisions_due(const struct hub *h);

@@ -37,10 +37,16 @@ def test_two_organisations_hold_and_a_rejection_releases(data, tmp_path):
     out = fp(data, "show", IND["id"]).stdout
     assert "northbank (finance)" in out and "southbank (finance)" in out
     assert "our gateway" in out
+    # held: the CLI's exports leave it out too, decisions and objects
+    for fmt in ("plain", "stix", "csv"):
+        p = run("export", "--data", data, "--format", fmt, check_rc=0)
+        assert "185.220.101.7" not in p.stdout and IND["id"] not in p.stdout, (fmt, p.stdout)
     out = fp(data, "review", IND["id"], "--reject", "--note", "real C2").stdout
     assert "state: rejected (0 organisations;" in out and "real C2" in out, out
     out = fp(data, "show", IND["id"]).stdout
     assert out.count("[before the rejection]") == 2, out
+    p = run("export", "--data", data, "--format", "stix", check_rc=0)
+    assert IND["id"] in p.stdout
     # the audit log has every change
     log = (data / "audit.log").read_text()
     assert '"fp.report"' in log and '"fp.reject"' in log and IND["id"] in log

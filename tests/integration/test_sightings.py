@@ -109,6 +109,11 @@ def test_false_positives_from_two_banks_hold_an_indicator_out_of_exports(fresh_h
     assert ev.json()["value"] == "185.220.102.41"
     assert "185.220.102.41" not in plain(h, "cert")
     assert "185.220.102.41" not in plain(h, "telco")
+    # the object exports leave the held indicator out too, and say so
+    r = api(h, "cert", "GET", "/api/v1/export/stix")
+    assert r.status_code == 200 and a["id"] not in r.text, r.text[:300]
+    assert "held=1" in r.headers.get("X-Tocsin-Left-Out", ""), r.headers
+    assert a["id"] not in api(h, "cert", "GET", "/api/v1/export/csv").text
     _, snap2 = decisions_stream(h, "bank")
     assert "185.220.102.41" not in snap2
 
@@ -134,6 +139,7 @@ def test_false_positives_from_two_banks_hold_an_indicator_out_of_exports(fresh_h
     (ev,) = s.events(1, names={"add", "remove"}, timeout=5)
     assert ev.name == "add" and ev.json()["reason"] == "released", ev
     assert "185.220.102.41" in plain(h, "cert")
+    assert a["id"] in api(h, "cert", "GET", "/api/v1/export/stix").text
     fb = api(h, "telco", "GET", f"/api/v1/indicators/{a['id']}/feedback").json()
     assert fb["state"] == "rejected" and fb["review"]["note"] == "a real C2", fb
     s.close()
