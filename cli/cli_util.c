@@ -7,6 +7,8 @@
  * any other stderr line so the two never interleave.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 
 #include <sys/stat.h>
 #include "cli_util.h"
+#include "registry/registry.h"
+#include "registry/registry_fp.h"
 #include "util/timestamp.h"
 #include "util/text.h"
 
@@ -167,6 +171,32 @@ cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, const char *shortop
 	return '?';
 }
 
+/* The indicators held for false positives (registry_fp.h), into h, so
+ * that what this command appends or exports treats them as tocsind does.
+ * A data directory without a registry holds none. */
+static enum tcerr
+cli_load_holds(const char *dir, struct hub *h, struct diag *d)
+{
+	char db[PATH_MAX];
+	struct stat st;
+	int n = snprintf(db, sizeof db, "%s/registry.db", dir);
+	if (n < 0 || (size_t)n >= sizeof db || stat(db, &st) != 0)
+		return TC_OK;
+	struct registry *r = NULL;
+	char **ids = NULL;
+	size_t k = 0;
+	enum tcerr rc = registry_open(dir, &r, d);
+	if (!rc)
+		rc = registry_fp_held(r, &ids, &k, d);
+	if (!rc)
+		rc = hub_holds_set(h, (const char *const *)ids, k, NULL, d);
+	for (size_t i = 0; i < k; i++)
+		free(ids[i]);
+	free(ids);
+	registry_close(r);
+	return rc;
+}
+
 int
 cli_open_hub(const char *dir, struct hub **out)
 {
@@ -176,6 +206,10 @@ cli_open_hub(const char *dir, struct hub **out)
 
 	diag_clear(&d);
 	rc = hub_open(path, out, &d);
+	if (rc == TC_OK && (rc = cli_load_holds(path, *out, &d)) != TC_OK) {
+		hub_close(*out);
+		*out = NULL;
+	}
 	if (rc == TC_OK)
 		return CLI_EXIT_OK;
 	if (rc == TC_ENOTFOUND)

@@ -50,6 +50,10 @@ extern const char cmd_report_usage[];
 int cmd_report(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_source_usage[];
 int cmd_source(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_fp_usage[];
+int cmd_fp(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_sightings_usage[];
+int cmd_sightings(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

@@ -463,9 +463,15 @@ api_export_serve(struct MHD_Connection *con, const struct api_export_req *rq, in
 		pl.rows.who = rq->who;
 		pl.rows.names = rq->snap;
 		pl.rows.allow = al;
+		pl.rows.held = hub_held;
+		pl.rows.held_ctx = rq->app->hub;
 		rc = export_store(rq->store, rq->app->tw.obs, &pl.rows, tmp_write, &sink, &c, &d);
-		if (!rc && c.allowlisted)
+		if (!rc && c.allowlisted && c.held)
+			snprintf(left, sizeof(left), "allowlisted=%zu held=%zu", c.allowlisted, c.held);
+		else if (!rc && c.allowlisted)
 			snprintf(left, sizeof(left), "allowlisted=%zu", c.allowlisted);
+		else if (!rc && c.held)
+			snprintf(left, sizeof(left), "held=%zu", c.held);
 	}
 	allowlist_free(al);
 	plan_reset(&pl);

@@ -52,6 +52,7 @@
 #include "api_stream.h"
 #include "api_export.h"
 #include "api_match.h"
+#include "api_indicators.h"
 #include "api_reports.h"
 #include "auth.h"
 #include "log.h"
@@ -743,6 +744,29 @@ serve_match(struct MHD_Connection *con, struct req *r, struct app *a, struct tst
 	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
 }
 
+/* Feedback on indicators (api_indicators.c): false positives, the
+ * producer's feedback, sightings by sector. */
+static enum MHD_Result
+serve_indicators(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+                 const struct reg_snapshot *snap, const char *url, enum auth_result ar,
+                 const struct reg_principal *p, const char *why)
+{
+	struct diag d;
+	if (ar != AUTH_OK || !p)
+		return respond_error(con, r, 401, false,
+		                     ar == AUTH_BAD ? "authentication failed" : "authentication required",
+		                     ar == AUTH_BAD ? why : "/api/v1/indicators needs an API key", true);
+	struct store *s = thread_store(a, t, &d);
+	if (!s)
+		return respond_error(con, r, 503, false, "the hub's store is unavailable",
+		                     "try again later", false);
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, p);
+	struct api_response rs;
+	api_indicators_handle(a, s, &who, r->method, url, buf_slice(&r->body), &rs);
+	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
 /* tocsin-agent receipts (api_agents.c). */
 static enum MHD_Result
 serve_agents(struct MHD_Connection *con, struct req *r, struct app *a, enum auth_result ar,
@@ -916,10 +940,13 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_reports(con, r, a, t, snap, url, ar, p, why);
 	if (api_tasks_route(url))
 		return serve_tasks(con, r, a, snap, url, ar, p, why);
+	if (api_indicators_route(url))
+		return serve_indicators(con, r, a, t, snap, url, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, "
-		                     "/api/v1/match, /api/v1/agents/receipt, /api/v1/tasks, /healthz and "
+		                     "/api/v1/match, /api/v1/agents/receipt, /api/v1/tasks, "
+		                     "/api/v1/indicators/, /healthz and "
 		                     "/metrics",
 		                     false);
 	if (ar == AUTH_BAD)

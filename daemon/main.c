@@ -31,11 +31,14 @@
 #include "api_reports.h"
 #include "conf/conf.h"
 #include "feed/feed.h"
+#include "feed/feed_confidence.h"
 #include "hub/hub.h"
 #include "hub/hub_lookup.h"
 #include "http.h"
 #include "log.h"
 #include "taxii/taxii_jarena.h"
+#include "api_indicators.h"
+#include "registry/registry_fp.h"
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
@@ -476,6 +479,10 @@ main(int argc, char **argv)
 		status = fail("cannot record default_tlp", &d);
 		goto out;
 	}
+	/* the effective confidence rule every decision read uses */
+	feed_set_conf_rule(&(struct feed_conf_rule){ .half_life_days = conf.confidence_half_life,
+	                                             .sighting_boost = conf.sighting_boost,
+	                                             .boost_orgs = conf.sighting_boost_orgs });
 	/* and so is block_min_confidence, for the CLI's exports */
 	if (feed_set_block_min_confidence(hub_store(hub), (int)conf.block_min_confidence)) {
 		diag_set(&d, TC_EDB, "cannot write the store's settings");
@@ -578,6 +585,7 @@ main(int argc, char **argv)
 	writer_taxii(app.writer, &app.tw);
 	app.tw.obs = hub_obs_ctx(hub); /* request threads validate and extract */
 	app.hub = hub;
+	api_indicators_reload_holds(&app); /* false positives held (docs/sightings.md) */
 	/* the lookup API reads the index beside the writer (hub_lookup.h) */
 	if (conf.match_cache_entries && hub_lookup_cache(hub, conf.match_cache_entries, &d)) {
 		status = fail("cannot set up the lookup cache", &d);
@@ -611,16 +619,24 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	uint64_t gen = 0;
+	uint64_t gen = 0, fpgen = 0;
 	if (registry_generation(app.registry, &gen, &d))
 		log_error("cannot read the registry generation", d.msg);
+	if (registry_fp_generation(app.registry, &fpgen, &d))
+		log_error("cannot read the false-positive generation", d.msg);
 	for (;;) {
 		/* Wakes every REGISTRY_POLL_MS to see whether the CLI changed the
 		 * registry, so that a new or revoked key applies within a second
 		 * without SIGHUP. */
 		const struct timespec poll = { 0, REGISTRY_POLL_MS * 1000000L };
 		int sig = sigtimedwait(&sigs, NULL, &poll);
-		uint64_t g = gen;
+		uint64_t g = gen, fg = fpgen;
+		/* false positives reported or reviewed (tocsin fp, or a POST):
+		 * the held indicators (docs/sightings.md) */
+		if (!registry_fp_generation(app.registry, &fg, &d) && fg != fpgen) {
+			fpgen = fg;
+			api_indicators_reload_holds(&app);
+		}
 		if (sig < 0 && errno == EAGAIN) {
 			if (registry_generation(app.registry, &g, &d) || g == gen)
 				continue;

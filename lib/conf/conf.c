@@ -100,6 +100,11 @@ static const struct conf_key conf_keys[] = {
 	{ "ingest", "widest_prefix_v4", NUM(K_UINT, widest_prefix_v4, 1, 32), 0 },
 	{ "ingest", "widest_prefix_v6", NUM(K_UINT, widest_prefix_v6, 1, 128), 0 },
 	{ "decisions", "block_min_confidence", NUM(K_UINT, block_min_confidence, 0, 100), 0 },
+	{ "decisions", "confidence_half_life",
+	  NUM(K_UINT, confidence_half_life, 0, CONF_HALF_LIFE_DAYS_MAX), 0 },
+	{ "decisions", "sighting_boost", NUM(K_UINT, sighting_boost, 0, 100), 0 },
+	{ "decisions", "sighting_boost_orgs",
+	  NUM(K_UINT, sighting_boost_orgs, 1, CONF_BOOST_ORGS_MAX), 0 },
 	{ "bouncers", "startup_max_decisions",
 	  NUM(K_SIZE, bouncer_startup_max_decisions, 1, CONF_BOUNCER_DECISIONS_MAX), 0 },
 	{ "bouncers", "poll_max_decisions",
@@ -396,6 +401,7 @@ conf_defaults(struct conf *c)
 	c->match_max_body = (size_t)8 << 20;
 	c->match_cache_entries = (size_t)1 << 20;
 	c->widest_prefix_v4 = OBS_WIDEST_PREFIX_V4;
+	c->sighting_boost_orgs = CONF_BOOST_ORGS_DEFAULT;
 	c->widest_prefix_v6 = OBS_WIDEST_PREFIX_V6;
 	/* bouncers: a whole snapshot at startup up to a million decisions
 	 * (about 200 MB of JSON); a poll carries at most 10,000 changes and

@@ -163,8 +163,15 @@ struct conf {
 	unsigned widest_prefix_v4;         /* obs_breadth_check: 1..32, default 8 */
 	unsigned widest_prefix_v6;         /* 1..128, default 32 */
 	/* [decisions] */
+#define CONF_HALF_LIFE_DAYS_MAX 3650
+#define CONF_BOOST_ORGS_MAX 100
+#define CONF_BOOST_ORGS_DEFAULT 3
 	unsigned block_min_confidence;     /* below it a decision's action is "alert": 0..100,
 	                                    * default 0 (every decision blocks) */
+	/* the effective confidence rule (docs/sightings.md): days to halve,
+	 * 0 = no decay; points per sighting organisation, 0 = none; at most
+	 * this many organisations count (default 3) */
+	unsigned confidence_half_life, sighting_boost, sighting_boost_orgs;
 	/* [bouncers] (docs/bouncers.md): the CrowdSec LAPI endpoints */
 	size_t bouncer_startup_max_decisions; /* one startup=true answer; more: 507 */
 	size_t bouncer_poll_max_decisions; /* one startup=false answer; the rest next poll */

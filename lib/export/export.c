@@ -485,6 +485,10 @@ export_writer_row(struct export_writer *w, const struct store_row *row, struct d
 		w->c.expired++;
 		return TC_OK;
 	}
+	if (w->o.held && strcmp(row->type, "indicator") == 0 && w->o.held(w->o.held_ctx, row->id)) {
+		w->c.held++;
+		return TC_OK;
+	}
 	start(w);
 	/* stix: an indicator's values are checked against the allowlist */
 	bool need_obs = w->o.format != EXPORT_STIX || w->o.kinds ||

@@ -137,6 +137,11 @@ struct export_opts {
 	 * alone); export_hub then uses hub_allowlist_get(h). */
 	const struct allowlist *allow;
 	bool include_allowlisted; /* keep them, marked, instead */
+	/* Whether an indicator (by STIX id) is held out of enforcement (false
+	 * positives, docs/sightings.md): a held indicator is left out and
+	 * counted in held. NULL: none is. */
+	bool (*held)(void *ctx, const char *id);
+	void *held_ctx;
 };
 
 #define EXPORT_MAX_REASONS 32   /* distinct reasons counted; the rest in reasons_other */
@@ -160,6 +165,7 @@ struct export_counts {
 	size_t allowlisted;       /* left out for the allowlist: values (plain: distinct
 	                           * values; csv: rows) or objects (stix) */
 	size_t allowlisted_kept;  /* the same, kept and marked (include_allowlisted) */
+	size_t held;              /* indicators left out because held (opts->held) */
 	size_t nreasons;          /* per reason, per allowlisted value (a stix object
 	                           * with two counts twice) */
 	struct export_reason reasons[EXPORT_MAX_REASONS];

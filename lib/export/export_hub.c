@@ -94,6 +94,11 @@ export_hub(struct hub *h, const struct export_opts *opts, export_write_fn write,
 	struct allowlist *al = NULL;
 	if (!o.allow)
 		o.allow = al = hub_allowlist_get(h);
+	/* nor is the hold of false positives (hub_holds_set) */
+	if (!o.held) {
+		o.held = hub_held;
+		o.held_ctx = h;
+	}
 	rc = export_store(hub_store(h), hub_obs_ctx(h), &o, write, wctx, counts, d);
 	allowlist_free(al);
 	return rc;

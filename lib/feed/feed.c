@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "feed/feed_confidence.h"
 #include "util/timestamp.h"
 
 #define FEED_CHUNK 512            /* versions, tombstones or events read per round */
@@ -484,6 +485,32 @@ agg_start(struct agg *a, enum obs_kind kind, struct slice value)
 	a->skip_vseq = 0;
 }
 
+/* The effective confidence rule (feed_set_conf_rule; docs/sightings.md) */
+static struct feed_conf_rule feed_rule;
+
+void
+feed_set_conf_rule(const struct feed_conf_rule *r)
+{
+	feed_rule = r ? *r : (struct feed_conf_rule){ 0 };
+}
+
+/* cd, or a copy in tmp with the effective confidence when the rule is
+ * active (a store error leaves the producer's confidence). */
+static const struct store_decision *
+rescored(const struct feed_ctx *c, const struct store_decision *cd, struct store_decision *tmp)
+{
+	if (!feed_conf_rule_active(&feed_rule) || cd->confidence < 0 || !cd->id)
+		return cd;
+	struct store_sighted st;
+	struct diag d;
+	if (store_sighting_stats(c->store, cd->id, cd->producer, cd->version_seq, &st, &d))
+		return cd;
+	*tmp = *cd;
+	tmp->confidence = feed_conf_effective(&feed_rule, cd->confidence, st.orgs, st.last_us,
+	                                      st.version_us, c->now_us ? c->now_us : ts_now_us());
+	return tmp;
+}
+
 /* Does the reader see contribution cd (filters and policy)? */
 static bool
 dec_admitted(const struct feed_ctx *c, const struct feed_filter *f,
@@ -604,6 +631,8 @@ static enum tcerr
 value_cb(void *ctx, const struct store_decision *cd)
 {
 	struct value_walk *w = ctx;
+	struct store_decision tmp;
+	cd = rescored(w->c, cd, &tmp);
 	if (cd->version_seq == w->a->skip_vseq || !dec_admitted(w->c, w->f, cd))
 		return TC_OK;
 	agg_add(w->c, w->a, cd);
@@ -628,7 +657,9 @@ devent_cb(void *ctx, const struct store_devent *e)
 	struct reader *r = w->r;
 	const struct feed_ctx *c = r->c;
 	r->examined = e->seq;
-	if (!dec_admitted(c, r->f, &e->d))
+	struct store_decision tmp;
+	const struct store_decision *ed = rescored(c, &e->d, &tmp);
+	if (!dec_admitted(c, r->f, ed))
 		return TC_OK;
 	if (e->add && ((e->d.valid_until_us && e->d.valid_until_us <= r->now) ||
 	               allowlisted_now(c, e->d.kind, e->d.value)))
@@ -652,7 +683,7 @@ devent_cb(void *ctx, const struct store_devent *e)
 		for (size_t i = 0; !in && i < n; i++)
 			in = e->d.id && strcmp(a->id[i], e->d.id) == 0;
 		if (!in) /* read back after it changed again: it counts as it was */
-			agg_add(c, a, &e->d);
+			agg_add(c, a, ed);
 	}
 	a->dec.reason = store_dreason_name(e->reason);
 	if (a->dec.nindicators) {
@@ -762,7 +793,8 @@ snap_cb(void *ctx, const struct store_decision *cd)
 		agg_start(a, cd->kind, cd->value);
 		s->open = !allowlisted_now(r->c, cd->kind, cd->value);
 	}
-	if (s->open && dec_admitted(r->c, r->f, cd))
+	struct store_decision tmp;
+	if (s->open && (cd = rescored(r->c, cd, &tmp)) && dec_admitted(r->c, r->f, cd))
 		agg_add(r->c, a, cd);
 	return TC_OK;
 }

@@ -138,7 +138,8 @@ struct feed_decision {
 	int confidence;
 	enum tlp_level tlp;
 	const char *reason;            /* "published", "revoked", "deleted", "expired",
-	                                * "allowlisted", "unallowlisted", "superseded" */
+	                                * "allowlisted", "unallowlisted", "superseded",
+	                                * "held", "released" (docs/sightings.md) */
 	size_t nindicators;            /* may exceed FEED_DECISION_MAX_INDICATORS */
 	const struct feed_indicator *indicators;
 };
@@ -203,6 +204,13 @@ enum tcerr feed_read(const struct feed_ctx *c, enum feed_view v, const struct fe
  * feed_read(after = *at). Errors: as feed_read. */
 enum tcerr feed_snapshot(const struct feed_ctx *c, const struct feed_filter *f, feed_cb cb,
                          void *cb_ctx, struct feed_pos *at, struct diag *d);
+
+/* Sets the effective confidence rule every later read uses
+ * (feed_confidence.h; NULL: none, the producer's confidence). Call before
+ * other threads read: tocsind at start from [decisions]
+ * confidence_half_life and sighting_boost. */
+struct feed_conf_rule;
+void feed_set_conf_rule(const struct feed_conf_rule *r);
 
 /* [decisions] block_min_confidence as tocsind recorded it in the store
  * at start (feed_set_block_min_confidence), so the CLI's exports agree

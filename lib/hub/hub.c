@@ -76,6 +76,9 @@ struct hub {
 	 * unknown, look) — writer thread only */
 	_Atomic uint64_t allow_gen;
 	uint64_t judged_gen;
+	/* held indicators (hub_holds_set): sorted STIX ids under allow_mu */
+	char **held;
+	size_t nheld;
 	int64_t due_us;
 	bool due_known;
 	/* provenance (docs/federation.md): the key that signs each batch's
@@ -345,6 +348,77 @@ hub_judge(void *ctx, enum obs_kind kind, struct slice value)
 	return r;
 }
 
+/* The store's hold judge (store_decisions_set_hold). */
+static int
+held_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+hub_hold(void *ctx, const char *id)
+{
+	struct hub *h = ctx;
+	pthread_mutex_lock(&h->allow_mu);
+	bool r = h->nheld && bsearch(&id, h->held, h->nheld, sizeof *h->held, held_cmp);
+	pthread_mutex_unlock(&h->allow_mu);
+	return r;
+}
+
+bool
+hub_held(void *hub, const char *id)
+{
+	return hub_hold(hub, id);
+}
+
+static void
+held_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+enum tcerr
+hub_holds_set(struct hub *h, const char *const *ids, size_t n, bool *changed, struct diag *d)
+{
+	diag_clear(d);
+	if (changed)
+		*changed = false;
+	char **v = n ? calloc(n, sizeof *v) : NULL;
+	if (n && !v)
+		return diag_set(d, TC_ENOMEM, "held indicators: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (!(v[i] = strdup(ids[i]))) {
+			held_free(v, i);
+			return diag_set(d, TC_ENOMEM, "held indicators: out of memory");
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof *v, held_cmp);
+	pthread_mutex_lock(&h->allow_mu);
+	bool same = n == h->nheld;
+	for (size_t i = 0; same && i < n; i++)
+		same = strcmp(v[i], h->held[i]) == 0;
+	char **old = h->held;
+	size_t nold = h->nheld;
+	if (!same) {
+		h->held = v;
+		h->nheld = n;
+	}
+	pthread_mutex_unlock(&h->allow_mu);
+	if (same) {
+		held_free(v, n);
+		return TC_OK;
+	}
+	held_free(old, nold);
+	/* hub_decisions_maintain judges every contribution again */
+	atomic_fetch_add(&h->allow_gen, 1);
+	if (changed)
+		*changed = true;
+	return TC_OK;
+}
+
 enum tcerr
 hub_decisions_maintain(struct hub *h, int64_t now_us, size_t *events, struct diag *d)
 {
@@ -531,6 +605,7 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	 * changed since: hub_decisions_maintain judges again (gen 1 != 0) */
 	atomic_store(&h->allow_gen, 1);
 	store_decisions_set_judge(h->store, hub_judge, h);
+	store_decisions_set_hold(h->store, hub_hold, h);
 	if ((rc = index_new(&h->index))) {
 		diag_set(d, rc, "index: %s", tcerr_str(rc));
 		goto fail;
@@ -554,6 +629,7 @@ hub_close(struct hub *h)
 	index_free(h->revoked);
 	hub__lk_free(h->lk);
 	allowlist_free(h->allow);
+	held_free(h->held, h->nheld);
 	pthread_mutex_destroy(&h->allow_mu);
 	pthread_mutex_destroy(&h->reload_mu);
 	explicit_bzero(h->card_key, sizeof(h->card_key));

@@ -119,6 +119,19 @@ enum tcerr hub_allowlist_reload(struct hub *h, bool force, bool *reloaded, struc
  * TC_EUNSUPPORTED (a store without decisions). */
 enum tcerr hub_decisions_maintain(struct hub *h, int64_t now_us, size_t *events,
                                   struct diag *d);
+/* Sets the indicators held out of decisions (false positives pending a
+ * coordinator's review, docs/sightings.md): their STIX ids, copied. When
+ * the set differs from the one in force, the next hub_decisions_maintain
+ * judges every contribution again (remove held / add released events).
+ * Any thread. OUT: *changed (may be NULL). Errors: TC_ENOMEM (the old set
+ * stays). */
+enum tcerr hub_holds_set(struct hub *h, const char *const *ids, size_t n, bool *changed,
+                         struct diag *d);
+
+/* Whether the indicator with STIX id id is held now (hub_holds_set); hub
+ * is a struct hub * (the signature of export_opts.held). Any thread. */
+bool hub_held(void *hub, const char *id);
+
 /* When hub_decisions_maintain next has something to expire (µs; 0: none
  * known, or not looked yet). */
 int64_t hub_decisions_due(const struct hub *h);

@@ -218,9 +218,11 @@ static const char *const reg_migrations[] = {
 	REG_SQL_SOURCES,
 	/* REG_STEP_COORD */
 	REG_SQL_COORD,
+	/* REG_STEP_FP: false-positive reports and reviews (registry_fp.c) */
+	reg__fp_schema,
 };
-_Static_assert(sizeof reg_migrations / sizeof reg_migrations[0] == REG_STEP_COORD,
-               "REG_STEP_COORD is the last registry step");
+_Static_assert(sizeof reg_migrations / sizeof reg_migrations[0] == REG_STEP_FP,
+               "REG_STEP_FP is the last registry step");
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
 /* One registry_status_put() waiting for the group commit (on its caller's

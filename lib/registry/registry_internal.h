@@ -26,6 +26,11 @@ enum tcerr reg__dberr(struct registry *r, int rc, struct diag *d);
 enum tcerr reg__setting_forward(struct registry *r, const char *key, const char *val,
                                 bool strict, struct diag *d);
 
+/* The registry step of false-positive reports (registry_fp.c), appended
+ * to reg_migrations as step REG_STEP_FP. */
+#define REG_STEP_FP 8
+extern const char reg__fp_schema[];
+
 #define REG__HASH_LEN 32 /* SHA-256 */
 
 /* A principal as the snapshot keeps it: hash is the SHA-256 of the whole

@@ -496,6 +496,8 @@ store_dreason_name(enum store_dreason r)
 	case STORE_DR_EXPIRED: return "expired";
 	case STORE_DR_ALLOWLISTED: return "allowlisted";
 	case STORE_DR_UNALLOWLISTED: return "unallowlisted";
+	case STORE_DR_HELD: return "held";
+	case STORE_DR_RELEASED: return "released";
 	}
 	return "unknown";
 }
@@ -505,6 +507,13 @@ store_decisions_set_judge(struct store *s, store_judge_fn judge, void *ctx)
 {
 	s->judge = judge;
 	s->judge_ctx = ctx;
+}
+
+void
+store_decisions_set_hold(struct store *s, store_hold_fn hold, void *ctx)
+{
+	s->hold = hold;
+	s->hold_ctx = ctx;
 }
 
 enum tcerr
@@ -549,6 +558,17 @@ store_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *even
 	if (next_us)
 		*next_us = nx;
 	return t;
+}
+
+enum tcerr
+store_sighting_stats(struct store *s, const char *id, int64_t producer, uint64_t version_seq,
+                     struct store_sighted *out, struct diag *d)
+{
+	diag_clear(d);
+	*out = (struct store_sighted){ 0 };
+	if (!s->be->sighting_stats)
+		return diag_set(d, TC_EUNSUPPORTED, "the %s store keeps no sightings", s->be->name);
+	return s->be->sighting_stats(s, id, producer, version_seq, out, d);
 }
 
 enum tcerr

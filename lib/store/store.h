@@ -419,6 +419,8 @@ enum store_dreason {
 	STORE_DR_EXPIRED,
 	STORE_DR_ALLOWLISTED,
 	STORE_DR_UNALLOWLISTED,
+	STORE_DR_HELD,          /* remove: the indicator is held (false positives, docs/sightings.md) */
+	STORE_DR_RELEASED,      /* add: the hold was released */
 };
 /* "published", "superseded", ... */
 const char *store_dreason_name(enum store_dreason r);
@@ -434,7 +436,8 @@ struct store_decision {
 	int64_t producer;
 	int confidence;            /* 0..100; -1: none */
 	int64_t valid_until_us;    /* 0: no end */
-	bool allowlisted;
+	bool allowlisted;          /* kept out: allowlisted or held (either) */
+	bool held;                 /* kept out because the indicator is held */
 	struct slice json;         /* store_decision_events: the version's text when
 	                            * tlp is AMBER+STRICT or RED (its named recipients),
 	                            * kept even after the version is deleted; else empty */
@@ -453,6 +456,16 @@ typedef bool (*store_judge_fn)(void *ctx, enum obs_kind kind, struct slice value
 /* Sets the allowlist judge used for new contributions (NULL: none is
  * allowlisted). ctx must outlive the store or the next call. */
 void store_decisions_set_judge(struct store *s, store_judge_fn judge, void *ctx);
+
+/* Says whether the indicator with this STIX id is held out of decisions
+ * now (false positives pending review, docs/sightings.md). */
+typedef bool (*store_hold_fn)(void *ctx, const char *id);
+/* Sets the hold judge used for new contributions and by
+ * store_decisions_rejudge beside the allowlist judge (NULL: nothing is
+ * held). A held contribution is kept out like an allowlisted one; the
+ * rejudge records remove held / add released events for the changes.
+ * ctx must outlive the store or the next call. */
+void store_decisions_set_hold(struct store *s, store_hold_fn hold, void *ctx);
 
 /* Decision events after after_seq, in seq order, at most limit (0: no
  * limit), until cb answers an error (returned). Pointers are valid during
@@ -480,11 +493,27 @@ enum tcerr store_decisions(struct store *s, enum obs_kind kind, const struct sli
 enum tcerr store_decisions_expire(struct store *s, int64_t now_us, size_t max, size_t *events,
                                   int64_t *next_us, struct diag *d);
 
-/* Asks the judge again about every contribution and records the changes
- * (remove allowlisted / add unallowlisted events) in one durable
+/* Asks the judges (allowlist and hold) again about every contribution and
+ * records the changes (remove allowlisted or held / add unallowlisted or
+ * released events) in one durable
  * transaction. OUT: *events (may be NULL). Errors: TC_EDB,
  * TC_EUNSUPPORTED. */
 enum tcerr store_decisions_rejudge(struct store *s, size_t *events, struct diag *d);
+
+/* What the confidence rule (docs/sightings.md) reads about one
+ * contribution (store_decision). */
+struct store_sighted {
+	size_t orgs;          /* organisations other than the producer that sighted it */
+	int64_t last_us;      /* the latest last_seen of their sightings (0: none) */
+	int64_t version_us;   /* the indicator version's modified (0: unknown) */
+};
+/* Sightings of the indicator with STIX id id by organisations other than
+ * producer (any sighting version ever stored, deleted ones included), and
+ * the modified time of its version version_seq. OUT: *out. Errors:
+ * TC_EDB, TC_EUNSUPPORTED (a backend that keeps no sightings). */
+enum tcerr store_sighting_stats(struct store *s, const char *id, int64_t producer,
+                                uint64_t version_seq, struct store_sighted *out,
+                                struct diag *d);
 
 /* Small key/value settings kept with the data (schema version, hub id).
  * get appends the value to out; TC_ENOTFOUND if key is unset. set

@@ -77,6 +77,9 @@ struct store__backend {
 	/* provenance; optional (NULL: TC_EUNSUPPORTED) */
 	enum tcerr (*prov_find)(struct store *s, uint64_t seq, uint8_t root[32], uint8_t **leaves,
 	                        size_t *leaf_count, size_t *leaf_index, struct diag *d);
+	enum tcerr (*sighting_stats)(struct store *s, const char *id, int64_t producer,
+	                             uint64_t version_seq, struct store_sighted *out,
+	                             struct diag *d);
 };
 
 struct store {
@@ -86,6 +89,8 @@ struct store {
 	/* store_prov_stage: written by the next append's transaction (a
 	 * backend that keeps provenance), then cleared by store_append */
 	const struct store_prov_batch *prov;
+	store_hold_fn hold;        /* store_decisions_set_hold */
+	void *hold_ctx;
 };
 
 /* Do two stored texts of one (collection, id, version) say the same? The

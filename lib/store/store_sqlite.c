@@ -41,6 +41,7 @@
 #include "stix/stix.h"
 #include "store/store_backend.h"
 #include "store/store_sqlite_dec.h"
+#include "store/store_sqlite_sight.h"
 #include "util/timestamp.h"
 
 #define SQ_APPLICATION_ID 0x74637331 /* "tcs1" */
@@ -110,9 +111,13 @@ static const char *const sq_migrations[] = {
 	sq_dec_schema,
 	/* 6 (issue 12): signed provenance batches (docs/federation.md) */
 	sq_prov_schema,
+	/* SQ_STEP_SIGHTINGS: who sighted which indicator (store_sqlite_sight.c) */
+	sq_sight_schema,
 };
 /* The step (1-based) after which sq_migrate runs sq_dec_backfill(). */
 #define SQ_STEP_DECISIONS 5
+/* The step (1-based) that adds sight_orgs (filled by its own SQL). */
+#define SQ_STEP_SIGHTINGS 7
 /* The step (1-based) after which sq_migrate runs sq_migrate_tlp(). */
 #define SQ_STEP_TLP_RULES 4
 #define SQ_SCHEMA_VERSION ((int)(sizeof sq_migrations / sizeof sq_migrations[0]))
@@ -1064,6 +1069,7 @@ insert:;
 		const struct stix_meta *m = in[i].meta;
 		struct sq_dec_version v = {
 			.seq = out[i].seq,
+			.id = m->id,
 			.indicator = strcmp(m->type, "indicator") == 0,
 			.revoked = m->revoked,
 			.collection = in[i].collection,
@@ -1085,6 +1091,12 @@ insert:;
 	}
 	if (s->prov && (t = sq_prov_put(q, s->prov, out, n, d)))
 		goto out;
+	/* sightings: who saw which indicator, for the confidence rule */
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status == STORE_ADDED && strcmp(in[i].meta->type, "sighting") == 0 &&
+		    (rc = sq_sight_note(q->db, in[i].json, in[i].producer)))
+			goto out;
+	}
 	rc = sq_run(sq_stmt(q, S_COMMIT));
 	if (rc)
 		goto out;
@@ -2067,6 +2079,17 @@ sq_decisions_rejudge(struct store *s, size_t *events, struct diag *d)
 	return sq_dec_write(sq(s), ts_now_us(), 0, events, NULL, true, d);
 }
 
+static enum tcerr
+sq_sighting_stats(struct store *s, const char *id, int64_t producer, uint64_t version_seq,
+                  struct store_sighted *out, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	int rc = sq_sight_stats(q->db, id, producer, version_seq, out);
+	if (rc)
+		return diag_set(d, TC_EDB, "%s: sightings: %s", q->path, sqlite3_errstr(rc));
+	return TC_OK;
+}
+
 const struct store__backend store__sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -2094,4 +2117,5 @@ const struct store__backend store__sqlite = {
 	.decisions_expire = sq_decisions_expire,
 	.decisions_rejudge = sq_decisions_rejudge,
 	.prov_find = sq_prov_find,
+	.sighting_stats = sq_sighting_stats,
 };

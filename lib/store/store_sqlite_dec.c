@@ -4,9 +4,10 @@
  *
  * Invariant: dvalues holds exactly the observables of the current version
  * of every indicator object that is neither revoked nor expired (by the
- * last store_decisions_expire), each with allowlisted as the judge said at
- * insert or at the last rejudge; every change of a row that is not
- * allowlisted has its event in devents, in the same transaction.
+ * last store_decisions_expire), each with allowlisted as the judges said at
+ * insert or at the last rejudge (a mask: allowlisted, held); every change
+ * of a row that is kept out by neither has its event in devents, in the
+ * same transaction.
  */
 #include "store/store_sqlite_dec.h"
 
@@ -62,7 +63,8 @@ static const char *const sd_sql[SD_NSTMT] = {
 	           " JOIN objects o ON o.ref = d.ref WHERE d.kind = ? AND d.value = ?"
 	           " AND d.allowlisted = 0 AND (d.until_us = 0 OR d.until_us > ?)",
 	[SD_VERSION] = "SELECT type, revoked, collection, tlp, producer,"
-	               " coalesce(json_extract(json, '$.confidence'), -1), valid_until, obs, json"
+	               " coalesce(json_extract(json, '$.confidence'), -1), valid_until, obs, json,"
+	               " json_extract(json, '$.id')"
 	               " FROM versions WHERE seq = ?",
 	[SD_SET_ALLOW] = "UPDATE dvalues SET allowlisted = ? WHERE kind = ? AND value = ? AND ref = ?",
 };
@@ -99,6 +101,12 @@ sq__keeps_text(struct slice json)
 	return json.len >= sizeof ext - 1 && memmem(json.p, json.len, ext, sizeof ext - 1);
 }
 
+/* Why a contribution is kept out of decisions, as the allowlisted
+ * column records it (0: it is not): the allowlist judge and the hold
+ * judge (store_decisions_set_hold, keyed by the indicator's STIX id). */
+#define SQ_OUT_ALLOWLISTED 1
+#define SQ_OUT_HELD 2
+
 /* Reads a dvalues row (SD_COLS, allowlisted, rjson) from st at column 0. */
 static void
 row_decision(sqlite3_stmt *st, int col, struct store_decision *c)
@@ -120,7 +128,9 @@ static void
 row_decision_full(sqlite3_stmt *st, struct store_decision *c)
 {
 	row_decision(st, 0, c);
-	c->allowlisted = sqlite3_column_int(st, 9) != 0;
+	/* the allowlisted column holds why a row is kept out (SQ_OUT_*) */
+	c->allowlisted = (sqlite3_column_int(st, 9) & SQ_OUT_ALLOWLISTED) != 0;
+	c->held = (sqlite3_column_int(st, 9) & SQ_OUT_HELD) != 0;
 	c->json = slice_make(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10));
 	c->id = (const char *)sqlite3_column_text(st, 11);
 }
@@ -164,10 +174,21 @@ put_event(struct sq_dec *x, uint64_t seq, int64_t now, bool add, enum store_drea
 	return step_done(st);
 }
 
-static bool
-judged(const struct store *s, enum obs_kind kind, struct slice value)
+static int
+judged(const struct store *s, enum obs_kind kind, struct slice value, const char *id)
 {
-	return s && s->judge && s->judge(s->judge_ctx, kind, value);
+	int out = 0;
+	if (s && s->judge && s->judge(s->judge_ctx, kind, value))
+		out |= SQ_OUT_ALLOWLISTED;
+	if (s && s->hold && id && s->hold(s->hold_ctx, id))
+		out |= SQ_OUT_HELD;
+	return out;
+}
+
+static int
+out_of(const struct store_decision *c)
+{
+	return (c->allowlisted ? SQ_OUT_ALLOWLISTED : 0) | (c->held ? SQ_OUT_HELD : 0);
 }
 
 enum tcerr
@@ -182,7 +203,7 @@ sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct s
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct store_decision c;
 			row_decision_full(st, &c);
-			if (c.allowlisted)
+			if (out_of(&c))
 				continue;
 			int erc = put_event(x, (*next_seq)++, now, false, gone, &c);
 			if (erc) {
@@ -208,17 +229,19 @@ sq_dec_set(struct sq_dec *x, const struct store *s, uint32_t ref, const struct s
 			.producer = v->producer, .confidence = v->confidence,
 			.valid_until_us = v->valid_until_us, .json = text,
 		};
-		c.allowlisted = judged(s, c.kind, c.value);
+		int out = judged(s, c.kind, c.value, v->id);
+		c.allowlisted = (out & SQ_OUT_ALLOWLISTED) != 0;
+		c.held = (out & SQ_OUT_HELD) != 0;
 		sqlite3_stmt *st = x->st[SD_INS_VALUE];
 		bind_decision(st, 1, &c);
-		sqlite3_bind_int(st, 10, c.allowlisted);
+		sqlite3_bind_int(st, 10, out);
 		if (text.len)
 			sqlite3_bind_blob64(st, 11, text.p, text.len, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 11);
 		if ((rc = step_done(st)))
 			goto fail;
-		if (!c.allowlisted &&
+		if (!out &&
 		    (rc = put_event(x, (*next_seq)++, now, true, STORE_DR_PUBLISHED, &c)))
 			goto fail;
 	}
@@ -252,6 +275,7 @@ sq_dec_set_seq(struct sq_dec *x, const struct store *s, uint32_t ref, uint64_t s
 		.confidence = sqlite3_column_int(st, 5),
 		.valid_until_us = sqlite3_column_int64(st, 6),
 		.json = slice_make(sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8)),
+		.id = (const char *)sqlite3_column_text(st, 9),
 	};
 	const unsigned char *p = sqlite3_column_blob(st, 7);
 	const unsigned char *end = p ? p + sqlite3_column_bytes(st, 7) : NULL;
@@ -437,7 +461,7 @@ sq_dec_expire(struct sq_dec *x, int64_t now, size_t max, uint64_t *next_seq, siz
 		sqlite3_bind_int64(st, 3, c->ref);
 		if ((rc = step_done(st)))
 			break;
-		if (!c->allowlisted) {
+		if (!out_of(c)) {
 			if ((rc = put_event(x, (*next_seq)++, now, false, STORE_DR_EXPIRED, c)))
 				break;
 			(*events)++;
@@ -465,7 +489,7 @@ out:
 static bool
 judged_otherwise(const struct store *s, const struct store_decision *c)
 {
-	return judged(s, c->kind, c->value) != c->allowlisted;
+	return judged(s, c->kind, c->value, c->id) != out_of(c);
 }
 
 enum tcerr
@@ -494,16 +518,21 @@ sq_dec_rejudge(struct sq_dec *x, const struct store *s, uint64_t *next_seq, int6
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_decision *c = &h[i].c;
-		bool now_al = !c->allowlisted;
+		int was = out_of(c), now_out = judged(s, c->kind, c->value, c->id);
 		st = x->st[SD_SET_ALLOW];
-		sqlite3_bind_int(st, 1, now_al);
+		sqlite3_bind_int(st, 1, now_out);
 		sqlite3_bind_int(st, 2, (int)c->kind);
 		sqlite3_bind_text(st, 3, c->value.p, (int)c->value.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, c->ref);
 		if ((rc = step_done(st)))
 			break;
-		if ((rc = put_event(x, (*next_seq)++, now, !now_al,
-		                    now_al ? STORE_DR_ALLOWLISTED : STORE_DR_UNALLOWLISTED, c)))
+		if (was && now_out)
+			continue; /* still kept out, for another reason: no event */
+		enum store_dreason why = now_out ? now_out & SQ_OUT_ALLOWLISTED ? STORE_DR_ALLOWLISTED
+		                                                               : STORE_DR_HELD
+		                         : was & SQ_OUT_ALLOWLISTED ? STORE_DR_UNALLOWLISTED
+		                                                    : STORE_DR_RELEASED;
+		if ((rc = put_event(x, (*next_seq)++, now, !now_out, why, c)))
 			break;
 		(*events)++;
 	}

@@ -45,6 +45,7 @@ struct sq_dec {
 /* The current version of a ref, as far as decisions go. */
 struct sq_dec_version {
 	uint64_t seq;
+	const char *id;            /* STIX id, for the hold judge (may be NULL) */
 	bool indicator, revoked;
 	int64_t collection;
 	enum tlp_level tlp;

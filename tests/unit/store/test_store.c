@@ -900,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "6");
+	assert_string_equal(b.p, "7"); /* SQ_STEP_SIGHTINGS, the last step */
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1613,6 +1613,7 @@ test_sqlite_migrates_schema_1(void **state)
 	                              "DROP TABLE tombstones;"
 	                              "ALTER TABLE objects DROP COLUMN producer;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
+	                              "DROP TABLE sight_orgs;"
 	                              "UPDATE settings SET value = '1' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -1621,7 +1622,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "6");
+	assert_string_equal(b.p, "7"); /* SQ_STEP_SIGHTINGS, the last step */
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
@@ -1737,6 +1738,7 @@ test_sqlite_migrates_schema_2(void **state)
 	                              "ALTER TABLE tombstones DROP COLUMN producer;"
 	                              "ALTER TABLE tombstones DROP COLUMN rjson;"
 	                              "ALTER TABLE versions DROP COLUMN key_id;"
+	                              "DROP TABLE sight_orgs;"
 	                              "UPDATE settings SET value = '2' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -1955,7 +1957,8 @@ test_sqlite_migrates_tlp_rules(void **state)
 	                                  "ALTER TABLE tombstones DROP COLUMN tlp;"
 	                                  "ALTER TABLE tombstones DROP COLUMN producer;"
 	                                  "ALTER TABLE tombstones DROP COLUMN rjson;"
-	                                  "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
+	                                  "DROP TABLE sight_orgs;"
+	                              "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	sqlite3_close(db);
@@ -2287,6 +2290,73 @@ test_sqlite_decisions_allowlist(void **state)
 }
 
 
+static bool
+hold_id(void *ctx, const char *id)
+{
+	const char *held = *(const char **)ctx;
+	return held && strcmp(held, id) == 0;
+}
+
+/* A held indicator (false positives, docs/sightings.md) is kept out like
+ * an allowlisted value: remove held / add released events on a rejudge, a
+ * new version of it held at insert, and a value both held and
+ * allowlisted makes no event while either holds. */
+static void
+test_sqlite_decisions_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct obj v1, v2;
+	struct store_append_out o;
+	struct devs ev;
+	struct diag d;
+	const char *held = NULL;
+	bool on = false;
+	store_decisions_set_judge(f->s, judge_www, &on);
+	store_decisions_set_hold(f->s, hold_id, &held);
+	mk_live(&v1, f->coll, 8, T0, false, "h.example");
+	assert_int_equal(add1(f->s, &v1, &o), TC_OK);
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	uint64_t pos;
+	size_t n;
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	held = v1.meta.id;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_false(ev.add[0] || ev.add[1]);
+	assert_int_equal(ev.why[0], STORE_DR_HELD);
+	assert_int_equal(ev.why[1], STORE_DR_HELD);
+	assert_int_equal(current_decisions(f->s, 0), 0);
+	/* a new version while held: no event, still out */
+	assert_int_equal(store_position(f->s, &pos), TC_OK);
+	mk_live(&v2, f->coll, 8, T0 + SEC, false, "h.example");
+	assert_int_equal(add1(f->s, &v2, &o), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 0);
+	assert_int_equal(current_decisions(f->s, 0), 0);
+	/* allowlisted as well: releasing brings back only the other value */
+	on = true;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(n, 0);
+	held = NULL;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(events_after(f->s, pos, &ev), 1);
+	assert_true(ev.add[0]);
+	assert_int_equal(ev.why[0], STORE_DR_RELEASED);
+	assert_string_equal(ev.value[0], "h.example");
+	assert_string_equal(store_dreason_name(ev.why[0]), "released");
+	assert_string_equal(store_dreason_name(STORE_DR_HELD), "held");
+	/* off the allowlist: the www value comes back as unallowlisted */
+	on = false;
+	assert_int_equal(store_decisions_rejudge(f->s, &n, &d), TC_OK);
+	assert_int_equal(events_after(f->s, pos, &ev), 2);
+	assert_int_equal(ev.why[1], STORE_DR_UNALLOWLISTED);
+	assert_int_equal(current_decisions(f->s, 0), 2);
+	store_decisions_set_judge(f->s, NULL, NULL);
+	store_decisions_set_hold(f->s, NULL, NULL);
+}
+
+
 static enum tcerr
 tomb_tlp_cb(void *ctx, const struct store_tombstone *t)
 {
@@ -2381,6 +2451,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_delete, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_expire, setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_decisions_allowlist, setup_sqlite,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_decisions_hold, setup_sqlite,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_log_and_tombstone_policy, setup_sqlite,
 		                                teardown),
