@@ -150,7 +150,11 @@ def test_form_intake_receipt_and_status(rep):
     st, _, b = rep.req("GET", f"/api/v1/reports/status/{receipt}", src=new_src())
     assert st == 200 and json.loads(b) == {"kind": "phishing", "received": json.loads(b)["received"],
                                            "state": "open"}
-    # the access log names the route, never the receipt
+    # the access log names the route, never the receipt (the line is
+    # written after the answer: wait for it)
+    end = time.monotonic() + 10
+    while '"path":"/api/v1/reports/status/"' not in rep.daemon.log() and time.monotonic() < end:
+        time.sleep(0.05)
     assert '"path":"/report/status/"' in rep.daemon.log()
     assert receipt not in rep.daemon.log()
     # an unknown or malformed receipt is a plain "not found", in the page's language
