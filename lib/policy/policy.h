@@ -29,6 +29,11 @@
  *  - Deleting a version: the requester can read and write the collection,
  *    can see the version, and its organisation produced it or its role is
  *    admin.
+ *  - A principal of role peer (another hub, docs/peers.md) never sees
+ *    AMBER+STRICT or RED, sees AMBER only where its organisation shares
+ *    a sharing group with the producer (not the hub's own AMBER), and
+ *    does not see the versions its own organisation produced (what it
+ *    sent us is not echoed back).
  *  - The operator subject (the hub's own CLI, with access to the data
  *    directory) sees and may do everything; a --for ORG option on the CLI
  *    builds an organisation subject instead.
