@@ -41,6 +41,8 @@ const struct cli_cmd cli_commands[] = {
 	{ "audit", "verify the audit log's signed hash chain; print an anchor", cmd_audit_usage, cmd_audit },
 	{ "webhook", "add, list, remove, replay webhook subscriptions; their delivery status",
 	  cmd_webhook_usage, cmd_webhook },
+	{ "peer", "add, list, remove federation peers; their replication status", cmd_peer_usage,
+	  cmd_peer },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
 	{ "help", "show a command's usage",
