@@ -54,6 +54,7 @@
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "peers.h"
 #include "webhooks.h"
 #include "policy/policy.h"
 #include "util/hex.h"
@@ -550,6 +551,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
+	peers_metrics(a->peers, &b);
 	api_crowdsec_metrics(snap, pos, &b);
 	api_agents_metrics(a, snap, pos, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,

@@ -38,6 +38,7 @@
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
+#include "peers.h"
 #include "webhooks.h"
 #include "writer.h"
 
@@ -576,6 +577,11 @@ main(int argc, char **argv)
 		status = fail("cannot start the webhook delivery", &d);
 		goto out;
 	}
+	/* federation: after the writer (it stores through it) */
+	if (peers_start(&app, &app.peers, &d)) {
+		status = fail("cannot start the peer replication", &d);
+		goto out;
+	}
 	if (stream_start(&app, &app.stream, &d)) {
 		status = fail("cannot start the stream thread", &d);
 		goto out;
@@ -624,6 +630,8 @@ out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	dns_stop(dns);                /* before the writer: it reads the writer's position */
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
+	peers_stop(app.peers);        /* before the writer: workers store through it */
+	app.peers = NULL;
 	app.webhooks = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */
 	stream_free(app.stream);

@@ -125,6 +125,14 @@ static const struct conf_key conf_keys[] = {
 	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "webhooks", "response_max_bytes",
 	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
+	{ "peers", "poll_interval_ms",
+	  NUM(K_UINT, peer_poll_interval_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "backoff_max_ms", NUM(K_UINT, peer_backoff_max_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "batch_max_objects",
+	  NUM(K_SIZE, peer_batch_max_objects, 1, CONF_PEER_BATCH_MAX), 0 },
+	{ "peers", "connect_timeout_ms",
+	  NUM(K_UINT, peer_connect_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "ca_file", STR(peer_ca_file), 0 },
 	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
 	{ "stream", "client_buffer",
 	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
@@ -250,6 +258,11 @@ conf_defaults(struct conf *c)
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 10000;
 	c->webhook_response_max_bytes = 64 * 1024;
+	/* peers (docs/peers.md) */
+	c->peer_poll_interval_ms = 5000;
+	c->peer_backoff_max_ms = 5000;
+	c->peer_batch_max_objects = 5000;
+	c->peer_connect_timeout_ms = 5000;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
 	c->stream_max_clients = 1000;

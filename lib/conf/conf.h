@@ -54,6 +54,7 @@
 #define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
 #define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
+#define CONF_PEER_BATCH_MAX 100000  /* [peers] batch_max_objects */
 #define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
 #define CONF_BOUNCER_DECISIONS_MAX 10000000 /* [bouncers] *_max_decisions */
 #define CONF_BOUNCER_HOURS_MAX 2000000     /* [bouncers] no_expiry_hours (Go's limit: 2562047h) */
@@ -175,6 +176,12 @@ struct conf {
 	unsigned webhook_connect_timeout_ms;
 	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
 	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
+	/* [peers] (docs/peers.md) */
+	unsigned peer_poll_interval_ms;    /* a plain TAXII peer is polled this often */
+	unsigned peer_backoff_max_ms;      /* reconnect delay cap after a failure */
+	size_t peer_batch_max_objects;     /* objects stored from a peer in one transaction */
+	unsigned peer_connect_timeout_ms;
+	char peer_ca_file[CONF_PATH_MAX];  /* PEM CAs trusted for peers; "" = system's */
 	/* [stream] */
 	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */

@@ -111,6 +111,14 @@ bool policy_audit_read(const struct policy_subject *who, const struct store_row 
 enum tcerr policy_author_check(const struct reg_snapshot *snap, const struct reg_org *producer,
                                const json_t *obj, const char *path, struct diag *d);
 
+/* The one exception, for objects a peer hub relays (daemon/peers.c only):
+ * created_by_ref may name identities this hub does not know (other hubs'
+ * organisations), but never one of this hub's organisations other than
+ * peer (the organisation standing for the peer); likewise an identity
+ * object. Returns TC_OK or TC_EPERM with the reason. */
+enum tcerr policy_author_check_peer(const struct reg_snapshot *snap, const struct reg_org *peer,
+                                    const json_t *obj, const char *path, struct diag *d);
+
 /* true if some organisation of snap, as a whole (policy_subject_org: no
  * role), may see row. An import asks it to warn of versions nobody can
  * read. O(organisations) policy_row() calls at worst. */
