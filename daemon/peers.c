@@ -299,17 +299,32 @@ flush(struct sync *s, uint64_t upto)
 	size_t nok = 0, nids = 0, nbad = 0, nseqs = 0, nwhy = 0;
 
 	if (!items || !ok || !res || !okres || !okidx || !ids || !bad || !seqs || !paths) {
-		rc = TC_ENOMEM;
+		rc = diag_set(&s->cb_d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!org || org->deleted_us) {
-		rc = TC_EPERM;
-		log_error("peer: its organisation is gone", s->p->org_name);
+		/* (also for a moment after `tocsin peer add`, until the
+		 * registry snapshot that knows the organisation is loaded) */
+		rc = diag_set(&s->cb_d, TC_EPERM, "organisation '%s' is not (yet) in the registry "
+		              "snapshot", s->p->org_name);
 		goto out;
 	}
+	/* the peer writes as a principal of role peer of its organisation:
+	 * the collection's write rights decide which collections it fills */
+	struct reg_principal as = { .org = org->num, .role = ROLE_PEER, .cred = REG_CRED_KEY };
+	struct policy_subject who;
+	policy_subject_principal(&who, snap, &as);
 	for (size_t i = 0; i < n; i++) {
 		struct pend *e = &s->pend[i];
 		const struct reg_collection *c = reg_snapshot_collection_find(snap, e->coll);
+		if (c && !policy_collection(&who, c).can_write) {
+			res[i].verdict = HUB_REJECTED;
+			snprintf(res[i].why, sizeof res[i].why,
+			         "%s: organisation '%s' may not write collection '%s'", paths[i],
+			         org->name, e->coll);
+			items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i] };
+			continue;
+		}
 		snprintf(paths[i], sizeof paths[i], "peer %s position %" PRIu64, s->p->name, e->pos);
 		peer_policy_strip(&s->pol, e->obj);
 		items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i],
@@ -325,8 +340,10 @@ flush(struct sync *s, uint64_t upto)
 		if (res[i].verdict != HUB_REJECTED)
 			ok[nok++] = items[i], okidx[nok - 1] = i;
 	diag_clear(&d);
-	if (nok && (rc = hub_prepare(hub_obs_ctx(s->app->hub), ok, nok, okres, &prep, &d)))
+	if (nok && (rc = hub_prepare(hub_obs_ctx(s->app->hub), ok, nok, okres, &prep, &d))) {
+		diag_set(&s->cb_d, rc, "validating: %s", d.msg);
 		goto out;
+	}
 	size_t m = 0;
 	for (size_t j = 0; j < nok; j++) {
 		size_t i = okidx[j];
@@ -351,7 +368,7 @@ flush(struct sync *s, uint64_t upto)
 		diag_clear(&d);
 		rc = hub_writer_ingest(s->app->writer, ok, m, okres, &d);
 		if (rc) {
-			log_error("peer: the writer refused a batch", d.msg);
+			diag_set(&s->cb_d, rc, "storing: %s", d.msg);
 			goto out;
 		}
 		for (size_t j = 0; j < m; j++)
