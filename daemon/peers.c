@@ -156,6 +156,9 @@ struct sync {
 	size_t npend, cap;
 	uint64_t pos;                /* the last position whose events are durable here */
 	uint64_t seen;               /* the last position received */
+	uint64_t received;           /* stream bytes parsed */
+	uint64_t saved;              /* the cursor as last written to the registry */
+	int64_t saved_us;
 	uint64_t rate_count;         /* objects taken since rate_t0 */
 	int64_t rate_t0;
 	/* transfer */
@@ -585,18 +588,11 @@ on_body(char *b, size_t size, size_t n, void *ctx)
 	if (s->streaming && s->http_status == 200) {
 		diag_clear(&s->cb_d);
 		enum tcerr rc = sse_feed(&s->sse, b, len, on_event, s, &s->cb_d);
-		if (rc == TC_OK)
-			rc = flush(s, s->seen);
 		if (rc) {
 			s->cb_rc = rc;
 			return 0;
 		}
-		/* the chunk's versions are durable: the cursor may move */
-		if (progress(s, NULL) == TC_ENOTFOUND) {
-			s->cb_rc = TC_ENOTFOUND;
-			return 0;
-		}
-		note_remote(s->r, 0, s->pos);
+		s->received += len;
 		return len;
 	}
 	size_t lim = s->http_status == 200 || s->http_status == 0 ? PEERS_BODY_MAX
@@ -640,6 +636,79 @@ on_header_status(char *b, size_t size, size_t n, void *ctx)
 		s->date_last[0] = '\0';
 	}
 	return on_header(b, size, n, ctx);
+}
+
+/* Stores what was received and moves the cursor past it. The cursor is
+ * written at most every PEERS_SAVE_MS (or when force): one written late
+ * only means events received again after a crash, which the store
+ * answers as duplicates. */
+static enum tcerr
+settle(struct sync *s, bool force)
+{
+	enum tcerr rc = TC_OK;
+	if (s->seen > s->pos || s->npend)
+		rc = flush(s, s->seen);
+	if (rc)
+		return rc;
+	note_remote(s->r, 0, s->pos);
+	int64_t now = ts_now_us();
+	if (s->pos == s->saved || (!force && now - s->saved_us < PEERS_SAVE_MS * 1000LL))
+		return TC_OK;
+	/* the versions are durable: the cursor may move */
+	rc = progress(s, NULL);
+	if (rc == TC_ENOTFOUND)
+		return rc;
+	if (rc == TC_OK) {
+		s->saved = s->pos;
+		s->saved_us = now;
+	}
+	return TC_OK;
+}
+
+/* Runs a stream transfer: received events are stored as soon as the
+ * socket has nothing more to read right now (or a batch is full: the
+ * event callback stores it), so a burst — the catch-up — is stored in
+ * large transactions and a lone live event at once. */
+static CURLcode
+perform_stream(struct sync *s, CURL *c)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode cc = CURLE_OK;
+	int running = 1;
+	if (!m)
+		return CURLE_OUT_OF_MEMORY;
+	if (curl_multi_add_handle(m, c) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return CURLE_OUT_OF_MEMORY;
+	}
+	while (running) {
+		uint64_t before = s->received;
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		bool got = s->received != before;
+		if (!got && !s->cb_rc) {
+			enum tcerr rc = settle(s, false);
+			if (rc) {
+				s->cb_rc = rc;
+				break;
+			}
+		}
+		if (!running || s->cb_rc)
+			break;
+		int nfds = 0;
+		/* more may be waiting: look again at once; idle: sleep on the socket */
+		curl_multi_poll(m, NULL, 0, got ? 0 : PEERS_POLL_MS, &nfds);
+	}
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	if (!s->cb_rc && settle(s, true))
+		log_error("peer: storing the stream's last events failed", s->cb_d.msg);
+	curl_multi_remove_handle(m, c);
+	curl_multi_cleanup(m);
+	return cc;
 }
 
 /* One request to the peer. method NULL is GET; body with POST. Returns
@@ -714,7 +783,7 @@ request(struct sync *s, const char *url, const char *accept, const char *method,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post->p);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post->len);
 	}
-	CURLcode cc = curl_easy_perform(c);
+	CURLcode cc = stream ? perform_stream(s, c) : curl_easy_perform(c);
 	if (s->cb_rc) {
 		rc = s->cb_rc;
 		diag_set(d, rc, "%s", s->cb_d.msg[0] ? s->cb_d.msg : tcerr_str(rc));
@@ -1050,7 +1119,7 @@ worker(void *arg)
 			nap(r, 1000);
 			continue;
 		}
-		s->pos = s->seen = strtoull(p->cursor, NULL, 10);
+		s->pos = s->seen = s->saved = strtoull(p->cursor, NULL, 10);
 		atomic_store(&r->in, p->objects_in);
 		atomic_store(&r->deleted, p->deleted_in);
 		atomic_store(&r->refused, p->refused);

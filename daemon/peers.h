@@ -22,6 +22,8 @@ struct peers;
 #define PEERS_ERROR_BODY_MAX 2048    /* bytes of an error answer kept for the message */
 #define PEERS_RECV_BUFFER (512 * 1024) /* libcurl's receive buffer: catch-up chunks */
 #define PEERS_TAXII_PAGE 1000        /* objects asked per TAXII page */
+#define PEERS_SAVE_MS 100            /* the cursor is written at most this often while busy */
+#define PEERS_POLL_MS 10             /* an idle stream's socket is looked at this often */
 #define PEERS_PUSH_MAX 1000          /* versions POSTed to a TAXII peer at once */
 
 /* Starts the manager thread (and a worker per peer). Errors: TC_ENOMEM,
