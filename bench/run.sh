@@ -7,6 +7,8 @@
 #   BENCH_INGEST_COUNT [1000000]   indicators ingested into SQLite
 #   BENCH_INGEST_SECONDS [80]      ingest stops after this much work
 #   BENCH_PATTERN_SECONDS [3]      seconds of pattern parsing
+#   BENCH_PROV_ARGS [--count 200000 --threads 2]  arguments for bench/bench_prov
+#                                  (provenance verification objects/s)
 #   BENCH_MATCH_ARGS [--count 10000000]  arguments for bench/index/bench_match
 #   BENCH_STORE_ARGS []            arguments for bench/store/bench_store
 #   BENCH_TIMEOUT [150]            seconds after which one benchmark is stopped
@@ -39,6 +41,10 @@
 #                                  -> element in the agent's nftables set, in a network
 #                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
 #                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
+#   BENCH_REPORTS_TIMEOUT [300]   the same for citizen report intake (bench/bench_reports.py:
+#                                  JSON reports from BENCH_REPORTS_CLIENTS [2000] loopback
+#                                  addresses, grouped in the triage queue, while one address
+#                                  floods past its limit; its knobs are there)
 #   BENCH_FED_TIMEOUT [600]       the same for federation (bench/bench_federation.py: three
 #                                  hubs; publish at A -> committed at C through B,
 #                                  BENCH_FED_PUBLISHES [1000]; initial sync of
@@ -109,6 +115,7 @@ run() {
         echo "SKIP tocsin import" >>"$log"
     fi
     run "pattern parse" "$build/bench/bench_pattern" --seconds "$pattern_seconds"
+    run "provenance verification" "$build/bench/bench_prov" ${BENCH_PROV_ARGS:---count 200000 --threads 2}
     run match "$build/bench/index/bench_match" ${BENCH_MATCH_ARGS:---count 10000000}
     run "store append" "$build/bench/store/bench_store" ${BENCH_STORE_ARGS:-}
     if [[ -x $build/daemon/tocsind && -x $build/cli/tocsin ]]; then
@@ -118,6 +125,7 @@ run() {
         limit=${BENCH_STREAM_TIMEOUT:-300} run "stream" "$(dirname "$0")/http/bench_stream.py" "$build"
         limit=${BENCH_EXPORT_TIMEOUT:-900} run "export" "$(dirname "$0")/bench_export.py" "$build"
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
+        limit=${BENCH_REPORTS_TIMEOUT:-300} run "citizen reports" "$(dirname "$0")/bench_reports.py" "$build"
         limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
         limit=${BENCH_FED_TIMEOUT:-600} run "federation" "$(dirname "$0")/bench_federation.py" "$build"
         if [[ -x $build/agent/tocsin-agent ]]; then

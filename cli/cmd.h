@@ -44,6 +44,14 @@ extern const char cmd_peer_usage[];
 int cmd_peer(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_webhook_usage[];
 int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_hubkey_usage[];
+int cmd_hubkey(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_verify_usage[];
+int cmd_verify(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_report_usage[];
+int cmd_report(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_source_usage[];
+int cmd_source(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 

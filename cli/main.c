@@ -41,10 +41,18 @@ const struct cli_cmd cli_commands[] = {
 	{ "audit", "verify the audit log's signed hash chain; print an anchor", cmd_audit_usage, cmd_audit },
 	{ "webhook", "add, list, remove, replay webhook subscriptions; their delivery status",
 	  cmd_webhook_usage, cmd_webhook },
+	{ "source", "add, list, remove, run feeds tocsind pulls on a schedule; their status",
+	  cmd_source_usage, cmd_source },
 	{ "peer", "add, list, remove federation peers; their replication status", cmd_peer_usage,
 	  cmd_peer },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
+	{ "hub-key", "show the hub's identity key; rotate it, keeping the old one listed",
+	  cmd_hubkey_usage, cmd_hubkey },
+	{ "verify", "verify the signed provenance of the objects in a bundle or envelope",
+	  cmd_verify_usage, cmd_verify },
+	{ "report", "the triage queue of citizen reports: list, show, confirm, reject",
+	  cmd_report_usage, cmd_report },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

@@ -1340,6 +1340,8 @@ api_stream_open(struct stream_server *s, const struct api_stream_req *rq,
 	/* the response holds one reference (client_free_cb drops it), the
 	 * server the other */
 	atomic_fetch_add(&c->refs, 1);
+	/* what the client asked for: a snapshot job may change c->phase at once */
+	const char *after = pos_text[0] ? pos_text : c->phase == PH_SNAPSHOT ? "snapshot" : "end";
 	if (c->phase == PH_SNAPSHOT && !snapshot_queue(s, c))
 		client_end(c, "end", "too many snapshots are being made; retry later");
 	pthread_mutex_lock(&s->mu);
@@ -1357,7 +1359,7 @@ api_stream_open(struct stream_server *s, const struct api_stream_req *rq,
 		log_str(&l, "key", c->actor);
 		log_int(&l, "org", c->org);
 		log_str(&l, "view", feed_view_name(c->view));
-		log_str(&l, "after", pos_text[0] ? pos_text : c->phase == PH_SNAPSHOT ? "snapshot" : "end");
+		log_str(&l, "after", after);
 		log_end(&l);
 	}
 	return;

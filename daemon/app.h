@@ -25,6 +25,7 @@
 
 struct hub;
 struct stream_server;
+struct reports;
 
 struct app {
 	const struct conf *conf;
@@ -36,11 +37,13 @@ struct app {
 	struct taxii_writer tw;
 	struct taxii_server_cfg tcfg;
 	struct webhooks *webhooks;      /* delivery threads (webhooks.c); NULL until started */
+	struct sources *sources;        /* the sources scheduler (sources.c); NULL if off */
 	struct peers *peers;            /* federation workers (peers.c); NULL until started */
 	struct hub *hub;                /* the writer's; other threads only call its thread-safe
 	                                 * functions (hub_allowlist_get, hub_lookup_batch) */
 	struct notify notify;           /* the writer's "the log moved" (notify.h) */
 	struct stream_server *stream;   /* GET /api/v1/stream (api_stream.h) */
+	struct reports *reports;        /* citizen reports (api_reports.h); NULL when off */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

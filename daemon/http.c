@@ -51,11 +51,13 @@
 #include "api_stream.h"
 #include "api_export.h"
 #include "api_match.h"
+#include "api_reports.h"
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
 #include "peers.h"
 #include "webhooks.h"
+#include "sources.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 
@@ -551,9 +553,11 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	buf_init(&b, 0);
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
+	sources_metrics(a->sources, &b);
 	peers_metrics(a->peers, &b);
 	api_crowdsec_metrics(snap, pos, &b);
 	api_agents_metrics(a, snap, pos, &b);
+	api_reports_metrics(a, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }
@@ -699,6 +703,8 @@ serve_export(struct MHD_Connection *con, struct req *r, struct app *a, struct ts
 static size_t
 body_max(struct app *a, const char *url)
 {
+	if (api_reports_public_body(a, url, "POST"))
+		return api_reports_max_body(a);
 	return api_match_path(url) ? a->conf->match_max_body : conf_body_max(a->conf);
 }
 
@@ -748,6 +754,37 @@ serve_agents(struct MHD_Connection *con, struct req *r, struct app *a, enum auth
 	api_agents_handle(a, r->method, buf_slice(&r->body), ar == AUTH_OK ? p : NULL,
 	                  app_log_position(a), &rs);
 	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
+/* Citizen reports (api_reports.c): public pages and intake, and the
+ * coordinators' triage. */
+static enum MHD_Result
+serve_reports(struct MHD_Connection *con, struct req *r, struct app *a, struct tstate *t,
+              const struct reg_snapshot *snap, const char *url, enum auth_result ar,
+              const struct reg_principal *p, const char *why)
+{
+	struct diag d;
+	struct api_reports_req rq = {
+		.a = a,
+		.method = r->method,
+		.url = url,
+		.raw_uri = r->uri,
+		.body = buf_slice(&r->body),
+		.have_client = r->conn != NULL,
+		.snap = snap,
+		.who = ar == AUTH_OK ? p : NULL,
+		.auth_bad = ar == AUTH_BAD,
+		.auth_why = why,
+		.store = thread_store(a, t, &d),
+	};
+	if (r->conn) {
+		memcpy(rq.client, r->conn->a, sizeof rq.client);
+		/* IPv6: one client is its /64 (a host picks any address in it) */
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(rq.client, mapped, sizeof mapped) != 0)
+			memset(rq.client + 8, 0, 8);
+	}
+	return api_reports_serve(con, &rq, &r->status, &r->bytes);
 }
 
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
@@ -816,6 +853,8 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return respond_error(con, r, 503, taxii, "out of memory", NULL, false);
 	if (r->too_large) {
 		char desc[128];
+		if (api_reports_public_body(a, url, r->method))
+			api_reports_refused_size();
 		snprintf(desc, sizeof desc, "the request body is larger than %zu bytes%s",
 		         body_max(a, url), api_match_path(url) ? " ([match] max_body)" : "");
 		return respond_error(con, r, 413, taxii, "request too large", desc, false);
@@ -858,6 +897,8 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_match(con, r, a, t, snap, ar, p, why);
 	if (api_agents_route(url))
 		return serve_agents(con, r, a, ar, p, why);
+	if (api_reports_route(url))
+		return serve_reports(con, r, a, t, snap, url, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, "
@@ -914,7 +955,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 			struct tstate *t = tstate_get();
 			const struct reg_principal *p = NULL;
 			const char *why = "";
-			if (req_auth(con, r, thread_snapshot(a, t), &p, &why) != AUTH_OK)
+			if (req_auth(con, r, thread_snapshot(a, t), &p, &why) != AUTH_OK &&
+			    !api_reports_public_body(a, url, method))
 				return dispatch(con, r, url);
 			if (!body_reserve(a, r, (size_t)n)) {
 				r->busy = true;
@@ -1003,7 +1045,8 @@ req_finish(struct listener *lis, struct req *r, enum MHD_RequestTerminationCode 
 		struct logline l;
 		log_begin(&l, CONF_LOG_INFO, "request");
 		log_str(&l, "method", r->method);
-		log_strn(&l, "path", r->uri, plen);
+		/* a receipt is a reporter's secret: the log names its route only */
+		log_strn(&l, "path", r->uri, api_reports_log_len(r->uri, plen));
 		log_int(&l, "status", r->status);
 		log_int(&l, "bytes", (int64_t)r->bytes);
 		log_int(&l, "us", (int64_t)us);

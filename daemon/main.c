@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "api_reports.h"
 #include "conf/conf.h"
 #include "feed/feed.h"
 #include "hub/hub.h"
@@ -40,6 +41,7 @@
 #include "dns.h"
 #include "peers.h"
 #include "webhooks.h"
+#include "sources.h"
 #include "writer.h"
 
 #define CURSOR_KEY_FILE "cursor.key"   /* 32 random bytes: HMAC key of TAXII next cursors */
@@ -484,6 +486,11 @@ main(int argc, char **argv)
 		status = fail("cannot open the registry", &d);
 		goto out;
 	}
+	if (conf.reports_enabled && reg_country_check(conf.reports_country, &d)) {
+		diag_prefix(&d, "[reports] country: ");
+		status = fail("bad configuration", &d);
+		goto out;
+	}
 	if (audit_open_writer(data, &app.audit, &d)) {
 		status = fail("cannot open the audit log", &d);
 		goto out;
@@ -577,6 +584,11 @@ main(int argc, char **argv)
 		status = fail("cannot start the webhook delivery", &d);
 		goto out;
 	}
+	/* sources: after the writer (they write through it) */
+	if (sources_start(&app, &app.sources, &d)) {
+		status = fail("cannot start the sources scheduler", &d);
+		goto out;
+	}
 	/* federation: after the writer (it stores through it) */
 	if (peers_start(&app, &app.peers, &d)) {
 		status = fail("cannot start the peer replication", &d);
@@ -584,6 +596,10 @@ main(int argc, char **argv)
 	}
 	if (stream_start(&app, &app.stream, &d)) {
 		status = fail("cannot start the stream thread", &d);
+		goto out;
+	}
+	if (conf.reports_enabled && (reports_open(&app, &d) || reports_start(&app, &d))) {
+		status = fail("cannot open the citizen reports", &d);
 		goto out;
 	}
 	if (http_start(&app, &srv, &d)) {
@@ -629,6 +645,9 @@ main(int argc, char **argv)
 out:
 	http_shutdown(srv);           /* no request thread is left after this */
 	dns_stop(dns);                /* before the writer: it reads the writer's position */
+	reports_close(&app);          /* its promoter writes through the writer */
+	sources_stop(app.sources);    /* before the writer: a pull writes through it */
+	app.sources = NULL;
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
 	peers_stop(app.peers);        /* before the writer: workers store through it */
 	app.peers = NULL;

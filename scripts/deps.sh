@@ -7,10 +7,11 @@ set -eu
 PACKAGES="
 build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
-libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libmicrohttpd-dev libgnutls28-dev
+libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libgmp-dev libmicrohttpd-dev libgnutls28-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
 nftables libnftables-dev ipset bind9-utils iproute2 crowdsec-firewall-bouncer crowdsec-custom-bouncer
 libldns-dev bind9 bind9-dnsutils unbound
+chromium nodejs
 "
 
 missing=""
@@ -19,6 +20,13 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+
+# npm (the browser tests' playwright-core, tests/browser/install.sh): Debian's
+# nodejs leaves it to the package npm; a nodejs that bundles it (and
+# conflicts with that package) needs nothing more
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
 
 if [ -z "$missing" ]; then
     exit 0

@@ -582,6 +582,25 @@ lock_take(struct audit *a, bool writer, struct diag *d)
 	return TC_OK;
 }
 
+/* Whether sig is a signature of (n, hash) by a key in DIR/hub.pub.history
+ * (a key the hub signed with before a rotation). */
+static bool
+sig_holds_old(const char *dir, uint64_t n, const char *hash, const char *sig)
+{
+	struct hubkey_pub *old = NULL;
+	size_t nold = 0;
+	char msg[128];
+	bool ok = false;
+	struct diag d;
+
+	if (!sig[0] || hubkey_history(dir, &old, &nold, &d) != TC_OK)
+		return false;
+	for (size_t i = nold; i-- > 0 && !ok;)
+		ok = hubkey_pub_verify_hex(&old[i], msg, sign_msg(n, hash, msg), sig, strlen(sig));
+	free(old);
+	return ok;
+}
+
 /* Loads the hub key, creating it for a log that no signature covers yet
  * (a new hub, or one made before keys). Checks the head's signature.
  * TC_ECORRUPT, TC_EIO. */
@@ -606,9 +625,16 @@ key_take(struct audit *a, const struct head *h, bool have_head, struct diag *d)
 	if (rc != TC_OK)
 		return rc;
 	a->has_key = true;
-	if (have_head && h->has_sig &&
-	    !hubkey_verify_hex(a->key.pk, msg, sign_msg(h->n, h->hash, msg), h->sig,
-	                       strlen(h->sig)))
+	if (have_head && h->has_sig) {
+		struct hubkey_pub pub;
+		hubkey_pub_of(&a->key, &pub);
+		/* a head signed before `tocsin hub-key rotate` holds with an old key */
+		if (hubkey_pub_verify_hex(&pub, msg, sign_msg(h->n, h->hash, msg), h->sig,
+		                          strlen(h->sig)) ||
+		    sig_holds_old(a->dir, h->n, h->hash, h->sig))
+			return TC_OK;
+	}
+	if (have_head && h->has_sig)
 		return diag_set(d, TC_ECORRUPT,
 		                "%s/%s: its signature does not verify with %s "
 		                "(run tocsin audit verify)",
@@ -1077,19 +1103,30 @@ report_bad(struct audit_report *r, uint64_t entry, const char *fmt, ...)
 /* Reads DIR/hub.pub. OUT: pk. Returns TC_OK, TC_ENOTFOUND, or another
  * error (with why in d). */
 static enum tcerr
-pub_read(const char *dir, uint8_t pk[HUBKEY_PK_LEN], struct diag *d)
+pub_read(const char *dir, struct hubkey_pub *pk, struct diag *d)
 {
-	char path[AUDIT_PATH_MAX];
-	if (path_join(path, sizeof(path), dir, HUBKEY_PUB_FILE))
-		return diag_set(d, TC_EIO, "%s: path too long", dir);
-	return hubkey_load_public(path, pk, d);
+	return hubkey_load_pub(dir, pk, d);
 }
 
 static bool
-sig_holds(const uint8_t pk[HUBKEY_PK_LEN], uint64_t n, const char *hash, const char *sig)
+sig_holds(const struct hubkey_pub *pk, uint64_t n, const char *hash, const char *sig)
 {
 	char msg[128];
-	return sig[0] && hubkey_verify_hex(pk, msg, sign_msg(n, hash, msg), sig, strlen(sig));
+	return sig[0] && hubkey_pub_verify_hex(pk, msg, sign_msg(n, hash, msg), sig, strlen(sig));
+}
+
+/* As sig_holds with hub.pub, or a key the hub rotated away from. */
+static bool
+sig_holds_dir(const char *dir, const struct hubkey_pub *pk, uint64_t n, const char *hash,
+              const char *sig)
+{
+	return sig_holds(pk, n, hash, sig) || sig_holds_old(dir, n, hash, sig);
+}
+
+static bool
+pub_eq(const struct hubkey_pub *a, const struct hubkey_pub *b)
+{
+	return a->alg == b->alg && a->len == b->len && memcmp(a->pk, b->pk, a->len) == 0;
 }
 
 /* The walk of audit_verify and audit_verify_anchored. */
@@ -1098,7 +1135,7 @@ verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *
        struct diag *d)
 {
 	char path[AUDIT_PATH_MAX], head_hash[HASH_HEX + 1], prev[HASH_HEX + 1];
-	uint8_t pk[HUBKEY_PK_LEN];
+	struct hubkey_pub pk;
 	uint64_t head_n = 0, expect = 1, good_seal = 0;
 	struct head head;
 	char *line = NULL;
@@ -1112,7 +1149,7 @@ verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *
 	r->ok = true;
 	if (path_join(path, sizeof(path), dir, AUDIT_FILE))
 		return diag_set(d, TC_EIO, "%s: path too long", dir);
-	rc = pub_read(dir, pk, d);
+	rc = pub_read(dir, &pk, d);
 	if (rc != TC_OK && rc != TC_ENOTFOUND) {
 		report_bad(r, 0, "%s", d && d->msg[0] ? d->msg : "hub.pub unreadable");
 		diag_clear(d);
@@ -1121,11 +1158,11 @@ verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *
 	have_pub = rc == TC_OK;
 	diag_clear(d);
 	if (anchor) {
-		char mine[HUBKEY_PUB_TEXT_MAX], theirs[HUBKEY_PUB_TEXT_MAX];
-		if (!have_pub || memcmp(pk, anchor->pk, HUBKEY_PK_LEN) != 0) {
-			hubkey_public_text(anchor->pk, theirs);
+		char mine[HUBKEY_ID_MAX], theirs[HUBKEY_ID_MAX];
+		if (!have_pub || !pub_eq(&pk, &anchor->pk)) {
+			hubkey_pub_line(&anchor->pk, theirs);
 			if (have_pub)
-				hubkey_public_text(pk, mine);
+				hubkey_pub_line(&pk, mine);
 			report_bad(r, 0, "%s is %s, not the anchor's key %s (the hub key was replaced)",
 			           HUBKEY_PUB_FILE, have_pub ? mine : "missing", theirs);
 			return TC_OK;
@@ -1195,7 +1232,7 @@ verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *
 			goto done;
 		}
 		if (li.is_seal && have_pub) {
-			if (!sig_holds(pk, li.n - 1, li.prev, li.seal)) {
+			if (!sig_holds_dir(dir, &pk, li.n - 1, li.prev, li.seal)) {
 				report_bad(r, good_seal + 1,
 				           "entries %" PRIu64 " to %" PRIu64
 				           " were rewritten without the hub's key (the seal at entry "
@@ -1252,7 +1289,7 @@ verify(const char *dir, const struct audit_anchor *anchor, struct audit_report *
 		           AUDIT_HEAD_FILE, HUBKEY_PUB_FILE, good_seal + 1, head_n);
 	else if (head.has_sig && !have_pub)
 		report_bad(r, 0, "%s: missing: the signed head cannot be checked", HUBKEY_PUB_FILE);
-	else if (have_pub && !sig_holds(pk, head_n, head_hash, head.sig))
+	else if (have_pub && !sig_holds_dir(dir, &pk, head_n, head_hash, head.sig))
 		report_bad(r, good_seal + 1,
 		           "entries %" PRIu64 " to %" PRIu64
 		           " were rewritten without the hub's key (%s's signature does not "
@@ -1282,27 +1319,27 @@ audit_verify_anchored(const char *dir, const struct audit_anchor *anchor,
 enum tcerr
 audit_anchor_text(const char *dir, char text[AUDIT_ANCHOR_TEXT_MAX], struct diag *d)
 {
-	char pubtext[HUBKEY_PUB_TEXT_MAX];
-	uint8_t pk[HUBKEY_PK_LEN];
+	char pubtext[HUBKEY_ID_MAX];
+	struct hubkey_pub pk;
 	struct head h;
 	enum tcerr rc;
 	int n;
 
 	if ((rc = head_read(dir, &h, d)) != TC_OK)
 		return rc;
-	if ((rc = pub_read(dir, pk, d)) != TC_OK)
+	if ((rc = pub_read(dir, &pk, d)) != TC_OK)
 		return rc == TC_ENOTFOUND ? diag_set(d, TC_ECORRUPT, "%s/%s: missing", dir,
 		                                      HUBKEY_PUB_FILE)
 		                          : rc;
 	if (!h.has_sig)
 		return diag_set(d, TC_ECORRUPT, "%s/%s: not signed yet (no entry since the key was made)",
 		                dir, AUDIT_HEAD_FILE);
-	if (!sig_holds(pk, h.n, h.hash, h.sig))
+	if (!sig_holds(&pk, h.n, h.hash, h.sig))
 		return diag_set(d, TC_ECORRUPT,
 		                "%s/%s: its signature does not verify with %s (run tocsin audit "
 		                "verify)",
 		                dir, AUDIT_HEAD_FILE, HUBKEY_PUB_FILE);
-	hubkey_public_text(pk, pubtext);
+	hubkey_pub_line(&pk, pubtext);
 	n = snprintf(text, AUDIT_ANCHOR_TEXT_MAX,
 	             "{\"hub_key\":\"%s\",\"n\":%" PRIu64 ",\"hash\":\"%s\",\"sig\":\"%s\"}",
 	             pubtext, h.n, h.hash, h.sig);
@@ -1327,13 +1364,13 @@ audit_anchor_parse(const char *text, size_t len, struct audit_anchor *out, struc
 		                "(tocsin audit anchor prints one)");
 		goto out;
 	}
-	if (!hubkey_parse_public(json_string_value(jk), json_string_length(jk), out->pk)) {
-		diag_set(d, rc, "anchor: hub_key is not \"ed25519 <64 hex digits>\"");
+	if (!hubkey_pub_parse(json_string_value(jk), json_string_length(jk), ' ', &out->pk, NULL)) {
+		diag_set(d, rc, "anchor: hub_key is not \"<alg> <hex digits>\"");
 		goto out;
 	}
 	out->n = (uint64_t)json_integer_value(jn);
 	memcpy(out->hash, json_string_value(jh), HASH_HEX + 1);
-	if (!sig_holds(out->pk, out->n, out->hash, json_string_value(js))) {
+	if (!sig_holds(&out->pk, out->n, out->hash, json_string_value(js))) {
 		diag_set(d, rc, "anchor: its signature does not verify with its hub_key (the anchor "
 		                "was altered)");
 		goto out;

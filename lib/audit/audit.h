@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/hubkey.h"
 #include "util/diag.h"
 #include "util/tcerr.h"
 
@@ -115,10 +116,10 @@ enum tcerr audit_verify(const char *dir, struct audit_report *r, struct diag *d)
 struct audit_anchor {
 	uint64_t n;
 	char hash[65];
-	uint8_t pk[32];
+	struct hubkey_pub pk;  /* the hub key the anchor was taken with */
 };
 /* The anchor of DIR's current head, as one line of JSON (no newline):
- * {"hub_key":"ed25519 <hex>","n":N,"hash":"…","sig":"…"}. The head is
+ * {"hub_key":"<alg> <hex>","n":N,"hash":"…","sig":"…"}. The head is
  * checked against hub.pub first. OUT: text. Errors: TC_ENOTFOUND (no
  * head), TC_ECORRUPT (the head is unsigned or its signature fails), TC_EIO. */
 enum tcerr audit_anchor_text(const char *dir, char text[AUDIT_ANCHOR_TEXT_MAX], struct diag *d);

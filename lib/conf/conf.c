@@ -125,6 +125,32 @@ static const struct conf_key conf_keys[] = {
 	{ "webhooks", "timeout_ms", NUM(K_UINT, webhook_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "webhooks", "response_max_bytes",
 	  NUM(K_SIZE, webhook_response_max_bytes, 1, CONF_MAX_CONTENT_MAX), 0 },
+	{ "reports", "enabled", NUM(K_BOOL, reports_enabled, 0, 1), 0 },
+	{ "reports", "promote_threshold", NUM(K_UINT, reports_promote_threshold, 0, 1000000), 0 },
+	{ "reports", "tlp", NUM(K_TLP, reports_tlp, TLP_CLEAR, TLP_RED), 0 },
+	{ "reports", "confidence", NUM(K_UINT, reports_confidence, 0, 100), 0 },
+	{ "reports", "valid_days", NUM(K_UINT, reports_valid_days, 1, 3650), 0 },
+	{ "reports", "collection", K_NAME, offsetof(struct conf, reports_collection),
+	  CONF_API_ROOT_MAX, 0, 0, 0 },
+	{ "reports", "country", K_TEXT, offsetof(struct conf, reports_country), CONF_TEXT_MAX, 0, 0,
+	  0 },
+	{ "reports", "max_body", NUM(K_SIZE, reports_max_body, 1024, CONF_REPORTS_BODY_MAX), 0 },
+	{ "reports", "rate_per_minute",
+	  NUM(K_UINT, reports_rate_per_minute, 1, CONF_REPORTS_RATE_MAX), 0 },
+	{ "reports", "rate_burst", NUM(K_UINT, reports_rate_burst, 1, CONF_REPORTS_RATE_MAX), 0 },
+	{ "reports", "rate_clients",
+	  NUM(K_SIZE, reports_rate_clients, 64, CONF_REPORTS_CLIENTS_MAX), 0 },
+	{ "sources", "enabled", NUM(K_BOOL, sources_enabled, 0, 1), 0 },
+	{ "sources", "allow_http", NUM(K_BOOL, source_allow_http, 0, 1), 0 },
+	{ "sources", "allow_private", NUM(K_BOOL, source_allow_private, 0, 1), 0 },
+	{ "sources", "ca_file", STR(source_ca_file), 0 },
+	{ "sources", "connect_timeout_ms",
+	  NUM(K_UINT, source_connect_timeout_ms, 1, CONF_SOURCE_MS_MAX), 0 },
+	{ "sources", "timeout_ms", NUM(K_UINT, source_timeout_ms, 1, CONF_SOURCE_MS_MAX), 0 },
+	{ "sources", "max_bytes", NUM(K_SIZE, source_max_bytes, 1024, CONF_SOURCE_BYTES_MAX), 0 },
+	{ "sources", "max_entries",
+	  NUM(K_SIZE, source_max_entries, 1, CONF_SOURCE_ENTRIES_MAX), 0 },
+	{ "sources", "misp_max_events", NUM(K_SIZE, source_misp_max_events, 1, 100000), 0 },
 	{ "peers", "poll_interval_ms",
 	  NUM(K_UINT, peer_poll_interval_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "peers", "backoff_max_ms", NUM(K_UINT, peer_backoff_max_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
@@ -200,6 +226,135 @@ rpz_defaults(struct conf_rpz *z)
 	z->minimum = 60;
 }
 
+static void
+root_defaults(void *e)
+{
+	memset(e, 0, sizeof(struct conf_api_root));
+}
+
+static void
+rpz_defaults_any(void *e)
+{
+	rpz_defaults(e);
+}
+
+/* A kind of named section, "[WORD NAME]": its keys, where its elements sit
+ * in struct conf, their defaults. Every named element begins with
+ * char name[CONF_API_ROOT_MAX] and carries the line its section starts on. */
+struct named_kind {
+	const char *word;
+	const struct conf_key *keys;
+	size_t nkeys;
+	size_t arr_off, count_off, elem_size, max, line_off;
+	void (*defaults)(void *e);
+};
+
+static const struct named_kind named_kinds[] = {
+	{ "api_root", root_keys, NROOTKEYS, offsetof(struct conf, roots),
+	  offsetof(struct conf, nroots), sizeof(struct conf_api_root), CONF_API_ROOTS_MAX,
+	  offsetof(struct conf_api_root, line), root_defaults },
+	{ "rpz", rpz_keys, NRPZKEYS, offsetof(struct conf, rpz), offsetof(struct conf, nrpz),
+	  sizeof(struct conf_rpz), CONF_RPZ_ZONES_MAX, offsetof(struct conf_rpz, line),
+	  rpz_defaults_any },
+};
+#define NNAMED (sizeof named_kinds / sizeof named_kinds[0])
+#define NAMED_KEYS_MAX (NRPZKEYS > NROOTKEYS ? NRPZKEYS : NROOTKEYS)
+#define NAMED_KEYS_TEXT_MAX 512 /* the list of a section's keys in a message */
+
+static char *
+named_elem(struct conf *c, const struct named_kind *nk, size_t i)
+{
+	return (char *)c + nk->arr_off + i * nk->elem_size;
+}
+
+static size_t *
+named_count(struct conf *c, const struct named_kind *nk)
+{
+	return (size_t *)(void *)((char *)c + nk->count_off);
+}
+
+static long *
+named_line(char *e, const struct named_kind *nk)
+{
+	return (long *)(void *)(e + nk->line_off);
+}
+
+/* The kind of "[WORD NAME]" section s is, with *name the NAME; NULL if s
+ * names no such kind. */
+static const struct named_kind *
+named_kind_of(struct slice s, struct slice *name)
+{
+	for (size_t i = 0; i < NNAMED; i++) {
+		size_t n = strlen(named_kinds[i].word);
+		if (s.len > n && memcmp(s.p, named_kinds[i].word, n) == 0 &&
+		    (s.p[n] == ' ' || s.p[n] == '\t')) {
+			*name = slice_trim(slice_make(s.p + n + 1, s.len - n - 1));
+			return &named_kinds[i];
+		}
+	}
+	return NULL;
+}
+
+/* Opens a new [WORD NAME] element in c. OUT: *elem. Errors: TC_EINVAL (the
+ * name), TC_EEXIST (defined before), TC_ELIMIT. */
+static enum tcerr
+named_open(struct conf *c, const struct named_kind *nk, struct slice nm, long line,
+           const char *origin, char **elem, struct diag *d)
+{
+	if (nm.len == 0 || nm.len >= CONF_API_ROOT_MAX)
+		return diag_set(d, TC_EINVAL, "%s: [%s NAME]: the name must be 1..%d characters",
+		                origin, nk->word, CONF_API_ROOT_MAX - 1);
+	for (size_t i = 0; i < nm.len; i++) {
+		char ch = nm.p[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (i > 0 && (ch == '-' || ch == '_'))))
+			return diag_set(d, TC_EINVAL,
+			                "%s: [%s %.*s]: use lower-case letters, digits, '-' and '_' "
+			                "(starting with a letter or digit)",
+			                origin, nk->word, (int)(nm.len > 64 ? 64 : nm.len), nm.p);
+	}
+	size_t *n = named_count(c, nk);
+	for (size_t i = 0; i < *n; i++) {
+		char *e = named_elem(c, nk, i);
+		if (slice_eq_cstr(nm, e))
+			return diag_set(d, TC_EEXIST, "%s: [%s %s] already defined on line %ld", origin,
+			                nk->word, e, *named_line(e, nk));
+	}
+	if (*n == nk->max)
+		return diag_set(d, TC_ELIMIT, "%s: more than %zu [%s] sections", origin, nk->max,
+		                nk->word);
+	char *e = named_elem(c, nk, (*n)++);
+	nk->defaults(e);
+	memcpy(e, nm.p, nm.len);
+	e[nm.len] = '\0';
+	*named_line(e, nk) = line;
+	*elem = e;
+	return TC_OK;
+}
+
+/* The key k of a [WORD NAME] section; NULL with the error in d if unknown. */
+static const struct conf_key *
+named_key(const struct named_kind *nk, struct slice k, const char *ename, const char *origin,
+          struct diag *d)
+{
+	for (size_t i = 0; i < nk->nkeys; i++)
+		if (slice_eq_cstr(k, nk->keys[i].key))
+			return &nk->keys[i];
+	char known[NAMED_KEYS_TEXT_MAX];
+	size_t at = 0;
+	known[0] = '\0';
+	for (size_t i = 0; i < nk->nkeys && at < sizeof known; i++) {
+		int w = snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "",
+		                 nk->keys[i].key);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	diag_set(d, TC_ENOTFOUND, "%s: unknown key \"%.*s\" in [%s %s] (known: %s)", origin,
+	         (int)(k.len > 64 ? 64 : k.len), k.p, nk->word, ename, known);
+	return NULL;
+}
+
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 const char *
@@ -258,6 +413,15 @@ conf_defaults(struct conf *c)
 	c->webhook_connect_timeout_ms = 5000;
 	c->webhook_timeout_ms = 10000;
 	c->webhook_response_max_bytes = 64 * 1024;
+	/* sources: public HTTPS feeds only (the operator names them, but a
+	 * feed's URL must not reach the hub's own network unless allowed);
+	 * 60 s and 64 MiB per request, a million entries per feed */
+	c->sources_enabled = true;
+	c->source_connect_timeout_ms = 10000;
+	c->source_timeout_ms = 60000;
+	c->source_max_bytes = (size_t)64 << 20;
+	c->source_max_entries = 1000000;
+	c->source_misp_max_events = 1000;
 	/* peers (docs/peers.md) */
 	c->peer_poll_interval_ms = 5000;
 	c->peer_backoff_max_ms = 5000;
@@ -265,6 +429,21 @@ conf_defaults(struct conf *c)
 	c->peer_connect_timeout_ms = 5000;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
+	/* reports: served; a coordinator promotes (no threshold); a promoted
+	 * group is a GREEN indicator at confidence 50 for 30 days in the
+	 * default collection; a body of 16 KiB; one address may send 10
+	 * reports at once and 6 a minute after that */
+	c->reports_enabled = true;
+	c->reports_promote_threshold = 0;
+	c->reports_tlp = TLP_GREEN;
+	c->reports_confidence = 50;
+	c->reports_valid_days = 30;
+	snprintf(c->reports_collection, sizeof c->reports_collection, "%s", "default");
+	snprintf(c->reports_country, sizeof c->reports_country, "%s", "RU");
+	c->reports_max_body = 16384;
+	c->reports_rate_per_minute = 6;
+	c->reports_rate_burst = 10;
+	c->reports_rate_clients = 65536;
 	c->stream_max_clients = 1000;
 	c->stream_max_clients_per_org = 250;
 	c->dns_rate_limit = 20;
@@ -438,7 +617,12 @@ sections_text(char *out, size_t n)
 			return;
 		at += (size_t)w;
 	}
-	snprintf(out + at, n - at, "api_root NAME, rpz NAME");
+	for (size_t i = 0; i < NNAMED; i++) {
+		int w = snprintf(out + at, n - at, "%s%s NAME", i ? ", " : "", named_kinds[i].word);
+		if (w < 0 || (size_t)w >= n - at)
+			return;
+		at += (size_t)w;
+	}
 }
 
 static enum tcerr
@@ -921,26 +1105,6 @@ conf_set(struct conf *c, const char *section, const char *key, struct slice v,
 	return key_set(k, (char *)c, v, origin, d);
 }
 
-/* Checks an API root name as K_NAME does. */
-static enum tcerr
-root_name_check(struct slice v, const char *origin, struct diag *d)
-{
-	if (v.len == 0 || v.len >= CONF_API_ROOT_MAX)
-		return diag_set(d, TC_EINVAL, "%s: [api_root NAME]: the name must be 1..%d characters",
-		                origin, CONF_API_ROOT_MAX - 1);
-	for (size_t i = 0; i < v.len; i++) {
-		char ch = v.p[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		          (i > 0 && (ch == '-' || ch == '_'));
-		if (!ok)
-			return diag_set(d, TC_EINVAL,
-			                "%s: [api_root %.*s]: use lower-case letters, digits, '-' and "
-			                "'_' (starting with a letter or digit)",
-			                origin, (int)(v.len > 64 ? 64 : v.len), v.p);
-	}
-	return TC_OK;
-}
-
 size_t
 conf_body_max(const struct conf *c)
 {
@@ -1000,12 +1164,10 @@ enum tcerr
 conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 {
 	char section[16] = "";
-	struct conf_api_root *root = NULL;  /* in an [api_root NAME] section */
-	struct conf_rpz *zone = NULL;       /* in an [rpz NAME] section */
-	bool zone_seen[NRPZKEYS];
-	long zone_seen_line[NRPZKEYS];
-	bool root_seen[NROOTKEYS];
-	long root_seen_line[NROOTKEYS];
+	const struct named_kind *nk = NULL; /* in a [WORD NAME] section */
+	char *elem = NULL;                  /* its element */
+	bool named_seen[NAMED_KEYS_MAX];
+	long named_seen_line[NAMED_KEYS_MAX];
 	bool seen[NKEYS];
 	long seen_line[NKEYS];
 	char origin[CONF_ORIGIN_MAX];
@@ -1048,62 +1210,14 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 				goto out;
 			}
 			s = slice_trim(slice_make(l.p + 1, l.len - 2));
-			root = NULL;
-			zone = NULL;
-			if (s.len > 3 && memcmp(s.p, "rpz", 3) == 0 && (s.p[3] == ' ' || s.p[3] == '\t')) {
-				struct slice nm = slice_trim(slice_make(s.p + 4, s.len - 4));
-				if ((rc = root_name_check(nm, origin, d))) {
-					diag_set(d, rc, "%s: [rpz NAME]: the name is 1..%d lower-case "
-					         "letters, digits, '-' and '_'", origin, CONF_API_ROOT_MAX - 1);
+			struct slice nm;
+			nk = named_kind_of(s, &nm);
+			elem = NULL;
+			if (nk) {
+				if ((rc = named_open(c, nk, nm, line, origin, &elem, d)))
 					goto out;
-				}
-				for (size_t i = 0; i < c->nrpz; i++) {
-					if (slice_eq_cstr(nm, c->rpz[i].name)) {
-						rc = diag_set(d, TC_EEXIST,
-						              "%s: [rpz %s] already defined on line %ld",
-						              origin, c->rpz[i].name, c->rpz[i].line);
-						goto out;
-					}
-				}
-				if (c->nrpz == CONF_RPZ_ZONES_MAX) {
-					rc = diag_set(d, TC_ELIMIT, "%s: more than %d [rpz] sections",
-					              origin, CONF_RPZ_ZONES_MAX);
-					goto out;
-				}
-				zone = &c->rpz[c->nrpz++];
-				rpz_defaults(zone);
-				memcpy(zone->name, nm.p, nm.len);
-				zone->name[nm.len] = '\0';
-				zone->line = line;
-				memset(zone_seen, 0, sizeof zone_seen);
-				snprintf(section, sizeof section, "%s", "rpz");
-				continue;
-			}
-			if (s.len > 8 && memcmp(s.p, "api_root", 8) == 0 &&
-			    (s.p[8] == ' ' || s.p[8] == '\t')) {
-				struct slice nm = slice_trim(slice_make(s.p + 9, s.len - 9));
-				if ((rc = root_name_check(nm, origin, d)))
-					goto out;
-				for (size_t i = 0; i < c->nroots; i++) {
-					if (slice_eq_cstr(nm, c->roots[i].name)) {
-						rc = diag_set(d, TC_EEXIST,
-						              "%s: [api_root %s] already defined on line %ld",
-						              origin, c->roots[i].name, c->roots[i].line);
-						goto out;
-					}
-				}
-				if (c->nroots == CONF_API_ROOTS_MAX) {
-					rc = diag_set(d, TC_ELIMIT, "%s: more than %d [api_root] sections",
-					              origin, CONF_API_ROOTS_MAX);
-					goto out;
-				}
-				root = &c->roots[c->nroots++];
-				memset(root, 0, sizeof *root);
-				memcpy(root->name, nm.p, nm.len);
-				root->name[nm.len] = '\0';
-				root->line = line;
-				memset(root_seen, 0, sizeof root_seen);
-				snprintf(section, sizeof section, "%s", "api_root");
+				memset(named_seen, 0, sizeof named_seen);
+				snprintf(section, sizeof section, "%s", nk->word);
 				continue;
 			}
 			if (!section_known(s) || s.len >= sizeof section) {
@@ -1128,46 +1242,17 @@ conf_parse(struct conf *c, const char *name, struct slice text, struct diag *d)
 			rc = diag_set(d, TC_EINVAL, "%s: key before any [section]", origin);
 			goto out;
 		}
-		if (zone) {
-			const struct conf_key *zk = NULL;
-			for (size_t i = 0; i < NRPZKEYS; i++)
-				if (slice_eq_cstr(k, rpz_keys[i].key))
-					zk = &rpz_keys[i];
-			if (!zk) {
-				rc = diag_set(d, TC_ENOTFOUND,
-				              "%s: unknown key \"%.*s\" in [rpz %s] (known: origin, view, "
-				              "kinds, collections, min_confidence, tlp, action, allow, "
-				              "allow_unsigned_transfer, "
-				              "tsig_key, tsig_secret_file, notify, ttl, refresh, retry, "
-				              "expire, minimum)",
-				              origin, (int)(k.len > 64 ? 64 : k.len), k.p, zone->name);
+		if (elem) {
+			const struct conf_key *nkey = named_key(nk, k, elem, origin, d);
+			if (!nkey) {
+				rc = TC_ENOTFOUND;
 				goto out;
 			}
-			size_t zi = (size_t)(zk - rpz_keys);
-			if ((rc = value_once(zk->key, &zone_seen[zi], &zone_seen_line[zi], line, &v,
+			size_t ni = (size_t)(nkey - nk->keys);
+			if ((rc = value_once(nkey->key, &named_seen[ni], &named_seen_line[ni], line, &v,
 			                     val, origin, d)))
 				goto out;
-			if ((rc = key_set(zk, (char *)zone, v, origin, d)))
-				goto out;
-			continue;
-		}
-		if (root) {
-			const struct conf_key *rk = NULL;
-			for (size_t i = 0; i < NROOTKEYS; i++)
-				if (slice_eq_cstr(k, root_keys[i].key))
-					rk = &root_keys[i];
-			if (!rk) {
-				rc = diag_set(d, TC_ENOTFOUND,
-				              "%s: unknown key \"%.*s\" in [api_root %s] (known: title, "
-				              "description, max_content_length)",
-				              origin, (int)(k.len > 64 ? 64 : k.len), k.p, root->name);
-				goto out;
-			}
-			size_t ri = (size_t)(rk - root_keys);
-			if ((rc = value_once(rk->key, &root_seen[ri], &root_seen_line[ri], line, &v,
-			                     val, origin, d)))
-				goto out;
-			if ((rc = key_set(rk, (char *)root, v, origin, d)))
+			if ((rc = key_set(nkey, elem, v, origin, d)))
 				goto out;
 			continue;
 		}

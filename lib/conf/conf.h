@@ -56,6 +56,12 @@
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
 #define CONF_PEER_BATCH_MAX 100000  /* [peers] batch_max_objects */
 #define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
+#define CONF_REPORTS_BODY_MAX 65536        /* [reports] max_body (= REPORT_JSON_MAX) */
+#define CONF_REPORTS_RATE_MAX 1000000      /* [reports] rate_per_minute, rate_burst */
+#define CONF_REPORTS_CLIENTS_MAX (1u << 24) /* [reports] rate_clients (= REPORT_RATE_SLOTS_MAX) */
+#define CONF_SOURCE_MS_MAX 3600000         /* any [sources] *_ms key: one hour */
+#define CONF_SOURCE_BYTES_MAX ((size_t)1 << 31) /* [sources] max_bytes */
+#define CONF_SOURCE_ENTRIES_MAX 10000000   /* [sources] max_entries */
 #define CONF_BOUNCER_DECISIONS_MAX 10000000 /* [bouncers] *_max_decisions */
 #define CONF_BOUNCER_HOURS_MAX 2000000     /* [bouncers] no_expiry_hours (Go's limit: 2562047h) */
 #define CONF_HEARTBEAT_MAX 3600            /* seconds between stream heartbeats */
@@ -176,6 +182,16 @@ struct conf {
 	unsigned webhook_connect_timeout_ms;
 	unsigned webhook_timeout_ms;       /* a whole delivery, connect included */
 	size_t webhook_response_max_bytes; /* bytes of a receiver's answer read */
+	/* [sources] (docs/sources.md): feeds tocsind pulls */
+	bool sources_enabled;              /* the scheduler runs */
+	bool source_allow_http;            /* http:// feed URLs accepted */
+	bool source_allow_private;         /* loopback, private, link-local feed addresses */
+	char source_ca_file[CONF_PATH_MAX]; /* PEM CAs trusted for feeds; "" = system's */
+	unsigned source_connect_timeout_ms;
+	unsigned source_timeout_ms;        /* one request, connect included */
+	size_t source_max_bytes;           /* bytes of one answer */
+	size_t source_max_entries;         /* entries of one feed */
+	size_t source_misp_max_events;     /* events of one MISP feed's manifest */
 	/* [peers] (docs/peers.md) */
 	unsigned peer_poll_interval_ms;    /* a plain TAXII peer is polled this often */
 	unsigned peer_backoff_max_ms;      /* reconnect delay cap after a failure */
@@ -187,6 +203,18 @@ struct conf {
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */
 	unsigned stream_max_clients;       /* concurrent streams, all organisations */
 	unsigned stream_max_clients_per_org; /* concurrent streams of one organisation */
+	/* [reports] (docs/reports.md): citizen reports */
+	bool reports_enabled;              /* GET/POST /report and /api/v1/reports served */
+	unsigned reports_promote_threshold; /* independent reporters that promote a group; 0 off */
+	enum tlp_level reports_tlp;        /* TLP of a promoted indicator */
+	unsigned reports_confidence;       /* its confidence, 0..100 */
+	unsigned reports_valid_days;       /* its valid_until, days after promotion */
+	char reports_collection[CONF_API_ROOT_MAX]; /* where it is published */
+	char reports_country[CONF_TEXT_MAX]; /* the "citizen reports" organisation's country */
+	size_t reports_max_body;           /* bytes of a report body (no login: small) */
+	unsigned reports_rate_per_minute;  /* reports one client address may send a minute */
+	unsigned reports_rate_burst;       /* ... at once */
+	size_t reports_rate_clients;       /* addresses the rate table holds */
 	/* [dns] */
 	char dns_listen[CONF_ADDR_MAX];    /* "" = no DNS server ("off", the default) */
 	unsigned dns_rate_limit;           /* UDP answers per second to one source address */

@@ -200,6 +200,12 @@ hub_read_id_key(struct hub *h, const char *path, struct diag *d)
 enum tcerr
 hub_init(const char *dir, struct diag *d)
 {
+	return hub_init_alg(dir, HUBKEY_ED25519, d);
+}
+
+enum tcerr
+hub_init_alg(const char *dir, enum hubkey_alg alg, struct diag *d)
+{
 	char db[PATH_MAX], keyfile[PATH_MAX], spec[PATH_MAX + 8];
 	struct store *s = NULL;
 	struct stat st;
@@ -219,7 +225,7 @@ hub_init(const char *dir, struct diag *d)
 	    (stat(keyfile, &st) != 0 && (rc = hub_write_id_key(keyfile, d))))
 		return rc;
 	/* the hub's identity: signs the audit log's head (docs/audit.md) */
-	if ((rc = hubkey_create(dir, d)) && rc != TC_EEXIST)
+	if ((rc = hubkey_create_alg(dir, alg, d)) && rc != TC_EEXIST)
 		return rc;
 	diag_clear(d);
 	int n = snprintf(spec, sizeof(spec), "sqlite:%s", db);

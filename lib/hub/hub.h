@@ -24,7 +24,7 @@
  * SCOs are observations and are not judged. An indicator value on the
  * allowlist is accepted with a warning (hub_result.warned): exports leave
  * it out.
- *   hub.key, hub.pub the hub's Ed25519 key pair (crypto/hubkey.h), made by hub_init
+ *   hub.key, hub.pub the hub's identity key pair (crypto/hubkey.h), made by hub_init
  */
 #ifndef TOCSIN_HUB_H
 #define TOCSIN_HUB_H
@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/hubkey.h"
 #include "index/allowlist.h"
 #include "index/index.h"
 #include "observable/observable.h"
@@ -57,6 +58,9 @@ const char *hub_default_dir(const char *dir);
  * key and the default collection. Errors: TC_EEXIST if dir already holds a
  * store, TC_EIO, TC_EDB. */
 enum tcerr hub_init(const char *dir, struct diag *d);
+/* As hub_init with the hub's identity key of algorithm alg (hub_init:
+ * ed25519). */
+enum tcerr hub_init_alg(const char *dir, enum hubkey_alg alg, struct diag *d);
 
 /* Checks that dir (as hub_default_dir) is an initialised data directory,
  * without opening it. Errors: TC_ENOTFOUND (missing, or no store: "run

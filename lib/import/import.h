@@ -176,6 +176,49 @@ struct import_opts {
 	void *ctx;                      /* passed to the callbacks */
 };
 
+/* What an indicator made by the import is built from. */
+struct import_ind {
+	enum obs_kind kind;
+	struct slice value;       /* normalised */
+	struct slice id_name;     /* name the id is derived from (import_id) */
+	const uint8_t *id_key;    /* import_opts.id_key (NULL: UUIDv5) */
+	size_t id_key_len;
+	int64_t created_us;       /* also modified */
+	int64_t valid_from_us;
+	int64_t valid_until_us;   /* 0: none */
+	enum tlp_level tlp;
+	struct slice name;        /* p NULL: "<kind> <value>" */
+	struct slice description; /* p NULL: none */
+	bool has_confidence;
+	int confidence;           /* 0..100, if has_confidence */
+	json_t *ext_refs;         /* external_references array or NULL; borrowed */
+	json_t *labels;           /* array or NULL; borrowed */
+	const char *extra_desc;   /* appended to the description, may be NULL */
+};
+
+/* Builds the STIX 2.1 indicator of one observable, a pure function of in
+ * (the same in gives the same object byte for byte). OUT: *out (new
+ * reference, the caller decrefs it), id. Errors: TC_EINVAL (a text is
+ * not UTF-8, a key shorter than UUID_KEY_MIN), TC_ENOMEM. */
+enum tcerr import_indicator(const struct import_ind *in, json_t **out, char id[STIX_ID_MAX],
+                            struct diag *d);
+
+/* The UUID text of an object an import makes, from name: uuid_keyed
+ * under key when key is not NULL, else UUIDv5 in TOCSIN_UUID_NAMESPACE.
+ * out holds UUID_TEXT_MAX (37) bytes. Errors: TC_EINVAL (key too short). */
+enum tcerr import_id(const uint8_t *key, size_t keylen, struct slice name, char out[37]);
+
+/* Restores a defanged value: "hxxp"/"hxxps" at the start become
+ * "http"/"https"; "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}" become
+ * ".", "[:]" ":", "[://]" "://", "[/]" "/", "[@]", "[at]", "(at)", "{at}"
+ * "@" (letters in any case). OUT: out (cleared first; the caller resets
+ * it). Returns true if anything was replaced. */
+bool import_refang(struct slice in, struct buf *out);
+
+/* Maps "clear", "white", "green", "amber", "amber+strict", "red", with an
+ * optional "tlp:" prefix, any case. TC_EINVAL otherwise. */
+enum tcerr import_tlp_parse(struct slice s, enum tlp_level *out);
+
 struct import_counts {
 	enum import_format format; /* the format read (detected or forced) */
 	uint64_t bytes;            /* bytes read */

@@ -168,7 +168,7 @@ csv_row(struct import__run *r, const char *where, const struct buf *scratch,
 	enum tcerr rc = TC_OK, orc;
 	json_t *lab = NULL, *obj = NULL;
 	char id[STIX_ID_MAX];
-	struct import__ind in = { 0 };
+	struct import_ind in = { 0 };
 
 	if (row->n > ncols)
 		return import__reject(r, where, TC_EINVAL, "%zu fields, at most %zu expected",

@@ -42,7 +42,7 @@ import__uuid(const uint8_t *key, size_t keylen, struct slice name, char out[UUID
 }
 
 enum tcerr
-import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
+import__indicator(const struct import_ind *in, json_t **out, char id[STIX_ID_MAX],
                   struct diag *d)
 {
 	enum tcerr rc = TC_OK;
@@ -225,4 +225,28 @@ import__parse_tlp(struct slice s, enum tlp_level *out)
 	if (strcmp(name, "none") == 0)
 		return TC_EINVAL;
 	return stix_tlp_parse(name, out);
+}
+
+enum tcerr
+import_indicator(const struct import_ind *in, json_t **out, char id[STIX_ID_MAX], struct diag *d)
+{
+	return import__indicator(in, out, id, d);
+}
+
+enum tcerr
+import_id(const uint8_t *key, size_t keylen, struct slice name, char out[37])
+{
+	return import__uuid(key, keylen, name, out);
+}
+
+bool
+import_refang(struct slice in, struct buf *out)
+{
+	return import__refang(in, out);
+}
+
+enum tcerr
+import_tlp_parse(struct slice s, enum tlp_level *out)
+{
+	return import__parse_tlp(s, out);
 }

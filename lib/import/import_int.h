@@ -59,25 +59,6 @@ enum tcerr import__next_record(struct import__run *r, bool csv_quotes, struct sl
 enum tcerr import__csv(struct import__run *r);
 enum tcerr import__misp(struct import__run *r, const json_t *doc);
 
-/* What an indicator made by the import is built from. */
-struct import__ind {
-	enum obs_kind kind;
-	struct slice value;       /* normalised */
-	struct slice id_name;     /* name the id is derived from (import__uuid) */
-	const uint8_t *id_key;    /* import_opts.id_key (NULL: UUIDv5) */
-	size_t id_key_len;
-	int64_t created_us;       /* also modified */
-	int64_t valid_from_us;
-	int64_t valid_until_us;   /* 0: none */
-	enum tlp_level tlp;
-	struct slice name;        /* p NULL: "<kind> <value>" */
-	struct slice description; /* p NULL: none */
-	bool has_confidence;
-	int confidence;           /* 0..100, if has_confidence */
-	json_t *ext_refs;         /* external_references array or NULL; borrowed */
-	json_t *labels;           /* array or NULL; borrowed */
-	const char *extra_desc;   /* appended to the description, may be NULL */
-};
 
 /* The UUID of an object the import makes, from name: uuid_keyed under
  * key when there is one, else UUIDv5 in TOCSIN_UUID_NAMESPACE. Errors:
@@ -87,7 +68,7 @@ enum tcerr import__uuid(const uint8_t *key, size_t keylen, struct slice name,
 
 /* Builds the STIX 2.1 indicator. OUT: *out (new reference), id. Errors:
  * TC_EINVAL (description is not UTF-8), TC_ENOMEM. */
-enum tcerr import__indicator(const struct import__ind *in, json_t **out, char id[STIX_ID_MAX],
+enum tcerr import__indicator(const struct import_ind *in, json_t **out, char id[STIX_ID_MAX],
                              struct diag *d);
 
 /* Restores a defanged value: "hxxp"/"hxxps" at the start become

@@ -400,7 +400,7 @@ misp_split(size_t t, struct slice v, char *tmp, size_t tmplen, struct misp_part 
 /* Makes and hands on the indicator of one part. */
 static enum tcerr
 misp_part_indicator(struct import__run *r, struct misp_event *ev, const json_t *a,
-                    const char *type, const struct misp_part *pt, struct import__ind *in,
+                    const char *type, const struct misp_part *pt, struct import_ind *in,
                     const char *where)
 {
 	enum tcerr rc = TC_OK, orc;
@@ -493,7 +493,7 @@ misp_attribute(struct import__run *r, struct misp_event *ev, const json_t *a, co
 	char tmp[OBS_VALUE_MAX + 8];
 	struct buf extra;
 	json_t *labels = NULL;
-	struct import__ind in = { 0 };
+	struct import_ind in = { 0 };
 	struct misp_part parts[2];
 	size_t nparts = 0;
 	bool ids = false;

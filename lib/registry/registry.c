@@ -38,6 +38,39 @@
 #define REG_KEY_PREFIX "tcs_"
 
 
+/* Sources (registry_source.c, docs/sources.md): each feed's settings and
+ * status, and source_entries, what each has listed (the version last
+ * written, so a dropped entry can be expired). Snapshots do not read
+ * them; they have a generation of their own, moved by what the operator
+ * changes (add, remove, a run asked for), not by the daemon's status
+ * writes. The step's number is REG_STEP_SOURCES (1-based). */
+#define REG_STEP_SOURCES 6
+#define REG_SQL_SOURCES                                                                    \
+	"CREATE TABLE sources(name TEXT PRIMARY KEY, url TEXT NOT NULL, format TEXT NOT NULL,"  \
+	" every_s INTEGER NOT NULL, org INTEGER NOT NULL REFERENCES orgs(num),"                \
+	" collection TEXT NOT NULL, tlp TEXT NOT NULL, confidence INTEGER NOT NULL,"           \
+	" expiry TEXT NOT NULL, options TEXT NOT NULL, auth BLOB NOT NULL,"                    \
+	" etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',"              \
+	" cursor TEXT NOT NULL DEFAULT '', last_run_us INTEGER NOT NULL DEFAULT 0,"            \
+	" last_success_us INTEGER NOT NULL DEFAULT 0, next_run_us INTEGER NOT NULL DEFAULT 0," \
+	" result TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',"               \
+	" warnings TEXT NOT NULL DEFAULT '', entries INTEGER NOT NULL DEFAULT 0,"              \
+	" added INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,"               \
+	" rejected INTEGER NOT NULL DEFAULT 0, runs INTEGER NOT NULL DEFAULT 0,"               \
+	" errors INTEGER NOT NULL DEFAULT 0, requested INTEGER NOT NULL DEFAULT 0,"            \
+	" served INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL) WITHOUT ROWID;"      \
+	"CREATE TABLE source_entries(source TEXT NOT NULL, id TEXT NOT NULL,"                  \
+	" modified_us INTEGER NOT NULL, listed INTEGER NOT NULL, json TEXT NOT NULL,"          \
+	" PRIMARY KEY(source, id)) WITHOUT ROWID;"                                             \
+	"CREATE TABLE source_generation(one INTEGER PRIMARY KEY CHECK (one = 1),"              \
+	" n INTEGER NOT NULL);"                                                                \
+	"INSERT INTO source_generation VALUES (1, 1);"                                         \
+	"CREATE TRIGGER sgen_i AFTER INSERT ON sources BEGIN"                                  \
+	" UPDATE source_generation SET n = n + 1; END;"                                        \
+	"CREATE TRIGGER sgen_d AFTER DELETE ON sources BEGIN"                                  \
+	" UPDATE source_generation SET n = n + 1; END;"                                        \
+	"CREATE TRIGGER sgen_u AFTER UPDATE OF requested ON sources BEGIN"                     \
+	" UPDATE source_generation SET n = n + 1; END;"
 /* Federation peers (issue 12, registry_peer.c): another hub or a plain
  * TAXII 2.1 server, the organisation standing for it (its producer
  * identity here and the holder of the key it reads us with), the key it
@@ -45,6 +78,7 @@
  * the border policy, and the durable cursor with its counters. Like
  * webhooks, a generation of their own: operator changes (revision) move
  * it, the daemon's progress writes do not. */
+#define REG_STEP_PEERS 7
 #define REG_SQL_PEERS                                                                        \
 	"CREATE TABLE peers(name TEXT PRIMARY KEY COLLATE NOCASE,"                                \
 	" org INTEGER NOT NULL REFERENCES orgs(num), url TEXT NOT NULL, api_root TEXT NOT NULL,"  \
@@ -166,7 +200,9 @@ static const char *const reg_migrations[] = {
 	" UPDATE webhook_generation SET n = n + 1; END;"
 	"CREATE TRIGGER wgen_u AFTER UPDATE OF revision ON webhooks BEGIN"
 	" UPDATE webhook_generation SET n = n + 1; END;",
-	/* REG_STEP_PEERS: federation peers (registry_peer.c) */
+	/* 6 (REG_STEP_SOURCES): feeds pulled on a schedule */
+	REG_SQL_SOURCES,
+	/* 7 (REG_STEP_PEERS): federation peers (registry_peer.c) */
 	REG_SQL_PEERS,
 };
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))

@@ -493,6 +493,102 @@ enum tcerr registry_agent_receipts(struct registry *r, size_t max,
                                                     const struct reg_agent_receipt *rc),
                                    void *ctx, struct diag *d);
 
+/* Sources (docs/sources.md, registry_source.c): feeds tocsind pulls on a
+ * schedule, each producing as its own organisation. The auth header
+ * ("Name: value", sent with every request) is kept in clear like a
+ * webhook secret (the hub must send it) and leaves this file only in a
+ * struct reg_source, which the caller wipes (reg_source_wipe). The
+ * format, options and URL are checked by the caller (lib/source,
+ * lib/webhook) before add; the registry checks sizes and names. */
+#define REG_SOURCE_NAME_MAX 64          /* = SOURCE_NAME_MAX */
+#define REG_SOURCE_URL_MAX 2048         /* = WEBHOOK_URL_MAX */
+#define REG_SOURCE_OPTIONS_MAX 1024     /* = SOURCE_OPTIONS_MAX */
+#define REG_SOURCE_AUTH_MAX 512         /* bytes of the auth header line */
+#define REG_SOURCE_HEADER_MAX 512       /* ETag, Last-Modified kept */
+#define REG_SOURCE_ERROR_MAX 512        /* bytes of the last error kept */
+#define REG_SOURCE_WARN_MAX 1024        /* bytes of the last run's warnings kept */
+#define REG_SOURCES_MAX 1024            /* sources on one hub */
+#define REG_SOURCE_EVERY_MIN 60         /* seconds: the shortest schedule */
+#define REG_SOURCE_EVERY_MAX (31 * 86400)
+
+struct reg_source {
+	char name[REG_SOURCE_NAME_MAX + 1];
+	char url[REG_SOURCE_URL_MAX + 1];
+	char format[16];                         /* source_format_name */
+	int64_t every_s;                         /* the schedule */
+	int64_t org;
+	char org_name[REG_ORG_NAME_MAX + 1];
+	char org_identity[STIX_ID_MAX];          /* the producer's STIX identity */
+	char collection[STORE_ALIAS_MAX + 1];    /* alias or id, as given */
+	char tlp[16];                            /* stix_tlp_name; "" none added */
+	int confidence;                          /* -1: none added */
+	char expiry[8];                          /* "drop" or "keep" */
+	char options[REG_SOURCE_OPTIONS_MAX + 1]; /* "key=value" lines */
+	char auth[REG_SOURCE_AUTH_MAX + 1];      /* the auth header line; "" none */
+	/* status, written by tocsind */
+	char etag[REG_SOURCE_HEADER_MAX + 1];
+	char last_modified[REG_SOURCE_HEADER_MAX + 1];
+	char cursor[64];                         /* TAXII added_after of the next pull */
+	int64_t last_run_us, last_success_us, next_run_us, created_us;
+	char result[16];                         /* "", "ok", "unchanged", "error" */
+	char last_error[REG_SOURCE_ERROR_MAX + 1];
+	char warnings[REG_SOURCE_WARN_MAX + 1];
+	uint64_t entries;                        /* listed after the last successful pull */
+	uint64_t added, expired, rejected;       /* in the last successful pull */
+	uint64_t runs, errors;                   /* pulls, failed pulls */
+	int64_t requested, served;               /* `source run` asks: due while requested > served */
+};
+
+/* Wipes s's auth header. */
+void reg_source_wipe(struct reg_source *s);
+
+/* Adds a source from s's settings (name, url, format, every_s, org_name,
+ * collection, tlp, confidence, expiry, options, auth); status fields
+ * start empty and the source is due at once. OUT: *out (may be NULL).
+ * Errors: TC_EEXIST, TC_ENOTFOUND (no such organisation), TC_EINVAL
+ * (deleted organisation, a name or field out of form — d names it),
+ * TC_ELIMIT (REG_SOURCES_MAX), TC_EDB. */
+enum tcerr registry_source_add(struct registry *r, const struct reg_source *s,
+                               struct reg_source *out, struct diag *d);
+/* By name. TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_source_get(struct registry *r, const char *name, struct reg_source *out,
+                               struct diag *d);
+/* Every source in name order, each handed to cb (a copy, wiped after;
+ * cb may call the registry). Errors: cb's, TC_ENOMEM, TC_EDB. */
+enum tcerr registry_source_list(struct registry *r,
+                                enum tcerr (*cb)(void *ctx, const struct reg_source *s),
+                                void *ctx, struct diag *d);
+/* Removes the source and its entries (what it wrote stays in the log).
+ * TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_source_remove(struct registry *r, const char *name, struct diag *d);
+/* Asks tocsind to pull now (`tocsin source run`): requested moves.
+ * OUT: *out (may be NULL), the row after. TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_source_request(struct registry *r, const char *name, struct reg_source *out,
+                                   struct diag *d);
+/* tocsind's write of a run's status (etag ... served of s). TC_ENOTFOUND
+ * (removed meanwhile), TC_EDB. */
+enum tcerr registry_source_progress(struct registry *r, const struct reg_source *s,
+                                    struct diag *d);
+/* Moves when a source is added, removed or asked to run. TC_EDB. */
+enum tcerr registry_source_generation(struct registry *r, uint64_t *out, struct diag *d);
+
+/* One entry a source wrote (the version last written). */
+struct reg_source_entry {
+	const char *id;
+	int64_t modified_us;
+	bool listed;
+	const char *json;
+};
+/* Calls cb for each entry of source name (strings valid during the
+ * call; cb must not call the registry). Errors: cb's, TC_EDB. */
+enum tcerr registry_source_entries(struct registry *r, const char *name,
+                                   enum tcerr (*cb)(void *ctx, const struct reg_source_entry *e),
+                                   void *ctx, struct diag *d);
+/* Records n entries (insert or replace) in one transaction, returning
+ * once durable. TC_EDB. */
+enum tcerr registry_source_entries_put(struct registry *r, const char *name,
+                                       const struct reg_source_entry *e, size_t n,
+                                       struct diag *d);
 /* Federation peers (docs/peers.md): another hub this hub replicates from
  * (and is read by), or a plain TAXII 2.1 server it pulls from and pushes
  * to. Each peer has an organisation standing for it (org: its producer

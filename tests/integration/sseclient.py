@@ -144,6 +144,7 @@ class Stream:
         """The next event, None after timeout seconds; StreamClosed at the end."""
         end = time.monotonic() + timeout
         while True:
+            self._dechunk()  # bytes that came with the response header
             ev = self._parse_one()
             if ev:
                 return ev

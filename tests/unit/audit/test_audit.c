@@ -767,8 +767,8 @@ test_anchor(void **state)
 	assert_non_null(strstr(r.why, "not the anchor's key"));
 	/* with the old key back in hub.pub, the entry itself is named */
 	{
-		char p[512], pub[HUBKEY_PUB_TEXT_MAX];
-		hubkey_public_text(an.pk, pub);
+		char p[512], pub[HUBKEY_ID_MAX];
+		hubkey_pub_line(&an.pk, pub);
 		snprintf(p, sizeof(p), "%s/%s", dir, HUBKEY_PUB_FILE);
 		FILE *f = fopen(p, "w");
 		fprintf(f, "%s\n", pub);

@@ -36,6 +36,10 @@ test_defaults(void **state)
 	assert_string_equal(c.api_root, "hub");
 	assert_int_equal(c.tls_listen[0], 0);
 	assert_int_equal(c.default_tlp, TLP_GREEN);
+	/* citizen reports: served, promoted by coordinators only */
+	assert_true(c.reports_enabled);
+	assert_int_equal(c.reports_promote_threshold, 0);
+	assert_int_equal(c.reports_rate_burst, 10);
 	assert_int_equal(conf_check(&c, &d), TC_OK);
 }
 
@@ -76,12 +80,35 @@ test_all_keys(void **state)
 	                   "[ingest]\n"
 	                   "widest_prefix_v4 = 16\n"
 	                   "widest_prefix_v6 = 48\n"
+	                   "[reports]\n"
+	                   "enabled = no\n"
+	                   "promote_threshold = 5\n"
+	                   "tlp = amber\n"
+	                   "confidence = 80\n"
+	                   "valid_days = 7\n"
+	                   "collection = citizens\n"
+	                   "country = NO\n"
+	                   "max_body = 8k\n"
+	                   "rate_per_minute = 30\n"
+	                   "rate_burst = 3\n"
+	                   "rate_clients = 1M\n"
 	                   "[stream]\n"
 	                   "heartbeat = 5\n"
 	                   "client_buffer = 4M\n"
 	                   "max_clients = 5000\n"
 	                   "max_clients_per_org = 50\n";
 	assert_int_equal(parse(&c, text, &d), TC_OK);
+	assert_false(c.reports_enabled);
+	assert_int_equal(c.reports_promote_threshold, 5);
+	assert_int_equal(c.reports_tlp, TLP_AMBER);
+	assert_int_equal(c.reports_confidence, 80);
+	assert_int_equal(c.reports_valid_days, 7);
+	assert_string_equal(c.reports_collection, "citizens");
+	assert_string_equal(c.reports_country, "NO");
+	assert_int_equal(c.reports_max_body, 8192);
+	assert_int_equal(c.reports_rate_per_minute, 30);
+	assert_int_equal(c.reports_rate_burst, 3);
+	assert_int_equal(c.reports_rate_clients, 1u << 20);
 	assert_int_equal(c.stream_heartbeat, 5);
 	assert_int_equal(c.stream_client_buffer, 4u << 20);
 	assert_int_equal(c.stream_max_clients, 5000);
@@ -178,7 +205,7 @@ test_errors(void **state)
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, match, ingest, decisions, bouncers, webhooks, stream, dns, api_root NAME, "
+		  "writer, match, ingest, decisions, bouncers, webhooks, reports, sources, stream, dns, api_root NAME, "
 		  "rpz NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
