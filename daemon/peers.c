@@ -69,6 +69,8 @@ struct prt {
 
 struct peers {
 	struct app *app;
+	struct prov_verifier *verifier;  /* shared by the workers (thread-safe) */
+	char self_id[HUBKEY_ID_MAX];     /* this hub's "<alg>:<hex>": loops name it */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
@@ -151,6 +153,7 @@ struct sync {
 	struct prt *r;
 	struct app *app;
 	struct reg_peer *p;          /* the peer as read at the start (the worker's copy) */
+	char relay_id[HUBKEY_ID_MAX]; /* the peer's hub id (its pin), appended to hops */
 	struct peer_policy pol;
 	struct pend *pend;
 	size_t npend, cap;
@@ -329,6 +332,19 @@ flush(struct sync *s, uint64_t upto)
 			continue;
 		}
 		snprintf(paths[i], sizeof paths[i], "peer %s position %" PRIu64, s->p->name, e->pos);
+		/* signed provenance first, on the object as the origin signed
+		 * it: missing (when required), wrong, tampered or replayed
+		 * proofs and loops are refused; the relaying peer joins the hops */
+		diag_clear(&d);
+		if (peer_prov_check(r->ps->verifier, e->obj, r->ps->self_id, s->relay_id,
+		                    s->app->conf->peer_require_provenance, NULL, &d)) {
+			res[i].verdict = HUB_REJECTED;
+			snprintf(res[i].why, sizeof res[i].why, "%s", d.msg);
+			items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i] };
+			continue;
+		}
+		/* (stripping a property of a signed object leaves a provenance
+		 * that no longer verifies: docs/peers.md) */
 		peer_policy_strip(&s->pol, e->obj);
 		items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i],
 			                      .collection = c ? c->c.num : 0, .producer = org->num };
@@ -1127,6 +1143,11 @@ worker(void *arg)
 			atomic_store(&r->out, p->objects_out);
 		note_remote(r, strtoull(p->remote_position, NULL, 10), s->pos);
 		diag_clear(&d);
+		if (peer_hub_id(p->pin, s->relay_id) != TC_OK) {
+			progress(s, "the pin is not a hub key ('<alg> <hex>', '<alg>:<hex>' or 'none')");
+			nap(r, a->conf->peer_backoff_max_ms);
+			continue;
+		}
 		if ((rc = peer_policy_parse(p->policy, &s->pol, &d))) {
 			progress(s, d.msg);
 			nap(r, a->conf->peer_backoff_max_ms);
@@ -1327,11 +1348,25 @@ peers_start(struct app *a, struct peers **out, struct diag *d)
 		return diag_set(d, TC_EIO, "libcurl: %s", curl_easy_strerror(cc));
 	}
 	ps->app = a;
+	{
+		struct hubkey_pub me;
+		struct diag kd;
+		diag_clear(&kd);
+		if (hubkey_load_pub(a->data_dir, &me, &kd) == TC_OK)
+			hubkey_pub_id(&me, ps->self_id);
+		else
+			log_error("peers: no hub key: loops cannot be recognised by it", kd.msg);
+	}
+	if (!(ps->verifier = prov_verifier_new(0))) {
+		free(ps);
+		return diag_set(d, TC_ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&ps->mu, NULL);
 	pthread_cond_init(&ps->cv, NULL);
 	if (pthread_create(&ps->th, NULL, manager, ps) != 0) {
 		pthread_mutex_destroy(&ps->mu);
 		pthread_cond_destroy(&ps->cv);
+		prov_verifier_free(ps->verifier);
 		free(ps);
 		return diag_set(d, TC_EIO, "cannot start the peers thread");
 	}
@@ -1358,6 +1393,7 @@ peers_stop(struct peers *ps)
 	pthread_mutex_unlock(&ps->mu);
 	pthread_mutex_destroy(&ps->mu);
 	pthread_cond_destroy(&ps->cv);
+	prov_verifier_free(ps->verifier);
 	free(ps);
 }
 

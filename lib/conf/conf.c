@@ -159,6 +159,7 @@ static const struct conf_key conf_keys[] = {
 	{ "peers", "connect_timeout_ms",
 	  NUM(K_UINT, peer_connect_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "peers", "ca_file", STR(peer_ca_file), 0 },
+	{ "peers", "require_provenance", NUM(K_BOOL, peer_require_provenance, 0, 1), 0 },
 	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
 	{ "stream", "client_buffer",
 	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
@@ -427,6 +428,7 @@ conf_defaults(struct conf *c)
 	c->peer_backoff_max_ms = 5000;
 	c->peer_batch_max_objects = 5000;
 	c->peer_connect_timeout_ms = 5000;
+	c->peer_require_provenance = true;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
 	/* reports: served; a coordinator promotes (no threshold); a promoted

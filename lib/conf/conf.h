@@ -198,6 +198,7 @@ struct conf {
 	size_t peer_batch_max_objects;     /* objects stored from a peer in one transaction */
 	unsigned peer_connect_timeout_ms;
 	char peer_ca_file[CONF_PATH_MAX];  /* PEM CAs trusted for peers; "" = system's */
+	bool peer_require_provenance;      /* refuse peers' objects without signed provenance */
 	/* [stream] */
 	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */

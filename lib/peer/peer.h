@@ -35,7 +35,9 @@
 
 #include <jansson.h>
 
+#include "crypto/hubkey.h"
 #include "observable/observable.h"
+#include "prov/prov.h"
 #include "stix/stix.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -77,5 +79,22 @@ size_t peer_policy_strip(const struct peer_policy *p, json_t *obj);
 enum tcerr peer_policy_admit(const struct peer_policy *p, const struct stix_meta *meta,
                              enum tlp_level tlp, const struct store_obs *obs, size_t nobs,
                              bool in_group, struct diag *d);
+
+/* Provenance of an object a peer relays (peer_prov.c). Verifies obj's
+ * provenance extension with v; refuses a loop (self_id, this hub's
+ * "<alg>:<hex>", is the origin or among the hops); then appends relay_id
+ * (the relaying peer's id, "" or NULL: none) to the hops unless it is the
+ * origin or already the last hop. An object without the extension is
+ * refused when require, else admitted unchanged. OUT: *out (may be NULL).
+ * Returns TC_OK, or TC_EPERM with the reason in d ("ID: provenance: wrong
+ * proof: ...", "ID: loop: ..."); TC_ENOMEM. */
+enum tcerr peer_prov_check(struct prov_verifier *v, json_t *obj, const char *self_id,
+                           const char *relay_id, bool require, struct prov_info *out,
+                           struct diag *d);
+
+/* A peer's pin ("<alg> <hex>" or "<alg>:<hex>") as the hub id provenance
+ * names hubs by ("<alg>:<hex>"); "" for "none" or an empty pin. Returns
+ * TC_OK or TC_EINVAL (not a key). */
+enum tcerr peer_hub_id(const char *pin, char out[HUBKEY_ID_MAX]);
 
 #endif

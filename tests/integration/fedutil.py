@@ -14,14 +14,28 @@ from conftest import Daemon, tocsin
 from hubutil import STIX, TAXII, TLP2, obj_indicator
 
 T0 = "2024-01-01T00:00:00.000Z"
+PROV_EXT = "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c06"
+
+
+def hubs_sign():
+    """Whether this build's hubs sign what they commit (issue 12 point 2:
+    the hub stores a peer's verified provenance through
+    hub_item.peer_provenance). Until they do, a peer's objects carry no
+    provenance and the tests run with [peers] require_provenance = false."""
+    src = pathlib.Path(os.environ.get("TOCSIN_SOURCE", ".")) / "lib" / "hub" / "hub.h"
+    return src.exists() and "peer_provenance" in src.read_text()
 
 
 class FedHub:
     """One hub: data directory, daemon, keys."""
 
-    def __init__(self, root, name, groups=("eu",), config=None):
+    def __init__(self, root, name, groups=("eu",), config=None, require_prov=None):
         self.name = name
         self.data = pathlib.Path(root) / name
+        if config is None:
+            req = hubs_sign() if require_prov is None else require_prov
+            config = pathlib.Path(root) / f"{name}.conf"
+            config.write_text("[peers]\nrequire_provenance = %s\n" % ("true" if req else "false"))
         self.config = config
         tocsin("init", "--data", self.data)
         tocsin("org", "add", "alice-" + name, "--sector", "finance", "--country", "FR",
