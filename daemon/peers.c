@@ -337,7 +337,9 @@ flush(struct sync *s, uint64_t upto)
 		 * proofs and loops are refused; the relaying peer joins the hops */
 		diag_clear(&d);
 		if (peer_prov_check(r->ps->verifier, e->obj, r->ps->self_id, s->relay_id,
-		                    s->app->conf->peer_require_provenance, NULL, &d)) {
+		                    s->app->conf->peer_require_provenance &&
+		                        strcmp(s->p->kind, "tocsin") == 0,
+		                    NULL, &d)) {
 			res[i].verdict = HUB_REJECTED;
 			snprintf(res[i].why, sizeof res[i].why, "%s", d.msg);
 			items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i] };
@@ -962,7 +964,7 @@ taxii_pull_one(struct sync *s, json_t *cursor, const char *remote, const char *l
 		size_t got = json_array_size(objs);
 		json_decref(env);
 		if ((rc = flush(s, 0)))
-			return diag_set(d, rc, "storing a page failed");
+			return diag_set(d, rc, "storing a page failed: %s", s->cb_d.msg);
 		if (s->date_last[0]) {
 			json_object_set_new(cursor, remote, json_string(s->date_last));
 			char *text = json_dumps(cursor, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1022,14 +1024,15 @@ taxii_push(struct sync *s, struct store *st, const char *remote, struct diag *d)
 	struct policy_subject who;
 	policy_subject_principal(&who, snap, &as);
 	struct feed_ctx fc = { .store = st, .who = &who, .names = snap };
-	struct feed_filter f = { 0 };
+	struct feed_filter_store fs;
+	feed_filter_init(&fs); /* everything the peer may read */
 	for (;;) {
 		struct push_ctx pc = { .n = 0 };
 		struct feed_pos after = { .seq = strtoull(s->p->pushed, NULL, 10) }, next = after;
 		buf_init(&pc.env, 0);
 		buf_append_cstr(&pc.env, "{\"objects\":[");
 		pc.last = after;
-		rc = feed_read(&fc, FEED_STIX, &f, after, PEERS_PUSH_MAX, push_cb, &pc, &next, d);
+		rc = feed_read(&fc, FEED_STIX, &fs.f, after, PEERS_PUSH_MAX, push_cb, &pc, &next, d);
 		buf_append_cstr(&pc.env, "]}");
 		if (!rc && buf_error(&pc.env))
 			rc = diag_set(d, TC_ENOMEM, "out of memory");
@@ -1069,6 +1072,7 @@ taxii_push(struct sync *s, struct store *st, const char *remote, struct diag *d)
 			break;
 		}
 	}
+	feed_filter_reset(&fs);
 	reg_snapshot_unref(snap);
 	return rc;
 }

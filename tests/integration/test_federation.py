@@ -203,3 +203,37 @@ def test_missing_provenance_is_refused_and_audited(tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_plain_taxii_server_pull_and_push(tmp_path):
+    """A peer that is a plain TAXII 2.1 server (not tocsin): the hub pulls
+    its collection on a schedule (by added_after, page by page) and POSTs
+    to it what the peer's organisation may read; RED is not pushed."""
+    from taxii_plain import PlainTaxii
+    srv = PlainTaxii("plain-secret")
+    cfg = tmp_path / "b.conf"
+    cfg.write_text("[peers]\npoll_interval_ms = 100\n")
+    b = FedHub(tmp_path, "b", config=cfg).start()
+    try:
+        first = [indicator(f"plain-{i}") for i in range(2500)]  # more than one page
+        srv.add(first)
+        tocsin("org", "add", "plain", "--sector", "cert", "--country", "DE", "--data", b.data)
+        tocsin("peer", "add", "plain", srv.base, "--kind", "taxii", "--key", "plain-secret",
+               "--pin", "none", "--api-root", "api1", "--collections", f"{srv.coll}=default",
+               "--data", b.data)
+        wait_for(lambda: len(b.all_ids()) >= 2500, timeout=60, step=0.2, what="the pull")
+        later = indicator("plain-later")
+        srv.add([later])
+        wait_for(lambda: b.get(later["id"]), what="the next poll")
+        assert len(b.all_ids()) == 2501
+        green, red = indicator("to-plain"), indicator("to-plain-red", tlp="red")
+        b.post([green, red])
+        wait_for(lambda: any(o["id"] == green["id"] for o in srv.posted), what="the push")
+        ids = [o["id"] for o in srv.posted]
+        assert red["id"] not in ids
+        assert not any(i.startswith("indicator--") and i in {o["id"] for o in first} for i in ids)
+        st = b.peer_status("plain")
+        assert st["objects_in"] == 2501 and st["objects_out"] >= 1, st
+    finally:
+        b.stop()
+        srv.stop()
