@@ -182,8 +182,8 @@ lag_positions(const struct reg_peer *p)
 	return end > have ? end - have : 0;
 }
 
-/* Seconds behind: 0 when caught up, else how long since the last event
- * was taken (the age of what is waiting is at least that). */
+/* Seconds behind: 0 when caught up, else how long replication has been
+ * behind the remote's log end (as the daemon last recorded it). */
 static double
 lag_seconds(const struct reg_peer *p, int64_t now_us)
 {
@@ -221,7 +221,7 @@ pr_row(void *ctx, const struct reg_peer *p)
 		        "objects_out", (json_int_t)p->objects_out, "last_error",
 		        p->last_error[0] ? p->last_error : NULL, "last_error_at",
 		        ts_or(p->last_error_us, t1, NULL), "last_ok", ts_or(p->last_ok_us, t2, NULL),
-		        "last_event", ts_or(p->last_event_us, t3, NULL), "created",
+		        "behind_since", ts_or(p->last_event_us, t3, NULL), "created",
 		        ts_or(p->created_us, t4, ""));
 		return j && !json_array_append_new(c->arr, j) ? TC_OK : TC_ENOMEM;
 	}

@@ -200,6 +200,8 @@ progress(struct sync *s, const char *error)
 	p->objects_out = atomic_load(&r->out);
 	snprintf(p->remote_position, sizeof p->remote_position, "%" PRIu64,
 	         atomic_load(&r->remote));
+	/* since when the cursor has been behind the remote's end (0: caught up) */
+	p->last_event_us = atomic_load(&r->behind_since_us);
 	if (error) {
 		snprintf(p->last_error, sizeof p->last_error, "%s", error);
 		p->last_error_us = now;

@@ -627,6 +627,8 @@ struct reg_peer {
 	uint64_t objects_in, deleted_in, refused, objects_out;
 	char remote_position[REG_WEBHOOK_POS_MAX]; /* the remote log's end as last seen */
 	char last_error[REG_PEER_ERROR_MAX + 1];
+	/* last_event_us: since when replication has been behind the remote's
+	 * log end (0: caught up), for the lag in seconds */
 	int64_t last_error_us, last_ok_us, last_event_us, created_us;
 	int64_t revision;
 };
