@@ -32,9 +32,18 @@
  * sets whole, atomically, as at start, and reports the error.
  */
 #include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +54,16 @@
 
 #define NFT_TIMEOUT_MAX_S ((int64_t)365 * 24 * 3600 * 10) /* longest element timeout */
 #define NFT_BATCH_ELEMS 20000                              /* elements per add command */
-#define FLUSH_SETS "flush set inet %s ipv4_addr\nflush set inet %s ipv6_addr\n" \
-	"flush set inet %s ipv4_net\nflush set inet %s ipv6_net\n"
 #define NFT_EXPIRY_SLACK_US 2000000                        /* a timeout this near may have run out */
 #define NFT_ADDR_MAX 64                                    /* bytes of "ADDR/LEN" */
+#define NL_ELEMS_PER_MSG 1024        /* set elements in one netlink message */
+#define NL_ELEM_BYTES 64             /* netlink bytes of one element, at most */
+#define NL_MSG_OVERHEAD 512          /* a message's header, table and set names */
+#define NL_RCVBUF (1 << 20)          /* bytes of errors the kernel may send back */
+
+/* The sets, in the order of set indices below. */
+static const char *const set_names[] = { "ipv4_addr", "ipv4_net", "ipv6_addr", "ipv6_net" };
+enum { SET_V4_ADDR, SET_V4_NET, SET_V6_ADDR, SET_V6_NET, SET_COUNT };
 
 struct net {
 	int af;
@@ -66,6 +81,21 @@ struct nft {
 	int priority;
 	bool dry_run;
 	struct buf cmd;
+	/* address-set changes go to the kernel as one netlink batch built
+	 * here (libmnl, libnftnl's batch framing): no text to parse */
+	struct mnl_socket *nl;       /* NULL: everything through libnftables */
+	uint32_t portid, seq;
+	int sndbuf;
+	struct buf nlb;
+	/* the command (text) or message (netlink) being filled */
+	struct {
+		bool nl;
+		int set;                 /* -1: none open */
+		bool del;
+		size_t cnt;
+		size_t off;              /* netlink: where the message starts */
+		struct nlattr *list;     /* netlink: the element list nest */
+	} em;
 };
 
 /* Writes v (an ipv4/ipv6 address or network) in canonical form to out.
@@ -233,6 +263,183 @@ elem(struct buf *b, enum obs_kind k, const char *v, int64_t until_us, int64_t no
 	return true;
 }
 
+/* --- one emitter for both paths: text commands for libnftables, or set
+ * element messages of a netlink batch --- */
+
+static int
+set_index(enum obs_kind k, const char *v)
+{
+	const char *name = set_of(k, v);
+	for (int i = 0; i < SET_COUNT; i++)
+		if (strcmp(set_names[i], name) == 0)
+			return i;
+	return SET_V4_ADDR;
+}
+
+static void
+em_close(struct nft *n)
+{
+	if (n->em.set < 0)
+		return;
+	if (n->em.nl) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(n->nlb.p + n->em.off);
+		if (n->em.list)
+			mnl_attr_nest_end(nlh, n->em.list);
+		n->nlb.len = n->em.off + nlh->nlmsg_len;
+	} else {
+		buf_append_cstr(&n->cmd, " }\n");
+	}
+	n->em.set = -1;
+	n->em.list = NULL;
+}
+
+/* Starts the netlink batch (or, text, the command buffer). */
+static void
+em_begin(struct nft *n, bool nl)
+{
+	n->em.nl = nl && n->nl;
+	n->em.set = -1;
+	n->em.list = NULL;
+	if (!n->em.nl)
+		return;
+	buf_clear(&n->nlb);
+	buf_reserve_more(&n->nlb, NL_MSG_OVERHEAD);
+	if (buf_error(&n->nlb))
+		return;
+	struct nlmsghdr *nlh = nftnl_batch_begin(n->nlb.p, n->seq++);
+	n->nlb.len = nlh->nlmsg_len;
+}
+
+/* Opens a netlink message of type for set si; with_list: an element
+ * list follows (a delete without one flushes the set). false: no memory. */
+static bool
+nl_open(struct nft *n, uint16_t type, int si, bool with_list)
+{
+	buf_reserve_more(&n->nlb, NL_MSG_OVERHEAD + (size_t)NL_ELEMS_PER_MSG * NL_ELEM_BYTES);
+	if (buf_error(&n->nlb))
+		return false;
+	n->em.off = n->nlb.len;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(n->nlb.p + n->em.off, type, NFPROTO_INET,
+	                                             type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+	                                             n->seq++);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, n->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set_names[si]);
+	n->em.list = with_list ? mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS) : NULL;
+	return true;
+}
+
+/* Empties set si, in the batch or the commands. */
+static void
+em_flush(struct nft *n, int si)
+{
+	em_close(n);
+	if (!n->em.nl) {
+		buf_printf(&n->cmd, "flush set inet %s %s\n", n->table, set_names[si]);
+		return;
+	}
+	if (nl_open(n, NFT_MSG_DELSETELEM, si, false)) {
+		n->em.set = si;
+		em_close(n);
+	}
+}
+
+/* Adds (del false) or deletes element (k, v) of set si; an add with
+ * until (µs, 0: none) gets the timeout until minus now. false when it has
+ * expired already or is not an address (nothing emitted). */
+static bool
+em_elem(struct nft *n, int si, bool del, enum obs_kind k, const char *v, int64_t until,
+        int64_t now)
+{
+	struct net x;
+	int64_t ms = 0;
+	if (!parse_net(k, v, &x))
+		return false;
+	if (!del && until) {
+		ms = (until - now + 999) / 1000;
+		if (ms <= 0)
+			return false;
+		if (ms > NFT_TIMEOUT_MAX_S * 1000)
+			ms = NFT_TIMEOUT_MAX_S * 1000;
+	}
+	size_t limit = n->em.nl ? NL_ELEMS_PER_MSG : NFT_BATCH_ELEMS;
+	if (n->em.set != si || n->em.del != del || n->em.cnt >= limit) {
+		em_close(n);
+		if (n->em.nl) {
+			if (!nl_open(n, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, si, true))
+				return false;
+		} else {
+			buf_printf(&n->cmd, "%s element inet %s %s { ", del ? "delete" : "add",
+			           n->table, set_names[si]);
+		}
+		n->em.set = si;
+		n->em.del = del;
+		n->em.cnt = 0;
+	}
+	if (n->em.nl) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(n->nlb.p + n->em.off);
+		struct nlattr *e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		if (ms)
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64((uint64_t)ms));
+		struct nlattr *key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, x.af == AF_INET ? 4 : 16, x.a);
+		mnl_attr_nest_end(nlh, key);
+		mnl_attr_nest_end(nlh, e);
+	} else {
+		if (n->em.cnt)
+			buf_append_cstr(&n->cmd, ", ");
+		if (!elem(&n->cmd, k, v, until, now, !del)) {
+			/* cannot happen: parse_net took it; keep the command whole */
+			buf_append_cstr(&n->cmd, "0.0.0.0");
+		}
+	}
+	n->em.cnt++;
+	return true;
+}
+
+/* Sends the netlink batch as one transaction and reads what the kernel
+ * answered (it handles a batch within the send, so every error is queued
+ * when send returns; a batch with no error gets no answer). */
+static enum tcerr
+nl_commit(struct nft *n, const char *what, struct diag *d)
+{
+	em_close(n);
+	buf_reserve_more(&n->nlb, NL_MSG_OVERHEAD);
+	if (buf_error(&n->nlb))
+		return diag_set(d, TC_ENOMEM, "nftables: out of memory");
+	struct nlmsghdr *end = nftnl_batch_end(n->nlb.p + n->nlb.len, n->seq++);
+	n->nlb.len += end->nlmsg_len;
+	int fd = mnl_socket_get_fd(n->nl);
+	if (n->nlb.len + 4096 > (size_t)n->sndbuf) {
+		int want = n->nlb.len > (size_t)(INT32_MAX / 4) ? INT32_MAX / 4
+		                                                : (int)n->nlb.len + 65536;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) == 0)
+			n->sndbuf = want;
+	}
+	char rb[8192];
+	while (recv(fd, rb, sizeof rb, MSG_DONTWAIT) > 0)
+		; /* nothing should be pending; never mix an old answer in */
+	if (mnl_socket_sendto(n->nl, n->nlb.p, n->nlb.len) < 0)
+		return diag_set(d, TC_EIO, "nftables: %s: sending %zu bytes: %s", what, n->nlb.len,
+		                strerror(errno));
+	int err = 0;
+	for (;;) {
+		ssize_t r = recv(fd, rb, sizeof rb, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0) {
+			err = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (mnl_cb_run(rb, (size_t)r, 0, n->portid, NULL, NULL) < 0 && !err)
+			err = errno;
+	}
+	if (err)
+		return diag_set(d, TC_EIO, "nftables: %s: %s", what, strerror(err));
+	return TC_OK;
+}
+
 static enum tcerr
 run(struct nft *n, const char *what, struct diag *d)
 {
@@ -264,44 +471,33 @@ hook_on(const struct nft *n, const char *h)
 	return false;
 }
 
-/* Appends "add element" commands for every value of kind k that belongs
- * in the kernel, recording each in n->in. */
+/* Emits the adds of every value of kind k that belongs in set si,
+ * recording each in n->in. */
 static enum tcerr
 add_elements(struct nft *n, const struct agent_set *s, const struct agent_entry *const *v,
-             size_t cnt, enum obs_kind k, const char *set, int64_t now, struct diag *d)
+             size_t cnt, enum obs_kind k, int si, int64_t now, struct diag *d)
 {
-	size_t in_cmd = 0;
 	for (size_t i = 0; i < cnt; i++) {
 		int64_t until;
-		if (v[i]->kind != k || strcmp(set_of(k, v[i]->value), set) != 0 ||
+		if (v[i]->kind != k || set_index(k, v[i]->value) != si ||
 		    !wanted(n, s, k, v[i]->value, now, &until))
 			continue;
-		size_t mark = n->cmd.len; /* before the header, for the first */
-		if (in_cmd == 0)
-			buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set);
-		else
-			buf_append_cstr(&n->cmd, ", ");
-		if (!elem(&n->cmd, k, v[i]->value, until, now, true)) {
-			buf_truncate(&n->cmd, mark);
+		if (!em_elem(n, si, false, k, v[i]->value, until, now))
 			continue;
-		}
 		struct agent_entry e = { .kind = k, .until_us = until, .confidence = -1,
 		                         .value = v[i]->value, .len = v[i]->len };
 		enum tcerr t = agent_set_put(n->in, &e, NULL, d);
 		if (t)
 			return t;
-		if (++in_cmd == NFT_BATCH_ELEMS) {
-			buf_append_cstr(&n->cmd, " }\n");
-			in_cmd = 0;
-		}
 	}
-	if (in_cmd)
-		buf_append_cstr(&n->cmd, " }\n");
 	return TC_OK;
 }
 
-/* Appends the adds of every value that belongs in the kernel, after the
- * caller's flush; n->in becomes exactly that. */
+/* Makes the kernel's sets hold exactly what belongs there: the address
+ * sets emptied and filled in one netlink transaction, then the network
+ * sets in one libnftables transaction (it writes the interval ends). No
+ * packet meets an empty set: each flush goes with its adds. n->in becomes
+ * exactly what was put. */
 static enum tcerr
 reload_sets(struct nft *n, const struct agent_set *s, const struct agent_entry *const *v,
             size_t cnt, int64_t now, struct diag *d)
@@ -310,13 +506,27 @@ reload_sets(struct nft *n, const struct agent_set *s, const struct agent_entry *
 	agent_set_free(n->in);
 	if (!(n->in = agent_set_new()))
 		return diag_set(d, TC_ENOMEM, "out of memory");
-	if ((t = nets_rebuild(n, v, cnt, d)) ||
-	    (t = add_elements(n, s, v, cnt, OBS_IPV4, "ipv4_addr", now, d)) ||
-	    (t = add_elements(n, s, v, cnt, OBS_IPV4, "ipv4_net", now, d)) ||
-	    (t = add_elements(n, s, v, cnt, OBS_IPV6, "ipv6_addr", now, d)) ||
-	    (t = add_elements(n, s, v, cnt, OBS_IPV6, "ipv6_net", now, d)))
+	if ((t = nets_rebuild(n, v, cnt, d)))
 		return t;
-	return TC_OK;
+	buf_clear(&n->cmd);
+	em_begin(n, true);
+	em_flush(n, SET_V4_ADDR);
+	em_flush(n, SET_V6_ADDR);
+	if ((t = add_elements(n, s, v, cnt, OBS_IPV4, SET_V4_ADDR, now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV6, SET_V6_ADDR, now, d)))
+		return t;
+	if (n->em.nl) {
+		if ((t = nl_commit(n, "loading the address sets", d)))
+			return t;
+		em_begin(n, false);
+	}
+	em_flush(n, SET_V4_NET);
+	em_flush(n, SET_V6_NET);
+	if ((t = add_elements(n, s, v, cnt, OBS_IPV4, SET_V4_NET, now, d)) ||
+	    (t = add_elements(n, s, v, cnt, OBS_IPV6, SET_V6_NET, now, d)))
+		return t;
+	em_close(n);
+	return run(n, "loading the sets", d);
 }
 
 static enum tcerr
@@ -361,10 +571,9 @@ nft_start(void *b, const struct agent_set *s, uint64_t position, struct diag *d)
 				           fam, sets[j], verdict);
 		}
 	}
-	buf_printf(&n->cmd, FLUSH_SETS, n->table, n->table, n->table, n->table);
-	enum tcerr t = reload_sets(n, s, v, cnt, now, d);
+	enum tcerr t = run(n, "creating the table", d);
 	if (!t)
-		t = run(n, "creating the table and loading the sets", d);
+		t = reload_sets(n, s, v, cnt, now, d);
 	free(v);
 	return t;
 }
@@ -374,28 +583,19 @@ nft_start(void *b, const struct agent_set *s, uint64_t position, struct diag *d)
  * whether or not the kernel still has X (but nft refuses a network that
  * holds X in the same transaction: the burst is then reloaded whole). */
 static void
-del_cmd(struct nft *n, enum obs_kind k, const char *v, int64_t until, int64_t now)
+del_elem(struct nft *n, enum obs_kind k, const char *v, int64_t until, int64_t now)
 {
-	size_t mark = n->cmd.len;
-	if (until && until - now < NFT_EXPIRY_SLACK_US) {
-		buf_printf(&n->cmd, "add element inet %s %s { ", n->table, set_of(k, v));
-		if (!elem(&n->cmd, k, v, 0, now, false)) {
-			buf_truncate(&n->cmd, mark);
-			return;
-		}
-		buf_append_cstr(&n->cmd, " }\n");
-	}
-	buf_printf(&n->cmd, "delete element inet %s %s { ", n->table, set_of(k, v));
-	if (!elem(&n->cmd, k, v, 0, now, false)) {
-		buf_truncate(&n->cmd, mark);
-		return;
-	}
-	buf_append_cstr(&n->cmd, " }\n");
+	int si = set_index(k, v);
+	if (until && until - now < NFT_EXPIRY_SLACK_US)
+		em_elem(n, si, false, k, v, 0, now);
+	em_elem(n, si, true, k, v, 0, now);
 }
 
 struct touched {
 	enum obs_kind kind;
 	const char *value;
+	bool want, held;            /* belongs in the kernel; is there (after the deletes) */
+	int64_t until;
 };
 
 static enum tcerr
@@ -409,7 +609,7 @@ touch(struct touched **t, size_t *nt, size_t *cap, enum obs_kind k, const char *
 		*t = x;
 		*cap = nc;
 	}
-	(*t)[(*nt)++] = (struct touched){ k, v };
+	(*t)[(*nt)++] = (struct touched){ .kind = k, .value = v };
 	return TC_OK;
 }
 
@@ -463,79 +663,76 @@ nft_apply(void *b, const struct agent_changes *ch, const struct agent_set *s, st
 		t = diag_set(d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* copies: n->in's entries go away as they are deleted */
+	/* copies when networks changed: the values of n->in's entries taken
+	 * in above go away as they are deleted (the others are the changes') */
 	char **vals = calloc(nt ? nt : 1, sizeof *vals);
 	if (!vals) {
 		t = diag_set(d, TC_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nt; i++)
-		if (!(vals[i] = strdup(tv[i].value)))
+		if (!(vals[i] = netchange ? strdup(tv[i].value) : (char *)tv[i].value))
 			t = TC_ENOMEM;
+	/* a burst without networks goes to the kernel as one netlink batch; one
+	 * with networks as one libnftables transaction (nft computes the
+	 * interval ends) */
 	buf_clear(&n->cmd);
+	em_begin(n, !netchange);
+	size_t emitted = 0;
 	/* deletes first: then no add can overlap what the kernel still holds */
 	for (size_t i = 0; i < nt && !t; i++) {
-		int64_t until = 0;
-		const struct agent_entry *have =
-			agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i]));
-		bool want = wanted(n, s, tv[i].kind, vals[i], now, &until);
-		if (have && (!want || have->until_us != until)) {
-			del_cmd(n, tv[i].kind, vals[i], have->until_us, now);
-			t = agent_set_del(n->in, tv[i].kind, slice_from_cstr(vals[i]), NULL, d);
+		struct slice v = slice_from_cstr(vals[i]);
+		const struct agent_entry *have = agent_set_get(n->in, tv[i].kind, v);
+		tv[i].want = wanted(n, s, tv[i].kind, vals[i], now, &tv[i].until);
+		tv[i].held = have != NULL;
+		if (have && (!tv[i].want || have->until_us != tv[i].until)) {
+			del_elem(n, tv[i].kind, vals[i], have->until_us, now);
+			emitted++;
+			tv[i].held = false;
+			t = agent_set_del(n->in, tv[i].kind, v, NULL, d);
 		}
 	}
-	/* the adds, one command per set (up to NFT_BATCH_ELEMS elements each):
-	 * a snapshot's million adds are a few commands for nft's parser, not a
-	 * million */
-	static const char *const sets[] = { "ipv4_addr", "ipv4_net", "ipv6_addr", "ipv6_net" };
-	for (size_t k = 0; k < 4 && !t; k++) {
-		size_t in_cmd = 0;
+	/* the adds, grouped by set (a snapshot chunk's adds are a few
+	 * messages, not one per element) */
+	for (int k = 0; k < SET_COUNT && !t; k++) {
 		for (size_t i = 0; i < nt && !t; i++) {
-			int64_t until = 0;
-			if (strcmp(set_of(tv[i].kind, vals[i]), sets[k]) != 0 ||
-			    !wanted(n, s, tv[i].kind, vals[i], now, &until) ||
+			if (!tv[i].want || tv[i].held || set_index(tv[i].kind, vals[i]) != k ||
 			    agent_set_get(n->in, tv[i].kind, slice_from_cstr(vals[i])))
-				continue;
-			size_t mark = n->cmd.len; /* before the header, for the first */
-			if (in_cmd == 0)
-				buf_printf(&n->cmd, "add element inet %s %s { ", n->table, sets[k]);
-			else
-				buf_append_cstr(&n->cmd, ", ");
-			if (!elem(&n->cmd, tv[i].kind, vals[i], until, now, true)) {
-				buf_truncate(&n->cmd, mark); /* expired already, or not an address */
-				continue;
-			}
-			struct agent_entry e = { .kind = tv[i].kind, .until_us = until,
+				continue; /* (a value touched twice is added once) */
+			if (!em_elem(n, k, false, tv[i].kind, vals[i], tv[i].until, now))
+				continue; /* expired already, or not an address */
+			emitted++;
+			struct agent_entry e = { .kind = tv[i].kind, .until_us = tv[i].until,
 			                         .confidence = -1, .value = vals[i],
 			                         .len = strlen(vals[i]) };
 			t = agent_set_put(n->in, &e, NULL, d);
-			if (++in_cmd == NFT_BATCH_ELEMS) {
-				buf_append_cstr(&n->cmd, " }\n");
-				in_cmd = 0;
-			}
 		}
-		if (in_cmd)
-			buf_append_cstr(&n->cmd, " }\n");
 	}
-	for (size_t i = 0; i < nt; i++)
-		free(vals[i]);
+	if (netchange)
+		for (size_t i = 0; i < nt; i++)
+			free(vals[i]);
 	free(vals);
 	if (t) {
 		if (t == TC_ENOMEM)
 			diag_set(d, t, "out of memory");
 		goto out;
 	}
-	if (n->cmd.len && (t = run(n, "applying a burst", d)) == TC_EIO) {
+	if (emitted) {
+		if (n->em.nl) {
+			t = nl_commit(n, "applying a burst", d);
+		} else {
+			em_close(n);
+			t = run(n, "applying a burst", d);
+		}
+	}
+	if (t == TC_EIO) {
 		/* refused (the ruleset changed under the agent?): reload the sets
-		 * whole, in one transaction, and report it */
+		 * whole, each in one transaction, and report it */
 		struct diag first = *d;
 		const struct agent_entry **all = NULL;
 		size_t acnt = 0;
 		if (agent_set_sorted(s, &all, &acnt) == TC_OK) {
-			buf_clear(&n->cmd);
-			buf_printf(&n->cmd, FLUSH_SETS, n->table, n->table, n->table, n->table);
-			if (reload_sets(n, s, all, acnt, now, d) == TC_OK)
-				run(n, "reloading the sets", d);
+			reload_sets(n, s, all, acnt, now, d);
 			free(all);
 		}
 		*d = first;
@@ -562,6 +759,9 @@ nft_free(void *b)
 		return;
 	if (n->ctx)
 		nft_ctx_free(n->ctx);
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	buf_reset(&n->nlb);
 	agent_set_free(n->in);
 	free(n->nets);
 	buf_reset(&n->cmd);
@@ -588,6 +788,27 @@ backend_nft_new(const struct agent_conf *c, struct backend *out, struct diag *d)
 	n->priority = c->nft_priority;
 	n->dry_run = c->dry_run;
 	buf_init(&n->cmd, 0);
+	buf_init(&n->nlb, 0);
+	n->em.set = -1;
+	/* the netlink socket for address-set batches; without it every change
+	 * goes through libnftables, only slower */
+	n->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (n->nl && mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(n->nl);
+		n->nl = NULL;
+	}
+	if (n->nl) {
+		int one = 1, rcv = NL_RCVBUF, fd = mnl_socket_get_fd(n->nl);
+		socklen_t sl = sizeof n->sndbuf;
+		n->portid = mnl_socket_get_portid(n->nl);
+		n->seq = (uint32_t)time(NULL);
+		/* errors carry only the failed message's header */
+		setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n->sndbuf, &sl) != 0)
+			n->sndbuf = 0;
+	}
 	out->ops = &nft_ops;
 	out->b = n;
 	return TC_OK;

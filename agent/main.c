@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@
 #include "util/timestamp.h"
 
 #define AGENT_TICK_MS 50
+#define AGENT_LOAD_CHUNK 4096          /* snapshot changes per transaction during a load */
+#define AGENT_LOAD_ROUND_BYTES 131072  /* snapshot bytes read between two looks at the live stream */
 #define AGENT_JOURNAL_LINES_MIN 100000 /* journal lines before the state is rewritten */
 #define AGENT_BACKOFF_MIN_MS 250
 #define AGENT_BACKOFF_MAX_MS 30000
@@ -93,11 +96,36 @@ logmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
+enum conn_role {
+	CONN_FOLLOW = 0,   /* resumed from a position: live events */
+	CONN_SNAP,         /* no position: the snapshot, then live events */
+	CONN_LIVE,         /* during a load: live events from the hub's position before it */
+};
+
+/* One stream connection. During an initial load there are two (CONN_SNAP
+ * and CONN_LIVE); when the snapshot ends one of them goes on as
+ * CONN_FOLLOW and the other is dropped (docs/agent.md). */
+struct conn {
+	struct agent *a;
+	CURL *h;
+	enum conn_role role;
+	bool on;                       /* in the multi handle */
+	bool dropped;                  /* not read any more: the load chose the other */
+	bool paused;                   /* the snapshot read its share of this round */
+	size_t round_bytes;            /* bytes read this round */
+	struct sse_parser parser;
+	long status;
+	bool checked, got_event;
+	struct buf errbody;
+	enum tcerr fail;
+	struct diag d;
+	bool end;                      /* the hub said end (key revoked) */
+};
+
 struct agent {
 	struct agent_conf *c;
 	struct agent_set *set;
-	struct agent_set *snap;        /* the snapshot being received, NULL live */
-	struct agent_changes ch;
+	struct agent_changes ch;       /* live changes not yet applied */
 	struct agent_state_info info;
 	struct backend be[AGENT_BACKENDS_MAX];
 	unsigned nbe;
@@ -107,14 +135,16 @@ struct agent {
 	uint64_t jpos;                 /* the last position the journal holds */
 	uint64_t synced;               /* journal lines when it was last fsync'd */
 	int64_t synced_us;
-	/* this connection */
-	struct sse_parser parser;
-	long status;
-	bool checked, got_event;
-	struct buf errbody;
-	enum tcerr fail;
-	struct diag d;
-	bool end;                      /* the hub said end (key revoked) */
+	/* an initial load (no position): the snapshot's entries are applied in
+	 * chunks as they arrive while live events are applied at once */
+	bool loading;
+	struct agent_changes sch;      /* the snapshot's changes not yet applied */
+	struct agent_set *touched;     /* values a live event changed during the load */
+	struct agent_set *snapt;       /* the snapshot's entries for touched values */
+	struct agent_set *pre;         /* entries held before the load the snapshot has not named */
+	uint64_t live_pos;             /* the last position the live connection gave */
+	struct conn cn[2];
+	pid_t saver;                   /* a child writing the state file, 0: none */
 	/* receipts (POST /api/v1/agents/receipt) */
 	CURLM *multi;
 	CURL *rh;                      /* NULL: none in flight */
@@ -137,14 +167,45 @@ set_error(struct agent *a, const struct diag *d, enum tcerr t)
 		logmsg("%s", jd.msg);
 }
 
+/* The child writing the state file ended (status st): the journal is
+ * emptied if it succeeded, and what was held meanwhile written. */
+static void
+saver_done(struct agent *a, int st)
+{
+	struct diag d;
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!ok)
+		logmsg("writing the state file in the background failed; the journal goes on");
+	if (agent_journal_release(&a->j, ok, &d))
+		logmsg("%s", d.msg);
+	a->synced = 0;
+	a->saver = 0;
+}
+
+/* Waits for the child writing the state file, if any. */
+static void
+saver_wait(struct agent *a, bool block)
+{
+	int st;
+	if (a->saver <= 0)
+		return;
+	pid_t r;
+	while ((r = waitpid(a->saver, &st, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == a->saver)
+		saver_done(a, st);
+	else if (r < 0)
+		saver_done(a, 1 << 8); /* gone: treated as failed */
+}
+
 /* Writes the state file whole (the set and its position) and empties the
- * journal: at start, after a snapshot, on exit, and when the journal has
- * grown past AGENT_JOURNAL_LINES_MIN and twice the set. */
+ * journal: at start and on exit. */
 static void
 save_state(struct agent *a, int64_t now)
 {
 	struct diag d;
 	diag_clear(&d);
+	saver_wait(a, true);
 	a->info.saved_us = now;
 	enum tcerr t = agent_state_save(a->c->state_file, a->set, &a->info, &d);
 	if (!t)
@@ -157,43 +218,89 @@ save_state(struct agent *a, int64_t now)
 	a->saved_us = now;
 }
 
+/* The same, off the event path: a child process writes the state file
+ * from its copy of the set while the agent goes on applying events; what
+ * the agent journals meanwhile is held in memory and written after the
+ * journal is emptied (a journal line never follows a state file it is
+ * not about). After a snapshot, and when the journal has grown past
+ * AGENT_JOURNAL_LINES_MIN and twice the set. */
+static void
+save_state_bg(struct agent *a, int64_t now)
+{
+	if (a->saver > 0)
+		return; /* one at a time: the journal goes on */
+	a->info.saved_us = now;
+	fflush(stderr);
+	agent_journal_hold(&a->j);
+	pid_t pid = fork();
+	if (pid < 0) {
+		struct diag d;
+		if (agent_journal_release(&a->j, false, &d))
+			logmsg("%s", d.msg);
+		save_state(a, now);
+		return;
+	}
+	if (pid == 0) {
+		struct diag d;
+		diag_clear(&d);
+		enum tcerr t = agent_state_save(a->c->state_file, a->set, &a->info, &d);
+		if (t)
+			logmsg("%s", d.msg);
+		_exit(t ? 1 : 0);
+	}
+	a->saver = pid;
+	a->jpos = a->info.position;
+	a->dirty = false;
+	a->saved_us = now;
+}
+
 /* Appends what changed (and the position) to the journal. */
 static void
-journal(struct agent *a)
+journal(struct agent *a, const struct agent_changes *ch)
 {
 	struct diag d;
-	if (agent_journal_append(&a->j, &a->ch, a->set, a->info.position, a->info.applied_us,
-	                         &d))
+	if (agent_journal_append(&a->j, ch, a->set, a->info.position, a->info.applied_us, &d))
 		logmsg("%s", d.msg);
 	a->jpos = a->info.position;
 	a->dirty = false;
 }
 
-/* Hands the changes held to every backend (one burst), then journals
- * them, unless the caller writes the state file whole next. */
+/* Hands the changes in ch to every backend (one burst), then journals
+ * them, unless the caller writes the state file whole next (or the agent
+ * is loading: a load interrupted starts again from a snapshot). */
 static void
-apply_burst(struct agent *a, bool to_journal)
+apply_changes(struct agent *a, struct agent_changes *ch, bool to_journal)
 {
-	if (!a->ch.n)
+	if (!ch->n)
 		return;
 	int64_t now = ts_now_us();
 	for (unsigned i = 0; i < a->nbe; i++) {
 		struct diag d;
 		diag_clear(&d);
-		enum tcerr t = a->be[i].ops->apply(a->be[i].b, &a->ch, a->set, &d);
+		enum tcerr t = a->be[i].ops->apply(a->be[i].b, ch, a->set, &d);
 		if (t)
 			set_error(a, &d, t);
 	}
 	a->info.applied_us = now;
-	if (to_journal)
-		journal(a);
-	agent_changes_clear(&a->ch);
+	if (to_journal && !a->loading)
+		journal(a, ch);
+	agent_changes_clear(ch);
 }
 
 static void
-flush_burst(struct agent *a)
+apply_burst(struct agent *a, bool to_journal)
+{
+	apply_changes(a, &a->ch, to_journal);
+}
+
+/* The live changes at once; the snapshot's when a chunk is full (or
+ * always). Live first: they are what someone is waiting for. */
+static void
+flush_burst(struct agent *a, bool snapshot_always)
 {
 	apply_burst(a, true);
+	if (a->sch.n && (snapshot_always || a->sch.n >= AGENT_LOAD_CHUNK))
+		apply_changes(a, &a->sch, false);
 }
 
 static size_t
@@ -207,7 +314,7 @@ discard(char *p, size_t size, size_t nmemb, void *ctx)
 static void
 receipt_maybe(struct agent *a, int64_t now)
 {
-	if (!a->c->receipt_interval_ms || !a->multi || a->rh || a->snap ||
+	if (!a->c->receipt_interval_ms || !a->multi || a->rh || a->loading ||
 	    a->info.position == a->receipted || a->info.position == 0 ||
 	    now - a->receipt_us < (int64_t)a->c->receipt_interval_ms * 1000)
 		return;
@@ -257,20 +364,23 @@ tick(struct agent *a)
 	int64_t now = ts_now_us();
 	struct diag d;
 	diag_clear(&d);
-	if (!a->snap) {
+	if (!a->loading) {
 		enum tcerr t = agent_set_expire(a->set, now, &a->ch, &d);
 		if (t)
 			set_error(a, &d, t);
-		flush_burst(a);
+		flush_burst(a, true);
+		/* the file backends write the whole set: not while it is half loaded */
+		for (unsigned i = 0; i < a->nbe; i++) {
+			diag_clear(&d);
+			t = a->be[i].ops->tick(a->be[i].b, a->set, a->info.position, now, &d);
+			if (t)
+				set_error(a, &d, t);
+		}
+		if (a->info.position != a->jpos)
+			journal(a, &a->ch); /* events that changed nothing moved the position */
+	} else {
+		flush_burst(a, false); /* the snapshot's changes in full chunks */
 	}
-	for (unsigned i = 0; i < a->nbe; i++) {
-		diag_clear(&d);
-		enum tcerr t = a->be[i].ops->tick(a->be[i].b, a->set, a->info.position, now, &d);
-		if (t)
-			set_error(a, &d, t);
-	}
-	if (!a->snap && a->info.position != a->jpos)
-		journal(a); /* events that changed nothing moved the position */
 	if (a->j.lines != a->synced &&
 	    now - a->synced_us >= (int64_t)a->c->state_interval_ms * 1000) {
 		if (agent_journal_sync(&a->j, &d))
@@ -278,8 +388,9 @@ tick(struct agent *a)
 		a->synced = a->j.lines;
 		a->synced_us = now;
 	}
+	saver_wait(a, false);
 	if (a->j.lines > AGENT_JOURNAL_LINES_MIN && a->j.lines > 2 * agent_set_count(a->set))
-		save_state(a, now);
+		save_state_bg(a, now);
 	receipt_maybe(a, now);
 }
 
@@ -298,85 +409,192 @@ pos_parse(struct slice s, uint64_t *out)
 	return true;
 }
 
-/* The snapshot is complete: the set becomes it, as one burst of changes. */
-static enum tcerr
-snapshot_done(struct agent *a, struct diag *d)
+static void
+load_free(struct agent *a)
 {
-	const struct agent_entry **v = NULL;
-	size_t n = 0;
-	enum tcerr t;
-	if (agent_set_sorted(a->set, &v, &n))
+	agent_set_free(a->touched);
+	agent_set_free(a->snapt);
+	agent_set_free(a->pre);
+	a->touched = a->snapt = a->pre = NULL;
+	a->loading = false;
+}
+
+/* Starts an initial load: what the set holds now (left by a load cut
+ * short) stays until the snapshot has ended, and goes then unless the
+ * snapshot or a live event named it. */
+static enum tcerr
+load_begin(struct agent *a, struct diag *d)
+{
+	load_free(a);
+	agent_changes_clear(&a->sch);
+	a->loading = true;
+	a->live_pos = 0;
+	if (!(a->touched = agent_set_new()) || !(a->snapt = agent_set_new()))
 		return diag_set(d, TC_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		const struct agent_entry *e = v[i];
-		if (!agent_set_get(a->snap, e->kind, slice_make(e->value, e->len))) {
-			/* copy: the entry goes away with the delete */
-			char *val = strndup(e->value, e->len);
-			if (!val) {
-				free(v);
-				return diag_set(d, TC_ENOMEM, "out of memory");
-			}
-			enum obs_kind k = e->kind;
-			t = agent_set_del(a->set, k, slice_make(val, strlen(val)), &a->ch, d);
-			free(val);
+	if (agent_set_count(a->set)) {
+		const struct agent_entry **v = NULL;
+		size_t n = 0;
+		if (!(a->pre = agent_set_new()) || agent_set_sorted(a->set, &v, &n))
+			return diag_set(d, TC_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			enum tcerr t = agent_set_put(a->pre, v[i], NULL, d);
 			if (t) {
 				free(v);
 				return t;
 			}
 		}
+		free(v);
 	}
-	free(v);
-	if (agent_set_sorted(a->snap, &v, &n))
-		return diag_set(d, TC_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if ((t = agent_set_put(a->set, v[i], &a->ch, d))) {
-			free(v);
+	return TC_OK;
+}
+
+/* A snapshot entry: applied (in the next chunk) unless a live event
+ * already changed the value, whose snapshot entry is then kept aside. */
+static enum tcerr
+load_snapshot_entry(struct agent *a, const struct agent_entry *e, struct diag *d)
+{
+	struct slice v = slice_make(e->value, e->len);
+	if (a->pre)
+		agent_set_del(a->pre, e->kind, v, NULL, d);
+	if (agent_set_get(a->touched, e->kind, v))
+		return agent_set_put(a->snapt, e, NULL, d);
+	return agent_set_put(a->set, e, &a->sch, d);
+}
+
+/* A live event during the load: remembered as touched (with the
+ * snapshot's entry for the value, if it came already), then applied. */
+static enum tcerr
+load_live_touch(struct agent *a, const struct agent_entry *e, struct diag *d)
+{
+	struct slice v = slice_make(e->value, e->len);
+	enum tcerr t;
+	if (agent_set_get(a->touched, e->kind, v))
+		return TC_OK;
+	const struct agent_entry *have = agent_set_get(a->set, e->kind, v);
+	bool from_pre = a->pre && agent_set_get(a->pre, e->kind, v);
+	if (have && !from_pre && (t = agent_set_put(a->snapt, have, NULL, d)))
+		return t;
+	if (from_pre)
+		agent_set_del(a->pre, e->kind, v, NULL, d);
+	struct agent_entry k = { .kind = e->kind, .confidence = -1, .len = e->len,
+	                         .value = e->value };
+	return agent_set_put(a->touched, &k, NULL, d);
+}
+
+/* The snapshot ended at position at (cs its connection). The set is made
+ * exact at one position: if the live connection has passed at, the
+ * values it touched hold their live state and every other value its
+ * snapshot state, so the set is exact at the live position, and the live
+ * connection goes on; otherwise every touched value takes its snapshot
+ * state, the set is exact at at, and the snapshot connection goes on. */
+static enum tcerr
+load_end(struct agent *a, struct conn *cs, uint64_t at, struct diag *d)
+{
+	enum tcerr t = TC_OK;
+	const struct agent_entry **v = NULL;
+	size_t n = 0;
+	struct conn *live = NULL;
+	for (int i = 0; i < 2; i++)
+		if (a->cn[i].on && !a->cn[i].dropped && a->cn[i].role == CONN_LIVE)
+			live = &a->cn[i];
+	if (a->pre) {
+		if (agent_set_sorted(a->pre, &v, &n))
+			return diag_set(d, TC_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n && !t; i++)
+			t = agent_set_del(a->set, v[i]->kind, slice_make(v[i]->value, v[i]->len),
+			                  &a->sch, d);
+		free(v);
+		v = NULL;
+		if (t)
 			return t;
+	}
+	if (live && a->live_pos >= at) {
+		a->info.position = a->live_pos;
+		cs->dropped = true;
+		live->role = CONN_FOLLOW;
+	} else {
+		if (agent_set_sorted(a->touched, &v, &n))
+			return diag_set(d, TC_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n && !t; i++) {
+			struct slice val = slice_make(v[i]->value, v[i]->len);
+			const struct agent_entry *s = agent_set_get(a->snapt, v[i]->kind, val);
+			t = s ? agent_set_put(a->set, s, &a->sch, d)
+			      : agent_set_del(a->set, v[i]->kind, val, &a->sch, d);
 		}
-	free(v);
-	agent_set_free(a->snap);
-	a->snap = NULL;
+		free(v);
+		if (t)
+			return t;
+		if (live)
+			live->dropped = true;
+		if (at > a->info.position)
+			a->info.position = at;
+		cs->role = CONN_FOLLOW;
+	}
+	load_free(a);
+	a->dirty = true;
 	return TC_OK;
 }
 
 static enum tcerr
 on_event(void *ctx, const struct sse_event *ev)
 {
-	struct agent *a = ctx;
+	struct conn *cn = ctx;
+	struct agent *a = cn->a;
 	enum tcerr t = TC_OK;
 	uint64_t pos = 0;
 	bool has_pos = ev->has_id && pos_parse(ev->id, &pos);
 
-	a->got_event = true;
+	if (cn->dropped)
+		return TC_OK;
+	cn->got_event = true;
 	if (slice_eq_cstr(ev->name, "add") || slice_eq_cstr(ev->name, "remove")) {
 		struct diag d;
+		struct agent_entry e;
+		bool add;
 		diag_clear(&d);
-		if (a->snap && !has_pos)
-			t = agent_set_apply_event(a->snap, ev->name, ev->data, NULL, &d);
-		else
-			t = agent_set_apply_event(a->set, ev->name, ev->data, &a->ch, &d);
+		if (cn->role == CONN_LIVE && has_pos && pos <= a->live_pos)
+			return TC_OK; /* already applied */
+		t = agent_event_parse(ev->name, ev->data, &e, &add, &d);
+		if (!t) {
+			bool snap = cn->role == CONN_SNAP && !has_pos;
+			if (snap && add)
+				t = load_snapshot_entry(a, &e, &d);
+			else if (!snap && cn->role == CONN_LIVE)
+				t = load_live_touch(a, &e, &d);
+			if (!snap && !t)
+				t = add ? agent_set_put(a->set, &e, &a->ch, &d)
+				        : agent_set_del(a->set, e.kind, slice_make(e.value, e.len),
+				                        &a->ch, &d);
+			free(e.value);
+		}
 		if (t == TC_EINVAL) {
 			set_error(a, &d, t); /* one bad event: reported, skipped */
 			t = TC_OK;
 		} else if (t) {
-			a->d = d;
+			cn->d = d;
 			return t;
 		}
+		if (cn->role == CONN_LIVE && has_pos)
+			a->live_pos = pos;
 	} else if (slice_eq_cstr(ev->name, "snapshot-end")) {
-		if (a->snap && (t = snapshot_done(a, &a->d)))
-			return t;
-		if (has_pos && pos > a->info.position)
-			a->info.position = pos;
-		apply_burst(a, false);
-		save_state(a, ts_now_us()); /* the whole set once, not a journal of it */
+		if (cn->role == CONN_SNAP) {
+			if ((t = load_end(a, cn, has_pos ? pos : 0, &cn->d)))
+				return t;
+			flush_burst(a, true);
+			a->info.applied_us = ts_now_us();
+			logmsg("snapshot applied: %zu decisions, position %" PRIu64,
+			       agent_set_count(a->set), a->info.position);
+			save_state_bg(a, ts_now_us()); /* the whole set once, not a journal of it */
+		}
+		return TC_OK;
 	} else if (slice_eq_cstr(ev->name, "end")) {
-		a->end = true;
-		return diag_set(&a->d, TC_EPERM, "the hub ended the stream: %.*s",
+		cn->end = true;
+		return diag_set(&cn->d, TC_EPERM, "the hub ended the stream: %.*s",
 		                (int)(ev->data.len > 200 ? 200 : ev->data.len), ev->data.p);
 	} else if (slice_eq_cstr(ev->name, "cut")) {
-		return diag_set(&a->d, TC_ELIMIT, "the hub cut the stream (too slow); resuming");
+		return diag_set(&cn->d, TC_ELIMIT, "the hub cut the stream (too slow); resuming");
 	}
-	if (has_pos && !a->snap && pos > a->info.position) {
+	if (has_pos && cn->role == CONN_FOLLOW && pos > a->info.position) {
 		a->info.position = pos;
 		a->dirty = true;
 	}
@@ -386,40 +604,44 @@ on_event(void *ctx, const struct sse_event *ev)
 static size_t
 on_bytes(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct agent *a = ctx;
+	struct conn *cn = ctx;
+	struct agent *a = cn->a;
 	size_t n = size * nmemb;
-	if (!a->checked)
+	if (cn->dropped)
+		return n;
+	if (!cn->checked)
 		return 0;
-	if (a->status != 200) {
-		size_t room = AGENT_ERROR_BODY_MAX - a->errbody.len;
-		buf_append(&a->errbody, p, n < room ? n : room);
+	if (cn->role == CONN_SNAP && cn->round_bytes >= AGENT_LOAD_ROUND_BYTES) {
+		/* the live stream's turn: curl keeps these bytes until resumed */
+		cn->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	cn->round_bytes += n;
+	if (cn->status != 200) {
+		size_t room = AGENT_ERROR_BODY_MAX - cn->errbody.len;
+		buf_append(&cn->errbody, p, n < room ? n : room);
 		return n;
 	}
-	enum tcerr t = sse_feed(&a->parser, p, n, on_event, a, &a->d);
-	flush_burst(a); /* what this chunk held, as one burst */
+	enum tcerr t = sse_feed(&cn->parser, p, n, on_event, cn, &cn->d);
+	flush_burst(a, false); /* what this chunk held, as one burst */
 	if (t) {
-		a->fail = t;
+		cn->fail = t;
 		return 0;
 	}
 	return n;
 }
 
-struct hdr {
-	struct agent *a;
-	CURL *h;
-};
-
 static size_t
 on_header(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct hdr *hc = ctx;
+	struct conn *cn = ctx;
 	size_t n = size * nmemb;
 	if (n <= 2 && (n == 0 || p[0] == '\r' || p[0] == '\n')) {
 		long st = 0;
-		curl_easy_getinfo(hc->h, CURLINFO_RESPONSE_CODE, &st);
+		curl_easy_getinfo(cn->h, CURLINFO_RESPONSE_CODE, &st);
 		if (st >= 200) {
-			hc->a->status = st;
-			hc->a->checked = true;
+			cn->status = st;
+			cn->checked = true;
 		}
 	}
 	return n;
@@ -465,10 +687,107 @@ setup_tls(CURL *h, const struct agent_conf *c)
 		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->pinned_public_key);
 }
 
+static bool hub_position(const struct agent_conf *c, uint64_t *pos);
+
+/* Starts cn: the stream URL with the filters, from position pos when
+ * from is set (else the snapshot). false when the URL cannot be made. */
+static bool
+conn_start(struct agent *a, struct conn *cn, enum conn_role role, bool from, uint64_t pos,
+           struct curl_slist *hdrs, struct buf *url)
+{
+	const struct agent_conf *c = a->c;
+	CURL *h = cn->h;
+	size_t ul = strlen(c->url);
+	while (ul && c->url[ul - 1] == '/')
+		ul--;
+	buf_clear(url);
+	buf_printf(url, "%.*s/api/v1/stream?view=decisions", (int)ul, c->url);
+	add_params(url, h, "kind", c->kinds);
+	add_params(url, h, "collection", c->collections);
+	if (c->min_confidence >= 0)
+		buf_printf(url, "&min_confidence=%d", c->min_confidence);
+	if (c->tlp[0])
+		add_params(url, h, "tlp", c->tlp);
+	if (from)
+		buf_printf(url, "&last_event_id=%" PRIu64, pos);
+	if (buf_error(url))
+		return false;
+	cn->a = a;
+	cn->role = role;
+	cn->dropped = cn->paused = false;
+	cn->round_bytes = 0;
+	sse_init(&cn->parser, 0);
+	buf_clear(&cn->errbody);
+	cn->status = 0;
+	cn->checked = cn->got_event = cn->end = false;
+	cn->fail = TC_OK;
+	diag_clear(&cn->d);
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url->p);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_bytes);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, cn);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, cn);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)c->idle_timeout);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	setup_tls(h, c);
+	curl_multi_add_handle(a->multi, h);
+	cn->on = true;
+	return true;
+}
+
+static void
+conn_stop(struct agent *a, struct conn *cn)
+{
+	if (!cn->on)
+		return;
+	curl_multi_remove_handle(a->multi, cn->h);
+	sse_reset(&cn->parser);
+	cn->on = false;
+}
+
+/* Reports why cn's transfer (result cc) ended. Returns true when the
+ * agent must stop (400, 401, 403, the hub's end). */
+static bool
+conn_report(struct agent *a, struct conn *cn, CURLcode cc)
+{
+	const struct agent_conf *c = a->c;
+	if (cn->fail && cn->fail != TC_ELIMIT) {
+		struct diag d = cn->d;
+		set_error(a, &d, cn->fail);
+		if (cn->end)
+			return true;
+	} else if (cn->fail) {
+		logmsg("%s", cn->d.msg);
+	}
+	if (cn->checked && cn->status != 200) {
+		json_t *e = json_loadb(cn->errbody.p ? cn->errbody.p : "", cn->errbody.len, 0, NULL);
+		const char *title = e ? json_string_value(json_object_get(e, "title")) : NULL;
+		const char *desc = e ? json_string_value(json_object_get(e, "description")) : NULL;
+		struct diag ed;
+		diag_set(&ed, TC_EIO, "the hub answered %ld: %s%s%s", cn->status,
+		         title ? title : "", desc ? ": " : "", desc ? desc : "");
+		json_decref(e);
+		set_error(a, &ed, TC_EIO);
+		if (cn->status == 401 || cn->status == 403 || cn->status == 400)
+			return true;
+	} else if (cc != CURLE_OK && !cn->fail) {
+		struct diag ed;
+		diag_set(&ed, TC_EIO, "%s: %s; reconnecting", c->url, curl_easy_strerror(cc));
+		set_error(a, &ed, TC_EIO);
+	}
+	return false;
+}
+
 static int
 follow(struct agent *a)
 {
-	CURL *h = curl_easy_init();
 	CURLM *m = curl_multi_init();
 	struct curl_slist *hdrs = NULL;
 	struct buf url;
@@ -478,8 +797,11 @@ follow(struct agent *a)
 	const struct agent_conf *c = a->c;
 
 	buf_init(&url, AGENT_URL_MAX);
-	buf_init(&a->errbody, AGENT_ERROR_BODY_MAX);
-	if (!h || !m) {
+	for (int i = 0; i < 2; i++) {
+		buf_init(&a->cn[i].errbody, AGENT_ERROR_BODY_MAX);
+		a->cn[i].h = curl_easy_init();
+	}
+	if (!a->cn[0].h || !a->cn[1].h || !m) {
 		logmsg("cannot start libcurl");
 		goto out;
 	}
@@ -495,55 +817,33 @@ follow(struct agent *a)
 		logmsg("out of memory");
 		goto out;
 	}
-	size_t ul = strlen(c->url);
-	while (ul && c->url[ul - 1] == '/')
-		ul--;
 	while (!stop) {
-		struct hdr hc = { a, h };
-		buf_clear(&url);
-		buf_printf(&url, "%.*s/api/v1/stream?view=decisions", (int)ul, c->url);
-		add_params(&url, h, "kind", c->kinds);
-		add_params(&url, h, "collection", c->collections);
-		if (c->min_confidence >= 0)
-			buf_printf(&url, "&min_confidence=%d", c->min_confidence);
-		if (c->tlp[0])
-			add_params(&url, h, "tlp", c->tlp);
-		if (a->info.position)
-			buf_printf(&url, "&last_event_id=%" PRIu64, a->info.position);
-		if (buf_error(&url)) {
+		bool ok;
+		if (a->info.position) {
+			load_free(a);
+			ok = conn_start(a, &a->cn[0], CONN_FOLLOW, true, a->info.position, hdrs, &url);
+		} else {
+			/* an initial load: the live events from the hub's position now
+			 * (which the snapshot's cannot be before) on a second
+			 * connection, applied while the snapshot is */
+			struct diag d;
+			uint64_t p0 = 0;
+			if (load_begin(a, &d)) {
+				logmsg("%s", d.msg);
+				goto out;
+			}
+			bool side = hub_position(c, &p0);
+			if (!side)
+				logmsg("the hub's position is unknown: live events wait for the snapshot");
+			ok = conn_start(a, &a->cn[0], CONN_SNAP, false, 0, hdrs, &url) &&
+			     (!side || conn_start(a, &a->cn[1], CONN_LIVE, true, p0, hdrs, &url));
+		}
+		if (!ok) {
 			logmsg("the stream URL is too long");
 			goto out;
 		}
-		agent_set_free(a->snap);
-		a->snap = NULL;
-		if (!a->info.position && !(a->snap = agent_set_new())) {
-			logmsg("out of memory");
-			goto out;
-		}
-		sse_init(&a->parser, 0);
-		buf_clear(&a->errbody);
-		a->status = 0;
-		a->checked = a->got_event = false;
-		a->fail = TC_OK;
-		diag_clear(&a->d);
-		curl_easy_reset(h);
-		curl_easy_setopt(h, CURLOPT_URL, url.p);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_bytes);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, &hc);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)c->idle_timeout);
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-		setup_tls(h, c);
-		curl_multi_add_handle(m, h);
 		CURLcode cc = CURLE_OK;
-		bool done = false;
+		struct conn *done = NULL;
 		while (!done && !stop) {
 			int running, left;
 			CURLMsg *msg;
@@ -552,51 +852,45 @@ follow(struct agent *a)
 			while ((msg = curl_multi_info_read(m, &left))) {
 				if (msg->msg != CURLMSG_DONE)
 					continue;
-				if (msg->easy_handle == h) {
-					cc = msg->data.result;
-					done = true;
-				} else if (msg->easy_handle == a->rh) {
+				if (msg->easy_handle == a->rh) {
 					receipt_done(a, msg->data.result);
+					continue;
+				}
+				for (int i = 0; i < 2; i++)
+					if (a->cn[i].on && msg->easy_handle == a->cn[i].h &&
+					    !a->cn[i].dropped && !done) {
+						cc = msg->data.result;
+						done = &a->cn[i];
+					}
+			}
+			bool more = false;
+			for (int i = 0; i < 2; i++) {
+				more |= a->cn[i].paused;
+				if (a->cn[i].on && a->cn[i].dropped)
+					conn_stop(a, &a->cn[i]); /* the load chose the other one */
+				a->cn[i].round_bytes = 0;
+				if (a->cn[i].on && a->cn[i].paused) {
+					a->cn[i].paused = false;
+					curl_easy_pause(a->cn[i].h, CURLPAUSE_CONT);
 				}
 			}
 			if (!done)
-				curl_multi_poll(m, NULL, 0, AGENT_TICK_MS, NULL);
+				curl_multi_poll(m, NULL, 0, more ? 0 : AGENT_TICK_MS, NULL);
 			tick(a);
 		}
-		curl_multi_remove_handle(m, h);
-		sse_reset(&a->parser);
-		flush_burst(a);
+		bool got = false;
+		for (int i = 0; i < 2; i++) {
+			got |= a->cn[i].got_event && a->cn[i].status == 200;
+			conn_stop(a, &a->cn[i]);
+		}
+		flush_burst(a, true);
 		if (stop)
 			break;
-		if (a->fail && a->fail != TC_ELIMIT) {
-			struct diag d = a->d;
-			set_error(a, &d, a->fail);
-			if (a->end) {
-				rc = 1;
-				goto out;
-			}
-		} else if (a->fail) {
-			logmsg("%s", a->d.msg);
+		if (done && conn_report(a, done, cc)) {
+			rc = 1;
+			goto out;
 		}
-		if (a->checked && a->status != 200) {
-			json_t *e = json_loadb(a->errbody.p ? a->errbody.p : "", a->errbody.len, 0, NULL);
-			const char *title = e ? json_string_value(json_object_get(e, "title")) : NULL;
-			const char *desc = e ? json_string_value(json_object_get(e, "description")) : NULL;
-			struct diag ed;
-			diag_set(&ed, TC_EIO, "the hub answered %ld: %s%s%s", a->status,
-			         title ? title : "", desc ? ": " : "", desc ? desc : "");
-			json_decref(e);
-			set_error(a, &ed, TC_EIO);
-			if (a->status == 401 || a->status == 403 || a->status == 400) {
-				rc = 1;
-				goto out;
-			}
-		} else if (cc != CURLE_OK && !a->fail) {
-			struct diag ed;
-			diag_set(&ed, TC_EIO, "%s: %s; reconnecting", c->url, curl_easy_strerror(cc));
-			set_error(a, &ed, TC_EIO);
-		}
-		if (a->got_event && a->status == 200)
+		if (got)
 			backoff = AGENT_BACKOFF_MIN_MS;
 		sleep_ticks(a, backoff);
 		backoff = backoff * 2 > AGENT_BACKOFF_MAX_MS ? AGENT_BACKOFF_MAX_MS : backoff * 2;
@@ -608,16 +902,22 @@ out:
 		curl_easy_cleanup(a->rh);
 		a->rh = NULL;
 	}
+	for (int i = 0; i < 2; i++) {
+		if (m)
+			conn_stop(a, &a->cn[i]);
+		if (a->cn[i].h)
+			curl_easy_cleanup(a->cn[i].h);
+		a->cn[i].h = NULL;
+		buf_reset(&a->cn[i].errbody);
+	}
+	load_free(a);
 	a->multi = NULL;
 	curl_slist_free_all(hdrs);
 	curl_slist_free_all(a->rhdrs);
 	a->rhdrs = NULL;
 	if (m)
 		curl_multi_cleanup(m);
-	if (h)
-		curl_easy_cleanup(h);
 	buf_reset(&url);
-	buf_reset(&a->errbody);
 	return rc;
 }
 
@@ -687,7 +987,7 @@ out:
 		a.be[i].ops->free(a.be[i].b);
 	agent_journal_close(&a.j);
 	agent_changes_reset(&a.ch);
-	agent_set_free(a.snap);
+	agent_changes_reset(&a.sch);
 	agent_set_free(a.set);
 	return rc;
 }

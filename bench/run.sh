@@ -40,7 +40,7 @@
 #   BENCH_AGENT_TIMEOUT [600]     the same for tocsin-agent (bench/bench_agent.py: publish ack
 #                                  -> element in the agent's nftables set, in a network
 #                                  namespace; BENCH_AGENT_PUBLISHES [10000], initial load of
-#                                  BENCH_AGENT_LOAD [100000] decisions; needs root)
+#                                  BENCH_AGENT_LOAD [1000000] decisions; needs root)
 #   BENCH_REPORTS_TIMEOUT [300]   the same for citizen report intake (bench/bench_reports.py:
 #                                  JSON reports from BENCH_REPORTS_CLIENTS [2000] loopback
 #                                  addresses, grouped in the triage queue, while one address

@@ -55,4 +55,15 @@ int cmd_source(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_agents_usage[];
 int cmd_agents(const struct cli_cmd *cmd, int argc, char **argv);
 
+extern const char cmd_task_usage[];
+int cmd_task(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_route_usage[];
+int cmd_route(const struct cli_cmd *cmd, int argc, char **argv);
+/* `tocsin org constituency|contact|lead` (cmd_task.c), dispatched by cmd_org. */
+bool cmd_org_coord_is(const char *sub);
+int cmd_org_coord(const struct cli_cmd *cmd, const char *dir, const char *sub, int npos,
+                  char **pos);
+/* The time to act per organisation (tocsin stats, tocsin task stats). */
+bool cli_task_stats_print(const char *dir, bool json);
+
 #endif

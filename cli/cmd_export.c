@@ -771,7 +771,8 @@ const char cmd_stats_usage[] =
 	"\n"
 	"Shows what the data directory holds: log position, object versions,\n"
 	"objects, collections, current indicators, revoked objects, observables\n"
-	"per kind, match index entries and memory, allowlist entries.\n"
+	"per kind, match index entries and memory, allowlist entries, and the\n"
+	"time to act on response tasks per organisation (docs/coordination.md).\n"
 	"\n"
 	"Options:\n"
 	"  -d, --data DIR   data directory (default: $TOCSIN_DATA, else ./var)\n"
@@ -835,8 +836,12 @@ cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
 			printf("%s\"%s\":%llu", k > 1 ? "," : "", obs_kind_name((enum obs_kind)k),
 			       (unsigned long long)st.observables[k]);
 		printf("},\"index\":{\"entries\":%zu,\"memory_bytes\":%zu},"
-		       "\"allowlist_entries\":%zu}\n",
+		       "\"allowlist_entries\":%zu,\"tasks\":",
 		       entries, memory, allow);
+		/* time to act per organisation (cmd_task.c) */
+		if (!cli_task_stats_print(dir, true))
+			fputs("null", stdout);
+		fputs("}\n", stdout);
 	} else {
 		cli_fprintf(stdout, "data directory     %s\n", hub_default_dir(dir));
 		printf("log position       %llu\n", (unsigned long long)st.log_position);
@@ -856,6 +861,7 @@ cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
 			printf(" (%.1f per entry)", (double)memory / (double)entries);
 		printf("\n");
 		printf("allowlist entries  %zu\n", allow);
+		cli_task_stats_print(dir, false);
 	}
 	hub_close(h);
 	return cli_finish_stdout(CLI_EXIT_OK);

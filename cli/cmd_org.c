@@ -30,6 +30,10 @@ const char cmd_org_usage[] =
 	"       tocsin org groups NAME G1,G2 [--data DIR]\n"
 	"       tocsin org rename NAME NEWNAME [--data DIR]\n"
 	"       tocsin org delete NAME [--data DIR]\n"
+	"       tocsin org constituency add|remove ORG CIDR|ASN|DOMAIN... [--data DIR]\n"
+	"       tocsin org constituency list [ORG] [--data DIR]\n"
+	"       tocsin org contact add|remove|list ORG [EMAIL...] [--data DIR]\n"
+	"       tocsin org lead SECTOR [ORG|none] [--data DIR]\n"
 	"\n"
 	"Manages the organisations of the hub. 'add' prints the organisation's STIX\n"
 	"identity id (identity--...), by which objects name recipients and their\n"
@@ -46,6 +50,13 @@ const char cmd_org_usage[] =
 	"identity stay reserved so that nobody can later publish as it. Deleted\n"
 	"organisations are listed with --all. A running tocsind applies each change\n"
 	"within a second.\n"
+	"\n"
+	"'constituency' records the networks (192.0.2.0/24), AS numbers (AS64500) and\n"
+	"domains (example.ru) an organisation answers for; an entry overlapping\n"
+	"another organisation's is refused, naming it. A committed indicator naming\n"
+	"a resource inside it gives that organisation a task (docs/coordination.md).\n"
+	"'contact' keeps the e-mail addresses task notifications go to; 'lead' names\n"
+	"the sector's lead organisation, where overdue tasks escalate last.\n"
 	"\n"
 	"Sectors: telecom, finance, internet, government, law-enforcement, cert,\n"
 	"critical-infrastructure, other. Groups: letters, digits, '.', '_', '-'.\n"
@@ -576,6 +587,8 @@ cmd_org(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "missing subcommand (add, list, groups, rename or delete)");
 	const char *sub = *pos++;
 	npos--;
+	if (cmd_org_coord_is(sub))
+		return cmd_org_coord(cmd, dir, sub, npos, pos);
 	bool add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0,
 	     grp = strcmp(sub, "groups") == 0, ren = strcmp(sub, "rename") == 0,
 	     del = strcmp(sub, "delete") == 0;

@@ -53,6 +53,10 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_verify_usage, cmd_verify },
 	{ "report", "the triage queue of citizen reports: list, show, confirm, reject",
 	  cmd_report_usage, cmd_report },
+	{ "task", "assign response tasks; acknowledge, complete, decline; time to act",
+	  cmd_task_usage, cmd_task },
+	{ "route", "dry-run routing rules and constituencies on a file of objects",
+	  cmd_route_usage, cmd_route },
 	{ "help", "show a command's usage",
 	  "usage: tocsin help [COMMAND]\n"
 	  "\n"

@@ -26,6 +26,7 @@
 struct hub;
 struct stream_server;
 struct reports;
+struct coord_worker;
 
 struct app {
 	const struct conf *conf;
@@ -44,6 +45,7 @@ struct app {
 	struct notify notify;           /* the writer's "the log moved" (notify.h) */
 	struct stream_server *stream;   /* GET /api/v1/stream (api_stream.h) */
 	struct reports *reports;        /* citizen reports (api_reports.h); NULL when off */
+	struct coord_worker *coord;     /* routing rules, constituencies, escalation (coord.h) */
 
 	pthread_mutex_t snap_mu;
 	struct reg_snapshot *snap;      /* guarded by snap_mu; the app holds one reference */

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "api_agents.h"
+#include "api_tasks.h"
 #include "api_crowdsec.h"
 #include "api_stream.h"
 #include "api_export.h"
@@ -558,6 +559,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	api_crowdsec_metrics(snap, pos, &b);
 	api_agents_metrics(a, snap, pos, &b);
 	api_reports_metrics(a, &b);
+	api_tasks_metrics(a, snap, &b);
 	return respond(con, r, 200, "text/plain; version=0.0.4; charset=utf-8", &b, false, NULL,
 	               NULL);
 }
@@ -787,6 +789,21 @@ serve_reports(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	return api_reports_serve(con, &rq, &r->status, &r->bytes);
 }
 
+/* The task inbox (api_tasks.c). */
+static enum MHD_Result
+serve_tasks(struct MHD_Connection *con, struct req *r, struct app *a,
+            const struct reg_snapshot *snap, const char *url, enum auth_result ar,
+            const struct reg_principal *p, const char *why)
+{
+	if (ar == AUTH_BAD)
+		return respond_error(con, r, 401, false, "authentication failed", why, true);
+	const char *q = strchr(r->uri, '?');
+	struct api_response rs;
+	api_tasks_handle(a, snap, r->method, url, q ? q + 1 : "", buf_slice(&r->body),
+	                 ar == AUTH_OK ? p : NULL, &rs);
+	return respond(con, r, rs.status, rs.content_type, &rs.body, false, NULL, NULL);
+}
+
 /* Who sent r: the API key or client certificate against snap. OUT: *p,
  * *why (for AUTH_BAD); r->actor names the key. */
 static enum auth_result
@@ -899,10 +916,12 @@ dispatch(struct MHD_Connection *con, struct req *r, const char *url)
 		return serve_agents(con, r, a, ar, p, why);
 	if (api_reports_route(url))
 		return serve_reports(con, r, a, t, snap, url, ar, p, why);
+	if (api_tasks_route(url))
+		return serve_tasks(con, r, a, snap, url, ar, p, why);
 	if (!taxii)
 		return respond_error(con, r, 404, false, "not found",
 		                     "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, "
-		                     "/api/v1/match, /api/v1/agents/receipt, /healthz and "
+		                     "/api/v1/match, /api/v1/agents/receipt, /api/v1/tasks, /healthz and "
 		                     "/metrics",
 		                     false);
 	if (ar == AUTH_BAD)

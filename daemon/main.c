@@ -39,6 +39,7 @@
 #include "api_stream.h"
 #include "checkpoint.h"
 #include "dns.h"
+#include "coord.h"
 #include "peers.h"
 #include "webhooks.h"
 #include "sources.h"
@@ -538,6 +539,10 @@ main(int argc, char **argv)
 	app.tcfg.contact = conf.contact[0] ? conf.contact : NULL;
 	app.tcfg.max_content_length = conf.max_content_length;
 	app.tcfg.max_page = conf.max_page;
+	/* the hub's identity in discovery (docs/federation.md) */
+	static struct hubkey_pub hub_pub;
+	if (hub_identity(hub, &hub_pub))
+		app.tcfg.hub_key = &hub_pub;
 	static struct taxii_api_root roots[CONF_API_ROOTS_MAX];
 	for (size_t i = 0; i < conf.nroots; i++)
 		roots[i] = (struct taxii_api_root){
@@ -587,6 +592,11 @@ main(int argc, char **argv)
 	/* sources: after the writer (they write through it) */
 	if (sources_start(&app, &app.sources, &d)) {
 		status = fail("cannot start the sources scheduler", &d);
+		goto out;
+	}
+	/* tasks from committed indicators: after the writer (notify, position) */
+	if (coord_worker_start(&app, &app.coord, &d)) {
+		status = fail("cannot start the coordination worker", &d);
 		goto out;
 	}
 	/* federation: after the writer (it stores through it) */
@@ -652,6 +662,8 @@ out:
 	peers_stop(app.peers);        /* before the writer: workers store through it */
 	app.peers = NULL;
 	app.webhooks = NULL;
+	coord_worker_stop(app.coord);
+	app.coord = NULL;
 	stream_stop(app.stream);      /* (already, if the listeners ran) */
 	stream_free(app.stream);
 	app.stream = NULL;

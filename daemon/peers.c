@@ -351,7 +351,10 @@ flush(struct sync *s, uint64_t upto)
 		 * that no longer verifies: docs/peers.md) */
 		peer_policy_strip(&s->pol, e->obj);
 		items[i] = (struct hub_item){ .obj = e->obj, .path = paths[i],
-			                      .collection = c ? c->c.num : 0, .producer = org->num };
+			                      .collection = c ? c->c.num : 0, .producer = org->num,
+			                      /* verified above: stored as the origin signed
+			                       * it (with the hops), not signed again */
+			                      .peer_provenance = prov_present_json(e->obj) };
 		if (!c) {
 			res[i].verdict = HUB_REJECTED;
 			snprintf(res[i].why, sizeof res[i].why, "%s: no local collection '%s'", paths[i],

@@ -9,7 +9,7 @@ build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev libidn2-dev
 libxxhash-dev libpsl-dev publicsuffix libsodium-dev nettle-dev libgmp-dev libmicrohttpd-dev libgnutls28-dev
 libcmocka-dev gnutls-bin python3 python3-pytest python3-requests python3-jsonschema
-nftables libnftables-dev ipset bind9-utils iproute2 crowdsec-firewall-bouncer crowdsec-custom-bouncer
+nftables libnftables-dev libnftnl-dev libmnl-dev ipset bind9-utils iproute2 crowdsec-firewall-bouncer crowdsec-custom-bouncer
 libldns-dev bind9 bind9-dnsutils unbound
 chromium nodejs
 "

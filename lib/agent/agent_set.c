@@ -240,8 +240,8 @@ agent_set_put(struct agent_set *s, const struct agent_entry *e, struct agent_cha
 	s->per_kind[e->kind]++;
 	if (e->until_us && (!s->next_until || e->until_us < s->next_until))
 		s->next_until = e->until_us;
-	if (s->n > s->nb * 2)
-		grow(s);
+	if (s->n > s->nb)
+		grow(s); /* chains of one on average: lookups are what a load costs */
 	return TC_OK;
 }
 
@@ -647,7 +647,9 @@ agent_journal_open(struct agent_journal *j, const char *state_path, struct diag 
 	enum tcerr t = journal_path(state_path, p, sizeof p, d);
 	j->fd = -1;
 	j->lines = 0;
-	j->pending = NULL;
+	j->hold = false;
+	buf_init(&j->held, 0);
+	j->held_lines = 0;
 	if (t)
 		return t;
 	j->fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -661,6 +663,10 @@ journal_write(struct agent_journal *j, struct buf *b, struct diag *d)
 {
 	if (buf_error(b))
 		return diag_set(d, TC_ENOMEM, "out of memory");
+	if (j->hold) {
+		buf_append(&j->held, b->p, b->len);
+		return buf_error(&j->held) ? diag_set(d, TC_ENOMEM, "out of memory") : TC_OK;
+	}
 	if (j->fd < 0 || write_all(j->fd, b->p, b->len))
 		return diag_set(d, TC_EIO, "journal: %s", strerror(errno));
 	return TC_OK;
@@ -689,6 +695,8 @@ agent_journal_append(struct agent_journal *j, const struct agent_changes *ch,
 	enum tcerr t = journal_write(j, &b, d);
 	if (!t)
 		j->lines += ch->n + 1;
+	if (!t && j->hold)
+		j->held_lines += ch->n + 1;
 	buf_reset(&b);
 	return t;
 }
@@ -705,6 +713,8 @@ agent_journal_error(struct agent_journal *j, const char *text, struct diag *d)
 	enum tcerr t = journal_write(j, &b, d);
 	if (!t)
 		j->lines++;
+	if (!t && j->hold)
+		j->held_lines++;
 	buf_reset(&b);
 	return t;
 }
@@ -727,8 +737,29 @@ agent_journal_truncate(struct agent_journal *j, struct diag *d)
 }
 
 void
+agent_journal_hold(struct agent_journal *j)
+{
+	j->hold = true;
+}
+
+enum tcerr
+agent_journal_release(struct agent_journal *j, bool truncate, struct diag *d)
+{
+	enum tcerr t = TC_OK;
+	j->hold = false;
+	if (truncate && (t = agent_journal_truncate(j, d)) == TC_OK)
+		j->lines = j->held_lines;
+	if (!t && j->held.len)
+		t = journal_write(j, &j->held, d);
+	buf_clear(&j->held);
+	j->held_lines = 0;
+	return t;
+}
+
+void
 agent_journal_close(struct agent_journal *j)
 {
+	buf_reset(&j->held);
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;

@@ -137,7 +137,11 @@ enum tcerr agent_state_save(const char *path, const struct agent_set *s,
 struct agent_journal {
 	int fd;                     /* -1: closed */
 	uint64_t lines;             /* appended since the state file was written */
-	struct buf *pending;        /* NULL until the first append */
+	/* held: appends are kept in memory (while another process writes the
+	 * state file, a journal line must not follow a state it is not about) */
+	bool hold;
+	struct buf held;
+	uint64_t held_lines;
 };
 
 /* Opens (creating) the journal of the state file path for appending.
@@ -152,6 +156,13 @@ enum tcerr agent_journal_append(struct agent_journal *j, const struct agent_chan
 enum tcerr agent_journal_error(struct agent_journal *j, const char *text, struct diag *d);
 /* fsync. Errors: TC_EIO. */
 enum tcerr agent_journal_sync(struct agent_journal *j, struct diag *d);
+/* From now on appends are kept in memory, not written. */
+void agent_journal_hold(struct agent_journal *j);
+/* Writes what was held (after emptying the journal first when truncate:
+ * the state file written meanwhile holds everything before) and appends
+ * directly again. Errors: TC_EIO, TC_ENOMEM (what was held is lost; the
+ * position it carried is replayed from the hub after a restart). */
+enum tcerr agent_journal_release(struct agent_journal *j, bool truncate, struct diag *d);
 /* Empties the journal (after the state file was written whole). */
 enum tcerr agent_journal_truncate(struct agent_journal *j, struct diag *d);
 void agent_journal_close(struct agent_journal *j);

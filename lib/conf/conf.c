@@ -106,6 +106,17 @@ static const struct conf_key conf_keys[] = {
 	  NUM(K_SIZE, bouncer_poll_max_decisions, 1, CONF_BOUNCER_DECISIONS_MAX), 0 },
 	{ "bouncers", "no_expiry_hours",
 	  NUM(K_UINT, bouncer_no_expiry_hours, 1, CONF_BOUNCER_HOURS_MAX), 0 },
+	{ "coord", "routes", STR(coord_routes), 0 },
+	{ "coord", "constituency_tasks", NUM(K_BOOL, coord_constituency_tasks, 0, 1), 0 },
+	{ "coord", "escalate_lead_after",
+	  NUM(K_UINT, coord_escalate_lead_after, 0, CONF_ESCALATE_MAX), 0 },
+	{ "coord", "tasks_collection", K_TEXT, offsetof(struct conf, coord_tasks_collection),
+	  CONF_TEXT_MAX, 0, 0, 0 },
+	{ "coord", "smtp_url", STR(coord_smtp_url), 0 },
+	{ "coord", "mail_from", K_TEXT, offsetof(struct conf, coord_mail_from), CONF_TEXT_MAX, 0, 0,
+	  0 },
+	{ "coord", "smtp_starttls", NUM(K_BOOL, coord_smtp_starttls, 0, 1), 0 },
+	{ "coord", "smtp_timeout_ms", NUM(K_UINT, coord_smtp_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
 	{ "webhooks", "allow_http", NUM(K_BOOL, webhook_allow_http, 0, 1), 0 },
 	{ "webhooks", "allow_private", NUM(K_BOOL, webhook_allow_private, 0, 1), 0 },
 	{ "webhooks", "ca_file", STR(webhook_ca_file), 0 },
@@ -405,6 +416,12 @@ conf_defaults(struct conf *c)
 	/* webhooks: public HTTPS receivers only; a receiver gets 10 s per
 	 * delivery, and after 8 failures in a row (about 4 minutes of
 	 * backoff) the subscription is dead-lettered for an operator */
+	/* coord: constituency matches make tasks; an overdue task reaches
+	 * the sector's lead 4 hours after the assigning organisation */
+	c->coord_constituency_tasks = true;
+	c->coord_escalate_lead_after = 4 * 3600;
+	snprintf(c->coord_mail_from, sizeof c->coord_mail_from, "%s", "tocsin@localhost");
+	c->coord_smtp_timeout_ms = 10000;
 	c->webhook_workers = 2;
 	c->webhook_max_attempts = 8;
 	c->webhook_batch_max_events = 100;

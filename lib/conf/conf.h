@@ -51,6 +51,7 @@
 #define CONF_MATCH_VALUES_MAX 1000000      /* [match] max_values (= HUB_LOOKUP_MAX_VALUES) */
 #define CONF_MATCH_VALUE_BYTES_MAX 2048    /* [match] max_value_bytes (= OBS_VALUE_MAX) */
 #define CONF_MATCH_CACHE_MAX (1u << 26)    /* [match] cache_entries (= HUB_LOOKUP_CACHE_MAX) */
+#define CONF_ESCALATE_MAX (365u * 86400) /* [coord] escalate_lead_after */
 #define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
 #define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
@@ -169,6 +170,15 @@ struct conf {
 	size_t bouncer_startup_max_decisions; /* one startup=true answer; more: 507 */
 	size_t bouncer_poll_max_decisions; /* one startup=false answer; the rest next poll */
 	unsigned bouncer_no_expiry_hours;  /* duration given to a decision without until */
+	/* [coord] (docs/coordination.md) */
+	char coord_routes[CONF_PATH_MAX];  /* routing rules file; "" = none */
+	bool coord_constituency_tasks;     /* constituency matches make tasks */
+	unsigned coord_escalate_lead_after; /* seconds from level 1 to the sector's lead */
+	char coord_tasks_collection[CONF_TEXT_MAX]; /* collection tasks are mirrored to; "" = none */
+	char coord_smtp_url[CONF_PATH_MAX]; /* smtp://HOST:PORT for task e-mail; "" = none */
+	char coord_mail_from[CONF_TEXT_MAX]; /* the envelope and From: address */
+	bool coord_smtp_starttls;          /* require STARTTLS on smtp:// */
+	unsigned coord_smtp_timeout_ms;    /* one message, connect included */
 	/* [webhooks] (docs/webhooks.md) */
 	bool webhook_allow_http;           /* http:// URLs accepted */
 	bool webhook_allow_private;        /* loopback, private, ULA, link-local accepted */

@@ -78,6 +78,11 @@ struct hub {
 	uint64_t judged_gen;
 	int64_t due_us;
 	bool due_known;
+	/* provenance (docs/federation.md): the key that signs each batch's
+	 * Merkle root; has_prov_key false when the directory has no hub.key */
+	struct hubkey prov_key;
+	bool has_prov_key;
+	char prov_id[HUBKEY_ID_MAX]; /* its "<alg>:<hex>" (obs.prov_hub_id) */
 };
 
 const char *
@@ -506,6 +511,20 @@ hub_open(const char *dir, struct hub **out, struct diag *d)
 	}
 	if ((rc = store_open(spec, &h->store, d)))
 		goto fail;
+	/* the identity key signs each batch's provenance; a directory made
+	 * before keys gets one at the audit log's first write */
+	rc = hubkey_load(dir, &h->prov_key, d);
+	if (rc == TC_OK) {
+		struct hubkey_pub pub;
+		h->has_prov_key = true;
+		h->obs.prov_alg = (int)h->prov_key.alg;
+		hubkey_pub_of(&h->prov_key, &pub);
+		hubkey_pub_id(&pub, h->prov_id);
+		h->obs.prov_hub_id = h->prov_id;
+	} else if (rc != TC_ENOTFOUND) {
+		goto fail;
+	}
+	diag_clear(d);
 	if ((rc = load_allowlist(h, &h->allow, &h->allow_file, d)))
 		goto fail;
 	/* the store judged what it holds against an allowlist that may have
@@ -539,7 +558,17 @@ hub_close(struct hub *h)
 	pthread_mutex_destroy(&h->reload_mu);
 	explicit_bzero(h->card_key, sizeof(h->card_key));
 	explicit_bzero(h->id_key, sizeof(h->id_key));
+	hubkey_wipe(&h->prov_key);
 	free(h);
+}
+
+bool
+hub_identity(const struct hub *h, struct hubkey_pub *out)
+{
+	if (!h->has_prov_key)
+		return false;
+	hubkey_pub_of(&h->prov_key, out);
+	return true;
 }
 
 struct store *
@@ -710,6 +739,27 @@ prepare_one(const struct obs_ctx *obs, const struct hub_item *it, size_t i, stru
 		return TC_OK;
 	}
 	memcpy(r->id, meta->id, sizeof(r->id));
+	/* docs/federation.md: another hub's signed provenance is stored only
+	 * as replication brings it (verified), never from a member */
+	if (!it->peer_provenance && prov_present_json(obj) && obs->prov_hub_id) {
+		json_t *ext = json_object_get(obj, "extensions");
+		const char *origin =
+		    json_string_value(json_object_get(json_object_get(ext, PROV_EXT_ID), "origin_hub"));
+		if (origin && strcmp(origin, obs->prov_hub_id) == 0) {
+			/* our own: signed again in this batch */
+			json_object_del(ext, PROV_EXT_ID);
+			if (json_object_size(ext) == 0)
+				json_object_del(obj, "extensions");
+			r->prov_dropped = true;
+		}
+	}
+	if (!it->peer_provenance && prov_present_json(obj)) {
+		item_reject(r, path, TC_EPERM,
+		            "carries the provenance extension " PROV_EXT_ID
+		            ": only replication from a peer hub may store another hub's "
+		            "provenance; remove the extension (this hub signs what it accepts)");
+		return TC_OK;
+	}
 	/* docs/extensions.md: no card number is stored */
 	bool hashed = false;
 	enum tcerr crc = obs_cards_protect(obs, obj, meta, &hashed, &od);
@@ -808,6 +858,23 @@ hub_prepare(const struct obs_ctx *obs, struct hub_item *items, size_t n, struct 
 			/* the received text holds the numbers: serialise obj */
 			items[i].cards_hashed = true;
 			items[i].text = (struct slice){NULL, 0};
+		}
+		if (res[i].prov_dropped)
+			items[i].text = (struct slice){NULL, 0};
+		/* the provenance leaf, here in parallel rather than in the writer */
+		items[i].has_prov_leaf = false;
+		if (obs->prov_alg && res[i].verdict != HUB_REJECTED && !items[i].peer_provenance &&
+		    strcmp(p->metas[i].spec_version, "2.1") == 0) {
+			struct diag ld;
+			enum hubkey_alg alg = (enum hubkey_alg)obs->prov_alg;
+			enum tcerr lrc = items[i].text.len
+			                     ? prov_leaf(alg, items[i].text, items[i].prov_leaf, &ld)
+			                     : prov_leaf_json(alg, items[i].obj, items[i].prov_leaf, &ld);
+			if (lrc == TC_ENOMEM) {
+				rc = diag_set(d, TC_ENOMEM, "out of memory");
+				goto fail;
+			}
+			items[i].has_prov_leaf = lrc == TC_OK;
 		}
 	}
 	/* the value buffer is complete: now slices into it stay valid */
@@ -1068,10 +1135,162 @@ answer_as_new(struct hub_result *r, const struct stix_meta *meta)
 	r->date_added_us = ts_now_us();
 }
 
+/* The provenance of one write batch (docs/federation.md): the texts the
+ * store keeps, each with its extension. */
+struct prov_batch {
+	struct buf texts;   /* every rewritten text, one after the other */
+	size_t *off, *len;  /* per item: its text in texts; len 0: not signed */
+	/* what the store keeps of the batch (store_prov_stage) */
+	struct prov_root root;
+	char alg[16];
+	uint8_t (*leaves)[PROV_HASH_LEN];
+	size_t *leaf_item;  /* per leaf: its item */
+	size_t nleaves;
+	struct store_prov_batch rec;
+};
+
+static void
+prov_batch_free(struct prov_batch *pb)
+{
+	buf_reset(&pb->texts);
+	free(pb->off);
+	free(pb->len);
+	free(pb->leaves);
+	free(pb->leaf_item);
+}
+
+/* Appends to out obj's text (base) with ext as extensions[PROV_EXT_ID]. */
+static enum tcerr
+prov_splice(json_t *obj, struct slice base, struct slice ext, struct buf *out, struct diag *d)
+{
+	json_t *exts = json_object_get(obj, "extensions");
+	if (!exts) {
+		/* a STIX object is a non-empty JSON object: base ends in '}' */
+		size_t end = base.len;
+		while (end && base.p[end - 1] != '}')
+			end--;
+		if (!end)
+			return diag_set(d, TC_EINTERNAL, "provenance: stored text is no object");
+		buf_append(out, base.p, end - 1);
+		buf_append_cstr(out, ",\"extensions\":{\"" PROV_EXT_ID "\":");
+		buf_append_slice(out, ext);
+		buf_append_cstr(out, "}}");
+		return TC_OK;
+	}
+	/* copies of the two levels that change; the caller's obj stays as it was */
+	json_t *top = json_copy(obj), *ne = json_copy(exts), *v = json_loadb(ext.p, ext.len, 0, NULL);
+	char *text = NULL;
+	enum tcerr rc = TC_OK;
+	if (!top || !ne || !v || json_object_set(ne, PROV_EXT_ID, v) ||
+	    json_object_set(top, "extensions", ne) || !(text = json_dumps(top, JSON_COMPACT)))
+		rc = diag_set(d, TC_ENOMEM, "provenance: out of memory");
+	else
+		buf_append_cstr(out, text);
+	if (text)
+		json_text_free(text);
+	json_decref(v);
+	json_decref(ne);
+	json_decref(top);
+	return rc;
+}
+
+/* Signs the batch: the leaves of the items slot[0..nvalid) that are this
+ * hub's (not a peer's, stored as received), one Merkle tree, one signature
+ * of its root, and each item's text with its extension. An item whose
+ * leaf cannot be computed (a number no double holds) is stored unsigned.
+ * OUT: *pb. Errors: TC_ENOMEM. */
+static enum tcerr
+prov_sign_batch(struct hub *h, const struct hub_item *items, const struct stix_meta *metas,
+                const size_t *slot, size_t nvalid, char *const *json, const size_t *json_len,
+                struct prov_batch *pb, struct diag *d)
+{
+	enum hubkey_alg alg = h->prov_key.alg;
+	uint8_t (*leaves)[PROV_HASH_LEN] = NULL, proof[PROV_PROOF_MAX][PROV_HASH_LEN];
+	size_t *at = NULL, m = 0, n = slot[nvalid - 1] + 1;
+	struct prov_tree *tree = NULL;
+	struct prov_root r;
+	struct buf ext;
+	enum tcerr rc = TC_OK;
+
+	buf_init(&pb->texts, 0);
+	buf_init(&ext, 0);
+	pb->off = calloc(n, sizeof(*pb->off));
+	pb->len = calloc(n, sizeof(*pb->len));
+	leaves = malloc(nvalid * sizeof(*leaves));
+	at = malloc(nvalid * sizeof(*at));
+	if (!pb->off || !pb->len || !leaves || !at) {
+		rc = diag_set(d, TC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < nvalid; k++) {
+		size_t i = slot[k];
+		struct diag ld;
+		if (items[i].peer_provenance)
+			continue;
+		/* a STIX 2.0 object has no extension-definition extensions: it is
+		 * stored as it came, unsigned (docs/federation.md, known gaps) */
+		if (strcmp((items[i].meta ? items[i].meta : &metas[i])->spec_version, "2.1") != 0)
+			continue;
+		if (items[i].has_prov_leaf) {
+			memcpy(leaves[m], items[i].prov_leaf, PROV_HASH_LEN);
+		} else {
+			struct slice t = json[i] ? slice_make(json[i], json_len[i]) : items[i].text;
+			enum tcerr lrc = prov_leaf(alg, t, leaves[m], &ld);
+			if (lrc == TC_ENOMEM) {
+				rc = diag_set(d, lrc, "out of memory");
+				goto out;
+			}
+			if (lrc)
+				continue;
+		}
+		at[m++] = i;
+	}
+	if (m == 0)
+		goto out;
+	if ((rc = prov_tree_new(alg, (const uint8_t(*)[PROV_HASH_LEN])leaves, m, &tree, d)))
+		goto out;
+	prov_tree_root(tree, proof[0]);
+	if ((rc = prov_sign_root(&h->prov_key, proof[0], m, ts_now_us(), &r, d)))
+		goto out;
+	pb->root = r;
+	snprintf(pb->alg, sizeof(pb->alg), "%s", hubkey_alg_name(alg));
+	pb->leaves = leaves;
+	pb->leaf_item = at;
+	pb->nleaves = m;
+	leaves = NULL;
+	at = NULL;
+	for (size_t j = 0; j < m; j++) {
+		size_t i = pb->leaf_item[j], plen = prov_tree_proof(tree, j, proof), start = pb->texts.len;
+		struct slice base = json[i] ? slice_make(json[i], json_len[i]) : items[i].text;
+		buf_clear(&ext);
+		prov_ext_text(&r, j, (const uint8_t(*)[PROV_HASH_LEN])proof, plen, &ext);
+		if (buf_error(&ext)) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = prov_splice(items[i].obj, base, buf_slice(&ext), &pb->texts, d)))
+			goto out;
+		if (buf_error(&pb->texts)) {
+			rc = diag_set(d, buf_error(&pb->texts), "provenance: %s",
+			              tcerr_str(buf_error(&pb->texts)));
+			goto out;
+		}
+		pb->off[i] = start;
+		pb->len[i] = pb->texts.len - start;
+	}
+out:
+	prov_tree_free(tree);
+	buf_reset(&ext);
+	free(leaves);
+	free(at);
+	return rc;
+}
+
 enum tcerr
 hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct hub_result *res,
                  struct diag *d)
 {
+	struct prov_batch pb = {0};
 	struct ingest in = {0};
 	struct stix_meta *metas = NULL;
 	struct store_obj_in *sin = NULL;
@@ -1123,7 +1342,7 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 				continue;
 		}
 		/* a rewritten object's received text holds card numbers */
-		if (items[i].text.len == 0 || r->cards_hashed) {
+		if (items[i].text.len == 0 || r->cards_hashed || r->prov_dropped) {
 			json[i] = json_dumps(items[i].obj, JSON_COMPACT);
 			if (!json[i]) {
 				rc = diag_set(d, TC_ENOMEM, "out of memory");
@@ -1160,6 +1379,10 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	}
 	free(sq.batch);
 
+	/* 1c. provenance: one Merkle tree and one signature per batch */
+	if (h->has_prov_key && (rc = prov_sign_batch(h, items, metas, slot, nvalid, json, json_len, &pb, d)))
+		goto out;
+
 	/* 2. append durably */
 	sobs = calloc(in.nobs ? in.nobs : 1, sizeof(*sobs));
 	if (!sobs) {
@@ -1169,7 +1392,9 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 	for (size_t k = 0, o = 0; k < nvalid; k++) {
 		size_t i = slot[k];
 		sin[k] = (struct store_obj_in){
-		    .json = json[i] ? slice_make(json[i], json_len[i]) : items[i].text,
+		    .json = pb.len && pb.len[i] ? slice_make(pb.texts.p + pb.off[i], pb.len[i])
+		            : json[i] ? slice_make(json[i], json_len[i])
+		                      : items[i].text,
 		    .meta = items[i].meta && !marked[i] ? items[i].meta : &metas[i],
 		    .collection = items[i].collection,
 		    .date_added_us = items[i].date_added_us,
@@ -1184,6 +1409,31 @@ hub_ingest_items(struct hub *h, const struct hub_item *items, size_t n, struct h
 			sin[k].nobs++;
 			o++;
 		}
+	}
+	/* the signed batch is kept in the append's transaction: leaf j is the
+	 * item leaf_item[j], which is sin[k] for slot[k] == leaf_item[j] */
+	if (pb.nleaves) {
+		size_t *in_of = calloc(n, sizeof(*in_of));
+		if (!in_of) {
+			rc = diag_set(d, TC_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < nvalid; k++)
+			in_of[slot[k]] = k;
+		for (size_t j = 0; j < pb.nleaves; j++)
+			pb.leaf_item[j] = in_of[pb.leaf_item[j]];
+		free(in_of);
+		pb.rec = (struct store_prov_batch){
+		    .alg = pb.alg,
+		    .origin_hub = pb.root.origin_hub,
+		    .root = pb.root.root,
+		    .signed_at = pb.root.signed_at,
+		    .signature = pb.root.signature,
+		    .leaves = (const uint8_t *)pb.leaves,
+		    .leaf_count = pb.nleaves,
+		    .leaf_in = pb.leaf_item,
+		};
+		store_prov_stage(h->store, &pb.rec);
 	}
 	/* index changes are queued while the store works, and made under
 	 * one hold of the readers' lock once the batch is durable */
@@ -1298,6 +1548,7 @@ out:
 		              "index: out of memory (the log is intact; restart to rebuild the "
 		              "index)");
 	allowlist_free(allow);
+	prov_batch_free(&pb);
 	if (json)
 		for (size_t i = 0; i < n; i++)
 			json_text_free(json[i]);

@@ -35,6 +35,7 @@
 
 #include "crypto/hubkey.h"
 #include "index/allowlist.h"
+#include "prov/prov.h"
 #include "index/index.h"
 #include "observable/observable.h"
 #include "stix/stix.h"
@@ -75,6 +76,10 @@ enum tcerr hub_open(const char *dir, struct hub **out, struct diag *d);
 void hub_close(struct hub *h);
 
 struct store *hub_store(struct hub *h);
+/* The public key this hub signs provenance with (loaded at hub_open: a
+ * later `tocsin hub-key rotate` takes effect at the next open). Returns
+ * false when the directory has no hub.key. OUT: *out. */
+bool hub_identity(const struct hub *h, struct hubkey_pub *out);
 const struct obs_ctx *hub_obs_ctx(const struct hub *h);
 /* The hub's id key (HUB_ID_KEY_LEN bytes, owned by h): what imports
  * derive the ids of the indicators they make under (import_opts.id_key),
@@ -153,6 +158,10 @@ struct hub_result {
 	 * replaced by their keyed hash (obs_cards_protect): what was stored is
 	 * not what was sent */
 	bool cards_hashed;
+	/* the object carried this hub's own provenance (an export imported
+	 * again): it was dropped, so the text is serialised again, and the
+	 * object signed in this batch */
+	bool prov_dropped;
 	/* HUB_ACCEPTED but not stored: the hub holds this (collection, id,
 	 * version) in a copy the poster may not see, or the object in
 	 * versions of another producer none of which it may see
@@ -215,6 +224,17 @@ struct hub_item {
 	 * own imports). Called on the thread that runs hub_ingest_items. */
 	bool (*may_see)(void *ctx, const struct store_row *row);
 	void *may_see_ctx;
+	/* Set by hub_prepare when the hub signs provenance (obs_ctx.prov_alg):
+	 * the object's Merkle leaf (prov_leaf), computed in the request thread
+	 * so the writer only builds the batch's tree and signs its root. */
+	uint8_t prov_leaf[PROV_HASH_LEN];
+	bool has_prov_leaf;
+	/* The object comes from a peer hub with its provenance extension,
+	 * which the caller verified (prov_verify): it is stored as received
+	 * and not signed again. false: an object that carries the provenance
+	 * extension is refused (TC_EPERM: only replication may store another
+	 * hub's provenance). */
+	bool peer_provenance;
 };
 
 /* As hub_ingest, per item. Threads: hub_ingest_items and every other

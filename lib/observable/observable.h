@@ -77,6 +77,14 @@ struct obs_ctx {
 	 * prefix length; 0 = OBS_WIDEST_PREFIX_V4 / _V6. */
 	unsigned widest_prefix_v4;
 	unsigned widest_prefix_v6;
+	/* The hub's provenance hash (enum hubkey_alg, lib/prov): hub_prepare
+	 * computes each object's Merkle leaf with it in the request thread;
+	 * 0: the hub signs no provenance. */
+	int prov_alg;
+	/* This hub's id ("<alg>:<hex>", lib/prov); its own provenance on an
+	 * object posted back (an export imported again) is dropped and the
+	 * object signed again. NULL: none. */
+	const char *prov_hub_id;
 };
 
 #define OBS_WIDEST_PREFIX_V4 8  /* default: /8 is the widest IPv4 block */

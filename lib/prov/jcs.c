@@ -19,6 +19,20 @@
 #include "prov/prov_int.h"
 #include "util/hex.h"
 
+
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's and the importer's arenas). */
+static void
+dumps_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 #define JCS_MEMBERS_INLINE 64
 #define JCS_NUMBER_MAX 512 /* characters of one number literal */
 
@@ -681,8 +695,20 @@ emit_object(const struct jcs_doc *doc, int32_t i, const char *skip, bool root_st
 		return diag_set(d, TC_ENOMEM, "JSON: out of memory");
 	for (int32_t c = o->child; c >= 0; c = doc->nodes[c].next)
 		m[n++] = &doc->nodes[c];
-	if (n > 1)
+	if (n > 24) {
 		qsort(m, n, sizeof(*m), key_cmp);
+	} else {
+		/* a STIX object has a dozen members: insertion sort is quicker */
+		for (size_t k = 1; k < n; k++) {
+			const struct jcs_node *x = m[k];
+			size_t j = k;
+			while (j > 0 && key_cmp(&m[j - 1], &x) > 0) {
+				m[j] = m[j - 1];
+				j--;
+			}
+			m[j] = x;
+		}
+	}
 	for (size_t k = 1; k < n; k++)
 		if (key_cmp(&m[k - 1], &m[k]) == 0) {
 			rc = diag_set(d, TC_EINVAL, "JSON: duplicate member name \"%.*s\"",
@@ -780,6 +806,6 @@ prov_jcs_json(const json_t *v, bool strip_prov, struct buf *out, struct diag *d)
 	if (!text)
 		return diag_set(d, TC_ENOMEM, "JSON: cannot serialise");
 	rc = prov_jcs(slice_from_cstr(text), strip_prov, out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }

@@ -21,6 +21,19 @@
 
 #define PROV_EXT_TYPE "property-extension"
 
+/* Frees what json_dumps() returned, with the allocator jansson was given
+ * (json_set_alloc_funcs: the daemon's and the importer's arenas). */
+static void
+dumps_free(char *p)
+{
+	json_free_t f = NULL;
+	json_get_alloc_funcs(NULL, &f);
+	if (f)
+		f(p);
+	else
+		free(p);
+}
+
 /* ---- hashes ---------------------------------------------------------- */
 
 void
@@ -89,7 +102,7 @@ prov_leaf_json(enum hubkey_alg alg, const json_t *obj, uint8_t out[PROV_HASH_LEN
 	if (!text)
 		return diag_set(d, TC_ENOMEM, "JSON: cannot serialise");
 	rc = prov_leaf(alg, slice_from_cstr(text), out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }
 
@@ -520,16 +533,24 @@ member(const struct jcs_doc *doc, int32_t obj, const char *key)
 	return i < 0 ? NULL : &doc->nodes[i];
 }
 
+/* Lower-case hex digits only: what prov_ext_text writes. */
 static bool
 hex_bytes(const struct jcs_node *n, uint8_t *out, size_t len)
 {
+	static const int8_t val[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+		['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13,
+		['d'] = 14, ['e'] = 15, ['f'] = 16,
+	};
+	const unsigned char *p;
 	if (!n || n->type != JCS_STR || n->len != 2 * len)
 		return false;
+	p = (const unsigned char *)n->s;
 	for (size_t i = 0; i < len; i++) {
-		int a = hex_digit(n->s[2 * i]), b = hex_digit(n->s[2 * i + 1]);
-		if (a < 0 || b < 0)
+		int a = val[p[2 * i]], b = val[p[2 * i + 1]];
+		if (!a || !b)
 			return false;
-		out[i] = (uint8_t)(a << 4 | b);
+		out[i] = (uint8_t)((a - 1) << 4 | (b - 1));
 	}
 	return true;
 }
@@ -562,6 +583,63 @@ time_ok(const struct jcs_node *n)
 			return false;
 	}
 	return ts_parse(slice_make(n->s, n->len), &us, NULL) == TC_OK;
+}
+
+/* A buffer kept per thread between verifications, so that verifying an
+ * object allocates nothing in the common case; one bigger than
+ * PROV_SCRATCH_KEEP is given back after use, and a thread's is freed when
+ * the thread ends (a pthread key's destructor). */
+#define PROV_SCRATCH_KEEP (64u << 10)
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_ok;
+
+static void
+scratch_free(void *p)
+{
+	struct buf *b = p;
+	buf_reset(b);
+	free(b);
+}
+
+static void
+scratch_init(void)
+{
+	scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+static struct buf
+scratch_take(void)
+{
+	struct buf b, *kept = NULL;
+	pthread_once(&scratch_once, scratch_init);
+	if (scratch_ok && (kept = pthread_getspecific(scratch_key)) && kept->p) {
+		b = *kept;
+		memset(kept, 0, sizeof(*kept));
+	} else {
+		buf_init(&b, PROV_OBJECT_MAX + 1);
+	}
+	buf_clear(&b);
+	return b;
+}
+
+static void
+scratch_give(struct buf *b)
+{
+	struct buf *kept = scratch_ok ? pthread_getspecific(scratch_key) : NULL;
+	if (b->cap <= PROV_SCRATCH_KEEP && scratch_ok && !kept) {
+		kept = calloc(1, sizeof(*kept));
+		if (kept && pthread_setspecific(scratch_key, kept) != 0) {
+			free(kept);
+			kept = NULL;
+		}
+	}
+	if (!kept || kept->p || b->cap > PROV_SCRATCH_KEEP) {
+		buf_reset(b);
+		return;
+	}
+	*kept = *b;
+	memset(b, 0, sizeof(*b));
 }
 
 static enum tcerr
@@ -648,18 +726,18 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		}
 	}
 
-	/* the object's leaf and its path to root */
-	buf_init(&b, PROV_OBJECT_MAX + 1);
+	/* the object's leaf and its path to root, in this thread's scratch */
+	b = scratch_take();
 	rc = doc_leaf(out->origin.alg, doc, &b, out->leaf, d);
 	if (rc) {
-		buf_reset(&b);
+		scratch_give(&b);
 		out->fault = PROV_MALFORMED;
 		diag_prefix(d, "provenance: malformed: ");
 		return rc;
 	}
 	if (!prov_merkle_verify(out->origin.alg, out->leaf, out->leaf_index, out->leaf_count,
 	                        (const uint8_t(*)[PROV_HASH_LEN])proof, np, out->root)) {
-		buf_reset(&b);
+		scratch_give(&b);
 		return fault(out, PROV_WRONG_PROOF, TC_EINVAL, d,
 		             "the object and its proof do not lead to the signed root "
 		             "(changed after signing, or another object's proof)", NULL);
@@ -684,7 +762,7 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		buf_clear(&b);
 		prov_signed_message(&r, &b);
 		if ((rc = buf_error(&b))) {
-			buf_reset(&b);
+			scratch_give(&b);
 			out->fault = PROV_MALFORMED;
 			return diag_set(d, rc, "provenance: %s", tcerr_str(rc));
 		}
@@ -702,13 +780,13 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 		}
 		pthread_mutex_unlock(&v->mu);
 		if (!ok) {
-			buf_reset(&b);
+			scratch_give(&b);
 			return fault(out, PROV_BAD_SIGNATURE, TC_EINVAL, d,
 			             "the root's signature does not verify with origin_hub ",
 			             out->origin_hub);
 		}
 	}
-	buf_reset(&b);
+	scratch_give(&b);
 	out->fault = PROV_OK;
 	return TC_OK;
 }
@@ -748,6 +826,6 @@ prov_verify_json(struct prov_verifier *v, const json_t *obj, struct prov_info *o
 		return diag_set(d, TC_ENOMEM, "provenance: cannot serialise the object");
 	}
 	rc = prov_verify(v, text, strlen(text), out, d);
-	free(text);
+	dumps_free(text);
 	return rc;
 }

@@ -71,6 +71,48 @@
 	" UPDATE source_generation SET n = n + 1; END;"                                        \
 	"CREATE TRIGGER sgen_u AFTER UPDATE OF requested ON sources BEGIN"                     \
 	" UPDATE source_generation SET n = n + 1; END;"
+/* Coordination (registry_task.c, registry_constituency.c; docs/coordination.md):
+ * response tasks and their timestamped events, organisations' e-mail
+ * contacts, each sector's lead organisation (where escalations go), and
+ * the constituencies organisations answer for. coord_generation moves on
+ * every change to what the daemon's coordination worker caches
+ * (constituencies, leads), like webhook_generation. REG_STEP_COORD is
+ * this step's 1-based number (the lead renumbers it at merge). */
+#define REG_STEP_COORD 7
+#define REG_SQL_COORD \
+	"CREATE TABLE tasks(num INTEGER PRIMARY KEY, action TEXT NOT NULL," \
+	" org INTEGER NOT NULL REFERENCES orgs(num), coordinator INTEGER NOT NULL," \
+	" source TEXT NOT NULL, observables TEXT NOT NULL, note TEXT NOT NULL," \
+	" reply TEXT NOT NULL DEFAULT '', dedup TEXT UNIQUE, state INTEGER NOT NULL," \
+	" deadline_us INTEGER NOT NULL, created_us INTEGER NOT NULL," \
+	" acked_us INTEGER NOT NULL DEFAULT 0, closed_us INTEGER NOT NULL DEFAULT 0," \
+	" escalation INTEGER NOT NULL DEFAULT 0, escalated_us INTEGER NOT NULL DEFAULT 0," \
+	" escalated_org INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE INDEX tasks_org ON tasks(org, num);" \
+	"CREATE INDEX tasks_open ON tasks(state, deadline_us);" \
+	"CREATE TABLE task_events(num INTEGER PRIMARY KEY, task INTEGER NOT NULL REFERENCES tasks(num)," \
+	" at_us INTEGER NOT NULL, org INTEGER NOT NULL, what TEXT NOT NULL, note TEXT NOT NULL," \
+	" mailed INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE INDEX task_events_task ON task_events(task, num);" \
+	"CREATE INDEX task_events_unmailed ON task_events(num) WHERE mailed = 0;" \
+	"CREATE TABLE org_contacts(org INTEGER NOT NULL REFERENCES orgs(num), email TEXT NOT NULL," \
+	" PRIMARY KEY(org, email)) WITHOUT ROWID;" \
+	"CREATE TABLE sector_leads(sector INTEGER PRIMARY KEY, org INTEGER NOT NULL REFERENCES orgs(num));" \
+	"CREATE TABLE constituencies(kind INTEGER NOT NULL, value TEXT NOT NULL," \
+	" org INTEGER NOT NULL REFERENCES orgs(num), created_us INTEGER NOT NULL," \
+	" PRIMARY KEY(kind, value)) WITHOUT ROWID;" \
+	"CREATE TABLE coord_generation(one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);" \
+	"INSERT INTO coord_generation VALUES (1, 1);" \
+	"CREATE TRIGGER cgen_const_i AFTER INSERT ON constituencies BEGIN" \
+	" UPDATE coord_generation SET n = n + 1; END;" \
+	"CREATE TRIGGER cgen_const_d AFTER DELETE ON constituencies BEGIN" \
+	" UPDATE coord_generation SET n = n + 1; END;" \
+	"CREATE TRIGGER cgen_lead_i AFTER INSERT ON sector_leads BEGIN" \
+	" UPDATE coord_generation SET n = n + 1; END;" \
+	"CREATE TRIGGER cgen_lead_u AFTER UPDATE ON sector_leads BEGIN" \
+	" UPDATE coord_generation SET n = n + 1; END;" \
+	"CREATE TRIGGER cgen_lead_d AFTER DELETE ON sector_leads BEGIN" \
+	" UPDATE coord_generation SET n = n + 1; END;"
 /* Federation peers (issue 12, registry_peer.c): another hub or a plain
  * TAXII 2.1 server, the organisation standing for it (its producer
  * identity here and the holder of the key it reads us with), the key it
@@ -78,7 +120,7 @@
  * the border policy, and the durable cursor with its counters. Like
  * webhooks, a generation of their own: operator changes (revision) move
  * it, the daemon's progress writes do not. */
-#define REG_STEP_PEERS 7
+#define REG_STEP_PEERS 8
 #define REG_SQL_PEERS                                                                        \
 	"CREATE TABLE peers(name TEXT PRIMARY KEY COLLATE NOCASE,"                                \
 	" org INTEGER NOT NULL REFERENCES orgs(num), url TEXT NOT NULL, api_root TEXT NOT NULL,"  \
@@ -202,9 +244,13 @@ static const char *const reg_migrations[] = {
 	" UPDATE webhook_generation SET n = n + 1; END;",
 	/* 6 (REG_STEP_SOURCES): feeds pulled on a schedule */
 	REG_SQL_SOURCES,
-	/* 7 (REG_STEP_PEERS): federation peers (registry_peer.c) */
+	/* REG_STEP_COORD */
+	REG_SQL_COORD,
+	/* 8 (REG_STEP_PEERS): federation peers (registry_peer.c) */
 	REG_SQL_PEERS,
 };
+_Static_assert(sizeof reg_migrations / sizeof reg_migrations[0] == REG_STEP_PEERS,
+               "REG_STEP_PEERS is the last registry step");
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
 /* One registry_status_put() waiting for the group commit (on its caller's

@@ -589,6 +589,233 @@ enum tcerr registry_source_entries(struct registry *r, const char *name,
 enum tcerr registry_source_entries_put(struct registry *r, const char *name,
                                        const struct reg_source_entry *e, size_t n,
                                        struct diag *d);
+/* Coordination (docs/coordination.md, registry_task.c): response tasks a
+ * coordinator (or a routing rule, or a constituency match) assigns to an
+ * organisation, each with a deadline; the assignee acknowledges,
+ * completes or declines it with a note; every change is a timestamped
+ * event; an overdue open task escalates, first to the organisation that
+ * assigned it, then to the lead organisation of the assignee's sector. */
+#define REG_TASK_ACTION_MAX 32         /* bytes of an action name */
+#define REG_TASK_SOURCE_MAX 96         /* "manual", "route:NAME", "constituency" */
+#define REG_TASK_OBS_TEXT_MAX 8192     /* bytes of a task's observables (JSON array) */
+#define REG_TASK_NOTE_MAX 1024         /* bytes of a note or a reply */
+#define REG_TASK_DEDUP_MAX 4096        /* bytes of a de-duplication key */
+#define REG_TASK_EMAIL_MAX 254         /* RFC 5321 §4.5.3.1.3 path, less the brackets */
+#define REG_CONTACTS_MAX 16            /* e-mail contacts per organisation */
+
+enum reg_task_state {
+	REG_TASK_ASSIGNED = 1,
+	REG_TASK_ACKNOWLEDGED,
+	REG_TASK_DONE,
+	REG_TASK_DECLINED,
+};
+/* "assigned", "acknowledged", "done", "declined"; NULL out of range. */
+const char *reg_task_state_name(enum reg_task_state s);
+/* TC_EINVAL for an unknown name. */
+enum tcerr reg_task_state_parse(const char *name, enum reg_task_state *out);
+/* true while a task waits for its assignee (assigned, acknowledged). */
+bool reg_task_state_open(enum reg_task_state s);
+/* The task state machine: assigned -> acknowledged | done | declined;
+ * acknowledged -> done | declined; done and declined are final.
+ * TC_OK when from -> to is allowed, else TC_EINVAL saying why ("task is
+ * already done"). */
+enum tcerr reg_task_transition(enum reg_task_state from, enum reg_task_state to,
+                               struct diag *d);
+/* The actions a task may ask for: block, takedown, suspend-number,
+ * freeze-account, block-card, investigate, notify-customers, clean-up.
+ * TC_EINVAL (listing them) for another name. */
+enum tcerr reg_task_action_check(const char *action, struct diag *d);
+#define REG_TASK_ACTIONS \
+	"block, takedown, suspend-number, freeze-account, block-card, investigate, " \
+	"notify-customers, clean-up"
+
+struct reg_task {
+	int64_t num;                            /* from 1: the task's id */
+	char action[REG_TASK_ACTION_MAX + 1];
+	int64_t org;                            /* the assignee */
+	int64_t coordinator;                    /* the organisation that assigned it; 0 the hub */
+	char source[REG_TASK_SOURCE_MAX + 1];
+	/* JSON array of {"kind":KIND,"value":NORMALISED}: what to act on */
+	char observables[REG_TASK_OBS_TEXT_MAX + 1];
+	char note[REG_TASK_NOTE_MAX + 1];       /* the coordinator's words */
+	char reply[REG_TASK_NOTE_MAX + 1];      /* the assignee's last note */
+	enum reg_task_state state;
+	int64_t deadline_us, created_us;
+	int64_t acked_us;                       /* 0 until acknowledged */
+	int64_t closed_us;                      /* done or declined; 0 while open */
+	unsigned escalation;                    /* 0 none, 1 coordinator, 2 sector lead */
+	int64_t escalated_us;
+	int64_t escalated_org;                  /* the last organisation escalated to */
+};
+
+/* One timestamped change of a task. */
+struct reg_task_event {
+	int64_t num;                            /* from 1, hub-wide */
+	int64_t task;
+	int64_t at_us;
+	int64_t org;                            /* who made it (0 the hub); for "escalated",
+	                                         * the organisation escalated to */
+	char what[16];                          /* "assigned", "acknowledged", "done",
+	                                         * "declined", "escalated" */
+	char note[REG_TASK_NOTE_MAX + 1];
+};
+
+/* Assigns a task to organisation org_name, or (org_name NULL) to every
+ * existing organisation of sector, one task each, in one transaction.
+ * From t: action, coordinator, source, observables (a JSON array text, as
+ * the caller normalised it), note, deadline_us (> created); the rest is
+ * set here (state assigned, created_us now). dedup, when not NULL, makes
+ * the assignment idempotent: a task whose key (dedup + "|" + the
+ * organisation's number) exists is not made again. cb (may be NULL) gets
+ * each task made, after the commit. OUT: *made (may be NULL). Errors:
+ * TC_ENOTFOUND (no such organisation), TC_EINVAL (bad action, deleted
+ * organisation, deadline not later than now, sector without
+ * organisations, texts too long), TC_EDB. */
+enum tcerr registry_task_assign(struct registry *r, const struct reg_task *t,
+                                const char *org_name, enum reg_sector sector,
+                                const char *dedup, int64_t now_us,
+                                enum tcerr (*cb)(void *ctx, const struct reg_task *t),
+                                void *ctx, size_t *made, struct diag *d);
+/* By number. TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_task_get(struct registry *r, int64_t num, struct reg_task *out,
+                             struct diag *d);
+/* Tasks in number order after after_num, at most limit. viewer -1: all;
+ * else those viewer is assigned, assigned, or was escalated to. states: a
+ * mask of (1u << state), 0 all. cb gets a copy (it may call the
+ * registry). Errors: TC_ENOMEM, TC_EDB, cb's. */
+enum tcerr registry_task_list(struct registry *r, int64_t viewer, unsigned states,
+                              int64_t after_num, size_t limit,
+                              enum tcerr (*cb)(void *ctx, const struct reg_task *t),
+                              void *ctx, struct diag *d);
+/* true if organisation org may see t (assignee, coordinator, escalated to). */
+bool reg_task_visible(const struct reg_task *t, int64_t org);
+/* The assignee by_org moves task num to state to (acknowledged, done,
+ * declined) with note (may be NULL; a decline needs one). OUT: *out
+ * (may be NULL). Errors: TC_ENOTFOUND (no such task, or not by_org's:
+ * nobody learns of another's task), TC_EINVAL (reg_task_transition, no
+ * note for a decline, note too long), TC_EDB. */
+enum tcerr registry_task_update(struct registry *r, int64_t num, int64_t by_org,
+                                enum reg_task_state to, const char *note, int64_t now_us,
+                                struct reg_task *out, struct diag *d);
+/* The events of task num in order. TC_EDB, cb's. */
+enum tcerr registry_task_events(struct registry *r, int64_t num,
+                                enum tcerr (*cb)(void *ctx, const struct reg_task_event *e),
+                                void *ctx, struct diag *d);
+/* Escalates overdue open tasks (deadline_us < now_us): level 1 to the
+ * organisation that assigned the task (skipped when the hub did), level 2
+ * to the lead organisation of the assignee's sector once lead_after_us
+ * more have passed (or at once when level 1 was skipped); a sector
+ * without a lead stops at level 1. Each step is an "escalated" event
+ * naming the organisation. At most max tasks per call. OUT: *n (may be
+ * NULL) steps taken. Errors: TC_EDB. */
+enum tcerr registry_task_escalate(struct registry *r, int64_t now_us, int64_t lead_after_us,
+                                  size_t max, size_t *n, struct diag *d);
+
+/* Time to act, per assignee organisation: tasks by state, overdue open
+ * ones, and the sums of assigned -> acknowledged and assigned -> closed
+ * (done or declined) in microseconds over the tasks that got there. */
+struct reg_task_stats {
+	int64_t org;
+	uint64_t assigned, acknowledged, done, declined, overdue;
+	uint64_t n_acked, n_closed;             /* tasks with a time to ack / close */
+	int64_t ack_us_sum, close_us_sum;
+};
+enum tcerr registry_task_stats(struct registry *r, int64_t now_us,
+                               enum tcerr (*cb)(void *ctx, const struct reg_task_stats *s),
+                               void *ctx, struct diag *d);
+
+/* Task events not yet mailed (the notification outbox), in order, at most
+ * max; then registry_task_event_mailed marks one handled. Errors: TC_EDB. */
+enum tcerr registry_task_outbox(struct registry *r, size_t max,
+                                enum tcerr (*cb)(void *ctx, const struct reg_task_event *e),
+                                void *ctx, struct diag *d);
+enum tcerr registry_task_event_mailed(struct registry *r, int64_t event, struct diag *d);
+
+/* Each sector's lead organisation, where a task escalates last. set:
+ * org_name NULL clears it. TC_ENOTFOUND, TC_EINVAL (deleted), TC_EDB.
+ * get: *org 0 when none. */
+enum tcerr registry_sector_lead_set(struct registry *r, enum reg_sector sector,
+                                    const char *org_name, struct diag *d);
+enum tcerr registry_sector_lead_get(struct registry *r, enum reg_sector sector, int64_t *org,
+                                    struct diag *d);
+
+/* An organisation's e-mail contacts (task notifications), at most
+ * REG_CONTACTS_MAX. add: TC_EINVAL (not LOCAL@DOMAIN of printable ASCII
+ * without spaces, <, >, commas or quotes), TC_ELIMIT, TC_EEXIST.
+ * remove: TC_ENOTFOUND. list: cb per address, sorted. */
+enum tcerr registry_contact_add(struct registry *r, const char *org_name, const char *email,
+                                struct diag *d);
+enum tcerr registry_contact_remove(struct registry *r, const char *org_name, const char *email,
+                                   struct diag *d);
+enum tcerr registry_contact_list(struct registry *r, int64_t org,
+                                 enum tcerr (*cb)(void *ctx, const char *email), void *ctx,
+                                 struct diag *d);
+/* The positions tocsind's coordination worker keeps in registry.db's
+ * settings, by name: REG_COORD_CURSOR (the log position it has planned
+ * tasks up to) and REG_TASK_LOG_CURSOR (the last task event mirrored into
+ * the log). get: *found false when never set. advance: only forward.
+ * Errors: TC_EINVAL (another name), TC_EDB. */
+#define REG_COORD_CURSOR "coord_cursor"
+#define REG_TASK_LOG_CURSOR "task_log_cursor"
+enum tcerr registry_coord_cursor_get(struct registry *r, const char *name, uint64_t *seq,
+                                     bool *found, struct diag *d);
+enum tcerr registry_coord_cursor_advance(struct registry *r, const char *name, uint64_t seq,
+                                         struct diag *d);
+/* Task events with a number after after, in order, at most max. TC_EDB. */
+enum tcerr registry_task_events_after(struct registry *r, int64_t after, size_t max,
+                                      enum tcerr (*cb)(void *ctx, const struct reg_task_event *e),
+                                      void *ctx, struct diag *d);
+/* A number that moves when a constituency or a sector lead changes. */
+enum tcerr registry_coord_generation(struct registry *r, uint64_t *out, struct diag *d);
+
+/* Constituencies (registry_constituency.c): the networks, AS numbers and
+ * domains an organisation answers for. No two organisations' entries
+ * overlap (a network inside another's, a domain under another's); one
+ * organisation's may nest. */
+enum reg_const_kind {
+	REG_CONST_NET = 1,                  /* an IPv4 or IPv6 network (CIDR) */
+	REG_CONST_ASN,
+	REG_CONST_DOMAIN,
+};
+#define REG_CONST_VALUE_MAX 256
+#define REG_CONSTS_MAX 1000000          /* entries on one hub */
+struct reg_const {
+	enum reg_const_kind kind;
+	char value[REG_CONST_VALUE_MAX];    /* "192.0.2.0/24", "2001:db8::/32", "AS64500",
+	                                     * "example.ru" (normalised) */
+	bool v6;                            /* REG_CONST_NET */
+	uint8_t addr[16];                   /* REG_CONST_NET: the network, first 4 for v4 */
+	unsigned plen;
+	uint32_t asn;                       /* REG_CONST_ASN */
+	int64_t org;
+	int64_t created_us;
+};
+/* Parses "192.0.2.0/24", "192.0.2.1" (a /32), "2001:db8::/32", "AS64500"
+ * (any case) or a domain ("Example.RU." is example.ru; IDNA through
+ * obs_normalize) into *out (org and created_us untouched). Errors:
+ * TC_EINVAL saying why (host bits set, prefix out of range, not a domain,
+ * AS number out of range). */
+enum tcerr reg_const_parse(const char *text, struct reg_const *out, struct diag *d);
+/* true if a and b overlap: networks of one family where one contains the
+ * other, the same AS number, or domains one of which is the other or
+ * under it. */
+bool reg_const_overlaps(const struct reg_const *a, const struct reg_const *b);
+/* Adds text to org_name's constituency. Errors: TC_ENOTFOUND, TC_EINVAL
+ * (parse; deleted organisation), TC_EEXIST (the organisation has it
+ * already, or an overlap with another organisation's entry: the message
+ * names it and the organisation), TC_ELIMIT, TC_EDB. OUT: *out (may be
+ * NULL). */
+enum tcerr registry_constituency_add(struct registry *r, const char *org_name,
+                                     const char *text, struct reg_const *out, struct diag *d);
+/* Removes an entry (as parsed from text) of org_name. TC_ENOTFOUND, TC_EINVAL. */
+enum tcerr registry_constituency_remove(struct registry *r, const char *org_name,
+                                        const char *text, struct diag *d);
+/* Every entry (org 0) or org's, by kind and value; cb gets a parsed copy
+ * (after the lock is released: it may call the registry). TC_ENOMEM,
+ * TC_EDB, cb's. */
+enum tcerr registry_constituency_list(struct registry *r, int64_t org,
+                                      enum tcerr (*cb)(void *ctx, const struct reg_const *c),
+                                      void *ctx, struct diag *d);
 /* Federation peers (docs/peers.md): another hub this hub replicates from
  * (and is read by), or a plain TAXII 2.1 server it pulls from and pushes
  * to. Each peer has an organisation standing for it (org: its producer

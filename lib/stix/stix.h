@@ -34,6 +34,17 @@
 #define STIX_EXT_DISTRIBUTION "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c05"
 #define STIX_RECIPIENTS_MAX 256
 
+/* tocsin's incident property extension (docs/extensions.md,
+ * docs/coordination.md), allowed on an incident only: severity (low,
+ * medium, high, critical) and status (open, investigating, contained,
+ * resolved, closed) required; affected_sectors (tocsin sector names),
+ * affected_organization_refs (identity ids) and timeline (entries
+ * {"at": timestamp, "event": text[, "by_ref": identity id]}) optional,
+ * each a non-empty list of at most STIX_INCIDENT_LIST_MAX. */
+#define STIX_EXT_INCIDENT "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c07"
+#define STIX_INCIDENT_LIST_MAX 1000
+#define STIX_INCIDENT_TEXT_MAX 4096
+
 struct stix_limits {
 	size_t max_depth;        /* JSON nesting depth, default 64 */
 	size_t max_string;       /* bytes in one JSON string, default 1 MiB */

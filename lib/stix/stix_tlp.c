@@ -119,15 +119,22 @@ out:
 	return lvl;
 }
 
+/* The id of the provenance extension (lib/prov/prov.h PROV_EXT_ID, not
+ * included: stix does not depend on prov). */
+#define STIX_PROV_EXT_ID "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c06"
+
 bool
 stix_marking_is_statement(const json_t *md)
 {
 	const json_t *dt = json_object_get(md, "definition_type");
 	const json_t *def = json_object_get(md, "definition");
+	const json_t *ext = json_object_get(md, "extensions");
+	/* a hub's signed provenance (docs/federation.md) changes no meaning */
+	bool plain = !ext || (json_is_object(ext) && json_object_size(ext) == 1 &&
+	                      json_object_get(ext, STIX_PROV_EXT_ID));
 	return json_is_object(md) && str_is(json_object_get(md, "type"), "marking-definition") &&
 	       str_is(dt, "statement") && json_is_object(def) &&
-	       json_is_string(json_object_get(def, "statement")) &&
-	       !json_object_get(md, "extensions");
+	       json_is_string(json_object_get(def, "statement")) && plain;
 }
 
 const char *

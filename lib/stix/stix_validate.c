@@ -22,6 +22,7 @@
 #include "stix_internal.h"
 #include "stix_pattern.h"
 #include "util/pan.h"
+#include "util/timestamp.h"
 
 #define STIX_PROP_MIN 3 /* STIX 2.1 §3.1: property names 3-250 chars */
 #define STIX_PROP_MAX 250
@@ -1577,6 +1578,97 @@ chk_recipients(struct stix__vctx *c, const json_t *e, const char *path)
 	return TC_OK;
 }
 
+/* A non-empty list of at most STIX_INCIDENT_LIST_MAX under e[key]; NULL
+ * and TC_OK when absent. */
+static enum tcerr
+incident_list(struct stix__vctx *c, const json_t *e, const char *path, const char *key,
+              const json_t **out)
+{
+	char p[STIX_PROP_PATH_MAX];
+	const json_t *v = json_object_get(e, key);
+	*out = NULL;
+	if (!v)
+		return TC_OK;
+	size_t n = json_array_size(v);
+	if (!json_is_array(v) || n == 0 || n > STIX_INCIDENT_LIST_MAX)
+		return stix__verr(c, TC_EINVAL, pkey(p, sizeof p, path, key),
+		                  "must be a list of 1 to %d items", STIX_INCIDENT_LIST_MAX);
+	*out = v;
+	return TC_OK;
+}
+
+/* The incident extension (STIX_EXT_INCIDENT). */
+static enum tcerr
+chk_incident(struct stix__vctx *c, const json_t *o, const json_t *e, const char *path)
+{
+	static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
+	static const char *const statuses[] = {"open", "investigating", "contained", "resolved",
+	                                       "closed", NULL};
+	/* = reg_sector_name()'s names (lib/registry; lib/stix cannot depend on it) */
+	static const char *const sectors[] = {"telecom", "finance", "internet", "government",
+	                                      "law-enforcement", "cert",
+	                                      "critical-infrastructure", "other", NULL};
+	char p[STIX_PROP_PATH_MAX], q[STIX_PROP_PATH_MAX + 32];
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const json_t *v, *list;
+	size_t tl;
+	enum tcerr rc;
+	if (!type || strcmp(type, "incident") != 0)
+		return stix__verr(c, TC_EINVAL, path, "the incident extension is for incidents only");
+	v = json_object_get(e, "extension_type");
+	if (strcmp(json_string_value(v), "property-extension") != 0)
+		return stix__verr(c, TC_EINVAL, pkey(p, sizeof p, path, "extension_type"),
+		                  "must be property-extension");
+	v = json_object_get(e, "severity");
+	if (!json_is_string(v) || !str_in(json_string_value(v), severities))
+		return stix__verr(c, TC_EINVAL, pkey(p, sizeof p, path, "severity"),
+		                  "must be low, medium, high or critical");
+	v = json_object_get(e, "status");
+	if (!json_is_string(v) || !str_in(json_string_value(v), statuses))
+		return stix__verr(c, TC_EINVAL, pkey(p, sizeof p, path, "status"),
+		                  "must be open, investigating, contained, resolved or closed");
+	if ((rc = incident_list(c, e, path, "affected_sectors", &list)))
+		return rc;
+	for (size_t i = 0; list && i < json_array_size(list); i++) {
+		v = json_array_get(list, i);
+		snprintf(q, sizeof q, "%s.affected_sectors[%zu]", path, i);
+		if (!json_is_string(v) || !str_in(json_string_value(v), sectors))
+			return stix__verr(c, TC_EINVAL, q, "must be a sector: telecom, finance, "
+			                  "internet, government, law-enforcement, cert, "
+			                  "critical-infrastructure or other");
+	}
+	if ((rc = incident_list(c, e, path, "affected_organization_refs", &list)))
+		return rc;
+	for (size_t i = 0; list && i < json_array_size(list); i++) {
+		v = json_array_get(list, i);
+		snprintf(q, sizeof q, "%s.affected_organization_refs[%zu]", path, i);
+		if (!json_id(v, &tl) || !id_is_type(v, tl, "identity"))
+			return stix__verr(c, TC_EINVAL, q, "must be an identity id");
+	}
+	if ((rc = incident_list(c, e, path, "timeline", &list)))
+		return rc;
+	for (size_t i = 0; list && i < json_array_size(list); i++) {
+		const json_t *t = json_array_get(list, i);
+		int64_t us;
+		int frac;
+		snprintf(q, sizeof q, "%s.timeline[%zu]", path, i);
+		if (!json_is_object(t))
+			return stix__verr(c, TC_EINVAL, q, "must be {\"at\", \"event\"[, \"by_ref\"]}");
+		v = json_object_get(t, "at");
+		if (!json_is_string(v) || ts_parse(slice_from_cstr(json_string_value(v)), &us, &frac))
+			return stix__verr(c, TC_EINVAL, q, "at: must be a timestamp");
+		v = json_object_get(t, "event");
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > STIX_INCIDENT_TEXT_MAX)
+			return stix__verr(c, TC_EINVAL, q, "event: must be a text of 1 to %d bytes",
+			                  STIX_INCIDENT_TEXT_MAX);
+		v = json_object_get(t, "by_ref");
+		if (v && (!json_id(v, &tl) || !id_is_type(v, tl, "identity")))
+			return stix__verr(c, TC_EINVAL, q, "by_ref: must be an identity id");
+	}
+	return TC_OK;
+}
+
 static enum tcerr
 chk_extensions(struct stix__vctx *c, const json_t *o)
 {
@@ -1616,6 +1708,12 @@ chk_extensions(struct stix__vctx *c, const json_t *o)
 			if (klen == sizeof(STIX_EXT_DISTRIBUTION) - 1 &&
 			    memcmp(key, STIX_EXT_DISTRIBUTION, klen) == 0) {
 				enum tcerr rc = chk_recipients(c, e, p);
+				if (rc)
+					return rc;
+			}
+			if (klen == sizeof(STIX_EXT_INCIDENT) - 1 &&
+			    memcmp(key, STIX_EXT_INCIDENT, klen) == 0) {
+				enum tcerr rc = chk_incident(c, o, e, p);
 				if (rc)
 					return rc;
 			}

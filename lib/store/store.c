@@ -41,9 +41,40 @@ store_close(struct store *s)
 		s->be->close(s);
 }
 
+void
+store_prov_stage(struct store *s, const struct store_prov_batch *b)
+{
+	s->prov = b;
+}
+
+enum tcerr
+store_prov_find(struct store *s, uint64_t seq, uint8_t root[32], uint8_t **leaves,
+                size_t *leaf_count, size_t *leaf_index, struct diag *d)
+{
+	diag_clear(d);
+	*leaves = NULL;
+	if (!s->be->prov_find)
+		return diag_set(d, TC_EUNSUPPORTED, "store: the %s backend keeps no provenance",
+		                s->be->name);
+	return s->be->prov_find(s, seq, root, leaves, leaf_count, leaf_index, d);
+}
+
+static enum tcerr store_append_do(struct store *s, const struct store_obj_in *in, size_t n,
+                                  struct store_append_out *out, store_unindex_cb unindex,
+                                  void *ctx, struct diag *d);
+
 enum tcerr
 store_append(struct store *s, const struct store_obj_in *in, size_t n,
              struct store_append_out *out, store_unindex_cb unindex, void *ctx, struct diag *d)
+{
+	enum tcerr rc = store_append_do(s, in, n, out, unindex, ctx, d);
+	s->prov = NULL;
+	return rc;
+}
+
+static enum tcerr
+store_append_do(struct store *s, const struct store_obj_in *in, size_t n,
+                struct store_append_out *out, store_unindex_cb unindex, void *ctx, struct diag *d)
 {
 	diag_clear(d);
 	if (n == 0)

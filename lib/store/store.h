@@ -128,6 +128,33 @@ enum tcerr store_append(struct store *s, const struct store_obj_in *in, size_t n
                         struct store_append_out *out, store_unindex_cb unindex, void *ctx,
                         struct diag *d);
 
+/* Provenance (docs/federation.md): a signed batch root, kept beside the
+ * versions of the append that carried it, so that a version's inclusion
+ * proof can be produced again later (prov_merkle_proof over leaves). */
+struct store_prov_batch {
+	const char *alg;            /* "ed25519", "gost2012-256" */
+	const char *origin_hub;     /* "<alg>:<hex>" */
+	const uint8_t *root;        /* 32 bytes */
+	const char *signed_at;      /* RFC 3339 */
+	const char *signature;      /* hex */
+	const uint8_t *leaves;      /* leaf_count × 32 bytes, in leaf order */
+	size_t leaf_count;
+	const size_t *leaf_in;      /* per leaf: its index in the append's in[] */
+};
+
+/* Stages b (which must stay valid until the next store_append returns) to
+ * be written in the same transaction as the next store_append, with the
+ * log position each leaf's version got (0: not stored, a duplicate).
+ * NULL unstages. A backend that keeps no provenance (memory) drops it. */
+void store_prov_stage(struct store *s, const struct store_prov_batch *b);
+
+/* The batch that holds version seq. OUT: *leaves (leaf_count × 32 bytes,
+ * free()), *leaf_count, *leaf_index, root (32 bytes). Errors:
+ * TC_ENOTFOUND (seq was stored without a batch), TC_EUNSUPPORTED
+ * (memory), TC_EDB, TC_ENOMEM. */
+enum tcerr store_prov_find(struct store *s, uint64_t seq, uint8_t root[32], uint8_t **leaves,
+                           size_t *leaf_count, size_t *leaf_index, struct diag *d);
+
 /* Collections. add: alias unique ([a-z0-9][a-z0-9._-]*, ≤ 64), uuid NULL for
  * a new v4 id; title and description printable UTF-8 (util/text.h: no
  * control characters). Errors: TC_EEXIST, TC_EINVAL (names the field and
@@ -170,7 +197,15 @@ struct store_row {
 	int64_t producer;
 	const char *key_id;        /* who posted this version (store_obj_in.key_id); "" none */
 	bool is_first, is_last;    /* first / last version of its object in its collection */
+	/* store_log_versions only (empty elsewhere): the version's indexed
+	 * observables, read with store_row_obs_next() */
+	struct slice obs;
 };
+
+/* The next observable of row->obs, from *cursor (start with row->obs; it
+ * advances). OUT: *kind, *value (normalised, pointing into the row: valid
+ * as long as the row). false at the end. */
+bool store_row_obs_next(struct slice *cursor, enum obs_kind *kind, struct slice *value);
 
 enum store_version_sel {
 	STORE_V_LAST = 1,   /* the version with the greatest modified (default) */

@@ -74,12 +74,18 @@ struct store__backend {
 	enum tcerr (*decisions_expire)(struct store *s, int64_t now_us, size_t max,
 	                               size_t *events, int64_t *next_us, struct diag *d);
 	enum tcerr (*decisions_rejudge)(struct store *s, size_t *events, struct diag *d);
+	/* provenance; optional (NULL: TC_EUNSUPPORTED) */
+	enum tcerr (*prov_find)(struct store *s, uint64_t seq, uint8_t root[32], uint8_t **leaves,
+	                        size_t *leaf_count, size_t *leaf_index, struct diag *d);
 };
 
 struct store {
 	const struct store__backend *be;
 	store_judge_fn judge;      /* store_decisions_set_judge */
 	void *judge_ctx;
+	/* store_prov_stage: written by the next append's transaction (a
+	 * backend that keeps provenance), then cleared by store_append */
+	const struct store_prov_batch *prov;
 };
 
 /* Do two stored texts of one (collection, id, version) say the same? The

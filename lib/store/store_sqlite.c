@@ -53,6 +53,19 @@
 #define SQ_HASH_KEY_SETTING "store.id_hash_key"
 #define SQ_OBS_HEADER 3         /* kind byte + 16-bit length */
 
+/* Issue 12: one row per signed batch: its root, signature and leaves
+ * (leaf_count × 32 bytes), and seqs (leaf_count × 8 bytes, big-endian: the
+ * log position each leaf's version got, 0 when it was not stored); found
+ * by last_seq, the greatest of them. */
+static const char sq_prov_schema[] =
+	"CREATE TABLE IF NOT EXISTS prov_batches(id INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL,"
+	" alg TEXT NOT NULL, origin_hub TEXT NOT NULL, root BLOB NOT NULL,"
+	" leaf_count INTEGER NOT NULL, signed_at TEXT NOT NULL, signature TEXT NOT NULL,"
+	" leaves BLOB NOT NULL, seqs BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS prov_batches_last ON prov_batches(last_seq);";
+/* The step (1-based) that adds prov_batches (no post-step hook). */
+#define SQ_STEP_PROV 6
+
 /* Migration steps: schema_version N means steps [0, N) were applied. Never
  * edit a step once released; append a new one. */
 static const char *const sq_migrations[] = {
@@ -95,6 +108,8 @@ static const char *const sq_migrations[] = {
 	 * dvalues from the stored versions after this step
 	 * (SQ_STEP_DECISIONS) */
 	sq_dec_schema,
+	/* 6 (issue 12): signed provenance batches (docs/federation.md) */
+	sq_prov_schema,
 };
 /* The step (1-based) after which sq_migrate runs sq_dec_backfill(). */
 #define SQ_STEP_DECISIONS 5
@@ -283,6 +298,18 @@ sq__obs_next(const unsigned char **p, const unsigned char *end, enum obs_kind *k
 	*kind = (enum obs_kind)(*p)[0];
 	*value = slice_make((const char *)*p + SQ_OBS_HEADER, len);
 	*p += SQ_OBS_HEADER + len;
+	return true;
+}
+
+bool
+store_row_obs_next(struct slice *cursor, enum obs_kind *kind, struct slice *value)
+{
+	const unsigned char *p = (const unsigned char *)cursor->p;
+	const unsigned char *end = p ? p + cursor->len : NULL;
+	if (!sq__obs_next(&p, end, kind, value))
+		return false;
+	cursor->len = (size_t)(end - p);
+	cursor->p = (const char *)p;
 	return true;
 }
 
@@ -701,6 +728,105 @@ sq_gather_obs(struct sq_store *q, uint64_t seq, uint32_t ref, struct buf *b, int
 	return buf_error(b);
 }
 
+/* Writes the staged provenance batch b, in the append's transaction. */
+static enum tcerr
+sq_prov_put(struct sq_store *q, const struct store_prov_batch *b,
+            const struct store_append_out *out, size_t n, struct diag *d)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t *seqs = malloc(b->leaf_count ? b->leaf_count * 8 : 1);
+	uint64_t last = 0;
+	int rc;
+
+	if (!seqs)
+		return diag_set(d, TC_ENOMEM, "store: out of memory");
+	for (size_t j = 0; j < b->leaf_count; j++) {
+		size_t i = b->leaf_in[j];
+		uint64_t seq = i < n && out[i].status == STORE_ADDED ? out[i].seq : 0;
+		for (int k = 0; k < 8; k++)
+			seqs[8 * j + (size_t)k] = (uint8_t)(seq >> (56 - 8 * k));
+		if (seq > last)
+			last = seq;
+	}
+	rc = sqlite3_prepare_v2(q->db,
+	                        "INSERT INTO prov_batches(last_seq, alg, origin_hub, root, leaf_count,"
+	                        " signed_at, signature, leaves, seqs) VALUES(?,?,?,?,?,?,?,?,?)",
+	                        -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)last);
+		sqlite3_bind_text(st, 2, b->alg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, b->origin_hub, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, b->root, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)b->leaf_count);
+		sqlite3_bind_text(st, 6, b->signed_at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, b->signature, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 8, b->leaves, (sqlite3_uint64)b->leaf_count * 32, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 9, seqs, (sqlite3_uint64)b->leaf_count * 8, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	free(seqs);
+	return rc == SQLITE_OK ? TC_OK : sq_err(q, rc, d);
+}
+
+static enum tcerr
+sq_prov_find(struct store *s, uint64_t seq, uint8_t root[32], uint8_t **leaves,
+             size_t *leaf_count, size_t *leaf_index, struct diag *d)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = NULL;
+	enum tcerr t = TC_OK;
+	int rc = sqlite3_prepare_v2(q->db,
+	                            "SELECT root, leaf_count, leaves, seqs FROM prov_batches"
+	                            " WHERE last_seq >= ? ORDER BY last_seq LIMIT 1",
+	                            -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return sq_err(q, rc, d);
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t nl = (size_t)sqlite3_column_int64(st, 1);
+		const uint8_t *sq = sqlite3_column_blob(st, 3);
+		size_t found = SIZE_MAX;
+		if ((size_t)sqlite3_column_bytes(st, 0) != 32 ||
+		    (size_t)sqlite3_column_bytes(st, 2) != nl * 32 ||
+		    (size_t)sqlite3_column_bytes(st, 3) != nl * 8) {
+			t = diag_set(d, TC_ECORRUPT, "store: provenance batch of seq %llu is malformed",
+			             (unsigned long long)seq);
+		} else {
+			for (size_t j = 0; j < nl && found == SIZE_MAX; j++) {
+				uint64_t v = 0;
+				for (int k = 0; k < 8; k++)
+					v = v << 8 | sq[8 * j + (size_t)k];
+				if (v == seq)
+					found = j;
+			}
+			if (found == SIZE_MAX)
+				t = diag_set(d, TC_ENOTFOUND, "store: version %llu has no provenance batch",
+				             (unsigned long long)seq);
+			else if (!(*leaves = malloc(nl * 32)))
+				t = diag_set(d, TC_ENOMEM, "store: out of memory");
+			else {
+				memcpy(*leaves, sqlite3_column_blob(st, 2), nl * 32);
+				memcpy(root, sqlite3_column_blob(st, 0), 32);
+				*leaf_count = nl;
+				*leaf_index = found;
+			}
+		}
+	} else if (rc == SQLITE_DONE) {
+		t = diag_set(d, TC_ENOTFOUND, "store: version %llu has no provenance batch",
+		             (unsigned long long)seq);
+	} else {
+		t = sq_err(q, rc, d);
+	}
+	sqlite3_finalize(st);
+	return t;
+}
+
 static enum tcerr
 sq_append(struct store *s, const struct store_obj_in *in, size_t n, struct store_append_out *out,
           store_unindex_cb unindex, void *ctx, struct diag *d)
@@ -957,6 +1083,8 @@ insert:;
 		                    &next_seq, now, &rc)))
 			goto out;
 	}
+	if (s->prov && (t = sq_prov_put(q, s->prov, out, n, d)))
+		goto out;
 	rc = sq_run(sq_stmt(q, S_COMMIT));
 	if (rc)
 		goto out;
@@ -1835,6 +1963,7 @@ sq_log_versions(struct store *s, uint64_t after_seq, size_t limit, store_log_cb 
 		uint32_t kinds = 0;
 		const unsigned char *p = sqlite3_column_blob(st, 17);
 		const unsigned char *end = p ? p + sqlite3_column_bytes(st, 17) : NULL;
+		r.obs = slice_make(p ? (const char *)p : "", p ? (size_t)(end - p) : 0);
 		enum obs_kind k;
 		struct slice v;
 		while (sq__obs_next(&p, end, &k, &v))
@@ -1964,4 +2093,5 @@ const struct store__backend store__sqlite = {
 	.decisions = sq_decisions,
 	.decisions_expire = sq_decisions_expire,
 	.decisions_rejudge = sq_decisions_rejudge,
+	.prov_find = sq_prov_find,
 };

@@ -342,7 +342,20 @@ get_discovery(struct taxii__rq *r)
 		if (!root_listed(cfg, cfg->nroots, name))
 			discovery_root(b, true, name);
 	}
-	buf_append_cstr(b, "]}");
+	buf_append_char(b, ']');
+	/* a custom property (§4.1.1 allows none, and clients ignore unknown
+	 * ones): the hub's identity, so a peer can pin its key */
+	if (cfg->hub_key) {
+		char id[HUBKEY_ID_MAX];
+		const char *name = hubkey_alg_name(cfg->hub_key->alg);
+		hubkey_pub_id(cfg->hub_key, id);
+		buf_append_cstr(b, ",\"x_tocsin_hub\":{");
+		taxii__json_kv(b, false, "alg", name);
+		taxii__json_kv(b, true, "public_key", id + strlen(name) + 1);
+		taxii__json_kv(b, true, "id", id);
+		buf_append_char(b, '}');
+	}
+	buf_append_char(b, '}');
 	r->rs->status = 200;
 	return TC_OK;
 }

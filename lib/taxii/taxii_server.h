@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "crypto/hubkey.h"
 #include "hub/hub.h"
 #include "policy/policy.h"
 #include "registry/registry.h"
@@ -84,6 +85,9 @@ struct taxii_server_cfg {
 	size_t nroots;
 	size_t max_page;               /* cap on objects/records per response */
 	uint8_t cursor_key[32];        /* HMAC key for next cursors */
+	/* The hub's identity (docs/federation.md), shown in discovery as
+	 * "x_tocsin_hub": {"alg", "public_key", "id"}; NULL: not shown. */
+	const struct hubkey_pub *hub_key;
 };
 
 /* The write side: the daemon's group-commit writer, or a direct call in

@@ -35,6 +35,22 @@ TLP_LEVEL.update({TLP1["white"]: "clear", TLP1["green"]: "green", TLP1["amber"]:
                   TLP1["red"]: "red"})
 
 
+PROV_EXT = "extension-definition--6a1b3c2e-7f4d-4c5a-9b8e-0d1f2a3b4c06"
+
+
+def strip_prov(o):
+    """o as its producer posted it: without the provenance the hub signs
+    into every version it serves (docs/federation.md)."""
+    o = dict(o)
+    ext = dict(o.get("extensions", {}))
+    ext.pop(PROV_EXT, None)
+    if ext:
+        o["extensions"] = ext
+    else:
+        o.pop("extensions", None)
+    return o
+
+
 def sid(kind, name):
     return f"{kind}--{uuid.uuid5(NS, name)}"
 

@@ -10,7 +10,6 @@ Needs root (network namespaces, nftables), ip(8), nft(8) and the
 crowdsec-firewall-bouncer package (scripts/deps.sh installs both)."""
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -21,6 +20,7 @@ import requests
 
 from conftest import Daemon, tocsin
 from hubutil import TAXII, basic, obj_indicator
+import nsutil
 
 BOUNCER = "/usr/bin/crowdsec-firewall-bouncer"
 APPLY_WITHIN = 10.0          # seconds from the publish's acknowledgement
@@ -28,30 +28,17 @@ POLL = "50ms"                # the bouncer's update_frequency
 
 
 def _why_not():
-    if os.geteuid() != 0:
-        return "needs root: network namespaces and nftables"
-    for tool in ("ip", "nft"):
-        if not shutil.which(tool):
-            return f"{tool} is not installed (scripts/deps.sh installs iproute2, nftables)"
-    if not os.access(BOUNCER, os.X_OK):
-        return "crowdsec-firewall-bouncer is not installed (scripts/deps.sh installs it)"
-    probe = f"tcsprobe{os.getpid()}"
-    p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
-    if p.returncode != 0:
-        return f"cannot create a network namespace here: {p.stderr.strip()}"
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None
+    why = nsutil.why_not("nft")
+    if why is None and not os.access(BOUNCER, os.X_OK):
+        why = "crowdsec-firewall-bouncer is not installed (scripts/deps.sh installs it)"
+    return why
 
 
 WHY_NOT = _why_not()
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")
 
 
-def sh(*args, check=True):
-    p = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
-    if check:
-        assert p.returncode == 0, (args, p.stdout, p.stderr)
-    return p
+sh = nsutil.sh
 
 
 class Bed:
@@ -72,14 +59,9 @@ class Bed:
             raise
 
     def _setup(self, tmp):
-        sh("ip", "netns", "add", self.ns)
-        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
-        sh("ip", "link", "set", self.ns_if, "netns", self.ns)
-        sh("ip", "addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
-        sh("ip", "link", "set", self.host_if, "up")
-        self.in_ns("ip", "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
-        self.in_ns("ip", "link", "set", self.ns_if, "up")
-        self.in_ns("ip", "link", "set", "lo", "up")
+        nsutil.add_ns(self.ns)
+        nsutil.veth(self.host_if, None, [f"{self.host_ip}/30"],
+                    self.ns_if, self.ns, [f"{self.ns_ip}/30"])
 
         self.data = tmp / "var"
         tocsin("init", "--data", self.data)
@@ -196,13 +178,8 @@ prometheus:
     def close(self):
         if self.bouncer:
             self.stop_bouncer()
-        if self.daemon is None:
-            sh("ip", "netns", "del", self.ns, check=False)
-            sh("ip", "link", "del", self.host_if, check=False)
-            return 0
         rc = self.daemon.stop() if self.daemon else 0
-        sh("ip", "netns", "del", self.ns, check=False)
-        sh("ip", "link", "del", self.host_if, check=False)
+        nsutil.remove([self.ns], [self.host_if])
         return rc
 
 

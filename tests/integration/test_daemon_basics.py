@@ -166,7 +166,7 @@ def test_http_basics_and_signals(tmp_path):
     # a TAXII client that mistypes a path gets the TAXII media type
     assert get(d.url("/nope"), headers={"Accept": TAXII})[1]["Content-Type"] == TAXII
     assert json.loads(body) == {"title": "not found",
-                                "description": "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, /api/v1/match, /api/v1/agents/receipt, /healthz and /metrics",
+                                "description": "tocsind serves /taxii2/, /api/v1/stream, /api/v1/export/, /api/v1/match, /api/v1/agents/receipt, /api/v1/tasks, /healthz and /metrics",
                                 "http_status": "404"}
 
     # a wrong credential is refused by the daemon itself, as a TAXII error

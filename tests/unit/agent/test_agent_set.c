@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -254,6 +255,69 @@ test_journal(void **state)
 	agent_set_free(r4);
 }
 
+/* While another process writes the state file, journal lines are held:
+ * the journal on disk never gets a line about a state file not yet
+ * written; released after a good write, the journal holds only them. */
+static void
+test_journal_hold(void **state)
+{
+	char dir[] = "/tmp/agent-jhold-XXXXXX", path[128], jpath[160];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state", dir);
+	snprintf(jpath, sizeof jpath, "%s.journal", path);
+	struct agent_set *s = agent_set_new();
+	struct agent_changes ch = { 0 };
+	struct agent_state_info info = { .position = 10 }, got;
+	struct agent_journal j;
+	struct diag d;
+	struct stat st;
+	assert_int_equal(agent_state_save(path, s, &info, &d), TC_OK);
+	assert_int_equal(agent_journal_open(&j, path, &d), TC_OK);
+	assert_int_equal(ev(s, "add", ADD("192.0.2.1", "null"), &ch), TC_OK);
+	assert_int_equal(agent_journal_append(&j, &ch, s, 11, 1, &d), TC_OK);
+	agent_changes_clear(&ch);
+	/* a state at 11 is being written elsewhere: what follows is held */
+	info.position = 11;
+	agent_journal_hold(&j);
+	assert_int_equal(stat(jpath, &st), 0);
+	off_t before = st.st_size;
+	assert_int_equal(ev(s, "add", ADD("192.0.2.2", "null"), &ch), TC_OK);
+	assert_int_equal(agent_journal_append(&j, &ch, s, 12, 2, &d), TC_OK);
+	agent_changes_clear(&ch);
+	assert_int_equal(stat(jpath, &st), 0);
+	assert_int_equal(st.st_size, before);
+	/* the other process's state file (192.0.2.1 at 11) is in place */
+	struct agent_set *at11 = agent_set_new();
+	assert_int_equal(ev(at11, "add", ADD("192.0.2.1", "null"), NULL), TC_OK);
+	assert_int_equal(agent_state_save(path, at11, &info, &d), TC_OK);
+	assert_int_equal(agent_journal_release(&j, true, &d), TC_OK);
+	assert_int_equal(j.lines, 2); /* the held add and its position */
+	struct agent_set *r = agent_set_new();
+	assert_int_equal(agent_state_load(path, r, &got, &d), TC_OK);
+	assert_int_equal(got.position, 12);
+	assert_int_equal(agent_set_count(r), 2);
+	/* a failed write: the journal goes on whole */
+	agent_journal_hold(&j);
+	assert_int_equal(ev(s, "remove", REM("192.0.2.1"), &ch), TC_OK);
+	assert_int_equal(agent_journal_append(&j, &ch, s, 13, 3, &d), TC_OK);
+	agent_changes_clear(&ch);
+	assert_int_equal(agent_journal_release(&j, false, &d), TC_OK);
+	struct agent_set *r2 = agent_set_new();
+	assert_int_equal(agent_state_load(path, r2, &got, &d), TC_OK);
+	assert_int_equal(got.position, 13);
+	assert_int_equal(agent_set_count(r2), 1);
+	assert_non_null(agent_set_get(r2, OBS_IPV4, slice_from_cstr("192.0.2.2")));
+	agent_journal_close(&j);
+	unlink(jpath);
+	unlink(path);
+	rmdir(dir);
+	agent_changes_reset(&ch);
+	agent_set_free(s);
+	agent_set_free(at11);
+	agent_set_free(r);
+	agent_set_free(r2);
+}
+
 int
 main(void)
 {
@@ -264,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_many_and_sorted),
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_journal_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,17 +289,17 @@ test_ingest_items_mixed_batch(void **state)
 	const char *pb = "[domain-name:value = 'b.example']";
 	const int64_t migrated = 1600000000000000LL;
 	struct hub_item it[6] = {
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa", false, NULL, NULL },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[0]", f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, "kaaaaaaaaaaa", false, NULL, NULL, { 0 }, false, false },
 		{ indicator("0011", "2024-01-01T00:00:00.000Z", pb, NULL), "objects[1]", c2.num, 6,
-		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
+		  migrated, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false },
 		/* a new version of 0010 from another organisation */
-		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
+		{ indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), "objects[2]", f->coll, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false },
 		/* the same id in the other collection is another object */
-		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
+		{ indicator("0010", "2024-01-01T00:00:00.000Z", pa1, NULL), "objects[3]", c2.num, 6, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false },
 		/* the hub versions anything */
-		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
+		{ indicator("0011", "2024-02-01T00:00:00.000Z", pb, NULL), "objects[4]", c2.num, 0, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false },
 		{ indicator("0012", "2024-01-01T00:00:00.000Z", "[bad", NULL), "objects[5]", f->coll, 5,
-		  0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL },
+		  0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false },
 	};
 	struct hub_result r[6];
 	assert_int_equal(hub_ingest_items(f->hub, it, 6, r, &d), TC_OK);
@@ -344,14 +344,14 @@ test_ingest_items_mixed_batch(void **state)
 	assert_int_equal(s.producer[3], 0);
 	/* the producer's own new version is accepted */
 	struct hub_item again = { indicator("0010", "2024-02-01T00:00:00.000Z", pa2, NULL), NULL,
-		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL };
+		                  f->coll, 5, 0, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_ACCEPTED);
 	assert_int_equal(match(f, "a2.example", &m), 1);
 	json_decref(again.obj);
 	/* and a negative date_added is refused on its own */
 	again = (struct hub_item){ indicator("0013", "2024-01-01T00:00:00.000Z", pa2, NULL),
-		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL };
+		                   "x", f->coll, 5, -1, { NULL, 0 }, NULL, NULL, 0, NULL, false, NULL, NULL, { 0 }, false, false };
 	assert_int_equal(hub_ingest_items(f->hub, &again, 1, r, &d), TC_OK);
 	assert_int_equal(r[0].verdict, HUB_REJECTED);
 	json_decref(again.obj);

@@ -148,8 +148,12 @@ run(enum hubkey_alg alg)
 	free(bad);
 	/* replayed: object 3's provenance on object 2 */
 	o = json_loads(t[2], 0, NULL);
-	ext = json_object_get(json_object_get(json_loads(t[3], 0, NULL), "extensions"), PROV_EXT_ID);
-	json_object_set(json_object_get(o, "extensions"), PROV_EXT_ID, ext);
+	{
+		json_t *o3 = json_loads(t[3], 0, NULL);
+		ext = json_object_get(json_object_get(o3, "extensions"), PROV_EXT_ID);
+		json_object_set(json_object_get(o, "extensions"), PROV_EXT_ID, ext);
+		json_decref(o3);
+	}
 	bad = json_dumps(o, 0);
 	assert_int_equal(verify_text(v, bad), PROV_WRONG_PROOF);
 	free(bad);

@@ -900,7 +900,7 @@ test_sqlite_reopen(void **state)
 	assert_string_equal(b.p, "hub-a");
 	buf_clear(&b);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "5");
+	assert_string_equal(b.p, "6");
 	buf_reset(&b);
 	struct store_collection c;
 	assert_int_equal(store_collection_find(f->s, "second", &c), TC_OK);
@@ -1621,7 +1621,7 @@ test_sqlite_migrates_schema_1(void **state)
 	struct buf b;
 	buf_init(&b, 0);
 	assert_int_equal(store_setting_get(f->s, "schema_version", &b), TC_OK);
-	assert_string_equal(b.p, "5");
+	assert_string_equal(b.p, "6");
 	buf_reset(&b);
 	struct obj v;
 	struct store_append_out o;
