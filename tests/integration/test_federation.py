@@ -237,3 +237,24 @@ def test_plain_taxii_server_pull_and_push(tmp_path):
     finally:
         b.stop()
         srv.stop()
+
+
+def test_origin_provenance_verified_at_c(chain):
+    """An object published at A reaches C with A's signed provenance,
+    which verifies there, and B recorded as the hop that relayed it."""
+    a, b, c = chain
+    o = indicator("fed-prov-1")
+    a.post([o])
+    got = wait_for(lambda: c.get(o["id"]), what="the object at C")[0]
+    ext = got.get("extensions", {}).get(PROV_EXT)
+    if ext is None:
+        pytest.skip("this build's hubs do not sign")
+    a_id = json.loads(tocsin("hub-key", "show", "--json", "--data", a.data).stdout)["id"]
+    b_id = json.loads(tocsin("hub-key", "show", "--json", "--data", b.data).stdout)["id"]
+    assert ext["origin_hub"] == a_id
+    assert ext.get("hops") == [b_id] or [h.get("hub", h) if isinstance(h, dict) else h
+                                         for h in ext.get("hops", [])] == [b_id], ext
+    f = c.data / "got.json"
+    f.write_text(json.dumps(got))
+    v = tocsin("verify", f, check=False)
+    assert v.returncode == 0, (v.stdout, v.stderr)
