@@ -258,3 +258,70 @@ def test_origin_provenance_verified_at_c(chain):
     f.write_text(json.dumps(got))
     v = tocsin("verify", f, check=False)
     assert v.returncode == 0, (v.stdout, v.stderr)
+
+
+def test_tampered_and_replayed_refused(tmp_path):
+    """A peer that serves A's signed objects changed after signing, or with
+    another object's proof, is refused object by object (audited with the
+    fault); the intact object alongside them is stored."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlparse
+
+    a = FedHub(tmp_path, "a").start()
+    b = FedHub(tmp_path, "b", require_prov=True).start()
+    try:
+        objs = [indicator(f"sig-{i}") for i in range(3)]
+        a.post(objs)
+        signed = [a.get(o["id"], key=a.alice)[0] for o in objs]
+        if PROV_EXT not in signed[0].get("extensions", {}):
+            pytest.skip("this build's hubs do not sign")
+        tampered = json.loads(json.dumps(signed[0]))
+        tampered["pattern"] = "[ipv4-addr:value = '203.0.113.99']"
+        replayed = json.loads(json.dumps(signed[1]))
+        replayed["extensions"][PROV_EXT] = signed[2]["extensions"][PROV_EXT]
+        events = [(1, tampered), (2, replayed), (3, signed[2])]
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *x):
+                pass
+
+            def do_GET(self):
+                u = urlparse(self.path)
+                if u.path == "/taxii2/":
+                    body = json.dumps({"title": "evil"}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/taxii+json;version=2.1")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                after = int(parse_qs(u.query).get("last_event_id", ["0"])[0])
+                out = "".join(
+                    f"id: {p}\nevent: version\ndata: "
+                    + json.dumps({"position": str(p), "collection": "default", "object": o})
+                    + "\n\n" for p, o in events if p > after).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        tocsin("org", "add", "hub-evil", "--sector", "government", "--country", "DE",
+               "--data", b.data)
+        tocsin("peer", "add", "evil", f"http://127.0.0.1:{srv.server_address[1]}", "--key",
+               "tcs_x", "--pin", "none", "--org", "hub-evil", "--data", b.data)
+        wait_for(lambda: b.get(signed[2]["id"]), what="the intact object at B")
+        st = wait_for(lambda: (x := b.peer_status("evil"))["refused"] >= 2 and x,
+                      what="the refusals")
+        assert st["refused"] == 2 and st["objects_in"] == 1, st
+        assert b.get(signed[0]["id"]) == [] and b.get(signed[1]["id"]) == []
+        aud = tocsin("audit", "--peer", "evil", "--data", b.data).stdout
+        assert aud.count("wrong proof") >= 1 and signed[0]["id"] in aud
+        assert signed[1]["id"] in aud
+        srv.shutdown()
+    finally:
+        a.stop()
+        b.stop()
