@@ -45,6 +45,10 @@
 #                                  JSON reports from BENCH_REPORTS_CLIENTS [2000] loopback
 #                                  addresses, grouped in the triage queue, while one address
 #                                  floods past its limit; its knobs are there)
+#   BENCH_FED_TIMEOUT [600]       the same for federation (bench/bench_federation.py: three
+#                                  hubs; publish at A -> committed at C through B,
+#                                  BENCH_FED_PUBLISHES [1000]; initial sync of
+#                                  BENCH_FED_SYNC_COUNT [100000] objects, extrapolated to 1M)
 #   BENCH_HTTP_TIMEOUT [480]       the same for the TAXII-over-HTTP benchmarks,
 #                                  whose first run imports 1M indicators (cached
 #                                  in BUILD_DIR/bench-data); their own knobs
@@ -123,6 +127,7 @@ run() {
         limit=${BENCH_MATCH_TIMEOUT:-300} run "lookup API over HTTP" "$(dirname "$0")/http/bench_match.py" "$build"
         limit=${BENCH_REPORTS_TIMEOUT:-300} run "citizen reports" "$(dirname "$0")/bench_reports.py" "$build"
         limit=${BENCH_RPZ_TIMEOUT:-900} run "RPZ over DNS" "$(dirname "$0")/bench_rpz.py" "$build"
+        limit=${BENCH_FED_TIMEOUT:-600} run "federation" "$(dirname "$0")/bench_federation.py" "$build"
         if [[ -x $build/agent/tocsin-agent ]]; then
             limit=${BENCH_AGENT_TIMEOUT:-600} run "tocsin-agent" "$(dirname "$0")/bench_agent.py" "$build"
         else

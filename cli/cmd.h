@@ -40,6 +40,8 @@ extern const char cmd_stream_usage[];
 int cmd_stream(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_audit_usage[];
 int cmd_audit(const struct cli_cmd *cmd, int argc, char **argv);
+extern const char cmd_peer_usage[];
+int cmd_peer(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_webhook_usage[];
 int cmd_webhook(const struct cli_cmd *cmd, int argc, char **argv);
 extern const char cmd_hubkey_usage[];

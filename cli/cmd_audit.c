@@ -3,7 +3,8 @@
  * log (lib/audit) from the first entry to the head and says whether the
  * hash chain, its seals and the head's signature hold, optionally
  * against an anchor kept elsewhere; `tocsin audit anchor` prints that
- * anchor (the signed head).
+ * anchor (the signed head); `tocsin audit --peer NAME` prints the entries
+ * of what crossed the border with one federation peer.
  *
  * Invariant: exit 0 only when every entry chains to the one before it,
  * every seal and the head verify with hub.pub, the last entry matches
@@ -11,16 +12,23 @@
  * is named.
  */
 #include <errno.h>
+#include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "audit/audit.h"
+#include "cli_util.h"
 #include "cmd.h"
+#include "registry/registry.h"
 
 const char cmd_audit_usage[] =
 	"usage: tocsin audit verify [--anchor FILE] [--data DIR]\n"
 	"       tocsin audit anchor [--data DIR]\n"
+	"       tocsin audit --peer NAME [--data DIR]\n"
 	"\n"
 	"verify checks the audit log DIR/audit.log: every entry's hash matches\n"
 	"its content, each entry names the hash of the one before it, entries are\n"
@@ -30,6 +38,12 @@ const char cmd_audit_usage[] =
 	"entry FILE names, with its hash, and hub.pub must be FILE's key. Prints\n"
 	"'audit: N entries, chain intact' (exit 0) or the first entry that fails\n"
 	"and why (exit 1).\n"
+	"\n"
+	"--peer prints, one JSON entry a line, what crossed the border with peer\n"
+	"NAME (a peer's name, or the organisation standing for it): 'peer.out'\n"
+	"entries name every version and deletion that left towards it, 'peer.in',\n"
+	"'peer.delete' and 'peer.refused' what arrived from it and what was\n"
+	"refused and why (docs/peers.md).\n"
 	"\n"
 	"anchor prints the signed head as one line of JSON: keep it outside the\n"
 	"data directory (another system, a ticket, paper). Whoever holds the\n"
@@ -162,6 +176,78 @@ audit_anchor_cmd(const struct cli_cmd *cmd, int argc, char **argv)
 	return cli_finish_stdout(CLI_EXIT_OK);
 }
 
+/* tocsin audit --peer NAME: the entries of what crossed the border with
+ * one peer, as stored (one JSON object a line). */
+static int
+audit_peer_cmd(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "peer", required_argument, NULL, 'p' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *name = NULL;
+	char org[REG_ORG_NAME_MAX + 1];
+	int c;
+	optind = 1;
+	while ((c = cli_getopt(cmd, argc, argv, ":p:d:h", longopts)) != -1) {
+		switch (c) {
+		case 'p': name = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'h': cli_print_usage(cmd, stdout); return CLI_EXIT_OK;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	if (!name)
+		return cli_usage_error(cmd, "--peer needs a NAME");
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	dir = hub_default_dir(dir);
+	snprintf(org, sizeof org, "%s", name);
+	{
+		struct registry *r = NULL;
+		struct reg_peer *p = calloc(1, sizeof *p);
+		struct diag d;
+		diag_clear(&d);
+		if (p && registry_open(dir, &r, &d) == TC_OK &&
+		    registry_peer_get(r, name, p, &d) == TC_OK)
+			snprintf(org, sizeof org, "%s", p->org_name);
+		if (p)
+			reg_peer_wipe(p);
+		free(p);
+		if (r)
+			registry_close(r);
+	}
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof path, "%s/%s", dir, AUDIT_FILE);
+	if (n < 0 || (size_t)n >= sizeof path) {
+		cli_err("%s: path too long", dir);
+		return CLI_EXIT_USAGE;
+	}
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		cli_err("%s: %s", path, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if ((size_t)len > AUDIT_LINE_MAX || !memmem(line, (size_t)len, "\"peer.", 6))
+			continue;
+		json_t *e = json_loadb(line, (size_t)len, 0, NULL);
+		const char *act = json_string_value(json_object_get(e, "action"));
+		const char *o = json_string_value(json_object_get(e, "org"));
+		if (act && o && strncmp(act, "peer.", 5) == 0 && strcasecmp(o, org) == 0)
+			cli_fprintf(stdout, "%.*s", (int)len, line);
+		json_decref(e);
+	}
+	free(line);
+	fclose(f);
+	return cli_finish_stdout(CLI_EXIT_OK);
+}
+
 int
 cmd_audit(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -171,6 +257,8 @@ cmd_audit(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_print_usage(cmd, stdout);
 		return CLI_EXIT_OK;
 	}
+	if (strncmp(argv[1], "--peer", 6) == 0)
+		return audit_peer_cmd(cmd, argc, argv);
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify_cmd(cmd, argc - 1, argv + 1);
 	if (strcmp(argv[1], "anchor") == 0)

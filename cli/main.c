@@ -47,6 +47,8 @@ const struct cli_cmd cli_commands[] = {
 	  cmd_webhook_usage, cmd_webhook },
 	{ "source", "add, list, remove, run feeds tocsind pulls on a schedule; their status",
 	  cmd_source_usage, cmd_source },
+	{ "peer", "add, list, remove federation peers; their replication status", cmd_peer_usage,
+	  cmd_peer },
 	{ "agents", "list tocsin-agents: applied position, time and protection lag",
 	  cmd_agents_usage, cmd_agents },
 	{ "hub-key", "show the hub's identity key; rotate it, keeping the old one listed",

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "peers.h"
 #include "policy/policy.h"
 #include "util/hex.h"
 #include "util/timestamp.h"
@@ -398,6 +399,12 @@ struct memo {
 	bool stopped;                 /* the budget stopped the read */
 	bool complete;                /* the read reached the log's end */
 	enum tcerr rc;
+	/* a peer hub's read (docs/peers.md): the ids of what leaves, for the
+	 * audit log ("peer.out"), as "id@version" strings, NUL-separated */
+	bool peer;
+	struct buf ids;
+	size_t nids;
+	struct feed_pos first;
 };
 
 static enum tcerr
@@ -409,6 +416,20 @@ memo_cb(void *ctx, const struct feed_event *ev)
 	sse_event(&m->out, id, feed_event_name(ev->type), ev->data);
 	if (buf_error(&m->out))
 		return TC_ENOMEM;
+	if (m->peer) {
+		json_t *j = json_loadb(ev->data.p, ev->data.len, 0, NULL);
+		json_t *o = json_object_get(j, "object");
+		const char *oid = json_string_value(json_object_get(o ? o : j, "id"));
+		const char *ver = o ? json_string_value(json_object_get(o, "modified"))
+		                    : json_string_value(json_object_get(j, "version"));
+		if (!m->nids)
+			m->first = ev->pos;
+		buf_printf(&m->ids, "%s%s%s%s", ev->type == FEED_EV_DELETE ? "delete " : "",
+		           oid ? oid : "?", ver ? "@" : "", ver ? ver : "");
+		buf_append_char(&m->ids, '\0');
+		m->nids++;
+		json_decref(j);
+	}
 	m->last = ev->pos;
 	m->nevents++;
 	if (m->out.len >= m->budget) {
@@ -465,6 +486,9 @@ memo_read(struct stream_server *s, struct client *c, struct memo *m,
 	struct policy_subject who;
 	struct diag d;
 	buf_clear(&m->out);
+	buf_clear(&m->ids);
+	m->nids = 0;
+	m->peer = c->p && c->p->role == ROLE_PEER;
 	m->nevents = 0;
 	m->stopped = m->complete = false;
 	m->last = c->scan;
@@ -491,6 +515,37 @@ memo_read(struct stream_server *s, struct client *c, struct memo *m,
 	} else {
 		log_error("stream: reading the log failed", d.msg[0] ? d.msg : tcerr_str(m->rc));
 	}
+}
+
+/* A peer hub was handed m's events: counted as objects out of that peer
+ * and written to the audit log, one "peer.out" entry naming every version
+ * (and deletion) that left, so `tocsin audit --peer` shows exactly what
+ * crossed the border. */
+static void
+peer_out(struct stream_server *s, struct client *c, const struct memo *m)
+{
+	const char **ids = buf_error(&m->ids) ? NULL : calloc(m->nids, sizeof *ids);
+	const struct reg_org *o = reg_snapshot_org(s->snap, c->p->org);
+	char detail[96];
+	struct diag d;
+	size_t k = 0;
+	for (const char *p = (const char *)m->ids.p; ids && k < m->nids; p += strlen(p) + 1)
+		ids[k++] = p;
+	snprintf(detail, sizeof detail, "stream: %zu events, positions %llu to %llu", m->nids,
+	         (unsigned long long)m->first.seq, (unsigned long long)m->last.seq);
+	for (size_t i = 0; i < k || i == 0; i += AUDIT_IDS_MAX) {
+		size_t n = k - i < AUDIT_IDS_MAX ? k - i : AUDIT_IDS_MAX;
+		struct audit_entry e = { .action = "peer.out", .actor = c->actor,
+			                 .org = o ? o->name : NULL, .request = STREAM_PATH,
+			                 .ids = n ? ids + i : NULL, .nids = n, .detail = detail };
+		diag_clear(&d);
+		if (audit_append(s->app->audit, &e, &d))
+			log_error("stream: cannot write the audit log", d.msg);
+		if (!k)
+			break;
+	}
+	free(ids);
+	peers_count_out(s->app->peers, c->p->org, m->nids);
 }
 
 /* Hands m's events to c: all of them, or (a live client that cannot take
@@ -531,6 +586,8 @@ memo_apply(struct stream_server *s, struct client *c, const struct memo *m, uint
 		c->pos = m->last;
 		metrics_stream_events(m->nevents);
 	}
+	if (m->peer && m->nids)
+		peer_out(s, c, m);
 	c->scan = m->next;
 }
 
@@ -674,6 +731,8 @@ round_run(struct stream_server *s, bool committed, bool snap_moved, struct clien
 	/* the memo's buffer is kept between rounds only while small */
 	if (m->out.cap > STREAM_KEEP_BUFFER)
 		buf_reset(&m->out);
+	if (m->ids.cap > STREAM_KEEP_BUFFER)
+		buf_reset(&m->ids);
 }
 
 static void *
@@ -688,6 +747,7 @@ stream_main(void *arg)
 	uint64_t last_pos = 0, pos_checked = 0;
 
 	buf_init(&m.out, 0);
+	buf_init(&m.ids, 0);
 	seen.gen = notify_gen(&a->notify);
 	(void)store_position(s->store, &last_pos);
 	while (!atomic_load(&s->stopping)) {
@@ -713,6 +773,7 @@ stream_main(void *arg)
 	}
 	free(vec);
 	buf_reset(&m.out);
+	buf_reset(&m.ids);
 	return NULL;
 }
 
@@ -1265,6 +1326,16 @@ api_stream_open(struct stream_server *s, const struct api_stream_req *rq,
 	MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(out->resp, "X-Accel-Buffering", "no");
 	MHD_add_response_header(out->resp, "X-Content-Type-Options", "nosniff");
+	{
+		/* the log's end as the stream opens: a peer hub's lag in
+		 * positions while it catches up (docs/peers.md) */
+		uint64_t end = 0;
+		char endtxt[24];
+		if (store_position(rq->store, &end) == TC_OK) {
+			snprintf(endtxt, sizeof endtxt, "%llu", (unsigned long long)end);
+			MHD_add_response_header(out->resp, "X-Tocsin-Log-Position", endtxt);
+		}
+	}
 	out->status = 200;
 	/* the response holds one reference (client_free_cb drops it), the
 	 * server the other */

@@ -39,6 +39,7 @@ struct app {
 	struct taxii_server_cfg tcfg;
 	struct webhooks *webhooks;      /* delivery threads (webhooks.c); NULL until started */
 	struct sources *sources;        /* the sources scheduler (sources.c); NULL if off */
+	struct peers *peers;            /* federation workers (peers.c); NULL until started */
 	struct hub *hub;                /* the writer's; other threads only call its thread-safe
 	                                 * functions (hub_allowlist_get, hub_lookup_batch) */
 	struct notify notify;           /* the writer's "the log moved" (notify.h) */

@@ -57,6 +57,7 @@
 #include "auth.h"
 #include "log.h"
 #include "metrics.h"
+#include "peers.h"
 #include "webhooks.h"
 #include "sources.h"
 #include "policy/policy.h"
@@ -555,6 +556,7 @@ serve_metrics(struct MHD_Connection *con, struct req *r, struct app *a, struct t
 	metrics_render(&b, &g);
 	webhooks_metrics(a->webhooks, &b);
 	sources_metrics(a->sources, &b);
+	peers_metrics(a->peers, &b);
 	api_crowdsec_metrics(snap, pos, &b);
 	api_agents_metrics(a, snap, pos, &b);
 	api_reports_metrics(a, &b);

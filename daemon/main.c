@@ -43,6 +43,7 @@
 #include "checkpoint.h"
 #include "dns.h"
 #include "coord.h"
+#include "peers.h"
 #include "webhooks.h"
 #include "sources.h"
 #include "writer.h"
@@ -606,6 +607,11 @@ main(int argc, char **argv)
 		status = fail("cannot start the coordination worker", &d);
 		goto out;
 	}
+	/* federation: after the writer (it stores through it) */
+	if (peers_start(&app, &app.peers, &d)) {
+		status = fail("cannot start the peer replication", &d);
+		goto out;
+	}
 	if (stream_start(&app, &app.stream, &d)) {
 		status = fail("cannot start the stream thread", &d);
 		goto out;
@@ -669,6 +675,8 @@ out:
 	sources_stop(app.sources);    /* before the writer: a pull writes through it */
 	app.sources = NULL;
 	webhooks_stop(app.webhooks);  /* a delivery in flight ends by its timeout */
+	peers_stop(app.peers);        /* before the writer: workers store through it */
+	app.peers = NULL;
 	app.webhooks = NULL;
 	coord_worker_stop(app.coord);
 	app.coord = NULL;

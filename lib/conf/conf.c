@@ -167,6 +167,15 @@ static const struct conf_key conf_keys[] = {
 	{ "sources", "max_entries",
 	  NUM(K_SIZE, source_max_entries, 1, CONF_SOURCE_ENTRIES_MAX), 0 },
 	{ "sources", "misp_max_events", NUM(K_SIZE, source_misp_max_events, 1, 100000), 0 },
+	{ "peers", "poll_interval_ms",
+	  NUM(K_UINT, peer_poll_interval_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "backoff_max_ms", NUM(K_UINT, peer_backoff_max_ms, 10, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "batch_max_objects",
+	  NUM(K_SIZE, peer_batch_max_objects, 1, CONF_PEER_BATCH_MAX), 0 },
+	{ "peers", "connect_timeout_ms",
+	  NUM(K_UINT, peer_connect_timeout_ms, 1, CONF_WEBHOOK_MS_MAX), 0 },
+	{ "peers", "ca_file", STR(peer_ca_file), 0 },
+	{ "peers", "require_provenance", NUM(K_BOOL, peer_require_provenance, 0, 1), 0 },
 	{ "stream", "heartbeat", NUM(K_UINT, stream_heartbeat, 1, CONF_HEARTBEAT_MAX), 0 },
 	{ "stream", "client_buffer",
 	  NUM(K_SIZE, stream_client_buffer, CONF_CLIENT_BUFFER_MIN, CONF_CLIENT_BUFFER_MAX), 0 },
@@ -437,6 +446,12 @@ conf_defaults(struct conf *c)
 	c->source_max_bytes = (size_t)64 << 20;
 	c->source_max_entries = 1000000;
 	c->source_misp_max_events = 1000;
+	/* peers (docs/peers.md) */
+	c->peer_poll_interval_ms = 5000;
+	c->peer_backoff_max_ms = 5000;
+	c->peer_batch_max_objects = 5000;
+	c->peer_connect_timeout_ms = 5000;
+	c->peer_require_provenance = true;
 	c->stream_heartbeat = 15;
 	c->stream_client_buffer = (size_t)1 << 20;
 	/* reports: served; a coordinator promotes (no threshold); a promoted

@@ -55,6 +55,7 @@
 #define CONF_WEBHOOK_WORKERS_MAX 64        /* [webhooks] delivery threads */
 #define CONF_WEBHOOK_ATTEMPTS_MAX 1000     /* failures before dead-letter */
 #define CONF_WEBHOOK_BATCH_MAX 10000       /* events in one delivery */
+#define CONF_PEER_BATCH_MAX 100000  /* [peers] batch_max_objects */
 #define CONF_WEBHOOK_MS_MAX 3600000        /* any [webhooks] *_ms key: one hour */
 #define CONF_REPORTS_BODY_MAX 65536        /* [reports] max_body (= REPORT_JSON_MAX) */
 #define CONF_REPORTS_RATE_MAX 1000000      /* [reports] rate_per_minute, rate_burst */
@@ -208,6 +209,13 @@ struct conf {
 	size_t source_max_bytes;           /* bytes of one answer */
 	size_t source_max_entries;         /* entries of one feed */
 	size_t source_misp_max_events;     /* events of one MISP feed's manifest */
+	/* [peers] (docs/peers.md) */
+	unsigned peer_poll_interval_ms;    /* a plain TAXII peer is polled this often */
+	unsigned peer_backoff_max_ms;      /* reconnect delay cap after a failure */
+	size_t peer_batch_max_objects;     /* objects stored from a peer in one transaction */
+	unsigned peer_connect_timeout_ms;
+	char peer_ca_file[CONF_PATH_MAX];  /* PEM CAs trusted for peers; "" = system's */
+	bool peer_require_provenance;      /* refuse peers' objects without signed provenance */
 	/* [stream] */
 	unsigned stream_heartbeat;         /* seconds between heartbeat comments */
 	size_t stream_client_buffer;       /* bytes buffered per client before it is cut */

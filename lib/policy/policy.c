@@ -179,6 +179,20 @@ policy_row(const struct policy_subject *who, const struct store_row *row)
 	 * unknown markings as RED (stix_markings_tlp) */
 	tlp = policy_effective_tlp(who->snap, row->tlp, NULL);
 	own = row->producer != 0 && row->producer == who->org->num;
+	/* A peer hub (issue 12, docs/peers.md) reads across a border:
+	 * AMBER+STRICT and RED never leave, AMBER only towards a peer whose
+	 * organisation shares a sharing group with the producer (the hub's
+	 * own AMBER, in no group, stays home), and what the peer itself sent
+	 * is not echoed back to it. */
+	if (who->principal && who->principal->role == ROLE_PEER) {
+		if (own || tlp == TLP_AMBER_STRICT || tlp == TLP_RED)
+			return false;
+		if (tlp == TLP_AMBER) {
+			producer = row->producer ? reg_snapshot_org(who->snap, row->producer) : NULL;
+			return producer && share_group(producer, who->org);
+		}
+		return tlp == TLP_CLEAR || tlp == TLP_GREEN;
+	}
 	/* A producer always sees its own versions, RED included (issue 8):
 	 * it wrote them, hiding them from it protects nothing. */
 	if (own)

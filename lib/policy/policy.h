@@ -29,6 +29,11 @@
  *  - Deleting a version: the requester can read and write the collection,
  *    can see the version, and its organisation produced it or its role is
  *    admin.
+ *  - A principal of role peer (another hub, docs/peers.md) never sees
+ *    AMBER+STRICT or RED, sees AMBER only where its organisation shares
+ *    a sharing group with the producer (not the hub's own AMBER), and
+ *    does not see the versions its own organisation produced (what it
+ *    sent us is not echoed back).
  *  - The operator subject (the hub's own CLI, with access to the data
  *    directory) sees and may do everything; a --for ORG option on the CLI
  *    builds an organisation subject instead.
@@ -105,6 +110,14 @@ bool policy_audit_read(const struct policy_subject *who, const struct store_row 
  * naming the organisation and what to do instead). obj is only read. */
 enum tcerr policy_author_check(const struct reg_snapshot *snap, const struct reg_org *producer,
                                const json_t *obj, const char *path, struct diag *d);
+
+/* The one exception, for objects a peer hub relays (daemon/peers.c only):
+ * created_by_ref may name identities this hub does not know (other hubs'
+ * organisations), but never one of this hub's organisations other than
+ * peer (the organisation standing for the peer); likewise an identity
+ * object. Returns TC_OK or TC_EPERM with the reason. */
+enum tcerr policy_author_check_peer(const struct reg_snapshot *snap, const struct reg_org *peer,
+                                    const json_t *obj, const char *path, struct diag *d);
 
 /* true if some organisation of snap, as a whole (policy_subject_org: no
  * role), may see row. An import asks it to warn of versions nobody can

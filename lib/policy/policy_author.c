@@ -77,6 +77,37 @@ policy_author_check(const struct reg_snapshot *snap, const struct reg_org *produ
 	return TC_OK;
 }
 
+/* The federation path (issue 12, daemon/peers.c): the one narrow
+ * exception to "an organisation publishes only as itself". A peer hub
+ * relays objects other hubs' organisations made, so their created_by_ref
+ * names identities this hub does not know; that is accepted, but a peer
+ * may never speak for one of this hub's own organisations (other than
+ * the organisation standing for the peer). */
+enum tcerr
+policy_author_check_peer(const struct reg_snapshot *snap, const struct reg_org *peer,
+                         const json_t *obj, const char *path, struct diag *d)
+{
+	const char *by = json_string_value(json_object_get(obj, "created_by_ref"));
+	const char *type = json_string_value(json_object_get(obj, "type"));
+	const char *id = json_string_value(json_object_get(obj, "id"));
+	const struct reg_org *named;
+
+	if (!path)
+		path = "";
+	if (type && id && strcmp(type, "identity") == 0 && (named = reg_snapshot_org_by_identity(snap, id)) &&
+	    named->num != peer->num)
+		return diag_set(d, TC_EPERM,
+		                "%s%sid: %s is the identity of this hub's organisation '%s'; a peer "
+		                "may not publish it",
+		                path, dot(path), id, named->name);
+	if (by && (named = reg_snapshot_org_by_identity(snap, by)) && named->num != peer->num)
+		return diag_set(d, TC_EPERM,
+		                "%s%screated_by_ref: %s is the identity of this hub's organisation "
+		                "'%s'; a peer may not publish as it",
+		                path, dot(path), by, named->name);
+	return TC_OK;
+}
+
 bool
 policy_any_reader(const struct reg_snapshot *snap, const struct store_row *row)
 {

@@ -113,6 +113,34 @@
 	" UPDATE coord_generation SET n = n + 1; END;" \
 	"CREATE TRIGGER cgen_lead_d AFTER DELETE ON sector_leads BEGIN" \
 	" UPDATE coord_generation SET n = n + 1; END;"
+/* Federation peers (issue 12, registry_peer.c): another hub or a plain
+ * TAXII 2.1 server, the organisation standing for it (its producer
+ * identity here and the holder of the key it reads us with), the key it
+ * issued to us (in clear: the hub presents it), the pinned public key,
+ * the border policy, and the durable cursor with its counters. Like
+ * webhooks, a generation of their own: operator changes (revision) move
+ * it, the daemon's progress writes do not. */
+#define REG_STEP_PEERS 9
+#define REG_SQL_PEERS                                                                        \
+	"CREATE TABLE peers(name TEXT PRIMARY KEY COLLATE NOCASE,"                                \
+	" org INTEGER NOT NULL REFERENCES orgs(num), url TEXT NOT NULL, api_root TEXT NOT NULL,"  \
+	" kind TEXT NOT NULL, secret BLOB NOT NULL, pin TEXT NOT NULL, policy TEXT NOT NULL,"     \
+	" collections TEXT NOT NULL, cursor TEXT NOT NULL DEFAULT '0',"                           \
+	" objects_in INTEGER NOT NULL DEFAULT 0, deleted_in INTEGER NOT NULL DEFAULT 0,"          \
+	" refused INTEGER NOT NULL DEFAULT 0, objects_out INTEGER NOT NULL DEFAULT 0,"            \
+	" remote_position TEXT NOT NULL DEFAULT '0', last_error TEXT NOT NULL DEFAULT '',"        \
+	" last_error_us INTEGER NOT NULL DEFAULT 0, last_ok_us INTEGER NOT NULL DEFAULT 0,"       \
+	" last_event_us INTEGER NOT NULL DEFAULT 0, pushed TEXT NOT NULL DEFAULT '0',"            \
+	" revision INTEGER NOT NULL DEFAULT 1, created_us INTEGER NOT NULL) WITHOUT ROWID;"      \
+	"CREATE TABLE peer_generation(one INTEGER PRIMARY KEY CHECK (one = 1),"                   \
+	" n INTEGER NOT NULL);"                                                                   \
+	"INSERT INTO peer_generation VALUES (1, 1);"                                              \
+	"CREATE TRIGGER pgen_i AFTER INSERT ON peers BEGIN"                                       \
+	" UPDATE peer_generation SET n = n + 1; END;"                                             \
+	"CREATE TRIGGER pgen_d AFTER DELETE ON peers BEGIN"                                       \
+	" UPDATE peer_generation SET n = n + 1; END;"                                             \
+	"CREATE TRIGGER pgen_u AFTER UPDATE OF revision ON peers BEGIN"                           \
+	" UPDATE peer_generation SET n = n + 1; END;"
 
 /* Migration steps: schema_version N means steps [0, N) were applied. Never
  * edit a released step; append a new one. */
@@ -218,11 +246,13 @@ static const char *const reg_migrations[] = {
 	REG_SQL_SOURCES,
 	/* REG_STEP_COORD */
 	REG_SQL_COORD,
-	/* REG_STEP_FP: false-positive reports and reviews (registry_fp.c) */
+	/* 8 (REG_STEP_FP): false-positive reports and reviews (registry_fp.c) */
 	reg__fp_schema,
+	/* 9 (REG_STEP_PEERS): federation peers (registry_peer.c) */
+	REG_SQL_PEERS,
 };
-_Static_assert(sizeof reg_migrations / sizeof reg_migrations[0] == REG_STEP_FP,
-               "REG_STEP_FP is the last registry step");
+_Static_assert(sizeof reg_migrations / sizeof reg_migrations[0] == REG_STEP_PEERS,
+               "REG_STEP_PEERS is the last registry step");
 #define REG_SCHEMA_VERSION ((int)(sizeof reg_migrations / sizeof reg_migrations[0]))
 
 /* One registry_status_put() waiting for the group commit (on its caller's

@@ -816,5 +816,74 @@ enum tcerr registry_constituency_remove(struct registry *r, const char *org_name
 enum tcerr registry_constituency_list(struct registry *r, int64_t org,
                                       enum tcerr (*cb)(void *ctx, const struct reg_const *c),
                                       void *ctx, struct diag *d);
+/* Federation peers (docs/peers.md): another hub this hub replicates from
+ * (and is read by), or a plain TAXII 2.1 server it pulls from and pushes
+ * to. Each peer has an organisation standing for it (org: its producer
+ * identity here, the owner of the key it reads this hub with), the API
+ * key the remote issued to this hub (kept in clear: the hub presents
+ * it; registry.db is readable by the hub's user only), the remote hub's
+ * pinned public key, its border policy (lib/peer's text form) and the
+ * collections to pull. The cursor is the remote's log position (tocsin)
+ * or a JSON object of per-collection added_after values (taxii); it only
+ * moves forward through registry_peer_progress(), which writes only for
+ * the revision the worker read. */
+#define REG_PEER_NAME_MAX 63           /* [a-z0-9][a-z0-9._-]* */
+#define REG_PEER_URL_MAX 2048
+#define REG_PEER_KEY_MAX 256           /* bytes of the key the remote issued */
+#define REG_PEER_PIN_MAX 256           /* "<alg>:<hex>" or "<alg> <hex>" */
+#define REG_PEER_POLICY_MAX 4096
+#define REG_PEER_COLLS_MAX 2048        /* comma-separated collection ids or aliases */
+#define REG_PEER_CURSOR_MAX 4096
+#define REG_PEER_ERROR_MAX 512
+#define REG_PEERS_MAX 256              /* peers of one hub */
+
+struct reg_peer {
+	char name[REG_PEER_NAME_MAX + 1];
+	int64_t org;
+	char org_name[REG_ORG_NAME_MAX + 1];
+	char url[REG_PEER_URL_MAX + 1];        /* the remote's base URL ("https://hub-b:8480") */
+	char api_root[REG_API_ROOT_NAME_MAX + 1]; /* TAXII API root path part ("" = default) */
+	char kind[8];                          /* "tocsin" or "taxii" */
+	uint8_t secret[REG_PEER_KEY_MAX];
+	size_t secret_len;
+	char pin[REG_PEER_PIN_MAX + 1];
+	char policy[REG_PEER_POLICY_MAX + 1];
+	char collections[REG_PEER_COLLS_MAX + 1];
+	char cursor[REG_PEER_CURSOR_MAX + 1];
+	char pushed[REG_WEBHOOK_POS_MAX];      /* taxii: our log position pushed up to */
+	uint64_t objects_in, deleted_in, refused, objects_out;
+	char remote_position[REG_WEBHOOK_POS_MAX]; /* the remote log's end as last seen */
+	char last_error[REG_PEER_ERROR_MAX + 1];
+	/* last_event_us: since when replication has been behind the remote's
+	 * log end (0: caught up), for the lag in seconds */
+	int64_t last_error_us, last_ok_us, last_event_us, created_us;
+	int64_t revision;
+};
+
+/* Wipes p's secret. */
+void reg_peer_wipe(struct reg_peer *p);
+/* TC_EINVAL unless name is [a-z0-9][a-z0-9._-]* of 1..REG_PEER_NAME_MAX. */
+enum tcerr reg_peer_name_check(const char *name, struct diag *d);
+/* Adds p (name, org_name, url, api_root, kind, secret, pin, policy,
+ * collections; cursor "" = "0"). OUT: *out (may be NULL). Errors:
+ * TC_EEXIST, TC_ENOTFOUND (organisation), TC_EINVAL, TC_ELIMIT, TC_EDB. */
+enum tcerr registry_peer_add(struct registry *r, const struct reg_peer *p, struct reg_peer *out,
+                             struct diag *d);
+/* By name (any case). TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_peer_get(struct registry *r, const char *name, struct reg_peer *out,
+                             struct diag *d);
+/* Every peer by name, each a copy handed to cb (wiped after). cb's error
+ * stops the walk. TC_ENOMEM, TC_EDB. */
+enum tcerr registry_peer_list(struct registry *r,
+                              enum tcerr (*cb)(void *ctx, const struct reg_peer *p), void *ctx,
+                              struct diag *d);
+/* TC_ENOTFOUND, TC_EDB. */
+enum tcerr registry_peer_remove(struct registry *r, const char *name, struct diag *d);
+/* Writes p's cursor, pushed position, counters, remote position, error
+ * and times, only if the peer is still at p->revision (else
+ * TC_ENOTFOUND: removed or changed meanwhile). TC_EDB. */
+enum tcerr registry_peer_progress(struct registry *r, const struct reg_peer *p, struct diag *d);
+/* Moves when a peer is added, removed or changed by the operator. */
+enum tcerr registry_peer_generation(struct registry *r, uint64_t *out, struct diag *d);
 
 #endif

@@ -89,8 +89,19 @@ def recipients_of(o):
     return set(ext.get("recipients", [])) if ext else set()
 
 
-def tlp_admits(reader_org, producer_org, o, identities):
+def tlp_admits(reader_org, producer_org, o, identities, role=None):
     lv = tlp_of(o)
+    if role == "peer":
+        # another hub reads across a border (issue 12, docs/peers.md): nothing
+        # its organisation sent is echoed back, AMBER only by a shared group
+        # with the producer (not the hub's own), never AMBER+STRICT or RED
+        if producer_org is not None and reader_org == producer_org:
+            return False
+        if lv in ("clear", "green"):
+            return True
+        if lv == "amber" and producer_org is not None:
+            return bool(set(ORGS[reader_org][2]) & set(ORGS[producer_org][2]))
+        return False
     if producer_org is not None and reader_org == producer_org:
         return True  # a producer always sees its own versions, RED included
     if lv in ("clear", "green"):
@@ -206,11 +217,11 @@ def world(tmp_path_factory):
 
 def visible(world, principal, alias):
     """(id, version) pairs principal may see in alias."""
-    org = PRINCIPALS[principal][0]
+    org, role = PRINCIPALS[principal]
     if not rights(principal, alias)[0]:
         return set()
     return {(o["id"], version(o)) for o, prod in world["versions"][alias]
-            if tlp_admits(org, prod, o, world["identities"])}
+            if tlp_admits(org, prod, o, world["identities"], role)}
 
 
 def version(o):

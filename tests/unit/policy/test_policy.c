@@ -348,6 +348,38 @@ test_amber_group_is_the_producers(void **state)
 	assert_false(policy_row(&other, &v.row));
 }
 
+/* A principal of role peer (another hub, issue 12) reads across a border:
+ * AMBER only where its organisation shares a group with the producer, not
+ * the hub's own AMBER (a reader of the collection would see it), never
+ * AMBER+STRICT or RED even when named. */
+static void
+test_peer_border(void **state)
+{
+	struct policy_subject telco_peer, telco_reader, other_peer;
+	struct ver v;
+	static const char *const amber[] = { M_AMBER, NULL };
+	static const char *const green[] = { M_GREEN, NULL };
+	static const char *const strict[] = { M_AMBER_STRICT, NULL };
+	char rec[STIX_ID_MAX + 8];
+
+	subject(&telco_peer, TELCO, ROLE_PEER);
+	subject(&telco_reader, TELCO, ROLE_READER);
+	subject(&other_peer, OTHER, ROLE_PEER);
+	ver_make(&v, green, NULL, BANK, C_OPEN);
+	assert_true(policy_row(&other_peer, &v.row));
+	ver_make(&v, amber, NULL, BANK, C_OPEN); /* Telco shares "national" with Bank */
+	assert_true(policy_row(&telco_peer, &v.row));
+	assert_false(policy_row(&other_peer, &v.row));
+	ver_make(&v, amber, NULL, -1, C_OPEN);   /* the hub's own AMBER */
+	assert_true(policy_row(&telco_reader, &v.row));
+	assert_false(policy_row(&telco_peer, &v.row));
+	snprintf(rec, sizeof(rec), "[\"%s\"]", w.org[TELCO].identity);
+	ver_make(&v, strict, rec, BANK, C_OPEN);
+	assert_true(policy_row(&telco_reader, &v.row));
+	assert_false(policy_row(&telco_peer, &v.row));
+	(void)state;
+}
+
 static void
 test_every_principal_of_a_named_org(void **state)
 {
@@ -363,7 +395,8 @@ test_every_principal_of_a_named_org(void **state)
 		struct policy_subject a, b;
 		subject(&a, TELCO, (enum reg_role)r);
 		subject(&b, BANK, (enum reg_role)r);
-		assert_true(policy_row(&a, &v.row));
+		/* a peer hub never gets RED, named or not (issue 12) */
+		assert_int_equal(policy_row(&a, &v.row), r != ROLE_PEER);
 		assert_false(policy_row(&b, &v.row));
 	}
 	/* the organisation subject (export --for) agrees */
@@ -471,7 +504,8 @@ test_producer_sees_own(void **state)
 				struct policy_subject own, bank;
 				subject(&own, OTHER, (enum reg_role)r);
 				subject(&bank, BANK, (enum reg_role)r);
-				assert_true(policy_row(&own, &v.row));
+				/* a peer hub is not sent back what it sent (issue 12) */
+				assert_int_equal(policy_row(&own, &v.row), r != ROLE_PEER);
 				assert_false(policy_row(&bank, &v.row));
 			}
 			struct policy_subject org;
@@ -675,7 +709,10 @@ test_delete_rules(void **state)
 		  false },
 		{ "Telco admin in roles: write yes, read no", TELCO, ROLE_ADMIN, green, TELCO,
 		  C_ROLES, false },
-		{ "own version, group-writable", BANK2, ROLE_PEER, green, BANK2, C_FIN, true },
+		{ "own version, group-writable", BANK2, ROLE_CONTRIBUTOR, green, BANK2, C_FIN, true },
+		/* a peer hub's principal does not see (so cannot delete) what its
+		 * organisation sent: replication deletes through the hub itself */
+		{ "peer principal, own version", BANK2, ROLE_PEER, green, BANK2, C_FIN, false },
 	};
 	struct policy_subject op, org;
 
@@ -795,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_operator_and_org_rights),
 		cmocka_unit_test(test_visibility_matrix),
 		cmocka_unit_test(test_amber_group_is_the_producers),
+		cmocka_unit_test(test_peer_border),
 		cmocka_unit_test(test_every_principal_of_a_named_org),
 		cmocka_unit_test(test_unreadable_recipients_hide),
 		cmocka_unit_test(test_producer_sees_own),
