@@ -205,7 +205,7 @@ test_errors(void **state)
 		{ "listen = 127.0.0.1:1\n", TC_EINVAL, "t.conf:1: key before any [section]" },
 		{ "\n\n[serve]\n", TC_ENOTFOUND,
 		  "t.conf:3: unknown section [serve] (known: server, taxii, policy, metrics, log, "
-		  "writer, match, ingest, decisions, bouncers, coord, webhooks, reports, sources, stream, dns, api_root NAME, "
+		  "writer, match, ingest, decisions, bouncers, coord, webhooks, reports, sources, peers, stream, dns, api_root NAME, "
 		  "rpz NAME)" },
 		{ "[server\n", TC_EINVAL, "t.conf:1: expected [section]" },
 		{ "[server]\nlisten\n", TC_EINVAL, "t.conf:2: expected key = value" },
