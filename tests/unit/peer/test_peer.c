@@ -204,7 +204,7 @@ test_provenance(void **state)
 	/* replayed: object 2's content with object 1's proof */
 	json_t *rp = json_deep_copy(objs[2]);
 	json_t *ext1 = json_object_get(json_object_get(objs[1], "extensions"), PROV_EXT_ID);
-	json_object_set(json_object_get(rp, "extensions"), PROV_EXT_ID, json_deep_copy(ext1));
+	json_object_set_new(json_object_get(rp, "extensions"), PROV_EXT_ID, json_deep_copy(ext1));
 	assert_int_equal(peer_prov_check(v, rp, hub_id[1], NULL, true, &info, &d), TC_EPERM);
 	assert_int_equal(info.fault, PROV_WRONG_PROOF);
 	json_decref(rp);
