@@ -26,6 +26,21 @@ enum tcerr reg__dberr(struct registry *r, int rc, struct diag *d);
 enum tcerr reg__setting_forward(struct registry *r, const char *key, const char *val,
                                 bool strict, struct diag *d);
 
+/* Reads every row of sql (no parameters) under the registry's lock, each
+ * into an element of elem bytes by row(), and hands the elements to
+ * cb(ctx, element) once the lock is released (cb may call the registry).
+ * The copies hold secrets (webhook secrets, source auth headers, peer
+ * keys): they are wiped before they are freed. Errors: cb's, TC_ENOMEM,
+ * TC_EDB. */
+enum tcerr reg__list_secret_rows(struct registry *r, const char *sql, size_t elem,
+                                 void (*row)(sqlite3_stmt *st, void *out),
+                                 enum tcerr (*cb)(void *ctx, const void *e), void *ctx,
+                                 struct diag *d);
+/* Runs sql, a DELETE with one text parameter (key), under the registry's
+ * lock. TC_ENOTFOUND ("no WHAT 'KEY'") when it deleted nothing; TC_EDB. */
+enum tcerr reg__delete_row(struct registry *r, const char *sql, const char *key, const char *what,
+                           struct diag *d);
+
 /* The registry step of false-positive reports (registry_fp.c), appended
  * to reg_migrations as step REG_STEP_FP. */
 #define REG_STEP_FP 8

@@ -203,69 +203,37 @@ registry_peer_get(struct registry *r, const char *name, struct reg_peer *out, st
 	return rc;
 }
 
+struct peer_each {
+	enum tcerr (*cb)(void *ctx, const struct reg_peer *p);
+	void *ctx;
+};
+
+static void
+peer_row_any(sqlite3_stmt *st, void *out)
+{
+	p_row(st, out);
+}
+
+static enum tcerr
+peer_each_one(void *x, const void *e)
+{
+	struct peer_each *c = x;
+	return c->cb(c->ctx, e);
+}
+
 enum tcerr
 registry_peer_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct reg_peer *p),
                    void *ctx, struct diag *d)
 {
-	struct reg_peer *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st = NULL;
-	enum tcerr rc = TC_OK;
-
-	pthread_mutex_lock(reg__mu(r));
-	int s = sqlite3_prepare_v2(reg__db(r), "SELECT " P_COLS P_FROM " ORDER BY p.name", -1, &st,
-	                           NULL);
-	if (s)
-		rc = reg__dberr(r, s, d);
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 4;
-			struct reg_peer *nv = malloc(nc * sizeof *nv);
-			if (!nv) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			if (n) {
-				memcpy(nv, v, n * sizeof *v);
-				sodium_memzero(v, n * sizeof *v);
-			}
-			free(v);
-			v = nv;
-			cap = nc;
-		}
-		p_row(st, &v[n++]);
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = reg__dberr(r, s, d);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = cb(ctx, &v[i]);
-	if (v)
-		sodium_memzero(v, n * sizeof *v);
-	free(v);
-	return rc;
+	struct peer_each c = { cb, ctx };
+	return reg__list_secret_rows(r, "SELECT " P_COLS P_FROM " ORDER BY p.name",
+	                             sizeof(struct reg_peer), peer_row_any, peer_each_one, &c, d);
 }
 
 enum tcerr
 registry_peer_remove(struct registry *r, const char *name, struct diag *d)
 {
-	sqlite3_stmt *st = NULL;
-	enum tcerr rc = TC_OK;
-	pthread_mutex_lock(reg__mu(r));
-	int s = sqlite3_prepare_v2(reg__db(r), "DELETE FROM peers WHERE name = ?", -1, &st, NULL);
-	if (!s) {
-		sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
-		s = sqlite3_step(st);
-		s = s == SQLITE_DONE ? SQLITE_OK : s;
-	}
-	if (s)
-		rc = reg__dberr(r, s, d);
-	else if (sqlite3_changes(reg__db(r)) == 0)
-		rc = diag_set(d, TC_ENOTFOUND, "no peer '%s'", name ? name : "");
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	return rc;
+	return reg__delete_row(r, "DELETE FROM peers WHERE name = ?", name, "peer", d);
 }
 
 enum tcerr

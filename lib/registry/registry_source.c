@@ -210,48 +210,31 @@ registry_source_get(struct registry *r, const char *name, struct reg_source *out
 	return rc;
 }
 
+struct source_each {
+	enum tcerr (*cb)(void *ctx, const struct reg_source *s);
+	void *ctx;
+};
+
+static void
+source_row_any(sqlite3_stmt *st, void *out)
+{
+	s_row(st, out);
+}
+
+static enum tcerr
+source_each_one(void *x, const void *e)
+{
+	struct source_each *c = x;
+	return c->cb(c->ctx, e);
+}
+
 enum tcerr
 registry_source_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct reg_source *s),
                      void *ctx, struct diag *d)
 {
-	struct reg_source *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st = NULL;
-	enum tcerr rc = TC_OK;
-
-	pthread_mutex_lock(reg__mu(r));
-	int q = sqlite3_prepare_v2(reg__db(r), "SELECT " S_COLS S_FROM " ORDER BY s.name", -1, &st,
-	                           NULL);
-	if (q)
-		rc = reg__dberr(r, q, d);
-	while (!rc && (q = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 8;
-			struct reg_source *nv = malloc(nc * sizeof *nv);
-			if (!nv) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			if (n) {
-				memcpy(nv, v, n * sizeof *v);
-				sodium_memzero(v, n * sizeof *v);
-			}
-			free(v);
-			v = nv;
-			cap = nc;
-		}
-		s_row(st, &v[n++]);
-	}
-	if (!rc && q != SQLITE_DONE)
-		rc = reg__dberr(r, q, d);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = cb(ctx, &v[i]);
-	if (v)
-		sodium_memzero(v, n * sizeof *v);
-	free(v);
-	return rc;
+	struct source_each c = { cb, ctx };
+	return reg__list_secret_rows(r, "SELECT " S_COLS S_FROM " ORDER BY s.name",
+	                             sizeof(struct reg_source), source_row_any, source_each_one, &c, d);
 }
 
 enum tcerr

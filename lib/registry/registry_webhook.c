@@ -213,70 +213,37 @@ registry_webhook_get(struct registry *r, const char *id, struct reg_webhook *out
 	return rc;
 }
 
-enum tcerr
-registry_webhook_list(struct registry *r,
-                      enum tcerr (*cb)(void *ctx, const struct reg_webhook *w), void *ctx,
-                      struct diag *d)
-{
-	struct reg_webhook *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st = NULL;
-	enum tcerr rc = TC_OK;
+struct webhook_each {
+	enum tcerr (*cb)(void *ctx, const struct reg_webhook *w);
+	void *ctx;
+};
 
-	pthread_mutex_lock(reg__mu(r));
-	int s = sqlite3_prepare_v2(reg__db(r), "SELECT " W_COLS W_FROM " ORDER BY w.created_us, w.id",
-	                           -1, &st, NULL);
-	if (s)
-		rc = reg__dberr(r, s, d);
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 8;
-			struct reg_webhook *nv = malloc(nc * sizeof *nv);
-			if (!nv) {
-				rc = diag_set(d, TC_ENOMEM, "out of memory");
-				break;
-			}
-			if (n) {
-				memcpy(nv, v, n * sizeof *v);
-				sodium_memzero(v, n * sizeof *v);
-			}
-			free(v);
-			v = nv;
-			cap = nc;
-		}
-		w_row(st, &v[n++]);
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = reg__dberr(r, s, d);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = cb(ctx, &v[i]);
-	if (v)
-		sodium_memzero(v, n * sizeof *v);
-	free(v);
-	return rc;
+static void
+webhook_row_any(sqlite3_stmt *st, void *out)
+{
+	w_row(st, out);
+}
+
+static enum tcerr
+webhook_each_one(void *x, const void *e)
+{
+	struct webhook_each *c = x;
+	return c->cb(c->ctx, e);
+}
+
+enum tcerr
+registry_webhook_list(struct registry *r, enum tcerr (*cb)(void *ctx, const struct reg_webhook *w),
+                      void *ctx, struct diag *d)
+{
+	struct webhook_each c = { cb, ctx };
+	return reg__list_secret_rows(r, "SELECT " W_COLS W_FROM " ORDER BY w.created_us, w.id",
+	                             sizeof(struct reg_webhook), webhook_row_any, webhook_each_one, &c, d);
 }
 
 enum tcerr
 registry_webhook_remove(struct registry *r, const char *id, struct diag *d)
 {
-	sqlite3_stmt *st = NULL;
-	enum tcerr rc = TC_OK;
-	pthread_mutex_lock(reg__mu(r));
-	int s = sqlite3_prepare_v2(reg__db(r), "DELETE FROM webhooks WHERE id = ?", -1, &st, NULL);
-	if (!s) {
-		sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_STATIC);
-		s = sqlite3_step(st);
-		s = s == SQLITE_DONE ? SQLITE_OK : s;
-	}
-	if (s)
-		rc = reg__dberr(r, s, d);
-	else if (sqlite3_changes(reg__db(r)) == 0)
-		rc = diag_set(d, TC_ENOTFOUND, "no webhook subscription '%s'", id ? id : "");
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(reg__mu(r));
-	return rc;
+	return reg__delete_row(r, "DELETE FROM webhooks WHERE id = ?", id, "webhook subscription", d);
 }
 
 enum tcerr
