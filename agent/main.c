@@ -41,8 +41,8 @@
 #include "util/timestamp.h"
 
 #define AGENT_TICK_MS 50
-#define AGENT_LOAD_CHUNK 4096          /* snapshot changes per transaction during a load */
-#define AGENT_LOAD_ROUND_BYTES 131072  /* snapshot bytes read between two looks at the live stream */
+#define AGENT_LOAD_CHUNK 1024          /* snapshot changes per transaction during a load */
+#define AGENT_LOAD_ROUND_BYTES 65536   /* snapshot bytes read between two looks at the live stream */
 #define AGENT_JOURNAL_LINES_MIN 100000 /* journal lines before the state is rewritten */
 #define AGENT_BACKOFF_MIN_MS 250
 #define AGENT_BACKOFF_MAX_MS 30000
