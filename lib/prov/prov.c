@@ -339,18 +339,22 @@ prov_ext_text(const struct prov_root *r, uint64_t index, const uint8_t (*proof)[
 	buf_append_cstr(out, r->origin_hub);
 	buf_append_cstr(out, "\",\"root\":\"");
 	append_hex(out, r->root, PROV_HASH_LEN);
-	buf_printf(out, "\",\"leaf_index\":%llu,\"leaf_count\":%llu,\"proof\":[",
+	buf_printf(out, "\",\"leaf_index\":%llu,\"leaf_count\":%llu",
 	           (unsigned long long)index, (unsigned long long)r->leaf_count);
+	/* STIX lists are never empty (§3.1): a batch of one has no proof and
+	 * an object no relay has passed no hops, so both are left out */
 	for (size_t i = 0; i < proof_len; i++) {
-		buf_append_cstr(out, i ? ",\"" : "\"");
+		buf_append_cstr(out, i ? ",\"" : ",\"proof\":[\"");
 		append_hex(out, proof[i], PROV_HASH_LEN);
 		buf_append_char(out, '"');
 	}
-	buf_append_cstr(out, "],\"signed_at\":\"");
+	if (proof_len)
+		buf_append_char(out, ']');
+	buf_append_cstr(out, ",\"signed_at\":\"");
 	buf_append_cstr(out, r->signed_at);
 	buf_append_cstr(out, "\",\"signature\":\"");
 	buf_append_cstr(out, r->signature);
-	buf_append_cstr(out, "\",\"hops\":[]}");
+	buf_append_cstr(out, "\"}");
 }
 
 enum tcerr
@@ -694,10 +698,11 @@ verify_doc(struct prov_verifier *v, const struct jcs_doc *doc, struct prov_info 
 	    out->leaf_index >= out->leaf_count)
 		return fault(out, PROV_MALFORMED, TC_EINVAL, d,
 		             "leaf_index and leaf_count are not 0 <= leaf_index < leaf_count", NULL);
-	if (!pf || pf->type != JCS_ARR || pf->count > PROV_PROOF_MAX)
+	/* no proof: a batch of one (its leaf is the root) */
+	if (pf && (pf->type != JCS_ARR || pf->count > PROV_PROOF_MAX))
 		return fault(out, PROV_MALFORMED, TC_EINVAL, d, "proof is not an array of hashes",
 		             NULL);
-	for (int32_t c = pf->child; c >= 0; c = doc->nodes[c].next)
+	for (int32_t c = pf ? pf->child : -1; c >= 0; c = doc->nodes[c].next)
 		if (!hex_bytes(&doc->nodes[c], proof[np++], PROV_HASH_LEN))
 			return fault(out, PROV_MALFORMED, TC_EINVAL, d,
 			             "a proof entry is not 64 hex digits", NULL);
