@@ -192,9 +192,12 @@ coord_rules_parse(struct slice text, const char *file, struct coord_rules *out, 
 		}
 		for (size_t i = 0; i < out->n; i++)
 			if (strcmp(out->v[i].name, out->v[out->n].name) == 0) {
+				/* the message first: it names a rule the free releases */
+				enum tcerr e = diag_set(d, TC_EINVAL, "%s:%u: a second rule named %s", file,
+				                        lineno, out->v[i].name);
+				out->n++; /* the new rule is freed with the others */
 				coord_rules_free(out);
-				return diag_set(d, TC_EINVAL, "%s:%u: a second rule named %s", file,
-				                lineno, out->v[i].name);
+				return e;
 			}
 		out->n++;
 	}
