@@ -8,6 +8,8 @@ import uuid
 from urllib.parse import urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
@@ -95,6 +97,13 @@ class Hub:
         self.daemon = daemon
         self.root = base + "/taxii2/hub/"
         self.s = requests.Session()
+        # a kept-alive connection the hub closed as idle (header_timeout)
+        # just as a request went out is retried, as HTTP clients do for
+        # idempotent requests (RFC 9110 §9.2.2); never a POST
+        retry = Retry(total=2, connect=2, read=2, status=0, redirect=0,
+                      allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+        self.s.mount("http://", HTTPAdapter(max_retries=retry))
+        self.s.mount("https://", HTTPAdapter(max_retries=retry))
 
     # URLs
     def coll_url(self, alias):

@@ -434,7 +434,7 @@ def _stream_clients(base):
     raise AssertionError("tocsin_stream_clients not in /metrics")
 
 
-LOAD_N = 200000  # decisions already on the hub when the agent first starts (seconds to load)
+LOAD_N = 600000  # decisions already on the hub when the agent first starts (seconds to load)
 
 
 def test_publish_during_initial_load_is_not_delayed_nor_undone(bed, tmp_path):
@@ -460,14 +460,15 @@ def test_publish_during_initial_load_is_not_delayed_nor_undone(bed, tmp_path):
     pos = requests.get(f"{bed.base}/healthz", timeout=10).json()["log_position"]
     assert pos >= LOAD_N, pos
     before = _stream_clients(bed.base)
+    # asked of the kernel by netlink, every 0.5 ms (nft would list the
+    # whole set first, which takes seconds); started before the agent, so
+    # that the whole load is left for the publish
+    waiter = nsutil.element_waiter(bed.vic, "tocsin", "ipv4_addr", bed.att_ips[0], 60)
     bed.start_agent()
     # the live connection is open beside the snapshot's
     bed.wait(lambda: _stream_clients(bed.base) >= before + 2, 20,
              "the agent's two stream connections")
-    # asked of the kernel by netlink, every 0.5 ms (nft would list the
-    # whole set first, which takes seconds)
-    waiter = nsutil.element_waiter(bed.vic, "tocsin", "ipv4_addr", bed.att_ips[0], 30)
-    assert "snapshot applied" not in bed.log(), "the load ended before the test could publish"
+    assert "snapshot applied" not in bed.log(), "the load ended before the test could publish: " + bed.log()
     t0 = bed.publish([ind(bed.att_ips[0])])
     bed.publish([revoked(gone)])
     seen = waiter.communicate(timeout=60)[0].strip()
