@@ -86,12 +86,12 @@ def pytest_configure(config):
         pytest.exit("tocsind not built", returncode=77)
 
 
-def tocsin(*args, input=None, check=True):
+def tocsin(*args, input=None, check=True, timeout=120):
     """Runs the CLI; returns the CompletedProcess (text mode)."""
     e = dict(os.environ)
     e.pop("TOCSIN_DATA", None)
     p = subprocess.run([TOCSIN, *map(str, args)], input=input, capture_output=True, text=True,
-                       env=e, timeout=120)
+                       env=e, timeout=timeout)
     if check:
         assert p.returncode == 0, (args, p.returncode, p.stdout, p.stderr)
     return p

@@ -453,7 +453,8 @@ def test_publish_during_initial_load_is_not_delayed_nor_undone(bed, tmp_path):
     # imported with the daemon stopped, as a hub is filled: its /healthz
     # position, which the agent's live connection starts from, is the log's
     assert bed.daemon.stop() == 0
-    tocsin("import", "--data", bed.data, "--collection", "open", str(listing))
+    # (a minute or more under the sanitizers)
+    tocsin("import", "--data", bed.data, "--collection", "open", str(listing), timeout=600)
     bed.daemon = Daemon(bed.data, listen=f"{bed.host_ip}:0")
     bed.base = f"http://{bed.daemon.addr}"
     bed.write_conf()
